@@ -20,7 +20,7 @@ CONFIG  ?= stack.yaml
 OUT     ?= out
 REGION  ?=
 
-.PHONY: help tools fmt fmt-check lint test test-rust render snapshots demo clean
+.PHONY: help tools fmt fmt-check lint test test-rust render check-templates snapshots demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -58,6 +58,15 @@ test-rust: tools
 
 snapshots: ## accept changed insta snapshots after review
 	INSTA_UPDATE=always cargo test --workspace --no-fail-fast || true
+
+## ---- generator -------------------------------------------------------------
+
+render: ## render every region of $(CONFIG) to $(OUT)/<region>/ (REGION=r renders one)
+	cargo run --quiet -p stream2neptune -- render --config $(CONFIG) --out $(OUT) $(if $(REGION),--region $(REGION),)
+
+check-templates: tools render ## cfn-lint and checkov (no network) over what `make render` wrote to $(OUT)
+	cfn-lint --format parseable $(OUT)/*/stack.yaml
+	checkov -d $(OUT) --framework cloudformation --compact --quiet --skip-download
 
 clean:
 	rm -rf $(OUT) target .local

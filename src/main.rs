@@ -1,1 +1,13 @@
-fn main() {}
+//! The `stream2neptune` binary: everything happens in [`stream2neptune::run`].
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match stream2neptune::run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

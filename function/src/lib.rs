@@ -1,1 +1,24 @@
-//! placeholder
+//! stream2neptune writer: reads Kinesis batches and writes `follows` edges to Amazon Neptune (or
+//! any SPARQL 1.1 store) in small idempotent batch transactions.
+//!
+//! [`Config::from_env`] resolves the settings once, [`Deps::new`] builds the HTTP client and
+//! signers once per execution environment, and [`handle`] serves each invocation. Local mode calls
+//! the same [`handle`] in process.
+
+pub mod batching;
+pub mod config;
+pub mod error;
+pub mod gremlin;
+pub mod handler;
+pub mod metrics;
+pub mod record;
+pub mod rejects;
+pub mod retry;
+pub mod sigv4;
+pub mod sparql;
+pub mod store;
+
+pub use config::{Config, ConfigError};
+pub use handler::{Deps, handle};
+pub use metrics::MetricsOutput;
+pub use store::{GraphStore, HttpStore};

@@ -1,0 +1,234 @@
+//! Typed errors of the writer, and the retry rules: what a store failure means for the batch.
+
+use std::time::Duration;
+
+/// What to do after a failed write request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Transient: back off and send the same request again.
+    Retry,
+    /// The instance is no longer the writer (failover): drop pooled connections, reconnect, retry.
+    Reconnect,
+    /// The store refused the content of the request (malformed query, bad request): retrying the
+    /// same text cannot succeed; narrow it down to the record(s) at fault and reject them.
+    RefuseRecords,
+    /// The environment is wrong (access denied, wrong endpoint): stop and report the records as not
+    /// written, so Lambda keeps them until an operator fixes the configuration.
+    Stop,
+}
+
+/// A failed request to the graph store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store answered with an HTTP error status; `code` is Neptune's `code` field when present.
+    #[error("graph store answered HTTP {status}{}: {message}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Status {
+        /// HTTP status code.
+        status: u16,
+        /// Neptune's error code (exception name), e.g. `ConcurrentModificationException`.
+        code: Option<String>,
+        /// Neptune's `detailedMessage`, or the start of the body.
+        message: String,
+    },
+    /// The request did not complete in time.
+    #[error("graph store request timed out: {0}")]
+    Timeout(String),
+    /// The connection failed (refused, reset, DNS, TLS).
+    #[error("cannot reach the graph store: {0}")]
+    Connect(String),
+    /// The request could not be signed (bad credentials or region).
+    #[error("cannot sign the request with SigV4: {0}")]
+    Signing(String),
+}
+
+impl StoreError {
+    /// Builds a [`StoreError::Status`] from an HTTP status and a response body, reading Neptune's
+    /// `{"code": ..., "detailedMessage": ...}` error document when the body is one.
+    pub fn from_response(status: u16, body: &str) -> Self {
+        #[derive(serde::Deserialize)]
+        struct NeptuneError {
+            code: Option<String>,
+            #[serde(rename = "detailedMessage")]
+            detailed_message: Option<String>,
+        }
+        let parsed = serde_json::from_str::<NeptuneError>(body).ok();
+        let code = parsed.as_ref().and_then(|e| e.code.clone());
+        let message = parsed
+            .and_then(|e| e.detailed_message)
+            .unwrap_or_else(|| body.chars().take(500).collect());
+        StoreError::Status {
+            status,
+            code,
+            message,
+        }
+    }
+
+    /// The retry rule for this error (see [`Disposition`]).
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            StoreError::Timeout(_) | StoreError::Connect(_) => Disposition::Retry,
+            StoreError::Signing(_) => Disposition::Stop,
+            StoreError::Status { status, code, .. } => match code.as_deref() {
+                Some("ReadOnlyViolationException") => Disposition::Reconnect,
+                Some(
+                    "ConcurrentModificationException"
+                    | "TooManyRequestsException"
+                    | "ThrottlingException"
+                    | "ConstraintViolationException"
+                    | "InternalFailureException"
+                    | "FailureByQueryException"
+                    | "CancelledByUserException"
+                    | "MemoryLimitExceededException"
+                    | "TimeLimitExceededException"
+                    | "ServerShutdownException"
+                    | "ClientTimeoutException",
+                ) => Disposition::Retry,
+                Some(
+                    "MalformedQueryException"
+                    | "BadRequestException"
+                    | "InvalidParameterException"
+                    | "InvalidNumericDataException"
+                    | "QueryLimitException"
+                    | "QueryTooLargeException",
+                ) => Disposition::RefuseRecords,
+                Some(
+                    "AccessDeniedException"
+                    | "MissingParameterException"
+                    | "MethodNotAllowedException"
+                    | "UnsupportedOperationException",
+                ) => Disposition::Stop,
+                _ => match status {
+                    408 | 429 => Disposition::Retry,
+                    500..=599 => Disposition::Retry,
+                    400 | 413 => Disposition::RefuseRecords,
+                    _ => Disposition::Stop,
+                },
+            },
+        }
+    }
+
+    /// True when the same request may succeed later (Retry or Reconnect).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.disposition(),
+            Disposition::Retry | Disposition::Reconnect
+        )
+    }
+}
+
+/// Classifies a reqwest transport error.
+pub fn from_transport(err: &reqwest::Error, timeout: Duration) -> StoreError {
+    if err.is_timeout() {
+        StoreError::Timeout(format!("no answer within {} ms", timeout.as_millis()))
+    } else {
+        // The chain carries the useful part ("connection refused"), not the top-level text.
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        StoreError::Connect(message)
+    }
+}
+
+/// A failed hand-off to the rejected-records sink. The record is then not acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub enum RejectSinkError {
+    /// Writing the JSON Lines file failed.
+    #[error("cannot append to the rejected-records file {path}: {source}")]
+    File {
+        /// The file (REJECTED_RECORDS_FILE).
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// SQS SendMessage failed after retries.
+    #[error("cannot send the rejected record to SQS queue {queue}: {message}")]
+    Sqs {
+        /// The queue URL (REJECTED_QUEUE_URL).
+        queue: String,
+        /// The last error.
+        message: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn neptune(status: u16, code: &str) -> StoreError {
+        StoreError::from_response(
+            status,
+            &format!(
+                r#"{{"requestId":"r","code":"{code}","detailedMessage":"details of {code}"}}"#
+            ),
+        )
+    }
+
+    #[test]
+    fn neptune_error_body_is_read() {
+        let err = neptune(500, "ConcurrentModificationException");
+        assert!(
+            matches!(&err, StoreError::Status { code: Some(c), message, .. }
+            if c == "ConcurrentModificationException" && message == "details of ConcurrentModificationException")
+        );
+        assert_eq!(
+            err.to_string(),
+            "graph store answered HTTP 500 ConcurrentModificationException: details of ConcurrentModificationException"
+        );
+    }
+
+    #[test]
+    fn retry_classification_table() {
+        use Disposition::*;
+        let table: &[(u16, &str, Disposition)] = &[
+            (500, "ConcurrentModificationException", Retry),
+            (400, "ReadOnlyViolationException", Reconnect),
+            (429, "TooManyRequestsException", Retry),
+            (500, "ThrottlingException", Retry),
+            (400, "ConstraintViolationException", Retry),
+            (500, "InternalFailureException", Retry),
+            (500, "MemoryLimitExceededException", Retry),
+            (408, "ClientTimeoutException", Retry),
+            (400, "MalformedQueryException", RefuseRecords),
+            (400, "BadRequestException", RefuseRecords),
+            (400, "InvalidParameterException", RefuseRecords),
+            (403, "AccessDeniedException", Stop),
+            (405, "MethodNotAllowedException", Stop),
+        ];
+        for (status, code, expected) in table {
+            assert_eq!(neptune(*status, code).disposition(), *expected, "{code}");
+        }
+    }
+
+    #[test]
+    fn status_without_neptune_code() {
+        use Disposition::*;
+        for (status, expected) in [
+            (429, Retry),
+            (500, Retry),
+            (502, Retry),
+            (503, Retry),
+            (408, Retry),
+            (400, RefuseRecords),
+            (401, Stop),
+            (403, Stop),
+            (404, Stop),
+        ] {
+            let err = StoreError::from_response(status, "plain text from a proxy");
+            assert_eq!(err.disposition(), expected, "{status}");
+        }
+    }
+
+    #[test]
+    fn transport_errors_retry() {
+        assert!(StoreError::Timeout("x".into()).is_retryable());
+        assert!(StoreError::Connect("refused".into()).is_retryable());
+        assert!(!StoreError::Signing("no region".into()).is_retryable());
+        assert!(neptune(400, "ReadOnlyViolationException").is_retryable());
+        assert!(!neptune(400, "MalformedQueryException").is_retryable());
+        assert!(!neptune(403, "AccessDeniedException").is_retryable());
+    }
+}

@@ -1,0 +1,477 @@
+//! Decoding one Kinesis record body into an [`Edge`], or a typed [`RejectReason`].
+//!
+//! Accepted forms (documented in the README, "Writer function"):
+//! - CSV, the sample's form: `fromId,toId,creationDate` (fields trimmed, one pair of surrounding
+//!   double quotes removed, an optional trailing newline);
+//! - JSON: `{"from": "...", "to": "...", "created": "...", ...}` where `creationDate` is accepted for
+//!   `created` and any other member with a string, number or boolean value is an edge property
+//!   (kept sorted by name, so the query text does not depend on member order).
+//!
+//! Dates: `YYYY-MM-DD`, or a date-time `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|±HH:MM|±HHMM]`.
+
+use std::fmt;
+
+/// A `follows` edge decoded from one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    /// Id of the follower vertex.
+    pub from: String,
+    /// Id of the followed vertex.
+    pub to: String,
+    /// When the edge was created, as validated from the record.
+    pub created: CreationDate,
+    /// Optional extra properties (JSON form only), sorted by name.
+    pub properties: Vec<(String, PropertyValue)>,
+}
+
+/// A validated creation date; `text` is exactly the record's text (it is part of the edge id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreationDate {
+    /// The date as written in the record (trimmed).
+    pub text: String,
+    /// Whether it is a date or a date-time, and whether it carries a time zone.
+    pub kind: DateKind,
+}
+
+/// The shape of a [`CreationDate`], which picks its XSD datatype in SPARQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateKind {
+    /// `YYYY-MM-DD` (`xsd:date`).
+    Date,
+    /// A date-time (`xsd:dateTime`); a space separator is normalised to `T` in typed literals.
+    DateTime,
+}
+
+/// A scalar edge property value from the JSON form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertyValue {
+    /// A JSON string.
+    Text(String),
+    /// A JSON integer that fits in i64.
+    Integer(i64),
+    /// Any other JSON number.
+    Float(f64),
+    /// A JSON boolean.
+    Bool(bool),
+}
+
+/// Why a record was rejected. Rejected records are never retried: they go to the rejects sink.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RejectReason {
+    /// The body is larger than MAX_RECORD_BYTES.
+    #[error("record is {size} bytes, larger than the limit of {limit} bytes (MAX_RECORD_BYTES)")]
+    Oversize {
+        /// Body size in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The body is not valid UTF-8.
+    #[error("record is not valid UTF-8 (invalid byte at offset {valid_up_to})")]
+    NotUtf8 {
+        /// Offset of the first invalid byte.
+        valid_up_to: usize,
+    },
+    /// CSV form with a column count other than 3.
+    #[error("CSV record has {found} columns, expected 3: fromId,toId,creationDate")]
+    WrongColumnCount {
+        /// Columns found.
+        found: usize,
+    },
+    /// `from` or `to` is empty (or missing in JSON).
+    #[error("field `{field}` is empty; a vertex id must be a non-empty string")]
+    EmptyId {
+        /// `from` or `to`.
+        field: &'static str,
+    },
+    /// The creation date is not one of the accepted forms.
+    #[error(
+        "creation date {value:?} is not YYYY-MM-DD or an ISO-8601 date-time (YYYY-MM-DDTHH:MM[:SS[.f]][Z|±HH:MM])"
+    )]
+    BadDate {
+        /// The offending value (truncated to 64 characters).
+        value: String,
+    },
+    /// JSON form that is not an object with the expected members.
+    #[error("bad JSON record: {message}")]
+    BadJson {
+        /// What is wrong.
+        message: String,
+    },
+    /// The store refused this record on its own with a non-retryable error (e.g. a malformed query).
+    #[error("the graph store refused the record: {message}")]
+    StoreRefused {
+        /// The store's error.
+        message: String,
+    },
+}
+
+impl RejectReason {
+    /// A stable machine-readable code for the reason (used in rejects and logs).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::Oversize { .. } => "Oversize",
+            RejectReason::NotUtf8 { .. } => "NotUtf8",
+            RejectReason::WrongColumnCount { .. } => "WrongColumnCount",
+            RejectReason::EmptyId { .. } => "EmptyId",
+            RejectReason::BadDate { .. } => "BadDate",
+            RejectReason::BadJson { .. } => "BadJson",
+            RejectReason::StoreRefused { .. } => "StoreRefused",
+        }
+    }
+}
+
+/// Decodes one record body (already base64-decoded by aws_lambda_events).
+pub fn parse_record(data: &[u8], max_bytes: usize) -> Result<Edge, RejectReason> {
+    if data.len() > max_bytes {
+        return Err(RejectReason::Oversize {
+            size: data.len(),
+            limit: max_bytes,
+        });
+    }
+    let text = std::str::from_utf8(data).map_err(|e| RejectReason::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
+    let body = text.trim_start_matches('\u{feff}').trim();
+    if body.starts_with('{') {
+        parse_json(body)
+    } else {
+        parse_csv(body)
+    }
+}
+
+fn parse_csv(body: &str) -> Result<Edge, RejectReason> {
+    let mut fields = body.split(',');
+    let (Some(from), Some(to), Some(date), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(RejectReason::WrongColumnCount {
+            found: body.split(',').count(),
+        });
+    };
+    Ok(Edge {
+        from: non_empty_id("from", clean_csv_field(from))?,
+        to: non_empty_id("to", clean_csv_field(to))?,
+        created: parse_date(clean_csv_field(date))?,
+        properties: Vec::new(),
+    })
+}
+
+// Same clean-up as the sample's driver: trim and drop the surrounding double quotes.
+fn clean_csv_field(field: &str) -> &str {
+    let field = field.trim();
+    field
+        .strip_prefix('"')
+        .and_then(|f| f.strip_suffix('"'))
+        .unwrap_or(field)
+}
+
+fn non_empty_id(field: &'static str, value: &str) -> Result<String, RejectReason> {
+    if value.trim().is_empty() {
+        Err(RejectReason::EmptyId { field })
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+fn parse_json(body: &str) -> Result<Edge, RejectReason> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(body).map_err(|e| RejectReason::BadJson {
+            message: e.to_string(),
+        })?;
+    let mut from = None;
+    let mut to = None;
+    let mut created = None;
+    let mut properties = Vec::new();
+    for (key, value) in object {
+        match key.as_str() {
+            "from" => from = Some(json_id("from", value)?),
+            "to" => to = Some(json_id("to", value)?),
+            "created" | "creationDate" => {
+                let serde_json::Value::String(text) = value else {
+                    return Err(RejectReason::BadJson {
+                        message: format!("`{key}` must be a string date, got {value}"),
+                    });
+                };
+                created = Some(parse_date(text.trim())?);
+            }
+            _ => {
+                if key.is_empty() {
+                    return Err(RejectReason::BadJson {
+                        message: "a property name is empty".into(),
+                    });
+                }
+                let value = match value {
+                    serde_json::Value::String(s) => PropertyValue::Text(s),
+                    serde_json::Value::Bool(b) => PropertyValue::Bool(b),
+                    serde_json::Value::Number(n) => match n.as_i64() {
+                        Some(i) => PropertyValue::Integer(i),
+                        None => PropertyValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+                    },
+                    other => {
+                        return Err(RejectReason::BadJson {
+                            message: format!(
+                                "property `{key}` must be a string, number or boolean, got {other}"
+                            ),
+                        });
+                    }
+                };
+                if let PropertyValue::Float(f) = value
+                    && !f.is_finite()
+                {
+                    return Err(RejectReason::BadJson {
+                        message: format!("property `{key}` is not a finite number"),
+                    });
+                }
+                properties.push((key, value));
+            }
+        }
+    }
+    properties.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Edge {
+        from: from.ok_or(RejectReason::EmptyId { field: "from" })?,
+        to: to.ok_or(RejectReason::EmptyId { field: "to" })?,
+        created: created.ok_or_else(|| RejectReason::BadJson {
+            message: "missing `created` (or `creationDate`)".into(),
+        })?,
+        properties,
+    })
+}
+
+fn json_id(field: &'static str, value: serde_json::Value) -> Result<String, RejectReason> {
+    match value {
+        serde_json::Value::String(s) => non_empty_id(field, &s).map(|_| s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(RejectReason::BadJson {
+            message: format!("`{field}` must be a string or a number, got {other}"),
+        }),
+    }
+}
+
+/// Validates a creation date in one of the accepted forms (see the module docs).
+pub fn parse_date(text: &str) -> Result<CreationDate, RejectReason> {
+    let bad = || RejectReason::BadDate {
+        value: text.chars().take(64).collect(),
+    };
+    let b = text.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let year = digits(&b[0..4]).ok_or_else(bad)?;
+    let month = digits(&b[5..7]).ok_or_else(bad)?;
+    let day = digits(&b[8..10]).ok_or_else(bad)?;
+    if chrono::NaiveDate::from_ymd_opt(year as i32, month, day).is_none() {
+        return Err(bad());
+    }
+    if b.len() == 10 {
+        return Ok(CreationDate {
+            text: text.to_owned(),
+            kind: DateKind::Date,
+        });
+    }
+    // Time part: [T| ]HH:MM[:SS[.fraction]][zone]
+    let rest = &b[10..];
+    if !(rest[0] == b'T' || rest[0] == b' ') || rest.len() < 6 || rest[3] != b':' {
+        return Err(bad());
+    }
+    let hour = digits(&rest[1..3]).ok_or_else(bad)?;
+    let minute = digits(&rest[4..6]).ok_or_else(bad)?;
+    let mut i = 6;
+    let mut second = 0;
+    if rest.get(i) == Some(&b':') {
+        second = rest.get(i + 1..i + 3).and_then(digits).ok_or_else(bad)?;
+        i += 3;
+        if rest.get(i) == Some(&b'.') {
+            let start = i + 1;
+            i = start;
+            while rest.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == start {
+                return Err(bad());
+            }
+        }
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(bad());
+    }
+    let zone = &rest[i..];
+    let zone_ok = match zone {
+        [] | [b'Z'] => true,
+        [sign, h1, h2, b':', m1, m2] | [sign, h1, h2, m1, m2] if *sign == b'+' || *sign == b'-' => {
+            matches!((digits(&[*h1, *h2]), digits(&[*m1, *m2])), (Some(h), Some(m)) if h <= 23 && m <= 59)
+        }
+        _ => false,
+    };
+    if !zone_ok {
+        return Err(bad());
+    }
+    Ok(CreationDate {
+        text: text.to_owned(),
+        kind: DateKind::DateTime,
+    })
+}
+
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+impl fmt::Display for PropertyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropertyValue::Text(s) => f.write_str(s),
+            PropertyValue::Integer(i) => write!(f, "{i}"),
+            PropertyValue::Float(x) => write!(f, "{x:?}"),
+            PropertyValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: usize = 1024;
+
+    #[test]
+    fn csv_sample_form_is_accepted() {
+        let edge = parse_record(b"1234,5678,2016-05-21\n", MAX).unwrap();
+        assert_eq!(edge.from, "1234");
+        assert_eq!(edge.to, "5678");
+        assert_eq!(edge.created.text, "2016-05-21");
+        assert_eq!(edge.created.kind, DateKind::Date);
+        assert!(edge.properties.is_empty());
+    }
+
+    #[test]
+    fn csv_fields_are_trimmed_and_unquoted() {
+        let edge = parse_record(br#" "a b" , "c",  "2016-05-21T10:11:12Z" "#, MAX).unwrap();
+        assert_eq!((edge.from.as_str(), edge.to.as_str()), ("a b", "c"));
+        assert_eq!(edge.created.text, "2016-05-21T10:11:12Z");
+        assert_eq!(edge.created.kind, DateKind::DateTime);
+    }
+
+    #[test]
+    fn json_form_with_properties_is_accepted() {
+        let edge = parse_record(
+            br#"{"from":"a","to":7,"created":"2020-02-29","weight":0.5,"n":3,"ok":true,"via":"app"}"#,
+            MAX,
+        )
+        .unwrap();
+        assert_eq!(edge.from, "a");
+        assert_eq!(edge.to, "7");
+        assert_eq!(
+            edge.properties,
+            vec![
+                ("n".into(), PropertyValue::Integer(3)),
+                ("ok".into(), PropertyValue::Bool(true)),
+                ("via".into(), PropertyValue::Text("app".into())),
+                ("weight".into(), PropertyValue::Float(0.5)),
+            ]
+        );
+        let alias = parse_record(br#"{"from":"a","to":"b","creationDate":"2020-01-01"}"#, MAX);
+        assert_eq!(alias.unwrap().created.text, "2020-01-01");
+    }
+
+    #[test]
+    fn every_accepted_date_form() {
+        for ok in [
+            "2016-05-21",
+            "2016-05-21T10:11",
+            "2016-05-21T10:11:12",
+            "2016-05-21 10:11:12",
+            "2016-05-21T10:11:12.123",
+            "2016-05-21T10:11:12.123456789Z",
+            "2016-05-21T10:11:12+02:00",
+            "2016-05-21T10:11:12-0530",
+            "2016-05-21T10:11Z",
+        ] {
+            assert!(parse_date(ok).is_ok(), "{ok} should be accepted");
+        }
+    }
+
+    #[test]
+    fn every_rejected_date_form() {
+        for bad in [
+            "",
+            "yesterday",
+            "2016/05/21",
+            "2016-5-21",
+            "2016-02-30",
+            "2016-13-01",
+            "2016-05-21T",
+            "2016-05-21T25:00",
+            "2016-05-21T10:61",
+            "2016-05-21T10:11:12.",
+            "2016-05-21T10:11:12+2",
+            "2016-05-21T10:11:12 UTC",
+            "2016-05-21x",
+            "１２３４-05-21",
+        ] {
+            assert!(
+                matches!(parse_date(bad), Err(RejectReason::BadDate { .. })),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn every_rejected_record_form() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"\xff\xfe,b,2016-01-01", "NotUtf8"),
+            (b"a,b", "WrongColumnCount"),
+            (b"a,b,2016-01-01,extra", "WrongColumnCount"),
+            (b"", "WrongColumnCount"),
+            (b" ,b,2016-01-01", "EmptyId"),
+            (b"a,\"\",2016-01-01", "EmptyId"),
+            (b"a,b,not-a-date", "BadDate"),
+            (br#"{"from":"a","to":"b"}"#, "BadJson"),
+            (br#"{"from":"a","to":"b","created":"2016-01-01""#, "BadJson"),
+            (br#"{"from":"","to":"b","created":"2016-01-01"}"#, "EmptyId"),
+            (br#"{"to":"b","created":"2016-01-01"}"#, "EmptyId"),
+            (
+                br#"{"from":null,"to":"b","created":"2016-01-01"}"#,
+                "BadJson",
+            ),
+            (
+                br#"{"from":"a","to":"b","created":"2016-01-01","x":[1]}"#,
+                "BadJson",
+            ),
+            (
+                br#"{"from":"a","to":"b","created":"2016-01-01","":1}"#,
+                "BadJson",
+            ),
+            (br#"{"from":"a","to":"b","created":20160101}"#, "BadJson"),
+            (
+                br#"{"from":"a","to":"b","created":"01/01/2016"}"#,
+                "BadDate",
+            ),
+            (br#"["a","b"]"#, "WrongColumnCount"),
+        ];
+        for (data, code) in cases {
+            let err = parse_record(data, MAX).expect_err(&String::from_utf8_lossy(data));
+            assert_eq!(
+                err.code(),
+                *code,
+                "{:?}: {err}",
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
+
+    #[test]
+    fn oversize_is_checked_before_decoding() {
+        let big = vec![b'a'; 65];
+        let err = parse_record(&big, 64).unwrap_err();
+        assert_eq!(
+            err,
+            RejectReason::Oversize {
+                size: 65,
+                limit: 64
+            }
+        );
+        assert!(err.to_string().contains("MAX_RECORD_BYTES"));
+    }
+}

@@ -1,0 +1,292 @@
+//! SPARQL 1.1 `INSERT DATA` text for one write batch, under a fixed IRI scheme.
+//!
+//! IRI scheme (also in the README):
+//! - person `P`:   `http://stream2neptune.example/person/{pct(P)}`, typed `ontology/Person`;
+//! - the edge:     `<person/FROM> <http://stream2neptune.example/ontology/follows> <person/TO>`;
+//! - edge resource `http://stream2neptune.example/follows/{pct(FROM)}/{pct(DATE)}/{pct(TO)}`, typed
+//!   `ontology/Follows`, with `ontology/from`, `ontology/to`, `ontology/creationDate` (xsd:date or
+//!   xsd:dateTime) and one `http://stream2neptune.example/property/{pct(NAME)}` per extra property.
+//!
+//! `pct` percent-encodes every byte of the UTF-8 id except `A-Z a-z 0-9 - . _ ~`, so IRIs are plain
+//! ASCII with no `>`, space or backslash. Everything is derived from (from, created, to), so writing
+//! the same record twice leaves the same graph (RDF graphs are sets of triples).
+
+use std::fmt::Write;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::record::{CreationDate, DateKind, Edge, PropertyValue};
+
+/// Root of every IRI the writer mints.
+pub const BASE: &str = "http://stream2neptune.example/";
+/// The `follows` predicate.
+pub const FOLLOWS: &str = "http://stream2neptune.example/ontology/follows";
+/// Class of edge resources.
+pub const FOLLOWS_CLASS: &str = "http://stream2neptune.example/ontology/Follows";
+/// Class of person vertices.
+pub const PERSON_CLASS: &str = "http://stream2neptune.example/ontology/Person";
+
+const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+
+// RFC 3986 unreserved characters stay as they are.
+const ID_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// IRI of a person vertex.
+pub fn person_iri(id: &str) -> String {
+    format!("{BASE}person/{}", utf8_percent_encode(id, ID_SET))
+}
+
+/// IRI of the edge resource of `edge`.
+pub fn edge_iri(edge: &Edge) -> String {
+    format!(
+        "{BASE}follows/{}/{}/{}",
+        utf8_percent_encode(&edge.from, ID_SET),
+        utf8_percent_encode(&edge.created.text, ID_SET),
+        utf8_percent_encode(&edge.to, ID_SET)
+    )
+}
+
+/// Builds one `INSERT DATA` update writing `edges`.
+pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
+    let mut u = String::with_capacity(1024);
+    u.push_str("INSERT DATA {\n");
+    for edge in edges {
+        let from = person_iri(&edge.from);
+        let to = person_iri(&edge.to);
+        let e = edge_iri(edge);
+        let _ = writeln!(u, "<{from}> <{RDF_TYPE}> <{PERSON_CLASS}> .");
+        let _ = writeln!(u, "<{to}> <{RDF_TYPE}> <{PERSON_CLASS}> .");
+        let _ = writeln!(u, "<{from}> <{FOLLOWS}> <{to}> .");
+        let _ = writeln!(u, "<{e}> <{RDF_TYPE}> <{FOLLOWS_CLASS}> .");
+        let _ = writeln!(u, "<{e}> <{BASE}ontology/from> <{from}> .");
+        let _ = writeln!(u, "<{e}> <{BASE}ontology/to> <{to}> .");
+        let _ = write!(u, "<{e}> <{BASE}ontology/creationDate> ");
+        push_date(&mut u, &edge.created);
+        u.push_str(" .\n");
+        for (key, value) in &edge.properties {
+            let _ = write!(
+                u,
+                "<{e}> <{BASE}property/{}> ",
+                utf8_percent_encode(key, ID_SET)
+            );
+            push_value(&mut u, value);
+            u.push_str(" .\n");
+        }
+    }
+    u.push('}');
+    u
+}
+
+/// The `xsd:date` / `xsd:dateTime` lexical form of a validated date (`T` separator, seconds and
+/// a `±HH:MM` zone written out).
+pub fn xsd_lexical(date: &CreationDate) -> (String, &'static str) {
+    match date.kind {
+        DateKind::Date => (date.text.clone(), "date"),
+        DateKind::DateTime => {
+            let t = &date.text;
+            let mut out = String::with_capacity(t.len() + 6);
+            out.push_str(&t[..10]);
+            out.push('T');
+            out.push_str(&t[11..16]);
+            let rest = &t[16..];
+            let (seconds, zone) = match rest.find(['Z', '+', '-']) {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            out.push_str(if seconds.is_empty() { ":00" } else { seconds });
+            match zone.len() {
+                5 => {
+                    out.push_str(&zone[..3]);
+                    out.push(':');
+                    out.push_str(&zone[3..]);
+                }
+                _ => out.push_str(zone),
+            }
+            (out, "dateTime")
+        }
+    }
+}
+
+fn push_date(u: &mut String, date: &CreationDate) {
+    let (lexical, datatype) = xsd_lexical(date);
+    push_literal(u, &lexical);
+    let _ = write!(u, "^^<{XSD}{datatype}>");
+}
+
+fn push_value(u: &mut String, value: &PropertyValue) {
+    match value {
+        PropertyValue::Text(s) => push_literal(u, s),
+        PropertyValue::Integer(i) => {
+            let _ = write!(u, "\"{i}\"^^<{XSD}integer>");
+        }
+        PropertyValue::Float(x) => {
+            let _ = write!(u, "\"{x:e}\"^^<{XSD}double>");
+        }
+        PropertyValue::Bool(b) => {
+            let _ = write!(u, "\"{b}\"^^<{XSD}boolean>");
+        }
+    }
+}
+
+/// Appends `s` as a double-quoted SPARQL string literal.
+///
+/// SPARQL 1.1 (section 19.2) lets a parser replace `\uXXXX` codepoint escapes in the whole query
+/// text before parsing. A `u` or `U` right after an escaped backslash is therefore written as
+/// `\u0075` / `\u0055`: parsers of both kinds then read a backslash followed by the letter, and
+/// no id can smuggle a `"` past the escaping. (Oxigraph parses escapes in place; the integration
+/// test checks the round trip there.)
+pub fn push_literal(u: &mut String, s: &str) {
+    u.push('"');
+    let mut after_backslash = false;
+    for c in s.chars() {
+        match c {
+            '"' => u.push_str("\\\""),
+            '\\' => u.push_str("\\\\"),
+            '\n' => u.push_str("\\n"),
+            '\r' => u.push_str("\\r"),
+            '\t' => u.push_str("\\t"),
+            '\u{8}' => u.push_str("\\b"),
+            '\u{c}' => u.push_str("\\f"),
+            'u' if after_backslash => u.push_str("\\u0075"),
+            'U' if after_backslash => u.push_str("\\u0055"),
+            c if c.is_control() => {
+                let _ = write!(u, "\\u{:04X}", c as u32);
+            }
+            c => u.push(c),
+        }
+        after_backslash = c == '\\';
+    }
+    u.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::parse_date;
+
+    fn edge(from: &str, to: &str, date: &str) -> Edge {
+        Edge {
+            from: from.into(),
+            to: to.into(),
+            created: parse_date(date).unwrap(),
+            properties: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exact_update_for_one_edge() {
+        let mut e = edge("1", "2", "2016-05-21");
+        e.properties = vec![
+            ("via".into(), PropertyValue::Text("app".into())),
+            ("n".into(), PropertyValue::Integer(3)),
+            ("w".into(), PropertyValue::Float(0.5)),
+            ("ok".into(), PropertyValue::Bool(true)),
+        ];
+        let expected = "INSERT DATA {
+<http://stream2neptune.example/person/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://stream2neptune.example/ontology/Person> .
+<http://stream2neptune.example/person/2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://stream2neptune.example/ontology/Person> .
+<http://stream2neptune.example/person/1> <http://stream2neptune.example/ontology/follows> <http://stream2neptune.example/person/2> .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://stream2neptune.example/ontology/Follows> .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/ontology/from> <http://stream2neptune.example/person/1> .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/ontology/to> <http://stream2neptune.example/person/2> .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/ontology/creationDate> \"2016-05-21\"^^<http://www.w3.org/2001/XMLSchema#date> .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/via> \"app\" .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/n> \"3\"^^<http://www.w3.org/2001/XMLSchema#integer> .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/w> \"5e-1\"^^<http://www.w3.org/2001/XMLSchema#double> .
+<http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/ok> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean> .
+}";
+        assert_eq!(batch_update(&[e]), expected);
+    }
+
+    /// Hostile ids and the IRI each must become.
+    const HOSTILE_IRIS: &[(&str, &str)] = &[
+        ("a>b", "person/a%3Eb"),
+        ("a b", "person/a%20b"),
+        (
+            "x> } ; DROP ALL ; INSERT DATA { <y",
+            "person/x%3E%20%7D%20%3B%20DROP%20ALL%20%3B%20INSERT%20DATA%20%7B%20%3Cy",
+        ),
+        ("it's \"q\"", "person/it%27s%20%22q%22"),
+        ("back\\slash\\u0022", "person/back%5Cslash%5Cu0022"),
+        ("new\nline", "person/new%0Aline"),
+        ("a/../b", "person/a%2F..%2Fb"),
+        ("ünï 🚀", "person/%C3%BCn%C3%AF%20%F0%9F%9A%80"),
+        ("${x}//#?", "person/%24%7Bx%7D%2F%2F%23%3F"),
+    ];
+
+    #[test]
+    fn hostile_ids_are_percent_encoded() {
+        for (raw, iri) in HOSTILE_IRIS {
+            assert_eq!(person_iri(raw), format!("{BASE}{iri}"), "{raw:?}");
+            let iri = person_iri(raw);
+            assert!(
+                iri.chars()
+                    .all(|c| c.is_ascii_graphic() && !"<>\"{}|\\^`".contains(c)),
+                "{iri}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_literals_are_escaped() {
+        let table: &[(&str, &str)] = &[
+            ("plain", "\"plain\""),
+            ("q\"uote", r#""q\"uote""#),
+            ("back\\slash", r#""back\\slash""#),
+            ("new\nline\r\t", r#""new\nline\r\t""#),
+            ("\\u0022 } ; DROP ALL", r#""\\\u00750022 } ; DROP ALL""#),
+            ("\\U0000005C", r#""\\\u00550000005C""#),
+            ("bell\u{7}", r#""bell\u0007""#),
+            ("ünï 🚀", "\"ünï 🚀\""),
+        ];
+        for (raw, expected) in table {
+            let mut out = String::new();
+            push_literal(&mut out, raw);
+            assert_eq!(&out, expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn date_times_get_their_xsd_lexical_form() {
+        let table = [
+            ("2016-05-21", "2016-05-21", "date"),
+            ("2016-05-21T10:11", "2016-05-21T10:11:00", "dateTime"),
+            ("2016-05-21 10:11:12", "2016-05-21T10:11:12", "dateTime"),
+            (
+                "2016-05-21T10:11:12.5Z",
+                "2016-05-21T10:11:12.5Z",
+                "dateTime",
+            ),
+            (
+                "2016-05-21T10:11-0530",
+                "2016-05-21T10:11:00-05:30",
+                "dateTime",
+            ),
+            (
+                "2016-05-21T10:11:12+02:00",
+                "2016-05-21T10:11:12+02:00",
+                "dateTime",
+            ),
+        ];
+        for (text, lexical, datatype) in table {
+            assert_eq!(
+                xsd_lexical(&parse_date(text).unwrap()),
+                (lexical.to_string(), datatype),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn edge_iri_separates_its_parts() {
+        let a = edge("a/b", "c", "2016-05-21");
+        let b = edge("a", "b/c", "2016-05-21");
+        assert_ne!(edge_iri(&a), edge_iri(&b));
+        assert_eq!(edge_iri(&a), format!("{BASE}follows/a%2Fb/2016-05-21/c"));
+    }
+}

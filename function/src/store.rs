@@ -1,0 +1,147 @@
+//! The graph store behind a narrow trait, and its HTTP implementation for Neptune and Oxigraph.
+//!
+//! Gremlin: `POST {endpoint}/gremlin`, JSON `{"gremlin": "..."}`. SPARQL: `POST {endpoint}/sparql`,
+//! form field `update=`. Both are one transaction per request on Neptune.
+
+use std::future::Future;
+use std::sync::RwLock;
+use std::time::{Duration, SystemTime};
+
+use crate::config::{Config, QueryLanguage};
+use crate::error::{StoreError, from_transport};
+use crate::sigv4::Signer;
+
+/// Something write batches can be submitted to.
+pub trait GraphStore: Sync {
+    /// Submits one write (one transaction), waiting at most `timeout`.
+    fn submit(
+        &self,
+        query: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Drops pooled connections so the next request resolves and connects again (after a
+    /// failover the cluster endpoint points at the new writer).
+    fn reconnect(&self);
+}
+
+/// Builds the one HTTP client of the execution environment: rustls, HTTP/1.1 (Neptune has no
+/// HTTP/2 for REST), keep-alive.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .http1_only()
+        .tcp_keepalive(Duration::from_secs(30))
+        .tcp_nodelay(true)
+        // Below the idle timeouts of Neptune and of NAT/VPC paths, so a reused connection is alive.
+        .pool_idle_timeout(Duration::from_secs(50))
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("stream2neptune-writer/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The reqwest-based [`GraphStore`].
+#[derive(Debug)]
+pub struct HttpStore {
+    client: RwLock<reqwest::Client>,
+    url: String,
+    language: QueryLanguage,
+    signer: Option<Signer>,
+}
+
+impl HttpStore {
+    /// A store for `config` (endpoint, language, IAM auth) over `client`.
+    pub fn new(config: &Config, client: reqwest::Client) -> Self {
+        let signer = match (config.iam_auth, &config.credentials, &config.region) {
+            (true, Some(credentials), Some(region)) => {
+                Some(Signer::new(credentials, region, "neptune-db"))
+            }
+            _ => None,
+        };
+        HttpStore {
+            client: RwLock::new(client),
+            url: config.write_url(),
+            language: config.query_language,
+            signer,
+        }
+    }
+
+    /// The URL writes are posted to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn body(&self, query: &str) -> (&'static str, Vec<u8>) {
+        match self.language {
+            QueryLanguage::Gremlin => (
+                "application/json",
+                serde_json::to_vec(&serde_json::json!({ "gremlin": query })).unwrap_or_default(),
+            ),
+            QueryLanguage::Sparql => {
+                let mut body = String::with_capacity(query.len() + query.len() / 4 + 7);
+                body.push_str("update=");
+                body.extend(url::form_urlencoded::byte_serialize(query.as_bytes()));
+                ("application/x-www-form-urlencoded", body.into_bytes())
+            }
+        }
+    }
+}
+
+impl GraphStore for HttpStore {
+    fn submit(
+        &self,
+        query: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let (content_type, body) = self.body(query);
+        let client = self
+            .client
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        let mut request = client
+            .post(&self.url)
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, content_type);
+        let signed = match &self.signer {
+            Some(signer) => signer
+                .sign(
+                    "POST",
+                    &self.url,
+                    &[("content-type", content_type)],
+                    &body,
+                    SystemTime::now(),
+                )
+                .map(Some)
+                .map_err(StoreError::Signing),
+            None => Ok(None),
+        };
+        async move {
+            for (name, value) in signed?.unwrap_or_default() {
+                request = request.header(name, value);
+            }
+            let response = request
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| from_transport(&e, timeout))?;
+            let status = response.status();
+            // Read the whole body so the connection goes back to the pool.
+            let text = response
+                .text()
+                .await
+                .map_err(|e| from_transport(&e, timeout))?;
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(StoreError::from_response(status.as_u16(), &text))
+            }
+        }
+    }
+
+    fn reconnect(&self) {
+        let mut client = self.client.write().unwrap_or_else(|p| p.into_inner());
+        *client = http_client();
+    }
+}

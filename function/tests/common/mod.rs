@@ -1,0 +1,267 @@
+//! Shared test harness: real tools from `<workspace>/.venv/bin`, an Oxigraph server on a free port
+//! (killed on drop), SPARQL counting and Kinesis event building.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::kinesis::KinesisEvent;
+use base64::Engine;
+use lambda_runtime::{Context, LambdaEvent};
+use writer::{Config, Deps, MetricsOutput};
+
+/// The workspace root (function/..).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; fails with what to do when missing.
+pub fn tool(name: &str) -> PathBuf {
+    let local = workspace_root().join(".venv/bin").join(name);
+    if local.is_file() {
+        return local;
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    panic!(
+        "{name} not found in {}/.venv/bin or on PATH: run `make tools`",
+        workspace_root().display()
+    );
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An Oxigraph server with its data in a temp dir; stopped when dropped.
+pub struct Oxigraph {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl Oxigraph {
+    /// Starts a server and waits until it answers queries.
+    pub fn start() -> Self {
+        let mut server = Oxigraph {
+            child: None,
+            dir: tempfile::tempdir().unwrap(),
+            port: free_port(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new(tool("oxigraph"))
+            .args(["serve", "--location"])
+            .arg(self.dir.path().join("store"))
+            .args(["--bind", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start oxigraph");
+        self.child = Some(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "oxigraph did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Base URL (NEPTUNE_ENDPOINT in local mode).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (SIGKILL), keeping its data.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Runs a SPARQL SELECT and returns the bindings as (variable -> value) maps.
+    pub async fn select(&self, query: &str) -> Vec<HashMap<String, String>> {
+        let response = reqwest::Client::new()
+            .post(format!("{}/query", self.url()))
+            .header("accept", "application/sparql-results+json")
+            .form(&[("query", query)])
+            .send()
+            .await
+            .expect("query request");
+        assert!(
+            response.status().is_success(),
+            "query failed: {}",
+            response.text().await.unwrap()
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        json["results"]["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                b.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v["value"].as_str().unwrap().to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `SELECT (COUNT(*) AS ?n) WHERE { pattern }`.
+    pub async fn count(&self, pattern: &str) -> usize {
+        let rows = self
+            .select(&format!("SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))
+            .await;
+        rows[0]["n"].parse().unwrap()
+    }
+
+    /// Number of edge resources (one per distinct (from, created, to)).
+    pub async fn edges(&self) -> usize {
+        self.count(&format!("?e a <{}>", writer::sparql::FOLLOWS_CLASS))
+            .await
+    }
+
+    /// Number of triples in the default graph.
+    pub async fn triples(&self) -> usize {
+        self.count("?s ?p ?o").await
+    }
+}
+
+impl Drop for Oxigraph {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One record of a test event.
+pub struct TestRecord {
+    pub partition_key: String,
+    pub sequence_number: String,
+    pub data: Vec<u8>,
+}
+
+/// `n` CSV edges `p{i} -> p{i+1}` dated 2016-05-21, partition key = from (as the sample's driver),
+/// sequence numbers increasing in stream order.
+pub fn csv_records(range: std::ops::Range<usize>) -> Vec<TestRecord> {
+    range
+        .map(|i| TestRecord {
+            partition_key: format!("p{}", i % 50),
+            sequence_number: sequence_number(i),
+            data: format!("p{},p{},2016-05-21", i, i + 1).into_bytes(),
+        })
+        .collect()
+}
+
+/// A 56-digit sequence number, increasing with `i`.
+pub fn sequence_number(i: usize) -> String {
+    format!("4956816737333333333333333333333333333333{:016}", i)
+}
+
+/// A Kinesis event as Lambda delivers it (built through the JSON form, like the runtime does).
+pub fn kinesis_event(records: &[TestRecord]) -> KinesisEvent {
+    let records: Vec<_> = records
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": r.partition_key,
+                    "sequenceNumber": r.sequence_number,
+                    "data": base64::engine::general_purpose::STANDARD.encode(&r.data),
+                    "approximateArrivalTimestamp": 1_700_000_000.5
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": format!("shardId-000000000003:{}", r.sequence_number),
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/writer",
+                "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/follows"
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+}
+
+/// The event with a Lambda context whose deadline is `timeout` from now.
+pub fn invocation(records: &[TestRecord], timeout: Duration) -> LambdaEvent<KinesisEvent> {
+    let mut context = Context::default();
+    context.deadline = (std::time::SystemTime::now() + timeout)
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    LambdaEvent::new(kinesis_event(records), context)
+}
+
+/// Deps from variables (IAM_AUTH=false unless given), metrics kept in memory.
+pub fn deps(
+    vars: &[(&str, &str)],
+) -> (
+    Deps,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    let mut map: HashMap<String, String> = [("IAM_AUTH", "false")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_lookup(|name| map.get(name).cloned()).expect("valid test config");
+    let mut deps = Deps::new(config);
+    let docs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    deps.metrics = MetricsOutput::Memory(docs.clone());
+    (deps, docs)
+}
+
+/// Sum of a metric over the EMF documents emitted so far.
+pub fn metric(docs: &std::sync::Mutex<Vec<serde_json::Value>>, name: &str) -> u64 {
+    docs.lock()
+        .unwrap()
+        .iter()
+        .map(|d| d[name].as_u64().unwrap())
+        .sum()
+}
+
+/// The sequence numbers named in a response.
+pub fn failures(response: &aws_lambda_events::streams::KinesisEventResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| {
+            f.item_identifier
+                .clone()
+                .expect("itemIdentifier must never be null")
+        })
+        .collect()
+}

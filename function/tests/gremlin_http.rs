@@ -1,0 +1,465 @@
+//! The Gremlin write path against a recording HTTP server: request shape (path, headers, body,
+//! SigV4) and retries driven by Neptune's own error bodies played back in order.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::*;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use writer::config::UpsertStyle;
+use writer::gremlin::{GremlinStyle, batch_query};
+use writer::record::parse_record;
+
+/// One request as received.
+#[derive(Debug, Clone)]
+struct Recorded {
+    connection: usize,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn gremlin(&self) -> String {
+        let json: serde_json::Value = serde_json::from_slice(&self.body).expect("JSON body");
+        json["gremlin"]
+            .as_str()
+            .expect("a `gremlin` string member")
+            .to_string()
+    }
+}
+
+/// A keep-alive HTTP/1.1 server that records requests and answers from a script, then 200.
+struct Playback {
+    port: u16,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Playback {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn neptune_error(status: u16, code: &str) -> (u16, String) {
+    (
+        status,
+        format!(
+            r#"{{"requestId":"0dbcded3","code":"{code}","detailedMessage":"played back {code}"}}"#
+        ),
+    )
+}
+
+const OK_BODY: &str = r#"{"requestId":"1","status":{"message":"","code":200,"attributes":{}},"result":{"data":[],"meta":{}}}"#;
+
+async fn playback(script: Vec<(u16, String)>) -> Playback {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let recorded = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(VecDeque::from(script)));
+    let (rec, scr) = (recorded.clone(), script.clone());
+    let task = tokio::spawn(async move {
+        let mut connection = 0;
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            connection += 1;
+            let (rec, scr) = (rec.clone(), scr.clone());
+            tokio::spawn(serve_connection(stream, connection, rec, scr));
+        }
+    });
+    Playback {
+        port,
+        recorded,
+        task,
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    connection: usize,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    script: Arc<Mutex<VecDeque<(u16, String)>>>,
+) {
+    let mut stream = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if stream.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let (method, path) = (
+            parts.next().unwrap_or_default().to_string(),
+            parts.next().unwrap_or_default().to_string(),
+        );
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).await.unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').unwrap();
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .map(|(_, v)| v.parse().unwrap())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await.unwrap();
+        recorded.lock().unwrap().push(Recorded {
+            connection,
+            method,
+            path,
+            headers,
+            body,
+        });
+        let (status, body) = script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or((200, OK_BODY.to_string()));
+        let response = format!(
+            "HTTP/1.1 {status} Played\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream
+            .get_mut()
+            .write_all(response.as_bytes())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn gremlin_deps(
+    port: u16,
+    extra: &[(&str, &str)],
+) -> (writer::Deps, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let url = format!("http://127.0.0.1:{port}");
+    let mut vars = vec![
+        ("NEPTUNE_ENDPOINT", url.as_str()),
+        ("RETRY_BASE_DELAY_MS", "1"),
+        ("RETRY_MAX_DELAY_MS", "5"),
+    ];
+    vars.extend_from_slice(extra);
+    deps(&vars)
+}
+
+fn expected_query(records: &[TestRecord]) -> String {
+    let edges: Vec<_> = records
+        .iter()
+        .map(|r| parse_record(&r.data, 65_536).unwrap())
+        .collect();
+    batch_query(
+        &edges,
+        GremlinStyle {
+            upsert: UpsertStyle::Merge,
+            conditional_create: true,
+        },
+        || unreachable!(),
+    )
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn request_shape_and_sigv4_signature() {
+    // GIVEN IAM auth with session credentials, as on Lambda
+    let server = playback(vec![]).await;
+    let (deps, _) = gremlin_deps(
+        server.port,
+        &[
+            ("IAM_AUTH", "true"),
+            ("AWS_REGION", "eu-west-3"),
+            ("AWS_ACCESS_KEY_ID", "ASIATESTKEY"),
+            ("AWS_SECRET_ACCESS_KEY", "test/secret+key"),
+            ("AWS_SESSION_TOKEN", "session-token-value"),
+        ],
+    );
+    let records = csv_records(0..3);
+
+    // WHEN a batch is written
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+
+    // THEN one POST /gremlin carries the exact traversal as JSON, signed for neptune-db
+    let recorded = server.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 1);
+    let request = &recorded[0];
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/gremlin")
+    );
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(
+        request.header("host"),
+        Some(format!("127.0.0.1:{}", server.port).as_str())
+    );
+    assert_eq!(request.gremlin(), expected_query(&records));
+    assert_eq!(
+        request.header("x-amz-security-token"),
+        Some("session-token-value")
+    );
+
+    let amz_date = request.header("x-amz-date").expect("x-amz-date");
+    let authorization = request.header("authorization").expect("authorization");
+    let prefix = format!(
+        "AWS4-HMAC-SHA256 Credential=ASIATESTKEY/{}/eu-west-3/neptune-db/aws4_request, \
+         SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=",
+        &amz_date[..8]
+    );
+    assert!(authorization.starts_with(&prefix), "{authorization}");
+    let signature = &authorization[prefix.len()..];
+    assert!(
+        signature.len() == 64 && signature.chars().all(|c| c.is_ascii_hexdigit()),
+        "{signature}"
+    );
+
+    // AND the signature covers what arrived on the wire (body, host, content type)
+    let time = chrono::NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ")
+        .unwrap()
+        .and_utc();
+    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
+    let credentials = deps.config.credentials.clone().unwrap();
+    let expected = writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
+        .sign(
+            "POST",
+            &format!("http://127.0.0.1:{}/gremlin", server.port),
+            &[("content-type", request.header("content-type").unwrap())],
+            &request.body,
+            time,
+        )
+        .unwrap();
+    let expected_auth = expected.iter().find(|(n, _)| n == "authorization").unwrap();
+    assert_eq!(authorization, expected_auth.1);
+}
+
+#[tokio::test]
+async fn neptune_errors_are_retried_and_read_only_reconnects() {
+    // GIVEN a store answering CME, 429, a bare 500 and a read-only violation before accepting
+    let server = playback(vec![
+        neptune_error(500, "ConcurrentModificationException"),
+        neptune_error(429, "TooManyRequestsException"),
+        (500, "Internal Server Error".into()),
+        neptune_error(400, "ReadOnlyViolationException"),
+    ])
+    .await;
+    let (deps, metrics) = gremlin_deps(server.port, &[]);
+    let records = csv_records(0..4);
+
+    // WHEN the batch is written
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN it is sent 5 times, the same text each time, and everything is acknowledged
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let recorded = server.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 5);
+    assert!(
+        recorded
+            .iter()
+            .all(|r| r.gremlin() == expected_query(&records))
+    );
+    assert_eq!(metric(&metrics, "RetryCount"), 4);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 4);
+    // Connections are reused across ordinary retries, and replaced after the read-only violation.
+    let connections: Vec<usize> = recorded.iter().map(|r| r.connection).collect();
+    assert_eq!(connections[..4], [connections[0]; 4], "{connections:?}");
+    assert_ne!(
+        connections[4], connections[3],
+        "no reconnect after ReadOnlyViolationException: {connections:?}"
+    );
+}
+
+#[tokio::test]
+async fn access_denied_is_not_retried_and_nothing_is_acknowledged() {
+    let server = playback(vec![neptune_error(403, "AccessDeniedException")]).await;
+    let (deps, metrics) = gremlin_deps(server.port, &[]);
+    let records = csv_records(0..4);
+
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    assert_eq!(failures(&response), vec![sequence_number(0)]);
+    assert_eq!(server.recorded.lock().unwrap().len(), 1);
+    assert_eq!(metric(&metrics, "BatchesFailed"), 1);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 0);
+}
+
+#[tokio::test]
+async fn a_refused_batch_is_narrowed_to_the_record_at_fault() {
+    // GIVEN a store refusing the batch, then (one by one) only the second record
+    let server = playback(vec![
+        neptune_error(400, "MalformedQueryException"),
+        (200, OK_BODY.into()),
+        neptune_error(400, "MalformedQueryException"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = gremlin_deps(
+        server.port,
+        &[("REJECTED_RECORDS_FILE", rejects.to_str().unwrap())],
+    );
+    let records = csv_records(0..3);
+
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN the batch, then each record alone; record 1 is rejected with the store's reason
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let recorded = server.recorded.lock().unwrap().clone();
+    let bodies: Vec<String> = recorded.iter().map(Recorded::gremlin).collect();
+    assert_eq!(
+        bodies,
+        vec![
+            expected_query(&records),
+            expected_query(&records[0..1]),
+            expected_query(&records[1..2]),
+            expected_query(&records[2..3])
+        ]
+    );
+    let reject: writer::rejects::RejectedRecord =
+        serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
+    assert_eq!(
+        (reject.sequence_number.as_str(), reject.reason_code.as_str()),
+        (sequence_number(1).as_str(), "StoreRefused")
+    );
+    assert!(
+        reject.reason.contains("MalformedQueryException"),
+        "{}",
+        reject.reason
+    );
+    assert_eq!(metric(&metrics, "EdgesWritten"), 2);
+    assert_eq!(metric(&metrics, "RecordsRejected"), 1);
+}
+
+#[tokio::test]
+async fn exhausted_retries_checkpoint_at_the_failing_batch() {
+    let server = playback(vec![
+        (200, OK_BODY.into()),
+        neptune_error(500, "ConcurrentModificationException"),
+        neptune_error(500, "ConcurrentModificationException"),
+        neptune_error(500, "ConcurrentModificationException"),
+    ])
+    .await;
+    let (deps, metrics) = gremlin_deps(
+        server.port,
+        &[("BATCH_WRITE_SIZE", "2"), ("RETRY_MAX_ATTEMPTS", "3")],
+    );
+    let records = csv_records(0..6);
+
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    assert_eq!(failures(&response), vec![sequence_number(2)]);
+    assert_eq!(
+        server.recorded.lock().unwrap().len(),
+        4,
+        "one good batch, then 3 attempts, then stop"
+    );
+    assert_eq!(metric(&metrics, "EdgesWritten"), 2);
+    assert_eq!(metric(&metrics, "BatchesFailed"), 1);
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_invocation_deadline() {
+    let script = (0..10_000)
+        .map(|_| neptune_error(500, "ThrottlingException"))
+        .collect();
+    let server = playback(script).await;
+    let (deps, _) = gremlin_deps(
+        server.port,
+        &[
+            ("RETRY_MAX_ATTEMPTS", "100"),
+            ("RETRY_BASE_DELAY_MS", "20"),
+            ("RETRY_MAX_DELAY_MS", "200"),
+            ("DEADLINE_MARGIN_MS", "200"),
+        ],
+    );
+    let records = csv_records(0..3);
+    let started = Instant::now();
+
+    let response = writer::handle(&deps, invocation(&records, Duration::from_millis(1_500)))
+        .await
+        .unwrap();
+
+    assert_eq!(failures(&response), vec![sequence_number(0)]);
+    assert!(
+        started.elapsed() < Duration::from_millis(1_500),
+        "answered after the deadline: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_lanes_keep_each_partition_key_in_order() {
+    // GIVEN two keys in different lanes, one record per batch
+    let (a, b) = (
+        "key-a",
+        (0..)
+            .map(|i| format!("key-{i}"))
+            .find(|k| writer::batching::lane_of(k, 2) != writer::batching::lane_of("key-a", 2))
+            .unwrap(),
+    );
+    let server = playback(vec![]).await;
+    let (deps, _) = gremlin_deps(
+        server.port,
+        &[("WRITE_CONCURRENCY", "2"), ("BATCH_WRITE_SIZE", "1")],
+    );
+    let mut records = csv_records(0..40);
+    for (i, r) in records.iter_mut().enumerate() {
+        r.partition_key = if i % 2 == 0 { a.to_string() } else { b.clone() };
+    }
+
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN all 40 are written once, and per key in stream order
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let recorded = server.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 40);
+    let order: Vec<usize> = recorded
+        .iter()
+        .map(|r| {
+            records
+                .iter()
+                .position(|rec| expected_query(std::slice::from_ref(rec)) == r.gremlin())
+                .unwrap()
+        })
+        .collect();
+    for parity in [0, 1] {
+        let lane: Vec<usize> = order.iter().copied().filter(|i| i % 2 == parity).collect();
+        assert_eq!(lane.len(), 20);
+        assert!(
+            lane.windows(2).all(|w| w[0] < w[1]),
+            "key order broken: {lane:?}"
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The handler against a real Oxigraph server (SPARQL), started on a free port per test: writes
+//! land exactly once, malformed records are captured, an outage gives a correct partial-batch
+//! response, hostile ids cannot touch other data.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use writer::rejects::RejectedRecord;
+use writer::sparql;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
+    // GIVEN a store and 10,000 CSV records over 50 partition keys, written in 4 lanes
+    let store = Oxigraph::start();
+    let url = store.url();
+    let (deps, metrics) = deps(&[
+        ("NEPTUNE_ENDPOINT", &url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("BATCH_WRITE_SIZE", "250"),
+        ("WRITE_CONCURRENCY", "4"),
+    ]);
+    let records = csv_records(0..10_000);
+
+    // WHEN the event is handled
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN every edge is there once, and the response acknowledges everything
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 10_000);
+    assert_eq!(
+        store.count(&format!("?a <{}> ?b", sparql::FOLLOWS)).await,
+        10_000
+    );
+    assert_eq!(metric(&metrics, "EdgesWritten"), 10_000);
+    let triples = store.triples().await;
+
+    // WHEN the same event is delivered again THEN the graph is the same
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 10_000);
+    assert_eq!(store.triples().await, triples);
+}
+
+#[tokio::test]
+async fn malformed_records_are_captured_and_the_rest_written() {
+    // GIVEN records where every other kind of malformed body sits between good ones
+    let store = Oxigraph::start();
+    let url = store.url();
+    let dir = tempfile::tempdir().unwrap();
+    let rejects_file = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = deps(&[
+        ("NEPTUNE_ENDPOINT", &url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("BATCH_WRITE_SIZE", "3"),
+        ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+        ("MAX_RECORD_BYTES", "100"),
+    ]);
+    let bodies: Vec<Vec<u8>> = vec![
+        b"a,b,2016-05-21".to_vec(),
+        b"\xff\xfe,b,2016-05-21".to_vec(),
+        b"c,d,2016-05-21T10:00:00Z".to_vec(),
+        b"a,b".to_vec(),
+        br#"{"from":"e","to":"f","created":"2016-05-21","weight":2}"#.to_vec(),
+        b" ,b,2016-05-21".to_vec(),
+        b"g,h,21/05/2016".to_vec(),
+        vec![b'x'; 101],
+        br#"{"from":"i","to":"j""#.to_vec(),
+        b"k,l,2016-05-22".to_vec(),
+    ];
+    let records: Vec<TestRecord> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| TestRecord {
+            partition_key: "k".into(),
+            sequence_number: sequence_number(i),
+            data,
+        })
+        .collect();
+
+    // WHEN the event is handled
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN all records are acknowledged, the 4 good ones are written, the 6 bad ones are in the file
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 4);
+    let rejects: Vec<RejectedRecord> = std::fs::read_to_string(&rejects_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(String, String)> = rejects
+        .iter()
+        .map(|r| (r.sequence_number.clone(), r.reason_code.clone()))
+        .collect();
+    let expected: Vec<(String, String)> = [
+        (1, "NotUtf8"),
+        (3, "WrongColumnCount"),
+        (5, "EmptyId"),
+        (6, "BadDate"),
+        (7, "Oversize"),
+        (8, "BadJson"),
+    ]
+    .iter()
+    .map(|(i, code)| (sequence_number(*i), code.to_string()))
+    .collect();
+    assert_eq!(got, expected);
+    assert!(
+        rejects
+            .iter()
+            .all(|r| r.shard_id == "shardId-000000000003" && r.partition_key == "k")
+    );
+    assert_eq!(rejects[1].data, "YSxi"); // base64 of "a,b"
+    assert_eq!(metric(&metrics, "RecordsRejected"), 6);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 4);
+}
+
+#[tokio::test]
+async fn a_failing_rejects_sink_stops_acknowledgement_at_that_record() {
+    // GIVEN a rejects file that cannot be written
+    let store = Oxigraph::start();
+    let url = store.url();
+    let dir = tempfile::tempdir().unwrap();
+    let bad_path = dir.path().join("no-such-dir/rejects.jsonl");
+    let (deps, _) = deps(&[
+        ("NEPTUNE_ENDPOINT", &url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("REJECTED_RECORDS_FILE", bad_path.to_str().unwrap()),
+    ]);
+    let mut records = csv_records(0..5);
+    records[2].data = b"broken".to_vec();
+
+    // WHEN handled THEN the checkpoint is the malformed record; what precedes it is written
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), vec![sequence_number(2)]);
+    assert_eq!(store.edges().await, 2);
+}
+
+#[tokio::test]
+async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_completes() {
+    // GIVEN 3,000 records in batches of 10 and a store that is killed while they are written
+    let mut store = Oxigraph::start();
+    let url = store.url();
+    let (deps, metrics) = deps(&[
+        ("NEPTUNE_ENDPOINT", &url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("BATCH_WRITE_SIZE", "10"),
+        ("RETRY_MAX_ATTEMPTS", "3"),
+        ("RETRY_BASE_DELAY_MS", "10"),
+        ("RETRY_MAX_DELAY_MS", "50"),
+    ]);
+    let records = csv_records(0..3_000);
+    let killer = async {
+        while store.edges().await < 300 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        store.stop();
+    };
+    let (response, ()) = tokio::join!(writer::handle(&deps, invocation(&records, MINUTE)), killer);
+    let response = response.unwrap();
+
+    // THEN the response names one record, everything before it is in the store
+    let failed = failures(&response);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let checkpoint = records
+        .iter()
+        .position(|r| r.sequence_number == failed[0])
+        .unwrap();
+    assert!(
+        checkpoint >= 300 && checkpoint < 3_000,
+        "checkpoint {checkpoint}"
+    );
+    assert!(metric(&metrics, "BatchesFailed") >= 1);
+    store.restart();
+    let present: std::collections::HashSet<String> = store
+        .select(&format!(
+            "SELECT ?a WHERE {{ ?a <{}> ?b }}",
+            sparql::FOLLOWS
+        ))
+        .await
+        .into_iter()
+        .map(|row| row["a"].clone())
+        .collect();
+    for i in 0..checkpoint {
+        assert!(
+            present.contains(&sparql::person_iri(&format!("p{i}"))),
+            "record {i} before the checkpoint is missing"
+        );
+    }
+    // At most the batch in flight when the store died may have landed past the checkpoint.
+    assert!(
+        present.len() <= checkpoint + 10,
+        "{} edges, checkpoint {checkpoint}",
+        present.len()
+    );
+
+    // WHEN Lambda retries from the checkpoint THEN everything is written once
+    let response = writer::handle(&deps, invocation(&records[checkpoint..], MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 3_000);
+    assert_eq!(
+        store.count(&format!("?a <{}> ?b", sparql::FOLLOWS)).await,
+        3_000
+    );
+}
+
+/// Ids crafted to break out of IRIs or literals, including SPARQL codepoint escapes.
+const HOSTILE: &[&str] = &[
+    "x> } ; DROP ALL ; INSERT DATA { <y",
+    "a> <http://stream2neptune.example/ontology/follows> <b",
+    "\" } ; CLEAR DEFAULT ; #",
+    "\\u0022 } ; DROP ALL ; #",
+    "\\\\u003E } ; DROP ALL ; #",
+    "\\U0000000A",
+    "it's 'quoted'",
+    "new\nline\r\ttab",
+    "a/../../b?c#d",
+    "ünïcødé 🚀 名前",
+    "${jndi:ldap://x}",
+    "//comment",
+    "%3E%20",
+];
+
+#[tokio::test]
+async fn hostile_ids_do_not_change_or_delete_other_data() {
+    // GIVEN a store holding 100 ordinary edges
+    let store = Oxigraph::start();
+    let url = store.url();
+    let (deps, _) = deps(&[
+        ("NEPTUNE_ENDPOINT", &url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("BATCH_WRITE_SIZE", "5"),
+    ]);
+    writer::handle(&deps, invocation(&csv_records(0..100), MINUTE))
+        .await
+        .unwrap();
+    let before = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
+
+    // WHEN hostile ids arrive as JSON ids and as a JSON property value
+    let records: Vec<TestRecord> = HOSTILE
+        .iter()
+        .enumerate()
+        .map(|(i, id)| TestRecord {
+            partition_key: "h".into(),
+            sequence_number: sequence_number(i),
+            data: serde_json::to_vec(&serde_json::json!({"from": id, "to": format!("{id}!"), "created": "2016-05-21", "note": id})).unwrap(),
+        })
+        .collect();
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN all are written, nothing else changed, and each id reads back exactly
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let after = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
+    for row in &before {
+        assert!(after.contains(row), "lost {row:?}");
+    }
+    // Per edge: 2 person types (both ids are new), follows, 4 edge-resource triples, 1 property.
+    assert_eq!(after.len(), before.len() + HOSTILE.len() * 8);
+    for id in HOSTILE {
+        let edge = writer::record::Edge {
+            from: id.to_string(),
+            to: format!("{id}!"),
+            created: writer::record::parse_date("2016-05-21").unwrap(),
+            properties: Vec::new(),
+        };
+        let rows = store
+            .select(&format!(
+                "SELECT ?note WHERE {{ <{}> <{}property/note> ?note . <{}> <{}> <{}> }}",
+                sparql::edge_iri(&edge),
+                sparql::BASE,
+                sparql::person_iri(id),
+                sparql::FOLLOWS,
+                sparql::person_iri(&format!("{id}!")),
+            ))
+            .await;
+        assert_eq!(rows.len(), 1, "{id:?}");
+        assert_eq!(rows[0]["note"], *id, "literal round trip of {id:?}");
+    }
+}

@@ -1,0 +1,104 @@
+//! Rejected records sent to SQS (REJECTED_QUEUE_URL) through moto's SQS server: SendMessage over
+//! the JSON protocol, signed with SigV4, then read back with ReceiveMessage.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use writer::rejects::RejectedRecord;
+
+struct Moto(Child, u16);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_moto() -> Moto {
+    let port = free_port();
+    let child = Command::new(tool("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start moto_server");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "moto_server did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Moto(child, port)
+}
+
+async fn sqs(port: u16, action: &str, body: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/"))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("AmazonSQS.{action}"))
+        // moto reads the region from the credential scope
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{action}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn malformed_records_are_sent_to_the_rejects_queue() {
+    // GIVEN a queue and a writer whose rejects go to it
+    let moto = start_moto();
+    let store = Oxigraph::start();
+    let queue = sqs(
+        moto.1,
+        "CreateQueue",
+        serde_json::json!({"QueueName": "rejects"}),
+    )
+    .await;
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
+    let store_url = store.url();
+    let (deps, metrics) = deps(&[
+        ("NEPTUNE_ENDPOINT", &store_url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("REJECTED_QUEUE_URL", &queue_url),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDTEST"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+    ]);
+    let mut records = csv_records(0..3);
+    records[1].data = b"a,b,not-a-date".to_vec();
+
+    // WHEN handled
+    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+        .await
+        .unwrap();
+
+    // THEN all is acknowledged, two edges are written and the queue holds the reject
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 2);
+    assert_eq!(metric(&metrics, "RecordsRejected"), 1);
+    let received = sqs(
+        moto.1,
+        "ReceiveMessage",
+        serde_json::json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10}),
+    )
+    .await;
+    let messages = received["Messages"].as_array().expect("a message");
+    assert_eq!(messages.len(), 1);
+    let reject: RejectedRecord =
+        serde_json::from_str(messages[0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(reject.sequence_number, sequence_number(1));
+    assert_eq!(reject.reason_code, "BadDate");
+    assert_eq!(reject.shard_id, "shardId-000000000003");
+}

@@ -1,0 +1,287 @@
+//! Command-line entry points the root binary wires in: `stream2neptune local up|down|status|query`
+//! and `stream2neptune demo`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::LocalError;
+use crate::metrics::RunMetrics;
+use crate::paths::{StateDir, workspace_root};
+use crate::settings::LocalPlan;
+use crate::sparql::StoreClient;
+use crate::stack::{LocalStack, Ports};
+
+/// Flags of `stream2neptune demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Region whose rendered settings (shards, batch sizes, retries...) the local pipeline uses.
+    #[arg(long, env = "REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Stack config file (default: stack.yaml at the workspace root).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a parameter, as for `render` (repeatable), e.g. --set ParallelizationFactor=2.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Edges to generate and send.
+    #[arg(long, env = "EDGES", default_value_t = 20_000)]
+    pub edges: u64,
+    /// People in the data set (default: edges / 10, at least 100).
+    #[arg(long)]
+    pub people: Option<u32>,
+    /// Edges per second (default: the region's DriverBatchSize per DriverPeriod); 0 sends as fast as the stream takes them.
+    #[arg(long, env = "RATE")]
+    pub rate: Option<f64>,
+    /// Seed of the data set.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// State directory (default: .local at the workspace root); the demo clears it first.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Longest wait for the stream to drain after the last edge is sent, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub drain_timeout_secs: u64,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `stream2neptune local ...`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum LocalCommand {
+    /// Start kinesis-mock, Oxigraph and the event source mapping in the foreground until Ctrl-C.
+    Up(UpArgs),
+    /// Stop a running `local up`.
+    Down(StateArgs),
+    /// Show what is running, the shards' checkpoints and what the store holds.
+    Status(StateArgs),
+    /// Run a SPARQL query against the local store.
+    Query(QueryArgs),
+}
+
+/// Where local mode keeps its state.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateArgs {
+    /// State directory (default: .local at the workspace root).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl StateArgs {
+    fn state(&self) -> anyhow::Result<StateDir> {
+        Ok(StateDir::create(self.state_dir.clone().unwrap_or_else(StateDir::default_root))?)
+    }
+}
+
+/// Flags of `local up`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UpArgs {
+    /// Region whose rendered settings are used.
+    #[arg(long, env = "REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Stack config file (default: stack.yaml at the workspace root).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a parameter (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// kinesis-mock port (default: 4568).
+    #[arg(long, default_value_t = 4568)]
+    pub kinesis_port: u16,
+    /// Oxigraph port (default: 7878).
+    #[arg(long, default_value_t = 7878)]
+    pub store_port: u16,
+    /// Clear the store, checkpoints and files of earlier runs first.
+    #[arg(long)]
+    pub fresh: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub state: StateArgs,
+}
+
+/// Flags of `local query`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueryArgs {
+    /// The SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
+    pub query: String,
+    /// Store URL (default: the one `local up` started).
+    #[arg(long)]
+    pub store: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub state: StateArgs,
+}
+
+/// What a running `local up` writes to `.local/services.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunningServices {
+    /// Process id of `local up`.
+    pub pid: u32,
+    /// The region of the plan.
+    pub region: String,
+    /// The stream.
+    pub stream: String,
+    /// kinesis-mock endpoint.
+    pub kinesis_endpoint: String,
+    /// Oxigraph URL.
+    pub store_url: String,
+}
+
+impl RunningServices {
+    fn read(state: &StateDir) -> anyhow::Result<Self> {
+        let path = state.services_file();
+        let text = std::fs::read_to_string(&path).map_err(|_| LocalError::NotRunning(path.clone()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid; delete it", path.display()))
+    }
+}
+
+/// Runs `stream2neptune local ...`.
+pub async fn run_local(command: LocalCommand) -> anyhow::Result<()> {
+    match command {
+        LocalCommand::Up(args) => run_up(args).await,
+        LocalCommand::Down(args) => run_down(args).await,
+        LocalCommand::Status(args) => run_status(args).await,
+        LocalCommand::Query(args) => run_query(args).await,
+    }
+}
+
+/// `local up`: services and mapping in the foreground until Ctrl-C or `local down`.
+pub async fn run_up(args: UpArgs) -> anyhow::Result<()> {
+    let config = args.config.clone().unwrap_or_else(|| workspace_root().join("stack.yaml"));
+    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
+    let state = args.state.state()?;
+    if args.fresh {
+        state.reset()?;
+    }
+    let ports = Ports {
+        kinesis: args.kinesis_port,
+        store: args.store_port,
+    };
+    let stack = LocalStack::up(plan.clone(), state.clone(), ports).await?;
+    let metrics = Arc::new(RunMetrics::default());
+    let mapping = stack.start_mapping(stack.writer_deps()?, metrics).await?;
+    let running = RunningServices {
+        pid: std::process::id(),
+        region: plan.region.clone(),
+        stream: plan.stream_name.clone(),
+        kinesis_endpoint: stack.kinesis.endpoint(),
+        store_url: stack.store.url(),
+    };
+    let services_file = state.services_file();
+    std::fs::write(&services_file, serde_json::to_string_pretty(&running)?)
+        .with_context(|| format!("writing {}", services_file.display()))?;
+    println!(
+        "local: stream {} ({} shards) on {}, store {}; the mapping writes with the settings of {}.\n\
+         put edges with: stream2neptune drive --stream {} --endpoint-url {} --region {} --edges FILE\n\
+         stop with Ctrl-C or `stream2neptune local down`",
+        running.stream,
+        plan.shard_count,
+        running.kinesis_endpoint,
+        running.store_url,
+        plan.region,
+        running.stream,
+        running.kinesis_endpoint,
+        plan.region
+    );
+    let signal = shutdown_signal().await;
+    eprintln!("local: {signal}: stopping");
+    let stopped = mapping.stop().await;
+    let _ = std::fs::remove_file(&services_file);
+    drop(stack);
+    Ok(stopped?)
+}
+
+/// `local down`: asks a running `local up` to stop (SIGTERM) and waits for it.
+pub async fn run_down(args: StateArgs) -> anyhow::Result<()> {
+    let state = args.state()?;
+    let running = RunningServices::read(&state)?;
+    let status = tokio::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(running.pid.to_string())
+        .status()
+        .await
+        .context("running kill")?;
+    if !status.success() {
+        let _ = std::fs::remove_file(state.services_file());
+        anyhow::bail!("`local up` (pid {}) is not running; removed the stale {}", running.pid, state.services_file().display());
+    }
+    let started = Instant::now();
+    while state.services_file().exists() {
+        if started.elapsed() > Duration::from_secs(30) {
+            anyhow::bail!("`local up` (pid {}) did not stop within 30 s", running.pid);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("local: stopped (pid {})", running.pid);
+    Ok(())
+}
+
+/// `local status`.
+pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
+    let state = args.state()?;
+    let running = RunningServices::read(&state)?;
+    let alive = std::path::Path::new(&format!("/proc/{}", running.pid)).exists();
+    println!(
+        "local up: pid {} {}\nregion: {}\nstream: {} at {}\nstore: {}",
+        running.pid,
+        if alive { "running" } else { "NOT running (stale services.json)" },
+        running.region,
+        running.stream,
+        running.kinesis_endpoint,
+        running.store_url
+    );
+    let checkpoints = state.checkpoints().join(&running.stream);
+    if let Ok(entries) = std::fs::read_dir(&checkpoints) {
+        let mut lines: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect();
+        lines.sort();
+        for line in lines {
+            println!("checkpoint: {line}");
+        }
+    }
+    let counts = StoreClient::new(&running.store_url).edge_counts().await?;
+    println!(
+        "store: {} follows edges ({} edge resources); rejected records: {}; on-failure batches: {}",
+        counts.follows,
+        counts.edge_resources,
+        crate::demo::count_lines(&state.rejected())?,
+        crate::demo::count_lines(&state.on_failure())?
+    );
+    Ok(())
+}
+
+/// `local query`: prints the result (CSV for SELECT, N-Triples for graphs, JSON for ASK).
+pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
+    let url = match args.store {
+        Some(url) => url,
+        None => RunningServices::read(&args.state.state()?)?.store_url,
+    };
+    let text = StoreClient::new(&url)
+        .query(&args.query, "text/csv, application/n-triples;q=0.9, application/sparql-results+json;q=0.8")
+        .await?;
+    print!("{text}");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, naming the signal.
+pub async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "Ctrl-C";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "Ctrl-C",
+        _ = term.recv() => "SIGTERM",
+    }
+}

@@ -1,0 +1,283 @@
+//! `make demo` / `stream2neptune demo`: the whole pipeline end to end on this machine. Generates a
+//! data set, loads the people, drives the edges through kinesis-mock at the region's pace, lets
+//! the local event source mapping run the writer, waits until the stream is drained, counts what
+//! the store holds, writes `.local/report.html` and prints one summary line.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
+use stream2neptune_workload::driver::{DriveArgs, DriverConfig, drive};
+use stream2neptune_workload::edges::EdgeReader;
+use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
+
+use crate::cli::DemoArgs;
+use crate::metrics::RunMetrics;
+use crate::paths::{StateDir, workspace_root};
+use crate::report::{self, ReportSummary};
+use crate::settings::LocalPlan;
+use crate::stack::{LocalStack, Ports};
+
+/// What the demo found, counted from the store itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoOutcome {
+    /// Records the stream accepted.
+    pub sent: u64,
+    /// `follows` triples in the store.
+    pub stored: u64,
+    /// Valid edges sent and not in the store.
+    pub lost: u64,
+    /// Edges in the store more than once.
+    pub duplicated: u64,
+    /// Records in the rejected-records file.
+    pub rejected: u64,
+    /// Edges in the store that were never sent.
+    pub unexpected: u64,
+    /// Records sent to the on-failure destination.
+    pub on_failure: u64,
+}
+
+impl DemoOutcome {
+    /// The one summary line.
+    pub fn line(&self) -> String {
+        format!(
+            "demo: sent {} edges, store holds {} follows edges, lost {}, duplicated {}, rejected {}",
+            self.sent, self.stored, self.lost, self.duplicated, self.rejected
+        )
+    }
+
+    /// Nothing lost, doubled or invented.
+    pub fn is_clean(&self) -> bool {
+        self.lost == 0 && self.duplicated == 0 && self.unexpected == 0
+    }
+}
+
+/// Counts accepted records into the run metrics on their way to Kinesis.
+struct CountingSink {
+    inner: KinesisSink,
+    metrics: Arc<RunMetrics>,
+}
+
+impl RecordSink for CountingSink {
+    async fn put_records(&self, entries: Vec<PutEntry>) -> Result<Vec<EntryOutcome>, CallError> {
+        let outcomes = self.inner.put_records(entries).await?;
+        let accepted = outcomes.iter().filter(|o| **o == EntryOutcome::Accepted).count();
+        self.metrics.sent.fetch_add(accepted as u64, Ordering::Relaxed);
+        Ok(outcomes)
+    }
+}
+
+/// Runs the demo; Ctrl-C or SIGTERM stops it and every service.
+pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    tokio::select! {
+        result = demo(&args) => {
+            let outcome = result?;
+            println!("{}", outcome.line());
+            if !outcome.is_clean() {
+                anyhow::bail!(
+                    "the store does not match what was sent: lost {}, duplicated {}, unexpected {} (on-failure records: {}); see .local/logs and .local/on-failure.jsonl",
+                    outcome.lost, outcome.duplicated, outcome.unexpected, outcome.on_failure
+                );
+            }
+            Ok(())
+        }
+        signal = crate::cli::shutdown_signal() => {
+            anyhow::bail!("demo interrupted by {signal}; services stopped")
+        }
+    }
+}
+
+/// The demo itself; returns what the store holds.
+pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
+    let config = args.config.clone().unwrap_or_else(|| workspace_root().join("stack.yaml"));
+    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
+    let state = StateDir::create(args.state_dir.clone().unwrap_or_else(StateDir::default_root))?;
+    state.reset()?;
+
+    let people = args.people.unwrap_or_else(|| (args.edges / 10).clamp(100, 1_000_000) as u32);
+    let dataset = DatasetConfig::from_args(&DatasetArgs {
+        people,
+        follows: args.edges,
+        seed: args.seed,
+        out: state.dataset(),
+        zipf_exponent: 1.0,
+        start: "2018-01-01".into(),
+        end: "2019-12-31".into(),
+        gzip_level: 1,
+    })?;
+    let summary = generate(&dataset)?;
+    eprintln!(
+        "demo: region {} ({} shards, BatchSize {}, BatchWriteSize {}, ParallelizationFactor {}), {} people, {} edges in {}",
+        plan.region,
+        plan.shard_count,
+        plan.esm.batch_size,
+        plan.batch_write_size,
+        plan.esm.parallelization_factor,
+        summary.people,
+        summary.follows,
+        summary.follows_gz.display()
+    );
+
+    let stack = LocalStack::up(plan.clone(), state.clone(), Ports::default()).await?;
+    eprintln!(
+        "demo: kinesis-mock at {}, Oxigraph at {} (state in {})",
+        stack.kinesis.endpoint(),
+        stack.store.url(),
+        state.root.display()
+    );
+    let store = stack.store_client();
+    store
+        .load_ntriples(&summary.people_nt)
+        .await
+        .context("loading the people into the local store")?;
+
+    let metrics = Arc::new(RunMetrics::default());
+    let mut mapping = stack.start_mapping(stack.writer_deps()?, Arc::clone(&metrics)).await?;
+
+    let rate = match args.rate {
+        Some(rate) => Some(rate),
+        None => Some(plan.driver_batch_size as f64 * 1000.0 / plan.driver_period_ms.max(1) as f64),
+    }
+    .filter(|r| *r > 0.0);
+    let driver = DriverConfig::from_args(&DriveArgs {
+        stream: plan.stream_name.clone(),
+        edges: summary.follows_gz.clone(),
+        period_ms: if rate.is_some() { 100 } else { 0 },
+        batch_size: 100,
+        rate,
+        region: Some(plan.region.clone()),
+        endpoint_url: Some(stack.kinesis.endpoint()),
+        resume_file: Some(state.root.join("drive.resume.json")),
+        concurrency: 4,
+        retry_deadline_secs: 300,
+        no_progress: true,
+    })?;
+    let sink = Arc::new(CountingSink {
+        inner: KinesisSink::new(stack.client.clone(), &plan.stream_name),
+        metrics: Arc::clone(&metrics),
+    });
+
+    let bar = progress_bar(args.edges, args.no_progress);
+    let ticker = {
+        let (bar, metrics) = (bar.clone(), Arc::clone(&metrics));
+        tokio::spawn(async move {
+            loop {
+                show_progress(&bar, &metrics);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let driven = drive(sink, &driver, std::future::pending::<()>()).await;
+    let drained = match &driven {
+        Ok(_) => mapping.wait_drained(Duration::from_secs(args.drain_timeout_secs)).await,
+        Err(_) => Ok(false),
+    };
+    ticker.abort();
+    show_progress(&bar, &metrics);
+    bar.finish_and_clear();
+    let driven = driven.context("driving the edges into kinesis-mock")?;
+    let stopped = mapping.stop().await;
+    if !drained? {
+        anyhow::bail!(
+            "the stream was not drained within {} s (see .local/logs and the iterator ages above)",
+            args.drain_timeout_secs
+        );
+    }
+    stopped?;
+
+    let outcome = verify(&stack, &summary.follows_gz, &metrics).await?;
+    let report_path = state.report();
+    report::write(
+        &report_path,
+        &metrics,
+        &ReportSummary {
+            headline: outcome.line(),
+            facts: vec![
+                ("region".into(), plan.region.clone()),
+                ("shards".into(), plan.shard_count.to_string()),
+                ("BatchSize".into(), plan.esm.batch_size.to_string()),
+                ("BatchWriteSize".into(), plan.batch_write_size.to_string()),
+                ("ParallelizationFactor".into(), plan.esm.parallelization_factor.to_string()),
+                ("driver rate".into(), format!("{:.0} edges/s", driven.rate())),
+                ("invocations".into(), metrics.invocations.load(Ordering::Relaxed).to_string()),
+                ("on-failure records".into(), outcome.on_failure.to_string()),
+                ("run time".into(), format!("{:.1} s", metrics.elapsed_secs())),
+            ],
+        },
+    )?;
+    eprintln!(
+        "demo: {} edges/s sent for {:.1} s; report in {}",
+        driven.rate().round(),
+        driven.elapsed.as_secs_f64(),
+        report_path.display()
+    );
+    Ok(outcome)
+}
+
+/// Counts from the store: every valid edge of the edge file present once, nothing else.
+pub async fn verify(stack: &LocalStack, edge_file: &std::path::Path, metrics: &RunMetrics) -> anyhow::Result<DemoOutcome> {
+    let store = stack.store_client();
+    let counts = store.edge_counts().await?;
+    let stored = store.follows_pairs().await?;
+    let mut expected = HashSet::new();
+    let mut reader = EdgeReader::open(edge_file)?;
+    while let Some(edge) = reader.next_edge()? {
+        expected.insert((writer::sparql::person_iri(&edge.from), writer::sparql::person_iri(&edge.to)));
+    }
+    let rejected = count_lines(&stack.state.rejected())?;
+    let on_failure = metrics.on_failure.load(Ordering::Relaxed);
+    Ok(DemoOutcome {
+        sent: metrics.sent.load(Ordering::Relaxed),
+        stored: counts.follows,
+        lost: (expected.difference(&stored).count() as u64).saturating_sub(rejected),
+        duplicated: counts.duplicated(),
+        rejected,
+        unexpected: stored.difference(&expected).count() as u64,
+        on_failure,
+    })
+}
+
+/// Lines in a JSON Lines file (0 when missing).
+pub fn count_lines(path: &std::path::Path) -> anyhow::Result<u64> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn progress_bar(edges: u64, hidden: bool) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(edges);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] [{bar:30}] {pos}/{len} written ({per_sec}) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn show_progress(bar: &ProgressBar, metrics: &RunMetrics) {
+    let get = RunMetrics::get;
+    bar.set_position(get(&metrics.written));
+    let ages: Vec<String> = metrics
+        .iterator_ages()
+        .values()
+        .map(|ms| format!("{:.1}", *ms as f64 / 1000.0))
+        .collect();
+    bar.set_message(format!(
+        "· sent {} · rejected {} · retries {} · on-failure {} · iterator age s [{}]",
+        get(&metrics.sent),
+        get(&metrics.rejected),
+        get(&metrics.retries),
+        get(&metrics.on_failure),
+        ages.join(" ")
+    ));
+}
+

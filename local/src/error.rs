@@ -1,0 +1,107 @@
+//! Typed errors of local mode; every message says what to do next.
+
+use std::path::PathBuf;
+
+/// A failure of local mode.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// A tool the project installs is missing.
+    #[error("{tool} not found at {looked_in} or on PATH: run `make tools`")]
+    ToolMissing {
+        /// The tool's name.
+        tool: String,
+        /// Where it was looked for first.
+        looked_in: PathBuf,
+    },
+    /// A service process could not be started.
+    #[error("cannot start {service} ({command}): {source}")]
+    Spawn {
+        /// The service.
+        service: &'static str,
+        /// The command line.
+        command: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A service did not answer in time.
+    #[error("{service} did not answer on 127.0.0.1:{port} within {secs} s; see its log {log}")]
+    NotReady {
+        /// The service.
+        service: &'static str,
+        /// Its port.
+        port: u16,
+        /// How long we waited.
+        secs: u64,
+        /// Its log file.
+        log: PathBuf,
+    },
+    /// A file under the state directory could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// read, write, create...
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A Kinesis call failed.
+    #[error("kinesis {operation} failed: {message}")]
+    Kinesis {
+        /// The API operation.
+        operation: &'static str,
+        /// The error, with its cause chain.
+        message: String,
+    },
+    /// The local store answered with an error.
+    #[error("local store {url} answered {status}: {body}")]
+    Store {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// The local store could not be reached.
+    #[error("cannot reach the local store at {url}: {message}; is it running (`stream2neptune local status`)?")]
+    StoreUnreachable {
+        /// The URL.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// A setting has a value local mode cannot use.
+    #[error("invalid {field}={value:?}: expected {allowed}")]
+    Invalid {
+        /// The setting.
+        field: &'static str,
+        /// The value found.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// The writer's configuration was rejected.
+    #[error("writer configuration: {0}")]
+    WriterConfig(#[from] writer::ConfigError),
+    /// Nothing is running under the state directory.
+    #[error("no local services are running (no {0}): start them with `stream2neptune local up`")]
+    NotRunning(PathBuf),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = LocalError> = std::result::Result<T, E>;
+
+/// Formats an SDK error with its whole source chain (the SDK's Display is terse).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

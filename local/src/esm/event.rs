@@ -1,0 +1,104 @@
+//! The records a shard poller reads, and the `KinesisEvent` Lambda builds from a batch of them:
+//! the same JSON document Lambda sends (base64 `data`, `eventID` = `shardId-...:sequence`,
+//! `eventSourceARN`), deserialised with the same types the writer's runtime uses.
+
+use aws_lambda_events::kinesis::KinesisEvent;
+use base64::Engine;
+use serde_json::json;
+
+/// One record read from a shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRecord {
+    /// The record's position in the shard's fetch order (for checkpoint tracking).
+    pub ordinal: u64,
+    /// Kinesis sequence number.
+    pub sequence_number: String,
+    /// Partition key.
+    pub partition_key: String,
+    /// The data blob.
+    pub data: Vec<u8>,
+    /// ApproximateArrivalTimestamp, ms since the epoch.
+    pub arrival_ms: i64,
+}
+
+/// Where a batch comes from: the stream and the shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSource {
+    /// The stream ARN (`eventSourceARN`).
+    pub stream_arn: String,
+    /// The region (`awsRegion`).
+    pub region: String,
+    /// The function's role (`invokeIdentityArn`).
+    pub invoke_identity_arn: String,
+}
+
+/// Builds the event Lambda would send for `records` of `shard_id`.
+pub fn kinesis_event(source: &EventSource, shard_id: &str, records: &[std::sync::Arc<StreamRecord>]) -> KinesisEvent {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let records: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            json!({
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": r.partition_key,
+                    "sequenceNumber": r.sequence_number,
+                    "data": engine.encode(&r.data),
+                    "approximateArrivalTimestamp": r.arrival_ms as f64 / 1000.0,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": format!("{shard_id}:{}", r.sequence_number),
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": source.invoke_identity_arn,
+                "awsRegion": source.region,
+                "eventSourceARN": source.stream_arn,
+            })
+        })
+        .collect();
+    // The document is built above from owned strings and numbers: it always deserialises.
+    serde_json::from_value(json!({ "Records": records })).unwrap_or_default()
+}
+
+/// Orders Kinesis sequence numbers (decimal strings of up to 128 bits) numerically.
+pub fn sequence_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn event_has_lambda_shape_and_decoded_data() {
+        let source = EventSource {
+            stream_arn: "arn:aws:kinesis:eu-west-1:000000000000:stream/s".into(),
+            region: "eu-west-1".into(),
+            invoke_identity_arn: "arn:aws:iam::000000000000:role/r".into(),
+        };
+        let record = Arc::new(StreamRecord {
+            ordinal: 0,
+            sequence_number: "4955".into(),
+            partition_key: "p1".into(),
+            data: b"p1,p2,2019-01-01".to_vec(),
+            arrival_ms: 1_545_084_650_987,
+        });
+        let event = kinesis_event(&source, "shardId-000000000001", &[record]);
+        let r = &event.records[0];
+        assert_eq!(r.event_id.as_deref(), Some("shardId-000000000001:4955"));
+        assert_eq!(r.event_source_arn.as_deref(), Some("arn:aws:kinesis:eu-west-1:000000000000:stream/s"));
+        assert_eq!(r.kinesis.data.0, b"p1,p2,2019-01-01");
+        assert_eq!(r.kinesis.partition_key, "p1");
+        let wire = serde_json::to_value(&event).unwrap();
+        assert_eq!(wire["Records"][0]["kinesis"]["data"], "cDEscDIsMjAxOS0wMS0wMQ==");
+    }
+
+    #[test]
+    fn sequence_numbers_compare_as_numbers() {
+        use std::cmp::Ordering::*;
+        assert_eq!(sequence_cmp("99", "100"), Less);
+        assert_eq!(sequence_cmp("495", "495"), Equal);
+        assert_eq!(sequence_cmp("496", "495"), Greater);
+    }
+}

@@ -1,0 +1,158 @@
+//! Where things are: the workspace root, the project's tools and the `.local/` state layout.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{LocalError, Result};
+
+/// The workspace root (the folder holding `stack.yaml`, `.venv/` and `node_modules/`).
+pub fn workspace_root() -> PathBuf {
+    // local/.. at build time; a moved binary falls back to the working directory.
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+    match built {
+        Some(root) if root.join("stack.yaml").is_file() => root,
+        _ => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
+}
+
+/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; a clear error naming `make tools` otherwise.
+pub fn venv_tool(name: &str) -> Result<PathBuf> {
+    let local = workspace_root().join(".venv/bin").join(name);
+    if local.is_file() {
+        return Ok(local);
+    }
+    on_path(name).ok_or(LocalError::ToolMissing {
+        tool: name.to_owned(),
+        looked_in: local,
+    })
+}
+
+/// The kinesis-mock package folder (`KINESIS_MOCK_DIR`, else `<workspace>/node_modules/kinesis-local`).
+pub fn kinesis_mock_dir() -> Result<PathBuf> {
+    let dir = std::env::var_os("KINESIS_MOCK_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("node_modules/kinesis-local"));
+    if dir.join("main.js").is_file() {
+        Ok(dir)
+    } else {
+        Err(LocalError::ToolMissing {
+            tool: "kinesis-mock (npm kinesis-local)".into(),
+            looked_in: dir.join("main.js"),
+        })
+    }
+}
+
+/// `node` on PATH.
+pub fn node() -> Result<PathBuf> {
+    on_path("node").ok_or(LocalError::ToolMissing {
+        tool: "node".into(),
+        looked_in: PathBuf::from("/usr/bin/node"),
+    })
+}
+
+/// The first `name` on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read and released).
+pub fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| LocalError::Io {
+        action: "bind a port on",
+        path: PathBuf::from("127.0.0.1:0"),
+        source,
+    })?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|source| LocalError::Io {
+            action: "read the port of",
+            path: PathBuf::from("127.0.0.1:0"),
+            source,
+        })
+}
+
+/// The files of one local run under a state directory (`.local/` by default).
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    /// The directory itself.
+    pub root: PathBuf,
+}
+
+impl StateDir {
+    /// `<workspace>/.local`.
+    pub fn default_root() -> PathBuf {
+        workspace_root().join(".local")
+    }
+
+    /// A state directory at `root`, created if missing.
+    pub fn create(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        for dir in [root.clone(), root.join("logs"), root.join("checkpoints")] {
+            std::fs::create_dir_all(&dir).map_err(|source| LocalError::Io {
+                action: "create",
+                path: dir,
+                source,
+            })?;
+        }
+        Ok(StateDir { root })
+    }
+
+    /// The Oxigraph database folder.
+    pub fn oxigraph(&self) -> PathBuf {
+        self.root.join("oxigraph")
+    }
+    /// A service's log file.
+    pub fn log(&self, service: &str) -> PathBuf {
+        self.root.join("logs").join(format!("{service}.log"))
+    }
+    /// The checkpoint folder of the event source mapping.
+    pub fn checkpoints(&self) -> PathBuf {
+        self.root.join("checkpoints")
+    }
+    /// The writer's rejected-records file (REJECTED_RECORDS_FILE).
+    pub fn rejected(&self) -> PathBuf {
+        self.root.join("rejected.jsonl")
+    }
+    /// The on-failure destination of the event source mapping.
+    pub fn on_failure(&self) -> PathBuf {
+        self.root.join("on-failure.jsonl")
+    }
+    /// The run report.
+    pub fn report(&self) -> PathBuf {
+        self.root.join("report.html")
+    }
+    /// Endpoints and pid of a running `local up`.
+    pub fn services_file(&self) -> PathBuf {
+        self.root.join("services.json")
+    }
+    /// The demo's data set.
+    pub fn dataset(&self) -> PathBuf {
+        self.root.join("dataset")
+    }
+
+    /// Removes the state of an earlier run (store, checkpoints, rejects, on-failure, report, data set).
+    pub fn reset(&self) -> Result<()> {
+        for dir in [self.oxigraph(), self.checkpoints(), self.dataset()] {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|source| LocalError::Io {
+                    action: "remove",
+                    path: dir.clone(),
+                    source,
+                })?;
+            }
+        }
+        for file in [self.rejected(), self.on_failure(), self.report()] {
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|source| LocalError::Io {
+                    action: "remove",
+                    path: file.clone(),
+                    source,
+                })?;
+            }
+        }
+        StateDir::create(&self.root).map(|_| ())
+    }
+}

@@ -1,0 +1,94 @@
+//! The local stack: kinesis-mock with the plan's stream, an Oxigraph store, and the writer
+//! and event source mapping wired to them.
+
+use std::sync::Arc;
+
+use writer::{Deps, GraphStore, HttpStore};
+
+use crate::error::Result;
+use crate::esm::{EventSourceMapping, MappingFiles, RunningMapping};
+use crate::kinesis;
+use crate::metrics::RunMetrics;
+use crate::paths::StateDir;
+use crate::services::{KinesisMock, Oxigraph};
+use crate::settings::LocalPlan;
+use crate::sparql::StoreClient;
+
+/// Ports to bind on 127.0.0.1 (0 picks free ones).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ports {
+    /// kinesis-mock's plain-HTTP port.
+    pub kinesis: u16,
+    /// Oxigraph's port.
+    pub store: u16,
+}
+
+/// Running services for one plan; dropping it stops them.
+#[derive(Debug)]
+pub struct LocalStack {
+    /// The plan.
+    pub plan: LocalPlan,
+    /// The state directory.
+    pub state: StateDir,
+    /// kinesis-mock.
+    pub kinesis: KinesisMock,
+    /// The store.
+    pub store: Oxigraph,
+    /// A Kinesis client for kinesis-mock.
+    pub client: aws_sdk_kinesis::Client,
+}
+
+impl LocalStack {
+    /// Starts both services and creates the plan's stream.
+    pub async fn up(plan: LocalPlan, state: StateDir, ports: Ports) -> Result<Self> {
+        let (kinesis_log, store_log, location) = (state.log("kinesis-mock"), state.log("oxigraph"), state.oxigraph());
+        let (kinesis, store) = tokio::try_join!(
+            KinesisMock::start(ports.kinesis, &plan.region, plan.shard_count, &kinesis_log),
+            Oxigraph::start(&location, ports.store, &store_log),
+        )?;
+        let client = kinesis::client(&kinesis.endpoint(), &plan.region);
+        kinesis::create_stream(&client, &plan.stream_name, plan.shard_count, plan.retention_hours).await?;
+        Ok(LocalStack {
+            plan,
+            state,
+            kinesis,
+            store,
+            client,
+        })
+    }
+
+    /// The writer's dependencies, configured for the local store.
+    pub fn writer_deps(&self) -> Result<Deps<HttpStore>> {
+        let config = self.plan.writer_config(&self.store.url(), &self.state.rejected())?;
+        Ok(Deps::new(config))
+    }
+
+    /// Starts an event source mapping from the stream to `deps`.
+    pub async fn start_mapping<S: GraphStore + Send + Sync + 'static>(
+        &self,
+        deps: Deps<S>,
+        metrics: Arc<RunMetrics>,
+    ) -> Result<RunningMapping<S>> {
+        let checkpoints = self.state.checkpoints();
+        let on_failure = self.state.on_failure();
+        EventSourceMapping::new(
+            self.client.clone(),
+            &self.plan.stream_name,
+            self.plan.esm.clone(),
+            deps,
+            MappingFiles {
+                checkpoints: &checkpoints,
+                on_failure: &on_failure,
+            },
+            metrics,
+        )
+        .await?
+        .start()
+        .await
+    }
+
+    /// A SPARQL client of the store.
+    pub fn store_client(&self) -> StoreClient {
+        StoreClient::new(&self.store.url())
+    }
+}

@@ -1,0 +1,736 @@
+//! The parameter catalog as data: every stack parameter with its CloudFormation type, built-in default, allowed
+//! values, scope and meaning (the table in the generator contract).
+//!
+//! Validation, the `parameters` list the templates render, `params --markdown` and the README's config reference
+//! are all generated from [`CATALOG`].
+
+use crate::sizing;
+
+/// CloudFormation parameter type of a catalog entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CfnType {
+    /// `String`
+    String,
+    /// `Number`
+    Number,
+    /// `AWS::EC2::VPC::Id`
+    VpcId,
+    /// `List<AWS::EC2::Subnet::Id>`
+    SubnetIdList,
+    /// `AWS::EC2::SecurityGroup::Id`
+    SecurityGroupId,
+}
+
+impl CfnType {
+    /// The type as CloudFormation spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CfnType::String => "String",
+            CfnType::Number => "Number",
+            CfnType::VpcId => "AWS::EC2::VPC::Id",
+            CfnType::SubnetIdList => "List<AWS::EC2::Subnet::Id>",
+            CfnType::SecurityGroupId => "AWS::EC2::SecurityGroup::Id",
+        }
+    }
+
+    /// Whether CloudFormation accepts `AllowedPattern` on this type (only on `String`).
+    pub fn takes_pattern(self) -> bool {
+        self == CfnType::String
+    }
+}
+
+/// When a parameter is declared in the rendered stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Always.
+    All,
+    /// Only when `UseExistingCluster` is false (the stack creates the VPC and the cluster).
+    NewCluster,
+    /// Only when `UseExistingCluster` is true.
+    ExistingCluster,
+    /// Only when `StreamMode` is `PROVISIONED`.
+    Provisioned,
+    /// Only when the stack creates a cluster whose `DbInstanceType` is `db.serverless`.
+    Serverless,
+    /// Only when `EC2KeyPairName` is non-empty.
+    KeyPair,
+}
+
+impl Scope {
+    /// The condition in words, for the config reference and warnings.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::All => "always",
+            Scope::NewCluster => "UseExistingCluster=false",
+            Scope::ExistingCluster => "UseExistingCluster=true",
+            Scope::Provisioned => "StreamMode=PROVISIONED",
+            Scope::Serverless => "DbInstanceType=db.serverless",
+            Scope::KeyPair => "EC2KeyPairName is non-empty",
+        }
+    }
+}
+
+/// A built-in default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltIn {
+    /// A fixed value, in the text form a config file would use.
+    Value(&'static str),
+    /// Computed from the writer: 2 x its vCPUs from [`sizing`], or 4 for an existing cluster.
+    ShardsFromWriter,
+}
+
+/// What values a parameter accepts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// The strings `true` or `false` (CloudFormation has no boolean parameter type).
+    Bool,
+    /// One of a fixed list of strings.
+    Choice(&'static [&'static str]),
+    /// A Neptune instance class from [`sizing::DB_INSTANCE_VCPUS`] or `db.serverless`.
+    DbInstanceType,
+    /// An instance type from a [`sizing`] table.
+    InstanceType(&'static [&'static str]),
+    /// A whole number in `min..=max`.
+    Integer {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// `-1` (meaning "no limit") or a whole number in `min..=max`.
+    IntegerOrUnlimited {
+        /// Smallest accepted value other than -1.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// One of a fixed list of whole numbers.
+    IntegerChoice(&'static [i64]),
+    /// Neptune serverless capacity in NCUs: `min` up to the top of [`sizing::SERVERLESS_CAPACITY_RANGE`], in
+    /// steps of 0.5.
+    Capacity {
+        /// Smallest accepted capacity.
+        min: f64,
+    },
+    /// A string matching `pattern`.
+    Text {
+        /// Anchored regular expression, valid both for Rust `regex` and CloudFormation's `AllowedPattern`.
+        pattern: &'static str,
+        /// What the pattern means, in words.
+        expected: &'static str,
+    },
+    /// An S3 URI (or empty) matching `pattern`.
+    S3Uri {
+        /// Anchored regular expression, as for [`Kind::Text`].
+        pattern: &'static str,
+        /// What the URI must look like, in words.
+        expected: &'static str,
+    },
+    /// A comma-separated list of at least two subnet ids.
+    SubnetIds,
+}
+
+/// Anchored pattern of one subnet id.
+pub const SUBNET_ID_PATTERN: &str = r"^subnet-[0-9a-f]{8,17}$";
+
+/// Minimum number of subnets an existing cluster's function, notebook and driver need (two Availability Zones).
+pub const MIN_EXISTING_SUBNETS: usize = 2;
+
+/// The allowed retention periods of a CloudWatch Logs log group, in days.
+pub static LOG_RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+impl Kind {
+    /// What the kind allows, in words, for error messages and the config reference.
+    pub fn allowed(&self) -> String {
+        match self {
+            Kind::Bool => "true or false".to_owned(),
+            Kind::Choice(values) => format!("one of {}", values.join(", ")),
+            Kind::DbInstanceType => format!(
+                "one of {}",
+                sizing::db_instance_types().collect::<Vec<_>>().join(", ")
+            ),
+            Kind::InstanceType(values) => format!("one of {}", values.join(", ")),
+            Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Kind::IntegerOrUnlimited { min, max } => {
+                format!("-1 (no limit) or a whole number from {min} to {max}")
+            }
+            Kind::IntegerChoice(values) => format!(
+                "one of {}",
+                values
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Kind::Capacity { min } => {
+                let max = sizing::SERVERLESS_CAPACITY_RANGE.1;
+                format!("a number from {min} to {max} in steps of 0.5")
+            }
+            Kind::Text { expected, .. } | Kind::S3Uri { expected, .. } => (*expected).to_owned(),
+            Kind::SubnetIds => format!(
+                "a comma-separated list of at least {MIN_EXISTING_SUBNETS} subnet ids (subnet-0123abcd...)"
+            ),
+        }
+    }
+
+    /// CloudFormation `AllowedValues`, as strings.
+    pub fn cfn_allowed_values(&self) -> Option<Vec<String>> {
+        let strings = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
+        match self {
+            Kind::Bool => Some(vec!["true".to_owned(), "false".to_owned()]),
+            Kind::Choice(values) | Kind::InstanceType(values) => Some(strings(values)),
+            Kind::DbInstanceType => Some(sizing::db_instance_types().map(str::to_owned).collect()),
+            Kind::IntegerChoice(values) => Some(values.iter().map(i64::to_string).collect()),
+            _ => None,
+        }
+    }
+
+    /// CloudFormation `MinValue` and `MaxValue`.
+    pub fn cfn_range(&self) -> Option<(f64, f64)> {
+        match *self {
+            Kind::Integer { min, max } => Some((min as f64, max as f64)),
+            Kind::IntegerOrUnlimited { max, .. } => Some((-1.0, max as f64)),
+            Kind::Capacity { min } => Some((min, sizing::SERVERLESS_CAPACITY_RANGE.1)),
+            _ => None,
+        }
+    }
+
+    /// The anchored regular expression a value must match, if the kind is pattern based.
+    pub fn pattern(&self) -> Option<&'static str> {
+        match self {
+            Kind::Text { pattern, .. } | Kind::S3Uri { pattern, .. } => Some(pattern),
+            _ => None,
+        }
+    }
+}
+
+/// One stack parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Param {
+    /// The CloudFormation parameter name, also the key in stack.yaml and `--set`.
+    pub name: &'static str,
+    /// The CloudFormation parameter type.
+    pub cfn_type: CfnType,
+    /// The built-in default.
+    pub default: BuiltIn,
+    /// What values are accepted.
+    pub kind: Kind,
+    /// When the parameter is declared.
+    pub scope: Scope,
+    /// Whether a non-empty value is required when the parameter is in scope.
+    pub required: bool,
+    /// The parameter's meaning, rendered as its CloudFormation `Description`.
+    pub description: &'static str,
+}
+
+impl Param {
+    /// The CloudFormation `ConstraintDescription`: what is allowed, in words.
+    pub fn constraint_description(&self) -> String {
+        format!("{} must be {}", self.name, self.kind.allowed())
+    }
+
+    /// The built-in default in words, for the config reference.
+    pub fn default_text(&self) -> String {
+        match self.default {
+            BuiltIn::Value(value) => format!("`{value}`"),
+            BuiltIn::ShardsFromWriter => format!(
+                "{} x writer vCPUs ({} for an existing cluster)",
+                sizing::SHARDS_PER_VCPU,
+                sizing::SHARDS_PER_VCPU * sizing::EXISTING_CLUSTER_ASSUMED_VCPUS
+            ),
+        }
+    }
+}
+
+/// Looks a parameter up by its exact name.
+pub fn find(name: &str) -> Option<&'static Param> {
+    CATALOG.iter().find(|param| param.name == name)
+}
+
+/// The catalog entry names, in catalog order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().map(|param| param.name)
+}
+
+const HOSTNAME: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
+const S3_KEY: &str = r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}$";
+const BOOL: Kind = Kind::Bool;
+
+/// Every stack parameter, in the order the templates declare them.
+pub static CATALOG: &[Param] = &[
+    Param {
+        name: "UseExistingCluster",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("false"),
+        kind: BOOL,
+        scope: Scope::All,
+        required: false,
+        description: "Write to an existing Neptune cluster: the stack then creates no VPC and no cluster.",
+    },
+    Param {
+        name: "DbInstanceType",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("db.r5.large"),
+        kind: Kind::DbInstanceType,
+        scope: Scope::NewCluster,
+        required: false,
+        description: "Instance class of the Neptune writer and read replica.",
+    },
+    Param {
+        name: "DbServerlessMinCapacity",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("1"),
+        kind: Kind::Capacity {
+            min: sizing::SERVERLESS_CAPACITY_RANGE.0,
+        },
+        scope: Scope::Serverless,
+        required: false,
+        description: "Smallest Neptune serverless capacity, in NCUs.",
+    },
+    Param {
+        name: "DbServerlessMaxCapacity",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("16"),
+        kind: Kind::Capacity {
+            min: sizing::SERVERLESS_MAX_CAPACITY_FLOOR,
+        },
+        scope: Scope::Serverless,
+        required: false,
+        description: "Largest Neptune serverless capacity, in NCUs; also drives the ShardCount default.",
+    },
+    Param {
+        name: "NeptuneEngineVersion",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("1.4.5.1"),
+        kind: Kind::Text {
+            pattern: r"^\d+\.\d+\.\d+\.\d+$",
+            expected: "a Neptune engine version such as 1.4.5.1",
+        },
+        scope: Scope::NewCluster,
+        required: false,
+        description: "Neptune engine version of the new cluster.",
+    },
+    Param {
+        name: "BackupRetentionDays",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("7"),
+        kind: Kind::Integer { min: 1, max: 35 },
+        scope: Scope::NewCluster,
+        required: false,
+        description: "Days Neptune keeps automated backups.",
+    },
+    Param {
+        name: "ExistingClusterEndpoint",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: HOSTNAME,
+            expected: "a host name such as my-cluster.cluster-abc123.us-east-1.neptune.amazonaws.com",
+        },
+        scope: Scope::ExistingCluster,
+        required: true,
+        description: "Writer endpoint host of the existing cluster.",
+    },
+    Param {
+        name: "ExistingClusterReaderEndpoint",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: HOSTNAME,
+            expected: "a host name such as my-cluster.cluster-ro-abc123.us-east-1.neptune.amazonaws.com",
+        },
+        scope: Scope::ExistingCluster,
+        required: true,
+        description: "Reader endpoint host of the existing cluster.",
+    },
+    Param {
+        name: "ExistingClusterPort",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("8182"),
+        kind: Kind::Integer { min: 1, max: 65535 },
+        scope: Scope::ExistingCluster,
+        required: false,
+        description: "Port of the existing cluster.",
+    },
+    Param {
+        name: "ExistingClusterResourceId",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: r"^cluster-[A-Z0-9]+$",
+            expected: "a cluster resource id such as cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        },
+        scope: Scope::ExistingCluster,
+        required: true,
+        description: "Resource id of the existing cluster, for the neptune-db IAM resource ARN.",
+    },
+    Param {
+        name: "ExistingVpcId",
+        cfn_type: CfnType::VpcId,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: r"^vpc-[0-9a-f]{8,17}$",
+            expected: "a VPC id such as vpc-0123456789abcdef0",
+        },
+        scope: Scope::ExistingCluster,
+        required: true,
+        description: "VPC of the existing cluster.",
+    },
+    Param {
+        name: "ExistingSubnetIds",
+        cfn_type: CfnType::SubnetIdList,
+        default: BuiltIn::Value(""),
+        kind: Kind::SubnetIds,
+        scope: Scope::ExistingCluster,
+        required: true,
+        description: "Private subnets for the writer function, the notebook and the driver.",
+    },
+    Param {
+        name: "ExistingSecurityGroupId",
+        cfn_type: CfnType::SecurityGroupId,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: r"^sg-[0-9a-f]{8,17}$",
+            expected: "a security group id such as sg-0123456789abcdef0",
+        },
+        scope: Scope::ExistingCluster,
+        required: true,
+        description: "A security group the existing cluster admits; attached to the function, notebook and driver.",
+    },
+    Param {
+        name: "StreamMode",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("PROVISIONED"),
+        kind: Kind::Choice(&["PROVISIONED", "ON_DEMAND"]),
+        scope: Scope::All,
+        required: false,
+        description: "Kinesis capacity mode: a fixed ShardCount or on-demand.",
+    },
+    Param {
+        name: "ShardCount",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::ShardsFromWriter,
+        kind: Kind::Integer {
+            min: 1,
+            max: sizing::KINESIS_MAX_SHARDS as i64,
+        },
+        scope: Scope::Provisioned,
+        required: false,
+        description: "Kinesis shards; keep it at no more than 2 x the vCPUs of the Neptune writer.",
+    },
+    Param {
+        name: "StreamRetentionHours",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("24"),
+        kind: Kind::Integer { min: 24, max: 8760 },
+        scope: Scope::All,
+        required: false,
+        description: "Hours Kinesis keeps records.",
+    },
+    Param {
+        name: "QueryLanguage",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("gremlin"),
+        kind: Kind::Choice(&["gremlin", "sparql", "opencypher"]),
+        scope: Scope::All,
+        required: false,
+        description: "Query language the writer uses.",
+    },
+    Param {
+        name: "ConditionalCreate",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("true"),
+        kind: BOOL,
+        scope: Scope::All,
+        required: false,
+        description: "Write edges as idempotent upserts, so a retried batch writes no duplicates.",
+    },
+    Param {
+        name: "GremlinUpsertStyle",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("merge"),
+        kind: Kind::Choice(&["merge", "coalesce"]),
+        scope: Scope::All,
+        required: false,
+        description: "Gremlin upsert idiom: mergeE/mergeV (engine 1.2.1.0 or later) or fold().coalesce().",
+    },
+    Param {
+        name: "IamAuth",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("true"),
+        kind: BOOL,
+        scope: Scope::All,
+        required: false,
+        description: "IAM database authentication on the cluster and SigV4 signing in the writer.",
+    },
+    Param {
+        name: "BatchReadSize",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("1000"),
+        kind: Kind::Integer { min: 1, max: 10000 },
+        scope: Scope::All,
+        required: false,
+        description: "Records per invocation read from a shard (event source mapping BatchSize).",
+    },
+    Param {
+        name: "BatchWriteSize",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("100"),
+        kind: Kind::Integer { min: 1, max: 10000 },
+        scope: Scope::All,
+        required: false,
+        description: "Records per Neptune transaction; at most BatchReadSize.",
+    },
+    Param {
+        name: "WriteConcurrency",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("1"),
+        kind: Kind::Integer { min: 1, max: 16 },
+        scope: Scope::All,
+        required: false,
+        description: "Write batches sent to Neptune at once per invocation.",
+    },
+    Param {
+        name: "StartingPosition",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("TRIM_HORIZON"),
+        kind: Kind::Choice(&["TRIM_HORIZON", "LATEST"]),
+        scope: Scope::All,
+        required: false,
+        description: "Where the event source mapping starts reading the stream.",
+    },
+    Param {
+        name: "ParallelizationFactor",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("1"),
+        kind: Kind::Integer { min: 1, max: 10 },
+        scope: Scope::All,
+        required: false,
+        description: "Concurrent batches per shard.",
+    },
+    Param {
+        name: "BisectBatchOnFunctionError",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("true"),
+        kind: BOOL,
+        scope: Scope::All,
+        required: false,
+        description: "Split a failed batch in two and retry the halves.",
+    },
+    Param {
+        name: "MaximumRetryAttempts",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("10"),
+        kind: Kind::IntegerOrUnlimited { min: 0, max: 10000 },
+        scope: Scope::All,
+        required: false,
+        description: "Retries of a failed batch before it goes to the on-failure queue (-1 = until the record expires).",
+    },
+    Param {
+        name: "MaximumRecordAgeInSeconds",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("86400"),
+        kind: Kind::IntegerOrUnlimited {
+            min: 60,
+            max: 604800,
+        },
+        scope: Scope::All,
+        required: false,
+        description: "Oldest record the function is given, in seconds (-1 = no limit).",
+    },
+    Param {
+        name: "MaximumBatchingWindowInSeconds",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("0"),
+        kind: Kind::Integer { min: 0, max: 300 },
+        scope: Scope::All,
+        required: false,
+        description: "Seconds the event source mapping waits to fill a batch.",
+    },
+    Param {
+        name: "FunctionArchitecture",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("x86_64"),
+        kind: Kind::Choice(&["x86_64", "arm64"]),
+        scope: Scope::All,
+        required: false,
+        description: "Instruction set of the writer function; must match the packaged bootstrap.",
+    },
+    Param {
+        name: "FunctionMemorySize",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("512"),
+        kind: Kind::Integer {
+            min: 128,
+            max: 10240,
+        },
+        scope: Scope::All,
+        required: false,
+        description: "Memory of the writer function, in MB.",
+    },
+    Param {
+        name: "FunctionTimeout",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("120"),
+        kind: Kind::Integer { min: 1, max: 900 },
+        scope: Scope::All,
+        required: false,
+        description: "Timeout of the writer function, in seconds.",
+    },
+    Param {
+        name: "LogRetentionDays",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("30"),
+        kind: Kind::IntegerChoice(LOG_RETENTION_DAYS),
+        scope: Scope::All,
+        required: false,
+        description: "Days CloudWatch Logs keeps the function's log.",
+    },
+    Param {
+        name: "MetricsNamespace",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("stream2neptune"),
+        kind: Kind::Text {
+            pattern: r"^[A-Za-z0-9._/#:-]{1,255}$",
+            expected: "1 to 255 characters from A-Z a-z 0-9 . _ / # : -",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "CloudWatch namespace of the writer's embedded metrics.",
+    },
+    Param {
+        name: "ArtifactBucket",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: r"^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            expected: "empty (= stream2neptune-artifacts-<account>-<region>) or an S3 bucket name: 3 to 63 characters from a-z 0-9 . -",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "Bucket holding the function and driver code, notebooks and data; empty = stream2neptune-artifacts-<account>-<region>.",
+    },
+    Param {
+        name: "FunctionCodeKey",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("artifacts/stream2neptune-writer.zip"),
+        kind: Kind::Text {
+            pattern: S3_KEY,
+            expected: "an S3 key without a leading / (A-Z a-z 0-9 ! _ . * ' ( ) / -)",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "Content-addressed S3 key of the writer function zip.",
+    },
+    Param {
+        name: "DriverCodeKey",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("artifacts/stream2neptune-driver.zip"),
+        kind: Kind::Text {
+            pattern: S3_KEY,
+            expected: "an S3 key without a leading / (A-Z a-z 0-9 ! _ . * ' ( ) / -)",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "S3 key of the zip holding the stream2neptune driver binary.",
+    },
+    Param {
+        name: "NotebooksKeyPrefix",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("artifacts/notebooks/"),
+        kind: Kind::Text {
+            pattern: r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1022}/$",
+            expected: "an S3 key prefix ending in / without a leading /",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "S3 key prefix of the notebooks copied to the notebook instance.",
+    },
+    Param {
+        name: "VertexFileS3Location",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::S3Uri {
+            pattern: r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()/-]*)?$",
+            expected: "empty (= s3://<ArtifactBucket>/data/vertices/) or s3://bucket/prefix",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "S3 location of the vertex files for the bulk loader; empty = s3://<ArtifactBucket>/data/vertices/.",
+    },
+    Param {
+        name: "EdgeFileS3Location",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::S3Uri {
+            pattern: r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([A-Za-z0-9!_.*'()/-]*/)?follows\.csv\.gz$",
+            expected: "empty (= s3://<ArtifactBucket>/data/follows.csv.gz) or s3://bucket/key ending in follows.csv.gz",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "S3 location of the follows edge file the driver streams; empty = s3://<ArtifactBucket>/data/follows.csv.gz.",
+    },
+    Param {
+        name: "EC2ClientInstanceType",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("m5.large"),
+        kind: Kind::InstanceType(sizing::EC2_CLIENT_INSTANCE_TYPES),
+        scope: Scope::All,
+        required: false,
+        description: "Instance type of the EC2 workload driver.",
+    },
+    Param {
+        name: "EC2KeyPairName",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: r"^[ -~]{0,255}$",
+            expected: "empty (SSM Session Manager only) or a key pair name of up to 255 printable ASCII characters",
+        },
+        scope: Scope::KeyPair,
+        required: false,
+        description: "Optional EC2 key pair for the driver; SSM Session Manager is the default access.",
+    },
+    Param {
+        name: "DriverPeriod",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("100"),
+        kind: Kind::Integer { min: 1, max: 1000 },
+        scope: Scope::All,
+        required: false,
+        description: "Milliseconds between the driver's batches.",
+    },
+    Param {
+        name: "DriverBatchSize",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("100"),
+        kind: Kind::Integer { min: 1, max: 3000 },
+        scope: Scope::All,
+        required: false,
+        description: "Edges the driver puts on the stream per period.",
+    },
+    Param {
+        name: "NotebookInstanceType",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("ml.t3.medium"),
+        kind: Kind::InstanceType(sizing::NOTEBOOK_INSTANCE_TYPES),
+        scope: Scope::All,
+        required: false,
+        description: "Instance type of the SageMaker graph notebook.",
+    },
+    Param {
+        name: "IteratorAgeAlarmMs",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("60000"),
+        kind: Kind::Integer {
+            min: 1000,
+            max: 86_400_000,
+        },
+        scope: Scope::All,
+        required: false,
+        description: "Iterator age, in milliseconds, above which the alarm fires.",
+    },
+];

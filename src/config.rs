@@ -1,0 +1,235 @@
+//! stack.yaml and `--set`: the named layers a parameter value can come from, and where each value came from.
+//!
+//! Precedence, lowest first: built-in default < `defaults:` < `regions.<region>:` < `--set`. Keys are checked
+//! against the catalog when the file is read; values are normalized to text here and typed in
+//! [`crate::validate`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_norway::Value;
+
+use crate::catalog::{self, CfnType};
+use crate::error::{Error, Problem, Problems, Result};
+use crate::regions;
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// The catalog's built-in default.
+    BuiltIn,
+    /// The config file's `defaults:` table.
+    ConfigDefaults,
+    /// The config file's table for the region being rendered.
+    Region,
+    /// A `--set Key=Value` argument.
+    Set,
+    /// Computed from other values (ShardCount from the writer's vCPUs).
+    Derived,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Origin::BuiltIn => "built-in default",
+            Origin::ConfigDefaults => "config defaults",
+            Origin::Region => "region",
+            Origin::Set => "--set",
+            Origin::Derived => "derived",
+        })
+    }
+}
+
+/// One layer of values: parameter name -> value as text, keys already checked against the catalog.
+pub type Layer = BTreeMap<&'static str, String>;
+
+/// stack.yaml as written on disk. Unknown top-level keys are rejected.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StackFile {
+    /// Values for every region.
+    #[serde(default)]
+    defaults: Option<BTreeMap<String, Value>>,
+    /// Per-region overrides; a region with no overrides may be written `eu-central-1: {}` or `eu-central-1:`.
+    #[serde(default)]
+    regions: Option<BTreeMap<String, Option<BTreeMap<String, Value>>>>,
+}
+
+/// The config file, checked and normalized: every key is a parameter name, every region a known region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackConfig {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The `defaults:` layer.
+    pub defaults: Layer,
+    /// The `regions:` layers, sorted by region name.
+    pub regions: BTreeMap<String, Layer>,
+}
+
+impl StackConfig {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadConfig {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Checks config text; `path` only names the file in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let file: StackFile = serde_norway::from_str(text).map_err(|err| Error::ParseConfig {
+            path: path.to_owned(),
+            message: err.to_string(),
+        })?;
+        let mut problems = Vec::new();
+        let defaults =
+            normalize_layer(file.defaults.unwrap_or_default(), "defaults", &mut problems);
+        let mut regions = BTreeMap::new();
+        for (region, table) in file.regions.unwrap_or_default() {
+            if regions::partition(&region).is_none() {
+                problems.push(unknown_region(&region, "regions"));
+            }
+            let layer = format!("regions.{region}");
+            let table = normalize_layer(table.unwrap_or_default(), &layer, &mut problems);
+            regions.insert(region, table);
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid {
+                context: path.display().to_string(),
+                problems: Problems(problems),
+            });
+        }
+        Ok(StackConfig {
+            path: path.to_owned(),
+            defaults,
+            regions,
+        })
+    }
+
+    /// The layers that apply to `region`, lowest precedence first (the built-in layer is the catalog itself).
+    pub fn layers_for<'a>(&'a self, region: &str) -> Vec<(Origin, &'a Layer)> {
+        let mut layers = vec![(Origin::ConfigDefaults, &self.defaults)];
+        if let Some(overrides) = self.regions.get(region) {
+            layers.push((Origin::Region, overrides));
+        }
+        layers
+    }
+}
+
+/// Parses `--set Key=Value` arguments into a layer; a later `--set` of the same key wins.
+pub fn parse_sets(args: &[String]) -> Result<Layer> {
+    let mut layer = Layer::new();
+    let mut problems = Vec::new();
+    for arg in args {
+        let Some((key, value)) = arg.split_once('=') else {
+            problems.push(Problem::BadSetSyntax { arg: arg.clone() });
+            continue;
+        };
+        match catalog::find(key.trim()) {
+            Some(param) => {
+                layer.insert(param.name, value.to_owned());
+            }
+            None => problems.push(unknown_key(key.trim(), "--set")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(layer)
+    } else {
+        Err(Error::Invalid {
+            context: "command line".to_owned(),
+            problems: Problems(problems),
+        })
+    }
+}
+
+/// A problem for an unknown region, suggesting the nearest known one.
+pub fn unknown_region(region: &str, layer: &str) -> Problem {
+    Problem::UnknownRegion {
+        region: region.to_owned(),
+        layer: layer.to_owned(),
+        suggestion: nearest(region, regions::names()),
+        known: regions::names().collect::<Vec<_>>().join(", "),
+    }
+}
+
+fn unknown_key(key: &str, layer: &str) -> Problem {
+    Problem::UnknownKey {
+        key: key.to_owned(),
+        layer: layer.to_owned(),
+        suggestion: nearest(key, catalog::names()),
+    }
+}
+
+/// The candidate closest to `input` (case-insensitive Jaro-Winkler), if it is close enough to be a likely typo.
+fn nearest(input: &str, candidates: impl Iterator<Item = &'static str>) -> Option<&'static str> {
+    const THRESHOLD: f64 = 0.8;
+    let input = input.to_lowercase();
+    candidates
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&input, &candidate.to_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(score, _)| *score >= THRESHOLD)
+        // On a tie the earlier candidate wins, so suggestions follow table order.
+        .fold(
+            None,
+            |best: Option<(f64, &'static str)>, (score, candidate)| match best {
+                Some((best_score, _)) if best_score >= score => best,
+                _ => Some((score, candidate)),
+            },
+        )
+        .map(|(_, candidate)| candidate)
+}
+
+fn normalize_layer(
+    table: BTreeMap<String, Value>,
+    layer: &str,
+    problems: &mut Vec<Problem>,
+) -> Layer {
+    let mut out = Layer::new();
+    for (key, value) in table {
+        let Some(param) = catalog::find(&key) else {
+            problems.push(unknown_key(&key, layer));
+            continue;
+        };
+        match scalar_text(&value, param.cfn_type) {
+            Ok(text) => {
+                out.insert(param.name, text);
+            }
+            Err(found) => problems.push(Problem::NotAScalar {
+                key,
+                layer: layer.to_owned(),
+                found,
+            }),
+        }
+    }
+    out
+}
+
+/// The text form of a YAML value: strings as written, numbers and booleans as YAML prints them, null as empty,
+/// and a list of strings as a comma-separated list for list-typed parameters (subnet ids).
+fn scalar_text(value: &Value, cfn_type: CfnType) -> std::result::Result<String, &'static str> {
+    match value {
+        Value::Null => Ok(String::new()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::String(s) => Ok(s.clone()),
+        Value::Sequence(items) if cfn_type == CfnType::SubnetIdList => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err("a list with non-string items"),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(|items| items.join(",")),
+        Value::Sequence(_) => Err("a list"),
+        Value::Mapping(_) => Err("a mapping"),
+        Value::Tagged(_) => Err("a tagged value"),
+    }
+}

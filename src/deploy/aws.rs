@@ -1,0 +1,198 @@
+//! AWS CLI invocations built in Rust and either printed (dry run) or run.
+//!
+//! Every command is printed before it runs, so a real run shows exactly what a dry run announced. Commands whose
+//! answer steers the plan (does the bucket exist? is this artifact uploaded?) are "probes": a dry run cannot know
+//! their answer and so prints the branch that does the work.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::error::{Error, Result};
+
+/// One AWS CLI command line, without the leading `aws`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    args: Vec<String>,
+}
+
+impl Call {
+    /// `aws <service> <operation> --region <region>`.
+    pub fn new(service: &str, operation: &str, region: &str) -> Self {
+        Call {
+            args: vec![
+                service.to_owned(),
+                operation.to_owned(),
+                "--region".to_owned(),
+                region.to_owned(),
+            ],
+        }
+    }
+
+    /// Adds `--name value`.
+    pub fn arg(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.args.push(name.to_owned());
+        self.args.push(value.into());
+        self
+    }
+
+    /// Adds `--name` followed by several values.
+    pub fn args<I, S>(mut self, name: &str, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.push(name.to_owned());
+        self.args.extend(values.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a bare flag or positional word.
+    pub fn word(mut self, word: impl Into<String>) -> Self {
+        self.args.push(word.into());
+        self
+    }
+
+    /// The arguments after `aws`.
+    pub fn argv(&self) -> &[String] {
+        &self.args
+    }
+}
+
+impl std::fmt::Display for Call {
+    /// The command as a shell would take it: `aws` and each argument quoted where needed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("aws")?;
+        for arg in &self.args {
+            let quoted = shlex::try_quote(arg).map_or_else(|_| arg.clone().into(), |q| q);
+            write!(f, " {quoted}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Prints, and unless dry-running, runs AWS CLI commands.
+pub struct Aws<'o> {
+    /// The `aws` executable; `None` in a dry run.
+    program: Option<PathBuf>,
+    out: &'o mut dyn Write,
+}
+
+impl<'o> Aws<'o> {
+    /// A runner that prints every command and runs none.
+    pub fn dry_run(out: &'o mut dyn Write) -> Self {
+        Aws { program: None, out }
+    }
+
+    /// A runner that prints each command, then runs it with `program`.
+    pub fn execute(program: PathBuf, out: &'o mut dyn Write) -> Self {
+        Aws {
+            program: Some(program),
+            out,
+        }
+    }
+
+    /// Whether commands are only printed.
+    pub fn is_dry_run(&self) -> bool {
+        self.program.is_none()
+    }
+
+    /// Prints a `# ` comment line.
+    pub fn note(&mut self, text: impl std::fmt::Display) -> Result<()> {
+        writeln!(self.out, "# {text}").map_err(Error::Output)
+    }
+
+    /// Prints a plain line (results a person reads, such as stack outputs).
+    pub fn say(&mut self, text: impl std::fmt::Display) -> Result<()> {
+        writeln!(self.out, "{text}").map_err(Error::Output)
+    }
+
+    /// Runs a command that changes something; its output is passed on.
+    pub fn run(&mut self, call: &Call) -> Result<()> {
+        if let Some(stdout) = self.invoke(call)? {
+            let text = stdout.trim_end();
+            if !text.is_empty() {
+                writeln!(self.out, "{text}").map_err(Error::Output)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a command that reads, with `--output json`, and parses its answer; `None` in a dry run.
+    pub fn read(&mut self, call: &Call) -> Result<Option<serde_json::Value>> {
+        let call = call.clone().arg("--output", "json");
+        let Some(stdout) = self.invoke(&call)? else {
+            return Ok(None);
+        };
+        let text = stdout.trim();
+        if text.is_empty() {
+            return Ok(Some(serde_json::Value::Null));
+        }
+        serde_json::from_str(text)
+            .map(Some)
+            .map_err(|err| Error::AwsOutput {
+                command: call.to_string(),
+                detail: err.to_string(),
+                stdout: text.to_owned(),
+            })
+    }
+
+    /// Runs a command that asks whether something exists: `Some(true)` when it succeeds, `Some(false)` when AWS
+    /// answers "not found", `None` in a dry run; any other failure is an error.
+    pub fn probe(&mut self, call: &Call) -> Result<Option<bool>> {
+        match self.read(call) {
+            Ok(answer) => Ok(answer.map(|_| true)),
+            Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => Ok(Some(false)),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Prints the command, then (unless dry-running) runs it and returns its stdout.
+    fn invoke(&mut self, call: &Call) -> Result<Option<String>> {
+        let Some(program) = &self.program else {
+            writeln!(self.out, "{call}").map_err(Error::Output)?;
+            return Ok(None);
+        };
+        writeln!(self.out, "+ {call}").map_err(Error::Output)?;
+        self.out.flush().map_err(Error::Output)?;
+        let output = aws_command(program, call.argv())
+            .output()
+            .map_err(|source| Error::Spawn {
+                command: call.to_string(),
+                source,
+            })?;
+        if output.status.success() {
+            Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
+        } else {
+            Err(Error::Aws {
+                command: call.to_string(),
+                status: output.status.to_string(),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            })
+        }
+    }
+}
+
+/// A `Command` running the AWS CLI with `args`, with the pager off (AWS CLI v2 pages long output otherwise).
+pub fn aws_command(program: &Path, args: &[String]) -> Command {
+    let mut command = Command::new(program);
+    command
+        .args(args.iter().map(OsString::from))
+        .env("AWS_PAGER", "")
+        .stdin(std::process::Stdio::null());
+    command
+}
+
+/// Whether the CLI's error text says the thing asked about does not exist.
+pub fn is_not_found(stderr: &str) -> bool {
+    [
+        "(404)",
+        "Not Found",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "does not exist",
+    ]
+    .iter()
+    .any(|needle| stderr.contains(needle))
+}

@@ -1,0 +1,103 @@
+//! Typed errors of the deploy commands. Each message says what to do next.
+
+use std::path::PathBuf;
+
+/// Errors of `deploy`, `function-deploy` and `destroy`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The AWS CLI is neither in the workspace's .venv nor on PATH.
+    #[error(
+        "the AWS CLI (`aws`) was not found in .venv/bin nor on PATH: install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) or run `make tools`"
+    )]
+    AwsCliMissing,
+    /// `aws sts get-caller-identity` failed: no usable credentials.
+    #[error(
+        "no usable AWS credentials (`aws sts get-caller-identity` failed: {detail}); run `aws configure` or `aws sso login`, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )]
+    NoCredentials {
+        /// What the CLI said.
+        detail: String,
+    },
+    /// A region the generator does not know.
+    #[error("{0}")]
+    UnknownRegion(crate::error::Problem),
+    /// An AWS CLI command failed.
+    #[error("`{command}` failed ({status}): {stderr}")]
+    Aws {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// An AWS CLI command printed something that is not the JSON asked for.
+    #[error("`{command}` printed unexpected output ({detail}): {stdout}")]
+    AwsOutput {
+        /// The command line.
+        command: String,
+        /// What was wrong.
+        detail: String,
+        /// What it printed.
+        stdout: String,
+    },
+    /// The AWS CLI could not be started.
+    #[error("cannot start `{command}`")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The stack the command works on does not exist.
+    #[error(
+        "stack {stack} does not exist in {region}: deploy it first with `make stack REGION={region}`"
+    )]
+    NoStack {
+        /// The stack name.
+        stack: String,
+        /// The region.
+        region: String,
+    },
+    /// The bucket exists but is not ours to use.
+    #[error(
+        "artifact bucket {bucket} exists but this account cannot use it ({detail}); set ArtifactBucket to a bucket you own (stack.yaml or --set ArtifactBucket=NAME)"
+    )]
+    BucketNotUsable {
+        /// The bucket name.
+        bucket: String,
+        /// What S3 said.
+        detail: String,
+    },
+    /// The stack's FunctionArchitecture is not one the packager knows.
+    #[error("stack {stack} has FunctionArchitecture = `{value}`; allowed is x86_64 or arm64")]
+    BadArchitecture {
+        /// The stack name.
+        stack: String,
+        /// The value found.
+        value: String,
+    },
+    /// The rendered parameters file could not be read.
+    #[error("cannot read {}: {detail}; render it again with `make render`", path.display())]
+    Parameters {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A temporary file could not be written.
+    #[error("cannot write a temporary file for the AWS CLI")]
+    TempFile(#[source] std::io::Error),
+    /// Output could not be written.
+    #[error("cannot write the command output")]
+    Output(#[source] std::io::Error),
+    /// Packaging failed.
+    #[error(transparent)]
+    Package(#[from] crate::package::Error),
+    /// The config or rendering failed.
+    #[error(transparent)]
+    Generator(#[from] crate::error::Error),
+}
+
+/// Result alias of the deploy commands.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,250 @@
+//! Typed errors of the generator: configuration problems (collected, so one run reports them all), template
+//! rendering failures and output failures.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::config::Origin;
+
+/// One thing wrong with the configuration. Every message names the key, the value, where it came from and what
+/// is allowed; the region is named by the [`Error::Invalid`] that carries it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    /// A key that is not a parameter name.
+    #[error("unknown key `{key}` in {layer}{}; the keys are the parameter names in the README's config reference", suggest(.suggestion))]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// Where it was written: `defaults`, `regions.<region>` or `--set`.
+        layer: String,
+        /// The nearest parameter name, if one is close.
+        suggestion: Option<&'static str>,
+    },
+    /// A region name that is not a known AWS region.
+    #[error("unknown region `{region}` in {layer}{}; known regions: {known}", suggest(.suggestion))]
+    UnknownRegion {
+        /// The region as written.
+        region: String,
+        /// Where it was written: `regions` or `--region`.
+        layer: String,
+        /// The nearest known region, if one is close.
+        suggestion: Option<&'static str>,
+        /// Every known region.
+        known: String,
+    },
+    /// A value that is not a scalar (a mapping, or a list where one is not accepted).
+    #[error("{key} in {layer} must be a string, number or boolean, not {found}")]
+    NotAScalar {
+        /// The parameter.
+        key: String,
+        /// Where it was written.
+        layer: String,
+        /// What was found instead.
+        found: &'static str,
+    },
+    /// A `--set` argument without `=`.
+    #[error("--set `{arg}` is not Key=Value (for example --set ShardCount=8)")]
+    BadSetSyntax {
+        /// The argument as given.
+        arg: String,
+    },
+    /// An instance type missing from the sizing table.
+    #[error("{key} = `{value}` (from {origin}) is not a known instance type; valid types: {valid}")]
+    UnknownInstanceType {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// Every valid instance type.
+        valid: String,
+    },
+    /// A value that is not a number, not whole, or outside its range.
+    #[error("{key} = `{value}` (from {origin}) is out of range: allowed is {allowed}")]
+    OutOfRange {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A value that is not true/false.
+    #[error("{key} = `{value}` (from {origin}) is not a boolean: allowed is true or false")]
+    BadBool {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+    },
+    /// A value outside a fixed list of choices.
+    #[error("{key} = `{value}` (from {origin}) is not allowed: allowed is {allowed}")]
+    BadChoice {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A value that does not match its pattern.
+    #[error("{key} = `{value}` (from {origin}) is malformed: expected {expected}")]
+    Malformed {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is expected.
+        expected: String,
+    },
+    /// An S3 URI that does not have the required form.
+    #[error("{key} = `{value}` (from {origin}) is not a valid S3 URI: expected {expected}")]
+    BadS3Uri {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is expected.
+        expected: String,
+    },
+    /// An existing-cluster setting left empty while `UseExistingCluster` is true.
+    #[error("{key} is required when UseExistingCluster is true: set it to {expected}")]
+    MissingExistingSetting {
+        /// The parameter.
+        key: &'static str,
+        /// What is expected.
+        expected: String,
+    },
+    /// `BatchWriteSize` above `BatchReadSize`.
+    #[error(
+        "BatchWriteSize = {write} (from {write_origin}) is above BatchReadSize = {read} (from {read_origin}): a write batch is cut from one read batch, so BatchWriteSize must be at most BatchReadSize"
+    )]
+    BatchWriteAboveRead {
+        /// The write batch size.
+        write: i64,
+        /// Where it came from.
+        write_origin: Origin,
+        /// The read batch size.
+        read: i64,
+        /// Where it came from.
+        read_origin: Origin,
+    },
+    /// Serverless minimum capacity above the maximum.
+    #[error(
+        "DbServerlessMinCapacity = {min} (from {min_origin}) is above DbServerlessMaxCapacity = {max} (from {max_origin}): the minimum must be at most the maximum"
+    )]
+    ServerlessMinAboveMax {
+        /// The minimum capacity.
+        min: f64,
+        /// Where it came from.
+        min_origin: Origin,
+        /// The maximum capacity.
+        max: f64,
+        /// Where it came from.
+        max_origin: Origin,
+    },
+}
+
+fn suggest(suggestion: &Option<&'static str>) -> String {
+    suggestion
+        .map(|name| format!(" (did you mean `{name}`?)"))
+        .unwrap_or_default()
+}
+
+/// A list of problems, displayed one per line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} problems:", many.len())?;
+                for problem in many {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Errors of the generator library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config file could not be read.
+    #[error("cannot read config file {} (pass --config PATH to use another file)", path.display())]
+    ReadConfig {
+        /// The config path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config file is not YAML of the expected shape.
+    #[error("config file {} is not valid: {message}; it must hold `defaults:` and `regions:` mappings", path.display())]
+    ParseConfig {
+        /// The config path.
+        path: PathBuf,
+        /// The parser's message, with its line and column.
+        message: String,
+    },
+    /// The configuration, a `--set` or a region's resolved parameters are invalid.
+    #[error("{context}: {problems}")]
+    Invalid {
+        /// What was invalid: the config path, `--set`, or `region <name>`.
+        context: String,
+        /// Everything found wrong.
+        problems: Problems,
+    },
+    /// A template failed to render.
+    #[error("region {region}: cannot render {template}: {detail}")]
+    Template {
+        /// The region being rendered.
+        region: String,
+        /// The template name.
+        template: String,
+        /// minijinja's message with the template location and, when known, the source excerpt.
+        detail: String,
+    },
+    /// The rendered dashboard body is not JSON.
+    #[error("region {region}: dashboards/dashboard.json.j2 does not render to valid JSON")]
+    DashboardJson {
+        /// The region being rendered.
+        region: String,
+        /// The JSON parse error, with line and column.
+        source: serde_json::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Some regions failed; the others were written.
+    #[error(
+        "{failed} of {total} regions failed (see the errors above); nothing was written for them"
+    )]
+    RegionsFailed {
+        /// How many regions failed.
+        failed: usize,
+        /// How many regions were attempted.
+        total: usize,
+    },
+}
+
+/// Result alias of the generator library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,170 @@
+//! What gets packaged and how each artifact is named: the naming rules live here, as methods, and nowhere else.
+
+use serde::{Deserialize, Serialize};
+
+/// A Lambda (and EC2) CPU architecture, spelled as Lambda's `Architectures` and the `FunctionArchitecture`
+/// parameter spell it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+pub enum Architecture {
+    /// Intel/AMD 64-bit.
+    #[serde(rename = "x86_64")]
+    #[value(name = "x86_64")]
+    X86_64,
+    /// Graviton (AArch64).
+    #[serde(rename = "arm64")]
+    #[value(name = "arm64")]
+    Arm64,
+}
+
+impl Architecture {
+    /// The name Lambda and the stack parameter use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// The Rust target triple cargo-lambda builds for (glibc; cargo-lambda's zig linker picks the glibc version).
+    pub fn rust_target(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64-unknown-linux-gnu",
+            Architecture::Arm64 => "aarch64-unknown-linux-gnu",
+        }
+    }
+
+    /// Parses the `FunctionArchitecture` parameter value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "x86_64" => Some(Architecture::X86_64),
+            "arm64" => Some(Architecture::Arm64),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Architecture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The three things the stack fetches from the artifact bucket.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Part {
+    /// The writer function: a zip holding one `bootstrap` (runtime provided.al2023).
+    Writer,
+    /// The workload driver for the EC2 instance: a zip holding the `stream2neptune` binary.
+    Driver,
+    /// The notebooks for the SageMaker instance: notebooks/*.ipynb, uploaded one by one under a prefix.
+    Notebooks,
+}
+
+/// Every part, in packaging order.
+pub const ALL_PARTS: [Part; 3] = [Part::Writer, Part::Driver, Part::Notebooks];
+
+/// A binary part: the cargo package and binary built, and the file name it gets inside the zip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BinarySpec {
+    /// The cargo package.
+    pub package: &'static str,
+    /// The binary target of that package.
+    pub bin: &'static str,
+    /// The file name inside the zip.
+    pub entry: &'static str,
+}
+
+/// S3 folder every artifact key starts with (the catalog's default keys use it too).
+pub const KEY_PREFIX: &str = "artifacts/";
+
+impl Part {
+    /// The artifact's name: file names and the manifest use it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Writer => "stream2neptune-writer",
+            Part::Driver => "stream2neptune-driver",
+            Part::Notebooks => "stream2neptune-notebooks",
+        }
+    }
+
+    /// The stack parameter that takes this artifact's key.
+    pub fn parameter(self) -> &'static str {
+        match self {
+            Part::Writer => "FunctionCodeKey",
+            Part::Driver => "DriverCodeKey",
+            Part::Notebooks => "NotebooksKeyPrefix",
+        }
+    }
+
+    /// How the binary parts are built and named inside their zip; `None` for the notebooks.
+    pub fn binary(self) -> Option<BinarySpec> {
+        match self {
+            Part::Writer => Some(BinarySpec {
+                package: "stream2neptune-writer",
+                bin: "stream2neptune-writer",
+                // Lambda's provided.al2023 runtime runs the file named `bootstrap`.
+                entry: "bootstrap",
+            }),
+            Part::Driver => Some(BinarySpec {
+                package: "stream2neptune",
+                bin: "stream2neptune",
+                // The driver instance's user data runs /opt/stream2neptune/stream2neptune.
+                entry: "stream2neptune",
+            }),
+            Part::Notebooks => None,
+        }
+    }
+
+    /// The zip's file name in the output folder, content-addressed.
+    pub fn file_name(self, sha256: &str) -> String {
+        format!("{}-{sha256}.zip", self.name())
+    }
+
+    /// The folder the notebooks are copied to in the output folder, content-addressed.
+    pub fn files_dir(self, sha256: &str) -> String {
+        format!("{}-{sha256}", self.name())
+    }
+
+    /// The S3 key (a key prefix ending in `/` for the notebooks) the stack parameter takes.
+    pub fn key(self, sha256: &str) -> String {
+        match self {
+            Part::Notebooks => format!("{KEY_PREFIX}notebooks/{sha256}/"),
+            _ => format!("{KEY_PREFIX}{}", self.file_name(sha256)),
+        }
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Writer => "writer",
+            Part::Driver => "driver",
+            Part::Notebooks => "notebooks",
+        })
+    }
+}

@@ -1,0 +1,153 @@
+//! Building a binary for Lambda and Amazon Linux 2023 with cargo-lambda, whose zig linker keeps the glibc symbol
+//! versions at or below what those systems ship.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::artifact::{Architecture, BinarySpec};
+use super::error::{Error, Result};
+
+/// Finds a tool: first `<workspace>/.venv/bin/<name>` (where `make tools` installs it), then each PATH entry.
+pub fn find_tool(workspace: &Path, name: &str) -> Option<PathBuf> {
+    let venv = workspace.join(".venv/bin").join(name);
+    if venv.is_file() {
+        return Some(venv);
+    }
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// cargo-lambda, found, for one workspace.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    /// The cargo-lambda executable.
+    pub cargo_lambda: PathBuf,
+    /// The workspace root (holds the root Cargo.toml).
+    pub workspace: PathBuf,
+    /// cargo's target folder: `CARGO_TARGET_DIR` or `<workspace>/target`.
+    pub target_dir: PathBuf,
+}
+
+impl Builder {
+    /// Finds cargo-lambda for `workspace`, or says how to install it.
+    pub fn find(workspace: &Path) -> Result<Self> {
+        let cargo_lambda =
+            find_tool(workspace, "cargo-lambda").ok_or_else(|| Error::CargoLambdaMissing {
+                venv: workspace.join(".venv/bin/cargo-lambda"),
+            })?;
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace.join("target"));
+        Ok(Builder {
+            cargo_lambda,
+            workspace: workspace.to_owned(),
+            target_dir,
+        })
+    }
+
+    /// Checks that the Rust standard library for `arch` is installed, so a build for it can start.
+    pub fn check_target(&self, arch: Architecture) -> Result<()> {
+        let output = Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .current_dir(&self.workspace)
+            .output()
+            .map_err(|err| Error::Sysroot(err.to_string()))?;
+        if !output.status.success() {
+            return Err(Error::Sysroot(
+                String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            ));
+        }
+        let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        let sysroot_lib = sysroot
+            .join("lib/rustlib")
+            .join(arch.rust_target())
+            .join("lib");
+        if sysroot_lib.is_dir() {
+            Ok(())
+        } else {
+            Err(Error::TargetMissing {
+                arch: arch.as_str(),
+                triple: arch.rust_target(),
+                sysroot_lib,
+            })
+        }
+    }
+
+    /// Where cargo-lambda puts the built `bootstrap` of `bin`.
+    pub fn bootstrap_path(&self, bin: &str) -> PathBuf {
+        self.target_dir.join("lambda").join(bin).join("bootstrap")
+    }
+
+    /// The cargo-lambda command that builds `spec` for `arch` in release mode.
+    pub fn command(&self, spec: BinarySpec, arch: Architecture) -> Command {
+        let mut command = Command::new(&self.cargo_lambda);
+        command
+            .args([
+                "lambda",
+                "build",
+                "--release",
+                "--package",
+                spec.package,
+                "--bin",
+                spec.bin,
+            ])
+            .args(["--target", arch.rust_target()])
+            .arg("--lambda-dir")
+            .arg(self.target_dir.join("lambda"))
+            .current_dir(&self.workspace);
+        // cargo-lambda runs zig (the `ziglang` package) from the same folder when it comes from a virtualenv.
+        if let Some(dir) = self.cargo_lambda.parent() {
+            let mut paths = vec![dir.to_owned()];
+            paths.extend(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            ));
+            if let Ok(path) = std::env::join_paths(paths) {
+                command.env("PATH", path);
+            }
+        }
+        command
+    }
+
+    /// Builds `spec` for `arch` and returns the path of the built binary.
+    pub fn build(
+        &self,
+        spec: BinarySpec,
+        arch: Architecture,
+        log: &mut dyn Write,
+    ) -> Result<PathBuf> {
+        self.check_target(arch)?;
+        let mut command = self.command(spec, arch);
+        let line = command_line(&command);
+        writeln!(log, "building {} for {arch}: {line}", spec.bin).map_err(Error::Log)?;
+        let status = command.status().map_err(|source| Error::Spawn {
+            command: line.clone(),
+            source,
+        })?;
+        if !status.success() {
+            return Err(Error::Build {
+                command: line,
+                status,
+            });
+        }
+        let path = self.bootstrap_path(spec.bin);
+        if !path.is_file() {
+            return Err(Error::BinaryMissing {
+                path,
+                bin: spec.bin.to_owned(),
+            });
+        }
+        Ok(path)
+    }
+}
+
+/// A command as one line, for logs and errors.
+fn command_line(command: &Command) -> String {
+    std::iter::once(command.get_program().to_owned())
+        .chain(command.get_args().map(OsString::from))
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,53 @@
+//! The `package` subcommand: flags -> [`Request`] -> [`package`](super::package).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{ALL_PARTS, Architecture, Part, Request};
+
+/// Flags of `package`.
+#[derive(Debug, clap::Args)]
+pub struct PackageArgs {
+    /// Output folder for the zips, the notebooks and manifest.json.
+    #[arg(long, value_name = "DIR", default_value = "out/artifacts")]
+    pub out: PathBuf,
+    /// Architecture of the writer function (the driver is always x86_64, like its instance types).
+    #[arg(long, value_enum, default_value_t = Architecture::X86_64)]
+    pub arch: Architecture,
+    /// Package only this part (repeatable) [default: writer, driver and notebooks].
+    #[arg(long, value_enum, value_name = "PART")]
+    pub only: Vec<Part>,
+    /// The workspace root: holds Cargo.toml, notebooks/ and .venv/ (where cargo-lambda is looked for first).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub workspace: PathBuf,
+}
+
+impl PackageArgs {
+    /// The resolved request.
+    pub fn request(&self) -> Request {
+        let mut parts = if self.only.is_empty() {
+            ALL_PARTS.to_vec()
+        } else {
+            self.only.clone()
+        };
+        parts.sort();
+        parts.dedup();
+        Request {
+            workspace: self.workspace.clone(),
+            out: self.out.clone(),
+            parts,
+            writer_archs: vec![self.arch],
+        }
+    }
+}
+
+/// Packages; progress goes to `err`, and `out` gets the `--set` arguments that point `render` at the artifacts.
+pub fn run(args: &PackageArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
+    let artifacts = super::package(&args.request(), err)?;
+    let sets: Vec<String> = artifacts
+        .iter()
+        .map(|a| format!("--set {}", a.set_arg()))
+        .collect();
+    writeln!(out, "{}", sets.join(" "))?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Known AWS regions and the partition each belongs to, kept as data.
+//!
+//! The partition goes into ARNs (`arn:<partition>:...`); templates can also use `${AWS::Partition}`, but IAM
+//! condition values and outputs rendered as plain strings need it at render time.
+
+/// Every region the generator renders for, with its partition.
+///
+/// Whether Neptune itself is offered in a region is not checked here: see the Neptune regional availability page.
+pub static REGIONS: &[(&str, &str)] = &[
+    ("af-south-1", "aws"),
+    ("ap-east-1", "aws"),
+    ("ap-east-2", "aws"),
+    ("ap-northeast-1", "aws"),
+    ("ap-northeast-2", "aws"),
+    ("ap-northeast-3", "aws"),
+    ("ap-south-1", "aws"),
+    ("ap-south-2", "aws"),
+    ("ap-southeast-1", "aws"),
+    ("ap-southeast-2", "aws"),
+    ("ap-southeast-3", "aws"),
+    ("ap-southeast-4", "aws"),
+    ("ap-southeast-5", "aws"),
+    ("ap-southeast-7", "aws"),
+    ("ca-central-1", "aws"),
+    ("ca-west-1", "aws"),
+    ("eu-central-1", "aws"),
+    ("eu-central-2", "aws"),
+    ("eu-north-1", "aws"),
+    ("eu-south-1", "aws"),
+    ("eu-south-2", "aws"),
+    ("eu-west-1", "aws"),
+    ("eu-west-2", "aws"),
+    ("eu-west-3", "aws"),
+    ("il-central-1", "aws"),
+    ("me-central-1", "aws"),
+    ("me-south-1", "aws"),
+    ("mx-central-1", "aws"),
+    ("sa-east-1", "aws"),
+    ("us-east-1", "aws"),
+    ("us-east-2", "aws"),
+    ("us-west-1", "aws"),
+    ("us-west-2", "aws"),
+    ("cn-north-1", "aws-cn"),
+    ("cn-northwest-1", "aws-cn"),
+    ("us-gov-east-1", "aws-us-gov"),
+    ("us-gov-west-1", "aws-us-gov"),
+];
+
+/// The partition of a known region, `None` for an unknown one.
+pub fn partition(region: &str) -> Option<&'static str> {
+    REGIONS
+        .iter()
+        .find(|(name, _)| *name == region)
+        .map(|(_, partition)| *partition)
+}
+
+/// The names of every known region, in table order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    REGIONS.iter().map(|(name, _)| *name)
+}

@@ -1,0 +1,239 @@
+//! Rendering: the one minijinja [`Environment`] builder, the template context of the generator contract, and the
+//! atomic writing of `out/<region>/stack.yaml` and `out/<region>/parameters.json`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, context, path_loader};
+use regex::Regex;
+use serde::Serialize;
+
+use crate::catalog::{CfnType, Param};
+use crate::error::{Error, Result};
+use crate::validate::{ParamValue, Resolved};
+
+/// The entry template, looked up in `templates/`.
+pub const STACK_TEMPLATE: &str = "stack.yaml.j2";
+/// The dashboard body template, looked up in `dashboards/`.
+pub const DASHBOARD_TEMPLATE: &str = "dashboard.json.j2";
+/// Name of the rendered template in each region's folder.
+pub const STACK_FILE: &str = "stack.yaml";
+/// Name of the rendered parameters file in each region's folder.
+pub const PARAMETERS_FILE: &str = "parameters.json";
+
+/// Builds the one template environment: strict undefined, no auto-escape, trim and lstrip blocks, trailing
+/// newline kept, templates loaded from `<root>/templates/` and then `<root>/dashboards/`.
+pub fn environment(root: &Path) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // YAML and JSON output: values are placed with `tojson` where quoting matters, never HTML-escaped.
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    let templates = path_loader(root.join("templates"));
+    let dashboards = path_loader(root.join("dashboards"));
+    env.set_loader(move |name| match templates(name)? {
+        Some(source) => Ok(Some(source)),
+        None => dashboards(name),
+    });
+    env
+}
+
+/// One entry of the context's `parameters` list, as the contract describes it.
+#[derive(Debug, Serialize)]
+struct ParameterView {
+    name: &'static str,
+    #[serde(rename = "type")]
+    cfn_type: &'static str,
+    default: String,
+    description: &'static str,
+    allowed_values: Option<Vec<String>>,
+    min_value: Option<ParamValue>,
+    max_value: Option<ParamValue>,
+    allowed_pattern: Option<&'static str>,
+    constraint_description: Option<String>,
+}
+
+impl ParameterView {
+    fn new(param: &'static Param, value: &ParamValue) -> Self {
+        let takes_constraints = matches!(param.cfn_type, CfnType::String | CfnType::Number);
+        let allowed_values = param.kind.cfn_allowed_values();
+        let constraint_description = takes_constraints.then(|| {
+            if allowed_values.is_some() {
+                format!("{} must be one of the allowed values", param.name)
+            } else {
+                param.constraint_description()
+            }
+        });
+        let (min_value, max_value) = match param.kind.cfn_range() {
+            Some((min, max)) => (Some(number(min)), Some(number(max))),
+            None => (None, None),
+        };
+        ParameterView {
+            name: param.name,
+            cfn_type: param.cfn_type.as_str(),
+            default: value.to_string(),
+            description: param.description,
+            allowed_values,
+            min_value,
+            max_value,
+            allowed_pattern: param
+                .kind
+                .pattern()
+                .filter(|_| param.cfn_type.takes_pattern()),
+            constraint_description,
+        }
+    }
+}
+
+fn number(x: f64) -> ParamValue {
+    if x.fract() == 0.0 {
+        ParamValue::Integer(x as i64)
+    } else {
+        ParamValue::Number(x)
+    }
+}
+
+/// The context both templates get: `region`, `partition`, `params`, `parameters`, `mode`, `derived`.
+pub fn context(resolved: &Resolved) -> minijinja::Value {
+    let params: std::collections::BTreeMap<&str, &ParamValue> = resolved
+        .in_scope()
+        .map(|p| (p.param.name, &p.value))
+        .collect();
+    let parameters: Vec<ParameterView> = resolved
+        .in_scope()
+        .map(|p| ParameterView::new(p.param, &p.value))
+        .collect();
+    context! {
+        region => resolved.region,
+        partition => resolved.partition,
+        params => params,
+        parameters => parameters,
+        mode => resolved.mode,
+        derived => resolved.derived,
+    }
+}
+
+/// The files rendered for one region, not yet written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedRegion {
+    /// The region.
+    pub region: String,
+    /// `stack.yaml`: the CloudFormation template.
+    pub stack: String,
+    /// `parameters.json`: `[{"ParameterKey": .., "ParameterValue": ..}]` in catalog order.
+    pub parameters_json: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ParameterEntry<'a> {
+    parameter_key: &'a str,
+    parameter_value: String,
+}
+
+/// Renders the dashboard, checks it is JSON, then renders the stack with `dashboard_body` and checks it is YAML.
+pub fn render_region(env: &Environment<'_>, resolved: &Resolved) -> Result<RenderedRegion> {
+    let ctx = context(resolved);
+    let dashboard_body = render_template(env, DASHBOARD_TEMPLATE, &ctx, &resolved.region)?;
+    check_dashboard_json(&dashboard_body).map_err(|source| Error::DashboardJson {
+        region: resolved.region.clone(),
+        source,
+    })?;
+    let stack_ctx = context! { dashboard_body => dashboard_body, ..ctx };
+    let stack = render_template(env, STACK_TEMPLATE, &stack_ctx, &resolved.region)?;
+    serde_norway::from_str::<serde_norway::Value>(&stack).map_err(|err| Error::Template {
+        region: resolved.region.clone(),
+        template: STACK_TEMPLATE.to_owned(),
+        detail: format!("the output is not valid YAML: {err}"),
+    })?;
+    let entries: Vec<ParameterEntry<'_>> = resolved
+        .in_scope()
+        .map(|p| ParameterEntry {
+            parameter_key: p.param.name,
+            parameter_value: p.value.to_string(),
+        })
+        .collect();
+    let mut parameters_json =
+        serde_json::to_string_pretty(&entries).expect("string pairs always serialize");
+    parameters_json.push('\n');
+    Ok(RenderedRegion {
+        region: resolved.region.clone(),
+        stack,
+        parameters_json,
+    })
+}
+
+fn render_template(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: &minijinja::Value,
+    region: &str,
+) -> Result<String> {
+    env.get_template(name)
+        .and_then(|template| template.render(ctx))
+        .map_err(|err| {
+            let mut detail = format!("{err:#}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                detail.push_str(&format!("\ncaused by: {cause:#}"));
+                source = cause.source();
+            }
+            if err.kind() == minijinja::ErrorKind::TemplateNotFound {
+                detail.push_str(
+                    "\n(templates are read from <root>/templates/ and <root>/dashboards/; pass --templates-dir to choose the root)",
+                );
+            }
+            Error::Template {
+                region: region.to_owned(),
+                template: name.to_owned(),
+                detail,
+            }
+        })
+}
+
+/// Checks the dashboard body is JSON once each `${...}` Fn::Sub placeholder is replaced by a value.
+fn check_dashboard_json(body: &str) -> std::result::Result<(), serde_json::Error> {
+    let placeholders = Regex::new(r"\$\{[^}]*\}").expect("constant pattern");
+    serde_json::from_str::<serde_json::Value>(&placeholders.replace_all(body, "0")).map(drop)
+}
+
+/// Writes a region's files to `<out>/<region>/`, each atomically (temporary file in the same folder + rename).
+pub fn write_region(out: &Path, rendered: &RenderedRegion) -> Result<Vec<PathBuf>> {
+    let dir = out.join(&rendered.region);
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    [
+        (STACK_FILE, &rendered.stack),
+        (PARAMETERS_FILE, &rendered.parameters_json),
+    ]
+    .into_iter()
+    .map(|(name, contents)| {
+        let path = dir.join(name);
+        write_atomically(&path, contents).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    })
+    .collect()
+}
+
+fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().expect("output files live in a region folder");
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(contents.as_bytes())?;
+    // Temporary files are created 0600; rendered output is ordinary, readable output.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}

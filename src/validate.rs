@@ -1,0 +1,516 @@
+//! Turns the layered text values for one region into the plain, typed [`Resolved`] plan the renderer uses:
+//! types every value, decides what is in scope, derives ShardCount, checks cross-field rules and collects warnings.
+
+use std::fmt;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::catalog::{self, BuiltIn, CATALOG, Kind, Param, Scope};
+use crate::config::{self, Layer, Origin, StackConfig};
+use crate::error::{Error, Problem, Problems, Result};
+use crate::{regions, sizing};
+
+/// A typed parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    /// A string (also booleans, which CloudFormation takes as "true"/"false").
+    Text(String),
+    /// A whole number.
+    Integer(i64),
+    /// A number with a fractional part (serverless capacity in half steps).
+    Number(f64),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Text(text) => f.write_str(text),
+            ParamValue::Integer(n) => write!(f, "{n}"),
+            ParamValue::Number(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl ParamValue {
+    fn as_i64(&self) -> Option<i64> {
+        match self {
+            ParamValue::Integer(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            ParamValue::Integer(n) => Some(*n as f64),
+            ParamValue::Number(x) => Some(*x),
+            ParamValue::Text(_) => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            ParamValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// One parameter of a resolved region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedParam {
+    /// The catalog entry.
+    pub param: &'static Param,
+    /// The typed value.
+    pub value: ParamValue,
+    /// Where the value came from.
+    pub origin: Origin,
+    /// Whether the rendered stack declares the parameter (see [`Scope`]).
+    pub in_scope: bool,
+}
+
+/// Structural choices made at render time (the contract's `mode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mode {
+    /// The stack writes to an existing cluster and creates no VPC and no cluster.
+    pub existing_cluster: bool,
+    /// The stream is on-demand: no ShardCount.
+    pub on_demand: bool,
+    /// gremlin, sparql or opencypher.
+    pub query_language: String,
+    /// The new cluster is serverless.
+    pub serverless: bool,
+    /// The driver gets an EC2 key pair.
+    pub key_pair: bool,
+}
+
+/// Values computed from the parameters (the contract's `derived`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Derived {
+    /// vCPUs of the writer, from the sizing table or its documented assumptions.
+    pub writer_vcpus: u32,
+    /// 2 x `writer_vcpus`, capped at the Kinesis maximum.
+    pub recommended_shards: u32,
+    /// ShardCount x ParallelizationFactor, or 0 ("do not reserve") in on-demand mode.
+    pub reserved_concurrency: u32,
+}
+
+/// Everything the renderer needs for one region, built in one place by [`resolve`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// The region, e.g. `us-east-1`.
+    pub region: String,
+    /// Its partition, e.g. `aws`.
+    pub partition: &'static str,
+    /// Every catalog parameter in catalog order, in scope or not.
+    pub params: Vec<ResolvedParam>,
+    /// Structural choices.
+    pub mode: Mode,
+    /// Derived values.
+    pub derived: Derived,
+    /// Non-fatal advice for stderr (ShardCount above the guidance, ignored settings).
+    pub warnings: Vec<String>,
+}
+
+impl Resolved {
+    /// The parameters the rendered stack declares, in catalog order.
+    pub fn in_scope(&self) -> impl Iterator<Item = &ResolvedParam> {
+        self.params.iter().filter(|p| p.in_scope)
+    }
+
+    /// A parameter by name.
+    pub fn get(&self, name: &str) -> Option<&ResolvedParam> {
+        self.params.iter().find(|p| p.param.name == name)
+    }
+}
+
+/// Resolves and validates `region`: built-in default < config defaults < region overrides < `sets`.
+///
+/// Every problem found is reported at once, in an [`Error::Invalid`] naming the region.
+pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resolved> {
+    let invalid = |problems| Error::Invalid {
+        context: format!("region {region}"),
+        problems: Problems(problems),
+    };
+    let Some(partition) = regions::partition(region) else {
+        return Err(invalid(vec![config::unknown_region(region, "--region")]));
+    };
+    let mut layers = config.layers_for(region);
+    layers.push((Origin::Set, sets));
+
+    let mut problems = Vec::new();
+    let mut typed: Vec<Typed> = CATALOG
+        .iter()
+        .map(|param| Typed::new(param, &layers))
+        .collect();
+
+    let value_of = |typed: &[Typed], name: &str| -> ParamValue {
+        let entry = typed
+            .iter()
+            .find(|t| t.param.name == name)
+            .expect("catalog name");
+        entry
+            .value
+            .clone()
+            .unwrap_or_else(|| builtin_value(entry.param))
+    };
+    let existing = value_of(&typed, "UseExistingCluster").as_str() == Some("true");
+    let on_demand = value_of(&typed, "StreamMode").as_str() == Some("ON_DEMAND");
+    let instance_type = value_of(&typed, "DbInstanceType");
+    let serverless = !existing && instance_type.as_str() == Some(sizing::SERVERLESS);
+    let key_pair = value_of(&typed, "EC2KeyPairName")
+        .as_str()
+        .is_some_and(|name| !name.is_empty());
+    let in_scope = |scope: Scope| match scope {
+        Scope::All => true,
+        Scope::NewCluster => !existing,
+        Scope::ExistingCluster => existing,
+        Scope::Provisioned => !on_demand,
+        Scope::Serverless => serverless,
+        Scope::KeyPair => key_pair,
+    };
+
+    let max_capacity = value_of(&typed, "DbServerlessMaxCapacity");
+    let (writer_vcpus, writer) = if existing {
+        (
+            sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
+            "the existing cluster's writer (assumed)".to_owned(),
+        )
+    } else if serverless {
+        let ncus = max_capacity
+            .as_f64()
+            .unwrap_or(sizing::SERVERLESS_CAPACITY_RANGE.0);
+        (
+            sizing::serverless_vcpus(ncus),
+            format!(
+                "db.serverless at DbServerlessMaxCapacity {ncus} NCUs (assumed 4 NCUs per vCPU)"
+            ),
+        )
+    } else {
+        let name = instance_type.to_string();
+        let vcpus = sizing::db_vcpus(&name).unwrap_or(sizing::EXISTING_CLUSTER_ASSUMED_VCPUS);
+        (vcpus, name)
+    };
+    let recommended_shards = sizing::recommended_shards(writer_vcpus);
+
+    let mut warnings = Vec::new();
+    for entry in &mut typed {
+        entry.in_scope = in_scope(entry.param.scope);
+        let text_is_empty = entry.text.as_deref().is_some_and(str::is_empty);
+        if entry.in_scope && entry.param.required && text_is_empty {
+            problems.push(Problem::MissingExistingSetting {
+                key: entry.param.name,
+                expected: entry.param.kind.allowed(),
+            });
+            continue;
+        }
+        if !entry.in_scope && (entry.origin == Origin::BuiltIn || text_is_empty) {
+            continue;
+        }
+        if let Some(problem) = entry.problem.take() {
+            problems.push(problem);
+        }
+        if !entry.in_scope && matches!(entry.origin, Origin::Region | Origin::Set) {
+            warnings.push(format!(
+                "region {region}: {} = {} (from {}) is ignored: it is used only when {}",
+                entry.param.name,
+                entry.text.as_deref().unwrap_or_default(),
+                entry.origin,
+                entry.param.scope.describe()
+            ));
+        }
+    }
+
+    let shard_entry = typed
+        .iter_mut()
+        .find(|t| t.param.default == BuiltIn::ShardsFromWriter)
+        .expect("ShardCount is in the catalog");
+    if shard_entry.origin == Origin::Derived {
+        shard_entry.value = Some(ParamValue::Integer(i64::from(recommended_shards)));
+    } else if let Some(shards) = shard_entry.value.as_ref().and_then(ParamValue::as_i64)
+        && shard_entry.in_scope
+        && shards > i64::from(recommended_shards)
+    {
+        warnings.push(format!(
+            "region {region}: ShardCount = {shards} (from {}) is above {recommended_shards}, 2 x the {writer_vcpus} vCPUs of {writer}; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer",
+            shard_entry.origin
+        ));
+    }
+
+    let number = |typed: &[Typed], name: &str| {
+        let entry = typed
+            .iter()
+            .find(|t| t.param.name == name)
+            .expect("catalog name");
+        entry
+            .value
+            .as_ref()
+            .and_then(ParamValue::as_f64)
+            .map(|v| (v, entry.origin))
+    };
+    if let (Some((write, write_origin)), Some((read, read_origin))) = (
+        number(&typed, "BatchWriteSize"),
+        number(&typed, "BatchReadSize"),
+    ) && write > read
+    {
+        problems.push(Problem::BatchWriteAboveRead {
+            write: write as i64,
+            write_origin,
+            read: read as i64,
+            read_origin,
+        });
+    }
+    if serverless
+        && let (Some((min, min_origin)), Some((max, max_origin))) = (
+            number(&typed, "DbServerlessMinCapacity"),
+            number(&typed, "DbServerlessMaxCapacity"),
+        )
+        && min > max
+    {
+        problems.push(Problem::ServerlessMinAboveMax {
+            min,
+            min_origin,
+            max,
+            max_origin,
+        });
+    }
+
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+
+    let params: Vec<ResolvedParam> = typed
+        .into_iter()
+        .map(|t| ResolvedParam {
+            // No value and no problem reported: an out-of-scope default kept as written, or the derived ShardCount.
+            value: t
+                .value
+                .or_else(|| t.text.map(ParamValue::Text))
+                .unwrap_or_else(|| builtin_value(t.param)),
+            param: t.param,
+            origin: t.origin,
+            in_scope: t.in_scope,
+        })
+        .collect();
+    let int = |name: &str| {
+        params
+            .iter()
+            .find(|p| p.param.name == name)
+            .and_then(|p| p.value.as_i64())
+            .expect("validated whole number")
+    };
+    let reserved_concurrency = if on_demand {
+        0
+    } else {
+        u32::try_from(int("ShardCount") * int("ParallelizationFactor")).expect("at most 500 x 10")
+    };
+    let query_language = params
+        .iter()
+        .find(|p| p.param.name == "QueryLanguage")
+        .map(|p| p.value.to_string())
+        .expect("QueryLanguage is in the catalog");
+
+    Ok(Resolved {
+        region: region.to_owned(),
+        partition,
+        params,
+        mode: Mode {
+            existing_cluster: existing,
+            on_demand,
+            query_language,
+            serverless,
+            key_pair,
+        },
+        derived: Derived {
+            writer_vcpus,
+            recommended_shards,
+            reserved_concurrency,
+        },
+        warnings,
+    })
+}
+
+/// One parameter while resolving: its winning text, its typed value or the problem with it.
+struct Typed {
+    param: &'static Param,
+    /// The winning text; `None` when the value is derived.
+    text: Option<String>,
+    origin: Origin,
+    value: Option<ParamValue>,
+    problem: Option<Problem>,
+    in_scope: bool,
+}
+
+impl Typed {
+    fn new(param: &'static Param, layers: &[(Origin, &Layer)]) -> Self {
+        let (text, origin) = layers
+            .iter()
+            .rev()
+            .find_map(|(origin, layer)| {
+                layer
+                    .get(param.name)
+                    .map(|text| (Some(text.clone()), *origin))
+            })
+            .unwrap_or(match param.default {
+                BuiltIn::Value(text) => (Some(text.to_owned()), Origin::BuiltIn),
+                BuiltIn::ShardsFromWriter => (None, Origin::Derived),
+            });
+        let (value, problem) = match text.as_deref().map(|text| parse(param, text, origin)) {
+            Some(Ok(value)) => (Some(value), None),
+            Some(Err(problem)) => (None, Some(problem)),
+            None => (None, None),
+        };
+        Typed {
+            param,
+            text,
+            origin,
+            value,
+            problem,
+            in_scope: false,
+        }
+    }
+}
+
+/// The typed built-in default, used for structural decisions when a configured value is invalid (the problem
+/// is reported anyway) and for ShardCount before it is derived.
+fn builtin_value(param: &'static Param) -> ParamValue {
+    match param.default {
+        BuiltIn::Value(text) => {
+            parse(param, text, Origin::BuiltIn).expect("built-in defaults are valid (tested)")
+        }
+        BuiltIn::ShardsFromWriter => ParamValue::Integer(i64::from(sizing::recommended_shards(
+            sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
+        ))),
+    }
+}
+
+/// Types one value according to its catalog kind.
+pub fn parse(
+    param: &'static Param,
+    text: &str,
+    origin: Origin,
+) -> std::result::Result<ParamValue, Problem> {
+    let key = param.name;
+    let value = text.to_owned();
+    let out_of_range = || Problem::OutOfRange {
+        key,
+        value: value.clone(),
+        origin,
+        allowed: param.kind.allowed(),
+    };
+    match param.kind {
+        Kind::Bool => match text {
+            "true" | "false" => Ok(ParamValue::Text(value)),
+            _ => Err(Problem::BadBool { key, value, origin }),
+        },
+        Kind::Choice(choices) => {
+            if choices.contains(&text) {
+                Ok(ParamValue::Text(value))
+            } else {
+                Err(Problem::BadChoice {
+                    key,
+                    value,
+                    origin,
+                    allowed: param.kind.allowed(),
+                })
+            }
+        }
+        Kind::DbInstanceType | Kind::InstanceType(_) => {
+            let known = match param.kind {
+                Kind::InstanceType(types) => types.contains(&text),
+                _ => sizing::db_instance_types().any(|t| t == text),
+            };
+            if known {
+                Ok(ParamValue::Text(value))
+            } else {
+                Err(Problem::UnknownInstanceType {
+                    key,
+                    value,
+                    origin,
+                    valid: param
+                        .kind
+                        .cfn_allowed_values()
+                        .expect("instance kinds list their values")
+                        .join(", "),
+                })
+            }
+        }
+        Kind::Integer { min, max } => match text.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(ParamValue::Integer(n)),
+            _ => Err(out_of_range()),
+        },
+        Kind::IntegerOrUnlimited { min, max } => match text.parse::<i64>() {
+            Ok(n) if n == -1 || (min..=max).contains(&n) => Ok(ParamValue::Integer(n)),
+            _ => Err(out_of_range()),
+        },
+        Kind::IntegerChoice(choices) => match text.parse::<i64>() {
+            Ok(n) if choices.contains(&n) => Ok(ParamValue::Integer(n)),
+            _ => Err(Problem::BadChoice {
+                key,
+                value,
+                origin,
+                allowed: param.kind.allowed(),
+            }),
+        },
+        Kind::Capacity { min } => {
+            let max = sizing::SERVERLESS_CAPACITY_RANGE.1;
+            match text.parse::<f64>() {
+                Ok(x) if (min..=max).contains(&x) && (x * 2.0).fract() == 0.0 => {
+                    Ok(if x.fract() == 0.0 {
+                        // Whole capacities render as integers ("16", not "16.0"); the range keeps the cast exact.
+                        ParamValue::Integer(x as i64)
+                    } else {
+                        ParamValue::Number(x)
+                    })
+                }
+                _ => Err(out_of_range()),
+            }
+        }
+        Kind::Text { pattern, expected } => {
+            if matches(pattern, text) {
+                Ok(ParamValue::Text(value))
+            } else {
+                Err(Problem::Malformed {
+                    key,
+                    value,
+                    origin,
+                    expected: expected.to_owned(),
+                })
+            }
+        }
+        Kind::S3Uri { pattern, expected } => {
+            if matches(pattern, text) {
+                Ok(ParamValue::Text(value))
+            } else {
+                Err(Problem::BadS3Uri {
+                    key,
+                    value,
+                    origin,
+                    expected: expected.to_owned(),
+                })
+            }
+        }
+        Kind::SubnetIds => {
+            let ids: Vec<&str> = text.split(',').map(str::trim).collect();
+            if ids.len() >= catalog::MIN_EXISTING_SUBNETS
+                && ids.iter().all(|id| matches(catalog::SUBNET_ID_PATTERN, id))
+            {
+                Ok(ParamValue::Text(ids.join(",")))
+            } else {
+                Err(Problem::Malformed {
+                    key,
+                    value,
+                    origin,
+                    expected: param.kind.allowed(),
+                })
+            }
+        }
+    }
+}
+
+fn matches(pattern: &str, text: &str) -> bool {
+    Regex::new(pattern)
+        .expect("catalog patterns compile (tested)")
+        .is_match(text)
+}

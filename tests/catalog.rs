@@ -1,0 +1,107 @@
+//! The parameter catalog against the generator contract: names and order, defaults, patterns, scopes.
+
+use stream2neptune::catalog::{BuiltIn, CATALOG, CfnType, Scope};
+use stream2neptune::config::Origin;
+use stream2neptune::validate::parse;
+
+/// The parameter names of the contract's catalog table, in its order.
+const CONTRACT_NAMES: &[&str] = &[
+    "UseExistingCluster",
+    "DbInstanceType",
+    "DbServerlessMinCapacity",
+    "DbServerlessMaxCapacity",
+    "NeptuneEngineVersion",
+    "BackupRetentionDays",
+    "ExistingClusterEndpoint",
+    "ExistingClusterReaderEndpoint",
+    "ExistingClusterPort",
+    "ExistingClusterResourceId",
+    "ExistingVpcId",
+    "ExistingSubnetIds",
+    "ExistingSecurityGroupId",
+    "StreamMode",
+    "ShardCount",
+    "StreamRetentionHours",
+    "QueryLanguage",
+    "ConditionalCreate",
+    "GremlinUpsertStyle",
+    "IamAuth",
+    "BatchReadSize",
+    "BatchWriteSize",
+    "WriteConcurrency",
+    "StartingPosition",
+    "ParallelizationFactor",
+    "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts",
+    "MaximumRecordAgeInSeconds",
+    "MaximumBatchingWindowInSeconds",
+    "FunctionArchitecture",
+    "FunctionMemorySize",
+    "FunctionTimeout",
+    "LogRetentionDays",
+    "MetricsNamespace",
+    "ArtifactBucket",
+    "FunctionCodeKey",
+    "DriverCodeKey",
+    "NotebooksKeyPrefix",
+    "VertexFileS3Location",
+    "EdgeFileS3Location",
+    "EC2ClientInstanceType",
+    "EC2KeyPairName",
+    "DriverPeriod",
+    "DriverBatchSize",
+    "NotebookInstanceType",
+    "IteratorAgeAlarmMs",
+];
+
+#[test]
+fn catalog_has_the_contract_parameters_in_order() {
+    let names: Vec<&str> = CATALOG.iter().map(|p| p.name).collect();
+    assert_eq!(names, CONTRACT_NAMES);
+}
+
+#[test]
+fn every_pattern_compiles_and_every_builtin_default_is_valid_or_an_empty_required_setting() {
+    for param in CATALOG {
+        if let Some(pattern) = param.kind.pattern() {
+            regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{}: {e}", param.name));
+            assert!(
+                pattern.starts_with('^') && pattern.ends_with('$'),
+                "{} pattern is anchored",
+                param.name
+            );
+        }
+        match param.default {
+            BuiltIn::Value("") if param.required => {}
+            BuiltIn::Value(text) => {
+                parse(param, text, Origin::BuiltIn)
+                    .unwrap_or_else(|e| panic!("{}: {e}", param.name));
+            }
+            BuiltIn::ShardsFromWriter => assert_eq!(param.name, "ShardCount"),
+        }
+    }
+}
+
+#[test]
+fn required_settings_are_the_existing_cluster_ones() {
+    for param in CATALOG {
+        if param.required {
+            assert_eq!(param.scope, Scope::ExistingCluster, "{}", param.name);
+        }
+    }
+    let port = CATALOG
+        .iter()
+        .find(|p| p.name == "ExistingClusterPort")
+        .unwrap();
+    assert!(!port.required);
+}
+
+#[test]
+fn aws_typed_parameters_carry_no_pattern_in_the_template() {
+    for param in CATALOG {
+        assert_eq!(
+            param.cfn_type.takes_pattern(),
+            param.cfn_type == CfnType::String
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! Rendering through the real environment builder: output files, atomic per-region writing, determinism and
+//! template errors. Uses the fixture templates in tests/fixtures so these tests do not churn with templates/.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use stream2neptune::cli::{ConfigArgs, RenderArgs};
+use stream2neptune::commands;
+use stream2neptune::render::{environment, render_region};
+use stream2neptune::validate::resolve;
+
+fn render_args(
+    config: &Path,
+    root: &Path,
+    out: &Path,
+    regions: &[&str],
+    sets: &[&str],
+) -> RenderArgs {
+    RenderArgs {
+        config: ConfigArgs {
+            config: config.to_owned(),
+            sets: sets.iter().map(|s| s.to_string()).collect(),
+        },
+        region: regions.iter().map(|s| s.to_string()).collect(),
+        all_regions: false,
+        out: out.to_owned(),
+        templates_dir: Some(root.to_owned()),
+    }
+}
+
+/// Runs `render`, returning (result text, stdout, stderr).
+fn run_render(args: &RenderArgs) -> (Result<(), String>, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let result = commands::render(args, &mut out, &mut err).map_err(|e| format!("{e:#}"));
+    (
+        result,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+/// Every file under `top`, as (path relative to `top`, bytes), sorted.
+fn files_under(top: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![top.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(top).unwrap().display().to_string();
+                files.push((name, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_config_region_gets_a_stack_and_a_parameters_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let mut args = render_args(&config, &common::fixture("minimal"), tmp.path(), &[], &[]);
+    args.region.clear();
+    let (result, stdout, _) = run_render(&args);
+    result.unwrap();
+    let loaded = stream2neptune::config::StackConfig::load(&config).unwrap();
+    for region in loaded.regions.keys() {
+        let dir = tmp.path().join(region);
+        let stack = fs::read_to_string(dir.join("stack.yaml")).unwrap();
+        assert!(
+            stack.contains(&format!("stream2neptune fixture for {region} (aws)")),
+            "{stack}"
+        );
+        assert!(stack.ends_with('\n'));
+        let params: Vec<serde_json::Value> =
+            serde_json::from_str(&fs::read_to_string(dir.join("parameters.json")).unwrap())
+                .unwrap();
+        let resolved = resolve(&loaded, region, &common::sets(&[])).unwrap();
+        let expected: Vec<serde_json::Value> = resolved
+            .in_scope()
+            .map(|p| serde_json::json!({"ParameterKey": p.param.name, "ParameterValue": p.value.to_string()}))
+            .collect();
+        assert_eq!(params, expected, "{region}");
+        assert!(stdout.contains(&format!("{region}: wrote ")), "{stdout}");
+    }
+}
+
+#[test]
+fn the_template_sees_mode_derived_and_the_dashboard_body() {
+    let config =
+        common::config("regions: {eu-central-1: {StreamMode: ON_DEMAND, QueryLanguage: sparql}}");
+    let resolved = resolve(&config, "eu-central-1", &common::sets(&[])).unwrap();
+    let rendered = render_region(&environment(&common::fixture("minimal")), &resolved).unwrap();
+    assert!(
+        rendered.stack.contains("StreamMode: ON_DEMAND\n"),
+        "{}",
+        rendered.stack
+    );
+    assert!(!rendered.stack.contains("ShardCount"), "{}", rendered.stack);
+    assert!(
+        rendered
+            .stack
+            .contains("QueryLanguage:\n    Value: \"sparql\""),
+        "{}",
+        rendered.stack
+    );
+    assert!(
+        rendered
+            .stack
+            .contains("ReservedConcurrency:\n    Value: \"0\""),
+        "{}",
+        rendered.stack
+    );
+    assert!(
+        rendered.stack.contains("        \"metrics\": [[\"stream2neptune\", \"EdgesWritten\", \"FunctionName\", \"${WriterFunction}\"]]"),
+        "{}",
+        rendered.stack
+    );
+}
+
+#[test]
+fn rendering_twice_is_byte_identical() {
+    let config = common::repo_root().join("stack.yaml");
+    let roots = [common::fixture("minimal"), common::repo_root()];
+    for root in &roots {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for out in [a.path(), b.path()] {
+            let mut args = render_args(&config, root, out, &[], &[]);
+            args.region.clear();
+            let (result, _, _) = run_render(&args);
+            result.unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+        }
+        let (first, second) = (files_under(a.path()), files_under(b.path()));
+        assert!(!first.is_empty());
+        assert_eq!(first.len(), second.len());
+        for ((name_a, bytes_a), (name_b, bytes_b)) in first.iter().zip(&second) {
+            assert_eq!(name_a, name_b);
+            assert!(bytes_a == bytes_b, "{name_a} differs between two renders");
+        }
+    }
+}
+
+#[test]
+fn a_failing_region_gets_no_files_and_the_others_are_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("stack.yaml");
+    fs::write(
+        &config,
+        "regions:\n  us-east-1: {}\n  eu-west-1: {BatchWriteSize: 5000}\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let (result, _, stderr) = run_render(&render_args(
+        &config,
+        &common::fixture("minimal"),
+        &out,
+        &["us-east-1", "eu-west-1"],
+        &[],
+    ));
+    assert_eq!(
+        result.unwrap_err(),
+        "1 of 2 regions failed (see the errors above); nothing was written for them"
+    );
+    assert!(
+        stderr.starts_with(
+            "error: region eu-west-1: BatchWriteSize = 5000 (from region) is above BatchReadSize"
+        ),
+        "{stderr}"
+    );
+    assert!(out.join("us-east-1/stack.yaml").exists());
+    assert!(!out.join("eu-west-1").exists());
+}
+
+#[test]
+fn a_template_error_writes_nothing_and_names_the_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, _) = run_render(&render_args(
+        &config,
+        &common::fixture("err_undefined"),
+        &out,
+        &["us-east-1"],
+        &[],
+    ));
+    let err = result.unwrap_err();
+    assert!(
+        err.starts_with(
+            "region us-east-1: cannot render stack.yaml.j2: undefined value (in stack.yaml.j2:5)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("ShardCount: {{ params.ShardCountt }}"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_dashboard_that_is_not_json_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, _) = run_render(&render_args(
+        &config,
+        &common::fixture("err_dashboard_json"),
+        &out,
+        &["eu-west-1"],
+        &[],
+    ));
+    assert_eq!(
+        result.unwrap_err(),
+        "region eu-west-1: dashboards/dashboard.json.j2 does not render to valid JSON: trailing comma at line 3 column 61"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn missing_templates_name_the_templates_dir_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, _) = run_render(&render_args(
+        &config,
+        tmp.path(),
+        &tmp.path().join("out"),
+        &["eu-west-1"],
+        &[],
+    ));
+    let err = result.unwrap_err();
+    assert!(
+        err.contains("template \"dashboard.json.j2\" does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pass --templates-dir to choose the root"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shard_warnings_go_to_stderr_and_the_region_still_renders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, stderr) = run_render(&render_args(
+        &config,
+        &common::fixture("minimal"),
+        tmp.path(),
+        &["eu-west-1"],
+        &["ShardCount=12"],
+    ));
+    result.unwrap();
+    assert_eq!(
+        stderr,
+        "warning: region eu-west-1: ShardCount = 12 (from --set) is above 4, 2 x the 2 vCPUs of db.r5.large; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer\n"
+    );
+    assert!(
+        fs::read_to_string(tmp.path().join("eu-west-1/parameters.json"))
+            .unwrap()
+            .contains("\"12\"")
+    );
+}
+
+#[test]
+fn rewriting_replaces_files_atomically_without_leftovers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    for shards in ["ShardCount=1", "ShardCount=2"] {
+        let (result, _, _) = run_render(&render_args(
+            &config,
+            &common::fixture("minimal"),
+            tmp.path(),
+            &["eu-west-1"],
+            &[shards],
+        ));
+        result.unwrap();
+    }
+    let mut names: Vec<String> = fs::read_dir(tmp.path().join("eu-west-1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["parameters.json", "stack.yaml"]);
+    assert!(
+        fs::read_to_string(tmp.path().join("eu-west-1/parameters.json"))
+            .unwrap()
+            .contains("\"ParameterValue\": \"2\"")
+    );
+}
+
+#[test]
+fn all_regions_renders_every_known_region_with_its_partition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let mut args = render_args(&config, &common::fixture("minimal"), tmp.path(), &[], &[]);
+    args.all_regions = true;
+    let (result, _, _) = run_render(&args);
+    result.unwrap();
+    for (region, partition) in stream2neptune::regions::REGIONS {
+        let stack = fs::read_to_string(tmp.path().join(region).join("stack.yaml")).unwrap();
+        assert!(
+            stack.contains(&format!("fixture for {region} ({partition})")),
+            "{region}"
+        );
+    }
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        stream2neptune::regions::REGIONS.len()
+    );
+}

@@ -1,0 +1,343 @@
+//! cfn-lint and checkov over the real rendered stacks: every region in stack.yaml plus a matrix of structural
+//! options (existing cluster, on-demand stream, each query language, serverless, arm64, key pair, other
+//! partitions), all rendered by the built binary. Separate from the snapshot tests because it runs the Python
+//! tools `make tools` installs into .venv and takes tens of seconds (one cfn-lint and one checkov run in all).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The region the option matrix renders for: not in stack.yaml, so every value is a built-in default.
+const MATRIX_REGION: &str = "us-west-2";
+
+/// Everything an existing-cluster render requires, with well-formed made-up identifiers.
+const EXISTING_CLUSTER: &[&str] = &[
+    "UseExistingCluster=true",
+    "ExistingClusterEndpoint=graph.cluster-c1a2b3c4d5e6.us-west-2.neptune.amazonaws.com",
+    "ExistingClusterReaderEndpoint=graph.cluster-ro-c1a2b3c4d5e6.us-west-2.neptune.amazonaws.com",
+    "ExistingClusterResourceId=cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "ExistingVpcId=vpc-0123456789abcdef0",
+    "ExistingSubnetIds=subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+    "ExistingSecurityGroupId=sg-0123456789abcdef0",
+];
+
+/// The checkov checks a template may skip; each skip must carry its justification as the comment.
+/// CKV_AWS_116: a DLQ is for asynchronous invocations, the function is invoked by its event source mapping
+/// (which has an on-failure destination). CKV_AWS_115: no fixed concurrency to reserve for an on-demand stream.
+/// CKV_AWS_361: checkov 3.3 raises a TypeError on a parameter reference for BackupRetentionPeriod.
+const ALLOWED_SKIPS: &[&str] = &["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_361"];
+
+/// One render of the option matrix: a name for its output folder, its region and its `--set` arguments.
+struct Case {
+    name: &'static str,
+    region: &'static str,
+    sets: Vec<&'static str>,
+}
+
+fn matrix() -> Vec<Case> {
+    let case = |name, region, sets: &[&'static str]| Case {
+        name,
+        region,
+        sets: sets.to_vec(),
+    };
+    let with_existing = |extra: &[&'static str]| [EXISTING_CLUSTER, extra].concat();
+    vec![
+        case("defaults", MATRIX_REGION, &[]),
+        case("existing-cluster", MATRIX_REGION, &with_existing(&[])),
+        case(
+            "existing-on-demand-key-pair-sparql",
+            MATRIX_REGION,
+            &with_existing(&[
+                "StreamMode=ON_DEMAND",
+                "EC2KeyPairName=driver-key",
+                "QueryLanguage=sparql",
+            ]),
+        ),
+        case("on-demand", MATRIX_REGION, &["StreamMode=ON_DEMAND"]),
+        case("sparql", MATRIX_REGION, &["QueryLanguage=sparql"]),
+        case("opencypher", MATRIX_REGION, &["QueryLanguage=opencypher"]),
+        case(
+            "serverless",
+            MATRIX_REGION,
+            &["DbInstanceType=db.serverless", "DbServerlessMaxCapacity=32"],
+        ),
+        case("arm64", MATRIX_REGION, &["FunctionArchitecture=arm64"]),
+        case("key-pair", MATRIX_REGION, &["EC2KeyPairName=driver-key"]),
+        case(
+            "legacy-engine-own-buckets",
+            MATRIX_REGION,
+            &[
+                "NeptuneEngineVersion=1.1.1.0",
+                "DbInstanceType=db.r5.xlarge",
+                "ArtifactBucket=my-artifacts",
+                "VertexFileS3Location=s3://my-data/people/vertices/",
+                "EdgeFileS3Location=s3://my-data/people/follows.csv.gz",
+                "IamAuth=false",
+                "BisectBatchOnFunctionError=false",
+                "LogRetentionDays=365",
+            ],
+        ),
+        case("china", "cn-north-1", &[]),
+        case("govcloud", "us-gov-west-1", &[]),
+    ]
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; a clear failure if neither exists.
+fn tool(name: &str) -> PathBuf {
+    let local = repo_root().join(".venv/bin").join(name);
+    if local.is_file() {
+        return local;
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_else(|| panic!("{name} is not in .venv/bin nor on PATH: run `make tools`"))
+}
+
+fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"))
+}
+
+/// Runs `stream2neptune render` from the repository root (so it reads stack.yaml) into `out`.
+fn render(out: &Path, args: &[&str]) {
+    let output = run(Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+        .current_dir(repo_root())
+        .arg("render")
+        .arg("--out")
+        .arg(out)
+        .args(args));
+    assert!(
+        output.status.success(),
+        "render {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every `stack.yaml` one level below each folder under `dir`, sorted.
+fn stacks_under(dir: &Path) -> Vec<PathBuf> {
+    let mut stacks = Vec::new();
+    for case in std::fs::read_dir(dir).expect("read render folder") {
+        for region in std::fs::read_dir(case.expect("entry").path()).expect("read case folder") {
+            let stack = region.expect("entry").path().join("stack.yaml");
+            if stack.is_file() {
+                stacks.push(stack);
+            }
+        }
+    }
+    stacks.sort();
+    stacks
+}
+
+/// The regions listed under `regions:` in stack.yaml.
+fn config_regions() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(repo_root().join("stack.yaml")).expect("read stack.yaml");
+    let config: serde_norway::Value = serde_norway::from_str(&text).expect("stack.yaml is YAML");
+    config["regions"]
+        .as_mapping()
+        .expect("stack.yaml has a regions: table")
+        .keys()
+        .map(|key| key.as_str().expect("region names are strings").to_owned())
+        .collect()
+}
+
+/// Renders the config's regions and the option matrix under `out`; returns every rendered stack.
+fn render_all(out: &Path) -> Vec<PathBuf> {
+    render(&out.join("config"), &[]);
+    for case in matrix() {
+        let mut args = vec!["--region", case.region];
+        for set in &case.sets {
+            args.extend(["--set", set]);
+        }
+        render(&out.join(case.name), &args);
+    }
+    stacks_under(out)
+}
+
+/// cfn-lint's error and warning findings (`path:line:col:endline:endcol:RULE:message`) over all `stacks` at
+/// once; informational (I) findings are not counted. Each template names its own region in its
+/// `Metadata: cfn-lint: config: regions`, so resource availability is checked per region.
+fn cfn_lint_findings(stacks: &[PathBuf]) -> Vec<String> {
+    let output = run(Command::new(tool("cfn-lint"))
+        .args(["--format", "parseable"])
+        .args(stacks));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Exit code bits: 2 errors, 4 warnings, 8 informational; anything else means cfn-lint itself failed.
+    let code = output.status.code().expect("cfn-lint exited");
+    assert_eq!(
+        code & !(2 | 4 | 8),
+        0,
+        "cfn-lint failed (exit {code}):\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .lines()
+        .filter(|line| {
+            let rule = line.split(':').nth(5).unwrap_or("");
+            !rule.starts_with('I')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What checkov (framework cloudformation, no network) reports for every template under `dir`.
+struct CheckovReport {
+    /// `CHECK resource file` of each failed check.
+    failed: Vec<String>,
+    /// `(check id, resource, file, justification)` of each skipped check.
+    skipped: Vec<(String, String, String, String)>,
+    /// Templates checkov scanned (relative paths as it prints them).
+    scanned_files: BTreeSet<String>,
+    parsing_errors: Vec<String>,
+}
+
+fn checkov(dir: &Path) -> CheckovReport {
+    let output = run(Command::new(tool("checkov"))
+        .arg("-d")
+        .arg(dir)
+        .args([
+            "--framework",
+            "cloudformation",
+            "--compact",
+            "--skip-download",
+        ])
+        .args(["--output", "json"]));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
+        panic!(
+            "checkov did not print a JSON report ({err}):\n{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let results = &report["results"];
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    let checks = |kind: &str| results[kind].as_array().cloned().unwrap_or_default();
+    let failed = checks("failed_checks")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}:{} {}",
+                text(&c["check_id"]),
+                text(&c["resource"]),
+                text(&c["file_path"]),
+                c["file_line_range"][0],
+                text(&c["check_name"])
+            )
+        })
+        .collect();
+    let skipped = checks("skipped_checks")
+        .iter()
+        .map(|c| {
+            (
+                text(&c["check_id"]),
+                text(&c["resource"]),
+                text(&c["file_path"]),
+                text(&c["check_result"]["suppress_comment"]),
+            )
+        })
+        .collect();
+    let scanned_files = ["passed_checks", "failed_checks", "skipped_checks"]
+        .iter()
+        .flat_map(|kind| checks(kind))
+        .map(|c| text(&c["file_path"]))
+        .collect();
+    let parsing_errors = checks("parsing_errors").iter().map(text).collect();
+    CheckovReport {
+        failed,
+        skipped,
+        scanned_files,
+        parsing_errors,
+    }
+}
+
+#[test]
+fn every_rendered_stack_passes_cfn_lint_and_checkov() {
+    // GIVEN every region of stack.yaml and the option matrix, rendered by the real binary
+    let out = tempfile::tempdir().expect("temp dir");
+    let stacks = render_all(out.path());
+    let regions = config_regions();
+    assert!(regions.len() >= 2, "stack.yaml lists {regions:?}");
+    for region in &regions {
+        let stack = out.path().join("config").join(region).join("stack.yaml");
+        assert!(stack.is_file(), "{region} from stack.yaml was not rendered");
+    }
+    assert_eq!(stacks.len(), regions.len() + matrix().len());
+
+    // WHEN cfn-lint and checkov check them (side by side: each is single-threaded)
+    let (lint, report) = std::thread::scope(|scope| {
+        let lint = scope.spawn(|| cfn_lint_findings(&stacks));
+        let report = checkov(out.path());
+        (lint.join().expect("cfn-lint thread"), report)
+    });
+
+    // THEN neither finds anything, and every skip is an allowed one with its reason next to the resource
+    assert!(
+        lint.is_empty(),
+        "cfn-lint errors/warnings:\n{}",
+        lint.join("\n")
+    );
+    assert!(
+        report.parsing_errors.is_empty(),
+        "checkov could not parse: {:?}",
+        report.parsing_errors
+    );
+    assert!(
+        report.failed.is_empty(),
+        "checkov failed checks:\n{}",
+        report.failed.join("\n")
+    );
+    assert_eq!(
+        report.scanned_files.len(),
+        stacks.len(),
+        "checkov scanned {:?}",
+        report.scanned_files
+    );
+    for (check, resource, file, comment) in &report.skipped {
+        assert!(
+            ALLOWED_SKIPS.contains(&check.as_str()),
+            "{file}: {resource} skips {check}, which is not an allowed skip"
+        );
+        assert!(
+            comment.len() >= 40,
+            "{file}: {resource} skips {check} without a justification: {comment:?}"
+        );
+    }
+}
+
+#[test]
+fn the_checks_report_a_broken_template() {
+    // GIVEN a template with an unknown property and an unencrypted queue
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = dir.path().join("broken").join("stack.yaml");
+    std::fs::create_dir_all(stack.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &stack,
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Queue:\n    Type: AWS::SQS::Queue\n    \
+         Properties:\n      NotAProperty: true\n",
+    )
+    .expect("write template");
+
+    // WHEN the same harness checks it
+    let lint = cfn_lint_findings(std::slice::from_ref(&stack));
+    let report = checkov(dir.path());
+
+    // THEN both tools report it, so a clean result above means clean templates
+    assert!(
+        lint.iter().any(|line| line.contains(":E3002:")),
+        "cfn-lint missed the unknown property: {lint:?}"
+    );
+    assert!(
+        report.failed.iter().any(|f| f.starts_with("CKV_AWS_27 ")),
+        "checkov missed the unencrypted queue: {:?}",
+        report.failed
+    );
+}

@@ -1,0 +1,108 @@
+//! Workload benchmark (`make bench-workload`): data set generation rate for the sample's size
+//! (2 million edges) and driver throughput against kinesis-mock, with the CPU time each side
+//! used so the bottleneck is named. Prints one line per figure; run in release mode.
+//!
+//! Usage: bench_workload [EDGES_TO_DRIVE] (default 100000)
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
+use stream2neptune_workload::driver::{DriverConfig, Pacing, drive};
+use stream2neptune_workload::schedule::Backoff;
+use stream2neptune_workload::sink::KinesisSink;
+
+/// CPU seconds (user + system) used so far by process `pid`, from /proc.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 = fields
+        .get(11..13)
+        .map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum())
+        .unwrap_or(0.0);
+    ticks / 100.0
+}
+
+#[tokio::main]
+async fn main() {
+    let drive_edges: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+
+    // Data set: the sample's size.
+    let args = DatasetArgs {
+        people: 100_000,
+        follows: 2_000_000,
+        seed: 42,
+        out: dir.path().join("full"),
+        zipf_exponent: 1.0,
+        start: "2018-01-01".into(),
+        end: "2019-12-31".into(),
+        gzip_level: 1,
+    };
+    let cpu_before = cpu_secs("self");
+    let summary = generate(&DatasetConfig::from_args(&args).expect("valid flags")).expect("generated");
+    let cpu = cpu_secs("self") - cpu_before;
+    let size = std::fs::metadata(&summary.follows_gz).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "dataset: 100000 people, 2000000 edges in {:.2} s ({:.0} edges/s, {:.2} CPU s), follows.csv.gz {:.1} MB at gzip level 1, most followed person {} followers",
+        summary.elapsed_secs,
+        2_000_000.0 / summary.elapsed_secs,
+        cpu,
+        size as f64 / 1e6,
+        summary.max_followers
+    );
+
+    // Driver: unpaced against kinesis-mock.
+    let small = DatasetArgs {
+        people: 100_000,
+        follows: drive_edges,
+        out: dir.path().join("drive"),
+        ..args
+    };
+    let edges = generate(&DatasetConfig::from_args(&small).expect("valid flags"))
+        .expect("generated")
+        .follows_gz;
+    for concurrency in [1usize, 4, 8] {
+        let stream = format!("bench{concurrency}");
+        let mock = support::KinesisMock::start(&[(stream.as_str(), 4)]).await;
+        let sink = Arc::new(KinesisSink::new(support::client(&mock.url()), &stream));
+        let config = DriverConfig {
+            edge_file: edges.clone(),
+            resume_file: dir.path().join(format!("{stream}.resume.json")),
+            pacing: Pacing::Unpaced,
+            concurrency,
+            max_queued: 500 * concurrency * 4,
+            retry_deadline: Duration::from_secs(60),
+            backoff: Backoff {
+                base: Duration::from_millis(100),
+                cap: Duration::from_secs(10),
+            },
+            show_progress: false,
+        };
+        let pid = mock.pid().to_string();
+        let (mock_cpu, own_cpu, started) = (cpu_secs(&pid), cpu_secs("self"), Instant::now());
+        let result = drive(sink, &config, std::future::pending()).await.expect("all sent");
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "driver: {} edges, concurrency {concurrency}, 4 shards: {:.0} records/s over {:.1} s; CPU: kinesis-mock {:.1} s ({:.0} % of a core), driver {:.1} s ({:.0} %); {} calls",
+            result.accepted,
+            result.rate(),
+            wall,
+            cpu_secs(&pid) - mock_cpu,
+            100.0 * (cpu_secs(&pid) - mock_cpu) / wall,
+            cpu_secs("self") - own_cpu,
+            100.0 * (cpu_secs("self") - own_cpu) / wall,
+            result.calls
+        );
+    }
+}

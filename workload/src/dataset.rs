@@ -1,0 +1,459 @@
+//! The `dataset` subcommand: a synthetic social graph shaped like the sample's
+//! "social-super-connector" data set.
+//!
+//! People follow others chosen from a Zipf (power-law) distribution over a shuffled popularity
+//! ranking, so a few super-connectors gather a large share of all followers while most people
+//! have a handful. Followers are drawn uniformly. There are no self-follows and no duplicate
+//! pairs; creation dates grow through the time range in file order, so replaying the file in
+//! order grows the network over time.
+//!
+//! Randomness comes only from ChaCha8 (`rand_chacha`, a stable algorithm) through our own
+//! bounded sampling, so a seed gives the same files with any `rand` release.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::edges::{EDGE_FILE_HEADER, FOLLOWS_LABEL};
+use crate::error::DatasetError;
+use crate::rdf::person_triples;
+
+/// The header of the people CSV (Neptune bulk-load format for property graphs).
+pub const PEOPLE_CSV_HEADER: &str = "~id,~label,name:String,firstName:String,lastName:String";
+/// The vertex label of people.
+pub const PERSON_LABEL: &str = "person";
+
+const FIRST_NAMES: &[&str] = &[
+    "Ada", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hugo", "Iris", "Jon", "Kira", "Leo",
+    "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vik", "Wen", "Yusuf",
+];
+const LAST_NAMES: &[&str] = &[
+    "Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones",
+    "Kowalski", "Lopez", "Murphy", "Nguyen", "Okafor", "Patel", "Rossi", "Silva", "Tanaka",
+    "Weber",
+];
+
+/// Flags of `stream2neptune dataset`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatasetArgs {
+    /// Number of people (vertices).
+    #[arg(long, default_value_t = 100_000)]
+    pub people: u32,
+    /// Number of `follows` edges.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub follows: u64,
+    /// Seed of the random generator: the same seed gives the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output directory (created if missing): vertices/people.csv, vertices/people.nt, follows.csv.gz.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Exponent of the Zipf distribution of followed people; higher means bigger super-connectors.
+    #[arg(long, default_value_t = 1.0)]
+    pub zipf_exponent: f64,
+    /// First creation date (YYYY-MM-DD, UTC).
+    #[arg(long, default_value = "2018-01-01")]
+    pub start: String,
+    /// Last creation date (YYYY-MM-DD, UTC, inclusive).
+    #[arg(long, default_value = "2019-12-31")]
+    pub end: String,
+    /// gzip level of follows.csv.gz (0-9; 1 is fastest, about 10 % bigger than 6).
+    #[arg(long, default_value_t = 1)]
+    pub gzip_level: u32,
+}
+
+/// A validated data set request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetConfig {
+    /// Number of people.
+    pub people: u32,
+    /// Number of edges.
+    pub follows: u64,
+    /// PRNG seed.
+    pub seed: u64,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Zipf exponent of the followed person.
+    pub zipf_exponent: f64,
+    /// First creation time, seconds since the epoch.
+    pub start_secs: i64,
+    /// Last creation time (exclusive), seconds since the epoch.
+    pub end_secs: i64,
+    /// gzip level 0-9.
+    pub gzip_level: u32,
+}
+
+impl DatasetConfig {
+    /// Validates the flags.
+    pub fn from_args(args: &DatasetArgs) -> Result<Self, DatasetError> {
+        let invalid = |field, value: String, allowed: &str| DatasetError::InvalidParameter {
+            field,
+            value,
+            allowed: allowed.to_owned(),
+        };
+        if args.people < 2 {
+            return Err(invalid(
+                "--people",
+                args.people.to_string(),
+                "at least 2 people are needed for a follows edge",
+            ));
+        }
+        // Half of all possible pairs keeps rejection sampling of duplicates cheap.
+        let max_follows = u64::from(args.people) * (u64::from(args.people) - 1) / 2;
+        if args.follows == 0 || args.follows > max_follows {
+            return Err(invalid(
+                "--follows",
+                args.follows.to_string(),
+                &format!(
+                    "1 to {max_follows} (half of all ordered pairs of {} people)",
+                    args.people
+                ),
+            ));
+        }
+        if !(args.zipf_exponent > 0.0 && args.zipf_exponent <= 3.0) {
+            return Err(invalid(
+                "--zipf-exponent",
+                args.zipf_exponent.to_string(),
+                "a number in (0, 3]",
+            ));
+        }
+        if args.gzip_level > 9 {
+            return Err(invalid(
+                "--gzip-level",
+                args.gzip_level.to_string(),
+                "0 to 9",
+            ));
+        }
+        let day = |field, value: &str| {
+            NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .map(|d| {
+                    d.and_hms_opt(0, 0, 0)
+                        .unwrap_or_default()
+                        .and_utc()
+                        .timestamp()
+                })
+                .map_err(|e| invalid(field, value.to_owned(), &format!("a date YYYY-MM-DD ({e})")))
+        };
+        let start_secs = day("--start", &args.start)?;
+        let end_secs = day("--end", &args.end)? + 86_400;
+        if end_secs <= start_secs {
+            return Err(invalid(
+                "--end",
+                args.end.clone(),
+                &format!("a date on or after --start {}", args.start),
+            ));
+        }
+        Ok(Self {
+            people: args.people,
+            follows: args.follows,
+            seed: args.seed,
+            out: args.out.clone(),
+            zipf_exponent: args.zipf_exponent,
+            start_secs,
+            end_secs,
+            gzip_level: args.gzip_level,
+        })
+    }
+}
+
+/// What [`generate`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSummary {
+    /// vertices/people.csv
+    pub people_csv: PathBuf,
+    /// vertices/people.nt
+    pub people_nt: PathBuf,
+    /// follows.csv.gz
+    pub follows_gz: PathBuf,
+    /// Number of people written.
+    pub people: u32,
+    /// Number of edges written.
+    pub follows: u64,
+    /// Largest number of followers of one person.
+    pub max_followers: u64,
+    /// Seconds spent.
+    pub elapsed_secs: f64,
+}
+
+/// The person id of person number `n` (0-based).
+pub fn person_id(n: u32) -> String {
+    format!("p{}", u64::from(n) + 1)
+}
+
+/// Writes the data set described by `config`.
+pub fn generate(config: &DatasetConfig) -> Result<DatasetSummary, DatasetError> {
+    let started = Instant::now();
+    let vertices = config.out.join("vertices");
+    fs::create_dir_all(&vertices).map_err(|source| DatasetError::Write {
+        path: vertices.clone(),
+        source,
+    })?;
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let people_csv = vertices.join("people.csv");
+    let people_nt = vertices.join("people.nt");
+    write_people(config, &mut rng, &people_csv, &people_nt)?;
+    let follows_gz = config.out.join("follows.csv.gz");
+    let max_followers = write_follows(config, &mut rng, &follows_gz)?;
+    Ok(DatasetSummary {
+        people_csv,
+        people_nt,
+        follows_gz,
+        people: config.people,
+        follows: config.follows,
+        max_followers,
+        elapsed_secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A uniform integer in `0..n` (Lemire's multiply-shift; the bias is below 2^-32 for our n).
+fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
+    ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
+}
+
+/// A uniform float in `[0, 1)`.
+fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+fn write_people(
+    config: &DatasetConfig,
+    rng: &mut ChaCha8Rng,
+    csv_path: &Path,
+    nt_path: &Path,
+) -> Result<(), DatasetError> {
+    let mut csv = create(csv_path)?;
+    let mut nt = create(nt_path)?;
+    let csv_err = |source| DatasetError::Write {
+        path: csv_path.to_owned(),
+        source,
+    };
+    let nt_err = |source| DatasetError::Write {
+        path: nt_path.to_owned(),
+        source,
+    };
+    writeln!(csv, "{PEOPLE_CSV_HEADER}").map_err(csv_err)?;
+    for n in 0..config.people {
+        let first = FIRST_NAMES[below(rng, FIRST_NAMES.len() as u64) as usize];
+        let last = LAST_NAMES[below(rng, LAST_NAMES.len() as u64) as usize];
+        let id = person_id(n);
+        writeln!(csv, "{id},{PERSON_LABEL},{first} {last},{first},{last}").map_err(csv_err)?;
+        nt.write_all(person_triples(&id, &format!("{first} {last}")).as_bytes())
+            .map_err(nt_err)?;
+    }
+    csv.flush().map_err(csv_err)?;
+    nt.flush().map_err(nt_err)
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, DatasetError> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 16, f))
+        .map_err(|source| DatasetError::Write {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// Cumulative Zipf weights over popularity ranks 0..n.
+fn zipf_cdf(n: u32, exponent: f64) -> Vec<f64> {
+    let mut total = 0.0;
+    (1..=n)
+        .map(|rank| {
+            total += f64::from(rank).powf(-exponent);
+            total
+        })
+        .collect()
+}
+
+/// Writes follows.csv.gz; returns the largest follower count. Text is produced on this thread
+/// and compressed on another, so both cores work.
+fn write_follows(
+    config: &DatasetConfig,
+    rng: &mut ChaCha8Rng,
+    path: &Path,
+) -> Result<u64, DatasetError> {
+    let write_err = |source| DatasetError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::create(path).map_err(write_err)?;
+    let level = Compression::new(config.gzip_level);
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(8);
+    let compressor = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut gz = GzEncoder::new(BufWriter::with_capacity(1 << 20, file), level);
+        for chunk in rx {
+            gz.write_all(&chunk)?;
+        }
+        gz.finish()?.flush()
+    });
+
+    let people = u64::from(config.people);
+    // Popularity rank -> person: shuffled so super-connectors are spread over the id range.
+    let mut by_rank: Vec<u32> = (0..config.people).collect();
+    for i in (1..by_rank.len()).rev() {
+        let j = below(rng, i as u64 + 1) as usize;
+        by_rank.swap(i, j);
+    }
+    let cdf = zipf_cdf(config.people, config.zipf_exponent);
+    let total_weight = cdf[cdf.len() - 1];
+    let mut followers = vec![0u64; config.people as usize];
+    let mut pairs: HashSet<u64> = HashSet::with_capacity(config.follows as usize);
+    let span = (config.end_secs - config.start_secs) as f64;
+    let step = span / config.follows as f64;
+
+    let mut chunk = Vec::with_capacity(1 << 20);
+    chunk.extend_from_slice(EDGE_FILE_HEADER.as_bytes());
+    chunk.push(b'\n');
+    let mut sent = Ok(());
+    for i in 0..config.follows {
+        let (from, to) = loop {
+            let from = below(rng, people);
+            let rank = cdf.partition_point(|&c| c <= unit(rng) * total_weight);
+            let to = u64::from(by_rank[rank.min(cdf.len() - 1)]);
+            if from != to && pairs.insert(from * people + to) {
+                break (from, to);
+            }
+        };
+        followers[to as usize] += 1;
+        let secs = config.start_secs + (i as f64 * step + unit(rng) * step) as i64;
+        let date = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
+        // Writing to a Vec cannot fail.
+        let _ = writeln!(
+            chunk,
+            "e{},{FOLLOWS_LABEL},p{},p{},{}",
+            i + 1,
+            from + 1,
+            to + 1,
+            date.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        if chunk.len() >= (1 << 20) - 256 {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(1 << 20));
+            if tx.send(full).is_err() {
+                sent = Err(());
+                break;
+            }
+        }
+    }
+    if sent.is_ok() {
+        let _ = tx.send(chunk);
+    }
+    drop(tx);
+    match compressor.join() {
+        Ok(result) => result.map_err(write_err)?,
+        Err(_) => {
+            return Err(write_err(std::io::Error::other("the gzip thread panicked")));
+        }
+    }
+    Ok(followers.into_iter().max().unwrap_or(0))
+}
+
+/// Runs `stream2neptune dataset`.
+pub fn run_dataset(args: DatasetArgs) -> anyhow::Result<()> {
+    let config = DatasetConfig::from_args(&args)?;
+    let summary = generate(&config)?;
+    println!(
+        "wrote {} people to {} and {}",
+        summary.people,
+        summary.people_csv.display(),
+        summary.people_nt.display()
+    );
+    println!(
+        "wrote {} follows edges to {} (most followed person: {} followers) in {:.1} s",
+        summary.follows,
+        summary.follows_gz.display(),
+        summary.max_followers,
+        summary.elapsed_secs
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(people: u32, follows: u64) -> DatasetArgs {
+        DatasetArgs {
+            people,
+            follows,
+            seed: 1,
+            out: PathBuf::from("/tmp/x"),
+            zipf_exponent: 1.0,
+            start: "2018-01-01".into(),
+            end: "2019-12-31".into(),
+            gzip_level: 1,
+        }
+    }
+
+    #[test]
+    fn bad_parameters_name_the_flag_value_and_range() {
+        let cases: &[(DatasetArgs, &str)] = &[
+            (args(1, 1), "invalid --people = 1"),
+            (args(10, 46), "invalid --follows = 46: 1 to 45"),
+            (args(10, 0), "invalid --follows = 0"),
+            (
+                DatasetArgs {
+                    zipf_exponent: 0.0,
+                    ..args(10, 5)
+                },
+                "invalid --zipf-exponent = 0",
+            ),
+            (
+                DatasetArgs {
+                    gzip_level: 10,
+                    ..args(10, 5)
+                },
+                "invalid --gzip-level = 10: 0 to 9",
+            ),
+            (
+                DatasetArgs {
+                    start: "2019-13-01".into(),
+                    ..args(10, 5)
+                },
+                "invalid --start = 2019-13-01: a date YYYY-MM-DD",
+            ),
+            (
+                DatasetArgs {
+                    end: "2017-01-01".into(),
+                    ..args(10, 5)
+                },
+                "invalid --end = 2017-01-01: a date on or after --start",
+            ),
+        ];
+        for (a, expected) in cases {
+            let err = DatasetConfig::from_args(a).unwrap_err().to_string();
+            assert!(
+                err.starts_with(expected),
+                "{err:?} should start with {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bounded_sampling_stays_in_range() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for n in [1u64, 2, 3, 1000] {
+            for _ in 0..1000 {
+                assert!(below(&mut rng, n) < n);
+            }
+        }
+        for _ in 0..1000 {
+            let u = unit(&mut rng);
+            assert!((0.0..1.0).contains(&u));
+        }
+    }
+
+    #[test]
+    fn zipf_weights_fall_with_rank() {
+        let cdf = zipf_cdf(4, 1.0);
+        assert_eq!(cdf.len(), 4);
+        assert!((cdf[3] - (1.0 + 0.5 + 1.0 / 3.0 + 0.25)).abs() < 1e-12);
+    }
+}

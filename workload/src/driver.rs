@@ -1,0 +1,613 @@
+//! The `drive` subcommand: puts the edge file on a Kinesis stream at a set pace without losing
+//! or reordering anything.
+//!
+//! Every `period` the driver admits `batch size` edges (or `rate x period`) from the edge file
+//! into an ordered queue; up to `concurrency` PutRecords calls drain it, 500 records at most per
+//! call. Entries the stream refuses go back to the queue at their place and are resent with
+//! exponential back-off and full jitter; later records of the same partition key wait (see
+//! [`crate::schedule`]). When an edge keeps failing past the retry deadline, on a fatal error or
+//! on Ctrl-C, the driver lets the calls in flight finish and writes everything not accepted to
+//! the resume file; running the same command again sends exactly that, then the rest of the file.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::task::JoinSet;
+
+use crate::edges::{Edge, EdgeReader};
+use crate::error::{DriveError, ResumeError};
+use crate::resume::{RESUME_FORMAT_VERSION, ResumeState, default_resume_path};
+use crate::schedule::{Backoff, OrderedQueue, Pending};
+use crate::sink::{
+    CallError, EntryOutcome, KinesisSink, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES, RecordSink,
+    kinesis_client,
+};
+
+/// Flags of `stream2neptune drive` (each also read from the environment variable shown, as
+/// written by the stack's EC2 user data).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DriveArgs {
+    /// Kinesis stream to put the edges on.
+    #[arg(long, env = "STREAM_NAME")]
+    pub stream: String,
+    /// Edge file in the sample's layout (follows.csv.gz, gzip or plain).
+    #[arg(long, env = "EDGE_FILE")]
+    pub edges: PathBuf,
+    /// Milliseconds between two batches (the sample's DriverPeriod); 0 sends as fast as the
+    /// stream accepts.
+    #[arg(long, env = "DRIVER_PERIOD_MS", default_value_t = 100)]
+    pub period_ms: u64,
+    /// Edges per period (the sample's DriverBatchSize, 1-3000).
+    #[arg(long, env = "DRIVER_BATCH_SIZE", default_value_t = 100)]
+    pub batch_size: u32,
+    /// Target edges per second instead of --batch-size (edges per period = rate x period).
+    #[arg(long, env = "DRIVER_RATE")]
+    pub rate: Option<f64>,
+    /// AWS region of the stream (default: the SDK's region chain).
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Kinesis endpoint URL, e.g. http://127.0.0.1:4568 for kinesis-mock.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Where unsent edges are saved on stop and read back on start
+    /// (default: <edges>.resume.json).
+    #[arg(long, env = "RESUME_FILE")]
+    pub resume_file: Option<PathBuf>,
+    /// PutRecords calls in flight at once (1-64).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Give up on an edge that has failed for this many seconds (the rest goes to the resume file).
+    #[arg(long, default_value_t = 300)]
+    pub retry_deadline_secs: u64,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// How edges are admitted into the send queue.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pacing {
+    /// As fast as the stream accepts them.
+    Unpaced,
+    /// `edges` edges every `period` (fractions carry over to the next period).
+    Every {
+        /// Time between admissions.
+        period: Duration,
+        /// Edges per admission.
+        edges: f64,
+    },
+}
+
+/// A resolved driver configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriverConfig {
+    /// The edge file.
+    pub edge_file: PathBuf,
+    /// The resume file.
+    pub resume_file: PathBuf,
+    /// Admission pace.
+    pub pacing: Pacing,
+    /// PutRecords calls in flight at once.
+    pub concurrency: usize,
+    /// Edges queued (not yet accepted) at most; admission waits above it.
+    pub max_queued: usize,
+    /// How long an edge may keep failing.
+    pub retry_deadline: Duration,
+    /// Back-off between attempts of an edge.
+    pub backoff: Backoff,
+    /// Show the progress bar.
+    pub show_progress: bool,
+}
+
+impl DriverConfig {
+    /// Validates the flags (stream, region and endpoint are the client's business).
+    pub fn from_args(args: &DriveArgs) -> Result<Self, DriveError> {
+        let invalid = |field, value: String, allowed: &str| DriveError::InvalidParameter {
+            field,
+            value,
+            allowed: allowed.to_owned(),
+        };
+        if args.period_ms > 60_000 {
+            return Err(invalid(
+                "--period-ms",
+                args.period_ms.to_string(),
+                "0 (unpaced) to 60000",
+            ));
+        }
+        if !(1..=3000).contains(&args.batch_size) {
+            return Err(invalid(
+                "--batch-size",
+                args.batch_size.to_string(),
+                "1 to 3000 (the sample's DriverBatchSize range)",
+            ));
+        }
+        if !(1..=64).contains(&args.concurrency) {
+            return Err(invalid(
+                "--concurrency",
+                args.concurrency.to_string(),
+                "1 to 64",
+            ));
+        }
+        if args.retry_deadline_secs == 0 {
+            return Err(invalid(
+                "--retry-deadline-secs",
+                "0".into(),
+                "at least 1 second",
+            ));
+        }
+        let pacing = match (args.rate, args.period_ms) {
+            (Some(rate), _) if !(rate > 0.0 && rate <= 1_000_000.0) => {
+                return Err(invalid(
+                    "--rate",
+                    rate.to_string(),
+                    "edges per second, more than 0 and at most 1000000",
+                ));
+            }
+            (Some(rate), period_ms) => {
+                let period = Duration::from_millis(if period_ms == 0 { 100 } else { period_ms });
+                Pacing::Every {
+                    period,
+                    edges: rate * period.as_secs_f64(),
+                }
+            }
+            (None, 0) => Pacing::Unpaced,
+            (None, period_ms) => Pacing::Every {
+                period: Duration::from_millis(period_ms),
+                edges: f64::from(args.batch_size),
+            },
+        };
+        let per_period = match pacing {
+            Pacing::Every { edges, .. } => edges.ceil() as usize,
+            Pacing::Unpaced => 0,
+        };
+        Ok(Self {
+            resume_file: args
+                .resume_file
+                .clone()
+                .unwrap_or_else(|| default_resume_path(&args.edges)),
+            edge_file: args.edges.clone(),
+            pacing,
+            concurrency: args.concurrency,
+            max_queued: (MAX_RECORDS_PER_CALL * args.concurrency * 4).max(per_period * 2),
+            retry_deadline: Duration::from_secs(args.retry_deadline_secs),
+            backoff: Backoff {
+                base: Duration::from_millis(100),
+                cap: Duration::from_secs(10),
+            },
+            show_progress: !args.no_progress,
+        })
+    }
+}
+
+/// How a drive ended without error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriveOutcome {
+    /// Every edge of the file was accepted; the resume file is deleted.
+    Complete,
+    /// Stopped on request; `unsent` edges are in `resume_file`.
+    Interrupted {
+        /// Edges read or resumed but not accepted.
+        unsent: usize,
+        /// Where they are.
+        resume_file: PathBuf,
+    },
+}
+
+/// Counters of a drive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriveSummary {
+    /// Edges the stream accepted in this run.
+    pub accepted: u64,
+    /// Edges taken over from the resume file.
+    pub resumed: u64,
+    /// Entries sent again after a failure.
+    pub retries: u64,
+    /// Entries refused with ProvisionedThroughputExceeded (per entry or per call).
+    pub throttled: u64,
+    /// PutRecords calls made.
+    pub calls: u64,
+    /// PutRecords calls that failed as a whole.
+    pub failed_calls: u64,
+    /// Time spent.
+    pub elapsed: Duration,
+    /// How it ended.
+    pub outcome: DriveOutcome,
+}
+
+impl DriveSummary {
+    /// Accepted edges per second.
+    pub fn rate(&self) -> f64 {
+        self.accepted as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Where admitted edges come from: first the resume file's unsent edges, then the edge file.
+struct EdgeSource {
+    backlog: VecDeque<Edge>,
+    reader: EdgeReader,
+    edges_read: u64,
+    exhausted: bool,
+}
+
+impl EdgeSource {
+    fn next(&mut self) -> Result<Option<Edge>, DriveError> {
+        if let Some(edge) = self.backlog.pop_front() {
+            return Ok(Some(edge));
+        }
+        if self.exhausted {
+            return Ok(None);
+        }
+        match self.reader.next_edge()? {
+            Some(edge) => {
+                self.edges_read += 1;
+                Ok(Some(edge))
+            }
+            None => {
+                self.exhausted = true;
+                Ok(None)
+            }
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.exhausted && self.backlog.is_empty()
+    }
+}
+
+fn edge_file_identity(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_owned())
+        .display()
+        .to_string()
+}
+
+fn open_source(config: &DriverConfig) -> Result<(EdgeSource, u64), DriveError> {
+    let mut reader = EdgeReader::open(&config.edge_file)?;
+    let identity = edge_file_identity(&config.edge_file);
+    let (backlog, edges_read) = match ResumeState::load(&config.resume_file)? {
+        Some(state) => {
+            if state.edge_file != identity {
+                return Err(ResumeError::OtherEdgeFile {
+                    path: config.resume_file.clone(),
+                    recorded: state.edge_file,
+                    given: identity,
+                }
+                .into());
+            }
+            reader.skip_edges(state.edges_read)?;
+            (VecDeque::from(state.unsent), state.edges_read)
+        }
+        None => (VecDeque::new(), 0),
+    };
+    let resumed = backlog.len() as u64;
+    Ok((
+        EdgeSource {
+            backlog,
+            reader,
+            edges_read,
+            exhausted: false,
+        },
+        resumed,
+    ))
+}
+
+fn progress_bar(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::no_length();
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {human_pos} edges accepted ({per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Why the loop stopped early.
+enum Stop {
+    Requested,
+    Deadline { last_error: String },
+    Fatal(String),
+}
+
+/// Drives the edge file into `sink` until every edge is accepted, `shutdown` completes, an edge
+/// fails past the retry deadline or a fatal error occurs. On every early stop the unsent edges
+/// are saved to the resume file first.
+pub async fn drive<S: RecordSink>(
+    sink: Arc<S>,
+    config: &DriverConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<DriveSummary, DriveError> {
+    let started = Instant::now();
+    let (mut source, resumed) = open_source(config)?;
+    let mut queue = OrderedQueue::new();
+    let mut in_flight: HashMap<tokio::task::Id, Vec<Pending>> = HashMap::new();
+    let mut calls: JoinSet<Result<Vec<EntryOutcome>, CallError>> = JoinSet::new();
+    let mut summary = DriveSummary {
+        accepted: 0,
+        resumed,
+        retries: 0,
+        throttled: 0,
+        calls: 0,
+        failed_calls: 0,
+        elapsed: Duration::ZERO,
+        outcome: DriveOutcome::Complete,
+    };
+    let bar = progress_bar(config.show_progress);
+    let mut tick = match config.pacing {
+        Pacing::Every { period, .. } => {
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            Some(interval)
+        }
+        Pacing::Unpaced => None,
+    };
+    let mut credit = 0.0_f64;
+    let mut stop: Option<Stop> = None;
+    let mut shutdown = std::pin::pin!(shutdown);
+
+    loop {
+        let queued = |queue: &OrderedQueue, in_flight: &HashMap<_, Vec<Pending>>| {
+            queue.len() + in_flight.values().map(Vec::len).sum::<usize>()
+        };
+        if stop.is_none() && config.pacing == Pacing::Unpaced {
+            while queued(&queue, &in_flight) < config.max_queued {
+                match source.next()? {
+                    Some(edge) => queue.push(edge),
+                    None => break,
+                }
+            }
+        }
+        // Dispatch while there is room for calls and something ready to send.
+        let now = Instant::now();
+        while stop.is_none() && calls.len() < config.concurrency {
+            let batch = queue.take_batch(now, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES);
+            if batch.is_empty() {
+                break;
+            }
+            summary.retries += batch.iter().filter(|p| p.failures > 0).count() as u64;
+            summary.calls += 1;
+            let entries = batch.iter().map(Pending::entry).collect();
+            let sink = Arc::clone(&sink);
+            let handle = calls.spawn(async move { sink.put_records(entries).await });
+            in_flight.insert(handle.id(), batch);
+        }
+        if calls.is_empty() && (stop.is_some() || (source.is_done() && queue.is_empty())) {
+            break;
+        }
+        let wake = if calls.len() < config.concurrency && stop.is_none() {
+            queue.next_ready_at(now)
+        } else {
+            None
+        };
+        let admitting = stop.is_none() && !source.is_done() && tick.is_some();
+        tokio::select! {
+            Some(joined) = calls.join_next_with_id(), if !calls.is_empty() => {
+                let (id, result) = match joined {
+                    Ok((id, result)) => (id, result),
+                    Err(e) => (e.id(), Err(CallError::Retryable {
+                        throttled: false,
+                        message: format!("PutRecords task failed: {e}"),
+                    })),
+                };
+                let batch = in_flight.remove(&id).unwrap_or_default();
+                let now = Instant::now();
+                match result {
+                    Ok(outcomes) => {
+                        let settled = queue.settle(batch.into_iter().zip(outcomes), now, &config.backoff);
+                        summary.accepted += settled.accepted;
+                        summary.throttled += settled.throttled;
+                    }
+                    Err(CallError::Retryable { throttled, message }) => {
+                        summary.failed_calls += 1;
+                        if throttled {
+                            summary.throttled += batch.len() as u64;
+                        }
+                        let failed = batch.into_iter().map(|p| (p, EntryOutcome::Failed {
+                            code: "CallFailed".into(),
+                            message: message.clone(),
+                        }));
+                        queue.settle(failed, now, &config.backoff);
+                    }
+                    Err(CallError::Fatal(message)) => {
+                        summary.failed_calls += 1;
+                        queue.release(batch);
+                        stop.get_or_insert(Stop::Fatal(message));
+                    }
+                }
+                bar.set_position(summary.accepted);
+                bar.set_message(format!(
+                    "throttled {} · retries {} · queued {}",
+                    summary.throttled, summary.retries, queued(&queue, &in_flight)
+                ));
+            }
+            _ = async { tick.as_mut().expect("admitting implies a tick").tick().await }, if admitting => {
+                if let Pacing::Every { edges, .. } = config.pacing {
+                    credit += edges;
+                    let room = config.max_queued.saturating_sub(queued(&queue, &in_flight));
+                    let admit = (credit.floor() as usize).min(room);
+                    credit -= credit.floor();
+                    for _ in 0..admit {
+                        match source.next()? {
+                            Some(edge) => queue.push(edge),
+                            None => break,
+                        }
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(wake.unwrap_or(now).into()), if wake.is_some() => {}
+            _ = &mut shutdown, if stop.is_none() => {
+                stop = Some(Stop::Requested);
+            }
+        }
+        if stop.is_none()
+            && let Some(p) = queue.longest_failing()
+            && p.first_failure
+                .is_some_and(|t| t.elapsed() > config.retry_deadline)
+        {
+            stop = Some(Stop::Deadline {
+                last_error: p.last_error.clone().unwrap_or_default(),
+            });
+        }
+    }
+    summary.elapsed = started.elapsed();
+    bar.finish_and_clear();
+
+    let Some(stop) = stop else {
+        ResumeState::remove(&config.resume_file)?;
+        return Ok(summary);
+    };
+    let mut unsent = queue.unsent();
+    unsent.extend(source.backlog.drain(..));
+    let count = unsent.len();
+    ResumeState {
+        version: RESUME_FORMAT_VERSION,
+        edge_file: edge_file_identity(&config.edge_file),
+        edges_read: source.edges_read,
+        unsent,
+    }
+    .save(&config.resume_file)?;
+    let resume_file = config.resume_file.clone();
+    match stop {
+        Stop::Requested => {
+            summary.outcome = DriveOutcome::Interrupted {
+                unsent: count,
+                resume_file,
+            };
+            Ok(summary)
+        }
+        Stop::Deadline { last_error } => Err(DriveError::DeadlineExceeded {
+            unsent: count,
+            deadline_secs: config.retry_deadline.as_secs(),
+            last_error,
+            resume_file,
+        }),
+        Stop::Fatal(message) => Err(DriveError::Fatal {
+            message,
+            resume_file,
+        }),
+    }
+}
+
+/// Runs `stream2neptune drive`: Ctrl-C stops after the calls in flight and saves the rest.
+pub async fn run_drive(args: DriveArgs) -> anyhow::Result<()> {
+    let config = DriverConfig::from_args(&args)?;
+    let client = kinesis_client(args.region.clone(), args.endpoint_url.clone()).await;
+    let sink = Arc::new(KinesisSink::new(client, &args.stream));
+    let shutdown = async {
+        // If the handler cannot be installed, run to the end rather than stop at once.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let summary = drive(sink, &config, shutdown).await?;
+    println!(
+        "{} edges accepted by {} in {:.1} s ({:.0}/s); {} resumed from the last run, {} PutRecords calls ({} failed), {} entries throttled, {} resent",
+        summary.accepted,
+        args.stream,
+        summary.elapsed.as_secs_f64(),
+        summary.rate(),
+        summary.resumed,
+        summary.calls,
+        summary.failed_calls,
+        summary.throttled,
+        summary.retries
+    );
+    match summary.outcome {
+        DriveOutcome::Complete => Ok(()),
+        DriveOutcome::Interrupted {
+            unsent,
+            resume_file,
+        } => anyhow::bail!(
+            "interrupted: {unsent} edges not sent yet are saved in {}; run the same command again to resume",
+            resume_file.display()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        drive: DriveArgs,
+    }
+
+    fn parse(extra: &[&str]) -> Result<DriverConfig, DriveError> {
+        let mut argv = vec!["x", "--stream", "s", "--edges", "/d/follows.csv.gz"];
+        argv.extend_from_slice(extra);
+        DriverConfig::from_args(&Cli::parse_from(argv).drive)
+    }
+
+    #[test]
+    fn defaults_follow_the_sample() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(
+            c.pacing,
+            Pacing::Every {
+                period: Duration::from_millis(100),
+                edges: 100.0
+            }
+        );
+        assert_eq!(
+            c.resume_file,
+            PathBuf::from("/d/follows.csv.gz.resume.json")
+        );
+    }
+
+    #[test]
+    fn rate_and_unpaced_modes() {
+        assert_eq!(
+            parse(&["--rate", "25", "--period-ms", "200"])
+                .unwrap()
+                .pacing,
+            Pacing::Every {
+                period: Duration::from_millis(200),
+                edges: 5.0
+            }
+        );
+        assert_eq!(
+            parse(&["--period-ms", "0"]).unwrap().pacing,
+            Pacing::Unpaced
+        );
+    }
+
+    #[test]
+    fn bad_flags_name_the_flag_value_and_range() {
+        for (argv, expected) in [
+            (
+                &["--batch-size", "0"][..],
+                "invalid --batch-size = 0: 1 to 3000",
+            ),
+            (
+                &["--period-ms", "70000"][..],
+                "invalid --period-ms = 70000: 0 (unpaced) to 60000",
+            ),
+            (
+                &["--concurrency", "0"][..],
+                "invalid --concurrency = 0: 1 to 64",
+            ),
+            (&["--rate=-1"][..], "invalid --rate = -1: edges per second"),
+            (
+                &["--retry-deadline-secs", "0"][..],
+                "invalid --retry-deadline-secs = 0",
+            ),
+        ] {
+            let err = parse(argv).unwrap_err().to_string();
+            assert!(
+                err.starts_with(expected),
+                "{err:?} should start with {expected:?}"
+            );
+        }
+    }
+}

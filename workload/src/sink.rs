@@ -1,0 +1,198 @@
+//! Where the driver puts records: the [`RecordSink`] trait, its Kinesis PutRecords
+//! implementation and the PutRecords limits.
+//!
+//! A sink answers per entry (accepted or failed with an error code) or fails the whole call,
+//! and says whether a whole-call failure is worth retrying. The driver owns retries: the SDK's
+//! own retries are turned off so every throttle and retry shows in the driver's counters.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+
+/// PutRecords accepts at most this many records per call.
+pub const MAX_RECORDS_PER_CALL: usize = 500;
+/// Request size limit we keep to: the pre-October-2025 5 MiB, still valid everywhere.
+pub const MAX_REQUEST_BYTES: usize = 5 * 1024 * 1024;
+/// Record size limit (data + partition key) we keep to: the pre-October-2025 1 MiB.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Longest partition key Kinesis accepts.
+pub const MAX_PARTITION_KEY_CHARS: usize = 256;
+/// The error code of a throttled entry or call.
+pub const THROTTLED: &str = "ProvisionedThroughputExceededException";
+
+/// One record to put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutEntry {
+    /// The partition key.
+    pub partition_key: String,
+    /// The record body.
+    pub data: Vec<u8>,
+}
+
+impl PutEntry {
+    /// Bytes this entry counts toward the request and record limits.
+    pub fn size(&self) -> usize {
+        self.partition_key.len() + self.data.len()
+    }
+}
+
+/// The answer for one entry of a call that went through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryOutcome {
+    /// The stream stored the record.
+    Accepted,
+    /// The stream refused the record; it must be sent again.
+    Failed {
+        /// `ProvisionedThroughputExceededException` or `InternalFailure`.
+        code: String,
+        /// The message that came with it.
+        message: String,
+    },
+}
+
+/// A whole call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// Throttling, 5xx, timeout or connection error: send the same records again later.
+    #[error("{message}")]
+    Retryable {
+        /// Whether the stream said it was throttling.
+        throttled: bool,
+        /// What happened.
+        message: String,
+    },
+    /// Missing stream, access denied, invalid request: retrying cannot help.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// Something that stores records like Kinesis PutRecords.
+pub trait RecordSink: Send + Sync + 'static {
+    /// Puts `entries` (at most [`MAX_RECORDS_PER_CALL`]) in one call; on success returns one
+    /// outcome per entry, in order.
+    fn put_records(
+        &self,
+        entries: Vec<PutEntry>,
+    ) -> impl Future<Output = Result<Vec<EntryOutcome>, CallError>> + Send;
+}
+
+/// PutRecords on one Kinesis stream.
+#[derive(Debug, Clone)]
+pub struct KinesisSink {
+    client: aws_sdk_kinesis::Client,
+    stream: String,
+}
+
+impl KinesisSink {
+    /// A sink putting into `stream` with `client`.
+    pub fn new(client: aws_sdk_kinesis::Client, stream: impl Into<String>) -> Self {
+        Self {
+            client,
+            stream: stream.into(),
+        }
+    }
+}
+
+/// A Kinesis client from the default credential chain, with the SDK's retries off (the driver
+/// retries) and a per-attempt timeout so a hung call becomes a retry.
+pub async fn kinesis_client(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+) -> aws_sdk_kinesis::Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        );
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    aws_sdk_kinesis::Client::new(&loader.load().await)
+}
+
+impl RecordSink for KinesisSink {
+    async fn put_records(&self, entries: Vec<PutEntry>) -> Result<Vec<EntryOutcome>, CallError> {
+        let count = entries.len();
+        let records = entries
+            .into_iter()
+            .map(|e| {
+                PutRecordsRequestEntry::builder()
+                    .partition_key(e.partition_key)
+                    .data(Blob::new(e.data))
+                    .build()
+                    .map_err(|err| CallError::Fatal(format!("cannot build a record: {err}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .put_records()
+            .stream_name(&self.stream)
+            .set_records(Some(records))
+            .send()
+            .await
+            .map_err(classify)?;
+        let outcomes: Vec<EntryOutcome> = output
+            .records()
+            .iter()
+            .map(|r| match r.error_code() {
+                Some(code) => EntryOutcome::Failed {
+                    code: code.to_owned(),
+                    message: r.error_message().unwrap_or_default().to_owned(),
+                },
+                None => EntryOutcome::Accepted,
+            })
+            .collect();
+        if outcomes.len() != count {
+            // Without one answer per entry we cannot tell which were stored: resend them all.
+            return Err(CallError::Retryable {
+                throttled: false,
+                message: format!(
+                    "PutRecords answered {} results for {count} records",
+                    outcomes.len()
+                ),
+            });
+        }
+        Ok(outcomes)
+    }
+}
+
+fn classify(err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>) -> CallError {
+    let message = format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&err));
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let status = service.raw().status().as_u16();
+            if e.is_provisioned_throughput_exceeded_exception() || e.is_kms_throttling_exception() {
+                CallError::Retryable {
+                    throttled: true,
+                    message,
+                }
+            } else if e.is_internal_failure_exception()
+                || status >= 500
+                || e.code() == Some("ThrottlingException")
+            {
+                CallError::Retryable {
+                    throttled: e.code() == Some("ThrottlingException"),
+                    message,
+                }
+            } else {
+                CallError::Fatal(message)
+            }
+        }
+        SdkError::ConstructionFailure(_) => CallError::Fatal(message),
+        // Timeouts, connection errors and unreadable responses: the records may or may not be
+        // stored; sending them again is safe because the writer is idempotent.
+        _ => CallError::Retryable {
+            throttled: false,
+            message,
+        },
+    }
+}

@@ -1,0 +1,264 @@
+//! The driver against a real kinesis-mock (started here on a free loopback port), directly and
+//! through a fault-injecting proxy that throttles entries and whole calls: every edge lands
+//! exactly once, under its partition key, in file order per key; interrupted and failed runs
+//! resume from their resume file.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
+use stream2neptune_workload::driver::{DriveOutcome, DriverConfig, Pacing, drive};
+use stream2neptune_workload::edges::{Edge, EdgeReader};
+use stream2neptune_workload::error::DriveError;
+use stream2neptune_workload::resume::ResumeState;
+use stream2neptune_workload::schedule::Backoff;
+use stream2neptune_workload::sink::KinesisSink;
+use support::{FaultProxy, Faults, KinesisMock, Stored, client, read_all};
+
+/// Writes a data set and returns its edge file and edges.
+fn edge_file(dir: &Path, people: u32, follows: u64) -> (PathBuf, Vec<Edge>) {
+    let args = DatasetArgs {
+        people,
+        follows,
+        seed: 9,
+        out: dir.to_owned(),
+        zipf_exponent: 1.0,
+        start: "2018-01-01".into(),
+        end: "2019-12-31".into(),
+        gzip_level: 1,
+    };
+    let summary = generate(&DatasetConfig::from_args(&args).unwrap()).unwrap();
+    let edges = EdgeReader::open(&summary.follows_gz)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (summary.follows_gz, edges)
+}
+
+fn config(edges: &Path, pacing: Pacing) -> DriverConfig {
+    DriverConfig {
+        edge_file: edges.to_owned(),
+        resume_file: edges.with_extension("resume.json"),
+        pacing,
+        concurrency: 4,
+        max_queued: 2_000,
+        retry_deadline: Duration::from_secs(60),
+        backoff: Backoff {
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(200),
+        },
+        show_progress: false,
+    }
+}
+
+fn never() -> std::future::Pending<()> {
+    std::future::pending()
+}
+
+/// Asserts the stream holds each edge exactly once, keyed by its from id, in file order per key.
+fn assert_exactly_once_in_order(stored: &[Stored], edges: &[Edge]) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for s in stored {
+        let edge = Edge::from_record_body(&s.body).expect("a from,to,creationDate body");
+        assert_eq!(s.partition_key, edge.from, "partition key of {}", s.body);
+        *seen.entry(&s.body).or_default() += 1;
+    }
+    let bodies: Vec<String> = edges.iter().map(Edge::record_body).collect();
+    for body in &bodies {
+        assert_eq!(
+            seen.get(body.as_str()).copied().unwrap_or(0),
+            1,
+            "edge {body}"
+        );
+    }
+    assert_eq!(
+        stored.len(),
+        edges.len(),
+        "records stored vs edges in the file"
+    );
+    // Per key: the stored order (one key lives in one shard) is the file order.
+    let mut expected: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (e, body) in edges.iter().zip(&bodies) {
+        expected.entry(&e.from).or_default().push(body);
+    }
+    let mut actual: HashMap<&str, Vec<&str>> = HashMap::new();
+    for s in stored {
+        actual.entry(&s.partition_key).or_default().push(&s.body);
+    }
+    for (key, bodies) in &expected {
+        assert_eq!(actual.get(key), Some(bodies), "order of key {key}");
+    }
+}
+
+#[tokio::test]
+async fn every_edge_arrives_once_under_its_key_in_order() {
+    // GIVEN 3,000 edges and a 4-shard stream
+    let dir = tempfile::tempdir().unwrap();
+    let (file, edges) = edge_file(dir.path(), 300, 3_000);
+    let mock = KinesisMock::start(&[("follows", 4)]).await;
+    let sink = Arc::new(KinesisSink::new(client(&mock.url()), "follows"));
+    let config = config(
+        &file,
+        Pacing::Every {
+            period: Duration::from_millis(10),
+            edges: 400.0,
+        },
+    );
+
+    // WHEN the driver runs to the end
+    let summary = drive(sink, &config, never()).await.unwrap();
+
+    // THEN each edge is stored once, keyed by its from id, in order per key
+    assert_eq!(summary.outcome, DriveOutcome::Complete);
+    assert_eq!(summary.accepted, 3_000);
+    assert_eq!(summary.retries, 0);
+    assert_exactly_once_in_order(&read_all(&client(&mock.url()), "follows").await, &edges);
+    assert!(!config.resume_file.exists());
+}
+
+#[tokio::test]
+async fn throttled_entries_and_calls_are_resent_until_accepted() {
+    // GIVEN a proxy throttling 30 % of the entries and 20 % of the calls
+    let dir = tempfile::tempdir().unwrap();
+    let (file, edges) = edge_file(dir.path(), 300, 3_000);
+    let mock = KinesisMock::start(&[("follows", 2)]).await;
+    let faults = Faults {
+        call_share: 0.2,
+        entry_share: 0.3,
+    };
+    let proxy = FaultProxy::start(mock.url(), faults, 1).await;
+    let sink = Arc::new(KinesisSink::new(client(&proxy.url()), "follows"));
+
+    // WHEN the driver sends unpaced
+    let summary = drive(sink, &config(&file, Pacing::Unpaced), never())
+        .await
+        .unwrap();
+
+    // THEN faults happened and were absorbed: nothing lost, nothing doubled, order per key kept
+    let entries_failed = proxy.counts.entries_failed.load(Ordering::Relaxed);
+    let calls_failed = proxy.counts.calls_failed.load(Ordering::Relaxed);
+    assert!(entries_failed > 500, "{entries_failed} entries throttled");
+    assert!(calls_failed > 2, "{calls_failed} calls throttled");
+    assert_eq!(summary.failed_calls, calls_failed);
+    assert!(summary.throttled >= entries_failed, "{summary:?}");
+    assert!(summary.retries >= entries_failed, "{summary:?}");
+    assert_eq!(summary.accepted, 3_000);
+    assert_exactly_once_in_order(&read_all(&client(&mock.url()), "follows").await, &edges);
+}
+
+#[tokio::test]
+async fn an_interrupted_run_resumes_with_each_remaining_edge_once() {
+    // GIVEN a paced run (2,500 edges/s) through a throttling proxy, stopped after 400 ms
+    let dir = tempfile::tempdir().unwrap();
+    let (file, edges) = edge_file(dir.path(), 300, 3_000);
+    let mock = KinesisMock::start(&[("follows", 2)]).await;
+    let faults = Faults {
+        call_share: 0.1,
+        entry_share: 0.3,
+    };
+    let proxy = FaultProxy::start(mock.url(), faults, 2).await;
+    let mut first_config = config(
+        &file,
+        Pacing::Every {
+            period: Duration::from_millis(20),
+            edges: 50.0,
+        },
+    );
+    first_config.backoff.base = Duration::from_millis(100);
+    let sink = Arc::new(KinesisSink::new(client(&proxy.url()), "follows"));
+    let first = drive(
+        sink,
+        &first_config,
+        tokio::time::sleep(Duration::from_millis(400)),
+    )
+    .await
+    .unwrap();
+
+    // THEN it stops early and saves what is left
+    let DriveOutcome::Interrupted {
+        unsent,
+        resume_file,
+    } = &first.outcome
+    else {
+        panic!("expected an interrupted run: {first:?}");
+    };
+    let state = ResumeState::load(resume_file).unwrap().unwrap();
+    assert_eq!(state.unsent.len(), *unsent);
+    assert!(state.edges_read < 3_000, "{}", state.edges_read);
+    assert_eq!(first.accepted + *unsent as u64, state.edges_read);
+
+    // WHEN the same command runs again, straight to the stream
+    let sink = Arc::new(KinesisSink::new(client(&mock.url()), "follows"));
+    let second = drive(sink, &config(&file, Pacing::Unpaced), never())
+        .await
+        .unwrap();
+
+    // THEN the rest is sent, and the stream holds every edge once, in order per key
+    assert_eq!(second.outcome, DriveOutcome::Complete);
+    assert_eq!(second.resumed, *unsent as u64);
+    assert_eq!(first.accepted + second.accepted, 3_000);
+    assert!(!resume_file.exists());
+    assert_exactly_once_in_order(&read_all(&client(&mock.url()), "follows").await, &edges);
+}
+
+#[tokio::test]
+async fn edges_failing_past_the_deadline_are_saved_and_resumed() {
+    // GIVEN a stream that throttles every call
+    let dir = tempfile::tempdir().unwrap();
+    let (file, edges) = edge_file(dir.path(), 100, 500);
+    let mock = KinesisMock::start(&[("follows", 1)]).await;
+    let proxy = FaultProxy::start(
+        mock.url(),
+        Faults {
+            call_share: 1.0,
+            entry_share: 0.0,
+        },
+        3,
+    )
+    .await;
+    let mut blocked = config(&file, Pacing::Unpaced);
+    blocked.retry_deadline = Duration::from_millis(500);
+    let sink = Arc::new(KinesisSink::new(client(&proxy.url()), "follows"));
+
+    // WHEN the driver runs past the retry deadline
+    let err = drive(sink, &blocked, never()).await.unwrap_err();
+
+    // THEN it fails naming the deadline and the resume file, which holds every edge read
+    assert!(matches!(err, DriveError::DeadlineExceeded { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("ProvisionedThroughputExceeded"),
+        "{message}"
+    );
+    assert!(message.contains("resume"), "{message}");
+    let state = ResumeState::load(&blocked.resume_file).unwrap().unwrap();
+    assert_eq!(state.unsent.len() as u64, state.edges_read);
+    assert_eq!(state.unsent, edges[..state.unsent.len()].to_vec());
+
+    // AND a later run against a healthy stream sends all of it once
+    let sink = Arc::new(KinesisSink::new(client(&mock.url()), "follows"));
+    let done = drive(sink, &config(&file, Pacing::Unpaced), never())
+        .await
+        .unwrap();
+    assert_eq!(done.accepted, 500);
+    assert_exactly_once_in_order(&read_all(&client(&mock.url()), "follows").await, &edges);
+}
+
+#[tokio::test]
+async fn a_missing_stream_is_fatal_and_names_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = edge_file(dir.path(), 50, 100);
+    let mock = KinesisMock::start(&[("follows", 1)]).await;
+    let sink = Arc::new(KinesisSink::new(client(&mock.url()), "no-such-stream"));
+    let config = config(&file, Pacing::Unpaced);
+    let err = drive(sink, &config, never()).await.unwrap_err();
+    assert!(matches!(err, DriveError::Fatal { .. }), "{err}");
+    assert!(err.to_string().contains("ResourceNotFound"), "{err}");
+    let state = ResumeState::load(&config.resume_file).unwrap().unwrap();
+    assert_eq!(state.unsent.len() as u64, state.edges_read);
+}

@@ -1,0 +1,53 @@
+//! The contract between the workload and the writer function: the driver's record bodies parse
+//! in the writer, and the people's IRIs and class are the ones the writer's edges point to.
+
+use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
+use stream2neptune_workload::edges::EdgeReader;
+use stream2neptune_workload::rdf;
+
+#[test]
+fn person_iris_and_vocabulary_match_the_writer() {
+    for id in [
+        "p1",
+        "a b",
+        "x>y",
+        "é/~-._",
+        "\"quote\"",
+        "back\\slash",
+        "%41",
+    ] {
+        assert_eq!(
+            rdf::person_iri(id),
+            writer::sparql::person_iri(id),
+            "id {id:?}"
+        );
+    }
+    assert_eq!(rdf::PERSON_CLASS_IRI, writer::sparql::PERSON_CLASS);
+    assert_eq!(rdf::FOLLOWS_PREDICATE_IRI, writer::sparql::FOLLOWS);
+}
+
+#[test]
+fn every_record_body_of_a_data_set_parses_in_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = DatasetArgs {
+        people: 100,
+        follows: 1_000,
+        seed: 8,
+        out: dir.path().to_owned(),
+        zipf_exponent: 1.0,
+        start: "2018-01-01".into(),
+        end: "2019-12-31".into(),
+        gzip_level: 1,
+    };
+    let summary = generate(&DatasetConfig::from_args(&args).unwrap()).unwrap();
+    for edge in EdgeReader::open(&summary.follows_gz).unwrap() {
+        let edge = edge.unwrap();
+        let parsed = writer::record::parse_record(edge.record_body().as_bytes(), 1 << 20)
+            .unwrap_or_else(|e| panic!("{} rejected: {e}", edge.record_body()));
+        assert_eq!(
+            (parsed.from.as_str(), parsed.to.as_str()),
+            (edge.from.as_str(), edge.to.as_str())
+        );
+        assert_eq!(parsed.created.text, edge.created);
+    }
+}
