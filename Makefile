@@ -20,14 +20,14 @@ CONFIG  ?= stack.yaml
 OUT     ?= out
 REGION  ?=
 
-.PHONY: help tools fmt fmt-check lint test test-rust render check-templates snapshots demo clean
+.PHONY: help tools fmt fmt-check lint test test-rust render check-templates snapshots demo local-bench local-browser clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
 
 ## ---- set-up ---------------------------------------------------------------
 
-tools: $(VENV)/.installed $(NODE_TOOLS)/.installed ## install the test tools into .venv and node_modules
+tools: $(VENV)/.installed $(NODE_TOOLS)/.installed local-browser ## install the test tools into .venv and node_modules (and Debian chromium)
 
 $(VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,26 @@ render: ## render every region of $(CONFIG) to $(OUT)/<region>/ (REGION=r render
 check-templates: tools render ## cfn-lint and checkov (no network) over what `make render` wrote to $(OUT)
 	cfn-lint --format parseable $(OUT)/*/stack.yaml
 	checkov -d $(OUT) --framework cloudformation --compact --quiet --skip-download
+
+## ---- local mode -----------------------------------------------------------
+
+EDGES ?= 20000
+
+demo: tools ## run the whole pipeline locally: kinesis-mock + Oxigraph + the writer (EDGES=n, REGION=r)
+	cargo run --quiet --release -p stream2neptune-local --example demo -- --edges $(EDGES) $(if $(REGION),--region $(REGION),)
+
+local-bench: tools ## local pipeline figures for BENCHMARKS.md: store ceiling, edges/s for 1/2/4 shards, iterator age at 1,000 edges/s
+	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(EDGES) $(if $(REGION),--region $(REGION),)
+
+local-browser: ## install Debian's chromium (headless report test) when missing; the machine runs as root
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## ---- writer ---------------------------------------------------------------
+
+.PHONY: bench-writer
+bench-writer: tools ## writer benchmarks: CPU per record (criterion), write throughput vs the store's ceiling, start-up
+	cargo bench -p stream2neptune-writer --bench record_path -- --warm-up-time 1 --measurement-time 3
+	cargo bench -p stream2neptune-writer --bench write_throughput
 
 clean:
 	rm -rf $(OUT) target .local

@@ -89,7 +89,13 @@ fn load(args: &ConfigArgs) -> anyhow::Result<(StackConfig, Layer)> {
 /// The regions asked for, or every region in the config.
 fn select(config: &StackConfig, asked: &[String]) -> anyhow::Result<Vec<String>> {
     if !asked.is_empty() {
-        return Ok(asked.to_vec());
+        let mut unique: Vec<String> = Vec::new();
+        for region in asked {
+            if !unique.contains(region) {
+                unique.push(region.clone());
+            }
+        }
+        return Ok(unique);
     }
     anyhow::ensure!(
         !config.regions.is_empty(),

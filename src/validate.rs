@@ -138,121 +138,214 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
     };
     let mut layers = config.layers_for(region);
     layers.push((Origin::Set, sets));
-
-    let mut problems = Vec::new();
     let mut typed: Vec<Typed> = CATALOG
         .iter()
         .map(|param| Typed::new(param, &layers))
         .collect();
 
-    let value_of = |typed: &[Typed], name: &str| -> ParamValue {
-        let entry = typed
+    let mode = structure(&typed);
+    let writer = Writer::of(&typed, &mode);
+    let recommended_shards = sizing::recommended_shards(writer.vcpus);
+
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for entry in &mut typed {
+        entry.in_scope = mode.declares(entry.param.scope);
+        check_entry(entry, region, &mut problems, &mut warnings);
+    }
+
+    let shards = find_mut(&mut typed, "ShardCount");
+    if shards.origin == Origin::Derived {
+        shards.value = Some(ParamValue::Integer(i64::from(recommended_shards)));
+    } else if let Some(count) = shards.value.as_ref().and_then(ParamValue::as_i64)
+        && shards.in_scope
+        && count > i64::from(recommended_shards)
+    {
+        warnings.push(format!(
+            "region {region}: ShardCount = {count} (from {}) is above {recommended_shards}, {} x the {} vCPUs of {}; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer",
+            shards.origin,
+            sizing::SHARDS_PER_VCPU,
+            writer.vcpus,
+            writer.description
+        ));
+    }
+    cross_checks(&typed, mode.serverless, &mut problems);
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+
+    let params: Vec<ResolvedParam> = typed
+        .into_iter()
+        .map(|t| ResolvedParam {
+            // No value and no problem reported: an out-of-scope default kept as written.
+            value: t
+                .value
+                .or_else(|| t.text.map(ParamValue::Text))
+                .expect("every parameter has a value once ShardCount is derived"),
+            param: t.param,
+            origin: t.origin,
+            in_scope: t.in_scope,
+        })
+        .collect();
+    let value = |name: &str| {
+        &params
             .iter()
-            .find(|t| t.param.name == name)
-            .expect("catalog name");
+            .find(|p| p.param.name == name)
+            .expect("catalog name")
+            .value
+    };
+    let reserved_concurrency = if mode.on_demand {
+        0
+    } else {
+        let shards = value("ShardCount").as_i64().expect("validated");
+        let factor = value("ParallelizationFactor").as_i64().expect("validated");
+        u32::try_from(shards * factor).expect("at most 500 x 10")
+    };
+    let mode = Mode {
+        query_language: value("QueryLanguage").to_string(),
+        ..mode
+    };
+
+    Ok(Resolved {
+        region: region.to_owned(),
+        partition,
+        params,
+        mode,
+        derived: Derived {
+            writer_vcpus: writer.vcpus,
+            recommended_shards,
+            reserved_concurrency,
+        },
+        warnings,
+    })
+}
+
+impl Mode {
+    /// Whether a parameter of `scope` is declared under this mode.
+    fn declares(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::All => true,
+            Scope::NewCluster => !self.existing_cluster,
+            Scope::ExistingCluster => self.existing_cluster,
+            Scope::Provisioned => !self.on_demand,
+            Scope::Serverless => self.serverless,
+            Scope::KeyPair => self.key_pair,
+        }
+    }
+}
+
+/// The structural choices. An invalid structural value counts as its built-in default here; its problem is
+/// reported by [`check_entry`].
+fn structure(typed: &[Typed]) -> Mode {
+    let value = |name: &str| {
+        let entry = find(typed, name);
         entry
             .value
             .clone()
             .unwrap_or_else(|| builtin_value(entry.param))
     };
-    let existing = value_of(&typed, "UseExistingCluster").as_str() == Some("true");
-    let on_demand = value_of(&typed, "StreamMode").as_str() == Some("ON_DEMAND");
-    let instance_type = value_of(&typed, "DbInstanceType");
-    let serverless = !existing && instance_type.as_str() == Some(sizing::SERVERLESS);
-    let key_pair = value_of(&typed, "EC2KeyPairName")
-        .as_str()
-        .is_some_and(|name| !name.is_empty());
-    let in_scope = |scope: Scope| match scope {
-        Scope::All => true,
-        Scope::NewCluster => !existing,
-        Scope::ExistingCluster => existing,
-        Scope::Provisioned => !on_demand,
-        Scope::Serverless => serverless,
-        Scope::KeyPair => key_pair,
-    };
+    let existing_cluster = value("UseExistingCluster").as_str() == Some("true");
+    Mode {
+        existing_cluster,
+        on_demand: value("StreamMode").as_str() == Some("ON_DEMAND"),
+        query_language: value("QueryLanguage").to_string(),
+        serverless: !existing_cluster
+            && value("DbInstanceType").as_str() == Some(sizing::SERVERLESS),
+        key_pair: value("EC2KeyPairName")
+            .as_str()
+            .is_some_and(|name| !name.is_empty()),
+    }
+}
 
-    let max_capacity = value_of(&typed, "DbServerlessMaxCapacity");
-    let (writer_vcpus, writer) = if existing {
-        (
-            sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
-            "the existing cluster's writer (assumed)".to_owned(),
-        )
-    } else if serverless {
-        let ncus = max_capacity
-            .as_f64()
-            .unwrap_or(sizing::SERVERLESS_CAPACITY_RANGE.0);
-        (
-            sizing::serverless_vcpus(ncus),
-            format!(
-                "db.serverless at DbServerlessMaxCapacity {ncus} NCUs (assumed 4 NCUs per vCPU)"
-            ),
-        )
-    } else {
-        let name = instance_type.to_string();
-        let vcpus = sizing::db_vcpus(&name).unwrap_or(sizing::EXISTING_CLUSTER_ASSUMED_VCPUS);
-        (vcpus, name)
-    };
-    let recommended_shards = sizing::recommended_shards(writer_vcpus);
+/// The Neptune writer as far as shard sizing is concerned.
+struct Writer {
+    vcpus: u32,
+    /// How the vCPUs were found, for the ShardCount warning.
+    description: String,
+}
 
-    let mut warnings = Vec::new();
-    for entry in &mut typed {
-        entry.in_scope = in_scope(entry.param.scope);
-        let text_is_empty = entry.text.as_deref().is_some_and(str::is_empty);
-        if entry.in_scope && entry.param.required && text_is_empty {
-            problems.push(Problem::MissingExistingSetting {
-                key: entry.param.name,
-                expected: entry.param.kind.allowed(),
-            });
-            continue;
-        }
-        if !entry.in_scope && (entry.origin == Origin::BuiltIn || text_is_empty) {
-            continue;
-        }
-        if let Some(problem) = entry.problem.take() {
-            problems.push(problem);
-        }
-        if !entry.in_scope && matches!(entry.origin, Origin::Region | Origin::Set) {
-            warnings.push(format!(
-                "region {region}: {} = {} (from {}) is ignored: it is used only when {}",
-                entry.param.name,
-                entry.text.as_deref().unwrap_or_default(),
-                entry.origin,
-                entry.param.scope.describe()
-            ));
+impl Writer {
+    fn of(typed: &[Typed], mode: &Mode) -> Self {
+        let value = |name: &str| {
+            let entry = find(typed, name);
+            entry
+                .value
+                .clone()
+                .unwrap_or_else(|| builtin_value(entry.param))
+        };
+        if mode.existing_cluster {
+            Writer {
+                vcpus: sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
+                description: "the existing cluster's writer (assumed)".to_owned(),
+            }
+        } else if mode.serverless {
+            let ncus = value("DbServerlessMaxCapacity")
+                .as_f64()
+                .expect("capacities are numbers");
+            Writer {
+                vcpus: sizing::serverless_vcpus(ncus),
+                description: format!(
+                    "db.serverless at DbServerlessMaxCapacity {ncus} NCUs (assumed {} NCUs per vCPU)",
+                    sizing::SERVERLESS_NCUS_PER_VCPU
+                ),
+            }
+        } else {
+            let name = value("DbInstanceType").to_string();
+            Writer {
+                vcpus: sizing::db_vcpus(&name).expect("a validated or built-in fixed-size class"),
+                description: name,
+            }
         }
     }
+}
 
-    let shard_entry = typed
-        .iter_mut()
-        .find(|t| t.param.default == BuiltIn::ShardsFromWriter)
-        .expect("ShardCount is in the catalog");
-    if shard_entry.origin == Origin::Derived {
-        shard_entry.value = Some(ParamValue::Integer(i64::from(recommended_shards)));
-    } else if let Some(shards) = shard_entry.value.as_ref().and_then(ParamValue::as_i64)
-        && shard_entry.in_scope
-        && shards > i64::from(recommended_shards)
-    {
+/// Reports an entry's problem (or its missing required value) when it matters, and warns about values set for
+/// a region where they are not used.
+fn check_entry(
+    entry: &mut Typed,
+    region: &str,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
+) {
+    let text_is_empty = entry.text.as_deref().is_some_and(str::is_empty);
+    if entry.in_scope && entry.param.required && text_is_empty {
+        problems.push(Problem::MissingExistingSetting {
+            key: entry.param.name,
+            expected: entry.param.kind.allowed(),
+        });
+        return;
+    }
+    // Out-of-scope built-in or empty values are never looked at (the existing-cluster ones are empty).
+    if !entry.in_scope && (entry.origin == Origin::BuiltIn || text_is_empty) {
+        return;
+    }
+    if let Some(problem) = entry.problem.take() {
+        problems.push(problem);
+    }
+    if !entry.in_scope && matches!(entry.origin, Origin::Region | Origin::Set) {
         warnings.push(format!(
-            "region {region}: ShardCount = {shards} (from {}) is above {recommended_shards}, 2 x the {writer_vcpus} vCPUs of {writer}; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer",
-            shard_entry.origin
+            "region {region}: {} = {} (from {}) is ignored: it is used only when {}",
+            entry.param.name,
+            entry.text.as_deref().unwrap_or_default(),
+            entry.origin,
+            entry.param.scope.describe()
         ));
     }
+}
 
-    let number = |typed: &[Typed], name: &str| {
-        let entry = typed
-            .iter()
-            .find(|t| t.param.name == name)
-            .expect("catalog name");
+/// Rules across parameters: BatchWriteSize <= BatchReadSize, and serverless min <= max.
+fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) {
+    let number = |name: &str| {
+        let entry = find(typed, name);
         entry
             .value
             .as_ref()
             .and_then(ParamValue::as_f64)
             .map(|v| (v, entry.origin))
     };
-    if let (Some((write, write_origin)), Some((read, read_origin))) = (
-        number(&typed, "BatchWriteSize"),
-        number(&typed, "BatchReadSize"),
-    ) && write > read
+    if let (Some((write, write_origin)), Some((read, read_origin))) =
+        (number("BatchWriteSize"), number("BatchReadSize"))
+        && write > read
     {
         problems.push(Problem::BatchWriteAboveRead {
             write: write as i64,
@@ -263,8 +356,8 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
     }
     if serverless
         && let (Some((min, min_origin)), Some((max, max_origin))) = (
-            number(&typed, "DbServerlessMinCapacity"),
-            number(&typed, "DbServerlessMaxCapacity"),
+            number("DbServerlessMinCapacity"),
+            number("DbServerlessMaxCapacity"),
         )
         && min > max
     {
@@ -275,60 +368,20 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
             max_origin,
         });
     }
+}
 
-    if !problems.is_empty() {
-        return Err(invalid(problems));
-    }
-
-    let params: Vec<ResolvedParam> = typed
-        .into_iter()
-        .map(|t| ResolvedParam {
-            // No value and no problem reported: an out-of-scope default kept as written, or the derived ShardCount.
-            value: t
-                .value
-                .or_else(|| t.text.map(ParamValue::Text))
-                .unwrap_or_else(|| builtin_value(t.param)),
-            param: t.param,
-            origin: t.origin,
-            in_scope: t.in_scope,
-        })
-        .collect();
-    let int = |name: &str| {
-        params
-            .iter()
-            .find(|p| p.param.name == name)
-            .and_then(|p| p.value.as_i64())
-            .expect("validated whole number")
-    };
-    let reserved_concurrency = if on_demand {
-        0
-    } else {
-        u32::try_from(int("ShardCount") * int("ParallelizationFactor")).expect("at most 500 x 10")
-    };
-    let query_language = params
+fn find<'a>(typed: &'a [Typed], name: &str) -> &'a Typed {
+    typed
         .iter()
-        .find(|p| p.param.name == "QueryLanguage")
-        .map(|p| p.value.to_string())
-        .expect("QueryLanguage is in the catalog");
+        .find(|t| t.param.name == name)
+        .expect("a catalog name")
+}
 
-    Ok(Resolved {
-        region: region.to_owned(),
-        partition,
-        params,
-        mode: Mode {
-            existing_cluster: existing,
-            on_demand,
-            query_language,
-            serverless,
-            key_pair,
-        },
-        derived: Derived {
-            writer_vcpus,
-            recommended_shards,
-            reserved_concurrency,
-        },
-        warnings,
-    })
+fn find_mut<'a>(typed: &'a mut [Typed], name: &str) -> &'a mut Typed {
+    typed
+        .iter_mut()
+        .find(|t| t.param.name == name)
+        .expect("a catalog name")
 }
 
 /// One parameter while resolving: its winning text, its typed value or the problem with it.
@@ -372,16 +425,14 @@ impl Typed {
     }
 }
 
-/// The typed built-in default, used for structural decisions when a configured value is invalid (the problem
-/// is reported anyway) and for ShardCount before it is derived.
+/// The typed built-in default, used for structural decisions when a configured value is invalid (its problem is
+/// reported anyway).
 fn builtin_value(param: &'static Param) -> ParamValue {
     match param.default {
         BuiltIn::Value(text) => {
             parse(param, text, Origin::BuiltIn).expect("built-in defaults are valid (tested)")
         }
-        BuiltIn::ShardsFromWriter => ParamValue::Integer(i64::from(sizing::recommended_shards(
-            sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
-        ))),
+        BuiltIn::ShardsFromWriter => unreachable!("ShardCount is not a structural parameter"),
     }
 }
 

@@ -127,3 +127,41 @@ fn readme_config_reference_is_the_generated_table() {
         "README.md's config reference is stale: replace the text between the config-reference markers with the output of `cargo run -q -p stream2neptune -- params --markdown`"
     );
 }
+
+#[test]
+fn a_config_without_regions_asks_for_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("stack.yaml"), "defaults: {ShardCount: 2}\n").unwrap();
+    let output = bin()
+        .current_dir(tmp.path())
+        .args(["params"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: stack.yaml lists no regions under `regions:`; add one or pass --region REGION\n"
+    );
+}
+
+#[test]
+fn a_region_asked_twice_is_rendered_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = bin()
+        .args([
+            "render",
+            "--region",
+            "eu-west-1",
+            "--region",
+            "eu-west-1",
+            "--templates-dir",
+        ])
+        .arg(common::fixture("minimal"))
+        .arg("--out")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}

@@ -109,6 +109,19 @@ fn the_template_sees_mode_derived_and_the_dashboard_body() {
         "{}",
         rendered.stack
     );
+    for expected in [
+        "RecommendedShards:\n    Value: \"4\"",
+        "KeyPair:\n    Value: \"False\"",
+        "ExistingCluster:\n    Value: \"False\"",
+        "Serverless:\n    Value: \"False\"",
+        "WriterVcpus:\n    Value: \"2\"",
+    ] {
+        assert!(
+            rendered.stack.contains(expected),
+            "{expected} in {}",
+            rendered.stack
+        );
+    }
     assert!(
         rendered
             .stack

@@ -12,7 +12,15 @@ use stream2neptune::validate::{Resolved, resolve};
 fn info(resolved: &Resolved) -> Vec<String> {
     resolved
         .in_scope()
-        .map(|p| format!("{}: {} ({})", p.param.name, p.value, p.origin))
+        .map(|p| {
+            let value = p.value.to_string();
+            let value = if value.is_empty() {
+                "\"\"".to_owned()
+            } else {
+                value
+            };
+            format!("{}: {value} ({})", p.param.name, p.origin)
+        })
         .collect()
 }
 

@@ -1,7 +1,9 @@
 //! cfn-lint and checkov over the real rendered stacks: every region in stack.yaml plus a matrix of structural
 //! options (existing cluster, on-demand stream, each query language, serverless, arm64, key pair, other
-//! partitions), all rendered by the built binary. Separate from the snapshot tests because it runs the Python
-//! tools `make tools` installs into .venv and takes tens of seconds (one cfn-lint and one checkov run in all).
+//! partitions), all rendered by the built binary; `bash -n` over the shell scripts the stacks carry (driver user
+//! data, notebook lifecycle); and no wildcard action in any policy. Separate from the snapshot tests because it
+//! runs the Python tools `make tools` installs into .venv and takes tens of seconds (one cfn-lint and one checkov
+//! run in all).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -330,7 +332,8 @@ fn the_checks_report_a_broken_template() {
     let lint = cfn_lint_findings(std::slice::from_ref(&stack));
     let report = checkov(dir.path());
 
-    // THEN both tools report it, so a clean result above means clean templates
+    // THEN both tools report it, so a clean result above means clean templates (and so does bash)
+    assert!(bash_syntax_error("if true; then\n  echo unterminated\n").is_some());
     assert!(
         lint.iter().any(|line| line.contains(":E3002:")),
         "cfn-lint missed the unknown property: {lint:?}"
@@ -340,4 +343,155 @@ fn the_checks_report_a_broken_template() {
         "checkov missed the unencrypted queue: {:?}",
         report.failed
     );
+}
+
+/// Follows `!Tag value` wrappers down to the value.
+fn untagged(value: &serde_norway::Value) -> &serde_norway::Value {
+    match value {
+        serde_norway::Value::Tagged(tagged) => untagged(&tagged.value),
+        other => other,
+    }
+}
+
+/// The template string of a `!Base64 {Fn::Sub: [template, {vars}]}` value.
+fn sub_template(value: &serde_norway::Value) -> String {
+    let sub = &untagged(value)["Fn::Sub"];
+    untagged(&untagged(sub)[0])
+        .as_str()
+        .unwrap_or_else(|| panic!("expected !Base64 {{Fn::Sub: [template, vars]}}, got {value:?}"))
+        .to_owned()
+}
+
+/// The script as the instance sees it, give or take values: `${Var}` placeholders become a word and the `${!x}`
+/// escape becomes `${x}`, as Fn::Sub does.
+fn substituted(template: &str) -> String {
+    let placeholder = regex::Regex::new(r"\$\{[^!}][^}]*\}").expect("regex");
+    placeholder
+        .replace_all(template, "value")
+        .replace("${!", "${")
+}
+
+/// The script and every quoted here-document inside it (`<<'NAME'` ... `NAME`) that is a script itself.
+fn scripts_within(script: &str) -> Vec<String> {
+    let mut scripts = vec![script.to_owned()];
+    let mut lines = script.lines();
+    while let Some(line) = lines.next() {
+        let Some((_, rest)) = line.split_once("<<'") else {
+            continue;
+        };
+        let name = rest.trim_end_matches('\'');
+        let body: Vec<&str> = lines.by_ref().take_while(|l| *l != name).collect();
+        // ENV documents are KEY=value files, not scripts.
+        if name != "ENV" {
+            scripts.push(body.join("\n"));
+        }
+    }
+    scripts
+}
+
+fn bash_syntax_error(script: &str) -> Option<String> {
+    use std::io::Write as _;
+    let mut child = Command::new("bash")
+        .arg("-n")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run bash");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write script");
+    let output = child.wait_with_output().expect("bash -n");
+    (!output.status.success()).then(|| String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn scripts_in_every_rendered_stack_are_valid_bash() {
+    // GIVEN every rendered stack
+    let out = tempfile::tempdir().expect("temp dir");
+    let stacks = render_all(out.path());
+    let mut checked = 0;
+    for stack in &stacks {
+        let text = std::fs::read_to_string(stack).expect("read stack");
+        let template: serde_norway::Value = serde_norway::from_str(&text).expect("stack is YAML");
+        let resources = &template["Resources"];
+        let carried = [
+            (
+                "driver user data",
+                &resources["DriverLaunchTemplate"]["Properties"]["LaunchTemplateData"]["UserData"],
+            ),
+            (
+                "notebook lifecycle",
+                &resources["NotebookLifecycle"]["Properties"]["OnStart"][0]["Content"],
+            ),
+        ];
+        for (what, value) in carried {
+            // WHEN bash parses the script and the scripts it writes
+            for script in scripts_within(&substituted(&sub_template(value))) {
+                // THEN there is no syntax error
+                if let Some(error) = bash_syntax_error(&script) {
+                    panic!("{}: {what}: {error}\n{script}", stack.display());
+                }
+                checked += 1;
+            }
+        }
+    }
+    // The driver's wrapper script and the notebook's setup script are found, not silently skipped.
+    assert_eq!(checked, stacks.len() * 4);
+}
+
+/// Every `Action` value (string or list of strings) anywhere under `value`, with its path.
+fn actions(value: &serde_norway::Value, path: &str, found: &mut Vec<(String, String)>) {
+    match untagged(value) {
+        serde_norway::Value::Mapping(map) => {
+            for (key, child) in map {
+                let key = key.as_str().unwrap_or("?");
+                let child_path = format!("{path}/{key}");
+                if key == "Action" || key == "NotAction" {
+                    let listed = match untagged(child) {
+                        serde_norway::Value::Sequence(items) => items.iter().collect(),
+                        other => vec![other],
+                    };
+                    for action in listed {
+                        let action = untagged(action).as_str().unwrap_or("<not a string>");
+                        found.push((format!("{child_path} ({key})"), action.to_owned()));
+                    }
+                } else {
+                    actions(child, &child_path, found);
+                }
+            }
+        }
+        serde_norway::Value::Sequence(items) => {
+            for (index, child) in items.iter().enumerate() {
+                actions(child, &format!("{path}[{index}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn no_policy_in_any_rendered_stack_has_a_wildcard_action() {
+    // GIVEN every rendered stack
+    let out = tempfile::tempdir().expect("temp dir");
+    for stack in render_all(out.path()) {
+        let text = std::fs::read_to_string(&stack).expect("read stack");
+        let template: serde_norway::Value = serde_norway::from_str(&text).expect("stack is YAML");
+
+        // WHEN every IAM and key policy action is collected
+        let mut found = Vec::new();
+        actions(&template["Resources"], "Resources", &mut found);
+
+        // THEN each names one action of one service: no `*`, no `service:*`, no NotAction
+        assert!(found.len() > 20, "{}: only {found:?}", stack.display());
+        for (path, action) in &found {
+            assert!(
+                !path.ends_with("(NotAction)") && !action.contains('*') && action.contains(':'),
+                "{}: {path} allows {action:?}",
+                stack.display()
+            );
+        }
+    }
 }

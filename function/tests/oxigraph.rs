@@ -178,7 +178,7 @@ async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_compl
         .position(|r| r.sequence_number == failed[0])
         .unwrap();
     assert!(
-        checkpoint >= 300 && checkpoint < 3_000,
+        (300..3_000).contains(&checkpoint),
         "checkpoint {checkpoint}"
     );
     assert!(metric(&metrics, "BatchesFailed") >= 1);

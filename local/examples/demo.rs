@@ -5,7 +5,10 @@ use stream2neptune_local::{DemoArgs, run_demo};
 
 /// Runs the local demo.
 #[derive(Debug, Parser)]
-#[command(name = "demo", about = "Run the whole pipeline locally: kinesis-mock, Oxigraph and the writer")]
+#[command(
+    name = "demo",
+    about = "Run the whole pipeline locally: kinesis-mock, Oxigraph and the writer"
+)]
 struct Cli {
     #[command(flatten)]
     demo: DemoArgs,
@@ -16,8 +19,9 @@ async fn main() -> std::process::ExitCode {
     // Local mode's own warnings (on-failure batches, poll errors) on stderr; RUST_LOG overrides.
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("stream2neptune_local=warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("stream2neptune_local=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -19,7 +19,7 @@ use crate::stack::{LocalStack, Ports};
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
     /// Region whose rendered settings (shards, batch sizes, retries...) the local pipeline uses.
-    #[arg(long, env = "REGION", default_value = "us-east-1")]
+    #[arg(long, default_value = "us-east-1")]
     pub region: String,
     /// Stack config file (default: stack.yaml at the workspace root).
     #[arg(long)]
@@ -28,13 +28,13 @@ pub struct DemoArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Edges to generate and send.
-    #[arg(long, env = "EDGES", default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000)]
     pub edges: u64,
     /// People in the data set (default: edges / 10, at least 100).
     #[arg(long)]
     pub people: Option<u32>,
     /// Edges per second (default: the region's DriverBatchSize per DriverPeriod); 0 sends as fast as the stream takes them.
-    #[arg(long, env = "RATE")]
+    #[arg(long)]
     pub rate: Option<f64>,
     /// Seed of the data set.
     #[arg(long, default_value_t = 42)]
@@ -73,7 +73,11 @@ pub struct StateArgs {
 
 impl StateArgs {
     fn state(&self) -> anyhow::Result<StateDir> {
-        Ok(StateDir::create(self.state_dir.clone().unwrap_or_else(StateDir::default_root))?)
+        Ok(StateDir::create(
+            self.state_dir
+                .clone()
+                .unwrap_or_else(StateDir::default_root),
+        )?)
     }
 }
 
@@ -81,7 +85,7 @@ impl StateArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct UpArgs {
     /// Region whose rendered settings are used.
-    #[arg(long, env = "REGION", default_value = "us-east-1")]
+    #[arg(long, default_value = "us-east-1")]
     pub region: String,
     /// Stack config file (default: stack.yaml at the workspace root).
     #[arg(long)]
@@ -135,8 +139,10 @@ pub struct RunningServices {
 impl RunningServices {
     fn read(state: &StateDir) -> anyhow::Result<Self> {
         let path = state.services_file();
-        let text = std::fs::read_to_string(&path).map_err(|_| LocalError::NotRunning(path.clone()))?;
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid; delete it", path.display()))
+        let text =
+            std::fs::read_to_string(&path).map_err(|_| LocalError::NotRunning(path.clone()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid; delete it", path.display()))
     }
 }
 
@@ -152,7 +158,10 @@ pub async fn run_local(command: LocalCommand) -> anyhow::Result<()> {
 
 /// `local up`: services and mapping in the foreground until Ctrl-C or `local down`.
 pub async fn run_up(args: UpArgs) -> anyhow::Result<()> {
-    let config = args.config.clone().unwrap_or_else(|| workspace_root().join("stack.yaml"));
+    let config = args
+        .config
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("stack.yaml"));
     let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
     let state = args.state.state()?;
     if args.fresh {
@@ -177,7 +186,7 @@ pub async fn run_up(args: UpArgs) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", services_file.display()))?;
     println!(
         "local: stream {} ({} shards) on {}, store {}; the mapping writes with the settings of {}.\n\
-         put edges with: stream2neptune drive --stream {} --endpoint-url {} --region {} --edges FILE\n\
+         put edges with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local stream2neptune drive --stream {} --endpoint-url {} --region {} --edges FILE\n\
          stop with Ctrl-C or `stream2neptune local down`",
         running.stream,
         plan.shard_count,
@@ -208,7 +217,11 @@ pub async fn run_down(args: StateArgs) -> anyhow::Result<()> {
         .context("running kill")?;
     if !status.success() {
         let _ = std::fs::remove_file(state.services_file());
-        anyhow::bail!("`local up` (pid {}) is not running; removed the stale {}", running.pid, state.services_file().display());
+        anyhow::bail!(
+            "`local up` (pid {}) is not running; removed the stale {}",
+            running.pid,
+            state.services_file().display()
+        );
     }
     let started = Instant::now();
     while state.services_file().exists() {
@@ -229,7 +242,11 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
     println!(
         "local up: pid {} {}\nregion: {}\nstream: {} at {}\nstore: {}",
         running.pid,
-        if alive { "running" } else { "NOT running (stale services.json)" },
+        if alive {
+            "running"
+        } else {
+            "NOT running (stale services.json)"
+        },
         running.region,
         running.stream,
         running.kinesis_endpoint,
@@ -264,7 +281,10 @@ pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
         None => RunningServices::read(&args.state.state()?)?.store_url,
     };
     let text = StoreClient::new(&url)
-        .query(&args.query, "text/csv, application/n-triples;q=0.9, application/sparql-results+json;q=0.8")
+        .query(
+            &args.query,
+            "text/csv, application/n-triples;q=0.9, application/sparql-results+json;q=0.8",
+        )
         .await?;
     print!("{text}");
     Ok(())

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
-use stream2neptune_workload::driver::{DriveArgs, DriverConfig, drive};
+use stream2neptune_workload::driver::{DriveArgs, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
 
@@ -65,8 +65,13 @@ struct CountingSink {
 impl RecordSink for CountingSink {
     async fn put_records(&self, entries: Vec<PutEntry>) -> Result<Vec<EntryOutcome>, CallError> {
         let outcomes = self.inner.put_records(entries).await?;
-        let accepted = outcomes.iter().filter(|o| **o == EntryOutcome::Accepted).count();
-        self.metrics.sent.fetch_add(accepted as u64, Ordering::Relaxed);
+        let accepted = outcomes
+            .iter()
+            .filter(|o| **o == EntryOutcome::Accepted)
+            .count();
+        self.metrics
+            .sent
+            .fetch_add(accepted as u64, Ordering::Relaxed);
         Ok(outcomes)
     }
 }
@@ -93,12 +98,21 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
 
 /// The demo itself; returns what the store holds.
 pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
-    let config = args.config.clone().unwrap_or_else(|| workspace_root().join("stack.yaml"));
+    let config = args
+        .config
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("stack.yaml"));
     let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
-    let state = StateDir::create(args.state_dir.clone().unwrap_or_else(StateDir::default_root))?;
+    let state = StateDir::create(
+        args.state_dir
+            .clone()
+            .unwrap_or_else(StateDir::default_root),
+    )?;
     state.reset()?;
 
-    let people = args.people.unwrap_or_else(|| (args.edges / 10).clamp(100, 1_000_000) as u32);
+    let people = args
+        .people
+        .unwrap_or_else(|| (args.edges / 10).clamp(100, 1_000_000) as u32);
     let dataset = DatasetConfig::from_args(&DatasetArgs {
         people,
         follows: args.edges,
@@ -136,31 +150,15 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
         .context("loading the people into the local store")?;
 
     let metrics = Arc::new(RunMetrics::default());
-    let mut mapping = stack.start_mapping(stack.writer_deps()?, Arc::clone(&metrics)).await?;
+    let mut mapping = stack
+        .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
+        .await?;
 
     let rate = match args.rate {
         Some(rate) => Some(rate),
         None => Some(plan.driver_batch_size as f64 * 1000.0 / plan.driver_period_ms.max(1) as f64),
     }
     .filter(|r| *r > 0.0);
-    let driver = DriverConfig::from_args(&DriveArgs {
-        stream: plan.stream_name.clone(),
-        edges: summary.follows_gz.clone(),
-        period_ms: if rate.is_some() { 100 } else { 0 },
-        batch_size: 100,
-        rate,
-        region: Some(plan.region.clone()),
-        endpoint_url: Some(stack.kinesis.endpoint()),
-        resume_file: Some(state.root.join("drive.resume.json")),
-        concurrency: 4,
-        retry_deadline_secs: 300,
-        no_progress: true,
-    })?;
-    let sink = Arc::new(CountingSink {
-        inner: KinesisSink::new(stack.client.clone(), &plan.stream_name),
-        metrics: Arc::clone(&metrics),
-    });
-
     let bar = progress_bar(args.edges, args.no_progress);
     let ticker = {
         let (bar, metrics) = (bar.clone(), Arc::clone(&metrics));
@@ -171,15 +169,19 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
             }
         })
     };
-    let driven = drive(sink, &driver, std::future::pending::<()>()).await;
+    let driven = drive_edges(&stack, &summary.follows_gz, rate, Arc::clone(&metrics)).await;
     let drained = match &driven {
-        Ok(_) => mapping.wait_drained(Duration::from_secs(args.drain_timeout_secs)).await,
+        Ok(_) => {
+            mapping
+                .wait_drained(Duration::from_secs(args.drain_timeout_secs))
+                .await
+        }
         Err(_) => Ok(false),
     };
     ticker.abort();
     show_progress(&bar, &metrics);
     bar.finish_and_clear();
-    let driven = driven.context("driving the edges into kinesis-mock")?;
+    let driven = driven?;
     let stopped = mapping.stop().await;
     if !drained? {
         anyhow::bail!(
@@ -201,11 +203,23 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
                 ("shards".into(), plan.shard_count.to_string()),
                 ("BatchSize".into(), plan.esm.batch_size.to_string()),
                 ("BatchWriteSize".into(), plan.batch_write_size.to_string()),
-                ("ParallelizationFactor".into(), plan.esm.parallelization_factor.to_string()),
-                ("driver rate".into(), format!("{:.0} edges/s", driven.rate())),
-                ("invocations".into(), metrics.invocations.load(Ordering::Relaxed).to_string()),
+                (
+                    "ParallelizationFactor".into(),
+                    plan.esm.parallelization_factor.to_string(),
+                ),
+                (
+                    "driver rate".into(),
+                    format!("{:.0} edges/s", driven.rate()),
+                ),
+                (
+                    "invocations".into(),
+                    metrics.invocations.load(Ordering::Relaxed).to_string(),
+                ),
                 ("on-failure records".into(), outcome.on_failure.to_string()),
-                ("run time".into(), format!("{:.1} s", metrics.elapsed_secs())),
+                (
+                    "run time".into(),
+                    format!("{:.1} s", metrics.elapsed_secs()),
+                ),
             ],
         },
     )?;
@@ -218,15 +232,56 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
     Ok(outcome)
 }
 
+/// Drives `edge_file` into the stack's stream with the workload's driver (`rate` edges/s, `None`
+/// = as fast as the stream takes them), counting accepted records into `metrics.sent`.
+pub async fn drive_edges(
+    stack: &LocalStack,
+    edge_file: &std::path::Path,
+    rate: Option<f64>,
+    metrics: Arc<RunMetrics>,
+) -> anyhow::Result<DriveSummary> {
+    let plan = &stack.plan;
+    let resume_file = stack.state.root.join("drive.resume.json");
+    // A resume file of an earlier, interrupted run would replay its edges: this run starts over.
+    let _ = std::fs::remove_file(&resume_file);
+    let driver = DriverConfig::from_args(&DriveArgs {
+        stream: plan.stream_name.clone(),
+        edges: edge_file.to_owned(),
+        period_ms: if rate.is_some() { 100 } else { 0 },
+        batch_size: 100,
+        rate,
+        region: Some(plan.region.clone()),
+        endpoint_url: Some(stack.kinesis.endpoint()),
+        resume_file: Some(resume_file),
+        concurrency: 4,
+        retry_deadline_secs: 300,
+        no_progress: true,
+    })?;
+    let sink = Arc::new(CountingSink {
+        inner: KinesisSink::new(stack.client.clone(), &plan.stream_name),
+        metrics,
+    });
+    drive(sink, &driver, std::future::pending::<()>())
+        .await
+        .context("driving the edges into kinesis-mock")
+}
+
 /// Counts from the store: every valid edge of the edge file present once, nothing else.
-pub async fn verify(stack: &LocalStack, edge_file: &std::path::Path, metrics: &RunMetrics) -> anyhow::Result<DemoOutcome> {
+pub async fn verify(
+    stack: &LocalStack,
+    edge_file: &std::path::Path,
+    metrics: &RunMetrics,
+) -> anyhow::Result<DemoOutcome> {
     let store = stack.store_client();
     let counts = store.edge_counts().await?;
     let stored = store.follows_pairs().await?;
     let mut expected = HashSet::new();
     let mut reader = EdgeReader::open(edge_file)?;
     while let Some(edge) = reader.next_edge()? {
-        expected.insert((writer::sparql::person_iri(&edge.from), writer::sparql::person_iri(&edge.to)));
+        expected.insert((
+            writer::sparql::person_iri(&edge.from),
+            writer::sparql::person_iri(&edge.to),
+        ));
     }
     let rejected = count_lines(&stack.state.rejected())?;
     let on_failure = metrics.on_failure.load(Ordering::Relaxed);
@@ -256,9 +311,11 @@ fn progress_bar(edges: u64, hidden: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(edges);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] [{bar:30}] {pos}/{len} written ({per_sec}) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] [{bar:30}] {pos}/{len} written ({per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar
 }
@@ -280,4 +337,3 @@ fn show_progress(bar: &ProgressBar, metrics: &RunMetrics) {
         ages.join(" ")
     ));
 }
-

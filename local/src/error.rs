@@ -66,7 +66,9 @@ pub enum LocalError {
         body: String,
     },
     /// The local store could not be reached.
-    #[error("cannot reach the local store at {url}: {message}; is it running (`stream2neptune local status`)?")]
+    #[error(
+        "cannot reach the local store at {url}: {message}; is it running (`stream2neptune local status`)?"
+    )]
     StoreUnreachable {
         /// The URL.
         url: String,

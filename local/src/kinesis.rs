@@ -16,21 +16,39 @@ pub fn client(endpoint: &str, region: &str) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("AKIDLOCAL", "local-secret", None, None, "stream2neptune-local"))
+        .credentials_provider(Credentials::new(
+            "AKIDLOCAL",
+            "local-secret",
+            None,
+            None,
+            "stream2neptune-local",
+        ))
         .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
         .build();
     Client::from_conf(config)
 }
 
 /// Creates `name` with `shards` shards (if missing), waits until ACTIVE and sets the retention.
-pub async fn create_stream(client: &Client, name: &str, shards: u32, retention_hours: u32) -> Result<()> {
-    fn kinesis(operation: &'static str) -> impl Fn(&(dyn std::error::Error + 'static)) -> LocalError {
+pub async fn create_stream(
+    client: &Client,
+    name: &str,
+    shards: u32,
+    retention_hours: u32,
+) -> Result<()> {
+    fn kinesis(
+        operation: &'static str,
+    ) -> impl Fn(&(dyn std::error::Error + 'static)) -> LocalError {
         move |e| LocalError::Kinesis {
             operation,
             message: error_chain(e),
         }
     }
-    let exists = client.describe_stream_summary().stream_name(name).send().await.is_ok();
+    let exists = client
+        .describe_stream_summary()
+        .stream_name(name)
+        .send()
+        .await
+        .is_ok();
     if !exists {
         client
             .create_stream()
@@ -48,7 +66,9 @@ pub async fn create_stream(client: &Client, name: &str, shards: u32, retention_h
             .send()
             .await
             .map_err(|e| kinesis("DescribeStreamSummary")(&e))?;
-        let status = summary.stream_description_summary().map(|d| d.stream_status().clone());
+        let status = summary
+            .stream_description_summary()
+            .map(|d| d.stream_status().clone());
         if status == Some(StreamStatus::Active) {
             break;
         }

@@ -66,7 +66,9 @@ impl Default for RunMetrics {
 }
 
 fn field(doc: &serde_json::Value, name: &str) -> u64 {
-    doc.get(name).and_then(serde_json::Value::as_u64).unwrap_or(0)
+    doc.get(name)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
 }
 
 impl RunMetrics {
@@ -138,12 +140,18 @@ impl RunMetrics {
 
     /// The latest iterator age of each shard.
     pub fn iterator_ages(&self) -> BTreeMap<String, u64> {
-        self.iterator_age.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.iterator_age
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The per-second series so far.
     pub fn seconds(&self) -> Vec<Second> {
-        self.seconds.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.seconds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Seconds since the start.
@@ -175,8 +183,18 @@ mod tests {
         assert_eq!(RunMetrics::get(&m.rejected), 2);
         assert_eq!(RunMetrics::get(&m.retries), 2);
         let s = &m.seconds()[0];
-        assert_eq!((s.written, s.invocations, s.latency_sum_ms, s.latency_max_ms), (100, 2, 100, 60));
-        assert_eq!(s.iterator_age_ms["shardId-0"], 1500, "the second keeps its largest age");
-        assert_eq!(m.iterator_ages()["shardId-0"], 0, "the gauge keeps the latest");
+        assert_eq!(
+            (s.written, s.invocations, s.latency_sum_ms, s.latency_max_ms),
+            (100, 2, 100, 60)
+        );
+        assert_eq!(
+            s.iterator_age_ms["shardId-0"], 1500,
+            "the second keeps its largest age"
+        );
+        assert_eq!(
+            m.iterator_ages()["shardId-0"],
+            0,
+            "the gauge keeps the latest"
+        );
     }
 }

@@ -7,7 +7,9 @@ use crate::error::{LocalError, Result};
 /// The workspace root (the folder holding `stack.yaml`, `.venv/` and `node_modules/`).
 pub fn workspace_root() -> PathBuf {
     // local/.. at build time; a moved binary falls back to the working directory.
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf);
     match built {
         Some(root) if root.join("stack.yaml").is_file() => root,
         _ => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),

@@ -38,13 +38,18 @@ pub fn chart_data(seconds: &[Second]) -> serde_json::Value {
             .collect();
         json!({"name": name, "points": points})
     };
-    let mut shards: Vec<&String> = seconds.iter().flat_map(|s| s.iterator_age_ms.keys()).collect();
+    let mut shards: Vec<&String> = seconds
+        .iter()
+        .flat_map(|s| s.iterator_age_ms.keys())
+        .collect();
     shards.sort();
     shards.dedup();
     let ages: Vec<serde_json::Value> = shards
         .iter()
         .map(|shard| {
-            series(shard, &|s: &Second| s.iterator_age_ms.get(*shard).map(|v| *v as f64))
+            series(shard, &|s: &Second| {
+                s.iterator_age_ms.get(*shard).map(|v| *v as f64)
+            })
         })
         .collect();
     json!({
@@ -140,7 +145,7 @@ svg text { font-size: 10px; fill: #555; }
       el("line", {x1: L, y1: y, x2: W - R, y2: y, stroke: "#eee"}, svg);
       el("text", {x: L - 4, y: y + 3, "text-anchor": "end"}, svg).textContent = v >= 100 ? Math.round(v) : v.toFixed(1);
       var xv = xmax * i / 4;
-      el("text", {x: X(xv), y: H - B + 14, "text-anchor": "middle"}, svg).textContent = Math.round(xv) + " s";
+      el("text", {x: X(xv), y: H - B + 14, "text-anchor": "middle"}, svg).textContent = (xmax < 20 ? xv.toFixed(1) : Math.round(xv)) + " s";
     }
     var points = 0;
     var legend = document.createElement("div"); legend.className = "legend";
@@ -178,10 +183,16 @@ mod tests {
                 facts: vec![],
             },
         );
-        assert!(!page.contains("</script><b>"), "the headline must not close the script element");
+        assert!(
+            !page.contains("</script><b>"),
+            "the headline must not close the script element"
+        );
         let data = chart_data(&m.seconds());
         for (id, _, _) in CHARTS {
-            assert!(data[*id].as_array().is_some_and(|s| !s.is_empty()), "{id} has no series");
+            assert!(
+                data[*id].as_array().is_some_and(|s| !s.is_empty()),
+                "{id} has no series"
+            );
         }
         assert_eq!(data["iterator-age"][0]["name"], "shardId-000000000000");
     }

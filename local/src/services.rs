@@ -22,7 +22,11 @@ pub struct ManagedProcess {
 impl ManagedProcess {
     /// Spawns `command` in its own process group (so a terminal's Ctrl-C reaches only us, and
     /// we stop it in order), output appended to `log`.
-    fn spawn(service: &'static str, mut command: tokio::process::Command, log: &Path) -> Result<Self> {
+    fn spawn(
+        service: &'static str,
+        mut command: tokio::process::Command,
+        log: &Path,
+    ) -> Result<Self> {
         let open = || {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -70,11 +74,25 @@ impl Drop for ManagedProcess {
     }
 }
 
+/// Fails when `port` is taken: waiting for it to answer would find the other server.
+fn ensure_free(service: &'static str, port: u16) -> Result<()> {
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|_| LocalError::Invalid {
+            field: service,
+            value: format!("port {port}"),
+            allowed: "a free port on 127.0.0.1 (is another `local up` running? see `stream2neptune local status`)".into(),
+        })
+}
+
 /// Waits until something accepts connections on 127.0.0.1:`port`, or the process exits.
 async fn wait_listening(process: &mut ManagedProcess, port: u16, log: &Path) -> Result<()> {
     let started = Instant::now();
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         let exited = matches!(process.child.try_wait(), Ok(Some(_)));
@@ -104,6 +122,7 @@ impl KinesisMock {
     pub async fn start(port: u16, region: &str, shard_limit: u32, log: &Path) -> Result<Self> {
         let dir = paths::kinesis_mock_dir()?;
         let port = if port == 0 { paths::free_port()? } else { port };
+        ensure_free("kinesis-mock", port)?;
         let mut command = tokio::process::Command::new(paths::node()?);
         command
             .arg(dir.join("main.js"))
@@ -163,6 +182,7 @@ impl Oxigraph {
 
     /// (Re)starts the server on the same port and database (after [`Oxigraph::kill`]).
     pub async fn restart(&mut self) -> Result<()> {
+        ensure_free("oxigraph", self.port)?;
         let mut command = tokio::process::Command::new(paths::venv_tool("oxigraph")?);
         command
             .arg("serve")

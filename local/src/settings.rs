@@ -103,7 +103,8 @@ impl LocalPlan {
                 allowed: "an integer".into(),
             })
         };
-        let boolean = |name: &'static str| -> Result<bool> { Ok(text(name)?.eq_ignore_ascii_case("true")) };
+        let boolean =
+            |name: &'static str| -> Result<bool> { Ok(text(name)?.eq_ignore_ascii_case("true")) };
 
         let on_demand = resolved.mode.on_demand;
         let shard_count = if on_demand {
@@ -207,20 +208,31 @@ pub(crate) mod tests {
         assert_eq!(plan.retention_hours, 72);
         assert!(plan.esm.bisect_on_error);
         assert_eq!(plan.esm.maximum_retry_attempts, Some(10));
-        assert_eq!(plan.esm.maximum_record_age, Some(Duration::from_secs(86_400)));
+        assert_eq!(
+            plan.esm.maximum_record_age,
+            Some(Duration::from_secs(86_400))
+        );
 
         let plan = LocalPlan::load(
             &config,
             "eu-west-1",
-            &["ParallelizationFactor=3".into(), "MaximumRetryAttempts=-1".into(), "StartingPosition=LATEST".into()],
+            &[
+                "ParallelizationFactor=3".into(),
+                "MaximumRetryAttempts=-1".into(),
+                "StartingPosition=LATEST".into(),
+            ],
         )
         .unwrap();
         assert_eq!(plan.esm.parallelization_factor, 3);
         assert_eq!(plan.esm.maximum_retry_attempts, None);
         assert_eq!(plan.esm.starting_position, StartingPosition::Latest);
 
-        let err = LocalPlan::load(&config, "eu-west-1", &["ParallelizationFactor=11".into()]).unwrap_err();
-        assert!(format!("{err:#}").contains("ParallelizationFactor"), "{err:#}");
+        let err = LocalPlan::load(&config, "eu-west-1", &["ParallelizationFactor=11".into()])
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("ParallelizationFactor"),
+            "{err:#}"
+        );
     }
 
     #[test]

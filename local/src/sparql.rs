@@ -82,12 +82,16 @@ impl StoreClient {
     /// Runs a SELECT and returns each row's values (as strings) in the order of `vars`.
     pub async fn select(&self, query: &str, vars: &[&str]) -> Result<Vec<Vec<String>>> {
         let text = self.query(query, "application/sparql-results+json").await?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| LocalError::Store {
-            url: format!("{}/query", self.base),
-            status: 200,
-            body: format!("not SPARQL JSON results: {e}"),
-        })?;
-        let rows = doc["results"]["bindings"].as_array().cloned().unwrap_or_default();
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| LocalError::Store {
+                url: format!("{}/query", self.base),
+                status: 200,
+                body: format!("not SPARQL JSON results: {e}"),
+            })?;
+        let rows = doc["results"]["bindings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         Ok(rows
             .iter()
             .map(|row| {
@@ -110,7 +114,10 @@ impl StoreClient {
     /// Counts the writer's `follows` triples and edge resources.
     pub async fn edge_counts(&self) -> Result<EdgeCounts> {
         let follows = self
-            .count(&format!("SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{}> ?b }}", writer::sparql::FOLLOWS))
+            .count(&format!(
+                "SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{}> ?b }}",
+                writer::sparql::FOLLOWS
+            ))
             .await?;
         let edge_resources = self
             .count(&format!(
@@ -118,27 +125,38 @@ impl StoreClient {
                 writer::sparql::FOLLOWS_CLASS
             ))
             .await?;
-        Ok(EdgeCounts { follows, edge_resources })
+        Ok(EdgeCounts {
+            follows,
+            edge_resources,
+        })
     }
 
     /// Every `follows` pair as (from IRI, to IRI).
     pub async fn follows_pairs(&self) -> Result<HashSet<(String, String)>> {
         let rows = self
             .select(
-                &format!("SELECT ?a ?b WHERE {{ ?a <{}> ?b }}", writer::sparql::FOLLOWS),
+                &format!(
+                    "SELECT ?a ?b WHERE {{ ?a <{}> ?b }}",
+                    writer::sparql::FOLLOWS
+                ),
                 &["a", "b"],
             )
             .await?;
-        Ok(rows.into_iter().map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1])))
+            .collect())
     }
 
     /// Loads an N-Triples file into the default graph (Graph Store Protocol POST).
     pub async fn load_ntriples(&self, path: &Path) -> Result<()> {
-        let body = tokio::fs::read(path).await.map_err(|source| LocalError::Io {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        })?;
+        let body = tokio::fs::read(path)
+            .await
+            .map_err(|source| LocalError::Io {
+                action: "read",
+                path: path.to_owned(),
+                source,
+            })?;
         let url = format!("{}/store?default", self.base);
         let response = self
             .http

@@ -41,13 +41,23 @@ pub struct LocalStack {
 impl LocalStack {
     /// Starts both services and creates the plan's stream.
     pub async fn up(plan: LocalPlan, state: StateDir, ports: Ports) -> Result<Self> {
-        let (kinesis_log, store_log, location) = (state.log("kinesis-mock"), state.log("oxigraph"), state.oxigraph());
+        let (kinesis_log, store_log, location) = (
+            state.log("kinesis-mock"),
+            state.log("oxigraph"),
+            state.oxigraph(),
+        );
         let (kinesis, store) = tokio::try_join!(
             KinesisMock::start(ports.kinesis, &plan.region, plan.shard_count, &kinesis_log),
             Oxigraph::start(&location, ports.store, &store_log),
         )?;
         let client = kinesis::client(&kinesis.endpoint(), &plan.region);
-        kinesis::create_stream(&client, &plan.stream_name, plan.shard_count, plan.retention_hours).await?;
+        kinesis::create_stream(
+            &client,
+            &plan.stream_name,
+            plan.shard_count,
+            plan.retention_hours,
+        )
+        .await?;
         Ok(LocalStack {
             plan,
             state,
@@ -59,7 +69,9 @@ impl LocalStack {
 
     /// The writer's dependencies, configured for the local store.
     pub fn writer_deps(&self) -> Result<Deps<HttpStore>> {
-        let config = self.plan.writer_config(&self.store.url(), &self.state.rejected())?;
+        let config = self
+            .plan
+            .writer_config(&self.store.url(), &self.state.rejected())?;
         Ok(Deps::new(config))
     }
 

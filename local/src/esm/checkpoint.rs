@@ -48,11 +48,13 @@ impl CheckpointStore {
     pub fn load(&self, shard_id: &str) -> Result<Option<Checkpoint>> {
         let path = self.path(shard_id);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| LocalError::Io {
-                action: "parse (delete it to start the shard over)",
-                path,
-                source: std::io::Error::other(e),
-            }),
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| LocalError::Io {
+                    action: "parse (delete it to start the shard over)",
+                    path,
+                    source: std::io::Error::other(e),
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(LocalError::Io {
                 action: "read",
@@ -163,7 +165,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = CheckpointStore::new(dir.path(), "s").unwrap();
         let mut t = Tracker::new("shardId-0", store.clone(), None);
-        let ords: Vec<u64> = ["10", "20", "30", "40"].iter().map(|s| t.register(s)).collect();
+        let ords: Vec<u64> = ["10", "20", "30", "40"]
+            .iter()
+            .map(|s| t.register(s))
+            .collect();
         t.handled(ords[1]).unwrap();
         t.handled(ords[3]).unwrap();
         assert_eq!(t.checkpoint(), None, "record 10 is still in flight");
@@ -173,7 +178,10 @@ mod tests {
         t.handled(ords[2]).unwrap();
         assert_eq!(t.checkpoint(), Some("40"));
         assert_eq!(t.in_flight(), 0);
-        assert_eq!(store.load("shardId-0").unwrap().unwrap().sequence_number, "40");
+        assert_eq!(
+            store.load("shardId-0").unwrap().unwrap().sequence_number,
+            "40"
+        );
         store.remove("shardId-0").unwrap();
         assert_eq!(store.load("shardId-0").unwrap(), None);
     }

@@ -33,7 +33,11 @@ pub struct EventSource {
 }
 
 /// Builds the event Lambda would send for `records` of `shard_id`.
-pub fn kinesis_event(source: &EventSource, shard_id: &str, records: &[std::sync::Arc<StreamRecord>]) -> KinesisEvent {
+pub fn kinesis_event(
+    source: &EventSource,
+    shard_id: &str,
+    records: &[std::sync::Arc<StreamRecord>],
+) -> KinesisEvent {
     let engine = base64::engine::general_purpose::STANDARD;
     let records: Vec<serde_json::Value> = records
         .iter()
@@ -87,11 +91,17 @@ mod tests {
         let event = kinesis_event(&source, "shardId-000000000001", &[record]);
         let r = &event.records[0];
         assert_eq!(r.event_id.as_deref(), Some("shardId-000000000001:4955"));
-        assert_eq!(r.event_source_arn.as_deref(), Some("arn:aws:kinesis:eu-west-1:000000000000:stream/s"));
+        assert_eq!(
+            r.event_source_arn.as_deref(),
+            Some("arn:aws:kinesis:eu-west-1:000000000000:stream/s")
+        );
         assert_eq!(r.kinesis.data.0, b"p1,p2,2019-01-01");
         assert_eq!(r.kinesis.partition_key, "p1");
         let wire = serde_json::to_value(&event).unwrap();
-        assert_eq!(wire["Records"][0]["kinesis"]["data"], "cDEscDIsMjAxOS0wMS0wMQ==");
+        assert_eq!(
+            wire["Records"][0]["kinesis"]["data"],
+            "cDEscDIsMjAxOS0wMS0wMQ=="
+        );
     }
 
     #[test]

@@ -84,8 +84,18 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
                 .count();
             if expired > 0 {
                 let discarded: Batch = pending.records.drain(..expired).collect();
-                let reason = format!("records older than MaximumRecordAgeInSeconds ({} s)", max_age.as_secs());
-                discard(&shared, &shard_id, &discarded, Condition::RecordAgeExceeded, pending.attempts, &reason)?;
+                let reason = format!(
+                    "records older than MaximumRecordAgeInSeconds ({} s)",
+                    max_age.as_secs()
+                );
+                discard(
+                    &shared,
+                    &shard_id,
+                    &discarded,
+                    Condition::RecordAgeExceeded,
+                    pending.attempts,
+                    &reason,
+                )?;
                 handled(&discarded)?;
                 if pending.records.is_empty() {
                     continue;
@@ -119,7 +129,10 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
                     continue;
                 } else {
                     pending.attempts += 1;
-                    if settings.maximum_retry_attempts.is_some_and(|max| pending.attempts > max) {
+                    if settings
+                        .maximum_retry_attempts
+                        .is_some_and(|max| pending.attempts > max)
+                    {
                         let reason = pending.last_error.clone();
                         discard(
                             &shared,
@@ -161,9 +174,14 @@ fn discard<S>(
     attempts: u32,
     reason: &str,
 ) -> Result<()> {
-    let record = shared
-        .destination
-        .send(shard_id, &shared.source.stream_arn, batch, condition, attempts, reason)?;
+    let record = shared.destination.send(
+        shard_id,
+        &shared.source.stream_arn,
+        batch,
+        condition,
+        attempts,
+        reason,
+    )?;
     tracing::warn!(
         shard = shard_id,
         condition = ?condition,
@@ -187,22 +205,29 @@ async fn invoke<S: GraphStore + Send + Sync + 'static>(
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64;
-    let invocation = shared.metrics.invocations.load(std::sync::atomic::Ordering::Relaxed);
+    let invocation = shared
+        .metrics
+        .invocations
+        .load(std::sync::atomic::Ordering::Relaxed);
     let mut context = Context::default();
     context.request_id = format!("local-{shard_id}-{invocation}");
     context.deadline = now_ms + timeout.as_millis() as u64;
     context.invoked_function_arn = shared.function_arn.clone();
     if let Some(last) = batch.last() {
-        shared
-            .metrics
-            .set_iterator_age(shard_id, (now_ms as i64).saturating_sub(last.arrival_ms).max(0) as u64);
+        shared.metrics.set_iterator_age(
+            shard_id,
+            (now_ms as i64).saturating_sub(last.arrival_ms).max(0) as u64,
+        );
     }
     let event = LambdaEvent::new(kinesis_event(&shared.source, shard_id, batch), context);
     shared.metrics.add_invocation();
     let result = tokio::time::timeout(timeout, writer::handle(&shared.deps, event)).await;
     shared.collect_emf();
     match result {
-        Err(_) => Outcome::FailedFrom(0, format!("Task timed out after {:.2} seconds", timeout.as_secs_f64())),
+        Err(_) => Outcome::FailedFrom(
+            0,
+            format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
+        ),
         Ok(Err(error)) => Outcome::FailedFrom(0, format!("function error: {error}")),
         Ok(Ok(response)) => outcome_of(&response, batch),
     }
@@ -211,7 +236,10 @@ async fn invoke<S: GraphStore + Send + Sync + 'static>(
 /// Reads a partial batch response the way Lambda does: none or an empty list is success; the
 /// lowest sequence number listed is where processing resumes; an empty, null or unknown item
 /// identifier fails the whole batch.
-fn outcome_of(response: &aws_lambda_events::streams::KinesisEventResponse, batch: &[Arc<StreamRecord>]) -> Outcome {
+fn outcome_of(
+    response: &aws_lambda_events::streams::KinesisEventResponse,
+    batch: &[Arc<StreamRecord>],
+) -> Outcome {
     let failures = &response.batch_item_failures;
     if failures.is_empty() {
         return Outcome::Success;
@@ -224,7 +252,10 @@ fn outcome_of(response: &aws_lambda_events::streams::KinesisEventResponse, batch
     let index = lowest.and_then(|seq| batch.iter().position(|r| r.sequence_number == seq));
     let reason = format!(
         "partial batch response: batchItemFailures {:?}",
-        failures.iter().map(|f| f.item_identifier.clone()).collect::<Vec<_>>()
+        failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect::<Vec<_>>()
     );
     Outcome::FailedFrom(index.unwrap_or(0), reason)
 }
@@ -250,7 +281,10 @@ mod tests {
     }
 
     fn response(ids: &[Option<&str>]) -> KinesisEventResponse {
-        let json: Vec<_> = ids.iter().map(|id| serde_json::json!({"itemIdentifier": id})).collect();
+        let json: Vec<_> = ids
+            .iter()
+            .map(|id| serde_json::json!({"itemIdentifier": id}))
+            .collect();
         serde_json::from_value(serde_json::json!({"batchItemFailures": json})).unwrap()
     }
 
@@ -263,10 +297,22 @@ mod tests {
             Outcome::Success => None,
         };
         assert_eq!(at(response(&[Some("300")])), Some(2));
-        assert_eq!(at(response(&[Some("1000"), Some("200")])), Some(1), "lowest, compared as numbers");
-        assert_eq!(at(response(&[Some("")])), Some(0), "empty id fails the batch");
+        assert_eq!(
+            at(response(&[Some("1000"), Some("200")])),
+            Some(1),
+            "lowest, compared as numbers"
+        );
+        assert_eq!(
+            at(response(&[Some("")])),
+            Some(0),
+            "empty id fails the batch"
+        );
         assert_eq!(at(response(&[None])), Some(0), "null id fails the batch");
-        assert_eq!(at(response(&[Some("999")])), Some(0), "unknown id fails the batch");
+        assert_eq!(
+            at(response(&[Some("999")])),
+            Some(0),
+            "unknown id fails the batch"
+        );
     }
 
     #[test]

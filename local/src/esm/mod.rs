@@ -102,9 +102,19 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
                 message: error_chain(&e),
             })?;
         let description = summary.stream_description_summary();
-        let stream_arn = description.map(|d| d.stream_arn().to_owned()).unwrap_or_default();
-        let region = stream_arn.split(':').nth(3).unwrap_or("us-east-1").to_owned();
-        let account = stream_arn.split(':').nth(4).unwrap_or("000000000000").to_owned();
+        let stream_arn = description
+            .map(|d| d.stream_arn().to_owned())
+            .unwrap_or_default();
+        let region = stream_arn
+            .split(':')
+            .nth(3)
+            .unwrap_or("us-east-1")
+            .to_owned();
+        let account = stream_arn
+            .split(':')
+            .nth(4)
+            .unwrap_or("000000000000")
+            .to_owned();
         let emf = Arc::new(Mutex::new(Vec::new()));
         deps.metrics = MetricsOutput::Memory(Arc::clone(&emf));
         Ok(EventSourceMapping {
@@ -116,9 +126,13 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
                 source: EventSource {
                     stream_arn,
                     region: region.clone(),
-                    invoke_identity_arn: format!("arn:aws:iam::{account}:role/stream2neptune-local-writer"),
+                    invoke_identity_arn: format!(
+                        "arn:aws:iam::{account}:role/stream2neptune-local-writer"
+                    ),
                 },
-                function_arn: format!("arn:aws:lambda:{region}:{account}:function:stream2neptune-local-writer"),
+                function_arn: format!(
+                    "arn:aws:lambda:{region}:{account}:function:stream2neptune-local-writer"
+                ),
                 settings,
                 checkpoints: CheckpointStore::new(files.checkpoints, stream_name)?,
                 destination: OnFailureDestination::new(files.on_failure),
@@ -148,7 +162,11 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
             let shard_id = shard.shard_id().to_owned();
             self.shared.set_status(&shard_id, |_| {});
             shard_ids.push(shard_id.clone());
-            tasks.spawn(shard::run(Arc::clone(&self.shared), shard_id, stopped.clone()));
+            tasks.spawn(shard::run(
+                Arc::clone(&self.shared),
+                shard_id,
+                stopped.clone(),
+            ));
         }
         Ok(RunningMapping {
             shared: self.shared,
@@ -175,7 +193,11 @@ impl<S: GraphStore + Send + Sync + 'static> RunningMapping<S> {
 
     /// What each shard's poller last saw.
     pub fn status(&self) -> BTreeMap<String, ShardStatus> {
-        self.shared.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The writer's dependencies (tests reach the store through them).

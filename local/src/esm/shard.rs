@@ -28,8 +28,15 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
     shard_id: String,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
-    let saved = shared.checkpoints.load(&shard_id)?.map(|c| c.sequence_number);
-    let tracker = Arc::new(Mutex::new(Tracker::new(&shard_id, shared.checkpoints.clone(), saved.clone())));
+    let saved = shared
+        .checkpoints
+        .load(&shard_id)?
+        .map(|c| c.sequence_number);
+    let tracker = Arc::new(Mutex::new(Tracker::new(
+        &shard_id,
+        shared.checkpoints.clone(),
+        saved.clone(),
+    )));
     let settings = &shared.settings;
     let lanes = settings.parallelization_factor.max(1);
     let capacity = settings.batch_size.max(100) * 2;
@@ -68,7 +75,8 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
             Err(err) => {
                 let code = err.code().unwrap_or_default().to_owned();
                 if code == "ExpiredIteratorException" {
-                    iterator = Some(shard_iterator(&shared, &shard_id, last_fetched.as_deref()).await?);
+                    iterator =
+                        Some(shard_iterator(&shared, &shard_id, last_fetched.as_deref()).await?);
                 } else {
                     tracing::warn!(shard = %shard_id, error = %error_chain(&err), "GetRecords failed; retrying");
                     iterator = Some(current);
@@ -140,7 +148,11 @@ async fn pause(stop: &mut watch::Receiver<bool>, duration: Duration) {
 }
 
 /// An iterator after `after` (the checkpoint or the last record fetched), else at the starting position.
-async fn shard_iterator<S>(shared: &Shared<S>, shard_id: &str, after: Option<&str>) -> Result<String> {
+async fn shard_iterator<S>(
+    shared: &Shared<S>,
+    shard_id: &str,
+    after: Option<&str>,
+) -> Result<String> {
     let request = shared
         .client
         .get_shard_iterator()
@@ -159,8 +171,11 @@ async fn shard_iterator<S>(shared: &Shared<S>, shard_id: &str, after: Option<&st
         operation: "GetShardIterator",
         message: error_chain(&e),
     })?;
-    output.shard_iterator().map(str::to_owned).ok_or_else(|| LocalError::Kinesis {
-        operation: "GetShardIterator",
-        message: format!("no iterator returned for {shard_id}"),
-    })
+    output
+        .shard_iterator()
+        .map(str::to_owned)
+        .ok_or_else(|| LocalError::Kinesis {
+            operation: "GetShardIterator",
+            message: format!("no iterator returned for {shard_id}"),
+        })
 }

@@ -1,0 +1,99 @@
+//! CPU per record: decode (event JSON + base64), parse, and query text build, per language.
+//! Target: under 1 µs per record for parse + query build.
+
+use std::hint::black_box;
+
+use base64::Engine;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use writer::config::UpsertStyle;
+use writer::gremlin::{GremlinStyle, batch_query};
+use writer::record::parse_record;
+use writer::sparql::batch_update;
+
+const BATCH: usize = 100;
+
+fn bodies() -> Vec<Vec<u8>> {
+    (0..BATCH)
+        .map(|i| {
+            format!(
+                "{},{},2016-05-21T10:11:12Z",
+                1_000_000 + i,
+                2_000_000 + i * 7
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn event_json() -> String {
+    let records: Vec<_> = bodies()
+        .iter()
+        .enumerate()
+        .map(|(i, data)| {
+            serde_json::json!({
+                "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": format!("{}", 1_000_000 + i),
+                    "sequenceNumber": format!("49590000000000000000000000000000000000000000{i:012}"),
+                    "data": base64::engine::general_purpose::STANDARD.encode(data),
+                    "approximateArrivalTimestamp": 1_700_000_000.123},
+                "eventSource": "aws:kinesis", "eventVersion": "1.0",
+                "eventID": format!("shardId-000000000000:49590000000000000000000000000000000000000000{i:012}"),
+                "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/w",
+                "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records }).to_string()
+}
+
+fn per_record(c: &mut Criterion) {
+    let bodies = bodies();
+    let merge = GremlinStyle {
+        upsert: UpsertStyle::Merge,
+        conditional_create: true,
+    };
+    let mut group = c.benchmark_group("per_record");
+    group.throughput(Throughput::Elements(BATCH as u64));
+
+    group.bench_function("parse_csv", |b| {
+        b.iter(|| {
+            for body in &bodies {
+                black_box(parse_record(black_box(body), 65_536).unwrap());
+            }
+        })
+    });
+    group.bench_function("parse_and_gremlin_merge", |b| {
+        b.iter(|| {
+            let edges: Vec<_> = bodies
+                .iter()
+                .map(|d| parse_record(black_box(d), 65_536).unwrap())
+                .collect();
+            black_box(batch_query(&edges, merge, String::new))
+        })
+    });
+    group.bench_function("parse_and_sparql", |b| {
+        b.iter(|| {
+            let edges: Vec<_> = bodies
+                .iter()
+                .map(|d| parse_record(black_box(d), 65_536).unwrap())
+                .collect();
+            black_box(batch_update(&edges))
+        })
+    });
+    let json = event_json();
+    group.bench_function("event_json_decode_parse_and_gremlin_merge", |b| {
+        b.iter(|| {
+            let event: aws_lambda_events::kinesis::KinesisEvent =
+                serde_json::from_str(black_box(&json)).unwrap();
+            let edges: Vec<_> = event
+                .records
+                .iter()
+                .map(|r| parse_record(&r.kinesis.data, 65_536).unwrap())
+                .collect();
+            black_box(batch_query(&edges, merge, String::new))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_record);
+criterion_main!(benches);

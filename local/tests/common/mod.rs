@@ -1,0 +1,221 @@
+//! Shared harness of the local-mode tests: a real kinesis-mock and Oxigraph on free loopback
+//! ports (stopped when the stack is dropped, even on panic), a plan from the repository's
+//! stack.yaml with test overrides, and store checks.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use stream2neptune_local::esm::RunningMapping;
+use stream2neptune_local::metrics::RunMetrics;
+use stream2neptune_local::paths::{StateDir, workspace_root};
+use stream2neptune_local::{LocalPlan, LocalStack, Ports, kinesis};
+use writer::error::StoreError;
+use writer::{Deps, GraphStore, HttpStore};
+
+/// A running stack in a temp state dir.
+pub struct Harness {
+    pub stack: LocalStack,
+    pub metrics: Arc<RunMetrics>,
+    _dir: tempfile::TempDir,
+}
+
+/// The eu-west-1 plan with `sets` and quick polling / back-off for tests.
+pub fn plan(sets: &[&str]) -> LocalPlan {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let mut plan =
+        LocalPlan::load(&workspace_root().join("stack.yaml"), "eu-west-1", &sets).unwrap();
+    plan.esm.idle_poll_interval = Duration::from_millis(100);
+    plan.esm.retry_backoff = Duration::from_millis(20);
+    plan.esm.retry_backoff_max = Duration::from_millis(200);
+    plan
+}
+
+impl Harness {
+    pub async fn start(plan: LocalPlan) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::create(dir.path().join("state")).unwrap();
+        let stack = LocalStack::up(plan, state, Ports::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        Harness {
+            stack,
+            metrics: Arc::new(RunMetrics::default()),
+            _dir: dir,
+        }
+    }
+
+    /// The writer's deps for the local store, with extra writer variables.
+    pub fn deps(&self, extra: &[(&str, &str)]) -> Deps<HttpStore> {
+        let env = self
+            .stack
+            .plan
+            .writer_env(&self.stack.store.url(), &self.stack.state.rejected());
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let config = writer::Config::from_lookup(|name| {
+            extra
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        })
+        .unwrap();
+        Deps::new(config)
+    }
+
+    pub async fn mapping<S: GraphStore + Send + Sync + 'static>(
+        &self,
+        deps: Deps<S>,
+    ) -> RunningMapping<S> {
+        self.stack
+            .start_mapping(deps, Arc::clone(&self.metrics))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn put(&self, records: &[(String, Vec<u8>)]) {
+        kinesis::put_all(&self.stack.client, &self.stack.plan.stream_name, records)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Every `follows` pair in the store.
+    pub async fn pairs(&self) -> HashSet<(String, String)> {
+        self.stack.store_client().follows_pairs().await.unwrap()
+    }
+
+    /// Every triple in the store, as N-Triples lines, sorted.
+    pub async fn triples(&self) -> Vec<String> {
+        let rows = self
+            .stack
+            .store_client()
+            .select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", &["s", "p", "o"])
+            .await
+            .unwrap();
+        let mut lines: Vec<String> = rows.into_iter().map(|r| r.join(" ")).collect();
+        lines.sort();
+        lines
+    }
+
+    pub fn rejected_lines(&self) -> Vec<serde_json::Value> {
+        read_jsonl(&self.stack.state.rejected())
+    }
+}
+
+pub fn read_jsonl(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `n` distinct edges over `people` people as (partition key, CSV body), key = from id.
+pub fn edges(n: usize, people: usize) -> Vec<(String, Vec<u8>)> {
+    (0..n)
+        .map(|i| {
+            let from = format!("p{}", i % people);
+            let to = format!("q{i}");
+            let body = format!("{from},{to},2019-0{}-1{}", 1 + i % 9, i % 10);
+            (from, body.into_bytes())
+        })
+        .collect()
+}
+
+/// The (from IRI, to IRI) pair of a CSV edge body.
+pub fn pair_of(body: &[u8]) -> (String, String) {
+    let text = std::str::from_utf8(body).unwrap();
+    let mut cols = text.split(',');
+    let (from, to) = (cols.next().unwrap(), cols.next().unwrap());
+    (
+        writer::sparql::person_iri(from),
+        writer::sparql::person_iri(to),
+    )
+}
+
+pub async fn drained<S: GraphStore + Send + Sync + 'static>(mapping: &mut RunningMapping<S>) {
+    assert!(
+        mapping.wait_drained(Duration::from_secs(60)).await.unwrap(),
+        "the stream was not drained in 60 s: {:?}",
+        mapping.status()
+    );
+}
+
+/// A store that refuses (access denied, not retried by the writer) every write holding `needle`,
+/// and records the text of every write it passes on.
+pub struct FaultyStore {
+    pub inner: HttpStore,
+    pub needle: Option<String>,
+    pub submitted: Arc<Mutex<Vec<String>>>,
+}
+
+impl FaultyStore {
+    pub fn wrap(
+        deps: Deps<HttpStore>,
+        needle: Option<String>,
+    ) -> (Deps<FaultyStore>, Arc<Mutex<Vec<String>>>) {
+        let submitted = Arc::new(Mutex::new(Vec::new()));
+        let Deps {
+            config,
+            store,
+            rejects,
+            metrics,
+        } = deps;
+        let store = FaultyStore {
+            inner: store,
+            needle,
+            submitted: Arc::clone(&submitted),
+        };
+        (
+            Deps {
+                config,
+                store,
+                rejects,
+                metrics,
+            },
+            submitted,
+        )
+    }
+}
+
+impl GraphStore for FaultyStore {
+    fn submit(
+        &self,
+        query: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let refuse = self.needle.as_deref().is_some_and(|n| query.contains(n));
+        if !refuse {
+            self.submitted.lock().unwrap().push(query.to_owned());
+        }
+        let inner = self.inner.submit(query, timeout);
+        // A delay of 0-15 ms that differs between writes, so concurrent lanes finish out of order.
+        let jitter = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            query.hash(&mut h);
+            Duration::from_millis(h.finish() % 16)
+        };
+        async move {
+            tokio::time::sleep(jitter).await;
+            if refuse {
+                Err(StoreError::Status {
+                    status: 403,
+                    code: Some("AccessDeniedException".into()),
+                    message: "test: writes of this key always fail".into(),
+                })
+            } else {
+                inner.await
+            }
+        }
+    }
+
+    fn reconnect(&self) {
+        self.inner.reconnect();
+    }
+}

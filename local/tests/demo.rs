@@ -1,0 +1,95 @@
+//! The demo end to end (data set, people load, driver, mapping, writer, store count) and its
+//! report opened in headless Chromium: separate from pipeline.rs because it drives the whole
+//! `demo` entry point rather than the mapping alone.
+
+use std::process::Command;
+
+use stream2neptune_local::DemoArgs;
+use stream2neptune_local::demo::demo;
+use stream2neptune_local::paths::on_path;
+
+fn chromium() -> std::path::PathBuf {
+    on_path("chromium")
+        .or_else(|| on_path("chromium-browser"))
+        .expect("chromium not found on PATH: run `make tools` (installs Debian's chromium)")
+}
+
+/// The DOM of `page` after its scripts ran, from headless Chromium.
+fn rendered_dom(page: &std::path::Path) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("cannot run chromium");
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `data-points` of the chart `id` in a dumped DOM.
+fn chart_points(dom: &str, id: &str) -> u64 {
+    let at = dom
+        .find(&format!("id=\"chart-{id}\""))
+        .unwrap_or_else(|| panic!("chart {id} not rendered"));
+    let rest = &dom[at..];
+    let value = rest
+        .split("data-points=\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("chart {id} has no svg"));
+    value[..value.find('"').unwrap()].parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_data() {
+    // GIVEN a small demo of the eu-west-1 settings in a fresh state dir
+    let dir = tempfile::tempdir().unwrap();
+    let args = DemoArgs {
+        region: "eu-west-1".into(),
+        config: None,
+        sets: vec![],
+        edges: 1500,
+        people: None,
+        rate: Some(0.0),
+        seed: 7,
+        state_dir: Some(dir.path().to_owned()),
+        drain_timeout_secs: 120,
+        no_progress: true,
+    };
+
+    // WHEN it runs
+    let outcome = demo(&args).await.unwrap_or_else(|e| panic!("{e:#}"));
+
+    // THEN the line is counted from the store: everything sent is there once
+    assert_eq!(
+        outcome.line(),
+        "demo: sent 1500 edges, store holds 1500 follows edges, lost 0, duplicated 0, rejected 0"
+    );
+    assert!(outcome.is_clean());
+
+    // AND the report's five charts render in a browser, each with data points
+    let dom = rendered_dom(&dir.path().join("report.html"));
+    assert!(
+        dom.contains("data-rendered=\"5\""),
+        "the report script did not run"
+    );
+    for id in ["written", "latency", "retries", "rejects", "iterator-age"] {
+        assert!(chart_points(&dom, id) > 0, "chart {id} has no data");
+    }
+    assert!(dom.contains("<polyline"), "no series drawn");
+    assert!(dom.contains(&outcome.line()), "the headline is shown");
+}

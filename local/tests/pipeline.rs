@@ -1,0 +1,308 @@
+//! Local mode end to end against real kinesis-mock and Oxigraph processes: the demo's summary
+//! line and report, and the event source mapping's delivery guarantees under faults.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use common::*;
+use stream2neptune_local::esm::destination::{Condition, OnFailureDestination};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
+    // GIVEN a 2-shard stream with 3,000 edges and a mapping writing them
+    let mut h = Harness::start(plan(&[
+        "ShardCount=2",
+        "BatchReadSize=100",
+        "BatchWriteSize=25",
+    ]))
+    .await;
+    let records = edges(3000, 300);
+    let mut mapping = h
+        .mapping(h.deps(&[
+            ("RETRY_MAX_ATTEMPTS", "3"),
+            ("RETRY_BASE_DELAY_MS", "20"),
+            ("RETRY_MAX_DELAY_MS", "100"),
+        ]))
+        .await;
+    h.put(&records).await;
+
+    // WHEN the store is killed once some edges are written, and restarted 2 s later
+    let written = || h.metrics.written.load(std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..200 {
+        if written() > 300 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        written() < 3000,
+        "the store must die mid-run (written {})",
+        written()
+    );
+    h.stack.store.kill().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    h.stack.store.restart().await.unwrap();
+    drained(&mut mapping).await;
+    mapping.stop().await.unwrap();
+
+    // THEN retries carried on: every edge is present exactly once, nothing went to on-failure
+    let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
+    assert_eq!(h.pairs().await, expected);
+    let counts = h.stack.store_client().edge_counts().await.unwrap();
+    assert_eq!((counts.follows, counts.duplicated()), (3000, 0));
+    assert!(
+        h.metrics.retries.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the outage must have caused retries"
+    );
+    assert!(
+        OnFailureDestination::read_all(&h.stack.state.on_failure())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_percent_malformed_records_are_rejected_with_reasons_and_no_shard_stalls() {
+    // GIVEN 2,000 records on 2 shards, 20 of them malformed in different ways
+    let h = Harness::start(plan(&["ShardCount=2", "BatchReadSize=200"])).await;
+    let mut records = edges(2000, 200);
+    let bad: [&[u8]; 4] = [
+        b"p1,only-two-columns",
+        b"p1,q1,not-a-date",
+        b",q2,2019-01-01",
+        b"\xff\xfe,q3,2019-01-01",
+    ];
+    let mut bad_keys = HashSet::new();
+    for i in 0..20 {
+        let index = i * 100 + 37;
+        records[index].1 = bad[i % bad.len()].to_vec();
+        bad_keys.insert(index);
+    }
+    let mut mapping = h.mapping(h.deps(&[])).await;
+
+    // WHEN they go through the stream
+    h.put(&records).await;
+    drained(&mut mapping).await;
+    let ages = h.metrics.iterator_ages();
+    mapping.stop().await.unwrap();
+
+    // THEN the malformed ones are in the rejected file with reasons, the rest is written
+    let rejected = h.rejected_lines();
+    assert_eq!(rejected.len(), 20, "{rejected:?}");
+    for r in &rejected {
+        assert!(
+            !r["reason"].as_str().unwrap().is_empty() && r["sequenceNumber"].as_str().is_some(),
+            "{r}"
+        );
+        assert!(
+            r["shardId"].as_str().unwrap().starts_with("shardId-"),
+            "{r}"
+        );
+    }
+    let codes: HashSet<&str> = rejected
+        .iter()
+        .map(|r| r["reasonCode"].as_str().unwrap())
+        .collect();
+    assert!(codes.len() >= 3, "different reasons expected: {codes:?}");
+    let expected: HashSet<_> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !bad_keys.contains(i))
+        .map(|(_, (_, body))| pair_of(body))
+        .collect();
+    assert_eq!(h.pairs().await, expected);
+    // AND no shard stalls: every shard's iterator age is back to zero
+    assert_eq!(ages.len(), 2, "{ages:?}");
+    assert!(ages.values().all(|age| *age == 0), "iterator ages {ages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivery_after_a_lost_checkpoint_leaves_the_same_graph() {
+    // GIVEN 1,000 edges written once
+    let h = Harness::start(plan(&["ShardCount=2", "BatchReadSize=100"])).await;
+    h.put(&edges(1000, 50)).await;
+    let mut mapping = h.mapping(h.deps(&[])).await;
+    drained(&mut mapping).await;
+    let status = mapping.status();
+    mapping.stop().await.unwrap();
+    let first = h.triples().await;
+    assert!(
+        status.values().all(|s| s.checkpoint.is_some()),
+        "{status:?}"
+    );
+
+    // WHEN the checkpoints are lost (a crash before they were saved) and the mapping restarts
+    std::fs::remove_dir_all(h.stack.state.checkpoints()).unwrap();
+    let invocations_before = h
+        .metrics
+        .invocations
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut mapping = h.mapping(h.deps(&[])).await;
+    drained(&mut mapping).await;
+    mapping.stop().await.unwrap();
+
+    // THEN every record was delivered again and the graph is the same
+    let written = h.metrics.written.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(written, 2000, "each edge written twice in all");
+    assert!(
+        h.metrics
+            .invocations
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > invocations_before
+    );
+    assert_eq!(h.triples().await, first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_always_fails_is_bisected_retried_and_sent_to_on_failure_while_others_are_written()
+ {
+    // GIVEN one shard, retries limited to 2, bisection on, and a store refusing key `bad`
+    let h = Harness::start(plan(&[
+        "ShardCount=1",
+        "BatchReadSize=100",
+        "BatchWriteSize=10",
+        "MaximumRetryAttempts=2",
+        "BisectBatchOnFunctionError=true",
+    ]))
+    .await;
+    let mut records = edges(400, 40);
+    let bad_indexes = [13usize, 150, 151, 299];
+    for &i in &bad_indexes {
+        records[i] = ("bad".into(), format!("bad,r{i},2019-05-05").into_bytes());
+    }
+    let (deps, _) = FaultyStore::wrap(h.deps(&[]), Some(writer::sparql::person_iri("bad")));
+    let mut mapping = h.mapping(deps).await;
+
+    // WHEN the records go through
+    h.put(&records).await;
+    drained(&mut mapping).await;
+    let status = mapping.status();
+    mapping.stop().await.unwrap();
+
+    // THEN each bad record was isolated, tried 1 + 2 times and sent to the on-failure file alone
+    let failures = OnFailureDestination::read_all(&h.stack.state.on_failure()).unwrap();
+    assert_eq!(failures.len(), bad_indexes.len(), "{failures:#?}");
+    for f in &failures {
+        assert_eq!(f.condition, Condition::RetryAttemptsExhausted);
+        assert_eq!(f.approximate_invoke_count, 3);
+        assert_eq!(f.kinesis_batch_info.batch_size, 1);
+        assert_eq!(
+            f.kinesis_batch_info.start_sequence_number,
+            f.kinesis_batch_info.end_sequence_number
+        );
+        assert_eq!(f.kinesis_batch_info.shard_id, "shardId-000000000000");
+        assert!(f.reason.contains("batchItemFailures"), "{}", f.reason);
+    }
+    // AND every other key's record is written, and the shard moved past them all
+    let expected: HashSet<_> = records
+        .iter()
+        .filter(|(key, _)| key != "bad")
+        .map(|(_, body)| pair_of(body))
+        .collect();
+    assert_eq!(h.pairs().await, expected);
+    assert!(
+        status
+            .values()
+            .all(|s| s.in_flight == 0 && s.checkpoint.is_some()),
+        "{status:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_write_wins_per_key_with_parallelization_factor_above_one() {
+    // GIVEN one shard read by 4 lanes, 2 write lanes per invocation, and 19 keys each updating
+    // property `v` of one edge 40 times, interleaved (19 keys: no key follows a fixed lane by position)
+    let h = Harness::start(plan(&[
+        "ShardCount=1",
+        "ParallelizationFactor=4",
+        "BatchReadSize=30",
+        "BatchWriteSize=5",
+        "WriteConcurrency=2",
+    ]))
+    .await;
+    let mut records = Vec::new();
+    for v in 0..40 {
+        for k in 0..19 {
+            let body = format!(r#"{{"from":"k{k}","to":"target","created":"2019-01-01","v":{v}}}"#);
+            records.push((format!("k{k}"), body.into_bytes()));
+        }
+    }
+    let (deps, submitted) = FaultyStore::wrap(h.deps(&[]), None);
+    let mut mapping = h.mapping(deps).await;
+
+    // WHEN they go through the stream
+    h.put(&records).await;
+    drained(&mut mapping).await;
+    mapping.stop().await.unwrap();
+
+    // THEN applying the writes in the order the store received them, last write wins, ends at
+    // the last value sent for every key (the writer has no property-update path of its own; its
+    // INSERT DATA keeps every value, so the order is checked on what reached the store)
+    let mut last: BTreeMap<String, i64> = BTreeMap::new();
+    for query in submitted.lock().unwrap().iter() {
+        for line in query.lines().filter(|l| l.contains("/property/v> ")) {
+            let subject = line[1..line.find('>').unwrap()].to_owned();
+            let value: i64 = line.split('"').nth(1).unwrap().parse().unwrap();
+            // AND no write of a key ever goes back to an older value (each key's writes in stream order)
+            let previous = last.insert(subject.clone(), value);
+            assert!(previous.is_none_or(|p| p <= value), "{subject}: {value} written after {previous:?}");
+        }
+    }
+    assert_eq!(last.len(), 19, "{last:?}");
+    assert!(last.values().all(|v| *v == 39), "{last:?}");
+    assert!(
+        h.metrics
+            .invocations
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 20 * 40 / 30
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_older_than_the_maximum_age_go_to_on_failure_unwritten() {
+    // GIVEN records put 2 s before the mapping starts, with a 1 s maximum record age
+    let mut p = plan(&["ShardCount=1"]);
+    p.esm.maximum_record_age = Some(Duration::from_secs(1));
+    let h = Harness::start(p).await;
+    h.put(&edges(50, 10)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    // WHEN the mapping reads them
+    let mut mapping = h.mapping(h.deps(&[])).await;
+    drained(&mut mapping).await;
+    mapping.stop().await.unwrap();
+
+    // THEN they are discarded to the on-failure file and not written
+    let failures = OnFailureDestination::read_all(&h.stack.state.on_failure()).unwrap();
+    let discarded: usize = failures
+        .iter()
+        .map(|f| f.kinesis_batch_info.batch_size)
+        .sum();
+    assert_eq!(discarded, 50, "{failures:#?}");
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.condition == Condition::RecordAgeExceeded)
+    );
+    assert!(h.pairs().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_stop_when_the_stack_is_dropped() {
+    // GIVEN a running stack
+    let h = Harness::start(plan(&["ShardCount=1"])).await;
+    let ports = [h.stack.kinesis.port, h.stack.store.port];
+    for port in ports {
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(), "port {port} should answer");
+    }
+    // WHEN it is dropped (as on Ctrl-C or a panic)
+    drop(h);
+    // THEN both services stop listening
+    let started = std::time::Instant::now();
+    while ports.iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok()) {
+        assert!(started.elapsed() < Duration::from_secs(10), "services still listening on {ports:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
