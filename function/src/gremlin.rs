@@ -54,8 +54,9 @@ pub fn batch_query<'a>(
     style: GremlinStyle,
     mut random_id: impl FnMut() -> String,
 ) -> String {
-    let mut q = String::with_capacity(512);
-    let mut merged: HashSet<&str> = HashSet::new();
+    let edges = edges.into_iter();
+    let mut q = String::with_capacity(64 + 400 * edges.size_hint().0);
+    let mut merged: HashSet<&str> = HashSet::with_capacity(2 * edges.size_hint().0);
     for edge in edges {
         for vertex in [edge.from.as_str(), edge.to.as_str()] {
             if merged.insert(vertex) {
@@ -185,6 +186,14 @@ fn push_value(q: &mut String, value: &PropertyValue) {
 /// Appends `s` as a single-quoted Gremlin string literal.
 pub fn push_literal(q: &mut String, s: &str) {
     q.push('\'');
+    // Fast path: plain printable ASCII needs no escape.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
+    {
+        q.push_str(s);
+        q.push('\'');
+        return;
+    }
     for c in s.chars() {
         match c {
             '\'' => q.push_str("\\'"),

@@ -26,6 +26,9 @@ pub const FOLLOWS_CLASS: &str = "http://stream2neptune.example/ontology/Follows"
 /// Class of person vertices.
 pub const PERSON_CLASS: &str = "http://stream2neptune.example/ontology/Person";
 
+const FROM: &str = "http://stream2neptune.example/ontology/from";
+const TO: &str = "http://stream2neptune.example/ontology/to";
+const CREATION_DATE: &str = "http://stream2neptune.example/ontology/creationDate";
 const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 
@@ -38,42 +41,72 @@ const ID_SET: &AsciiSet = &NON_ALPHANUMERIC
 
 /// IRI of a person vertex.
 pub fn person_iri(id: &str) -> String {
-    format!("{BASE}person/{}", utf8_percent_encode(id, ID_SET))
+    let mut iri = String::with_capacity(BASE.len() + 7 + id.len());
+    iri.push_str(BASE);
+    iri.push_str("person/");
+    push_pct(&mut iri, id);
+    iri
 }
 
 /// IRI of the edge resource of `edge`.
 pub fn edge_iri(edge: &Edge) -> String {
-    format!(
-        "{BASE}follows/{}/{}/{}",
-        utf8_percent_encode(&edge.from, ID_SET),
-        utf8_percent_encode(&edge.created.text, ID_SET),
-        utf8_percent_encode(&edge.to, ID_SET)
-    )
+    let mut iri = String::with_capacity(
+        BASE.len() + 11 + edge.from.len() + edge.to.len() + edge.created.text.len(),
+    );
+    iri.push_str(BASE);
+    iri.push_str("follows/");
+    push_pct(&mut iri, &edge.from);
+    iri.push('/');
+    push_pct(&mut iri, &edge.created.text);
+    iri.push('/');
+    push_pct(&mut iri, &edge.to);
+    iri
+}
+
+fn push_pct(out: &mut String, part: &str) {
+    // Fast path: ids made only of unreserved characters are written as they are.
+    if part
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    {
+        out.push_str(part);
+    } else {
+        out.extend(utf8_percent_encode(part, ID_SET));
+    }
+}
+
+fn push_triple(u: &mut String, s: &str, p: &str, o: &str) {
+    for part in ["<", s, "> <", p, "> <", o, "> .\n"] {
+        u.push_str(part);
+    }
 }
 
 /// Builds one `INSERT DATA` update writing `edges`.
 pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
-    let mut u = String::with_capacity(1024);
+    let edges = edges.into_iter();
+    let mut u = String::with_capacity(64 + 900 * edges.size_hint().0);
     u.push_str("INSERT DATA {\n");
     for edge in edges {
         let from = person_iri(&edge.from);
         let to = person_iri(&edge.to);
         let e = edge_iri(edge);
-        let _ = writeln!(u, "<{from}> <{RDF_TYPE}> <{PERSON_CLASS}> .");
-        let _ = writeln!(u, "<{to}> <{RDF_TYPE}> <{PERSON_CLASS}> .");
-        let _ = writeln!(u, "<{from}> <{FOLLOWS}> <{to}> .");
-        let _ = writeln!(u, "<{e}> <{RDF_TYPE}> <{FOLLOWS_CLASS}> .");
-        let _ = writeln!(u, "<{e}> <{BASE}ontology/from> <{from}> .");
-        let _ = writeln!(u, "<{e}> <{BASE}ontology/to> <{to}> .");
-        let _ = write!(u, "<{e}> <{BASE}ontology/creationDate> ");
+        push_triple(&mut u, &from, RDF_TYPE, PERSON_CLASS);
+        push_triple(&mut u, &to, RDF_TYPE, PERSON_CLASS);
+        push_triple(&mut u, &from, FOLLOWS, &to);
+        push_triple(&mut u, &e, RDF_TYPE, FOLLOWS_CLASS);
+        push_triple(&mut u, &e, FROM, &from);
+        push_triple(&mut u, &e, TO, &to);
+        for part in ["<", &e, "> <", CREATION_DATE, "> "] {
+            u.push_str(part);
+        }
         push_date(&mut u, &edge.created);
         u.push_str(" .\n");
         for (key, value) in &edge.properties {
-            let _ = write!(
-                u,
-                "<{e}> <{BASE}property/{}> ",
-                utf8_percent_encode(key, ID_SET)
-            );
+            for part in ["<", &e, "> <", BASE, "property/"] {
+                u.push_str(part);
+            }
+            push_pct(&mut u, key);
+            u.push_str("> ");
             push_value(&mut u, value);
             u.push_str(" .\n");
         }
@@ -115,7 +148,9 @@ pub fn xsd_lexical(date: &CreationDate) -> (String, &'static str) {
 fn push_date(u: &mut String, date: &CreationDate) {
     let (lexical, datatype) = xsd_lexical(date);
     push_literal(u, &lexical);
-    let _ = write!(u, "^^<{XSD}{datatype}>");
+    for part in ["^^<", XSD, datatype, ">"] {
+        u.push_str(part);
+    }
 }
 
 fn push_value(u: &mut String, value: &PropertyValue) {
@@ -142,6 +177,14 @@ fn push_value(u: &mut String, value: &PropertyValue) {
 /// test checks the round trip there.)
 pub fn push_literal(u: &mut String, s: &str) {
     u.push('"');
+    // Fast path: plain printable ASCII needs no escape.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        u.push_str(s);
+        u.push('"');
+        return;
+    }
     let mut after_backslash = false;
     for c in s.chars() {
         match c {

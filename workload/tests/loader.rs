@@ -4,10 +4,8 @@
 mod support;
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -18,7 +16,7 @@ use stream2neptune_workload::error::LoadError;
 use stream2neptune_workload::loader::{
     BulkLoad, LoadArgs, LoaderClient, Signer, load_local, run_load,
 };
-use support::{free_port, workspace_root};
+use support::{free_port, oxigraph};
 
 /// A request the replay server received.
 #[derive(Debug, Clone)]
@@ -275,78 +273,12 @@ async fn a_refused_start_names_neptune_s_code_and_message() {
     );
 }
 
-/// An Oxigraph server on a free port with its data in a temporary directory, killed on drop.
-struct Oxigraph {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Oxigraph {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn oxigraph_binary() -> PathBuf {
-    let local = workspace_root().join(".venv/bin/oxigraph");
-    if local.exists() {
-        return local;
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("oxigraph"))
-                .find(|p| p.exists())
-        })
-        .expect("oxigraph not found in .venv/bin or on PATH: run `make tools`")
-}
-
-async fn oxigraph() -> Oxigraph {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new(oxigraph_binary())
-        .args(["serve", "--location"])
-        .arg(dir.path())
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oxigraph starts");
-    let server = Oxigraph {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{}/query?query=ASK%7B%7D", server.url))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "oxigraph did not start within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    server
-}
-
 async fn count(url: &str, pattern: &str) -> u64 {
-    let query = format!("SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}");
-    let text = reqwest::Client::new()
-        .post(format!("{url}/query"))
-        .header("content-type", "application/sparql-query")
-        .header("accept", "application/sparql-results+json")
-        .body(query)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let answer: Value = serde_json::from_str(&text).unwrap();
+    let answer = support::sparql_select(
+        url,
+        &format!("SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"),
+    )
+    .await;
     answer["results"]["bindings"][0]["n"]["value"]
         .as_str()
         .unwrap()

@@ -58,6 +58,7 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
     let mut last_fetched = saved;
     let mut iterator = Some(shard_iterator(&shared, &shard_id, last_fetched.as_deref()).await?);
     let mut stop_poll = stop.clone();
+    let mut lane_failed = false;
     while let Some(current) = iterator.take() {
         if *stop_poll.borrow() {
             break;
@@ -105,10 +106,14 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
             });
             let lane = lane_of(&item.partition_key, lanes);
             tokio::select! {
-                sent = senders[lane].send(item) => if sent.is_err() { break },
+                sent = senders[lane].send(item) => if sent.is_err() { lane_failed = true; break },
                 _ = stop_poll.wait_for(|s| *s) => break,
             }
             last_fetched = Some(sequence_number);
+        }
+        if lane_failed {
+            // A lane stopped on an error: stop polling and report it below.
+            break;
         }
         let in_flight = {
             let t = tracker.lock().unwrap_or_else(|p| p.into_inner());

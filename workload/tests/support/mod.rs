@@ -5,6 +5,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -414,4 +415,83 @@ impl ProxyState {
             Err(e) => reply(502, e.to_string().into_bytes(), "text/plain"),
         }
     }
+}
+
+/// An Oxigraph server on a free port with its data in a temporary directory, killed on drop.
+pub struct Oxigraph {
+    child: Child,
+    /// Its base URL.
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Oxigraph {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn oxigraph_binary() -> PathBuf {
+    let local = workspace_root().join(".venv/bin/oxigraph");
+    if local.exists() {
+        return local;
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join("oxigraph"))
+                .find(|p| p.exists())
+        })
+        .expect("oxigraph not found in .venv/bin or on PATH: run `make tools`")
+}
+
+/// Starts Oxigraph on a free loopback port with an empty store.
+pub async fn oxigraph() -> Oxigraph {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(oxigraph_binary())
+        .args(["serve", "--location"])
+        .arg(dir.path())
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("oxigraph starts");
+    let server = Oxigraph {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("{}/query?query=ASK%7B%7D", server.url))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "oxigraph did not start within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server
+}
+
+/// Runs a SPARQL SELECT on a store and returns the JSON results; panics on an HTTP error.
+pub async fn sparql_select(url: &str, query: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/query"))
+        .header("content-type", "application/sparql-query")
+        .header("accept", "application/sparql-results+json")
+        .body(query.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(
+        status.is_success(),
+        "query failed with {status}: {text}\n{query}"
+    );
+    serde_json::from_str(&text).unwrap()
 }

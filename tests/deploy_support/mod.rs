@@ -1,0 +1,178 @@
+//! Shared by the packaging and deploy tests: the workspace's tools, one packaging run per test binary, and a
+//! moto server on a free loopback port that dies with its guard.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use stream2neptune::package::{self, ALL_PARTS, Architecture, Artifact, Request};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A tool from `<workspace>/.venv/bin`, else PATH; a missing tool fails the test with what to do.
+pub fn tool(name: &str) -> PathBuf {
+    package::find_tool(&workspace(), name)
+        .unwrap_or_else(|| panic!("{name} not found in .venv/bin nor on PATH: run `make tools`"))
+}
+
+/// PATH with the workspace's .venv/bin first, as the Makefile sets it.
+pub fn path_with_venv() -> std::ffi::OsString {
+    let mut dirs = vec![workspace().join(".venv/bin")];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).expect("PATH entries have no separator")
+}
+
+/// One real packaging run (release build with cargo-lambda, slow) shared by every test of a binary.
+pub struct Packaged {
+    /// The output folder.
+    pub dir: tempfile::TempDir,
+    /// What was packaged.
+    pub artifacts: Vec<Artifact>,
+    /// The progress log.
+    pub log: String,
+}
+
+/// Packages the writer (x86_64), the driver and the notebooks once per test binary.
+pub fn packaged() -> &'static Packaged {
+    static PACKAGED: OnceLock<Packaged> = OnceLock::new();
+    PACKAGED.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let request = Request {
+            workspace: workspace(),
+            out: dir.path().to_owned(),
+            parts: ALL_PARTS.to_vec(),
+            writer_archs: vec![Architecture::X86_64],
+        };
+        let mut log = Vec::new();
+        let artifacts = package::package(&request, &mut log)
+            .unwrap_or_else(|err| panic!("packaging failed: {err}\n{}", String::from_utf8_lossy(&log)));
+        Packaged {
+            dir,
+            artifacts,
+            log: String::from_utf8_lossy(&log).into_owned(),
+        }
+    })
+}
+
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// A moto server on 127.0.0.1, killed when dropped (also on panic).
+pub struct Moto {
+    child: Child,
+    /// Its endpoint, e.g. `http://127.0.0.1:43123`.
+    pub endpoint: String,
+    /// A config folder with no profiles, so the host's AWS config never leaks in.
+    home: tempfile::TempDir,
+}
+
+impl Moto {
+    /// Starts moto_server and waits until it accepts connections.
+    pub fn start() -> Moto {
+        let port = free_port();
+        let child = Command::new(tool("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            home: tempfile::tempdir().expect("temp dir"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// Points a command at moto: endpoint, fake credentials, region, no host config, no instance metadata.
+    pub fn env<'c>(&self, command: &'c mut Command, region: &str) -> &'c mut Command {
+        let empty = self.home.path().join("none");
+        command
+            .env("PATH", path_with_venv())
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_DEFAULT_REGION", region)
+            .env("AWS_CONFIG_FILE", &empty)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+    }
+
+    /// Runs the real AWS CLI against moto and returns its stdout; a failure fails the test.
+    pub fn aws(&self, region: &str, args: &[&str]) -> String {
+        let output = self.aws_output(region, args);
+        assert!(
+            output.status.success(),
+            "aws {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs the real AWS CLI against moto.
+    pub fn aws_output(&self, region: &str, args: &[&str]) -> Output {
+        let mut command = Command::new(tool("aws"));
+        self.env(&mut command, region)
+            .args(args)
+            .args(["--region", region])
+            .output()
+            .expect("run aws")
+    }
+
+    /// Runs the stream2neptune binary against moto.
+    pub fn stream2neptune(&self, region: &str, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+        self.env(&mut command, region)
+            .args(args)
+            .current_dir(workspace())
+            .output()
+            .expect("run stream2neptune")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// stdout and stderr of a run, for assertion messages.
+pub fn describe(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The fixture folder of the deploy tests.
+pub fn fixture(name: &str) -> PathBuf {
+    workspace().join("tests/deploy_fixtures").join(name)
+}
+
+/// Reads a file a test expects to exist.
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
+}
