@@ -88,5 +88,44 @@ bench-writer: tools ## writer benchmarks: CPU per record (criterion), write thro
 	cargo bench -p stream2neptune-writer --bench record_path -- --warm-up-time 1 --measurement-time 3
 	cargo bench -p stream2neptune-writer --bench write_throughput
 
+## ---- workload -------------------------------------------------------------
+
+BENCH_EDGES ?= 10000
+
+.PHONY: bench-workload
+bench-workload: tools ## workload figures for BENCHMARKS.md: data set rate (2M edges), driver ceiling, driver vs kinesis-mock (BENCH_EDGES=n)
+	cargo run --quiet --release -p stream2neptune-workload --example bench_workload -- $(BENCH_EDGES)
+
 clean:
 	rm -rf $(OUT) target .local
+
+## ---- packaging and deploy -------------------------------------------------
+# DRY_RUN=1 prints every AWS command and runs none; STACK_NAME names the stack in each region.
+STACK_NAME ?= stream2neptune
+ARCH       ?= x86_64
+DRY_RUN    ?=
+S2N        := cargo run --quiet -p stream2neptune --
+DEPLOY_FLAGS = --config $(CONFIG) --stack-name $(STACK_NAME) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
+
+.PHONY: function package stack stacks function-deploy destroy need-region
+
+need-region:
+	@test -n "$(REGION)" || { echo "set REGION, e.g. make $(MAKECMDGOALS) REGION=eu-west-1" >&2; exit 2; }
+
+function: ## build the writer with cargo-lambda into $(OUT)/artifacts (ARCH=arm64 for Graviton)
+	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH) --only writer
+
+package: ## package the writer, the driver and the notebooks into $(OUT)/artifacts
+	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH)
+
+stack: need-region ## render, package, upload and deploy REGION=r (DRY_RUN=1 prints the AWS commands only)
+	$(S2N) deploy --region $(REGION) --out $(OUT) $(DEPLOY_FLAGS)
+
+stacks: ## deploy every region listed in $(CONFIG) (DRY_RUN=1 prints the AWS commands only)
+	$(S2N) deploy --out $(OUT) $(DEPLOY_FLAGS)
+
+function-deploy: need-region ## rebuild the writer and update only REGION=r's FunctionCodeKey
+	$(S2N) function-deploy --region $(REGION) --artifacts $(OUT)/artifacts $(DEPLOY_FLAGS)
+
+destroy: need-region ## delete REGION=r's stack (DELETE_BUCKET=1 also deletes the artifact bucket)
+	$(S2N) destroy --region $(REGION) --stack-name $(STACK_NAME) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,) $(if $(filter 1 true yes,$(DELETE_BUCKET)),--delete-bucket,)

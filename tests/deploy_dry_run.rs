@@ -33,11 +33,22 @@ fn snapshot(name: &str, output: &Output, out_dir: &str) {
 fn deploy_dry_run_for_two_regions_with_different_overrides() {
     let out = tempfile::tempdir().unwrap();
     let out_dir = out.path().to_str().unwrap();
-    let output = dry_run(&["deploy", "--region", "eu-west-1", "--region", "ap-southeast-2", "--out", out_dir]);
+    let output = dry_run(&[
+        "deploy",
+        "--region",
+        "eu-west-1",
+        "--region",
+        "ap-southeast-2",
+        "--out",
+        out_dir,
+    ]);
     snapshot("deploy_two_regions", &output, out_dir);
     // The templates it would deploy were rendered.
     for region in ["eu-west-1", "ap-southeast-2"] {
-        assert!(out.path().join(region).join("stack.yaml").is_file(), "{region}");
+        assert!(
+            out.path().join(region).join("stack.yaml").is_file(),
+            "{region}"
+        );
     }
 }
 
@@ -45,7 +56,13 @@ fn deploy_dry_run_for_two_regions_with_different_overrides() {
 fn function_deploy_dry_run() {
     let out = tempfile::tempdir().unwrap();
     let artifacts = out.path().join("artifacts");
-    let output = dry_run(&["function-deploy", "--region", "eu-west-1", "--artifacts", artifacts.to_str().unwrap()]);
+    let output = dry_run(&[
+        "function-deploy",
+        "--region",
+        "eu-west-1",
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ]);
     snapshot("function_deploy", &output, out.path().to_str().unwrap());
 }
 

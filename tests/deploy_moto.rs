@@ -1,7 +1,7 @@
 //! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI: bucket
 //! creation, uploads, the change-set deploy and the function code update. moto has no Neptune, so these tests use
 //! a small stand-in template (tests/deploy_fixtures/moto) with the real parameters; the real template's validity
-//! rests on cfn-lint and checkov (tests/render.rs).
+//! rests on cfn-lint and checkov (tests/template_checks.rs).
 
 mod deploy_support;
 
@@ -40,7 +40,12 @@ fn deploy_args(out: &Path) -> Vec<String> {
 fn run(moto: &Moto, args: &[String]) -> String {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = moto.stream2neptune(REGION, &args);
-    assert!(output.status.success(), "stream2neptune {}\n{}", args.join(" "), describe(&output));
+    assert!(
+        output.status.success(),
+        "stream2neptune {}\n{}",
+        args.join(" "),
+        describe(&output)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -49,7 +54,19 @@ fn json(text: &str) -> serde_json::Value {
 }
 
 fn stack_parameters(moto: &Moto) -> BTreeMap<String, String> {
-    let stack = json(&moto.aws(REGION, &["cloudformation", "describe-stacks", "--stack-name", STACK, "--query", "Stacks[0]", "--output", "json"]));
+    let stack = json(&moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            STACK,
+            "--query",
+            "Stacks[0]",
+            "--output",
+            "json",
+        ],
+    ));
     stack["Parameters"]
         .as_array()
         .unwrap()
@@ -64,9 +81,36 @@ fn stack_parameters(moto: &Moto) -> BTreeMap<String, String> {
 }
 
 fn lambda_code_sha256(moto: &Moto) -> String {
-    let function = moto.aws(REGION, &["cloudformation", "describe-stack-resource", "--stack-name", STACK, "--logical-resource-id", "WriterFunction", "--query", "StackResourceDetail.PhysicalResourceId", "--output", "text"]);
-    let config = json(&moto.aws(REGION, &["lambda", "get-function", "--function-name", function.trim(), "--output", "json"]));
-    config["Configuration"]["CodeSha256"].as_str().unwrap().to_owned()
+    let function = moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "describe-stack-resource",
+            "--stack-name",
+            STACK,
+            "--logical-resource-id",
+            "WriterFunction",
+            "--query",
+            "StackResourceDetail.PhysicalResourceId",
+            "--output",
+            "text",
+        ],
+    );
+    let config = json(&moto.aws(
+        REGION,
+        &[
+            "lambda",
+            "get-function",
+            "--function-name",
+            function.trim(),
+            "--output",
+            "json",
+        ],
+    ));
+    config["Configuration"]["CodeSha256"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Lambda's CodeSha256: base64 of the zip's SHA-256.
@@ -82,25 +126,90 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
     // WHEN the region is deployed
     let stdout = run(&moto, &deploy_args(out.path()));
     // THEN the bucket is private, encrypted and versioned, and refuses plain HTTP
-    let block = json(&moto.aws(REGION, &["s3api", "get-public-access-block", "--bucket", BUCKET, "--output", "json"]));
-    for setting in ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] {
-        assert_eq!(block["PublicAccessBlockConfiguration"][setting], true, "{setting}: {block}");
+    let block = json(&moto.aws(
+        REGION,
+        &[
+            "s3api",
+            "get-public-access-block",
+            "--bucket",
+            BUCKET,
+            "--output",
+            "json",
+        ],
+    ));
+    for setting in [
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(
+            block["PublicAccessBlockConfiguration"][setting], true,
+            "{setting}: {block}"
+        );
     }
-    let encryption = moto.aws(REGION, &["s3api", "get-bucket-encryption", "--bucket", BUCKET, "--output", "json"]);
+    let encryption = moto.aws(
+        REGION,
+        &[
+            "s3api",
+            "get-bucket-encryption",
+            "--bucket",
+            BUCKET,
+            "--output",
+            "json",
+        ],
+    );
     assert!(encryption.contains("AES256"), "{encryption}");
-    let versioning = moto.aws(REGION, &["s3api", "get-bucket-versioning", "--bucket", BUCKET, "--output", "json"]);
+    let versioning = moto.aws(
+        REGION,
+        &[
+            "s3api",
+            "get-bucket-versioning",
+            "--bucket",
+            BUCKET,
+            "--output",
+            "json",
+        ],
+    );
     assert!(versioning.contains("Enabled"), "{versioning}");
-    let policy = moto.aws(REGION, &["s3api", "get-bucket-policy", "--bucket", BUCKET, "--output", "text"]);
+    let policy = moto.aws(
+        REGION,
+        &[
+            "s3api",
+            "get-bucket-policy",
+            "--bucket",
+            BUCKET,
+            "--output",
+            "text",
+        ],
+    );
     assert!(policy.contains("aws:SecureTransport"), "{policy}");
     // AND every artifact is under its content-addressed key with the same bytes
     let artifacts = out.path().join("artifacts");
     let manifest = Manifest::load(&artifacts).unwrap();
-    let writer = manifest.get(Part::Writer, Some(Architecture::X86_64)).expect("writer packaged");
-    let driver = manifest.get(Part::Driver, Some(Architecture::X86_64)).expect("driver packaged");
+    let writer = manifest
+        .get(Part::Writer, Some(Architecture::X86_64))
+        .expect("writer packaged");
+    let driver = manifest
+        .get(Part::Driver, Some(Architecture::X86_64))
+        .expect("driver packaged");
     for artifact in [writer, driver] {
         let download = out.path().join("download.zip");
-        moto.aws(REGION, &["s3", "cp", &format!("s3://{BUCKET}/{}", artifact.key), download.to_str().unwrap()]);
-        assert_eq!(read(&download), read(&artifact.path(&artifacts)), "{}", artifact.key);
+        moto.aws(
+            REGION,
+            &[
+                "s3",
+                "cp",
+                &format!("s3://{BUCKET}/{}", artifact.key),
+                download.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            read(&download),
+            read(&artifact.path(&artifacts)),
+            "{}",
+            artifact.key
+        );
     }
     // AND the stack runs the packaged writer, with the region's overrides
     let parameters = stack_parameters(&moto);
@@ -108,15 +217,24 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
     assert_eq!(parameters["DriverCodeKey"], driver.key);
     assert_eq!(parameters["BatchReadSize"], "500");
     assert_eq!(parameters["BatchWriteSize"], "50");
-    assert_eq!(lambda_code_sha256(&moto), code_sha256(&read(&writer.path(&artifacts))));
-    assert!(stdout.contains(&format!("ArtifactBucketName = {BUCKET}")), "{stdout}");
+    assert_eq!(
+        lambda_code_sha256(&moto),
+        code_sha256(&read(&writer.path(&artifacts)))
+    );
+    assert!(
+        stdout.contains(&format!("ArtifactBucketName = {BUCKET}")),
+        "{stdout}"
+    );
     assert!(stdout.contains("+ aws cloudformation deploy"), "{stdout}");
 
     // WHEN it is deployed again with nothing changed
     let again = run(&moto, &deploy_args(out.path()));
     // THEN the bucket is left alone and no artifact is uploaded twice
     assert!(!again.contains("create-bucket"), "{again}");
-    assert!(again.contains(&format!("s3://{BUCKET}/{} is already uploaded", writer.key)), "{again}");
+    assert!(
+        again.contains(&format!("s3://{BUCKET}/{} is already uploaded", writer.key)),
+        "{again}"
+    );
     assert!(!again.contains("+ aws s3 cp"), "{again}");
 }
 
@@ -138,14 +256,33 @@ fn function_deploy_changes_only_the_function_code_key() {
     let old_file = out.path().join("old.zip");
     std::fs::write(&old_file, &old).unwrap();
     let old_key = "artifacts/stream2neptune-writer-old.zip";
-    moto.aws(REGION, &["s3", "cp", old_file.to_str().unwrap(), &format!("s3://{BUCKET}/{old_key}")]);
+    moto.aws(
+        REGION,
+        &[
+            "s3",
+            "cp",
+            old_file.to_str().unwrap(),
+            &format!("s3://{BUCKET}/{old_key}"),
+        ],
+    );
     let mut previous: Vec<String> = stack_parameters(&moto)
         .keys()
         .filter(|k| *k != "FunctionCodeKey")
         .map(|k| format!("ParameterKey={k},UsePreviousValue=true"))
         .collect();
-    previous.push(format!("ParameterKey=FunctionCodeKey,ParameterValue={old_key}"));
-    let mut update = vec!["cloudformation", "update-stack", "--stack-name", STACK, "--use-previous-template", "--capabilities", "CAPABILITY_NAMED_IAM", "--parameters"];
+    previous.push(format!(
+        "ParameterKey=FunctionCodeKey,ParameterValue={old_key}"
+    ));
+    let mut update = vec![
+        "cloudformation",
+        "update-stack",
+        "--stack-name",
+        STACK,
+        "--use-previous-template",
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+        "--parameters",
+    ];
     update.extend(previous.iter().map(String::as_str));
     moto.aws(REGION, &update);
     assert_eq!(lambda_code_sha256(&moto), code_sha256(&old));
@@ -172,7 +309,11 @@ fn function_deploy_changes_only_the_function_code_key() {
     let stdout = run(&moto, &args);
 
     // THEN only FunctionCodeKey changed, to the packaged writer, and the function runs it
-    let writer = Manifest::load(&artifacts).unwrap().get(Part::Writer, Some(Architecture::X86_64)).unwrap().clone();
+    let writer = Manifest::load(&artifacts)
+        .unwrap()
+        .get(Part::Writer, Some(Architecture::X86_64))
+        .unwrap()
+        .clone();
     let after = stack_parameters(&moto);
     assert_eq!(after["FunctionCodeKey"], writer.key);
     for (key, value) in &before {
@@ -180,7 +321,10 @@ fn function_deploy_changes_only_the_function_code_key() {
             assert_eq!(&after[key], value, "{key} changed");
         }
     }
-    assert_eq!(lambda_code_sha256(&moto), code_sha256(&read(&writer.path(&artifacts))));
+    assert_eq!(
+        lambda_code_sha256(&moto),
+        code_sha256(&read(&writer.path(&artifacts)))
+    );
     assert!(stdout.contains("--use-previous-template"), "{stdout}");
 
     // WHEN it is redeployed with nothing changed THEN nothing is updated
@@ -196,22 +340,51 @@ fn destroy_deletes_the_stack_and_keeps_the_bucket_unless_asked() {
     let out = tempfile::tempdir().unwrap();
     run(&moto, &deploy_args(out.path()));
     let destroy = |extra: &[&str]| {
-        let mut args: Vec<String> = ["destroy", "--region", REGION, "--stack-name", STACK, "--workspace", workspace().to_str().unwrap()]
-            .map(str::to_owned)
-            .to_vec();
+        let mut args: Vec<String> = [
+            "destroy",
+            "--region",
+            REGION,
+            "--stack-name",
+            STACK,
+            "--workspace",
+            workspace().to_str().unwrap(),
+        ]
+        .map(str::to_owned)
+        .to_vec();
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         run(&moto, &args)
     };
     // WHEN it is destroyed
     let stdout = destroy(&[]);
     // THEN the stack is gone and the bucket stays
-    let stacks = moto.aws(REGION, &["cloudformation", "list-stacks", "--stack-status-filter", "CREATE_COMPLETE", "UPDATE_COMPLETE", "--output", "json"]);
+    let stacks = moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "list-stacks",
+            "--stack-status-filter",
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+            "--output",
+            "json",
+        ],
+    );
     assert!(!stacks.contains(STACK), "{stacks}");
-    assert!(moto.aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET]).status.success());
+    assert!(
+        moto.aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])
+            .status
+            .success()
+    );
     assert!(stdout.contains("is kept"), "{stdout}");
     // WHEN destroy is asked to delete the bucket THEN the versioned bucket is emptied and deleted
     let stdout = destroy(&["--delete-bucket"]);
-    assert!(!moto.aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET]).status.success(), "{stdout}");
+    assert!(
+        !moto
+            .aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])
+            .status
+            .success(),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -228,9 +401,16 @@ fn no_credentials_is_a_clear_error_before_any_work() {
     let output = command.output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no usable AWS credentials"), "{}", describe(&output));
+    assert!(
+        stderr.contains("no usable AWS credentials"),
+        "{}",
+        describe(&output)
+    );
     assert!(stderr.contains("aws configure"), "{stderr}");
-    assert!(!out.path().join("artifacts").exists(), "packaging ran before the credential check");
+    assert!(
+        !out.path().join("artifacts").exists(),
+        "packaging ran before the credential check"
+    );
 }
 
 #[test]

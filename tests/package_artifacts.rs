@@ -6,7 +6,9 @@ mod deploy_support;
 use std::io::Read as _;
 
 use deploy_support::{packaged, read, workspace};
-use stream2neptune::package::{self, Architecture, Builder, Manifest, Part, Request, archive, glibc};
+use stream2neptune::package::{
+    self, Architecture, Builder, Manifest, Part, Request, archive, glibc,
+};
 
 fn zip_entries(bytes: &[u8]) -> Vec<(String, Option<u32>, zip::DateTime, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a valid zip");
@@ -40,7 +42,12 @@ fn writer_zip_holds_one_executable_bootstrap_with_a_fixed_timestamp() {
     // WHEN its zip is opened
     let entries = zip_entries(&read(&writer.path(packaged().dir.path())));
     // THEN it holds exactly one `bootstrap`, 0755, stamped 1980-01-01 00:00:00, an ELF executable
-    assert_eq!(entries.len(), 1, "{:?}", entries.iter().map(|e| &e.0).collect::<Vec<_>>());
+    assert_eq!(
+        entries.len(),
+        1,
+        "{:?}",
+        entries.iter().map(|e| &e.0).collect::<Vec<_>>()
+    );
     let (name, mode, time, contents) = &entries[0];
     assert_eq!(name, "bootstrap");
     assert_eq!(mode.map(|m| m & 0o777), Some(0o755));
@@ -74,7 +81,10 @@ fn packaging_twice_gives_the_same_bytes_and_hash() {
     // THEN the zip has the same SHA-256, the same key and the same bytes
     assert_eq!(second[0].sha256, first.sha256);
     assert_eq!(second[0].key, first.key);
-    assert_eq!(read(&second[0].path(again.path())), read(&first.path(packaged().dir.path())));
+    assert_eq!(
+        read(&second[0].path(again.path())),
+        read(&first.path(packaged().dir.path()))
+    );
 }
 
 #[test]
@@ -87,9 +97,17 @@ fn binaries_need_no_glibc_newer_than_2_34() {
         // WHEN its ELF version needs are read
         let versions = glibc::required_versions(binary.path()).expect("readable ELF");
         // THEN it needs glibc symbols, none newer than provided.al2023's 2.34
-        assert!(!versions.is_empty(), "{part}: no GLIBC_ version needs found; is it dynamically linked?");
+        assert!(
+            !versions.is_empty(),
+            "{part}: no GLIBC_ version needs found; is it dynamically linked?"
+        );
         let newest = versions.iter().max().unwrap();
-        assert!((newest.0, newest.1) <= glibc::MAX_GLIBC, "{part} needs GLIBC_{}.{}", newest.0, newest.1);
+        assert!(
+            (newest.0, newest.1) <= glibc::MAX_GLIBC,
+            "{part} needs GLIBC_{}.{}",
+            newest.0,
+            newest.1
+        );
         glibc::check(binary.path()).expect("the check agrees");
     }
 }
@@ -101,22 +119,47 @@ fn manifest_gives_name_architecture_sha256_size_and_key_of_each_artifact() {
     assert_eq!(manifest.artifacts.len(), 3, "{manifest:?}");
     for artifact in &manifest.artifacts {
         let bytes = read(&artifact.path(dir));
-        assert_eq!(artifact.sha256, archive::sha256_hex(&bytes), "{}", artifact.name);
+        assert_eq!(
+            artifact.sha256,
+            archive::sha256_hex(&bytes),
+            "{}",
+            artifact.name
+        );
         assert_eq!(artifact.size, bytes.len() as u64, "{}", artifact.name);
         assert_eq!(artifact.name, artifact.part.name());
         assert_eq!(artifact.parameter, artifact.part.parameter());
     }
-    let writer = manifest.get(Part::Writer, Some(Architecture::X86_64)).expect("writer");
-    assert_eq!(writer.key, format!("artifacts/stream2neptune-writer-{}.zip", writer.sha256));
+    let writer = manifest
+        .get(Part::Writer, Some(Architecture::X86_64))
+        .expect("writer");
+    assert_eq!(
+        writer.key,
+        format!("artifacts/stream2neptune-writer-{}.zip", writer.sha256)
+    );
     assert_eq!(writer.set_arg(), format!("FunctionCodeKey={}", writer.key));
-    let driver = manifest.get(Part::Driver, Some(Architecture::X86_64)).expect("driver");
-    assert_eq!(driver.key, format!("artifacts/stream2neptune-driver-{}.zip", driver.sha256));
+    let driver = manifest
+        .get(Part::Driver, Some(Architecture::X86_64))
+        .expect("driver");
+    assert_eq!(
+        driver.key,
+        format!("artifacts/stream2neptune-driver-{}.zip", driver.sha256)
+    );
     let notebooks = manifest.get(Part::Notebooks, None).expect("notebooks");
-    assert_eq!(notebooks.key, format!("artifacts/notebooks/{}/", notebooks.sha256));
+    assert_eq!(
+        notebooks.key,
+        format!("artifacts/notebooks/{}/", notebooks.sha256)
+    );
     assert_eq!(notebooks.parameter, "NotebooksKeyPrefix");
     // The JSON spells the architecture as Lambda does.
-    let json: serde_json::Value = serde_json::from_slice(&read(&dir.join("manifest.json"))).unwrap();
-    assert!(json["artifacts"].as_array().unwrap().iter().any(|a| a["architecture"] == "x86_64"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("manifest.json"))).unwrap();
+    assert!(
+        json["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["architecture"] == "x86_64")
+    );
 }
 
 #[test]
@@ -139,13 +182,18 @@ fn notebooks_are_zipped_copied_and_content_addressed() {
     let artifacts = package::package(&request, &mut Vec::new()).expect("package notebooks");
     // THEN the zip and the upload folder hold exactly the notebooks, sorted
     let notebooks_artifact = &artifacts[0];
-    assert_eq!(notebooks_artifact.files, ["a-load.ipynb", "b-queries.ipynb"]);
+    assert_eq!(
+        notebooks_artifact.files,
+        ["a-load.ipynb", "b-queries.ipynb"]
+    );
     let names: Vec<String> = zip_entries(&read(&notebooks_artifact.path(out.path())))
         .into_iter()
         .map(|e| e.0)
         .collect();
     assert_eq!(names, ["a-load.ipynb", "b-queries.ipynb"]);
-    let copy = out.path().join(Part::Notebooks.files_dir(&notebooks_artifact.sha256));
+    let copy = out
+        .path()
+        .join(Part::Notebooks.files_dir(&notebooks_artifact.sha256));
     assert_eq!(read(&copy.join("a-load.ipynb")), br#"{"cells": [1]}"#);
     // AND a changed notebook changes the key
     std::fs::write(notebooks.join("a-load.ipynb"), br#"{"cells": [2]}"#).unwrap();
@@ -192,11 +240,16 @@ fn arm64_needs_its_rust_target_installed() {
         Ok(()) => {}
         Err(err) => {
             let message = err.to_string();
-            assert!(message.contains("rustup target add aarch64-unknown-linux-gnu"), "{message}");
+            assert!(
+                message.contains("rustup target add aarch64-unknown-linux-gnu"),
+                "{message}"
+            );
             assert!(message.contains("--arch x86_64"), "{message}");
         }
     }
-    builder.check_target(Architecture::X86_64).expect("the host target is installed");
+    builder
+        .check_target(Architecture::X86_64)
+        .expect("the host target is installed");
 }
 
 #[test]

@@ -143,9 +143,7 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
         stack.store.url(),
         state.root.display()
     );
-    let store = stack.store_client();
-    store
-        .load_ntriples(&summary.people_nt)
+    stream2neptune_workload::loader::load_local(&stack.store.url(), &summary.people_nt)
         .await
         .context("loading the people into the local store")?;
 

@@ -1,8 +1,7 @@
-//! A small client of the local store (Oxigraph): loading N-Triples, counting the writer's edges
-//! and running any SPARQL query.
+//! A small client of the local store (Oxigraph): counting the writer's edges, running any SPARQL
+//! query or update.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{LocalError, Result};
@@ -146,27 +145,6 @@ impl StoreClient {
             .into_iter()
             .map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1])))
             .collect())
-    }
-
-    /// Loads an N-Triples file into the default graph (Graph Store Protocol POST).
-    pub async fn load_ntriples(&self, path: &Path) -> Result<()> {
-        let body = tokio::fs::read(path)
-            .await
-            .map_err(|source| LocalError::Io {
-                action: "read",
-                path: path.to_owned(),
-                source,
-            })?;
-        let url = format!("{}/store?default", self.base);
-        let response = self
-            .http
-            .post(&url)
-            .header("content-type", "application/n-triples")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        self.checked(url, response).await.map(|_| ())
     }
 
     /// Posts a SPARQL update (used by benchmarks to measure the store's own ceiling).

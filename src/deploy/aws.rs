@@ -65,7 +65,7 @@ impl std::fmt::Display for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("aws")?;
         for arg in &self.args {
-            let quoted = shlex::try_quote(arg).map_or_else(|_| arg.clone().into(), |q| q);
+            let quoted = shlex::try_quote(arg).unwrap_or_else(|_| arg.clone().into());
             write!(f, " {quoted}")?;
         }
         Ok(())

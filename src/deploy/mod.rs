@@ -425,6 +425,10 @@ pub fn destroy(args: &DestroyArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             None
         }
     };
+    aws.note(
+        "kept by design: the Neptune cluster's final snapshot and the KMS key encrypting it (DeletionPolicy Snapshot \
+         and Retain); delete them when the graph is no longer wanted",
+    )?;
     let bucket = bucket.unwrap_or_else(|| bucket::bucket_name("", &account, region));
     if args.delete_bucket {
         aws.note(format!(

@@ -25,7 +25,9 @@ pub fn tool(name: &str) -> PathBuf {
 /// PATH with the workspace's .venv/bin first, as the Makefile sets it.
 pub fn path_with_venv() -> std::ffi::OsString {
     let mut dirs = vec![workspace().join(".venv/bin")];
-    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(dirs).expect("PATH entries have no separator")
 }
 
@@ -51,8 +53,9 @@ pub fn packaged() -> &'static Packaged {
             writer_archs: vec![Architecture::X86_64],
         };
         let mut log = Vec::new();
-        let artifacts = package::package(&request, &mut log)
-            .unwrap_or_else(|err| panic!("packaging failed: {err}\n{}", String::from_utf8_lossy(&log)));
+        let artifacts = package::package(&request, &mut log).unwrap_or_else(|err| {
+            panic!("packaging failed: {err}\n{}", String::from_utf8_lossy(&log))
+        });
         Packaged {
             dir,
             artifacts,
@@ -72,7 +75,7 @@ pub fn free_port() -> u16 {
 /// A moto server on 127.0.0.1, killed when dropped (also on panic).
 pub struct Moto {
     child: Child,
-    /// Its endpoint, e.g. `http://127.0.0.1:43123`.
+    /// Its endpoint, e.g. `http://localhost:43123` (moto listens on 127.0.0.1).
     pub endpoint: String,
     /// A config folder with no profiles, so the host's AWS config never leaks in.
     home: tempfile::TempDir,
@@ -90,12 +93,16 @@ impl Moto {
             .expect("start moto_server");
         let moto = Moto {
             child,
-            endpoint: format!("http://127.0.0.1:{port}"),
+            // `localhost`, not the address: moto reads a TemplateURL path-style only when it names localhost.
+            endpoint: format!("http://localhost:{port}"),
             home: tempfile::tempdir().expect("temp dir"),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on port {port} within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         moto

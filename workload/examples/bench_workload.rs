@@ -2,8 +2,8 @@
 //! (2 million edges) and driver throughput against kinesis-mock, with the CPU time each side
 //! used so the bottleneck is named. Prints one line per figure; run in release mode.
 //!
-//! Usage: bench_workload [EDGES_TO_DRIVE] (default 10000: kinesis-mock slows down as its stream
-//! grows, see BENCHMARKS.md)
+//! Usage: bench_workload [EDGES_TO_DRIVE [GZIP_LEVEL]] (defaults 10000, since kinesis-mock slows
+//! down as its stream grows (see BENCHMARKS.md), and 1, the `dataset` default)
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -66,6 +66,10 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10_000);
+    let gzip_level: u32 = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     let dir = tempfile::tempdir().expect("a temporary directory");
 
     // Data set: the sample's size.
@@ -77,7 +81,7 @@ async fn main() {
         zipf_exponent: 1.0,
         start: "2018-01-01".into(),
         end: "2019-12-31".into(),
-        gzip_level: 1,
+        gzip_level,
     };
     let cpu_before = cpu_secs("self");
     let summary =
@@ -87,7 +91,7 @@ async fn main() {
         .map(|m| m.len())
         .unwrap_or(0);
     println!(
-        "dataset: 100000 people, 2000000 edges in {:.2} s ({:.0} edges/s, {:.2} CPU s), follows.csv.gz {:.1} MB at gzip level 1, most followed person {} followers",
+        "dataset: 100000 people, 2000000 edges in {:.2} s ({:.0} edges/s, {:.2} CPU s), follows.csv.gz {:.1} MB at gzip level {gzip_level}, most followed person {} followers",
         summary.elapsed_secs,
         2_000_000.0 / summary.elapsed_secs,
         cpu,

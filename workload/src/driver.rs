@@ -310,9 +310,25 @@ fn progress_bar(show: bool) -> ProgressBar {
     bar
 }
 
+/// Moves up to `count` edges from the source into the queue.
+fn admit(
+    source: &mut EdgeSource,
+    queue: &mut OrderedQueue,
+    count: usize,
+) -> Result<(), DriveError> {
+    for _ in 0..count {
+        match source.next()? {
+            Some(edge) => queue.push(edge),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 /// Why the loop stopped early.
 enum Stop {
     Requested,
+    Input(DriveError),
     Deadline { last_error: String },
     Fatal(String),
 }
@@ -358,11 +374,9 @@ pub async fn drive<S: RecordSink>(
             queue.len() + in_flight.values().map(Vec::len).sum::<usize>()
         };
         if stop.is_none() && config.pacing == Pacing::Unpaced {
-            while queued(&queue, &in_flight) < config.max_queued {
-                match source.next()? {
-                    Some(edge) => queue.push(edge),
-                    None => break,
-                }
+            let room = config.max_queued.saturating_sub(queued(&queue, &in_flight));
+            if let Err(e) = admit(&mut source, &mut queue, room) {
+                stop = Some(Stop::Input(e));
             }
         }
         // Dispatch while there is room for calls and something ready to send.
@@ -432,13 +446,10 @@ pub async fn drive<S: RecordSink>(
                 if let Pacing::Every { edges, .. } = config.pacing {
                     credit += edges;
                     let room = config.max_queued.saturating_sub(queued(&queue, &in_flight));
-                    let admit = (credit.floor() as usize).min(room);
+                    let count = (credit.floor() as usize).min(room);
                     credit -= credit.floor();
-                    for _ in 0..admit {
-                        match source.next()? {
-                            Some(edge) => queue.push(edge),
-                            None => break,
-                        }
+                    if let Err(e) = admit(&mut source, &mut queue, count) {
+                        stop = Some(Stop::Input(e));
                     }
                 }
             }
@@ -489,6 +500,7 @@ pub async fn drive<S: RecordSink>(
             last_error,
             resume_file,
         }),
+        Stop::Input(err) => Err(err),
         Stop::Fatal(message) => Err(DriveError::Fatal {
             message,
             resume_file,

@@ -161,6 +161,13 @@ impl EdgeReader {
                 crate::sink::MAX_PARTITION_KEY_CHARS
             )));
         }
+        let record = edge.from.len() + edge.record_body().len();
+        if record > crate::sink::MAX_RECORD_BYTES {
+            return Err(malformed(format!(
+                "the record would be {record} bytes, a Kinesis record allows at most {}",
+                crate::sink::MAX_RECORD_BYTES
+            )));
+        }
         Ok(edge)
     }
 }

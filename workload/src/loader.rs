@@ -45,7 +45,7 @@ pub const LOCAL_CHUNK_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoadArgs {
     /// Neptune cluster endpoint: a bare host (https://<host>:8182) or a full URL.
-    #[arg(long, env = "NEPTUNE_ENDPOINT", conflicts_with_all = ["local", "people"])]
+    #[arg(long, env = "NEPTUNE_ENDPOINT")]
     pub endpoint: Option<String>,
     /// S3 location of the vertex files (s3://bucket/prefix), in the cluster's region.
     #[arg(long, env = "VERTEX_FILE_S3_LOCATION")]
@@ -68,7 +68,8 @@ pub struct LoadArgs {
     /// Seconds between two status polls.
     #[arg(long, default_value_t = 5)]
     pub poll_secs: u64,
-    /// Local SPARQL store URL (e.g. http://127.0.0.1:7878) to load people.nt into, instead of Neptune.
+    /// Local SPARQL store URL (e.g. http://127.0.0.1:7878) to load people.nt into; with it the
+    /// Neptune flags are ignored.
     #[arg(long, requires = "people")]
     pub local: Option<String>,
     /// Data set directory (with vertices/people.nt) or the people.nt file, for --local.

@@ -262,3 +262,54 @@ async fn a_missing_stream_is_fatal_and_names_the_error() {
     let state = ResumeState::load(&config.resume_file).unwrap().unwrap();
     assert_eq!(state.unsent.len() as u64, state.edges_read);
 }
+
+/// Stores every record in memory.
+#[derive(Default)]
+struct MemorySink(std::sync::Mutex<Vec<String>>);
+
+impl stream2neptune_workload::sink::RecordSink for MemorySink {
+    async fn put_records(
+        &self,
+        entries: Vec<stream2neptune_workload::sink::PutEntry>,
+    ) -> Result<
+        Vec<stream2neptune_workload::sink::EntryOutcome>,
+        stream2neptune_workload::sink::CallError,
+    > {
+        let mut stored = self.0.lock().unwrap();
+        stored.extend(
+            entries
+                .iter()
+                .map(|e| String::from_utf8(e.data.clone()).unwrap()),
+        );
+        Ok(vec![
+            stream2neptune_workload::sink::EntryOutcome::Accepted;
+            entries.len()
+        ])
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_line_stops_the_driver_after_saving_what_was_read() {
+    // GIVEN an edge file whose 101st data line is short
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("follows.csv");
+    let mut text = String::from("~id,~label,~from,~to,creationDate:Date\n");
+    for i in 0..100 {
+        text.push_str(&format!("e{i},follows,p{i},p{},2019-01-01\n", i + 1));
+    }
+    text.push_str("e100,follows,p100\ne101,follows,p1,p2,2019-01-02\n");
+    std::fs::write(&file, text).unwrap();
+    let sink = Arc::new(MemorySink::default());
+
+    // WHEN the driver runs
+    let config = config(&file, Pacing::Unpaced);
+    let err = drive(Arc::clone(&sink), &config, never())
+        .await
+        .unwrap_err();
+
+    // THEN it names the line, and what it read is either stored or in the resume file
+    assert!(err.to_string().contains("line 102"), "{err}");
+    let state = ResumeState::load(&config.resume_file).unwrap().unwrap();
+    assert_eq!(state.edges_read, 100);
+    assert_eq!(sink.0.lock().unwrap().len() + state.unsent.len(), 100);
+}
