@@ -82,6 +82,18 @@ async fn main() -> anyhow::Result<()> {
         println!("| store ceiling: pre-built updates, {connections} connection(s) | {rate:.0} |");
     }
 
+    // kinesis-mock alone: the driver with no mapping reading, on the largest shard count.
+    if let Some(&shards) = cli.shards.iter().max() {
+        let plan = LocalPlan::load(&config, &cli.region, &[format!("ShardCount={shards}")])?;
+        let state = StateDir::create(dir.path().join(format!("driver-only-{shards}")))?;
+        let stack = LocalStack::up(plan, state, Ports::default()).await?;
+        let driven = drive_edges(&stack, &data.follows_gz, None, Arc::new(RunMetrics::default())).await?;
+        println!(
+            "| driver alone into kinesis-mock, {shards} shard(s), no mapping reading | {:.0} |",
+            driven.rate()
+        );
+    }
+
     for &shards in &cli.shards {
         let sets = vec![format!("ShardCount={shards}")];
         let plan = LocalPlan::load(&config, &cli.region, &sets)?;

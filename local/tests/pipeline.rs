@@ -48,8 +48,12 @@ async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
     mapping.stop().await.unwrap();
 
     // THEN retries carried on: every edge is present exactly once, nothing went to on-failure
+    let on_failure = OnFailureDestination::read_all(&h.stack.state.on_failure()).unwrap();
+    assert!(on_failure.is_empty(), "{on_failure:#?}");
     let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
-    assert_eq!(h.pairs().await, expected);
+    let stored = h.pairs().await;
+    assert_eq!(stored.len(), expected.len(), "missing: {:?}", expected.difference(&stored).take(5).collect::<Vec<_>>());
+    assert_eq!(stored, expected);
     let counts = h.stack.store_client().edge_counts().await.unwrap();
     assert_eq!((counts.follows, counts.duplicated()), (3000, 0));
     assert!(

@@ -42,6 +42,7 @@ fn unpaced(
             cap: Duration::from_secs(10),
         },
         show_progress: false,
+        checkpoint_every: None,
     }
 }
 

@@ -8,6 +8,9 @@
 //! [`crate::schedule`]). When an edge keeps failing past the retry deadline, on a fatal error or
 //! on Ctrl-C, the driver lets the calls in flight finish and writes everything not accepted to
 //! the resume file; running the same command again sends exactly that, then the rest of the file.
+//! The resume file is also saved every [`CHECKPOINT_INTERVAL`] with the calls in flight counted as
+//! unsent, so a driver killed outright (or its instance lost) resumes without losing an edge; the
+//! edges of those calls may then be sent twice, which the writer's idempotent writes absorb.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -101,7 +104,13 @@ pub struct DriverConfig {
     pub backoff: Backoff,
     /// Show the progress bar.
     pub show_progress: bool,
+    /// Save the resume file this often during the run (with the calls in flight counted as
+    /// unsent), so a killed driver loses nothing; `None` saves only when stopping.
+    pub checkpoint_every: Option<Duration>,
 }
+
+/// How often `drive` saves the resume file while running.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(10);
 
 impl DriverConfig {
     /// Validates the flags (stream, region and endpoint are the client's business).
@@ -179,6 +188,7 @@ impl DriverConfig {
                 cap: Duration::from_secs(10),
             },
             show_progress: !args.no_progress,
+            checkpoint_every: Some(CHECKPOINT_INTERVAL),
         })
     }
 }
@@ -310,21 +320,6 @@ fn progress_bar(show: bool) -> ProgressBar {
     bar
 }
 
-/// Moves up to `count` edges from the source into the queue.
-fn admit(
-    source: &mut EdgeSource,
-    queue: &mut OrderedQueue,
-    count: usize,
-) -> Result<(), DriveError> {
-    for _ in 0..count {
-        match source.next()? {
-            Some(edge) => queue.push(edge),
-            None => break,
-        }
-    }
-    Ok(())
-}
-
 /// Why the loop stopped early.
 enum Stop {
     Requested,
@@ -333,179 +328,270 @@ enum Stop {
     Fatal(String),
 }
 
+/// The answer of one PutRecords task, with the task's id.
+type Joined =
+    Result<(tokio::task::Id, Result<Vec<EntryOutcome>, CallError>), tokio::task::JoinError>;
+
+/// The state of one drive: where edges come from, the queue, the calls in flight, the counters.
+struct Run<'a, S> {
+    config: &'a DriverConfig,
+    sink: Arc<S>,
+    source: EdgeSource,
+    queue: OrderedQueue,
+    in_flight: HashMap<tokio::task::Id, Vec<Pending>>,
+    calls: JoinSet<Result<Vec<EntryOutcome>, CallError>>,
+    summary: DriveSummary,
+    stop: Option<Stop>,
+    credit: f64,
+    bar: ProgressBar,
+}
+
+impl<S: RecordSink> Run<'_, S> {
+    /// Edges queued or in flight.
+    fn pending(&self) -> usize {
+        self.queue.len() + self.in_flight.values().map(Vec::len).sum::<usize>()
+    }
+
+    /// Moves up to `count` edges from the source into the queue, fewer when it is full.
+    fn admit(&mut self, count: usize) {
+        let count = count.min(self.config.max_queued.saturating_sub(self.pending()));
+        for _ in 0..count {
+            match self.source.next() {
+                Ok(Some(edge)) => self.queue.push(edge),
+                Ok(None) => break,
+                Err(e) => {
+                    self.stop = Some(Stop::Input(e));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Admits one period's edges; a fraction carries over to the next period.
+    fn admit_period(&mut self, edges: f64) {
+        self.credit += edges;
+        let whole = self.credit.floor();
+        self.credit -= whole;
+        self.admit(whole as usize);
+    }
+
+    /// Starts calls while there is room for one and something ready to send.
+    fn dispatch(&mut self, now: Instant) {
+        while self.stop.is_none() && self.calls.len() < self.config.concurrency {
+            let batch = self
+                .queue
+                .take_batch(now, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES);
+            if batch.is_empty() {
+                break;
+            }
+            self.summary.retries += batch.iter().filter(|p| p.failures > 0).count() as u64;
+            self.summary.calls += 1;
+            let entries = batch.iter().map(Pending::entry).collect();
+            let sink = Arc::clone(&self.sink);
+            let handle = self
+                .calls
+                .spawn(async move { sink.put_records(entries).await });
+            self.in_flight.insert(handle.id(), batch);
+        }
+    }
+
+    /// Settles a finished call: accepted edges leave, failed ones wait for their retry.
+    fn on_call_done(&mut self, joined: Joined) {
+        let (id, result) = match joined {
+            Ok((id, result)) => (id, result),
+            Err(e) => (
+                e.id(),
+                Err(CallError::Retryable {
+                    throttled: false,
+                    message: format!("PutRecords task failed: {e}"),
+                }),
+            ),
+        };
+        let batch = self.in_flight.remove(&id).unwrap_or_default();
+        let now = Instant::now();
+        let backoff = &self.config.backoff;
+        match result {
+            Ok(outcomes) => {
+                let settled = self
+                    .queue
+                    .settle(batch.into_iter().zip(outcomes), now, backoff);
+                self.summary.accepted += settled.accepted;
+                self.summary.throttled += settled.throttled;
+            }
+            Err(CallError::Retryable { throttled, message }) => {
+                self.summary.failed_calls += 1;
+                if throttled {
+                    self.summary.throttled += batch.len() as u64;
+                }
+                let failed = batch.into_iter().map(|p| {
+                    let outcome = EntryOutcome::Failed {
+                        code: "CallFailed".into(),
+                        message: message.clone(),
+                    };
+                    (p, outcome)
+                });
+                self.queue.settle(failed, now, backoff);
+            }
+            Err(CallError::Fatal(message)) => {
+                self.summary.failed_calls += 1;
+                self.queue.release(batch);
+                self.stop.get_or_insert(Stop::Fatal(message));
+            }
+        }
+        self.bar.set_position(self.summary.accepted);
+        self.bar.set_message(format!(
+            "throttled {} · retries {} · queued {}",
+            self.summary.throttled,
+            self.summary.retries,
+            self.pending()
+        ));
+    }
+
+    /// Stops the run when the edge failing the longest is past the retry deadline.
+    fn check_deadline(&mut self) {
+        if self.stop.is_none()
+            && let Some(p) = self.queue.longest_failing()
+            && p.first_failure
+                .is_some_and(|t| t.elapsed() > self.config.retry_deadline)
+        {
+            self.stop = Some(Stop::Deadline {
+                last_error: p.last_error.clone().unwrap_or_default(),
+            });
+        }
+    }
+
+    /// What a later run needs: every edge not accepted yet (those of the calls in flight
+    /// included) in send order, and how far the edge file was read.
+    fn resume_state(&self) -> ResumeState {
+        let mut unsent = self.queue.unsent_with(self.in_flight.values().flatten());
+        unsent.extend(self.source.backlog.iter().cloned());
+        ResumeState {
+            version: RESUME_FORMAT_VERSION,
+            edge_file: edge_file_identity(&self.config.edge_file),
+            edges_read: self.source.edges_read,
+            unsent,
+        }
+    }
+
+    /// Ends the run: deletes the resume file after a complete run, writes it otherwise.
+    fn finish(mut self, elapsed: Duration) -> Result<DriveSummary, DriveError> {
+        self.summary.elapsed = elapsed;
+        self.bar.finish_and_clear();
+        let resume_file = self.config.resume_file.clone();
+        let Some(stop) = self.stop.take() else {
+            ResumeState::remove(&resume_file)?;
+            return Ok(self.summary);
+        };
+        let state = self.resume_state();
+        let unsent = state.unsent.len();
+        state.save(&resume_file)?;
+        match stop {
+            Stop::Requested => {
+                self.summary.outcome = DriveOutcome::Interrupted {
+                    unsent,
+                    resume_file,
+                };
+                Ok(self.summary)
+            }
+            Stop::Input(err) => Err(err),
+            Stop::Deadline { last_error } => Err(DriveError::DeadlineExceeded {
+                unsent,
+                deadline_secs: self.config.retry_deadline.as_secs(),
+                last_error,
+                resume_file,
+            }),
+            Stop::Fatal(message) => Err(DriveError::Fatal {
+                message,
+                resume_file,
+            }),
+        }
+    }
+}
+
+fn interval(first: tokio::time::Instant, period: Duration) -> tokio::time::Interval {
+    let mut interval = tokio::time::interval_at(first, period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
+}
+
 /// Drives the edge file into `sink` until every edge is accepted, `shutdown` completes, an edge
-/// fails past the retry deadline or a fatal error occurs. On every early stop the unsent edges
-/// are saved to the resume file first.
+/// fails past the retry deadline, the edge file has a bad line or a fatal error occurs. On every
+/// early stop the calls in flight finish and the unsent edges are saved to the resume file.
 pub async fn drive<S: RecordSink>(
     sink: Arc<S>,
     config: &DriverConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<DriveSummary, DriveError> {
     let started = Instant::now();
-    let (mut source, resumed) = open_source(config)?;
-    let mut queue = OrderedQueue::new();
-    let mut in_flight: HashMap<tokio::task::Id, Vec<Pending>> = HashMap::new();
-    let mut calls: JoinSet<Result<Vec<EntryOutcome>, CallError>> = JoinSet::new();
-    let mut summary = DriveSummary {
-        accepted: 0,
-        resumed,
-        retries: 0,
-        throttled: 0,
-        calls: 0,
-        failed_calls: 0,
-        elapsed: Duration::ZERO,
-        outcome: DriveOutcome::Complete,
+    let (source, resumed) = open_source(config)?;
+    let mut run = Run {
+        config,
+        sink,
+        source,
+        queue: OrderedQueue::new(),
+        in_flight: HashMap::new(),
+        calls: JoinSet::new(),
+        summary: DriveSummary {
+            accepted: 0,
+            resumed,
+            retries: 0,
+            throttled: 0,
+            calls: 0,
+            failed_calls: 0,
+            elapsed: Duration::ZERO,
+            outcome: DriveOutcome::Complete,
+        },
+        stop: None,
+        credit: 0.0,
+        bar: progress_bar(config.show_progress),
     };
-    let bar = progress_bar(config.show_progress);
-    let mut tick = match config.pacing {
-        Pacing::Every { period, .. } => {
-            let mut interval = tokio::time::interval(period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            Some(interval)
-        }
-        Pacing::Unpaced => None,
+    let start = tokio::time::Instant::now();
+    let (mut tick, per_period) = match config.pacing {
+        Pacing::Every { period, edges } => (Some(interval(start, period)), edges),
+        Pacing::Unpaced => (None, 0.0),
     };
-    let mut credit = 0.0_f64;
-    let mut stop: Option<Stop> = None;
+    let mut checkpoint = config
+        .checkpoint_every
+        .map(|every| interval(start + every, every));
     let mut shutdown = std::pin::pin!(shutdown);
 
     loop {
-        let queued = |queue: &OrderedQueue, in_flight: &HashMap<_, Vec<Pending>>| {
-            queue.len() + in_flight.values().map(Vec::len).sum::<usize>()
-        };
-        if stop.is_none() && config.pacing == Pacing::Unpaced {
-            let room = config.max_queued.saturating_sub(queued(&queue, &in_flight));
-            if let Err(e) = admit(&mut source, &mut queue, room) {
-                stop = Some(Stop::Input(e));
-            }
+        if run.stop.is_none() && tick.is_none() {
+            run.admit(usize::MAX);
         }
-        // Dispatch while there is room for calls and something ready to send.
         let now = Instant::now();
-        while stop.is_none() && calls.len() < config.concurrency {
-            let batch = queue.take_batch(now, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES);
-            if batch.is_empty() {
-                break;
-            }
-            summary.retries += batch.iter().filter(|p| p.failures > 0).count() as u64;
-            summary.calls += 1;
-            let entries = batch.iter().map(Pending::entry).collect();
-            let sink = Arc::clone(&sink);
-            let handle = calls.spawn(async move { sink.put_records(entries).await });
-            in_flight.insert(handle.id(), batch);
-        }
-        if calls.is_empty() && (stop.is_some() || (source.is_done() && queue.is_empty())) {
+        run.dispatch(now);
+        let drained = run.source.is_done() && run.queue.is_empty();
+        if run.calls.is_empty() && (run.stop.is_some() || drained) {
             break;
         }
-        let wake = if calls.len() < config.concurrency && stop.is_none() {
-            queue.next_ready_at(now)
+        let running = run.stop.is_none();
+        let wake = if running && run.calls.len() < config.concurrency {
+            run.queue.next_ready_at(now)
         } else {
             None
         };
-        let admitting = stop.is_none() && !source.is_done() && tick.is_some();
+        let admitting = running && !run.source.is_done() && tick.is_some();
         tokio::select! {
-            Some(joined) = calls.join_next_with_id(), if !calls.is_empty() => {
-                let (id, result) = match joined {
-                    Ok((id, result)) => (id, result),
-                    Err(e) => (e.id(), Err(CallError::Retryable {
-                        throttled: false,
-                        message: format!("PutRecords task failed: {e}"),
-                    })),
-                };
-                let batch = in_flight.remove(&id).unwrap_or_default();
-                let now = Instant::now();
-                match result {
-                    Ok(outcomes) => {
-                        let settled = queue.settle(batch.into_iter().zip(outcomes), now, &config.backoff);
-                        summary.accepted += settled.accepted;
-                        summary.throttled += settled.throttled;
-                    }
-                    Err(CallError::Retryable { throttled, message }) => {
-                        summary.failed_calls += 1;
-                        if throttled {
-                            summary.throttled += batch.len() as u64;
-                        }
-                        let failed = batch.into_iter().map(|p| (p, EntryOutcome::Failed {
-                            code: "CallFailed".into(),
-                            message: message.clone(),
-                        }));
-                        queue.settle(failed, now, &config.backoff);
-                    }
-                    Err(CallError::Fatal(message)) => {
-                        summary.failed_calls += 1;
-                        queue.release(batch);
-                        stop.get_or_insert(Stop::Fatal(message));
-                    }
-                }
-                bar.set_position(summary.accepted);
-                bar.set_message(format!(
-                    "throttled {} · retries {} · queued {}",
-                    summary.throttled, summary.retries, queued(&queue, &in_flight)
-                ));
+            Some(joined) = run.calls.join_next_with_id(), if !run.calls.is_empty() => {
+                run.on_call_done(joined);
             }
             _ = async { tick.as_mut().expect("admitting implies a tick").tick().await }, if admitting => {
-                if let Pacing::Every { edges, .. } = config.pacing {
-                    credit += edges;
-                    let room = config.max_queued.saturating_sub(queued(&queue, &in_flight));
-                    let count = (credit.floor() as usize).min(room);
-                    credit -= credit.floor();
-                    if let Err(e) = admit(&mut source, &mut queue, count) {
-                        stop = Some(Stop::Input(e));
-                    }
+                run.admit_period(per_period);
+            }
+            _ = async { checkpoint.as_mut().expect("guarded by is_some").tick().await }, if running && checkpoint.is_some() => {
+                if let Err(e) = run.resume_state().save(&config.resume_file) {
+                    run.stop = Some(Stop::Input(e.into()));
                 }
             }
             _ = tokio::time::sleep_until(wake.unwrap_or(now).into()), if wake.is_some() => {}
-            _ = &mut shutdown, if stop.is_none() => {
-                stop = Some(Stop::Requested);
+            _ = &mut shutdown, if running => {
+                run.stop = Some(Stop::Requested);
             }
         }
-        if stop.is_none()
-            && let Some(p) = queue.longest_failing()
-            && p.first_failure
-                .is_some_and(|t| t.elapsed() > config.retry_deadline)
-        {
-            stop = Some(Stop::Deadline {
-                last_error: p.last_error.clone().unwrap_or_default(),
-            });
-        }
+        run.check_deadline();
     }
-    summary.elapsed = started.elapsed();
-    bar.finish_and_clear();
-
-    let Some(stop) = stop else {
-        ResumeState::remove(&config.resume_file)?;
-        return Ok(summary);
-    };
-    let mut unsent = queue.unsent();
-    unsent.extend(source.backlog.drain(..));
-    let count = unsent.len();
-    ResumeState {
-        version: RESUME_FORMAT_VERSION,
-        edge_file: edge_file_identity(&config.edge_file),
-        edges_read: source.edges_read,
-        unsent,
-    }
-    .save(&config.resume_file)?;
-    let resume_file = config.resume_file.clone();
-    match stop {
-        Stop::Requested => {
-            summary.outcome = DriveOutcome::Interrupted {
-                unsent: count,
-                resume_file,
-            };
-            Ok(summary)
-        }
-        Stop::Deadline { last_error } => Err(DriveError::DeadlineExceeded {
-            unsent: count,
-            deadline_secs: config.retry_deadline.as_secs(),
-            last_error,
-            resume_file,
-        }),
-        Stop::Input(err) => Err(err),
-        Stop::Fatal(message) => Err(DriveError::Fatal {
-            message,
-            resume_file,
-        }),
-    }
+    run.finish(started.elapsed())
 }
 
 /// Runs `stream2neptune drive`: Ctrl-C stops after the calls in flight and saves the rest.

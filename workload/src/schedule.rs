@@ -206,9 +206,14 @@ impl OrderedQueue {
             .min_by_key(|p| p.first_failure)
     }
 
-    /// The queued edges in send order (for the resume file).
-    pub fn unsent(&self) -> Vec<Edge> {
-        self.entries.values().map(|p| p.edge.clone()).collect()
+    /// The queued edges and those of `in_flight` calls, merged in send order (for the resume file).
+    pub fn unsent_with<'a>(
+        &'a self,
+        in_flight: impl IntoIterator<Item = &'a Pending>,
+    ) -> Vec<Edge> {
+        let mut all: Vec<&Pending> = self.entries.values().chain(in_flight).collect();
+        all.sort_by_key(|p| p.seq);
+        all.into_iter().map(|p| p.edge.clone()).collect()
     }
 }
 
@@ -314,6 +319,22 @@ mod tests {
         assert_eq!(q.take_batch(now, 500, usize::MAX).len(), 500);
         let size = q.entries.values().next().unwrap().entry().size();
         assert_eq!(q.take_batch(now, 500, size * 3 + 1).len(), 3);
+    }
+
+    #[test]
+    fn a_checkpoint_merges_in_flight_edges_in_send_order() {
+        let mut q = OrderedQueue::new();
+        for (f, t) in [("a", "1"), ("b", "2"), ("a", "3"), ("c", "4")] {
+            q.push(edge(f, t));
+        }
+        let in_flight = q.take_batch(Instant::now(), 2, usize::MAX);
+        assert_eq!(tos(&in_flight), ["1", "2"]);
+        let unsent: Vec<String> = q
+            .unsent_with(&in_flight)
+            .into_iter()
+            .map(|e| e.to)
+            .collect();
+        assert_eq!(unsent, ["1", "2", "3", "4"]);
     }
 
     #[test]

@@ -53,6 +53,8 @@ fn config(edges: &Path, pacing: Pacing) -> DriverConfig {
             cap: Duration::from_millis(200),
         },
         show_progress: false,
+        // Frequent checkpoints, so every test also runs them alongside the calls.
+        checkpoint_every: Some(Duration::from_millis(50)),
     }
 }
 
@@ -312,4 +314,102 @@ async fn a_malformed_line_stops_the_driver_after_saving_what_was_read() {
     let state = ResumeState::load(&config.resume_file).unwrap().unwrap();
     assert_eq!(state.edges_read, 100);
     assert_eq!(sink.0.lock().unwrap().len() + state.unsent.len(), 100);
+}
+
+/// Stores the first call's records, then never answers again (a driver killed mid-call).
+#[derive(Default)]
+struct StallingSink {
+    stored: std::sync::Mutex<Vec<String>>,
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl stream2neptune_workload::sink::RecordSink for StallingSink {
+    async fn put_records(
+        &self,
+        entries: Vec<stream2neptune_workload::sink::PutEntry>,
+    ) -> Result<
+        Vec<stream2neptune_workload::sink::EntryOutcome>,
+        stream2neptune_workload::sink::CallError,
+    > {
+        if self.calls.fetch_add(1, Ordering::SeqCst) > 0 {
+            std::future::pending::<()>().await;
+        }
+        let mut stored = self.stored.lock().unwrap();
+        stored.extend(
+            entries
+                .iter()
+                .map(|e| String::from_utf8(e.data.clone()).unwrap()),
+        );
+        Ok(vec![
+            stream2neptune_workload::sink::EntryOutcome::Accepted;
+            entries.len()
+        ])
+    }
+}
+
+#[tokio::test]
+async fn a_killed_driver_resumes_from_its_last_checkpoint_without_loss() {
+    // GIVEN a driver whose calls stop answering after the first, killed after 500 ms
+    let dir = tempfile::tempdir().unwrap();
+    let (file, edges) = edge_file(dir.path(), 300, 3_000);
+    let config = config(&file, Pacing::Unpaced);
+    let stalled = Arc::new(StallingSink::default());
+    let killed = tokio::time::timeout(
+        Duration::from_millis(500),
+        drive(Arc::clone(&stalled), &config, never()),
+    )
+    .await;
+    assert!(killed.is_err(), "the driver should still be waiting");
+
+    // THEN the last checkpoint counts the calls in flight as unsent
+    let state = ResumeState::load(&config.resume_file)
+        .unwrap()
+        .expect("a checkpoint");
+    let first: Vec<String> = stalled.stored.lock().unwrap().clone();
+    // One record per key per call: the first call holds one edge of each of the 300 people.
+    assert_eq!(first.len(), 300);
+    assert_eq!(first.len() + state.unsent.len(), state.edges_read as usize);
+
+    // WHEN the driver runs again
+    let sink = Arc::new(MemorySink::default());
+    let done = drive(Arc::clone(&sink), &config, never()).await.unwrap();
+
+    // THEN every edge was stored once over the two runs
+    assert_eq!(done.resumed as usize, state.unsent.len());
+    let mut all: Vec<String> = first;
+    all.extend(sink.0.lock().unwrap().iter().cloned());
+    let mut expected: Vec<String> = edges.iter().map(Edge::record_body).collect();
+    all.sort();
+    expected.sort();
+    assert_eq!(all, expected);
+}
+
+#[tokio::test]
+async fn edges_are_admitted_at_the_set_pace() {
+    // GIVEN 300 edges, 50 every 50 ms (first batch at once)
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = edge_file(dir.path(), 300, 300);
+    let pace = Pacing::Every {
+        period: Duration::from_millis(50),
+        edges: 50.0,
+    };
+    let sink = Arc::new(MemorySink::default());
+
+    // WHEN the driver runs
+    let summary = drive(Arc::clone(&sink), &config(&file, pace), never())
+        .await
+        .unwrap();
+
+    // THEN it took at least the five periods after the first batch
+    assert_eq!(summary.accepted, 300);
+    assert!(
+        summary.elapsed >= Duration::from_millis(245),
+        "{:?}",
+        summary.elapsed
+    );
+    assert!(
+        summary.calls >= 6,
+        "{} calls for 6 admissions",
+        summary.calls
+    );
 }

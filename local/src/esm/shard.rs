@@ -19,6 +19,9 @@ use crate::settings::StartingPosition;
 
 /// GetRecords returns at most this many records per call.
 const GET_RECORDS_LIMIT: usize = 10_000;
+/// Kinesis allows 5 GetRecords calls per second per shard; the poller keeps to it, which also
+/// leaves kinesis-mock's CPU to PutRecords.
+const MIN_GET_RECORDS_GAP: Duration = Duration::from_millis(200);
 /// Wait after a throttled or failed GetRecords.
 const ERROR_PAUSE: Duration = Duration::from_millis(500);
 
@@ -129,9 +132,12 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
             s.idle_since = if idle { Some(polled_at) } else { None };
         });
         iterator = output.next_shard_iterator().map(str::to_owned);
-        if records.is_empty() {
-            pause(&mut stop_poll, settings.idle_poll_interval).await;
-        }
+        let gap = if records.is_empty() {
+            settings.idle_poll_interval
+        } else {
+            MIN_GET_RECORDS_GAP.saturating_sub(polled_at.elapsed())
+        };
+        pause(&mut stop_poll, gap).await;
     }
     // A closed shard (no next iterator): let the lanes finish what they have. On stop they return at once.
     drop(senders);
