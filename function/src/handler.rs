@@ -73,7 +73,8 @@ pub async fn handle<S: GraphStore>(
     let records = &event.records;
     let metrics = InvocationMetrics::default();
 
-    // 1. Decode; rejects go to the sink in stream order. A sink failure stops acknowledgement there.
+    // 1. Decode; rejects go to the sink in stream order. A sink failure stops acknowledgement
+    //    there, and nothing from that record on is written now (Lambda sends it all again).
     let mut acknowledged_up_to = records.len();
     let mut edges: Vec<(usize, Edge)> = Vec::with_capacity(records.len());
     for (index, record) in records.iter().enumerate() {
@@ -87,7 +88,6 @@ pub async fn handle<S: GraphStore>(
             }
         }
     }
-    edges.retain(|(index, _)| *index < acknowledged_up_to);
 
     // 2. Write in lanes; each lane reports the stream index of its first unwritten record.
     let started = Instant::now();

@@ -463,3 +463,45 @@ async fn concurrent_lanes_keep_each_partition_key_in_order() {
         );
     }
 }
+
+#[tokio::test]
+async fn coalesce_style_and_unconditional_create_reach_the_wire() {
+    let server = playback(vec![]).await;
+    let (deps, _) = gremlin_deps(server.port, &[("GREMLIN_UPSERT_STYLE", "coalesce")]);
+    writer::handle(&deps, invocation(&csv_records(0..1), MINUTE))
+        .await
+        .unwrap();
+    let (deps, _) = gremlin_deps(server.port, &[("CONDITIONAL_CREATE", "false")]);
+    writer::handle(&deps, invocation(&csv_records(0..1), MINUTE))
+        .await
+        .unwrap();
+
+    let bodies: Vec<String> = server
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Recorded::gremlin)
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies[0].starts_with(
+            "g.V('p0').fold().coalesce(__.unfold(),__.addV('person').property(T.id,'p0'))"
+        ) && bodies[0]
+            .contains(".V('p0').outE('follows').hasId('p0-2016-05-21-p1').fold().coalesce("),
+        "{}",
+        bodies[0]
+    );
+    // A random UUID edge id and a plain addE (the sample's non-idempotent mode).
+    let random_id = bodies[1]
+        .split(".property(T.id,'")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    assert!(uuid::Uuid::parse_str(random_id).is_ok(), "{}", bodies[1]);
+    assert!(
+        bodies[1].contains(".V('p0').addE('follows').to(__.V('p1'))"),
+        "{}",
+        bodies[1]
+    );
+}

@@ -87,7 +87,13 @@ async fn main() -> anyhow::Result<()> {
         let plan = LocalPlan::load(&config, &cli.region, &[format!("ShardCount={shards}")])?;
         let state = StateDir::create(dir.path().join(format!("driver-only-{shards}")))?;
         let stack = LocalStack::up(plan, state, Ports::default()).await?;
-        let driven = drive_edges(&stack, &data.follows_gz, None, Arc::new(RunMetrics::default())).await?;
+        let driven = drive_edges(
+            &stack,
+            &data.follows_gz,
+            None,
+            Arc::new(RunMetrics::default()),
+        )
+        .await?;
         println!(
             "| driver alone into kinesis-mock, {shards} shard(s), no mapping reading | {:.0} |",
             driven.rate()
@@ -100,18 +106,26 @@ async fn main() -> anyhow::Result<()> {
         let state = StateDir::create(dir.path().join(format!("shards-{shards}")))?;
         let stack = LocalStack::up(plan, state, Ports::default()).await?;
         let metrics = Arc::new(RunMetrics::default());
-        let mut mapping = stack.start_mapping(stack.writer_deps()?, Arc::clone(&metrics)).await?;
+        let mut mapping = stack
+            .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
+            .await?;
         let started = Instant::now();
         let driven = drive_edges(&stack, &data.follows_gz, None, Arc::clone(&metrics)).await?;
         let drained = mapping.wait_drained(Duration::from_secs(900)).await?;
         let elapsed = started.elapsed().as_secs_f64();
         mapping.stop().await?;
         let outcome = verify(&stack, &data.follows_gz, &metrics).await?;
-        anyhow::ensure!(drained && outcome.is_clean(), "run with {shards} shards: {}", outcome.line());
+        anyhow::ensure!(
+            drained && outcome.is_clean(),
+            "run with {shards} shards: {}",
+            outcome.line()
+        );
         println!(
             "| end to end, {shards} shard(s): driver unpaced ({:.0} edges/s accepted by kinesis-mock), {} invocations | {:.0} |",
             driven.rate(),
-            metrics.invocations.load(std::sync::atomic::Ordering::Relaxed),
+            metrics
+                .invocations
+                .load(std::sync::atomic::Ordering::Relaxed),
             cli.edges as f64 / elapsed
         );
     }
@@ -131,7 +145,9 @@ async fn main() -> anyhow::Result<()> {
     let state = StateDir::create(dir.path().join("steady-state"))?;
     let stack = LocalStack::up(base.clone(), state, Ports::default()).await?;
     let metrics = Arc::new(RunMetrics::default());
-    let mut mapping = stack.start_mapping(stack.writer_deps()?, Arc::clone(&metrics)).await?;
+    let mut mapping = stack
+        .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
+        .await?;
     let sampler = {
         let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
@@ -147,7 +163,13 @@ async fn main() -> anyhow::Result<()> {
             }
         })
     };
-    let driven = drive_edges(&stack, &steady.follows_gz, Some(cli.steady_rate), Arc::clone(&metrics)).await?;
+    let driven = drive_edges(
+        &stack,
+        &steady.follows_gz,
+        Some(cli.steady_rate),
+        Arc::clone(&metrics),
+    )
+    .await?;
     let drained = mapping.wait_drained(Duration::from_secs(300)).await?;
     sampler.abort();
     let seconds = metrics.seconds();
@@ -176,9 +198,19 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Posts `updates` to a fresh Oxigraph over `connections` keep-alive connections; edges/s.
-async fn store_ceiling(dir: &std::path::Path, updates: &[String], connections: usize, edges: u64) -> anyhow::Result<f64> {
+async fn store_ceiling(
+    dir: &std::path::Path,
+    updates: &[String],
+    connections: usize,
+    edges: u64,
+) -> anyhow::Result<f64> {
     let location = dir.join(format!("ceiling-{connections}"));
-    let server = Oxigraph::start(&location, 0, &dir.join(format!("ceiling-{connections}.log"))).await?;
+    let server = Oxigraph::start(
+        &location,
+        0,
+        &dir.join(format!("ceiling-{connections}.log")),
+    )
+    .await?;
     let updates = Arc::new(updates.to_vec());
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -196,6 +228,10 @@ async fn store_ceiling(dir: &std::path::Path, updates: &[String], connections: u
     }
     let rate = edges as f64 / started.elapsed().as_secs_f64();
     let counts = StoreClient::new(&server.url()).edge_counts().await?;
-    anyhow::ensure!(counts.follows == edges, "ceiling run wrote {} of {edges} edges", counts.follows);
+    anyhow::ensure!(
+        counts.follows == edges,
+        "ceiling run wrote {} of {edges} edges",
+        counts.follows
+    );
     Ok(rate)
 }

@@ -6,7 +6,10 @@ use stream2neptune_local::{LocalCommand, run_local};
 
 /// Local services by hand.
 #[derive(Debug, Parser)]
-#[command(name = "local", about = "kinesis-mock, Oxigraph and the local event source mapping by hand")]
+#[command(
+    name = "local",
+    about = "kinesis-mock, Oxigraph and the local event source mapping by hand"
+)]
 struct Cli {
     #[command(subcommand)]
     command: LocalCommand,
@@ -16,8 +19,9 @@ struct Cli {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("stream2neptune_local=warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("stream2neptune_local=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

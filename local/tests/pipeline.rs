@@ -11,11 +11,14 @@ use stream2neptune_local::esm::destination::{Condition, OnFailureDestination};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
-    // GIVEN a 2-shard stream with 3,000 edges and a mapping writing them
+    // GIVEN a 2-shard stream with 3,000 edges and a mapping writing them, retrying until the
+    // records expire (MaximumRetryAttempts -1, Lambda's default: an outage longer than the retry
+    // budget would otherwise send batches to the on-failure destination, as it does on AWS)
     let mut h = Harness::start(plan(&[
         "ShardCount=2",
         "BatchReadSize=100",
         "BatchWriteSize=25",
+        "MaximumRetryAttempts=-1",
     ]))
     .await;
     let records = edges(3000, 300);
@@ -52,7 +55,12 @@ async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
     assert!(on_failure.is_empty(), "{on_failure:#?}");
     let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
     let stored = h.pairs().await;
-    assert_eq!(stored.len(), expected.len(), "missing: {:?}", expected.difference(&stored).take(5).collect::<Vec<_>>());
+    assert_eq!(
+        stored.len(),
+        expected.len(),
+        "missing: {:?}",
+        expected.difference(&stored).take(5).collect::<Vec<_>>()
+    );
     assert_eq!(stored, expected);
     let counts = h.stack.store_client().edge_counts().await.unwrap();
     assert_eq!((counts.follows, counts.duplicated()), (3000, 0));
@@ -251,7 +259,10 @@ async fn last_write_wins_per_key_with_parallelization_factor_above_one() {
             let value: i64 = line.split('"').nth(1).unwrap().parse().unwrap();
             // AND no write of a key ever goes back to an older value (each key's writes in stream order)
             let previous = last.insert(subject.clone(), value);
-            assert!(previous.is_none_or(|p| p <= value), "{subject}: {value} written after {previous:?}");
+            assert!(
+                previous.is_none_or(|p| p <= value),
+                "{subject}: {value} written after {previous:?}"
+            );
         }
     }
     assert_eq!(last.len(), 19, "{last:?}");
@@ -299,14 +310,23 @@ async fn services_stop_when_the_stack_is_dropped() {
     let h = Harness::start(plan(&["ShardCount=1"])).await;
     let ports = [h.stack.kinesis.port, h.stack.store.port];
     for port in ports {
-        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(), "port {port} should answer");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            "port {port} should answer"
+        );
     }
     // WHEN it is dropped (as on Ctrl-C or a panic)
     drop(h);
     // THEN both services stop listening
     let started = std::time::Instant::now();
-    while ports.iter().any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok()) {
-        assert!(started.elapsed() < Duration::from_secs(10), "services still listening on {ports:?}");
+    while ports
+        .iter()
+        .any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "services still listening on {ports:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
