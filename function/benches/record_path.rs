@@ -7,6 +7,7 @@ use base64::Engine;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use writer::config::UpsertStyle;
 use writer::gremlin::{GremlinStyle, batch_query};
+use writer::opencypher::batch_request;
 use writer::record::parse_record;
 use writer::sparql::batch_update;
 
@@ -79,6 +80,16 @@ fn per_record(c: &mut Criterion) {
             black_box(batch_update(&edges))
         })
     });
+    // Parameters JSON and the form-encoded body (query + parameters), as posted.
+    group.bench_function("parse_and_opencypher_form", |b| {
+        b.iter(|| {
+            let edges: Vec<_> = bodies
+                .iter()
+                .map(|d| parse_record(black_box(d), 65_536).unwrap())
+                .collect();
+            black_box(batch_request(&edges, true, String::new))
+        })
+    });
     let encoded: Vec<String> = bodies
         .iter()
         .map(|b| base64::engine::general_purpose::STANDARD.encode(b))
@@ -109,6 +120,20 @@ fn per_record(c: &mut Criterion) {
                 })
                 .collect();
             black_box(batch_update(&edges))
+        })
+    });
+    group.bench_function("base64_decode_parse_and_opencypher_form", |b| {
+        b.iter(|| {
+            let edges: Vec<_> = encoded
+                .iter()
+                .map(|e| {
+                    let data = base64::engine::general_purpose::STANDARD
+                        .decode(black_box(e))
+                        .unwrap();
+                    parse_record(&data, 65_536).unwrap()
+                })
+                .collect();
+            black_box(batch_request(&edges, true, String::new))
         })
     });
     // The whole Lambda event through aws_lambda_events' serde types (the runtime's share included).

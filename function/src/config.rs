@@ -13,6 +13,8 @@ pub enum QueryLanguage {
     Gremlin,
     /// SPARQL 1.1 Update, `POST /sparql` form field `update=`.
     Sparql,
+    /// openCypher, `POST /openCypher` form fields `query=` and `parameters=`.
+    OpenCypher,
 }
 
 /// How Gremlin upserts are written.
@@ -53,10 +55,11 @@ impl std::fmt::Debug for AwsCredentials {
 pub struct Config {
     /// Base URL of the store, without a trailing slash (from NEPTUNE_ENDPOINT and NEPTUNE_PORT).
     pub endpoint: String,
-    /// QUERY_LANGUAGE: `gremlin` (default) or `sparql`.
+    /// QUERY_LANGUAGE: `gremlin` (default), `sparql` or `opencypher`.
     pub query_language: QueryLanguage,
-    /// CONDITIONAL_CREATE (default true): Gremlin edge ids derived from (from, creationDate, to) and
-    /// upserted; when false, a random edge id and a plain add (the sample's non-idempotent mode).
+    /// CONDITIONAL_CREATE (default true): Gremlin and openCypher edge ids derived from (from,
+    /// creationDate, to) and upserted; when false, a random edge id and a plain add (the sample's
+    /// non-idempotent mode).
     pub conditional_create: bool,
     /// GREMLIN_UPSERT_STYLE: `merge` (default) or `coalesce`.
     pub upsert_style: UpsertStyle,
@@ -139,11 +142,12 @@ impl Config {
         {
             None | Some("gremlin") => QueryLanguage::Gremlin,
             Some("sparql") => QueryLanguage::Sparql,
+            Some("opencypher") => QueryLanguage::OpenCypher,
             Some(_) => {
                 return Err(invalid(
                     "QUERY_LANGUAGE",
                     get("QUERY_LANGUAGE"),
-                    "gremlin or sparql",
+                    "gremlin, sparql or opencypher",
                 ));
             }
         };
@@ -275,6 +279,7 @@ impl Config {
         match self.query_language {
             QueryLanguage::Gremlin => format!("{}/gremlin", self.endpoint),
             QueryLanguage::Sparql => format!("{}/sparql", self.endpoint),
+            QueryLanguage::OpenCypher => format!("{}/openCypher", self.endpoint),
         }
     }
 }
@@ -422,12 +427,32 @@ mod tests {
     }
 
     #[test]
+    fn opencypher_posts_to_its_endpoint() {
+        for value in ["opencypher", "openCypher", "OPENCYPHER"] {
+            let c = config(&[
+                (
+                    "NEPTUNE_ENDPOINT",
+                    "db.cluster-x.eu-west-1.neptune.amazonaws.com",
+                ),
+                ("QUERY_LANGUAGE", value),
+                LOCAL,
+            ])
+            .unwrap();
+            assert_eq!(c.query_language, QueryLanguage::OpenCypher, "{value}");
+            assert_eq!(
+                c.write_url(),
+                "https://db.cluster-x.eu-west-1.neptune.amazonaws.com:8182/openCypher"
+            );
+        }
+    }
+
+    #[test]
     fn every_invalid_value_names_variable_and_allowed_values() {
         let table: &[(&str, &str, &str)] = &[
             ("NEPTUNE_ENDPOINT", "ftp://x", "a host name"),
             ("NEPTUNE_ENDPOINT", "host/path", "a host name"),
             ("NEPTUNE_PORT", "0", "an integer from 1 to 65535"),
-            ("QUERY_LANGUAGE", "cypher", "gremlin or sparql"),
+            ("QUERY_LANGUAGE", "cypher", "gremlin, sparql or opencypher"),
             ("GREMLIN_UPSERT_STYLE", "upsert", "merge or coalesce"),
             ("CONDITIONAL_CREATE", "yes", "true or false"),
             ("IAM_AUTH", "1", "true or false"),

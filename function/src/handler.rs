@@ -14,6 +14,7 @@ use crate::config::{Config, QueryLanguage};
 use crate::error::{Disposition, StoreError};
 use crate::gremlin::{self, GremlinStyle};
 use crate::metrics::{InvocationMetrics, MetricsOutput};
+use crate::opencypher;
 use crate::record::{Edge, RejectReason, parse_record};
 use crate::rejects::{RejectSink, RejectedRecord};
 use crate::retry::{Deadline, RetryPolicy, with_retries};
@@ -256,7 +257,8 @@ async fn submit<'a, S: GraphStore>(
     .await
 }
 
-/// The write text for `edges` in the configured language.
+/// The write text for `edges` in the configured language: the Gremlin traversal, the SPARQL
+/// update, or the openCypher form body (`query=...&parameters=...`).
 pub fn build_query<'a>(config: &Config, edges: impl IntoIterator<Item = &'a Edge>) -> String {
     match config.query_language {
         QueryLanguage::Gremlin => gremlin::batch_query(
@@ -268,5 +270,10 @@ pub fn build_query<'a>(config: &Config, edges: impl IntoIterator<Item = &'a Edge
             || uuid::Uuid::new_v4().to_string(),
         ),
         QueryLanguage::Sparql => sparql::batch_update(edges),
+        QueryLanguage::OpenCypher => {
+            opencypher::batch_request(edges, config.conditional_create, || {
+                uuid::Uuid::new_v4().to_string()
+            })
+        }
     }
 }

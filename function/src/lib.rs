@@ -11,6 +11,7 @@ pub mod error;
 pub mod gremlin;
 pub mod handler;
 pub mod metrics;
+pub mod opencypher;
 pub mod record;
 pub mod rejects;
 pub mod retry;

@@ -1,7 +1,9 @@
 //! The graph store behind a narrow trait, and its HTTP implementation for Neptune and Oxigraph.
 //!
 //! Gremlin: `POST {endpoint}/gremlin`, JSON `{"gremlin": "..."}`. SPARQL: `POST {endpoint}/sparql`,
-//! form field `update=`. Both are one transaction per request on Neptune.
+//! form field `update=`. openCypher: `POST {endpoint}/openCypher`, form fields `query=` and
+//! `parameters=` (the write text is that whole form body, see [`crate::opencypher`]). Each is one
+//! transaction per request on Neptune.
 
 use std::future::Future;
 use std::sync::RwLock;
@@ -13,7 +15,8 @@ use crate::sigv4::Signer;
 
 /// Something write batches can be submitted to.
 pub trait GraphStore: Sync {
-    /// Submits one write (one transaction), waiting at most `timeout`.
+    /// Submits one write (one transaction), waiting at most `timeout`. `query` is the write text
+    /// of [`crate::handler::build_query`].
     fn submit(
         &self,
         query: &str,
@@ -84,6 +87,11 @@ impl HttpStore {
                 body.extend(url::form_urlencoded::byte_serialize(query.as_bytes()));
                 ("application/x-www-form-urlencoded", body.into_bytes())
             }
+            // Already form-encoded: the query and its parameters are two fields.
+            QueryLanguage::OpenCypher => (
+                "application/x-www-form-urlencoded",
+                query.as_bytes().to_vec(),
+            ),
         }
     }
 }

@@ -3,150 +3,27 @@
 
 mod common;
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::playback::*;
 use common::*;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 use writer::config::UpsertStyle;
 use writer::gremlin::{GremlinStyle, batch_query};
 use writer::record::parse_record;
 
-/// One request as received.
-#[derive(Debug, Clone)]
-struct Recorded {
-    connection: usize,
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+/// The `gremlin` member of a recorded JSON body.
+trait GremlinBody {
+    fn gremlin(&self) -> String;
 }
 
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
+impl GremlinBody for Recorded {
     fn gremlin(&self) -> String {
         let json: serde_json::Value = serde_json::from_slice(&self.body).expect("JSON body");
         json["gremlin"]
             .as_str()
             .expect("a `gremlin` string member")
             .to_string()
-    }
-}
-
-/// A keep-alive HTTP/1.1 server that records requests and answers from a script, then 200.
-struct Playback {
-    port: u16,
-    recorded: Arc<Mutex<Vec<Recorded>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Playback {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn neptune_error(status: u16, code: &str) -> (u16, String) {
-    (
-        status,
-        format!(
-            r#"{{"requestId":"0dbcded3","code":"{code}","detailedMessage":"played back {code}"}}"#
-        ),
-    )
-}
-
-const OK_BODY: &str = r#"{"requestId":"1","status":{"message":"","code":200,"attributes":{}},"result":{"data":[],"meta":{}}}"#;
-
-async fn playback(script: Vec<(u16, String)>) -> Playback {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let recorded = Arc::new(Mutex::new(Vec::new()));
-    let script = Arc::new(Mutex::new(VecDeque::from(script)));
-    let (rec, scr) = (recorded.clone(), script.clone());
-    let task = tokio::spawn(async move {
-        let mut connection = 0;
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            connection += 1;
-            let (rec, scr) = (rec.clone(), scr.clone());
-            tokio::spawn(serve_connection(stream, connection, rec, scr));
-        }
-    });
-    Playback {
-        port,
-        recorded,
-        task,
-    }
-}
-
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    connection: usize,
-    recorded: Arc<Mutex<Vec<Recorded>>>,
-    script: Arc<Mutex<VecDeque<(u16, String)>>>,
-) {
-    let mut stream = BufReader::new(stream);
-    loop {
-        let mut request_line = String::new();
-        if stream.read_line(&mut request_line).await.unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = request_line.split_whitespace();
-        let (method, path) = (
-            parts.next().unwrap_or_default().to_string(),
-            parts.next().unwrap_or_default().to_string(),
-        );
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            stream.read_line(&mut line).await.unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let (name, value) = line.split_once(':').unwrap();
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-        }
-        let length: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .map(|(_, v)| v.parse().unwrap())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        stream.read_exact(&mut body).await.unwrap();
-        recorded.lock().unwrap().push(Recorded {
-            connection,
-            method,
-            path,
-            headers,
-            body,
-        });
-        let (status, body) = script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or((200, OK_BODY.to_string()));
-        let response = format!(
-            "HTTP/1.1 {status} Played\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if stream
-            .get_mut()
-            .write_all(response.as_bytes())
-            .await
-            .is_err()
-        {
-            return;
-        }
     }
 }
 

@@ -72,21 +72,56 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Writes a self-signed certificate (its own CA) for localhost and 127.0.0.1, with `cryptography` (a moto
+/// dependency in the venv): argv[1] = certificate, argv[2] = key.
+const SELF_SIGNED: &str = r#"
+import datetime, ipaddress, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    .serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+    .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+    .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    .sign(key, hashes.SHA256()))
+open(sys.argv[1], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+open(sys.argv[2], "wb").write(key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+"#;
+
 /// A moto server on 127.0.0.1, killed when dropped (also on panic).
 pub struct Moto {
     child: Child,
-    /// Its endpoint, e.g. `http://localhost:43123` (moto listens on 127.0.0.1).
+    /// Its endpoint, e.g. `https://localhost:43123` (moto listens on 127.0.0.1).
     pub endpoint: String,
-    /// A config folder with no profiles, so the host's AWS config never leaks in.
+    /// Holds the certificate, and stands for the (absent) AWS config files so the host's never leak in.
     home: tempfile::TempDir,
 }
 
 impl Moto {
-    /// Starts moto_server and waits until it accepts connections.
+    /// Starts moto_server over TLS (the artifact bucket's policy refuses plain HTTP, and moto enforces bucket
+    /// policies) with a self-signed certificate for localhost, and waits until it accepts connections.
     pub fn start() -> Moto {
+        let home = tempfile::tempdir().expect("temp dir");
+        let (cert, key) = (home.path().join("cert.pem"), home.path().join("key.pem"));
+        let made = Command::new(tool("python"))
+            .args(["-c", SELF_SIGNED, cert.to_str().unwrap(), key.to_str().unwrap()])
+            .output()
+            .expect("run the venv's python");
+        assert!(made.status.success(), "certificate: {}", String::from_utf8_lossy(&made.stderr));
         let port = free_port();
         let child = Command::new(tool("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .arg("--ssl-cert")
+            .arg(&cert)
+            .arg("--ssl-key")
+            .arg(&key)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -94,15 +129,12 @@ impl Moto {
         let moto = Moto {
             child,
             // `localhost`, not the address: moto reads a TemplateURL path-style only when it names localhost.
-            endpoint: format!("http://localhost:{port}"),
-            home: tempfile::tempdir().expect("temp dir"),
+            endpoint: format!("https://localhost:{port}"),
+            home,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on port {port} within 30 s"
-            );
+            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
@@ -122,6 +154,7 @@ impl Moto {
             .env("AWS_CONFIG_FILE", &empty)
             .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CA_BUNDLE", self.home.path().join("cert.pem"))
     }
 
     /// Runs the real AWS CLI against moto and returns its stdout; a failure fails the test.

@@ -2,6 +2,8 @@
 //! (killed on drop), SPARQL counting and Kinesis event building.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod playback;
+
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,233 @@
+//! The openCypher write path against a recording HTTP server (no openCypher server is available
+//! here): request shape (path, content type, the `query` and `parameters` form fields, SigV4) and
+//! retries driven by Neptune's error bodies played back in order.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use common::playback::*;
+use common::*;
+use writer::opencypher::{CREATE_QUERY, MERGE_QUERY};
+use writer::record::parse_record;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// The decoded form fields of a recorded body: (query, parsed parameters).
+fn fields(request: &Recorded) -> (String, serde_json::Value) {
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["query", "parameters"], "form fields");
+    let parameters = serde_json::from_str(&fields[1].1).expect("parameters is a JSON document");
+    (fields[0].1.clone(), parameters)
+}
+
+fn opencypher_deps(
+    port: u16,
+    extra: &[(&str, &str)],
+) -> (writer::Deps, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let url = format!("http://127.0.0.1:{port}");
+    let mut vars = vec![
+        ("NEPTUNE_ENDPOINT", url.as_str()),
+        ("QUERY_LANGUAGE", "opencypher"),
+        ("RETRY_BASE_DELAY_MS", "1"),
+        ("RETRY_MAX_DELAY_MS", "5"),
+    ];
+    vars.extend_from_slice(extra);
+    deps(&vars)
+}
+
+/// The `$edges` rows expected for `records` with derived ids.
+fn expected_rows(records: &[TestRecord]) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let edge = parse_record(&r.data, 65_536).unwrap();
+            serde_json::json!({
+                "id": writer::gremlin::edge_id(&edge),
+                "from": edge.from,
+                "to": edge.to,
+                "properties": { "creationDate": edge.created.text },
+            })
+        })
+        .collect();
+    serde_json::json!({ "edges": rows })
+}
+
+#[tokio::test]
+async fn request_shape_and_sigv4_signature() {
+    // GIVEN openCypher with IAM auth and session credentials, as on Lambda
+    let server = playback(vec![]).await;
+    let (deps, metrics) = opencypher_deps(
+        server.port,
+        &[
+            ("IAM_AUTH", "true"),
+            ("AWS_REGION", "eu-west-3"),
+            ("AWS_ACCESS_KEY_ID", "ASIATESTKEY"),
+            ("AWS_SECRET_ACCESS_KEY", "test/secret+key"),
+            ("AWS_SESSION_TOKEN", "session-token-value"),
+        ],
+    );
+    let mut records = csv_records(0..3);
+    records[2].data =
+        br#"{"from":"it's \"x\"})-[:x]->() DETACH DELETE n //","to":"b","created":"2016-05-21","weight":0.5,"via":"app"}"#
+            .to_vec();
+
+    // WHEN a batch is written
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(metric(&metrics, "EdgesWritten"), 3);
+
+    // THEN one form-encoded POST /openCypher carries the constant query and the rows as parameters
+    let recorded = server.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 1);
+    let request = &recorded[0];
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/openCypher")
+    );
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let (query, parameters) = fields(request);
+    assert_eq!(query, MERGE_QUERY);
+    let mut expected = expected_rows(&records[..2]);
+    expected["edges"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "id": "it's \"x\"})%2D[:x]%2D>() DETACH DELETE n //-2016-05-21-b",
+            "from": "it's \"x\"})-[:x]->() DETACH DELETE n //",
+            "to": "b",
+            "properties": { "creationDate": "2016-05-21", "via": "app", "weight": 0.5 },
+        }));
+    assert_eq!(parameters, expected);
+
+    // AND it is signed for neptune-db with the session token
+    assert_eq!(
+        request.header("x-amz-security-token"),
+        Some("session-token-value")
+    );
+    let amz_date = request.header("x-amz-date").expect("x-amz-date");
+    let authorization = request.header("authorization").expect("authorization");
+    let prefix = format!(
+        "AWS4-HMAC-SHA256 Credential=ASIATESTKEY/{}/eu-west-3/neptune-db/aws4_request, \
+         SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=",
+        &amz_date[..8]
+    );
+    assert!(authorization.starts_with(&prefix), "{authorization}");
+
+    // AND the signature covers what arrived on the wire (path, body, host, content type)
+    let time = chrono::NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ")
+        .unwrap()
+        .and_utc();
+    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
+    let credentials = deps.config.credentials.clone().unwrap();
+    let expected = writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
+        .sign(
+            "POST",
+            &format!("http://127.0.0.1:{}{}", server.port, request.path),
+            &[("content-type", request.header("content-type").unwrap())],
+            &request.body,
+            time,
+        )
+        .unwrap();
+    let expected_auth = expected.iter().find(|(n, _)| n == "authorization").unwrap();
+    assert_eq!(authorization, expected_auth.1);
+}
+
+#[tokio::test]
+async fn concurrent_modification_is_retried_with_the_same_request() {
+    // GIVEN a store answering two ConcurrentModificationExceptions before accepting
+    let server = playback(vec![
+        neptune_error(500, "ConcurrentModificationException"),
+        neptune_error(500, "ConcurrentModificationException"),
+    ])
+    .await;
+    let (deps, metrics) = opencypher_deps(server.port, &[]);
+    let records = csv_records(0..4);
+
+    // WHEN the batch is written
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN it is sent 3 times, byte for byte the same, and everything is acknowledged
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let recorded = server.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 3);
+    assert!(recorded.iter().all(|r| r.body == recorded[0].body));
+    assert_eq!(
+        fields(&recorded[0]),
+        (MERGE_QUERY.into(), expected_rows(&records))
+    );
+    assert_eq!(metric(&metrics, "RetryCount"), 2);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 4);
+}
+
+#[tokio::test]
+async fn a_malformed_query_answer_is_not_retried_but_narrowed_to_the_record() {
+    // GIVEN a store refusing the batch, then (one by one) only the first record
+    let server = playback(vec![
+        neptune_error(400, "MalformedQueryException"),
+        neptune_error(400, "MalformedQueryException"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = opencypher_deps(
+        server.port,
+        &[("REJECTED_RECORDS_FILE", rejects.to_str().unwrap())],
+    );
+    let records = csv_records(0..2);
+
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN the batch once, then each record alone; record 0 is rejected, record 1 written
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let recorded = server.recorded.lock().unwrap().clone();
+    let rows: Vec<serde_json::Value> = recorded.iter().map(|r| fields(r).1).collect();
+    assert_eq!(
+        rows,
+        vec![
+            expected_rows(&records),
+            expected_rows(&records[0..1]),
+            expected_rows(&records[1..2]),
+        ]
+    );
+    assert_eq!(metric(&metrics, "RecordsRejected"), 1);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 1);
+}
+
+#[tokio::test]
+async fn unconditional_create_sends_create_with_random_ids() {
+    let server = playback(vec![]).await;
+    let (deps, _) = opencypher_deps(server.port, &[("CONDITIONAL_CREATE", "false")]);
+    writer::handle(&deps, invocation(&csv_records(0..2), MINUTE))
+        .await
+        .unwrap();
+
+    let recorded = server.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 1);
+    let (query, parameters) = fields(&recorded[0]);
+    assert_eq!(query, CREATE_QUERY);
+    let rows = parameters["edges"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (i, row) in rows.iter().enumerate() {
+        assert!(
+            uuid::Uuid::parse_str(row["id"].as_str().unwrap()).is_ok(),
+            "{row}"
+        );
+        assert_eq!(row["from"], format!("p{i}"));
+        assert_eq!(row["to"], format!("p{}", i + 1));
+    }
+    assert_ne!(rows[0]["id"], rows[1]["id"]);
+}
