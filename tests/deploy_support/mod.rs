@@ -105,8 +105,8 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto_server over TLS (the artifact bucket's policy refuses plain HTTP, and moto enforces bucket
-    /// policies) with a self-signed certificate for localhost, and waits until it accepts connections.
+    /// Starts moto_server over TLS, as AWS is reached, with a self-signed certificate for localhost, and waits
+    /// until it accepts connections.
     pub fn start() -> Moto {
         let home = tempfile::tempdir().expect("temp dir");
         let (cert, key) = (home.path().join("cert.pem"), home.path().join("key.pem"));
