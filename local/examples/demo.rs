@@ -1,5 +1,8 @@
 //! `make demo` runs this until the root CLI has `stream2neptune demo`: the same [`DemoArgs`].
 
+#[path = "../tests/common/resolve.rs"]
+mod resolve;
+
 use clap::Parser;
 use stream2neptune_local::{DemoArgs, run_demo};
 
@@ -25,7 +28,7 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run_demo(Cli::parse().demo).await {
+    match run_demo(Cli::parse().demo, resolve::resolve).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

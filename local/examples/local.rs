@@ -1,6 +1,9 @@
 //! `stream2neptune local ...` until the root CLI wires [`LocalCommand`] in:
 //! `cargo run -p stream2neptune-local --example local -- up|down|status|query`.
 
+#[path = "../tests/common/resolve.rs"]
+mod resolve;
+
 use clap::Parser;
 use stream2neptune_local::{LocalCommand, run_local};
 
@@ -25,7 +28,7 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run_local(Cli::parse().command).await {
+    match run_local(Cli::parse().command, resolve::resolve).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

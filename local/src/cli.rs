@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
 use crate::paths::{StateDir, workspace_root};
-use crate::settings::LocalPlan;
+use crate::settings::{LocalPlan, ResolveParameters};
 use crate::sparql::StoreClient;
 use crate::stack::{LocalStack, Ports};
 
@@ -103,7 +103,6 @@ pub struct UpArgs {
     #[arg(long)]
     pub fresh: bool,
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub state: StateArgs,
 }
 
@@ -116,7 +115,6 @@ pub struct QueryArgs {
     #[arg(long)]
     pub store: Option<String>,
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub state: StateArgs,
 }
 
@@ -146,10 +144,10 @@ impl RunningServices {
     }
 }
 
-/// Runs `stream2neptune local ...`.
-pub async fn run_local(command: LocalCommand) -> anyhow::Result<()> {
+/// Runs `stream2neptune local ...`; `resolve` gives a region's parameters (the generator's).
+pub async fn run_local(command: LocalCommand, resolve: ResolveParameters) -> anyhow::Result<()> {
     match command {
-        LocalCommand::Up(args) => run_up(args).await,
+        LocalCommand::Up(args) => run_up(args, resolve).await,
         LocalCommand::Down(args) => run_down(args).await,
         LocalCommand::Status(args) => run_status(args).await,
         LocalCommand::Query(args) => run_query(args).await,
@@ -157,12 +155,12 @@ pub async fn run_local(command: LocalCommand) -> anyhow::Result<()> {
 }
 
 /// `local up`: services and mapping in the foreground until Ctrl-C or `local down`.
-pub async fn run_up(args: UpArgs) -> anyhow::Result<()> {
+pub async fn run_up(args: UpArgs, resolve: ResolveParameters) -> anyhow::Result<()> {
     let config = args
         .config
         .clone()
         .unwrap_or_else(|| workspace_root().join("stack.yaml"));
-    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
+    let plan = LocalPlan::load(&config, &args.region, &args.sets, resolve)?;
     let state = args.state.state()?;
     if args.fresh {
         state.reset()?;

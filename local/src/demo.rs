@@ -19,7 +19,7 @@ use crate::cli::DemoArgs;
 use crate::metrics::RunMetrics;
 use crate::paths::{StateDir, workspace_root};
 use crate::report::{self, ReportSummary};
-use crate::settings::LocalPlan;
+use crate::settings::{LocalPlan, ResolveParameters};
 use crate::stack::{LocalStack, Ports};
 
 /// What the demo found, counted from the store itself.
@@ -76,10 +76,11 @@ impl RecordSink for CountingSink {
     }
 }
 
-/// Runs the demo; Ctrl-C or SIGTERM stops it and every service.
-pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+/// Runs the demo with the region's parameters from `resolve` (the generator's); Ctrl-C or SIGTERM
+/// stops it and every service.
+pub async fn run_demo(args: DemoArgs, resolve: ResolveParameters) -> anyhow::Result<()> {
     tokio::select! {
-        result = demo(&args) => {
+        result = demo(&args, resolve) => {
             let outcome = result?;
             println!("{}", outcome.line());
             if !outcome.is_clean() {
@@ -97,12 +98,12 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
 }
 
 /// The demo itself; returns what the store holds.
-pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoOutcome> {
+pub async fn demo(args: &DemoArgs, resolve: ResolveParameters) -> anyhow::Result<DemoOutcome> {
     let config = args
         .config
         .clone()
         .unwrap_or_else(|| workspace_root().join("stack.yaml"));
-    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
+    let plan = LocalPlan::load(&config, &args.region, &args.sets, resolve)?;
     let state = StateDir::create(
         args.state_dir
             .clone()

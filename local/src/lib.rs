@@ -21,5 +21,5 @@ pub mod stack;
 pub use cli::{DemoArgs, LocalCommand, run_local};
 pub use demo::run_demo;
 pub use error::LocalError;
-pub use settings::LocalPlan;
+pub use settings::{LocalPlan, Parameters, ResolveParameters};
 pub use stack::{LocalStack, Ports};

@@ -1,13 +1,20 @@
 //! The local plan: the stream, event source mapping and writer settings of one region, read from
 //! the same resolved parameters the generator renders into that region's stack.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use stream2neptune::config::{StackConfig, parse_sets};
-use stream2neptune::validate::{Resolved, resolve};
-
 use crate::error::{LocalError, Result};
+
+/// A region's resolved parameters by CloudFormation name, as text (what `stream2neptune params
+/// --region R` prints).
+pub type Parameters = BTreeMap<String, String>;
+
+/// Resolves `(config file, region, --set Key=Value overrides)` to the region's parameters, exactly
+/// as `stream2neptune render` does. The generator crate provides it: local mode cannot depend on
+/// the generator, whose binary depends on local mode.
+pub type ResolveParameters = fn(&Path, &str, &[String]) -> anyhow::Result<Parameters>;
 
 /// Shards of an on-demand stream in local mode (kinesis-mock's default for on-demand streams).
 pub const ON_DEMAND_LOCAL_SHARDS: u32 = 4;
@@ -74,26 +81,25 @@ pub struct LocalPlan {
 }
 
 impl LocalPlan {
-    /// Resolves `region` from the config file at `config` with `--set Key=Value` overrides, exactly
-    /// as `stream2neptune render` does.
-    pub fn load(config: &Path, region: &str, sets: &[String]) -> anyhow::Result<Self> {
-        let stack = StackConfig::load(config)?;
-        let sets = parse_sets(sets)?;
-        let resolved = resolve(&stack, region, &sets)?;
-        Ok(Self::from_resolved(&resolved)?)
+    /// Resolves `region` from the config file at `config` with `--set Key=Value` overrides.
+    pub fn load(
+        config: &Path,
+        region: &str,
+        sets: &[String],
+        resolve: ResolveParameters,
+    ) -> anyhow::Result<Self> {
+        let parameters = resolve(config, region, sets)?;
+        Ok(Self::from_parameters(region, &parameters)?)
     }
 
-    /// Reads the plan out of a resolved region.
-    pub fn from_resolved(resolved: &Resolved) -> Result<Self> {
+    /// Reads the plan out of a region's resolved parameters.
+    pub fn from_parameters(region: &str, parameters: &Parameters) -> Result<Self> {
         let text = |name: &'static str| -> Result<String> {
-            resolved
-                .get(name)
-                .map(|p| p.value.to_string())
-                .ok_or_else(|| LocalError::Invalid {
-                    field: name,
-                    value: String::new(),
-                    allowed: "a value in the resolved parameters (is the generator's catalog up to date?)".into(),
-                })
+            parameters.get(name).cloned().ok_or_else(|| LocalError::Invalid {
+                field: name,
+                value: String::new(),
+                allowed: "a value in the resolved parameters (is the generator's catalog up to date?)".into(),
+            })
         };
         let integer = |name: &'static str| -> Result<i64> {
             let value = text(name)?;
@@ -106,7 +112,7 @@ impl LocalPlan {
         let boolean =
             |name: &'static str| -> Result<bool> { Ok(text(name)?.eq_ignore_ascii_case("true")) };
 
-        let on_demand = resolved.mode.on_demand;
+        let on_demand = text("StreamMode")? == "ON_DEMAND";
         let shard_count = if on_demand {
             ON_DEMAND_LOCAL_SHARDS
         } else {
@@ -126,8 +132,8 @@ impl LocalPlan {
         let retries = integer("MaximumRetryAttempts")?;
         let max_age = integer("MaximumRecordAgeInSeconds")?;
         Ok(LocalPlan {
-            region: resolved.region.clone(),
-            stream_name: format!("stream2neptune-local-{}", resolved.region),
+            region: region.to_owned(),
+            stream_name: format!("stream2neptune-local-{region}"),
             shard_count,
             retention_hours: integer("StreamRetentionHours")? as u32,
             esm: EsmSettings {
@@ -182,6 +188,18 @@ pub(crate) mod tests {
     use super::*;
     use crate::paths::workspace_root;
 
+    /// The generator's resolution (a dev-dependency: the generator's binary depends on this crate).
+    fn resolve(config: &Path, region: &str, sets: &[String]) -> anyhow::Result<Parameters> {
+        let stack = stream2neptune::config::StackConfig::load(config)?;
+        let sets = stream2neptune::config::parse_sets(sets)?;
+        let resolved = stream2neptune::validate::resolve(&stack, region, &sets)?;
+        Ok(resolved
+            .params
+            .iter()
+            .map(|p| (p.param.name.to_owned(), p.value.to_string()))
+            .collect())
+    }
+
     /// Settings for unit tests.
     pub(crate) fn settings() -> EsmSettings {
         EsmSettings {
@@ -201,7 +219,7 @@ pub(crate) mod tests {
     #[test]
     fn plan_follows_the_regions_rendered_parameters() {
         let config = workspace_root().join("stack.yaml");
-        let plan = LocalPlan::load(&config, "eu-west-1", &[]).unwrap();
+        let plan = LocalPlan::load(&config, "eu-west-1", &[], resolve).unwrap();
         assert_eq!(plan.shard_count, 4);
         assert_eq!(plan.esm.batch_size, 500);
         assert_eq!(plan.batch_write_size, 50);
@@ -221,14 +239,20 @@ pub(crate) mod tests {
                 "MaximumRetryAttempts=-1".into(),
                 "StartingPosition=LATEST".into(),
             ],
+            resolve,
         )
         .unwrap();
         assert_eq!(plan.esm.parallelization_factor, 3);
         assert_eq!(plan.esm.maximum_retry_attempts, None);
         assert_eq!(plan.esm.starting_position, StartingPosition::Latest);
 
-        let err = LocalPlan::load(&config, "eu-west-1", &["ParallelizationFactor=11".into()])
-            .unwrap_err();
+        let err = LocalPlan::load(
+            &config,
+            "eu-west-1",
+            &["ParallelizationFactor=11".into()],
+            resolve,
+        )
+        .unwrap_err();
         assert!(
             format!("{err:#}").contains("ParallelizationFactor"),
             "{err:#}"
@@ -237,7 +261,13 @@ pub(crate) mod tests {
 
     #[test]
     fn writer_config_targets_the_local_store_with_sparql() {
-        let plan = LocalPlan::load(&workspace_root().join("stack.yaml"), "eu-west-1", &[]).unwrap();
+        let plan = LocalPlan::load(
+            &workspace_root().join("stack.yaml"),
+            "eu-west-1",
+            &[],
+            resolve,
+        )
+        .unwrap();
         let c = plan
             .writer_config("http://127.0.0.1:7878", Path::new("/tmp/rejected.jsonl"))
             .unwrap();

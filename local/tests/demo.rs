@@ -2,6 +2,9 @@
 //! report opened in headless Chromium: separate from pipeline.rs because it drives the whole
 //! `demo` entry point rather than the mapping alone.
 
+#[path = "common/resolve.rs"]
+mod resolve;
+
 use std::process::Command;
 
 use stream2neptune_local::DemoArgs;
@@ -72,7 +75,9 @@ async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_da
     };
 
     // WHEN it runs
-    let outcome = demo(&args).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let outcome = demo(&args, resolve::resolve)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
 
     // THEN the line is counted from the store: everything sent is there once
     assert_eq!(

@@ -111,10 +111,19 @@ impl Moto {
         let home = tempfile::tempdir().expect("temp dir");
         let (cert, key) = (home.path().join("cert.pem"), home.path().join("key.pem"));
         let made = Command::new(tool("python"))
-            .args(["-c", SELF_SIGNED, cert.to_str().unwrap(), key.to_str().unwrap()])
+            .args([
+                "-c",
+                SELF_SIGNED,
+                cert.to_str().unwrap(),
+                key.to_str().unwrap(),
+            ])
             .output()
             .expect("run the venv's python");
-        assert!(made.status.success(), "certificate: {}", String::from_utf8_lossy(&made.stderr));
+        assert!(
+            made.status.success(),
+            "certificate: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
         let port = free_port();
         let child = Command::new(tool("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -134,7 +143,10 @@ impl Moto {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on port {port} within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
