@@ -13,8 +13,6 @@ NODE_TOOLS  := $(CURDIR)/node_modules
 export PATH := $(VENV_BIN):$(PATH)
 export KINESIS_MOCK_DIR := $(NODE_TOOLS)/kinesis-local
 
-# Pinned versions of the real parts the tests run against.
-PY_TOOLS := oxigraph==0.5.13 cfn-lint==1.58.0 checkov==3.3.30 cargo-lambda==1.9.2 awscli==1.46.2 moto[server]==5.2.5
 
 CONFIG  ?= stack.yaml
 OUT     ?= out
@@ -29,9 +27,10 @@ help: ## list the targets
 
 tools: $(VENV)/.installed $(NODE_TOOLS)/.installed local-browser ## install the test tools into .venv and node_modules (and Debian chromium)
 
-$(VENV)/.installed: Makefile
+# Pinned versions of the real parts the tests run against are in requirements-tools.txt.
+$(VENV)/.installed: requirements-tools.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV_BIN)/pip install --quiet --disable-pip-version-check $(PY_TOOLS)
+	$(VENV_BIN)/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	touch $@
 
 $(NODE_TOOLS)/.installed: package.json package-lock.json
@@ -54,7 +53,7 @@ lint: ## clippy with warnings as errors
 test: tools fmt-check lint test-rust ## every test (what CI runs)
 
 test-rust: tools
-	cargo test --workspace
+	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
 
 snapshots: ## accept changed insta snapshots after review
 	INSTA_UPDATE=always cargo test --workspace --no-fail-fast || true
@@ -73,7 +72,7 @@ check-templates: tools render ## cfn-lint and checkov (no network) over what `ma
 EDGES ?= 20000
 
 demo: tools ## run the whole pipeline locally: kinesis-mock + Oxigraph + the writer (EDGES=n, REGION=r)
-	cargo run --quiet --release -p stream2neptune-local --example demo -- --edges $(EDGES) $(if $(REGION),--region $(REGION),)
+	cargo run --quiet -p stream2neptune -- demo --edges $(EDGES) $(if $(REGION),--region $(REGION),)
 
 local-bench: tools ## local pipeline figures for BENCHMARKS.md: store ceiling, edges/s for 1/2/4 shards, iterator age at 1,000 edges/s
 	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(EDGES) $(if $(REGION),--region $(REGION),)

@@ -37,6 +37,19 @@ pub enum Command {
     FunctionDeploy(crate::deploy::FunctionDeployArgs),
     /// Delete a region's stack and wait; the artifact bucket stays unless --delete-bucket.
     Destroy(crate::deploy::DestroyArgs),
+    /// Write a synthetic social graph: people (Neptune bulk-load CSV and N-Triples) and follows.csv.gz.
+    Dataset(stream2neptune_workload::DatasetArgs),
+    /// Put the edges of a follows.csv.gz on a Kinesis stream at a set pace, resending throttled records until
+    /// they are accepted; what is still unsent at the end is saved to a resume file.
+    Drive(stream2neptune_workload::DriveArgs),
+    /// Bulk-load the people into Neptune (POST /loader, polled to the end) or into a local SPARQL store.
+    Load(stream2neptune_workload::LoadArgs),
+    /// Run the whole pipeline on this machine (kinesis-mock, Oxigraph, the writer in process) and print one
+    /// summary line counted from the store.
+    Demo(stream2neptune_local::DemoArgs),
+    /// Start, stop, inspect or query the local pipeline's services by hand.
+    #[command(subcommand)]
+    Local(stream2neptune_local::LocalCommand),
 }
 
 /// Flags shared by the commands that read the config.

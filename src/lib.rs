@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod local;
 pub mod package;
 pub mod regions;
 pub mod render;
@@ -27,13 +28,45 @@ pub use error::{Error, Problem, Result};
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-    match &cli.command {
-        cli::Command::Render(args) => commands::render(args, &mut out, &mut err)?,
-        cli::Command::Params(args) => commands::params(args, &mut out, &mut err)?,
-        cli::Command::Package(args) => package::command::run(args, &mut out, &mut err)?,
-        cli::Command::Deploy(args) => deploy::deploy(args, &mut out, &mut err)?,
-        cli::Command::FunctionDeploy(args) => deploy::function_deploy(args, &mut out, &mut err)?,
-        cli::Command::Destroy(args) => deploy::destroy(args, &mut out)?,
+    match cli.command {
+        cli::Command::Render(args) => commands::render(&args, &mut out, &mut err)?,
+        cli::Command::Params(args) => commands::params(&args, &mut out, &mut err)?,
+        cli::Command::Package(args) => package::command::run(&args, &mut out, &mut err)?,
+        cli::Command::Deploy(args) => deploy::deploy(&args, &mut out, &mut err)?,
+        cli::Command::FunctionDeploy(args) => deploy::function_deploy(&args, &mut out, &mut err)?,
+        cli::Command::Destroy(args) => deploy::destroy(&args, &mut out)?,
+        cli::Command::Dataset(args) => stream2neptune_workload::run_dataset(args)?,
+        cli::Command::Drive(args) => {
+            async_runtime()?.block_on(stream2neptune_workload::run_drive(args))?
+        }
+        cli::Command::Load(args) => {
+            async_runtime()?.block_on(stream2neptune_workload::run_load(args))?
+        }
+        cli::Command::Demo(args) => {
+            init_local_logging();
+            async_runtime()?.block_on(stream2neptune_local::run_demo(args, local::resolve))?
+        }
+        cli::Command::Local(command) => {
+            init_local_logging();
+            async_runtime()?.block_on(stream2neptune_local::run_local(command, local::resolve))?
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The tokio runtime of the commands that talk to services (driver, loader, local mode).
+fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Local mode's own warnings (on-failure batches, poll errors) on stderr; RUST_LOG overrides.
+fn init_local_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("stream2neptune_local=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -1,4 +1,5 @@
-//! Packaging against the real build: cargo-lambda builds the writer and the driver once per run (release, slow),
+//! Packaging against the real build: cargo-lambda builds the writer and the driver once per run, with the cargo
+//! profile STREAM2NEPTUNE_CARGO_PROFILE names (release by default; `make test` uses the quicker package-test),
 //! and every test here reads that one result.
 
 mod deploy_support;

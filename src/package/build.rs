@@ -29,6 +29,10 @@ pub struct Builder {
     pub workspace: PathBuf,
     /// cargo's target folder: `CARGO_TARGET_DIR` or `<workspace>/target`.
     pub target_dir: PathBuf,
+    /// The cargo profile: `STREAM2NEPTUNE_CARGO_PROFILE` or `release`. The test suite builds with the
+    /// `package-test` profile (no LTO, no optimisation) because the layout, determinism and glibc checks do not
+    /// depend on optimisation and a release build of both binaries takes many minutes on two cores.
+    pub profile: String,
 }
 
 impl Builder {
@@ -41,10 +45,15 @@ impl Builder {
         let target_dir = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace.join("target"));
+        let profile = std::env::var("STREAM2NEPTUNE_CARGO_PROFILE")
+            .ok()
+            .filter(|profile| !profile.is_empty())
+            .unwrap_or_else(|| "release".to_owned());
         Ok(Builder {
             cargo_lambda,
             workspace: workspace.to_owned(),
             target_dir,
+            profile,
         })
     }
 
@@ -81,19 +90,12 @@ impl Builder {
         self.target_dir.join("lambda").join(bin).join("bootstrap")
     }
 
-    /// The cargo-lambda command that builds `spec` for `arch` in release mode.
+    /// The cargo-lambda command that builds `spec` for `arch` with the builder's profile.
     pub fn command(&self, spec: BinarySpec, arch: Architecture) -> Command {
         let mut command = Command::new(&self.cargo_lambda);
         command
-            .args([
-                "lambda",
-                "build",
-                "--release",
-                "--package",
-                spec.package,
-                "--bin",
-                spec.bin,
-            ])
+            .args(["lambda", "build", "--profile", &self.profile])
+            .args(["--package", spec.package, "--bin", spec.bin])
             .args(["--target", arch.rust_target()])
             .arg("--lambda-dir")
             .arg(self.target_dir.join("lambda"))

@@ -31,7 +31,7 @@ pub fn path_with_venv() -> std::ffi::OsString {
     std::env::join_paths(dirs).expect("PATH entries have no separator")
 }
 
-/// One real packaging run (release build with cargo-lambda, slow) shared by every test of a binary.
+/// One real packaging run (a cargo-lambda build, slow) shared by every test of a binary.
 pub struct Packaged {
     /// The output folder.
     pub dir: tempfile::TempDir,
