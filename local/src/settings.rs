@@ -189,16 +189,7 @@ pub(crate) mod tests {
     use crate::paths::workspace_root;
 
     /// The generator's resolution (a dev-dependency: the generator's binary depends on this crate).
-    fn resolve(config: &Path, region: &str, sets: &[String]) -> anyhow::Result<Parameters> {
-        let stack = stream2neptune::config::StackConfig::load(config)?;
-        let sets = stream2neptune::config::parse_sets(sets)?;
-        let resolved = stream2neptune::validate::resolve(&stack, region, &sets)?;
-        Ok(resolved
-            .params
-            .iter()
-            .map(|p| (p.param.name.to_owned(), p.value.to_string()))
-            .collect())
-    }
+    use stream2neptune::local::resolve;
 
     /// Settings for unit tests.
     pub(crate) fn settings() -> EsmSettings {
