@@ -82,6 +82,12 @@ pub fn batch_query<'a>(
                 q.push_str("]).option(Merge.onCreate,[");
                 push_properties_map(&mut q, edge);
                 q.push_str("])");
+                // Last write wins: a matched edge takes the extra properties of this record.
+                if !edge.properties.is_empty() {
+                    q.push_str(".option(Merge.onMatch,[");
+                    push_extra_properties_map(&mut q, edge);
+                    q.push_str("])");
+                }
             }
             (UpsertStyle::Coalesce, true) => {
                 q.push_str(step_prefix(&q));
@@ -94,10 +100,14 @@ pub fn batch_query<'a>(
                 q.push_str(").fold().coalesce(__.unfold(),");
                 push_add_edge(&mut q, "__.", edge, &id);
                 q.push(')');
+                // On the found or created edge, so an existing edge takes the new values (edge
+                // properties have no cardinality: `property` replaces).
+                push_property_steps(&mut q, edge);
             }
             (_, false) => {
                 q.push_str(step_prefix(&q));
                 push_add_edge(&mut q, "", edge, &id);
+                push_property_steps(&mut q, edge);
             }
         }
     }
@@ -130,7 +140,7 @@ fn push_vertex_upsert(q: &mut String, id: &str, style: UpsertStyle) {
     }
 }
 
-// `<anon>V(from).addE('follows').to(__.V(to)).property(T.id,id).property(k,v)...`
+// `<anon>V(from).addE('follows').to(__.V(to)).property(T.id,id).property('creationDate',date)`
 fn push_add_edge(q: &mut String, anon: &str, edge: &Edge, id: &str) {
     q.push_str(anon);
     q.push_str("V(");
@@ -144,6 +154,10 @@ fn push_add_edge(q: &mut String, anon: &str, edge: &Edge, id: &str) {
     q.push_str(").property('creationDate',");
     push_literal(q, &edge.created.text);
     q.push(')');
+}
+
+// `.property(k,v)...` for the extra properties.
+fn push_property_steps(q: &mut String, edge: &Edge) {
     for (key, value) in &edge.properties {
         q.push_str(".property(");
         push_literal(q, key);
@@ -156,8 +170,18 @@ fn push_add_edge(q: &mut String, anon: &str, edge: &Edge, id: &str) {
 fn push_properties_map(q: &mut String, edge: &Edge) {
     q.push_str("'creationDate':");
     push_literal(q, &edge.created.text);
-    for (key, value) in &edge.properties {
+    if !edge.properties.is_empty() {
         q.push(',');
+        push_extra_properties_map(q, edge);
+    }
+}
+
+// `k:v,...` for the extra properties (non-empty).
+fn push_extra_properties_map(q: &mut String, edge: &Edge) {
+    for (i, (key, value)) in edge.properties.iter().enumerate() {
+        if i > 0 {
+            q.push(',');
+        }
         push_literal(q, key);
         q.push(':');
         push_value(q, value);
@@ -291,8 +315,41 @@ mod tests {
         ];
         let q = batch_query(&[e], MERGE, no_random);
         assert!(
-            q.ends_with(".option(Merge.onCreate,['creationDate':'2016-05-21','via':'it\\'s','n':7,'big':1099511627776L,'w':0.5d,'ok':false])"),
+            q.ends_with(".option(Merge.onCreate,['creationDate':'2016-05-21','via':'it\\'s','n':7,'big':1099511627776L,'w':0.5d,'ok':false])\
+                .option(Merge.onMatch,['via':'it\\'s','n':7,'big':1099511627776L,'w':0.5d,'ok':false])"),
             "{q}"
+        );
+    }
+
+    #[test]
+    fn properties_are_last_write_wins_in_every_style() {
+        let mut e = edge("1", "2");
+        e.properties = vec![("weight".into(), PropertyValue::Integer(3))];
+        let merge = batch_query(std::slice::from_ref(&e), MERGE, no_random);
+        assert!(
+            merge.ends_with(
+                ".mergeE([(T.id):'1-2016-05-21-2',(T.label):'follows',(Direction.OUT):'1',(Direction.IN):'2'])\
+                 .option(Merge.onCreate,['creationDate':'2016-05-21','weight':3])\
+                 .option(Merge.onMatch,['weight':3])"
+            ),
+            "{merge}"
+        );
+        assert_eq!(
+            batch_query(std::slice::from_ref(&e), COALESCE, no_random),
+            "g.V('1').fold().coalesce(__.unfold(),__.addV('person').property(T.id,'1'))\
+             .V('2').fold().coalesce(__.unfold(),__.addV('person').property(T.id,'2'))\
+             .V('1').outE('follows').hasId('1-2016-05-21-2').fold().coalesce(__.unfold(),\
+             __.V('1').addE('follows').to(__.V('2')).property(T.id,'1-2016-05-21-2').property('creationDate','2016-05-21'))\
+             .property('weight',3)"
+        );
+        let style = GremlinStyle {
+            upsert: UpsertStyle::Coalesce,
+            conditional_create: false,
+        };
+        assert!(
+            batch_query(&[e], style, || "r-1".to_string()).ends_with(
+                ".V('1').addE('follows').to(__.V('2')).property(T.id,'r-1').property('creationDate','2016-05-21').property('weight',3)"
+            )
         );
     }
 

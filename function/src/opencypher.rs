@@ -8,8 +8,9 @@
 //! ([`crate::gremlin::edge_id`]), so either language can read what the other wrote.
 //!
 //! - CONDITIONAL_CREATE=true: vertices and edge are upserted with MERGE on `~id`; the properties
-//!   are set only when the edge is created (as Gremlin's `Merge.onCreate`), so writing a batch
-//!   twice leaves the same graph.
+//!   are set on the created or matched edge, so the last write of an edge's properties wins (as
+//!   Gremlin's `Merge.onCreate` plus `Merge.onMatch`) and writing a batch twice leaves the same
+//!   graph (`creationDate` is part of the id, so setting it again changes nothing).
 //! - CONDITIONAL_CREATE=false: vertices are still merged (no edge is lost to a missing vertex),
 //!   and the edge is a plain CREATE with a random id (the sample's non-idempotent mode).
 
@@ -24,7 +25,7 @@ pub const MERGE_QUERY: &str = "UNWIND $edges AS e \
 MERGE (f:person {`~id`: e.from}) \
 MERGE (t:person {`~id`: e.to}) \
 MERGE (f)-[r:follows {`~id`: e.id}]->(t) \
-ON CREATE SET r += e.properties";
+SET r += e.properties";
 
 /// The plain add written with CONDITIONAL_CREATE=false.
 pub const CREATE_QUERY: &str = "UNWIND $edges AS e \
@@ -163,7 +164,7 @@ mod tests {
         assert_eq!(
             query(true),
             "UNWIND $edges AS e MERGE (f:person {`~id`: e.from}) MERGE (t:person {`~id`: e.to}) \
-             MERGE (f)-[r:follows {`~id`: e.id}]->(t) ON CREATE SET r += e.properties"
+             MERGE (f)-[r:follows {`~id`: e.id}]->(t) SET r += e.properties"
         );
         assert_eq!(
             query(false),
@@ -222,7 +223,7 @@ mod tests {
             "query=UNWIND+%24edges+AS+e+MERGE+%28f%3Aperson+%7B%60%7Eid%60%3A+e.from%7D%29+\
              MERGE+%28t%3Aperson+%7B%60%7Eid%60%3A+e.to%7D%29+\
              MERGE+%28f%29-%5Br%3Afollows+%7B%60%7Eid%60%3A+e.id%7D%5D-%3E%28t%29+\
-             ON+CREATE+SET+r+%2B%3D+e.properties\
+             SET+r+%2B%3D+e.properties\
              &parameters=%7B%22edges%22%3A%5B%7B%22id%22%3A%221-2016-05-21-2%22%2C%22from%22%3A%221%22%2C\
              %22to%22%3A%222%22%2C%22properties%22%3A%7B%22creationDate%22%3A%222016-05-21%22%7D%7D%5D%7D"
         );

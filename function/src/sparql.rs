@@ -1,4 +1,4 @@
-//! SPARQL 1.1 `INSERT DATA` text for one write batch, under a fixed IRI scheme.
+//! SPARQL 1.1 Update text (`DELETE`/`INSERT DATA`) for one write batch, under a fixed IRI scheme.
 //!
 //! IRI scheme (also in the README):
 //! - person `P`:   `http://stream2neptune.example/person/{pct(P)}`, typed `ontology/Person`;
@@ -9,7 +9,9 @@
 //!
 //! `pct` percent-encodes every byte of the UTF-8 id except `A-Z a-z 0-9 - . _ ~`, so IRIs are plain
 //! ASCII with no `>`, space or backslash. Everything is derived from (from, created, to), so writing
-//! the same record twice leaves the same graph (RDF graphs are sets of triples).
+//! the same record twice leaves the same graph (RDF graphs are sets of triples). Extra properties
+//! are last-write-wins: each write first deletes the values the edge had for the properties it
+//! carries, so the value of the last record written stays.
 
 use std::fmt::Write;
 
@@ -81,15 +83,41 @@ fn push_triple(u: &mut String, s: &str, p: &str, o: &str) {
     }
 }
 
-/// Builds one `INSERT DATA` update writing `edges`.
+/// Builds one SPARQL Update writing `edges` in order, as one request (one transaction).
+///
+/// Edge properties are last-write-wins: before an edge carrying extra properties is inserted, a
+/// `DELETE { <edge> <prop> ?old } WHERE { <edge> <prop> ?old }` per property removes the value
+/// any earlier write (in this batch or before) left. Operations are separated by ` ;` and run in
+/// order; consecutive edges without extra properties share one `INSERT DATA`.
 pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
     let edges = edges.into_iter();
     let mut u = String::with_capacity(64 + 900 * edges.size_hint().0);
-    u.push_str("INSERT DATA {\n");
+    let mut insert_open = false;
     for edge in edges {
+        let e = edge_iri(edge);
+        if !edge.properties.is_empty() {
+            if insert_open {
+                u.push_str("} ;\n");
+                insert_open = false;
+            }
+            for (key, _) in &edge.properties {
+                let mut pattern = String::with_capacity(e.len() + key.len() + 64);
+                for part in ["<", &e, "> <", BASE, "property/"] {
+                    pattern.push_str(part);
+                }
+                push_pct(&mut pattern, key);
+                pattern.push_str("> ?old");
+                for part in ["DELETE { ", &pattern, " } WHERE { ", &pattern, " } ;\n"] {
+                    u.push_str(part);
+                }
+            }
+        }
+        if !insert_open {
+            u.push_str("INSERT DATA {\n");
+            insert_open = true;
+        }
         let from = person_iri(&edge.from);
         let to = person_iri(&edge.to);
-        let e = edge_iri(edge);
         push_triple(&mut u, &from, RDF_TYPE, PERSON_CLASS);
         push_triple(&mut u, &to, RDF_TYPE, PERSON_CLASS);
         push_triple(&mut u, &from, FOLLOWS, &to);
@@ -110,6 +138,9 @@ pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
             push_value(&mut u, value);
             u.push_str(" .\n");
         }
+    }
+    if !insert_open {
+        u.push_str("INSERT DATA {\n");
     }
     u.push('}');
     u
@@ -230,7 +261,11 @@ mod tests {
             ("w".into(), PropertyValue::Float(0.5)),
             ("ok".into(), PropertyValue::Bool(true)),
         ];
-        let expected = "INSERT DATA {
+        let expected = "DELETE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/via> ?old } WHERE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/via> ?old } ;
+DELETE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/n> ?old } WHERE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/n> ?old } ;
+DELETE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/w> ?old } WHERE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/w> ?old } ;
+DELETE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/ok> ?old } WHERE { <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/ok> ?old } ;
+INSERT DATA {
 <http://stream2neptune.example/person/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://stream2neptune.example/ontology/Person> .
 <http://stream2neptune.example/person/2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://stream2neptune.example/ontology/Person> .
 <http://stream2neptune.example/person/1> <http://stream2neptune.example/ontology/follows> <http://stream2neptune.example/person/2> .
@@ -244,6 +279,34 @@ mod tests {
 <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/ok> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean> .
 }";
         assert_eq!(batch_update(&[e]), expected);
+    }
+
+    #[test]
+    fn property_deletes_precede_each_edge_that_carries_properties() {
+        let a = edge("a", "b", "2016-05-21");
+        let mut b = edge("a", "c", "2016-05-21");
+        b.properties = vec![("we ight".into(), PropertyValue::Integer(1))];
+        let mut b2 = b.clone();
+        b2.properties = vec![("we ight".into(), PropertyValue::Integer(2))];
+        let c = edge("a", "d", "2016-05-21");
+        let u = batch_update(&[a.clone(), b, b2, c.clone()]);
+        let operations: Vec<&str> = u.split(" ;\n").collect();
+        let delete = format!(
+            "DELETE {{ <{e}> <{BASE}property/we%20ight> ?old }} WHERE {{ <{e}> <{BASE}property/we%20ight> ?old }}",
+            e = format!("{BASE}follows/a/2016-05-21/c")
+        );
+        assert_eq!(operations.len(), 5, "{u}");
+        assert!(operations[0].starts_with("INSERT DATA {\n"), "{u}");
+        assert!(operations[0].contains(&edge_iri(&a)), "{u}");
+        assert_eq!(operations[1], delete);
+        assert!(operations[2].starts_with("INSERT DATA {\n"), "{u}");
+        assert!(operations[2].ends_with("integer> .\n}"), "{u}");
+        assert!(operations[2].contains("\"1\"^^"), "{u}");
+        assert_eq!(operations[3], delete);
+        assert!(operations[4].contains("\"2\"^^"), "{u}");
+        assert!(operations[4].contains(&edge_iri(&c)), "{u}");
+        assert!(operations[4].ends_with('}'), "{u}");
+        assert_eq!(batch_update(&[]), "INSERT DATA {\n}");
     }
 
     /// Hostile ids and the IRI each must become.

@@ -249,15 +249,38 @@ async fn last_write_wins_per_key_with_parallelization_factor_above_one() {
     drained(&mut mapping).await;
     mapping.stop().await.unwrap();
 
-    // THEN applying the writes in the order the store received them, last write wins, ends at
-    // the last value sent for every key (the writer has no property-update path of its own; its
-    // INSERT DATA keeps every value, so the order is checked on what reached the store)
+    // THEN the store holds exactly one value of `v` per edge: the last one sent for its key
+    let rows = h
+        .stack
+        .store_client()
+        .select(
+            &format!(
+                "SELECT ?e ?v WHERE {{ ?e <{}property/v> ?v }}",
+                writer::sparql::BASE
+            ),
+            &["e", "v"],
+        )
+        .await
+        .unwrap();
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in rows {
+        values
+            .entry(row[0].clone())
+            .or_default()
+            .push(row[1].clone());
+    }
+    assert_eq!(values.len(), 19, "{values:?}");
+    assert!(values.values().all(|v| v == &["39"]), "{values:?}");
+    // AND no write of a key ever went back to an older value (each key's writes reached the
+    // store in stream order), read from the INSERT DATA triples of the submitted updates
     let mut last: BTreeMap<String, i64> = BTreeMap::new();
     for query in submitted.lock().unwrap().iter() {
-        for line in query.lines().filter(|l| l.contains("/property/v> ")) {
+        for line in query
+            .lines()
+            .filter(|l| l.starts_with('<') && l.contains("/property/v> "))
+        {
             let subject = line[1..line.find('>').unwrap()].to_owned();
             let value: i64 = line.split('"').nth(1).unwrap().parse().unwrap();
-            // AND no write of a key ever goes back to an older value (each key's writes in stream order)
             let previous = last.insert(subject.clone(), value);
             assert!(
                 previous.is_none_or(|p| p <= value),
