@@ -99,10 +99,12 @@ clean:
 	rm -rf $(OUT) target .local
 
 ## ---- packaging and deploy -------------------------------------------------
-# DRY_RUN=1 prints every AWS command and runs none; STACK_NAME names the stack in each region.
+# DRY_RUN=1 prints every AWS command and runs none; STACK_NAME names the stack in each region; DATA=dir (a
+# `stream2neptune dataset --out dir` folder) also uploads the data set to the artifact bucket's data/ keys.
 STACK_NAME ?= stream2neptune
 ARCH       ?= x86_64
 DRY_RUN    ?=
+DATA       ?=
 S2N        := cargo run --quiet -p stream2neptune --
 DEPLOY_FLAGS = --config $(CONFIG) --stack-name $(STACK_NAME) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
 
@@ -118,10 +120,10 @@ package: ## package the writer, the driver and the notebooks into $(OUT)/artifac
 	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH)
 
 stack: need-region ## render, package, upload and deploy REGION=r (DRY_RUN=1 prints the AWS commands only)
-	$(S2N) deploy --region $(REGION) --out $(OUT) $(DEPLOY_FLAGS)
+	$(S2N) deploy --region $(REGION) --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
 
 stacks: ## deploy every region listed in $(CONFIG) (DRY_RUN=1 prints the AWS commands only)
-	$(S2N) deploy --out $(OUT) $(DEPLOY_FLAGS)
+	$(S2N) deploy --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
 
 function-deploy: need-region ## rebuild the writer and update only REGION=r's FunctionCodeKey
 	$(S2N) function-deploy --region $(REGION) --artifacts $(OUT)/artifacts $(DEPLOY_FLAGS)

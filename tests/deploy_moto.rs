@@ -1,7 +1,7 @@
 //! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI: bucket
-//! creation, uploads, the change-set deploy and the function code update. moto has no Neptune, so these tests use
-//! a small stand-in template (tests/deploy_fixtures/moto) with the real parameters; the real template's validity
-//! rests on cfn-lint and checkov (tests/template_checks.rs).
+//! creation, uploads (the data set's too), the change-set deploy and the function code update. moto has no
+//! Neptune, so these tests use a small stand-in template (tests/deploy_fixtures/moto) with the real parameters;
+//! the real template's validity rests on cfn-lint and checkov (tests/template_checks.rs).
 
 mod deploy_support;
 
@@ -225,6 +225,66 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
         "{again}"
     );
     assert!(!again.contains("+ aws s3 cp"), "{again}");
+}
+
+#[test]
+fn deploy_with_data_uploads_the_data_set_to_the_default_keys() {
+    // GIVEN moto and a data set folder as `stream2neptune dataset --out DIR` writes it
+    let moto = Moto::start();
+    let out = tempfile::tempdir().unwrap();
+    let data = out.path().join("data");
+    std::fs::create_dir_all(data.join("vertices")).unwrap();
+    std::fs::write(data.join("follows.csv.gz"), b"edge file").unwrap();
+    std::fs::write(data.join("vertices").join("people.csv"), b"vertex file").unwrap();
+    let mut args = deploy_args(out.path());
+    args.extend(["--data".to_owned(), data.to_str().unwrap().to_owned()]);
+    // WHEN the region is deployed with --data
+    run(&moto, &args);
+    // THEN the edge file and each vertex file are at the keys the stack reads by default, with the same bytes
+    let download = out.path().join("download");
+    for (key, file) in [
+        ("data/follows.csv.gz", data.join("follows.csv.gz")),
+        (
+            "data/vertices/people.csv",
+            data.join("vertices").join("people.csv"),
+        ),
+    ] {
+        moto.aws(
+            REGION,
+            &[
+                "s3",
+                "cp",
+                &format!("s3://{BUCKET}/{key}"),
+                download.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(read(&download), read(&file), "{key}");
+    }
+
+    // WHEN it is deployed again with the same data THEN nothing of it is uploaded twice
+    let again = run(&moto, &args);
+    for key in ["data/follows.csv.gz", "data/vertices/people.csv"] {
+        assert!(
+            again.contains(&format!("s3://{BUCKET}/{key} is already uploaded")),
+            "{key}\n{again}"
+        );
+    }
+    assert!(!again.contains("+ aws s3 cp"), "{again}");
+
+    // WHEN the edge file changes THEN it alone is uploaded again
+    std::fs::write(data.join("follows.csv.gz"), b"a larger edge file").unwrap();
+    let changed = run(&moto, &args);
+    assert_eq!(changed.matches("+ aws s3 cp").count(), 1, "{changed}");
+    moto.aws(
+        REGION,
+        &[
+            "s3",
+            "cp",
+            &format!("s3://{BUCKET}/data/follows.csv.gz"),
+            download.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(read(&download), b"a larger edge file");
 }
 
 #[test]

@@ -85,6 +85,28 @@ pub enum Error {
         /// What went wrong.
         detail: String,
     },
+    /// `--data DIR` has no follows.csv.gz.
+    #[error(
+        "--data {}: {} does not exist; run `stream2neptune dataset --out {}` first",
+        dir.display(),
+        path.display(),
+        dir.display()
+    )]
+    DataSetMissing {
+        /// The missing edge file.
+        path: PathBuf,
+        /// The data set folder given.
+        dir: PathBuf,
+    },
+    /// A data set file or folder could not be read.
+    #[error("cannot read {path}")]
+    DataSetRead {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A temporary file could not be written.
     #[error("cannot write a temporary file for the AWS CLI")]
     TempFile(#[source] std::io::Error),

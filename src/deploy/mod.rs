@@ -3,7 +3,8 @@
 //!
 //! - `deploy` checks every prerequisite before any work (known regions, the AWS CLI, credentials, cargo-lambda and
 //!   the build targets), packages once, then for each region renders with the artifact keys, creates the artifact
-//!   bucket if needed, uploads what is missing, runs `aws cloudformation deploy` and prints the stack outputs.
+//!   bucket if needed, uploads what is missing (with `--data`, the data set too), runs `aws cloudformation
+//!   deploy` and prints the stack outputs.
 //! - `function-deploy` rebuilds the writer and changes the stack's `FunctionCodeKey` alone, with the stack's own
 //!   template and every other parameter's previous value, so CloudFormation stays the single source of truth
 //!   (no drift between the stack and the running code, and a later `make stack` does not roll the code back).
@@ -11,6 +12,7 @@
 
 pub mod aws;
 pub mod bucket;
+pub mod data;
 pub mod error;
 pub mod stack;
 
@@ -70,6 +72,11 @@ pub struct DeployArgs {
     /// An extra stack tag KEY=VALUE (repeatable); `project=stream2neptune` is always set.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
+    /// A data set folder written by `stream2neptune dataset --out DIR`: DIR/follows.csv.gz and DIR/vertices/*
+    /// are uploaded to the artifact bucket's data/ keys of each region whose EdgeFileS3Location /
+    /// VertexFileS3Location are empty.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// Flags of `function-deploy`.
@@ -161,6 +168,8 @@ struct RegionPlan {
     region: String,
     architecture: Architecture,
     artifact_bucket: String,
+    edge_file_location: String,
+    vertex_file_location: String,
 }
 
 /// `deploy`: every prerequisite, then package once, then each region in turn.
@@ -190,6 +199,7 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         writer_archs,
     };
     request.check()?;
+    let data = args.data.as_deref().map(data::DataSet::load).transpose()?;
     let (mut aws, account) = connect(&args.target, &regions[0], out)?;
     let artifacts = package::package(&request, err)?;
     let root = args
@@ -232,6 +242,18 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         for artifact in &region_artifacts {
             bucket::upload(&mut aws, artifact, &artifacts_dir, &bucket, region)?;
         }
+        if let Some(data) = &data {
+            data::upload(
+                &mut aws,
+                data,
+                &data::Locations {
+                    edge: &plan.edge_file_location,
+                    vertex: &plan.vertex_file_location,
+                },
+                &bucket,
+                region,
+            )?;
+        }
         stack::deploy(
             &mut aws,
             &stack::DeployRequest {
@@ -262,6 +284,8 @@ fn plan_region(config: &StackConfig, region: &str, sets: &Layer) -> Result<Regio
         region: region.to_owned(),
         architecture,
         artifact_bucket: text("ArtifactBucket"),
+        edge_file_location: text("EdgeFileS3Location"),
+        vertex_file_location: text("VertexFileS3Location"),
     })
 }
 

@@ -6,7 +6,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use stream2neptune::package::{self, ALL_PARTS, Architecture, Artifact, Request};
@@ -191,9 +191,10 @@ impl Moto {
             .expect("run aws")
     }
 
-    /// Runs the stream2neptune binary against moto.
+    /// Runs the stream2neptune binary against moto, one run at a time (see [`one_packaging_run`]).
     pub fn stream2neptune(&self, region: &str, args: &[&str]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+        let _packaging = one_packaging_run();
         self.env(&mut command, region)
             .args(args)
             .current_dir(workspace())
@@ -207,6 +208,16 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Held while a stream2neptune run that packages is going: cargo-lambda moves each built binary out of the shared
+/// target folder, so two builds of the same writer at once fail with "error moving the binary".
+pub fn one_packaging_run() -> MutexGuard<'static, ()> {
+    static PACKAGING: Mutex<()> = Mutex::new(());
+    // The lock guards no data, only a child process's run: a panic while holding it leaves nothing half-done.
+    PACKAGING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// stdout and stderr of a run, for assertion messages.

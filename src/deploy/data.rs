@@ -1,0 +1,148 @@
+//! The data set the stack reads: the follows edge file the EC2 driver streams and the vertex files the bulk
+//! loader loads, uploaded from a `stream2neptune dataset --out DIR` folder to the artifact bucket's default keys
+//! (`data/follows.csv.gz`, `data/vertices/<name>`) when the region's locations are left empty.
+
+use std::path::{Path, PathBuf};
+
+use super::aws::{Aws, Call, is_not_found};
+use super::error::{Error, Result};
+
+/// The edge file's name in a data set folder and its key in the bucket.
+pub const EDGE_FILE: &str = "follows.csv.gz";
+/// The vertex folder's name in a data set folder.
+pub const VERTEX_DIR: &str = "vertices";
+/// The key of the edge file when `EdgeFileS3Location` is empty.
+pub const EDGE_KEY: &str = "data/follows.csv.gz";
+/// The key prefix of the vertex files when `VertexFileS3Location` is empty.
+pub const VERTEX_PREFIX: &str = "data/vertices/";
+
+/// A data set folder's files, checked before any AWS work.
+#[derive(Debug, Clone)]
+pub struct DataSet {
+    /// DIR/follows.csv.gz.
+    pub edge_file: PathBuf,
+    /// Each file of DIR/vertices/ with its name, sorted by name.
+    pub vertex_files: Vec<(String, PathBuf)>,
+}
+
+impl DataSet {
+    /// Reads `dir`: DIR/follows.csv.gz must be a file; DIR/vertices/ is optional and its files are listed.
+    pub fn load(dir: &Path) -> Result<DataSet> {
+        let edge_file = dir.join(EDGE_FILE);
+        if !edge_file.is_file() {
+            return Err(Error::DataSetMissing {
+                path: edge_file,
+                dir: dir.to_owned(),
+            });
+        }
+        let vertex_dir = dir.join(VERTEX_DIR);
+        let mut vertex_files = Vec::new();
+        if vertex_dir.is_dir() {
+            let entries = std::fs::read_dir(&vertex_dir).map_err(|source| Error::DataSetRead {
+                path: vertex_dir.clone(),
+                source,
+            })?;
+            for entry in entries {
+                let entry = entry.map_err(|source| Error::DataSetRead {
+                    path: vertex_dir.clone(),
+                    source,
+                })?;
+                let path = entry.path();
+                if path.is_file() {
+                    vertex_files.push((entry.file_name().to_string_lossy().into_owned(), path));
+                }
+            }
+        }
+        vertex_files.sort();
+        Ok(DataSet {
+            edge_file,
+            vertex_files,
+        })
+    }
+}
+
+/// Where a region's stack reads its data: the `EdgeFileS3Location` and `VertexFileS3Location` values (empty =
+/// the artifact bucket's default keys).
+pub struct Locations<'a> {
+    /// `EdgeFileS3Location`.
+    pub edge: &'a str,
+    /// `VertexFileS3Location`.
+    pub vertex: &'a str,
+}
+
+/// Uploads the data set to the bucket's default keys for each location left empty; a location pointing
+/// elsewhere is only reported (the data is expected there).
+pub fn upload(
+    aws: &mut Aws<'_>,
+    data: &DataSet,
+    locations: &Locations<'_>,
+    bucket: &str,
+    region: &str,
+) -> Result<()> {
+    if locations.edge.is_empty() {
+        aws.note(format!(
+            "edge file: s3://{bucket}/{EDGE_KEY}, uploaded unless the same size is already there"
+        ))?;
+        upload_unless_same_size(aws, &data.edge_file, bucket, EDGE_KEY, region)?;
+    } else {
+        aws.note(format!(
+            "edge file: EdgeFileS3Location is {}; the data is expected there, nothing uploaded",
+            locations.edge
+        ))?;
+    }
+    if !locations.vertex.is_empty() {
+        return aws.note(format!(
+            "vertex files: VertexFileS3Location is {}; the data is expected there, nothing uploaded",
+            locations.vertex
+        ));
+    }
+    aws.note(format!(
+        "vertex files: s3://{bucket}/{VERTEX_PREFIX}, each uploaded unless the same size is already there"
+    ))?;
+    if data.vertex_files.is_empty() {
+        return aws.note("no vertex files to upload");
+    }
+    for (name, path) in &data.vertex_files {
+        upload_unless_same_size(aws, path, bucket, &format!("{VERTEX_PREFIX}{name}"), region)?;
+    }
+    Ok(())
+}
+
+/// Uploads `file` to `key` unless the key holds an object of the same size: data keys are fixed names, not
+/// content-addressed, so mere existence would keep a stale data set.
+fn upload_unless_same_size(
+    aws: &mut Aws<'_>,
+    file: &Path,
+    bucket: &str,
+    key: &str,
+    region: &str,
+) -> Result<()> {
+    let size = std::fs::metadata(file)
+        .map_err(|source| Error::DataSetRead {
+            path: file.to_owned(),
+            source,
+        })?
+        .len();
+    let head = Call::new("s3api", "head-object", region)
+        .arg("--bucket", bucket)
+        .arg("--key", key);
+    let existing = match aws.read(&head) {
+        Ok(answer) => answer
+            .as_ref()
+            .and_then(|object| object.get("ContentLength"))
+            .and_then(serde_json::Value::as_u64),
+        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => None,
+        Err(err) => return Err(err),
+    };
+    if existing == Some(size) {
+        return aws.note(format!(
+            "s3://{bucket}/{key} is already uploaded (same size, {size} bytes): skipped"
+        ));
+    }
+    aws.run(
+        &Call::new("s3", "cp", region)
+            .word(file.display().to_string())
+            .word(format!("s3://{bucket}/{key}"))
+            .word("--no-progress"),
+    )
+}
