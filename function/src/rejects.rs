@@ -13,10 +13,11 @@ use base64::Engine;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::error::{RejectSinkError, StoreError, from_transport};
+use crate::error::{RejectSinkError, StoreError};
 use crate::record::RejectReason;
 use crate::retry::{Deadline, RetryPolicy, with_retries};
 use crate::sigv4::Signer;
+use crate::store::send_checked;
 
 /// At most this many bytes of a record's data are kept in a reject (SQS messages are limited).
 pub const MAX_REJECT_DATA_BYTES: usize = 65_536;
@@ -180,20 +181,7 @@ impl RejectSink {
                         for (name, value) in signed.map_err(StoreError::Signing)? {
                             request = request.header(name, value);
                         }
-                        let response = request
-                            .send()
-                            .await
-                            .map_err(|e| from_transport(&e, timeout))?;
-                        let status = response.status();
-                        let text = response
-                            .text()
-                            .await
-                            .map_err(|e| from_transport(&e, timeout))?;
-                        if status.is_success() {
-                            Ok(())
-                        } else {
-                            Err(StoreError::from_response(status.as_u16(), &text))
-                        }
+                        send_checked(request, timeout).await
                     }
                 };
                 with_retries(policy, deadline, attempt, |_| {})

@@ -129,27 +129,35 @@ impl GraphStore for HttpStore {
             for (name, value) in signed?.unwrap_or_default() {
                 request = request.header(name, value);
             }
-            let response = request
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| from_transport(&e, timeout))?;
-            let status = response.status();
-            // Read the whole body so the connection goes back to the pool.
-            let text = response
-                .text()
-                .await
-                .map_err(|e| from_transport(&e, timeout))?;
-            if status.is_success() {
-                Ok(())
-            } else {
-                Err(StoreError::from_response(status.as_u16(), &text))
-            }
+            send_checked(request.body(body), timeout).await
         }
     }
 
     fn reconnect(&self) {
         let mut client = self.client.write().unwrap_or_else(|p| p.into_inner());
         *client = http_client();
+    }
+}
+
+/// Sends `request` and maps the answer: a success status is `Ok`, anything else the [`StoreError`] its status and
+/// Neptune error body classify (which decides whether it is retried), a transport failure its transport error.
+pub(crate) async fn send_checked(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+) -> Result<(), StoreError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| from_transport(&e, timeout))?;
+    let status = response.status();
+    // Read the whole body so the connection goes back to the pool.
+    let text = response
+        .text()
+        .await
+        .map_err(|e| from_transport(&e, timeout))?;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(StoreError::from_response(status.as_u16(), &text))
     }
 }
