@@ -6,6 +6,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// DEADLINE_MARGIN_MS default: time kept before the invocation deadline to answer Lambda.
+pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = 1_000;
+/// REQUEST_TIMEOUT_MS default: the longest one write attempt may take.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// STOP_WAIT_MS default: how long an invocation waits, after an error of the environment, before
+/// answering (bounded by the deadline), so a broken policy or endpoint does not spin the shard.
+pub const DEFAULT_STOP_WAIT_MS: u64 = 30_000;
+
 /// Query language used for writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueryLanguage {
@@ -93,6 +101,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// DEADLINE_MARGIN_MS (default 1000): time kept before the invocation deadline to answer Lambda.
     pub deadline_margin: Duration,
+    /// STOP_WAIT_MS (default 30000, 0..=900000): wait before answering after an error of the
+    /// environment (access denied, every record refused), bounded by the deadline.
+    pub stop_wait: Duration,
 }
 
 /// An invalid or missing setting.
@@ -244,12 +255,24 @@ impl Config {
         let request_timeout = Duration::from_millis(parse_range(
             &get,
             "REQUEST_TIMEOUT_MS",
-            30_000,
+            DEFAULT_REQUEST_TIMEOUT_MS,
             100,
             900_000,
         )?);
-        let deadline_margin =
-            Duration::from_millis(parse_range(&get, "DEADLINE_MARGIN_MS", 1_000, 0, 60_000)?);
+        let deadline_margin = Duration::from_millis(parse_range(
+            &get,
+            "DEADLINE_MARGIN_MS",
+            DEFAULT_DEADLINE_MARGIN_MS,
+            0,
+            60_000,
+        )?);
+        let stop_wait = Duration::from_millis(parse_range(
+            &get,
+            "STOP_WAIT_MS",
+            DEFAULT_STOP_WAIT_MS,
+            0,
+            900_000,
+        )?);
 
         Ok(Config {
             endpoint,
@@ -271,6 +294,7 @@ impl Config {
             retry_max_delay,
             request_timeout,
             deadline_margin,
+            stop_wait,
         })
     }
 
@@ -464,6 +488,7 @@ mod tests {
             ("RETRY_MAX_ATTEMPTS", "0", "an integer from 1 to 100"),
             ("RETRY_MAX_DELAY_MS", "10", "at least RETRY_BASE_DELAY_MS"),
             ("REQUEST_TIMEOUT_MS", "-5", "an integer from 100"),
+            ("STOP_WAIT_MS", "900001", "an integer from 0 to 900000"),
         ];
         for (var, value, allowed) in table {
             let mut vars = vec![("NEPTUNE_ENDPOINT", "http://127.0.0.1:1"), LOCAL];

@@ -10,8 +10,12 @@ pub enum Disposition {
     /// The instance is no longer the writer (failover): drop pooled connections, reconnect, retry.
     Reconnect,
     /// The store refused the content of the request (malformed query, bad request): retrying the
-    /// same text cannot succeed; narrow it down to the record(s) at fault and reject them.
+    /// same text cannot succeed; narrow it down to the record(s) at fault and reject them, unless
+    /// every record is refused on its own (then the environment is at fault, see the handler).
     RefuseRecords,
+    /// The request was too big for the store (memory, time or query limit): write the same
+    /// records again in halves, down to one record (see [`StoreError::disposition_alone`]).
+    Shrink,
     /// The environment is wrong (access denied, wrong endpoint): stop and report the records as not
     /// written, so Lambda keeps them until an operator fixes the configuration.
     Stop,
@@ -43,18 +47,31 @@ pub enum StoreError {
 
 impl StoreError {
     /// Builds a [`StoreError::Status`] from an HTTP status and a response body, reading Neptune's
-    /// `{"code": ..., "detailedMessage": ...}` error document when the body is one.
+    /// `{"code": ..., "detailedMessage": ...}` error document, or the AWS JSON protocol's
+    /// `{"__type": "com.amazonaws.sqs#ThrottlingException", "message": ...}` (SQS), when the body
+    /// is one.
     pub fn from_response(status: u16, body: &str) -> Self {
         #[derive(serde::Deserialize)]
-        struct NeptuneError {
+        struct ErrorDocument {
             code: Option<String>,
             #[serde(rename = "detailedMessage")]
             detailed_message: Option<String>,
+            #[serde(rename = "__type")]
+            aws_type: Option<String>,
+            #[serde(alias = "Message")]
+            message: Option<String>,
         }
-        let parsed = serde_json::from_str::<NeptuneError>(body).ok();
-        let code = parsed.as_ref().and_then(|e| e.code.clone());
+        let parsed = serde_json::from_str::<ErrorDocument>(body).ok();
+        // `__type` is `namespace#Name` (or a bare name in older services).
+        let code = parsed.as_ref().and_then(|e| {
+            e.code.clone().or_else(|| {
+                e.aws_type
+                    .as_deref()
+                    .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned())
+            })
+        });
         let message = parsed
-            .and_then(|e| e.detailed_message)
+            .and_then(|e| e.detailed_message.or(e.message))
             .unwrap_or_else(|| body.chars().take(500).collect());
         StoreError::Status {
             status,
@@ -78,18 +95,27 @@ impl StoreError {
                     | "InternalFailureException"
                     | "FailureByQueryException"
                     | "CancelledByUserException"
-                    | "MemoryLimitExceededException"
-                    | "TimeLimitExceededException"
                     | "ServerShutdownException"
-                    | "ClientTimeoutException",
+                    | "ClientTimeoutException"
+                    // SQS (the rejects queue) throttles with HTTP 400 and these `__type` names.
+                    | "RequestThrottled"
+                    | "OverLimit"
+                    | "KmsThrottled"
+                    | "ServiceUnavailable"
+                    | "InternalError",
                 ) => Disposition::Retry,
+                Some(
+                    "MemoryLimitExceededException"
+                    | "TimeLimitExceededException"
+                    | "QueryLimitExceededException"
+                    | "QueryLimitException"
+                    | "QueryTooLargeException",
+                ) => Disposition::Shrink,
                 Some(
                     "MalformedQueryException"
                     | "BadRequestException"
                     | "InvalidParameterException"
-                    | "InvalidNumericDataException"
-                    | "QueryLimitException"
-                    | "QueryTooLargeException",
+                    | "InvalidNumericDataException",
                 ) => Disposition::RefuseRecords,
                 Some(
                     "AccessDeniedException"
@@ -104,6 +130,20 @@ impl StoreError {
                     _ => Disposition::Stop,
                 },
             },
+        }
+    }
+
+    /// The retry rule when the request holds one record only: a size failure (see
+    /// [`Disposition::Shrink`]) cannot shrink further, so a server-side limit (5xx: memory, time)
+    /// is retried as transient and a request-size limit (4xx: the record itself is too large) is a
+    /// refusal of that record.
+    pub fn disposition_alone(&self) -> Disposition {
+        match (self.disposition(), self) {
+            (Disposition::Shrink, StoreError::Status { status, .. }) if *status < 500 => {
+                Disposition::RefuseRecords
+            }
+            (Disposition::Shrink, _) => Disposition::Retry,
+            (other, _) => other,
         }
     }
 
@@ -190,7 +230,10 @@ mod tests {
             (500, "ThrottlingException", Retry),
             (400, "ConstraintViolationException", Retry),
             (500, "InternalFailureException", Retry),
-            (500, "MemoryLimitExceededException", Retry),
+            (500, "MemoryLimitExceededException", Shrink),
+            (500, "TimeLimitExceededException", Shrink),
+            (500, "QueryLimitExceededException", Shrink),
+            (400, "QueryTooLargeException", Shrink),
             (408, "ClientTimeoutException", Retry),
             (400, "MalformedQueryException", RefuseRecords),
             (400, "BadRequestException", RefuseRecords),
@@ -201,6 +244,47 @@ mod tests {
         for (status, code, expected) in table {
             assert_eq!(neptune(*status, code).disposition(), *expected, "{code}");
         }
+    }
+
+    #[test]
+    fn size_failures_of_one_record_retry_or_refuse() {
+        use Disposition::*;
+        assert_eq!(
+            neptune(500, "MemoryLimitExceededException").disposition_alone(),
+            Retry
+        );
+        assert_eq!(
+            neptune(500, "TimeLimitExceededException").disposition_alone(),
+            Retry
+        );
+        assert_eq!(
+            neptune(400, "QueryTooLargeException").disposition_alone(),
+            RefuseRecords
+        );
+        assert_eq!(
+            neptune(400, "MalformedQueryException").disposition_alone(),
+            RefuseRecords
+        );
+    }
+
+    #[test]
+    fn sqs_throttling_in_the_json_protocol_is_retried() {
+        for name in ["ThrottlingException", "RequestThrottled", "OverLimit", "KmsThrottled"] {
+            let err = StoreError::from_response(
+                400,
+                &format!(r#"{{"__type":"com.amazonaws.sqs#{name}","message":"Rate exceeded"}}"#),
+            );
+            assert_eq!(err.disposition(), Disposition::Retry, "{name}");
+            assert_eq!(
+                err.to_string(),
+                format!("graph store answered HTTP 400 {name}: Rate exceeded")
+            );
+        }
+        let refused = StoreError::from_response(
+            400,
+            r#"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"}"#,
+        );
+        assert_eq!(refused.disposition(), Disposition::RefuseRecords);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The invocation: decode every record, hand malformed ones to the rejects sink, write the rest
-//! in ordered lanes of batches, and answer the partial-batch response.
+//! The invocation: decode every record, write the edges in ordered lanes of batches (halving a
+//! write too big for the store, isolating a record the store refuses), hand malformed and refused
+//! records to the rejects sink, and answer the partial-batch response.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
@@ -60,6 +61,12 @@ fn retry_policy(config: &Config) -> RetryPolicy {
 
 /// Handles one Kinesis batch. Never fails as a whole: records that could not be written are
 /// reported through the partial-batch response, so Lambda retries from the first of them.
+///
+/// Order of work: decode every record; write the edges in lanes; decide whether records the store
+/// refused are at fault or the environment is; then send the rejects (malformed records and
+/// records refused on their own) in stream order, only those before the first unwritten record:
+/// Lambda delivers everything from there again, so a record reaches the rejects sink at most once
+/// per delivery.
 pub async fn handle<S: GraphStore>(
     deps: &Deps<S>,
     event: LambdaEvent<KinesisEvent>,
@@ -74,19 +81,13 @@ pub async fn handle<S: GraphStore>(
     let records = &event.records;
     let metrics = InvocationMetrics::default();
 
-    // 1. Decode; rejects go to the sink in stream order. A sink failure stops acknowledgement
-    //    there, and nothing from that record on is written now (Lambda sends it all again).
-    let mut acknowledged_up_to = records.len();
+    // 1. Decode; malformed records are rejected in step 4.
+    let mut rejects: Vec<(usize, RejectReason)> = Vec::new();
     let mut edges: Vec<(usize, Edge)> = Vec::with_capacity(records.len());
     for (index, record) in records.iter().enumerate() {
         match parse_record(&record.kinesis.data, deps.config.max_record_bytes) {
             Ok(edge) => edges.push((index, edge)),
-            Err(reason) => {
-                if !reject(deps, record, &reason, deadline, &metrics).await {
-                    acknowledged_up_to = index;
-                    break;
-                }
-            }
+            Err(reason) => rejects.push((index, reason)),
         }
     }
 
@@ -101,8 +102,8 @@ pub async fn handle<S: GraphStore>(
         }),
         deps.config.write_concurrency,
     );
-    let first_failure = AtomicUsize::new(acknowledged_up_to);
-    let lane_results = join_all(
+    let first_failure = AtomicUsize::new(records.len());
+    let outcomes = join_all(
         lanes
             .iter()
             .map(|lane| write_lane(deps, records, lane, deadline, &metrics, &first_failure)),
@@ -112,12 +113,48 @@ pub async fn handle<S: GraphStore>(
         &metrics.write_duration_ms,
         started.elapsed().as_millis() as u64,
     );
+    let mut first_unwritten = outcomes.iter().filter_map(|o| o.first_unwritten).min();
+    let mut stopped = outcomes.iter().any(|o| o.stopped);
 
-    let first_unwritten = lane_results
-        .into_iter()
-        .flatten()
-        .chain((acknowledged_up_to < records.len()).then_some(acknowledged_up_to))
-        .min();
+    // 3. A record refused alone, when the store accepted no record of this invocation, does not
+    //    prove the record bad: the environment may refuse everything (an engine without mergeE, a
+    //    proxy answering 400). Keep such records in the stream instead of rejecting them.
+    let accepted_any = metrics.edges_written.load(Ordering::Relaxed) > 0;
+    let mut refused: Vec<Refusal> = outcomes.into_iter().flat_map(|o| o.refused).collect();
+    refused.sort_by_key(|r| r.index);
+    if !accepted_any && refused.iter().any(|r| r.ambiguous) {
+        let first = refused[0].index;
+        InvocationMetrics::add(&metrics.environment_refusals, refused.len() as u64);
+        tracing::error!(
+            error = %refused[0].message,
+            refused = refused.len(),
+            first_sequence_number = %records[first].kinesis.sequence_number,
+            "the store refused every record it was given and accepted none: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
+        );
+        first_unwritten = Some(first_unwritten.map_or(first, |f| f.min(first)));
+        stopped = true;
+        refused.clear();
+    }
+    rejects.extend(refused.into_iter().map(|r| {
+        (
+            r.index,
+            RejectReason::StoreRefused { message: r.message },
+        )
+    }));
+    rejects.sort_by_key(|(index, _)| *index);
+
+    // 4. Rejects, in stream order, up to the first unwritten record; a sink failure moves the
+    //    checkpoint back to that record.
+    for (index, reason) in &rejects {
+        if first_unwritten.is_some_and(|f| *index >= f) {
+            break;
+        }
+        if !reject(deps, &records[*index], reason, deadline, &metrics).await {
+            first_unwritten = Some(*index);
+            break;
+        }
+    }
+
     let sequence_numbers: Vec<&str> = records
         .iter()
         .map(|r| r.kinesis.sequence_number.as_str())
@@ -137,6 +174,17 @@ pub async fn handle<S: GraphStore>(
         first_unwritten = first_unwritten.map(|i| sequence_numbers[i]),
         "invocation done"
     );
+
+    // 5. After an error of the environment, answering at once would have Lambda redeliver at once:
+    //    wait (bounded by the deadline) so a broken policy or endpoint does not spin the shard.
+    if stopped && first_unwritten.is_some() {
+        let wait = deps.config.stop_wait.min(deadline.remaining());
+        tracing::warn!(
+            wait_ms = wait.as_millis() as u64,
+            "the environment refuses writes: waiting before answering (STOP_WAIT_MS)"
+        );
+        tokio::time::sleep(wait).await;
+    }
     Ok(response)
 }
 
@@ -168,7 +216,33 @@ async fn reject<S>(
     }
 }
 
-/// Writes one lane batch by batch; returns the stream index of the first record not written.
+/// A record the store refused when written on its own.
+#[derive(Debug)]
+struct Refusal {
+    /// Its stream index.
+    index: usize,
+    /// The store's answer.
+    message: String,
+    /// True unless the store accepted another record of the same write meanwhile: the refusal
+    /// alone does not tell a bad record from an environment that refuses everything.
+    ambiguous: bool,
+}
+
+/// What one lane did.
+#[derive(Debug, Default)]
+struct LaneOutcome {
+    /// Stream index of the lane's first record neither written nor refused.
+    first_unwritten: Option<usize>,
+    /// The environment is at fault (a Stop error, or a write refused record by record).
+    stopped: bool,
+    /// Records refused on their own (rejected in step 4 unless the environment is at fault).
+    refused: Vec<Refusal>,
+}
+
+/// Where a write stopped: the first record not written, and whether the environment is at fault.
+type Failure = (usize, bool);
+
+/// Writes one lane batch by batch.
 async fn write_lane<S: GraphStore>(
     deps: &Deps<S>,
     records: &[KinesisEventRecord],
@@ -176,75 +250,149 @@ async fn write_lane<S: GraphStore>(
     deadline: Deadline,
     metrics: &InvocationMetrics,
     first_failure: &AtomicUsize,
-) -> Option<usize> {
+) -> LaneOutcome {
+    let mut outcome = LaneOutcome::default();
     for batch in lane.chunks(deps.config.batch_write_size) {
         let first = batch[0].0;
         // Everything from an earlier failure on is retried by Lambda anyway: do not write it now.
         if first > first_failure.load(Ordering::Relaxed) {
-            return Some(first);
+            outcome.first_unwritten = Some(first);
+            break;
         }
-        let failed_at = match submit(deps, batch.iter().map(|(_, e)| *e), deadline, metrics).await {
-            Ok(()) => {
-                InvocationMetrics::add(&metrics.edges_written, batch.len() as u64);
-                None
-            }
-            Err(err) if err.disposition() == Disposition::RefuseRecords => {
-                tracing::warn!(error = %err, records = batch.len(), "store refused a batch; writing its records one by one");
-                write_one_by_one(deps, records, batch, deadline, metrics).await
-            }
-            Err(err) => {
-                tracing::error!(error = %err, first_sequence_number = %records[first].kinesis.sequence_number, "write batch failed");
-                Some(first)
-            }
-        };
-        if let Some(index) = failed_at {
+        if let Some((index, stopped)) =
+            write_batch(deps, records, batch, deadline, metrics, &mut outcome.refused).await
+        {
             InvocationMetrics::add(&metrics.batches_failed, 1);
             first_failure.fetch_min(index, Ordering::Relaxed);
-            return Some(index);
+            outcome.first_unwritten = Some(index);
+            outcome.stopped = stopped;
+            break;
         }
     }
-    None
+    outcome
 }
 
-// Isolates the record(s) the store refuses: each is rejected with the store's reason, the others written.
-async fn write_one_by_one<S: GraphStore>(
+/// Writes one batch: a write too big for the store is split in halves (down to one record), a
+/// refused write is written again record by record. Refused records are added to `refused`.
+async fn write_batch<S: GraphStore>(
     deps: &Deps<S>,
     records: &[KinesisEventRecord],
     batch: &[(usize, &Edge)],
     deadline: Deadline,
     metrics: &InvocationMetrics,
-) -> Option<usize> {
-    for &(index, edge) in batch {
-        match submit(deps, [edge], deadline, metrics).await {
-            Ok(()) => InvocationMetrics::add(&metrics.edges_written, 1),
-            Err(err) if err.disposition() == Disposition::RefuseRecords => {
-                let reason = RejectReason::StoreRefused {
-                    message: err.to_string(),
-                };
-                if !reject(deps, &records[index], &reason, deadline, metrics).await {
-                    return Some(index);
+    refused: &mut Vec<Refusal>,
+) -> Option<Failure> {
+    // Parts still to write; the last one is next (stream order).
+    let mut parts = vec![batch];
+    while let Some(part) = parts.pop() {
+        let first = part[0].0;
+        let rule = if part.len() == 1 {
+            StoreError::disposition_alone
+        } else {
+            StoreError::disposition
+        };
+        let err = match submit(deps, part.iter().map(|(_, e)| *e), deadline, metrics, rule).await
+        {
+            Ok(()) => {
+                InvocationMetrics::add(&metrics.edges_written, part.len() as u64);
+                continue;
+            }
+            Err(err) => err,
+        };
+        match rule(&err) {
+            Disposition::Shrink => {
+                InvocationMetrics::add(&metrics.writes_shrunk, 1);
+                tracing::warn!(error = %err, records = part.len(), "the write is too big for the store; writing it in halves");
+                let (head, tail) = part.split_at(part.len() / 2);
+                parts.push(tail);
+                parts.push(head);
+            }
+            Disposition::RefuseRecords if part.len() == 1 => refused.push(Refusal {
+                index: first,
+                message: err.to_string(),
+                ambiguous: true,
+            }),
+            Disposition::RefuseRecords => {
+                tracing::warn!(error = %err, records = part.len(), "store refused a write; writing its records one by one");
+                let (alone, failure) =
+                    write_one_by_one(deps, records, part, deadline, metrics).await;
+                if failure.is_none() && alone.len() == part.len() {
+                    // Every record refused on its own: the environment refuses, not the records.
+                    InvocationMetrics::add(&metrics.environment_refusals, part.len() as u64);
+                    tracing::error!(
+                        error = %alone[0].message,
+                        records = part.len(),
+                        first_sequence_number = %records[first].kinesis.sequence_number,
+                        "the store refused every record of a write on its own: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
+                    );
+                    return Some((first, true));
+                }
+                refused.extend(alone);
+                if failure.is_some() {
+                    return failure;
                 }
             }
-            Err(err) => {
-                tracing::error!(error = %err, sequence_number = %records[index].kinesis.sequence_number, "write failed");
-                return Some(index);
+            disposition => {
+                tracing::error!(error = %err, first_sequence_number = %records[first].kinesis.sequence_number, "write failed");
+                return Some((first, disposition == Disposition::Stop));
             }
         }
     }
     None
 }
 
-/// Builds the query for `edges` and submits it with retries.
+/// Writes each record of `part` alone; returns the records refused and, when a record could not
+/// be written for another reason, where and why the writing stopped.
+async fn write_one_by_one<S: GraphStore>(
+    deps: &Deps<S>,
+    records: &[KinesisEventRecord],
+    part: &[(usize, &Edge)],
+    deadline: Deadline,
+    metrics: &InvocationMetrics,
+) -> (Vec<Refusal>, Option<Failure>) {
+    let mut refused = Vec::new();
+    let mut accepted = false;
+    let mut failure = None;
+    for &(index, edge) in part {
+        match submit(deps, [edge], deadline, metrics, StoreError::disposition_alone).await {
+            Ok(()) => {
+                InvocationMetrics::add(&metrics.edges_written, 1);
+                accepted = true;
+            }
+            Err(err) => match err.disposition_alone() {
+                Disposition::RefuseRecords => refused.push(Refusal {
+                    index,
+                    message: err.to_string(),
+                    ambiguous: true,
+                }),
+                disposition => {
+                    tracing::error!(error = %err, sequence_number = %records[index].kinesis.sequence_number, "write failed");
+                    failure = Some((index, disposition == Disposition::Stop));
+                    break;
+                }
+            },
+        }
+    }
+    if accepted {
+        // The store took a neighbour: these records are at fault.
+        refused.iter_mut().for_each(|r| r.ambiguous = false);
+    }
+    (refused, failure)
+}
+
+/// Builds the query for `edges` and submits it with retries (`rule` decides what is retried).
 async fn submit<'a, S: GraphStore>(
     deps: &Deps<S>,
     edges: impl IntoIterator<Item = &'a Edge>,
     deadline: Deadline,
     metrics: &InvocationMetrics,
+    rule: fn(&StoreError) -> Disposition,
 ) -> Result<(), StoreError> {
     let query = build_query(&deps.config, edges);
     with_retries(
         &retry_policy(&deps.config),
         deadline,
+        rule,
         |timeout| deps.store.submit(&query, timeout),
         |err| {
             InvocationMetrics::add(&metrics.retry_count, 1);

@@ -19,6 +19,11 @@ pub struct InvocationMetrics {
     pub records_rejected: AtomicU64,
     /// Write batches that could not be written (retries exhausted or stopped).
     pub batches_failed: AtomicU64,
+    /// Records the store refused although the fault is the environment's (every record of a
+    /// batch refused on its own): not rejected, left in the stream.
+    pub environment_refusals: AtomicU64,
+    /// Writes split in two after a size failure (memory, time or query limit).
+    pub writes_shrunk: AtomicU64,
 }
 
 /// Picks one counter of [`InvocationMetrics`].
@@ -31,6 +36,8 @@ const METRICS: &[(&str, &str, Counter)] = &[
     ("RetryCount", "Count", |m| &m.retry_count),
     ("RecordsRejected", "Count", |m| &m.records_rejected),
     ("BatchesFailed", "Count", |m| &m.batches_failed),
+    ("EnvironmentRefusals", "Count", |m| &m.environment_refusals),
+    ("WritesShrunk", "Count", |m| &m.writes_shrunk),
 ];
 
 impl InvocationMetrics {
@@ -126,9 +133,12 @@ mod tests {
                         {"Name": "WriteDuration", "Unit": "Milliseconds"},
                         {"Name": "RetryCount", "Unit": "Count"},
                         {"Name": "RecordsRejected", "Unit": "Count"},
-                        {"Name": "BatchesFailed", "Unit": "Count"}]}]},
+                        {"Name": "BatchesFailed", "Unit": "Count"},
+                        {"Name": "EnvironmentRefusals", "Unit": "Count"},
+                        {"Name": "WritesShrunk", "Unit": "Count"}]}]},
                 "ClusterId": "cluster-1",
-                "EdgesWritten": 7, "WriteDuration": 0, "RetryCount": 2, "RecordsRejected": 0, "BatchesFailed": 0
+                "EdgesWritten": 7, "WriteDuration": 0, "RetryCount": 2, "RecordsRejected": 0, "BatchesFailed": 0,
+                "EnvironmentRefusals": 0, "WritesShrunk": 0
             })
         );
     }

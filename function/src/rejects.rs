@@ -2,7 +2,11 @@
 //! file (REJECTED_RECORDS_FILE, local mode) or, with neither set, to the error log in full.
 //!
 //! A record is acknowledged only once the sink has it: if the sink fails, the handler stops the
-//! partial-batch response at that record, so nothing is lost.
+//! partial-batch response at that record, so nothing is lost. A reject always keeps the whole
+//! record: one line in the file; in SQS, whose messages hold at most [`SQS_MAX_MESSAGE_BYTES`],
+//! as many messages as it takes ([`RejectedRecord::parts`]), each naming its byte range.
+//! Consumers deduplicate on (`shardId`, `sequenceNumber`, `dataPart`): a record is rejected at
+//! most once per delivery, but a delivery can repeat (an invocation cut short before it answers).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,8 +23,12 @@ use crate::retry::{Deadline, RetryPolicy, with_retries};
 use crate::sigv4::Signer;
 use crate::store::send_checked;
 
-/// At most this many bytes of a record's data are kept in a reject (SQS messages are limited).
-pub const MAX_REJECT_DATA_BYTES: usize = 65_536;
+/// The largest SQS message body, in bytes (256 KiB).
+pub const SQS_MAX_MESSAGE_BYTES: usize = 262_144;
+
+/// The largest reject written to the log in one line: below CloudWatch Logs' 256 KiB per event,
+/// with room for the log line's own fields.
+pub const LOG_MAX_REJECT_BYTES: usize = 200_000;
 
 /// One rejected record, as written to the sink (JSON, camelCase).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -38,19 +46,23 @@ pub struct RejectedRecord {
     pub reason_code: String,
     /// Human-readable reason.
     pub reason: String,
-    /// The record's data, base64 (standard alphabet), at most MAX_REJECT_DATA_BYTES of it.
+    /// The record's data from byte `data_offset` on, base64 (standard alphabet): the whole record
+    /// unless it is split over several parts.
     pub data: String,
-    /// Size of the record's data in bytes.
+    /// Size of the record's whole data in bytes.
     pub data_size: usize,
-    /// True when `data` holds only the start of the record.
-    pub data_truncated: bool,
+    /// Offset of this part's first byte in the record's data.
+    pub data_offset: usize,
+    /// This part's number, from 0.
+    pub data_part: usize,
+    /// How many parts the record is split into (1: `data` is the whole record).
+    pub data_parts: usize,
 }
 
 impl RejectedRecord {
     /// Describes `record` rejected for `reason`.
     pub fn new(record: &KinesisEventRecord, reason: &RejectReason) -> Self {
         let data: &[u8] = &record.kinesis.data;
-        let kept = &data[..data.len().min(MAX_REJECT_DATA_BYTES)];
         let shard_id = record
             .event_id
             .as_deref()
@@ -64,10 +76,44 @@ impl RejectedRecord {
             partition_key: record.kinesis.partition_key.clone(),
             reason_code: reason.code().to_owned(),
             reason: reason.to_string(),
-            data: base64::engine::general_purpose::STANDARD.encode(kept),
+            data: base64::engine::general_purpose::STANDARD.encode(data),
             data_size: data.len(),
-            data_truncated: kept.len() < data.len(),
+            data_offset: 0,
+            data_part: 0,
+            data_parts: 1,
         }
+    }
+
+    /// This reject as JSON documents of at most `max_bytes` each: itself when it fits, else
+    /// parts holding consecutive byte ranges of the record (every other field repeated).
+    pub fn parts(&self, max_bytes: usize) -> Vec<RejectedRecord> {
+        let json_len = |r: &RejectedRecord| serde_json::to_string(r).map_or(0, |j| j.len());
+        if json_len(self) <= max_bytes {
+            return vec![self.clone()];
+        }
+        let engine = base64::engine::general_purpose::STANDARD;
+        let data = engine.decode(&self.data).unwrap_or_default();
+        // The fields besides `data`, with numbers as wide as they can get.
+        let overhead = json_len(&RejectedRecord {
+            data: String::new(),
+            data_offset: self.data_size,
+            data_part: self.data_size,
+            data_parts: self.data_size,
+            ..self.clone()
+        });
+        // Whole base64 quanta: 4 characters per 3 bytes.
+        let bytes_per_part = (max_bytes.saturating_sub(overhead) / 4 * 3).max(3);
+        let count = data.len().div_ceil(bytes_per_part);
+        data.chunks(bytes_per_part)
+            .enumerate()
+            .map(|(part, chunk)| RejectedRecord {
+                data: engine.encode(chunk),
+                data_offset: part * bytes_per_part,
+                data_part: part,
+                data_parts: count,
+                ..self.clone()
+            })
+            .collect()
     }
 }
 
@@ -134,13 +180,18 @@ impl RejectSink {
         reject: &RejectedRecord,
         deadline: Deadline,
     ) -> Result<(), RejectSinkError> {
-        let line = serde_json::to_string(reject).unwrap_or_default();
         match self {
             RejectSink::Log => {
-                tracing::error!(reject = %line, "rejected record (no REJECTED_QUEUE_URL or REJECTED_RECORDS_FILE set)");
+                for part in reject.parts(LOG_MAX_REJECT_BYTES) {
+                    let line = serde_json::to_string(&part).unwrap_or_default();
+                    tracing::error!(reject = %line, "rejected record (no REJECTED_QUEUE_URL or REJECTED_RECORDS_FILE set)");
+                }
                 Ok(())
             }
             RejectSink::File { path, lock } => {
+                // The whole record on one line (Kinesis records are at most 10 MiB, the largest
+                // MAX_RECORD_BYTES).
+                let line = serde_json::to_string(reject).unwrap_or_default();
                 let _guard = lock.lock().await;
                 let append = || -> std::io::Result<()> {
                     let mut file = std::fs::OpenOptions::new()
@@ -162,34 +213,41 @@ impl RejectSink {
                 signer,
                 policy,
             } => {
-                let body = serde_json::to_vec(
-                    &serde_json::json!({"QueueUrl": queue_url, "MessageBody": line}),
-                )
-                .unwrap_or_default();
-                let headers = [
-                    ("content-type", "application/x-amz-json-1.0"),
-                    ("x-amz-target", "AmazonSQS.SendMessage"),
-                ];
-                let attempt = |timeout| {
-                    let request = client.post(endpoint).timeout(timeout).body(body.clone());
-                    let signed = signer.sign("POST", endpoint, &headers, &body, SystemTime::now());
-                    async move {
-                        let mut request = request;
-                        for (name, value) in headers {
-                            request = request.header(name, value);
+                for part in reject.parts(SQS_MAX_MESSAGE_BYTES) {
+                    let line = serde_json::to_string(&part).unwrap_or_default();
+                    let body = serde_json::to_vec(
+                        &serde_json::json!({"QueueUrl": queue_url, "MessageBody": line}),
+                    )
+                    .unwrap_or_default();
+                    let headers = [
+                        ("content-type", "application/x-amz-json-1.0"),
+                        ("x-amz-target", "AmazonSQS.SendMessage"),
+                    ];
+                    let attempt = |timeout| {
+                        let request = client.post(endpoint).timeout(timeout).body(body.clone());
+                        let signed =
+                            signer.sign("POST", endpoint, &headers, &body, SystemTime::now());
+                        async move {
+                            let mut request = request;
+                            for (name, value) in headers {
+                                request = request.header(name, value);
+                            }
+                            for (name, value) in signed.map_err(StoreError::Signing)? {
+                                request = request.header(name, value);
+                            }
+                            send_checked(request, timeout).await
                         }
-                        for (name, value) in signed.map_err(StoreError::Signing)? {
-                            request = request.header(name, value);
-                        }
-                        send_checked(request, timeout).await
-                    }
-                };
-                with_retries(policy, deadline, attempt, |_| {})
-                    .await
-                    .map_err(|e| RejectSinkError::Sqs {
-                        queue: queue_url.clone(),
-                        message: e.to_string(),
-                    })
+                    };
+                    // Throttling (HTTP 400 with `__type` ThrottlingException, RequestThrottled,
+                    // OverLimit) is retried like the store's transient errors.
+                    with_retries(policy, deadline, StoreError::disposition, attempt, |_| {})
+                        .await
+                        .map_err(|e| RejectSinkError::Sqs {
+                            queue: queue_url.clone(),
+                            message: e.to_string(),
+                        })?;
+                }
+                Ok(())
             }
         }
     }
@@ -223,23 +281,42 @@ mod tests {
                 "eventSourceArn": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
                 "partitionKey": "pk", "reasonCode": "WrongColumnCount",
                 "reason": "CSV record has 2 columns, expected 3: fromId,toId,creationDate",
-                "data": "YSxi", "dataSize": 3, "dataTruncated": false
+                "data": "YSxi", "dataSize": 3, "dataOffset": 0, "dataPart": 0, "dataParts": 1
             })
         );
     }
 
     #[test]
-    fn oversize_data_is_truncated() {
-        let big = vec![b'x'; MAX_REJECT_DATA_BYTES + 10];
+    fn a_large_record_is_kept_whole_over_parts_that_fit_an_sqs_message() {
+        // GIVEN a 10 MiB record (the Kinesis maximum) with bytes that base64 does not pad evenly
+        let big: Vec<u8> = (0..10_485_760u32).map(|i| (i % 251) as u8).collect();
         let reject = RejectedRecord::new(
             &record(&big),
             &RejectReason::Oversize {
                 size: big.len(),
-                limit: 10,
+                limit: 65_536,
             },
         );
-        assert!(reject.data_truncated);
-        assert_eq!(reject.data_size, big.len());
+        assert_eq!(reject.parts(usize::MAX), vec![reject.clone()]);
+
+        // WHEN it is split for SQS
+        let parts = reject.parts(SQS_MAX_MESSAGE_BYTES);
+
+        // THEN every part fits, names its range, and the parts put together are the record
+        assert!(parts.len() > 40, "{}", parts.len());
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut whole = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            assert!(serde_json::to_string(part).unwrap().len() <= SQS_MAX_MESSAGE_BYTES);
+            assert_eq!((part.data_part, part.data_parts), (i, parts.len()));
+            assert_eq!(part.data_offset, whole.len());
+            assert_eq!(
+                (part.sequence_number.as_str(), part.data_size),
+                ("4958", big.len())
+            );
+            whole.extend(engine.decode(&part.data).unwrap());
+        }
+        assert_eq!(whole, big);
     }
 
     #[tokio::test]

@@ -78,11 +78,15 @@ impl RetryPolicy {
 const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(50);
 
 /// Runs `attempt(timeout)` until it succeeds, fails for good, runs out of attempts or of time.
-/// `on_retry` is called before each back-off with the error that caused it (to count it and,
-/// for [`Disposition::Reconnect`], to drop pooled connections).
+/// `rule` classifies each error ([`StoreError::disposition`], or
+/// [`StoreError::disposition_alone`] for a one-record write); only [`Disposition::Retry`] and
+/// [`Disposition::Reconnect`] are retried. `on_retry` is called before each back-off with the
+/// error that caused it (to count it and, for [`Disposition::Reconnect`], to drop pooled
+/// connections).
 pub async fn with_retries<F, Fut>(
     policy: &RetryPolicy,
     deadline: Deadline,
+    rule: fn(&StoreError) -> Disposition,
     mut attempt: F,
     mut on_retry: impl FnMut(&StoreError),
 ) -> Result<(), StoreError>
@@ -102,7 +106,10 @@ where
             Ok(()) => return Ok(()),
             Err(err) => err,
         };
-        if !err.is_retryable() || retry + 1 >= policy.max_attempts {
+        let disposition = rule(&err);
+        if !matches!(disposition, Disposition::Retry | Disposition::Reconnect)
+            || retry + 1 >= policy.max_attempts
+        {
             return Err(err);
         }
         let delay = policy.backoff(retry, &mut rand::rng());
@@ -111,10 +118,6 @@ where
         }
         tracing::warn!(error = %err, retry = retry + 1, delay_ms = delay.as_millis() as u64, "write failed, retrying");
         on_retry(&err);
-        debug_assert!(matches!(
-            err.disposition(),
-            Disposition::Retry | Disposition::Reconnect
-        ));
         tokio::time::sleep(delay).await;
         retry += 1;
     }
@@ -163,6 +166,7 @@ mod tests {
         let result = with_retries(
             &policy(5),
             Deadline::NONE,
+            StoreError::disposition,
             |_| {
                 calls.set(calls.get() + 1);
                 let n = calls.get();
@@ -190,6 +194,7 @@ mod tests {
         let result = with_retries(
             &policy(5),
             Deadline::NONE,
+            StoreError::disposition,
             |_| {
                 calls.set(calls.get() + 1);
                 async {
@@ -212,6 +217,7 @@ mod tests {
         let err = with_retries(
             &policy(4),
             Deadline::NONE,
+            StoreError::disposition,
             |_| {
                 calls.set(calls.get() + 1);
                 async { Err(StoreError::Connect("refused".into())) }
@@ -233,6 +239,7 @@ mod tests {
         let _ = with_retries(
             &slow,
             Deadline::after(Duration::from_millis(300)),
+            StoreError::disposition,
             |_| {
                 calls.set(calls.get() + 1);
                 async { Err(StoreError::Connect("refused".into())) }
