@@ -269,7 +269,12 @@ mod tests {
 
     #[test]
     fn sqs_throttling_in_the_json_protocol_is_retried() {
-        for name in ["ThrottlingException", "RequestThrottled", "OverLimit", "KmsThrottled"] {
+        for name in [
+            "ThrottlingException",
+            "RequestThrottled",
+            "OverLimit",
+            "KmsThrottled",
+        ] {
             let err = StoreError::from_response(
                 400,
                 &format!(r#"{{"__type":"com.amazonaws.sqs#{name}","message":"Rate exceeded"}}"#),

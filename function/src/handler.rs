@@ -135,12 +135,11 @@ pub async fn handle<S: GraphStore>(
         stopped = true;
         refused.clear();
     }
-    rejects.extend(refused.into_iter().map(|r| {
-        (
-            r.index,
-            RejectReason::StoreRefused { message: r.message },
-        )
-    }));
+    rejects.extend(
+        refused
+            .into_iter()
+            .map(|r| (r.index, RejectReason::StoreRefused { message: r.message })),
+    );
     rejects.sort_by_key(|(index, _)| *index);
 
     // 4. Rejects, in stream order, up to the first unwritten record; a sink failure moves the
@@ -259,8 +258,15 @@ async fn write_lane<S: GraphStore>(
             outcome.first_unwritten = Some(first);
             break;
         }
-        if let Some((index, stopped)) =
-            write_batch(deps, records, batch, deadline, metrics, &mut outcome.refused).await
+        if let Some((index, stopped)) = write_batch(
+            deps,
+            records,
+            batch,
+            deadline,
+            metrics,
+            &mut outcome.refused,
+        )
+        .await
         {
             InvocationMetrics::add(&metrics.batches_failed, 1);
             first_failure.fetch_min(index, Ordering::Relaxed);
@@ -291,8 +297,7 @@ async fn write_batch<S: GraphStore>(
         } else {
             StoreError::disposition
         };
-        let err = match submit(deps, part.iter().map(|(_, e)| *e), deadline, metrics, rule).await
-        {
+        let err = match submit(deps, part.iter().map(|(_, e)| *e), deadline, metrics, rule).await {
             Ok(()) => {
                 InvocationMetrics::add(&metrics.edges_written, part.len() as u64);
                 continue;
@@ -354,7 +359,15 @@ async fn write_one_by_one<S: GraphStore>(
     let mut accepted = false;
     let mut failure = None;
     for &(index, edge) in part {
-        match submit(deps, [edge], deadline, metrics, StoreError::disposition_alone).await {
+        match submit(
+            deps,
+            [edge],
+            deadline,
+            metrics,
+            StoreError::disposition_alone,
+        )
+        .await
+        {
             Ok(()) => {
                 InvocationMetrics::add(&metrics.edges_written, 1);
                 accepted = true;

@@ -36,6 +36,7 @@ fn gremlin_deps(
         ("NEPTUNE_ENDPOINT", url.as_str()),
         ("RETRY_BASE_DELAY_MS", "1"),
         ("RETRY_MAX_DELAY_MS", "5"),
+        ("STOP_WAIT_MS", "0"),
     ];
     vars.extend_from_slice(extra);
     deps(&vars)
@@ -171,19 +172,145 @@ async fn neptune_errors_are_retried_and_read_only_reconnects() {
 }
 
 #[tokio::test]
-async fn access_denied_is_not_retried_and_nothing_is_acknowledged() {
+async fn access_denied_is_not_retried_and_the_answer_waits() {
+    // GIVEN a store denying access (a policy change takes up to 10 minutes to apply)
     let server = playback(vec![neptune_error(403, "AccessDeniedException")]).await;
-    let (deps, metrics) = gremlin_deps(server.port, &[]);
+    let (deps, metrics) = gremlin_deps(server.port, &[("STOP_WAIT_MS", "400")]);
     let records = csv_records(0..4);
+    let started = Instant::now();
 
+    // WHEN a batch is handled
     let response = writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
+    // THEN one request, nothing acknowledged, and the answer comes after STOP_WAIT_MS, so
+    // Lambda's redelivery does not spin the shard
     assert_eq!(failures(&response), vec![sequence_number(0)]);
     assert_eq!(server.recorded.lock().unwrap().len(), 1);
     assert_eq!(metric(&metrics, "BatchesFailed"), 1);
     assert_eq!(metric(&metrics, "EdgesWritten"), 0);
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_wait_after_a_stop_error_ends_before_the_deadline() {
+    let server = playback(vec![neptune_error(403, "AccessDeniedException")]).await;
+    let (deps, _) = gremlin_deps(
+        server.port,
+        &[("STOP_WAIT_MS", "60000"), ("DEADLINE_MARGIN_MS", "300")],
+    );
+    let started = Instant::now();
+
+    let response = writer::handle(
+        &deps,
+        invocation(&csv_records(0..2), Duration::from_millis(1_500)),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(failures(&response), vec![sequence_number(0)]);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1_000) && took < Duration::from_millis(1_400),
+        "answered after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_record_refused_on_its_own_is_an_environment_error_not_a_rejection() {
+    // GIVEN a store refusing everything as malformed (mergeE on an engine before 1.2.1.0)
+    let script = (0..20)
+        .map(|_| neptune_error(400, "MalformedQueryException"))
+        .collect();
+    let server = playback(script).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = gremlin_deps(
+        server.port,
+        &[("REJECTED_RECORDS_FILE", rejects.to_str().unwrap())],
+    );
+    let records = csv_records(0..4);
+
+    // WHEN the batch is handled
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN the batch, then each record alone, was tried; nothing is rejected, the checkpoint
+    // stays at the first record, and the metric says why
+    let bodies: Vec<String> = server
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Recorded::gremlin)
+        .collect();
+    let mut expected = vec![expected_query(&records)];
+    expected.extend(
+        records
+            .iter()
+            .map(|r| expected_query(std::slice::from_ref(r))),
+    );
+    assert_eq!(bodies, expected);
+    assert_eq!(failures(&response), vec![sequence_number(0)]);
+    assert!(!rejects.exists(), "nothing may be rejected");
+    assert_eq!(metric(&metrics, "RecordsRejected"), 0);
+    assert_eq!(metric(&metrics, "EnvironmentRefusals"), 4);
+    assert_eq!(metric(&metrics, "BatchesFailed"), 1);
+}
+
+#[tokio::test]
+async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
+    // GIVEN a store answering each size failure once: 8 records, then 4, then 1
+    let server = playback(vec![
+        neptune_error(500, "MemoryLimitExceededException"),
+        neptune_error(500, "TimeLimitExceededException"),
+        (200, OK_BODY.into()),
+        neptune_error(500, "QueryLimitExceededException"),
+        (200, OK_BODY.into()),
+        neptune_error(500, "MemoryLimitExceededException"),
+    ])
+    .await;
+    let (deps, metrics) = gremlin_deps(server.port, &[]);
+    let records = csv_records(0..8);
+
+    // WHEN the batch is handled
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN 8 -> 4 + 4, the first 4 -> 2 + 2, the second 2 -> 1 + 1, and a lone record that
+    // still fails is retried as transient; all is written in stream order before the answer
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let bodies: Vec<String> = server
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Recorded::gremlin)
+        .collect();
+    let q = |range: std::ops::Range<usize>| expected_query(&records[range]);
+    assert_eq!(
+        bodies,
+        vec![
+            q(0..8),
+            q(0..4),
+            q(0..2),
+            q(2..4),
+            q(2..3),
+            q(3..4),
+            q(3..4),
+            q(4..8)
+        ]
+    );
+    assert_eq!(metric(&metrics, "WritesShrunk"), 3);
+    assert_eq!(metric(&metrics, "RetryCount"), 1);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 8);
 }
 
 #[tokio::test]

@@ -139,12 +139,199 @@ async fn a_failing_rejects_sink_stops_acknowledgement_at_that_record() {
     let mut records = csv_records(0..5);
     records[2].data = b"broken".to_vec();
 
-    // WHEN handled THEN the checkpoint is the malformed record; what precedes it is written
+    // WHEN handled THEN the checkpoint is the malformed record; the good records are written
+    // (those after it again on the redelivery, which changes nothing)
     let response = writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
     assert_eq!(failures(&response), vec![sequence_number(2)]);
-    assert_eq!(store.edges().await, 2);
+    assert_eq!(store.edges().await, 4);
+}
+
+/// Number of edges in a SPARQL write (one `follows` triple each).
+fn edges_in(query: &str) -> usize {
+    query.matches(&format!("<{}>", sparql::FOLLOWS)).count()
+}
+
+#[tokio::test]
+async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lost() {
+    // GIVEN a store path that refuses every write as malformed (an engine without the idiom, a
+    // proxy answering 400), in batches of 4 and in batches of 1
+    for batch in ["4", "1"] {
+        let store = Oxigraph::start();
+        let url = store.url();
+        let dir = tempfile::tempdir().unwrap();
+        let rejects_file = dir.path().join("rejects.jsonl");
+        let (deps, metrics) = deps(&[
+            ("NEPTUNE_ENDPOINT", &url),
+            ("QUERY_LANGUAGE", "sparql"),
+            ("BATCH_WRITE_SIZE", batch),
+            ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+            ("STOP_WAIT_MS", "0"),
+        ]);
+        let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = broken.clone();
+        let deps = faulty(
+            deps,
+            Box::new(move |_| {
+                flag.load(std::sync::atomic::Ordering::Relaxed)
+                    .then(|| store_error(400, "MalformedQueryException"))
+            }),
+        );
+        let mut records = csv_records(0..10);
+        records[6].data = b"malformed".to_vec();
+
+        // WHEN the batch is delivered three times
+        for _ in 0..3 {
+            let response = writer::handle(&deps, invocation(&records, MINUTE))
+                .await
+                .unwrap();
+            // THEN the checkpoint stays at the first record and nothing is rejected
+            assert_eq!(
+                failures(&response),
+                vec![sequence_number(0)],
+                "batch {batch}"
+            );
+        }
+        assert!(rejects_in(&rejects_file).is_empty(), "batch {batch}");
+        assert_eq!(metric(&metrics, "RecordsRejected"), 0);
+        assert!(
+            metric(&metrics, "EnvironmentRefusals") >= 3,
+            "batch {batch}"
+        );
+
+        // WHEN the environment is fixed and the batch delivered again
+        broken.store(false, std::sync::atomic::Ordering::Relaxed);
+        let response = writer::handle(&deps, invocation(&records, MINUTE))
+            .await
+            .unwrap();
+
+        // THEN every good record is in the store and the malformed one is rejected once
+        assert_eq!(failures(&response), Vec::<String>::new());
+        assert_eq!(store.edges().await, 9, "batch {batch}");
+        let rejects = rejects_in(&rejects_file);
+        assert_eq!(rejects.len(), 1, "{rejects:?}");
+        assert_eq!(rejects[0].sequence_number, sequence_number(6));
+    }
+}
+
+#[tokio::test]
+async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
+    // GIVEN 20 records in batches of 4: the store refuses record 5, a batch holding record 12
+    // fails with a transient error on the first two deliveries, and record 14 is malformed
+    let store = Oxigraph::start();
+    let url = store.url();
+    let dir = tempfile::tempdir().unwrap();
+    let rejects_file = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = deps(&[
+        ("NEPTUNE_ENDPOINT", &url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("BATCH_WRITE_SIZE", "4"),
+        ("RETRY_MAX_ATTEMPTS", "2"),
+        ("RETRY_BASE_DELAY_MS", "1"),
+        ("RETRY_MAX_DELAY_MS", "2"),
+        ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+    ]);
+    let poison = sparql::person_iri("p5");
+    let flaky = sparql::person_iri("p12");
+    let transient_left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(4));
+    let left = transient_left.clone();
+    let deps = faulty(
+        deps,
+        Box::new(move |query| {
+            if query.contains(&format!("<{poison}> <{}>", sparql::FOLLOWS)) {
+                return Some(store_error(400, "MalformedQueryException"));
+            }
+            let take = |n: usize| n.checked_sub(1);
+            (query.contains(&format!("<{flaky}> <{}>", sparql::FOLLOWS))
+                && left
+                    .fetch_update(
+                        std::sync::atomic::Ordering::Relaxed,
+                        std::sync::atomic::Ordering::Relaxed,
+                        take,
+                    )
+                    .is_ok())
+            .then(|| store_error(500, "ConcurrentModificationException"))
+        }),
+    );
+    let mut records = csv_records(0..20);
+    records[14].data = b"p14,,2016-05-21".to_vec();
+
+    // WHEN Lambda delivers the batch, and again from each checkpoint it is given
+    let mut from = 0;
+    let mut deliveries = 0;
+    loop {
+        deliveries += 1;
+        let response = writer::handle(&deps, invocation(&records[from..], MINUTE))
+            .await
+            .unwrap();
+        match failures(&response).first() {
+            None => break,
+            Some(seq) => {
+                from = records
+                    .iter()
+                    .position(|r| &r.sequence_number == seq)
+                    .unwrap()
+            }
+        }
+        assert!(deliveries < 10);
+    }
+
+    // THEN it took three deliveries, the checkpoint never went before record 12, and each bad
+    // record is in the rejects file exactly once
+    assert_eq!((deliveries, from), (3, 12));
+    let rejects: Vec<(String, String)> = rejects_in(&rejects_file)
+        .into_iter()
+        .map(|r| (r.sequence_number, r.reason_code))
+        .collect();
+    assert_eq!(
+        rejects,
+        vec![
+            (sequence_number(5), "StoreRefused".to_owned()),
+            (sequence_number(14), "EmptyId".to_owned())
+        ]
+    );
+    assert_eq!(metric(&metrics, "RecordsRejected"), 2);
+    assert_eq!(metric(&metrics, "EnvironmentRefusals"), 0);
+    assert_eq!(store.edges().await, 18);
+}
+
+#[tokio::test]
+async fn a_write_too_big_for_the_store_is_halved_until_it_fits() {
+    // GIVEN a store that runs out of memory on writes of more than 3 edges
+    let store = Oxigraph::start();
+    let url = store.url();
+    let (deps, metrics) = deps(&[
+        ("NEPTUNE_ENDPOINT", &url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("BATCH_WRITE_SIZE", "10"),
+    ]);
+    let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = sizes.clone();
+    let deps = faulty(
+        deps,
+        Box::new(move |query| {
+            let n = edges_in(query);
+            seen.lock().unwrap().push(n);
+            (n > 3).then(|| store_error(500, "MemoryLimitExceededException"))
+        }),
+    );
+    let records = csv_records(0..20);
+
+    // WHEN the event is handled
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN each batch of 10 was written as 2 + 3 + 2 + 3 within the invocation, never resent whole
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 20);
+    assert_eq!(
+        *sizes.lock().unwrap(),
+        vec![10, 5, 2, 3, 5, 2, 3, 10, 5, 2, 3, 5, 2, 3]
+    );
+    assert_eq!(metric(&metrics, "WritesShrunk"), 6);
+    assert_eq!(metric(&metrics, "RetryCount"), 0);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use common::*;
 use writer::rejects::RejectedRecord;
 
@@ -101,4 +102,121 @@ async fn malformed_records_are_sent_to_the_rejects_queue() {
     assert_eq!(reject.sequence_number, sequence_number(1));
     assert_eq!(reject.reason_code, "BadDate");
     assert_eq!(reject.shard_id, "shardId-000000000003");
+}
+
+#[tokio::test]
+async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
+    // GIVEN a queue (moto refuses bodies over 256 KiB, as SQS does) and a 700 KB record
+    let moto = start_moto();
+    let store = Oxigraph::start();
+    let queue = sqs(
+        moto.1,
+        "CreateQueue",
+        serde_json::json!({"QueueName": "rejects-large"}),
+    )
+    .await;
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
+    let store_url = store.url();
+    let (deps, _) = deps(&[
+        ("NEPTUNE_ENDPOINT", &store_url),
+        ("QUERY_LANGUAGE", "sparql"),
+        ("REJECTED_QUEUE_URL", &queue_url),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDTEST"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ]);
+    let mut records = csv_records(0..2);
+    let big: Vec<u8> = (0..700_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    records[1].data = big.clone();
+
+    // WHEN handled
+    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+        .await
+        .unwrap();
+
+    // THEN the record is acknowledged, and the queue's messages put together give it back whole
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let mut parts: Vec<RejectedRecord> = Vec::new();
+    for _ in 0..10 {
+        let received = sqs(
+            moto.1,
+            "ReceiveMessage",
+            serde_json::json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10}),
+        )
+        .await;
+        let Some(messages) = received["Messages"].as_array() else {
+            break;
+        };
+        for m in messages {
+            let body = m["Body"].as_str().unwrap();
+            assert!(body.len() <= writer::rejects::SQS_MAX_MESSAGE_BYTES);
+            parts.push(serde_json::from_str(body).unwrap());
+        }
+    }
+    parts.sort_by_key(|p| p.data_part);
+    assert!(parts.len() >= 4, "{} parts", parts.len());
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut whole = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        assert_eq!((part.data_part, part.data_parts), (i, parts.len()));
+        assert_eq!(part.sequence_number, sequence_number(1));
+        assert_eq!(part.reason_code, "Oversize");
+        assert_eq!(part.data_offset, whole.len());
+        whole.extend(engine.decode(&part.data).unwrap());
+    }
+    assert_eq!(whole, big);
+}
+
+#[tokio::test]
+async fn sqs_throttling_in_the_json_protocol_is_retried() {
+    // GIVEN an SQS endpoint that throttles twice (HTTP 400, `__type`, no `code`) before accepting
+    let queue = common::playback::playback(vec![
+        (
+            400,
+            r#"{"__type":"com.amazonaws.sqs#ThrottlingException","message":"Rate exceeded"}"#
+                .into(),
+        ),
+        (
+            400,
+            r#"{"__type":"com.amazonaws.sqs#RequestThrottled","message":"Request is throttled."}"#
+                .into(),
+        ),
+        (
+            200,
+            r#"{"MessageId":"5fea7756-0ea4-451a-a703-a558b933e274","MD5OfMessageBody":"x"}"#.into(),
+        ),
+    ])
+    .await;
+    let store = common::playback::playback(vec![]).await;
+    let queue_url = format!("http://127.0.0.1:{}/123456789012/rejects", queue.port);
+    let store_url = format!("http://127.0.0.1:{}", store.port);
+    let (deps, metrics) = deps(&[
+        ("NEPTUNE_ENDPOINT", &store_url),
+        ("REJECTED_QUEUE_URL", &queue_url),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDTEST"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("RETRY_BASE_DELAY_MS", "1"),
+        ("RETRY_MAX_DELAY_MS", "5"),
+    ]);
+    let mut records = csv_records(0..3);
+    records[2].data = b"not,a,2016-13-45".to_vec();
+
+    // WHEN handled
+    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+        .await
+        .unwrap();
+
+    // THEN the reject was sent three times, the same message, and everything is acknowledged
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let sent = queue.recorded.lock().unwrap().clone();
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(
+        |r| r.body == sent[0].body && r.header("x-amz-target") == Some("AmazonSQS.SendMessage")
+    ));
+    let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    let reject: RejectedRecord =
+        serde_json::from_str(body["MessageBody"].as_str().unwrap()).unwrap();
+    assert_eq!(reject.sequence_number, sequence_number(2));
+    assert_eq!(metric(&metrics, "RecordsRejected"), 1);
 }

@@ -267,3 +267,71 @@ pub fn failures(response: &aws_lambda_events::streams::KinesisEventResponse) -> 
         })
         .collect()
 }
+
+/// Decides, from a write's text, whether a [`Faulty`] store fails it (and with what) instead of
+/// passing it on.
+pub type Fault = Box<dyn Fn(&str) -> Option<writer::error::StoreError> + Send + Sync>;
+
+/// A store that fails the writes `fault` picks and passes every other one to a real store.
+pub struct Faulty<S> {
+    pub inner: S,
+    pub fault: std::sync::Mutex<Fault>,
+}
+
+impl<S: writer::GraphStore> writer::GraphStore for Faulty<S> {
+    fn submit(
+        &self,
+        query: &str,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<(), writer::error::StoreError>> + Send {
+        let failure = (self.fault.lock().unwrap())(query);
+        let inner = self.inner.submit(query, timeout);
+        async move {
+            match failure {
+                Some(err) => Err(err),
+                None => inner.await,
+            }
+        }
+    }
+
+    fn reconnect(&self) {
+        self.inner.reconnect();
+    }
+}
+
+/// `deps` with its store wrapped in a [`Faulty`] store.
+pub fn faulty<S>(deps: Deps<S>, fault: Fault) -> Deps<Faulty<S>> {
+    let Deps {
+        config,
+        store,
+        rejects,
+        metrics,
+    } = deps;
+    Deps {
+        config,
+        store: Faulty {
+            inner: store,
+            fault: std::sync::Mutex::new(fault),
+        },
+        rejects,
+        metrics,
+    }
+}
+
+/// A Neptune error as the store would answer it.
+pub fn store_error(status: u16, code: &str) -> writer::error::StoreError {
+    writer::error::StoreError::Status {
+        status,
+        code: Some(code.into()),
+        message: format!("test fault {code}"),
+    }
+}
+
+/// The rejects written to a JSON Lines file so far.
+pub fn rejects_in(path: &Path) -> Vec<writer::rejects::RejectedRecord> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
