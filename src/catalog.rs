@@ -77,6 +77,22 @@ pub enum BuiltIn {
     Value(&'static str),
     /// Computed from the writer: 2 x its vCPUs from [`sizing`], or 4 for an existing cluster.
     ShardsFromWriter,
+    /// Computed from `StreamRetentionHours`: [`record_age_below_retention`].
+    RecordAgeFromRetention,
+}
+
+/// How long before the stream's retention a record still not written leaves for the on-failure
+/// destination, in seconds: time for the event source mapping to read it and send it there.
+pub const RECORD_AGE_MARGIN_SECS: i64 = 3_600;
+
+/// The largest `MaximumRecordAgeInSeconds` Lambda accepts (7 days).
+pub const MAX_RECORD_AGE_SECS: i64 = 604_800;
+
+/// The `MaximumRecordAgeInSeconds` default for a stream keeping records `retention_hours`: just
+/// below the retention, so a batch that still cannot be written leaves for the on-failure
+/// destination before the stream drops it; at most [`MAX_RECORD_AGE_SECS`].
+pub fn record_age_below_retention(retention_hours: i64) -> i64 {
+    (retention_hours * 3_600 - RECORD_AGE_MARGIN_SECS).min(MAX_RECORD_AGE_SECS)
 }
 
 /// What values a parameter accepts.
@@ -240,6 +256,10 @@ impl Param {
                 "{} x writer vCPUs ({} for an existing cluster)",
                 sizing::SHARDS_PER_VCPU,
                 sizing::SHARDS_PER_VCPU * sizing::EXISTING_CLUSTER_ASSUMED_VCPUS
+            ),
+            BuiltIn::RecordAgeFromRetention => format!(
+                "StreamRetentionHours x 3600 - {RECORD_AGE_MARGIN_SECS} (24 h: {}), at most {MAX_RECORD_AGE_SECS}",
+                record_age_below_retention(24)
             ),
         }
     }
@@ -523,23 +543,23 @@ pub static CATALOG: &[Param] = &[
     Param {
         name: "MaximumRetryAttempts",
         cfn_type: CfnType::Number,
-        default: BuiltIn::Value("10"),
+        default: BuiltIn::Value("-1"),
         kind: Kind::IntegerOrUnlimited { min: 0, max: 10000 },
         scope: Scope::All,
         required: false,
-        description: "Retries of a failed batch before it goes to the on-failure queue (-1 = until the record expires).",
+        description: "Retries of a batch whose first record fails before the rest of the batch is discarded to the on-failure destination; -1 retries until MaximumRecordAgeInSeconds, so an outage or a configuration error discards nothing.",
     },
     Param {
         name: "MaximumRecordAgeInSeconds",
         cfn_type: CfnType::Number,
-        default: BuiltIn::Value("86400"),
+        default: BuiltIn::RecordAgeFromRetention,
         kind: Kind::IntegerOrUnlimited {
             min: 60,
-            max: 604800,
+            max: MAX_RECORD_AGE_SECS,
         },
         scope: Scope::All,
         required: false,
-        description: "Oldest record the function is given, in seconds (-1 = no limit).",
+        description: "Age, in seconds, at which a record still not written leaves for the on-failure destination; the default is just below StreamRetentionHours, before the stream drops it (-1 = no limit: the stream drops it unseen).",
     },
     Param {
         name: "MaximumBatchingWindowInSeconds",

@@ -140,6 +140,22 @@ pub enum Problem {
         /// Where it came from.
         read_origin: Origin,
     },
+    /// `FunctionTimeout` too short for the writer to make one write attempt.
+    #[error(
+        "FunctionTimeout = {timeout} (from {origin}) leaves no time to write: the writer keeps its deadline margin of {margin_ms} ms (DEADLINE_MARGIN_MS) to answer Lambda, and one write attempt may take {attempt_ms} ms (REQUEST_TIMEOUT_MS); set FunctionTimeout to at least {minimum} seconds"
+    )]
+    FunctionTimeoutTooShort {
+        /// The timeout in seconds.
+        timeout: i64,
+        /// Where it came from.
+        origin: Origin,
+        /// The writer's deadline margin.
+        margin_ms: u64,
+        /// The writer's request timeout.
+        attempt_ms: u64,
+        /// The smallest timeout accepted, in seconds.
+        minimum: i64,
+    },
     /// Serverless minimum capacity above the maximum.
     #[error(
         "DbServerlessMinCapacity = {min} (from {min_origin}) is above DbServerlessMaxCapacity = {max} (from {max_origin}): the minimum must be at most the maximum"

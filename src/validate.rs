@@ -169,6 +169,22 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
             writer.description
         ));
     }
+    let retention = find(&typed, "StreamRetentionHours")
+        .value
+        .as_ref()
+        .and_then(ParamValue::as_i64)
+        .unwrap_or_else(|| {
+            builtin_value(catalog::find("StreamRetentionHours").expect("a catalog name"))
+                .as_i64()
+                .expect("a whole number")
+        });
+    let max_age = find_mut(&mut typed, "MaximumRecordAgeInSeconds");
+    if max_age.origin == Origin::Derived {
+        max_age.value = Some(ParamValue::Integer(catalog::record_age_below_retention(
+            retention,
+        )));
+    }
+    loss_warnings(&typed, region, retention, &mut warnings);
     cross_checks(&typed, mode.serverless, &mut problems);
     if !problems.is_empty() {
         return Err(invalid(problems));
@@ -333,7 +349,46 @@ fn check_entry(
     }
 }
 
-/// Rules across parameters: BatchWriteSize <= BatchReadSize, and serverless min <= max.
+/// Warns about event source mapping settings that discard records: a finite MaximumRetryAttempts
+/// (what is discarded and where it goes), and a MaximumRecordAgeInSeconds the stream's retention
+/// outlives (records dropped by the stream, unseen by the on-failure destination).
+fn loss_warnings(typed: &[Typed], region: &str, retention_hours: i64, warnings: &mut Vec<String>) {
+    let integer = |name: &str| {
+        let entry = find(typed, name);
+        entry
+            .value
+            .as_ref()
+            .and_then(ParamValue::as_i64)
+            .map(|v| (v, entry.origin))
+    };
+    if let Some((retries, origin)) = integer("MaximumRetryAttempts")
+        && retries >= 0
+    {
+        let read = integer("BatchReadSize").map_or(0, |(n, _)| n);
+        warnings.push(format!(
+            "region {region}: MaximumRetryAttempts = {retries} (from {origin}) discards data: once a batch's first unwritten record has failed {} invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = {read}) from the stream, and sends only their shard and sequence range to the on-failure destination (OnFailureQueue); -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds",
+            retries + 1
+        ));
+    }
+    let retention_secs = retention_hours * 3_600;
+    if let Some((age, origin)) = integer("MaximumRecordAgeInSeconds")
+        && origin != Origin::Derived
+        && (age == -1 || age >= retention_secs)
+    {
+        let setting = if age == -1 {
+            "-1 (no limit)".to_owned()
+        } else {
+            age.to_string()
+        };
+        warnings.push(format!(
+            "region {region}: MaximumRecordAgeInSeconds = {setting} (from {origin}) is not below the stream's retention of {retention_secs} s (StreamRetentionHours = {retention_hours}): a record that cannot be written is dropped by the stream before it is sent to the on-failure destination; the default, {}, is just below it",
+            catalog::record_age_below_retention(retention_hours)
+        ));
+    }
+}
+
+/// Rules across parameters: BatchWriteSize <= BatchReadSize, serverless min <= max, and a
+/// FunctionTimeout that leaves the writer time for one write attempt.
 fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) {
     let number = |name: &str| {
         let entry = find(typed, name);
@@ -352,6 +407,19 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             write_origin,
             read: read as i64,
             read_origin,
+        });
+    }
+    let margin_ms = writer::config::DEFAULT_DEADLINE_MARGIN_MS;
+    let attempt_ms = writer::config::DEFAULT_REQUEST_TIMEOUT_MS;
+    if let Some((timeout, origin)) = number("FunctionTimeout")
+        && timeout * 1000.0 <= (margin_ms + attempt_ms) as f64
+    {
+        problems.push(Problem::FunctionTimeoutTooShort {
+            timeout: timeout as i64,
+            origin,
+            margin_ms,
+            attempt_ms,
+            minimum: ((margin_ms + attempt_ms) / 1000 + 1) as i64,
         });
     }
     if serverless
@@ -407,7 +475,9 @@ impl Typed {
             })
             .unwrap_or(match param.default {
                 BuiltIn::Value(text) => (Some(text.to_owned()), Origin::BuiltIn),
-                BuiltIn::ShardsFromWriter => (None, Origin::Derived),
+                BuiltIn::ShardsFromWriter | BuiltIn::RecordAgeFromRetention => {
+                    (None, Origin::Derived)
+                }
             });
         let (value, problem) = match text.as_deref().map(|text| parse(param, text, origin)) {
             Some(Ok(value)) => (Some(value), None),
@@ -432,7 +502,9 @@ fn builtin_value(param: &'static Param) -> ParamValue {
         BuiltIn::Value(text) => {
             parse(param, text, Origin::BuiltIn).expect("built-in defaults are valid (tested)")
         }
-        BuiltIn::ShardsFromWriter => unreachable!("ShardCount is not a structural parameter"),
+        BuiltIn::ShardsFromWriter | BuiltIn::RecordAgeFromRetention => {
+            unreachable!("derived parameters are not structural")
+        }
     }
 }
 

@@ -78,8 +78,34 @@ fn every_pattern_compiles_and_every_builtin_default_is_valid_or_an_empty_require
                     .unwrap_or_else(|e| panic!("{}: {e}", param.name));
             }
             BuiltIn::ShardsFromWriter => assert_eq!(param.name, "ShardCount"),
+            BuiltIn::RecordAgeFromRetention => {
+                assert_eq!(param.name, "MaximumRecordAgeInSeconds")
+            }
         }
     }
+}
+
+#[test]
+fn the_record_age_default_is_just_below_the_retention_row_by_row() {
+    use stream2neptune::catalog::record_age_below_retention;
+    // (StreamRetentionHours, MaximumRecordAgeInSeconds): one hour below, at most 7 days.
+    for (hours, age) in [
+        (24, 82_800),
+        (72, 255_600),
+        (168, 601_200),
+        (169, 604_800),
+        (8760, 604_800),
+    ] {
+        assert_eq!(record_age_below_retention(hours), age, "{hours} h");
+        let param = stream2neptune::catalog::find("MaximumRecordAgeInSeconds").unwrap();
+        parse(param, &age.to_string(), Origin::Derived).expect("a value Lambda accepts");
+    }
+}
+
+#[test]
+fn maximum_retry_attempts_defaults_to_retrying_until_written() {
+    let param = stream2neptune::catalog::find("MaximumRetryAttempts").unwrap();
+    assert_eq!(param.default, BuiltIn::Value("-1"));
 }
 
 #[test]

@@ -190,6 +190,53 @@ fn ignored_settings_and_shards_above_the_guidance_warn() {
 }
 
 #[test]
+fn the_defaults_discard_nothing_and_the_record_age_follows_the_retention() {
+    // GIVEN no mapping settings: retry until written, leave just below the stream's retention
+    let r = resolved("regions: {}", "us-east-1", &[]);
+    assert_eq!(value(&r, "MaximumRetryAttempts"), pair("-1", "built-in default"));
+    assert_eq!(
+        value(&r, "MaximumRecordAgeInSeconds"),
+        pair("82800", "derived")
+    );
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let r = resolved(
+        "regions: {eu-west-1: {StreamRetentionHours: 72}}",
+        "eu-west-1",
+        &[],
+    );
+    assert_eq!(
+        value(&r, "MaximumRecordAgeInSeconds"),
+        pair("255600", "derived")
+    );
+    let r = resolved("regions: {}", "eu-west-1", &["StreamRetentionHours=720"]);
+    assert_eq!(
+        value(&r, "MaximumRecordAgeInSeconds"),
+        pair("604800", "derived")
+    );
+}
+
+#[test]
+fn settings_that_discard_records_are_accepted_with_a_warning_saying_what_and_where() {
+    let r = resolved(
+        "defaults: {MaximumRetryAttempts: 10}",
+        "us-east-1",
+        &["MaximumRecordAgeInSeconds=-1"],
+    );
+    assert_eq!(
+        r.warnings,
+        [
+            "region us-east-1: MaximumRetryAttempts = 10 (from config defaults) discards data: once a batch's first unwritten record has failed 11 invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = 1000) from the stream, and sends only their shard and sequence range to the on-failure destination (OnFailureQueue); -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds",
+            "region us-east-1: MaximumRecordAgeInSeconds = -1 (no limit) (from --set) is not below the stream's retention of 86400 s (StreamRetentionHours = 24): a record that cannot be written is dropped by the stream before it is sent to the on-failure destination; the default, 82800, is just below it",
+        ]
+    );
+    let r = resolved("regions: {}", "us-east-1", &["MaximumRecordAgeInSeconds=86400"]);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(r.warnings[0].contains("= 86400 (from --set) is not below"));
+    let r = resolved("regions: {}", "us-east-1", &["MaximumRecordAgeInSeconds=3600"]);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
+
+#[test]
 fn the_shipped_stack_yaml_is_valid_and_its_regions_differ() {
     let config =
         StackConfig::load(&common::repo_root().join("stack.yaml")).expect("stack.yaml loads");

@@ -23,7 +23,8 @@ use crate::retry::{Deadline, RetryPolicy, with_retries};
 use crate::sigv4::Signer;
 use crate::store::send_checked;
 
-/// The largest SQS message body, in bytes (256 KiB).
+/// The largest SQS message body the sink sends, in bytes: 256 KiB, SQS's long-standing limit and
+/// the MaximumMessageSize of queues not raised to the 1 MiB allowed since 2025.
 pub const SQS_MAX_MESSAGE_BYTES: usize = 262_144;
 
 /// The largest reject written to the log in one line: below CloudWatch Logs' 256 KiB per event,

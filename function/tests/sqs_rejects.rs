@@ -106,7 +106,8 @@ async fn malformed_records_are_sent_to_the_rejects_queue() {
 
 #[tokio::test]
 async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
-    // GIVEN a queue (moto refuses bodies over 256 KiB, as SQS does) and a 700 KB record
+    // GIVEN a queue and a 700 KB record (moto 5.2 accepts bodies up to 1 MiB, so the 256 KiB
+    // bound is checked on each body received)
     let moto = start_moto();
     let store = Oxigraph::start();
     let queue = sqs(

@@ -216,10 +216,11 @@ pub(crate) mod tests {
         assert_eq!(plan.batch_write_size, 50);
         assert_eq!(plan.retention_hours, 72);
         assert!(plan.esm.bisect_on_error);
-        assert_eq!(plan.esm.maximum_retry_attempts, Some(10));
+        // The defaults discard nothing: retry until written, leave just below the 72 h retention.
+        assert_eq!(plan.esm.maximum_retry_attempts, None);
         assert_eq!(
             plan.esm.maximum_record_age,
-            Some(Duration::from_secs(86_400))
+            Some(Duration::from_secs(72 * 3600 - 3600))
         );
 
         let plan = LocalPlan::load(
@@ -227,14 +228,14 @@ pub(crate) mod tests {
             "eu-west-1",
             &[
                 "ParallelizationFactor=3".into(),
-                "MaximumRetryAttempts=-1".into(),
+                "MaximumRetryAttempts=5".into(),
                 "StartingPosition=LATEST".into(),
             ],
             resolve,
         )
         .unwrap();
         assert_eq!(plan.esm.parallelization_factor, 3);
-        assert_eq!(plan.esm.maximum_retry_attempts, None);
+        assert_eq!(plan.esm.maximum_retry_attempts, Some(5));
         assert_eq!(plan.esm.starting_position, StartingPosition::Latest);
 
         let err = LocalPlan::load(
