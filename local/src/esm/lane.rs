@@ -10,9 +10,10 @@ use writer::GraphStore;
 
 use super::Shared;
 use super::checkpoint::Tracker;
-use super::destination::Condition;
+use super::destination::{Condition, LastInvocation};
 use super::event::{StreamRecord, kinesis_event, sequence_cmp};
 use crate::error::Result;
+use crate::settings::EsmSettings;
 
 type Batch = Vec<Arc<StreamRecord>>;
 
@@ -21,8 +22,18 @@ struct Pending {
     records: Batch,
     /// Failed invocations of this batch's first record so far.
     attempts: u32,
-    /// The last failure, for the on-failure record.
-    last_error: String,
+    /// The last invocation, for the on-failure record.
+    last: LastInvocation,
+}
+
+impl Pending {
+    fn new(records: Batch) -> Self {
+        Pending {
+            records,
+            attempts: 0,
+            last: LastInvocation::default(),
+        }
+    }
 }
 
 /// What one invocation answered.
@@ -30,8 +41,64 @@ struct Pending {
 enum Outcome {
     /// Every record written or rejected.
     Success,
-    /// Records before this index are done; retry from it (index 0: the whole batch failed).
-    FailedFrom(usize, String),
+    /// A partial batch response: records before this index are done, retry from it (index 0:
+    /// none is done, also for an empty, null or unknown item identifier).
+    Partial(usize, String),
+    /// The invocation failed (error or timeout): nothing is done.
+    FunctionError(String),
+}
+
+/// What the mapping does with a batch after an invocation.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Every record is done.
+    Done,
+    /// The first `done` records are done; retry the rest (with `attempts` failed invocations of
+    /// its first record so far) after a back-off.
+    Retry { done: usize, attempts: u32 },
+    /// Split the batch in two halves and retry both, the first half first, at once.
+    Bisect,
+    /// The first `done` records are done; the rest is discarded to the on-failure destination
+    /// after `attempts` invocations of its first record.
+    Discard { done: usize, attempts: u32 },
+}
+
+/// Lambda's handling of a Kinesis invocation's outcome, from AWS's documentation:
+// - "Configuring partial batch response with Kinesis Data Streams and Lambda"
+//   (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html):
+//   with ReportBatchItemFailures Lambda checkpoints at the lowest sequence number reported and
+//   retries the records from there on; "when you use BisectBatchOnFunctionError with
+//   ReportBatchItemFailures, the batch is bisected at the returned sequence number and Lambda
+//   retries only the remaining records". A partial response is split at the reported record and
+//   never halved, so a failure reported at the first record retries the whole batch and counts
+//   against MaximumRetryAttempts. An empty or null itemIdentifier is a complete failure.
+// - "Error handling" in "Using Lambda with Kinesis" and CreateEventSourceMapping
+//   (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html,
+//   https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html):
+//   BisectBatchOnFunctionError splits a batch in two only when the function returns an error
+//   (or times out); splitting does not count towards the retry quota. MaximumRetryAttempts
+//   (-1 = until the record expires) bounds the retries of a failed batch, MaximumRecordAgeInSeconds
+//   discards records older than that; discarded batches go to the on-failure destination.
+// Our reading, not stated by AWS: after a partial response that moved the checkpoint, the retry
+// count starts again for the batch that now starts at the reported record.
+fn next(outcome: &Outcome, len: usize, attempts: u32, settings: &EsmSettings) -> Next {
+    let (done, bisectable) = match outcome {
+        Outcome::Success => return Next::Done,
+        Outcome::Partial(done, _) => (*done, false),
+        Outcome::FunctionError(_) => (0, settings.bisect_on_error),
+    };
+    if bisectable && len > 1 {
+        return Next::Bisect;
+    }
+    let attempts = if done > 0 { 1 } else { attempts + 1 };
+    if settings
+        .maximum_retry_attempts
+        .is_some_and(|max| attempts > max)
+    {
+        Next::Discard { done, attempts }
+    } else {
+        Next::Retry { done, attempts }
+    }
 }
 
 pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
@@ -66,11 +133,7 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
                         Err(_) => break,
                     }
                 }
-                Pending {
-                    records: batch,
-                    attempts: 0,
-                    last_error: String::new(),
-                }
+                Pending::new(batch)
             }
         };
 
@@ -94,6 +157,7 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
                     &discarded,
                     Condition::RecordAgeExceeded,
                     pending.attempts,
+                    &pending.last,
                     &reason,
                 )?;
                 handled(&discarded)?;
@@ -103,50 +167,47 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
             }
         }
 
-        let outcome = tokio::select! {
+        let (outcome, last) = tokio::select! {
             outcome = invoke(&shared, &shard_id, &pending.records) => outcome,
             _ = stop.wait_for(|s| *s) => return Ok(()),
         };
-        match outcome {
-            Outcome::Success => handled(&pending.records)?,
-            Outcome::FailedFrom(index, error) => {
-                let done: Batch = pending.records.drain(..index).collect();
-                handled(&done)?;
+        pending.last = last;
+        let reason = match &outcome {
+            Outcome::Success => String::new(),
+            Outcome::Partial(_, reason) | Outcome::FunctionError(reason) => reason.clone(),
+        };
+        match next(&outcome, pending.records.len(), pending.attempts, &settings) {
+            Next::Done => handled(&pending.records)?,
+            Next::Bisect => {
                 shared.metrics.add_batch_retry();
-                pending.last_error = error;
-                if index > 0 {
-                    // Progress: the batch is cut at the returned sequence number and retried from it.
-                    pending.attempts = 0;
-                } else if settings.bisect_on_error && pending.records.len() > 1 {
-                    // Bisection does not count as a retry.
-                    let second = pending.records.split_off(pending.records.len() / 2);
-                    retry.push(Pending {
-                        records: second,
-                        attempts: pending.attempts,
-                        last_error: pending.last_error.clone(),
-                    });
-                    retry.push(pending);
-                    continue;
-                } else {
-                    pending.attempts += 1;
-                    if settings
-                        .maximum_retry_attempts
-                        .is_some_and(|max| pending.attempts > max)
-                    {
-                        let reason = pending.last_error.clone();
-                        discard(
-                            &shared,
-                            &shard_id,
-                            &pending.records,
-                            Condition::RetryAttemptsExhausted,
-                            pending.attempts,
-                            &reason,
-                        )?;
-                        handled(&pending.records)?;
-                        continue;
-                    }
-                }
-                let backoff = backoff(&settings, pending.attempts);
+                let second = pending.records.split_off(pending.records.len() / 2);
+                retry.push(Pending {
+                    records: second,
+                    attempts: pending.attempts,
+                    last: pending.last.clone(),
+                });
+                retry.push(pending);
+            }
+            Next::Discard { done, attempts } => {
+                let finished: Batch = pending.records.drain(..done).collect();
+                handled(&finished)?;
+                discard(
+                    &shared,
+                    &shard_id,
+                    &pending.records,
+                    Condition::RetryAttemptsExhausted,
+                    attempts,
+                    &pending.last,
+                    &reason,
+                )?;
+                handled(&pending.records)?;
+            }
+            Next::Retry { done, attempts } => {
+                let finished: Batch = pending.records.drain(..done).collect();
+                handled(&finished)?;
+                shared.metrics.add_batch_retry();
+                pending.attempts = attempts;
+                let backoff = backoff(&settings, attempts);
                 retry.push(pending);
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
@@ -158,7 +219,7 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
 }
 
 /// Doubling back-off from `retry_backoff`, capped at `retry_backoff_max`.
-fn backoff(settings: &crate::settings::EsmSettings, attempts: u32) -> Duration {
+fn backoff(settings: &EsmSettings, attempts: u32) -> Duration {
     let factor = 1u32 << attempts.saturating_sub(1).min(16);
     settings
         .retry_backoff
@@ -172,19 +233,22 @@ fn discard<S>(
     batch: &[Arc<StreamRecord>],
     condition: Condition,
     attempts: u32,
+    last: &LastInvocation,
     reason: &str,
 ) -> Result<()> {
     let record = shared.destination.send(
+        &shared.function_arn,
         shard_id,
         &shared.source.stream_arn,
         batch,
         condition,
         attempts,
-        reason,
+        last,
     )?;
     tracing::warn!(
         shard = shard_id,
         condition = ?condition,
+        reason,
         start = %record.kinesis_batch_info.start_sequence_number,
         end = %record.kinesis_batch_info.end_sequence_number,
         size = batch.len(),
@@ -199,7 +263,7 @@ async fn invoke<S: GraphStore + Send + Sync + 'static>(
     shared: &Shared<S>,
     shard_id: &str,
     batch: &[Arc<StreamRecord>],
-) -> Outcome {
+) -> (Outcome, LastInvocation) {
     let timeout = shared.settings.function_timeout;
     let now_ms = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -219,18 +283,27 @@ async fn invoke<S: GraphStore + Send + Sync + 'static>(
             (now_ms as i64).saturating_sub(last.arrival_ms).max(0) as u64,
         );
     }
+    let request_id = context.request_id.clone();
     let event = LambdaEvent::new(kinesis_event(&shared.source, shard_id, batch), context);
     shared.metrics.add_invocation();
     let result = tokio::time::timeout(timeout, writer::handle(&shared.deps, event)).await;
     shared.collect_emf();
-    match result {
-        Err(_) => Outcome::FailedFrom(
-            0,
-            format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
-        ),
-        Ok(Err(error)) => Outcome::FailedFrom(0, format!("function error: {error}")),
+    let outcome = match result {
+        Err(_) => Outcome::FunctionError(format!(
+            "Task timed out after {:.2} seconds",
+            timeout.as_secs_f64()
+        )),
+        Ok(Err(error)) => Outcome::FunctionError(format!("function error: {error}")),
         Ok(Ok(response)) => outcome_of(&response, batch),
-    }
+    };
+    let function_error = matches!(outcome, Outcome::FunctionError(_));
+    (
+        outcome,
+        LastInvocation {
+            request_id,
+            function_error,
+        },
+    )
 }
 
 /// Reads a partial batch response the way Lambda does: none or an empty list is success; the
@@ -257,7 +330,7 @@ fn outcome_of(
             .map(|f| f.item_identifier.clone())
             .collect::<Vec<_>>()
     );
-    Outcome::FailedFrom(index.unwrap_or(0), reason)
+    Outcome::Partial(index.unwrap_or(0), reason)
 }
 
 #[cfg(test)]
@@ -293,8 +366,8 @@ mod tests {
         let b = batch(&["100", "200", "300", "1000"]);
         assert_eq!(outcome_of(&response(&[]), &b), Outcome::Success);
         let at = |r| match outcome_of(&r, &b) {
-            Outcome::FailedFrom(i, _) => Some(i),
-            Outcome::Success => None,
+            Outcome::Partial(i, _) => Some(i),
+            _ => None,
         };
         assert_eq!(at(response(&[Some("300")])), Some(2));
         assert_eq!(
@@ -312,6 +385,80 @@ mod tests {
             at(response(&[Some("999")])),
             Some(0),
             "unknown id fails the batch"
+        );
+    }
+
+    #[test]
+    fn a_partial_response_is_cut_at_the_reported_record_and_never_halved() {
+        let mut s = crate::settings::tests::settings();
+        s.bisect_on_error = true;
+        s.maximum_retry_attempts = Some(2);
+        let partial = |i| Outcome::Partial(i, "partial".into());
+        // At the first record: the whole batch again, counted as a retry, however long it is.
+        assert_eq!(
+            next(&partial(0), 100, 0, &s),
+            Next::Retry {
+                done: 0,
+                attempts: 1
+            }
+        );
+        assert_eq!(
+            next(&partial(0), 100, 1, &s),
+            Next::Retry {
+                done: 0,
+                attempts: 2
+            }
+        );
+        // The retries exhausted: the rest of the batch is discarded, all 100 records.
+        assert_eq!(
+            next(&partial(0), 100, 2, &s),
+            Next::Discard {
+                done: 0,
+                attempts: 3
+            }
+        );
+        // Further in: the records before it are done, the rest starts a new count.
+        assert_eq!(
+            next(&partial(40), 100, 2, &s),
+            Next::Retry {
+                done: 40,
+                attempts: 1
+            }
+        );
+        assert_eq!(next(&Outcome::Success, 100, 2, &s), Next::Done);
+        // Retry forever with -1.
+        s.maximum_retry_attempts = None;
+        assert_eq!(
+            next(&partial(0), 100, 10_000, &s),
+            Next::Retry {
+                done: 0,
+                attempts: 10_001
+            }
+        );
+    }
+
+    #[test]
+    fn only_a_function_error_is_bisected_and_bisection_is_not_a_retry() {
+        let mut s = crate::settings::tests::settings();
+        s.maximum_retry_attempts = Some(0);
+        let error = Outcome::FunctionError("Task timed out".into());
+        s.bisect_on_error = true;
+        assert_eq!(next(&error, 2, 0, &s), Next::Bisect);
+        assert_eq!(
+            next(&error, 1, 0, &s),
+            Next::Discard {
+                done: 0,
+                attempts: 1
+            }
+        );
+        s.bisect_on_error = false;
+        s.maximum_retry_attempts = Some(3);
+        assert_eq!(
+            next(&error, 50, 0, &s),
+            Next::Retry {
+                done: 0,
+                attempts: 1
+            }
         );
     }
 
