@@ -193,7 +193,10 @@ fn ignored_settings_and_shards_above_the_guidance_warn() {
 fn the_defaults_discard_nothing_and_the_record_age_follows_the_retention() {
     // GIVEN no mapping settings: retry until written, leave just below the stream's retention
     let r = resolved("regions: {}", "us-east-1", &[]);
-    assert_eq!(value(&r, "MaximumRetryAttempts"), pair("-1", "built-in default"));
+    assert_eq!(
+        value(&r, "MaximumRetryAttempts"),
+        pair("-1", "built-in default")
+    );
     assert_eq!(
         value(&r, "MaximumRecordAgeInSeconds"),
         pair("82800", "derived")
@@ -229,10 +232,18 @@ fn settings_that_discard_records_are_accepted_with_a_warning_saying_what_and_whe
             "region us-east-1: MaximumRecordAgeInSeconds = -1 (no limit) (from --set) is not below the stream's retention of 86400 s (StreamRetentionHours = 24): a record that cannot be written is dropped by the stream before it is sent to the on-failure destination; the default, 82800, is just below it",
         ]
     );
-    let r = resolved("regions: {}", "us-east-1", &["MaximumRecordAgeInSeconds=86400"]);
+    let r = resolved(
+        "regions: {}",
+        "us-east-1",
+        &["MaximumRecordAgeInSeconds=86400"],
+    );
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
     assert!(r.warnings[0].contains("= 86400 (from --set) is not below"));
-    let r = resolved("regions: {}", "us-east-1", &["MaximumRecordAgeInSeconds=3600"]);
+    let r = resolved(
+        "regions: {}",
+        "us-east-1",
+        &["MaximumRecordAgeInSeconds=3600"],
+    );
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
 

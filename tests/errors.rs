@@ -152,7 +152,11 @@ fn record_age_accepts_minus_one_or_sixty_and_up() {
 #[test]
 fn function_timeout_must_leave_the_writer_time_for_one_write_attempt() {
     assert_eq!(
-        resolve_error("regions: {us-east-1: {FunctionTimeout: 31}}", "us-east-1", &[]),
+        resolve_error(
+            "regions: {us-east-1: {FunctionTimeout: 31}}",
+            "us-east-1",
+            &[]
+        ),
         "region us-east-1: FunctionTimeout = 31 (from region) leaves no time to write: the writer keeps its deadline margin of 1000 ms (DEADLINE_MARGIN_MS) to answer Lambda, and one write attempt may take 30000 ms (REQUEST_TIMEOUT_MS); set FunctionTimeout to at least 32 seconds"
     );
     assert!(

@@ -2,7 +2,7 @@
 //! write too big for the store, isolating a record the store refuses), hand malformed and refused
 //! records to the rejects sink, and answer the partial-batch response.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
 use aws_lambda_events::kinesis::{KinesisEvent, KinesisEventRecord};
@@ -102,13 +102,18 @@ pub async fn handle<S: GraphStore>(
         }),
         deps.config.write_concurrency,
     );
-    let first_failure = AtomicUsize::new(records.len());
-    let outcomes = join_all(
-        lanes
-            .iter()
-            .map(|lane| write_lane(deps, records, lane, deadline, &metrics, &first_failure)),
-    )
-    .await;
+    let progress = Progress {
+        first_failure: AtomicUsize::new(records.len()),
+        ..Progress::default()
+    };
+    let writer = Writer {
+        deps,
+        records,
+        deadline,
+        metrics: &metrics,
+        progress: &progress,
+    };
+    let outcomes = join_all(lanes.iter().map(|lane| write_lane(&writer, lane))).await;
     InvocationMetrics::add(
         &metrics.write_duration_ms,
         started.elapsed().as_millis() as u64,
@@ -116,30 +121,49 @@ pub async fn handle<S: GraphStore>(
     let mut first_unwritten = outcomes.iter().filter_map(|o| o.first_unwritten).min();
     let mut stopped = outcomes.iter().any(|o| o.stopped);
 
-    // 3. A record refused alone, when the store accepted no record of this invocation, does not
-    //    prove the record bad: the environment may refuse everything (an engine without mergeE, a
-    //    proxy answering 400). Keep such records in the stream instead of rejecting them.
-    let accepted_any = metrics.edges_written.load(Ordering::Relaxed) > 0;
+    // 3. A record refused alone is bad only if the store accepted a write after refusing it and
+    //    refuses it again now: otherwise the environment may refuse everything (an engine
+    //    without mergeE, a proxy answering 400, an outage that began mid-batch) and the record
+    //    stays in the stream. A record refused while the environment was being fixed is written.
     let mut refused: Vec<Refusal> = outcomes.into_iter().flat_map(|o| o.refused).collect();
     refused.sort_by_key(|r| r.index);
-    if !accepted_any && refused.iter().any(|r| r.ambiguous) {
-        let first = refused[0].index;
-        InvocationMetrics::add(&metrics.environment_refusals, refused.len() as u64);
+    let last_accepted = progress.last_accepted.load(Ordering::Relaxed);
+    if let Some(unproven) = refused.iter().find(|r| r.at > last_accepted) {
+        let count = refused.iter().filter(|r| r.at > last_accepted).count();
+        InvocationMetrics::add(&metrics.environment_refusals, count as u64);
         tracing::error!(
-            error = %refused[0].message,
-            refused = refused.len(),
-            first_sequence_number = %records[first].kinesis.sequence_number,
-            "the store refused every record it was given and accepted none: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
+            error = %unproven.message,
+            refused = count,
+            first_sequence_number = %records[unproven.index].kinesis.sequence_number,
+            "the store refused records and accepted nothing after them: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
         );
-        first_unwritten = Some(first_unwritten.map_or(first, |f| f.min(first)));
+        first_unwritten = Some(first_unwritten.map_or(unproven.index, |f| f.min(unproven.index)));
         stopped = true;
-        refused.clear();
     }
-    rejects.extend(
-        refused
-            .into_iter()
-            .map(|r| (r.index, RejectReason::StoreRefused { message: r.message })),
-    );
+    for refusal in refused {
+        if first_unwritten.is_some_and(|f| refusal.index >= f) {
+            break;
+        }
+        let Ok(at) = edges.binary_search_by_key(&refusal.index, |(index, _)| *index) else {
+            continue;
+        };
+        let alone = [(refusal.index, &edges[at].1)];
+        match writer.write(&alone, StoreError::disposition_alone).await {
+            Ok(()) => {}
+            Err(err) if err.disposition_alone() == Disposition::RefuseRecords => rejects.push((
+                refusal.index,
+                RejectReason::StoreRefused {
+                    message: err.to_string(),
+                },
+            )),
+            Err(err) => {
+                tracing::error!(error = %err, sequence_number = %records[refusal.index].kinesis.sequence_number, "write failed");
+                first_unwritten = Some(refusal.index);
+                stopped |= err.disposition_alone() == Disposition::Stop;
+                break;
+            }
+        }
+    }
     rejects.sort_by_key(|(index, _)| *index);
 
     // 4. Rejects, in stream order, up to the first unwritten record; a sink failure moves the
@@ -215,6 +239,28 @@ async fn reject<S>(
     }
 }
 
+/// What the lanes of an invocation share while writing.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Stream index of the first record a lane could not write.
+    first_failure: AtomicUsize,
+    /// Orders the store's answers: refusals and acceptances get increasing numbers.
+    clock: AtomicU64,
+    /// Number of the last acceptance (0: none yet).
+    last_accepted: AtomicU64,
+}
+
+impl Progress {
+    fn accepted(&self) {
+        let at = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
+        self.last_accepted.fetch_max(at, Ordering::Relaxed);
+    }
+
+    fn refused(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
 /// A record the store refused when written on its own.
 #[derive(Debug)]
 struct Refusal {
@@ -222,9 +268,9 @@ struct Refusal {
     index: usize,
     /// The store's answer.
     message: String,
-    /// True unless the store accepted another record of the same write meanwhile: the refusal
-    /// alone does not tell a bad record from an environment that refuses everything.
-    ambiguous: bool,
+    /// When it was refused ([`Progress::refused`]): only an acceptance after it shows that the
+    /// store works and the record is at fault.
+    at: u64,
 }
 
 /// What one lane did.
@@ -242,33 +288,18 @@ struct LaneOutcome {
 type Failure = (usize, bool);
 
 /// Writes one lane batch by batch.
-async fn write_lane<S: GraphStore>(
-    deps: &Deps<S>,
-    records: &[KinesisEventRecord],
-    lane: &[(usize, &Edge)],
-    deadline: Deadline,
-    metrics: &InvocationMetrics,
-    first_failure: &AtomicUsize,
-) -> LaneOutcome {
+async fn write_lane<S: GraphStore>(writer: &Writer<'_, S>, lane: &[(usize, &Edge)]) -> LaneOutcome {
     let mut outcome = LaneOutcome::default();
-    for batch in lane.chunks(deps.config.batch_write_size) {
+    let first_failure = &writer.progress.first_failure;
+    for batch in lane.chunks(writer.deps.config.batch_write_size) {
         let first = batch[0].0;
         // Everything from an earlier failure on is retried by Lambda anyway: do not write it now.
         if first > first_failure.load(Ordering::Relaxed) {
             outcome.first_unwritten = Some(first);
             break;
         }
-        if let Some((index, stopped)) = write_batch(
-            deps,
-            records,
-            batch,
-            deadline,
-            metrics,
-            &mut outcome.refused,
-        )
-        .await
-        {
-            InvocationMetrics::add(&metrics.batches_failed, 1);
+        if let Some((index, stopped)) = writer.batch(batch, &mut outcome.refused).await {
+            InvocationMetrics::add(&writer.metrics.batches_failed, 1);
             first_failure.fetch_min(index, Ordering::Relaxed);
             outcome.first_unwritten = Some(index);
             outcome.stopped = stopped;
@@ -278,119 +309,120 @@ async fn write_lane<S: GraphStore>(
     outcome
 }
 
-/// Writes one batch: a write too big for the store is split in halves (down to one record), a
-/// refused write is written again record by record. Refused records are added to `refused`.
-async fn write_batch<S: GraphStore>(
-    deps: &Deps<S>,
-    records: &[KinesisEventRecord],
-    batch: &[(usize, &Edge)],
+/// What writing a batch needs.
+struct Writer<'a, S> {
+    deps: &'a Deps<S>,
+    records: &'a [KinesisEventRecord],
     deadline: Deadline,
-    metrics: &InvocationMetrics,
-    refused: &mut Vec<Refusal>,
-) -> Option<Failure> {
-    // Parts still to write; the last one is next (stream order).
-    let mut parts = vec![batch];
-    while let Some(part) = parts.pop() {
-        let first = part[0].0;
-        let rule = if part.len() == 1 {
-            StoreError::disposition_alone
-        } else {
-            StoreError::disposition
-        };
-        let err = match submit(deps, part.iter().map(|(_, e)| *e), deadline, metrics, rule).await {
-            Ok(()) => {
-                InvocationMetrics::add(&metrics.edges_written, part.len() as u64);
-                continue;
-            }
-            Err(err) => err,
-        };
-        match rule(&err) {
-            Disposition::Shrink => {
-                InvocationMetrics::add(&metrics.writes_shrunk, 1);
-                tracing::warn!(error = %err, records = part.len(), "the write is too big for the store; writing it in halves");
-                let (head, tail) = part.split_at(part.len() / 2);
-                parts.push(tail);
-                parts.push(head);
-            }
-            Disposition::RefuseRecords if part.len() == 1 => refused.push(Refusal {
-                index: first,
-                message: err.to_string(),
-                ambiguous: true,
-            }),
-            Disposition::RefuseRecords => {
-                tracing::warn!(error = %err, records = part.len(), "store refused a write; writing its records one by one");
-                let (alone, failure) =
-                    write_one_by_one(deps, records, part, deadline, metrics).await;
-                if failure.is_none() && alone.len() == part.len() {
-                    // Every record refused on its own: the environment refuses, not the records.
-                    InvocationMetrics::add(&metrics.environment_refusals, part.len() as u64);
-                    tracing::error!(
-                        error = %alone[0].message,
-                        records = part.len(),
-                        first_sequence_number = %records[first].kinesis.sequence_number,
-                        "the store refused every record of a write on its own: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
-                    );
-                    return Some((first, true));
-                }
-                refused.extend(alone);
-                if failure.is_some() {
-                    return failure;
-                }
-            }
-            disposition => {
-                tracing::error!(error = %err, first_sequence_number = %records[first].kinesis.sequence_number, "write failed");
-                return Some((first, disposition == Disposition::Stop));
-            }
-        }
-    }
-    None
+    metrics: &'a InvocationMetrics,
+    progress: &'a Progress,
 }
 
-/// Writes each record of `part` alone; returns the records refused and, when a record could not
-/// be written for another reason, where and why the writing stopped.
-async fn write_one_by_one<S: GraphStore>(
-    deps: &Deps<S>,
-    records: &[KinesisEventRecord],
-    part: &[(usize, &Edge)],
-    deadline: Deadline,
-    metrics: &InvocationMetrics,
-) -> (Vec<Refusal>, Option<Failure>) {
-    let mut refused = Vec::new();
-    let mut accepted = false;
-    let mut failure = None;
-    for &(index, edge) in part {
-        match submit(
-            deps,
-            [edge],
-            deadline,
-            metrics,
-            StoreError::disposition_alone,
+impl<S: GraphStore> Writer<'_, S> {
+    /// Submits `part` as one write; counts what the store accepted.
+    async fn write(
+        &self,
+        part: &[(usize, &Edge)],
+        rule: fn(&StoreError) -> Disposition,
+    ) -> Result<(), StoreError> {
+        let result = submit(
+            self.deps,
+            part.iter().map(|(_, e)| *e),
+            self.deadline,
+            self.metrics,
+            rule,
         )
-        .await
-        {
-            Ok(()) => {
-                InvocationMetrics::add(&metrics.edges_written, 1);
-                accepted = true;
+        .await;
+        if result.is_ok() {
+            InvocationMetrics::add(&self.metrics.edges_written, part.len() as u64);
+            self.progress.accepted();
+        }
+        result
+    }
+
+    /// Writes one batch: a write too big for the store is split in halves (down to one
+    /// record), a refused write is written again record by record. Refused records are added to
+    /// `refused`.
+    async fn batch(&self, batch: &[(usize, &Edge)], refused: &mut Vec<Refusal>) -> Option<Failure> {
+        // Parts still to write; the last one is next (stream order).
+        let mut parts = vec![batch];
+        while let Some(part) = parts.pop() {
+            let first = part[0].0;
+            let rule = if part.len() == 1 {
+                StoreError::disposition_alone
+            } else {
+                StoreError::disposition
+            };
+            let Err(err) = self.write(part, rule).await else {
+                continue;
+            };
+            match rule(&err) {
+                Disposition::Shrink => {
+                    InvocationMetrics::add(&self.metrics.writes_shrunk, 1);
+                    tracing::warn!(error = %err, records = part.len(), "the write is too big for the store; writing it in halves");
+                    let (head, tail) = part.split_at(part.len() / 2);
+                    parts.push(tail);
+                    parts.push(head);
+                }
+                Disposition::RefuseRecords if part.len() == 1 => refused.push(Refusal {
+                    index: first,
+                    message: err.to_string(),
+                    at: self.progress.refused(),
+                }),
+                Disposition::RefuseRecords => {
+                    tracing::warn!(error = %err, records = part.len(), "store refused a write; writing its records one by one");
+                    let (alone, failure) = self.one_by_one(part).await;
+                    if failure.is_none() && alone.len() == part.len() {
+                        // Every record refused on its own: the environment refuses, not the records.
+                        InvocationMetrics::add(
+                            &self.metrics.environment_refusals,
+                            part.len() as u64,
+                        );
+                        tracing::error!(
+                            error = %alone[0].message,
+                            records = part.len(),
+                            first_sequence_number = %self.records[first].kinesis.sequence_number,
+                            "the store refused every record of a write on its own: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
+                        );
+                        return Some((first, true));
+                    }
+                    refused.extend(alone);
+                    if failure.is_some() {
+                        return failure;
+                    }
+                }
+                disposition => {
+                    tracing::error!(error = %err, first_sequence_number = %self.records[first].kinesis.sequence_number, "write failed");
+                    return Some((first, disposition == Disposition::Stop));
+                }
             }
-            Err(err) => match err.disposition_alone() {
+        }
+        None
+    }
+
+    /// Writes each record of `part` alone; returns the records refused and, when a record could
+    /// not be written for another reason, where and why the writing stopped.
+    async fn one_by_one(&self, part: &[(usize, &Edge)]) -> (Vec<Refusal>, Option<Failure>) {
+        let mut refused = Vec::new();
+        for record in part.chunks(1) {
+            let index = record[0].0;
+            let Err(err) = self.write(record, StoreError::disposition_alone).await else {
+                continue;
+            };
+            match err.disposition_alone() {
                 Disposition::RefuseRecords => refused.push(Refusal {
                     index,
                     message: err.to_string(),
-                    ambiguous: true,
+                    at: self.progress.refused(),
                 }),
                 disposition => {
-                    tracing::error!(error = %err, sequence_number = %records[index].kinesis.sequence_number, "write failed");
-                    failure = Some((index, disposition == Disposition::Stop));
-                    break;
+                    tracing::error!(error = %err, sequence_number = %self.records[index].kinesis.sequence_number, "write failed");
+                    return (refused, Some((index, disposition == Disposition::Stop)));
                 }
-            },
+            }
         }
+        (refused, None)
     }
-    if accepted {
-        // The store took a neighbour: these records are at fault.
-        refused.iter_mut().for_each(|r| r.ambiguous = false);
-    }
-    (refused, failure)
 }
 
 /// Builds the query for `edges` and submits it with retries (`rule` decides what is retried).

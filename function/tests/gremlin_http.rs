@@ -315,8 +315,10 @@ async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
 
 #[tokio::test]
 async fn a_refused_batch_is_narrowed_to_the_record_at_fault() {
-    // GIVEN a store refusing the batch, then (one by one) only the second record
+    // GIVEN a store refusing the batch, then (one by one) only the second record, twice
     let server = playback(vec![
+        neptune_error(400, "MalformedQueryException"),
+        (200, OK_BODY.into()),
         neptune_error(400, "MalformedQueryException"),
         (200, OK_BODY.into()),
         neptune_error(400, "MalformedQueryException"),
@@ -334,7 +336,8 @@ async fn a_refused_batch_is_narrowed_to_the_record_at_fault() {
         .await
         .unwrap();
 
-    // THEN the batch, then each record alone; record 1 is rejected with the store's reason
+    // THEN the batch, then each record alone, then record 1 again once the store has accepted a
+    // later record; refused again, it is rejected with the store's reason
     assert_eq!(failures(&response), Vec::<String>::new());
     let recorded = server.recorded.lock().unwrap().clone();
     let bodies: Vec<String> = recorded.iter().map(Recorded::gremlin).collect();
@@ -344,7 +347,8 @@ async fn a_refused_batch_is_narrowed_to_the_record_at_fault() {
             expected_query(&records),
             expected_query(&records[0..1]),
             expected_query(&records[1..2]),
-            expected_query(&records[2..3])
+            expected_query(&records[2..3]),
+            expected_query(&records[1..2])
         ]
     );
     let reject: writer::rejects::RejectedRecord =
@@ -360,6 +364,63 @@ async fn a_refused_batch_is_narrowed_to_the_record_at_fault() {
     );
     assert_eq!(metric(&metrics, "EdgesWritten"), 2);
     assert_eq!(metric(&metrics, "RecordsRejected"), 1);
+}
+
+#[tokio::test]
+async fn a_record_refused_while_the_environment_is_being_fixed_is_written_not_rejected() {
+    // GIVEN a store that refuses the batch and its first record, then works again
+    let server = playback(vec![
+        neptune_error(400, "MalformedQueryException"),
+        neptune_error(400, "MalformedQueryException"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = gremlin_deps(
+        server.port,
+        &[("REJECTED_RECORDS_FILE", rejects.to_str().unwrap())],
+    );
+    let records = csv_records(0..3);
+
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN record 0 is tried again after the others were accepted, and written
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert!(!rejects.exists());
+    assert_eq!(server.recorded.lock().unwrap().len(), 5);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 3);
+    assert_eq!(metric(&metrics, "RecordsRejected"), 0);
+}
+
+#[tokio::test]
+async fn refusals_that_begin_mid_batch_are_an_environment_error_from_the_first() {
+    // GIVEN a store that accepts record 0 alone, then refuses everything
+    let server = playback(vec![
+        neptune_error(400, "MalformedQueryException"),
+        (200, OK_BODY.into()),
+        neptune_error(400, "MalformedQueryException"),
+        neptune_error(400, "MalformedQueryException"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = gremlin_deps(
+        server.port,
+        &[("REJECTED_RECORDS_FILE", rejects.to_str().unwrap())],
+    );
+    let records = csv_records(0..3);
+
+    let response = writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN nothing accepted after the refusals proves records 1 and 2 bad: the checkpoint is 1
+    assert_eq!(failures(&response), vec![sequence_number(1)]);
+    assert!(!rejects.exists());
+    assert_eq!(metric(&metrics, "EnvironmentRefusals"), 2);
+    assert_eq!(metric(&metrics, "RecordsRejected"), 0);
 }
 
 #[tokio::test]

@@ -173,9 +173,11 @@ async fn concurrent_modification_is_retried_with_the_same_request() {
 
 #[tokio::test]
 async fn a_malformed_query_answer_is_not_retried_but_narrowed_to_the_record() {
-    // GIVEN a store refusing the batch, then (one by one) only the first record
+    // GIVEN a store refusing the batch, then (one by one, and once more) only the first record
     let server = playback(vec![
         neptune_error(400, "MalformedQueryException"),
+        neptune_error(400, "MalformedQueryException"),
+        (200, OK_BODY.into()),
         neptune_error(400, "MalformedQueryException"),
     ])
     .await;
@@ -191,7 +193,8 @@ async fn a_malformed_query_answer_is_not_retried_but_narrowed_to_the_record() {
         .await
         .unwrap();
 
-    // THEN the batch once, then each record alone; record 0 is rejected, record 1 written
+    // THEN the batch once, then each record alone, then record 0 again once record 1 was
+    // accepted; record 0 is rejected, record 1 written
     assert_eq!(failures(&response), Vec::<String>::new());
     let recorded = server.recorded.lock().unwrap().clone();
     let rows: Vec<serde_json::Value> = recorded.iter().map(|r| fields(r).1).collect();
@@ -201,6 +204,7 @@ async fn a_malformed_query_answer_is_not_retried_but_narrowed_to_the_record() {
             expected_rows(&records),
             expected_rows(&records[0..1]),
             expected_rows(&records[1..2]),
+            expected_rows(&records[0..1]),
         ]
     );
     assert_eq!(metric(&metrics, "RecordsRejected"), 1);

@@ -167,10 +167,42 @@ async fn redelivery_after_a_lost_checkpoint_leaves_the_same_graph() {
     assert_eq!(h.triples().await, first);
 }
 
+/// Lambda's documented on-failure record (see tests/fixtures/README.md).
+fn lambda_on_failure_example() -> serde_json::Value {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lambda-on-failure-kinesis.json"),
+    )
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Same keys at every level and the same JSON types (null standing for a string).
+fn assert_same_shape(lambda: &serde_json::Value, ours: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (lambda, ours) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys =
+                |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<HashSet<_>>();
+            assert_eq!(keys(a), keys(b), "keys of {at}: {ours}");
+            for (key, value) in a {
+                assert_same_shape(value, &b[key], &format!("{at}.{key}"));
+            }
+        }
+        (Value::String(_), Value::Null) => {}
+        (a, b) => assert_eq!(
+            std::mem::discriminant(a),
+            std::mem::discriminant(b),
+            "type of {at}: {a} vs {b}"
+        ),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_that_always_fails_is_bisected_retried_and_sent_to_on_failure_while_others_are_written()
- {
-    // GIVEN one shard, retries limited to 2, bisection on, and a store refusing key `bad`
+async fn with_finite_retries_a_key_that_always_fails_discards_the_rest_of_its_batch_as_lambda_does()
+{
+    // GIVEN one shard, MaximumRetryAttempts 2 (accepted with a warning), bisection on, and a
+    // store denying every write of key `bad`
     let h = Harness::start(plan(&[
         "ShardCount=1",
         "BatchReadSize=100",
@@ -184,7 +216,10 @@ async fn a_key_that_always_fails_is_bisected_retried_and_sent_to_on_failure_whil
     for &i in &bad_indexes {
         records[i] = ("bad".into(), format!("bad,r{i},2019-05-05").into_bytes());
     }
-    let (deps, _) = FaultyStore::wrap(h.deps(&[]), Some(writer::sparql::person_iri("bad")));
+    let (deps, _) = FaultyStore::wrap(
+        h.deps(&[("STOP_WAIT_MS", "0")]),
+        Some(writer::sparql::person_iri("bad")),
+    );
     let mut mapping = h.mapping(deps).await;
 
     // WHEN the records go through
@@ -193,32 +228,128 @@ async fn a_key_that_always_fails_is_bisected_retried_and_sent_to_on_failure_whil
     let status = mapping.status();
     mapping.stop().await.unwrap();
 
-    // THEN each bad record was isolated, tried 1 + 2 times and sent to the on-failure file alone
-    let failures = OnFailureDestination::read_all(&h.stack.state.on_failure()).unwrap();
-    assert_eq!(failures.len(), bad_indexes.len(), "{failures:#?}");
-    for f in &failures {
-        assert_eq!(f.condition, Condition::RetryAttemptsExhausted);
-        assert_eq!(f.approximate_invoke_count, 3);
-        assert_eq!(f.kinesis_batch_info.batch_size, 1);
-        assert_eq!(
-            f.kinesis_batch_info.start_sequence_number,
-            f.kinesis_batch_info.end_sequence_number
-        );
-        assert_eq!(f.kinesis_batch_info.shard_id, "shardId-000000000000");
-        assert!(f.reason.contains("batchItemFailures"), "{}", f.reason);
+    // THEN each partial response naming a `bad` record was retried whole from it, never halved,
+    // 1 + 2 times, and then that record and the rest of its batch went to the on-failure file
+    // in Lambda's own shape
+    let lambda = lambda_on_failure_example();
+    let lines = read_jsonl(&h.stack.state.on_failure());
+    assert!(
+        !lines.is_empty() && lines.len() <= bad_indexes.len(),
+        "{lines:#?}"
+    );
+    for line in &lines {
+        assert_same_shape(&lambda, line, "");
     }
-    // AND every other key's record is written, and the shard moved past them all
-    let expected: HashSet<_> = records
+    let failures = OnFailureDestination::read_all(&h.stack.state.on_failure()).unwrap();
+    for f in &failures {
+        assert_eq!(
+            f.request_context.condition,
+            Condition::RetryAttemptsExhausted
+        );
+        assert_eq!(f.request_context.approximate_invoke_count, 3);
+        assert_eq!(
+            f.response_context.function_error, None,
+            "a partial response"
+        );
+        assert_eq!(f.version, "1.0");
+        assert_eq!(f.kinesis_batch_info.shard_id, "shardId-000000000000");
+        assert!(
+            f.request_context
+                .function_arn
+                .ends_with(":function:stream2neptune-local-writer"),
+            "{}",
+            f.request_context.function_arn
+        );
+    }
+    // AND what was discarded is more than the bad records: good ones after them in their batch,
+    // which only the on-failure file now names (what the MaximumRetryAttempts warning says)
+    let discarded: usize = failures
+        .iter()
+        .map(|f| f.kinesis_batch_info.batch_size)
+        .sum();
+    let stored = h.pairs().await;
+    assert!(discarded > bad_indexes.len(), "discarded {discarded}");
+    assert_eq!(
+        stored.len() + discarded,
+        records.len(),
+        "every record written or discarded"
+    );
+    let good: HashSet<_> = records
         .iter()
         .filter(|(key, _)| key != "bad")
         .map(|(_, body)| pair_of(body))
         .collect();
-    assert_eq!(h.pairs().await, expected);
+    assert!(stored.is_subset(&good));
     assert!(
         status
             .values()
             .all(|s| s.in_flight == 0 && s.checkpoint.is_some()),
         "{status:?}"
+    );
+    assert!(h.rejected_lines().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_defaults_a_broken_policy_or_a_store_refusing_everything_loses_nothing() {
+    // GIVEN the shipped defaults (MaximumRetryAttempts -1, record age just below the retention)
+    // and a store that first denies access, then refuses every write as malformed
+    let h = Harness::start(plan(&[
+        "ShardCount=2",
+        "BatchReadSize=100",
+        "BatchWriteSize=20",
+    ]))
+    .await;
+    assert_eq!(h.stack.plan.esm.maximum_retry_attempts, None);
+    let records = edges(300, 30);
+    let (deps, _) = FaultyStore::wrap(h.deps(&[("STOP_WAIT_MS", "200")]), None);
+    let outage = std::sync::Arc::clone(&deps.store.outage);
+    outage.store(ACCESS_DENIED, std::sync::atomic::Ordering::Relaxed);
+    let mut mapping = h.mapping(deps).await;
+    h.put(&records).await;
+
+    // WHEN the outage lasts a while in each form
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    outage.store(REFUSING_ALL, std::sync::atomic::Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // THEN nothing moved: no checkpoint, nothing rejected, nothing sent to on-failure
+    let invocations = h
+        .metrics
+        .invocations
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(invocations >= 4, "{invocations} invocations");
+    assert!(
+        mapping.status().values().all(|s| s.checkpoint.is_none()),
+        "{:?}",
+        mapping.status()
+    );
+    assert!(h.rejected_lines().is_empty(), "{:?}", h.rejected_lines());
+    assert!(
+        OnFailureDestination::read_all(&h.stack.state.on_failure())
+            .unwrap()
+            .is_empty()
+    );
+
+    // WHEN the environment is fixed
+    outage.store(WORKING, std::sync::atomic::Ordering::Relaxed);
+    drained(&mut mapping).await;
+    mapping.stop().await.unwrap();
+
+    // THEN every record is written once, none rejected, none discarded
+    let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
+    let stored = h.pairs().await;
+    assert_eq!(
+        stored.len(),
+        expected.len(),
+        "missing: {:?}",
+        expected.difference(&stored).take(5).collect::<Vec<_>>()
+    );
+    assert_eq!(stored, expected);
+    assert!(h.rejected_lines().is_empty());
+    assert!(
+        OnFailureDestination::read_all(&h.stack.state.on_failure())
+            .unwrap()
+            .is_empty()
     );
 }
 
@@ -322,8 +453,12 @@ async fn records_older_than_the_maximum_age_go_to_on_failure_unwritten() {
     assert!(
         failures
             .iter()
-            .all(|f| f.condition == Condition::RecordAgeExceeded)
+            .all(|f| f.request_context.condition == Condition::RecordAgeExceeded)
     );
+    let lambda = lambda_on_failure_example();
+    for line in read_jsonl(&h.stack.state.on_failure()) {
+        assert_same_shape(&lambda, &line, "");
+    }
     assert!(h.pairs().await.is_empty());
 }
 

@@ -203,13 +203,17 @@ mod tests {
     use super::*;
 
     /// Lambda's documented example (see `tests/fixtures/README.md`).
-    const LAMBDA_EXAMPLE: &str = include_str!("../../tests/fixtures/lambda-on-failure-kinesis.json");
+    const LAMBDA_EXAMPLE: &str =
+        include_str!("../../tests/fixtures/lambda-on-failure-kinesis.json");
 
     #[test]
     fn lambdas_own_record_reads_and_writes_back_unchanged() {
         let lambda: serde_json::Value = serde_json::from_str(LAMBDA_EXAMPLE).unwrap();
         let record: OnFailureRecord = serde_json::from_value(lambda.clone()).unwrap();
-        assert_eq!(record.request_context.condition, Condition::RetryAttemptsExhausted);
+        assert_eq!(
+            record.request_context.condition,
+            Condition::RetryAttemptsExhausted
+        );
         assert_eq!(record.kinesis_batch_info.batch_size, 500);
         assert_eq!(serde_json::to_value(&record).unwrap(), lambda);
     }
@@ -266,7 +270,11 @@ mod tests {
     }
 
     /// The same keys at every level, and the same JSON types (null standing for a string).
-    pub(crate) fn assert_same_shape(lambda: &serde_json::Value, ours: &serde_json::Value, at: &str) {
+    pub(crate) fn assert_same_shape(
+        lambda: &serde_json::Value,
+        ours: &serde_json::Value,
+        at: &str,
+    ) {
         use serde_json::Value;
         match (lambda, ours) {
             (Value::Object(a), Value::Object(b)) => {

@@ -153,11 +153,20 @@ pub async fn drained<S: GraphStore + Send + Sync + 'static>(mapping: &mut Runnin
     );
 }
 
+/// No outage: [`FaultyStore`] passes writes on.
+pub const WORKING: u8 = 0;
+/// [`FaultyStore`] denies access to every write (a broken policy).
+pub const ACCESS_DENIED: u8 = 1;
+/// [`FaultyStore`] refuses every write as malformed (an engine without the upsert idiom, a proxy).
+pub const REFUSING_ALL: u8 = 2;
+
 /// A store that refuses (access denied, not retried by the writer) every write holding `needle`,
-/// and records the text of every write it passes on.
+/// fails every write while `outage` is not [`WORKING`], and records the text of every write it
+/// passes on.
 pub struct FaultyStore {
     pub inner: HttpStore,
     pub needle: Option<String>,
+    pub outage: Arc<std::sync::atomic::AtomicU8>,
     pub submitted: Arc<Mutex<Vec<String>>>,
 }
 
@@ -176,6 +185,7 @@ impl FaultyStore {
         let store = FaultyStore {
             inner: store,
             needle,
+            outage: Arc::new(std::sync::atomic::AtomicU8::new(WORKING)),
             submitted: Arc::clone(&submitted),
         };
         (
@@ -197,7 +207,8 @@ impl GraphStore for FaultyStore {
         timeout: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         let refuse = self.needle.as_deref().is_some_and(|n| query.contains(n));
-        if !refuse {
+        let outage = self.outage.load(std::sync::atomic::Ordering::Relaxed);
+        if !refuse && outage == WORKING {
             self.submitted.lock().unwrap().push(query.to_owned());
         }
         let inner = self.inner.submit(query, timeout);
@@ -210,7 +221,13 @@ impl GraphStore for FaultyStore {
         };
         async move {
             tokio::time::sleep(jitter).await;
-            if refuse {
+            if outage == REFUSING_ALL {
+                Err(StoreError::Status {
+                    status: 400,
+                    code: Some("MalformedQueryException".into()),
+                    message: "test: every write is refused".into(),
+                })
+            } else if refuse || outage == ACCESS_DENIED {
                 Err(StoreError::Status {
                     status: 403,
                     code: Some("AccessDeniedException".into()),
