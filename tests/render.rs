@@ -326,3 +326,81 @@ fn all_regions_renders_every_known_region_with_its_partition() {
         stream2neptune::regions::REGIONS.len()
     );
 }
+
+#[test]
+fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retries() {
+    // GIVEN the shipped templates and stack.yaml (eu-west-1 keeps records 72 h)
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, stderr) = run_render(&render_args(
+        &config,
+        &common::repo_root(),
+        tmp.path(),
+        &["eu-west-1"],
+        &[],
+    ));
+    result.unwrap();
+    assert_eq!(stderr, "");
+
+    // THEN the mapping reads both settings from parameters whose values discard nothing
+    let stack = fs::read_to_string(tmp.path().join("eu-west-1/stack.yaml")).unwrap();
+    let mapping = &stack[stack.find("  WriterEventSourceMapping:").unwrap()..];
+    for line in [
+        "MaximumRetryAttempts: !Ref MaximumRetryAttempts",
+        "MaximumRecordAgeInSeconds: !Ref MaximumRecordAgeInSeconds",
+        "BisectBatchOnFunctionError: !If [BisectOnError, true, false]",
+        "- ReportBatchItemFailures",
+    ] {
+        assert!(mapping.contains(line), "{line} missing from the mapping");
+    }
+    let parameters: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(tmp.path().join("eu-west-1/parameters.json")).unwrap(),
+    )
+    .unwrap();
+    let value = |key: &str| {
+        parameters
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["ParameterKey"] == key)
+            .map(|p| p["ParameterValue"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(value("MaximumRetryAttempts"), "-1");
+    assert_eq!(
+        value("MaximumRecordAgeInSeconds"),
+        (72 * 3600 - 3600).to_string()
+    );
+
+    // WHEN a finite retry count is set THEN it renders, with a warning naming what is discarded
+    let (result, _, stderr) = run_render(&render_args(
+        &config,
+        &common::repo_root(),
+        tmp.path(),
+        &["eu-west-1"],
+        &["MaximumRetryAttempts=3"],
+    ));
+    result.unwrap();
+    assert!(
+        stderr.starts_with(
+            "warning: region eu-west-1: MaximumRetryAttempts = 3 (from --set) discards data"
+        ) && stderr.contains("every record after it in the batch (up to BatchReadSize = 500)")
+            && stderr.contains("on-failure destination (OnFailureQueue)"),
+        "{stderr}"
+    );
+
+    // AND a FunctionTimeout leaving no time to write is refused, naming both
+    let (result, _, _) = run_render(&render_args(
+        &config,
+        &common::repo_root(),
+        tmp.path(),
+        &["eu-west-1"],
+        &["FunctionTimeout=10"],
+    ));
+    let err = result.unwrap_err();
+    assert!(
+        err.contains("FunctionTimeout = 10 (from --set) leaves no time to write")
+            && err.contains("DEADLINE_MARGIN_MS"),
+        "{err}"
+    );
+}
