@@ -212,6 +212,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_rule_decides_whether_a_size_failure_is_retried() {
+        let memory =
+            || StoreError::from_response(500, r#"{"code":"MemoryLimitExceededException"}"#);
+        // A multi-record write is not resent whole: the caller halves it.
+        let calls = Cell::new(0);
+        let _ = with_retries(
+            &policy(5),
+            Deadline::NONE,
+            StoreError::disposition,
+            |_| {
+                calls.set(calls.get() + 1);
+                async { Err(memory()) }
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(calls.get(), 1);
+        // One record cannot shrink: the same limit is retried as transient.
+        let calls = Cell::new(0);
+        let _ = with_retries(
+            &policy(5),
+            Deadline::NONE,
+            StoreError::disposition_alone,
+            |_| {
+                calls.set(calls.get() + 1);
+                async { Err(memory()) }
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(calls.get(), 5);
+    }
+
+    #[tokio::test]
     async fn attempts_and_deadline_bound_the_retries() {
         let calls = Cell::new(0);
         let err = with_retries(
