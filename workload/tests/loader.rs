@@ -13,6 +13,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::error::LoadError;
+use stream2neptune_workload::shutdown::Shutdown;
 use stream2neptune_workload::loader::{
     BulkLoad, LoadArgs, LoaderClient, Signer, load_local, run_load,
 };
@@ -304,7 +305,8 @@ async fn people_load_into_a_real_oxigraph_once() {
     let store = oxigraph().await;
 
     // WHEN the people are loaded through the subcommand, then again through the library
-    run_load(LoadArgs {
+    run_load(
+        LoadArgs {
         endpoint: None,
         source: None,
         role_arn: None,
@@ -315,7 +317,9 @@ async fn people_load_into_a_real_oxigraph_once() {
         poll_secs: 5,
         local: Some(store.url.clone()),
         people: Some(dir.path().to_owned()),
-    })
+        },
+        Shutdown::never(),
+    )
     .await
     .unwrap();
     let sent = load_local(&store.url, &dir.path().join("vertices/people.nt"))
