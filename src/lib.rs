@@ -60,9 +60,9 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
         cli::Command::Load(args) => {
             until_signal(|shutdown| stream2neptune_workload::run_load(args, shutdown))?
         }
-        cli::Command::Demo(args) => until_signal(|shutdown| {
-            stream2neptune_local::run_demo(args, local::resolve, shutdown)
-        })?,
+        cli::Command::Demo(args) => {
+            until_signal(|shutdown| stream2neptune_local::run_demo(args, local::resolve, shutdown))?
+        }
         cli::Command::Local(command) => until_signal(|shutdown| {
             stream2neptune_local::run_local(command, local::resolve, shutdown)
         })?,

@@ -120,7 +120,10 @@ fn services_of(pid: u32, count: usize) -> Vec<u32> {
         if found.len() >= count {
             return found;
         }
-        assert!(Instant::now() < until, "{pid} did not start {count} services");
+        assert!(
+            Instant::now() < until,
+            "{pid} did not start {count} services"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -291,7 +294,10 @@ fn drive_with_its_bar_and_debug_logs_finishes_and_ctrl_c_writes_the_resume_file(
     // THEN it finishes with exit code 0, debug logs and the bar on one terminal
     assert_eq!(code, 0, "{rest}");
     assert!(shown.contains("DEBUG"), "no debug log line:\n{shown}");
-    assert!(shown.contains("edges accepted ("), "no progress bar:\n{shown}");
+    assert!(
+        shown.contains("edges accepted ("),
+        "no progress bar:\n{shown}"
+    );
 
     // WHEN a long drive is interrupted with Ctrl-C
     let mut term = drive_in_terminal(&mock.endpoint(), &large, "500");
@@ -417,7 +423,10 @@ fn local_down_stops_the_recorded_local_up_and_refuses_a_reused_pid() {
     );
     let (rest, code) = term.finish();
     assert_eq!(code, 143, "{rest}");
-    assert!(rest.contains("stopped by SIGTERM: local services stopped"), "{rest}");
+    assert!(
+        rest.contains("stopped by SIGTERM: local services stopped"),
+        "{rest}"
+    );
     assert_all_gone(&services, Duration::from_secs(1));
     assert!(!file.exists());
 }

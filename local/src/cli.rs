@@ -359,4 +359,3 @@ pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
     print!("{text}");
     Ok(())
 }
-

@@ -13,10 +13,10 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
-use stream2neptune_workload::terminal;
 use stream2neptune_workload::edges::EdgeReader;
+use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
+use stream2neptune_workload::terminal;
 
 use crate::cli::{DemoArgs, MAPPING_STOP_TIMEOUT};
 use crate::metrics::RunMetrics;
@@ -145,7 +145,11 @@ pub async fn demo(
     ));
 
     let stack = shutdown
-        .or_signal(LocalStack::up(plan.clone(), state.clone(), Ports::default()))
+        .or_signal(LocalStack::up(
+            plan.clone(),
+            state.clone(),
+            Ports::default(),
+        ))
         .await
         .map_err(|signal| Interrupted {
             signal,

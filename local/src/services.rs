@@ -95,7 +95,14 @@ impl ManagedProcess {
         // allocates nothing.
         unsafe {
             command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == -1 {
+                if libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGKILL as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                ) == -1
+                {
                     return Err(io::Error::last_os_error());
                 }
                 // The parent may have died before prctl took effect: then no signal would ever come.

@@ -25,8 +25,8 @@ use tokio::task::JoinSet;
 use crate::edges::{Edge, EdgeReader};
 use crate::error::{DriveError, ResumeError};
 use crate::resume::{RESUME_FORMAT_VERSION, ResumeState, default_resume_path};
-use crate::shutdown::{Interrupted, Shutdown, Signal};
 use crate::schedule::{Backoff, OrderedQueue, Pending};
+use crate::shutdown::{Interrupted, Shutdown, Signal};
 use crate::sink::{
     CallError, EntryOutcome, KinesisSink, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES, RecordSink,
     kinesis_client,

@@ -146,8 +146,7 @@ mod tests {
     async fn never_stays_pending() {
         let never = Shutdown::never();
         assert_eq!(never.received(), None);
-        let waited =
-            tokio::time::timeout(std::time::Duration::from_millis(50), never.wait()).await;
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(50), never.wait()).await;
         assert!(waited.is_err());
     }
 }

@@ -13,10 +13,10 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::error::LoadError;
-use stream2neptune_workload::shutdown::Shutdown;
 use stream2neptune_workload::loader::{
     BulkLoad, LoadArgs, LoaderClient, Signer, load_local, run_load,
 };
+use stream2neptune_workload::shutdown::Shutdown;
 use support::{free_port, oxigraph};
 
 /// A request the replay server received.
@@ -307,16 +307,16 @@ async fn people_load_into_a_real_oxigraph_once() {
     // WHEN the people are loaded through the subcommand, then again through the library
     run_load(
         LoadArgs {
-        endpoint: None,
-        source: None,
-        role_arn: None,
-        region: None,
-        format: "csv".into(),
-        parallelism: "HIGH".into(),
-        iam_auth: false,
-        poll_secs: 5,
-        local: Some(store.url.clone()),
-        people: Some(dir.path().to_owned()),
+            endpoint: None,
+            source: None,
+            role_arn: None,
+            region: None,
+            format: "csv".into(),
+            parallelism: "HIGH".into(),
+            iam_auth: false,
+            poll_secs: 5,
+            local: Some(store.url.clone()),
+            people: Some(dir.path().to_owned()),
         },
         Shutdown::never(),
     )
