@@ -1,6 +1,7 @@
 //! The local services: kinesis-mock and an Oxigraph server, each a child process bound to 127.0.0.1 and logging
 //! under `.local/logs/`. A service never outlives the process that started it:
-//! - [`ManagedProcess::stop`] (the ordered stop) sends SIGTERM to the service's process group, then SIGKILL;
+//! - [`ManagedProcess::stop`] (the ordered stop) sends SIGTERM to the service's process group, then SIGKILL after
+//!   the service's grace period (none for the in-memory kinesis-mock);
 //! - dropping the handle (an error, a panic, a cancelled future) kills the group at once;
 //! - when the process dies without either (`kill -9`, a crash), the kernel kills the service (PR_SET_PDEATHSIG).
 //!
@@ -23,8 +24,12 @@ use crate::{paths, procfs};
 /// How long a service may take to listen.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// How long a service may take to exit after SIGTERM before it gets SIGKILL.
-const STOP_GRACE: Duration = Duration::from_secs(5);
+/// How long Oxigraph may take to exit after SIGTERM (it closes its database) before it gets SIGKILL.
+const STORE_STOP_GRACE: Duration = Duration::from_secs(5);
+
+// kinesis-mock keeps its streams in memory only (no persistence is configured), so there is nothing to save, and its
+// graceful shutdown waits for the clients' open connections (more than 5 s was measured): it gets SIGKILL at once.
+const KINESIS_STOP_GRACE: Duration = Duration::ZERO;
 
 /// A service to start, and where to answer.
 struct SpawnRequest {
@@ -67,11 +72,18 @@ async fn spawn_on_spawner(command: Command) -> io::Result<Child> {
 pub struct ManagedProcess {
     service: &'static str,
     child: Option<Child>,
+    grace: Duration,
 }
 
 impl ManagedProcess {
-    /// Spawns `command` in its own process group with PR_SET_PDEATHSIG, output appended to `log`.
-    async fn spawn(service: &'static str, mut command: Command, log: &Path) -> Result<Self> {
+    /// Spawns `command` in its own process group with PR_SET_PDEATHSIG, output appended to `log`; [`Self::stop`]
+    /// waits `grace` after SIGTERM.
+    async fn spawn(
+        service: &'static str,
+        mut command: Command,
+        log: &Path,
+        grace: Duration,
+    ) -> Result<Self> {
         let open = || {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -122,6 +134,7 @@ impl ManagedProcess {
         Ok(ManagedProcess {
             service,
             child: Some(child),
+            grace,
         })
     }
 
@@ -154,17 +167,25 @@ impl ManagedProcess {
         }
     }
 
-    /// Stops the service in order: SIGTERM to its group, SIGKILL after [`STOP_GRACE`].
+    /// Stops the service in order: SIGTERM to its group, SIGKILL after its grace period.
     pub async fn stop(mut self) {
         if self.child.is_none() {
             return;
         }
         tracing::debug!(service = self.service, "stopping");
-        self.signal_group(libc::SIGTERM);
         let asked = Instant::now();
-        while !self.has_exited() && asked.elapsed() < STOP_GRACE {
+        if !self.grace.is_zero() {
+            self.signal_group(libc::SIGTERM);
+        }
+        while !self.has_exited() && asked.elapsed() < self.grace {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        tracing::debug!(
+            service = self.service,
+            exited = self.has_exited(),
+            ms = asked.elapsed().as_millis() as u64,
+            "stopped"
+        );
         // SIGKILL for whatever is left in the group, then the leader is collected.
         self.kill_now();
     }
@@ -244,7 +265,8 @@ impl KinesisMock {
             .env("DELETE_STREAM_DURATION", "0ms")
             .env("UPDATE_SHARD_COUNT_DURATION", "0ms")
             .env("LOG_LEVEL", "WARN");
-        let process = ManagedProcess::spawn("kinesis-mock", command, log).await?;
+        let process =
+            ManagedProcess::spawn("kinesis-mock", command, log, KINESIS_STOP_GRACE).await?;
         wait_listening(&process, port, log).await?;
         Ok(KinesisMock { process, port })
     }
@@ -299,7 +321,8 @@ impl Oxigraph {
             .arg(&self.location)
             .arg("--bind")
             .arg(format!("127.0.0.1:{}", self.port));
-        let process = ManagedProcess::spawn("oxigraph", command, &self.log).await?;
+        let process =
+            ManagedProcess::spawn("oxigraph", command, &self.log, STORE_STOP_GRACE).await?;
         wait_listening(&process, self.port, &self.log).await?;
         self.process = Some(process);
         Ok(())
