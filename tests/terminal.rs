@@ -478,3 +478,37 @@ fn local_up_with_info_logs_writes_what_is_driven_and_local_down_stops_it_but_not
     assert_all_gone(&services, Duration::from_secs(1));
     assert!(!file.exists());
 }
+
+#[test]
+fn sighup_stops_local_up_in_order_with_129() {
+    // GIVEN `local up` with its services running
+    let dir = tempfile::tempdir().unwrap();
+    let mut term = Terminal::run(
+        &[
+            "local",
+            "up",
+            "--region",
+            "eu-west-1",
+            "--kinesis-port",
+            "0",
+            "--store-port",
+            "0",
+            "--state-dir",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    term.expect("stop with Ctrl-C");
+    let services = services_of(term.pid, 2);
+
+    // WHEN its terminal hangs up
+    // SAFETY: kill(2) on our own child, still running.
+    assert_eq!(unsafe { libc::kill(term.pid as i32, libc::SIGHUP) }, 0);
+
+    // THEN it stops its services and exits 129
+    let (rest, code) = term.finish();
+    assert_eq!(code, 129, "{rest}");
+    assert!(rest.contains("stopped by SIGHUP"), "{rest}");
+    assert_all_gone(&services, Duration::from_secs(1));
+    assert!(!dir.path().join("services.json").exists());
+}

@@ -170,12 +170,16 @@ pub async fn run_local(
     resolve: ResolveParameters,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    match command {
-        LocalCommand::Up(args) => run_up(args, resolve, shutdown).await,
-        LocalCommand::Down(args) => run_down(args).await,
-        LocalCommand::Status(args) => run_status(args).await,
-        LocalCommand::Query(args) => run_query(args).await,
-    }
+    let quick = match command {
+        LocalCommand::Up(args) => return run_up(args, resolve, shutdown).await,
+        LocalCommand::Down(args) => shutdown.or_signal(run_down(args)).await,
+        LocalCommand::Status(args) => shutdown.or_signal(run_status(args)).await,
+        LocalCommand::Query(args) => shutdown.or_signal(run_query(args)).await,
+    };
+    quick.map_err(|signal| Interrupted {
+        signal,
+        message: "nothing was changed".into(),
+    })?
 }
 
 /// Longest wait for the mapping to stop after a signal (the batch being written is redelivered on the next
