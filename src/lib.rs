@@ -17,18 +17,36 @@ pub mod render;
 pub mod sizing;
 pub mod validate;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
+use stream2neptune_workload::terminal;
 
 pub use error::{Error, Problem, Result};
 
 /// Parses the command line and runs the command. Exit codes: 0 success, 1 any error (printed by `main`),
-/// 2 bad command-line usage (printed by clap).
+/// 2 bad command-line usage (printed by clap), 128 + the signal's number when a long command stopped on a signal
+/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; see [`stream2neptune_workload::shutdown`]).
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-    match cli.command {
+    init_logging();
+    match run_command(cli.command) {
+        Err(err) if err.downcast_ref::<Interrupted>().is_some() => {
+            let signal = err.downcast_ref::<Interrupted>().map(|i| i.signal);
+            terminal::note(format!("{err:#}"));
+            Ok(ExitCode::from(signal.map_or(1, |s| s.exit_code())))
+        }
+        result => result.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+fn run_command(command: cli::Command) -> anyhow::Result<()> {
+    // Neither stream is locked for the whole command: a progress bar's ticker thread, tracing and the command all
+    // write to stderr, and all of them go through the terminal's one writer.
+    let (mut out, mut err) = (std::io::stdout(), terminal::stderr());
+    match command {
         cli::Command::Render(args) => commands::render(&args, &mut out, &mut err)?,
         cli::Command::Params(args) => commands::params(&args, &mut out, &mut err)?,
         cli::Command::Package(args) => package::command::run(&args, &mut out, &mut err)?,
@@ -37,36 +55,46 @@ pub fn run() -> anyhow::Result<ExitCode> {
         cli::Command::Destroy(args) => deploy::destroy(&args, &mut out)?,
         cli::Command::Dataset(args) => stream2neptune_workload::run_dataset(args)?,
         cli::Command::Drive(args) => {
-            async_runtime()?.block_on(stream2neptune_workload::run_drive(args))?
+            until_signal(|shutdown| stream2neptune_workload::run_drive(args, shutdown))?
         }
         cli::Command::Load(args) => {
-            async_runtime()?.block_on(stream2neptune_workload::run_load(args))?
+            until_signal(|shutdown| stream2neptune_workload::run_load(args, shutdown))?
         }
         cli::Command::Demo(args) => {
-            init_local_logging();
-            async_runtime()?.block_on(stream2neptune_local::run_demo(args, local::resolve))?
+            until_signal(|shutdown| stream2neptune_local::run_demo(args, local::resolve, shutdown))?
         }
-        cli::Command::Local(command) => {
-            init_local_logging();
-            async_runtime()?.block_on(stream2neptune_local::run_local(command, local::resolve))?
-        }
+        cli::Command::Local(command) => until_signal(|shutdown| {
+            stream2neptune_local::run_local(command, local::resolve, shutdown)
+        })?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
-/// The tokio runtime of the commands that talk to services (driver, loader, local mode).
-fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
+/// Runs a command that talks to services on a tokio runtime, with the signal handlers installed before it
+/// starts: a signal stops it in order rather than killing the process.
+fn until_signal<F: Future<Output = anyhow::Result<()>>>(
+    command: impl FnOnce(Shutdown) -> F,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?)
+        .build()?;
+    runtime.block_on(async {
+        let shutdown = Shutdown::install()?;
+        command(shutdown).await
+    })
 }
 
-/// Local mode's own warnings (on-failure batches, poll errors) on stderr; RUST_LOG overrides.
-fn init_local_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("stream2neptune_local=warn"));
-    tracing_subscriber::fmt()
+/// Log lines (RUST_LOG, default: warnings of the project's own crates) on stderr, through the terminal's one
+/// writer so they print above a progress bar instead of through it.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "stream2neptune=warn,stream2neptune_local=warn,stream2neptune_workload=warn,writer=warn",
+        )
+    });
+    let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(terminal::stderr)
+        .try_init();
 }

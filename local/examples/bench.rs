@@ -19,6 +19,7 @@ use stream2neptune_local::sparql::StoreClient;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::edges::EdgeReader;
+use stream2neptune_workload::shutdown::Shutdown;
 
 /// Local pipeline benchmarks.
 #[derive(Debug, Parser)]
@@ -100,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
             &data.follows_gz,
             None,
             Arc::new(RunMetrics::default()),
+            &Shutdown::never(),
         )
         .await?;
         println!(
@@ -118,7 +120,14 @@ async fn main() -> anyhow::Result<()> {
             .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
             .await?;
         let started = Instant::now();
-        let driven = drive_edges(&stack, &data.follows_gz, None, Arc::clone(&metrics)).await?;
+        let driven = drive_edges(
+            &stack,
+            &data.follows_gz,
+            None,
+            Arc::clone(&metrics),
+            &Shutdown::never(),
+        )
+        .await?;
         let drained = mapping.wait_drained(Duration::from_secs(900)).await?;
         let elapsed = started.elapsed().as_secs_f64();
         mapping.stop().await?;
@@ -176,6 +185,7 @@ async fn main() -> anyhow::Result<()> {
         &steady.follows_gz,
         Some(cli.steady_rate),
         Arc::clone(&metrics),
+        &Shutdown::never(),
     )
     .await?;
     let drained = mapping.wait_drained(Duration::from_secs(300)).await?;

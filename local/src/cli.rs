@@ -1,12 +1,15 @@
 //! Command-line entry points the root binary wires in: `stream2neptune local up|down|status|query`
 //! and `stream2neptune demo`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
+use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
+use stream2neptune_workload::terminal;
 
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
@@ -124,6 +127,16 @@ pub struct QueryArgs {
 pub struct RunningServices {
     /// Process id of `local up`.
     pub pid: u32,
+    /// Start time of `local up` (clock ticks since boot, from /proc): `local down` signals `pid` only while it is
+    /// still this process.
+    #[serde(default)]
+    pub start_time: Option<u64>,
+    /// Process id of kinesis-mock.
+    #[serde(default)]
+    pub kinesis_pid: Option<u32>,
+    /// Process id of the store.
+    #[serde(default)]
+    pub store_pid: Option<u32>,
     /// The region of the plan.
     pub region: String,
     /// The stream.
@@ -135,6 +148,12 @@ pub struct RunningServices {
 }
 
 impl RunningServices {
+    /// Whether the recorded `local up` still runs (the same process, not a later one with its pid).
+    pub fn is_running(&self) -> bool {
+        self.start_time
+            .is_some_and(|t| crate::procfs::is_same_process(self.pid, t))
+    }
+
     fn read(state: &StateDir) -> anyhow::Result<Self> {
         let path = state.services_file();
         let text =
@@ -144,18 +163,35 @@ impl RunningServices {
     }
 }
 
-/// Runs `stream2neptune local ...`; `resolve` gives a region's parameters (the generator's).
-pub async fn run_local(command: LocalCommand, resolve: ResolveParameters) -> anyhow::Result<()> {
-    match command {
-        LocalCommand::Up(args) => run_up(args, resolve).await,
-        LocalCommand::Down(args) => run_down(args).await,
-        LocalCommand::Status(args) => run_status(args).await,
-        LocalCommand::Query(args) => run_query(args).await,
-    }
+/// Runs `stream2neptune local ...`; `resolve` gives a region's parameters (the generator's); a signal of
+/// `shutdown` stops `local up` in order.
+pub async fn run_local(
+    command: LocalCommand,
+    resolve: ResolveParameters,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let quick = match command {
+        LocalCommand::Up(args) => return run_up(args, resolve, shutdown).await,
+        LocalCommand::Down(args) => shutdown.or_signal(run_down(args)).await,
+        LocalCommand::Status(args) => shutdown.or_signal(run_status(args)).await,
+        LocalCommand::Query(args) => shutdown.or_signal(run_query(args)).await,
+    };
+    quick.map_err(|signal| Interrupted {
+        signal,
+        message: "nothing was changed".into(),
+    })?
 }
 
-/// `local up`: services and mapping in the foreground until Ctrl-C or `local down`.
-pub async fn run_up(args: UpArgs, resolve: ResolveParameters) -> anyhow::Result<()> {
+/// Longest wait for the mapping to stop after a signal (the batch being written is redelivered on the next
+/// start, as after a crash).
+pub const MAPPING_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `local up`: services and mapping in the foreground until a signal (Ctrl-C, or SIGTERM from `local down`).
+pub async fn run_up(
+    args: UpArgs,
+    resolve: ResolveParameters,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let config = args
         .config
         .clone()
@@ -169,11 +205,21 @@ pub async fn run_up(args: UpArgs, resolve: ResolveParameters) -> anyhow::Result<
         kinesis: args.kinesis_port,
         store: args.store_port,
     };
-    let stack = LocalStack::up(plan.clone(), state.clone(), ports).await?;
+    let stack = shutdown
+        .or_signal(LocalStack::up(plan.clone(), state.clone(), ports))
+        .await
+        .map_err(|signal| Interrupted {
+            signal,
+            message: "stopped while starting the services; none is left running".into(),
+        })??;
     let metrics = Arc::new(RunMetrics::default());
     let mapping = stack.start_mapping(stack.writer_deps()?, metrics).await?;
+    let (kinesis_pid, store_pid) = stack.pids();
     let running = RunningServices {
         pid: std::process::id(),
+        start_time: crate::procfs::stat(std::process::id()).map(|s| s.start_time),
+        kinesis_pid,
+        store_pid,
         region: plan.region.clone(),
         stream: plan.stream_name.clone(),
         kinesis_endpoint: stack.kinesis.endpoint(),
@@ -182,7 +228,8 @@ pub async fn run_up(args: UpArgs, resolve: ResolveParameters) -> anyhow::Result<
     let services_file = state.services_file();
     std::fs::write(&services_file, serde_json::to_string_pretty(&running)?)
         .with_context(|| format!("writing {}", services_file.display()))?;
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "local: stream {} ({} shards) on {}, store {}; the mapping writes with the settings of {}.\n\
          put edges with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local stream2neptune drive --stream {} --endpoint-url {} --region {} --edges FILE\n\
          stop with Ctrl-C or `stream2neptune local down`",
@@ -195,36 +242,65 @@ pub async fn run_up(args: UpArgs, resolve: ResolveParameters) -> anyhow::Result<
         running.kinesis_endpoint,
         plan.region
     );
-    let signal = shutdown_signal().await;
-    eprintln!("local: {signal}: stopping");
-    let stopped = mapping.stop().await;
+    let signal = shutdown.wait().await;
+    let stopped = tokio::time::timeout(MAPPING_STOP_TIMEOUT, mapping.stop()).await;
+    stack.stop().await;
     let _ = std::fs::remove_file(&services_file);
-    drop(stack);
-    Ok(stopped?)
+    match stopped {
+        Ok(result) => result?,
+        Err(_) => terminal::note(format!(
+            "local: the mapping did not stop within {} s; its last batch is read again from the checkpoint on the next start",
+            MAPPING_STOP_TIMEOUT.as_secs()
+        )),
+    }
+    Err(Interrupted {
+        signal,
+        message: format!(
+            "local services stopped; checkpoints are in {}, on-failure records in {}",
+            state.checkpoints().display(),
+            state.on_failure().display()
+        ),
+    }
+    .into())
 }
 
-/// `local down`: asks a running `local up` to stop (SIGTERM) and waits for it.
+/// `local down`: asks a running `local up` to stop (SIGTERM), after checking the recorded pid is still that
+/// `local up`, and waits until it has exited.
 pub async fn run_down(args: StateArgs) -> anyhow::Result<()> {
     let state = args.state()?;
     let running = RunningServices::read(&state)?;
-    let status = tokio::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(running.pid.to_string())
-        .status()
-        .await
-        .context("running kill")?;
-    if !status.success() {
-        let _ = std::fs::remove_file(state.services_file());
+    let file = state.services_file();
+    let Some(start_time) = running.start_time else {
+        anyhow::bail!(
+            "{} does not record the start time of `local up` (pid {}), so it cannot be told from another process with that pid: stop `local up` with Ctrl-C in its terminal, or delete the file if it is not running",
+            file.display(),
+            running.pid
+        );
+    };
+    if !running.is_running() {
+        let _ = std::fs::remove_file(&file);
         anyhow::bail!(
             "`local up` (pid {}) is not running; removed the stale {}",
             running.pid,
-            state.services_file().display()
+            file.display()
+        );
+    }
+    // SAFETY: kill(2) on a pid just checked to be the recorded `local up`.
+    if unsafe { libc::kill(running.pid as libc::pid_t, libc::SIGTERM) } != 0 {
+        anyhow::bail!(
+            "cannot signal `local up` (pid {}): {}",
+            running.pid,
+            std::io::Error::last_os_error()
         );
     }
     let started = Instant::now();
-    while state.services_file().exists() {
+    while crate::procfs::is_same_process(running.pid, start_time) {
         if started.elapsed() > Duration::from_secs(30) {
-            anyhow::bail!("`local up` (pid {}) did not stop within 30 s", running.pid);
+            anyhow::bail!(
+                "`local up` (pid {}) did not stop within 30 s; see its terminal, or `kill -9 {}` (its services die with it)",
+                running.pid,
+                running.pid
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -236,7 +312,7 @@ pub async fn run_down(args: StateArgs) -> anyhow::Result<()> {
 pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
     let state = args.state()?;
     let running = RunningServices::read(&state)?;
-    let alive = std::path::Path::new(&format!("/proc/{}", running.pid)).exists();
+    let alive = running.is_running();
     println!(
         "local up: pid {} {}\nregion: {}\nstream: {} at {}\nstore: {}",
         running.pid,
@@ -286,20 +362,4 @@ pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
         .await?;
     print!("{text}");
     Ok(())
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM, naming the signal.
-pub async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return "Ctrl-C";
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "Ctrl-C",
-        _ = term.recv() => "SIGTERM",
-    }
 }

@@ -4,18 +4,21 @@
 //! the store holds, writes `.local/report.html` and prints one summary line.
 
 use std::collections::HashSet;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
-use stream2neptune_workload::driver::{DriveArgs, DriveSummary, DriverConfig, drive};
+use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
+use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
+use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
+use stream2neptune_workload::terminal;
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, MAPPING_STOP_TIMEOUT};
 use crate::metrics::RunMetrics;
 use crate::paths::{StateDir, workspace_root};
 use crate::report::{self, ReportSummary};
@@ -76,29 +79,33 @@ impl RecordSink for CountingSink {
     }
 }
 
-/// Runs the demo with the region's parameters from `resolve` (the generator's); Ctrl-C or SIGTERM
-/// stops it and every service.
-pub async fn run_demo(args: DemoArgs, resolve: ResolveParameters) -> anyhow::Result<()> {
-    tokio::select! {
-        result = demo(&args, resolve) => {
-            let outcome = result?;
-            println!("{}", outcome.line());
-            if !outcome.is_clean() {
-                anyhow::bail!(
-                    "the store does not match what was sent: lost {}, duplicated {}, unexpected {} (on-failure records: {}); see .local/logs and .local/on-failure.jsonl",
-                    outcome.lost, outcome.duplicated, outcome.unexpected, outcome.on_failure
-                );
-            }
-            Ok(())
-        }
-        signal = crate::cli::shutdown_signal() => {
-            anyhow::bail!("demo interrupted by {signal}; services stopped")
-        }
+/// Runs the demo with the region's parameters from `resolve` (the generator's); a signal of `shutdown` stops it in
+/// order: the driver saves its resume file, the mapping its checkpoints, and every service is stopped.
+pub async fn run_demo(
+    args: DemoArgs,
+    resolve: ResolveParameters,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let outcome = demo(&args, resolve, &shutdown).await?;
+    let _ = writeln!(std::io::stdout(), "{}", outcome.line());
+    if !outcome.is_clean() {
+        anyhow::bail!(
+            "the store does not match what was sent: lost {}, duplicated {}, unexpected {} (on-failure records: {}); see .local/logs and .local/on-failure.jsonl",
+            outcome.lost,
+            outcome.duplicated,
+            outcome.unexpected,
+            outcome.on_failure
+        );
     }
+    Ok(())
 }
 
 /// The demo itself; returns what the store holds.
-pub async fn demo(args: &DemoArgs, resolve: ResolveParameters) -> anyhow::Result<DemoOutcome> {
+pub async fn demo(
+    args: &DemoArgs,
+    resolve: ResolveParameters,
+    shutdown: &Shutdown,
+) -> anyhow::Result<DemoOutcome> {
     let config = args
         .config
         .clone()
@@ -125,7 +132,7 @@ pub async fn demo(args: &DemoArgs, resolve: ResolveParameters) -> anyhow::Result
         gzip_level: 1,
     })?;
     let summary = generate(&dataset)?;
-    eprintln!(
+    terminal::note(format!(
         "demo: region {} ({} shards, BatchSize {}, BatchWriteSize {}, ParallelizationFactor {}), {} people, {} edges in {}",
         plan.region,
         plan.shard_count,
@@ -135,17 +142,52 @@ pub async fn demo(args: &DemoArgs, resolve: ResolveParameters) -> anyhow::Result
         summary.people,
         summary.follows,
         summary.follows_gz.display()
-    );
+    ));
 
-    let stack = LocalStack::up(plan.clone(), state.clone(), Ports::default()).await?;
-    eprintln!(
-        "demo: kinesis-mock at {}, Oxigraph at {} (state in {})",
-        stack.kinesis.endpoint(),
-        stack.store.url(),
-        state.root.display()
-    );
-    stream2neptune_workload::loader::load_local(&stack.store.url(), &summary.people_nt)
+    let stack = shutdown
+        .or_signal(LocalStack::up(
+            plan.clone(),
+            state.clone(),
+            Ports::default(),
+        ))
         .await
+        .map_err(|signal| Interrupted {
+            signal,
+            message: "demo stopped while starting the services; nothing was sent".into(),
+        })??;
+    let (kinesis_pid, store_pid) = stack.pids();
+    terminal::note(format!(
+        "demo: kinesis-mock at {} (pid {}), Oxigraph at {} (pid {}), state in {}",
+        stack.kinesis.endpoint(),
+        kinesis_pid.unwrap_or_default(),
+        stack.store.url(),
+        store_pid.unwrap_or_default(),
+        state.root.display()
+    ));
+    let outcome = run_pipeline(&stack, args, &summary, shutdown).await;
+    stack.stop().await;
+    outcome
+}
+
+/// The demo's part with the services up: people, mapping, driver, drain, count, report.
+async fn run_pipeline(
+    stack: &LocalStack,
+    args: &DemoArgs,
+    summary: &DatasetSummary,
+    shutdown: &Shutdown,
+) -> anyhow::Result<DemoOutcome> {
+    let (plan, state) = (&stack.plan, &stack.state);
+    let stopped = |signal, what: &str| Interrupted {
+        signal,
+        message: format!("demo stopped {what}; services stopped (a new `demo` starts over)"),
+    };
+    shutdown
+        .or_signal(stream2neptune_workload::loader::load_local(
+            &stack.store.url(),
+            &summary.people_nt,
+        ))
+        .await
+        .map_err(|signal| stopped(signal, "while loading the people"))?
         .context("loading the people into the local store")?;
 
     let metrics = Arc::new(RunMetrics::default());
@@ -158,39 +200,62 @@ pub async fn demo(args: &DemoArgs, resolve: ResolveParameters) -> anyhow::Result
         None => Some(plan.driver_batch_size as f64 * 1000.0 / plan.driver_period_ms.max(1) as f64),
     }
     .filter(|r| *r > 0.0);
-    let bar = progress_bar(args.edges, args.no_progress);
-    let ticker = {
-        let (bar, metrics) = (bar.clone(), Arc::clone(&metrics));
-        tokio::spawn(async move {
-            loop {
-                show_progress(&bar, &metrics);
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        })
-    };
-    let driven = drive_edges(&stack, &summary.follows_gz, rate, Arc::clone(&metrics)).await;
+    let progress = Progress::start(args.edges, args.no_progress, Arc::clone(&metrics));
+    let driven = drive_edges(
+        stack,
+        &summary.follows_gz,
+        rate,
+        Arc::clone(&metrics),
+        shutdown,
+    )
+    .await;
     let drained = match &driven {
-        Ok(_) => {
-            mapping
-                .wait_drained(Duration::from_secs(args.drain_timeout_secs))
+        Ok(d) if d.outcome == DriveOutcome::Complete => {
+            shutdown
+                .or_signal(mapping.wait_drained(Duration::from_secs(args.drain_timeout_secs)))
                 .await
         }
-        Err(_) => Ok(false),
+        _ => Ok(Ok(false)),
     };
-    ticker.abort();
-    show_progress(&bar, &metrics);
-    bar.finish_and_clear();
+    drop(progress);
+    let stop = tokio::time::timeout(MAPPING_STOP_TIMEOUT, mapping.stop()).await;
+    let files = format!(
+        "checkpoints in {}, on-failure records in {}",
+        state.checkpoints().display(),
+        state.on_failure().display()
+    );
+    if let Some(signal) = shutdown.received() {
+        let sent = RunMetrics::get(&metrics.sent);
+        return Err(Interrupted {
+            signal,
+            message: format!(
+                "demo stopped after {sent} of {} edges were sent; services stopped; {files}, the driver's unsent edges in {} (a new `demo` starts over)",
+                args.edges,
+                stack.state.root.join("drive.resume.json").display()
+            ),
+        }
+        .into());
+    }
     let driven = driven?;
-    let stopped = mapping.stop().await;
-    if !drained? {
+    let drained = drained.unwrap_or(Ok(false))?;
+    match stop {
+        Ok(stopped) => stopped?,
+        Err(_) => anyhow::bail!(
+            "the event source mapping did not stop within {} s; {files}",
+            MAPPING_STOP_TIMEOUT.as_secs()
+        ),
+    }
+    if !drained {
         anyhow::bail!(
             "the stream was not drained within {} s (see .local/logs and the iterator ages above)",
             args.drain_timeout_secs
         );
     }
-    stopped?;
 
-    let outcome = verify(&stack, &summary.follows_gz, &metrics).await?;
+    let outcome = shutdown
+        .or_signal(verify(stack, &summary.follows_gz, &metrics))
+        .await
+        .map_err(|signal| stopped(signal, "while counting the store"))??;
     let report_path = state.report();
     report::write(
         &report_path,
@@ -222,22 +287,24 @@ pub async fn demo(args: &DemoArgs, resolve: ResolveParameters) -> anyhow::Result
             ],
         },
     )?;
-    eprintln!(
+    terminal::note(format!(
         "demo: {} edges/s sent for {:.1} s; report in {}",
         driven.rate().round(),
         driven.elapsed.as_secs_f64(),
         report_path.display()
-    );
+    ));
     Ok(outcome)
 }
 
 /// Drives `edge_file` into the stack's stream with the workload's driver (`rate` edges/s, `None`
-/// = as fast as the stream takes them), counting accepted records into `metrics.sent`.
+/// = as fast as the stream takes them), counting accepted records into `metrics.sent`. A signal of
+/// `shutdown` stops it after the calls in flight, with the unsent edges in `drive.resume.json` of the state dir.
 pub async fn drive_edges(
     stack: &LocalStack,
     edge_file: &std::path::Path,
     rate: Option<f64>,
     metrics: Arc<RunMetrics>,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<DriveSummary> {
     let plan = &stack.plan;
     let resume_file = stack.state.root.join("drive.resume.json");
@@ -260,9 +327,11 @@ pub async fn drive_edges(
         inner: KinesisSink::new(stack.client.clone(), &plan.stream_name),
         metrics,
     });
-    drive(sink, &driver, std::future::pending::<()>())
-        .await
-        .context("driving the edges into kinesis-mock")
+    drive(sink, &driver, async {
+        shutdown.wait().await;
+    })
+    .await
+    .context("driving the edges into kinesis-mock")
 }
 
 /// Counts from the store: every valid edge of the edge file present once, nothing else.
@@ -301,6 +370,41 @@ pub fn count_lines(path: &std::path::Path) -> anyhow::Result<u64> {
         Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// The demo's progress bar and the task that refreshes it from the run metrics; dropping it clears the bar.
+struct Progress {
+    bar: ProgressBar,
+    metrics: Arc<RunMetrics>,
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+impl Progress {
+    fn start(edges: u64, hidden: bool, metrics: Arc<RunMetrics>) -> Self {
+        let bar = terminal::show(progress_bar(edges, hidden));
+        let ticker = {
+            let (bar, metrics) = (bar.clone(), Arc::clone(&metrics));
+            tokio::spawn(async move {
+                loop {
+                    show_progress(&bar, &metrics);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+        };
+        Progress {
+            bar,
+            metrics,
+            ticker,
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.ticker.abort();
+        show_progress(&self.bar, &self.metrics);
+        self.bar.finish_and_clear();
     }
 }
 

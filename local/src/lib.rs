@@ -12,6 +12,7 @@ pub mod esm;
 pub mod kinesis;
 pub mod metrics;
 pub mod paths;
+pub mod procfs;
 pub mod report;
 pub mod services;
 pub mod settings;

@@ -1,31 +1,88 @@
-//! The local services: kinesis-mock and an Oxigraph server, each a child process bound to
-//! 127.0.0.1, logging under `.local/logs/`, and killed when its handle is dropped (also on a
-//! panic or Ctrl-C, since the handle is dropped while the runtime unwinds).
+//! The local services: kinesis-mock and an Oxigraph server, each a child process bound to 127.0.0.1 and logging
+//! under `.local/logs/`. A service never outlives the process that started it:
+//! - [`ManagedProcess::stop`] (the ordered stop) sends SIGTERM to the service's process group, then SIGKILL after
+//!   the service's grace period (none for the in-memory kinesis-mock);
+//! - dropping the handle (an error, a panic, a cancelled future) kills the group at once;
+//! - when the process dies without either (`kill -9`, a crash), the kernel kills the service (PR_SET_PDEATHSIG).
+//!
+//! Each service runs in a process group of its own, so a terminal's Ctrl-C (sent to the foreground group)
+//! reaches only us and we stop the services in order, after the mapping has saved its checkpoints. A service
+//! that forks (kinesis-mock's `node` does not today) is stopped whole: signals go to the group.
 
+use std::io;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Child, Command, Stdio};
+use std::sync::{LazyLock, mpsc};
 use std::time::{Duration, Instant};
 
+use tokio::sync::oneshot;
+
 use crate::error::{LocalError, Result};
-use crate::paths;
+use crate::{paths, procfs};
 
 /// How long a service may take to listen.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A child process killed when dropped.
+/// How long Oxigraph may take to exit after SIGTERM (it closes its database) before it gets SIGKILL.
+const STORE_STOP_GRACE: Duration = Duration::from_secs(5);
+
+// kinesis-mock keeps its streams in memory only (no persistence is configured), so there is nothing to save, and its
+// graceful shutdown waits for the clients' open connections (more than 5 s was measured): it gets SIGKILL at once.
+const KINESIS_STOP_GRACE: Duration = Duration::ZERO;
+
+/// A service to start, and where to answer.
+struct SpawnRequest {
+    command: Command,
+    reply: oneshot::Sender<io::Result<Child>>,
+}
+
+// Every service is forked by this one thread. PR_SET_PDEATHSIG fires when the *thread* that forked the child
+// exits, not the process: a tokio worker or blocking-pool thread (idle ones end after 10 s) may end while the
+// process goes on and would take its services with it. This thread waits on a channel whose sender is a static,
+// so it never returns and ends only with the process: exactly when the services must die.
+static SPAWNER: LazyLock<io::Result<mpsc::Sender<SpawnRequest>>> = LazyLock::new(|| {
+    let (requests, received) = mpsc::channel::<SpawnRequest>();
+    std::thread::Builder::new()
+        .name("service-spawner".into())
+        .spawn(move || {
+            for SpawnRequest { mut command, reply } in received {
+                let _ = reply.send(command.spawn());
+            }
+        })?;
+    Ok(requests)
+});
+
+/// Forks `command` on the spawner thread.
+async fn spawn_on_spawner(command: Command) -> io::Result<Child> {
+    let requests = SPAWNER
+        .as_ref()
+        .map_err(|e| io::Error::new(e.kind(), format!("service-spawner thread: {e}")))?;
+    let (reply, answer) = oneshot::channel();
+    requests
+        .send(SpawnRequest { command, reply })
+        .map_err(|_| io::Error::other("the service-spawner thread is gone"))?;
+    answer
+        .await
+        .map_err(|_| io::Error::other("the service-spawner thread did not answer"))?
+}
+
+/// A service's process (the leader of its own process group), stopped when dropped.
 #[derive(Debug)]
 pub struct ManagedProcess {
     service: &'static str,
-    child: tokio::process::Child,
+    child: Option<Child>,
+    grace: Duration,
 }
 
 impl ManagedProcess {
-    /// Spawns `command` in its own process group (so a terminal's Ctrl-C reaches only us, and
-    /// we stop it in order), output appended to `log`.
-    fn spawn(
+    /// Spawns `command` in its own process group with PR_SET_PDEATHSIG, output appended to `log`; [`Self::stop`]
+    /// waits `grace` after SIGTERM.
+    async fn spawn(
         service: &'static str,
-        mut command: tokio::process::Command,
+        mut command: Command,
         log: &Path,
+        grace: Duration,
     ) -> Result<Self> {
         let open = || {
             std::fs::OpenOptions::new()
@@ -39,37 +96,111 @@ impl ManagedProcess {
                 })
         };
         let (out, err) = (open()?, open()?);
-        let shown = format!("{:?}", command.as_std());
+        let shown = format!("{command:?}");
+        let parent = std::process::id() as libc::pid_t;
         command
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
-            .process_group(0)
-            .kill_on_drop(true);
-        let child = command.spawn().map_err(|source| LocalError::Spawn {
+            .process_group(0);
+        // SAFETY: between fork and exec the closure makes only async-signal-safe calls (prctl, getppid) and
+        // allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGKILL as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                ) == -1
+                {
+                    return Err(io::Error::last_os_error());
+                }
+                // The parent may have died before prctl took effect: then no signal would ever come.
+                if libc::getppid() != parent {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+        let child = spawn_on_spawner(command)
+            .await
+            .map_err(|source| LocalError::Spawn {
+                service,
+                command: shown,
+                source,
+            })?;
+        Ok(ManagedProcess {
             service,
-            command: shown,
-            source,
-        })?;
-        Ok(ManagedProcess { service, child })
+            child: Some(child),
+            grace,
+        })
     }
 
-    /// The process id.
+    /// The process id (also its process group id), until it is stopped.
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.child.as_ref().map(Child::id)
     }
 
-    /// Kills the process and waits for it to exit.
+    /// Whether the process has exited (it is not collected, so its process group can still be signalled).
+    fn has_exited(&self) -> bool {
+        self.pid()
+            .is_none_or(|pid| procfs::stat(pid).is_none_or(|s| !s.is_alive()))
+    }
+
+    fn signal_group(&self, signal: libc::c_int) {
+        if let Some(pid) = self.pid() {
+            // SAFETY: kill(2) with a negative pid signals that process group; the group is ours (the leader is our
+            // child and not yet collected, so its id cannot have been reused).
+            unsafe {
+                libc::kill(-(pid as libc::pid_t), signal);
+            }
+        }
+    }
+
+    /// Kills the whole group (SIGKILL) and collects the leader.
+    fn kill_now(&mut self) {
+        self.signal_group(libc::SIGKILL);
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the service in order: SIGTERM to its group, SIGKILL after its grace period.
     pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        if self.child.is_none() {
+            return;
+        }
+        tracing::debug!(service = self.service, "stopping");
+        let asked = Instant::now();
+        if !self.grace.is_zero() {
+            self.signal_group(libc::SIGTERM);
+        }
+        while !self.has_exited() && asked.elapsed() < self.grace {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tracing::debug!(
+            service = self.service,
+            exited = self.has_exited(),
+            ms = asked.elapsed().as_millis() as u64,
+            "stopped"
+        );
+        // SIGKILL for whatever is left in the group, then the leader is collected.
+        self.kill_now();
+    }
+
+    /// Kills the service at once (SIGKILL), as a crash would.
+    pub async fn kill(mut self) {
+        self.kill_now();
     }
 }
 
 impl Drop for ManagedProcess {
     fn drop(&mut self) {
-        if self.child.id().is_some() {
-            tracing::debug!(service = self.service, "stopping");
-            let _ = self.child.start_kill();
+        if self.child.is_some() {
+            tracing::debug!(service = self.service, "killing");
+            self.kill_now();
         }
     }
 }
@@ -86,7 +217,7 @@ fn ensure_free(service: &'static str, port: u16) -> Result<()> {
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port`, or the process exits.
-async fn wait_listening(process: &mut ManagedProcess, port: u16, log: &Path) -> Result<()> {
+async fn wait_listening(process: &ManagedProcess, port: u16, log: &Path) -> Result<()> {
     let started = Instant::now();
     loop {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -95,8 +226,7 @@ async fn wait_listening(process: &mut ManagedProcess, port: u16, log: &Path) -> 
         {
             return Ok(());
         }
-        let exited = matches!(process.child.try_wait(), Ok(Some(_)));
-        if exited || started.elapsed() > READY_TIMEOUT {
+        if process.has_exited() || started.elapsed() > READY_TIMEOUT {
             return Err(LocalError::NotReady {
                 service: process.service,
                 port,
@@ -123,7 +253,7 @@ impl KinesisMock {
         let dir = paths::kinesis_mock_dir()?;
         let port = if port == 0 { paths::free_port()? } else { port };
         ensure_free("kinesis-mock", port)?;
-        let mut command = tokio::process::Command::new(paths::node()?);
+        let mut command = Command::new(paths::node()?);
         command
             .arg(dir.join("main.js"))
             .current_dir(&dir)
@@ -135,8 +265,9 @@ impl KinesisMock {
             .env("DELETE_STREAM_DURATION", "0ms")
             .env("UPDATE_SHARD_COUNT_DURATION", "0ms")
             .env("LOG_LEVEL", "WARN");
-        let mut process = ManagedProcess::spawn("kinesis-mock", command, log)?;
-        wait_listening(&mut process, port, log).await?;
+        let process =
+            ManagedProcess::spawn("kinesis-mock", command, log, KINESIS_STOP_GRACE).await?;
+        wait_listening(&process, port, log).await?;
         Ok(KinesisMock { process, port })
     }
 
@@ -183,21 +314,29 @@ impl Oxigraph {
     /// (Re)starts the server on the same port and database (after [`Oxigraph::kill`]).
     pub async fn restart(&mut self) -> Result<()> {
         ensure_free("oxigraph", self.port)?;
-        let mut command = tokio::process::Command::new(paths::venv_tool("oxigraph")?);
+        let mut command = Command::new(paths::venv_tool("oxigraph")?);
         command
             .arg("serve")
             .arg("--location")
             .arg(&self.location)
             .arg("--bind")
             .arg(format!("127.0.0.1:{}", self.port));
-        let mut process = ManagedProcess::spawn("oxigraph", command, &self.log)?;
-        wait_listening(&mut process, self.port, &self.log).await?;
+        let process =
+            ManagedProcess::spawn("oxigraph", command, &self.log, STORE_STOP_GRACE).await?;
+        wait_listening(&process, self.port, &self.log).await?;
         self.process = Some(process);
         Ok(())
     }
 
     /// Kills the server (SIGKILL), as a crash would.
     pub async fn kill(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.kill().await;
+        }
+    }
+
+    /// Stops the server in order (SIGTERM, then SIGKILL after a grace period).
+    pub async fn stop(mut self) {
         if let Some(process) = self.process.take() {
             process.stop().await;
         }

@@ -23,7 +23,7 @@ pub struct Ports {
     pub store: u16,
 }
 
-/// Running services for one plan; dropping it stops them.
+/// Running services for one plan; [`LocalStack::stop`] stops them in order, dropping it kills them.
 #[derive(Debug)]
 pub struct LocalStack {
     /// The plan.
@@ -97,6 +97,17 @@ impl LocalStack {
         .await?
         .start()
         .await
+    }
+
+    /// Stops both services in order (SIGTERM, then SIGKILL after a grace period) and waits for them.
+    pub async fn stop(self) {
+        let LocalStack { kinesis, store, .. } = self;
+        tokio::join!(kinesis.stop(), store.stop());
+    }
+
+    /// The process ids of kinesis-mock and the store, while they run.
+    pub fn pids(&self) -> (Option<u32>, Option<u32>) {
+        (self.kinesis.pid(), self.store.pid())
     }
 
     /// A SPARQL client of the store.

@@ -10,6 +10,7 @@ use std::process::Command;
 use stream2neptune_local::DemoArgs;
 use stream2neptune_local::demo::demo;
 use stream2neptune_local::paths::on_path;
+use stream2neptune_workload::shutdown::Shutdown;
 
 fn chromium() -> std::path::PathBuf {
     on_path("chromium")
@@ -75,7 +76,7 @@ async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_da
     };
 
     // WHEN it runs
-    let outcome = demo(&args, resolve::resolve)
+    let outcome = demo(&args, resolve::resolve, &Shutdown::never())
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
 

@@ -20,6 +20,7 @@ use std::time::Instant;
 use chrono::{DateTime, NaiveDate, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use indicatif::{ProgressBar, ProgressStyle};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -191,6 +192,14 @@ pub fn person_id(n: u32) -> String {
 
 /// Writes the data set described by `config`.
 pub fn generate(config: &DatasetConfig) -> Result<DatasetSummary, DatasetError> {
+    generate_with_progress(config, &ProgressBar::hidden())
+}
+
+/// [`generate`], moving `bar` to the number of edges written so far.
+pub fn generate_with_progress(
+    config: &DatasetConfig,
+    bar: &ProgressBar,
+) -> Result<DatasetSummary, DatasetError> {
     let started = Instant::now();
     let vertices = config.out.join("vertices");
     fs::create_dir_all(&vertices).map_err(|source| DatasetError::Write {
@@ -202,7 +211,8 @@ pub fn generate(config: &DatasetConfig) -> Result<DatasetSummary, DatasetError> 
     let people_nt = vertices.join("people.nt");
     write_people(config, &mut rng, &people_csv, &people_nt)?;
     let follows_gz = config.out.join("follows.csv.gz");
-    let max_followers = write_follows(config, &mut rng, &follows_gz)?;
+    let max_followers = write_follows(config, &mut rng, &follows_gz, bar)?;
+    bar.finish_and_clear();
     Ok(DatasetSummary {
         people_csv,
         people_nt,
@@ -279,6 +289,7 @@ fn write_follows(
     config: &DatasetConfig,
     rng: &mut ChaCha8Rng,
     path: &Path,
+    bar: &ProgressBar,
 ) -> Result<u64, DatasetError> {
     let write_err = |source| DatasetError::Write {
         path: path.to_owned(),
@@ -336,6 +347,7 @@ fn write_follows(
         );
         if chunk.len() >= (1 << 20) - 256 {
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(1 << 20));
+            bar.set_position(i + 1);
             if tx.send(full).is_err() {
                 sent = Err(());
                 break;
@@ -358,7 +370,16 @@ fn write_follows(
 /// Runs `stream2neptune dataset`.
 pub fn run_dataset(args: DatasetArgs) -> anyhow::Result<()> {
     let config = DatasetConfig::from_args(&args)?;
-    let summary = generate(&config)?;
+    let bar = ProgressBar::new(config.follows).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] [{bar:30}] {human_pos}/{human_len} edges written ({per_sec})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let bar = crate::terminal::show(bar);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let summary = generate_with_progress(&config, &bar)?;
     println!(
         "wrote {} people to {} and {}",
         summary.people,

@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,6 +26,7 @@ use crate::edges::{Edge, EdgeReader};
 use crate::error::{DriveError, ResumeError};
 use crate::resume::{RESUME_FORMAT_VERSION, ResumeState, default_resume_path};
 use crate::schedule::{Backoff, OrderedQueue, Pending};
+use crate::shutdown::{Interrupted, Shutdown, Signal};
 use crate::sink::{
     CallError, EntryOutcome, KinesisSink, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES, RecordSink,
     kinesis_client,
@@ -316,6 +318,7 @@ fn progress_bar(show: bool) -> ProgressBar {
         )
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
+    let bar = crate::terminal::show(bar);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
@@ -594,19 +597,19 @@ pub async fn drive<S: RecordSink>(
     run.finish(started.elapsed())
 }
 
-/// Runs `stream2neptune drive`: Ctrl-C stops after the calls in flight and saves the rest.
-pub async fn run_drive(args: DriveArgs) -> anyhow::Result<()> {
+/// Runs `stream2neptune drive`: on a signal of `shutdown` it stops after the calls in flight and saves the rest
+/// to the resume file.
+pub async fn run_drive(args: DriveArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let config = DriverConfig::from_args(&args)?;
     let client = kinesis_client(args.region.clone(), args.endpoint_url.clone()).await;
     let sink = Arc::new(KinesisSink::new(client, &args.stream));
-    let shutdown = async {
-        // If the handler cannot be installed, run to the end rather than stop at once.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let summary = drive(sink, &config, shutdown).await?;
-    println!(
+    let summary = drive(sink, &config, async {
+        shutdown.wait().await;
+    })
+    .await?;
+    // Not println!: after SIGHUP stdout may be a closed terminal, and the resume file must still be reported.
+    let _ = writeln!(
+        std::io::stdout(),
         "{} edges accepted by {} in {:.1} s ({:.0}/s); {} resumed from the last run, {} PutRecords calls ({} failed), {} entries throttled, {} resent",
         summary.accepted,
         args.stream,
@@ -623,10 +626,14 @@ pub async fn run_drive(args: DriveArgs) -> anyhow::Result<()> {
         DriveOutcome::Interrupted {
             unsent,
             resume_file,
-        } => anyhow::bail!(
-            "interrupted: {unsent} edges not sent yet are saved in {}; run the same command again to resume",
-            resume_file.display()
-        ),
+        } => Err(Interrupted {
+            signal: shutdown.received().unwrap_or(Signal::Interrupt),
+            message: format!(
+                "{unsent} edges not sent yet are saved in {}; run the same command again to resume",
+                resume_file.display()
+            ),
+        }
+        .into()),
     }
 }
 

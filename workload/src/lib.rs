@@ -1,5 +1,6 @@
 //! Workload for stream2neptune: a synthetic social graph ([`dataset`]), a loss-free Kinesis driver
-//! ([`driver`]) and a Neptune bulk-load / local SPARQL load client ([`loader`]).
+//! ([`driver`]) and a Neptune bulk-load / local SPARQL load client ([`loader`]); the terminal's one writer
+//! ([`terminal`]) and the signal handling ([`shutdown`]) every long command of the binary shares.
 //!
 //! Each subcommand exposes a clap `*Args` struct and a `run_*` function that the root binary
 //! wires in; the library functions underneath return typed errors ([`error`]) and are what the
@@ -13,7 +14,9 @@ pub mod loader;
 pub mod rdf;
 pub mod resume;
 pub mod schedule;
+pub mod shutdown;
 pub mod sink;
+pub mod terminal;
 
 pub use dataset::{DatasetArgs, run_dataset};
 pub use driver::{DriveArgs, run_drive};

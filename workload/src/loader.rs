@@ -6,6 +6,7 @@
 //! Locally it posts `people.nt` to a SPARQL store's graph store endpoint (`/store?default`,
 //! as Oxigraph serves it) in chunks.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -17,6 +18,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use serde_json::{Value, json};
 
 use crate::error::LoadError;
+use crate::shutdown::{Interrupted, Shutdown};
 
 /// Neptune's default port, used when --endpoint is a bare host.
 pub const NEPTUNE_PORT: u16 = 8182;
@@ -511,12 +513,23 @@ pub async fn load_local(url: &str, people_nt: &Path) -> Result<u64, LoadError> {
     Ok(triples)
 }
 
-/// Runs `stream2neptune load`.
-pub async fn run_load(args: LoadArgs) -> anyhow::Result<()> {
+/// Runs `stream2neptune load`; a signal of `shutdown` stops it (a Neptune bulk load goes on in Neptune).
+pub async fn run_load(args: LoadArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
     match LoadPlan::from_args(&args)? {
         LoadPlan::Local { url, people_nt } => {
-            let triples = load_local(&url, &people_nt).await?;
-            println!(
+            let triples = shutdown
+                .or_signal(load_local(&url, &people_nt))
+                .await
+                .map_err(|signal| Interrupted {
+                    signal,
+                    message: format!(
+                        "the load of {} into {url} stopped part way; run it again (loading the same triples twice stores them once)",
+                        people_nt.display()
+                    ),
+                })??;
+            let _ = writeln!(
+                out,
                 "loaded {triples} triples from {} into {url}",
                 people_nt.display()
             );
@@ -528,9 +541,12 @@ pub async fn run_load(args: LoadArgs) -> anyhow::Result<()> {
                 None
             };
             let client = LoaderClient::new(&load.endpoint, signer);
-            let status = client
-                .load(&load, |id, s| {
-                    println!(
+            let mut load_id = None;
+            let polled = shutdown
+                .or_signal(client.load(&load, |id, s| {
+                    load_id.get_or_insert_with(|| id.to_owned());
+                    let _ = writeln!(
+                        out,
                         "load {id}: {} — {} records, {} duplicates, {} errors, {} s",
                         s.status,
                         s.total_records,
@@ -539,11 +555,31 @@ pub async fn run_load(args: LoadArgs) -> anyhow::Result<()> {
                         s.total_time_spent
                     );
                     for e in &s.errors {
-                        println!("  {e}");
+                        let _ = writeln!(out, "  {e}");
                     }
-                })
-                .await?;
-            println!(
+                }))
+                .await;
+            let status = match polled {
+                Ok(status) => status?,
+                Err(signal) => {
+                    return Err(Interrupted {
+                        signal,
+                        message: match load_id {
+                            Some(id) => format!(
+                                "stopped watching; bulk load {id} goes on in Neptune (GET {}/loader/{id} shows it, DELETE cancels it)",
+                                load.endpoint
+                            ),
+                            None => format!(
+                                "stopped before Neptune answered; a bulk load of {} may have started (GET {}/loader lists them)",
+                                load.source, load.endpoint
+                            ),
+                        },
+                    }
+                    .into());
+                }
+            };
+            let _ = writeln!(
+                out,
                 "bulk load of {} completed: {} records in {} s",
                 load.source, status.total_records, status.total_time_spent
             );

@@ -16,6 +16,7 @@ use stream2neptune_workload::error::LoadError;
 use stream2neptune_workload::loader::{
     BulkLoad, LoadArgs, LoaderClient, Signer, load_local, run_load,
 };
+use stream2neptune_workload::shutdown::Shutdown;
 use support::{free_port, oxigraph};
 
 /// A request the replay server received.
@@ -304,18 +305,21 @@ async fn people_load_into_a_real_oxigraph_once() {
     let store = oxigraph().await;
 
     // WHEN the people are loaded through the subcommand, then again through the library
-    run_load(LoadArgs {
-        endpoint: None,
-        source: None,
-        role_arn: None,
-        region: None,
-        format: "csv".into(),
-        parallelism: "HIGH".into(),
-        iam_auth: false,
-        poll_secs: 5,
-        local: Some(store.url.clone()),
-        people: Some(dir.path().to_owned()),
-    })
+    run_load(
+        LoadArgs {
+            endpoint: None,
+            source: None,
+            role_arn: None,
+            region: None,
+            format: "csv".into(),
+            parallelism: "HIGH".into(),
+            iam_auth: false,
+            poll_secs: 5,
+            local: Some(store.url.clone()),
+            people: Some(dir.path().to_owned()),
+        },
+        Shutdown::never(),
+    )
     .await
     .unwrap();
     let sent = load_local(&store.url, &dir.path().join("vertices/people.nt"))

@@ -1,0 +1,81 @@
+//! What Linux's /proc tells about a process: its state, parent, process group and start time. Local mode uses it
+//! to tell a running process from a reused process id (`local down`) and a live service from an exited one.
+
+use std::path::Path;
+
+/// The fields of `/proc/<pid>/stat` local mode reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    /// `R`, `S`, `D`... ; `Z` once it has exited and is waiting for its parent to collect it.
+    pub state: char,
+    /// The parent's process id.
+    pub ppid: u32,
+    /// The process group.
+    pub pgrp: u32,
+    /// When it started, in clock ticks since boot: with the pid, it names one process for good.
+    pub start_time: u64,
+}
+
+impl ProcStat {
+    /// Running (or sleeping), not exited.
+    pub fn is_alive(&self) -> bool {
+        !matches!(self.state, 'Z' | 'X' | 'x')
+    }
+}
+
+/// The stat of process `pid`, if it exists.
+pub fn stat(pid: u32) -> Option<ProcStat> {
+    parse(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Whether `pid` is alive and is the process that started at `start_time` (not a later one with the same id).
+pub fn is_same_process(pid: u32, start_time: u64) -> bool {
+    stat(pid).is_some_and(|s| s.is_alive() && s.start_time == start_time)
+}
+
+/// Every process on the machine with its stat.
+pub fn processes() -> Vec<(u32, ProcStat)> {
+    let Ok(entries) = std::fs::read_dir(Path::new("/proc")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, stat(pid)?)))
+        .collect()
+}
+
+fn parse(text: &str) -> Option<ProcStat> {
+    // The command name (field 2) is in parentheses and may hold spaces and parentheses itself: the fields that
+    // follow start after the last ')'.
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(ProcStat {
+        state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+        start_time: fields.get(19)?.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process_and_a_name_with_parentheses() {
+        let me = stat(std::process::id()).unwrap();
+        assert!(me.is_alive());
+        assert!(is_same_process(std::process::id(), me.start_time));
+        assert!(!is_same_process(std::process::id(), me.start_time + 1));
+        let line = "42 (a) b) (c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 1 2";
+        assert_eq!(
+            parse(line),
+            Some(ProcStat {
+                state: 'S',
+                ppid: 7,
+                pgrp: 42,
+                start_time: 987654
+            })
+        );
+    }
+}

@@ -1,0 +1,514 @@
+//! The long commands as a person runs them: in a real terminal (a pseudo-terminal, not a pipe), with the
+//! progress bar and RUST_LOG logs at the same time, stopped with Ctrl-C, and killed outright. Checks that
+//! progress is drawn live, that the summary line comes, that Ctrl-C stops a command within seconds with exit code
+//! 130 after saving what must survive, and that no service outlives the process that started it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rexpect::process::WaitStatus;
+use rexpect::session::{Options, PtySession, spawn_with_options};
+use stream2neptune_local::procfs;
+use stream2neptune_local::services::KinesisMock;
+use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
+use stream2neptune_workload::resume::ResumeState;
+
+/// How long one expected output may take.
+const EXPECT_TIMEOUT_MS: u64 = 90_000;
+
+/// `stream2neptune ARGS` in a new pseudo-terminal of 120 x 40 characters.
+struct Terminal {
+    session: PtySession,
+    /// The process id of the command (the pty's session leader).
+    pid: u32,
+}
+
+impl Terminal {
+    fn run(args: &[&str], env: &[(&str, &str)]) -> Self {
+        // The shell sizes the terminal, prints its pid and becomes the command (exec keeps the pid).
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg("stty cols 120 rows 40; echo \"pid=$$\"; exec \"$@\"")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_stream2neptune"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("RUST_LOG");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut session = spawn_with_options(
+            command,
+            Options::new()
+                .timeout_ms(Some(EXPECT_TIMEOUT_MS))
+                .strip_ansi_escape_codes(true),
+        )
+        .expect("cannot start the command in a pseudo-terminal");
+        let (_, line) = session.exp_regex(r"pid=\d+").expect("the shell's pid line");
+        let pid = line["pid=".len()..].parse().unwrap();
+        Terminal { session, pid }
+    }
+
+    /// Waits for `text`; returns what came before it.
+    fn expect(&mut self, text: &str) -> String {
+        self.session
+            .exp_string(text)
+            .unwrap_or_else(|e| panic!("{text:?} did not appear on the terminal: {e}"))
+    }
+
+    /// Waits for `regex`; returns (what came before, the match).
+    fn expect_regex(&mut self, regex: &str) -> (String, String) {
+        self.session
+            .exp_regex(regex)
+            .unwrap_or_else(|e| panic!("{regex:?} did not appear on the terminal: {e}"))
+    }
+
+    /// Ctrl-C, as typed: the terminal sends SIGINT to its foreground process group.
+    fn ctrl_c(&mut self) {
+        self.session.send_control('c').unwrap();
+    }
+
+    /// Reads to the end of the output; returns it and the exit code.
+    fn finish(mut self) -> (String, i32) {
+        let rest = self
+            .session
+            .exp_eof()
+            .unwrap_or_else(|e| panic!("the command did not end: {e}"));
+        match self.session.process().wait().unwrap() {
+            WaitStatus::Exited(_, code) => (rest, code),
+            other => panic!("the command did not exit normally: {other:?}\n{rest}"),
+        }
+    }
+}
+
+/// The live child processes of `pid` (the services it started).
+fn children(pid: u32) -> Vec<u32> {
+    procfs::processes()
+        .into_iter()
+        .filter(|(_, s)| s.ppid == pid && s.is_alive())
+        .map(|(child, _)| child)
+        .collect()
+}
+
+/// Waits up to `patience` until none of `pids` is alive and no live process is in one of their process groups
+/// (each service leads its own group: a process it forked would be in it).
+fn assert_all_gone(pids: &[u32], patience: Duration) {
+    let until = Instant::now() + patience;
+    loop {
+        let left: Vec<(u32, procfs::ProcStat)> = procfs::processes()
+            .into_iter()
+            .filter(|(pid, s)| s.is_alive() && (pids.contains(pid) || pids.contains(&s.pgrp)))
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "still running {patience:?} after their parent stopped: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `pid` has started `count` services; returns their pids.
+fn services_of(pid: u32, count: usize) -> Vec<u32> {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = children(pid);
+        if found.len() >= count {
+            return found;
+        }
+        assert!(
+            Instant::now() < until,
+            "{pid} did not start {count} services"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn edge_file(dir: &Path, follows: u64) -> PathBuf {
+    let summary = generate(
+        &DatasetConfig::from_args(&DatasetArgs {
+            people: 1000,
+            follows,
+            seed: 3,
+            out: dir.to_owned(),
+            zipf_exponent: 1.0,
+            start: "2018-01-01".into(),
+            end: "2019-12-31".into(),
+            gzip_level: 1,
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    summary.follows_gz
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn demo_draws_live_progress_with_info_logs_and_ends_with_its_summary() {
+    // GIVEN a small paced demo in a terminal, with the writer's info logs on
+    let dir = tempfile::tempdir().unwrap();
+    let mut term = Terminal::run(
+        &[
+            "demo",
+            "--region",
+            "eu-west-1",
+            "--edges",
+            "1200",
+            "--rate",
+            "600",
+            "--state-dir",
+            path(dir.path()),
+        ],
+        &[("RUST_LOG", "info,aws=warn,hyper=warn")],
+    );
+
+    // THEN the bar moves while edges are written, log lines print between its draws
+    term.expect("demo: kinesis-mock at");
+    let services = services_of(term.pid, 2);
+    let (_, first) = term.expect_regex(r"\d+/1200 written");
+    let first: u64 = first.split('/').next().unwrap().parse().unwrap();
+    let logs = term.expect("invocation done");
+    let (_, later) = term.expect_regex(r"[1-9]\d*/1200 written");
+    let later: u64 = later.split('/').next().unwrap().parse().unwrap();
+    assert!(
+        first < 1200 && later > first,
+        "the bar did not move: {first} then {later}\n{logs}"
+    );
+
+    // AND it ends with the summary line counted from the store, and exit code 0
+    term.expect(
+        "demo: sent 1200 edges, store holds 1200 follows edges, lost 0, duplicated 0, rejected 0",
+    );
+    let (rest, code) = term.finish();
+    assert_eq!(code, 0, "{rest}");
+    assert_all_gone(&services, Duration::from_secs(1));
+}
+
+#[test]
+fn ctrl_c_stops_a_long_demo_within_seconds_with_130_saving_its_files_and_leaving_no_service() {
+    // GIVEN a demo that would run for a minute, its services up and edges flowing
+    let dir = tempfile::tempdir().unwrap();
+    let mut term = Terminal::run(
+        &[
+            "demo",
+            "--region",
+            "eu-west-1",
+            "--edges",
+            "30000",
+            "--rate",
+            "500",
+            "--state-dir",
+            path(dir.path()),
+        ],
+        &[("RUST_LOG", "stream2neptune_local=debug")],
+    );
+    term.expect("demo: kinesis-mock at");
+    let services = services_of(term.pid, 2);
+    term.expect_regex(r"[1-9]\d*/30000 written");
+
+    // WHEN Ctrl-C is typed
+    let typed = Instant::now();
+    term.ctrl_c();
+
+    // THEN it says so, stops in order and exits 130 within seconds
+    term.expect("stopped by Ctrl-C (SIGINT): demo stopped after");
+    let (rest, code) = term.finish();
+    let took = typed.elapsed();
+    assert_eq!(code, 130, "{rest}");
+    assert!(took < Duration::from_secs(6), "stopping took {took:?}");
+
+    // AND no service (kinesis-mock's node, Oxigraph) is left, and what must survive was written
+    assert_all_gone(&services, Duration::from_secs(1));
+    let resume = ResumeState::load(&dir.path().join("drive.resume.json"))
+        .unwrap()
+        .expect("the driver's resume file");
+    assert!(
+        resume.edges_read < 30000,
+        "the driver had read {} edges",
+        resume.edges_read
+    );
+    let checkpoints = std::fs::read_dir(dir.path().join("checkpoints"))
+        .unwrap()
+        .count();
+    assert!(checkpoints > 0, "no checkpoint was written");
+}
+
+/// `drive` of `edges` into the stream `follows` at `endpoint`, `rate` edges/s, with every crate's debug logs.
+fn drive_in_terminal(endpoint: &str, edges: &Path, rate: &str) -> Terminal {
+    Terminal::run(
+        &[
+            "drive",
+            "--stream",
+            "follows",
+            "--edges",
+            path(edges),
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+            "--rate",
+            rate,
+        ],
+        &[
+            ("RUST_LOG", "debug"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+        ],
+    )
+}
+
+#[test]
+fn drive_with_its_bar_and_debug_logs_finishes_and_ctrl_c_writes_the_resume_file() {
+    // GIVEN kinesis-mock with a 2-shard stream, and two edge files
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime
+        .block_on(KinesisMock::start(
+            0,
+            "us-east-1",
+            2,
+            &dir.path().join("kinesis-mock.log"),
+        ))
+        .unwrap();
+    let client = stream2neptune_local::kinesis::client(&mock.endpoint(), "us-east-1");
+    runtime
+        .block_on(stream2neptune_local::kinesis::create_stream(
+            &client, "follows", 2, 24,
+        ))
+        .unwrap();
+    let small = edge_file(&dir.path().join("small"), 1500);
+    let large = edge_file(&dir.path().join("large"), 20000);
+
+    // WHEN the small file is driven with the progress bar and every crate's debug logs
+    let mut term = drive_in_terminal(&mock.endpoint(), &small, "1000");
+    let shown = term.expect("1500 edges accepted by follows");
+    let (rest, code) = term.finish();
+
+    // THEN it finishes with exit code 0, debug logs and the bar on one terminal
+    assert_eq!(code, 0, "{rest}");
+    assert!(shown.contains("DEBUG"), "no debug log line:\n{shown}");
+    assert!(
+        shown.contains("edges accepted ("),
+        "no progress bar:\n{shown}"
+    );
+
+    // WHEN a long drive is interrupted with Ctrl-C
+    let mut term = drive_in_terminal(&mock.endpoint(), &large, "500");
+    term.expect_regex(r"[1-9][\d,]* edges accepted \(");
+    term.ctrl_c();
+    term.expect("stopped by Ctrl-C (SIGINT)");
+    let (rest, code) = term.finish();
+
+    // THEN it exits 130 with the unsent edges in the resume file it names
+    assert_eq!(code, 130, "{rest}");
+    let resume_file = PathBuf::from(format!("{}.resume.json", large.display()));
+    let resume = ResumeState::load(&resume_file)
+        .unwrap()
+        .expect("the resume file");
+    assert!(
+        resume.edges_read > 0 && resume.edges_read < 20000,
+        "edges read: {}",
+        resume.edges_read
+    );
+    assert!(
+        rest.contains(&resume_file.display().to_string()),
+        "the message names the resume file: {rest}"
+    );
+}
+
+#[test]
+fn kill_9_of_local_up_leaves_no_service_running() {
+    // GIVEN `local up` with its services running
+    let dir = tempfile::tempdir().unwrap();
+    let mut term = Terminal::run(
+        &[
+            "local",
+            "up",
+            "--region",
+            "eu-west-1",
+            "--kinesis-port",
+            "0",
+            "--store-port",
+            "0",
+            "--state-dir",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    term.expect("stop with Ctrl-C");
+    let services = services_of(term.pid, 2);
+
+    // WHEN it is killed outright
+    // SAFETY: kill(2) on our own child, still running.
+    assert_eq!(unsafe { libc::kill(term.pid as i32, libc::SIGKILL) }, 0);
+
+    // THEN the kernel stops its services with it
+    assert_all_gone(&services, Duration::from_secs(5));
+    let (_, _) = (term.session.exp_eof(), term.session.process().wait());
+
+    // AND `local down` finds the recorded pid is no longer that `local up`, and removes the stale file
+    let down = Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+        .args(["local", "down", "--state-dir", path(dir.path())])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&down.stderr);
+    assert!(!down.status.success());
+    assert!(err.contains("is not running; removed the stale"), "{err}");
+    assert!(!dir.path().join("services.json").exists());
+}
+
+#[test]
+fn local_up_with_info_logs_writes_what_is_driven_and_local_down_stops_it_but_not_a_reused_pid() {
+    // GIVEN services.json naming a live process whose start time is not the recorded one (a reused pid)
+    let dir = tempfile::tempdir().unwrap();
+    let mut other = Command::new("sleep").arg("30").spawn().unwrap();
+    let start = procfs::stat(other.id()).unwrap().start_time;
+    let file = dir.path().join("services.json");
+    let services = |pid: u32, start_time: u64| {
+        serde_json::json!({
+            "pid": pid, "startTime": start_time, "region": "eu-west-1", "stream": "s",
+            "kinesisEndpoint": "http://127.0.0.1:9", "storeUrl": "http://127.0.0.1:9"
+        })
+        .to_string()
+    };
+    std::fs::write(&file, services(other.id(), start + 1)).unwrap();
+    let down = || {
+        Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+            .args(["local", "down", "--state-dir", path(dir.path())])
+            .output()
+            .unwrap()
+    };
+
+    // WHEN `local down` runs THEN it signals nothing
+    assert!(!down().status.success());
+    assert!(
+        procfs::stat(other.id()).is_some_and(|s| s.is_alive()),
+        "`local down` signalled a process that is not the recorded `local up`"
+    );
+    let _ = other.kill();
+    let _ = other.wait();
+
+    // GIVEN a real `local up`
+    let mut term = Terminal::run(
+        &[
+            "local",
+            "up",
+            "--region",
+            "eu-west-1",
+            "--kinesis-port",
+            "0",
+            "--store-port",
+            "0",
+            "--state-dir",
+            path(dir.path()),
+        ],
+        &[("RUST_LOG", "info,aws=warn,hyper=warn")],
+    );
+    term.expect("stop with Ctrl-C");
+    let services = services_of(term.pid, 2);
+
+    // WHEN edges are driven into it while it logs every invocation on its terminal
+    let running: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let edges = edge_file(&dir.path().join("data"), 600);
+    let drive = Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+        .args([
+            "drive",
+            "--no-progress",
+            "--rate",
+            "1000",
+            "--region",
+            "eu-west-1",
+        ])
+        .args(["--stream", running["stream"].as_str().unwrap()])
+        .args([
+            "--endpoint-url",
+            running["kinesisEndpoint"].as_str().unwrap(),
+        ])
+        .args(["--edges", path(&edges)])
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .output()
+        .unwrap();
+    assert!(
+        drive.status.success(),
+        "{}",
+        String::from_utf8_lossy(&drive.stderr)
+    );
+
+    // THEN it writes them all (it does not stall on its own log lines)
+    term.expect("invocation done");
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+            .args(["local", "status", "--state-dir", path(dir.path())])
+            .output()
+            .unwrap();
+        let status = String::from_utf8_lossy(&status.stdout).into_owned();
+        if status.contains("store: 600 follows edges") {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "not all edges written in 60 s:\n{status}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // WHEN `local down` runs THEN `local up` stops its services and exits 143 (SIGTERM)
+    let down = down();
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let (rest, code) = term.finish();
+    assert_eq!(code, 143, "{rest}");
+    assert!(
+        rest.contains("stopped by SIGTERM: local services stopped"),
+        "{rest}"
+    );
+    assert_all_gone(&services, Duration::from_secs(1));
+    assert!(!file.exists());
+}
+
+#[test]
+fn sighup_stops_local_up_in_order_with_129() {
+    // GIVEN `local up` with its services running
+    let dir = tempfile::tempdir().unwrap();
+    let mut term = Terminal::run(
+        &[
+            "local",
+            "up",
+            "--region",
+            "eu-west-1",
+            "--kinesis-port",
+            "0",
+            "--store-port",
+            "0",
+            "--state-dir",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    term.expect("stop with Ctrl-C");
+    let services = services_of(term.pid, 2);
+
+    // WHEN its terminal hangs up
+    // SAFETY: kill(2) on our own child, still running.
+    assert_eq!(unsafe { libc::kill(term.pid as i32, libc::SIGHUP) }, 0);
+
+    // THEN it stops its services and exits 129
+    let (rest, code) = term.finish();
+    assert_eq!(code, 129, "{rest}");
+    assert!(rest.contains("stopped by SIGHUP"), "{rest}");
+    assert_all_gone(&services, Duration::from_secs(1));
+    assert!(!dir.path().join("services.json").exists());
+}
