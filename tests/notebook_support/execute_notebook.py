@@ -58,6 +58,11 @@ def main(argv):
             failed = error
     nbformat.write(nb, out_path)
     if failed is not None:
+        # What each cell printed, for the failure message (graph-notebook prints a magic's errors, not raises).
+        for index, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                printed = output.get("text") or output.get("data", {}).get("text/plain", "")
+                print(f"[cell {index}] {printed}".rstrip(), file=sys.stderr)
         print(failed, file=sys.stderr)
         return 1
     print(nb.cells[-1].outputs[-1]["text"].strip().splitlines()[-1])
