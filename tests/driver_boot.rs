@@ -233,3 +233,53 @@ fn a_boot_that_fails_signals_its_failure() {
     assert!(sandbox.path("etc/stream2neptune/driver.env").is_file());
     assert!(sandbox.path("usr/local/bin/stream2neptune-drive").is_file());
 }
+
+#[test]
+fn the_notebook_and_the_driver_wait_for_the_routes_of_their_subnet() {
+    // GIVEN the rendered stack of a new cluster
+    let stack = rendered_stack(REGION, &[]);
+    let resources = stack["Resources"].as_mapping().unwrap();
+    let tag_value = |v: &serde_norway::Value| match v {
+        serde_norway::Value::Tagged(t) => t.value.as_str().map(str::to_owned),
+        other => other.as_str().map(str::to_owned),
+    };
+    for (name, subnet) in [
+        (
+            "Notebook",
+            &stack["Resources"]["Notebook"]["Properties"]["SubnetId"],
+        ),
+        (
+            "DriverInstance",
+            &stack["Resources"]["DriverLaunchTemplate"]["Properties"]["LaunchTemplateData"]["NetworkInterfaces"]
+                [0]["SubnetId"],
+        ),
+    ] {
+        // WHEN its subnet's route table association, default route and S3 endpoint are looked up
+        let subnet = tag_value(subnet).expect("SubnetId is a !Ref");
+        let association = resources
+            .iter()
+            .find(|(_, r)| {
+                r["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+                    && tag_value(&r["Properties"]["SubnetId"]).as_deref() == Some(subnet.as_str())
+            })
+            .map(|(n, _)| n.as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no route table association for {subnet}"));
+        let depends: Vec<&str> = stack["Resources"][name]["DependsOn"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{name} has no DependsOn list"))
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        // THEN the instance waits for each of them
+        for needed in [
+            association.as_str(),
+            "PrivateDefaultRoute",
+            "S3GatewayEndpoint",
+        ] {
+            assert!(
+                depends.contains(&needed),
+                "{name} DependsOn {depends:?} lacks {needed}"
+            );
+        }
+    }
+}

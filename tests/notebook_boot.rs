@@ -119,7 +119,10 @@ impl Playback {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (log, store) = (Arc::clone(&seen), store.trim_start_matches("http://").to_owned());
+        let (log, store) = (
+            Arc::clone(&seen),
+            store.trim_start_matches("http://").to_owned(),
+        );
         std::thread::spawn(move || {
             let loads: Mutex<Vec<Value>> = Mutex::new(Vec::new());
             for stream in listener.incoming().flatten() {
@@ -252,7 +255,9 @@ fn forward(request: &Seen, store: &str) -> Vec<u8> {
         }
     }
     head.push_str("\r\n");
-    upstream.write_all(head.as_bytes()).expect("send to the store");
+    upstream
+        .write_all(head.as_bytes())
+        .expect("send to the store");
     upstream
         .write_all(request.body.as_bytes())
         .expect("send to the store");
@@ -333,7 +338,9 @@ fn upload_notebooks(moto: &Moto, out: &Path) -> String {
 /// The lifecycle script with this test's values for every placeholder.
 fn lifecycle(port: u16, notebooks_prefix: &str) -> String {
     let stack = rendered_stack(REGION, &["QueryLanguage=sparql"]);
-    let script = SubScript::from(&stack["Resources"]["NotebookLifecycle"]["Properties"]["OnStart"][0]["Content"]);
+    let script = SubScript::from(
+        &stack["Resources"]["NotebookLifecycle"]["Properties"]["OnStart"][0]["Content"],
+    );
     let pins = pins();
     assert_eq!(
         script.literals["GraphNotebookVersion"], pins["graph-notebook"],
@@ -543,10 +550,7 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
         load["load_status"]["payload"]["overallStatus"]["status"],
         "LOAD_COMPLETED"
     );
-    assert_eq!(
-        rows(&load["people_count"])[0]["people"],
-        PEOPLE.to_string()
-    );
+    assert_eq!(rows(&load["people_count"])[0]["people"], PEOPLE.to_string());
 
     // WHEN the SPARQL notebook runs
     let before = neptune.seen().len();
@@ -585,7 +589,10 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
         top[0]["followers"],
         followers.values().max().unwrap().to_string()
     );
-    assert!(top[0].contains_key("name"), "bulk-loaded names join the writer's edges");
+    assert!(
+        top[0].contains_key("name"),
+        "bulk-loaded names join the writer's edges"
+    );
     let most = rows(&answers["most_following"]);
     assert_eq!(
         most[0]["following"],

@@ -15,7 +15,8 @@ use serde_norway::Value;
 pub fn rendered_stack(region: &str, sets: &[&str]) -> Value {
     let resolved = crate::common::resolved(&format!("regions: {{{region}: {{}}}}"), region, sets);
     let env = stream2neptune::render::environment(&crate::common::repo_root());
-    let rendered = stream2neptune::render::render_region(&env, &resolved).expect("the stack renders");
+    let rendered =
+        stream2neptune::render::render_region(&env, &resolved).expect("the stack renders");
     serde_norway::from_str(&rendered.stack).expect("the rendered stack is YAML")
 }
 
@@ -43,7 +44,9 @@ impl SubScript {
         let sub = untagged(&untagged(value)["Fn::Sub"]);
         let template = untagged(&sub[0])
             .as_str()
-            .unwrap_or_else(|| panic!("expected !Base64 {{Fn::Sub: [template, vars]}}, got {value:?}"))
+            .unwrap_or_else(|| {
+                panic!("expected !Base64 {{Fn::Sub: [template, vars]}}, got {value:?}")
+            })
             .to_owned();
         let map = untagged(&sub[1])
             .as_mapping()
@@ -51,7 +54,10 @@ impl SubScript {
         let mut literals = BTreeMap::new();
         let mut mapped = Vec::new();
         for (name, value) in map {
-            let name = name.as_str().expect("variable names are strings").to_owned();
+            let name = name
+                .as_str()
+                .expect("variable names are strings")
+                .to_owned();
             if let Some(text) = value.as_str() {
                 literals.insert(name.clone(), text.to_owned());
             }
