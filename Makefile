@@ -7,6 +7,8 @@ SHELL := bash
 
 VENV        := $(CURDIR)/.venv
 VENV_BIN    := $(VENV)/bin
+# graph-notebook pins IPython 8.10: the notebooks' kernel gets an environment of its own.
+NOTEBOOK_VENV := $(CURDIR)/.venv-notebooks
 PYTHON      ?= python3
 NODE_TOOLS  := $(CURDIR)/node_modules
 # Test tools live in the project, never on the machine: tests find them through PATH.
@@ -25,12 +27,21 @@ help: ## list the targets
 
 ## ---- set-up ---------------------------------------------------------------
 
-tools: $(VENV)/.installed $(NODE_TOOLS)/.installed local-browser ## install the test tools into .venv and node_modules (and Debian chromium)
+tools: $(VENV)/.installed $(NODE_TOOLS)/.installed notebook-tools local-browser ## install the test tools into .venv, .venv-notebooks and node_modules (and Debian chromium)
 
 # Pinned versions of the real parts the tests run against are in requirements-tools.txt.
 $(VENV)/.installed: requirements-tools.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_BIN)/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+.PHONY: notebook-tools
+notebook-tools: $(NOTEBOOK_VENV)/.installed ## the notebooks' kernel environment (pinned graph-notebook, ipykernel, nbclient) in .venv-notebooks
+
+# The versions the SageMaker lifecycle script installs (templates/partials/notebook.yaml.j2), plus nbclient.
+$(NOTEBOOK_VENV)/.installed: requirements-notebooks.txt
+	$(PYTHON) -m venv $(NOTEBOOK_VENV)
+	$(NOTEBOOK_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-notebooks.txt
 	touch $@
 
 $(NODE_TOOLS)/.installed: package.json package-lock.json

@@ -123,8 +123,20 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
     // GIVEN moto and no bucket
     let moto = Moto::start();
     let out = tempfile::tempdir().unwrap();
-    // WHEN the region is deployed
-    let stdout = run(&moto, &deploy_args(out.path()));
+    // WHEN the region is deployed without a data set
+    let args = deploy_args(out.path());
+    let output = moto.stream2neptune(REGION, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    // THEN it says plainly that the driver has nothing to send, and what to do
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: region {REGION}: no edge file at s3://{BUCKET}/data/follows.csv.gz, so the EC2 driver has \
+             nothing to send"
+        )) && stderr.contains(&format!("make stack REGION={REGION} DATA=data")),
+        "{stderr}"
+    );
     // THEN the bucket is private, encrypted and versioned
     let block = json(&moto.aws(
         REGION,

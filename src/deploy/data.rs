@@ -1,6 +1,8 @@
 //! The data set the stack reads: the follows edge file the EC2 driver streams and the vertex files the bulk
 //! loader loads, uploaded from a `stream2neptune dataset --out DIR` folder to the artifact bucket's default keys
-//! (`data/follows.csv.gz`, `data/vertices/<name>`) when the region's locations are left empty.
+//! (`data/follows.csv.gz`, `data/vertices/<name>`) when the region's locations are left empty. Without a data set,
+//! `deploy` uploads none (generating the default 2,000,000 edges takes minutes and ~20 MB, a choice left to the
+//! user) and says plainly when the edge file is not in S3, since the driver then has nothing to send.
 
 use std::path::{Path, PathBuf};
 
@@ -145,4 +147,42 @@ fn upload_unless_same_size(
             .word(format!("s3://{bucket}/{key}"))
             .word("--no-progress"),
     )
+}
+
+/// Without `--data`: checks that the edge file the driver streams is in S3 and returns a warning saying what to do
+/// when it is not (a dry run, which cannot look, gets a note instead and no warning).
+pub fn check_present(
+    aws: &mut Aws<'_>,
+    locations: &Locations<'_>,
+    bucket: &str,
+    region: &str,
+) -> Result<Option<String>> {
+    let uri = if locations.edge.is_empty() {
+        format!("s3://{bucket}/{EDGE_KEY}")
+    } else {
+        locations.edge.to_owned()
+    };
+    let (edge_bucket, key) = uri
+        .strip_prefix("s3://")
+        .and_then(|path| path.split_once('/'))
+        .unwrap_or((bucket, EDGE_KEY));
+    aws.note(format!(
+        "no data set given (--data DIR): nothing of it is uploaded; the driver streams {uri} if it is there"
+    ))?;
+    let head = Call::new("s3api", "head-object", region)
+        .arg("--bucket", edge_bucket)
+        .arg("--key", key);
+    match aws.read(&head) {
+        Ok(None) => Ok(None),
+        Ok(Some(_)) => {
+            aws.note(format!("edge file: {uri} is there"))?;
+            Ok(None)
+        }
+        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => Ok(Some(format!(
+            "region {region}: no edge file at {uri}, so the EC2 driver has nothing to send (and the load notebook \
+             no people to load): generate a data set and deploy with it, e.g. `stream2neptune dataset --out data` \
+             then `make stack REGION={region} DATA=data`; the driver fetches the edge file when it is started"
+        ))),
+        Err(err) => Err(err),
+    }
 }

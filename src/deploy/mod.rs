@@ -74,7 +74,8 @@ pub struct DeployArgs {
     pub tags: Vec<String>,
     /// A data set folder written by `stream2neptune dataset --out DIR`: DIR/follows.csv.gz and DIR/vertices/*
     /// are uploaded to the artifact bucket's data/ keys of each region whose EdgeFileS3Location /
-    /// VertexFileS3Location are empty.
+    /// VertexFileS3Location are empty. Without it nothing is uploaded, and deploy warns when the edge file is not
+    /// in S3 (the driver would have nothing to send).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }
@@ -242,17 +243,17 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         for artifact in &region_artifacts {
             bucket::upload(&mut aws, artifact, &artifacts_dir, &bucket, region)?;
         }
-        if let Some(data) = &data {
-            data::upload(
-                &mut aws,
-                data,
-                &data::Locations {
-                    edge: &plan.edge_file_location,
-                    vertex: &plan.vertex_file_location,
-                },
-                &bucket,
-                region,
-            )?;
+        let locations = data::Locations {
+            edge: &plan.edge_file_location,
+            vertex: &plan.vertex_file_location,
+        };
+        match &data {
+            Some(data) => data::upload(&mut aws, data, &locations, &bucket, region)?,
+            None => {
+                if let Some(warning) = data::check_present(&mut aws, &locations, &bucket, region)? {
+                    writeln!(err, "warning: {warning}")?;
+                }
+            }
         }
         stack::deploy(
             &mut aws,

@@ -81,7 +81,7 @@ pub enum Part {
     Writer,
     /// The workload driver for the EC2 instance: a zip holding the `stream2neptune` binary.
     Driver,
-    /// The notebooks for the SageMaker instance: notebooks/*.ipynb, uploaded one by one under a prefix.
+    /// The notebooks for the SageMaker instance: notebooks/*.ipynb and *.py, uploaded one by one under a prefix.
     Notebooks,
 }
 

@@ -127,8 +127,8 @@ pub fn package(request: &Request, log: &mut dyn Write) -> Result<Vec<Artifact>> 
     Ok(artifacts)
 }
 
-/// Zips notebooks/*.ipynb (whatever exists; none is a warning, not an error) and copies them to a
-/// content-addressed folder for upload.
+/// Zips notebooks/*.ipynb and the Python modules they import (notebooks/*.py; whatever exists, none is a warning,
+/// not an error) and copies them to a content-addressed folder for upload.
 fn package_notebooks(request: &Request, log: &mut dyn Write) -> Result<Artifact> {
     let dir = request.workspace.join(NOTEBOOKS_DIR);
     let mut entries = Vec::new();
@@ -136,7 +136,9 @@ fn package_notebooks(request: &Request, log: &mut dyn Write) -> Result<Artifact>
         Ok(listing) => {
             for item in listing {
                 let path = item.map_err(Error::io("list", &dir))?.path();
-                let is_notebook = path.extension().is_some_and(|ext| ext == "ipynb");
+                let is_notebook = path
+                    .extension()
+                    .is_some_and(|ext| ext == "ipynb" || ext == "py");
                 if is_notebook && path.is_file() {
                     let name = path
                         .file_name()

@@ -1,6 +1,7 @@
 //! The SageMaker notebooks in notebooks/: valid nbformat 4 with the sample's queries, and every
-//! SPARQL cell run against a real Oxigraph holding the people (loaded by `load --local`) and
-//! edges written by the writer's own SPARQL code, with answers checked against the data set.
+//! SPARQL query cell's query run against a real Oxigraph holding the people (loaded by `load --local`)
+//! and edges written by the writer's own SPARQL code, with answers checked against the data set.
+//! The notebooks themselves are executed with nbclient and graph-notebook in tests/notebook_boot.rs.
 
 mod support;
 
@@ -35,7 +36,7 @@ fn source(cell: &Value) -> String {
     }
 }
 
-/// The code cells starting with `magic`, without the magic line.
+/// The code cells starting with `magic`, without the magic's line (its options included).
 fn magic_cells(nb: &Value, magic: &str) -> Vec<String> {
     nb["cells"]
         .as_array()
@@ -43,7 +44,30 @@ fn magic_cells(nb: &Value, magic: &str) -> Vec<String> {
         .iter()
         .filter(|c| c["cell_type"] == "code")
         .map(source)
-        .filter_map(|s| s.strip_prefix(magic).map(|rest| rest.trim().to_owned()))
+        .filter(|s| s.starts_with(magic))
+        .map(|s| {
+            s.split_once('\n')
+                .map_or("", |(_, rest)| rest)
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The code cells' lines starting with the line magic `magic`.
+fn magic_lines(nb: &Value, magic: &str) -> Vec<String> {
+    nb["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .flat_map(|c| {
+            source(c)
+                .lines()
+                .filter(|l| l.starts_with(magic))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -82,23 +106,54 @@ fn notebooks_are_valid_nbformat_4_without_outputs() {
 }
 
 #[test]
-fn the_load_notebook_bulk_loads_both_formats() {
+fn the_load_notebook_loads_through_the_writer_with_the_stack_s_settings() {
     let nb = notebook("01-load-people.ipynb");
-    let loads = magic_cells(&nb, "%load ");
-    assert!(
-        loads
-            .iter()
-            .any(|l| l.contains("${people_csv}") && l.contains("-f csv") && l.contains("--run")),
-        "{loads:?}"
-    );
-    assert!(
-        loads
-            .iter()
-            .any(|l| l.contains("${people_nt}") && l.contains("-f ntriples")),
-        "{loads:?}"
-    );
     let all: String = nb["cells"].as_array().unwrap().iter().map(source).collect();
-    assert!(all.contains("VERTEX_FILE_S3_LOCATION") && all.contains("LOADER_ROLE_ARN"));
+    assert!(all.contains(r#"stream2neptune_settings.connect(settings, endpoint="writer")"#));
+    // IPython expands `{name}` in a line magic; `${name}` would reach graph-notebook as `$value`.
+    let loads = magic_lines(&nb, "%load ");
+    assert_eq!(
+        loads,
+        [
+            "%load -s {people} -f {load_format} -p HIGH -l {loader_role} --run --store-to load_started"
+        ]
+    );
+    assert!(!all.contains("${"), "no IPython-mangled variables");
+    assert_eq!(
+        magic_lines(&nb, "%load_status"),
+        ["%load_status {load_id} --details --errors --store-to load_status"]
+    );
+    for name in [
+        "VERTEX_FILE_S3_LOCATION",
+        "LOADER_ROLE_ARN",
+        "QUERY_LANGUAGE",
+    ] {
+        assert!(all.contains(&format!(r#"settings["{name}"]"#)), "{name}");
+    }
+}
+
+#[test]
+fn every_notebook_uses_the_kernel_and_settings_the_lifecycle_sets_up() {
+    for name in NOTEBOOKS {
+        let nb = notebook(name);
+        assert_eq!(
+            nb["metadata"]["kernelspec"]["name"], "stream2neptune-graph-notebook",
+            "{name}"
+        );
+        let code: Vec<String> = nb["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .map(source)
+            .collect();
+        assert_eq!(code[0], "%load_ext graph_notebook.magics", "{name}");
+        assert!(
+            code[1].contains("stream2neptune_settings.read()"),
+            "{name}: {}",
+            code[1]
+        );
+    }
 }
 
 #[test]
@@ -166,11 +221,10 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
     }
 
     // WHEN every %%sparql cell of the notebooks runs
-    let load_nb = magic_cells(&notebook("01-load-people.ipynb"), "%%sparql");
     let query_nb = magic_cells(&notebook("03-social-queries-sparql.ipynb"), "%%sparql");
     assert!(query_nb.len() >= 5, "{} SPARQL query cells", query_nb.len());
     let mut answers = Vec::new();
-    for query in load_nb.iter().chain(&query_nb) {
+    for query in &query_nb {
         assert!(
             query.contains(rdf::PERSON_CLASS_IRI)
                 || query.contains("PREFIX s2n: <http://stream2neptune.example/ontology/>"),
@@ -201,9 +255,6 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
             })
             .collect()
     };
-    let people = rows("AS ?people");
-    assert_eq!(people[0]["people"], "200");
-
     let mut followers: HashMap<&str, u64> = HashMap::new();
     let mut following: HashMap<&str, u64> = HashMap::new();
     for e in &edges {

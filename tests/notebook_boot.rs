@@ -1,0 +1,607 @@
+//! The notebook instance as it starts on AWS, then the notebooks as a user runs them:
+//! 1. the lifecycle script, taken from the rendered template with every Fn::Sub value filled in, runs with bash in
+//!    a sandbox standing for `/`, with the real AWS CLI syncing the packaged notebooks from moto's S3; sudo,
+//!    chown and systemctl are recording stubs, and graph-notebook's venv is the project's .venv-notebooks (the same
+//!    pinned versions; the script's install branch, which needs PyPI, is not run here);
+//! 2. notebooks 01 (load the people) and 03 (SPARQL queries) run top to bottom with nbclient in the kernel the
+//!    script registered, reading the stack.env it wrote, against a loader playback server that answers
+//!    `POST /loader` and `GET /loader/{id}` as Neptune does and passes every other request (SPARQL) on to a real
+//!    Oxigraph holding a generated data set (its people through the local N-Triples load, its edges written by the
+//!    writer's SPARQL code). A cell error fails the test, and the results the cells stored are checked.
+//!
+//! The stand-ins speak plain HTTP, so the test fills in `Tls` (a literal "true" in the template) with false; the
+//! writer endpoint is 127.0.0.1 and the reader endpoint `localhost`, so the server can tell which one a request
+//! went to. The Gremlin notebook (02) needs TinkerPop's Gremlin Server and is only checked for structure
+//! (workload/tests/notebooks.rs).
+
+mod boot_support;
+mod common;
+mod deploy_support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use boot_support::{Sandbox, SubScript, rendered_stack, text};
+use deploy_support::{Moto, describe, free_port, tool, workspace};
+use serde_json::{Value, json};
+use stream2neptune::package::{self, Part, Request};
+use stream2neptune_workload::edges::EdgeReader;
+
+const REGION: &str = "eu-west-1";
+const BUCKET: &str = "s2n-notebook-boot";
+const LOADER_ROLE: &str = "arn:aws:iam::123456789012:role/s2n-loader";
+const VERTICES: &str = "s3://s2n-notebook-boot/data/vertices/";
+const PEOPLE: u64 = 200;
+const FOLLOWS: u64 = 2_000;
+
+/// The notebooks' own environment, made by `make notebook-tools`.
+fn notebook_venv() -> PathBuf {
+    let venv = workspace().join(".venv-notebooks");
+    assert!(
+        venv.join("bin/python").exists(),
+        "{} is missing: run `make notebook-tools`",
+        venv.display()
+    );
+    venv
+}
+
+/// `NAME==version` pins of requirements-notebooks.txt.
+fn pins() -> HashMap<String, String> {
+    text(&workspace().join("requirements-notebooks.txt"))
+        .lines()
+        .filter_map(|line| line.split_once("=="))
+        .map(|(name, version)| (name.trim().to_owned(), version.trim().to_owned()))
+        .collect()
+}
+
+/// An Oxigraph server on a free port, killed on drop.
+struct Oxigraph {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Oxigraph {
+    fn start() -> Oxigraph {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let child = Command::new(tool("oxigraph"))
+            .args(["serve", "--location"])
+            .arg(dir.path())
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start oxigraph");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "oxigraph did not listen in 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Oxigraph {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Oxigraph {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A request the playback server received.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+/// Neptune's loader API played back (a load completes at once), everything else passed on to a SPARQL store. Its
+/// thread ends with the test process.
+struct Playback {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Playback {
+    fn start(store: &str) -> Playback {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (log, store) = (
+            Arc::clone(&seen),
+            store.trim_start_matches("http://").to_owned(),
+        );
+        std::thread::spawn(move || {
+            let loads: Mutex<Vec<Value>> = Mutex::new(Vec::new());
+            for stream in listener.incoming().flatten() {
+                let Some(request) = read_request(&stream) else {
+                    continue;
+                };
+                log.lock().unwrap().push(request.clone());
+                let answer = if request.path.starts_with("/loader") {
+                    loader(&request, &loads)
+                } else {
+                    forward(&request, &store)
+                };
+                let _ = (&stream).write_all(&answer);
+            }
+        });
+        Playback { port, seen }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn read_request(stream: &TcpStream) -> Option<Seen> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut words = line.split_whitespace();
+    let (method, path) = (words.next()?.to_owned(), words.next()?.to_owned());
+    let mut headers = HashMap::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+    }
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Seen {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn response(status: &str, body: &Value) -> Vec<u8> {
+    let body = body.to_string();
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The load id of a status request: Neptune takes it in the path (GET /loader/{id}) or as a parameter
+/// (GET /loader?loadId={id}).
+fn load_id_of(path: &str) -> &str {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    match path.strip_prefix("/loader/") {
+        Some(id) => id,
+        None => query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("loadId="))
+            .unwrap_or_default(),
+    }
+}
+
+/// POST /loader starts a load; GET /loader/{id} or /loader?loadId={id} reports it LOAD_COMPLETED (Neptune's answer
+/// shapes); anything else is refused as Neptune refuses it.
+fn loader(request: &Seen, loads: &Mutex<Vec<Value>>) -> Vec<u8> {
+    let mut loads = loads.lock().unwrap();
+    if request.method == "POST" && request.path == "/loader" {
+        let body: Value = serde_json::from_str(&request.body).unwrap_or(Value::Null);
+        loads.push(body);
+        let id = format!("s2n-load-{}", loads.len());
+        return response(
+            "200 OK",
+            &json!({"status": "200 OK", "payload": {"loadId": id}}),
+        );
+    }
+    let id = load_id_of(&request.path);
+    let found = id
+        .strip_prefix("s2n-load-")
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| loads.get(n.wrapping_sub(1)));
+    match (request.method.as_str(), found) {
+        ("GET", Some(load)) => response(
+            "200 OK",
+            &json!({"status": "200 OK", "payload": {
+                "feedCount": [{"LOAD_COMPLETED": 1}],
+                "overallStatus": {
+                    "fullUri": load["source"], "runNumber": 1, "retryNumber": 0,
+                    "status": "LOAD_COMPLETED", "totalTimeSpent": 1, "startTime": 1_700_000_000,
+                    "totalRecords": PEOPLE * 2, "totalDuplicates": 0, "parsingErrors": 0,
+                    "datatypeMismatchErrors": 0, "insertErrors": 0
+                },
+                "errors": {"startIndex": 0, "endIndex": 0, "loadId": id, "errorLogs": []}
+            }}),
+        ),
+        _ => response(
+            "400 Bad Request",
+            &json!({"code": "InvalidParameterException", "requestId": "r1",
+                    "detailedMessage": format!("{} {} is not a loader request this playback knows", request.method, request.path)}),
+        ),
+    }
+}
+
+/// Passes a request on to the store and returns its answer as it came.
+fn forward(request: &Seen, store: &str) -> Vec<u8> {
+    let mut upstream = TcpStream::connect(store).expect("reach the store");
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nhost: {store}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        request.method,
+        request.path,
+        request.body.len()
+    );
+    for name in ["content-type", "accept"] {
+        if let Some(value) = request.headers.get(name) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    upstream
+        .write_all(head.as_bytes())
+        .expect("send to the store");
+    upstream
+        .write_all(request.body.as_bytes())
+        .expect("send to the store");
+    let mut answer = Vec::new();
+    upstream.read_to_end(&mut answer).expect("read the store");
+    answer
+}
+
+/// A data set, its people loaded locally into the store and its edges written by the writer's SPARQL code.
+fn fill_store(store: &str, dir: &Path) -> Vec<stream2neptune_workload::edges::Edge> {
+    let s2n = env!("CARGO_BIN_EXE_stream2neptune");
+    let generated = Command::new(s2n)
+        .args(["dataset", "--seed", "12", "--people", &PEOPLE.to_string()])
+        .args(["--follows", &FOLLOWS.to_string(), "--out"])
+        .arg(dir)
+        .output()
+        .expect("run stream2neptune dataset");
+    assert!(generated.status.success(), "{}", describe(&generated));
+    let loaded = Command::new(s2n)
+        .args(["load", "--local", store, "--people"])
+        .arg(dir)
+        .output()
+        .expect("run stream2neptune load --local");
+    assert!(loaded.status.success(), "{}", describe(&loaded));
+    let edges: Vec<_> = EdgeReader::open(&dir.join("follows.csv.gz"))
+        .expect("open the edge file")
+        .map(Result::unwrap)
+        .collect();
+    let parsed: Vec<_> = edges
+        .iter()
+        .map(|e| writer::record::parse_record(e.record_body().as_bytes(), 1 << 20).unwrap())
+        .collect();
+    for chunk in parsed.chunks(500) {
+        let update = writer::sparql::batch_update(chunk);
+        let answer = forward(
+            &Seen {
+                method: "POST".into(),
+                path: "/update".into(),
+                headers: HashMap::from([(
+                    "content-type".to_owned(),
+                    "application/sparql-update".to_owned(),
+                )]),
+                body: update,
+            },
+            store.trim_start_matches("http://"),
+        );
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 2"), "{answer}");
+    }
+    edges
+}
+
+/// Packages the notebooks (no build) and uploads them under their key prefix; returns the prefix.
+fn upload_notebooks(moto: &Moto, out: &Path) -> String {
+    let request = Request {
+        workspace: workspace(),
+        out: out.to_owned(),
+        parts: vec![Part::Notebooks],
+        writer_archs: vec![],
+    };
+    let artifact = package::package(&request, &mut Vec::new())
+        .expect("package the notebooks")
+        .remove(0);
+    let files = out.join(Part::Notebooks.files_dir(&artifact.sha256));
+    moto.aws(
+        REGION,
+        &[
+            "s3",
+            "cp",
+            "--recursive",
+            files.to_str().unwrap(),
+            &format!("s3://{BUCKET}/{}", artifact.key),
+        ],
+    );
+    artifact.key
+}
+
+/// The lifecycle script with this test's values for every placeholder.
+fn lifecycle(port: u16, notebooks_prefix: &str) -> String {
+    let stack = rendered_stack(REGION, &["QueryLanguage=sparql"]);
+    let script = SubScript::from(
+        &stack["Resources"]["NotebookLifecycle"]["Properties"]["OnStart"][0]["Content"],
+    );
+    let pins = pins();
+    assert_eq!(
+        script.literals["GraphNotebookVersion"], pins["graph-notebook"],
+        "the lifecycle installs the graph-notebook the tests run"
+    );
+    assert_eq!(script.literals["IpykernelVersion"], pins["ipykernel"]);
+    let values: BTreeMap<&str, String> = [
+        ("WriterEndpoint", "127.0.0.1".to_owned()),
+        ("ReaderEndpoint", "localhost".to_owned()),
+        ("Port", port.to_string()),
+        ("Tls", "false".to_owned()),
+        ("IamAuth", "true".to_owned()),
+        ("QueryLanguage", "sparql".to_owned()),
+        ("AWS::Region", REGION.to_owned()),
+        ("Stream", "s2n-edges".to_owned()),
+        ("LoaderRoleArn", LOADER_ROLE.to_owned()),
+        ("VertexFile", VERTICES.to_owned()),
+        ("Bucket", BUCKET.to_owned()),
+        ("NotebooksKeyPrefix", notebooks_prefix.to_owned()),
+        ("GraphNotebookVersion", pins["graph-notebook"].clone()),
+        ("IpykernelVersion", pins["ipykernel"].clone()),
+    ]
+    .into_iter()
+    .collect();
+    let mut expected: Vec<&str> = values.keys().copied().collect();
+    let mut placeholders = script.placeholders();
+    expected.sort_unstable();
+    placeholders.sort_unstable();
+    assert_eq!(
+        placeholders, expected,
+        "the lifecycle script's Fn::Sub placeholders changed: fill the new ones in here"
+    );
+    script.fill(&values)
+}
+
+/// Runs one notebook with nbclient in the sandbox's kernel; returns the variables it stored.
+fn execute(sandbox: &Sandbox, notebook: &Path, variables: &[&str]) -> Value {
+    let out = notebook.with_extension("executed.ipynb");
+    let home = sandbox.path("home/ec2-user");
+    let output = Command::new(notebook_venv().join("bin/python"))
+        .arg(workspace().join("tests/notebook_support/execute_notebook.py"))
+        .arg(notebook)
+        .arg(&out)
+        .args(variables)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        // IAM auth signs with these (graph-notebook uses boto3's credential chain); nothing reaches AWS.
+        .env("AWS_ACCESS_KEY_ID", "AKIDNOTEBOOK")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_CONFIG_FILE", home.join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(notebook.parent().unwrap())
+        .output()
+        .expect("run the notebook");
+    assert!(
+        output.status.success(),
+        "{} failed\n{}",
+        notebook.display(),
+        describe(&output)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim().lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// `?var` values of each row of a stored SPARQL SELECT result.
+fn rows(result: &Value) -> Vec<HashMap<String, String>> {
+    result["results"]["bindings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a SELECT result: {result}"))
+        .iter()
+        .map(|b| {
+            b.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v["value"].as_str().unwrap().to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_lifecycle_sets_up_what_the_notebooks_read_and_the_load_and_sparql_notebooks_run() {
+    // GIVEN moto's S3 holding the packaged notebooks, a store holding a generated data set behind a loader
+    // playback server, and a sandbox whose graph-notebook venv is the project's
+    let venv = notebook_venv();
+    let moto = Moto::start();
+    moto.aws(REGION, &["s3", "mb", &format!("s3://{BUCKET}")]);
+    let work = tempfile::tempdir().expect("temp dir");
+    let prefix = upload_notebooks(&moto, &work.path().join("artifacts"));
+    let store = Oxigraph::start();
+    let edges = fill_store(&store.url, &work.path().join("data"));
+    let neptune = Playback::start(&store.url);
+    let sandbox = Sandbox::new(&[
+        (
+            "sudo",
+            // sudo -u USER -i CMD...: a login shell of USER, whose home is in the sandbox.
+            r#"user=root; if [ "$1" = -u ]; then user=$2; shift 2; fi; [ "$1" = -i ] && shift
+export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
+        ),
+        ("chown", "exit 0"),
+        ("systemctl", "exit 0"),
+    ]);
+    let pins = pins();
+    let env_dir = sandbox.path(&format!(
+        "home/ec2-user/SageMaker/.stream2neptune/graph-notebook-{}",
+        pins["graph-notebook"]
+    ));
+    std::fs::create_dir_all(env_dir.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&venv, &env_dir).unwrap();
+
+    // WHEN the notebook instance starts
+    let start = sandbox.run(&moto, REGION, &lifecycle(neptune.port, &prefix));
+    assert!(start.status.success(), "lifecycle\n{}", describe(&start));
+    let dir = sandbox.path("home/ec2-user/SageMaker/stream2neptune");
+    let log = dir.join("setup.log");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !sandbox
+        .calls()
+        .contains(&"systemctl restart jupyter-server".to_owned())
+    {
+        let so_far = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(!so_far.contains("setup failed"), "setup failed:\n{so_far}");
+        assert!(
+            Instant::now() < deadline,
+            "setup did not finish in 180 s:\n{so_far}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // THEN stack.env holds the stack's settings under the names the notebooks read
+    assert_eq!(
+        text(&dir.join("stack.env")),
+        format!(
+            "NEPTUNE_ENDPOINT=127.0.0.1\nNEPTUNE_READER_ENDPOINT=localhost\nNEPTUNE_PORT={port}\nNEPTUNE_TLS=false\n\
+             IAM_AUTH=true\nQUERY_LANGUAGE=sparql\nAWS_REGION={REGION}\nSTREAM_NAME=s2n-edges\n\
+             LOADER_ROLE_ARN={LOADER_ROLE}\nVERTEX_FILE_S3_LOCATION={VERTICES}\n",
+            port = neptune.port
+        )
+    );
+    // AND the kernel the notebooks name runs graph-notebook's venv, not Jupyter's environment
+    let kernel: Value = serde_json::from_str(&text(&sandbox.path(
+        "home/ec2-user/.local/share/jupyter/kernels/stream2neptune-graph-notebook/kernel.json",
+    )))
+    .unwrap();
+    assert_eq!(kernel["argv"][0], json!(env_dir.join("bin/python")));
+    // AND the packaged notebooks and the settings reader are in the folder, and the script ran as ec2-user
+    for name in [
+        "01-load-people.ipynb",
+        "02-social-queries-gremlin.ipynb",
+        "03-social-queries-sparql.ipynb",
+        "stream2neptune_settings.py",
+    ] {
+        assert!(dir.join(name).is_file(), "{name} not synced");
+    }
+    assert!(
+        sandbox
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("sudo -u ec2-user -i bash ")),
+        "{:?}",
+        sandbox.calls()
+    );
+
+    // WHEN the load notebook runs
+    let load = execute(
+        &sandbox,
+        &dir.join("01-load-people.ipynb"),
+        &["load_id", "load_status", "people_count"],
+    );
+
+    // THEN it started one N-Triples load on the writer endpoint, signed, and read its status by its id
+    let seen = neptune.seen();
+    let loader: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.path.starts_with("/loader"))
+        .collect();
+    assert_eq!(loader[0].method, "POST");
+    let body: Value = serde_json::from_str(&loader[0].body).unwrap();
+    assert_eq!(body["source"], format!("{VERTICES}people.nt"));
+    assert_eq!(body["format"], "ntriples");
+    assert_eq!(body["iamRoleArn"], LOADER_ROLE);
+    assert_eq!(body["region"], REGION);
+    assert_eq!(load["load_id"], "s2n-load-1");
+    assert!(
+        loader[1..]
+            .iter()
+            .all(|s| s.method == "GET" && load_id_of(&s.path) == "s2n-load-1"),
+        "{loader:?}"
+    );
+    for request in &loader {
+        assert_eq!(
+            request.headers["host"],
+            format!("127.0.0.1:{}", neptune.port)
+        );
+        let auth = &request.headers["authorization"];
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDNOTEBOOK/")
+                && auth.contains(&format!("/{REGION}/neptune-db/aws4_request")),
+            "{auth}"
+        );
+    }
+    assert_eq!(
+        load["load_status"]["payload"]["overallStatus"]["status"],
+        "LOAD_COMPLETED"
+    );
+    assert_eq!(rows(&load["people_count"])[0]["people"], PEOPLE.to_string());
+
+    // WHEN the SPARQL notebook runs
+    let before = neptune.seen().len();
+    let answers = execute(
+        &sandbox,
+        &dir.join("03-social-queries-sparql.ipynb"),
+        &[
+            "newest",
+            "top_followed",
+            "most_following",
+            "recommended",
+            "per_month",
+        ],
+    );
+
+    // THEN it queried the reader endpoint and its answers match the data set
+    let queries = &neptune.seen()[before..];
+    assert!(queries.len() >= 5, "{queries:?}");
+    assert!(
+        queries
+            .iter()
+            .all(|q| q.headers["host"] == format!("localhost:{}", neptune.port)),
+        "{queries:?}"
+    );
+    let mut followers: HashMap<&str, u64> = HashMap::new();
+    let mut following: HashMap<&str, u64> = HashMap::new();
+    for e in &edges {
+        *followers.entry(&e.to).or_default() += 1;
+        *following.entry(&e.from).or_default() += 1;
+    }
+    let newest = rows(&answers["newest"]);
+    assert_eq!(newest.len(), 20);
+    assert_eq!(newest[0]["since"], edges.last().unwrap().created);
+    let top = rows(&answers["top_followed"]);
+    assert_eq!(
+        top[0]["followers"],
+        followers.values().max().unwrap().to_string()
+    );
+    assert!(
+        top[0].contains_key("name"),
+        "bulk-loaded names join the writer's edges"
+    );
+    let most = rows(&answers["most_following"]);
+    assert_eq!(
+        most[0]["following"],
+        following.values().max().unwrap().to_string()
+    );
+    assert!(!rows(&answers["recommended"]).is_empty());
+    let total: u64 = rows(&answers["per_month"])
+        .iter()
+        .map(|m| m["edges"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, FOLLOWS);
+}
