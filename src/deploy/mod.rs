@@ -39,7 +39,8 @@ pub struct TargetArgs {
     /// The CloudFormation stack name (the same name in every region).
     #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
     pub stack_name: String,
-    /// Print every AWS command with its arguments and run none (local work such as packaging still runs).
+    /// Print every AWS command with its arguments and run none; nothing is built (artifact keys come from the
+    /// manifest when their sources are unchanged, else they are marked as built at deploy time).
     #[arg(long)]
     pub dry_run: bool,
     /// The workspace root: holds Cargo.toml, notebooks/ and .venv/ (where `aws` and cargo-lambda are looked for
@@ -198,10 +199,12 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         parts: package::ALL_PARTS.to_vec(),
         writer_archs,
     };
-    request.check()?;
+    if !args.target.dry_run {
+        request.check(err)?;
+    }
     let data = args.data.as_deref().map(data::DataSet::load).transpose()?;
     let (mut aws, account) = connect(&args.target, &regions[0], out)?;
-    let artifacts = package::package(&request, err)?;
+    let artifacts = artifacts_for(&request, &mut aws, err)?;
     let root = args
         .templates_dir
         .clone()
@@ -268,6 +271,68 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         stack::print_outputs(&mut aws, &args.target.stack_name, region)?;
     }
     Ok(())
+}
+
+/// The artifacts of `request`: packaged (built unless reusable) in a real run; in a dry run, which builds
+/// nothing, those of the manifest built from the current sources, the others marked as built at deploy time.
+fn artifacts_for(
+    request: &Request,
+    aws: &mut Aws<'_>,
+    log: &mut dyn Write,
+) -> Result<Vec<Artifact>> {
+    if !aws.is_dry_run() {
+        return Ok(package::package(request, log)?);
+    }
+    let planned = package::plan(request, log)?;
+    let manifest = request.out.join(package::manifest::MANIFEST_FILE);
+    let builder = package::Builder::find(&request.workspace).ok();
+    let mut missing_targets = Vec::new();
+    for item in &planned {
+        let artifact = item.artifact();
+        let arch = artifact
+            .architecture
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
+        match item {
+            package::Planned::Ready(_) if artifact.part == Part::Notebooks => aws.note(format!(
+                "{}: {} (packaged now: copied, not built)",
+                artifact.part, artifact.key
+            ))?,
+            package::Planned::Ready(_) => aws.note(format!(
+                "{}{arch}: {} from {} (its sources and build settings are unchanged)",
+                artifact.part,
+                artifact.key,
+                manifest.display()
+            ))?,
+            package::Planned::Pending { architecture, .. } => {
+                aws.note(format!(
+                    "{}{arch}: built at deploy time with cargo-lambda (not packaged yet, or its sources changed); its key is shown as {}",
+                    artifact.part, artifact.key
+                ))?;
+                if let Some(builder) = &builder
+                    && builder.check_target(*architecture).is_err()
+                    && !missing_targets.contains(architecture)
+                {
+                    missing_targets.push(*architecture);
+                }
+            }
+        }
+    }
+    let pending = planned
+        .iter()
+        .any(|item| matches!(item, package::Planned::Pending { .. }));
+    if pending && builder.is_none() {
+        aws.note(
+            "cargo-lambda is not installed: a real run stops here; run `make tools` (it installs cargo-lambda into .venv/bin)",
+        )?;
+    }
+    for arch in missing_targets {
+        aws.note(format!(
+            "the Rust target for {arch} is not installed: a real run first runs `rustup target add {}`",
+            arch.rust_target()
+        ))?;
+    }
+    Ok(planned.iter().map(package::Planned::artifact).collect())
 }
 
 fn plan_region(config: &StackConfig, region: &str, sets: &Layer) -> Result<RegionPlan> {
@@ -362,7 +427,7 @@ pub fn function_deploy(
         parts: vec![Part::Writer],
         writer_archs: vec![architecture],
     };
-    let artifact = package::package(&request, err)?
+    let artifact = artifacts_for(&request, &mut aws, err)?
         .into_iter()
         .next()
         .expect("a writer request packages one artifact");

@@ -27,6 +27,16 @@ pub enum Error {
         /// The folder that would hold the target's standard library.
         sysroot_lib: PathBuf,
     },
+    /// `rustup target add` failed.
+    #[error(
+        "`{command}` failed ({status}); install the target by hand, or build for x86_64 (--arch x86_64, or FunctionArchitecture=x86_64 for the region)"
+    )]
+    TargetInstall {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+    },
     /// `rustc --print sysroot` failed.
     #[error("cannot run `rustc --print sysroot` to check the installed targets: {0}")]
     Sysroot(String),
