@@ -72,6 +72,52 @@ pub enum Problem {
         /// What is allowed.
         allowed: String,
     },
+    /// A value that is not a whole number where one is needed.
+    #[error("{key} = `{value}` (from {origin}) is not a whole number: allowed is {allowed}")]
+    NotAWholeNumber {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A value that is not a number where one is needed.
+    #[error("{key} = `{value}` (from {origin}) is not a number: allowed is {allowed}")]
+    NotANumber {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// An empty value where one is needed.
+    #[error("{key} (from {origin}) is empty: allowed is {allowed}")]
+    Empty {
+        /// The parameter.
+        key: &'static str,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A CloudWatch namespace in the space AWS keeps for its own services.
+    #[error(
+        "{key} = `{value}` (from {origin}) starts with AWS/, which CloudWatch keeps for AWS services: choose another namespace, e.g. stream2neptune"
+    )]
+    ReservedNamespace {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+    },
     /// A value that is not true/false.
     #[error("{key} = `{value}` (from {origin}) is not a boolean: allowed is true or false")]
     BadBool {
@@ -107,7 +153,9 @@ pub enum Problem {
         expected: String,
     },
     /// An S3 URI that does not have the required form.
-    #[error("{key} = `{value}` (from {origin}) is not a valid S3 URI: expected {expected}")]
+    #[error(
+        "{key} = `{value}` (from {origin}) is not a valid S3 URI: {fault}; expected {expected}"
+    )]
     BadS3Uri {
         /// The parameter.
         key: &'static str,
@@ -115,6 +163,8 @@ pub enum Problem {
         value: String,
         /// Where the value came from.
         origin: Origin,
+        /// Which part is wrong, and how.
+        fault: String,
         /// What is expected.
         expected: String,
     },
@@ -167,13 +217,34 @@ fn suggest(suggestion: &Option<&'static str>) -> String {
 pub struct Problems(pub Vec<Problem>);
 
 impl fmt::Display for Problems {
+    /// One problem as it is; several one per line, with the known regions listed once at the end however many
+    /// regions are unknown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.as_slice() {
             [one] => write!(f, "{one}"),
             many => {
                 write!(f, "{} problems:", many.len())?;
+                let mut known_regions = None;
                 for problem in many {
-                    write!(f, "\n  - {problem}")?;
+                    match problem {
+                        Problem::UnknownRegion {
+                            region,
+                            layer,
+                            suggestion,
+                            known,
+                        } => {
+                            write!(
+                                f,
+                                "\n  - unknown region `{region}` in {layer}{}",
+                                suggest(suggestion)
+                            )?;
+                            known_regions = Some(known);
+                        }
+                        other => write!(f, "\n  - {other}")?,
+                    }
+                }
+                if let Some(known) = known_regions {
+                    write!(f, "\nknown regions: {known}")?;
                 }
                 Ok(())
             }

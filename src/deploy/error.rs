@@ -31,6 +31,24 @@ pub enum Error {
         /// What it printed on stderr.
         stderr: String,
     },
+    /// CloudFormation could not deploy, update or delete the stack.
+    #[error(
+        "stack {stack} in {region}: the {action} failed (stack status {status}); {cause}\nnext: {next}"
+    )]
+    StackFailed {
+        /// `deploy`, `update` or `delete`.
+        action: &'static str,
+        /// The stack name.
+        stack: String,
+        /// The region.
+        region: String,
+        /// The stack's status after the failure.
+        status: String,
+        /// The failed resources and their reasons, or what the AWS CLI said.
+        cause: String,
+        /// What to do next.
+        next: String,
+    },
     /// An AWS CLI command printed something that is not the JSON asked for.
     #[error("`{command}` printed unexpected output ({detail}): {stdout}")]
     AwsOutput {

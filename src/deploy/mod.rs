@@ -14,6 +14,7 @@ pub mod aws;
 pub mod bucket;
 pub mod data;
 pub mod error;
+pub mod events;
 pub mod stack;
 
 use std::io::Write;
@@ -47,6 +48,16 @@ pub struct TargetArgs {
     /// first).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
+    /// How often the stack events are read (and new ones printed) while CloudFormation works.
+    #[arg(long, value_name = "SECONDS", default_value_t = events::DEFAULT_POLL_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub events_every: u64,
+}
+
+impl TargetArgs {
+    /// The time between two reads of the stack events.
+    pub fn poll(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.events_every)
+    }
 }
 
 /// Flags of `deploy`.
@@ -266,6 +277,7 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
                 parameters: &region_dir.join(render::PARAMETERS_FILE),
                 bucket: &bucket,
                 tags: &tags,
+                poll: args.target.poll(),
             },
         )?;
         stack::print_outputs(&mut aws, &args.target.stack_name, region)?;
@@ -451,6 +463,7 @@ pub fn function_deploy(
         region,
         &parameter_names,
         &artifact.key,
+        args.target.poll(),
     )?;
     stack::print_outputs(&mut aws, stack_name, region)?;
     Ok(())
@@ -500,7 +513,7 @@ pub fn destroy(args: &DestroyArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let bucket = match stack::describe(&mut aws, stack_name, region)? {
         Lookup::Found(info) => {
             let bucket = info.output(stack::BUCKET_OUTPUT).map(str::to_owned);
-            stack::delete(&mut aws, stack_name, region)?;
+            stack::delete(&mut aws, stack_name, region, args.target.poll())?;
             bucket
         }
         Lookup::Missing => {
@@ -510,7 +523,7 @@ pub fn destroy(args: &DestroyArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             None
         }
         Lookup::Unknown => {
-            stack::delete(&mut aws, stack_name, region)?;
+            stack::delete(&mut aws, stack_name, region, args.target.poll())?;
             None
         }
     };
