@@ -271,6 +271,22 @@ pub enum Error {
         /// The parser's message, with its line and column.
         message: String,
     },
+    /// A key written twice in one mapping of the config file.
+    #[error(
+        "config file {}: `{key}` is written twice in the same mapping, {}; keep one of them",
+        path.display(),
+        if first == second { format!("on line {first}") } else { format!("at lines {first} and {second}") }
+    )]
+    DuplicateKey {
+        /// The config path.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// The line of its first occurrence (1-based).
+        first: usize,
+        /// The line of the second.
+        second: usize,
+    },
     /// The configuration, a `--set` or a region's resolved parameters are invalid.
     #[error("{context}: {problems}")]
     Invalid {
@@ -278,6 +294,19 @@ pub enum Error {
         context: String,
         /// Everything found wrong.
         problems: Problems,
+    },
+    /// The templates folder (or one of its templates) is not where it was looked for.
+    #[error(
+        "no template at {}: the templates are read from {}/templates/ and {}/dashboards/ (the config file's folder unless --templates-dir DIR is given); pass --templates-dir with the folder that holds them",
+        missing.display(),
+        root.display(),
+        root.display()
+    )]
+    TemplatesMissing {
+        /// The folder looked in.
+        root: PathBuf,
+        /// The template file that is missing.
+        missing: PathBuf,
     },
     /// A template failed to render.
     #[error("region {region}: cannot render {template}: {detail}")]

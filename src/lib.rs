@@ -16,6 +16,7 @@ pub mod regions;
 pub mod render;
 pub mod sizing;
 pub mod validate;
+pub mod yaml_keys;
 
 use std::process::ExitCode;
 
@@ -52,6 +53,22 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An error and its causes on one line, `: `-separated, each cause once: a cause whose text the message already
+/// holds (a message that quotes its source) is not printed again.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.is_empty() {
+            text = cause;
+        } else if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// The tokio runtime of the commands that talk to services (driver, loader, local mode).

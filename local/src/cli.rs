@@ -28,7 +28,7 @@ pub struct DemoArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Edges to generate and send.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub edges: u64,
     /// People in the data set (default: edges / 10, at least 100).
     #[arg(long)]

@@ -18,6 +18,12 @@ pub enum Error {
         /// What the CLI said.
         detail: String,
     },
+    /// `--tag` arguments that CloudFormation would refuse.
+    #[error("--tag: {}", match .0.as_slice() {
+        [one] => one.clone(),
+        many => format!("{} problems:\n  - {}", many.len(), many.join("\n  - ")),
+    })]
+    BadTags(Vec<String>),
     /// A region the generator does not know.
     #[error("{0}")]
     UnknownRegion(crate::error::Problem),

@@ -16,6 +16,7 @@ pub mod data;
 pub mod error;
 pub mod events;
 pub mod stack;
+pub mod tags;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,8 +32,6 @@ use stack::{Lookup, StackInfo};
 
 /// The stack name used when none is given.
 pub const DEFAULT_STACK_NAME: &str = "stream2neptune";
-/// The tag every deployed stack (and so each of its resources) carries.
-pub const PROJECT_TAG: &str = "project=stream2neptune";
 
 /// Flags shared by the three commands.
 #[derive(Debug, clap::Args)]
@@ -197,6 +196,12 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         .iter()
         .map(|region| plan_region(&config, region, &sets))
         .collect::<Result<Vec<_>>>()?;
+    let root = args
+        .templates_dir
+        .clone()
+        .unwrap_or_else(|| config_dir(&args.config.config));
+    render::check_root(&root)?;
+    let tags = tags::parse(&args.tags)?;
     let mut writer_archs: Vec<Architecture> = plans.iter().map(|p| p.architecture).collect();
     writer_archs.sort();
     writer_archs.dedup();
@@ -216,13 +221,7 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
     let data = args.data.as_deref().map(data::DataSet::load).transpose()?;
     let (mut aws, account) = connect(&args.target, &regions[0], out)?;
     let artifacts = artifacts_for(&request, &mut aws, err)?;
-    let root = args
-        .templates_dir
-        .clone()
-        .unwrap_or_else(|| config_dir(&args.config.config));
     let env = render::environment(&root);
-    let mut tags = vec![PROJECT_TAG.to_owned()];
-    tags.extend(args.tags.iter().cloned());
     for plan in &plans {
         let region = plan.region.as_str();
         aws.note(format!("region {region}: stack {}", args.target.stack_name))?;

@@ -109,7 +109,7 @@ pub enum Error {
     #[error("cannot write the progress log")]
     Log(#[source] std::io::Error),
     /// The manifest could not be parsed.
-    #[error("{} is not a valid artifact manifest: {source}; delete it and run `stream2neptune package` again", path.display())]
+    #[error("{} is not a valid artifact manifest ({source}); delete it and run `stream2neptune package` again", path.display())]
     Manifest {
         /// The manifest path.
         path: PathBuf,

@@ -344,6 +344,8 @@ struct Run<'a, S> {
     stop: Option<Stop>,
     credit: f64,
     bar: ProgressBar,
+    /// Whether the endpoint has answered a call at all.
+    answered: bool,
 }
 
 impl<S: RecordSink> Run<'_, S> {
@@ -412,25 +414,25 @@ impl<S: RecordSink> Run<'_, S> {
         let backoff = &self.config.backoff;
         match result {
             Ok(outcomes) => {
+                self.answered = true;
                 let settled = self
                     .queue
                     .settle(batch.into_iter().zip(outcomes), now, backoff);
                 self.summary.accepted += settled.accepted;
                 self.summary.throttled += settled.throttled;
             }
-            Err(CallError::Retryable { throttled, message }) => {
+            // An endpoint that never answered is a wrong endpoint or region, not a busy stream: say so at once
+            // instead of retrying until the deadline. Once it has answered, a lost connection is retried.
+            Err(CallError::Unreachable(message)) if !self.answered => {
                 self.summary.failed_calls += 1;
-                if throttled {
-                    self.summary.throttled += batch.len() as u64;
-                }
-                let failed = batch.into_iter().map(|p| {
-                    let outcome = EntryOutcome::Failed {
-                        code: "CallFailed".into(),
-                        message: message.clone(),
-                    };
-                    (p, outcome)
-                });
-                self.queue.settle(failed, now, backoff);
+                self.queue.release(batch);
+                self.stop.get_or_insert(Stop::Fatal(format!(
+                    "cannot reach the Kinesis endpoint ({message}); check --endpoint-url, --region and that this machine can reach the endpoint (a refused connection is not a throttle)"
+                )));
+            }
+            Err(CallError::Unreachable(message)) => self.retry_later(batch, false, &message, now),
+            Err(CallError::Retryable { throttled, message }) => {
+                self.retry_later(batch, throttled, &message, now)
             }
             Err(CallError::Fatal(message)) => {
                 self.summary.failed_calls += 1;
@@ -445,6 +447,22 @@ impl<S: RecordSink> Run<'_, S> {
             self.summary.retries,
             self.pending()
         ));
+    }
+
+    /// Puts back a batch whose whole call failed, to be sent again after its backoff.
+    fn retry_later(&mut self, batch: Vec<Pending>, throttled: bool, message: &str, now: Instant) {
+        self.summary.failed_calls += 1;
+        if throttled {
+            self.summary.throttled += batch.len() as u64;
+        }
+        let failed = batch.into_iter().map(|p| {
+            let outcome = EntryOutcome::Failed {
+                code: "CallFailed".into(),
+                message: message.to_owned(),
+            };
+            (p, outcome)
+        });
+        self.queue.settle(failed, now, &self.config.backoff);
     }
 
     /// Stops the run when the edge failing the longest is past the retry deadline.
@@ -543,6 +561,7 @@ pub async fn drive<S: RecordSink>(
         },
         stop: None,
         credit: 0.0,
+        answered: false,
         bar: progress_bar(config.show_progress),
     };
     let start = tokio::time::Instant::now();
