@@ -47,6 +47,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
             init_local_logging();
             async_runtime()?.block_on(stream2neptune_local::run_demo(args, local::resolve))?
         }
+        cli::Command::Completions(args) => {
+            std::io::Write::write_all(&mut out, &args.shell.completions())?
+        }
         cli::Command::Local(command) => {
             init_local_logging();
             async_runtime()?.block_on(stream2neptune_local::run_local(command, local::resolve))?

@@ -73,6 +73,16 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// `function-deploy` was given `--set`: it changes the function code alone.
+    #[error(
+        "function-deploy changes FunctionCodeKey alone and keeps every other parameter's value, so it takes no --set ({sets}); to change parameters, deploy the stack: `make stack REGION={region} SET=\"{sets}\"` (stream2neptune deploy --set ...)"
+    )]
+    SetRefused {
+        /// The --set arguments given.
+        sets: String,
+        /// The region.
+        region: String,
+    },
     /// The stack the command works on does not exist.
     #[error(
         "stack {stack} does not exist in {region}: deploy it first with `make stack REGION={region}`"

@@ -80,7 +80,9 @@ pub struct DeployArgs {
     /// Folder holding templates/ and dashboards/ [default: the config file's folder].
     #[arg(long, value_name = "DIR")]
     pub templates_dir: Option<PathBuf>,
-    /// An extra stack tag KEY=VALUE (repeatable); `project=stream2neptune` is always set.
+    /// An extra stack tag KEY=VALUE (repeatable); `project=stream2neptune` is always set. Checked before any
+    /// build or upload against CloudFormation's limits: at most 50 tags, keys of 1 to 128 characters not
+    /// starting with aws:, values of at most 256, each key once.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
     /// A data set folder written by `stream2neptune dataset --out DIR`: DIR/follows.csv.gz and DIR/vertices/*
@@ -93,8 +95,8 @@ pub struct DeployArgs {
 /// Flags of `function-deploy`.
 #[derive(Debug, clap::Args)]
 pub struct FunctionDeployArgs {
-    /// The config file and --set overrides (a dry run reads the architecture and parameter names from them; a
-    /// real run reads them from the stack).
+    /// The config file (a dry run reads the architecture and parameter names from it; a real run reads them
+    /// from the stack). --set is refused: only FunctionCodeKey changes, every other value stays the stack's.
     #[command(flatten)]
     pub config: ConfigArgs,
     /// The region of the stack.
@@ -391,6 +393,13 @@ pub fn function_deploy(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    if !args.config.sets.is_empty() {
+        return Err(Error::SetRefused {
+            sets: args.config.sets.join(" "),
+            region: args.region.clone(),
+        }
+        .into());
+    }
     let region = args.region.as_str();
     check_region(region)?;
     let stack_name = args.target.stack_name.as_str();

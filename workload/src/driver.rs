@@ -50,14 +50,13 @@ pub struct DriveArgs {
     /// Target edges per second instead of --batch-size (edges per period = rate x period).
     #[arg(long, env = "DRIVER_RATE")]
     pub rate: Option<f64>,
-    /// AWS region of the stream (default: the SDK's region chain).
+    /// AWS region of the stream [default: the SDK's region chain].
     #[arg(long, env = "AWS_REGION")]
     pub region: Option<String>,
     /// Kinesis endpoint URL, e.g. http://127.0.0.1:4568 for kinesis-mock.
     #[arg(long)]
     pub endpoint_url: Option<String>,
-    /// Where unsent edges are saved on stop and read back on start
-    /// (default: <edges>.resume.json).
+    /// Where unsent edges are saved on stop and read back on start [default: <edges>.resume.json].
     #[arg(long, env = "RESUME_FILE")]
     pub resume_file: Option<PathBuf>,
     /// PutRecords calls in flight at once (1-64).
