@@ -123,6 +123,9 @@ DATA       ?=
 DELETE_BUCKET ?=
 S2N        := cargo run --quiet -p stream2neptune --
 DRY_RUN_FLAG = $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
+# A real run needs cargo-lambda and the AWS CLI from .venv (the package step installs a missing Rust target
+# itself); a dry run builds and calls nothing, so it needs neither.
+DEPLOY_TOOLS = $(if $(DRY_RUN_FLAG),,$(VENV)/.installed)
 DEPLOY_FLAGS = --config $(CONFIG) --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(SET_FLAGS) $(TAG_FLAGS)
 
 .PHONY: function package stack stacks function-deploy destroy need-region
@@ -130,20 +133,20 @@ DEPLOY_FLAGS = --config $(CONFIG) --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(S
 need-region:
 	@test -n "$(REGION)" || { echo "set REGION, e.g. make $(MAKECMDGOALS) REGION=eu-west-1 (several: REGION=\"eu-west-1 us-east-1\")" >&2; exit 2; }
 
-function: ## build the writer with cargo-lambda into $(OUT)/artifacts (ARCH=$(ARCH); arm64 for Graviton)
+function: $(VENV)/.installed ## build the writer with cargo-lambda into $(OUT)/artifacts (ARCH=$(ARCH); arm64 for Graviton)
 	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH) --only writer
 
-package: ## package the writer, the driver and the notebooks into $(OUT)/artifacts
+package: $(VENV)/.installed ## package the writer, the driver and the notebooks into $(OUT)/artifacts
 	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH)
 
-stack: need-region ## render, package, upload and deploy REGION="r ..." (SET="K=V ...", TAGS="K=V ...", DRY_RUN=1 prints the AWS commands only)
+stack: need-region $(DEPLOY_TOOLS) ## render, package, upload and deploy REGION="r ..." (SET="K=V ...", TAGS="K=V ...", DRY_RUN=1 prints the AWS commands only)
 	$(S2N) deploy $(REGION_FLAGS) --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
 
-stacks: ## deploy every region listed in $(CONFIG) (SET, TAGS; DRY_RUN=1 prints the AWS commands only)
+stacks: $(DEPLOY_TOOLS) ## deploy every region listed in $(CONFIG) (SET, TAGS; DRY_RUN=1 prints the AWS commands only)
 	$(S2N) deploy --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
 
-function-deploy: need-region ## rebuild the writer and update only FunctionCodeKey of each REGION="r ..."
+function-deploy: need-region $(DEPLOY_TOOLS) ## rebuild the writer and update only FunctionCodeKey of each REGION="r ..."
 	for region in $(REGION); do $(S2N) function-deploy --region $$region --artifacts $(OUT)/artifacts $(DEPLOY_FLAGS); done
 
-destroy: need-region ## delete the stack of each REGION="r ..." (DELETE_BUCKET=1 also deletes the artifact bucket)
+destroy: need-region $(DEPLOY_TOOLS) ## delete the stack of each REGION="r ..." (DELETE_BUCKET=1 also deletes the artifact bucket)
 	for region in $(REGION); do $(S2N) destroy --region $$region --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(if $(filter 1 true yes,$(DELETE_BUCKET)),--delete-bucket,); done
