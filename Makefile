@@ -18,12 +18,26 @@ export KINESIS_MOCK_DIR := $(NODE_TOOLS)/kinesis-local
 
 CONFIG  ?= stack.yaml
 OUT     ?= out
+# One region or several, space-separated: REGION="eu-west-1 us-east-1".
 REGION  ?=
+# Parameter overrides for every selected region, space-separated: SET="ShardCount=8 BatchWriteSize=50".
+SET     ?=
+# Extra stack tags, space-separated: TAGS="team=graph env=test".
+TAGS    ?=
+REGION_FLAGS = $(foreach r,$(REGION),--region $(r))
+SET_FLAGS    = $(foreach s,$(SET),--set $(s))
+TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 
 .PHONY: help tools fmt fmt-check lint test test-rust render check-templates snapshots demo local-bench local-browser clean
 
-help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+# What `make help` shows with its value now.
+HELP_VARS := CONFIG OUT REGION SET TAGS EDGES ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
+
+help: ## list the targets and the variables they read, with their values now
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E -e 's/:.*## /\t/' $(foreach v,$(HELP_VARS),-e 's|\$$\($(v)\)|$($(v))|g') | sort
+	@echo
+	@echo 'variables (make TARGET VAR=value):'
+	@$(foreach v,$(HELP_VARS),printf '  %-14s %s\n' '$(v)' '$(if $($(v)),$($(v)),(empty))';)
 
 ## ---- set-up ---------------------------------------------------------------
 
@@ -71,8 +85,8 @@ snapshots: ## accept changed insta snapshots after review
 
 ## ---- generator -------------------------------------------------------------
 
-render: ## render every region of $(CONFIG) to $(OUT)/<region>/ (REGION=r renders one)
-	cargo run --quiet -p stream2neptune -- render --config $(CONFIG) --out $(OUT) $(if $(REGION),--region $(REGION),)
+render: ## render every region of $(CONFIG) to $(OUT)/<region>/ (REGION="r ..." renders those; SET="K=V ...")
+	cargo run --quiet -p stream2neptune -- render --config $(CONFIG) --out $(OUT) $(REGION_FLAGS) $(SET_FLAGS)
 
 check-templates: tools render ## cfn-lint and checkov (no network) over what `make render` wrote to $(OUT)
 	cfn-lint --format parseable $(OUT)/*/stack.yaml
@@ -82,8 +96,9 @@ check-templates: tools render ## cfn-lint and checkov (no network) over what `ma
 
 EDGES ?= 20000
 
-demo: tools ## run the whole pipeline locally: kinesis-mock + Oxigraph + the writer (EDGES=n, REGION=r)
-	cargo run --quiet -p stream2neptune -- demo --edges $(EDGES) $(if $(REGION),--region $(REGION),)
+demo: tools ## run the whole pipeline locally: kinesis-mock + Oxigraph + the writer (EDGES=$(EDGES), REGION=r, SET="K=V ...")
+	$(if $(word 2,$(REGION)),$(error the demo runs one region; REGION="$(REGION)" names several))
+	cargo run --quiet -p stream2neptune -- demo --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS)
 
 local-bench: tools ## local pipeline figures for BENCHMARKS.md: store ceiling, edges/s for 1/2/4 shards, iterator age at 1,000 edges/s
 	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(EDGES) $(if $(REGION),--region $(REGION),)
@@ -116,28 +131,33 @@ STACK_NAME ?= stream2neptune
 ARCH       ?= x86_64
 DRY_RUN    ?=
 DATA       ?=
+DELETE_BUCKET ?=
 S2N        := cargo run --quiet -p stream2neptune --
-DEPLOY_FLAGS = --config $(CONFIG) --stack-name $(STACK_NAME) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
+DRY_RUN_FLAG = $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
+# A real run needs cargo-lambda and the AWS CLI from .venv (the package step installs a missing Rust target
+# itself); a dry run builds and calls nothing, so it needs neither.
+DEPLOY_TOOLS = $(if $(DRY_RUN_FLAG),,$(VENV)/.installed)
+DEPLOY_FLAGS = --config $(CONFIG) --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(SET_FLAGS) $(TAG_FLAGS)
 
 .PHONY: function package stack stacks function-deploy destroy need-region
 
 need-region:
-	@test -n "$(REGION)" || { echo "set REGION, e.g. make $(MAKECMDGOALS) REGION=eu-west-1" >&2; exit 2; }
+	@test -n "$(REGION)" || { echo "set REGION, e.g. make $(MAKECMDGOALS) REGION=eu-west-1 (several: REGION=\"eu-west-1 us-east-1\")" >&2; exit 2; }
 
-function: ## build the writer with cargo-lambda into $(OUT)/artifacts (ARCH=arm64 for Graviton)
+function: $(VENV)/.installed ## build the writer with cargo-lambda into $(OUT)/artifacts (ARCH=$(ARCH); arm64 for Graviton)
 	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH) --only writer
 
-package: ## package the writer, the driver and the notebooks into $(OUT)/artifacts
+package: $(VENV)/.installed ## package the writer, the driver and the notebooks into $(OUT)/artifacts
 	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH)
 
-stack: need-region ## render, package, upload and deploy REGION=r (DRY_RUN=1 prints the AWS commands only)
-	$(S2N) deploy --region $(REGION) --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
+stack: need-region $(DEPLOY_TOOLS) ## render, package, upload and deploy REGION="r ..." (SET="K=V ...", TAGS="K=V ...", DRY_RUN=1 prints the AWS commands only)
+	$(S2N) deploy $(REGION_FLAGS) --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
 
-stacks: ## deploy every region listed in $(CONFIG) (DRY_RUN=1 prints the AWS commands only)
+stacks: $(DEPLOY_TOOLS) ## deploy every region listed in $(CONFIG) (SET, TAGS; DRY_RUN=1 prints the AWS commands only)
 	$(S2N) deploy --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
 
-function-deploy: need-region ## rebuild the writer and update only REGION=r's FunctionCodeKey
-	$(S2N) function-deploy --region $(REGION) --artifacts $(OUT)/artifacts $(DEPLOY_FLAGS)
+function-deploy: need-region $(DEPLOY_TOOLS) ## rebuild the writer and update only FunctionCodeKey of each REGION="r ..."
+	for region in $(REGION); do $(S2N) function-deploy --region $$region --artifacts $(OUT)/artifacts $(DEPLOY_FLAGS); done
 
-destroy: need-region ## delete REGION=r's stack (DELETE_BUCKET=1 also deletes the artifact bucket)
-	$(S2N) destroy --region $(REGION) --stack-name $(STACK_NAME) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,) $(if $(filter 1 true yes,$(DELETE_BUCKET)),--delete-bucket,)
+destroy: need-region $(DEPLOY_TOOLS) ## delete the stack of each REGION="r ..." (DELETE_BUCKET=1 also deletes the artifact bucket)
+	for region in $(REGION); do $(S2N) destroy --region $$region --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(if $(filter 1 true yes,$(DELETE_BUCKET)),--delete-bucket,); done

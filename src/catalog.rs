@@ -141,6 +141,8 @@ pub enum Kind {
         pattern: &'static str,
         /// What the URI must look like, in words.
         expected: &'static str,
+        /// What the key must end with, if anything (the message names it when the key does not).
+        key_suffix: Option<&'static str>,
     },
     /// A comma-separated list of at least two subnet ids.
     SubnetIds,
@@ -615,7 +617,7 @@ pub static CATALOG: &[Param] = &[
         default: BuiltIn::Value("stream2neptune"),
         kind: Kind::Text {
             pattern: r"^[A-Za-z0-9._/#:-]{1,255}$",
-            expected: "1 to 255 characters from A-Z a-z 0-9 . _ / # : -",
+            expected: "1 to 255 characters from A-Z a-z 0-9 . _ / # : -, not starting with AWS/ (reserved for AWS services)",
         },
         scope: Scope::All,
         required: false,
@@ -676,6 +678,7 @@ pub static CATALOG: &[Param] = &[
         kind: Kind::S3Uri {
             pattern: r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()/-]*)?$",
             expected: "empty (= s3://<ArtifactBucket>/data/vertices/) or s3://bucket/prefix",
+            key_suffix: None,
         },
         scope: Scope::All,
         required: false,
@@ -688,6 +691,7 @@ pub static CATALOG: &[Param] = &[
         kind: Kind::S3Uri {
             pattern: r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([A-Za-z0-9!_.*'()/-]*/)?follows\.csv\.gz$",
             expected: "empty (= s3://<ArtifactBucket>/data/follows.csv.gz) or s3://bucket/key ending in follows.csv.gz",
+            key_suffix: Some("follows.csv.gz"),
         },
         scope: Scope::All,
         required: false,

@@ -7,7 +7,14 @@ use clap::{Args, Parser, Subcommand};
 
 /// stream2neptune: render the Kinesis-to-Neptune stack for any AWS region.
 #[derive(Debug, Parser)]
-#[command(name = "stream2neptune", version, about, propagate_version = true)]
+#[command(
+    name = "stream2neptune",
+    version,
+    about,
+    propagate_version = true,
+    // One layout for every command: each flag's help under it, however long the flag.
+    next_line_help = true
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -50,6 +57,48 @@ pub enum Command {
     /// Start, stop, inspect or query the local pipeline's services by hand.
     #[command(subcommand)]
     Local(stream2neptune_local::LocalCommand),
+    /// Print the shell completion script for bash, zsh or fish.
+    ///
+    /// bash: `stream2neptune completions bash > ~/.local/share/bash-completion/completions/stream2neptune`;
+    /// zsh: `stream2neptune completions zsh > ~/.zfunc/_stream2neptune` (with ~/.zfunc in fpath);
+    /// fish: `stream2neptune completions fish > ~/.config/fish/completions/stream2neptune.fish`.
+    Completions(CompletionsArgs),
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+impl Shell {
+    /// The completion script of the whole command line (built in memory: clap_complete panics on a failed
+    /// write, such as a closed pipe).
+    pub fn completions(self) -> Vec<u8> {
+        let shell = match self {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+        };
+        let mut command = <Cli as clap::CommandFactory>::command();
+        let name = command.get_name().to_owned();
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, name, &mut script);
+        script
+    }
 }
 
 /// Flags shared by the commands that read the config.

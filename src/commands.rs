@@ -24,6 +24,7 @@ pub fn render(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         .templates_dir
         .clone()
         .unwrap_or_else(|| config_dir(&args.config.config));
+    render::check_root(&root)?;
     let env = render::environment(&root);
 
     let mut failures = Vec::new();
@@ -50,7 +51,11 @@ pub fn render(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         1 if selected.len() == 1 => Err(failures.remove(0).into()),
         failed => {
             for failure in failures {
-                writeln!(err, "error: {:#}", anyhow::Error::from(failure))?;
+                writeln!(
+                    err,
+                    "error: {}",
+                    crate::error_text(&anyhow::Error::from(failure))
+                )?;
             }
             Err(Error::RegionsFailed {
                 failed,

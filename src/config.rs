@@ -81,6 +81,15 @@ impl StackConfig {
 
     /// Checks config text; `path` only names the file in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        // Typed maps keep the last of two equal keys; YAML says a key is unique, and a doubled one is a mistake.
+        if let Some(duplicate) = crate::yaml_keys::first_duplicate(text) {
+            return Err(Error::DuplicateKey {
+                path: path.to_owned(),
+                key: duplicate.key,
+                first: duplicate.first,
+                second: duplicate.second,
+            });
+        }
         let file: StackFile = serde_norway::from_str(text).map_err(|err| Error::ParseConfig {
             path: path.to_owned(),
             message: err.to_string(),

@@ -72,6 +72,52 @@ pub enum Problem {
         /// What is allowed.
         allowed: String,
     },
+    /// A value that is not a whole number where one is needed.
+    #[error("{key} = `{value}` (from {origin}) is not a whole number: allowed is {allowed}")]
+    NotAWholeNumber {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A value that is not a number where one is needed.
+    #[error("{key} = `{value}` (from {origin}) is not a number: allowed is {allowed}")]
+    NotANumber {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// An empty value where one is needed.
+    #[error("{key} (from {origin}) is empty: allowed is {allowed}")]
+    Empty {
+        /// The parameter.
+        key: &'static str,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A CloudWatch namespace in the space AWS keeps for its own services.
+    #[error(
+        "{key} = `{value}` (from {origin}) starts with AWS/, which CloudWatch keeps for AWS services: choose another namespace, e.g. stream2neptune"
+    )]
+    ReservedNamespace {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+    },
     /// A value that is not true/false.
     #[error("{key} = `{value}` (from {origin}) is not a boolean: allowed is true or false")]
     BadBool {
@@ -107,7 +153,9 @@ pub enum Problem {
         expected: String,
     },
     /// An S3 URI that does not have the required form.
-    #[error("{key} = `{value}` (from {origin}) is not a valid S3 URI: expected {expected}")]
+    #[error(
+        "{key} = `{value}` (from {origin}) is not a valid S3 URI: {fault}; expected {expected}"
+    )]
     BadS3Uri {
         /// The parameter.
         key: &'static str,
@@ -115,6 +163,8 @@ pub enum Problem {
         value: String,
         /// Where the value came from.
         origin: Origin,
+        /// Which part is wrong, and how.
+        fault: String,
         /// What is expected.
         expected: String,
     },
@@ -183,13 +233,34 @@ fn suggest(suggestion: &Option<&'static str>) -> String {
 pub struct Problems(pub Vec<Problem>);
 
 impl fmt::Display for Problems {
+    /// One problem as it is; several one per line, with the known regions listed once at the end however many
+    /// regions are unknown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.as_slice() {
             [one] => write!(f, "{one}"),
             many => {
                 write!(f, "{} problems:", many.len())?;
+                let mut known_regions = None;
                 for problem in many {
-                    write!(f, "\n  - {problem}")?;
+                    match problem {
+                        Problem::UnknownRegion {
+                            region,
+                            layer,
+                            suggestion,
+                            known,
+                        } => {
+                            write!(
+                                f,
+                                "\n  - unknown region `{region}` in {layer}{}",
+                                suggest(suggestion)
+                            )?;
+                            known_regions = Some(known);
+                        }
+                        other => write!(f, "\n  - {other}")?,
+                    }
+                }
+                if let Some(known) = known_regions {
+                    write!(f, "\nknown regions: {known}")?;
                 }
                 Ok(())
             }
@@ -216,6 +287,22 @@ pub enum Error {
         /// The parser's message, with its line and column.
         message: String,
     },
+    /// A key written twice in one mapping of the config file.
+    #[error(
+        "config file {}: `{key}` is written twice in the same mapping, {}; keep one of them",
+        path.display(),
+        if first == second { format!("on line {first}") } else { format!("at lines {first} and {second}") }
+    )]
+    DuplicateKey {
+        /// The config path.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// The line of its first occurrence (1-based).
+        first: usize,
+        /// The line of the second.
+        second: usize,
+    },
     /// The configuration, a `--set` or a region's resolved parameters are invalid.
     #[error("{context}: {problems}")]
     Invalid {
@@ -223,6 +310,19 @@ pub enum Error {
         context: String,
         /// Everything found wrong.
         problems: Problems,
+    },
+    /// The templates folder (or one of its templates) is not where it was looked for.
+    #[error(
+        "no template at {}: the templates are read from {}/templates/ and {}/dashboards/ (the config file's folder unless --templates-dir DIR is given); pass --templates-dir with the folder that holds them",
+        missing.display(),
+        root.display(),
+        root.display()
+    )]
+    TemplatesMissing {
+        /// The folder looked in.
+        root: PathBuf,
+        /// The template file that is missing.
+        missing: PathBuf,
     },
     /// A template failed to render.
     #[error("region {region}: cannot render {template}: {detail}")]

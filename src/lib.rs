@@ -16,6 +16,7 @@ pub mod regions;
 pub mod render;
 pub mod sizing;
 pub mod validate;
+pub mod yaml_keys;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -63,11 +64,30 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
         cli::Command::Demo(args) => {
             until_signal(|shutdown| stream2neptune_local::run_demo(args, local::resolve, shutdown))?
         }
+        cli::Command::Completions(args) => {
+            std::io::Write::write_all(&mut out, &args.shell.completions())?
+        }
         cli::Command::Local(command) => until_signal(|shutdown| {
             stream2neptune_local::run_local(command, local::resolve, shutdown)
         })?,
     }
     Ok(())
+}
+
+/// An error and its causes on one line, `: `-separated, each cause once: a cause whose text the message already
+/// holds (a message that quotes its source) is not printed again.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.is_empty() {
+            text = cause;
+        } else if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Runs a command that talks to services on a tokio runtime, with the signal handlers installed before it

@@ -6,7 +6,7 @@ fn main() -> ExitCode {
     match stream2neptune::run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", stream2neptune::error_text(&err));
             ExitCode::FAILURE
         }
     }

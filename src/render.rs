@@ -40,6 +40,23 @@ pub fn environment(root: &Path) -> Environment<'static> {
     env
 }
 
+/// Checks that `root` holds the templates the renderer reads (templates/stack.yaml.j2 and
+/// dashboards/dashboard.json.j2), naming the path looked in when one is missing.
+pub fn check_root(root: &Path) -> Result<()> {
+    for file in [
+        root.join("templates").join(STACK_TEMPLATE),
+        root.join("dashboards").join(DASHBOARD_TEMPLATE),
+    ] {
+        if !file.is_file() {
+            return Err(Error::TemplatesMissing {
+                root: root.to_owned(),
+                missing: file,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// One entry of the context's `parameters` list, as the contract describes it.
 #[derive(Debug, Serialize)]
 struct ParameterView {

@@ -514,9 +514,39 @@ pub fn parse(
     text: &str,
     origin: Origin,
 ) -> std::result::Result<ParamValue, Problem> {
+    let typed = parse_text(param, text, origin);
+    match typed {
+        // An empty value is named as such, whatever the kind would say about it.
+        Err(_) if text.trim().is_empty() => Err(Problem::Empty {
+            key: param.name,
+            origin,
+            allowed: param.kind.allowed(),
+        }),
+        Ok(_) if param.name == "MetricsNamespace" && text.starts_with("AWS/") => {
+            Err(Problem::ReservedNamespace {
+                key: param.name,
+                value: text.to_owned(),
+                origin,
+            })
+        }
+        typed => typed,
+    }
+}
+
+fn parse_text(
+    param: &'static Param,
+    text: &str,
+    origin: Origin,
+) -> std::result::Result<ParamValue, Problem> {
     let key = param.name;
     let value = text.to_owned();
     let out_of_range = || Problem::OutOfRange {
+        key,
+        value: value.clone(),
+        origin,
+        allowed: param.kind.allowed(),
+    };
+    let not_whole = || Problem::NotAWholeNumber {
         key,
         value: value.clone(),
         origin,
@@ -561,11 +591,13 @@ pub fn parse(
         }
         Kind::Integer { min, max } => match text.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(ParamValue::Integer(n)),
-            _ => Err(out_of_range()),
+            Ok(_) => Err(out_of_range()),
+            Err(_) => Err(whole_number_or_range(text, out_of_range, not_whole)),
         },
         Kind::IntegerOrUnlimited { min, max } => match text.parse::<i64>() {
             Ok(n) if n == -1 || (min..=max).contains(&n) => Ok(ParamValue::Integer(n)),
-            _ => Err(out_of_range()),
+            Ok(_) => Err(out_of_range()),
+            Err(_) => Err(whole_number_or_range(text, out_of_range, not_whole)),
         },
         Kind::IntegerChoice(choices) => match text.parse::<i64>() {
             Ok(n) if choices.contains(&n) => Ok(ParamValue::Integer(n)),
@@ -587,7 +619,13 @@ pub fn parse(
                         ParamValue::Number(x)
                     })
                 }
-                _ => Err(out_of_range()),
+                Ok(_) => Err(out_of_range()),
+                Err(_) => Err(Problem::NotANumber {
+                    key,
+                    value,
+                    origin,
+                    allowed: param.kind.allowed(),
+                }),
             }
         }
         Kind::Text { pattern, expected } => {
@@ -602,12 +640,17 @@ pub fn parse(
                 })
             }
         }
-        Kind::S3Uri { pattern, expected } => {
+        Kind::S3Uri {
+            pattern,
+            expected,
+            key_suffix,
+        } => {
             if matches(pattern, text) {
                 Ok(ParamValue::Text(value))
             } else {
                 Err(Problem::BadS3Uri {
                     key,
+                    fault: s3_uri_fault(text, key_suffix),
                     value,
                     origin,
                     expected: expected.to_owned(),
@@ -629,6 +672,63 @@ pub fn parse(
                 })
             }
         }
+    }
+}
+
+/// A number that is not an integer (1.5, 1e3) is out of range if it is a number at all, else not a whole
+/// number; both say what is allowed.
+fn whole_number_or_range(
+    text: &str,
+    out_of_range: impl FnOnce() -> Problem,
+    not_whole: impl FnOnce() -> Problem,
+) -> Problem {
+    match text.parse::<f64>() {
+        // A huge integer overflows i64 but is a whole number: it is out of range.
+        Ok(x) if x.is_finite() && x.fract() == 0.0 => out_of_range(),
+        _ => not_whole(),
+    }
+}
+
+/// Which part of an S3 URI is wrong: the scheme, the bucket name (S3's naming rules) or the key.
+fn s3_uri_fault(text: &str, key_suffix: Option<&str>) -> String {
+    let Some(rest) = text.strip_prefix("s3://") else {
+        return match text.split_once("://") {
+            Some((scheme, _)) => format!("the scheme is `{scheme}://`, it must be s3://"),
+            None => "it does not start with s3://".to_owned(),
+        };
+    };
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let bucket_chars =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if bucket.is_empty() {
+        return "the bucket name is missing (s3://BUCKET/...)".to_owned();
+    }
+    if !(3..=63).contains(&bucket.len()) {
+        return format!(
+            "the bucket name `{bucket}` has {} characters, S3 allows 3 to 63",
+            bucket.len()
+        );
+    }
+    if !bucket.chars().all(bucket_chars) {
+        return format!(
+            "the bucket name `{bucket}` may hold only lowercase letters, digits, dots and hyphens"
+        );
+    }
+    if !alnum(bucket.chars().next()) || !alnum(bucket.chars().last()) {
+        return format!("the bucket name `{bucket}` must start and end with a letter or digit");
+    }
+    let key_chars = |c: char| c.is_ascii_alphanumeric() || "!_.*'()/-".contains(c);
+    if let Some(bad) = key.chars().find(|c| !key_chars(*c)) {
+        return format!(
+            "the key `{key}` holds `{bad}`; keys may hold A-Z a-z 0-9 ! _ . * ' ( ) / -"
+        );
+    }
+    match key_suffix {
+        Some(suffix) if !key.ends_with(suffix) => {
+            format!("the key `{key}` does not end in {suffix}")
+        }
+        _ => format!("the key `{key}` is not of the expected form"),
     }
 }
 

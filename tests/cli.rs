@@ -27,6 +27,123 @@ fn params_help() {
     assert_cmd_snapshot!(bin().args(["params", "--help"]));
 }
 
+/// Every other command's --help, one snapshot each: one layout, every default shown once.
+#[test]
+fn every_command_help() {
+    for command in [
+        &["package"][..],
+        &["deploy"],
+        &["function-deploy"],
+        &["destroy"],
+        &["dataset"],
+        &["drive"],
+        &["load"],
+        &["demo"],
+        &["local", "up"],
+        &["local", "down"],
+        &["local", "status"],
+        &["local", "query"],
+        &["completions"],
+    ] {
+        let name = format!("help_{}", command.join("_"));
+        // The driver's and loader's flags read AWS_REGION and the like: the snapshot must not show this
+        // machine's values.
+        let mut cmd = bin();
+        for var in [
+            "AWS_REGION",
+            "STREAM_NAME",
+            "EDGE_FILE",
+            "DRIVER_PERIOD_MS",
+            "DRIVER_BATCH_SIZE",
+            "DRIVER_RATE",
+            "RESUME_FILE",
+            "NEPTUNE_ENDPOINT",
+            "VERTEX_FILE_S3_LOCATION",
+            "LOADER_ROLE_ARN",
+            "IAM_AUTH",
+        ] {
+            cmd.env_remove(var);
+        }
+        insta::allow_duplicates! {
+            insta::with_settings!({snapshot_suffix => name.clone(), prepend_module_to_snapshot => true}, {
+                assert_cmd_snapshot!(cmd.args(command).arg("--help"));
+            });
+        }
+    }
+}
+
+#[test]
+fn version_names_the_release() {
+    let output = bin().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("stream2neptune {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn bash_completes_the_subcommands_and_their_flags() {
+    // GIVEN the bash completion script, loaded into a real bash and called as `complete -F` calls it
+    let script = bin().args(["completions", "bash"]).output().unwrap();
+    assert!(script.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stream2neptune.bash");
+    std::fs::write(&file, &script.stdout).unwrap();
+    let complete = |words: &str| {
+        let count = words.split(' ').count() - 1;
+        let output = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD={count}; _stream2neptune stream2neptune \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                file.display()
+            ))
+            .output()
+            .expect("bash runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    // WHEN a subcommand and a flag are half typed THEN bash offers them
+    assert!(
+        complete("stream2neptune dep")
+            .lines()
+            .any(|l| l == "deploy")
+    );
+    let flags = complete("stream2neptune deploy --dr");
+    assert!(flags.lines().any(|l| l == "--dry-run"), "{flags}");
+    // AND zsh and fish get their own scripts naming the same commands
+    for (shell, marker) in [
+        ("zsh", "#compdef stream2neptune"),
+        ("fish", "complete -c stream2neptune"),
+    ] {
+        let output = bin().args(["completions", shell]).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains(marker) && text.contains("function-deploy"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn function_deploy_refuses_set() {
+    let output = bin()
+        .args([
+            "function-deploy",
+            "--region",
+            "eu-west-1",
+            "--dry-run",
+            "--set",
+            "ShardCount=2",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: function-deploy changes FunctionCodeKey alone and keeps every other parameter's value, so it takes no --set (ShardCount=2); to change parameters, deploy the stack: `make stack REGION=eu-west-1 SET=\"ShardCount=2\"` (stream2neptune deploy --set ...)\n"
+    );
+}
+
 #[test]
 fn bad_config_error() {
     let tmp = tempfile::tempdir().unwrap();
@@ -164,4 +281,63 @@ fn a_region_asked_twice_is_rendered_once() {
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+/// Every long flag of every command with its value name (`-` for a flag without a value) and help text.
+fn flags() -> Vec<(String, String, String, String)> {
+    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String, String, String)>) {
+        for arg in cmd.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let value = if arg.get_action().takes_values() {
+                arg.get_value_names()
+                    .map(|names| {
+                        names
+                            .iter()
+                            .map(|n| n.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_else(|| arg.get_id().as_str().to_uppercase())
+            } else {
+                "-".to_owned()
+            };
+            let help = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            out.push((path.to_owned(), format!("--{long}"), value, help));
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &<stream2neptune::cli::Cli as clap::CommandFactory>::command(),
+        "stream2neptune",
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn a_flag_has_one_value_name_everywhere_and_its_default_is_shown_once() {
+    let mut value_names: std::collections::BTreeMap<String, Vec<(String, String)>> =
+        Default::default();
+    for (command, flag, value, help) in flags() {
+        // clap prints `[default: ...]` itself; a `(default: ...)` in the text would say it twice.
+        assert!(
+            !help.contains("(default:"),
+            "{command} {flag}: write a computed default as [default: ...], not (default: ...): {help}"
+        );
+        assert!(!help.is_empty(), "{command} {flag} has no help text");
+        value_names.entry(flag).or_default().push((value, command));
+    }
+    for (flag, uses) in value_names {
+        let mut names: Vec<&str> = uses.iter().map(|(value, _)| value.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 1, "{flag} has several value names: {uses:?}");
+    }
 }

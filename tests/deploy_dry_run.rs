@@ -1,17 +1,23 @@
-//! Dry runs print every AWS command with its arguments and run none: snapshots of two regions with different
-//! overrides, of a deploy with `--data`, and of function-deploy and destroy. AWS_ENDPOINT_URL points at a closed port, so a command that did
-//! run would fail the test.
+//! Dry runs print every AWS command with its arguments and run none, and build nothing: snapshots of two regions
+//! with different overrides, of a deploy with `--data`, and of function-deploy and destroy; the artifact keys of
+//! an existing manifest; the shipped stack.yaml on a machine without the arm64 Rust target. AWS_ENDPOINT_URL
+//! points at a closed port, so a command that did run would fail the test.
 
 mod deploy_support;
 
 use std::process::{Command, Output};
 
-use deploy_support::{describe, one_packaging_run, path_with_venv, workspace};
+use deploy_support::{describe, path_with_venv, workspace};
+use stream2neptune::package::{self, Architecture, Artifact, Builder, Manifest, Part};
 
 fn dry_run(args: &[&str]) -> Output {
-    let _packaging = one_packaging_run();
+    dry_run_with(args, &[])
+}
+
+fn dry_run_with(args: &[&str], env: &[(&str, &std::path::Path)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--dry-run")
         .current_dir(workspace())
         .env("PATH", path_with_venv())
@@ -155,5 +161,121 @@ fn deploy_with_data_missing_follows_is_a_clear_error_before_any_aws_work() {
         !String::from_utf8_lossy(&output.stdout).contains("aws "),
         "{}",
         describe(&output)
+    );
+}
+
+#[test]
+fn a_dry_run_of_the_shipped_config_builds_nothing() {
+    // GIVEN the shipped stack.yaml (us-east-1 runs an arm64 writer), an empty cargo target folder and no manifest
+    let out = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    // WHEN every region is dry-run
+    let output = dry_run_with(
+        &["deploy", "--out", out.path().to_str().unwrap()],
+        &[("CARGO_TARGET_DIR", target.path())],
+    );
+    // THEN it succeeds, no build ran (the target folder is still empty), and each binary is marked as built at
+    // deploy time; a missing arm64 target is named with the command a real run runs first
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("building "), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(target.path()).unwrap().count(),
+        0,
+        "something was built into the target folder"
+    );
+    for key in [
+        "FunctionCodeKey=artifacts/stream2neptune-writer-built-at-deploy-time-x86_64.zip",
+        "FunctionCodeKey=artifacts/stream2neptune-writer-built-at-deploy-time-arm64.zip",
+        "DriverCodeKey=artifacts/stream2neptune-driver-built-at-deploy-time-x86_64.zip",
+    ] {
+        assert!(stdout.contains(key), "{key}\n{stdout}");
+    }
+    assert!(
+        stdout.contains("# writer (arm64): built at deploy time with cargo-lambda"),
+        "{stdout}"
+    );
+    let arm64_installed = Builder::find(&workspace())
+        .unwrap()
+        .check_target(Architecture::Arm64)
+        .is_ok();
+    assert_eq!(
+        stdout.contains("a real run first runs `rustup target add aarch64-unknown-linux-gnu`"),
+        !arm64_installed,
+        "{stdout}"
+    );
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1"] {
+        assert!(
+            stdout.contains(&format!("aws cloudformation deploy --region {region} ")),
+            "{region}"
+        );
+    }
+}
+
+#[test]
+fn a_dry_run_takes_the_keys_of_a_manifest_built_from_the_current_sources() {
+    // GIVEN a manifest whose writer was built from the current sources and settings, and whose driver was not
+    let out = tempfile::tempdir().unwrap();
+    let artifacts = out.path().join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let builder = Builder::find(&workspace()).expect("cargo-lambda (run `make tools`)");
+    let entry = |part: Part, bytes: &[u8], inputs: String| {
+        let sha256 = package::archive::sha256_hex(bytes);
+        std::fs::write(artifacts.join(part.file_name(&sha256)), bytes).unwrap();
+        Artifact {
+            name: part.name().to_owned(),
+            part,
+            architecture: Some(Architecture::X86_64),
+            size: bytes.len() as u64,
+            file: part.file_name(&sha256),
+            key: part.key(&sha256),
+            parameter: part.parameter().to_owned(),
+            files: Vec::new(),
+            inputs: Some(inputs),
+            sha256,
+        }
+    };
+    let writer_inputs = package::inputs::hash(
+        &builder,
+        Part::Writer.binary().unwrap(),
+        Architecture::X86_64,
+    )
+    .unwrap();
+    let writer = entry(Part::Writer, b"a writer zip", writer_inputs);
+    let driver = entry(Part::Driver, b"an old driver zip", "0".repeat(64));
+    let mut manifest = Manifest::default();
+    manifest.insert(writer.clone());
+    manifest.insert(driver.clone());
+    manifest.write(&artifacts).unwrap();
+    // WHEN a region is dry-run
+    let output = dry_run(&[
+        "deploy",
+        "--region",
+        "eu-west-1",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    // THEN the writer's key is the manifest's, and the driver is built at deploy time
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "# writer (x86_64): {} from {}",
+            writer.key,
+            artifacts.join("manifest.json").display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("'FunctionCodeKey={}'", writer.key)),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&driver.key), "{stdout}");
+    assert!(
+        stdout.contains(
+            "'DriverCodeKey=artifacts/stream2neptune-driver-built-at-deploy-time-x86_64.zip'"
+        ),
+        "{stdout}"
     );
 }

@@ -227,6 +227,17 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
         "{stdout}"
     );
     assert!(stdout.contains("+ aws cloudformation deploy"), "{stdout}");
+    // AND the AWS CLI's output and the stack's events were printed with the region and the elapsed time
+    let labelled = regex::Regex::new(r"(?m)^\[eu-west-1 \+\d\d:\d\d\] ").unwrap();
+    assert!(
+        labelled.is_match(&stdout)
+            && stdout.contains("] Successfully created/updated stack - s2n-test"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("] s2n-test (AWS::CloudFormation::Stack) CREATE_COMPLETE"),
+        "{stdout}"
+    );
 
     // WHEN it is deployed again with nothing changed
     let again = run(&moto, &deploy_args(out.path()));
@@ -237,6 +248,61 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
         "{again}"
     );
     assert!(!again.contains("+ aws s3 cp"), "{again}");
+}
+
+#[test]
+fn deploy_shows_the_stack_events_while_it_runs_and_explains_a_failed_resource() {
+    // GIVEN moto taking 3 s to execute a change set, and a template whose function code bucket does not exist
+    let moto = Moto::start_slow(std::time::Duration::from_secs(3));
+    let out = tempfile::tempdir().unwrap();
+    let mut args = deploy_args(out.path());
+    let failing = fixture("moto-failing");
+    args.extend(
+        [
+            "--templates-dir",
+            failing.to_str().unwrap(),
+            "--events-every",
+            "1",
+        ]
+        .map(str::to_owned),
+    );
+    // WHEN the region is deployed
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = moto.stream2neptune(REGION, &args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // THEN the stack's first event was printed while the AWS CLI was still executing the change set (before it
+    // said it waits for the stack), labelled with the region and the elapsed time
+    let event = regex::Regex::new(
+        r"(?m)^\[eu-west-1 \+00:0\d\] s2n-test \(AWS::CloudFormation::Stack\) CREATE_IN_PROGRESS: User Initiated$",
+    )
+    .unwrap();
+    let event_at = event
+        .find(&stdout)
+        .unwrap_or_else(|| panic!("{}", describe(&output)))
+        .start();
+    let waiting_at = stdout
+        .find("] Waiting for stack create/update to complete")
+        .unwrap_or_else(|| panic!("{}", describe(&output)));
+    assert!(event_at < waiting_at, "{}", describe(&output));
+    // AND the deploy failed naming the failed resource, its reason and what to do next
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert!(
+        stdout.contains("] WriterFunction (AWS::Lambda::Function) CREATE_FAILED: "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "error: stack s2n-test in eu-west-1: the deploy failed (stack status ROLLBACK_COMPLETE); the resources that failed, first cause first:\n  - WriterFunction (AWS::Lambda::Function) CREATE_FAILED: "
+        ) && stderr.contains("S3 Error Code: NoSuchBucket"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "next: a stack whose first create failed cannot be updated: delete it with `make destroy REGION=eu-west-1 STACK_NAME=s2n-test`, fix the cause above, then deploy again with `make stack REGION=eu-west-1 STACK_NAME=s2n-test`"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -121,14 +121,161 @@ fn shard_count_out_of_range_names_the_kinesis_maximum() {
 }
 
 #[test]
-fn non_numbers_and_fractions_are_out_of_range() {
+fn non_numbers_and_fractions_are_not_whole_numbers() {
     assert_eq!(
         resolve_error("regions: {}", "us-east-1", &["FunctionMemorySize=lots"]),
-        "region us-east-1: FunctionMemorySize = `lots` (from --set) is out of range: allowed is a whole number from 128 to 10240"
+        "region us-east-1: FunctionMemorySize = `lots` (from --set) is not a whole number: allowed is a whole number from 128 to 10240"
     );
     assert_eq!(
         resolve_error("regions: {}", "us-east-1", &["DriverPeriod=1.5"]),
-        "region us-east-1: DriverPeriod = `1.5` (from --set) is out of range: allowed is a whole number from 1 to 1000"
+        "region us-east-1: DriverPeriod = `1.5` (from --set) is not a whole number: allowed is a whole number from 1 to 1000"
+    );
+    assert_eq!(
+        resolve_error(
+            "regions: {}",
+            "us-east-1",
+            &["MaximumRecordAgeInSeconds=a day"]
+        ),
+        "region us-east-1: MaximumRecordAgeInSeconds = `a day` (from --set) is not a whole number: allowed is -1 (no limit) or a whole number from 60 to 604800"
+    );
+    // A whole number too big for any range is out of range, not "not whole".
+    assert_eq!(
+        resolve_error(
+            "regions: {}",
+            "us-east-1",
+            &["ShardCount=99999999999999999999"]
+        ),
+        "region us-east-1: ShardCount = `99999999999999999999` (from --set) is out of range: allowed is a whole number from 1 to 500"
+    );
+    assert_eq!(
+        resolve_error(
+            "regions: {}",
+            "us-east-1",
+            &[
+                "DbInstanceType=db.serverless",
+                "DbServerlessMaxCapacity=lots"
+            ]
+        ),
+        "region us-east-1: DbServerlessMaxCapacity = `lots` (from --set) is not a number: allowed is a number from 2.5 to 128 in steps of 0.5"
+    );
+}
+
+#[test]
+fn an_empty_value_says_it_is_empty() {
+    assert_eq!(
+        resolve_error("regions: {}", "us-east-1", &["ShardCount="]),
+        "region us-east-1: ShardCount (from --set) is empty: allowed is a whole number from 1 to 500"
+    );
+    assert_eq!(
+        resolve_error("regions: {us-east-1: {StreamMode: }}", "us-east-1", &[]),
+        "region us-east-1: StreamMode (from region) is empty: allowed is one of PROVISIONED, ON_DEMAND"
+    );
+    assert_eq!(
+        resolve_error("defaults: {IamAuth: ''}", "us-east-1", &[]),
+        "region us-east-1: IamAuth (from config defaults) is empty: allowed is true or false"
+    );
+}
+
+#[test]
+fn a_duplicate_key_names_both_lines() {
+    assert_eq!(
+        config_error(
+            "defaults:\n  ShardCount: 4\n  BatchReadSize: 100\n  ShardCount: 8\nregions: {}\n"
+        ),
+        "config file stack.yaml: `ShardCount` is written twice in the same mapping, at lines 2 and 4; keep one of them"
+    );
+    assert_eq!(
+        config_error("regions:\n  eu-west-1:\n    ShardCount: 4\n  eu-west-1: {}\n"),
+        "config file stack.yaml: `eu-west-1` is written twice in the same mapping, at lines 2 and 4; keep one of them"
+    );
+    assert_eq!(
+        config_error("defaults: {ShardCount: 1, ShardCount: 2}\n"),
+        "config file stack.yaml: `ShardCount` is written twice in the same mapping, on line 1; keep one of them"
+    );
+    // The same key in two regions is no duplicate.
+    common::config("regions:\n  eu-west-1:\n    ShardCount: 4\n  us-east-1:\n    ShardCount: 8\n");
+}
+
+#[test]
+fn a_metrics_namespace_in_the_aws_space_is_refused() {
+    assert_eq!(
+        resolve_error(
+            "defaults: {MetricsNamespace: AWS/Kinesis}",
+            "eu-west-1",
+            &[]
+        ),
+        "region eu-west-1: MetricsNamespace = `AWS/Kinesis` (from config defaults) starts with AWS/, which CloudWatch keeps for AWS services: choose another namespace, e.g. stream2neptune"
+    );
+    common::resolved("regions: {}", "eu-west-1", &["MetricsNamespace=team/AWS/x"]);
+}
+
+#[test]
+fn an_invalid_s3_uri_says_which_part_is_wrong() {
+    let fault = |value: &str| {
+        let err = resolve_error(
+            "regions: {}",
+            "us-east-1",
+            &[&format!("VertexFileS3Location={value}")],
+        );
+        let start = err
+            .find("is not a valid S3 URI: ")
+            .expect("an S3 URI error")
+            + 23;
+        let end = err.find("; expected ").expect("what is expected");
+        err[start..end].to_owned()
+    };
+    assert_eq!(
+        fault("https://b/x/"),
+        "the scheme is `https://`, it must be s3://"
+    );
+    assert_eq!(fault("my-bucket/x/"), "it does not start with s3://");
+    assert_eq!(
+        fault("s3:///x/"),
+        "the bucket name is missing (s3://BUCKET/...)"
+    );
+    assert_eq!(
+        fault("s3://ab/x/"),
+        "the bucket name `ab` has 2 characters, S3 allows 3 to 63"
+    );
+    assert_eq!(
+        fault("s3://My_Bucket/x/"),
+        "the bucket name `My_Bucket` may hold only lowercase letters, digits, dots and hyphens"
+    );
+    assert_eq!(
+        fault("s3://-bucket/x/"),
+        "the bucket name `-bucket` must start and end with a letter or digit"
+    );
+    assert_eq!(
+        fault("s3://my-bucket/a b/"),
+        "the key `a b/` holds ` `; keys may hold A-Z a-z 0-9 ! _ . * ' ( ) / -"
+    );
+}
+
+#[test]
+fn several_unknown_regions_list_the_known_regions_once() {
+    let err = config_error("regions: {us-east-7: {}, eu-west-9: {}}");
+    assert_eq!(err.matches("known regions:").count(), 1, "{err}");
+    assert_eq!(err.matches("us-gov-west-1").count(), 1, "{err}");
+    assert!(
+        err.starts_with("stack.yaml: 2 problems:\n  - unknown region `eu-west-9` in regions (did you mean `eu-west-1`?)\n  - unknown region `us-east-7` in regions (did you mean `us-east-1`?)\nknown regions: af-south-1, "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_cause_already_in_the_message_is_not_repeated() {
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read x: {source}")]
+    struct Quoting {
+        source: std::io::Error,
+    }
+    let err = anyhow::Error::from(Quoting {
+        source: std::io::Error::other("disk on fire"),
+    })
+    .context("loading the config");
+    assert_eq!(
+        stream2neptune::error_text(&err),
+        "loading the config: cannot read x: disk on fire"
     );
 }
 
@@ -225,7 +372,7 @@ fn edge_file_must_be_an_s3_uri_ending_in_follows_csv_gz() {
             "us-east-1",
             &["EdgeFileS3Location=s3://my-bucket/data/edges.csv"]
         ),
-        "region us-east-1: EdgeFileS3Location = `s3://my-bucket/data/edges.csv` (from --set) is not a valid S3 URI: expected empty (= s3://<ArtifactBucket>/data/follows.csv.gz) or s3://bucket/key ending in follows.csv.gz"
+        "region us-east-1: EdgeFileS3Location = `s3://my-bucket/data/edges.csv` (from --set) is not a valid S3 URI: the key `data/edges.csv` does not end in follows.csv.gz; expected empty (= s3://<ArtifactBucket>/data/follows.csv.gz) or s3://bucket/key ending in follows.csv.gz"
     );
     assert_eq!(
         resolve_error(
@@ -233,7 +380,7 @@ fn edge_file_must_be_an_s3_uri_ending_in_follows_csv_gz() {
             "us-east-1",
             &["VertexFileS3Location=https://my-bucket/vertices/"]
         ),
-        "region us-east-1: VertexFileS3Location = `https://my-bucket/vertices/` (from --set) is not a valid S3 URI: expected empty (= s3://<ArtifactBucket>/data/vertices/) or s3://bucket/prefix"
+        "region us-east-1: VertexFileS3Location = `https://my-bucket/vertices/` (from --set) is not a valid S3 URI: the scheme is `https://`, it must be s3://; expected empty (= s3://<ArtifactBucket>/data/vertices/) or s3://bucket/prefix"
     );
     common::resolved(
         "regions: {}",
@@ -335,4 +482,167 @@ fn every_problem_of_a_region_is_reported_at_once() {
          - IamAuth = `maybe` (from region) is not a boolean: allowed is true or false\n  \
          - BatchWriteSize = 5000 (from --set) is above BatchReadSize = 1000 (from built-in default): a write batch is cut from one read batch, so BatchWriteSize must be at most BatchReadSize"
     );
+}
+
+/// Runs the binary in the repository root without AWS or Neptune settings from the environment.
+fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+        .args(args)
+        .current_dir(common::repo_root())
+        .env_remove("NEPTUNE_ENDPOINT")
+        .env_remove("VERTEX_FILE_S3_LOCATION")
+        .env_remove("LOADER_ROLE_ARN")
+        .env_remove("AWS_REGION")
+        .env("AWS_ACCESS_KEY_ID", "none")
+        .env("AWS_SECRET_ACCESS_KEY", "none")
+        .output()
+        .expect("run stream2neptune")
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    assert!(!output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_missing_templates_folder_names_the_path_looked_in() {
+    let out = tempfile::tempdir().unwrap();
+    let stderr = stderr_of(&run(&[
+        "render",
+        "--region",
+        "eu-west-1",
+        "--templates-dir",
+        "/nonexistent/s2n",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(
+        stderr,
+        "error: no template at /nonexistent/s2n/templates/stack.yaml.j2: the templates are read from /nonexistent/s2n/templates/ and /nonexistent/s2n/dashboards/ (the config file's folder unless --templates-dir DIR is given); pass --templates-dir with the folder that holds them\n"
+    );
+}
+
+#[test]
+fn demo_with_no_edges_names_the_edges_flag() {
+    let stderr = stderr_of(&run(&["demo", "--edges", "0"]));
+    assert!(
+        stderr.starts_with("error: invalid value '0' for '--edges <EDGES>': 0 is not in 1.."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tags_are_checked_before_any_build_or_upload() {
+    let out = tempfile::tempdir().unwrap();
+    let long_key = "k".repeat(129);
+    let long_value = format!("v={}", "x".repeat(257));
+    let long_key_tag = format!("{long_key}=1");
+    let output = run(&[
+        "deploy",
+        "--dry-run",
+        "--region",
+        "eu-west-1",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--tag",
+        "team",
+        "--tag",
+        "aws:owner=me",
+        "--tag",
+        "env=a",
+        "--tag",
+        "env=b",
+        "--tag",
+        &long_key_tag,
+        "--tag",
+        &long_value,
+        "--tag",
+        "=x",
+    ]);
+    let stderr = stderr_of(&output);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: --tag: 6 problems:\n  - `team` is not KEY=VALUE (for example --tag team=graph)\n  - the key `aws:owner` starts with aws:, which AWS keeps for its own tags\n  - the key `env` is given twice; give each key once\n  - the key of `{long_key_tag}` has 129 characters; CloudFormation allows at most 128\n  - the value of `v` has 257 characters; CloudFormation allows at most 256\n  - `=x` has an empty key\n"
+        )
+    );
+    assert!(output.stdout.is_empty(), "AWS commands were printed");
+    assert!(!out.path().join("artifacts").exists(), "packaging ran");
+    // More than 50 tags with the project tag
+    let many: Vec<String> = (0..50).map(|i| format!("k{i}=v")).collect();
+    let mut args = vec!["deploy", "--dry-run", "--region", "eu-west-1"];
+    for tag in &many {
+        args.extend(["--tag", tag.as_str()]);
+    }
+    assert_eq!(
+        stderr_of(&run(&args)),
+        "error: --tag: 51 tags with project=stream2neptune; CloudFormation allows at most 50 on a stack\n"
+    );
+}
+
+#[test]
+fn load_without_an_endpoint_names_what_to_set() {
+    assert_eq!(
+        stderr_of(&run(&["load"])),
+        "error: a Neptune bulk load needs --endpoint (or the NEPTUNE_ENDPOINT environment variable): the cluster's endpoint, the stack's ClusterEndpoint output; or load a local SPARQL store with --local URL --people DIR\n"
+    );
+}
+
+#[test]
+fn drive_against_an_unreachable_endpoint_says_so_at_once() {
+    // GIVEN a small data set and a loopback port nobody listens on
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let made = run(&[
+        "dataset",
+        "--people",
+        "100",
+        "--follows",
+        "300",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // WHEN the edges are driven there (the listener above is closed: the connection is refused)
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+        .args([
+            "drive",
+            "--stream",
+            "s2n",
+            "--region",
+            "eu-west-1",
+            "--no-progress",
+        ])
+        .arg("--edges")
+        .arg(data.join("follows.csv.gz"))
+        .arg("--endpoint-url")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "none")
+        .env("AWS_SECRET_ACCESS_KEY", "none")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // THEN it stops on its own, well before the 300 s retry deadline, saying the endpoint cannot be reached
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("drive kept retrying an unreachable endpoint for 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let stderr = stderr_of(&child.wait_with_output().unwrap());
+    assert!(
+        stderr.contains("cannot reach the Kinesis endpoint (")
+            && stderr.contains("Connection refused")
+            && stderr.contains("a refused connection is not a throttle"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("throttled"), "{stderr}");
 }

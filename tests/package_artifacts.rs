@@ -261,3 +261,161 @@ fn glibc_version_names_parse() {
     assert_eq!(glibc::parse_glibc("GCC_3.0"), None);
     assert_eq!(glibc::parse_glibc("GLIBC_2.3.4.5"), None);
 }
+
+#[test]
+fn packaging_again_with_unchanged_sources_reuses_the_binaries_without_building() {
+    // GIVEN a folder packaged once (its manifest records what each binary was built from)
+    let dir = packaged().dir.path();
+    let manifest = Manifest::load(dir).unwrap();
+    let writer = manifest
+        .get(Part::Writer, Some(Architecture::X86_64))
+        .unwrap();
+    assert!(writer.inputs.is_some(), "{writer:?}");
+    // WHEN it is packaged again with nothing changed
+    let request = Request {
+        workspace: workspace(),
+        out: dir.to_owned(),
+        parts: package::ALL_PARTS.to_vec(),
+        writer_archs: vec![Architecture::X86_64],
+    };
+    let _packaging = deploy_support::one_packaging_run();
+    let mut log = Vec::new();
+    let again = package::package(&request, &mut log).expect("package again");
+    let log = String::from_utf8_lossy(&log);
+    // THEN no build ran, each binary is reused, and the keys are the same
+    assert!(!log.contains("building "), "{log}");
+    for part in ["writer", "driver"] {
+        assert!(
+            log.contains(&format!(
+                "{part} (x86_64): sources and build settings unchanged since"
+            )),
+            "{part}\n{log}"
+        );
+    }
+    let keys = |artifacts: &[package::Artifact]| {
+        artifacts.iter().map(|a| a.key.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&again), keys(&packaged().artifacts));
+}
+
+/// A crate folder as the inputs hash reads it: Cargo.toml, src/ and a tests/ folder that is not an input.
+fn small_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, body) in [
+        ("Cargo.toml", "[workspace]\nmembers = [\"function\"]\n"),
+        ("Cargo.lock", "# lock\n"),
+        ("function/Cargo.toml", "[package]\nname = \"f\"\n"),
+        ("function/src/main.rs", "fn main() {}\n"),
+        ("function/tests/t.rs", "// a test\n"),
+    ] {
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, body).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_inputs_hash_follows_sources_and_settings_but_not_tests() {
+    let dir = small_workspace();
+    let builder = |profile: &str| Builder {
+        cargo_lambda: dir.path().join("no-cargo-lambda"),
+        workspace: dir.path().to_owned(),
+        target_dir: dir.path().join("target"),
+        profile: profile.to_owned(),
+    };
+    let spec = Part::Writer.binary().unwrap();
+    let hash = |profile: &str, arch| package::inputs::hash(&builder(profile), spec, arch).unwrap();
+    let first = hash("release", Architecture::X86_64);
+    assert_eq!(hash("release", Architecture::X86_64), first, "stable");
+    assert_ne!(hash("release", Architecture::Arm64), first, "target");
+    assert_ne!(hash("package-test", Architecture::X86_64), first, "profile");
+    std::fs::write(dir.path().join("function/tests/t.rs"), "// changed\n").unwrap();
+    assert_eq!(
+        hash("release", Architecture::X86_64),
+        first,
+        "tests are no input"
+    );
+    std::fs::write(dir.path().join("function/src/main.rs"), "fn main() { }\n").unwrap();
+    assert_ne!(
+        hash("release", Architecture::X86_64),
+        first,
+        "a source file"
+    );
+    let changed = hash("release", Architecture::X86_64);
+    std::fs::write(dir.path().join("Cargo.lock"), "# other lock\n").unwrap();
+    assert_ne!(hash("release", Architecture::X86_64), changed, "Cargo.lock");
+}
+
+#[test]
+fn a_missing_rust_target_is_installed_with_rustup_before_the_build() {
+    // GIVEN a toolchain without the arm64 standard library (stand-in rustc and rustup that record their calls),
+    // and a stand-in cargo-lambda that fails the build it is asked for
+    let dir = small_workspace();
+    let bin = dir.path().join("bin");
+    let venv = dir.path().join(".venv/bin");
+    let sysroot = dir.path().join("sysroot");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&venv).unwrap();
+    let calls = dir.path().join("calls.log");
+    let script = |path: std::path::PathBuf, body: String| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let (calls_log, root) = (calls.display(), sysroot.display());
+    script(
+        bin.join("rustc"),
+        format!("echo \"rustc $*\" >> {calls_log}; echo {root}"),
+    );
+    script(
+        bin.join("rustup"),
+        format!("echo \"rustup $*\" >> {calls_log}; mkdir -p {root}/lib/rustlib/$3/lib"),
+    );
+    script(
+        venv.join("cargo-lambda"),
+        format!("echo \"cargo-lambda $*\" >> {calls_log}; exit 3"),
+    );
+    let path = std::env::join_paths(
+        std::iter::once(bin.clone())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    // WHEN the arm64 writer is packaged
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+        .args([
+            "package",
+            "--only",
+            "writer",
+            "--arch",
+            "arm64",
+            "--workspace",
+        ])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    // THEN rustup installed the target, and only then the build started (and failed, as the stand-in does)
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the Rust target aarch64-unknown-linux-gnu for arm64 is not installed; installing it: "
+        ) && stderr.contains("rustup target add aarch64-unknown-linux-gnu"),
+        "{stderr}"
+    );
+    let calls = std::fs::read_to_string(&calls).unwrap();
+    let install = calls
+        .find("rustup target add aarch64-unknown-linux-gnu")
+        .unwrap_or_else(|| panic!("{calls}"));
+    let build = calls
+        .find("cargo-lambda lambda build")
+        .unwrap_or_else(|| panic!("{calls}"));
+    assert!(install < build, "{calls}");
+    assert!(
+        stderr.contains("failed (exit status: 3); fix the build errors above"),
+        "{stderr}"
+    );
+}

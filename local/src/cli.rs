@@ -24,25 +24,26 @@ pub struct DemoArgs {
     /// Region whose rendered settings (shards, batch sizes, retries...) the local pipeline uses.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
-    /// Stack config file (default: stack.yaml at the workspace root).
-    #[arg(long)]
+    /// The config file, as for `render`: a `defaults:` table and `regions: <region>: {overrides}`.
+    #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
     pub config: Option<PathBuf>,
     /// Override a parameter, as for `render` (repeatable), e.g. --set ParallelizationFactor=2.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Edges to generate and send.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub edges: u64,
-    /// People in the data set (default: edges / 10, at least 100).
+    /// People in the data set [default: edges / 10, at least 100].
     #[arg(long)]
     pub people: Option<u32>,
-    /// Edges per second (default: the region's DriverBatchSize per DriverPeriod); 0 sends as fast as the stream takes them.
+    /// Edges per second; 0 sends as fast as the stream takes them [default: the region's DriverBatchSize per
+    /// DriverPeriod].
     #[arg(long)]
     pub rate: Option<f64>,
     /// Seed of the data set.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// State directory (default: .local at the workspace root); the demo clears it first.
+    /// State directory; the demo clears it first [default: .local at the workspace root].
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
     /// Longest wait for the stream to drain after the last edge is sent, in seconds.
@@ -69,7 +70,7 @@ pub enum LocalCommand {
 /// Where local mode keeps its state.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateArgs {
-    /// State directory (default: .local at the workspace root).
+    /// State directory [default: .local at the workspace root].
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
 }
@@ -90,16 +91,16 @@ pub struct UpArgs {
     /// Region whose rendered settings are used.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
-    /// Stack config file (default: stack.yaml at the workspace root).
-    #[arg(long)]
+    /// The config file, as for `render`: a `defaults:` table and `regions: <region>: {overrides}`.
+    #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
     pub config: Option<PathBuf>,
     /// Override a parameter (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// kinesis-mock port (default: 4568).
+    /// kinesis-mock port.
     #[arg(long, default_value_t = 4568)]
     pub kinesis_port: u16,
-    /// Oxigraph port (default: 7878).
+    /// Oxigraph port.
     #[arg(long, default_value_t = 7878)]
     pub store_port: u16,
     /// Clear the store, checkpoints and files of earlier runs first.
@@ -114,7 +115,7 @@ pub struct UpArgs {
 pub struct QueryArgs {
     /// The SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
     pub query: String,
-    /// Store URL (default: the one `local up` started).
+    /// Store URL [default: the one `local up` started].
     #[arg(long)]
     pub store: Option<String>,
     #[command(flatten)]

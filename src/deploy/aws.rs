@@ -5,9 +5,11 @@
 //! their answer and so prints the branch that does the work.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{BufRead as _, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 
@@ -72,6 +74,18 @@ impl std::fmt::Display for Call {
     }
 }
 
+/// What a long command's watcher does while the command runs: label its output lines, and now and then look at
+/// what the command is doing (the stack events).
+pub trait Watch {
+    /// The prefix of each line printed while the command runs, e.g. `[eu-west-1 +02:13]`.
+    fn label(&self) -> String;
+    /// How long between two calls of [`Watch::poll`].
+    fn every(&self) -> Duration;
+    /// Looks and prints what is new; called every [`Watch::every`] and once when the command ends. A failure to
+    /// look is the watcher's to report: the command goes on.
+    fn poll(&mut self, aws: &mut Aws<'_>);
+}
+
 /// Prints, and unless dry-running, runs AWS CLI commands.
 pub struct Aws<'o> {
     /// The `aws` executable; `None` in a dry run.
@@ -110,7 +124,7 @@ impl<'o> Aws<'o> {
 
     /// Runs a command that changes something; its output is passed on.
     pub fn run(&mut self, call: &Call) -> Result<()> {
-        if let Some(stdout) = self.invoke(call)? {
+        if let Some(stdout) = self.invoke(call, true)? {
             let text = stdout.trim_end();
             if !text.is_empty() {
                 writeln!(self.out, "{text}").map_err(Error::Output)?;
@@ -119,10 +133,108 @@ impl<'o> Aws<'o> {
         Ok(())
     }
 
+    /// Runs a long command (a deploy, a wait) and streams its output line by line as it comes, each line
+    /// labelled by `watch`, which is polled every [`Watch::every`] while it runs and once at the end.
+    pub fn run_watched(&mut self, call: &Call, watch: &mut dyn Watch) -> Result<()> {
+        let Some(program) = self.program.clone() else {
+            return writeln!(self.out, "{call}").map_err(Error::Output);
+        };
+        writeln!(self.out, "+ {call}").map_err(Error::Output)?;
+        self.out.flush().map_err(Error::Output)?;
+        let spawn_error = |source| Error::Spawn {
+            command: call.to_string(),
+            source,
+        };
+        let mut child = aws_command(&program, call.argv())
+            // The AWS CLI v1 is Python: unbuffered, its lines arrive as it prints them.
+            .env("PYTHONUNBUFFERED", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        let (sender, lines) = mpsc::channel::<(bool, String)>();
+        let readers: Vec<_> = [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, stream)| stream.map(|stream| (index == 1, stream)))
+        .map(|(is_stderr, stream)| {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(|l| l.ok())
+                {
+                    if sender.send((is_stderr, line)).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+        drop(sender);
+        let mut stderr = Vec::new();
+        let mut next_poll = Instant::now() + watch.every();
+        loop {
+            let wait = next_poll.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(wait) {
+                Ok((is_stderr, line)) => {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    writeln!(self.out, "{} {line}", watch.label()).map_err(Error::Output)?;
+                    self.out.flush().map_err(Error::Output)?;
+                    if is_stderr {
+                        stderr.push(line);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    watch.poll(self);
+                    next_poll = Instant::now() + watch.every();
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        for reader in readers {
+            let _ = reader.join();
+        }
+        let status = child.wait().map_err(spawn_error)?;
+        watch.poll(self);
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::Aws {
+                command: call.to_string(),
+                status: status.to_string(),
+                stderr: stderr.join("\n").trim().to_owned(),
+            })
+        }
+    }
+
     /// Runs a command that reads, with `--output json`, and parses its answer; `None` in a dry run.
     pub fn read(&mut self, call: &Call) -> Result<Option<serde_json::Value>> {
+        self.read_as(call, true)
+    }
+
+    /// [`Aws::read`] without printing the command: the watchers' repeated looks (a dry run prints nothing).
+    pub fn read_quietly(&mut self, call: &Call) -> Result<Option<serde_json::Value>> {
+        if self.is_dry_run() {
+            return Ok(None);
+        }
+        self.read_as(call, false)
+    }
+
+    fn read_as(&mut self, call: &Call, echo: bool) -> Result<Option<serde_json::Value>> {
         let call = call.clone().arg("--output", "json");
-        let Some(stdout) = self.invoke(&call)? else {
+        let Some(stdout) = self.invoke(&call, echo)? else {
             return Ok(None);
         };
         let text = stdout.trim();
@@ -148,14 +260,16 @@ impl<'o> Aws<'o> {
         }
     }
 
-    /// Prints the command, then (unless dry-running) runs it and returns its stdout.
-    fn invoke(&mut self, call: &Call) -> Result<Option<String>> {
+    /// Prints the command (when `echo`), then (unless dry-running) runs it and returns its stdout.
+    fn invoke(&mut self, call: &Call, echo: bool) -> Result<Option<String>> {
         let Some(program) = &self.program else {
             writeln!(self.out, "{call}").map_err(Error::Output)?;
             return Ok(None);
         };
-        writeln!(self.out, "+ {call}").map_err(Error::Output)?;
-        self.out.flush().map_err(Error::Output)?;
+        if echo {
+            writeln!(self.out, "+ {call}").map_err(Error::Output)?;
+            self.out.flush().map_err(Error::Output)?;
+        }
         let output = aws_command(program, call.argv())
             .output()
             .map_err(|source| Error::Spawn {
@@ -180,7 +294,7 @@ pub fn aws_command(program: &Path, args: &[String]) -> Command {
     command
         .args(args.iter().map(OsString::from))
         .env("AWS_PAGER", "")
-        .stdin(std::process::Stdio::null());
+        .stdin(Stdio::null());
     command
 }
 

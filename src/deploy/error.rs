@@ -18,6 +18,12 @@ pub enum Error {
         /// What the CLI said.
         detail: String,
     },
+    /// `--tag` arguments that CloudFormation would refuse.
+    #[error("--tag: {}", match .0.as_slice() {
+        [one] => one.clone(),
+        many => format!("{} problems:\n  - {}", many.len(), many.join("\n  - ")),
+    })]
+    BadTags(Vec<String>),
     /// A region the generator does not know.
     #[error("{0}")]
     UnknownRegion(crate::error::Problem),
@@ -30,6 +36,24 @@ pub enum Error {
         status: String,
         /// What it printed on stderr.
         stderr: String,
+    },
+    /// CloudFormation could not deploy, update or delete the stack.
+    #[error(
+        "stack {stack} in {region}: the {action} failed (stack status {status}); {cause}\nnext: {next}"
+    )]
+    StackFailed {
+        /// `deploy`, `update` or `delete`.
+        action: &'static str,
+        /// The stack name.
+        stack: String,
+        /// The region.
+        region: String,
+        /// The stack's status after the failure.
+        status: String,
+        /// The failed resources and their reasons, or what the AWS CLI said.
+        cause: String,
+        /// What to do next.
+        next: String,
     },
     /// An AWS CLI command printed something that is not the JSON asked for.
     #[error("`{command}` printed unexpected output ({detail}): {stdout}")]
@@ -48,6 +72,16 @@ pub enum Error {
         command: String,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// `function-deploy` was given `--set`: it changes the function code alone.
+    #[error(
+        "function-deploy changes FunctionCodeKey alone and keeps every other parameter's value, so it takes no --set ({sets}); to change parameters, deploy the stack: `make stack REGION={region} SET=\"{sets}\"` (stream2neptune deploy --set ...)"
+    )]
+    SetRefused {
+        /// The --set arguments given.
+        sets: String,
+        /// The region.
+        region: String,
     },
     /// The stack the command works on does not exist.
     #[error(

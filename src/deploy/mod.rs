@@ -14,7 +14,9 @@ pub mod aws;
 pub mod bucket;
 pub mod data;
 pub mod error;
+pub mod events;
 pub mod stack;
+pub mod tags;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,8 +32,6 @@ use stack::{Lookup, StackInfo};
 
 /// The stack name used when none is given.
 pub const DEFAULT_STACK_NAME: &str = "stream2neptune";
-/// The tag every deployed stack (and so each of its resources) carries.
-pub const PROJECT_TAG: &str = "project=stream2neptune";
 
 /// Flags shared by the three commands.
 #[derive(Debug, clap::Args)]
@@ -39,13 +39,24 @@ pub struct TargetArgs {
     /// The CloudFormation stack name (the same name in every region).
     #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
     pub stack_name: String,
-    /// Print every AWS command with its arguments and run none (local work such as packaging still runs).
+    /// Print every AWS command with its arguments and run none; nothing is built (artifact keys come from the
+    /// manifest when their sources are unchanged, else they are marked as built at deploy time).
     #[arg(long)]
     pub dry_run: bool,
     /// The workspace root: holds Cargo.toml, notebooks/ and .venv/ (where `aws` and cargo-lambda are looked for
     /// first).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
+    /// How often the stack events are read (and new ones printed) while CloudFormation works.
+    #[arg(long, value_name = "SECONDS", default_value_t = events::DEFAULT_POLL_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub events_every: u64,
+}
+
+impl TargetArgs {
+    /// The time between two reads of the stack events.
+    pub fn poll(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.events_every)
+    }
 }
 
 /// Flags of `deploy`.
@@ -69,7 +80,9 @@ pub struct DeployArgs {
     /// Folder holding templates/ and dashboards/ [default: the config file's folder].
     #[arg(long, value_name = "DIR")]
     pub templates_dir: Option<PathBuf>,
-    /// An extra stack tag KEY=VALUE (repeatable); `project=stream2neptune` is always set.
+    /// An extra stack tag KEY=VALUE (repeatable); `project=stream2neptune` is always set. Checked before any
+    /// build or upload against CloudFormation's limits: at most 50 tags, keys of 1 to 128 characters not
+    /// starting with aws:, values of at most 256, each key once.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
     /// A data set folder written by `stream2neptune dataset --out DIR`: DIR/follows.csv.gz and DIR/vertices/*
@@ -83,8 +96,8 @@ pub struct DeployArgs {
 /// Flags of `function-deploy`.
 #[derive(Debug, clap::Args)]
 pub struct FunctionDeployArgs {
-    /// The config file and --set overrides (a dry run reads the architecture and parameter names from them; a
-    /// real run reads them from the stack).
+    /// The config file (a dry run reads the architecture and parameter names from it; a real run reads them
+    /// from the stack). --set is refused: only FunctionCodeKey changes, every other value stays the stack's.
     #[command(flatten)]
     pub config: ConfigArgs,
     /// The region of the stack.
@@ -186,6 +199,12 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         .iter()
         .map(|region| plan_region(&config, region, &sets))
         .collect::<Result<Vec<_>>>()?;
+    let root = args
+        .templates_dir
+        .clone()
+        .unwrap_or_else(|| config_dir(&args.config.config));
+    render::check_root(&root)?;
+    let tags = tags::parse(&args.tags)?;
     let mut writer_archs: Vec<Architecture> = plans.iter().map(|p| p.architecture).collect();
     writer_archs.sort();
     writer_archs.dedup();
@@ -199,17 +218,13 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         parts: package::ALL_PARTS.to_vec(),
         writer_archs,
     };
-    request.check()?;
+    if !args.target.dry_run {
+        request.check(err)?;
+    }
     let data = args.data.as_deref().map(data::DataSet::load).transpose()?;
     let (mut aws, account) = connect(&args.target, &regions[0], out)?;
-    let artifacts = package::package(&request, err)?;
-    let root = args
-        .templates_dir
-        .clone()
-        .unwrap_or_else(|| config_dir(&args.config.config));
+    let artifacts = artifacts_for(&request, &mut aws, err)?;
     let env = render::environment(&root);
-    let mut tags = vec![PROJECT_TAG.to_owned()];
-    tags.extend(args.tags.iter().cloned());
     for plan in &plans {
         let region = plan.region.as_str();
         aws.note(format!("region {region}: stack {}", args.target.stack_name))?;
@@ -264,11 +279,74 @@ pub fn deploy(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
                 parameters: &region_dir.join(render::PARAMETERS_FILE),
                 bucket: &bucket,
                 tags: &tags,
+                poll: args.target.poll(),
             },
         )?;
         stack::print_outputs(&mut aws, &args.target.stack_name, region)?;
     }
     Ok(())
+}
+
+/// The artifacts of `request`: packaged (built unless reusable) in a real run; in a dry run, which builds
+/// nothing, those of the manifest built from the current sources, the others marked as built at deploy time.
+fn artifacts_for(
+    request: &Request,
+    aws: &mut Aws<'_>,
+    log: &mut dyn Write,
+) -> Result<Vec<Artifact>> {
+    if !aws.is_dry_run() {
+        return Ok(package::package(request, log)?);
+    }
+    let planned = package::plan(request, log)?;
+    let manifest = request.out.join(package::manifest::MANIFEST_FILE);
+    let builder = package::Builder::find(&request.workspace).ok();
+    let mut missing_targets = Vec::new();
+    for item in &planned {
+        let artifact = item.artifact();
+        let arch = artifact
+            .architecture
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
+        match item {
+            package::Planned::Ready(_) if artifact.part == Part::Notebooks => aws.note(format!(
+                "{}: {} (packaged now: copied, not built)",
+                artifact.part, artifact.key
+            ))?,
+            package::Planned::Ready(_) => aws.note(format!(
+                "{}{arch}: {} from {} (its sources and build settings are unchanged)",
+                artifact.part,
+                artifact.key,
+                manifest.display()
+            ))?,
+            package::Planned::Pending { architecture, .. } => {
+                aws.note(format!(
+                    "{}{arch}: built at deploy time with cargo-lambda (not packaged yet, or its sources changed); its key is shown as {}",
+                    artifact.part, artifact.key
+                ))?;
+                if let Some(builder) = &builder
+                    && builder.check_target(*architecture).is_err()
+                    && !missing_targets.contains(architecture)
+                {
+                    missing_targets.push(*architecture);
+                }
+            }
+        }
+    }
+    let pending = planned
+        .iter()
+        .any(|item| matches!(item, package::Planned::Pending { .. }));
+    if pending && builder.is_none() {
+        aws.note(
+            "cargo-lambda is not installed: a real run stops here; run `make tools` (it installs cargo-lambda into .venv/bin)",
+        )?;
+    }
+    for arch in missing_targets {
+        aws.note(format!(
+            "the Rust target for {arch} is not installed: a real run first runs `rustup target add {}`",
+            arch.rust_target()
+        ))?;
+    }
+    Ok(planned.iter().map(package::Planned::artifact).collect())
 }
 
 fn plan_region(config: &StackConfig, region: &str, sets: &Layer) -> Result<RegionPlan> {
@@ -316,6 +394,13 @@ pub fn function_deploy(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    if !args.config.sets.is_empty() {
+        return Err(Error::SetRefused {
+            sets: args.config.sets.join(" "),
+            region: args.region.clone(),
+        }
+        .into());
+    }
     let region = args.region.as_str();
     check_region(region)?;
     let stack_name = args.target.stack_name.as_str();
@@ -363,7 +448,7 @@ pub fn function_deploy(
         parts: vec![Part::Writer],
         writer_archs: vec![architecture],
     };
-    let artifact = package::package(&request, err)?
+    let artifact = artifacts_for(&request, &mut aws, err)?
         .into_iter()
         .next()
         .expect("a writer request packages one artifact");
@@ -387,6 +472,7 @@ pub fn function_deploy(
         region,
         &parameter_names,
         &artifact.key,
+        args.target.poll(),
     )?;
     stack::print_outputs(&mut aws, stack_name, region)?;
     Ok(())
@@ -436,7 +522,7 @@ pub fn destroy(args: &DestroyArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let bucket = match stack::describe(&mut aws, stack_name, region)? {
         Lookup::Found(info) => {
             let bucket = info.output(stack::BUCKET_OUTPUT).map(str::to_owned);
-            stack::delete(&mut aws, stack_name, region)?;
+            stack::delete(&mut aws, stack_name, region, args.target.poll())?;
             bucket
         }
         Lookup::Missing => {
@@ -446,7 +532,7 @@ pub fn destroy(args: &DestroyArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             None
         }
         Lookup::Unknown => {
-            stack::delete(&mut aws, stack_name, region)?;
+            stack::delete(&mut aws, stack_name, region, args.target.poll())?;
             None
         }
     };

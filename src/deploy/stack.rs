@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::aws::{Aws, Call};
 use super::error::{Error, Result};
+use super::events::StackWatch;
 
 /// The parameter that carries the writer function's code key.
 pub const FUNCTION_CODE_KEY: &str = "FunctionCodeKey";
@@ -140,6 +142,8 @@ pub struct DeployRequest<'a> {
     pub bucket: &'a str,
     /// Stack tags as `Key=Value`.
     pub tags: &'a [String],
+    /// How often the stack events are read while CloudFormation works.
+    pub poll: Duration,
 }
 
 /// Creates or updates the stack through a change set and waits for it; an unchanged stack is not an error.
@@ -156,8 +160,31 @@ pub fn deploy(aws: &mut Aws<'_>, request: &DeployRequest<'_>) -> Result<()> {
             parameter_overrides(request.parameters)?,
         )
         .args("--tags", request.tags.iter().cloned());
-    aws.note("creates or updates the stack with a change set and waits (a new Neptune cluster takes 15-25 minutes)")?;
-    aws.run(&call)
+    aws.note("creates or updates the stack with a change set and waits (a new Neptune cluster takes 15-25 minutes); the AWS CLI's output and the new stack events are printed as they come")?;
+    watched(
+        aws,
+        &call,
+        "deploy",
+        request.stack,
+        request.region,
+        request.poll,
+    )
+}
+
+/// Runs a long CloudFormation command with the stack watched; a failure is explained from the stack events.
+fn watched(
+    aws: &mut Aws<'_>,
+    call: &Call,
+    action: &'static str,
+    stack: &str,
+    region: &str,
+    poll: Duration,
+) -> Result<()> {
+    let mut watch = StackWatch::start(aws, stack, region, poll);
+    match aws.run_watched(call, &mut watch) {
+        Err(err @ Error::Aws { .. }) => Err(watch.failure(aws, action, err)),
+        other => other,
+    }
 }
 
 /// Points the stack at a new function code key and nothing else: the stack's own template and every other
@@ -168,6 +195,7 @@ pub fn update_function_code_key(
     region: &str,
     parameter_names: &[String],
     key: &str,
+    poll: Duration,
 ) -> Result<()> {
     let parameters = parameter_names.iter().map(|name| {
         if name == FUNCTION_CODE_KEY {
@@ -183,10 +211,15 @@ pub fn update_function_code_key(
             .arg("--capabilities", CAPABILITIES)
             .args("--parameters", parameters),
     )?;
-    aws.run(
+    watched(
+        aws,
         &Call::new("cloudformation", "wait", region)
             .word("stack-update-complete")
             .arg("--stack-name", stack),
+        "update",
+        stack,
+        region,
+        poll,
     )
 }
 
@@ -202,12 +235,15 @@ pub fn print_outputs(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<()>
 }
 
 /// Deletes the stack and waits until it is gone.
-pub fn delete(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<()> {
+pub fn delete(aws: &mut Aws<'_>, stack: &str, region: &str, poll: Duration) -> Result<()> {
+    let mut watch = StackWatch::start(aws, stack, region, poll);
     aws.run(&Call::new("cloudformation", "delete-stack", region).arg("--stack-name", stack))?;
-    aws.note("waits until every resource is deleted (the Neptune cluster takes several minutes)")?;
-    aws.run(
-        &Call::new("cloudformation", "wait", region)
-            .word("stack-delete-complete")
-            .arg("--stack-name", stack),
-    )
+    aws.note("waits until every resource is deleted (the Neptune cluster takes several minutes); the new stack events are printed as they come")?;
+    let wait = Call::new("cloudformation", "wait", region)
+        .word("stack-delete-complete")
+        .arg("--stack-name", stack);
+    match aws.run_watched(&wait, &mut watch) {
+        Err(err @ Error::Aws { .. }) => Err(watch.failure(aws, "delete", err)),
+        other => other,
+    }
 }

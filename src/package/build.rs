@@ -85,6 +85,40 @@ impl Builder {
         }
     }
 
+    /// Makes sure the Rust standard library for `arch` is installed: when it is missing and rustup is there,
+    /// runs `rustup target add <triple>` (said on `log`) and checks again.
+    pub fn ensure_target(&self, arch: Architecture, log: &mut dyn Write) -> Result<()> {
+        let missing = match self.check_target(arch) {
+            Err(missing @ Error::TargetMissing { .. }) => missing,
+            other => return other,
+        };
+        let Some(rustup) = find_tool(&self.workspace, "rustup") else {
+            return Err(missing);
+        };
+        let mut command = Command::new(rustup);
+        command
+            .args(["target", "add", arch.rust_target()])
+            .current_dir(&self.workspace);
+        let line = command_line(&command);
+        writeln!(
+            log,
+            "the Rust target {} for {arch} is not installed; installing it: {line}",
+            arch.rust_target()
+        )
+        .map_err(Error::Log)?;
+        let status = command.status().map_err(|source| Error::Spawn {
+            command: line.clone(),
+            source,
+        })?;
+        if !status.success() {
+            return Err(Error::TargetInstall {
+                command: line,
+                status,
+            });
+        }
+        self.check_target(arch)
+    }
+
     /// Where cargo-lambda puts the built `bootstrap` of `bin`.
     pub fn bootstrap_path(&self, bin: &str) -> PathBuf {
         self.target_dir.join("lambda").join(bin).join("bootstrap")

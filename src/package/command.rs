@@ -9,7 +9,7 @@ use super::{ALL_PARTS, Architecture, Part, Request};
 #[derive(Debug, clap::Args)]
 pub struct PackageArgs {
     /// Output folder for the zips, the notebooks and manifest.json.
-    #[arg(long, value_name = "DIR", default_value = "out/artifacts")]
+    #[arg(long, value_name = "OUT", default_value = "out/artifacts")]
     pub out: PathBuf,
     /// Architecture of the writer function (the driver is always x86_64, like its instance types).
     #[arg(long, value_enum, default_value_t = Architecture::X86_64)]

@@ -27,6 +27,16 @@ pub enum Error {
         /// The folder that would hold the target's standard library.
         sysroot_lib: PathBuf,
     },
+    /// `rustup target add` failed.
+    #[error(
+        "`{command}` failed ({status}); install the target by hand, or build for x86_64 (--arch x86_64, or FunctionArchitecture=x86_64 for the region)"
+    )]
+    TargetInstall {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+    },
     /// `rustc --print sysroot` failed.
     #[error("cannot run `rustc --print sysroot` to check the installed targets: {0}")]
     Sysroot(String),
@@ -99,7 +109,7 @@ pub enum Error {
     #[error("cannot write the progress log")]
     Log(#[source] std::io::Error),
     /// The manifest could not be parsed.
-    #[error("{} is not a valid artifact manifest: {source}; delete it and run `stream2neptune package` again", path.display())]
+    #[error("{} is not a valid artifact manifest ({source}); delete it and run `stream2neptune package` again", path.display())]
     Manifest {
         /// The manifest path.
         path: PathBuf,

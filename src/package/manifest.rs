@@ -34,6 +34,10 @@ pub struct Artifact {
     /// uploaded under `key`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
+    /// For a binary: the SHA-256 of the sources and build settings it was built from ([`super::inputs`]); a
+    /// later packaging run with the same inputs reuses the zip instead of building again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
 }
 
 impl Artifact {

@@ -4,7 +4,8 @@
 //!
 //! Content addressing is what ties packaging to CloudFormation: a changed function is a changed
 //! `FunctionCodeKey`, so CloudFormation updates the function; unchanged sources give the same bytes, the same key
-//! and no change.
+//! and no change. The manifest also records what each binary was built from ([`inputs`]): a binary whose sources
+//! and build settings did not change is reused, not rebuilt, and [`plan`] names the keys without building.
 
 pub mod archive;
 pub mod artifact;
@@ -12,6 +13,7 @@ pub mod build;
 pub mod command;
 pub mod error;
 pub mod glibc;
+pub mod inputs;
 pub mod manifest;
 
 use std::io::Write;
@@ -60,30 +62,150 @@ impl Request {
         builds
     }
 
-    /// Finds cargo-lambda and checks every target the request needs, before any work: a missing tool or target
-    /// fails fast with what to do. `None` when nothing needs building.
-    pub fn check(&self) -> Result<Option<Builder>> {
+    /// Finds cargo-lambda and makes sure every target the request needs is installed (running `rustup target
+    /// add` for a missing one), before any work: a missing tool fails fast with what to do. `None` when nothing
+    /// needs building.
+    pub fn check(&self, log: &mut dyn Write) -> Result<Option<Builder>> {
         let builds = self.binaries();
         if builds.is_empty() {
             return Ok(None);
         }
         let builder = Builder::find(&self.workspace)?;
-        for (_, arch) in &builds {
-            builder.check_target(*arch)?;
+        let mut archs: Vec<Architecture> = builds.iter().map(|(_, arch)| *arch).collect();
+        archs.sort();
+        archs.dedup();
+        for arch in archs {
+            builder.ensure_target(arch, log)?;
         }
         Ok(Some(builder))
     }
 }
 
-/// Packages what `request` asks for into `request.out`, updates `manifest.json` there and returns the new
-/// artifacts in request order. Progress goes to `log`.
+/// One artifact of a [`plan`]: ready (reused from the manifest, or the notebooks, which need no build) or to be
+/// built by [`package`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Planned {
+    /// Its key is known.
+    Ready(Artifact),
+    /// A binary whose sources changed or that was never packaged: its key is known only once it is built.
+    Pending {
+        /// The part.
+        part: Part,
+        /// The architecture it is built for.
+        architecture: Architecture,
+    },
+}
+
+impl Planned {
+    /// The artifact; a pending one has [`PENDING_SHA256`] and its architecture for its hash, in its file name
+    /// and key.
+    pub fn artifact(&self) -> Artifact {
+        match self {
+            Planned::Ready(artifact) => artifact.clone(),
+            Planned::Pending { part, architecture } => {
+                let sha256 = format!("{PENDING_SHA256}-{architecture}");
+                Artifact {
+                    name: part.name().to_owned(),
+                    part: *part,
+                    architecture: Some(*architecture),
+                    size: 0,
+                    file: part.file_name(&sha256),
+                    key: part.key(&sha256),
+                    sha256,
+                    parameter: part.parameter().to_owned(),
+                    files: Vec::new(),
+                    inputs: None,
+                }
+            }
+        }
+    }
+}
+
+/// Stands for the content hash of an artifact a dry run does not build (a valid S3 key character string, so the
+/// dry run renders the template with it).
+pub const PENDING_SHA256: &str = "built-at-deploy-time";
+
+/// What [`package`] would produce, without building: each binary whose manifest entry was built from the same
+/// sources and settings (and whose zip is still there) is ready, the others are pending; the notebooks, which are
+/// copied and zipped and never built, are packaged. Needs no cargo-lambda and no Rust target (without
+/// cargo-lambda every binary is pending). Notes go to `log`.
+pub fn plan(request: &Request, log: &mut dyn Write) -> Result<Vec<Planned>> {
+    let manifest = Manifest::load(&request.out)?;
+    let builder = match request.binaries() {
+        builds if builds.is_empty() => None,
+        _ => Builder::find(&request.workspace).ok(),
+    };
+    let mut planned = Vec::new();
+    for (part, arch) in request.binaries() {
+        let spec = part.binary().expect("binaries() lists binary parts only");
+        let reused = match &builder {
+            Some(builder) => reusable(
+                &manifest,
+                &request.out,
+                part,
+                arch,
+                &inputs::hash(builder, spec, arch)?,
+            ),
+            None => None,
+        };
+        planned.push(match reused {
+            Some(artifact) => Planned::Ready(artifact),
+            None => Planned::Pending {
+                part,
+                architecture: arch,
+            },
+        });
+    }
+    if request.parts.contains(&Part::Notebooks) {
+        std::fs::create_dir_all(&request.out).map_err(Error::io("create", &request.out))?;
+        let notebooks = package_notebooks(request, log)?;
+        let mut manifest = manifest;
+        manifest.insert(notebooks.clone());
+        manifest.write(&request.out)?;
+        planned.push(Planned::Ready(notebooks));
+    }
+    Ok(planned)
+}
+
+/// The manifest's artifact of `part` for `arch` when it was built from `inputs` and its zip still holds the
+/// bytes the manifest names.
+fn reusable(
+    manifest: &Manifest,
+    out: &Path,
+    part: Part,
+    arch: Architecture,
+    inputs: &str,
+) -> Option<Artifact> {
+    let artifact = manifest.get(part, Some(arch))?;
+    if artifact.inputs.as_deref() != Some(inputs) {
+        return None;
+    }
+    let bytes = std::fs::read(artifact.path(out)).ok()?;
+    (archive::sha256_hex(&bytes) == artifact.sha256).then(|| artifact.clone())
+}
+
+/// Packages what `request` asks for into `request.out`, updates `manifest.json` there and returns the artifacts
+/// in request order. A binary built from the same sources and settings as its manifest entry is reused, not
+/// rebuilt. Progress goes to `log`.
 pub fn package(request: &Request, log: &mut dyn Write) -> Result<Vec<Artifact>> {
-    let builder = request.check()?;
+    let builder = request.check(log)?;
     std::fs::create_dir_all(&request.out).map_err(Error::io("create", &request.out))?;
+    let mut manifest = Manifest::load(&request.out)?;
     let mut artifacts = Vec::new();
     for (part, arch) in request.binaries() {
         let builder = builder.as_ref().expect("checked: binaries need a builder");
         let spec = part.binary().expect("binaries() lists binary parts only");
+        let inputs = inputs::hash(builder, spec, arch)?;
+        if let Some(artifact) = reusable(&manifest, &request.out, part, arch, &inputs) {
+            writeln!(
+                log,
+                "{part} ({arch}): sources and build settings unchanged since {}: reused, not rebuilt",
+                artifact.file
+            )
+            .map_err(Error::Log)?;
+            artifacts.push(artifact);
+            continue;
+        }
         let binary = builder.build(spec, arch, log)?;
         glibc::check(&binary)?;
         let contents = std::fs::read(&binary).map_err(Error::io("read", &binary))?;
@@ -92,18 +214,13 @@ pub fn package(request: &Request, log: &mut dyn Write) -> Result<Vec<Artifact>> 
             contents,
             mode: archive::EXECUTABLE,
         }];
-        artifacts.push(write_zip(
-            &request.out,
-            part,
-            Some(arch),
-            &entries,
-            Vec::new(),
-        )?);
+        let mut artifact = write_zip(&request.out, part, Some(arch), &entries, Vec::new())?;
+        artifact.inputs = Some(inputs);
+        artifacts.push(artifact);
     }
     if request.parts.contains(&Part::Notebooks) {
         artifacts.push(package_notebooks(request, log)?);
     }
-    let mut manifest = Manifest::load(&request.out)?;
     for artifact in &artifacts {
         manifest.insert(artifact.clone());
     }
@@ -211,6 +328,7 @@ fn write_zip(
         sha256,
         file,
         files,
+        inputs: None,
     })
 }
 

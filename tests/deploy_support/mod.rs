@@ -106,8 +106,15 @@ pub struct Moto {
 
 impl Moto {
     /// Starts moto_server over TLS, as AWS is reached, with a self-signed certificate for localhost, and waits
-    /// until it accepts connections.
+    /// until it accepts connections. It runs with the CloudFormation behaviours of moto_cloudformation.py (a
+    /// failing resource fails the stack with its reason).
     pub fn start() -> Moto {
+        Moto::start_slow(Duration::ZERO)
+    }
+
+    /// [`Moto::start`] where executing a change set takes `execute` after its IN_PROGRESS event, so the progress
+    /// of a deploy can be seen while the AWS CLI waits.
+    pub fn start_slow(execute: Duration) -> Moto {
         let home = tempfile::tempdir().expect("temp dir");
         let (cert, key) = (home.path().join("cert.pem"), home.path().join("key.pem"));
         let made = Command::new(tool("python"))
@@ -125,7 +132,12 @@ impl Moto {
             String::from_utf8_lossy(&made.stderr)
         );
         let port = free_port();
-        let child = Command::new(tool("moto_server"))
+        let child = Command::new(tool("python"))
+            .arg(workspace().join("tests/deploy_support/moto_cloudformation.py"))
+            .env(
+                "STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS",
+                execute.as_secs_f64().to_string(),
+            )
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .arg("--ssl-cert")
             .arg(&cert)

@@ -52,14 +52,13 @@ pub struct DriveArgs {
     /// Target edges per second instead of --batch-size (edges per period = rate x period).
     #[arg(long, env = "DRIVER_RATE")]
     pub rate: Option<f64>,
-    /// AWS region of the stream (default: the SDK's region chain).
+    /// AWS region of the stream [default: the SDK's region chain].
     #[arg(long, env = "AWS_REGION")]
     pub region: Option<String>,
     /// Kinesis endpoint URL, e.g. http://127.0.0.1:4568 for kinesis-mock.
     #[arg(long)]
     pub endpoint_url: Option<String>,
-    /// Where unsent edges are saved on stop and read back on start
-    /// (default: <edges>.resume.json).
+    /// Where unsent edges are saved on stop and read back on start [default: <edges>.resume.json].
     #[arg(long, env = "RESUME_FILE")]
     pub resume_file: Option<PathBuf>,
     /// PutRecords calls in flight at once (1-64).
@@ -347,6 +346,8 @@ struct Run<'a, S> {
     stop: Option<Stop>,
     credit: f64,
     bar: ProgressBar,
+    /// Whether the endpoint has answered a call at all.
+    answered: bool,
 }
 
 impl<S: RecordSink> Run<'_, S> {
@@ -415,25 +416,25 @@ impl<S: RecordSink> Run<'_, S> {
         let backoff = &self.config.backoff;
         match result {
             Ok(outcomes) => {
+                self.answered = true;
                 let settled = self
                     .queue
                     .settle(batch.into_iter().zip(outcomes), now, backoff);
                 self.summary.accepted += settled.accepted;
                 self.summary.throttled += settled.throttled;
             }
-            Err(CallError::Retryable { throttled, message }) => {
+            // An endpoint that never answered is a wrong endpoint or region, not a busy stream: say so at once
+            // instead of retrying until the deadline. Once it has answered, a lost connection is retried.
+            Err(CallError::Unreachable(message)) if !self.answered => {
                 self.summary.failed_calls += 1;
-                if throttled {
-                    self.summary.throttled += batch.len() as u64;
-                }
-                let failed = batch.into_iter().map(|p| {
-                    let outcome = EntryOutcome::Failed {
-                        code: "CallFailed".into(),
-                        message: message.clone(),
-                    };
-                    (p, outcome)
-                });
-                self.queue.settle(failed, now, backoff);
+                self.queue.release(batch);
+                self.stop.get_or_insert(Stop::Fatal(format!(
+                    "cannot reach the Kinesis endpoint ({message}); check --endpoint-url, --region and that this machine can reach the endpoint (a refused connection is not a throttle)"
+                )));
+            }
+            Err(CallError::Unreachable(message)) => self.retry_later(batch, false, &message, now),
+            Err(CallError::Retryable { throttled, message }) => {
+                self.retry_later(batch, throttled, &message, now)
             }
             Err(CallError::Fatal(message)) => {
                 self.summary.failed_calls += 1;
@@ -448,6 +449,22 @@ impl<S: RecordSink> Run<'_, S> {
             self.summary.retries,
             self.pending()
         ));
+    }
+
+    /// Puts back a batch whose whole call failed, to be sent again after its backoff.
+    fn retry_later(&mut self, batch: Vec<Pending>, throttled: bool, message: &str, now: Instant) {
+        self.summary.failed_calls += 1;
+        if throttled {
+            self.summary.throttled += batch.len() as u64;
+        }
+        let failed = batch.into_iter().map(|p| {
+            let outcome = EntryOutcome::Failed {
+                code: "CallFailed".into(),
+                message: message.to_owned(),
+            };
+            (p, outcome)
+        });
+        self.queue.settle(failed, now, &self.config.backoff);
     }
 
     /// Stops the run when the edge failing the longest is past the retry deadline.
@@ -546,6 +563,7 @@ pub async fn drive<S: RecordSink>(
         },
         stop: None,
         credit: 0.0,
+        answered: false,
         bar: progress_bar(config.show_progress),
     };
     let start = tokio::time::Instant::now();

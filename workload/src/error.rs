@@ -131,6 +131,18 @@ pub enum DriveError {
 /// Why a load failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// A setting a Neptune bulk load needs is not given.
+    #[error(
+        "a Neptune bulk load needs {flag} (or the {env} environment variable): {what}; or load a local SPARQL store with --local URL --people DIR"
+    )]
+    MissingSetting {
+        /// The flag.
+        flag: &'static str,
+        /// The environment variable that stands for it.
+        env: &'static str,
+        /// What it is and where to find it.
+        what: &'static str,
+    },
     /// The flags do not describe one load.
     #[error("invalid {field} = {value}: {allowed}")]
     InvalidParameter {

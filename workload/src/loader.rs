@@ -145,20 +145,24 @@ impl LoadPlan {
                 people_nt,
             });
         }
-        let required = |field, value: &Option<String>| {
+        let required = |flag, env, what, value: &Option<String>| {
             value
                 .clone()
                 .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| {
-                    invalid(
-                        field,
-                        "",
-                        "required for a Neptune bulk load (or use --local URL --people DIR)",
-                    )
-                })
+                .ok_or(LoadError::MissingSetting { flag, env, what })
         };
-        let endpoint = required("--endpoint", &args.endpoint)?;
-        let source = required("--source", &args.source)?;
+        let endpoint = required(
+            "--endpoint",
+            "NEPTUNE_ENDPOINT",
+            "the cluster's endpoint, the stack's ClusterEndpoint output",
+            &args.endpoint,
+        )?;
+        let source = required(
+            "--source",
+            "VERTEX_FILE_S3_LOCATION",
+            "the S3 location of the vertex files, the stack's VertexFile output",
+            &args.source,
+        )?;
         if !source.starts_with("s3://") {
             return Err(invalid(
                 "--source",
@@ -166,7 +170,12 @@ impl LoadPlan {
                 "an s3://bucket/prefix location",
             ));
         }
-        let role_arn = required("--role-arn", &args.role_arn)?;
+        let role_arn = required(
+            "--role-arn",
+            "LOADER_ROLE_ARN",
+            "the IAM role Neptune reads S3 with, the stack's LoaderRoleArn output",
+            &args.role_arn,
+        )?;
         if !role_arn.starts_with("arn:") || !role_arn.contains(":role/") {
             return Err(invalid(
                 "--role-arn",
@@ -174,7 +183,12 @@ impl LoadPlan {
                 "an IAM role ARN arn:aws:iam::<account>:role/<name>",
             ));
         }
-        let region = required("--region", &args.region)?;
+        let region = required(
+            "--region",
+            "AWS_REGION",
+            "the region of the cluster and the bucket",
+            &args.region,
+        )?;
         if !LOAD_FORMATS.contains(&args.format.as_str()) {
             return Err(invalid("--format", &args.format, &LOAD_FORMATS.join(", ")));
         }

@@ -64,6 +64,10 @@ pub enum CallError {
         /// What happened.
         message: String,
     },
+    /// The endpoint could not be reached at all (connection refused, no route, connect timeout): retryable
+    /// once the endpoint has answered, but on the first calls a sign that the endpoint or region is wrong.
+    #[error("{0}")]
+    Unreachable(String),
     /// Missing stream, access denied, invalid request: retrying cannot help.
     #[error("{0}")]
     Fatal(String),
@@ -164,6 +168,20 @@ impl RecordSink for KinesisSink {
     }
 }
 
+/// An error and its sources as one line, each text once (the SDK's context form adds a debug dump).
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(error) = current {
+        let text = error.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
+}
+
 fn classify(err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>) -> CallError {
     let message = format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&err));
     match &err {
@@ -188,6 +206,9 @@ fn classify(err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsErr
             }
         }
         SdkError::ConstructionFailure(_) => CallError::Fatal(message),
+        SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
+            CallError::Unreachable(causes(&err))
+        }
         // Timeouts, connection errors and unreadable responses: the records may or may not be
         // stored; sending them again is safe because the writer is idempotent.
         _ => CallError::Retryable {

@@ -1,0 +1,107 @@
+"""moto_server with two behaviours of real CloudFormation that moto lacks, for the deploy tests.
+
+- A resource that fails to create or update fails the stack as CloudFormation does: a CREATE_FAILED (or
+  UPDATE_FAILED) event carrying the resource's error as its reason, then ROLLBACK_COMPLETE (or
+  UPDATE_ROLLBACK_COMPLETE), while ExecuteChangeSet itself succeeds. moto instead fails the ExecuteChangeSet call
+  and records no resource event.
+- Executing a change set takes STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS (default 0) after its IN_PROGRESS event, so a
+  deploy's progress can be watched while the AWS CLI waits.
+
+Arguments are moto_server's. What it cannot stand in for: per-resource progress events, real durations,
+rollbacks that delete what was created.
+"""
+
+import os
+import sys
+import time
+
+from moto import server
+from moto.cloudformation import models, parsing
+
+EXECUTE_SECONDS = float(os.environ.get("STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS", "0"))
+
+
+class ResourceFailed(Exception):
+    """A resource of the stack could not be created or updated."""
+
+    def __init__(self, logical_id, resource_type, reason):
+        super().__init__(reason)
+        self.logical_id = logical_id
+        self.resource_type = resource_type
+        self.reason = reason
+        self.stack = None
+
+
+_create = parsing.parse_and_create_resource
+
+
+def parse_and_create_resource(logical_id, resource_json, *args, **kwargs):
+    try:
+        return _create(logical_id, resource_json, *args, **kwargs)
+    except ResourceFailed:
+        raise
+    except Exception as error:  # whatever moto's resource raised is the reason CloudFormation reports
+        raise ResourceFailed(logical_id, resource_json.get("Type", ""), str(error)) from error
+
+
+parsing.parse_and_create_resource = parse_and_create_resource
+
+_apply = models.ChangeSet.apply
+
+
+def apply(self):
+    time.sleep(EXECUTE_SECONDS)
+    try:
+        _apply(self)
+    except ResourceFailed as failed:
+        failed.stack = self.stack
+        failed.change_set_type = self.change_set_type
+        raise
+
+
+models.ChangeSet.apply = apply
+
+_execute = models.CloudFormationBackend.execute_change_set
+
+
+def event(stack, logical_id, resource_type, status, reason):
+    return models.Event(
+        stack_id=stack.stack_id,
+        stack_name=stack.name,
+        logical_resource_id=logical_id,
+        physical_resource_id="",
+        resource_type=resource_type,
+        resource_status=status,
+        resource_status_reason=reason,
+        resource_properties=None,
+    )
+
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    try:
+        _execute(self, change_set_name, stack_name)
+    except ResourceFailed as failed:
+        stack = failed.stack
+        create = failed.change_set_type == "CREATE"
+        verb = "create" if create else "update"
+        rollback = "ROLLBACK" if create else "UPDATE_ROLLBACK"
+        stack.events.append(
+            event(stack, failed.logical_id, failed.resource_type, f"{verb.upper()}_FAILED", failed.reason)
+        )
+        stack.events.append(
+            event(
+                stack,
+                stack.name,
+                "AWS::CloudFormation::Stack",
+                f"{rollback}_IN_PROGRESS",
+                f"The following resource(s) failed to {verb}: [{failed.logical_id}]. Rollback requested by user.",
+            )
+        )
+        stack.events.append(event(stack, stack.name, "AWS::CloudFormation::Stack", f"{rollback}_COMPLETE", None))
+        stack.status = f"{rollback}_COMPLETE"
+
+
+models.CloudFormationBackend.execute_change_set = execute_change_set
+
+if __name__ == "__main__":
+    server.main(sys.argv[1:])
