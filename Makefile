@@ -18,7 +18,7 @@ CONFIG  ?= stack.yaml
 OUT     ?= out
 REGION  ?=
 
-.PHONY: help tools fmt fmt-check lint test test-rust render check-templates snapshots demo local-bench local-browser clean
+.PHONY: help tools fmt fmt-check lint test test-rust region-data render check-templates snapshots demo local-bench local-browser clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -54,6 +54,9 @@ test: tools fmt-check lint test-rust ## every test (what CI runs)
 
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
+
+region-data: tools ## regenerate src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
+	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data
 
 snapshots: ## accept changed insta snapshots after review
 	INSTA_UPDATE=always cargo test --workspace --no-fail-fast || true

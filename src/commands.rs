@@ -10,6 +10,7 @@ use crate::cli::{ConfigArgs, ParamsArgs, RenderArgs};
 use crate::config::{Layer, StackConfig, parse_sets};
 use crate::error::Error;
 use crate::validate::{Resolved, resolve};
+use crate::offerings::{self, Offering};
 use crate::{regions, render, sizing};
 
 /// Renders every selected region; regions that fail get no files, the others are written.
@@ -155,8 +156,8 @@ pub fn params_table(resolved: &Resolved) -> String {
     }
     let derived = &resolved.derived;
     text.push_str(&format!(
-        "derived: writer_vcpus={} recommended_shards={} reserved_concurrency={}\n",
-        derived.writer_vcpus, derived.recommended_shards, derived.reserved_concurrency
+        "derived: writer_vcpus={} recommended_shards={} max_concurrent_batches={}\n",
+        derived.writer_vcpus, derived.recommended_shards, derived.max_concurrent_batches
     ));
     let left_out: Vec<&str> = resolved
         .params
@@ -173,6 +174,39 @@ pub fn params_table(resolved: &Resolved) -> String {
     text
 }
 
+/// The region table of the config reference: per region, the defaults picked from what it offers and everything
+/// it offers, from the generated region data.
+fn region_table() -> String {
+    let mut text = format!(
+        "\nRegions: what each offers, from cfn-lint's region data ({}); the defaults are the first each offers of \
+         the preference orders above.\n\n\
+         | Region | Partition | DbInstanceType default | EC2ClientInstanceType default | NotebookInstanceType default | Neptune classes offered | EC2 driver types offered | Notebook types offered |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        offerings::data().source
+    );
+    let offerings = [
+        Offering::NeptuneClass,
+        Offering::DriverInstance,
+        Offering::NotebookInstance,
+    ];
+    for (region, partition) in regions::REGIONS {
+        let defaults: Vec<String> = offerings
+            .iter()
+            .map(|o| format!("`{}`", o.default_for(region).unwrap_or("none")))
+            .collect();
+        let offered: Vec<String> = offerings
+            .iter()
+            .map(|o| o.offered_in(region).join(", "))
+            .collect();
+        text.push_str(&format!(
+            "| {region} | {partition} | {} | {} |\n",
+            defaults.join(" | "),
+            offered.join(" | ")
+        ));
+    }
+    text
+}
+
 /// The config reference: a Markdown table of every catalog key with its default, what it allows, when it is
 /// declared and what it means.
 pub fn config_reference() -> String {
@@ -182,10 +216,11 @@ pub fn config_reference() -> String {
     for param in CATALOG {
         let required = if param.required { " (required)" } else { "" };
         let allowed = match param.kind {
-            // The full list is the sizing table below.
-            Kind::DbInstanceType => {
-                "a class from the writer sizing table below (db.r4/r5/r5d/r6g/r6i/x2g sizes, db.t3.medium, db.t4g.medium, db.serverless)".to_owned()
-            }
+            // The lists are the region table below.
+            Kind::Offered(offering) => format!(
+                "a {} the region offers (region table below)",
+                offering.describe()
+            ),
             kind => kind.allowed().replace('|', "\\|"),
         };
         text.push_str(&format!(
@@ -220,5 +255,6 @@ pub fn config_reference() -> String {
         sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
         sizing::recommended_shards(sizing::EXISTING_CLUSTER_ASSUMED_VCPUS),
     ));
+    text.push_str(&region_table());
     text
 }
