@@ -68,6 +68,23 @@ fn in_families(name: &str, families: &[&str]) -> bool {
         .is_some_and(|(family, _)| families.contains(&family))
 }
 
+/// Sort key: family, then size (medium, large, xlarge, 2xlarge, ...); `db.serverless` last.
+fn size_order(name: &str) -> (bool, String, u32) {
+    let (family, size) = name.rsplit_once('.').unwrap_or((name, ""));
+    let rank = match size {
+        "medium" => 0,
+        "large" => 1,
+        "xlarge" => 2,
+        other => {
+            2 + other
+                .strip_suffix("xlarge")
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(1000)
+        }
+    };
+    (name == sizing::SERVERLESS, family.to_owned(), rank)
+}
+
 /// The region data as the installed cfn-lint has it, in the committed file's layout.
 fn generate() -> String {
     let (schemas, version) = cfn_lint_schemas();
@@ -121,6 +138,8 @@ fn generate() -> String {
         regions.insert(region.clone(), [neptune, ec2, notebook]);
     }
     let list = |items: &BTreeSet<String>| {
+        let mut items: Vec<&String> = items.iter().collect();
+        items.sort_by_key(|name| size_order(name));
         let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
         format!("[{}]", quoted.join(", "))
     };
@@ -149,6 +168,8 @@ fn region_data_is_what_the_installed_cfn_lint_says() {
     let path = repo_root().join("src/data/region-offerings.json");
     if std::env::var_os("REGENERATE_REGION_DATA").is_some() {
         std::fs::write(&path, &generated).expect("write the region data");
+        eprintln!("wrote {}; review the diff", path.display());
+        return;
     }
 
     // WHEN it is compared with the committed file

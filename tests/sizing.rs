@@ -310,18 +310,18 @@ fn a_class_the_region_lacks_is_an_error_naming_the_region_and_what_it_offers() {
     let message = common::resolve_error("regions: {}", "il-central-1", &["DbInstanceType=db.r6g.large"]);
     assert!(
         message.starts_with(
-            "region il-central-1: DbInstanceType = `db.r6g.large` (from --set) is not offered in il-central-1; il-central-1 offers: db.r5.12xlarge, "
+            "region il-central-1: DbInstanceType = `db.r6g.large` (from --set) is not offered in il-central-1; il-central-1 offers: db.r5.large, db.r5.xlarge, "
         ),
         "{message}"
     );
-    assert!(message.contains("db.serverless, db.t3.medium"), "{message}");
+    assert!(message.ends_with("db.t3.medium, db.serverless"), "{message}");
     let message = common::resolve_error("regions: {}", "ap-southeast-5", &["EC2ClientInstanceType=m5.large"]);
     assert!(
-        message.contains("EC2ClientInstanceType = `m5.large` (from --set) is not offered in ap-southeast-5; ap-southeast-5 offers: c6i.12xlarge"),
+        message.contains("EC2ClientInstanceType = `m5.large` (from --set) is not offered in ap-southeast-5; ap-southeast-5 offers: c6i.large, c6i.xlarge"),
         "{message}"
     );
     let message = common::resolve_error("regions: {}", "us-east-1", &["DbInstanceType=db.r4.large"]);
-    assert!(message.contains("`db.r4.large` (from --set) is not a known instance type; us-east-1 offers: db.r5.12xlarge"), "{message}");
+    assert!(message.contains("`db.r4.large` (from --set) is not a known instance type; us-east-1 offers: db.r5.large"), "{message}");
 }
 
 #[test]
