@@ -9,8 +9,8 @@ use crate::catalog::{CATALOG, Kind};
 use crate::cli::{ConfigArgs, ParamsArgs, RenderArgs};
 use crate::config::{Layer, StackConfig, parse_sets};
 use crate::error::Error;
-use crate::validate::{Resolved, resolve};
 use crate::offerings::{self, Offering};
+use crate::validate::{Resolved, resolve};
 use crate::{regions, render, sizing};
 
 /// Renders every selected region; regions that fail get no files, the others are written.

@@ -49,7 +49,9 @@ pub enum Problem {
         arg: String,
     },
     /// An instance type no region offers.
-    #[error("{key} = `{value}` (from {origin}) is not a known instance type; {region} offers: {valid}")]
+    #[error(
+        "{key} = `{value}` (from {origin}) is not a known instance type; {region} offers: {valid}"
+    )]
     UnknownInstanceType {
         /// The parameter.
         key: &'static str,
@@ -63,7 +65,9 @@ pub enum Problem {
         valid: String,
     },
     /// An instance class or type the region does not offer (per cfn-lint's region data).
-    #[error("{key} = `{value}` (from {origin}) is not offered in {region}; {region} offers: {offered}")]
+    #[error(
+        "{key} = `{value}` (from {origin}) is not offered in {region}; {region} offers: {offered}"
+    )]
     NotOffered {
         /// The parameter.
         key: &'static str,

@@ -396,9 +396,10 @@ fn concurrency_checks(
             .and_then(ParamValue::as_i64)
             .map(|v| (v, entry.origin))
     };
-    let (Some((reserved, reserved_origin)), Some((quota, quota_origin))) =
-        (integer("ReservedConcurrency"), integer("AccountConcurrencyQuota"))
-    else {
+    let (Some((reserved, reserved_origin)), Some((quota, quota_origin))) = (
+        integer("ReservedConcurrency"),
+        integer("AccountConcurrencyQuota"),
+    ) else {
         return;
     };
     let max = sizing::max_reserved_concurrency(u32::try_from(quota).unwrap_or(u32::MAX));

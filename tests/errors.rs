@@ -104,7 +104,10 @@ fn unknown_instance_type_lists_what_the_region_offers() {
         err.starts_with("region eu-west-1: NotebookInstanceType = `ml.p3.2xlarge` (from --set) is not a known instance type; eu-west-1 offers: ml.m5.xlarge, ml.m5.2xlarge, "),
         "{err}"
     );
-    assert!(err.ends_with("ml.t3.medium, ml.t3.large, ml.t3.xlarge, ml.t3.2xlarge"), "{err}");
+    assert!(
+        err.ends_with("ml.t3.medium, ml.t3.large, ml.t3.xlarge, ml.t3.2xlarge"),
+        "{err}"
+    );
 }
 
 #[test]

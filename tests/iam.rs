@@ -57,11 +57,7 @@ fn need(action: &str, language: Option<&'static str>, resource: &'static str, wh
 /// deletes; removing (drop(), DELETE) reads and deletes.
 fn neptune_query_actions(language: &str, query: &str) -> BTreeSet<&'static str> {
     let mut actions = BTreeSet::from([READ]);
-    let has = |pattern: &str| {
-        Regex::new(pattern)
-            .expect("pattern")
-            .is_match(query)
-    };
+    let has = |pattern: &str| Regex::new(pattern).expect("pattern").is_match(query);
     match language {
         "Gremlin" => {
             if has(r"\b(addV|addE|mergeV|mergeE|property)\(") {
@@ -102,8 +98,16 @@ fn edges() -> Vec<Edge> {
     };
     vec![
         edge("1", "2", vec![]),
-        edge("1", "3", vec![("weight".to_owned(), PropertyValue::Integer(3))]),
-        edge("1", "3", vec![("weight".to_owned(), PropertyValue::Integer(4))]),
+        edge(
+            "1",
+            "3",
+            vec![("weight".to_owned(), PropertyValue::Integer(3))],
+        ),
+        edge(
+            "1",
+            "3",
+            vec![("weight".to_owned(), PropertyValue::Integer(4))],
+        ),
     ]
 }
 
@@ -129,12 +133,13 @@ fn writer_queries(language: &str) -> Vec<String> {
                 })
             })
             .collect(),
-        "Sparql" => vec![sparql::batch_update(&edges), sparql::batch_update(&edges[..1])],
+        "Sparql" => vec![
+            sparql::batch_update(&edges),
+            sparql::batch_update(&edges[..1]),
+        ],
         "OpenCypher" => [true, false]
             .into_iter()
-            .map(|conditional_create| {
-                opencypher::batch_request(&edges, conditional_create, random)
-            })
+            .map(|conditional_create| opencypher::batch_request(&edges, conditional_create, random))
             .collect(),
         other => panic!("unknown query language {other}"),
     }
@@ -146,7 +151,12 @@ fn writer_neptune_needs(language: &'static str) -> Vec<Need> {
     for query in writer_queries(language) {
         for action in neptune_query_actions(language, &query) {
             let start: String = query.chars().take(60).collect();
-            needs.push(need(action, Some(language), "neptune-db:", &format!("writer batch {start}...")));
+            needs.push(need(
+                action,
+                Some(language),
+                "neptune-db:",
+                &format!("writer batch {start}..."),
+            ));
         }
     }
     needs
@@ -172,7 +182,10 @@ fn writer_sqs_needs() -> Vec<Need> {
             )
         })
         .collect();
-    assert!(!targets.is_empty(), "the rejects sink sends no SQS request?");
+    assert!(
+        !targets.is_empty(),
+        "the rejects sink sends no SQS request?"
+    );
     targets
 }
 
@@ -213,7 +226,8 @@ fn driver_kinesis_needs() -> Vec<Need> {
 /// The AWS CLI calls of a shell script carried by the stack, as IAM actions on the artifact bucket.
 fn script_needs(script: &str, what: &str) -> Vec<Need> {
     let mut needs = Vec::new();
-    let call = Regex::new(r"\baws\s+(?:--\S+\s+\S+\s+)*(s3|s3api|\w+)\s+([a-z-]+)").expect("pattern");
+    let call =
+        Regex::new(r"\baws\s+(?:--\S+\s+\S+\s+)*(s3|s3api|\w+)\s+([a-z-]+)").expect("pattern");
     for captures in call.captures_iter(script) {
         let why = format!("{what}: aws {} {}", &captures[1], &captures[2]);
         match (&captures[1], &captures[2]) {
@@ -223,7 +237,9 @@ fn script_needs(script: &str, what: &str) -> Vec<Need> {
                 needs.push(need("s3:GetObject", None, "s3:::", &why));
             }
             (service, operation) => {
-                panic!("{what} calls `aws {service} {operation}`: map it to its IAM action in tests/iam.rs")
+                panic!(
+                    "{what} calls `aws {service} {operation}`: map it to its IAM action in tests/iam.rs"
+                )
             }
         }
     }
@@ -285,14 +301,25 @@ fn notebook_needs() -> Vec<Need> {
                     // graph-notebook starts the job (POST /loader) and polls it (GET /loader/{id}).
                     "%load" => {
                         needs.push(need("neptune-db:StartLoaderJob", None, "neptune-db:", &why));
-                        needs.push(need("neptune-db:GetLoaderJobStatus", None, "neptune-db:", &why));
+                        needs.push(need(
+                            "neptune-db:GetLoaderJobStatus",
+                            None,
+                            "neptune-db:",
+                            &why,
+                        ));
                     }
-                    "%load_status" => {
-                        needs.push(need("neptune-db:GetLoaderJobStatus", None, "neptune-db:", &why))
-                    }
+                    "%load_status" => needs.push(need(
+                        "neptune-db:GetLoaderJobStatus",
+                        None,
+                        "neptune-db:",
+                        &why,
+                    )),
                     // Local settings: no request.
-                    "%graph_notebook_config" | "%%graph_notebook_config" | "%load_ext" | "%env" => {}
-                    other => panic!("{name} uses {other}: map what it sends to its IAM action in tests/iam.rs"),
+                    "%graph_notebook_config" | "%%graph_notebook_config" | "%load_ext" | "%env" => {
+                    }
+                    other => panic!(
+                        "{name} uses {other}: map what it sends to its IAM action in tests/iam.rs"
+                    ),
                 }
             }
         }
@@ -312,12 +339,36 @@ fn service_needs(role: &str) -> Vec<Need> {
             n("kinesis:GetRecords", "Stream.Arn", esm),
             n("kinesis:GetShardIterator", "Stream.Arn", esm),
             n("kinesis:ListShards", "Stream.Arn", esm),
-            n("kms:Decrypt", "Key.Arn", "GetRecords on the KMS-encrypted stream"),
-            n("sqs:SendMessage", "OnFailureQueue", "the mapping's on-failure destination"),
-            n("kms:GenerateDataKey", "Key.Arn", "SendMessage to the KMS-encrypted queues"),
-            n("kms:Decrypt", "Key.Arn", "SendMessage to the KMS-encrypted queues"),
-            n("logs:CreateLogStream", "WriterLogGroup", "the Lambda runtime's log"),
-            n("logs:PutLogEvents", "WriterLogGroup", "the Lambda runtime's log"),
+            n(
+                "kms:Decrypt",
+                "Key.Arn",
+                "GetRecords on the KMS-encrypted stream",
+            ),
+            n(
+                "sqs:SendMessage",
+                "OnFailureQueue",
+                "the mapping's on-failure destination",
+            ),
+            n(
+                "kms:GenerateDataKey",
+                "Key.Arn",
+                "SendMessage to the KMS-encrypted queues",
+            ),
+            n(
+                "kms:Decrypt",
+                "Key.Arn",
+                "SendMessage to the KMS-encrypted queues",
+            ),
+            n(
+                "logs:CreateLogStream",
+                "WriterLogGroup",
+                "the Lambda runtime's log",
+            ),
+            n(
+                "logs:PutLogEvents",
+                "WriterLogGroup",
+                "the Lambda runtime's log",
+            ),
             n("ec2:CreateNetworkInterface", "ec2:", eni),
             n("ec2:DeleteNetworkInterface", "ec2:", eni),
             n("ec2:AssignPrivateIpAddresses", "ec2:", eni),
@@ -346,8 +397,16 @@ fn service_needs(role: &str) -> Vec<Need> {
         )],
         // The bulk loader lists the source prefix and reads its objects with the role the cluster assumes.
         "NeptuneLoaderRole" => vec![
-            n("s3:ListBucket", "s3:::", "the bulk loader lists its S3 source prefix"),
-            n("s3:GetObject", "s3:::", "the bulk loader reads the vertex files"),
+            n(
+                "s3:ListBucket",
+                "s3:::",
+                "the bulk loader lists its S3 source prefix",
+            ),
+            n(
+                "s3:GetObject",
+                "s3:::",
+                "the bulk loader reads the vertex files",
+            ),
         ],
         // VPC Flow Logs delivers the rejected-traffic log with the role (VPC Flow Logs' IAM role requirements).
         "FlowLogRole" => {
@@ -404,9 +463,16 @@ fn roles(template: &Value) -> BTreeMap<String, (Vec<Grant>, Vec<String>)> {
         }
         let properties = &resource["Properties"];
         let mut grants = Vec::new();
-        for policy in properties["Policies"].as_sequence().cloned().unwrap_or_default() {
+        for policy in properties["Policies"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default()
+        {
             let policy = untagged(&policy);
-            for statement in policy["PolicyDocument"]["Statement"].as_sequence().expect("statements") {
+            for statement in policy["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .expect("statements")
+            {
                 assert_eq!(statement["Effect"].as_str(), Some("Allow"));
                 let languages = statement["Condition"]["StringEquals"]["neptune-db:QueryLanguage"]
                     .as_str()
@@ -448,7 +514,10 @@ fn needs(template: &Value, language: &'static str) -> BTreeMap<&'static str, Vec
     let resources = &template["Resources"];
     let script = |value: &Value| -> String {
         let sub = &untagged(value)["Fn::Sub"];
-        untagged(&untagged(sub)[0]).as_str().expect("script").to_owned()
+        untagged(&untagged(sub)[0])
+            .as_str()
+            .expect("script")
+            .to_owned()
     };
     let lifecycle = script(&resources["NotebookLifecycle"]["Properties"]["OnStart"][0]["Content"]);
     let user_data =
@@ -491,7 +560,9 @@ fn check_role(stack: &str, role: &str, needs: &[Need], grants: &[Grant], managed
             granted,
             "{stack}: {role} is not granted {} {}on a resource naming {:?}, which {} needs; grants: {grants:#?}",
             need.action,
-            need.language.map(|l| format!("for {l} ")).unwrap_or_default(),
+            need.language
+                .map(|l| format!("for {l} "))
+                .unwrap_or_default(),
             need.resource,
             need.why
         );
@@ -517,7 +588,9 @@ fn check_role(stack: &str, role: &str, needs: &[Need], grants: &[Grant], managed
         // Only actions that take no resource may be granted on every resource.
         if grant.resource.trim() == "'*'" || grant.resource.trim() == "\"*\"" {
             assert!(
-                needs.iter().any(|n| n.action == grant.action && n.resource == "*"),
+                needs
+                    .iter()
+                    .any(|n| n.action == grant.action && n.resource == "*"),
                 "{stack}: {role} is granted {} on every resource",
                 grant.action
             );
@@ -547,7 +620,10 @@ fn every_role_is_granted_what_its_requests_need_per_query_language_and_nothing_e
         let query_language = format!("QueryLanguage={setting}");
         let mut existing = common::EXISTING.to_vec();
         existing.push(&query_language);
-        for (variant, sets) in [("new cluster", vec![query_language.as_str()]), ("existing cluster", existing)] {
+        for (variant, sets) in [
+            ("new cluster", vec![query_language.as_str()]),
+            ("existing cluster", existing),
+        ] {
             // GIVEN the stack rendered for this language
             let stack = format!("{variant}, {setting}");
             let template = render("us-east-1", &sets);
@@ -609,16 +685,32 @@ fn the_mapping_rules_follow_neptunes_documented_examples() {
     let rows: &[(&str, &str, &[&str])] = &[
         ("Gremlin", "g.V().count()", &[READ]),
         ("Gremlin", "g.addV()", &[READ, WRITE]),
-        ("Gremlin", "g.V('1').as('a').out('created').addE('createdBy').to('a')", &[READ, WRITE]),
+        (
+            "Gremlin",
+            "g.V('1').as('a').out('created').addE('createdBy').to('a')",
+            &[READ, WRITE],
+        ),
         ("Gremlin", "g.V().drop()", &[READ, DELETE]),
-        ("Gremlin", "g.V('1').property(single, 'key1', 'value1')", &[READ, WRITE, DELETE]),
+        (
+            "Gremlin",
+            "g.V('1').property(single, 'key1', 'value1')",
+            &[READ, WRITE, DELETE],
+        ),
         ("OpenCypher", "MATCH (n) RETURN n", &[READ]),
         ("OpenCypher", "CREATE (n:person)", &[READ, WRITE]),
         ("OpenCypher", "MATCH (n) DETACH DELETE n", &[READ, DELETE]),
-        ("OpenCypher", "MATCH (n) SET n.name = 'x'", &[READ, WRITE, DELETE]),
+        (
+            "OpenCypher",
+            "MATCH (n) SET n.name = 'x'",
+            &[READ, WRITE, DELETE],
+        ),
         ("Sparql", "SELECT * WHERE { ?s ?p ?o }", &[READ]),
         ("Sparql", "INSERT DATA { <a> <b> <c> }", &[READ, WRITE]),
-        ("Sparql", "DELETE { ?s <p> ?o } WHERE { ?s <p> ?o }", &[READ, DELETE]),
+        (
+            "Sparql",
+            "DELETE { ?s <p> ?o } WHERE { ?s <p> ?o }",
+            &[READ, DELETE],
+        ),
     ];
     for (language, query, expected) in rows {
         assert_eq!(
@@ -636,7 +728,10 @@ fn a_policy_missing_an_action_or_granting_an_extra_one_fails_the_check() {
     let mut roles = roles(&template);
     let (grants, managed) = roles.get_mut("WriterRole").expect("writer role");
     // Without DeleteDataViaQuery (the policy of issue 10) the check fails ...
-    let delete = grants.iter().position(|g| g.action == DELETE).expect("delete granted");
+    let delete = grants
+        .iter()
+        .position(|g| g.action == DELETE)
+        .expect("delete granted");
     let removed = grants.remove(delete);
     let missing = std::panic::catch_unwind(|| {
         check_role("test", "WriterRole", &needs["WriterRole"], grants, managed)
@@ -654,8 +749,14 @@ fn a_policy_missing_an_action_or_granting_an_extra_one_fails_the_check() {
     });
     assert!(extra.is_err());
     grants.pop();
-    let read = grants.iter_mut().find(|g| g.action == READ).expect("read granted");
-    read.languages.as_mut().expect("a language condition").insert("Gremlin".to_owned());
+    let read = grants
+        .iter_mut()
+        .find(|g| g.action == READ)
+        .expect("read granted");
+    read.languages
+        .as_mut()
+        .expect("a language condition")
+        .insert("Gremlin".to_owned());
     let broader = std::panic::catch_unwind(|| {
         check_role("test", "WriterRole", &needs["WriterRole"], grants, managed)
     });

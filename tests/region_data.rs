@@ -88,9 +88,8 @@ fn size_order(name: &str) -> (bool, String, u32) {
 /// The region data as the installed cfn-lint has it, in the committed file's layout.
 fn generate() -> String {
     let (schemas, version) = cfn_lint_schemas();
-    let neptune = read_json(
-        &schemas.join("extensions/aws_neptune_dbinstance/dbinstanceclass_enum.json"),
-    );
+    let neptune =
+        read_json(&schemas.join("extensions/aws_neptune_dbinstance/dbinstanceclass_enum.json"));
     let ec2 = read_json(&schemas.join("extensions/aws_ec2_instance/instancetype_enum.json"));
     let mut regions: BTreeMap<String, [BTreeSet<String>; 3]> = BTreeMap::new();
     // Every region cfn-lint has Neptune classes for; the others cannot host the stack.
@@ -125,7 +124,8 @@ fn generate() -> String {
         } else {
             schemas.join("providers/us-east-1.json")
         });
-        let notebook: BTreeSet<String> = match provider["AWS::SageMaker::NotebookInstance"].as_str() {
+        let notebook: BTreeSet<String> = match provider["AWS::SageMaker::NotebookInstance"].as_str()
+        {
             Some(hash) => {
                 let schema = read_json(&schemas.join(format!("resources/{hash}.json")));
                 strings(&schema["properties"]["InstanceType"]["enum"])
@@ -181,7 +181,10 @@ fn region_data_is_what_the_installed_cfn_lint_says() {
         "src/data/region-offerings.json differs from what the installed cfn-lint says; run `make region-data` \
          and review the diff"
     );
-    assert!(offerings::DATA == committed, "rebuild: the binary embeds an older file");
+    assert!(
+        offerings::DATA == committed,
+        "rebuild: the binary embeds an older file"
+    );
     assert!(offerings::data().regions.len() >= 30);
 }
 
@@ -234,7 +237,11 @@ fn the_vcpu_table_has_exactly_the_classes_some_region_offers() {
     // THEN the vCPU table has one row for each, and no row for anything else
     let table: BTreeSet<&str> = sizing::DB_INSTANCE_VCPUS.iter().map(|(c, _)| *c).collect();
     assert_eq!(table, offered);
-    assert_eq!(table.len(), sizing::DB_INSTANCE_VCPUS.len(), "duplicate rows");
+    assert_eq!(
+        table.len(),
+        sizing::DB_INSTANCE_VCPUS.len(),
+        "duplicate rows"
+    );
 }
 
 #[test]

@@ -219,12 +219,18 @@ fn reserved_concurrency_is_at_most_the_quota_minus_100() {
             "us-east-1",
             &common::sets(&sets),
         );
-        assert_eq!(result.is_ok(), accepted, "quota {quota}, reserved {reserved}: {result:?}");
+        assert_eq!(
+            result.is_ok(),
+            accepted,
+            "quota {quota}, reserved {reserved}: {result:?}"
+        );
         if !accepted {
             let message = result.unwrap_err().to_string();
             assert!(
-                message.contains(&format!("ReservedConcurrency = {reserved} (from --set) is above {}", (quota - 100).max(0)))
-                    && message.contains(&format!("AccountConcurrencyQuota = {quota} (from --set)")),
+                message.contains(&format!(
+                    "ReservedConcurrency = {reserved} (from --set) is above {}",
+                    (quota - 100).max(0)
+                )) && message.contains(&format!("AccountConcurrencyQuota = {quota} (from --set)")),
                 "{message}"
             );
         }
@@ -235,10 +241,21 @@ fn reserved_concurrency_is_at_most_the_quota_minus_100() {
 
 #[test]
 fn the_quota_is_not_a_stack_parameter_and_no_reservation_is_the_default() {
-    let resolved = common::resolved("regions: {us-east-1: {}}", "us-east-1", &["AccountConcurrencyQuota=2000"]);
+    let resolved = common::resolved(
+        "regions: {us-east-1: {}}",
+        "us-east-1",
+        &["AccountConcurrencyQuota=2000"],
+    );
     assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
-    assert!(resolved.get("AccountConcurrencyQuota").is_some_and(|p| !p.in_scope));
-    assert_eq!(common::value(&resolved, "ReservedConcurrency"), ("-1".to_owned(), "built-in default".to_owned()));
+    assert!(
+        resolved
+            .get("AccountConcurrencyQuota")
+            .is_some_and(|p| !p.in_scope)
+    );
+    assert_eq!(
+        common::value(&resolved, "ReservedConcurrency"),
+        ("-1".to_owned(), "built-in default".to_owned())
+    );
 }
 
 #[test]
@@ -249,7 +266,10 @@ fn a_reservation_below_the_mapping_concurrency_is_a_warning() {
         &["ReservedConcurrency=10"],
     );
     assert!(
-        resolved.warnings.iter().any(|w| w.contains("ReservedConcurrency = 10 (from --set) is below the 16 batches")),
+        resolved
+            .warnings
+            .iter()
+            .any(|w| w.contains("ReservedConcurrency = 10 (from --set) is below the 16 batches")),
         "{:?}",
         resolved.warnings
     );
@@ -274,7 +294,12 @@ fn engine_versions_below_1_2_1_0_are_refused() {
         );
         assert_eq!(result.is_ok(), accepted, "{version}: {result:?}");
         if !accepted {
-            assert!(result.unwrap_err().to_string().contains("the stack needs 1.2.1.0 or later"));
+            assert!(
+                result
+                    .unwrap_err()
+                    .to_string()
+                    .contains("the stack needs 1.2.1.0 or later")
+            );
         }
     }
 }
@@ -285,7 +310,12 @@ fn defaults_are_the_first_preferred_class_each_region_offers() {
     for (region, db, driver, notebook) in [
         ("us-east-1", "db.r6g.large", "m6i.large", "ml.t3.medium"),
         ("eu-west-1", "db.r6g.large", "m6i.large", "ml.t3.medium"),
-        ("ap-southeast-5", "db.r6g.large", "m6i.large", "ml.t3.medium"),
+        (
+            "ap-southeast-5",
+            "db.r6g.large",
+            "m6i.large",
+            "ml.t3.medium",
+        ),
         ("il-central-1", "db.r5.large", "m6i.large", "ml.t3.medium"),
         ("af-south-1", "db.r6i.large", "m6i.large", "ml.t3.medium"),
         ("me-south-1", "db.r6i.large", "m6i.large", "ml.t3.medium"),
@@ -307,21 +337,38 @@ fn defaults_are_the_first_preferred_class_each_region_offers() {
 
 #[test]
 fn a_class_the_region_lacks_is_an_error_naming_the_region_and_what_it_offers() {
-    let message = common::resolve_error("regions: {}", "il-central-1", &["DbInstanceType=db.r6g.large"]);
+    let message = common::resolve_error(
+        "regions: {}",
+        "il-central-1",
+        &["DbInstanceType=db.r6g.large"],
+    );
     assert!(
         message.starts_with(
             "region il-central-1: DbInstanceType = `db.r6g.large` (from --set) is not offered in il-central-1; il-central-1 offers: db.r5.large, db.r5.xlarge, "
         ),
         "{message}"
     );
-    assert!(message.ends_with("db.t3.medium, db.serverless"), "{message}");
-    let message = common::resolve_error("regions: {}", "ap-southeast-5", &["EC2ClientInstanceType=m5.large"]);
+    assert!(
+        message.ends_with("db.t3.medium, db.serverless"),
+        "{message}"
+    );
+    let message = common::resolve_error(
+        "regions: {}",
+        "ap-southeast-5",
+        &["EC2ClientInstanceType=m5.large"],
+    );
     assert!(
         message.contains("EC2ClientInstanceType = `m5.large` (from --set) is not offered in ap-southeast-5; ap-southeast-5 offers: c6i.large, c6i.xlarge"),
         "{message}"
     );
-    let message = common::resolve_error("regions: {}", "us-east-1", &["DbInstanceType=db.r4.large"]);
-    assert!(message.contains("`db.r4.large` (from --set) is not a known instance type; us-east-1 offers: db.r5.large"), "{message}");
+    let message =
+        common::resolve_error("regions: {}", "us-east-1", &["DbInstanceType=db.r4.large"]);
+    assert!(
+        message.contains(
+            "`db.r4.large` (from --set) is not a known instance type; us-east-1 offers: db.r5.large"
+        ),
+        "{message}"
+    );
 }
 
 #[test]
