@@ -174,6 +174,26 @@ pub fn params_table(resolved: &Resolved) -> String {
     text
 }
 
+/// Names grouped by family, in the data's order: `db.r5.{large, xlarge}, db.serverless`.
+fn by_family(names: &[String]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for name in names {
+        let (family, size) = name.rsplit_once('.').unwrap_or((name, ""));
+        match groups.last_mut() {
+            Some((last, sizes)) if *last == family => sizes.push(size),
+            _ => groups.push((family, vec![size])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(family, sizes)| match sizes.as_slice() {
+            [one] => format!("{family}.{one}"),
+            many => format!("{family}.{{{}}}", many.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The region table of the config reference: per region, the defaults picked from what it offers and everything
 /// it offers, from the generated region data.
 fn region_table() -> String {
@@ -196,7 +216,7 @@ fn region_table() -> String {
             .collect();
         let offered: Vec<String> = offerings
             .iter()
-            .map(|o| o.offered_in(region).join(", "))
+            .map(|o| by_family(o.offered_in(region)))
             .collect();
         text.push_str(&format!(
             "| {region} | {partition} | {} | {} |\n",
