@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{CATALOG, Kind};
+use crate::catalog::{CATALOG, Kind, Scope};
 use crate::cli::{ConfigArgs, ParamsArgs, RenderArgs};
 use crate::config::{Layer, StackConfig, parse_sets};
 use crate::error::Error;
@@ -159,10 +159,22 @@ pub fn params_table(resolved: &Resolved) -> String {
         "derived: writer_vcpus={} recommended_shards={} max_concurrent_batches={}\n",
         derived.writer_vcpus, derived.recommended_shards, derived.max_concurrent_batches
     ));
+    let render_time: Vec<String> = resolved
+        .params
+        .iter()
+        .filter(|p| p.param.scope == Scope::RenderTime)
+        .map(|p| format!("{}={} ({})", p.param.name, p.value, p.origin))
+        .collect();
+    if !render_time.is_empty() {
+        text.push_str(&format!(
+            "render-time settings (not stack parameters): {}\n",
+            render_time.join(", ")
+        ));
+    }
     let left_out: Vec<&str> = resolved
         .params
         .iter()
-        .filter(|p| !p.in_scope)
+        .filter(|p| !p.in_scope && p.param.scope != Scope::RenderTime)
         .map(|p| p.param.name)
         .collect();
     if !left_out.is_empty() {
