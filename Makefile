@@ -28,7 +28,7 @@ REGION_FLAGS = $(foreach r,$(REGION),--region $(r))
 SET_FLAGS    = $(foreach s,$(SET),--set $(s))
 TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 
-.PHONY: help tools fmt fmt-check lint test test-rust render check-templates snapshots demo local-bench local-browser clean
+.PHONY: help tools fmt fmt-check lint test test-rust region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
 HELP_VARS := CONFIG OUT REGION SET TAGS EDGES ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
@@ -79,6 +79,9 @@ test: tools fmt-check lint test-rust ## every test (what CI runs)
 
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
+
+region-data: tools ## regenerate src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
+	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data
 
 snapshots: ## accept changed insta snapshots after review
 	INSTA_UPDATE=always cargo test --workspace --no-fail-fast || true

@@ -4,6 +4,7 @@
 //! Validation, the `parameters` list the templates render, `params --markdown` and the README's config reference
 //! are all generated from [`CATALOG`].
 
+use crate::offerings::Offering;
 use crate::sizing;
 
 /// CloudFormation parameter type of a catalog entry.
@@ -54,6 +55,8 @@ pub enum Scope {
     Serverless,
     /// Only when `EC2KeyPairName` is non-empty.
     KeyPair,
+    /// Never: the generator uses the value at render time and the stack does not declare it.
+    RenderTime,
 }
 
 impl Scope {
@@ -66,6 +69,7 @@ impl Scope {
             Scope::Provisioned => "StreamMode=PROVISIONED",
             Scope::Serverless => "DbInstanceType=db.serverless",
             Scope::KeyPair => "EC2KeyPairName is non-empty",
+            Scope::RenderTime => "never (render time only)",
         }
     }
 }
@@ -79,6 +83,8 @@ pub enum BuiltIn {
     ShardsFromWriter,
     /// Computed from `StreamRetentionHours`: [`record_age_below_retention`].
     RecordAgeFromRetention,
+    /// The first of the offering's preference order the region offers ([`Offering::default_for`]).
+    Preferred(Offering),
 }
 
 /// How long before the stream's retention a record still not written leaves for the on-failure
@@ -102,10 +108,13 @@ pub enum Kind {
     Bool,
     /// One of a fixed list of strings.
     Choice(&'static [&'static str]),
-    /// A Neptune instance class from [`sizing::DB_INSTANCE_VCPUS`] or `db.serverless`.
-    DbInstanceType,
-    /// An instance type from a [`sizing`] table.
-    InstanceType(&'static [&'static str]),
+    /// An instance class or type the region offers ([`crate::offerings`]).
+    Offered(Offering),
+    /// A Neptune engine version `a.b.c.d`, at least `min`.
+    EngineVersion {
+        /// The oldest accepted version.
+        min: &'static str,
+    },
     /// A whole number in `min..=max`.
     Integer {
         /// Smallest accepted value.
@@ -151,6 +160,9 @@ pub enum Kind {
 /// Anchored pattern of one subnet id.
 pub const SUBNET_ID_PATTERN: &str = r"^subnet-[0-9a-f]{8,17}$";
 
+/// Anchored pattern of a Neptune engine version.
+pub const ENGINE_VERSION_PATTERN: &str = r"^\d+\.\d+\.\d+\.\d+$";
+
 /// Minimum number of subnets an existing cluster's function, notebook and driver need (two Availability Zones).
 pub const MIN_EXISTING_SUBNETS: usize = 2;
 
@@ -166,11 +178,10 @@ impl Kind {
         match self {
             Kind::Bool => "true or false".to_owned(),
             Kind::Choice(values) => format!("one of {}", values.join(", ")),
-            Kind::DbInstanceType => format!(
-                "one of {}",
-                sizing::db_instance_types().collect::<Vec<_>>().join(", ")
-            ),
-            Kind::InstanceType(values) => format!("one of {}", values.join(", ")),
+            Kind::Offered(offering) => format!("a {} the region offers", offering.describe()),
+            Kind::EngineVersion { min } => {
+                format!("a Neptune engine version a.b.c.d, {min} or later")
+            }
             Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
             Kind::IntegerOrUnlimited { min, max } => {
                 format!("-1 (no limit) or a whole number from {min} to {max}")
@@ -194,13 +205,25 @@ impl Kind {
         }
     }
 
-    /// CloudFormation `AllowedValues`, as strings.
-    pub fn cfn_allowed_values(&self) -> Option<Vec<String>> {
+    /// What the kind allows in `region`, in words: [`Kind::allowed`], with the region's own list for offerings.
+    pub fn allowed_in(&self, region: &str) -> String {
+        match self {
+            Kind::Offered(offering) => format!(
+                "one of the {} {region} offers: {}",
+                offering.describe(),
+                offering.offered_in(region).join(", ")
+            ),
+            kind => kind.allowed(),
+        }
+    }
+
+    /// CloudFormation `AllowedValues` in `region`, as strings.
+    pub fn cfn_allowed_values(&self, region: &str) -> Option<Vec<String>> {
         let strings = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
         match self {
             Kind::Bool => Some(vec!["true".to_owned(), "false".to_owned()]),
-            Kind::Choice(values) | Kind::InstanceType(values) => Some(strings(values)),
-            Kind::DbInstanceType => Some(sizing::db_instance_types().map(str::to_owned).collect()),
+            Kind::Choice(values) => Some(strings(values)),
+            Kind::Offered(offering) => Some(offering.offered_in(region).to_vec()),
             Kind::IntegerChoice(values) => Some(values.iter().map(i64::to_string).collect()),
             _ => None,
         }
@@ -220,6 +243,7 @@ impl Kind {
     pub fn pattern(&self) -> Option<&'static str> {
         match self {
             Kind::Text { pattern, .. } | Kind::S3Uri { pattern, .. } => Some(pattern),
+            Kind::EngineVersion { .. } => Some(ENGINE_VERSION_PATTERN),
             _ => None,
         }
     }
@@ -263,6 +287,15 @@ impl Param {
                 "StreamRetentionHours x 3600 - {RECORD_AGE_MARGIN_SECS} (24 h: {}), at most {MAX_RECORD_AGE_SECS}",
                 record_age_below_retention(24)
             ),
+            BuiltIn::Preferred(offering) => format!(
+                "the first the region offers of {}",
+                offering
+                    .preference()
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }
@@ -276,6 +309,13 @@ pub fn find(name: &str) -> Option<&'static Param> {
 pub fn names() -> impl Iterator<Item = &'static str> {
     CATALOG.iter().map(|param| param.name)
 }
+
+/// The oldest Neptune engine the stack deploys: mergeV()/mergeE() need 1.2.1.0 (openCypher MERGE on `~id` 1.2.0.2,
+/// serverless 1.2.0.1, the fine-grained IAM data actions 1.2.0.0; engines before 1.2 are past end of life).
+pub const MIN_ENGINE_VERSION: &str = "1.2.1.0";
+
+/// Largest Lambda concurrency quota accepted (a raised quota in a large account).
+const MAX_CONCURRENCY_QUOTA: i64 = 1_000_000;
 
 const HOSTNAME: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
 const S3_KEY: &str = r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}$";
@@ -295,8 +335,8 @@ pub static CATALOG: &[Param] = &[
     Param {
         name: "DbInstanceType",
         cfn_type: CfnType::String,
-        default: BuiltIn::Value("db.r5.large"),
-        kind: Kind::DbInstanceType,
+        default: BuiltIn::Preferred(Offering::NeptuneClass),
+        kind: Kind::Offered(Offering::NeptuneClass),
         scope: Scope::NewCluster,
         required: false,
         description: "Instance class of the Neptune writer and read replica.",
@@ -327,13 +367,12 @@ pub static CATALOG: &[Param] = &[
         name: "NeptuneEngineVersion",
         cfn_type: CfnType::String,
         default: BuiltIn::Value("1.4.5.1"),
-        kind: Kind::Text {
-            pattern: r"^\d+\.\d+\.\d+\.\d+$",
-            expected: "a Neptune engine version such as 1.4.5.1",
+        kind: Kind::EngineVersion {
+            min: MIN_ENGINE_VERSION,
         },
         scope: Scope::NewCluster,
         required: false,
-        description: "Neptune engine version of the new cluster.",
+        description: "Neptune engine version of the new cluster: 1.2.1.0 or later (mergeV/mergeE, MERGE on ~id, serverless and the fine-grained IAM actions all need it).",
     },
     Param {
         name: "BackupRetentionDays",
@@ -343,6 +382,15 @@ pub static CATALOG: &[Param] = &[
         scope: Scope::NewCluster,
         required: false,
         description: "Days Neptune keeps automated backups.",
+    },
+    Param {
+        name: "NeptuneAuditLog",
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("false"),
+        kind: BOOL,
+        scope: Scope::NewCluster,
+        required: false,
+        description: "Export Neptune's audit log (every query's text) to a log group of the stack, kept LogRetentionDays under the stack key.",
     },
     Param {
         name: "ExistingClusterEndpoint",
@@ -534,6 +582,30 @@ pub static CATALOG: &[Param] = &[
         description: "Concurrent batches per shard.",
     },
     Param {
+        name: "ReservedConcurrency",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("-1"),
+        kind: Kind::IntegerOrUnlimited {
+            min: 0,
+            max: MAX_CONCURRENCY_QUOTA - sizing::LAMBDA_UNRESERVED_MINIMUM as i64,
+        },
+        scope: Scope::All,
+        required: false,
+        description: "Concurrent executions reserved for the writer (-1 = none); at most AccountConcurrencyQuota - 100.",
+    },
+    Param {
+        name: "AccountConcurrencyQuota",
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("1000"),
+        kind: Kind::Integer {
+            min: 10,
+            max: MAX_CONCURRENCY_QUOTA,
+        },
+        scope: Scope::RenderTime,
+        required: false,
+        description: "The account's Lambda concurrency quota in the region, checked against ReservedConcurrency at render time (new accounts may have 10).",
+    },
+    Param {
         name: "BisectBatchOnFunctionError",
         cfn_type: CfnType::String,
         default: BuiltIn::Value("true"),
@@ -700,8 +772,8 @@ pub static CATALOG: &[Param] = &[
     Param {
         name: "EC2ClientInstanceType",
         cfn_type: CfnType::String,
-        default: BuiltIn::Value("m5.large"),
-        kind: Kind::InstanceType(sizing::EC2_CLIENT_INSTANCE_TYPES),
+        default: BuiltIn::Preferred(Offering::DriverInstance),
+        kind: Kind::Offered(Offering::DriverInstance),
         scope: Scope::All,
         required: false,
         description: "Instance type of the EC2 workload driver.",
@@ -739,8 +811,8 @@ pub static CATALOG: &[Param] = &[
     Param {
         name: "NotebookInstanceType",
         cfn_type: CfnType::String,
-        default: BuiltIn::Value("ml.t3.medium"),
-        kind: Kind::InstanceType(sizing::NOTEBOOK_INSTANCE_TYPES),
+        default: BuiltIn::Preferred(Offering::NotebookInstance),
+        kind: Kind::Offered(Offering::NotebookInstance),
         scope: Scope::All,
         required: false,
         description: "Instance type of the SageMaker graph notebook.",

@@ -5,10 +5,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{CATALOG, Kind};
+use crate::catalog::{CATALOG, Kind, Scope};
 use crate::cli::{ConfigArgs, ParamsArgs, RenderArgs};
 use crate::config::{Layer, StackConfig, parse_sets};
 use crate::error::Error;
+use crate::offerings::{self, Offering};
 use crate::validate::{Resolved, resolve};
 use crate::{regions, render, sizing};
 
@@ -160,19 +161,84 @@ pub fn params_table(resolved: &Resolved) -> String {
     }
     let derived = &resolved.derived;
     text.push_str(&format!(
-        "derived: writer_vcpus={} recommended_shards={} reserved_concurrency={}\n",
-        derived.writer_vcpus, derived.recommended_shards, derived.reserved_concurrency
+        "derived: writer_vcpus={} recommended_shards={} max_concurrent_batches={}\n",
+        derived.writer_vcpus, derived.recommended_shards, derived.max_concurrent_batches
     ));
+    let render_time: Vec<String> = resolved
+        .params
+        .iter()
+        .filter(|p| p.param.scope == Scope::RenderTime)
+        .map(|p| format!("{}={} ({})", p.param.name, p.value, p.origin))
+        .collect();
+    if !render_time.is_empty() {
+        text.push_str(&format!(
+            "render-time settings (not stack parameters): {}\n",
+            render_time.join(", ")
+        ));
+    }
     let left_out: Vec<&str> = resolved
         .params
         .iter()
-        .filter(|p| !p.in_scope)
+        .filter(|p| !p.in_scope && p.param.scope != Scope::RenderTime)
         .map(|p| p.param.name)
         .collect();
     if !left_out.is_empty() {
         text.push_str(&format!(
             "not declared (out of scope): {}\n",
             left_out.join(", ")
+        ));
+    }
+    text
+}
+
+/// Names grouped by family, in the data's order: `db.r5.{large, xlarge}, db.serverless`.
+fn by_family(names: &[String]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for name in names {
+        let (family, size) = name.rsplit_once('.').unwrap_or((name, ""));
+        match groups.last_mut() {
+            Some((last, sizes)) if *last == family => sizes.push(size),
+            _ => groups.push((family, vec![size])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(family, sizes)| match sizes.as_slice() {
+            [one] => format!("{family}.{one}"),
+            many => format!("{family}.{{{}}}", many.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The region table of the config reference: per region, the defaults picked from what it offers and everything
+/// it offers, from the generated region data.
+fn region_table() -> String {
+    let mut text = format!(
+        "\nRegions: what each offers, from cfn-lint's region data ({}); the defaults are the first each offers of \
+         the preference orders above.\n\n\
+         | Region | Partition | DbInstanceType default | EC2ClientInstanceType default | NotebookInstanceType default | Neptune classes offered | EC2 driver types offered | Notebook types offered |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        offerings::data().source
+    );
+    let offerings = [
+        Offering::NeptuneClass,
+        Offering::DriverInstance,
+        Offering::NotebookInstance,
+    ];
+    for (region, partition) in regions::REGIONS {
+        let defaults: Vec<String> = offerings
+            .iter()
+            .map(|o| format!("`{}`", o.default_for(region).unwrap_or("none")))
+            .collect();
+        let offered: Vec<String> = offerings
+            .iter()
+            .map(|o| by_family(o.offered_in(region)))
+            .collect();
+        text.push_str(&format!(
+            "| {region} | {partition} | {} | {} |\n",
+            defaults.join(" | "),
+            offered.join(" | ")
         ));
     }
     text
@@ -187,10 +253,11 @@ pub fn config_reference() -> String {
     for param in CATALOG {
         let required = if param.required { " (required)" } else { "" };
         let allowed = match param.kind {
-            // The full list is the sizing table below.
-            Kind::DbInstanceType => {
-                "a class from the writer sizing table below (db.r4/r5/r5d/r6g/r6i/x2g sizes, db.t3.medium, db.t4g.medium, db.serverless)".to_owned()
-            }
+            // The lists are the region table below.
+            Kind::Offered(offering) => format!(
+                "a {} the region offers (region table below)",
+                offering.describe()
+            ),
             kind => kind.allowed().replace('|', "\\|"),
         };
         text.push_str(&format!(
@@ -225,5 +292,6 @@ pub fn config_reference() -> String {
         sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
         sizing::recommended_shards(sizing::EXISTING_CLUSTER_ASSUMED_VCPUS),
     ));
+    text.push_str(&region_table());
     text
 }

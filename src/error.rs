@@ -48,8 +48,10 @@ pub enum Problem {
         /// The argument as given.
         arg: String,
     },
-    /// An instance type missing from the sizing table.
-    #[error("{key} = `{value}` (from {origin}) is not a known instance type; valid types: {valid}")]
+    /// An instance type no region offers.
+    #[error(
+        "{key} = `{value}` (from {origin}) is not a known instance type; {region} offers: {valid}"
+    )]
     UnknownInstanceType {
         /// The parameter.
         key: &'static str,
@@ -57,8 +59,56 @@ pub enum Problem {
         value: String,
         /// Where the value came from.
         origin: Origin,
-        /// Every valid instance type.
+        /// The region.
+        region: String,
+        /// What the region offers.
         valid: String,
+    },
+    /// An instance class or type the region does not offer (per cfn-lint's region data).
+    #[error(
+        "{key} = `{value}` (from {origin}) is not offered in {region}; {region} offers: {offered}"
+    )]
+    NotOffered {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// The region.
+        region: String,
+        /// What the region offers.
+        offered: String,
+    },
+    /// A Neptune engine version older than the stack supports.
+    #[error(
+        "{key} = `{value}` (from {origin}) is too old: the stack needs {min} or later (mergeV/mergeE need 1.2.1.0; engines before 1.2 are past end of life)"
+    )]
+    EngineTooOld {
+        /// The parameter.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// The oldest accepted version.
+        min: &'static str,
+    },
+    /// A reserved concurrency the account's quota cannot give.
+    #[error(
+        "ReservedConcurrency = {reserved} (from {reserved_origin}) is above {max}: an account keeps 100 executions unreserved, so with AccountConcurrencyQuota = {quota} (from {quota_origin}) a function may reserve at most {max}; raise the quota (Service Quotas, Lambda concurrent executions), set AccountConcurrencyQuota to it, or leave ReservedConcurrency at -1"
+    )]
+    ReservedAboveQuota {
+        /// The reservation asked for.
+        reserved: i64,
+        /// Where it came from.
+        reserved_origin: Origin,
+        /// The account quota.
+        quota: i64,
+        /// Where it came from.
+        quota_origin: Origin,
+        /// quota - 100.
+        max: u32,
     },
     /// A value that is not a number, not whole, or outside its range.
     #[error("{key} = `{value}` (from {origin}) is out of range: allowed is {allowed}")]

@@ -2,7 +2,7 @@
 //! minijinja templates and one config file with per-region overrides.
 //!
 //! Flow: [`cli`] flags -> [`config::StackConfig`] layers -> [`validate::resolve`] -> [`validate::Resolved`] ->
-//! [`render`] -> `out/<region>/`. Tables live in [`catalog`], [`sizing`] and [`regions`].
+//! [`render`] -> `out/<region>/`. Tables live in [`catalog`], [`sizing`], [`regions`] and [`offerings`] (generated from cfn-lint).
 
 pub mod catalog;
 pub mod cli;
@@ -11,6 +11,7 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod local;
+pub mod offerings;
 pub mod package;
 pub mod regions;
 pub mod render;

@@ -73,9 +73,9 @@ struct ParameterView {
 }
 
 impl ParameterView {
-    fn new(param: &'static Param, value: &ParamValue) -> Self {
+    fn new(param: &'static Param, value: &ParamValue, region: &str) -> Self {
         let takes_constraints = matches!(param.cfn_type, CfnType::String | CfnType::Number);
-        let allowed_values = param.kind.cfn_allowed_values();
+        let allowed_values = param.kind.cfn_allowed_values(region);
         let constraint_description = takes_constraints.then(|| {
             if allowed_values.is_some() {
                 format!("{} must be one of the allowed values", param.name)
@@ -120,7 +120,7 @@ pub fn context(resolved: &Resolved) -> minijinja::Value {
         .collect();
     let parameters: Vec<ParameterView> = resolved
         .in_scope()
-        .map(|p| ParameterView::new(p.param, &p.value))
+        .map(|p| ParameterView::new(p.param, &p.value, &resolved.region))
         .collect();
     context! {
         region => resolved.region,

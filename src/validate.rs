@@ -83,6 +83,8 @@ pub struct Mode {
     pub serverless: bool,
     /// The driver gets an EC2 key pair.
     pub key_pair: bool,
+    /// The new cluster exports its audit log to a log group of the stack.
+    pub audit_log: bool,
 }
 
 /// Values computed from the parameters (the contract's `derived`).
@@ -92,8 +94,9 @@ pub struct Derived {
     pub writer_vcpus: u32,
     /// 2 x `writer_vcpus`, capped at the Kinesis maximum.
     pub recommended_shards: u32,
-    /// ShardCount x ParallelizationFactor, or 0 ("do not reserve") in on-demand mode.
-    pub reserved_concurrency: u32,
+    /// The most batches the event source mapping runs at once: ShardCount x ParallelizationFactor, or 0 (no fixed
+    /// bound) in on-demand mode.
+    pub max_concurrent_batches: u32,
 }
 
 /// Everything the renderer needs for one region, built in one place by [`resolve`].
@@ -140,11 +143,11 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
     layers.push((Origin::Set, sets));
     let mut typed: Vec<Typed> = CATALOG
         .iter()
-        .map(|param| Typed::new(param, &layers))
+        .map(|param| Typed::new(param, &layers, region))
         .collect();
 
-    let mode = structure(&typed);
-    let writer = Writer::of(&typed, &mode);
+    let mode = structure(&typed, region);
+    let writer = Writer::of(&typed, &mode, region);
     let recommended_shards = sizing::recommended_shards(writer.vcpus);
 
     let mut problems = Vec::new();
@@ -174,7 +177,10 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
         .as_ref()
         .and_then(ParamValue::as_i64)
         .unwrap_or_else(|| {
-            builtin_value(catalog::find("StreamRetentionHours").expect("a catalog name"))
+            builtin_value(
+                catalog::find("StreamRetentionHours").expect("a catalog name"),
+                region,
+            )
                 .as_i64()
                 .expect("a whole number")
         });
@@ -186,6 +192,7 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
     }
     loss_warnings(&typed, region, retention, &mut warnings);
     cross_checks(&typed, mode.serverless, &mut problems);
+    concurrency_checks(&typed, region, &mode, &mut problems, &mut warnings);
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
@@ -210,7 +217,7 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
             .expect("catalog name")
             .value
     };
-    let reserved_concurrency = if mode.on_demand {
+    let max_concurrent_batches = if mode.on_demand {
         0
     } else {
         let shards = value("ShardCount").as_i64().expect("validated");
@@ -230,7 +237,7 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
         derived: Derived {
             writer_vcpus: writer.vcpus,
             recommended_shards,
-            reserved_concurrency,
+            max_concurrent_batches,
         },
         warnings,
     })
@@ -246,19 +253,20 @@ impl Mode {
             Scope::Provisioned => !self.on_demand,
             Scope::Serverless => self.serverless,
             Scope::KeyPair => self.key_pair,
+            Scope::RenderTime => false,
         }
     }
 }
 
 /// The structural choices. An invalid structural value counts as its built-in default here; its problem is
 /// reported by [`check_entry`].
-fn structure(typed: &[Typed]) -> Mode {
+fn structure(typed: &[Typed], region: &str) -> Mode {
     let value = |name: &str| {
         let entry = find(typed, name);
         entry
             .value
             .clone()
-            .unwrap_or_else(|| builtin_value(entry.param))
+            .unwrap_or_else(|| builtin_value(entry.param, region))
     };
     let existing_cluster = value("UseExistingCluster").as_str() == Some("true");
     Mode {
@@ -270,6 +278,7 @@ fn structure(typed: &[Typed]) -> Mode {
         key_pair: value("EC2KeyPairName")
             .as_str()
             .is_some_and(|name| !name.is_empty()),
+        audit_log: !existing_cluster && value("NeptuneAuditLog").as_str() == Some("true"),
     }
 }
 
@@ -281,13 +290,13 @@ struct Writer {
 }
 
 impl Writer {
-    fn of(typed: &[Typed], mode: &Mode) -> Self {
+    fn of(typed: &[Typed], mode: &Mode, region: &str) -> Self {
         let value = |name: &str| {
             let entry = find(typed, name);
             entry
                 .value
                 .clone()
-                .unwrap_or_else(|| builtin_value(entry.param))
+                .unwrap_or_else(|| builtin_value(entry.param, region))
         };
         if mode.existing_cluster {
             Writer {
@@ -338,7 +347,10 @@ fn check_entry(
     if let Some(problem) = entry.problem.take() {
         problems.push(problem);
     }
-    if !entry.in_scope && matches!(entry.origin, Origin::Region | Origin::Set) {
+    if !entry.in_scope
+        && entry.param.scope != Scope::RenderTime
+        && matches!(entry.origin, Origin::Region | Origin::Set)
+    {
         warnings.push(format!(
             "region {region}: {} = {} (from {}) is ignored: it is used only when {}",
             entry.param.name,
@@ -438,6 +450,59 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
     }
 }
 
+/// ReservedConcurrency against the account quota (an error above quota - 100), and advice when the reservation or
+/// the quota is below what the event source mapping may run at once.
+fn concurrency_checks(
+    typed: &[Typed],
+    region: &str,
+    mode: &Mode,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
+) {
+    let integer = |name: &str| {
+        let entry = find(typed, name);
+        entry
+            .value
+            .as_ref()
+            .and_then(ParamValue::as_i64)
+            .map(|v| (v, entry.origin))
+    };
+    let (Some((reserved, reserved_origin)), Some((quota, quota_origin))) = (
+        integer("ReservedConcurrency"),
+        integer("AccountConcurrencyQuota"),
+    ) else {
+        return;
+    };
+    let max = sizing::max_reserved_concurrency(u32::try_from(quota).unwrap_or(u32::MAX));
+    if reserved > i64::from(max) {
+        problems.push(Problem::ReservedAboveQuota {
+            reserved,
+            reserved_origin,
+            quota,
+            quota_origin,
+            max,
+        });
+        return;
+    }
+    let batches = match (integer("ShardCount"), integer("ParallelizationFactor")) {
+        (Some((shards, _)), Some((factor, _))) if !mode.on_demand => Some(shards * factor),
+        _ => None,
+    };
+    if reserved == 0 {
+        warnings.push(format!(
+            "region {region}: ReservedConcurrency = 0 (from {reserved_origin}) stops the writer: no invocation runs until it is raised"
+        ));
+    } else if let Some(batches) = batches.filter(|b| reserved > 0 && reserved < *b) {
+        warnings.push(format!(
+            "region {region}: ReservedConcurrency = {reserved} (from {reserved_origin}) is below the {batches} batches the event source mapping runs at once (ShardCount x ParallelizationFactor); the extra batches are throttled and retried"
+        ));
+    } else if let Some(batches) = batches.filter(|b| reserved == -1 && *b > quota) {
+        warnings.push(format!(
+            "region {region}: the event source mapping runs up to {batches} batches at once (ShardCount x ParallelizationFactor), above AccountConcurrencyQuota = {quota} (from {quota_origin}); raise the quota or lower either setting"
+        ));
+    }
+}
+
 fn find<'a>(typed: &'a [Typed], name: &str) -> &'a Typed {
     typed
         .iter()
@@ -464,7 +529,7 @@ struct Typed {
 }
 
 impl Typed {
-    fn new(param: &'static Param, layers: &[(Origin, &Layer)]) -> Self {
+    fn new(param: &'static Param, layers: &[(Origin, &Layer)], region: &str) -> Self {
         let (text, origin) = layers
             .iter()
             .rev()
@@ -473,13 +538,20 @@ impl Typed {
                     .get(param.name)
                     .map(|text| (Some(text.clone()), *origin))
             })
-            .unwrap_or(match param.default {
+            .unwrap_or_else(|| match param.default {
                 BuiltIn::Value(text) => (Some(text.to_owned()), Origin::BuiltIn),
+                BuiltIn::Preferred(offering) => (
+                    offering.default_for(region).map(str::to_owned),
+                    Origin::BuiltIn,
+                ),
                 BuiltIn::ShardsFromWriter | BuiltIn::RecordAgeFromRetention => {
                     (None, Origin::Derived)
                 }
             });
-        let (value, problem) = match text.as_deref().map(|text| parse(param, text, origin)) {
+        let (value, problem) = match text
+            .as_deref()
+            .map(|text| parse(param, text, origin, region))
+        {
             Some(Ok(value)) => (Some(value), None),
             Some(Err(problem)) => (None, Some(problem)),
             None => (None, None),
@@ -497,24 +569,27 @@ impl Typed {
 
 /// The typed built-in default, used for structural decisions when a configured value is invalid (its problem is
 /// reported anyway).
-fn builtin_value(param: &'static Param) -> ParamValue {
-    match param.default {
-        BuiltIn::Value(text) => {
-            parse(param, text, Origin::BuiltIn).expect("built-in defaults are valid (tested)")
-        }
+fn builtin_value(param: &'static Param, region: &str) -> ParamValue {
+    let text = match param.default {
+        BuiltIn::Value(text) => text,
+        BuiltIn::Preferred(offering) => offering
+            .default_for(region)
+            .expect("every known region offers each kind (tested)"),
         BuiltIn::ShardsFromWriter | BuiltIn::RecordAgeFromRetention => {
             unreachable!("derived parameters are not structural")
         }
-    }
+    };
+    parse(param, text, Origin::BuiltIn, region).expect("built-in defaults are valid (tested)")
 }
 
-/// Types one value according to its catalog kind.
+/// Types one value according to its catalog kind; `region` decides which instance classes are offered.
 pub fn parse(
     param: &'static Param,
     text: &str,
     origin: Origin,
+    region: &str,
 ) -> std::result::Result<ParamValue, Problem> {
-    let typed = parse_text(param, text, origin);
+    let typed = parse_text(param, text, origin, region);
     match typed {
         // An empty value is named as such, whatever the kind would say about it.
         Err(_) if text.trim().is_empty() => Err(Problem::Empty {
@@ -537,6 +612,7 @@ fn parse_text(
     param: &'static Param,
     text: &str,
     origin: Origin,
+    region: &str,
 ) -> std::result::Result<ParamValue, Problem> {
     let key = param.name;
     let value = text.to_owned();
@@ -569,24 +645,50 @@ fn parse_text(
                 })
             }
         }
-        Kind::DbInstanceType | Kind::InstanceType(_) => {
-            let known = match param.kind {
-                Kind::InstanceType(types) => types.contains(&text),
-                _ => sizing::db_instance_types().any(|t| t == text),
-            };
-            if known {
+        Kind::Offered(offering) => {
+            let offered = offering.offered_in(region).join(", ");
+            if offering.is_offered(region, text) {
                 Ok(ParamValue::Text(value))
+            } else if offering.is_known(text) {
+                Err(Problem::NotOffered {
+                    key,
+                    value,
+                    origin,
+                    region: region.to_owned(),
+                    offered,
+                })
             } else {
                 Err(Problem::UnknownInstanceType {
                     key,
                     value,
                     origin,
-                    valid: param
-                        .kind
-                        .cfn_allowed_values()
-                        .expect("instance kinds list their values")
-                        .join(", "),
+                    region: region.to_owned(),
+                    valid: offered,
                 })
+            }
+        }
+        Kind::EngineVersion { min } => {
+            let numbers = |v: &str| -> Option<Vec<u32>> {
+                matches(catalog::ENGINE_VERSION_PATTERN, v)
+                    .then(|| v.split('.').map(|n| n.parse().ok()).collect())
+                    .flatten()
+            };
+            match numbers(text) {
+                Some(version) if version >= numbers(min).expect("a valid minimum") => {
+                    Ok(ParamValue::Text(value))
+                }
+                Some(_) => Err(Problem::EngineTooOld {
+                    key,
+                    value,
+                    origin,
+                    min,
+                }),
+                None => Err(Problem::Malformed {
+                    key,
+                    value,
+                    origin,
+                    expected: param.kind.allowed(),
+                }),
             }
         }
         Kind::Integer { min, max } => match text.parse::<i64>() {

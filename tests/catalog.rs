@@ -12,6 +12,7 @@ const CONTRACT_NAMES: &[&str] = &[
     "DbServerlessMaxCapacity",
     "NeptuneEngineVersion",
     "BackupRetentionDays",
+    "NeptuneAuditLog",
     "ExistingClusterEndpoint",
     "ExistingClusterReaderEndpoint",
     "ExistingClusterPort",
@@ -31,6 +32,8 @@ const CONTRACT_NAMES: &[&str] = &[
     "WriteConcurrency",
     "StartingPosition",
     "ParallelizationFactor",
+    "ReservedConcurrency",
+    "AccountConcurrencyQuota",
     "BisectBatchOnFunctionError",
     "MaximumRetryAttempts",
     "MaximumRecordAgeInSeconds",
@@ -74,9 +77,11 @@ fn every_pattern_compiles_and_every_builtin_default_is_valid_or_an_empty_require
         match param.default {
             BuiltIn::Value("") if param.required => {}
             BuiltIn::Value(text) => {
-                parse(param, text, Origin::BuiltIn)
+                parse(param, text, Origin::BuiltIn, "us-east-1")
                     .unwrap_or_else(|e| panic!("{}: {e}", param.name));
             }
+            // Checked for every region by tests/region_data.rs.
+            BuiltIn::Preferred(_) => {}
             BuiltIn::ShardsFromWriter => assert_eq!(param.name, "ShardCount"),
             BuiltIn::RecordAgeFromRetention => {
                 assert_eq!(param.name, "MaximumRecordAgeInSeconds")

@@ -179,7 +179,7 @@ fn ignored_settings_and_shards_above_the_guidance_warn() {
     assert_eq!(
         r.warnings,
         [
-            "region us-east-1: ShardCount = 5 (from region) is above 4, 2 x the 2 vCPUs of db.r5.large; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer"
+            "region us-east-1: ShardCount = 5 (from region) is above 4, 2 x the 2 vCPUs of db.r6g.large; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer"
         ]
     );
     assert!(

@@ -83,28 +83,30 @@ fn mapping_value_is_rejected() {
 }
 
 #[test]
-fn unknown_instance_type_lists_the_valid_ones() {
+fn unknown_instance_type_lists_what_the_region_offers() {
     let err = resolve_error(
-        "regions: {eu-west-1: {DbInstanceType: db.r7g.large}}",
+        "regions: {eu-west-1: {DbInstanceType: db.r9z.large}}",
         "eu-west-1",
         &[],
     );
     assert!(
-        err.starts_with("region eu-west-1: DbInstanceType = `db.r7g.large` (from region) is not a known instance type; valid types: db.r4.large, db.r4.xlarge, "),
+        err.starts_with("region eu-west-1: DbInstanceType = `db.r9z.large` (from region) is not a known instance type; eu-west-1 offers: db.r5.large, db.r5.xlarge, "),
         "{err}"
     );
-    assert!(
-        err.ends_with("db.t3.medium, db.t4g.medium, db.serverless"),
-        "{err}"
-    );
+    assert!(err.contains("db.t3.medium, db.t4g.medium, "), "{err}");
+    assert!(err.ends_with(", db.serverless"), "{err}");
     let err = resolve_error(
         "regions: {eu-west-1: {}}",
         "eu-west-1",
         &["NotebookInstanceType=ml.p3.2xlarge"],
     );
-    assert_eq!(
-        err,
-        "region eu-west-1: NotebookInstanceType = `ml.p3.2xlarge` (from --set) is not a known instance type; valid types: ml.t3.medium, ml.t3.large, ml.t3.xlarge, ml.t3.2xlarge, ml.m5.xlarge, ml.m5.2xlarge, ml.m5.4xlarge, ml.m5.12xlarge, ml.m5.24xlarge"
+    assert!(
+        err.starts_with("region eu-west-1: NotebookInstanceType = `ml.p3.2xlarge` (from --set) is not a known instance type; eu-west-1 offers: ml.m5.xlarge, ml.m5.2xlarge, "),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("ml.t3.medium, ml.t3.large, ml.t3.xlarge, ml.t3.2xlarge"),
+        "{err}"
     );
 }
 

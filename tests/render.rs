@@ -125,7 +125,7 @@ fn the_template_sees_mode_derived_and_the_dashboard_body() {
     assert!(
         rendered
             .stack
-            .contains("ReservedConcurrency:\n    Value: \"0\""),
+            .contains("MaxConcurrentBatches:\n    Value: \"0\""),
         "{}",
         rendered.stack
     );
@@ -271,7 +271,7 @@ fn shard_warnings_go_to_stderr_and_the_region_still_renders() {
     result.unwrap();
     assert_eq!(
         stderr,
-        "warning: region eu-west-1: ShardCount = 12 (from --set) is above 4, 2 x the 2 vCPUs of db.r5.large; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer\n"
+        "warning: region eu-west-1: ShardCount = 12 (from --set) is above 4, 2 x the 2 vCPUs of db.r6g.large; the guidance is no more than 2 x the number of vCPUs on the Neptune writer, because every shard adds a concurrent writer\n"
     );
     assert!(
         fs::read_to_string(tmp.path().join("eu-west-1/parameters.json"))
