@@ -181,8 +181,8 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
                 catalog::find("StreamRetentionHours").expect("a catalog name"),
                 region,
             )
-                .as_i64()
-                .expect("a whole number")
+            .as_i64()
+            .expect("a whole number")
         });
     let max_age = find_mut(&mut typed, "MaximumRecordAgeInSeconds");
     if max_age.origin == Origin::Derived {

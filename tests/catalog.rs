@@ -103,7 +103,8 @@ fn the_record_age_default_is_just_below_the_retention_row_by_row() {
     ] {
         assert_eq!(record_age_below_retention(hours), age, "{hours} h");
         let param = stream2neptune::catalog::find("MaximumRecordAgeInSeconds").unwrap();
-        parse(param, &age.to_string(), Origin::Derived).expect("a value Lambda accepts");
+        parse(param, &age.to_string(), Origin::Derived, "us-east-1")
+            .expect("a value Lambda accepts");
     }
 }
 
