@@ -38,23 +38,8 @@ pub enum Error {
         stderr: String,
     },
     /// CloudFormation could not deploy, update or delete the stack.
-    #[error(
-        "stack {stack} in {region}: the {action} failed (stack status {status}); {cause}\nnext: {next}"
-    )]
-    StackFailed {
-        /// `deploy`, `update` or `delete`.
-        action: &'static str,
-        /// The stack name.
-        stack: String,
-        /// The region.
-        region: String,
-        /// The stack's status after the failure.
-        status: String,
-        /// The failed resources and their reasons, or what the AWS CLI said.
-        cause: String,
-        /// What to do next.
-        next: String,
-    },
+    #[error("{0}")]
+    StackFailed(Box<StackFailure>),
     /// An AWS CLI command printed something that is not the JSON asked for.
     #[error("`{command}` printed unexpected output ({detail}): {stdout}")]
     AwsOutput {
@@ -153,6 +138,26 @@ pub enum Error {
     /// The config or rendering failed.
     #[error(transparent)]
     Generator(#[from] crate::error::Error),
+}
+
+/// Why CloudFormation could not deploy, update or delete a stack, and what to do next.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "stack {stack} in {region}: the {action} failed (stack status {status}); {cause}\nnext: {next}"
+)]
+pub struct StackFailure {
+    /// `deploy`, `update` or `delete`.
+    pub action: &'static str,
+    /// The stack name.
+    pub stack: String,
+    /// The region.
+    pub region: String,
+    /// The stack's status after the failure.
+    pub status: String,
+    /// The failed resources and their reasons, or what the AWS CLI said.
+    pub cause: String,
+    /// What to do next.
+    pub next: String,
 }
 
 /// Result alias of the deploy commands.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::aws::{Aws, Call, Watch, is_not_found};
-use super::error::Error;
+use super::error::{Error, StackFailure};
 
 /// How often the stack events are read by default while CloudFormation works (each read is one
 /// `describe-stack-events` call; CloudFormation's own console refreshes about as often).
@@ -139,14 +139,14 @@ impl StackWatch {
                 failures.join("\n  - ")
             )
         };
-        Error::StackFailed {
+        Error::StackFailed(Box::new(StackFailure {
             action,
             stack: self.stack.clone(),
             region: self.region.clone(),
             status: status.clone().unwrap_or_else(|| "unknown".to_owned()),
             cause,
             next: next_step(status.as_deref(), &self.stack, &self.region),
-        }
+        }))
     }
 }
 

@@ -664,7 +664,12 @@ mod tests {
             "{err}"
         );
         let err = plan(&GOOD[..6]).unwrap_err().to_string();
-        assert!(err.starts_with("invalid --region = : required"), "{err}");
+        assert!(
+            err.starts_with(
+                "a Neptune bulk load needs --region (or the AWS_REGION environment variable): "
+            ),
+            "{err}"
+        );
     }
 
     #[test]
