@@ -9,6 +9,8 @@ VENV        := $(CURDIR)/.venv
 VENV_BIN    := $(VENV)/bin
 PYTHON      ?= python3
 NODE_TOOLS  := $(CURDIR)/node_modules
+# Java engines (Gremlin Server, Neo4j) resolved by Maven from tools/java/*/pom.xml; tests start them with `java -cp`.
+JAVA_TOOLS  := $(CURDIR)/.java
 # Test tools live in the project, never on the machine: tests find them through PATH.
 export PATH := $(VENV_BIN):$(PATH)
 export KINESIS_MOCK_DIR := $(NODE_TOOLS)/kinesis-local
@@ -25,7 +27,7 @@ help: ## list the targets
 
 ## ---- set-up ---------------------------------------------------------------
 
-tools: $(VENV)/.installed $(NODE_TOOLS)/.installed local-browser ## install the test tools into .venv and node_modules (and Debian chromium)
+tools: $(VENV)/.installed $(NODE_TOOLS)/.installed $(JAVA_TOOLS)/gremlin-server/.installed local-browser ## install the test tools into .venv, node_modules and .java (and Debian chromium)
 
 # Pinned versions of the real parts the tests run against are in requirements-tools.txt.
 $(VENV)/.installed: requirements-tools.txt
@@ -35,6 +37,13 @@ $(VENV)/.installed: requirements-tools.txt
 
 $(NODE_TOOLS)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	touch $@
+
+# TinkerPop Gremlin Server + TinkerGraph (3.7 line, pinned in the pom) into .java/gremlin-server/lib.
+$(JAVA_TOOLS)/gremlin-server/.installed: tools/java/gremlin-server/pom.xml
+	rm -rf $(JAVA_TOOLS)/gremlin-server
+	mvn --batch-mode --quiet -f tools/java/gremlin-server/pom.xml dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(JAVA_TOOLS)/gremlin-server/lib
 	touch $@
 
 ## ---- code quality ---------------------------------------------------------
