@@ -27,7 +27,7 @@ help: ## list the targets
 
 ## ---- set-up ---------------------------------------------------------------
 
-tools: $(VENV)/.installed $(NODE_TOOLS)/.installed $(JAVA_TOOLS)/gremlin-server/.installed local-browser ## install the test tools into .venv, node_modules and .java (and Debian chromium)
+tools: $(VENV)/.installed $(NODE_TOOLS)/.installed $(JAVA_TOOLS)/gremlin-server/.installed $(JAVA_TOOLS)/neo4j/.installed local-browser ## install the test tools into .venv, node_modules and .java (and Debian chromium)
 
 # Pinned versions of the real parts the tests run against are in requirements-tools.txt.
 $(VENV)/.installed: requirements-tools.txt
@@ -44,6 +44,14 @@ $(JAVA_TOOLS)/gremlin-server/.installed: tools/java/gremlin-server/pom.xml
 	rm -rf $(JAVA_TOOLS)/gremlin-server
 	mvn --batch-mode --quiet -f tools/java/gremlin-server/pom.xml dependency:copy-dependencies \
 	  -DincludeScope=runtime -DoutputDirectory=$(JAVA_TOOLS)/gremlin-server/lib
+	touch $@
+
+# Embedded Neo4j 5.26 (Java 17) into .java/neo4j/lib, and the adapter that serves Neptune's openCypher HTTP form.
+$(JAVA_TOOLS)/neo4j/.installed: tools/java/neo4j/pom.xml tools/java/neo4j/NeptuneOpenCypher.java
+	rm -rf $(JAVA_TOOLS)/neo4j
+	mvn --batch-mode --quiet -f tools/java/neo4j/pom.xml dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(JAVA_TOOLS)/neo4j/lib
+	javac -d $(JAVA_TOOLS)/neo4j/classes -cp '$(JAVA_TOOLS)/neo4j/lib/*' tools/java/neo4j/NeptuneOpenCypher.java
 	touch $@
 
 ## ---- code quality ---------------------------------------------------------

@@ -105,7 +105,12 @@ maxContentLength: 10485760
         let mut command = Command::new(java());
         command
             // Start-up dominates a test's run: a small heap and the quick JIT tier suffice.
-            .args(["-Xms64m", "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+            .args([
+                "-Xms64m",
+                "-Xmx1g",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+            ])
             .arg("-cp")
             .arg(format!("{}/*", gremlin_server_lib().display()))
             .arg("org.apache.tinkerpop.gremlin.server.GremlinServer")
@@ -181,7 +186,10 @@ maxContentLength: 10485760
         if !status.is_success() {
             return Err(json["message"].as_str().unwrap_or(&text).to_string());
         }
-        Ok(json["result"]["data"].as_array().cloned().unwrap_or_default())
+        Ok(json["result"]["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// Runs a read traversal through the grammar (`gremlin-lang`), panicking on an error.

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod gremlin_server;
+pub mod neo4j;
 pub mod playback;
 pub mod process;
 
@@ -182,6 +183,19 @@ pub fn csv_records(range: std::ops::Range<usize>) -> Vec<TestRecord> {
             data: format!("p{},p{},2016-05-21", i, i + 1).into_bytes(),
         })
         .collect()
+}
+
+/// A JSON record at stream position `i` (partition key `key`) for the edge `key -> to` on
+/// 2016-05-21 with the property `weight`.
+pub fn weight_record(i: usize, key: &str, to: &str, weight: usize) -> TestRecord {
+    TestRecord {
+        partition_key: key.into(),
+        sequence_number: sequence_number(i),
+        data: serde_json::to_vec(&serde_json::json!(
+            {"from": key, "to": to, "created": "2016-05-21", "weight": weight}
+        ))
+        .unwrap(),
+    }
 }
 
 /// A 56-digit sequence number, increasing with `i`.

@@ -39,7 +39,10 @@ pub fn spawn_listening(
     };
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("{name} exited ({status}) before listening on {port}:\n{}", output());
+            panic!(
+                "{name} exited ({status}) before listening on {port}:\n{}",
+                output()
+            );
         }
         if started.elapsed() > timeout {
             let _ = child.kill();
