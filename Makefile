@@ -11,6 +11,8 @@ VENV_BIN    := $(VENV)/bin
 NOTEBOOK_VENV := $(CURDIR)/.venv-notebooks
 PYTHON      ?= python3
 NODE_TOOLS  := $(CURDIR)/node_modules
+# Java engines (Gremlin Server, Neo4j) resolved by Maven from tools/java/*/pom.xml; tests start them with `java -cp`.
+JAVA_TOOLS  := $(CURDIR)/.java
 # Test tools live in the project, never on the machine: tests find them through PATH.
 export PATH := $(VENV_BIN):$(PATH)
 export KINESIS_MOCK_DIR := $(NODE_TOOLS)/kinesis-local
@@ -41,7 +43,7 @@ help: ## list the targets and the variables they read, with their values now
 
 ## ---- set-up ---------------------------------------------------------------
 
-tools: $(VENV)/.installed $(NODE_TOOLS)/.installed notebook-tools local-browser ## install the test tools into .venv, .venv-notebooks and node_modules (and Debian chromium)
+tools: $(VENV)/.installed $(NODE_TOOLS)/.installed notebook-tools $(JAVA_TOOLS)/gremlin-server/.installed $(JAVA_TOOLS)/neo4j/.installed local-browser ## install the test tools into .venv, .venv-notebooks, node_modules and .java (and Debian chromium)
 
 # Pinned versions of the real parts the tests run against are in requirements-tools.txt.
 $(VENV)/.installed: requirements-tools.txt
@@ -60,6 +62,21 @@ $(NOTEBOOK_VENV)/.installed: requirements-notebooks.txt
 
 $(NODE_TOOLS)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	touch $@
+
+# TinkerPop Gremlin Server + TinkerGraph (3.7 line, pinned in the pom) into .java/gremlin-server/lib.
+$(JAVA_TOOLS)/gremlin-server/.installed: tools/java/gremlin-server/pom.xml
+	rm -rf $(JAVA_TOOLS)/gremlin-server
+	mvn --batch-mode --quiet -f tools/java/gremlin-server/pom.xml dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(JAVA_TOOLS)/gremlin-server/lib
+	touch $@
+
+# Embedded Neo4j 5.26 (Java 17) into .java/neo4j/lib, and the adapter that serves Neptune's openCypher HTTP form.
+$(JAVA_TOOLS)/neo4j/.installed: tools/java/neo4j/pom.xml tools/java/neo4j/NeptuneOpenCypher.java
+	rm -rf $(JAVA_TOOLS)/neo4j
+	mvn --batch-mode --quiet -f tools/java/neo4j/pom.xml dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(JAVA_TOOLS)/neo4j/lib
+	javac -d $(JAVA_TOOLS)/neo4j/classes -cp '$(JAVA_TOOLS)/neo4j/lib/*' tools/java/neo4j/NeptuneOpenCypher.java
 	touch $@
 
 ## ---- code quality ---------------------------------------------------------

@@ -1,14 +1,18 @@
-//! Shared test harness: real tools from `<workspace>/.venv/bin`, an Oxigraph server on a free port
-//! (killed on drop), SPARQL counting and Kinesis event building.
+//! Shared test harness: real tools from `<workspace>/.venv/bin` and `<workspace>/.java`, an
+//! Oxigraph server and a Gremlin Server on free ports (killed on drop), counting with each store's
+//! own queries, and Kinesis event building.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod gremlin_server;
+pub mod neo4j;
 pub mod playback;
+pub mod process;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_lambda_events::kinesis::KinesisEvent;
 use base64::Engine;
@@ -72,24 +76,20 @@ impl Oxigraph {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new(tool("oxigraph"))
+        let mut command = Command::new(tool("oxigraph"));
+        command
             .args(["serve", "--location"])
             .arg(self.dir.path().join("store"))
             .args(["--bind", &format!("127.0.0.1:{}", self.port)])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start oxigraph");
-        self.child = Some(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "oxigraph did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            .stderr(Stdio::null());
+        self.child = Some(process::spawn_listening(
+            "oxigraph",
+            command,
+            self.port,
+            Duration::from_secs(20),
+            None,
+        ));
     }
 
     /// Base URL (NEPTUNE_ENDPOINT in local mode).
@@ -100,8 +100,7 @@ impl Oxigraph {
     /// Kills the server (SIGKILL), keeping its data.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            process::kill(&mut child);
         }
     }
 
@@ -184,6 +183,19 @@ pub fn csv_records(range: std::ops::Range<usize>) -> Vec<TestRecord> {
             data: format!("p{},p{},2016-05-21", i, i + 1).into_bytes(),
         })
         .collect()
+}
+
+/// A JSON record at stream position `i` (partition key `key`) for the edge `key -> to` on
+/// 2016-05-21 with the property `weight`.
+pub fn weight_record(i: usize, key: &str, to: &str, weight: usize) -> TestRecord {
+    TestRecord {
+        partition_key: key.into(),
+        sequence_number: sequence_number(i),
+        data: serde_json::to_vec(&serde_json::json!(
+            {"from": key, "to": to, "created": "2016-05-21", "weight": weight}
+        ))
+        .unwrap(),
+    }
 }
 
 /// A 56-digit sequence number, increasing with `i`.

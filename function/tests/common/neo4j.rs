@@ -1,0 +1,142 @@
+//! The openCypher stand-in (from `make tools`: `<workspace>/.java/neo4j`): embedded Neo4j 5.26
+//! behind `NeptuneOpenCypher`, which serves Neptune's `POST /openCypher` form (`query=`,
+//! `parameters=`) and answers failures with Neptune's error body. Data lives in a temp dir and
+//! survives a restart; killed when dropped.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::gremlin_server::java;
+use super::{free_port, process, workspace_root};
+
+/// How long a start may take (Neo4j's JVM start-up on a loaded 2-core machine).
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A Neo4j-backed openCypher endpoint on a free port.
+pub struct CypherServer {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    pub port: u16,
+    client: reqwest::Client,
+}
+
+fn neo4j_dir() -> PathBuf {
+    let dir = workspace_root().join(".java/neo4j");
+    assert!(
+        dir.join(".installed").is_file(),
+        "Neo4j is not installed in {}: run `make tools`",
+        dir.display()
+    );
+    dir
+}
+
+impl CypherServer {
+    /// Starts the adapter and waits until it listens (after the database is up).
+    pub fn start() -> Self {
+        let mut server = CypherServer {
+            child: None,
+            dir: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            client: reqwest::Client::new(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let neo4j = neo4j_dir();
+        let log = self.dir.path().join("adapter.log");
+        let mut command = Command::new(java());
+        command
+            .args(["-Xms128m", "-Xmx1g", "-XX:+UseSerialGC"])
+            .arg("-cp")
+            .arg(format!(
+                "{}/*:{}",
+                neo4j.join("lib").display(),
+                neo4j.join("classes").display()
+            ))
+            .arg("NeptuneOpenCypher")
+            .arg(self.port.to_string())
+            .arg(self.dir.path().join("data"))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
+            ));
+        self.child = Some(process::spawn_listening(
+            "neo4j openCypher adapter",
+            command,
+            self.port,
+            START_TIMEOUT,
+            Some(&log),
+        ));
+    }
+
+    /// Base URL (NEPTUNE_ENDPOINT).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it cleanly (SIGTERM: Neo4j shuts down and keeps its data).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            process::terminate(&mut child, Duration::from_secs(60));
+        }
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Runs `query` with JSON `parameters` through the Neptune form; returns `results`.
+    pub async fn query_with(
+        &self,
+        query: &str,
+        parameters: serde_json::Value,
+    ) -> Vec<serde_json::Value> {
+        let response = self
+            .client
+            .post(format!("{}/openCypher", self.url()))
+            .form(&[("query", query), ("parameters", &parameters.to_string())])
+            .send()
+            .await
+            .expect("openCypher request");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{query}: {status} {text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json["results"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Runs `query` without parameters.
+    pub async fn query(&self, query: &str) -> Vec<serde_json::Value> {
+        self.query_with(query, serde_json::json!({})).await
+    }
+
+    /// The `n` column of a one-row count query.
+    pub async fn count(&self, query: &str) -> u64 {
+        self.query(query).await[0]["n"].as_u64().unwrap()
+    }
+
+    /// Number of `follows` relationships.
+    pub async fn edges(&self) -> u64 {
+        self.count("MATCH ()-[r:follows]->() RETURN count(r) AS n")
+            .await
+    }
+
+    /// Number of `person` nodes.
+    pub async fn vertices(&self) -> u64 {
+        self.count("MATCH (n:person) RETURN count(n) AS n").await
+    }
+}
+
+impl Drop for CypherServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            process::kill(&mut child);
+        }
+    }
+}

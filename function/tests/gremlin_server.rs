@@ -1,0 +1,425 @@
+//! The handler against TinkerPop's Gremlin Server (TinkerTransactionGraph, HTTP channelizer),
+//! started on a free port per test: writes land exactly once in both upsert styles, a redelivery
+//! changes nothing, hostile ids stay literal ids, a stopped server gives a correct checkpoint, the
+//! last property write wins, lanes keep per-key order, and every text the writer builds parses with
+//! `gremlin-lang`, the grammar Neptune uses (Groovy-only text does not). Counts use Gremlin.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use common::gremlin_server::GremlinServer;
+use common::*;
+use writer::config::UpsertStyle;
+use writer::gremlin::{GremlinStyle, batch_query, push_literal};
+use writer::record::{Edge, PropertyValue, parse_date};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// The four write modes: (GREMLIN_UPSERT_STYLE, CONDITIONAL_CREATE).
+const MODES: &[(&str, &str)] = &[
+    ("merge", "true"),
+    ("coalesce", "true"),
+    ("merge", "false"),
+    ("coalesce", "false"),
+];
+
+fn gremlin_deps(
+    server: &GremlinServer,
+    vars: &[(&str, &str)],
+) -> (
+    writer::Deps,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    let url = server.url();
+    let mut all = vec![
+        ("NEPTUNE_ENDPOINT", url.as_str()),
+        ("QUERY_LANGUAGE", "gremlin"),
+    ];
+    all.extend_from_slice(vars);
+    deps(&all)
+}
+
+/// Edge ids, each with its out-vertex id, in-vertex id and property map, read with Gremlin.
+async fn edge_table(server: &GremlinServer) -> HashMap<String, serde_json::Value> {
+    server
+        .query("g.E().project('id','out','in','p').by(T.id).by(__.outV().id()).by(__.inV().id()).by(__.valueMap())")
+        .await
+        .into_iter()
+        .map(|row| (row["id"].as_str().unwrap().to_string(), row))
+        .collect()
+}
+
+async fn vertex_ids(server: &GremlinServer) -> HashSet<String> {
+    server
+        .query("g.V().id()")
+        .await
+        .into_iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Gremlin Server compiles each distinct script with Groovy (Neptune does not), slower than linear
+/// in the length of the step chain: batches of 40 edges keep each request within seconds, and the
+/// invocation gets Lambda's room (a loaded 2-core machine needs minutes for 2 x 10,000 edges).
+const LONG_INVOCATION: Duration = Duration::from_secs(600);
+
+#[tokio::test]
+async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
+    // GIVEN Gremlin Server and 10,000 CSV records over 50 partition keys, written in 4 lanes
+    // (the coalesce style and CONDITIONAL_CREATE=false are in the next test, on fewer edges)
+    let server = GremlinServer::start();
+    let (deps, metrics) = gremlin_deps(
+        &server,
+        &[("BATCH_WRITE_SIZE", "40"), ("WRITE_CONCURRENCY", "4")],
+    );
+    let records = csv_records(0..10_000);
+
+    // WHEN the event is handled
+    let response = writer::handle(&deps, invocation(&records, LONG_INVOCATION))
+        .await
+        .unwrap();
+
+    // THEN every edge is there once with its derived id, and everything is acknowledged
+    assert_eq!(
+        failures(&response),
+        Vec::<String>::new(),
+        "{}",
+        server.log_tail()
+    );
+    assert_eq!(server.edges().await, 10_000);
+    assert_eq!(server.vertices().await, 10_001);
+    assert_eq!(
+        server
+            .count("g.E().hasLabel('follows').has('creationDate','2016-05-21').count()")
+            .await,
+        10_000
+    );
+    assert_eq!(
+        server
+            .count("g.E('p0-2016-05-21-p1').outV().hasId('p0').count()")
+            .await,
+        1
+    );
+    assert_eq!(metric(&metrics, "EdgesWritten"), 10_000);
+    let graph = edge_table(&server).await;
+
+    // WHEN the same event is delivered again THEN the graph is the same
+    let response = writer::handle(&deps, invocation(&records, LONG_INVOCATION))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(server.vertices().await, 10_001);
+    assert_eq!(edge_table(&server).await, graph);
+}
+
+#[tokio::test]
+async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_both_styles() {
+    let server = GremlinServer::start();
+    for (style, conditional) in MODES {
+        // GIVEN an empty graph and 300 records
+        server.query("g.V().drop()").await;
+        let (deps, _) = gremlin_deps(
+            &server,
+            &[
+                ("GREMLIN_UPSERT_STYLE", style),
+                ("CONDITIONAL_CREATE", conditional),
+                ("BATCH_WRITE_SIZE", "50"),
+            ],
+        );
+        let records = csv_records(0..300);
+
+        // WHEN the event is delivered twice
+        for _ in 0..2 {
+            let response = writer::handle(&deps, invocation(&records, MINUTE))
+                .await
+                .unwrap();
+            assert_eq!(failures(&response), Vec::<String>::new());
+        }
+
+        // THEN vertices are upserted in every mode; edges are once with CONDITIONAL_CREATE=true
+        // and twice (random ids, the sample's non-idempotent mode) with false
+        let mode = format!("{style} conditional={conditional}");
+        assert_eq!(server.vertices().await, 301, "{mode}");
+        let expected = if *conditional == "true" { 300 } else { 600 };
+        assert_eq!(server.edges().await, expected, "{mode}");
+        assert_eq!(
+            server
+                .count("g.V('p7').outE('follows').inV().hasId('p8').count()")
+                .await,
+            expected / 300,
+            "{mode}"
+        );
+    }
+}
+
+/// Ids crafted to end a Gremlin string literal, add steps or be evaluated by Groovy.
+const HOSTILE: &[&str] = &[
+    "it's",
+    "x')).drop().V('y",
+    "x\")).drop().V(\"y",
+    "a\\b",
+    "\\'",
+    "line\nbreak\r\ttab",
+    "${System.exit(0)}",
+    "\"+g.V().drop()+\"",
+    "a // comment",
+    "/* open",
+    "ünïcødé 🚀 名前",
+    "nul\u{0}bell\u{7}",
+    "sep\u{2028}",
+    "\\u0027",
+    "canary",
+];
+
+#[tokio::test]
+async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() {
+    let server = GremlinServer::start();
+    for style in ["merge", "coalesce"] {
+        // GIVEN a graph holding a canary vertex with a property and an edge
+        server.query("g.V().drop()").await;
+        server
+            .query("g.addV('canary').property(T.id,'canary-v').property('secret','keep').as('c').addV('canary').property(T.id,'canary-w').addE('guards').from('c').property(T.id,'canary-e')")
+            .await;
+        let (deps, _) = gremlin_deps(
+            &server,
+            &[("GREMLIN_UPSERT_STYLE", style), ("BATCH_WRITE_SIZE", "4")],
+        );
+
+        // WHEN hostile ids arrive as JSON ids and as a property value
+        let records: Vec<TestRecord> = HOSTILE
+            .iter()
+            .enumerate()
+            .map(|(i, id)| TestRecord {
+                partition_key: "h".into(),
+                sequence_number: sequence_number(i),
+                data: serde_json::to_vec(&serde_json::json!(
+                    {"from": id, "to": format!("{id}!"), "created": "2016-05-21", "note": id}
+                ))
+                .unwrap(),
+            })
+            .collect();
+        let response = writer::handle(&deps, invocation(&records, MINUTE))
+            .await
+            .unwrap();
+
+        // THEN all are written, the canary is as it was, and the ids are exactly the raw ids
+        assert_eq!(failures(&response), Vec::<String>::new(), "{style}");
+        assert_eq!(
+            server.query("g.V('canary-v').values('secret')").await,
+            vec![serde_json::json!("keep")],
+            "{style}"
+        );
+        assert_eq!(
+            server.count("g.V('canary-v').outE('guards').hasId('canary-e').inV().hasId('canary-w').count()").await,
+            1
+        );
+        let mut expected: HashSet<String> = HOSTILE
+            .iter()
+            .flat_map(|id| [id.to_string(), format!("{id}!")])
+            .collect();
+        expected.extend(["canary-v".to_string(), "canary-w".to_string()]);
+        assert_eq!(vertex_ids(&server).await, expected, "{style}");
+        let edges = edge_table(&server).await;
+        assert_eq!(edges.len(), HOSTILE.len() + 1);
+        for id in HOSTILE {
+            let edge = hostile_edge(id);
+            let row = &edges[&writer::gremlin::edge_id(&edge)];
+            assert_eq!(row["out"], *id, "{style}");
+            assert_eq!(row["in"], format!("{id}!"));
+            assert_eq!(row["p"]["note"], *id, "literal round trip of {id:?}");
+        }
+    }
+}
+
+fn hostile_edge(id: &str) -> Edge {
+    Edge {
+        from: id.to_string(),
+        to: format!("{id}!"),
+        created: parse_date("2016-05-21").unwrap(),
+        properties: vec![("note".into(), PropertyValue::Text(id.to_string()))],
+    }
+}
+
+#[tokio::test]
+async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not() {
+    let server = GremlinServer::start();
+    // GIVEN a batch with hostile ids and a property of every type
+    let mut edges: Vec<Edge> = HOSTILE.iter().map(|id| hostile_edge(id)).collect();
+    edges[0].properties.extend([
+        ("n".into(), PropertyValue::Integer(7)),
+        ("big".into(), PropertyValue::Integer(1 << 40)),
+        ("w".into(), PropertyValue::Float(0.5)),
+        ("ok".into(), PropertyValue::Bool(false)),
+    ]);
+    for (style, conditional) in MODES {
+        server.query("g.V().drop()").await;
+        let style = GremlinStyle {
+            upsert: if *style == "merge" {
+                UpsertStyle::Merge
+            } else {
+                UpsertStyle::Coalesce
+            },
+            conditional_create: *conditional == "true",
+        };
+        let mut n = 0;
+        let text = batch_query(&edges, style, || {
+            n += 1;
+            format!("random-{n}")
+        });
+
+        // WHEN the writer's text is evaluated by the grammar alone (as Neptune does)
+        let result = server.try_submit(&text, Some("gremlin-lang")).await;
+
+        // THEN it is accepted and wrote the edges with their typed properties
+        assert!(result.is_ok(), "{style:?}: {result:?}\n{text}");
+        assert_eq!(server.edges().await, HOSTILE.len() as u64, "{style:?}");
+        let mut first = String::new();
+        push_literal(&mut first, &edges[0].from);
+        let types = server
+            .query(&format!(
+                "g.V({first}).outE('follows').project('n','big','w','ok').by('n').by('big').by('w').by('ok')"
+            ))
+            .await;
+        assert_eq!(
+            types,
+            vec![serde_json::json!({"n": 7, "big": 1_u64 << 40, "w": 0.5, "ok": false})]
+        );
+    }
+
+    // A closure and a Groovy variable: Groovy runs them, the grammar refuses them.
+    for groovy_only in [
+        "g.V().map{it.get()}",
+        "x = 'a'; g.V(x)",
+        "g.V().has('n', 1 + 1)",
+    ] {
+        assert!(
+            server.try_submit(groovy_only, None).await.is_ok(),
+            "Groovy accepts {groovy_only}"
+        );
+        let refused = server.try_submit(groovy_only, Some("gremlin-lang")).await;
+        assert!(refused.is_err(), "gremlin-lang accepted {groovy_only}");
+    }
+}
+
+#[tokio::test]
+async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes() {
+    // GIVEN 3,000 records in batches of 10 and a server that is stopped while they are written
+    let mut server = GremlinServer::start();
+    let (deps, metrics) = gremlin_deps(
+        &server,
+        &[
+            ("BATCH_WRITE_SIZE", "10"),
+            ("RETRY_MAX_ATTEMPTS", "3"),
+            ("RETRY_BASE_DELAY_MS", "10"),
+            ("RETRY_MAX_DELAY_MS", "50"),
+        ],
+    );
+    let records = csv_records(0..3_000);
+    let stopper = async {
+        while server.edges().await < 300 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // SIGTERM: the server stops taking requests and saves its graph (a restart loads it).
+        server.stop();
+    };
+    let (response, ()) = tokio::join!(writer::handle(&deps, invocation(&records, MINUTE)), stopper);
+    let response = response.unwrap();
+
+    // THEN the response names one record, and everything before it is in the graph
+    let failed = failures(&response);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let checkpoint = records
+        .iter()
+        .position(|r| r.sequence_number == failed[0])
+        .unwrap();
+    assert!(
+        (300..3_000).contains(&checkpoint),
+        "checkpoint {checkpoint}"
+    );
+    assert!(metric(&metrics, "BatchesFailed") >= 1);
+    server.restart();
+    let present: HashSet<String> = edge_table(&server).await.into_keys().collect();
+    for i in 0..checkpoint {
+        assert!(
+            present.contains(&format!("p{i}-2016-05-21-p{}", i + 1)),
+            "record {i} before the checkpoint is missing"
+        );
+    }
+    // At most the batch in flight when the server stopped may have landed past the checkpoint.
+    assert!(
+        present.len() <= checkpoint + 10,
+        "{} edges, checkpoint {checkpoint}",
+        present.len()
+    );
+
+    // WHEN Lambda retries from the checkpoint THEN everything is written once
+    let response = writer::handle(&deps, invocation(&records[checkpoint..], MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(server.edges().await, 3_000);
+    assert_eq!(server.vertices().await, 3_001);
+}
+
+/// Every `weight` the graph holds for the edge `from -> to` on 2016-05-21.
+async fn weights(server: &GremlinServer, from: &str, to: &str) -> Vec<serde_json::Value> {
+    server
+        .query(&format!(
+            "g.V('{from}').outE('follows').where(__.inV().hasId('{to}')).values('weight')"
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order() {
+    let server = GremlinServer::start();
+    for style in ["merge", "coalesce"] {
+        // Within one event, in every batch size
+        for batch in ["100", "2", "1"] {
+            server.query("g.V().drop()").await;
+            let (deps, _) = gremlin_deps(
+                &server,
+                &[("GREMLIN_UPSERT_STYLE", style), ("BATCH_WRITE_SIZE", batch)],
+            );
+            let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
+            for _ in 0..2 {
+                let response = writer::handle(&deps, invocation(&records, MINUTE))
+                    .await
+                    .unwrap();
+                assert_eq!(failures(&response), Vec::<String>::new());
+                assert_eq!(server.edges().await, 1);
+                assert_eq!(weights(&server, "a", "b").await, vec![3], "{style} {batch}");
+            }
+            // Across events: an older value redelivered wins again (last write, not largest)
+            let response = writer::handle(&deps, invocation(&records[..1], MINUTE))
+                .await
+                .unwrap();
+            assert_eq!(failures(&response), Vec::<String>::new());
+            assert_eq!(weights(&server, "a", "b").await, vec![1], "{style} {batch}");
+        }
+
+        // WRITE_CONCURRENCY=4: 40 keys each updating its own edge 25 times, interleaved in the
+        // stream, in batches of 3: each edge ends with its key's last weight.
+        server.query("g.V().drop()").await;
+        let (deps, _) = gremlin_deps(
+            &server,
+            &[
+                ("GREMLIN_UPSERT_STYLE", style),
+                ("BATCH_WRITE_SIZE", "3"),
+                ("WRITE_CONCURRENCY", "4"),
+            ],
+        );
+        let records: Vec<_> = (0..1_000)
+            .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
+            .collect();
+        let response = writer::handle(&deps, invocation(&records, MINUTE))
+            .await
+            .unwrap();
+        assert_eq!(failures(&response), Vec::<String>::new());
+        assert_eq!(server.edges().await, 40);
+        let last: Vec<serde_json::Value> = server.query("g.E().values('weight').dedup()").await;
+        assert_eq!(last, vec![24], "{style}: every key's last weight is 24");
+    }
+}
