@@ -15,8 +15,6 @@ use writer::config::UpsertStyle;
 use writer::gremlin::{GremlinStyle, batch_query, push_literal};
 use writer::record::{Edge, PropertyValue, parse_date};
 
-const MINUTE: Duration = Duration::from_secs(60);
-
 /// The four write modes: (GREMLIN_UPSERT_STYLE, CONDITIONAL_CREATE).
 const MODES: &[(&str, &str)] = &[
     ("merge", "true"),
@@ -132,7 +130,7 @@ async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_both_styl
 
         // WHEN the event is delivered twice
         for _ in 0..2 {
-            let response = writer::handle(&deps, invocation(&records, MINUTE))
+            let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
                 .await
                 .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
@@ -200,7 +198,7 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
                 .unwrap(),
             })
             .collect();
-        let response = writer::handle(&deps, invocation(&records, MINUTE))
+        let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
             .await
             .unwrap();
 
@@ -324,7 +322,10 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
         // SIGTERM: the server stops taking requests and saves its graph (a restart loads it).
         server.stop();
     };
-    let (response, ()) = tokio::join!(writer::handle(&deps, invocation(&records, MINUTE)), stopper);
+    let (response, ()) = tokio::join!(
+        writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
+        stopper
+    );
     let response = response.unwrap();
 
     // THEN the response names one record, and everything before it is in the graph
@@ -355,9 +356,12 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     );
 
     // WHEN Lambda retries from the checkpoint THEN everything is written once
-    let response = writer::handle(&deps, invocation(&records[checkpoint..], MINUTE))
-        .await
-        .unwrap();
+    let response = writer::handle(
+        &deps,
+        invocation(&records[checkpoint..], ENGINE_INVOCATION_TIME),
+    )
+    .await
+    .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(server.edges().await, 3_000);
     assert_eq!(server.vertices().await, 3_001);
@@ -385,7 +389,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
             );
             let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
             for _ in 0..2 {
-                let response = writer::handle(&deps, invocation(&records, MINUTE))
+                let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
                     .await
                     .unwrap();
                 assert_eq!(failures(&response), Vec::<String>::new());
@@ -393,7 +397,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
                 assert_eq!(weights(&server, "a", "b").await, vec![3], "{style} {batch}");
             }
             // Across events: an older value redelivered wins again (last write, not largest)
-            let response = writer::handle(&deps, invocation(&records[..1], MINUTE))
+            let response = writer::handle(&deps, invocation(&records[..1], ENGINE_INVOCATION_TIME))
                 .await
                 .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
@@ -414,7 +418,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
         let records: Vec<_> = (0..1_000)
             .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
             .collect();
-        let response = writer::handle(&deps, invocation(&records, MINUTE))
+        let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
             .await
             .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());

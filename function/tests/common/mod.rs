@@ -229,6 +229,12 @@ pub fn kinesis_event(records: &[TestRecord]) -> KinesisEvent {
     serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
 }
 
+/// The invocation time given to writes against a real engine: Lambda's longest timeout (15 min).
+/// These tests are about what is written, not about the deadline (retry.rs and the recording
+/// server tests cover that); on a loaded 2-core CI machine, where Gremlin Server compiles each
+/// script with Groovy, a 60 s deadline cut the writes short and the test failed at random.
+pub const ENGINE_INVOCATION_TIME: Duration = Duration::from_secs(900);
+
 /// The event with a Lambda context whose deadline is `timeout` from now.
 pub fn invocation(records: &[TestRecord], timeout: Duration) -> LambdaEvent<KinesisEvent> {
     let mut context = Context::default();
@@ -251,6 +257,15 @@ pub fn deps(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    // The writer's warnings and errors go to the test's captured output: a failing test shows why
+    // its writes failed (RUST_LOG overrides the level).
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
     let config = Config::from_lookup(|name| map.get(name).cloned()).expect("valid test config");
     let mut deps = Deps::new(config);
     let docs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
