@@ -55,7 +55,9 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
         cli::Command::Deploy(args) => deploy::deploy(&args, &mut out, &mut err)?,
         cli::Command::FunctionDeploy(args) => deploy::function_deploy(&args, &mut out, &mut err)?,
         cli::Command::Destroy(args) => deploy::destroy(&args, &mut out)?,
-        cli::Command::Dataset(args) => stream2neptune_workload::run_dataset(args)?,
+        cli::Command::Dataset(args) => {
+            until_signal(|shutdown| stream2neptune_workload::run_dataset(args, shutdown))?
+        }
         cli::Command::Drive(args) => {
             until_signal(|shutdown| stream2neptune_workload::run_drive(args, shutdown))?
         }

@@ -512,3 +512,42 @@ fn sighup_stops_local_up_in_order_with_129() {
     assert_all_gone(&services, Duration::from_secs(1));
     assert!(!dir.path().join("services.json").exists());
 }
+
+#[test]
+fn ctrl_c_stops_dataset_with_130_and_leaves_no_file_half_written() {
+    // GIVEN a data set that takes many seconds to write, its bar moving
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let mut term = Terminal::run(
+        &[
+            "dataset",
+            "--people",
+            "100000",
+            "--follows",
+            "50000000",
+            "--out",
+            path(&out),
+        ],
+        &[],
+    );
+    term.expect_regex(r"[1-9][\d,]*/50,000,000 edges written");
+
+    // WHEN Ctrl-C is typed
+    let typed = Instant::now();
+    term.ctrl_c();
+
+    // THEN it exits 130 within seconds saying nothing was written
+    term.expect("stopped by Ctrl-C (SIGINT): no data set was written to");
+    let (rest, code) = term.finish();
+    assert_eq!(code, 130, "{rest}");
+    let took = typed.elapsed();
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
+
+    // AND no file is left under the output folder, final or temporary
+    let mut left = Vec::new();
+    for dir in [out.clone(), out.join("vertices")] {
+        left.extend(std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()));
+    }
+    left.retain(|p| p.is_file());
+    assert_eq!(left, Vec::<PathBuf>::new());
+}

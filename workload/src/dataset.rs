@@ -11,9 +11,11 @@
 //! bounded sampling, so a seed gives the same files with any `rand` release.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -23,10 +25,12 @@ use flate2::write::GzEncoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use tempfile::NamedTempFile;
 
 use crate::edges::{EDGE_FILE_HEADER, FOLLOWS_LABEL};
 use crate::error::DatasetError;
 use crate::rdf::person_triples;
+use crate::shutdown::{Interrupted, Shutdown};
 
 /// The header of the people CSV (Neptune bulk-load format for property graphs).
 pub const PEOPLE_CSV_HEADER: &str = "~id,~label,name:String,firstName:String,lastName:String";
@@ -192,13 +196,17 @@ pub fn person_id(n: u32) -> String {
 
 /// Writes the data set described by `config`.
 pub fn generate(config: &DatasetConfig) -> Result<DatasetSummary, DatasetError> {
-    generate_with_progress(config, &ProgressBar::hidden())
+    generate_with_progress(config, &ProgressBar::hidden(), &AtomicBool::new(false))
 }
 
-/// [`generate`], moving `bar` to the number of edges written so far.
+/// [`generate`], moving `bar` to the number of edges written so far and giving up with
+/// [`DatasetError::Stopped`] soon after `stop` is set. Each file is written to a temporary file
+/// beside it and renamed into place only when all three are complete, so an interrupted or
+/// failed run leaves no half-written file under a final name.
 pub fn generate_with_progress(
     config: &DatasetConfig,
     bar: &ProgressBar,
+    stop: &AtomicBool,
 ) -> Result<DatasetSummary, DatasetError> {
     let started = Instant::now();
     let vertices = config.out.join("vertices");
@@ -209,9 +217,19 @@ pub fn generate_with_progress(
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let people_csv = vertices.join("people.csv");
     let people_nt = vertices.join("people.nt");
-    write_people(config, &mut rng, &people_csv, &people_nt)?;
+    let (csv_part, nt_part) = write_people(config, &mut rng, &people_csv, &people_nt)?;
     let follows_gz = config.out.join("follows.csv.gz");
-    let max_followers = write_follows(config, &mut rng, &follows_gz, bar)?;
+    let (follows_part, max_followers) = write_follows(config, &mut rng, &follows_gz, bar, stop)?;
+    for (part, path) in [
+        (csv_part, &people_csv),
+        (nt_part, &people_nt),
+        (follows_part, &follows_gz),
+    ] {
+        part.persist(path).map_err(|err| DatasetError::Write {
+            path: path.clone(),
+            source: err.error,
+        })?;
+    }
     bar.finish_and_clear();
     Ok(DatasetSummary {
         people_csv,
@@ -234,14 +252,15 @@ fn unit(rng: &mut ChaCha8Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// Writes the people CSV and N-Triples into temporary files beside their paths.
 fn write_people(
     config: &DatasetConfig,
     rng: &mut ChaCha8Rng,
     csv_path: &Path,
     nt_path: &Path,
-) -> Result<(), DatasetError> {
-    let mut csv = create(csv_path)?;
-    let mut nt = create(nt_path)?;
+) -> Result<(NamedTempFile, NamedTempFile), DatasetError> {
+    let mut csv = BufWriter::with_capacity(1 << 16, partial(csv_path)?);
+    let mut nt = BufWriter::with_capacity(1 << 16, partial(nt_path)?);
     let csv_err = |source| DatasetError::Write {
         path: csv_path.to_owned(),
         source,
@@ -259,13 +278,18 @@ fn write_people(
         nt.write_all(person_triples(&id, &format!("{first} {last}")).as_bytes())
             .map_err(nt_err)?;
     }
-    csv.flush().map_err(csv_err)?;
-    nt.flush().map_err(nt_err)
+    let csv = csv.into_inner().map_err(|err| csv_err(err.into_error()))?;
+    let nt = nt.into_inner().map_err(|err| nt_err(err.into_error()))?;
+    Ok((csv, nt))
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>, DatasetError> {
-    File::create(path)
-        .map(|f| BufWriter::with_capacity(1 << 16, f))
+/// A temporary file beside `path` (`.<name>.partial-XXXXXX`), removed when dropped unpersisted.
+fn partial(path: &Path) -> Result<NamedTempFile, DatasetError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}.partial-"))
+        .tempfile_in(dir)
         .map_err(|source| DatasetError::Write {
             path: path.to_owned(),
             source,
@@ -283,27 +307,28 @@ fn zipf_cdf(n: u32, exponent: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Writes follows.csv.gz; returns the largest follower count. Text is produced on this thread
-/// and compressed on another, so both cores work.
+/// Writes follows.csv.gz into a temporary file beside `path`; returns it and the largest
+/// follower count. Text is produced on this thread and compressed on another, so both cores work.
 fn write_follows(
     config: &DatasetConfig,
     rng: &mut ChaCha8Rng,
     path: &Path,
     bar: &ProgressBar,
-) -> Result<u64, DatasetError> {
+    stop: &AtomicBool,
+) -> Result<(NamedTempFile, u64), DatasetError> {
     let write_err = |source| DatasetError::Write {
         path: path.to_owned(),
         source,
     };
-    let file = File::create(path).map_err(write_err)?;
+    let file = partial(path)?;
     let level = Compression::new(config.gzip_level);
     let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(8);
-    let compressor = std::thread::spawn(move || -> std::io::Result<()> {
+    let compressor = std::thread::spawn(move || -> std::io::Result<NamedTempFile> {
         let mut gz = GzEncoder::new(BufWriter::with_capacity(1 << 20, file), level);
         for chunk in rx {
             gz.write_all(&chunk)?;
         }
-        gz.finish()?.flush()
+        gz.finish()?.into_inner().map_err(|err| err.into_error())
     });
 
     let people = u64::from(config.people);
@@ -346,6 +371,9 @@ fn write_follows(
             date.format("%Y-%m-%dT%H:%M:%SZ")
         );
         if chunk.len() >= (1 << 20) - 256 {
+            if stop.load(Ordering::Relaxed) {
+                return Err(DatasetError::Stopped);
+            }
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(1 << 20));
             bar.set_position(i + 1);
             if tx.send(full).is_err() {
@@ -358,17 +386,18 @@ fn write_follows(
         let _ = tx.send(chunk);
     }
     drop(tx);
-    match compressor.join() {
+    let file = match compressor.join() {
         Ok(result) => result.map_err(write_err)?,
         Err(_) => {
             return Err(write_err(std::io::Error::other("the gzip thread panicked")));
         }
-    }
-    Ok(followers.into_iter().max().unwrap_or(0))
+    };
+    Ok((file, followers.into_iter().max().unwrap_or(0)))
 }
 
-/// Runs `stream2neptune dataset`.
-pub fn run_dataset(args: DatasetArgs) -> anyhow::Result<()> {
+/// Runs `stream2neptune dataset`. On a signal it stops within a chunk of edges, removes its
+/// temporary files and returns [`Interrupted`]: no file under the output names is half-written.
+pub async fn run_dataset(args: DatasetArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let config = DatasetConfig::from_args(&args)?;
     let bar = ProgressBar::new(config.follows).with_style(
         ProgressStyle::with_template(
@@ -379,7 +408,33 @@ pub fn run_dataset(args: DatasetArgs) -> anyhow::Result<()> {
     );
     let bar = crate::terminal::show(bar);
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let summary = generate_with_progress(&config, &bar)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut work = tokio::task::spawn_blocking({
+        let (config, bar, stop) = (config.clone(), bar.clone(), stop.clone());
+        move || generate_with_progress(&config, &bar, &stop)
+    });
+    let (result, signal) = tokio::select! {
+        done = &mut work => (done, None),
+        signal = shutdown.wait() => {
+            stop.store(true, Ordering::Relaxed);
+            (work.await, Some(signal))
+        }
+    };
+    bar.finish_and_clear();
+    // A signal that came after the last file was complete changes nothing: the data set is there.
+    let summary = match (result?, signal) {
+        (Err(DatasetError::Stopped), Some(signal)) => {
+            return Err(Interrupted {
+                signal,
+                message: format!(
+                    "no data set was written to {} (its temporary files were removed); run the same command again",
+                    config.out.display()
+                ),
+            }
+            .into());
+        }
+        (result, _) => result?,
+    };
     println!(
         "wrote {} people to {} and {}",
         summary.people,

@@ -23,6 +23,9 @@ pub enum DatasetError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A signal stopped the generation before every file was complete.
+    #[error("stopped before the data set was complete")]
+    Stopped,
 }
 
 /// Why an edge file could not be read.

@@ -5,8 +5,13 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
-use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
+use std::sync::atomic::AtomicBool;
+
+use stream2neptune_workload::dataset::{
+    DatasetArgs, DatasetConfig, generate, generate_with_progress,
+};
 use stream2neptune_workload::edges::{EDGE_FILE_HEADER, EdgeReader};
+use stream2neptune_workload::error::DatasetError;
 
 fn make(out: &Path, people: u32, follows: u64, seed: u64) {
     let args = DatasetArgs {
@@ -154,4 +159,51 @@ fn same_seed_same_files_other_seed_other_edges() {
         gunzip(&a.path().join("follows.csv.gz")),
         gunzip(&c.path().join("follows.csv.gz"))
     );
+}
+
+#[test]
+fn a_stopped_generation_leaves_no_file_and_a_later_run_replaces_an_old_data_set_whole() {
+    // GIVEN an old data set in the folder
+    let dir = tempfile::tempdir().unwrap();
+    make(dir.path(), 50, 300, 1);
+    let old = gunzip(&dir.path().join("follows.csv.gz"));
+    let config = |follows| {
+        DatasetConfig::from_args(&DatasetArgs {
+            people: 1_000,
+            follows,
+            seed: 2,
+            out: dir.path().to_owned(),
+            zipf_exponent: 1.0,
+            start: "2018-01-01".into(),
+            end: "2019-12-31".into(),
+            gzip_level: 1,
+        })
+        .unwrap()
+    };
+
+    // WHEN a run is stopped (the flag a signal sets) before its files are complete
+    let stopped = generate_with_progress(
+        &config(400_000),
+        &indicatif::ProgressBar::hidden(),
+        &AtomicBool::new(true),
+    );
+
+    // THEN it says so, the old files are untouched and no temporary file is left
+    assert!(matches!(stopped, Err(DatasetError::Stopped)), "{stopped:?}");
+    assert_eq!(gunzip(&dir.path().join("follows.csv.gz")), old);
+    let mut names: Vec<String> = ["", "vertices"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(dir.path().join(sub)).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["follows.csv.gz", "people.csv", "people.nt", "vertices"]
+    );
+
+    // AND a complete run replaces the old data set
+    generate(&config(2_000)).unwrap();
+    let new = gunzip(&dir.path().join("follows.csv.gz"));
+    assert_eq!(new.lines().count(), 2_001);
 }
