@@ -11,6 +11,7 @@ pub mod error;
 pub mod esm;
 pub mod kinesis;
 pub mod metrics;
+pub mod orphans;
 pub mod paths;
 pub mod procfs;
 pub mod report;

@@ -97,33 +97,12 @@ impl ManagedProcess {
         };
         let (out, err) = (open()?, open()?);
         let shown = format!("{command:?}");
-        let parent = std::process::id() as libc::pid_t;
         command
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .process_group(0);
-        // SAFETY: between fork and exec the closure makes only async-signal-safe calls (prctl, getppid) and
-        // allocates nothing.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGKILL as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                ) == -1
-                {
-                    return Err(io::Error::last_os_error());
-                }
-                // The parent may have died before prctl took effect: then no signal would ever come.
-                if libc::getppid() != parent {
-                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
-                }
-                Ok(())
-            });
-        }
+        crate::orphans::die_with_parent(&mut command, libc::SIGKILL);
         let child = spawn_on_spawner(command)
             .await
             .map_err(|source| LocalError::Spawn {

@@ -288,13 +288,16 @@ impl<'o> Aws<'o> {
     }
 }
 
-/// A `Command` running the AWS CLI with `args`, with the pager off (AWS CLI v2 pages long output otherwise).
+/// A `Command` running the AWS CLI with `args`, with the pager off (AWS CLI v2 pages long output otherwise). The
+/// CLI gets SIGTERM when this process ends, however it ends (`kill`, `kill -9`): a stack operation it started goes
+/// on in CloudFormation, the CLI waiting on it does not.
 pub fn aws_command(program: &Path, args: &[String]) -> Command {
     let mut command = Command::new(program);
     command
         .args(args.iter().map(OsString::from))
         .env("AWS_PAGER", "")
         .stdin(Stdio::null());
+    stream2neptune_local::orphans::die_with_parent(&mut command, libc::SIGTERM);
     command
 }
 

@@ -144,6 +144,8 @@ impl Builder {
                 command.env("PATH", path);
             }
         }
+        // A `package` stopped by SIGTERM or `kill -9` stops its build too.
+        stream2neptune_local::orphans::die_with_parent(&mut command, libc::SIGTERM);
         command
     }
 
