@@ -17,6 +17,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::deaggregation::UserRecord;
 use crate::error::{RejectSinkError, StoreError};
 use crate::record::RejectReason;
 use crate::retry::{Deadline, RetryPolicy, with_retries};
@@ -58,6 +59,10 @@ pub struct RejectedRecord {
     pub data_part: usize,
     /// How many parts the record is split into (1: `data` is the whole record).
     pub data_parts: usize,
+    /// For a user record of a KPL aggregate: its position in the aggregate (the rejects of one
+    /// aggregate share its sequence number; `data` and `partitionKey` are the user record's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_sequence_number: Option<u64>,
 }
 
 impl RejectedRecord {
@@ -82,6 +87,22 @@ impl RejectedRecord {
             data_offset: 0,
             data_part: 0,
             data_parts: 1,
+            sub_sequence_number: None,
+        }
+    }
+
+    /// Describes user record `user` (of the Kinesis record `record`) rejected for `reason`.
+    pub fn user_record(record: &KinesisEventRecord, user: &UserRecord<'_>, reason: &RejectReason) -> Self {
+        let reject = Self::new(record, reason);
+        let Some(sub) = user.sub_sequence_number else {
+            return reject;
+        };
+        RejectedRecord {
+            partition_key: user.partition_key.clone().into_owned(),
+            data: base64::engine::general_purpose::STANDARD.encode(&user.data),
+            data_size: user.data.len(),
+            sub_sequence_number: Some(sub),
+            ..reject
         }
     }
 
