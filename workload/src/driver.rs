@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinSet;
 
+use crate::aggregate::{AggregatingSink, EDGES_PER_CALL};
 use crate::edges::{Edge, EdgeReader};
 use crate::error::{DriveError, ResumeError};
 use crate::resume::{RESUME_FORMAT_VERSION, ResumeState, default_resume_path};
@@ -70,6 +71,10 @@ pub struct DriveArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Put the edges as KPL aggregated records (up to 1,000 edges each, per shard; the writer
+    /// deaggregates them): past the 1,000 records/s a shard takes.
+    #[arg(long, env = "DRIVER_AGGREGATION")]
+    pub aggregate: bool,
 }
 
 /// How edges are admitted into the send queue.
@@ -382,9 +387,9 @@ impl<S: RecordSink> Run<'_, S> {
     /// Starts calls while there is room for one and something ready to send.
     fn dispatch(&mut self, now: Instant) {
         while self.stop.is_none() && self.calls.len() < self.config.concurrency {
-            let batch = self
-                .queue
-                .take_batch(now, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES);
+            let batch =
+                self.queue
+                    .take_batch(now, self.sink.edges_per_call(), MAX_REQUEST_BYTES);
             if batch.is_empty() {
                 break;
             }
@@ -618,13 +623,20 @@ pub async fn drive<S: RecordSink>(
 /// Runs `stream2neptune drive`: on a signal of `shutdown` it stops after the calls in flight and saves the rest
 /// to the resume file.
 pub async fn run_drive(args: DriveArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let config = DriverConfig::from_args(&args)?;
+    let mut config = DriverConfig::from_args(&args)?;
     let client = kinesis_client(args.region.clone(), args.endpoint_url.clone()).await;
-    let sink = Arc::new(KinesisSink::new(client, &args.stream));
-    let summary = drive(sink, &config, async {
+    let stop = async {
         shutdown.wait().await;
-    })
-    .await?;
+    };
+    let summary = if args.aggregate {
+        // Room for every call in flight to take a full set of edges.
+        config.max_queued = config
+            .max_queued
+            .max(EDGES_PER_CALL * args.concurrency * 2);
+        drive(Arc::new(AggregatingSink::new(client, &args.stream)), &config, stop).await?
+    } else {
+        drive(Arc::new(KinesisSink::new(client, &args.stream)), &config, stop).await?
+    };
     // Not println!: after SIGHUP stdout may be a closed terminal, and the resume file must still be reported.
     let _ = writeln!(
         std::io::stdout(),
