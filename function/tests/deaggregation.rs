@@ -24,10 +24,10 @@ fn edge_body(from: &str, to: &str, weight: usize) -> String {
     json!({"from": from, "to": to, "created": "2016-05-21", "weight": weight}).to_string()
 }
 
-/// Kinesis records made by aws-kinesis-agg from `specs` (see fixtures/kpl_aggregate.py), at
+/// Kinesis records made by aws-kinesis-agg from `specs` (see tools/kpl/aggregate.py), at
 /// stream positions `first..`.
 fn reference_records(specs: &Value, first: usize) -> Vec<TestRecord> {
-    let script = workspace_root().join("function/tests/fixtures/kpl_aggregate.py");
+    let script = workspace_root().join("tools/kpl/aggregate.py");
     let mut child = Command::new(tool("python"))
         .arg(&script)
         .stdin(Stdio::piped())
