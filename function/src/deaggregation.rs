@@ -56,14 +56,12 @@ pub fn user_records<'a>(
             continue;
         }
         match kpl::deaggregate(data) {
-            Ok(users) => out.extend(users.into_iter().enumerate().map(|(sub, user)| {
-                UserRecord {
-                    record,
-                    sub_sequence_number: Some(sub as u64),
-                    partition_key: Cow::Owned(user.partition_key),
-                    data: Cow::Owned(user.data),
-                    corrupted: None,
-                }
+            Ok(users) => out.extend(users.into_iter().enumerate().map(|(sub, user)| UserRecord {
+                record,
+                sub_sequence_number: Some(sub as u64),
+                partition_key: Cow::Owned(user.partition_key),
+                data: Cow::Owned(user.data),
+                corrupted: None,
             })),
             Err(err) => out.push(UserRecord {
                 record,

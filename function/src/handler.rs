@@ -189,7 +189,16 @@ pub async fn handle<S: GraphStore>(
             break;
         }
         let user = &users[*index];
-        if !reject(deps, &records[user.record], user, reason, deadline, &metrics).await {
+        if !reject(
+            deps,
+            &records[user.record],
+            user,
+            reason,
+            deadline,
+            &metrics,
+        )
+        .await
+        {
             first_unwritten = Some(record_start(&users, *index));
             break;
         }
@@ -342,7 +351,9 @@ struct Writer<'a, S> {
 impl<S: GraphStore> Writer<'_, S> {
     /// The sequence number of the Kinesis record holding user record `index`.
     fn sequence_number(&self, index: usize) -> &str {
-        &self.records[self.users[index].record].kinesis.sequence_number
+        &self.records[self.users[index].record]
+            .kinesis
+            .sequence_number
     }
 
     /// Submits `part` as one write; counts what the store accepted.

@@ -92,7 +92,11 @@ impl RejectedRecord {
     }
 
     /// Describes user record `user` (of the Kinesis record `record`) rejected for `reason`.
-    pub fn user_record(record: &KinesisEventRecord, user: &UserRecord<'_>, reason: &RejectReason) -> Self {
+    pub fn user_record(
+        record: &KinesisEventRecord,
+        user: &UserRecord<'_>,
+        reason: &RejectReason,
+    ) -> Self {
         let reject = Self::new(record, reason);
         let Some(sub) = user.sub_sequence_number else {
             return reject;

@@ -164,7 +164,10 @@ async fn reference_aggregates_alone_and_mixed_with_plain_records_are_written_as_
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s.get("aggregate").map_or(1, |a| a.as_array().unwrap().len()) as u64)
+            .map(|s| {
+                s.get("aggregate")
+                    .map_or(1, |a| a.as_array().unwrap().len()) as u64
+            })
             .sum();
         assert!(
             records.iter().any(|r| kpl::is_aggregated(&r.data)),
@@ -267,7 +270,12 @@ async fn a_corrupted_aggregate_is_rejected_whole_and_a_bad_user_record_alone() {
             rejects[0].partition_key.as_str(),
             rejects[0].reason_code.as_str()
         ),
-        (records[1].sequence_number.as_str(), Some(1), "u1", "WrongColumnCount")
+        (
+            records[1].sequence_number.as_str(),
+            Some(1),
+            "u1",
+            "WrongColumnCount"
+        )
     );
     assert_eq!(
         base64::engine::general_purpose::STANDARD
@@ -282,9 +290,18 @@ async fn a_corrupted_aggregate_is_rejected_whole_and_a_bad_user_record_alone() {
             rejects[1].partition_key.as_str(),
             rejects[1].reason_code.as_str()
         ),
-        (records[2].sequence_number.as_str(), None, "bad", "CorruptedAggregate")
+        (
+            records[2].sequence_number.as_str(),
+            None,
+            "bad",
+            "CorruptedAggregate"
+        )
     );
-    assert!(rejects[1].reason.contains("MD5 trailer"), "{}", rejects[1].reason);
+    assert!(
+        rejects[1].reason.contains("MD5 trailer"),
+        "{}",
+        rejects[1].reason
+    );
     assert_eq!(
         base64::engine::general_purpose::STANDARD
             .decode(&rejects[1].data)
@@ -334,10 +351,16 @@ async fn a_failure_inside_an_aggregate_is_reported_at_the_aggregates_sequence_nu
         .unwrap();
 
     // THEN the response names the second aggregate, and the first one is in the store
-    assert_eq!(failures(&response), vec![records[1].sequence_number.clone()]);
+    assert_eq!(
+        failures(&response),
+        vec![records[1].sequence_number.clone()]
+    );
     let present = follows(&store).await;
     for i in 0..100 {
-        assert!(present.contains(&pair(&format!("x{i}"), &format!("y{i}"))), "x{i}");
+        assert!(
+            present.contains(&pair(&format!("x{i}"), &format!("y{i}"))),
+            "x{i}"
+        );
     }
     assert!(!present.contains(&pair("x150", "y150")));
 

@@ -148,10 +148,9 @@ pub fn deaggregate(data: &[u8]) -> Result<Vec<UserRecord>, DecodeError> {
             computed: hex(&computed),
         });
     }
-    let aggregate =
-        AggregatedRecord::decode(message).map_err(|err| DecodeError::BadProtobuf {
-            message: err.to_string(),
-        })?;
+    let aggregate = AggregatedRecord::decode(message).map_err(|err| DecodeError::BadProtobuf {
+        message: err.to_string(),
+    })?;
     let AggregatedRecord {
         partition_key_table: keys,
         explicit_hash_key_table: hash_keys,
@@ -174,11 +173,7 @@ pub fn deaggregate(data: &[u8]) -> Result<Vec<UserRecord>, DecodeError> {
                     })
             };
             Ok(UserRecord {
-                partition_key: lookup(
-                    "partition_key_table",
-                    &keys,
-                    record.partition_key_index,
-                )?,
+                partition_key: lookup("partition_key_table", &keys, record.partition_key_index)?,
                 explicit_hash_key: record
                     .explicit_hash_key_index
                     .map(|index| lookup("explicit_hash_key_table", &hash_keys, index))
@@ -261,9 +256,7 @@ impl Aggregator {
         let message = std::mem::take(self).message;
         let mut out = Vec::with_capacity(MAGIC.len() + message.encoded_len() + DIGEST_LEN);
         out.extend_from_slice(&MAGIC);
-        message
-            .encode(&mut out)
-            .expect("a Vec grows to any size");
+        message.encode(&mut out).expect("a Vec grows to any size");
         let digest = Md5::digest(&out[MAGIC.len()..]);
         out.extend_from_slice(&digest);
         out
@@ -280,11 +273,8 @@ impl Aggregator {
         } else {
             0
         };
-        let record_len = 1
-            + encoded_len_varint(index)
-            + 1
-            + encoded_len_varint(data.len() as u64)
-            + data.len();
+        let record_len =
+            1 + encoded_len_varint(index) + 1 + encoded_len_varint(data.len() as u64) + data.len();
         (
             key_entry + 1 + encoded_len_varint(record_len as u64) + record_len,
             new_key,
@@ -445,7 +435,10 @@ mod tests {
     #[test]
     fn hash_key_is_the_md5_as_a_big_endian_integer() {
         // int(hashlib.md5(b"v1").hexdigest(), 16)
-        assert_eq!(hash_key("v1"), 136_021_448_888_896_266_853_787_506_436_028_488_831);
+        assert_eq!(
+            hash_key("v1"),
+            136_021_448_888_896_266_853_787_506_436_028_488_831
+        );
         assert!(!is_aggregated(b"v1,v2,2020-01-01"));
     }
 }

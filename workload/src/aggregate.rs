@@ -94,9 +94,15 @@ impl ShardMap {
                 None => client.list_shards().stream_name(stream),
             };
             let page = request.send().await.map_err(|err| {
-                let message = format!("ListShards on {stream}: {}", aws_sdk_kinesis::error::DisplayErrorContext(&err));
+                let message = format!(
+                    "ListShards on {stream}: {}",
+                    aws_sdk_kinesis::error::DisplayErrorContext(&err)
+                );
                 match err.as_service_error() {
-                    Some(e) if e.is_resource_not_found_exception() || e.is_access_denied_exception() => {
+                    Some(e)
+                        if e.is_resource_not_found_exception()
+                            || e.is_access_denied_exception() =>
+                    {
                         CallError::Fatal(message)
                     }
                     _ => CallError::Retryable {
@@ -426,10 +432,7 @@ mod tests {
             "shardId-000000000003"
         );
         let step = u128::MAX / 4;
-        assert_eq!(
-            map.shard_of(step).unwrap().shard_id,
-            "shardId-000000000001"
-        );
+        assert_eq!(map.shard_of(step).unwrap().shard_id, "shardId-000000000001");
         assert_eq!(
             map.shard_of(step - 1).unwrap().shard_id,
             "shardId-000000000000"
@@ -446,12 +449,22 @@ mod tests {
     fn packing_keeps_each_key_on_its_shard_in_order_within_the_limits() {
         let map = even(4);
         let entries: Vec<PutEntry> = (0..2_500)
-            .map(|i| entry(&format!("p{}", i % 97), &format!("p{},q{i},2020-01-01", i % 97)))
+            .map(|i| {
+                entry(
+                    &format!("p{}", i % 97),
+                    &format!("p{},q{i},2020-01-01", i % 97),
+                )
+            })
             .collect();
         let packed = pack(&map, &entries, 300, 8_000);
         let mut seen = vec![false; entries.len()];
         for p in &packed {
-            assert!(p.members.len() <= 300 && p.data.len() <= 8_000, "{} records, {} bytes", p.members.len(), p.data.len());
+            assert!(
+                p.members.len() <= 300 && p.data.len() <= 8_000,
+                "{} records, {} bytes",
+                p.members.len(),
+                p.data.len()
+            );
             assert!(p.members.windows(2).all(|w| w[0] < w[1]));
             let hash: u128 = p.explicit_hash_key.parse().unwrap();
             assert_eq!(map.shard_of(hash).unwrap().shard_id, p.shard_id);
@@ -496,9 +509,18 @@ mod tests {
         let entries: Vec<PutEntry> = (0..MAX_USER_RECORDS_PER_AGGREGATE + 1)
             .map(|i| entry(&format!("{i}"), &format!("{i},{},2019-12-31", i + 1)))
             .collect();
-        let packed = pack(&map, &entries, MAX_USER_RECORDS_PER_AGGREGATE, MAX_AGGREGATE_BYTES);
+        let packed = pack(
+            &map,
+            &entries,
+            MAX_USER_RECORDS_PER_AGGREGATE,
+            MAX_AGGREGATE_BYTES,
+        );
         assert_eq!(packed.len(), 2);
         assert_eq!(packed[0].members.len(), MAX_USER_RECORDS_PER_AGGREGATE);
-        assert!(packed[0].data.len() < 40_000, "{} bytes", packed[0].data.len());
+        assert!(
+            packed[0].data.len() < 40_000,
+            "{} bytes",
+            packed[0].data.len()
+        );
     }
 }

@@ -71,8 +71,8 @@ pub struct DriveArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Put the edges as KPL aggregated records (up to 1,000 edges each, per shard; the writer
-    /// deaggregates them): past the 1,000 records/s a shard takes.
+    /// Put the edges as KPL aggregated records of up to 1,000 edges of one shard (the writer
+    /// deaggregates them), to go past the 1,000 records/s a shard takes.
     #[arg(long, env = "DRIVER_AGGREGATION")]
     pub aggregate: bool,
 }
@@ -179,6 +179,11 @@ impl DriverConfig {
             Pacing::Every { edges, .. } => edges.ceil() as usize,
             Pacing::Unpaced => 0,
         };
+        let edges_per_call = if args.aggregate {
+            EDGES_PER_CALL
+        } else {
+            MAX_RECORDS_PER_CALL
+        };
         Ok(Self {
             resume_file: args
                 .resume_file
@@ -187,7 +192,7 @@ impl DriverConfig {
             edge_file: args.edges.clone(),
             pacing,
             concurrency: args.concurrency,
-            max_queued: (MAX_RECORDS_PER_CALL * args.concurrency * 4).max(per_period * 2),
+            max_queued: (edges_per_call * args.concurrency * 4).max(per_period * 2),
             retry_deadline: Duration::from_secs(args.retry_deadline_secs),
             backoff: Backoff {
                 base: Duration::from_millis(100),
@@ -387,9 +392,9 @@ impl<S: RecordSink> Run<'_, S> {
     /// Starts calls while there is room for one and something ready to send.
     fn dispatch(&mut self, now: Instant) {
         while self.stop.is_none() && self.calls.len() < self.config.concurrency {
-            let batch =
-                self.queue
-                    .take_batch(now, self.sink.edges_per_call(), MAX_REQUEST_BYTES);
+            let batch = self
+                .queue
+                .take_batch(now, self.sink.edges_per_call(), MAX_REQUEST_BYTES);
             if batch.is_empty() {
                 break;
             }
@@ -623,19 +628,25 @@ pub async fn drive<S: RecordSink>(
 /// Runs `stream2neptune drive`: on a signal of `shutdown` it stops after the calls in flight and saves the rest
 /// to the resume file.
 pub async fn run_drive(args: DriveArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let mut config = DriverConfig::from_args(&args)?;
+    let config = DriverConfig::from_args(&args)?;
     let client = kinesis_client(args.region.clone(), args.endpoint_url.clone()).await;
     let stop = async {
         shutdown.wait().await;
     };
     let summary = if args.aggregate {
-        // Room for every call in flight to take a full set of edges.
-        config.max_queued = config
-            .max_queued
-            .max(EDGES_PER_CALL * args.concurrency * 2);
-        drive(Arc::new(AggregatingSink::new(client, &args.stream)), &config, stop).await?
+        drive(
+            Arc::new(AggregatingSink::new(client, &args.stream)),
+            &config,
+            stop,
+        )
+        .await?
     } else {
-        drive(Arc::new(KinesisSink::new(client, &args.stream)), &config, stop).await?
+        drive(
+            Arc::new(KinesisSink::new(client, &args.stream)),
+            &config,
+            stop,
+        )
+        .await?
     };
     // Not println!: after SIGHUP stdout may be a closed terminal, and the resume file must still be reported.
     let _ = writeln!(
@@ -714,6 +725,17 @@ mod tests {
         assert_eq!(
             parse(&["--period-ms", "0"]).unwrap().pacing,
             Pacing::Unpaced
+        );
+    }
+
+    #[test]
+    fn aggregation_queues_room_for_every_call_in_flight() {
+        assert_eq!(parse(&[]).unwrap().max_queued, MAX_RECORDS_PER_CALL * 4 * 4);
+        assert_eq!(
+            parse(&["--aggregate", "--concurrency", "2"])
+                .unwrap()
+                .max_queued,
+            EDGES_PER_CALL * 2 * 4
         );
     }
 

@@ -188,7 +188,9 @@ fn causes(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A failed PutRecords call as the driver handles it.
-pub(crate) fn classify(err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>) -> CallError {
+pub(crate) fn classify(
+    err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>,
+) -> CallError {
     let message = format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&err));
     match &err {
         SdkError::ServiceError(service) => {

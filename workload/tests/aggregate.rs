@@ -110,7 +110,11 @@ struct UserRecord {
 fn reference_deaggregate(stored: &[RawRecord]) -> Vec<UserRecord> {
     let script = workspace_root().join("tools/kpl/deaggregate.py");
     let python = workspace_root().join(".venv/bin/python");
-    assert!(python.is_file(), "{} missing: run `make tools`", python.display());
+    assert!(
+        python.is_file(),
+        "{} missing: run `make tools`",
+        python.display()
+    );
     let input: Vec<Value> = stored
         .iter()
         .map(|r| {
@@ -177,7 +181,11 @@ fn assert_exactly_the_edges(users: &[UserRecord], edges: &[Edge]) {
     for (e, body) in edges.iter().zip(&bodies) {
         expected.entry(&e.from).or_default().push(body);
     }
-    assert_eq!(users.len(), edges.len(), "user records vs edges in the file");
+    assert_eq!(
+        users.len(),
+        edges.len(),
+        "user records vs edges in the file"
+    );
     for (key, bodies) in &expected {
         assert_eq!(actual.get(key), Some(bodies), "records of key {key}");
     }
@@ -247,7 +255,10 @@ async fn after_a_reshard_the_shard_map_is_listed_again() {
     let client = client(&mock.url());
     let sink = AggregatingSink::new(client.clone(), "follows");
     let accepted = |outcomes: Vec<EntryOutcome>| {
-        assert!(outcomes.iter().all(|o| *o == EntryOutcome::Accepted), "{outcomes:?}");
+        assert!(
+            outcomes.iter().all(|o| *o == EntryOutcome::Accepted),
+            "{outcomes:?}"
+        );
     };
     accepted(sink.put_records(entries(0..200, 0)).await.unwrap());
     assert_eq!(sink.shard_map_listings(), 1);
@@ -271,7 +282,10 @@ async fn after_a_reshard_the_shard_map_is_listed_again() {
         .stream_description_summary()
         .is_none_or(|s| s.stream_status() != &StreamStatus::Active)
     {
-        assert!(Instant::now() < deadline, "the split did not finish in 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "the split did not finish in 30 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -290,7 +304,10 @@ async fn after_a_reshard_the_shard_map_is_listed_again() {
     let stored = read_raw(&client, "follows").await;
     let users = reference_deaggregate(&stored);
     assert_eq!(users.len(), 800);
-    for u in users.iter().filter(|u| !u.body.contains(",0,") && !u.body.contains(",1,")) {
+    for u in users
+        .iter()
+        .filter(|u| !u.body.contains(",0,") && !u.body.contains(",1,"))
+    {
         let owner = map.shard_of(kpl::hash_key(&u.partition_key)).unwrap();
         assert_eq!(owner.shard_id, u.shard, "key {}", u.partition_key);
     }
