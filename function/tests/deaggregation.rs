@@ -112,7 +112,7 @@ async fn reference_aggregates_alone_and_mixed_with_plain_records_are_written_as_
         let i = *next;
         *next += 1;
         let from = format!("k{}", i % 40);
-        if i % 600 == 0 {
+        if i.is_multiple_of(600) {
             *weight += 1;
             return (from.clone(), edge_body(&from, "w", *weight));
         }
