@@ -68,7 +68,38 @@ pub struct RejectedRecord {
 impl RejectedRecord {
     /// Describes `record` rejected for `reason`.
     pub fn new(record: &KinesisEventRecord, reason: &RejectReason) -> Self {
-        let data: &[u8] = &record.kinesis.data;
+        Self::build(
+            record,
+            reason,
+            &record.kinesis.partition_key,
+            &record.kinesis.data,
+            None,
+        )
+    }
+
+    /// Describes user record `user` (of the Kinesis record `record`) rejected for `reason`: for a
+    /// user record of an aggregate, its own key and data and its position in the aggregate.
+    pub fn user_record(
+        record: &KinesisEventRecord,
+        user: &UserRecord<'_>,
+        reason: &RejectReason,
+    ) -> Self {
+        Self::build(
+            record,
+            reason,
+            &user.partition_key,
+            &user.data,
+            user.sub_sequence_number,
+        )
+    }
+
+    fn build(
+        record: &KinesisEventRecord,
+        reason: &RejectReason,
+        partition_key: &str,
+        data: &[u8],
+        sub_sequence_number: Option<u64>,
+    ) -> Self {
         let shard_id = record
             .event_id
             .as_deref()
@@ -79,7 +110,7 @@ impl RejectedRecord {
             sequence_number: record.kinesis.sequence_number.clone(),
             shard_id,
             event_source_arn: record.event_source_arn.clone().unwrap_or_default(),
-            partition_key: record.kinesis.partition_key.clone(),
+            partition_key: partition_key.to_owned(),
             reason_code: reason.code().to_owned(),
             reason: reason.to_string(),
             data: base64::engine::general_purpose::STANDARD.encode(data),
@@ -87,26 +118,7 @@ impl RejectedRecord {
             data_offset: 0,
             data_part: 0,
             data_parts: 1,
-            sub_sequence_number: None,
-        }
-    }
-
-    /// Describes user record `user` (of the Kinesis record `record`) rejected for `reason`.
-    pub fn user_record(
-        record: &KinesisEventRecord,
-        user: &UserRecord<'_>,
-        reason: &RejectReason,
-    ) -> Self {
-        let reject = Self::new(record, reason);
-        let Some(sub) = user.sub_sequence_number else {
-            return reject;
-        };
-        RejectedRecord {
-            partition_key: user.partition_key.clone().into_owned(),
-            data: base64::engine::general_purpose::STANDARD.encode(&user.data),
-            data_size: user.data.len(),
-            sub_sequence_number: Some(sub),
-            ..reject
+            sub_sequence_number,
         }
     }
 
