@@ -129,8 +129,9 @@ local-browser: ## install Debian's chromium (headless report test) when missing;
 ## ---- writer ---------------------------------------------------------------
 
 .PHONY: bench-writer
-bench-writer: tools ## writer benchmarks: CPU per record (criterion), write throughput vs the store's ceiling, start-up
+bench-writer: tools ## writer benchmarks: CPU per record and per deaggregated user record (criterion), write throughput vs the store's ceiling, start-up
 	cargo bench -p stream2neptune-writer --bench record_path -- --warm-up-time 1 --measurement-time 3
+	cargo bench -p stream2neptune-writer --bench deaggregation -- --warm-up-time 1 --measurement-time 3
 	cargo bench -p stream2neptune-writer --bench write_throughput
 
 ## ---- workload -------------------------------------------------------------

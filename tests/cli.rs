@@ -56,6 +56,7 @@ fn every_command_help() {
             "DRIVER_PERIOD_MS",
             "DRIVER_BATCH_SIZE",
             "DRIVER_RATE",
+            "DRIVER_AGGREGATION",
             "RESUME_FILE",
             "NEPTUNE_ENDPOINT",
             "VERTEX_FILE_S3_LOCATION",

@@ -12,11 +12,12 @@ use lambda_runtime::{Error, LambdaEvent};
 
 use crate::batching;
 use crate::config::{Config, QueryLanguage};
+use crate::deaggregation::{self, UserRecord, record_start};
 use crate::error::{Disposition, StoreError};
 use crate::gremlin::{self, GremlinStyle};
 use crate::metrics::{InvocationMetrics, MetricsOutput};
 use crate::opencypher;
-use crate::record::{Edge, RejectReason, parse_record};
+use crate::record::{Edge, RejectReason};
 use crate::rejects::{RejectSink, RejectedRecord};
 use crate::retry::{Deadline, RetryPolicy, with_retries};
 use crate::sparql;
@@ -81,11 +82,22 @@ pub async fn handle<S: GraphStore>(
     let records = &event.records;
     let metrics = InvocationMetrics::default();
 
-    // 1. Decode; malformed records are rejected in step 4.
+    // 1. Deaggregate and decode; malformed records are rejected in step 4. From here on an
+    //    index is a user record's (see `deaggregation`).
+    let users = deaggregation::user_records(
+        records
+            .iter()
+            .map(|r| (r.kinesis.partition_key.as_str(), r.kinesis.data.as_slice())),
+    );
+    InvocationMetrics::add(&metrics.kinesis_records, records.len() as u64);
+    InvocationMetrics::add(
+        &metrics.user_records,
+        users.iter().filter(|u| u.corrupted.is_none()).count() as u64,
+    );
     let mut rejects: Vec<(usize, RejectReason)> = Vec::new();
-    let mut edges: Vec<(usize, Edge)> = Vec::with_capacity(records.len());
-    for (index, record) in records.iter().enumerate() {
-        match parse_record(&record.kinesis.data, deps.config.max_record_bytes) {
+    let mut edges: Vec<(usize, Edge)> = Vec::with_capacity(users.len());
+    for (index, user) in users.iter().enumerate() {
+        match user.decode(deps.config.max_record_bytes) {
             Ok(edge) => edges.push((index, edge)),
             Err(reason) => rejects.push((index, reason)),
         }
@@ -94,21 +106,19 @@ pub async fn handle<S: GraphStore>(
     // 2. Write in lanes; each lane reports the stream index of its first unwritten record.
     let started = Instant::now();
     let lanes = batching::into_lanes(
-        edges.iter().map(|(index, edge)| {
-            (
-                records[*index].kinesis.partition_key.as_str(),
-                (*index, edge),
-            )
-        }),
+        edges
+            .iter()
+            .map(|(index, edge)| (users[*index].partition_key.as_ref(), (*index, edge))),
         deps.config.write_concurrency,
     );
     let progress = Progress {
-        first_failure: AtomicUsize::new(records.len()),
+        first_failure: AtomicUsize::new(users.len()),
         ..Progress::default()
     };
     let writer = Writer {
         deps,
         records,
+        users: &users,
         deadline,
         metrics: &metrics,
         progress: &progress,
@@ -118,7 +128,12 @@ pub async fn handle<S: GraphStore>(
         &metrics.write_duration_ms,
         started.elapsed().as_millis() as u64,
     );
-    let mut first_unwritten = outcomes.iter().filter_map(|o| o.first_unwritten).min();
+    // Lambda resumes at a Kinesis record: an aggregate is unwritten from its first user record.
+    let mut first_unwritten = outcomes
+        .iter()
+        .filter_map(|o| o.first_unwritten)
+        .min()
+        .map(|index| record_start(&users, index));
     let mut stopped = outcomes.iter().any(|o| o.stopped);
 
     // 3. A record refused alone is bad only if the store accepted a write after refusing it and
@@ -134,10 +149,11 @@ pub async fn handle<S: GraphStore>(
         tracing::error!(
             error = %unproven.message,
             refused = count,
-            first_sequence_number = %records[unproven.index].kinesis.sequence_number,
+            first_sequence_number = %writer.sequence_number(unproven.index),
             "the store refused records and accepted nothing after them: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
         );
-        first_unwritten = Some(first_unwritten.map_or(unproven.index, |f| f.min(unproven.index)));
+        let unproven = record_start(&users, unproven.index);
+        first_unwritten = Some(first_unwritten.map_or(unproven, |f| f.min(unproven)));
         stopped = true;
     }
     for refusal in refused {
@@ -157,8 +173,8 @@ pub async fn handle<S: GraphStore>(
                 },
             )),
             Err(err) => {
-                tracing::error!(error = %err, sequence_number = %records[refusal.index].kinesis.sequence_number, "write failed");
-                first_unwritten = Some(refusal.index);
+                tracing::error!(error = %err, sequence_number = %writer.sequence_number(refusal.index), "write failed");
+                first_unwritten = Some(record_start(&users, refusal.index));
                 stopped |= err.disposition_alone() == Disposition::Stop;
                 break;
             }
@@ -172,8 +188,18 @@ pub async fn handle<S: GraphStore>(
         if first_unwritten.is_some_and(|f| *index >= f) {
             break;
         }
-        if !reject(deps, &records[*index], reason, deadline, &metrics).await {
-            first_unwritten = Some(*index);
+        let user = &users[*index];
+        if !reject(
+            deps,
+            &records[user.record],
+            user,
+            reason,
+            deadline,
+            &metrics,
+        )
+        .await
+        {
+            first_unwritten = Some(record_start(&users, *index));
             break;
         }
     }
@@ -182,6 +208,7 @@ pub async fn handle<S: GraphStore>(
         .iter()
         .map(|r| r.kinesis.sequence_number.as_str())
         .collect();
+    let first_unwritten = first_unwritten.map(|index| users[index].record);
     let response = batching::response(&sequence_numbers, first_unwritten);
 
     deps.metrics.emit(metrics.to_emf(
@@ -215,13 +242,15 @@ pub async fn handle<S: GraphStore>(
 async fn reject<S>(
     deps: &Deps<S>,
     record: &KinesisEventRecord,
+    user: &UserRecord<'_>,
     reason: &RejectReason,
     deadline: Deadline,
     metrics: &InvocationMetrics,
 ) -> bool {
-    let reject = RejectedRecord::new(record, reason);
+    let reject = RejectedRecord::user_record(record, user, reason);
     tracing::warn!(
         sequence_number = %reject.sequence_number,
+        sub_sequence_number = reject.sub_sequence_number,
         shard_id = %reject.shard_id,
         partition_key = %reject.partition_key,
         reason = %reject.reason,
@@ -313,12 +342,20 @@ async fn write_lane<S: GraphStore>(writer: &Writer<'_, S>, lane: &[(usize, &Edge
 struct Writer<'a, S> {
     deps: &'a Deps<S>,
     records: &'a [KinesisEventRecord],
+    users: &'a [UserRecord<'a>],
     deadline: Deadline,
     metrics: &'a InvocationMetrics,
     progress: &'a Progress,
 }
 
 impl<S: GraphStore> Writer<'_, S> {
+    /// The sequence number of the Kinesis record holding user record `index`.
+    fn sequence_number(&self, index: usize) -> &str {
+        &self.records[self.users[index].record]
+            .kinesis
+            .sequence_number
+    }
+
     /// Submits `part` as one write; counts what the store accepted.
     async fn write(
         &self,
@@ -381,7 +418,7 @@ impl<S: GraphStore> Writer<'_, S> {
                         tracing::error!(
                             error = %alone[0].message,
                             records = part.len(),
-                            first_sequence_number = %self.records[first].kinesis.sequence_number,
+                            first_sequence_number = %self.sequence_number(first),
                             "the store refused every record of a write on its own: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
                         );
                         return Some((first, true));
@@ -392,7 +429,7 @@ impl<S: GraphStore> Writer<'_, S> {
                     }
                 }
                 disposition => {
-                    tracing::error!(error = %err, first_sequence_number = %self.records[first].kinesis.sequence_number, "write failed");
+                    tracing::error!(error = %err, first_sequence_number = %self.sequence_number(first), "write failed");
                     return Some((first, disposition == Disposition::Stop));
                 }
             }
@@ -416,7 +453,7 @@ impl<S: GraphStore> Writer<'_, S> {
                     at: self.progress.refused(),
                 }),
                 disposition => {
-                    tracing::error!(error = %err, sequence_number = %self.records[index].kinesis.sequence_number, "write failed");
+                    tracing::error!(error = %err, sequence_number = %self.sequence_number(index), "write failed");
                     return (refused, Some((index, disposition == Disposition::Stop)));
                 }
             }

@@ -9,6 +9,10 @@ use serde_json::json;
 /// Counters of one invocation (lanes update them concurrently).
 #[derive(Debug, Default)]
 pub struct InvocationMetrics {
+    /// Kinesis records in the batch (a KPL aggregate counts once).
+    pub kinesis_records: AtomicU64,
+    /// User records in the batch: plain records plus the records inside aggregates.
+    pub user_records: AtomicU64,
     /// Edges written (acknowledged by the store).
     pub edges_written: AtomicU64,
     /// Wall time of the write phase, in ms.
@@ -31,6 +35,8 @@ type Counter = fn(&InvocationMetrics) -> &AtomicU64;
 
 /// Metric names, units and accessors, in the order they are written.
 const METRICS: &[(&str, &str, Counter)] = &[
+    ("KinesisRecords", "Count", |m| &m.kinesis_records),
+    ("UserRecords", "Count", |m| &m.user_records),
     ("EdgesWritten", "Count", |m| &m.edges_written),
     ("WriteDuration", "Milliseconds", |m| &m.write_duration_ms),
     ("RetryCount", "Count", |m| &m.retry_count),
@@ -129,6 +135,8 @@ mod tests {
                 "_aws": {"Timestamp": 1_700_000_000_123u64, "CloudWatchMetrics": [{
                     "Namespace": "ns", "Dimensions": [["ClusterId"]],
                     "Metrics": [
+                        {"Name": "KinesisRecords", "Unit": "Count"},
+                        {"Name": "UserRecords", "Unit": "Count"},
                         {"Name": "EdgesWritten", "Unit": "Count"},
                         {"Name": "WriteDuration", "Unit": "Milliseconds"},
                         {"Name": "RetryCount", "Unit": "Count"},
@@ -137,6 +145,7 @@ mod tests {
                         {"Name": "EnvironmentRefusals", "Unit": "Count"},
                         {"Name": "WritesShrunk", "Unit": "Count"}]}]},
                 "ClusterId": "cluster-1",
+                "KinesisRecords": 0, "UserRecords": 0,
                 "EdgesWritten": 7, "WriteDuration": 0, "RetryCount": 2, "RecordsRejected": 0, "BatchesFailed": 0,
                 "EnvironmentRefusals": 0, "WritesShrunk": 0
             })

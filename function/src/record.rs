@@ -98,6 +98,9 @@ pub enum RejectReason {
         /// What is wrong.
         message: String,
     },
+    /// A KPL aggregated record that cannot be read; it is rejected whole.
+    #[error("{0}")]
+    CorruptedAggregate(#[from] kpl::DecodeError),
     /// The store refused this record on its own with a non-retryable error (e.g. a malformed query).
     #[error("the graph store refused the record: {message}")]
     StoreRefused {
@@ -116,6 +119,7 @@ impl RejectReason {
             RejectReason::EmptyId { .. } => "EmptyId",
             RejectReason::BadDate { .. } => "BadDate",
             RejectReason::BadJson { .. } => "BadJson",
+            RejectReason::CorruptedAggregate(_) => "CorruptedAggregate",
             RejectReason::StoreRefused { .. } => "StoreRefused",
         }
     }

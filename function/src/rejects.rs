@@ -17,6 +17,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::deaggregation::UserRecord;
 use crate::error::{RejectSinkError, StoreError};
 use crate::record::RejectReason;
 use crate::retry::{Deadline, RetryPolicy, with_retries};
@@ -58,12 +59,47 @@ pub struct RejectedRecord {
     pub data_part: usize,
     /// How many parts the record is split into (1: `data` is the whole record).
     pub data_parts: usize,
+    /// For a user record of a KPL aggregate: its position in the aggregate (the rejects of one
+    /// aggregate share its sequence number; `data` and `partitionKey` are the user record's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_sequence_number: Option<u64>,
 }
 
 impl RejectedRecord {
     /// Describes `record` rejected for `reason`.
     pub fn new(record: &KinesisEventRecord, reason: &RejectReason) -> Self {
-        let data: &[u8] = &record.kinesis.data;
+        Self::build(
+            record,
+            reason,
+            &record.kinesis.partition_key,
+            &record.kinesis.data,
+            None,
+        )
+    }
+
+    /// Describes user record `user` (of the Kinesis record `record`) rejected for `reason`: for a
+    /// user record of an aggregate, its own key and data and its position in the aggregate.
+    pub fn user_record(
+        record: &KinesisEventRecord,
+        user: &UserRecord<'_>,
+        reason: &RejectReason,
+    ) -> Self {
+        Self::build(
+            record,
+            reason,
+            &user.partition_key,
+            &user.data,
+            user.sub_sequence_number,
+        )
+    }
+
+    fn build(
+        record: &KinesisEventRecord,
+        reason: &RejectReason,
+        partition_key: &str,
+        data: &[u8],
+        sub_sequence_number: Option<u64>,
+    ) -> Self {
         let shard_id = record
             .event_id
             .as_deref()
@@ -74,7 +110,7 @@ impl RejectedRecord {
             sequence_number: record.kinesis.sequence_number.clone(),
             shard_id,
             event_source_arn: record.event_source_arn.clone().unwrap_or_default(),
-            partition_key: record.kinesis.partition_key.clone(),
+            partition_key: partition_key.to_owned(),
             reason_code: reason.code().to_owned(),
             reason: reason.to_string(),
             data: base64::engine::general_purpose::STANDARD.encode(data),
@@ -82,6 +118,7 @@ impl RejectedRecord {
             data_offset: 0,
             data_part: 0,
             data_parts: 1,
+            sub_sequence_number,
         }
     }
 

@@ -322,6 +322,7 @@ pub async fn drive_edges(
         concurrency: 4,
         retry_deadline_secs: 300,
         no_progress: true,
+        aggregate: false,
     })?;
     let sink = Arc::new(CountingSink {
         inner: KinesisSink::new(stack.client.clone(), &plan.stream_name),

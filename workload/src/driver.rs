@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinSet;
 
+use crate::aggregate::{AggregatingSink, EDGES_PER_CALL};
 use crate::edges::{Edge, EdgeReader};
 use crate::error::{DriveError, ResumeError};
 use crate::resume::{RESUME_FORMAT_VERSION, ResumeState, default_resume_path};
@@ -70,6 +71,10 @@ pub struct DriveArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Put the edges as KPL aggregated records of up to 1,000 edges of one shard (the writer
+    /// deaggregates them), to go past the 1,000 records/s a shard takes.
+    #[arg(long, env = "DRIVER_AGGREGATION")]
+    pub aggregate: bool,
 }
 
 /// How edges are admitted into the send queue.
@@ -174,6 +179,11 @@ impl DriverConfig {
             Pacing::Every { edges, .. } => edges.ceil() as usize,
             Pacing::Unpaced => 0,
         };
+        let edges_per_call = if args.aggregate {
+            EDGES_PER_CALL
+        } else {
+            MAX_RECORDS_PER_CALL
+        };
         Ok(Self {
             resume_file: args
                 .resume_file
@@ -182,7 +192,7 @@ impl DriverConfig {
             edge_file: args.edges.clone(),
             pacing,
             concurrency: args.concurrency,
-            max_queued: (MAX_RECORDS_PER_CALL * args.concurrency * 4).max(per_period * 2),
+            max_queued: (edges_per_call * args.concurrency * 4).max(per_period * 2),
             retry_deadline: Duration::from_secs(args.retry_deadline_secs),
             backoff: Backoff {
                 base: Duration::from_millis(100),
@@ -384,7 +394,7 @@ impl<S: RecordSink> Run<'_, S> {
         while self.stop.is_none() && self.calls.len() < self.config.concurrency {
             let batch = self
                 .queue
-                .take_batch(now, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES);
+                .take_batch(now, self.sink.edges_per_call(), MAX_REQUEST_BYTES);
             if batch.is_empty() {
                 break;
             }
@@ -620,11 +630,24 @@ pub async fn drive<S: RecordSink>(
 pub async fn run_drive(args: DriveArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let config = DriverConfig::from_args(&args)?;
     let client = kinesis_client(args.region.clone(), args.endpoint_url.clone()).await;
-    let sink = Arc::new(KinesisSink::new(client, &args.stream));
-    let summary = drive(sink, &config, async {
+    let stop = async {
         shutdown.wait().await;
-    })
-    .await?;
+    };
+    let summary = if args.aggregate {
+        drive(
+            Arc::new(AggregatingSink::new(client, &args.stream)),
+            &config,
+            stop,
+        )
+        .await?
+    } else {
+        drive(
+            Arc::new(KinesisSink::new(client, &args.stream)),
+            &config,
+            stop,
+        )
+        .await?
+    };
     // Not println!: after SIGHUP stdout may be a closed terminal, and the resume file must still be reported.
     let _ = writeln!(
         std::io::stdout(),
@@ -702,6 +725,17 @@ mod tests {
         assert_eq!(
             parse(&["--period-ms", "0"]).unwrap().pacing,
             Pacing::Unpaced
+        );
+    }
+
+    #[test]
+    fn aggregation_queues_room_for_every_call_in_flight() {
+        assert_eq!(parse(&[]).unwrap().max_queued, MAX_RECORDS_PER_CALL * 4 * 4);
+        assert_eq!(
+            parse(&["--aggregate", "--concurrency", "2"])
+                .unwrap()
+                .max_queued,
+            EDGES_PER_CALL * 2 * 4
         );
     }
 

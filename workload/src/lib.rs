@@ -6,6 +6,7 @@
 //! wires in; the library functions underneath return typed errors ([`error`]) and are what the
 //! tests call.
 
+pub mod aggregate;
 pub mod dataset;
 pub mod driver;
 pub mod edges;

@@ -75,7 +75,12 @@ pub enum CallError {
 
 /// Something that stores records like Kinesis PutRecords.
 pub trait RecordSink: Send + Sync + 'static {
-    /// Puts `entries` (at most [`MAX_RECORDS_PER_CALL`]) in one call; on success returns one
+    /// Entries the driver hands [`RecordSink::put_records`] at most.
+    fn edges_per_call(&self) -> usize {
+        MAX_RECORDS_PER_CALL
+    }
+
+    /// Puts `entries` (at most [`RecordSink::edges_per_call`]) in one call; on success returns one
     /// outcome per entry, in order.
     fn put_records(
         &self,
@@ -182,7 +187,10 @@ fn causes(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-fn classify(err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>) -> CallError {
+/// A failed PutRecords call as the driver handles it.
+pub(crate) fn classify(
+    err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>,
+) -> CallError {
     let message = format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&err));
     match &err {
         SdkError::ServiceError(service) => {
