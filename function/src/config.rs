@@ -45,6 +45,19 @@ pub struct AwsCredentials {
     pub session_token: Option<String>,
 }
 
+impl AwsCredentials {
+    /// A SigV4 signer with these credentials for `service` (`neptune-db`, `sqs`) in `region`.
+    pub fn signer(&self, region: &str, service: &str) -> stream2neptune_aws::Signer {
+        stream2neptune_aws::Signer::from_keys(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            region,
+            service,
+        )
+    }
+}
+
 impl std::fmt::Debug for AwsCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AwsCredentials")

@@ -15,7 +15,6 @@ pub mod opencypher;
 pub mod record;
 pub mod rejects;
 pub mod retry;
-pub mod sigv4;
 pub mod sparql;
 pub mod store;
 

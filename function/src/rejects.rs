@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::error::{RejectSinkError, StoreError};
 use crate::record::RejectReason;
 use crate::retry::{Deadline, RetryPolicy, with_retries};
-use crate::sigv4::Signer;
+use stream2neptune_aws::Signer;
 use crate::store::send_checked;
 
 /// The largest SQS message body the sink sends, in bytes: 256 KiB, SQS's long-standing limit and
@@ -167,7 +167,7 @@ impl RejectSink {
                     client,
                     queue_url: queue_url.clone(),
                     endpoint,
-                    signer: Signer::new(credentials, region, "sqs"),
+                    signer: credentials.signer(region, "sqs"),
                     policy,
                 }
             }
@@ -233,7 +233,7 @@ impl RejectSink {
                             for (name, value) in headers {
                                 request = request.header(name, value);
                             }
-                            for (name, value) in signed.map_err(StoreError::Signing)? {
+                            for (name, value) in signed.map_err(|e| StoreError::Signing(e.to_string()))? {
                                 request = request.header(name, value);
                             }
                             send_checked(request, timeout).await

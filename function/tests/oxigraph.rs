@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use writer::rejects::RejectedRecord;
-use writer::sparql;
+use stream2neptune_writer::rejects::RejectedRecord;
+use stream2neptune_writer::sparql;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -26,7 +26,7 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
     let records = csv_records(0..10_000);
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -41,7 +41,7 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
     let triples = store.triples().await;
 
     // WHEN the same event is delivered again THEN the graph is the same
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -86,7 +86,7 @@ async fn malformed_records_are_captured_and_the_rest_written() {
         .collect();
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -141,7 +141,7 @@ async fn a_failing_rejects_sink_stops_acknowledgement_at_that_record() {
 
     // WHEN handled THEN the checkpoint is the malformed record; the good records are written
     // (those after it again on the redelivery, which changes nothing)
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
     assert_eq!(failures(&response), vec![sequence_number(2)]);
@@ -183,7 +183,7 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
 
         // WHEN the batch is delivered three times
         for _ in 0..3 {
-            let response = writer::handle(&deps, invocation(&records, MINUTE))
+            let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
                 .await
                 .unwrap();
             // THEN the checkpoint stays at the first record and nothing is rejected
@@ -202,7 +202,7 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
 
         // WHEN the environment is fixed and the batch delivered again
         broken.store(false, std::sync::atomic::Ordering::Relaxed);
-        let response = writer::handle(&deps, invocation(&records, MINUTE))
+        let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
             .await
             .unwrap();
 
@@ -262,7 +262,7 @@ async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
     let mut deliveries = 0;
     loop {
         deliveries += 1;
-        let response = writer::handle(&deps, invocation(&records[from..], MINUTE))
+        let response = stream2neptune_writer::handle(&deps, invocation(&records[from..], MINUTE))
             .await
             .unwrap();
         match failures(&response).first() {
@@ -319,7 +319,7 @@ async fn a_write_too_big_for_the_store_is_halved_until_it_fits() {
     let records = csv_records(0..20);
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -354,7 +354,7 @@ async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_compl
         }
         store.stop();
     };
-    let (response, ()) = tokio::join!(writer::handle(&deps, invocation(&records, MINUTE)), killer);
+    let (response, ()) = tokio::join!(stream2neptune_writer::handle(&deps, invocation(&records, MINUTE)), killer);
     let response = response.unwrap();
 
     // THEN the response names one record, everything before it is in the store
@@ -393,7 +393,7 @@ async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_compl
     );
 
     // WHEN Lambda retries from the checkpoint THEN everything is written once
-    let response = writer::handle(&deps, invocation(&records[checkpoint..], MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records[checkpoint..], MINUTE))
         .await
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -431,7 +431,7 @@ async fn hostile_ids_do_not_change_or_delete_other_data() {
         ("QUERY_LANGUAGE", "sparql"),
         ("BATCH_WRITE_SIZE", "5"),
     ]);
-    writer::handle(&deps, invocation(&csv_records(0..100), MINUTE))
+    stream2neptune_writer::handle(&deps, invocation(&csv_records(0..100), MINUTE))
         .await
         .unwrap();
     let before = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
@@ -446,7 +446,7 @@ async fn hostile_ids_do_not_change_or_delete_other_data() {
             data: serde_json::to_vec(&serde_json::json!({"from": id, "to": format!("{id}!"), "created": "2016-05-21", "note": id})).unwrap(),
         })
         .collect();
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -459,10 +459,10 @@ async fn hostile_ids_do_not_change_or_delete_other_data() {
     // Per edge: 2 person types (both ids are new), follows, 4 edge-resource triples, 1 property.
     assert_eq!(after.len(), before.len() + HOSTILE.len() * 8);
     for id in HOSTILE {
-        let edge = writer::record::Edge {
+        let edge = stream2neptune_writer::record::Edge {
             from: id.to_string(),
             to: format!("{id}!"),
-            created: writer::record::parse_date("2016-05-21").unwrap(),
+            created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
             properties: Vec::new(),
         };
         let rows = store
@@ -496,10 +496,10 @@ fn weight_records() -> Vec<TestRecord> {
 
 /// Every `weight` value the store holds for the edge a -> b on 2016-05-21.
 async fn weights(store: &Oxigraph) -> Vec<String> {
-    let edge = writer::record::Edge {
+    let edge = stream2neptune_writer::record::Edge {
         from: "a".into(),
         to: "b".into(),
-        created: writer::record::parse_date("2016-05-21").unwrap(),
+        created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
         properties: Vec::new(),
     };
     let rows = store
@@ -526,7 +526,7 @@ async fn the_last_property_value_of_an_edge_wins_and_a_redelivery_changes_nothin
         let records = weight_records();
 
         // WHEN the event is handled
-        let response = writer::handle(&deps, invocation(&records, MINUTE))
+        let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
             .await
             .unwrap();
 
@@ -537,7 +537,7 @@ async fn the_last_property_value_of_an_edge_wins_and_a_redelivery_changes_nothin
         let graph = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
 
         // WHEN the same event is delivered again THEN the graph is the same
-        let response = writer::handle(&deps, invocation(&records, MINUTE))
+        let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
             .await
             .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
@@ -559,7 +559,7 @@ async fn the_last_property_value_wins_across_events() {
 
     // WHEN weights 1, 2 and 3 arrive in three separate events
     for record in weight_records() {
-        let response = writer::handle(&deps, invocation(&[record], MINUTE))
+        let response = stream2neptune_writer::handle(&deps, invocation(&[record], MINUTE))
             .await
             .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
@@ -570,7 +570,7 @@ async fn the_last_property_value_wins_across_events() {
     assert_eq!(weights(&store).await, vec!["3"]);
 
     // WHEN an older value is redelivered THEN it wins again (last write, not largest value)
-    let response = writer::handle(&deps, invocation(&weight_records()[..1], MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&weight_records()[..1], MINUTE))
         .await
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());

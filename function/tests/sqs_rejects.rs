@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use common::*;
-use writer::rejects::RejectedRecord;
+use stream2neptune_writer::rejects::RejectedRecord;
 
 struct Moto(Child, u16);
 
@@ -81,7 +81,7 @@ async fn malformed_records_are_sent_to_the_rejects_queue() {
     records[1].data = b"a,b,not-a-date".to_vec();
 
     // WHEN handled
-    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
         .await
         .unwrap();
 
@@ -131,7 +131,7 @@ async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
     records[1].data = big.clone();
 
     // WHEN handled
-    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
         .await
         .unwrap();
 
@@ -150,7 +150,7 @@ async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
         };
         for m in messages {
             let body = m["Body"].as_str().unwrap();
-            assert!(body.len() <= writer::rejects::SQS_MAX_MESSAGE_BYTES);
+            assert!(body.len() <= stream2neptune_writer::rejects::SQS_MAX_MESSAGE_BYTES);
             parts.push(serde_json::from_str(body).unwrap());
         }
     }
@@ -204,7 +204,7 @@ async fn sqs_throttling_in_the_json_protocol_is_retried() {
     records[2].data = b"not,a,2016-13-45".to_vec();
 
     // WHEN handled
-    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
         .await
         .unwrap();
 

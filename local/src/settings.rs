@@ -175,9 +175,9 @@ impl LocalPlan {
     }
 
     /// The writer's resolved configuration for a local store (see [`LocalPlan::writer_env`]).
-    pub fn writer_config(&self, store_url: &str, rejected_file: &Path) -> Result<writer::Config> {
+    pub fn writer_config(&self, store_url: &str, rejected_file: &Path) -> Result<stream2neptune_writer::Config> {
         let env = self.writer_env(store_url, rejected_file);
-        Ok(writer::Config::from_lookup(|name| {
+        Ok(stream2neptune_writer::Config::from_lookup(|name| {
             env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
         })?)
     }

@@ -202,14 +202,14 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
         .collect();
     let parsed: Vec<_> = edges
         .iter()
-        .map(|e| writer::record::parse_record(e.record_body().as_bytes(), 1 << 20).unwrap())
+        .map(|e| stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20).unwrap())
         .collect();
     let http = reqwest::Client::new();
     for chunk in parsed.chunks(500) {
         let response = http
             .post(format!("{}/update", store.url))
             .header("content-type", "application/sparql-update")
-            .body(writer::sparql::batch_update(chunk))
+            .body(stream2neptune_writer::sparql::batch_update(chunk))
             .send()
             .await
             .unwrap();

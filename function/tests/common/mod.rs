@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_lambda_events::kinesis::KinesisEvent;
 use base64::Engine;
 use lambda_runtime::{Context, LambdaEvent};
-use writer::{Config, Deps, MetricsOutput};
+use stream2neptune_writer::{Config, Deps, MetricsOutput};
 
 /// The workspace root (function/..).
 pub fn workspace_root() -> PathBuf {
@@ -150,7 +150,7 @@ impl Oxigraph {
 
     /// Number of edge resources (one per distinct (from, created, to)).
     pub async fn edges(&self) -> usize {
-        self.count(&format!("?e a <{}>", writer::sparql::FOLLOWS_CLASS))
+        self.count(&format!("?e a <{}>", stream2neptune_writer::sparql::FOLLOWS_CLASS))
             .await
     }
 
@@ -282,7 +282,7 @@ pub fn failures(response: &aws_lambda_events::streams::KinesisEventResponse) -> 
 
 /// Decides, from a write's text, whether a [`Faulty`] store fails it (and with what) instead of
 /// passing it on.
-pub type Fault = Box<dyn Fn(&str) -> Option<writer::error::StoreError> + Send + Sync>;
+pub type Fault = Box<dyn Fn(&str) -> Option<stream2neptune_writer::error::StoreError> + Send + Sync>;
 
 /// A store that fails the writes `fault` picks and passes every other one to a real store.
 pub struct Faulty<S> {
@@ -290,12 +290,12 @@ pub struct Faulty<S> {
     pub fault: std::sync::Mutex<Fault>,
 }
 
-impl<S: writer::GraphStore> writer::GraphStore for Faulty<S> {
+impl<S: stream2neptune_writer::GraphStore> stream2neptune_writer::GraphStore for Faulty<S> {
     fn submit(
         &self,
         query: &str,
         timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<(), writer::error::StoreError>> + Send {
+    ) -> impl std::future::Future<Output = Result<(), stream2neptune_writer::error::StoreError>> + Send {
         let failure = (self.fault.lock().unwrap())(query);
         let inner = self.inner.submit(query, timeout);
         async move {
@@ -331,8 +331,8 @@ pub fn faulty<S>(deps: Deps<S>, fault: Fault) -> Deps<Faulty<S>> {
 }
 
 /// A Neptune error as the store would answer it.
-pub fn store_error(status: u16, code: &str) -> writer::error::StoreError {
-    writer::error::StoreError::Status {
+pub fn store_error(status: u16, code: &str) -> stream2neptune_writer::error::StoreError {
+    stream2neptune_writer::error::StoreError::Status {
         status,
         code: Some(code.into()),
         message: format!("test fault {code}"),
@@ -340,7 +340,7 @@ pub fn store_error(status: u16, code: &str) -> writer::error::StoreError {
 }
 
 /// The rejects written to a JSON Lines file so far.
-pub fn rejects_in(path: &Path) -> Vec<writer::rejects::RejectedRecord> {
+pub fn rejects_in(path: &Path) -> Vec<stream2neptune_writer::rejects::RejectedRecord> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
