@@ -30,7 +30,7 @@ REGION_FLAGS = $(foreach r,$(REGION),--region $(r))
 SET_FLAGS    = $(foreach s,$(SET),--set $(s))
 TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 
-.PHONY: help tools fmt fmt-check lint test test-rust region-data render check-templates snapshots demo local-bench local-browser clean
+.PHONY: help tools fmt fmt-check lint test test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
 HELP_VARS := CONFIG OUT REGION SET TAGS EDGES ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
@@ -96,6 +96,9 @@ test: tools fmt-check lint test-rust ## every test (what CI runs)
 
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
+
+readme-tables: ## regenerate the README's writer Environment table from function/src/environment.rs (review the diff)
+	REGENERATE_README=1 cargo test --quiet -p stream2neptune-writer --test environment readme_environment_is_the_generated_table
 
 region-data: tools ## regenerate src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
 	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data

@@ -288,7 +288,10 @@ fn fill_store(store: &str, dir: &Path) -> Vec<stream2neptune_workload::edges::Ed
         .collect();
     let parsed: Vec<_> = edges
         .iter()
-        .map(|e| stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20).unwrap())
+        .map(|e| {
+            stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
+                .unwrap()
+        })
         .collect();
     for chunk in parsed.chunks(500) {
         let update = stream2neptune_writer::sparql::batch_update(chunk);

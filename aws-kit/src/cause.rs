@@ -29,15 +29,25 @@ mod tests {
     }
 
     fn chain(texts: &[&'static str]) -> Layer {
-        texts.iter().rev().fold(None, |source, text| {
-            Some(Layer { text, source: source.map(Box::new) })
-        })
-        .unwrap()
+        texts
+            .iter()
+            .rev()
+            .fold(None, |source, text| {
+                Some(Layer {
+                    text,
+                    source: source.map(Box::new),
+                })
+            })
+            .unwrap()
     }
 
     #[test]
     fn every_source_is_joined_in_order() {
-        let err = chain(&["error sending request", "client error (Connect)", "Connection refused"]);
+        let err = chain(&[
+            "error sending request",
+            "client error (Connect)",
+            "Connection refused",
+        ]);
         assert_eq!(
             cause_chain(&err),
             "error sending request: client error (Connect): Connection refused"
@@ -46,7 +56,11 @@ mod tests {
 
     #[test]
     fn a_cause_already_in_the_text_is_not_repeated() {
-        let err = chain(&["dispatch failure: io error: refused", "io error: refused", "refused"]);
+        let err = chain(&[
+            "dispatch failure: io error: refused",
+            "io error: refused",
+            "refused",
+        ]);
         assert_eq!(cause_chain(&err), "dispatch failure: io error: refused");
     }
 

@@ -82,9 +82,8 @@ impl Signer {
             SignableBody::Bytes(body),
         )
         .map_err(|e| error(&e))?;
-        let (instructions, _signature) = sign(request, &params)
-            .map_err(|e| error(&e))?
-            .into_parts();
+        let (instructions, _signature) =
+            sign(request, &params).map_err(|e| error(&e))?.into_parts();
         Ok(instructions
             .headers()
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
@@ -177,7 +176,13 @@ mod tests {
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let sqs = Signer::from_keys("AKID", "secret", None, "eu-west-1", "sqs");
         let headers = sqs
-            .sign("POST", "https://sqs.eu-west-1.amazonaws.com/", &[], b"{}", time)
+            .sign(
+                "POST",
+                "https://sqs.eu-west-1.amazonaws.com/",
+                &[],
+                b"{}",
+                time,
+            )
             .unwrap();
         assert!(
             header(&headers, "authorization")

@@ -478,7 +478,10 @@ mod tests {
         assert_eq!(WRITE_CONCURRENCY.parse(&lookup(" 1 ")), Ok(1));
         assert!(WRITE_CONCURRENCY.parse(&lookup("0")).is_err());
         assert!(WRITE_CONCURRENCY.parse(&lookup("65")).is_err());
-        assert_eq!(GREMLIN_UPSERT_STYLE.parse(&lookup("COALESCE")), Ok("coalesce"));
+        assert_eq!(
+            GREMLIN_UPSERT_STYLE.parse(&lookup("COALESCE")),
+            Ok("coalesce")
+        );
         assert_eq!(IAM_AUTH.parse(&lookup("False")), Ok(false));
     }
 
@@ -493,12 +496,17 @@ mod tests {
         let table = markdown_table();
         assert_eq!(table.lines().count(), VARIABLES.len() + 2);
         assert!(table.contains("| `WRITE_CONCURRENCY` | `1` | 1–64 | ordered lanes"));
-        assert!(table.contains("| `QUERY_LANGUAGE` | `gremlin` | `gremlin`, `sparql`, `opencypher` |"));
+        assert!(
+            table.contains("| `QUERY_LANGUAGE` | `gremlin` | `gremlin`, `sparql`, `opencypher` |")
+        );
     }
 
     #[test]
     fn lookup_by_name() {
-        assert_eq!(variable("STOP_WAIT_MS").map(|v| v.name()), Some("STOP_WAIT_MS"));
+        assert_eq!(
+            variable("STOP_WAIT_MS").map(|v| v.name()),
+            Some("STOP_WAIT_MS")
+        );
         assert!(variable("STOP_WAIT").is_none());
     }
 }

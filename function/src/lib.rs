@@ -7,6 +7,7 @@
 
 pub mod batching;
 pub mod config;
+pub mod environment;
 pub mod error;
 pub mod gremlin;
 pub mod handler;

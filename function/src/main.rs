@@ -18,5 +18,8 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
     tracing::info!(?config, "configuration resolved");
     let deps = stream2neptune_writer::Deps::new(config);
-    run(service_fn(|event| stream2neptune_writer::handle(&deps, event))).await
+    run(service_fn(|event| {
+        stream2neptune_writer::handle(&deps, event)
+    }))
+    .await
 }

@@ -20,8 +20,8 @@ use crate::config::Config;
 use crate::error::{RejectSinkError, StoreError};
 use crate::record::RejectReason;
 use crate::retry::{Deadline, RetryPolicy, with_retries};
-use stream2neptune_aws::Signer;
 use crate::store::send_checked;
+use stream2neptune_aws::Signer;
 
 /// The largest SQS message body the sink sends, in bytes: 256 KiB, SQS's long-standing limit and
 /// the MaximumMessageSize of queues not raised to the 1 MiB allowed since 2025.
@@ -233,7 +233,9 @@ impl RejectSink {
                             for (name, value) in headers {
                                 request = request.header(name, value);
                             }
-                            for (name, value) in signed.map_err(|e| StoreError::Signing(e.to_string()))? {
+                            for (name, value) in
+                                signed.map_err(|e| StoreError::Signing(e.to_string()))?
+                            {
                                 request = request.header(name, value);
                             }
                             send_checked(request, timeout).await

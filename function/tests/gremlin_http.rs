@@ -30,7 +30,10 @@ impl GremlinBody for Recorded {
 fn gremlin_deps(
     port: u16,
     extra: &[(&str, &str)],
-) -> (stream2neptune_writer::Deps, Arc<Mutex<Vec<serde_json::Value>>>) {
+) -> (
+    stream2neptune_writer::Deps,
+    Arc<Mutex<Vec<serde_json::Value>>>,
+) {
     let url = format!("http://127.0.0.1:{port}");
     let mut vars = vec![
         ("NEPTUNE_ENDPOINT", url.as_str()),
@@ -120,15 +123,16 @@ async fn request_shape_and_sigv4_signature() {
         .and_utc();
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
     let credentials = deps.config.credentials.clone().unwrap();
-    let expected = stream2neptune_writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
-        .sign(
-            "POST",
-            &format!("http://127.0.0.1:{}/gremlin", server.port),
-            &[("content-type", request.header("content-type").unwrap())],
-            &request.body,
-            time,
-        )
-        .unwrap();
+    let expected =
+        stream2neptune_writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
+            .sign(
+                "POST",
+                &format!("http://127.0.0.1:{}/gremlin", server.port),
+                &[("content-type", request.header("content-type").unwrap())],
+                &request.body,
+                time,
+            )
+            .unwrap();
     let expected_auth = expected.iter().find(|(n, _)| n == "authorization").unwrap();
     assert_eq!(authorization, expected_auth.1);
 }
@@ -470,9 +474,10 @@ async fn retries_stop_at_the_invocation_deadline() {
     let records = csv_records(0..3);
     let started = Instant::now();
 
-    let response = stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_millis(1_500)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_millis(1_500)))
+            .await
+            .unwrap();
 
     assert_eq!(failures(&response), vec![sequence_number(0)]);
     assert!(
@@ -489,7 +494,10 @@ async fn concurrent_lanes_keep_each_partition_key_in_order() {
         "key-a",
         (0..)
             .map(|i| format!("key-{i}"))
-            .find(|k| stream2neptune_writer::batching::lane_of(k, 2) != stream2neptune_writer::batching::lane_of("key-a", 2))
+            .find(|k| {
+                stream2neptune_writer::batching::lane_of(k, 2)
+                    != stream2neptune_writer::batching::lane_of("key-a", 2)
+            })
             .unwrap(),
     );
     let server = playback(vec![]).await;

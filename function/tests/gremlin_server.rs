@@ -324,7 +324,10 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
         // SIGTERM: the server stops taking requests and saves its graph (a restart loads it).
         server.stop();
     };
-    let (response, ()) = tokio::join!(stream2neptune_writer::handle(&deps, invocation(&records, MINUTE)), stopper);
+    let (response, ()) = tokio::join!(
+        stream2neptune_writer::handle(&deps, invocation(&records, MINUTE)),
+        stopper
+    );
     let response = response.unwrap();
 
     // THEN the response names one record, and everything before it is in the graph

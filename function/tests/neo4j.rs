@@ -83,9 +83,10 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
         &[("CONDITIONAL_CREATE", "false"), ("BATCH_WRITE_SIZE", "50")],
     );
     for _ in 0..2 {
-        let response = stream2neptune_writer::handle(&deps, invocation(&csv_records(0..300), MINUTE))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&csv_records(0..300), MINUTE))
+                .await
+                .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
     }
     assert_eq!(server.vertices().await, 301);
@@ -183,7 +184,10 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
         }
         server.stop();
     };
-    let (response, ()) = tokio::join!(stream2neptune_writer::handle(&deps, invocation(&records, MINUTE)), stopper);
+    let (response, ()) = tokio::join!(
+        stream2neptune_writer::handle(&deps, invocation(&records, MINUTE)),
+        stopper
+    );
     let response = response.unwrap();
 
     // THEN the response names one record, and everything before it is in the graph

@@ -28,7 +28,10 @@ fn fields(request: &Recorded) -> (String, serde_json::Value) {
 fn opencypher_deps(
     port: u16,
     extra: &[(&str, &str)],
-) -> (stream2neptune_writer::Deps, Arc<Mutex<Vec<serde_json::Value>>>) {
+) -> (
+    stream2neptune_writer::Deps,
+    Arc<Mutex<Vec<serde_json::Value>>>,
+) {
     let url = format!("http://127.0.0.1:{port}");
     let mut vars = vec![
         ("NEPTUNE_ENDPOINT", url.as_str()),
@@ -129,15 +132,16 @@ async fn request_shape_and_sigv4_signature() {
         .and_utc();
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
     let credentials = deps.config.credentials.clone().unwrap();
-    let expected = stream2neptune_writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
-        .sign(
-            "POST",
-            &format!("http://127.0.0.1:{}{}", server.port, request.path),
-            &[("content-type", request.header("content-type").unwrap())],
-            &request.body,
-            time,
-        )
-        .unwrap();
+    let expected =
+        stream2neptune_writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
+            .sign(
+                "POST",
+                &format!("http://127.0.0.1:{}{}", server.port, request.path),
+                &[("content-type", request.header("content-type").unwrap())],
+                &request.body,
+                time,
+            )
+            .unwrap();
     let expected_auth = expected.iter().find(|(n, _)| n == "authorization").unwrap();
     assert_eq!(authorization, expected_auth.1);
 }

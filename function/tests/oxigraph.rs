@@ -354,7 +354,10 @@ async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_compl
         }
         store.stop();
     };
-    let (response, ()) = tokio::join!(stream2neptune_writer::handle(&deps, invocation(&records, MINUTE)), killer);
+    let (response, ()) = tokio::join!(
+        stream2neptune_writer::handle(&deps, invocation(&records, MINUTE)),
+        killer
+    );
     let response = response.unwrap();
 
     // THEN the response names one record, everything before it is in the store

@@ -81,9 +81,10 @@ async fn malformed_records_are_sent_to_the_rejects_queue() {
     records[1].data = b"a,b,not-a-date".to_vec();
 
     // WHEN handled
-    let response = stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+            .await
+            .unwrap();
 
     // THEN all is acknowledged, two edges are written and the queue holds the reject
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -131,9 +132,10 @@ async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
     records[1].data = big.clone();
 
     // WHEN handled
-    let response = stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+            .await
+            .unwrap();
 
     // THEN the record is acknowledged, and the queue's messages put together give it back whole
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -204,9 +206,10 @@ async fn sqs_throttling_in_the_json_protocol_is_retried() {
     records[2].data = b"not,a,2016-13-45".to_vec();
 
     // WHEN handled
-    let response = stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+            .await
+            .unwrap();
 
     // THEN the reject was sent three times, the same message, and everything is acknowledged
     assert_eq!(failures(&response), Vec::<String>::new());

@@ -63,8 +63,9 @@ async fn main() -> anyhow::Result<()> {
     let mut parsed = Vec::new();
     let mut reader = EdgeReader::open(&data.follows_gz)?;
     while let Some(edge) = reader.next_edge()? {
-        let edge = stream2neptune_writer::record::parse_record(edge.record_body().as_bytes(), 65_536)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let edge =
+            stream2neptune_writer::record::parse_record(edge.record_body().as_bytes(), 65_536)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         parsed.push(edge);
     }
     let updates: Vec<String> = parsed

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
-pub use stream2neptune_aws::Signer;
 use serde_json::{Value, json};
+pub use stream2neptune_aws::Signer;
 
 use crate::error::LoadError;
 use crate::shutdown::{Interrupted, Shutdown};
@@ -327,7 +327,8 @@ impl LoaderClient {
         if let Some(signer) = &self.signer {
             for (name, value) in signer
                 .sign(method, &url, headers, &body, SystemTime::now())
-                .map_err(|e| LoadError::Signing(e.to_string()))? {
+                .map_err(|e| LoadError::Signing(e.to_string()))?
+            {
                 request = request.header(name, value);
             }
         }

@@ -153,7 +153,10 @@ async fn a_load_is_started_polled_to_completion_and_signed() {
         None,
         "test",
     );
-    let client = LoaderClient::new(&server.url, Some(Signer::new(credentials, "us-east-1", "neptune-db")));
+    let client = LoaderClient::new(
+        &server.url,
+        Some(Signer::new(credentials, "us-east-1", "neptune-db")),
+    );
 
     // WHEN a load runs
     let mut polls = Vec::new();

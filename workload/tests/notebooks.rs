@@ -202,7 +202,10 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
         .collect();
     let parsed: Vec<_> = edges
         .iter()
-        .map(|e| stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20).unwrap())
+        .map(|e| {
+            stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
+                .unwrap()
+        })
         .collect();
     let http = reqwest::Client::new();
     for chunk in parsed.chunks(500) {

@@ -150,8 +150,11 @@ impl Oxigraph {
 
     /// Number of edge resources (one per distinct (from, created, to)).
     pub async fn edges(&self) -> usize {
-        self.count(&format!("?e a <{}>", stream2neptune_writer::sparql::FOLLOWS_CLASS))
-            .await
+        self.count(&format!(
+            "?e a <{}>",
+            stream2neptune_writer::sparql::FOLLOWS_CLASS
+        ))
+        .await
     }
 
     /// Number of triples in the default graph.
@@ -282,7 +285,8 @@ pub fn failures(response: &aws_lambda_events::streams::KinesisEventResponse) -> 
 
 /// Decides, from a write's text, whether a [`Faulty`] store fails it (and with what) instead of
 /// passing it on.
-pub type Fault = Box<dyn Fn(&str) -> Option<stream2neptune_writer::error::StoreError> + Send + Sync>;
+pub type Fault =
+    Box<dyn Fn(&str) -> Option<stream2neptune_writer::error::StoreError> + Send + Sync>;
 
 /// A store that fails the writes `fault` picks and passes every other one to a real store.
 pub struct Faulty<S> {
@@ -295,7 +299,8 @@ impl<S: stream2neptune_writer::GraphStore> stream2neptune_writer::GraphStore for
         &self,
         query: &str,
         timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<(), stream2neptune_writer::error::StoreError>> + Send {
+    ) -> impl std::future::Future<Output = Result<(), stream2neptune_writer::error::StoreError>> + Send
+    {
         let failure = (self.fault.lock().unwrap())(query);
         let inner = self.inner.submit(query, timeout);
         async move {

@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::Client;
+use stream2neptune_writer::{Deps, GraphStore, MetricsOutput};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use stream2neptune_writer::{Deps, GraphStore, MetricsOutput};
 
 use crate::error::{LocalError, Result, error_chain};
 use crate::metrics::RunMetrics;
