@@ -59,45 +59,6 @@ fn pins() -> HashMap<String, String> {
         .collect()
 }
 
-/// An Oxigraph server on a free port, killed on drop.
-struct Oxigraph {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Oxigraph {
-    fn start() -> Oxigraph {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let child = Command::new(tool("oxigraph"))
-            .args(["serve", "--location"])
-            .arg(dir.path())
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start oxigraph");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "oxigraph did not listen in 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Oxigraph {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Oxigraph {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A request the playback server received.
 #[derive(Debug, Clone)]
 struct Seen {
@@ -437,9 +398,9 @@ fn the_lifecycle_sets_up_what_the_notebooks_read_and_the_load_and_sparql_noteboo
     moto.aws(REGION, &["s3", "mb", &format!("s3://{BUCKET}")]);
     let work = tempfile::tempdir().expect("temp dir");
     let prefix = upload_notebooks(&moto, &work.path().join("artifacts"));
-    let store = Oxigraph::start();
-    let edges = fill_store(&store.url, &work.path().join("data"));
-    let neptune = Playback::start(&store.url);
+    let store = stream2neptune_testkit::Oxigraph::start();
+    let edges = fill_store(&store.url(), &work.path().join("data"));
+    let neptune = Playback::start(&store.url());
     let sandbox = Sandbox::new(&[
         (
             "sudo",

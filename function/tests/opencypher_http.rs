@@ -133,7 +133,7 @@ async fn request_shape_and_sigv4_signature() {
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
     let credentials = deps.config.credentials.clone().unwrap();
     let expected =
-        stream2neptune_writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
+        credentials.signer("eu-west-3", "neptune-db")
             .sign(
                 "POST",
                 &format!("http://127.0.0.1:{}{}", server.port, request.path),
