@@ -88,7 +88,11 @@ fn every_region_of_stack_yaml() {
 fn existing_cluster_mode() {
     let config = StackConfig::load(&common::repo_root().join("stack.yaml")).unwrap();
     let resolved = resolve(&config, BASE_REGION, &common::sets(common::EXISTING)).unwrap();
-    snapshot(&resolved, "us-east-1-existing-cluster", Some(&base_stack(&config)));
+    snapshot(
+        &resolved,
+        "us-east-1-existing-cluster",
+        Some(&base_stack(&config)),
+    );
 }
 
 #[test]

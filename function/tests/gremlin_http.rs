@@ -123,16 +123,16 @@ async fn request_shape_and_sigv4_signature() {
         .and_utc();
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
     let credentials = deps.config.credentials.clone().unwrap();
-    let expected =
-        credentials.signer("eu-west-3", "neptune-db")
-            .sign(
-                "POST",
-                &format!("http://127.0.0.1:{}/gremlin", server.port),
-                &[("content-type", request.header("content-type").unwrap())],
-                &request.body,
-                time,
-            )
-            .unwrap();
+    let expected = credentials
+        .signer("eu-west-3", "neptune-db")
+        .sign(
+            "POST",
+            &format!("http://127.0.0.1:{}/gremlin", server.port),
+            &[("content-type", request.header("content-type").unwrap())],
+            &request.body,
+            time,
+        )
+        .unwrap();
     let expected_auth = expected.iter().find(|(n, _)| n == "authorization").unwrap();
     assert_eq!(authorization, expected_auth.1);
 }

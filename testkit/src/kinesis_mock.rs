@@ -3,9 +3,9 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::free_port;
 use crate::process::Server;
 use crate::tools::node_module;
-use crate::free_port;
 
 /// A kinesis-mock server; killed when dropped. It listens before its streams are ACTIVE: callers
 /// with a Kinesis client wait for that themselves.
@@ -44,8 +44,13 @@ impl KinesisMock {
             .env("LOG_LEVEL", "WARN")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let server =
-            Server::spawn_listening("kinesis-mock (node)", command, port, Duration::from_secs(60), None);
+        let server = Server::spawn_listening(
+            "kinesis-mock (node)",
+            command,
+            port,
+            Duration::from_secs(60),
+            None,
+        );
         KinesisMock { server, port }
     }
 

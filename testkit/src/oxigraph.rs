@@ -78,7 +78,10 @@ impl Oxigraph {
             .expect("query request");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        assert!(status.is_success(), "query failed ({status}): {text}\n{query}");
+        assert!(
+            status.is_success(),
+            "query failed ({status}): {text}\n{query}"
+        );
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         json["results"]["bindings"]
             .as_array()

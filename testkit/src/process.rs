@@ -170,10 +170,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pid_file = dir.path().join("grandchild.pid");
         let mut command = Command::new("sh");
-        command.arg("-c").arg(format!(
-            "sleep 60 & echo $! > {}; wait",
-            pid_file.display()
-        ));
+        command
+            .arg("-c")
+            .arg(format!("sleep 60 & echo $! > {}; wait", pid_file.display()));
         let server = Server::spawn("sh", command);
         let started = Instant::now();
         let grandchild = loop {
@@ -234,7 +233,9 @@ mod tests {
     #[test]
     fn terminate_stops_a_server_that_handles_sigterm() {
         let mut command = Command::new("sh");
-        command.arg("-c").arg("trap 'exit 0' TERM; while :; do sleep 0.05; done");
+        command
+            .arg("-c")
+            .arg("trap 'exit 0' TERM; while :; do sleep 0.05; done");
         let mut server = Server::spawn("sh", command);
         assert!(server.is_running());
         let started = Instant::now();
@@ -248,6 +249,12 @@ mod tests {
     fn a_server_that_exits_before_listening_is_reported() {
         let mut command = Command::new("sh");
         command.arg("-c").arg("exit 3");
-        Server::spawn_listening("sh", command, crate::free_port(), Duration::from_secs(5), None);
+        Server::spawn_listening(
+            "sh",
+            command,
+            crate::free_port(),
+            Duration::from_secs(5),
+            None,
+        );
     }
 }
