@@ -22,12 +22,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use boot_support::{Sandbox, SubScript, rendered_stack, text};
-use deploy_support::{Moto, describe, free_port, tool, workspace};
+use deploy_support::{Moto, describe, workspace};
 use serde_json::{Value, json};
 use stream2neptune::package::{self, Part, Request};
 use stream2neptune_workload::edges::EdgeReader;

@@ -98,7 +98,10 @@ impl Server {
 
     /// Whether the server has not exited yet.
     pub fn is_running(&mut self) -> bool {
-        !self.reaped && matches!(self.child.try_wait(), Ok(None))
+        if !self.reaped && !matches!(self.child.try_wait(), Ok(None)) {
+            self.reaped = true;
+        }
+        !self.reaped
     }
 
     /// SIGKILL to the process group, and reap.
@@ -115,8 +118,6 @@ impl Server {
         let started = Instant::now();
         while started.elapsed() < grace {
             if let Ok(Some(_)) = self.child.try_wait() {
-                // Children of the server that ignored SIGTERM go too.
-                self.signal(libc::SIGKILL);
                 self.reaped = true;
                 return;
             }
@@ -129,7 +130,8 @@ impl Server {
         if self.reaped {
             return;
         }
-        // SAFETY: kill(2) on the process group this server leads (its pid, not yet reaped).
+        // SAFETY: kill(2) on the process group this server leads (its pid, not yet reaped, so
+        // the group id cannot have been reused).
         unsafe {
             libc::kill(-(self.child.id() as libc::pid_t), signal);
         }

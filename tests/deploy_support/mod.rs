@@ -141,13 +141,12 @@ impl Moto {
             .stderr(Stdio::null());
         let server =
             Server::spawn_listening("moto_server", command, port, Duration::from_secs(30), None);
-        let moto = Moto {
+        Moto {
             _server: server,
             // `localhost`, not the address: moto reads a TemplateURL path-style only when it names localhost.
             endpoint: format!("https://localhost:{port}"),
             home,
-        };
-        moto
+        }
     }
 
     /// Points a command at moto: endpoint, fake credentials, region, no host config, no instance metadata.

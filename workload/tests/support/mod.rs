@@ -2,9 +2,7 @@
 //! fault-injecting proxy in front of it, a Kinesis client and a reader of everything stored.
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
+#[allow(unused_imports)] // each test binary uses a different part of the kit
 pub use stream2neptune_testkit::{KinesisMock, Oxigraph, free_port, workspace_root};
 
 /// Starts kinesis-mock with `streams` (name, shard count) and waits until every one is ACTIVE.
