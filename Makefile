@@ -30,7 +30,7 @@ REGION_FLAGS = $(foreach r,$(REGION),--region $(r))
 SET_FLAGS    = $(foreach s,$(SET),--set $(s))
 TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 
-.PHONY: help tools fmt fmt-check lint test test-rust region-data render check-templates snapshots demo local-bench local-browser clean
+.PHONY: help tools fmt fmt-check lint test test-unit test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
 HELP_VARS := CONFIG OUT REGION SET TAGS EDGES ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
@@ -97,11 +97,35 @@ test: tools fmt-check lint test-rust ## every test (what CI runs)
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
 
+readme-tables: ## regenerate the README's writer Environment table from function/src/environment.rs (review the diff)
+	REGENERATE_README=1 cargo test --quiet -p stream2neptune-writer --test environment readme_environment_is_the_generated_table
+
 region-data: tools ## regenerate src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
 	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data
 
-snapshots: ## accept changed insta snapshots after review
-	INSTA_UPDATE=always cargo test --workspace --no-fail-fast || true
+# What needs no installed tool (no .venv, node_modules, .java, cargo-lambda): the unit tests of every crate and
+# the integration test binaries that start no server and run no external tool.
+UNIT_TESTS := \
+	-p stream2neptune --test catalog --test cli --test config --test contract --test errors --test iam \
+	--test render --test sizing --test snapshots \
+	-p stream2neptune-writer --test environment --test gremlin_http --test opencypher_http \
+	-p stream2neptune-workload --test cli_args --test dataset --test writer_contract
+
+test-unit: ## the tests that need no installed tool (no `make tools`): unit tests, rendering, snapshots, the writer's HTTP contract
+	cargo test --workspace --lib --bins
+	cargo test $(UNIT_TESTS)
+
+# cargo-insta, the version of the insta crate in Cargo.lock, installed into the project.
+CARGO_TOOLS   := $(CURDIR)/.cargo-tools
+CARGO_INSTA   := $(CARGO_TOOLS)/bin/cargo-insta
+INSTA_VERSION := $(shell sed -n '/^name = "insta"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+
+$(CARGO_INSTA): Cargo.lock
+	cargo install --locked --quiet --root $(CARGO_TOOLS) cargo-insta --version $(INSTA_VERSION)
+	touch $@
+
+snapshots: $(CARGO_INSTA) $(VENV)/.installed ## run the snapshot tests and accept what changed (review `git diff tests/snapshots`); other failures still fail
+	$(CARGO_INSTA) test -p stream2neptune --accept --test snapshots --test cli --test deploy_dry_run
 
 ## ---- generator -------------------------------------------------------------
 

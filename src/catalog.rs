@@ -558,7 +558,7 @@ pub static CATALOG: &[Param] = &[
         name: "WriteConcurrency",
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("1"),
-        kind: Kind::Integer { min: 1, max: 16 },
+        kind: Kind::Integer { min: 1, max: 64 },
         scope: Scope::All,
         required: false,
         description: "Write batches sent to Neptune at once per invocation.",

@@ -421,8 +421,8 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             read_origin,
         });
     }
-    let margin_ms = writer::config::DEFAULT_DEADLINE_MARGIN_MS;
-    let attempt_ms = writer::config::DEFAULT_REQUEST_TIMEOUT_MS;
+    let margin_ms = stream2neptune_writer::config::DEFAULT_DEADLINE_MARGIN_MS;
+    let attempt_ms = stream2neptune_writer::config::DEFAULT_REQUEST_TIMEOUT_MS;
     if let Some((timeout, origin)) = number("FunctionTimeout")
         && timeout * 1000.0 <= (margin_ms + attempt_ms) as f64
     {

@@ -16,10 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex::Regex;
 use serde_norway::Value;
 use stream2neptune::render;
-use writer::config::UpsertStyle;
-use writer::gremlin::{self, GremlinStyle};
-use writer::record::{Edge, PropertyValue, parse_date};
-use writer::{opencypher, sparql};
+use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::gremlin::{self, GremlinStyle};
+use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
+use stream2neptune_writer::{opencypher, sparql};
 
 const READ: &str = "neptune-db:ReadDataViaQuery";
 const WRITE: &str = "neptune-db:WriteDataViaQuery";

@@ -22,12 +22,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use boot_support::{Sandbox, SubScript, rendered_stack, text};
-use deploy_support::{Moto, describe, free_port, tool, workspace};
+use deploy_support::{Moto, describe, workspace};
 use serde_json::{Value, json};
 use stream2neptune::package::{self, Part, Request};
 use stream2neptune_workload::edges::EdgeReader;
@@ -57,45 +57,6 @@ fn pins() -> HashMap<String, String> {
         .filter_map(|line| line.split_once("=="))
         .map(|(name, version)| (name.trim().to_owned(), version.trim().to_owned()))
         .collect()
-}
-
-/// An Oxigraph server on a free port, killed on drop.
-struct Oxigraph {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Oxigraph {
-    fn start() -> Oxigraph {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let child = Command::new(tool("oxigraph"))
-            .args(["serve", "--location"])
-            .arg(dir.path())
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start oxigraph");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "oxigraph did not listen in 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Oxigraph {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Oxigraph {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A request the playback server received.
@@ -288,10 +249,13 @@ fn fill_store(store: &str, dir: &Path) -> Vec<stream2neptune_workload::edges::Ed
         .collect();
     let parsed: Vec<_> = edges
         .iter()
-        .map(|e| writer::record::parse_record(e.record_body().as_bytes(), 1 << 20).unwrap())
+        .map(|e| {
+            stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
+                .unwrap()
+        })
         .collect();
     for chunk in parsed.chunks(500) {
-        let update = writer::sparql::batch_update(chunk);
+        let update = stream2neptune_writer::sparql::batch_update(chunk);
         let answer = forward(
             &Seen {
                 method: "POST".into(),
@@ -434,9 +398,9 @@ fn the_lifecycle_sets_up_what_the_notebooks_read_and_the_load_and_sparql_noteboo
     moto.aws(REGION, &["s3", "mb", &format!("s3://{BUCKET}")]);
     let work = tempfile::tempdir().expect("temp dir");
     let prefix = upload_notebooks(&moto, &work.path().join("artifacts"));
-    let store = Oxigraph::start();
-    let edges = fill_store(&store.url, &work.path().join("data"));
-    let neptune = Playback::start(&store.url);
+    let store = stream2neptune_testkit::Oxigraph::start();
+    let edges = fill_store(&store.url(), &work.path().join("data"));
+    let neptune = Playback::start(&store.url());
     let sandbox = Sandbox::new(&[
         (
             "sudo",

@@ -1,6 +1,8 @@
 //! insta snapshots of the rendered stack and parameters of every region in stack.yaml (and an existing-cluster
 //! variant), rendered from the real templates/ and dashboards/, plus the errors of the `err_*` fixtures.
-//! Accept changes with `make snapshots` after review.
+//! us-east-1's stack is snapshotted whole; every other stack as its line diff against it, so a change to
+//! the template shows once and a region's own differences stay visible. Accept changes with `make snapshots`
+//! after review.
 
 mod common;
 
@@ -24,33 +26,73 @@ fn info(resolved: &Resolved) -> Vec<String> {
         .collect()
 }
 
-fn snapshot(resolved: &Resolved, name: &str) {
+/// The region whose whole stack is snapshotted (the existing-cluster variant is of it too).
+const BASE_REGION: &str = "us-east-1";
+
+/// The rendered stack of `resolved`, and its parameters file.
+fn render(resolved: &Resolved) -> (String, String) {
     let rendered = render_region(&environment(&common::repo_root()), resolved)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        .unwrap_or_else(|e| panic!("{}: {e}", resolved.region));
+    (rendered.stack, rendered.parameters_json)
+}
+
+/// Snapshots the stack whole when `base` is None, else as its unified line diff against `base`; the
+/// parameters always whole.
+fn snapshot(resolved: &Resolved, name: &str, base: Option<&str>) {
+    let (stack, parameters) = render(resolved);
     insta::with_settings!({
         info => &info(resolved),
         description => format!("region {}", resolved.region),
         omit_expression => true,
     }, {
-        insta::assert_snapshot!(format!("{name}__stack.yaml"), rendered.stack);
-        insta::assert_snapshot!(format!("{name}__parameters.json"), rendered.parameters_json);
+        match base {
+            None => insta::assert_snapshot!(format!("{name}__stack.yaml"), stack),
+            Some(base) => {
+                let diff = similar::TextDiff::from_lines(base, &stack)
+                    .unified_diff()
+                    .context_radius(2)
+                    .header(&format!("{BASE_REGION}/stack.yaml"), &format!("{name}/stack.yaml"))
+                    .to_string();
+                insta::assert_snapshot!(format!("{name}__stack.yaml.diff"), diff);
+            }
+        }
+        insta::assert_snapshot!(format!("{name}__parameters.json"), parameters);
     });
+}
+
+/// The base region's stack.
+fn base_stack(config: &StackConfig) -> String {
+    render(&resolve(config, BASE_REGION, &common::sets(&[])).unwrap()).0
 }
 
 #[test]
 fn every_region_of_stack_yaml() {
     let config = StackConfig::load(&common::repo_root().join("stack.yaml")).unwrap();
+    assert!(
+        config.regions.contains_key(BASE_REGION),
+        "the whole-stack snapshot is of {BASE_REGION}, a region of stack.yaml"
+    );
+    let base = base_stack(&config);
     let sets = common::sets(&[]);
     for region in config.regions.keys() {
-        snapshot(&resolve(&config, region, &sets).unwrap(), region);
+        let resolved = resolve(&config, region, &sets).unwrap();
+        if region == BASE_REGION {
+            snapshot(&resolved, region, None);
+        } else {
+            snapshot(&resolved, region, Some(&base));
+        }
     }
 }
 
 #[test]
 fn existing_cluster_mode() {
     let config = StackConfig::load(&common::repo_root().join("stack.yaml")).unwrap();
-    let resolved = resolve(&config, "us-east-1", &common::sets(common::EXISTING)).unwrap();
-    snapshot(&resolved, "us-east-1-existing-cluster");
+    let resolved = resolve(&config, BASE_REGION, &common::sets(common::EXISTING)).unwrap();
+    snapshot(
+        &resolved,
+        "us-east-1-existing-cluster",
+        Some(&base_stack(&config)),
+    );
 }
 
 #[test]

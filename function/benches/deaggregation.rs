@@ -1,13 +1,13 @@
 //! CPU per user record of KPL deaggregation: MD5 check, protobuf decode and key lookup
 //! (`kpl::deaggregate`), and the invocation's expansion of a batch into user records
-//! (`writer::deaggregation::user_records`) plus parsing, against the same records sent plain.
+//! (`stream2neptune_writer::deaggregation::user_records`) plus parsing, against the same records sent plain.
 //! One aggregate of 1,000 CSV edges (the driver's cap) over 1,000 partition keys.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use writer::deaggregation::user_records;
-use writer::record::parse_record;
+use stream2neptune_writer::deaggregation::user_records;
+use stream2neptune_writer::record::parse_record;
 
 const USERS: usize = 1_000;
 

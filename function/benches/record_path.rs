@@ -5,11 +5,11 @@ use std::hint::black_box;
 
 use base64::Engine;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use writer::config::UpsertStyle;
-use writer::gremlin::{GremlinStyle, batch_query};
-use writer::opencypher::batch_request;
-use writer::record::parse_record;
-use writer::sparql::batch_update;
+use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
+use stream2neptune_writer::opencypher::batch_request;
+use stream2neptune_writer::record::parse_record;
+use stream2neptune_writer::sparql::batch_update;
 
 const BATCH: usize = 100;
 

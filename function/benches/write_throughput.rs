@@ -36,7 +36,7 @@ async fn handler_rate(records: &[TestRecord], batch: usize) -> f64 {
     ]);
     let event = invocation(records, Duration::from_secs(900));
     let started = Instant::now();
-    let response = writer::handle(&deps, event).await.unwrap();
+    let response = stream2neptune_writer::handle(&deps, event).await.unwrap();
     let elapsed = started.elapsed();
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(store.edges().await, records.len());
@@ -118,12 +118,12 @@ fn main() {
     ]);
     let parsed: Vec<_> = records
         .iter()
-        .map(|r| writer::record::parse_record(&r.data, 65_536).unwrap())
+        .map(|r| stream2neptune_writer::record::parse_record(&r.data, 65_536).unwrap())
         .collect();
     let bodies: Vec<String> = parsed
         .chunks(batch)
         .map(|chunk| {
-            let update = writer::handler::build_query(&config_deps.config, chunk);
+            let update = stream2neptune_writer::handler::build_query(&config_deps.config, chunk);
             format!(
                 "update={}",
                 url::form_urlencoded::byte_serialize(update.as_bytes()).collect::<String>()

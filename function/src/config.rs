@@ -1,4 +1,5 @@
-//! The writer's settings, resolved from the environment in one place ([`Config::from_lookup`]).
+//! The writer's settings, resolved from the environment in one place ([`Config::from_lookup`])
+//! through the table of variables in [`crate::environment`] (names, defaults, ranges).
 //!
 //! Only NEPTUNE_ENDPOINT is required. Every invalid value fails at init with the variable's name,
 //! the value and what is allowed.
@@ -6,13 +7,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::environment::{self as env, Variable};
+
 /// DEADLINE_MARGIN_MS default: time kept before the invocation deadline to answer Lambda.
-pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = 1_000;
+pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = env::DEADLINE_MARGIN_MS.default;
 /// REQUEST_TIMEOUT_MS default: the longest one write attempt may take.
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = env::REQUEST_TIMEOUT_MS.default;
 /// STOP_WAIT_MS default: how long an invocation waits, after an error of the environment, before
 /// answering (bounded by the deadline), so a broken policy or endpoint does not spin the shard.
-pub const DEFAULT_STOP_WAIT_MS: u64 = 30_000;
+pub const DEFAULT_STOP_WAIT_MS: u64 = env::STOP_WAIT_MS.default;
+
+/// METRICS_NAMESPACE default.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "stream2neptune";
 
 /// Query language used for writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +49,19 @@ pub struct AwsCredentials {
     pub secret_access_key: String,
     /// AWS_SESSION_TOKEN (always set on Lambda).
     pub session_token: Option<String>,
+}
+
+impl AwsCredentials {
+    /// A SigV4 signer with these credentials for `service` (`neptune-db`, `sqs`) in `region`.
+    pub fn signer(&self, region: &str, service: &str) -> stream2neptune_aws::Signer {
+        stream2neptune_aws::Signer::from_keys(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            region,
+            service,
+        )
+    }
 }
 
 impl std::fmt::Debug for AwsCredentials {
@@ -117,6 +136,14 @@ pub enum ConfigError {
         /// What to set it to.
         hint: &'static str,
     },
+    /// A variable the writer does not read (see [`crate::environment::VARIABLES`]).
+    #[error("{var} is not a variable of the writer: the variables are {known}")]
+    Unknown {
+        /// The variable.
+        var: String,
+        /// The names the writer reads.
+        known: String,
+    },
     /// A variable has a value outside what is allowed.
     #[error("invalid {var}={value:?}: expected {allowed}")]
     Invalid {
@@ -135,144 +162,131 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Resolves the configuration from exactly these variables (local mode sets the writer's
+    /// environment this way): a name the writer does not read is an error, so a misspelt
+    /// variable cannot be ignored in silence.
+    pub fn from_pairs<V: AsRef<str>>(pairs: &[(&str, V)]) -> Result<Self, ConfigError> {
+        if let Some((name, _)) = pairs.iter().find(|(name, _)| env::variable(name).is_none()) {
+            return Err(ConfigError::Unknown {
+                var: (*name).to_owned(),
+                known: env::VARIABLES
+                    .iter()
+                    .map(Variable::name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Self::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_ref().to_owned())
+        })
+    }
+
     /// Resolves the configuration from any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let get: env::Lookup<'_> = &get;
 
-        let port = parse_range(&get, "NEPTUNE_PORT", 8182, 1, 65535)?;
-        let raw_endpoint = get("NEPTUNE_ENDPOINT").ok_or(ConfigError::Missing {
-            var: "NEPTUNE_ENDPOINT",
+        let port = env::NEPTUNE_PORT.parse(get)?;
+        let raw_endpoint = env::NEPTUNE_ENDPOINT.get(get).ok_or(ConfigError::Missing {
+            var: env::NEPTUNE_ENDPOINT.name,
             hint: "set it to the cluster endpoint host (https://HOST:NEPTUNE_PORT is used) or a full URL such as http://127.0.0.1:7878",
         })?;
-        let (endpoint, host) = resolve_endpoint(raw_endpoint.trim(), port as u16)?;
+        let (endpoint, host) = resolve_endpoint(&raw_endpoint, port as u16)?;
 
-        let query_language = match get("QUERY_LANGUAGE")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("gremlin") => QueryLanguage::Gremlin,
-            Some("sparql") => QueryLanguage::Sparql,
-            Some("opencypher") => QueryLanguage::OpenCypher,
-            Some(_) => {
-                return Err(invalid(
-                    "QUERY_LANGUAGE",
-                    get("QUERY_LANGUAGE"),
-                    "gremlin, sparql or opencypher",
-                ));
-            }
+        let query_language = match env::QUERY_LANGUAGE.parse(get)? {
+            "sparql" => QueryLanguage::Sparql,
+            "opencypher" => QueryLanguage::OpenCypher,
+            _ => QueryLanguage::Gremlin,
         };
-        let upsert_style = match get("GREMLIN_UPSERT_STYLE")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("merge") => UpsertStyle::Merge,
-            Some("coalesce") => UpsertStyle::Coalesce,
-            Some(_) => {
-                return Err(invalid(
-                    "GREMLIN_UPSERT_STYLE",
-                    get("GREMLIN_UPSERT_STYLE"),
-                    "merge or coalesce",
-                ));
-            }
+        let upsert_style = match env::GREMLIN_UPSERT_STYLE.parse(get)? {
+            "coalesce" => UpsertStyle::Coalesce,
+            _ => UpsertStyle::Merge,
         };
-        let conditional_create = parse_bool(&get, "CONDITIONAL_CREATE", true)?;
-        let iam_auth = parse_bool(&get, "IAM_AUTH", true)?;
-        let batch_write_size = parse_range(&get, "BATCH_WRITE_SIZE", 100, 1, 10_000)? as usize;
-        let write_concurrency = parse_range(&get, "WRITE_CONCURRENCY", 1, 1, 64)? as usize;
+        let conditional_create = env::CONDITIONAL_CREATE.parse(get)?;
+        let iam_auth = env::IAM_AUTH.parse(get)?;
+        let batch_write_size = env::BATCH_WRITE_SIZE.parse(get)? as usize;
+        let write_concurrency = env::WRITE_CONCURRENCY.parse(get)? as usize;
 
-        let rejected_queue_url = get("REJECTED_QUEUE_URL").map(|v| v.trim().to_owned());
+        let rejected_queue_url = env::REJECTED_QUEUE_URL.get(get);
         if let Some(url) = &rejected_queue_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
             return Err(invalid(
-                "REJECTED_QUEUE_URL",
+                env::REJECTED_QUEUE_URL.name,
                 Some(url.clone()),
                 "an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/rejects",
             ));
         }
-        let rejected_records_file = get("REJECTED_RECORDS_FILE").map(PathBuf::from);
+        let rejected_records_file = get(env::REJECTED_RECORDS_FILE.name).map(PathBuf::from);
         if rejected_queue_url.is_some() && rejected_records_file.is_some() {
             return Err(invalid(
-                "REJECTED_RECORDS_FILE",
-                get("REJECTED_RECORDS_FILE"),
+                env::REJECTED_RECORDS_FILE.name,
+                get(env::REJECTED_RECORDS_FILE.name),
                 "to be unset when REJECTED_QUEUE_URL is set (one rejected-records sink)",
             ));
         }
 
-        let metrics_namespace = get("METRICS_NAMESPACE").unwrap_or_else(|| "stream2neptune".into());
+        let metrics_namespace = env::METRICS_NAMESPACE
+            .get(get)
+            .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into());
         if metrics_namespace.len() > 255 {
             return Err(invalid(
-                "METRICS_NAMESPACE",
+                env::METRICS_NAMESPACE.name,
                 Some(metrics_namespace),
                 "1 to 255 characters",
             ));
         }
-        let cluster_id = get("CLUSTER_ID").unwrap_or(host);
+        let cluster_id = env::CLUSTER_ID.get(get).unwrap_or(host);
 
-        let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
-        let credentials = match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+        let region = env::AWS_REGION
+            .get(get)
+            .or_else(|| env::AWS_DEFAULT_REGION.get(get));
+        let credentials = match (
+            get(env::AWS_ACCESS_KEY_ID.name),
+            get(env::AWS_SECRET_ACCESS_KEY.name),
+        ) {
             (Some(access_key_id), Some(secret_access_key)) => Some(AwsCredentials {
                 access_key_id,
                 secret_access_key,
-                session_token: get("AWS_SESSION_TOKEN"),
+                session_token: get(env::AWS_SESSION_TOKEN.name),
             }),
             _ => None,
         };
         if iam_auth || rejected_queue_url.is_some() {
             if region.is_none() {
                 return Err(ConfigError::Missing {
-                    var: "AWS_REGION",
+                    var: env::AWS_REGION.name,
                     hint: "requests are signed with SigV4 (IAM_AUTH or REJECTED_QUEUE_URL); set AWS_REGION, or IAM_AUTH=false for a local store",
                 });
             }
             if credentials.is_none() {
                 return Err(ConfigError::Missing {
-                    var: "AWS_ACCESS_KEY_ID",
+                    var: env::AWS_ACCESS_KEY_ID.name,
                     hint: "requests are signed with SigV4 (IAM_AUTH or REJECTED_QUEUE_URL) and need AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Lambda sets them); set IAM_AUTH=false for a local store",
                 });
             }
         }
 
-        let max_record_bytes =
-            parse_range(&get, "MAX_RECORD_BYTES", 65_536, 64, 10_485_760)? as usize;
-        let retry_max_attempts = parse_range(&get, "RETRY_MAX_ATTEMPTS", 10, 1, 100)? as u32;
-        let retry_base_delay =
-            Duration::from_millis(parse_range(&get, "RETRY_BASE_DELAY_MS", 50, 1, 60_000)?);
-        let retry_max_delay =
-            Duration::from_millis(parse_range(&get, "RETRY_MAX_DELAY_MS", 5_000, 1, 300_000)?);
+        let max_record_bytes = env::MAX_RECORD_BYTES.parse(get)? as usize;
+        let retry_max_attempts = env::RETRY_MAX_ATTEMPTS.parse(get)? as u32;
+        let retry_base_delay = Duration::from_millis(env::RETRY_BASE_DELAY_MS.parse(get)?);
+        let retry_max_delay = Duration::from_millis(env::RETRY_MAX_DELAY_MS.parse(get)?);
         if retry_max_delay < retry_base_delay {
             return Err(invalid(
-                "RETRY_MAX_DELAY_MS",
-                get("RETRY_MAX_DELAY_MS"),
+                env::RETRY_MAX_DELAY_MS.name,
+                get(env::RETRY_MAX_DELAY_MS.name),
                 &format!(
                     "at least RETRY_BASE_DELAY_MS ({} ms)",
                     retry_base_delay.as_millis()
                 ),
             ));
         }
-        let request_timeout = Duration::from_millis(parse_range(
-            &get,
-            "REQUEST_TIMEOUT_MS",
-            DEFAULT_REQUEST_TIMEOUT_MS,
-            100,
-            900_000,
-        )?);
-        let deadline_margin = Duration::from_millis(parse_range(
-            &get,
-            "DEADLINE_MARGIN_MS",
-            DEFAULT_DEADLINE_MARGIN_MS,
-            0,
-            60_000,
-        )?);
-        let stop_wait = Duration::from_millis(parse_range(
-            &get,
-            "STOP_WAIT_MS",
-            DEFAULT_STOP_WAIT_MS,
-            0,
-            900_000,
-        )?);
+        let request_timeout = Duration::from_millis(env::REQUEST_TIMEOUT_MS.parse(get)?);
+        let deadline_margin = Duration::from_millis(env::DEADLINE_MARGIN_MS.parse(get)?);
+        let stop_wait = Duration::from_millis(env::STOP_WAIT_MS.parse(get)?);
 
         Ok(Config {
             endpoint,
@@ -310,20 +324,16 @@ impl Config {
 
 /// Bare host => `https://host:port`; a full http(s) URL is used as it is. Returns (base URL, host).
 fn resolve_endpoint(raw: &str, port: u16) -> Result<(String, String), ConfigError> {
+    const VAR: &str = env::NEPTUNE_ENDPOINT.name;
     const ALLOWED: &str = "a host name such as mycluster.cluster-abc.us-east-1.neptune.amazonaws.com, or a full URL such as http://127.0.0.1:7878";
     if raw.contains("://") {
-        let url = url::Url::parse(raw).map_err(|e| {
-            invalid(
-                "NEPTUNE_ENDPOINT",
-                Some(raw.into()),
-                &format!("{ALLOWED} ({e})"),
-            )
-        })?;
+        let url = url::Url::parse(raw)
+            .map_err(|e| invalid(VAR, Some(raw.into()), &format!("{ALLOWED} ({e})")))?;
         if !matches!(url.scheme(), "http" | "https")
             || url.host_str().is_none()
             || url.query().is_some()
         {
-            return Err(invalid("NEPTUNE_ENDPOINT", Some(raw.into()), ALLOWED));
+            return Err(invalid(VAR, Some(raw.into()), ALLOWED));
         }
         let host = url.host_str().unwrap_or_default().to_owned();
         Ok((raw.trim_end_matches('/').to_owned(), host))
@@ -332,7 +342,7 @@ fn resolve_endpoint(raw: &str, port: u16) -> Result<(String, String), ConfigErro
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
         if !valid {
-            return Err(invalid("NEPTUNE_ENDPOINT", Some(raw.into()), ALLOWED));
+            return Err(invalid(VAR, Some(raw.into()), ALLOWED));
         }
         Ok((format!("https://{raw}:{port}"), raw.to_owned()))
     }
@@ -343,39 +353,6 @@ fn invalid(var: &'static str, value: Option<String>, allowed: &str) -> ConfigErr
         var,
         value: value.unwrap_or_default(),
         allowed: allowed.to_owned(),
-    }
-}
-
-fn parse_bool(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None => Ok(default),
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(_) => Err(invalid(var, get(var), "true or false")),
-    }
-}
-
-fn parse_range(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
-    let Some(value) = get(var) else {
-        return Ok(default);
-    };
-    match value.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(invalid(
-            var,
-            Some(value),
-            &format!("an integer from {min} to {max}"),
-        )),
     }
 }
 
@@ -529,6 +506,29 @@ mod tests {
             !printed.contains("s3cr3t") && !printed.contains("t0ken"),
             "credentials must not be printed"
         );
+    }
+
+    #[test]
+    fn from_pairs_refuses_a_variable_the_writer_does_not_read() {
+        let err = Config::from_pairs(&[
+            ("NEPTUNE_ENDPOINT", "http://127.0.0.1:1"),
+            ("IAM_AUTH", "false"),
+            ("BATCH_SIZE", "10"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("BATCH_SIZE is not a variable of the writer")
+                && text.contains("BATCH_WRITE_SIZE"),
+            "{text}"
+        );
+        let c = Config::from_pairs(&[
+            ("NEPTUNE_ENDPOINT", "http://127.0.0.1:1"),
+            ("IAM_AUTH", "false"),
+            ("BATCH_WRITE_SIZE", "10"),
+        ])
+        .unwrap();
+        assert_eq!(c.batch_write_size, 10);
     }
 
     #[test]

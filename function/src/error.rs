@@ -162,14 +162,7 @@ pub fn from_transport(err: &reqwest::Error, timeout: Duration) -> StoreError {
         StoreError::Timeout(format!("no answer within {} ms", timeout.as_millis()))
     } else {
         // The chain carries the useful part ("connection refused"), not the top-level text.
-        let mut message = err.to_string();
-        let mut source = std::error::Error::source(err);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        StoreError::Connect(message)
+        StoreError::Connect(stream2neptune_aws::cause_chain(err))
     }
 }
 

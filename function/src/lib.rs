@@ -8,6 +8,7 @@
 pub mod batching;
 pub mod config;
 pub mod deaggregation;
+pub mod environment;
 pub mod error;
 pub mod gremlin;
 pub mod handler;
@@ -16,7 +17,6 @@ pub mod opencypher;
 pub mod record;
 pub mod rejects;
 pub mod retry;
-pub mod sigv4;
 pub mod sparql;
 pub mod store;
 

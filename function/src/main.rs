@@ -14,9 +14,12 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .with_target(false)
         .init();
-    let config = writer::Config::from_env()
+    let config = stream2neptune_writer::Config::from_env()
         .inspect_err(|err| tracing::error!(error = %err, "invalid configuration"))?;
     tracing::info!(?config, "configuration resolved");
-    let deps = writer::Deps::new(config);
-    run(service_fn(|event| writer::handle(&deps, event))).await
+    let deps = stream2neptune_writer::Deps::new(config);
+    run(service_fn(|event| {
+        stream2neptune_writer::handle(&deps, event)
+    }))
+    .await
 }

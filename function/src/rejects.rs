@@ -21,8 +21,8 @@ use crate::deaggregation::UserRecord;
 use crate::error::{RejectSinkError, StoreError};
 use crate::record::RejectReason;
 use crate::retry::{Deadline, RetryPolicy, with_retries};
-use crate::sigv4::Signer;
 use crate::store::send_checked;
+use stream2neptune_aws::Signer;
 
 /// The largest SQS message body the sink sends, in bytes: 256 KiB, SQS's long-standing limit and
 /// the MaximumMessageSize of queues not raised to the 1 MiB allowed since 2025.
@@ -204,7 +204,7 @@ impl RejectSink {
                     client,
                     queue_url: queue_url.clone(),
                     endpoint,
-                    signer: Signer::new(credentials, region, "sqs"),
+                    signer: credentials.signer(region, "sqs"),
                     policy,
                 }
             }
@@ -270,7 +270,9 @@ impl RejectSink {
                             for (name, value) in headers {
                                 request = request.header(name, value);
                             }
-                            for (name, value) in signed.map_err(StoreError::Signing)? {
+                            for (name, value) in
+                                signed.map_err(|e| StoreError::Signing(e.to_string()))?
+                            {
                                 request = request.header(name, value);
                             }
                             send_checked(request, timeout).await

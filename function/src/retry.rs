@@ -4,6 +4,7 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
+use stream2neptune_aws::Backoff;
 
 use crate::error::{Disposition, StoreError};
 
@@ -64,13 +65,14 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Full jitter: a uniform delay between 0 and min(max_delay, base_delay * 2^retry).
+    /// Full jitter: a uniform delay below min(max_delay, base_delay * 2^retry), `retry` counting
+    /// from 0 ([`Backoff`]).
     pub fn backoff(&self, retry: u32, rng: &mut impl Rng) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX))
-            .min(self.max_delay);
-        Duration::from_micros(rng.random_range(0..=ceiling.as_micros() as u64))
+        Backoff {
+            base: self.base_delay,
+            cap: self.max_delay,
+        }
+        .delay(retry, rng)
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::{Config, QueryLanguage};
 use crate::error::{StoreError, from_transport};
-use crate::sigv4::Signer;
+use stream2neptune_aws::Signer;
 
 /// Something write batches can be submitted to.
 pub trait GraphStore: Sync {
@@ -58,7 +58,7 @@ impl HttpStore {
     pub fn new(config: &Config, client: reqwest::Client) -> Self {
         let signer = match (config.iam_auth, &config.credentials, &config.region) {
             (true, Some(credentials), Some(region)) => {
-                Some(Signer::new(credentials, region, "neptune-db"))
+                Some(credentials.signer(region, "neptune-db"))
             }
             _ => None,
         };
@@ -122,7 +122,7 @@ impl GraphStore for HttpStore {
                     SystemTime::now(),
                 )
                 .map(Some)
-                .map_err(StoreError::Signing),
+                .map_err(|e| StoreError::Signing(e.to_string())),
             None => Ok(None),
         };
         async move {

@@ -9,15 +9,12 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use base64::Engine;
 use common::*;
 use serde_json::{Value, json};
-use writer::rejects::RejectedRecord;
-use writer::sparql;
-
-const MINUTE: Duration = Duration::from_secs(60);
+use stream2neptune_writer::rejects::RejectedRecord;
+use stream2neptune_writer::sparql;
 
 /// A JSON edge `from -> to` with the property `weight`.
 fn edge_body(from: &str, to: &str, weight: usize) -> String {
@@ -80,10 +77,10 @@ fn pair(from: &str, to: &str) -> (String, String) {
 
 /// The `weight` values the store holds for the edge `from -> to` on 2016-05-21.
 async fn weights(store: &Oxigraph, from: &str, to: &str) -> Vec<String> {
-    let edge = writer::record::Edge {
+    let edge = stream2neptune_writer::record::Edge {
         from: from.into(),
         to: to.into(),
-        created: writer::record::parse_date("2016-05-21").unwrap(),
+        created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
         properties: Vec::new(),
     };
     store
@@ -175,9 +172,10 @@ async fn reference_aggregates_alone_and_mixed_with_plain_records_are_written_as_
         );
 
         // WHEN the event is handled
-        let response = writer::handle(&deps, invocation(&records, MINUTE))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
 
         // THEN exactly the user records are in the store, the last weight of k0 -> w won, and
         //   the metrics count both kinds of records
@@ -242,9 +240,10 @@ async fn a_corrupted_aggregate_is_rejected_whole_and_a_bad_user_record_alone() {
     ];
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN everything readable is written, nothing is retried, and the two rejects say what
     //   and where: the bad user record with its own key and position, the corrupted aggregate
@@ -346,9 +345,10 @@ async fn a_failure_inside_an_aggregate_is_reported_at_the_aggregates_sequence_nu
         .collect();
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN the response names the second aggregate, and the first one is in the store
     assert_eq!(
@@ -366,9 +366,10 @@ async fn a_failure_inside_an_aggregate_is_reported_at_the_aggregates_sequence_nu
 
     // WHEN the store is fixed and Lambda delivers again from the second aggregate
     *deps.store.fault.lock().unwrap() = Box::new(|_| None);
-    let response = writer::handle(&deps, invocation(&records[1..], MINUTE))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records[1..], ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN every user record is in the store exactly once
     assert_eq!(failures(&response), Vec::<String>::new());

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::playback::*;
 use common::*;
-use writer::config::UpsertStyle;
-use writer::gremlin::{GremlinStyle, batch_query};
-use writer::record::parse_record;
+use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
+use stream2neptune_writer::record::parse_record;
 
 /// The `gremlin` member of a recorded JSON body.
 trait GremlinBody {
@@ -30,7 +30,10 @@ impl GremlinBody for Recorded {
 fn gremlin_deps(
     port: u16,
     extra: &[(&str, &str)],
-) -> (writer::Deps, Arc<Mutex<Vec<serde_json::Value>>>) {
+) -> (
+    stream2neptune_writer::Deps,
+    Arc<Mutex<Vec<serde_json::Value>>>,
+) {
     let url = format!("http://127.0.0.1:{port}");
     let mut vars = vec![
         ("NEPTUNE_ENDPOINT", url.as_str()),
@@ -76,7 +79,7 @@ async fn request_shape_and_sigv4_signature() {
     let records = csv_records(0..3);
 
     // WHEN a batch is written
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -120,7 +123,8 @@ async fn request_shape_and_sigv4_signature() {
         .and_utc();
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
     let credentials = deps.config.credentials.clone().unwrap();
-    let expected = writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
+    let expected = credentials
+        .signer("eu-west-3", "neptune-db")
         .sign(
             "POST",
             &format!("http://127.0.0.1:{}/gremlin", server.port),
@@ -147,7 +151,7 @@ async fn neptune_errors_are_retried_and_read_only_reconnects() {
     let records = csv_records(0..4);
 
     // WHEN the batch is written
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -180,7 +184,7 @@ async fn access_denied_is_not_retried_and_the_answer_waits() {
     let started = Instant::now();
 
     // WHEN a batch is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -206,7 +210,7 @@ async fn the_wait_after_a_stop_error_ends_before_the_deadline() {
     );
     let started = Instant::now();
 
-    let response = writer::handle(
+    let response = stream2neptune_writer::handle(
         &deps,
         invocation(&csv_records(0..2), Duration::from_millis(1_500)),
     )
@@ -237,7 +241,7 @@ async fn every_record_refused_on_its_own_is_an_environment_error_not_a_rejection
     let records = csv_records(0..4);
 
     // WHEN the batch is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -280,7 +284,7 @@ async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
     let records = csv_records(0..8);
 
     // WHEN the batch is handled
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -332,7 +336,7 @@ async fn a_refused_batch_is_narrowed_to_the_record_at_fault() {
     );
     let records = csv_records(0..3);
 
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -351,7 +355,7 @@ async fn a_refused_batch_is_narrowed_to_the_record_at_fault() {
             expected_query(&records[1..2])
         ]
     );
-    let reject: writer::rejects::RejectedRecord =
+    let reject: stream2neptune_writer::rejects::RejectedRecord =
         serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
     assert_eq!(
         (reject.sequence_number.as_str(), reject.reason_code.as_str()),
@@ -382,7 +386,7 @@ async fn a_record_refused_while_the_environment_is_being_fixed_is_written_not_re
     );
     let records = csv_records(0..3);
 
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -412,7 +416,7 @@ async fn refusals_that_begin_mid_batch_are_an_environment_error_from_the_first()
     );
     let records = csv_records(0..3);
 
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -438,7 +442,7 @@ async fn exhausted_retries_checkpoint_at_the_failing_batch() {
     );
     let records = csv_records(0..6);
 
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -470,9 +474,10 @@ async fn retries_stop_at_the_invocation_deadline() {
     let records = csv_records(0..3);
     let started = Instant::now();
 
-    let response = writer::handle(&deps, invocation(&records, Duration::from_millis(1_500)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_millis(1_500)))
+            .await
+            .unwrap();
 
     assert_eq!(failures(&response), vec![sequence_number(0)]);
     assert!(
@@ -489,7 +494,10 @@ async fn concurrent_lanes_keep_each_partition_key_in_order() {
         "key-a",
         (0..)
             .map(|i| format!("key-{i}"))
-            .find(|k| writer::batching::lane_of(k, 2) != writer::batching::lane_of("key-a", 2))
+            .find(|k| {
+                stream2neptune_writer::batching::lane_of(k, 2)
+                    != stream2neptune_writer::batching::lane_of("key-a", 2)
+            })
             .unwrap(),
     );
     let server = playback(vec![]).await;
@@ -502,7 +510,7 @@ async fn concurrent_lanes_keep_each_partition_key_in_order() {
         r.partition_key = if i % 2 == 0 { a.to_string() } else { b.clone() };
     }
 
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -533,11 +541,11 @@ async fn concurrent_lanes_keep_each_partition_key_in_order() {
 async fn coalesce_style_and_unconditional_create_reach_the_wire() {
     let server = playback(vec![]).await;
     let (deps, _) = gremlin_deps(server.port, &[("GREMLIN_UPSERT_STYLE", "coalesce")]);
-    writer::handle(&deps, invocation(&csv_records(0..1), MINUTE))
+    stream2neptune_writer::handle(&deps, invocation(&csv_records(0..1), MINUTE))
         .await
         .unwrap();
     let (deps, _) = gremlin_deps(server.port, &[("CONDITIONAL_CREATE", "false")]);
-    writer::handle(&deps, invocation(&csv_records(0..1), MINUTE))
+    stream2neptune_writer::handle(&deps, invocation(&csv_records(0..1), MINUTE))
         .await
         .unwrap();
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::gremlin_server::GremlinServer;
 use common::*;
-use writer::config::UpsertStyle;
-use writer::gremlin::{GremlinStyle, batch_query, push_literal};
-use writer::record::{Edge, PropertyValue, parse_date};
+use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, push_literal};
+use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
 
 /// The four write modes: (GREMLIN_UPSERT_STYLE, CONDITIONAL_CREATE).
 const MODES: &[(&str, &str)] = &[
@@ -27,7 +27,7 @@ fn gremlin_deps(
     server: &GremlinServer,
     vars: &[(&str, &str)],
 ) -> (
-    writer::Deps,
+    stream2neptune_writer::Deps,
     std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
 ) {
     let url = server.url();
@@ -75,7 +75,7 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
     let records = csv_records(0..10_000);
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, LONG_INVOCATION))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, LONG_INVOCATION))
         .await
         .unwrap();
 
@@ -104,7 +104,7 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
     let graph = edge_table(&server).await;
 
     // WHEN the same event is delivered again THEN the graph is the same
-    let response = writer::handle(&deps, invocation(&records, LONG_INVOCATION))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, LONG_INVOCATION))
         .await
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -130,9 +130,10 @@ async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_both_styl
 
         // WHEN the event is delivered twice
         for _ in 0..2 {
-            let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
+            let response =
+                stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                    .await
+                    .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
         }
 
@@ -198,9 +199,10 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
                 .unwrap(),
             })
             .collect();
-        let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
 
         // THEN all are written, the canary is as it was, and the ids are exactly the raw ids
         assert_eq!(failures(&response), Vec::<String>::new(), "{style}");
@@ -223,7 +225,7 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
         assert_eq!(edges.len(), HOSTILE.len() + 1);
         for id in HOSTILE {
             let edge = hostile_edge(id);
-            let row = &edges[&writer::gremlin::edge_id(&edge)];
+            let row = &edges[&stream2neptune_writer::gremlin::edge_id(&edge)];
             assert_eq!(row["out"], *id, "{style}");
             assert_eq!(row["in"], format!("{id}!"));
             assert_eq!(row["p"]["note"], *id, "literal round trip of {id:?}");
@@ -323,7 +325,7 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
         server.stop();
     };
     let (response, ()) = tokio::join!(
-        writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
         stopper
     );
     let response = response.unwrap();
@@ -356,7 +358,7 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     );
 
     // WHEN Lambda retries from the checkpoint THEN everything is written once
-    let response = writer::handle(
+    let response = stream2neptune_writer::handle(
         &deps,
         invocation(&records[checkpoint..], ENGINE_INVOCATION_TIME),
     )
@@ -389,17 +391,23 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
             );
             let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
             for _ in 0..2 {
-                let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                    .await
-                    .unwrap();
+                let response = stream2neptune_writer::handle(
+                    &deps,
+                    invocation(&records, ENGINE_INVOCATION_TIME),
+                )
+                .await
+                .unwrap();
                 assert_eq!(failures(&response), Vec::<String>::new());
                 assert_eq!(server.edges().await, 1);
                 assert_eq!(weights(&server, "a", "b").await, vec![3], "{style} {batch}");
             }
             // Across events: an older value redelivered wins again (last write, not largest)
-            let response = writer::handle(&deps, invocation(&records[..1], ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
+            let response = stream2neptune_writer::handle(
+                &deps,
+                invocation(&records[..1], ENGINE_INVOCATION_TIME),
+            )
+            .await
+            .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
             assert_eq!(weights(&server, "a", "b").await, vec![1], "{style} {batch}");
         }
@@ -418,9 +426,10 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
         let records: Vec<_> = (0..1_000)
             .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
             .collect();
-        let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
         assert_eq!(server.edges().await, 40);
         let last: Vec<serde_json::Value> = server.query("g.E().values('weight').dedup()").await;

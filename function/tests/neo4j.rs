@@ -16,7 +16,7 @@ fn cypher_deps(
     server: &CypherServer,
     vars: &[(&str, &str)],
 ) -> (
-    writer::Deps,
+    stream2neptune_writer::Deps,
     std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
 ) {
     let url = server.url();
@@ -50,9 +50,10 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
     let records = csv_records(0..10_000);
 
     // WHEN the event is handled THEN every edge is there once
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(server.edges().await, 10_000);
     assert_eq!(server.vertices().await, 10_001);
@@ -66,9 +67,10 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
     let graph = edge_table(&server).await;
 
     // WHEN the same event is delivered again THEN the graph is the same
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(server.vertices().await, 10_001);
     assert_eq!(edge_table(&server).await, graph);
@@ -81,7 +83,7 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
         &[("CONDITIONAL_CREATE", "false"), ("BATCH_WRITE_SIZE", "50")],
     );
     for _ in 0..2 {
-        let response = writer::handle(
+        let response = stream2neptune_writer::handle(
             &deps,
             invocation(&csv_records(0..300), ENGINE_INVOCATION_TIME),
         )
@@ -130,9 +132,10 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
             .unwrap(),
         })
         .collect();
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN all are written, the canary is as it was, and the ids are exactly the raw ids
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -185,7 +188,7 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
         server.stop();
     };
     let (response, ()) = tokio::join!(
-        writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
         stopper
     );
     let response = response.unwrap();
@@ -221,7 +224,7 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     );
 
     // WHEN Lambda retries from the checkpoint THEN everything is written once
-    let response = writer::handle(
+    let response = stream2neptune_writer::handle(
         &deps,
         invocation(&records[checkpoint..], ENGINE_INVOCATION_TIME),
     )
@@ -252,17 +255,19 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
         let (deps, _) = cypher_deps(&server, &[("BATCH_WRITE_SIZE", batch)]);
         let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
         for _ in 0..2 {
-            let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
+            let response =
+                stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                    .await
+                    .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
             assert_eq!(server.edges().await, 1);
             assert_eq!(weights(&server, "a", "b").await, vec![3], "batch {batch}");
         }
         // Across events: an older value redelivered wins again (last write, not largest)
-        let response = writer::handle(&deps, invocation(&records[..1], ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records[..1], ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
         assert_eq!(weights(&server, "a", "b").await, vec![1], "batch {batch}");
     }
@@ -277,9 +282,10 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
     let records: Vec<_> = (0..1_000)
         .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
         .collect();
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(server.edges().await, 40);
     assert_eq!(

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use common::playback::*;
 use common::*;
-use writer::opencypher::{CREATE_QUERY, MERGE_QUERY};
-use writer::record::parse_record;
+use stream2neptune_writer::opencypher::{CREATE_QUERY, MERGE_QUERY};
+use stream2neptune_writer::record::parse_record;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -28,7 +28,10 @@ fn fields(request: &Recorded) -> (String, serde_json::Value) {
 fn opencypher_deps(
     port: u16,
     extra: &[(&str, &str)],
-) -> (writer::Deps, Arc<Mutex<Vec<serde_json::Value>>>) {
+) -> (
+    stream2neptune_writer::Deps,
+    Arc<Mutex<Vec<serde_json::Value>>>,
+) {
     let url = format!("http://127.0.0.1:{port}");
     let mut vars = vec![
         ("NEPTUNE_ENDPOINT", url.as_str()),
@@ -47,7 +50,7 @@ fn expected_rows(records: &[TestRecord]) -> serde_json::Value {
         .map(|r| {
             let edge = parse_record(&r.data, 65_536).unwrap();
             serde_json::json!({
-                "id": writer::gremlin::edge_id(&edge),
+                "id": stream2neptune_writer::gremlin::edge_id(&edge),
                 "from": edge.from,
                 "to": edge.to,
                 "properties": { "creationDate": edge.created.text },
@@ -77,7 +80,7 @@ async fn request_shape_and_sigv4_signature() {
             .to_vec();
 
     // WHEN a batch is written
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -129,7 +132,8 @@ async fn request_shape_and_sigv4_signature() {
         .and_utc();
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(time.timestamp() as u64);
     let credentials = deps.config.credentials.clone().unwrap();
-    let expected = writer::sigv4::Signer::new(&credentials, "eu-west-3", "neptune-db")
+    let expected = credentials
+        .signer("eu-west-3", "neptune-db")
         .sign(
             "POST",
             &format!("http://127.0.0.1:{}{}", server.port, request.path),
@@ -154,7 +158,7 @@ async fn concurrent_modification_is_retried_with_the_same_request() {
     let records = csv_records(0..4);
 
     // WHEN the batch is written
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -189,7 +193,7 @@ async fn a_malformed_query_answer_is_not_retried_but_narrowed_to_the_record() {
     );
     let records = csv_records(0..2);
 
-    let response = writer::handle(&deps, invocation(&records, MINUTE))
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
         .await
         .unwrap();
 
@@ -215,7 +219,7 @@ async fn a_malformed_query_answer_is_not_retried_but_narrowed_to_the_record() {
 async fn unconditional_create_sends_create_with_random_ids() {
     let server = playback(vec![]).await;
     let (deps, _) = opencypher_deps(server.port, &[("CONDITIONAL_CREATE", "false")]);
-    writer::handle(&deps, invocation(&csv_records(0..2), MINUTE))
+    stream2neptune_writer::handle(&deps, invocation(&csv_records(0..2), MINUTE))
         .await
         .unwrap();
 

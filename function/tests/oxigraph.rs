@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use writer::rejects::RejectedRecord;
-use writer::sparql;
+use stream2neptune_writer::rejects::RejectedRecord;
+use stream2neptune_writer::sparql;
 
 #[tokio::test]
 async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
@@ -24,9 +24,10 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
     let records = csv_records(0..10_000);
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN every edge is there once, and the response acknowledges everything
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -39,9 +40,10 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
     let triples = store.triples().await;
 
     // WHEN the same event is delivered again THEN the graph is the same
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(store.edges().await, 10_000);
     assert_eq!(store.triples().await, triples);
@@ -84,9 +86,10 @@ async fn malformed_records_are_captured_and_the_rest_written() {
         .collect();
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN all records are acknowledged, the 4 good ones are written, the 6 bad ones are in the file
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -139,9 +142,10 @@ async fn a_failing_rejects_sink_stops_acknowledgement_at_that_record() {
 
     // WHEN handled THEN the checkpoint is the malformed record; the good records are written
     // (those after it again on the redelivery, which changes nothing)
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
     assert_eq!(failures(&response), vec![sequence_number(2)]);
     assert_eq!(store.edges().await, 4);
 }
@@ -181,9 +185,10 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
 
         // WHEN the batch is delivered three times
         for _ in 0..3 {
-            let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
+            let response =
+                stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                    .await
+                    .unwrap();
             // THEN the checkpoint stays at the first record and nothing is rejected
             assert_eq!(
                 failures(&response),
@@ -200,9 +205,10 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
 
         // WHEN the environment is fixed and the batch delivered again
         broken.store(false, std::sync::atomic::Ordering::Relaxed);
-        let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
 
         // THEN every good record is in the store and the malformed one is rejected once
         assert_eq!(failures(&response), Vec::<String>::new());
@@ -260,9 +266,12 @@ async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
     let mut deliveries = 0;
     loop {
         deliveries += 1;
-        let response = writer::handle(&deps, invocation(&records[from..], ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response = stream2neptune_writer::handle(
+            &deps,
+            invocation(&records[from..], ENGINE_INVOCATION_TIME),
+        )
+        .await
+        .unwrap();
         match failures(&response).first() {
             None => break,
             Some(seq) => {
@@ -317,9 +326,10 @@ async fn a_write_too_big_for_the_store_is_halved_until_it_fits() {
     let records = csv_records(0..20);
 
     // WHEN the event is handled
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN each batch of 10 was written as 2 + 3 + 2 + 3 within the invocation, never resent whole
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -353,7 +363,7 @@ async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_compl
         store.stop();
     };
     let (response, ()) = tokio::join!(
-        writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
         killer
     );
     let response = response.unwrap();
@@ -394,7 +404,7 @@ async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_compl
     );
 
     // WHEN Lambda retries from the checkpoint THEN everything is written once
-    let response = writer::handle(
+    let response = stream2neptune_writer::handle(
         &deps,
         invocation(&records[checkpoint..], ENGINE_INVOCATION_TIME),
     )
@@ -435,7 +445,7 @@ async fn hostile_ids_do_not_change_or_delete_other_data() {
         ("QUERY_LANGUAGE", "sparql"),
         ("BATCH_WRITE_SIZE", "5"),
     ]);
-    writer::handle(
+    stream2neptune_writer::handle(
         &deps,
         invocation(&csv_records(0..100), ENGINE_INVOCATION_TIME),
     )
@@ -453,9 +463,10 @@ async fn hostile_ids_do_not_change_or_delete_other_data() {
             data: serde_json::to_vec(&serde_json::json!({"from": id, "to": format!("{id}!"), "created": "2016-05-21", "note": id})).unwrap(),
         })
         .collect();
-    let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
 
     // THEN all are written, nothing else changed, and each id reads back exactly
     assert_eq!(failures(&response), Vec::<String>::new());
@@ -466,10 +477,10 @@ async fn hostile_ids_do_not_change_or_delete_other_data() {
     // Per edge: 2 person types (both ids are new), follows, 4 edge-resource triples, 1 property.
     assert_eq!(after.len(), before.len() + HOSTILE.len() * 8);
     for id in HOSTILE {
-        let edge = writer::record::Edge {
+        let edge = stream2neptune_writer::record::Edge {
             from: id.to_string(),
             to: format!("{id}!"),
-            created: writer::record::parse_date("2016-05-21").unwrap(),
+            created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
             properties: Vec::new(),
         };
         let rows = store
@@ -503,10 +514,10 @@ fn weight_records() -> Vec<TestRecord> {
 
 /// Every `weight` value the store holds for the edge a -> b on 2016-05-21.
 async fn weights(store: &Oxigraph) -> Vec<String> {
-    let edge = writer::record::Edge {
+    let edge = stream2neptune_writer::record::Edge {
         from: "a".into(),
         to: "b".into(),
-        created: writer::record::parse_date("2016-05-21").unwrap(),
+        created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
         properties: Vec::new(),
     };
     let rows = store
@@ -533,9 +544,10 @@ async fn the_last_property_value_of_an_edge_wins_and_a_redelivery_changes_nothin
         let records = weight_records();
 
         // WHEN the event is handled
-        let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
 
         // THEN the edge is there once with exactly one weight: the last one sent
         assert_eq!(failures(&response), Vec::<String>::new());
@@ -544,9 +556,10 @@ async fn the_last_property_value_of_an_edge_wins_and_a_redelivery_changes_nothin
         let graph = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
 
         // WHEN the same event is delivered again THEN the graph is the same
-        let response = writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
         let again = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
         assert_eq!(again.len(), graph.len());
@@ -566,9 +579,10 @@ async fn the_last_property_value_wins_across_events() {
 
     // WHEN weights 1, 2 and 3 arrive in three separate events
     for record in weight_records() {
-        let response = writer::handle(&deps, invocation(&[record], ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&[record], ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
     }
 
@@ -577,7 +591,7 @@ async fn the_last_property_value_wins_across_events() {
     assert_eq!(weights(&store).await, vec!["3"]);
 
     // WHEN an older value is redelivered THEN it wins again (last write, not largest value)
-    let response = writer::handle(
+    let response = stream2neptune_writer::handle(
         &deps,
         invocation(&weight_records()[..1], ENGINE_INVOCATION_TIME),
     )

@@ -3,40 +3,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
-use writer::rejects::RejectedRecord;
-
-struct Moto(Child, u16);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_moto() -> Moto {
-    let port = free_port();
-    let child = Command::new(tool("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cannot start moto_server");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "moto_server did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Moto(child, port)
-}
+use stream2neptune_writer::rejects::RejectedRecord;
 
 async fn sqs(port: u16, action: &str, body: serde_json::Value) -> serde_json::Value {
     let response = reqwest::Client::new()
@@ -58,10 +29,10 @@ async fn sqs(port: u16, action: &str, body: serde_json::Value) -> serde_json::Va
 #[tokio::test]
 async fn malformed_records_are_sent_to_the_rejects_queue() {
     // GIVEN a queue and a writer whose rejects go to it
-    let moto = start_moto();
+    let moto = Moto::start();
     let store = Oxigraph::start();
     let queue = sqs(
-        moto.1,
+        moto.port,
         "CreateQueue",
         serde_json::json!({"QueueName": "rejects"}),
     )
@@ -81,16 +52,17 @@ async fn malformed_records_are_sent_to_the_rejects_queue() {
     records[1].data = b"a,b,not-a-date".to_vec();
 
     // WHEN handled
-    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+            .await
+            .unwrap();
 
     // THEN all is acknowledged, two edges are written and the queue holds the reject
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(store.edges().await, 2);
     assert_eq!(metric(&metrics, "RecordsRejected"), 1);
     let received = sqs(
-        moto.1,
+        moto.port,
         "ReceiveMessage",
         serde_json::json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10}),
     )
@@ -108,10 +80,10 @@ async fn malformed_records_are_sent_to_the_rejects_queue() {
 async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
     // GIVEN a queue and a 700 KB record (moto 5.2 accepts bodies up to 1 MiB, so the 256 KiB
     // bound is checked on each body received)
-    let moto = start_moto();
+    let moto = Moto::start();
     let store = Oxigraph::start();
     let queue = sqs(
-        moto.1,
+        moto.port,
         "CreateQueue",
         serde_json::json!({"QueueName": "rejects-large"}),
     )
@@ -131,16 +103,17 @@ async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
     records[1].data = big.clone();
 
     // WHEN handled
-    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+            .await
+            .unwrap();
 
     // THEN the record is acknowledged, and the queue's messages put together give it back whole
     assert_eq!(failures(&response), Vec::<String>::new());
     let mut parts: Vec<RejectedRecord> = Vec::new();
     for _ in 0..10 {
         let received = sqs(
-            moto.1,
+            moto.port,
             "ReceiveMessage",
             serde_json::json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10}),
         )
@@ -150,7 +123,7 @@ async fn a_record_too_large_for_one_message_reaches_the_queue_whole_in_parts() {
         };
         for m in messages {
             let body = m["Body"].as_str().unwrap();
-            assert!(body.len() <= writer::rejects::SQS_MAX_MESSAGE_BYTES);
+            assert!(body.len() <= stream2neptune_writer::rejects::SQS_MAX_MESSAGE_BYTES);
             parts.push(serde_json::from_str(body).unwrap());
         }
     }
@@ -204,9 +177,10 @@ async fn sqs_throttling_in_the_json_protocol_is_retried() {
     records[2].data = b"not,a,2016-13-45".to_vec();
 
     // WHEN handled
-    let response = writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, Duration::from_secs(60)))
+            .await
+            .unwrap();
 
     // THEN the reject was sent three times, the same message, and everything is acknowledged
     assert_eq!(failures(&response), Vec::<String>::new());

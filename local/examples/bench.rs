@@ -63,13 +63,14 @@ async fn main() -> anyhow::Result<()> {
     let mut parsed = Vec::new();
     let mut reader = EdgeReader::open(&data.follows_gz)?;
     while let Some(edge) = reader.next_edge()? {
-        let edge = writer::record::parse_record(edge.record_body().as_bytes(), 65_536)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let edge =
+            stream2neptune_writer::record::parse_record(edge.record_body().as_bytes(), 65_536)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         parsed.push(edge);
     }
     let updates: Vec<String> = parsed
         .chunks(base.batch_write_size)
-        .map(|chunk| writer::handler::build_query(&writer_config, chunk))
+        .map(|chunk| stream2neptune_writer::handler::build_query(&writer_config, chunk))
         .collect();
     println!(
         "Local pipeline benchmarks: region {} (BatchSize {}, BatchWriteSize {}, WriteConcurrency {}), {} edges, {} cores\n",

@@ -348,8 +348,8 @@ pub async fn verify(
     let mut reader = EdgeReader::open(edge_file)?;
     while let Some(edge) = reader.next_edge()? {
         expected.insert((
-            writer::sparql::person_iri(&edge.from),
-            writer::sparql::person_iri(&edge.to),
+            stream2neptune_writer::sparql::person_iri(&edge.from),
+            stream2neptune_writer::sparql::person_iri(&edge.to),
         ));
     }
     let rejected = count_lines(&stack.state.rejected())?;

@@ -87,7 +87,7 @@ pub enum LocalError {
     },
     /// The writer's configuration was rejected.
     #[error("writer configuration: {0}")]
-    WriterConfig(#[from] writer::ConfigError),
+    WriterConfig(#[from] stream2neptune_writer::ConfigError),
     /// Nothing is running under the state directory.
     #[error("no local services are running (no {0}): start them with `stream2neptune local up`")]
     NotRunning(PathBuf),
@@ -97,13 +97,4 @@ pub enum LocalError {
 pub type Result<T, E = LocalError> = std::result::Result<T, E>;
 
 /// Formats an SDK error with its whole source chain (the SDK's Display is terse).
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+pub use stream2neptune_aws::cause_chain as error_chain;

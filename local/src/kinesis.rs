@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
 
@@ -11,22 +10,7 @@ use crate::error::{LocalError, Result, error_chain};
 
 /// A client for kinesis-mock at `endpoint`: fixed local credentials, no SDK retries (the driver
 /// and the mapping retry themselves).
-pub fn client(endpoint: &str, region: &str) -> Client {
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            "AKIDLOCAL",
-            "local-secret",
-            None,
-            None,
-            "stream2neptune-local",
-        ))
-        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
-        .build();
-    Client::from_conf(config)
-}
+pub use stream2neptune_aws::kinesis::local_client as client;
 
 /// Creates `name` with `shards` shards (if missing), waits until ACTIVE and sets the retention.
 pub async fn create_stream(

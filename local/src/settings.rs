@@ -175,11 +175,14 @@ impl LocalPlan {
     }
 
     /// The writer's resolved configuration for a local store (see [`LocalPlan::writer_env`]).
-    pub fn writer_config(&self, store_url: &str, rejected_file: &Path) -> Result<writer::Config> {
+    pub fn writer_config(
+        &self,
+        store_url: &str,
+        rejected_file: &Path,
+    ) -> Result<stream2neptune_writer::Config> {
+        // from_pairs refuses a variable the writer does not read (checked by the tests below).
         let env = self.writer_env(store_url, rejected_file);
-        Ok(writer::Config::from_lookup(|name| {
-            env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
-        })?)
+        Ok(stream2neptune_writer::Config::from_pairs(&env)?)
     }
 }
 

@@ -115,13 +115,13 @@ impl StoreClient {
         let follows = self
             .count(&format!(
                 "SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{}> ?b }}",
-                writer::sparql::FOLLOWS
+                stream2neptune_writer::sparql::FOLLOWS
             ))
             .await?;
         let edge_resources = self
             .count(&format!(
                 "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{}> }}",
-                writer::sparql::FOLLOWS_CLASS
+                stream2neptune_writer::sparql::FOLLOWS_CLASS
             ))
             .await?;
         Ok(EdgeCounts {
@@ -136,7 +136,7 @@ impl StoreClient {
             .select(
                 &format!(
                     "SELECT ?a ?b WHERE {{ ?a <{}> ?b }}",
-                    writer::sparql::FOLLOWS
+                    stream2neptune_writer::sparql::FOLLOWS
                 ),
                 &["a", "b"],
             )

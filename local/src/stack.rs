@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use writer::{Deps, GraphStore, HttpStore};
+use stream2neptune_writer::{Deps, GraphStore, HttpStore};
 
 use crate::error::Result;
 use crate::esm::{EventSourceMapping, MappingFiles, RunningMapping};

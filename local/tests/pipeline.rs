@@ -218,7 +218,7 @@ async fn with_finite_retries_a_key_that_always_fails_discards_the_rest_of_its_ba
     }
     let (deps, _) = FaultyStore::wrap(
         h.deps(&[("STOP_WAIT_MS", "0")]),
-        Some(writer::sparql::person_iri("bad")),
+        Some(stream2neptune_writer::sparql::person_iri("bad")),
     );
     let mut mapping = h.mapping(deps).await;
 
@@ -387,7 +387,7 @@ async fn last_write_wins_per_key_with_parallelization_factor_above_one() {
         .select(
             &format!(
                 "SELECT ?e ?v WHERE {{ ?e <{}property/v> ?v }}",
-                writer::sparql::BASE
+                stream2neptune_writer::sparql::BASE
             ),
             &["e", "v"],
         )

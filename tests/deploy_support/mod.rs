@@ -3,11 +3,10 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use stream2neptune::package::{self, ALL_PARTS, Architecture, Artifact, Request};
 
@@ -64,13 +63,7 @@ pub fn packaged() -> &'static Packaged {
     })
 }
 
-/// A free loopback port (bound, read, released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a loopback port")
-        .port()
-}
+pub use stream2neptune_testkit::{Server, free_port};
 
 /// Writes a self-signed certificate (its own CA) for localhost and 127.0.0.1, with `cryptography` (a moto
 /// dependency in the venv): argv[1] = certificate, argv[2] = key.
@@ -97,7 +90,7 @@ open(sys.argv[2], "wb").write(key.private_bytes(serialization.Encoding.PEM,
 
 /// A moto server on 127.0.0.1, killed when dropped (also on panic).
 pub struct Moto {
-    child: Child,
+    _server: Server,
     /// Its endpoint, e.g. `https://localhost:43123` (moto listens on 127.0.0.1).
     pub endpoint: String,
     /// Holds the certificate, and stands for the (absent) AWS config files so the host's never leak in.
@@ -132,7 +125,8 @@ impl Moto {
             String::from_utf8_lossy(&made.stderr)
         );
         let port = free_port();
-        let child = Command::new(tool("python"))
+        let mut command = Command::new(tool("python"));
+        command
             .arg(workspace().join("tests/deploy_support/moto_cloudformation.py"))
             .env(
                 "STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS",
@@ -144,24 +138,15 @@ impl Moto {
             .arg("--ssl-key")
             .arg(&key)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let moto = Moto {
-            child,
+            .stderr(Stdio::null());
+        let server =
+            Server::spawn_listening("moto_server", command, port, Duration::from_secs(30), None);
+        Moto {
+            _server: server,
             // `localhost`, not the address: moto reads a TemplateURL path-style only when it names localhost.
             endpoint: format!("https://localhost:{port}"),
             home,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on port {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
         }
-        moto
     }
 
     /// Points a command at moto: endpoint, fake credentials, region, no host config, no instance metadata.
@@ -212,13 +197,6 @@ impl Moto {
             .current_dir(workspace())
             .output()
             .expect("run stream2neptune")
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

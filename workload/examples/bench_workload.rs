@@ -126,7 +126,7 @@ async fn main() {
         .follows_gz;
     for concurrency in [1usize, 4] {
         let stream = format!("bench{concurrency}");
-        let mock = support::KinesisMock::start(&[(stream.as_str(), 4)]).await;
+        let mock = support::kinesis_mock(&[(stream.as_str(), 4)]).await;
         let sink = Arc::new(KinesisSink::new(support::client(&mock.url()), &stream));
         let config = unpaced(
             &edges,

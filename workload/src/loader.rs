@@ -10,12 +10,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use serde_json::{Value, json};
+pub use stream2neptune_aws::Signer;
 
 use crate::error::LoadError;
 use crate::shutdown::{Interrupted, Shutdown};
@@ -275,71 +272,21 @@ impl LoadStatus {
     }
 }
 
-/// SigV4 signing for Neptune's data plane.
-#[derive(Debug, Clone)]
-pub struct Signer {
-    identity: Identity,
-    region: String,
-}
-
-impl Signer {
-    /// A signer with these credentials for `region`.
-    pub fn new(credentials: Credentials, region: impl Into<String>) -> Self {
-        Self {
-            identity: credentials.into(),
-            region: region.into(),
-        }
-    }
-
-    /// A signer with credentials from the default chain (env, profile, instance role).
-    pub async fn from_environment(region: &str) -> Result<Self, LoadError> {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .load()
-            .await;
-        let provider = config
-            .credentials_provider()
-            .ok_or_else(|| LoadError::Signing("no credentials provider configured".into()))?;
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| LoadError::Signing(e.to_string()))?;
-        Ok(Self::new(credentials, region))
-    }
-
-    /// The headers to add to a request (`authorization`, `x-amz-date`, and
-    /// `x-amz-security-token` with temporary credentials).
-    pub fn headers(
-        &self,
-        method: &str,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<Vec<(String, String)>, LoadError> {
-        let params = v4::SigningParams::builder()
-            .identity(&self.identity)
-            .region(&self.region)
-            .name(NEPTUNE_SIGNING_NAME)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| LoadError::Signing(e.to_string()))?
-            .into();
-        let request = SignableRequest::new(
-            method,
-            url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
-        )
+/// A SigV4 signer for Neptune's data plane in `region`, with credentials from the default chain
+/// (environment, profile, instance role).
+pub async fn signer_from_environment(region: &str) -> Result<Signer, LoadError> {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .load()
+        .await;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| LoadError::Signing("no credentials provider configured".into()))?;
+    let credentials = provider
+        .provide_credentials()
+        .await
         .map_err(|e| LoadError::Signing(e.to_string()))?;
-        let (instructions, _) = sign(request, &params)
-            .map_err(|e| LoadError::Signing(e.to_string()))?
-            .into_parts();
-        Ok(instructions
-            .headers()
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect())
-    }
+    Ok(Signer::new(credentials, region, NEPTUNE_SIGNING_NAME))
 }
 
 /// A client of Neptune's bulk loader API.
@@ -378,7 +325,10 @@ impl LoaderClient {
             request = request.header(*name, *value);
         }
         if let Some(signer) = &self.signer {
-            for (name, value) in signer.headers(method, &url, headers, &body)? {
+            for (name, value) in signer
+                .sign(method, &url, headers, &body, SystemTime::now())
+                .map_err(|e| LoadError::Signing(e.to_string()))?
+            {
                 request = request.header(name, value);
             }
         }
@@ -550,7 +500,7 @@ pub async fn run_load(args: LoadArgs, shutdown: Shutdown) -> anyhow::Result<()> 
         }
         LoadPlan::Neptune(load) => {
             let signer = if load.iam_auth {
-                Some(Signer::from_environment(&load.region).await?)
+                Some(signer_from_environment(&load.region).await?)
             } else {
                 None
             };

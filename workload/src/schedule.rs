@@ -9,8 +9,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
-
 use crate::edges::Edge;
 use crate::sink::{EntryOutcome, PutEntry};
 
@@ -41,24 +39,13 @@ impl Pending {
     }
 }
 
-/// Exponential back-off with full jitter: a random delay in `[0, min(cap, base * 2^failures))`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// Delay bound after the first failure.
-    pub base: Duration,
-    /// Largest delay bound.
-    pub cap: Duration,
-}
+/// Exponential back-off with full jitter (the shared one; see [`delay_after`]).
+pub use stream2neptune_aws::Backoff;
 
-impl Backoff {
-    /// The delay before attempt number `failures + 1`.
-    pub fn delay(&self, failures: u32) -> Duration {
-        let bound = self
-            .base
-            .saturating_mul(1u32 << failures.saturating_sub(1).min(20))
-            .min(self.cap);
-        bound.mul_f64(rand::rng().random::<f64>())
-    }
+/// The wait before the next attempt of an edge that failed `failures` times: below `base` after
+/// the first failure, doubling per further failure up to `cap`.
+pub fn delay_after(backoff: &Backoff, failures: u32) -> Duration {
+    backoff.delay(failures.saturating_sub(1), &mut rand::rng())
 }
 
 /// What happened to one edge of a finished call.
@@ -172,7 +159,7 @@ impl OrderedQueue {
                     settled.requeued += 1;
                     p.failures += 1;
                     p.first_failure.get_or_insert(now);
-                    p.not_before = Some(now + backoff.delay(p.failures));
+                    p.not_before = Some(now + delay_after(backoff, p.failures));
                     p.last_error = Some(format!("{code}: {message}"));
                     self.entries.insert(p.seq, p);
                 }
@@ -344,10 +331,10 @@ mod tests {
             cap: Duration::from_secs(1),
         };
         for _ in 0..200 {
-            assert!(b.delay(1) < Duration::from_millis(100));
-            assert!(b.delay(3) < Duration::from_millis(400));
-            assert!(b.delay(30) < Duration::from_secs(1));
+            assert!(delay_after(&b, 1) < Duration::from_millis(100));
+            assert!(delay_after(&b, 3) < Duration::from_millis(400));
+            assert!(delay_after(&b, 30) < Duration::from_secs(1));
         }
-        assert!((0..200).any(|_| b.delay(3) > Duration::from_millis(200)));
+        assert!((0..200).any(|_| delay_after(&b, 3) > Duration::from_millis(200)));
     }
 }

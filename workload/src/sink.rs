@@ -6,7 +6,6 @@
 //! own retries are turned off so every throttle and retry shows in the driver's counters.
 
 use std::future::Future;
-use std::time::Duration;
 
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::primitives::Blob;
@@ -107,25 +106,7 @@ impl KinesisSink {
 
 /// A Kinesis client from the default credential chain, with the SDK's retries off (the driver
 /// retries) and a per-attempt timeout so a hung call becomes a retry.
-pub async fn kinesis_client(
-    region: Option<String>,
-    endpoint_url: Option<String>,
-) -> aws_sdk_kinesis::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .build(),
-        );
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region));
-    }
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    aws_sdk_kinesis::Client::new(&loader.load().await)
-}
+pub use stream2neptune_aws::kinesis::client as kinesis_client;
 
 impl RecordSink for KinesisSink {
     async fn put_records(&self, entries: Vec<PutEntry>) -> Result<Vec<EntryOutcome>, CallError> {
@@ -173,20 +154,6 @@ impl RecordSink for KinesisSink {
     }
 }
 
-/// An error and its sources as one line, each text once (the SDK's context form adds a debug dump).
-fn causes(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(err);
-    while let Some(error) = current {
-        let text = error.to_string();
-        if !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        current = error.source();
-    }
-    parts.join(": ")
-}
-
 /// A failed PutRecords call as the driver handles it.
 pub(crate) fn classify(
     err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>,
@@ -215,7 +182,7 @@ pub(crate) fn classify(
         }
         SdkError::ConstructionFailure(_) => CallError::Fatal(message),
         SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
-            CallError::Unreachable(causes(&err))
+            CallError::Unreachable(stream2neptune_aws::cause_chain(&err))
         }
         // Timeouts, connection errors and unreadable responses: the records may or may not be
         // stored; sending them again is safe because the writer is idempotent.

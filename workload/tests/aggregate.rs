@@ -196,7 +196,7 @@ async fn aggregated_edges_arrive_exactly_once_each_key_on_one_shard_in_order() {
     // GIVEN 6,000 edges of 1,500 people and a 4-shard stream
     let dir = tempfile::tempdir().unwrap();
     let (file, edges) = edge_file(dir.path(), 1_500, 6_000);
-    let mock = KinesisMock::start(&[("follows", 4)]).await;
+    let mock = KinesisMock::start(&[("follows", 4)]);
     let sink = Arc::new(AggregatingSink::new(client(&mock.url()), "follows"));
     let config = DriverConfig {
         edge_file: file.clone(),
@@ -251,7 +251,7 @@ fn entries(keys: std::ops::Range<usize>, round: usize) -> Vec<PutEntry> {
 #[tokio::test]
 async fn after_a_reshard_the_shard_map_is_listed_again() {
     // GIVEN a one-shard stream the sink has put to once
-    let mock = KinesisMock::start(&[("follows", 1)]).await;
+    let mock = KinesisMock::start(&[("follows", 1)]);
     let client = client(&mock.url());
     let sink = AggregatingSink::new(client.clone(), "follows");
     let accepted = |outcomes: Vec<EntryOutcome>| {

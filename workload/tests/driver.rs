@@ -18,7 +18,7 @@ use stream2neptune_workload::error::DriveError;
 use stream2neptune_workload::resume::ResumeState;
 use stream2neptune_workload::schedule::Backoff;
 use stream2neptune_workload::sink::KinesisSink;
-use support::{FaultProxy, Faults, KinesisMock, Stored, client, read_all};
+use support::{FaultProxy, Faults, Stored, client, kinesis_mock, read_all};
 
 /// Writes a data set and returns its edge file and edges.
 fn edge_file(dir: &Path, people: u32, follows: u64) -> (PathBuf, Vec<Edge>) {
@@ -102,7 +102,7 @@ async fn every_edge_arrives_once_under_its_key_in_order() {
     // GIVEN 3,000 edges and a 4-shard stream
     let dir = tempfile::tempdir().unwrap();
     let (file, edges) = edge_file(dir.path(), 300, 3_000);
-    let mock = KinesisMock::start(&[("follows", 4)]).await;
+    let mock = kinesis_mock(&[("follows", 4)]).await;
     let sink = Arc::new(KinesisSink::new(client(&mock.url()), "follows"));
     let config = config(
         &file,
@@ -128,7 +128,7 @@ async fn throttled_entries_and_calls_are_resent_until_accepted() {
     // GIVEN a proxy throttling 30 % of the entries and 20 % of the calls
     let dir = tempfile::tempdir().unwrap();
     let (file, edges) = edge_file(dir.path(), 300, 3_000);
-    let mock = KinesisMock::start(&[("follows", 2)]).await;
+    let mock = kinesis_mock(&[("follows", 2)]).await;
     let faults = Faults {
         call_share: 0.2,
         entry_share: 0.3,
@@ -158,7 +158,7 @@ async fn an_interrupted_run_resumes_with_each_remaining_edge_once() {
     // GIVEN a paced run (2,500 edges/s) through a throttling proxy, stopped after 400 ms
     let dir = tempfile::tempdir().unwrap();
     let (file, edges) = edge_file(dir.path(), 300, 3_000);
-    let mock = KinesisMock::start(&[("follows", 2)]).await;
+    let mock = kinesis_mock(&[("follows", 2)]).await;
     let faults = Faults {
         call_share: 0.1,
         entry_share: 0.3,
@@ -213,7 +213,7 @@ async fn edges_failing_past_the_deadline_are_saved_and_resumed() {
     // GIVEN a stream that throttles every call
     let dir = tempfile::tempdir().unwrap();
     let (file, edges) = edge_file(dir.path(), 100, 500);
-    let mock = KinesisMock::start(&[("follows", 1)]).await;
+    let mock = kinesis_mock(&[("follows", 1)]).await;
     let proxy = FaultProxy::start(
         mock.url(),
         Faults {
@@ -255,7 +255,7 @@ async fn edges_failing_past_the_deadline_are_saved_and_resumed() {
 async fn a_missing_stream_is_fatal_and_names_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let (file, _) = edge_file(dir.path(), 50, 100);
-    let mock = KinesisMock::start(&[("follows", 1)]).await;
+    let mock = kinesis_mock(&[("follows", 1)]).await;
     let sink = Arc::new(KinesisSink::new(client(&mock.url()), "no-such-stream"));
     let config = config(&file, Pacing::Unpaced);
     let err = drive(sink, &config, never()).await.unwrap_err();

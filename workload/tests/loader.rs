@@ -17,7 +17,7 @@ use stream2neptune_workload::loader::{
     BulkLoad, LoadArgs, LoaderClient, Signer, load_local, run_load,
 };
 use stream2neptune_workload::shutdown::Shutdown;
-use support::{free_port, oxigraph};
+use support::{Oxigraph, free_port};
 
 /// A request the replay server received.
 #[derive(Debug, Clone)]
@@ -153,7 +153,10 @@ async fn a_load_is_started_polled_to_completion_and_signed() {
         None,
         "test",
     );
-    let client = LoaderClient::new(&server.url, Some(Signer::new(credentials, "us-east-1")));
+    let client = LoaderClient::new(
+        &server.url,
+        Some(Signer::new(credentials, "us-east-1", "neptune-db")),
+    );
 
     // WHEN a load runs
     let mut polls = Vec::new();
@@ -302,7 +305,7 @@ async fn people_load_into_a_real_oxigraph_once() {
         gzip_level: 1,
     };
     generate(&DatasetConfig::from_args(&args).unwrap()).unwrap();
-    let store = oxigraph().await;
+    let store = Oxigraph::start();
 
     // WHEN the people are loaded through the subcommand, then again through the library
     run_load(
@@ -315,23 +318,23 @@ async fn people_load_into_a_real_oxigraph_once() {
             parallelism: "HIGH".into(),
             iam_auth: false,
             poll_secs: 5,
-            local: Some(store.url.clone()),
+            local: Some(store.url()),
             people: Some(dir.path().to_owned()),
         },
         Shutdown::never(),
     )
     .await
     .unwrap();
-    let sent = load_local(&store.url, &dir.path().join("vertices/people.nt"))
+    let sent = load_local(&store.url(), &dir.path().join("vertices/people.nt"))
         .await
         .unwrap();
 
     // THEN the store holds each person once, typed and named
     assert_eq!(sent, 1_000);
-    assert_eq!(count(&store.url, "?s ?p ?o").await, 1_000);
+    assert_eq!(count(&store.url(), "?s ?p ?o").await, 1_000);
     assert_eq!(
         count(
-            &store.url,
+            &store.url(),
             "?p a <http://stream2neptune.example/ontology/Person> ; <http://stream2neptune.example/ontology/name> ?n"
         )
         .await,
@@ -339,7 +342,7 @@ async fn people_load_into_a_real_oxigraph_once() {
     );
     assert_eq!(
         count(
-            &store.url,
+            &store.url(),
             "<http://stream2neptune.example/person/p500> a ?c"
         )
         .await,

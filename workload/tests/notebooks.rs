@@ -194,22 +194,25 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
         gzip_level: 1,
     };
     let summary = generate(&DatasetConfig::from_args(&args).unwrap()).unwrap();
-    let store = support::oxigraph().await;
-    load_local(&store.url, &summary.people_nt).await.unwrap();
+    let store = support::Oxigraph::start();
+    load_local(&store.url(), &summary.people_nt).await.unwrap();
     let edges: Vec<_> = EdgeReader::open(&summary.follows_gz)
         .unwrap()
         .map(Result::unwrap)
         .collect();
     let parsed: Vec<_> = edges
         .iter()
-        .map(|e| writer::record::parse_record(e.record_body().as_bytes(), 1 << 20).unwrap())
+        .map(|e| {
+            stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
+                .unwrap()
+        })
         .collect();
     let http = reqwest::Client::new();
     for chunk in parsed.chunks(500) {
         let response = http
-            .post(format!("{}/update", store.url))
+            .post(format!("{}/update", store.url()))
             .header("content-type", "application/sparql-update")
-            .body(writer::sparql::batch_update(chunk))
+            .body(stream2neptune_writer::sparql::batch_update(chunk))
             .send()
             .await
             .unwrap();
@@ -232,7 +235,7 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
         );
         answers.push((
             query.clone(),
-            support::sparql_select(&store.url, query).await,
+            support::sparql_select(&store.url(), query).await,
         ));
     }
 

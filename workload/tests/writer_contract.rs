@@ -18,12 +18,18 @@ fn person_iris_and_vocabulary_match_the_writer() {
     ] {
         assert_eq!(
             rdf::person_iri(id),
-            writer::sparql::person_iri(id),
+            stream2neptune_writer::sparql::person_iri(id),
             "id {id:?}"
         );
     }
-    assert_eq!(rdf::PERSON_CLASS_IRI, writer::sparql::PERSON_CLASS);
-    assert_eq!(rdf::FOLLOWS_PREDICATE_IRI, writer::sparql::FOLLOWS);
+    assert_eq!(
+        rdf::PERSON_CLASS_IRI,
+        stream2neptune_writer::sparql::PERSON_CLASS
+    );
+    assert_eq!(
+        rdf::FOLLOWS_PREDICATE_IRI,
+        stream2neptune_writer::sparql::FOLLOWS
+    );
 }
 
 #[test]
@@ -42,8 +48,9 @@ fn every_record_body_of_a_data_set_parses_in_the_writer() {
     let summary = generate(&DatasetConfig::from_args(&args).unwrap()).unwrap();
     for edge in EdgeReader::open(&summary.follows_gz).unwrap() {
         let edge = edge.unwrap();
-        let parsed = writer::record::parse_record(edge.record_body().as_bytes(), 1 << 20)
-            .unwrap_or_else(|e| panic!("{} rejected: {e}", edge.record_body()));
+        let parsed =
+            stream2neptune_writer::record::parse_record(edge.record_body().as_bytes(), 1 << 20)
+                .unwrap_or_else(|e| panic!("{} rejected: {e}", edge.record_body()));
         assert_eq!(
             (parsed.from.as_str(), parsed.to.as_str()),
             (edge.from.as_str(), edge.to.as_str())

@@ -7,17 +7,17 @@
 //! restart (Gryo cannot save a TinkerTransactionGraph on Java 17: kryo has no access to AtomicLong).
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::{free_port, process, workspace_root};
+use stream2neptune_testkit::{Server, free_port, workspace_root};
 
 /// How long a start may take (the JVM and the Groovy engine on a loaded 2-core machine).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A Gremlin Server with its config and graph file in a temp dir; killed when dropped.
 pub struct GremlinServer {
-    child: Option<Child>,
+    child: Option<Server>,
     dir: tempfile::TempDir,
     pub port: u16,
     client: reqwest::Client,
@@ -120,7 +120,7 @@ maxContentLength: 10485760
             .stderr(Stdio::from(
                 std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
             ));
-        self.child = Some(process::spawn_listening(
+        self.child = Some(Server::spawn_listening(
             "gremlin-server",
             command,
             self.port,
@@ -144,14 +144,14 @@ maxContentLength: 10485760
     /// Kills the server (SIGKILL): what was not saved by a clean stop is lost.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            process::kill(&mut child);
+            child.kill();
         }
     }
 
     /// Stops the server cleanly (SIGTERM): it stops taking requests and saves the graph.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            process::terminate(&mut child, Duration::from_secs(30));
+            child.terminate(Duration::from_secs(30));
         }
     }
 

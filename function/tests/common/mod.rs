@@ -1,168 +1,38 @@
-//! Shared test harness: real tools from `<workspace>/.venv/bin` and `<workspace>/.java`, an
-//! Oxigraph server and a Gremlin Server on free ports (killed on drop), counting with each store's
-//! own queries, and Kinesis event building.
+//! Shared test harness: the servers of the test kit (Oxigraph, moto) and the Java engines
+//! (Gremlin Server, Neo4j) on free ports, killed on drop, counting with each store's own queries,
+//! and Kinesis event building.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod gremlin_server;
 pub mod neo4j;
 pub mod playback;
-pub mod process;
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use aws_lambda_events::kinesis::KinesisEvent;
 use base64::Engine;
 use lambda_runtime::{Context, LambdaEvent};
-use writer::{Config, Deps, MetricsOutput};
+use stream2neptune_writer::{Config, Deps, MetricsOutput};
 
-/// The workspace root (function/..).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+/// The launchers, ports and tools come from the workspace's test kit.
+#[allow(unused_imports)] // each test binary uses a different part of the kit
+pub use stream2neptune_testkit::{Moto, Oxigraph, free_port, tool, workspace_root};
 
-/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; fails with what to do when missing.
-pub fn tool(name: &str) -> PathBuf {
-    let local = workspace_root().join(".venv/bin").join(name);
-    if local.is_file() {
-        return local;
-    }
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
-    }
-    panic!(
-        "{name} not found in {}/.venv/bin or on PATH: run `make tools`",
-        workspace_root().display()
-    );
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// An Oxigraph server with its data in a temp dir; stopped when dropped.
-pub struct Oxigraph {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-    pub port: u16,
-}
-
-impl Oxigraph {
-    /// Starts a server and waits until it answers queries.
-    pub fn start() -> Self {
-        let mut server = Oxigraph {
-            child: None,
-            dir: tempfile::tempdir().unwrap(),
-            port: free_port(),
-        };
-        server.spawn();
-        server
-    }
-
-    fn spawn(&mut self) {
-        let mut command = Command::new(tool("oxigraph"));
-        command
-            .args(["serve", "--location"])
-            .arg(self.dir.path().join("store"))
-            .args(["--bind", &format!("127.0.0.1:{}", self.port)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        self.child = Some(process::spawn_listening(
-            "oxigraph",
-            command,
-            self.port,
-            Duration::from_secs(20),
-            None,
-        ));
-    }
-
-    /// Base URL (NEPTUNE_ENDPOINT in local mode).
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Kills the server (SIGKILL), keeping its data.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            process::kill(&mut child);
-        }
-    }
-
-    /// Starts it again on the same port and data.
-    pub fn restart(&mut self) {
-        self.stop();
-        self.spawn();
-    }
-
-    /// Runs a SPARQL SELECT and returns the bindings as (variable -> value) maps.
-    pub async fn select(&self, query: &str) -> Vec<HashMap<String, String>> {
-        let response = reqwest::Client::new()
-            .post(format!("{}/query", self.url()))
-            .header("accept", "application/sparql-results+json")
-            .form(&[("query", query)])
-            .send()
-            .await
-            .expect("query request");
-        assert!(
-            response.status().is_success(),
-            "query failed: {}",
-            response.text().await.unwrap()
-        );
-        let json: serde_json::Value =
-            serde_json::from_str(&response.text().await.unwrap()).unwrap();
-        json["results"]["bindings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| {
-                b.as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v["value"].as_str().unwrap().to_string()))
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// `SELECT (COUNT(*) AS ?n) WHERE { pattern }`.
-    pub async fn count(&self, pattern: &str) -> usize {
-        let rows = self
-            .select(&format!("SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))
-            .await;
-        rows[0]["n"].parse().unwrap()
-    }
-
+/// Counting the writer's own edges in a SPARQL store.
+pub trait WriterEdges {
     /// Number of edge resources (one per distinct (from, created, to)).
-    pub async fn edges(&self) -> usize {
-        self.count(&format!("?e a <{}>", writer::sparql::FOLLOWS_CLASS))
-            .await
-    }
-
-    /// Number of triples in the default graph.
-    pub async fn triples(&self) -> usize {
-        self.count("?s ?p ?o").await
-    }
+    async fn edges(&self) -> usize;
 }
 
-impl Drop for Oxigraph {
-    fn drop(&mut self) {
-        self.stop();
+impl WriterEdges for Oxigraph {
+    async fn edges(&self) -> usize {
+        self.count(&format!(
+            "?e a <{}>",
+            stream2neptune_writer::sparql::FOLLOWS_CLASS
+        ))
+        .await
     }
 }
 
@@ -297,7 +167,8 @@ pub fn failures(response: &aws_lambda_events::streams::KinesisEventResponse) -> 
 
 /// Decides, from a write's text, whether a [`Faulty`] store fails it (and with what) instead of
 /// passing it on.
-pub type Fault = Box<dyn Fn(&str) -> Option<writer::error::StoreError> + Send + Sync>;
+pub type Fault =
+    Box<dyn Fn(&str) -> Option<stream2neptune_writer::error::StoreError> + Send + Sync>;
 
 /// A store that fails the writes `fault` picks and passes every other one to a real store.
 pub struct Faulty<S> {
@@ -305,12 +176,13 @@ pub struct Faulty<S> {
     pub fault: std::sync::Mutex<Fault>,
 }
 
-impl<S: writer::GraphStore> writer::GraphStore for Faulty<S> {
+impl<S: stream2neptune_writer::GraphStore> stream2neptune_writer::GraphStore for Faulty<S> {
     fn submit(
         &self,
         query: &str,
         timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<(), writer::error::StoreError>> + Send {
+    ) -> impl std::future::Future<Output = Result<(), stream2neptune_writer::error::StoreError>> + Send
+    {
         let failure = (self.fault.lock().unwrap())(query);
         let inner = self.inner.submit(query, timeout);
         async move {
@@ -346,8 +218,8 @@ pub fn faulty<S>(deps: Deps<S>, fault: Fault) -> Deps<Faulty<S>> {
 }
 
 /// A Neptune error as the store would answer it.
-pub fn store_error(status: u16, code: &str) -> writer::error::StoreError {
-    writer::error::StoreError::Status {
+pub fn store_error(status: u16, code: &str) -> stream2neptune_writer::error::StoreError {
+    stream2neptune_writer::error::StoreError::Status {
         status,
         code: Some(code.into()),
         message: format!("test fault {code}"),
@@ -355,7 +227,7 @@ pub fn store_error(status: u16, code: &str) -> writer::error::StoreError {
 }
 
 /// The rejects written to a JSON Lines file so far.
-pub fn rejects_in(path: &Path) -> Vec<writer::rejects::RejectedRecord> {
+pub fn rejects_in(path: &Path) -> Vec<stream2neptune_writer::rejects::RejectedRecord> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()

@@ -4,18 +4,18 @@
 //! survives a restart; killed when dropped.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::gremlin_server::java;
-use super::{free_port, process, workspace_root};
+use stream2neptune_testkit::{Server, free_port, workspace_root};
 
 /// How long a start may take (Neo4j's JVM start-up on a loaded 2-core machine).
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A Neo4j-backed openCypher endpoint on a free port.
 pub struct CypherServer {
-    child: Option<Child>,
+    child: Option<Server>,
     dir: tempfile::TempDir,
     pub port: u16,
     client: reqwest::Client,
@@ -64,7 +64,7 @@ impl CypherServer {
             .stderr(Stdio::from(
                 std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
             ));
-        self.child = Some(process::spawn_listening(
+        self.child = Some(Server::spawn_listening(
             "neo4j openCypher adapter",
             command,
             self.port,
@@ -81,7 +81,7 @@ impl CypherServer {
     /// Stops it cleanly (SIGTERM: Neo4j shuts down and keeps its data).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            process::terminate(&mut child, Duration::from_secs(60));
+            child.terminate(Duration::from_secs(60));
         }
     }
 
@@ -136,7 +136,7 @@ impl CypherServer {
 impl Drop for CypherServer {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            process::kill(&mut child);
+            child.kill();
         }
     }
 }

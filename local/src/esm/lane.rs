@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{Context, LambdaEvent};
+use stream2neptune_writer::GraphStore;
 use tokio::sync::{mpsc, watch};
-use writer::GraphStore;
 
 use super::Shared;
 use super::checkpoint::Tracker;
@@ -286,7 +286,8 @@ async fn invoke<S: GraphStore + Send + Sync + 'static>(
     let request_id = context.request_id.clone();
     let event = LambdaEvent::new(kinesis_event(&shared.source, shard_id, batch), context);
     shared.metrics.add_invocation();
-    let result = tokio::time::timeout(timeout, writer::handle(&shared.deps, event)).await;
+    let result =
+        tokio::time::timeout(timeout, stream2neptune_writer::handle(&shared.deps, event)).await;
     shared.collect_emf();
     let outcome = match result {
         Err(_) => Outcome::FunctionError(format!(

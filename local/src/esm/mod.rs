@@ -3,7 +3,7 @@
 //! shard (records of one partition key always in one lane, in stream order), batches of at most
 //! BatchSize, a checkpoint per shard, partial batch responses, BisectBatchOnFunctionError,
 //! MaximumRetryAttempts, MaximumRecordAgeInSeconds and an on-failure destination. Each batch is
-//! handed to the writer's [`writer::handle`], in process, as the `KinesisEvent` Lambda would send.
+//! handed to the writer's [`stream2neptune_writer::handle`], in process, as the `KinesisEvent` Lambda would send.
 
 pub mod checkpoint;
 pub mod destination;
@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::Client;
+use stream2neptune_writer::{Deps, GraphStore, MetricsOutput};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use writer::{Deps, GraphStore, MetricsOutput};
 
 use crate::error::{LocalError, Result, error_chain};
 use crate::metrics::RunMetrics;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::types::ShardIteratorType;
+use stream2neptune_writer::GraphStore;
+use stream2neptune_writer::batching::lane_of;
 use tokio::sync::{mpsc, watch};
-use writer::GraphStore;
-use writer::batching::lane_of;
 
 use super::Shared;
 use super::checkpoint::Tracker;

@@ -14,8 +14,8 @@ use stream2neptune_local::esm::RunningMapping;
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
 use stream2neptune_local::{LocalPlan, LocalStack, Ports, kinesis};
-use writer::error::StoreError;
-use writer::{Deps, GraphStore, HttpStore};
+use stream2neptune_writer::error::StoreError;
+use stream2neptune_writer::{Deps, GraphStore, HttpStore};
 
 /// A running stack in a temp state dir.
 pub struct Harness {
@@ -64,7 +64,7 @@ impl Harness {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let config = writer::Config::from_lookup(|name| {
+        let config = stream2neptune_writer::Config::from_lookup(|name| {
             extra
                 .iter()
                 .find(|(k, _)| k == name)
@@ -140,8 +140,8 @@ pub fn pair_of(body: &[u8]) -> (String, String) {
     let mut cols = text.split(',');
     let (from, to) = (cols.next().unwrap(), cols.next().unwrap());
     (
-        writer::sparql::person_iri(from),
-        writer::sparql::person_iri(to),
+        stream2neptune_writer::sparql::person_iri(from),
+        stream2neptune_writer::sparql::person_iri(to),
     )
 }
 

@@ -2,15 +2,12 @@
 //! fault-injecting proxy in front of it, a Kinesis client and a reader of everything stored.
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::types::ShardIteratorType;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -20,121 +17,42 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-/// The workspace root (where `make tools` installs the test tools).
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workload/ has a parent")
-        .to_owned()
-}
+#[allow(unused_imports)] // each test binary uses a different part of the kit
+pub use stream2neptune_testkit::{KinesisMock, Oxigraph, free_port, workspace_root};
 
-/// A free TCP port on the loopback interface.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// A kinesis-mock server (npm `kinesis-local`), killed on drop.
-pub struct KinesisMock {
-    child: Child,
-    /// The plain-HTTP port.
-    pub port: u16,
-}
-
-impl KinesisMock {
-    /// Starts kinesis-mock with `streams` (name, shard count) already ACTIVE.
-    pub async fn start(streams: &[(&str, u32)]) -> Self {
-        let dir = std::env::var_os("KINESIS_MOCK_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("node_modules/kinesis-local"));
-        let main_js = dir.join("main.js");
-        assert!(
-            main_js.exists(),
-            "kinesis-mock not found at {}: run `make tools`",
-            main_js.display()
-        );
-        let port = free_port();
-        let init = streams
-            .iter()
-            .map(|(name, shards)| format!("{name}:{shards}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let child = Command::new("node")
-            .arg(&main_js)
-            .current_dir(&dir)
-            .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
-            .env("KINESIS_MOCK_TLS_PORT", free_port().to_string())
-            .env("INITIALIZE_STREAMS", init)
-            .env("CREATE_STREAM_DURATION", "0ms")
-            .env("AWS_REGION", "us-east-1")
-            .env("LOG_LEVEL", "WARN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start `node {}`: {e}; install Node.js and run `make tools`",
-                    main_js.display()
-                )
-            });
-        let mock = Self { child, port };
-        let client = client(&mock.url());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        for (name, _) in streams {
-            loop {
-                let summary = client
-                    .describe_stream_summary()
-                    .stream_name(*name)
-                    .send()
-                    .await;
-                if let Ok(s) = summary
-                    && s.stream_description_summary().is_some_and(|d| {
-                        d.stream_status() == &aws_sdk_kinesis::types::StreamStatus::Active
-                    })
-                {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "kinesis-mock did not start within 60 s"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
+/// Starts kinesis-mock with `streams` (name, shard count) and waits until every one is ACTIVE.
+pub async fn kinesis_mock(streams: &[(&str, u32)]) -> KinesisMock {
+    let mock = KinesisMock::start(streams);
+    let client = client(&mock.url());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for (name, _) in streams {
+        loop {
+            let summary = client
+                .describe_stream_summary()
+                .stream_name(*name)
+                .send()
+                .await;
+            if let Ok(s) = summary
+                && s.stream_description_summary().is_some_and(|d| {
+                    d.stream_status() == &aws_sdk_kinesis::types::StreamStatus::Active
+                })
+            {
+                break;
             }
+            assert!(
+                Instant::now() < deadline,
+                "kinesis-mock did not start within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        mock
     }
-
-    /// Its endpoint URL.
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
+    mock
 }
 
-impl Drop for KinesisMock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A Kinesis client for a local endpoint: static credentials, us-east-1, no SDK retries (the
-/// driver's own retries are under test).
+/// A Kinesis client for a local endpoint in us-east-1, with no SDK retries (the driver's own
+/// retries are under test).
 pub fn client(endpoint: &str) -> aws_sdk_kinesis::Client {
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .endpoint_url(endpoint)
-        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_kinesis::Client::from_conf(config)
+    stream2neptune_aws::kinesis::local_client(endpoint, "us-east-1")
 }
 
 /// One stored record.
@@ -415,66 +333,6 @@ impl ProxyState {
             Err(e) => reply(502, e.to_string().into_bytes(), "text/plain"),
         }
     }
-}
-
-/// An Oxigraph server on a free port with its data in a temporary directory, killed on drop.
-pub struct Oxigraph {
-    child: Child,
-    /// Its base URL.
-    pub url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Oxigraph {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn oxigraph_binary() -> PathBuf {
-    let local = workspace_root().join(".venv/bin/oxigraph");
-    if local.exists() {
-        return local;
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("oxigraph"))
-                .find(|p| p.exists())
-        })
-        .expect("oxigraph not found in .venv/bin or on PATH: run `make tools`")
-}
-
-/// Starts Oxigraph on a free loopback port with an empty store.
-pub async fn oxigraph() -> Oxigraph {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new(oxigraph_binary())
-        .args(["serve", "--location"])
-        .arg(dir.path())
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oxigraph starts");
-    let server = Oxigraph {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{}/query?query=ASK%7B%7D", server.url))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "oxigraph did not start within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    server
 }
 
 /// Runs a SPARQL SELECT on a store and returns the JSON results; panics on an HTTP error.

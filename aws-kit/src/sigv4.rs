@@ -1,4 +1,4 @@
-//! AWS Signature Version 4 for store (service `neptune-db`) and SQS requests, with aws-sigv4.
+//! AWS Signature Version 4 over aws-sigv4, for Neptune's data plane (service `neptune-db`) and SQS.
 
 use std::time::SystemTime;
 
@@ -7,35 +7,56 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use crate::config::AwsCredentials;
+/// A request could not be signed (a malformed URL or header, or incomplete signing parameters).
+/// Its text is aws-sigv4's; callers say what was being signed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SigningError(String);
 
-/// Signs requests for one service in one region with the environment's credentials.
+/// Signs requests for one service in one region with one set of credentials.
 #[derive(Debug, Clone)]
 pub struct Signer {
     identity: Identity,
     region: String,
-    service: &'static str,
+    service: String,
 }
 
 impl Signer {
-    /// A signer for `service` (`neptune-db`, `sqs`).
-    pub fn new(credentials: &AwsCredentials, region: &str, service: &'static str) -> Self {
-        let credentials = Credentials::new(
-            &credentials.access_key_id,
-            &credentials.secret_access_key,
-            credentials.session_token.clone(),
-            None,
-            "environment",
-        );
+    /// A signer for `service` (`neptune-db`, `sqs`) in `region` with `credentials`.
+    pub fn new(
+        credentials: Credentials,
+        region: impl Into<String>,
+        service: impl Into<String>,
+    ) -> Self {
         Signer {
             identity: credentials.into(),
-            region: region.to_owned(),
-            service,
+            region: region.into(),
+            service: service.into(),
         }
     }
 
-    /// The headers to add (`authorization`, `x-amz-date`, `x-amz-security-token`) for a request
-    /// with these `headers` (which are signed too; `host` is taken from the URL) and `body`.
+    /// A signer from static keys, as the execution environment gives them (AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN).
+    pub fn from_keys(
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<String>,
+        region: impl Into<String>,
+        service: impl Into<String>,
+    ) -> Self {
+        let credentials = Credentials::new(
+            access_key_id,
+            secret_access_key,
+            session_token,
+            None,
+            "environment",
+        );
+        Self::new(credentials, region, service)
+    }
+
+    /// The headers to add (`authorization`, `x-amz-date`, and `x-amz-security-token` with
+    /// temporary credentials) to a request with these `headers` (which are signed too; `host` is
+    /// taken from the URL) and `body`, signed at `time`.
     pub fn sign(
         &self,
         method: &str,
@@ -43,15 +64,16 @@ impl Signer {
         headers: &[(&str, &str)],
         body: &[u8],
         time: SystemTime,
-    ) -> Result<Vec<(String, String)>, String> {
+    ) -> Result<Vec<(String, String)>, SigningError> {
+        let error = |e: &dyn std::fmt::Display| SigningError(e.to_string());
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(&self.region)
-            .name(self.service)
+            .name(&self.service)
             .time(time)
             .settings(SigningSettings::default())
             .build()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| error(&e))?
             .into();
         let request = SignableRequest::new(
             method,
@@ -59,10 +81,9 @@ impl Signer {
             headers.iter().copied(),
             SignableBody::Bytes(body),
         )
-        .map_err(|e| e.to_string())?;
-        let (instructions, _signature) = sign(request, &params)
-            .map_err(|e| e.to_string())?
-            .into_parts();
+        .map_err(|e| error(&e))?;
+        let (instructions, _signature) =
+            sign(request, &params).map_err(|e| error(&e))?.into_parts();
         Ok(instructions
             .headers()
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
@@ -76,12 +97,13 @@ mod tests {
     use std::time::Duration;
 
     fn signer(token: Option<&str>) -> Signer {
-        let credentials = AwsCredentials {
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
-            session_token: token.map(str::to_owned),
-        };
-        Signer::new(&credentials, "us-east-1", "neptune-db")
+        Signer::from_keys(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            token.map(str::to_owned),
+            "us-east-1",
+            "neptune-db",
+        )
     }
 
     fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -147,5 +169,34 @@ mod tests {
             .sign("POST", "https://h:8182/gremlin", &[], b"b", time)
             .unwrap();
         assert_ne!(header(&a, "authorization"), header(&b, "authorization"));
+    }
+
+    #[test]
+    fn the_service_name_is_in_the_credential_scope() {
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let sqs = Signer::from_keys("AKID", "secret", None, "eu-west-1", "sqs");
+        let headers = sqs
+            .sign(
+                "POST",
+                "https://sqs.eu-west-1.amazonaws.com/",
+                &[],
+                b"{}",
+                time,
+            )
+            .unwrap();
+        assert!(
+            header(&headers, "authorization")
+                .unwrap()
+                .contains("Credential=AKID/20231114/eu-west-1/sqs/aws4_request"),
+            "{headers:?}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_url_is_an_error() {
+        let err = signer(None)
+            .sign("POST", "not a url", &[], b"", SystemTime::now())
+            .unwrap_err();
+        assert!(!err.to_string().is_empty());
     }
 }

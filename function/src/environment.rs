@@ -1,0 +1,512 @@
+//! The writer's environment as one table: each variable's name, default, what is allowed and what
+//! it means.
+//!
+//! [`crate::Config::from_lookup`] parses every variable through its row, the README's Environment
+//! table is generated from [`VARIABLES`] ([`markdown_table`]; `make readme-tables` rewrites it),
+//! and tests check the template's `Environment` block and local mode against it.
+
+use crate::config::ConfigError;
+
+/// A whole-number variable.
+#[derive(Debug)]
+pub struct Integer {
+    /// The variable's name.
+    pub name: &'static str,
+    /// Its value when unset.
+    pub default: u64,
+    /// The smallest value allowed.
+    pub min: u64,
+    /// The largest value allowed.
+    pub max: u64,
+    /// What it does.
+    pub meaning: &'static str,
+}
+
+/// A `true`/`false` variable.
+#[derive(Debug)]
+pub struct Flag {
+    /// The variable's name.
+    pub name: &'static str,
+    /// Its value when unset.
+    pub default: bool,
+    /// What it does.
+    pub meaning: &'static str,
+}
+
+/// A variable that takes one of a few words (case-insensitive).
+#[derive(Debug)]
+pub struct Choice {
+    /// The variable's name.
+    pub name: &'static str,
+    /// The allowed words, lower case; the first is the default.
+    pub choices: &'static [&'static str],
+    /// What it does.
+    pub meaning: &'static str,
+}
+
+/// A free-text variable, checked where it is used ([`crate::Config::from_lookup`]).
+#[derive(Debug)]
+pub struct Text {
+    /// The variable's name.
+    pub name: &'static str,
+    /// What applies when it is unset, as the README shows it.
+    pub default: &'static str,
+    /// What is allowed.
+    pub allowed: &'static str,
+    /// What it does.
+    pub meaning: &'static str,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub enum Variable {
+    /// A whole number in a range.
+    Integer(&'static Integer),
+    /// `true` or `false`.
+    Flag(&'static Flag),
+    /// One of a few words.
+    Choice(&'static Choice),
+    /// Free text.
+    Text(&'static Text),
+}
+
+/// NEPTUNE_ENDPOINT, the only required variable.
+pub const NEPTUNE_ENDPOINT: Text = Text {
+    name: "NEPTUNE_ENDPOINT",
+    default: "(required)",
+    allowed: "a bare host (then `https://HOST:NEPTUNE_PORT`) or a full `http(s)://` URL, used as is",
+    meaning: "the graph store: the cluster endpoint, or a local store's URL",
+};
+/// NEPTUNE_PORT.
+pub const NEPTUNE_PORT: Integer = Integer {
+    name: "NEPTUNE_PORT",
+    default: 8182,
+    min: 1,
+    max: 65535,
+    meaning: "port used with a bare host",
+};
+/// QUERY_LANGUAGE.
+pub const QUERY_LANGUAGE: Choice = Choice {
+    name: "QUERY_LANGUAGE",
+    choices: &["gremlin", "sparql", "opencypher"],
+    meaning: "language of the writes: `POST /gremlin`, `POST /sparql` (`update=`) or `POST /openCypher`",
+};
+/// CONDITIONAL_CREATE.
+pub const CONDITIONAL_CREATE: Flag = Flag {
+    name: "CONDITIONAL_CREATE",
+    default: true,
+    meaning: "Gremlin and openCypher edge ids derived from (from, creationDate, to) and upserted; `false`: a random id and a plain add (the sample's non-idempotent mode)",
+};
+/// GREMLIN_UPSERT_STYLE.
+pub const GREMLIN_UPSERT_STYLE: Choice = Choice {
+    name: "GREMLIN_UPSERT_STYLE",
+    choices: &["merge", "coalesce"],
+    meaning: "`merge`: mergeV/mergeE (engine ≥ 1.2.1.0); `coalesce`: `fold().coalesce(unfold(), ...)` for older engines",
+};
+/// IAM_AUTH.
+pub const IAM_AUTH: Flag = Flag {
+    name: "IAM_AUTH",
+    default: true,
+    meaning: "sign store requests with SigV4, service `neptune-db` (needs `AWS_REGION` and the credentials below)",
+};
+/// BATCH_WRITE_SIZE.
+pub const BATCH_WRITE_SIZE: Integer = Integer {
+    name: "BATCH_WRITE_SIZE",
+    default: 100,
+    min: 1,
+    max: 10_000,
+    meaning: "records per write request (one request = one transaction)",
+};
+/// WRITE_CONCURRENCY.
+pub const WRITE_CONCURRENCY: Integer = Integer {
+    name: "WRITE_CONCURRENCY",
+    default: 1,
+    min: 1,
+    max: 64,
+    meaning: "ordered lanes written at the same time; a partition key always maps to one lane",
+};
+/// REJECTED_QUEUE_URL.
+pub const REJECTED_QUEUE_URL: Text = Text {
+    name: "REJECTED_QUEUE_URL",
+    default: "unset",
+    allowed: "an `http(s)://` SQS queue URL",
+    meaning: "SQS queue receiving malformed records (needs `sqs:SendMessage`)",
+};
+/// REJECTED_RECORDS_FILE.
+pub const REJECTED_RECORDS_FILE: Text = Text {
+    name: "REJECTED_RECORDS_FILE",
+    default: "unset",
+    allowed: "a file path; not together with `REJECTED_QUEUE_URL`",
+    meaning: "JSON Lines file receiving malformed records (local mode)",
+};
+/// METRICS_NAMESPACE.
+pub const METRICS_NAMESPACE: Text = Text {
+    name: "METRICS_NAMESPACE",
+    default: "`stream2neptune`",
+    allowed: "1–255 characters",
+    meaning: "CloudWatch namespace of the EMF metrics",
+};
+/// CLUSTER_ID.
+pub const CLUSTER_ID: Text = Text {
+    name: "CLUSTER_ID",
+    default: "the endpoint's host",
+    allowed: "any text",
+    meaning: "value of the `ClusterId` metric dimension",
+};
+/// MAX_RECORD_BYTES.
+pub const MAX_RECORD_BYTES: Integer = Integer {
+    name: "MAX_RECORD_BYTES",
+    default: 65_536,
+    min: 64,
+    max: 10_485_760,
+    meaning: "larger records are rejected as `Oversize`",
+};
+/// RETRY_MAX_ATTEMPTS.
+pub const RETRY_MAX_ATTEMPTS: Integer = Integer {
+    name: "RETRY_MAX_ATTEMPTS",
+    default: 10,
+    min: 1,
+    max: 100,
+    meaning: "attempts per request, the first one included",
+};
+/// RETRY_BASE_DELAY_MS.
+pub const RETRY_BASE_DELAY_MS: Integer = Integer {
+    name: "RETRY_BASE_DELAY_MS",
+    default: 50,
+    min: 1,
+    max: 60_000,
+    meaning: "first back-off ceiling in ms; doubles per retry (full jitter)",
+};
+/// RETRY_MAX_DELAY_MS.
+pub const RETRY_MAX_DELAY_MS: Integer = Integer {
+    name: "RETRY_MAX_DELAY_MS",
+    default: 5_000,
+    min: 1,
+    max: 300_000,
+    meaning: "largest back-off ceiling in ms; at least `RETRY_BASE_DELAY_MS`",
+};
+/// REQUEST_TIMEOUT_MS.
+pub const REQUEST_TIMEOUT_MS: Integer = Integer {
+    name: "REQUEST_TIMEOUT_MS",
+    default: 30_000,
+    min: 100,
+    max: 900_000,
+    meaning: "timeout of one store request in ms, also cut to the time left",
+};
+/// DEADLINE_MARGIN_MS.
+pub const DEADLINE_MARGIN_MS: Integer = Integer {
+    name: "DEADLINE_MARGIN_MS",
+    default: 1_000,
+    min: 0,
+    max: 60_000,
+    meaning: "time in ms kept before the invocation deadline to answer Lambda",
+};
+/// STOP_WAIT_MS.
+pub const STOP_WAIT_MS: Integer = Integer {
+    name: "STOP_WAIT_MS",
+    default: 30_000,
+    min: 0,
+    max: 900_000,
+    meaning: "wait in ms before answering after an error of the environment (see below), cut to the time left",
+};
+/// AWS_REGION.
+pub const AWS_REGION: Text = Text {
+    name: "AWS_REGION",
+    default: "set by Lambda",
+    allowed: "a region name",
+    meaning: "region of the SigV4 signatures, required with `IAM_AUTH` or `REJECTED_QUEUE_URL`",
+};
+/// AWS_DEFAULT_REGION.
+pub const AWS_DEFAULT_REGION: Text = Text {
+    name: "AWS_DEFAULT_REGION",
+    default: "unset",
+    allowed: "a region name",
+    meaning: "read when `AWS_REGION` is unset",
+};
+/// AWS_ACCESS_KEY_ID.
+pub const AWS_ACCESS_KEY_ID: Text = Text {
+    name: "AWS_ACCESS_KEY_ID",
+    default: "set by Lambda",
+    allowed: "an access key id",
+    meaning: "credentials of the SigV4 signatures (the function role's session), with `AWS_SECRET_ACCESS_KEY`",
+};
+/// AWS_SECRET_ACCESS_KEY.
+pub const AWS_SECRET_ACCESS_KEY: Text = Text {
+    name: "AWS_SECRET_ACCESS_KEY",
+    default: "set by Lambda",
+    allowed: "a secret access key",
+    meaning: "see `AWS_ACCESS_KEY_ID`; never logged",
+};
+/// AWS_SESSION_TOKEN.
+pub const AWS_SESSION_TOKEN: Text = Text {
+    name: "AWS_SESSION_TOKEN",
+    default: "set by Lambda",
+    allowed: "a session token",
+    meaning: "token of temporary credentials; never logged",
+};
+
+/// Every variable the writer reads, in the README's order.
+pub const VARIABLES: &[Variable] = &[
+    Variable::Text(&NEPTUNE_ENDPOINT),
+    Variable::Integer(&NEPTUNE_PORT),
+    Variable::Choice(&QUERY_LANGUAGE),
+    Variable::Flag(&CONDITIONAL_CREATE),
+    Variable::Choice(&GREMLIN_UPSERT_STYLE),
+    Variable::Flag(&IAM_AUTH),
+    Variable::Integer(&BATCH_WRITE_SIZE),
+    Variable::Integer(&WRITE_CONCURRENCY),
+    Variable::Text(&REJECTED_QUEUE_URL),
+    Variable::Text(&REJECTED_RECORDS_FILE),
+    Variable::Text(&METRICS_NAMESPACE),
+    Variable::Text(&CLUSTER_ID),
+    Variable::Integer(&MAX_RECORD_BYTES),
+    Variable::Integer(&RETRY_MAX_ATTEMPTS),
+    Variable::Integer(&RETRY_BASE_DELAY_MS),
+    Variable::Integer(&RETRY_MAX_DELAY_MS),
+    Variable::Integer(&REQUEST_TIMEOUT_MS),
+    Variable::Integer(&DEADLINE_MARGIN_MS),
+    Variable::Integer(&STOP_WAIT_MS),
+    Variable::Text(&AWS_REGION),
+    Variable::Text(&AWS_DEFAULT_REGION),
+    Variable::Text(&AWS_ACCESS_KEY_ID),
+    Variable::Text(&AWS_SECRET_ACCESS_KEY),
+    Variable::Text(&AWS_SESSION_TOKEN),
+];
+
+/// The row of `name`, if the writer reads it.
+pub fn variable(name: &str) -> Option<Variable> {
+    VARIABLES.iter().copied().find(|v| v.name() == name)
+}
+
+impl Variable {
+    /// The variable's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Variable::Integer(v) => v.name,
+            Variable::Flag(v) => v.name,
+            Variable::Choice(v) => v.name,
+            Variable::Text(v) => v.name,
+        }
+    }
+
+    /// The default as the README shows it.
+    pub fn default_text(&self) -> String {
+        match self {
+            Variable::Integer(v) => format!("`{}`", v.default),
+            Variable::Flag(v) => format!("`{}`", v.default),
+            Variable::Choice(v) => format!("`{}`", v.choices[0]),
+            Variable::Text(v) => v.default.to_owned(),
+        }
+    }
+
+    /// What is allowed, as the README shows it.
+    pub fn allowed_text(&self) -> String {
+        match self {
+            Variable::Integer(v) => format!("{}–{}", v.min, v.max),
+            Variable::Flag(_) => "`true`, `false`".to_owned(),
+            Variable::Choice(v) => v
+                .choices
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Variable::Text(v) => v.allowed.to_owned(),
+        }
+    }
+
+    /// What the variable does.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Variable::Integer(v) => v.meaning,
+            Variable::Flag(v) => v.meaning,
+            Variable::Choice(v) => v.meaning,
+            Variable::Text(v) => v.meaning,
+        }
+    }
+}
+
+/// The README's Environment table (Markdown, one row per variable, with a trailing newline).
+pub fn markdown_table() -> String {
+    let mut table = String::from("| Variable | Default | Allowed | Meaning |\n|---|---|---|---|\n");
+    for v in VARIABLES {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            v.name(),
+            v.default_text(),
+            v.allowed_text(),
+            v.meaning()
+        ));
+    }
+    table
+}
+
+/// A variable lookup that treats blank values as unset.
+pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl Integer {
+    /// The value from `get`, or the default; out of range or not a whole number is an error
+    /// naming the variable, the value and the range.
+    pub(crate) fn parse(&self, get: Lookup<'_>) -> Result<u64, ConfigError> {
+        let Some(value) = get(self.name) else {
+            return Ok(self.default);
+        };
+        match value.trim().parse::<u64>() {
+            Ok(n) if (self.min..=self.max).contains(&n) => Ok(n),
+            _ => Err(ConfigError::Invalid {
+                var: self.name,
+                value,
+                allowed: format!("an integer from {} to {}", self.min, self.max),
+            }),
+        }
+    }
+}
+
+impl Flag {
+    /// The value from `get` (`true` or `false`, any case), or the default.
+    pub(crate) fn parse(&self, get: Lookup<'_>) -> Result<bool, ConfigError> {
+        let Some(value) = get(self.name) else {
+            return Ok(self.default);
+        };
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(ConfigError::Invalid {
+                var: self.name,
+                value,
+                allowed: "true or false".to_owned(),
+            }),
+        }
+    }
+}
+
+impl Choice {
+    /// The word from `get` (any case), or the default (the first choice).
+    pub(crate) fn parse(&self, get: Lookup<'_>) -> Result<&'static str, ConfigError> {
+        let Some(value) = get(self.name) else {
+            return Ok(self.choices[0]);
+        };
+        let word = value.trim().to_ascii_lowercase();
+        self.choices
+            .iter()
+            .copied()
+            .find(|c| *c == word)
+            .ok_or_else(|| ConfigError::Invalid {
+                var: self.name,
+                value,
+                allowed: self.allowed(),
+            })
+    }
+
+    /// "a, b or c".
+    fn allowed(&self) -> String {
+        match self.choices {
+            [] => String::new(),
+            [only] => (*only).to_owned(),
+            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+        }
+    }
+}
+
+impl Text {
+    /// The trimmed value from `get`, if set.
+    pub(crate) fn get(&self, get: Lookup<'_>) -> Option<String> {
+        get(self.name).map(|v| v.trim().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_upper_snake_case() {
+        let mut seen = HashSet::new();
+        for v in VARIABLES {
+            let name = v.name();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_row_is_complete_and_its_default_allowed() {
+        for v in VARIABLES {
+            assert!(!v.meaning().is_empty(), "{}", v.name());
+            assert!(!v.allowed_text().is_empty(), "{}", v.name());
+            assert!(!v.default_text().is_empty(), "{}", v.name());
+            // A row's cells must not break the Markdown table.
+            for cell in [v.default_text(), v.allowed_text(), v.meaning().to_owned()] {
+                assert!(!cell.contains('|') && !cell.contains('\n'), "{}", v.name());
+            }
+            match v {
+                Variable::Integer(i) => {
+                    assert!(i.min <= i.max, "{}", i.name);
+                    assert!((i.min..=i.max).contains(&i.default), "{}", i.name);
+                }
+                Variable::Choice(c) => {
+                    assert!(!c.choices.is_empty(), "{}", c.name);
+                    assert!(
+                        c.choices.iter().all(|w| *w == w.to_ascii_lowercase()),
+                        "{}",
+                        c.name
+                    );
+                }
+                Variable::Flag(_) | Variable::Text(_) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn unset_and_blank_give_the_default() {
+        let none = |_: &str| None;
+        assert_eq!(BATCH_WRITE_SIZE.parse(&none), Ok(100));
+        assert_eq!(WRITE_CONCURRENCY.parse(&none), Ok(1));
+        assert_eq!(IAM_AUTH.parse(&none), Ok(true));
+        assert_eq!(QUERY_LANGUAGE.parse(&none), Ok("gremlin"));
+        assert_eq!(REJECTED_QUEUE_URL.get(&none), None);
+    }
+
+    #[test]
+    fn the_range_bounds_are_inclusive() {
+        let lookup = |value: &'static str| move |_: &str| Some(value.to_owned());
+        assert_eq!(WRITE_CONCURRENCY.parse(&lookup("64")), Ok(64));
+        assert_eq!(WRITE_CONCURRENCY.parse(&lookup(" 1 ")), Ok(1));
+        assert!(WRITE_CONCURRENCY.parse(&lookup("0")).is_err());
+        assert!(WRITE_CONCURRENCY.parse(&lookup("65")).is_err());
+        assert_eq!(
+            GREMLIN_UPSERT_STYLE.parse(&lookup("COALESCE")),
+            Ok("coalesce")
+        );
+        assert_eq!(IAM_AUTH.parse(&lookup("False")), Ok(false));
+    }
+
+    #[test]
+    fn a_choice_lists_its_words() {
+        assert_eq!(QUERY_LANGUAGE.allowed(), "gremlin, sparql or opencypher");
+        assert_eq!(GREMLIN_UPSERT_STYLE.allowed(), "merge or coalesce");
+    }
+
+    #[test]
+    fn the_markdown_table_has_a_row_per_variable() {
+        let table = markdown_table();
+        assert_eq!(table.lines().count(), VARIABLES.len() + 2);
+        assert!(table.contains("| `WRITE_CONCURRENCY` | `1` | 1–64 | ordered lanes"));
+        assert!(
+            table.contains("| `QUERY_LANGUAGE` | `gremlin` | `gremlin`, `sparql`, `opencypher` |")
+        );
+    }
+
+    #[test]
+    fn lookup_by_name() {
+        assert_eq!(
+            variable("STOP_WAIT_MS").map(|v| v.name()),
+            Some("STOP_WAIT_MS")
+        );
+        assert!(variable("STOP_WAIT").is_none());
+    }
+}

@@ -1,0 +1,38 @@
+//! The test kit of the stream2neptune workspace (a dev-dependency only): free loopback ports
+//! ([`free_port`]), the tools `make tools` installs into the workspace ([`tools`]), and the test
+//! servers, each spawned by [`process::Server`] in its own process group with the parent-death
+//! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
+//! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Moto`] (moto_server, plain HTTP).
+//! The Java engines (Gremlin Server, Neo4j) use [`process::Server`] and [`tools::java_dir`].
+
+pub mod kinesis_mock;
+pub mod moto;
+pub mod oxigraph;
+pub mod process;
+pub mod tools;
+
+pub use kinesis_mock::KinesisMock;
+pub use moto::Moto;
+pub use oxigraph::Oxigraph;
+pub use process::Server;
+pub use tools::{tool, workspace_root};
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_free_port_can_be_bound() {
+        let port = free_port();
+        assert_ne!(port, 0);
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    }
+}

@@ -1,0 +1,112 @@
+//! An Oxigraph server (PyPI `oxigraph`, in `.venv/bin`) on a free port, with its data in a
+//! temporary directory.
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::process::Server;
+use crate::{free_port, tool};
+
+/// An Oxigraph server; killed when dropped.
+pub struct Oxigraph {
+    server: Option<Server>,
+    dir: tempfile::TempDir,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Oxigraph {
+    /// Starts a server with an empty store and waits until it listens.
+    pub fn start() -> Self {
+        let mut oxigraph = Oxigraph {
+            server: None,
+            dir: tempfile::tempdir().expect("temp dir"),
+            port: free_port(),
+        };
+        oxigraph.spawn();
+        oxigraph
+    }
+
+    fn spawn(&mut self) {
+        let mut command = Command::new(tool("oxigraph"));
+        command
+            .args(["serve", "--location"])
+            .arg(self.dir.path().join("store"))
+            .args(["--bind", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        self.server = Some(Server::spawn_listening(
+            "oxigraph",
+            command,
+            self.port,
+            Duration::from_secs(30),
+            None,
+        ));
+    }
+
+    /// Base URL (NEPTUNE_ENDPOINT in local mode).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Server::pid)
+    }
+
+    /// Kills the server (SIGKILL), keeping its data.
+    pub fn stop(&mut self) {
+        self.server.take();
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Runs a SPARQL SELECT and returns the bindings as (variable -> value) maps; panics on an
+    /// HTTP error with the server's answer.
+    pub async fn select(&self, query: &str) -> Vec<HashMap<String, String>> {
+        let response = reqwest::Client::new()
+            .post(format!("{}/query", self.url()))
+            .header("accept", "application/sparql-results+json")
+            .form(&[("query", query)])
+            .send()
+            .await
+            .expect("query request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "query failed ({status}): {text}\n{query}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json["results"]["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                b.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v["value"].as_str().unwrap().to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `SELECT (COUNT(*) AS ?n) WHERE { pattern }`.
+    pub async fn count(&self, pattern: &str) -> usize {
+        let rows = self
+            .select(&format!("SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))
+            .await;
+        rows[0]["n"].parse().unwrap()
+    }
+
+    /// Number of triples in the default graph.
+    pub async fn triples(&self) -> usize {
+        self.count("?s ?p ?o").await
+    }
+}
