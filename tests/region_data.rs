@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use stream2neptune::offerings::{self, Offering};
-use stream2neptune::{regions, sizing};
+use stream2neptune_plan::offerings::{self, Offering};
+use stream2neptune_plan::{regions, sizing};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -9,7 +9,7 @@ use std::path::Path;
 use stream2neptune::cli::{ConfigArgs, RenderArgs};
 use stream2neptune::commands;
 use stream2neptune::render::{environment, render_region};
-use stream2neptune::validate::resolve;
+use stream2neptune_plan::resolve;
 
 fn render_args(
     config: &Path,
@@ -68,7 +68,7 @@ fn every_config_region_gets_a_stack_and_a_parameters_file() {
     args.region.clear();
     let (result, stdout, _) = run_render(&args);
     result.unwrap();
-    let loaded = stream2neptune::config::StackConfig::load(&config).unwrap();
+    let loaded = stream2neptune_plan::config::StackConfig::load(&config).unwrap();
     for region in loaded.regions.keys() {
         let dir = tmp.path().join(region);
         let stack = fs::read_to_string(dir.join("stack.yaml")).unwrap();
@@ -315,7 +315,7 @@ fn all_regions_renders_every_known_region_with_its_partition() {
     args.all_regions = true;
     let (result, _, _) = run_render(&args);
     result.unwrap();
-    for (region, partition) in stream2neptune::regions::REGIONS {
+    for (region, partition) in stream2neptune_plan::regions::REGIONS {
         let stack = fs::read_to_string(tmp.path().join(region).join("stack.yaml")).unwrap();
         assert!(
             stack.contains(&format!("fixture for {region} ({partition})")),
@@ -324,7 +324,7 @@ fn all_regions_renders_every_known_region_with_its_partition() {
     }
     assert_eq!(
         fs::read_dir(tmp.path()).unwrap().count(),
-        stream2neptune::regions::REGIONS.len()
+        stream2neptune_plan::regions::REGIONS.len()
     );
 }
 

@@ -4,12 +4,12 @@
 
 mod common;
 
-use stream2neptune::config::StackConfig;
+use stream2neptune_plan::config::StackConfig;
 use stream2neptune::render::{environment, render_region};
-use stream2neptune::validate::{Resolved, resolve};
+use stream2neptune_plan::{Plan, resolve};
 
 /// The resolved parameters as the snapshot's `info`: one "Name: value (origin)" line per declared parameter.
-fn info(resolved: &Resolved) -> Vec<String> {
+fn info(resolved: &Plan) -> Vec<String> {
     resolved
         .in_scope()
         .map(|p| {
@@ -24,7 +24,7 @@ fn info(resolved: &Resolved) -> Vec<String> {
         .collect()
 }
 
-fn snapshot(resolved: &Resolved, name: &str) {
+fn snapshot(resolved: &Plan, name: &str) {
     let rendered = render_region(&environment(&common::repo_root()), resolved)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     insta::with_settings!({

@@ -3,8 +3,6 @@
 //! stack.yaml with test overrides, and store checks.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-pub mod resolve;
-
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -31,7 +29,6 @@ pub fn plan(sets: &[&str]) -> LocalPlan {
         &workspace_root().join("stack.yaml"),
         "eu-west-1",
         &sets,
-        resolve::resolve,
     )
     .unwrap();
     plan.esm.idle_poll_interval = Duration::from_millis(100);

@@ -1,8 +1,8 @@
 //! The parameter catalog against the generator contract: names and order, defaults, patterns, scopes.
 
-use stream2neptune::catalog::{BuiltIn, CATALOG, CfnType, Scope};
-use stream2neptune::config::Origin;
-use stream2neptune::validate::parse;
+use stream2neptune_plan::catalog::{BuiltIn, CATALOG, CfnType, Scope};
+use stream2neptune_plan::Origin;
+use stream2neptune_plan::resolve::parse;
 
 /// The parameter names of the contract's catalog table, in its order.
 const CONTRACT_NAMES: &[&str] = &[
@@ -92,7 +92,7 @@ fn every_pattern_compiles_and_every_builtin_default_is_valid_or_an_empty_require
 
 #[test]
 fn the_record_age_default_is_just_below_the_retention_row_by_row() {
-    use stream2neptune::catalog::record_age_below_retention;
+    use stream2neptune_plan::catalog::record_age_below_retention;
     // (StreamRetentionHours, MaximumRecordAgeInSeconds): one hour below, at most 7 days.
     for (hours, age) in [
         (24, 82_800),
@@ -102,7 +102,7 @@ fn the_record_age_default_is_just_below_the_retention_row_by_row() {
         (8760, 604_800),
     ] {
         assert_eq!(record_age_below_retention(hours), age, "{hours} h");
-        let param = stream2neptune::catalog::find("MaximumRecordAgeInSeconds").unwrap();
+        let param = stream2neptune_plan::catalog::find("MaximumRecordAgeInSeconds").unwrap();
         parse(param, &age.to_string(), Origin::Derived, "us-east-1")
             .expect("a value Lambda accepts");
     }
@@ -110,7 +110,7 @@ fn the_record_age_default_is_just_below_the_retention_row_by_row() {
 
 #[test]
 fn maximum_retry_attempts_defaults_to_retrying_until_written() {
-    let param = stream2neptune::catalog::find("MaximumRetryAttempts").unwrap();
+    let param = stream2neptune_plan::catalog::find("MaximumRetryAttempts").unwrap();
     assert_eq!(param.default, BuiltIn::Value("-1"));
 }
 

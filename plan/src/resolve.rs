@@ -1,137 +1,20 @@
-//! Turns the layered text values for one region into the plain, typed [`Resolved`] plan the renderer uses:
-//! types every value, decides what is in scope, derives ShardCount, checks cross-field rules and collects warnings.
-
-use std::fmt;
+//! Turns the layered text values for one region into the typed [`Plan`] every command uses: types every value,
+//! decides what is in scope, derives ShardCount, checks cross-field rules and collects warnings.
 
 use regex::Regex;
-use serde::Serialize;
 
-use crate::catalog::{self, BuiltIn, CATALOG, Kind, Param, Scope};
-use crate::config::{self, Layer, Origin, StackConfig};
+use crate::catalog::{self, BuiltIn, CATALOG, Kind, Name, Param, Scope};
+use crate::config::{self, Layer, StackConfig};
 use crate::error::{Error, Problem, Problems, Result};
-use crate::{regions, sizing};
-
-/// A typed parameter value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum ParamValue {
-    /// A string (also booleans, which CloudFormation takes as "true"/"false").
-    Text(String),
-    /// A whole number.
-    Integer(i64),
-    /// A number with a fractional part (serverless capacity in half steps).
-    Number(f64),
-}
-
-impl fmt::Display for ParamValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParamValue::Text(text) => f.write_str(text),
-            ParamValue::Integer(n) => write!(f, "{n}"),
-            ParamValue::Number(x) => write!(f, "{x}"),
-        }
-    }
-}
-
-impl ParamValue {
-    fn as_i64(&self) -> Option<i64> {
-        match self {
-            ParamValue::Integer(n) => Some(*n),
-            _ => None,
-        }
-    }
-
-    fn as_f64(&self) -> Option<f64> {
-        match self {
-            ParamValue::Integer(n) => Some(*n as f64),
-            ParamValue::Number(x) => Some(*x),
-            ParamValue::Text(_) => None,
-        }
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            ParamValue::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-}
-
-/// One parameter of a resolved region.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolvedParam {
-    /// The catalog entry.
-    pub param: &'static Param,
-    /// The typed value.
-    pub value: ParamValue,
-    /// Where the value came from.
-    pub origin: Origin,
-    /// Whether the rendered stack declares the parameter (see [`Scope`]).
-    pub in_scope: bool,
-}
-
-/// Structural choices made at render time (the contract's `mode`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Mode {
-    /// The stack writes to an existing cluster and creates no VPC and no cluster.
-    pub existing_cluster: bool,
-    /// The stream is on-demand: no ShardCount.
-    pub on_demand: bool,
-    /// gremlin, sparql or opencypher.
-    pub query_language: String,
-    /// The new cluster is serverless.
-    pub serverless: bool,
-    /// The driver gets an EC2 key pair.
-    pub key_pair: bool,
-    /// The new cluster exports its audit log to a log group of the stack.
-    pub audit_log: bool,
-}
-
-/// Values computed from the parameters (the contract's `derived`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Derived {
-    /// vCPUs of the writer, from the sizing table or its documented assumptions.
-    pub writer_vcpus: u32,
-    /// 2 x `writer_vcpus`, capped at the Kinesis maximum.
-    pub recommended_shards: u32,
-    /// The most batches the event source mapping runs at once: ShardCount x ParallelizationFactor, or 0 (no fixed
-    /// bound) in on-demand mode.
-    pub max_concurrent_batches: u32,
-}
-
-/// Everything the renderer needs for one region, built in one place by [`resolve`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolved {
-    /// The region, e.g. `us-east-1`.
-    pub region: String,
-    /// Its partition, e.g. `aws`.
-    pub partition: &'static str,
-    /// Every catalog parameter in catalog order, in scope or not.
-    pub params: Vec<ResolvedParam>,
-    /// Structural choices.
-    pub mode: Mode,
-    /// Derived values.
-    pub derived: Derived,
-    /// Non-fatal advice for stderr (ShardCount above the guidance, ignored settings).
-    pub warnings: Vec<String>,
-}
-
-impl Resolved {
-    /// The parameters the rendered stack declares, in catalog order.
-    pub fn in_scope(&self) -> impl Iterator<Item = &ResolvedParam> {
-        self.params.iter().filter(|p| p.in_scope)
-    }
-
-    /// A parameter by name.
-    pub fn get(&self, name: &str) -> Option<&ResolvedParam> {
-        self.params.iter().find(|p| p.param.name == name)
-    }
-}
+use crate::origin::Origin;
+use crate::plan::{Derived, Mode, ParamValue, Plan, ResolvedParam};
+use crate::values::{QueryLanguage, StreamMode};
+use crate::{regions, sizing, writer_limits};
 
 /// Resolves and validates `region`: built-in default < config defaults < region overrides < `sets`.
 ///
 /// Every problem found is reported at once, in an [`Error::Invalid`] naming the region.
-pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resolved> {
+pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan> {
     let invalid = |problems| Error::Invalid {
         context: format!("region {region}"),
         problems: Problems(problems),
@@ -157,7 +40,7 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
         check_entry(entry, region, &mut problems, &mut warnings);
     }
 
-    let shards = find_mut(&mut typed, "ShardCount");
+    let shards = find_mut(&mut typed, Name::ShardCount);
     if shards.origin == Origin::Derived {
         shards.value = Some(ParamValue::Integer(i64::from(recommended_shards)));
     } else if let Some(count) = shards.value.as_ref().and_then(ParamValue::as_i64)
@@ -172,19 +55,19 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
             writer.description
         ));
     }
-    let retention = find(&typed, "StreamRetentionHours")
+    let retention = find(&typed, Name::StreamRetentionHours)
         .value
         .as_ref()
         .and_then(ParamValue::as_i64)
         .unwrap_or_else(|| {
             builtin_value(
-                catalog::find("StreamRetentionHours").expect("a catalog name"),
+                Name::StreamRetentionHours.param(),
                 region,
             )
             .as_i64()
             .expect("a whole number")
         });
-    let max_age = find_mut(&mut typed, "MaximumRecordAgeInSeconds");
+    let max_age = find_mut(&mut typed, Name::MaximumRecordAgeInSeconds);
     if max_age.origin == Origin::Derived {
         max_age.value = Some(ParamValue::Integer(catalog::record_age_below_retention(
             retention,
@@ -210,7 +93,7 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
             in_scope: t.in_scope,
         })
         .collect();
-    let value = |name: &str| {
+    let value = |name: Name| {
         &params
             .iter()
             .find(|p| p.param.name == name)
@@ -220,16 +103,17 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Resol
     let max_concurrent_batches = if mode.on_demand {
         0
     } else {
-        let shards = value("ShardCount").as_i64().expect("validated");
-        let factor = value("ParallelizationFactor").as_i64().expect("validated");
+        let shards = value(Name::ShardCount).as_i64().expect("validated");
+        let factor = value(Name::ParallelizationFactor).as_i64().expect("validated");
         u32::try_from(shards * factor).expect("at most 500 x 10")
     };
     let mode = Mode {
-        query_language: value("QueryLanguage").to_string(),
+        query_language: QueryLanguage::parse(&value(Name::QueryLanguage).to_string())
+            .expect("a validated choice"),
         ..mode
     };
 
-    Ok(Resolved {
+    Ok(Plan {
         region: region.to_owned(),
         partition,
         params,
@@ -261,24 +145,28 @@ impl Mode {
 /// The structural choices. An invalid structural value counts as its built-in default here; its problem is
 /// reported by [`check_entry`].
 fn structure(typed: &[Typed], region: &str) -> Mode {
-    let value = |name: &str| {
+    let value = |name: Name| {
         let entry = find(typed, name);
         entry
             .value
             .clone()
             .unwrap_or_else(|| builtin_value(entry.param, region))
     };
-    let existing_cluster = value("UseExistingCluster").as_str() == Some("true");
+    let existing_cluster = value(Name::UseExistingCluster).as_str() == Some("true");
     Mode {
         existing_cluster,
-        on_demand: value("StreamMode").as_str() == Some("ON_DEMAND"),
-        query_language: value("QueryLanguage").to_string(),
+        on_demand: value(Name::StreamMode).as_str() == Some(StreamMode::OnDemand.as_str()),
+        // Settled once the value is validated (a bad one is reported by `check_entry`).
+        query_language: value(Name::QueryLanguage)
+            .as_str()
+            .and_then(QueryLanguage::parse)
+            .unwrap_or(QueryLanguage::Gremlin),
         serverless: !existing_cluster
-            && value("DbInstanceType").as_str() == Some(sizing::SERVERLESS),
-        key_pair: value("EC2KeyPairName")
+            && value(Name::DbInstanceType).as_str() == Some(sizing::SERVERLESS),
+        key_pair: value(Name::EC2KeyPairName)
             .as_str()
             .is_some_and(|name| !name.is_empty()),
-        audit_log: !existing_cluster && value("NeptuneAuditLog").as_str() == Some("true"),
+        audit_log: !existing_cluster && value(Name::NeptuneAuditLog).as_str() == Some("true"),
     }
 }
 
@@ -291,7 +179,7 @@ struct Writer {
 
 impl Writer {
     fn of(typed: &[Typed], mode: &Mode, region: &str) -> Self {
-        let value = |name: &str| {
+        let value = |name: Name| {
             let entry = find(typed, name);
             entry
                 .value
@@ -304,7 +192,7 @@ impl Writer {
                 description: "the existing cluster's writer (assumed)".to_owned(),
             }
         } else if mode.serverless {
-            let ncus = value("DbServerlessMaxCapacity")
+            let ncus = value(Name::DbServerlessMaxCapacity)
                 .as_f64()
                 .expect("capacities are numbers");
             Writer {
@@ -315,7 +203,7 @@ impl Writer {
                 ),
             }
         } else {
-            let name = value("DbInstanceType").to_string();
+            let name = value(Name::DbInstanceType).to_string();
             Writer {
                 vcpus: sizing::db_vcpus(&name).expect("a validated or built-in fixed-size class"),
                 description: name,
@@ -365,7 +253,7 @@ fn check_entry(
 /// (what is discarded and where it goes), and a MaximumRecordAgeInSeconds the stream's retention
 /// outlives (records dropped by the stream, unseen by the on-failure destination).
 fn loss_warnings(typed: &[Typed], region: &str, retention_hours: i64, warnings: &mut Vec<String>) {
-    let integer = |name: &str| {
+    let integer = |name: Name| {
         let entry = find(typed, name);
         entry
             .value
@@ -373,17 +261,17 @@ fn loss_warnings(typed: &[Typed], region: &str, retention_hours: i64, warnings: 
             .and_then(ParamValue::as_i64)
             .map(|v| (v, entry.origin))
     };
-    if let Some((retries, origin)) = integer("MaximumRetryAttempts")
+    if let Some((retries, origin)) = integer(Name::MaximumRetryAttempts)
         && retries >= 0
     {
-        let read = integer("BatchReadSize").map_or(0, |(n, _)| n);
+        let read = integer(Name::BatchReadSize).map_or(0, |(n, _)| n);
         warnings.push(format!(
             "region {region}: MaximumRetryAttempts = {retries} (from {origin}) discards data: once a batch's first unwritten record has failed {} invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = {read}) from the stream, and sends only their shard and sequence range to the on-failure destination (OnFailureQueue); -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds",
             retries + 1
         ));
     }
     let retention_secs = retention_hours * 3_600;
-    if let Some((age, origin)) = integer("MaximumRecordAgeInSeconds")
+    if let Some((age, origin)) = integer(Name::MaximumRecordAgeInSeconds)
         && origin != Origin::Derived
         && (age == -1 || age >= retention_secs)
     {
@@ -402,7 +290,7 @@ fn loss_warnings(typed: &[Typed], region: &str, retention_hours: i64, warnings: 
 /// Rules across parameters: BatchWriteSize <= BatchReadSize, serverless min <= max, and a
 /// FunctionTimeout that leaves the writer time for one write attempt.
 fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) {
-    let number = |name: &str| {
+    let number = |name: Name| {
         let entry = find(typed, name);
         entry
             .value
@@ -411,7 +299,7 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             .map(|v| (v, entry.origin))
     };
     if let (Some((write, write_origin)), Some((read, read_origin))) =
-        (number("BatchWriteSize"), number("BatchReadSize"))
+        (number(Name::BatchWriteSize), number(Name::BatchReadSize))
         && write > read
     {
         problems.push(Problem::BatchWriteAboveRead {
@@ -421,9 +309,9 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             read_origin,
         });
     }
-    let margin_ms = writer::config::DEFAULT_DEADLINE_MARGIN_MS;
-    let attempt_ms = writer::config::DEFAULT_REQUEST_TIMEOUT_MS;
-    if let Some((timeout, origin)) = number("FunctionTimeout")
+    let margin_ms = writer_limits::DEADLINE_MARGIN_MS;
+    let attempt_ms = writer_limits::REQUEST_TIMEOUT_MS;
+    if let Some((timeout, origin)) = number(Name::FunctionTimeout)
         && timeout * 1000.0 <= (margin_ms + attempt_ms) as f64
     {
         problems.push(Problem::FunctionTimeoutTooShort {
@@ -436,8 +324,8 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
     }
     if serverless
         && let (Some((min, min_origin)), Some((max, max_origin))) = (
-            number("DbServerlessMinCapacity"),
-            number("DbServerlessMaxCapacity"),
+            number(Name::DbServerlessMinCapacity),
+            number(Name::DbServerlessMaxCapacity),
         )
         && min > max
     {
@@ -459,7 +347,7 @@ fn concurrency_checks(
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<String>,
 ) {
-    let integer = |name: &str| {
+    let integer = |name: Name| {
         let entry = find(typed, name);
         entry
             .value
@@ -468,8 +356,8 @@ fn concurrency_checks(
             .map(|v| (v, entry.origin))
     };
     let (Some((reserved, reserved_origin)), Some((quota, quota_origin))) = (
-        integer("ReservedConcurrency"),
-        integer("AccountConcurrencyQuota"),
+        integer(Name::ReservedConcurrency),
+        integer(Name::AccountConcurrencyQuota),
     ) else {
         return;
     };
@@ -484,7 +372,7 @@ fn concurrency_checks(
         });
         return;
     }
-    let batches = match (integer("ShardCount"), integer("ParallelizationFactor")) {
+    let batches = match (integer(Name::ShardCount), integer(Name::ParallelizationFactor)) {
         (Some((shards, _)), Some((factor, _))) if !mode.on_demand => Some(shards * factor),
         _ => None,
     };
@@ -503,14 +391,14 @@ fn concurrency_checks(
     }
 }
 
-fn find<'a>(typed: &'a [Typed], name: &str) -> &'a Typed {
+fn find<'a>(typed: &'a [Typed], name: Name) -> &'a Typed {
     typed
         .iter()
         .find(|t| t.param.name == name)
         .expect("a catalog name")
 }
 
-fn find_mut<'a>(typed: &'a mut [Typed], name: &str) -> &'a mut Typed {
+fn find_mut<'a>(typed: &'a mut [Typed], name: Name) -> &'a mut Typed {
     typed
         .iter_mut()
         .find(|t| t.param.name == name)
@@ -535,7 +423,7 @@ impl Typed {
             .rev()
             .find_map(|(origin, layer)| {
                 layer
-                    .get(param.name)
+                    .get(&param.name)
                     .map(|text| (Some(text.clone()), *origin))
             })
             .unwrap_or_else(|| match param.default {
@@ -597,7 +485,7 @@ pub fn parse(
             origin,
             allowed: param.kind.allowed(),
         }),
-        Ok(_) if param.name == "MetricsNamespace" && text.starts_with("AWS/") => {
+        Ok(_) if param.name == Name::MetricsNamespace && text.starts_with("AWS/") => {
             Err(Problem::ReservedNamespace {
                 key: param.name,
                 value: text.to_owned(),
