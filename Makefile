@@ -109,7 +109,7 @@ render: ## render every region of $(CONFIG) to $(OUT)/<region>/ (REGION="r ..." 
 	cargo run --quiet -p stream2neptune -- render --config $(CONFIG) --out $(OUT) $(REGION_FLAGS) $(SET_FLAGS)
 
 check-templates: tools render ## cfn-lint and checkov (no network) over what `make render` wrote to $(OUT)
-	cfn-lint --format parseable $(OUT)/*/stack.yaml
+	cfn-lint --format parseable $(OUT)/*/template.yaml
 	checkov -d $(OUT) --framework cloudformation --compact --quiet --skip-download
 
 ## ---- local mode -----------------------------------------------------------

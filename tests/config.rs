@@ -53,18 +53,18 @@ fn a_known_region_missing_from_the_config_gets_the_defaults() {
 fn explicit_shard_count_is_not_derived_and_set_beats_region() {
     let text = "defaults: {ShardCount: 2}\nregions: {us-east-1: {ShardCount: 3}}";
     assert_eq!(
-        value(&resolved(text, "us-east-1", &[]), "ShardCount"),
+        value(&resolved(text, "us-east-1", &[]), Name::ShardCount),
         pair("3", "region")
     );
     assert_eq!(
         value(
             &resolved(text, "us-east-1", &["ShardCount=1"]),
-            "ShardCount"
+            Name::ShardCount
         ),
         pair("1", "--set")
     );
     assert_eq!(
-        value(&resolved(text, "eu-west-1", &[]), "ShardCount"),
+        value(&resolved(text, "eu-west-1", &[]), Name::ShardCount),
         pair("2", "config defaults")
     );
 }
@@ -128,7 +128,7 @@ fn serverless_capacity_keeps_half_steps_and_renders_whole_numbers_plainly() {
 fn scope_follows_the_structural_choices() {
     let new = resolved("regions: {us-east-1: {}}", "us-east-1", &[]);
     let declared = |r: &stream2neptune_plan::Plan| -> Vec<&str> {
-        r.in_scope().map(|p| p.param.name).collect()
+        r.in_scope().map(|p| p.param.name.as_str()).collect()
     };
     assert!(declared(&new).contains(&"DbInstanceType"));
     assert!(!declared(&new).contains(&"ExistingClusterEndpoint"));

@@ -51,7 +51,7 @@ fn rendered_parameters_are_exactly_the_in_scope_catalog_entries() {
             render_region(&env, &resolved).unwrap_or_else(|e| panic!("{region} {sets:?}: {e}"));
         let expected: Vec<(String, String)> = resolved
             .in_scope()
-            .map(|p| (p.param.name.to_owned(), p.value.to_string()))
+            .map(|p| (p.param.name.to_string(), p.value.to_string()))
             .collect();
         assert_eq!(declared(&rendered.stack), expected, "{region} {sets:?}");
     }

@@ -53,7 +53,7 @@ fn deploy_dry_run_for_two_regions_with_different_overrides() {
     // The templates it would deploy were rendered.
     for region in ["eu-west-1", "ap-southeast-2"] {
         assert!(
-            out.path().join(region).join("stack.yaml").is_file(),
+            out.path().join(region).join(stream2neptune::render::TEMPLATE_FILE).is_file(),
             "{region}"
         );
     }
@@ -230,7 +230,7 @@ fn a_dry_run_takes_the_keys_of_a_manifest_built_from_the_current_sources() {
             size: bytes.len() as u64,
             file: part.file_name(&sha256),
             key: part.key(&sha256),
-            parameter: part.parameter().to_owned(),
+            parameter: part.parameter().to_string(),
             files: Vec::new(),
             inputs: Some(inputs),
             sha256,

@@ -128,7 +128,7 @@ fn manifest_gives_name_architecture_sha256_size_and_key_of_each_artifact() {
         );
         assert_eq!(artifact.size, bytes.len() as u64, "{}", artifact.name);
         assert_eq!(artifact.name, artifact.part.name());
-        assert_eq!(artifact.parameter, artifact.part.parameter());
+        assert_eq!(artifact.parameter, artifact.part.parameter().as_str());
     }
     let writer = manifest
         .get(Part::Writer, Some(Architecture::X86_64))

@@ -6,9 +6,9 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use stream2neptune::cli::{ConfigArgs, RenderArgs};
-use stream2neptune::commands;
-use stream2neptune::render::{environment, render_region};
+use stream2neptune::config_args::ConfigArgs;
+use stream2neptune::render::command::RenderArgs;
+use stream2neptune::render::{TEMPLATE_FILE, environment, render_region};
 use stream2neptune_plan::resolve;
 
 fn render_args(
@@ -33,7 +33,7 @@ fn render_args(
 /// Runs `render`, returning (result text, stdout, stderr).
 fn run_render(args: &RenderArgs) -> (Result<(), String>, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let result = commands::render(args, &mut out, &mut err).map_err(|e| format!("{e:#}"));
+    let result = stream2neptune::render::command::run(args, &mut out, &mut err).map_err(|e| format!("{e:#}"));
     (
         result,
         String::from_utf8(out).unwrap(),
@@ -71,7 +71,7 @@ fn every_config_region_gets_a_stack_and_a_parameters_file() {
     let loaded = stream2neptune_plan::config::StackConfig::load(&config).unwrap();
     for region in loaded.regions.keys() {
         let dir = tmp.path().join(region);
-        let stack = fs::read_to_string(dir.join("stack.yaml")).unwrap();
+        let stack = fs::read_to_string(dir.join(TEMPLATE_FILE)).unwrap();
         assert!(
             stack.contains(&format!("stream2neptune fixture for {region} (aws)")),
             "{stack}"
@@ -185,7 +185,7 @@ fn a_failing_region_gets_no_files_and_the_others_are_written() {
         ),
         "{stderr}"
     );
-    assert!(out.join("us-east-1/stack.yaml").exists());
+    assert!(out.join("us-east-1").join(TEMPLATE_FILE).exists());
     assert!(!out.join("eu-west-1").exists());
 }
 
@@ -299,7 +299,7 @@ fn rewriting_replaces_files_atomically_without_leftovers() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["parameters.json", "stack.yaml"]);
+    assert_eq!(names, ["parameters.json", "template.yaml"]);
     assert!(
         fs::read_to_string(tmp.path().join("eu-west-1/parameters.json"))
             .unwrap()
@@ -316,7 +316,7 @@ fn all_regions_renders_every_known_region_with_its_partition() {
     let (result, _, _) = run_render(&args);
     result.unwrap();
     for (region, partition) in stream2neptune_plan::regions::REGIONS {
-        let stack = fs::read_to_string(tmp.path().join(region).join("stack.yaml")).unwrap();
+        let stack = fs::read_to_string(tmp.path().join(region).join(TEMPLATE_FILE)).unwrap();
         assert!(
             stack.contains(&format!("fixture for {region} ({partition})")),
             "{region}"
@@ -344,7 +344,7 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
     assert_eq!(stderr, "");
 
     // THEN the mapping reads both settings from parameters whose values discard nothing
-    let stack = fs::read_to_string(tmp.path().join("eu-west-1/stack.yaml")).unwrap();
+    let stack = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
     let mapping = &stack[stack.find("  WriterEventSourceMapping:").unwrap()..];
     for line in [
         "MaximumRetryAttempts: !Ref MaximumRetryAttempts",

@@ -193,7 +193,7 @@ fn max_concurrent_batches_is_shards_times_parallelization_and_zero_on_demand() {
         &[],
     );
     assert_eq!(on_demand.derived.max_concurrent_batches, 0);
-    assert!(on_demand.get(Name::ShardCount).is_some_and(|p| !p.in_scope));
+    assert!(!on_demand.get(Name::ShardCount).in_scope);
 }
 
 /// Reserved concurrency against the account quota, row by row: (quota, reservation, accepted).
@@ -249,9 +249,7 @@ fn the_quota_is_not_a_stack_parameter_and_no_reservation_is_the_default() {
     );
     assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
     assert!(
-        resolved
-            .get(Name::AccountConcurrencyQuota)
-            .is_some_and(|p| !p.in_scope)
+        !resolved.get(Name::AccountConcurrencyQuota).in_scope
     );
     assert_eq!(
         common::value(&resolved, Name::ReservedConcurrency),
@@ -323,9 +321,9 @@ fn defaults_are_the_first_preferred_class_each_region_offers() {
     ] {
         let resolved = common::resolved("regions: {}", region, &[]);
         for (name, expected) in [
-            ("DbInstanceType", db),
-            ("EC2ClientInstanceType", driver),
-            ("NotebookInstanceType", notebook),
+            (Name::DbInstanceType, db),
+            (Name::EC2ClientInstanceType, driver),
+            (Name::NotebookInstanceType, notebook),
         ] {
             assert_eq!(
                 common::value(&resolved, name),

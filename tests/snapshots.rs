@@ -32,7 +32,7 @@ fn snapshot(resolved: &Plan, name: &str) {
         description => format!("region {}", resolved.region),
         omit_expression => true,
     }, {
-        insta::assert_snapshot!(format!("{name}__stack.yaml"), rendered.stack);
+        insta::assert_snapshot!(format!("{name}__template.yaml"), rendered.stack);
         insta::assert_snapshot!(format!("{name}__parameters.json"), rendered.parameters_json);
     });
 }

@@ -132,12 +132,12 @@ fn render(out: &Path, args: &[&str]) {
     );
 }
 
-/// Every `stack.yaml` one level below each folder under `dir`, sorted.
+/// Every rendered `template.yaml` one level below each folder under `dir`, sorted.
 fn stacks_under(dir: &Path) -> Vec<PathBuf> {
     let mut stacks = Vec::new();
     for case in std::fs::read_dir(dir).expect("read render folder") {
         for region in std::fs::read_dir(case.expect("entry").path()).expect("read case folder") {
-            let stack = region.expect("entry").path().join("stack.yaml");
+            let stack = region.expect("entry").path().join(stream2neptune::render::TEMPLATE_FILE);
             if stack.is_file() {
                 stacks.push(stack);
             }
@@ -326,7 +326,7 @@ fn every_rendered_stack_passes_cfn_lint_and_checkov() {
 fn the_checks_report_a_broken_template() {
     // GIVEN a template with an unknown property and an unencrypted queue
     let dir = tempfile::tempdir().expect("temp dir");
-    let stack = dir.path().join("broken").join("stack.yaml");
+    let stack = dir.path().join("broken").join(stream2neptune::render::TEMPLATE_FILE);
     std::fs::create_dir_all(stack.parent().expect("parent")).expect("mkdir");
     std::fs::write(
         &stack,

@@ -391,14 +391,14 @@ fn concurrency_checks(
     }
 }
 
-fn find<'a>(typed: &'a [Typed], name: Name) -> &'a Typed {
+fn find(typed: &[Typed], name: Name) -> &Typed {
     typed
         .iter()
         .find(|t| t.param.name == name)
         .expect("a catalog name")
 }
 
-fn find_mut<'a>(typed: &'a mut [Typed], name: Name) -> &'a mut Typed {
+fn find_mut(typed: &mut [Typed], name: Name) -> &mut Typed {
     typed
         .iter_mut()
         .find(|t| t.param.name == name)
