@@ -97,7 +97,7 @@ test: tools fmt-check lint test-rust ## every test (what CI runs)
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
 
-region-data: tools ## regenerate src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
+region-data: tools ## regenerate plan/src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
 	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data
 
 snapshots: ## accept changed insta snapshots after review
