@@ -29,7 +29,10 @@ fn each_layer_wins_over_the_ones_below_and_records_its_origin() {
         value(&r, Name::FunctionMemorySize),
         pair("512", "built-in default")
     );
-    assert_eq!(value(&r, Name::BatchReadSize), pair("800", "config defaults"));
+    assert_eq!(
+        value(&r, Name::BatchReadSize),
+        pair("800", "config defaults")
+    );
     assert_eq!(value(&r, Name::BatchWriteSize), pair("40", "region"));
     assert_eq!(value(&r, Name::DriverPeriod), pair("10", "--set"));
     assert_eq!(value(&r, Name::ShardCount), pair("4", "derived"));
@@ -38,14 +41,20 @@ fn each_layer_wins_over_the_ones_below_and_records_its_origin() {
 #[test]
 fn a_region_without_overrides_gets_the_defaults() {
     let r = resolved(LAYERED, "eu-west-1", &[]);
-    assert_eq!(value(&r, Name::BatchWriteSize), pair("80", "config defaults"));
+    assert_eq!(
+        value(&r, Name::BatchWriteSize),
+        pair("80", "config defaults")
+    );
     assert_eq!(value(&r, Name::DriverPeriod), pair("50", "config defaults"));
 }
 
 #[test]
 fn a_known_region_missing_from_the_config_gets_the_defaults() {
     let r = resolved(LAYERED, "sa-east-1", &[]);
-    assert_eq!(value(&r, Name::BatchReadSize), pair("800", "config defaults"));
+    assert_eq!(
+        value(&r, Name::BatchReadSize),
+        pair("800", "config defaults")
+    );
     assert_eq!(r.partition, "aws");
 }
 
@@ -120,25 +129,31 @@ fn serverless_capacity_keeps_half_steps_and_renders_whole_numbers_plainly() {
         "us-east-1",
         &[],
     );
-    assert_eq!(value(&r, Name::DbServerlessMinCapacity), pair("2.5", "region"));
-    assert_eq!(value(&r, Name::DbServerlessMaxCapacity), pair("16", "region"));
+    assert_eq!(
+        value(&r, Name::DbServerlessMinCapacity),
+        pair("2.5", "region")
+    );
+    assert_eq!(
+        value(&r, Name::DbServerlessMaxCapacity),
+        pair("16", "region")
+    );
 }
 
 #[test]
 fn scope_follows_the_structural_choices() {
     let new = resolved("regions: {us-east-1: {}}", "us-east-1", &[]);
-    let declared = |r: &stream2neptune_plan::Plan| -> Vec<&str> {
-        r.in_scope().map(|p| p.param.name.as_str()).collect()
+    let declared = |r: &stream2neptune_plan::Plan| -> Vec<Name> {
+        r.in_scope().map(|p| p.param.name).collect()
     };
-    assert!(declared(&new).contains(&"DbInstanceType"));
+    assert!(declared(&new).contains(&Name::DbInstanceType));
     assert!(!declared(&new).contains(&"ExistingClusterEndpoint"));
-    assert!(!declared(&new).contains(&"DbServerlessMaxCapacity"));
+    assert!(!declared(&new).contains(&Name::DbServerlessMaxCapacity));
     assert!(!declared(&new).contains(&"EC2KeyPairName"));
 
     let existing = resolved("regions: {us-east-1: {}}", "us-east-1", common::EXISTING);
     assert!(existing.mode.existing_cluster);
     assert!(declared(&existing).contains(&"ExistingClusterEndpoint"));
-    assert!(!declared(&existing).contains(&"DbInstanceType"));
+    assert!(!declared(&existing).contains(&Name::DbInstanceType));
     assert!(!declared(&existing).contains(&"NeptuneEngineVersion"));
 
     let keyed = resolved(

@@ -4,8 +4,8 @@
 mod common;
 
 use serde_norway::Value;
-use stream2neptune_plan::config::StackConfig;
 use stream2neptune::render::{environment, render_region};
+use stream2neptune_plan::config::StackConfig;
 use stream2neptune_plan::resolve;
 
 /// (name, Default) of the rendered template's `Parameters:` section, in order.

@@ -173,7 +173,8 @@ fn region_data_is_what_the_installed_cfn_lint_says() {
     }
 
     // WHEN it is compared with the committed file
-    let committed = std::fs::read_to_string(&path).expect("read plan/src/data/region-offerings.json");
+    let committed =
+        std::fs::read_to_string(&path).expect("read plan/src/data/region-offerings.json");
 
     // THEN they are the same, and the binary carries the committed file
     assert!(

@@ -33,7 +33,8 @@ fn render_args(
 /// Runs `render`, returning (result text, stdout, stderr).
 fn run_render(args: &RenderArgs) -> (Result<(), String>, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let result = stream2neptune::render::command::run(args, &mut out, &mut err).map_err(|e| format!("{e:#}"));
+    let result = stream2neptune::render::command::run(args, &mut out, &mut err)
+        .map_err(|e| format!("{e:#}"));
     (
         result,
         String::from_utf8(out).unwrap(),

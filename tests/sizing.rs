@@ -2,8 +2,8 @@
 
 mod common;
 
-use stream2neptune_plan::sizing;
 use stream2neptune_plan::Name;
+use stream2neptune_plan::sizing;
 
 /// One test per row of the Neptune vCPU table: the table value, and the ShardCount a region with that writer
 /// resolves to (2 x vCPUs, origin "derived").
@@ -248,9 +248,7 @@ fn the_quota_is_not_a_stack_parameter_and_no_reservation_is_the_default() {
         &["AccountConcurrencyQuota=2000"],
     );
     assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
-    assert!(
-        !resolved.get(Name::AccountConcurrencyQuota).in_scope
-    );
+    assert!(!resolved.get(Name::AccountConcurrencyQuota).in_scope);
     assert_eq!(
         common::value(&resolved, Name::ReservedConcurrency),
         ("-1".to_owned(), "built-in default".to_owned())

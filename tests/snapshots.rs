@@ -4,8 +4,8 @@
 
 mod common;
 
-use stream2neptune_plan::config::StackConfig;
 use stream2neptune::render::{environment, render_region};
+use stream2neptune_plan::config::StackConfig;
 use stream2neptune_plan::{Plan, resolve};
 
 /// The resolved parameters as the snapshot's `info`: one "Name: value (origin)" line per declared parameter.

@@ -137,7 +137,10 @@ fn stacks_under(dir: &Path) -> Vec<PathBuf> {
     let mut stacks = Vec::new();
     for case in std::fs::read_dir(dir).expect("read render folder") {
         for region in std::fs::read_dir(case.expect("entry").path()).expect("read case folder") {
-            let stack = region.expect("entry").path().join(stream2neptune::render::TEMPLATE_FILE);
+            let stack = region
+                .expect("entry")
+                .path()
+                .join(stream2neptune::render::TEMPLATE_FILE);
             if stack.is_file() {
                 stacks.push(stack);
             }
@@ -326,7 +329,10 @@ fn every_rendered_stack_passes_cfn_lint_and_checkov() {
 fn the_checks_report_a_broken_template() {
     // GIVEN a template with an unknown property and an unencrypted queue
     let dir = tempfile::tempdir().expect("temp dir");
-    let stack = dir.path().join("broken").join(stream2neptune::render::TEMPLATE_FILE);
+    let stack = dir
+        .path()
+        .join("broken")
+        .join(stream2neptune::render::TEMPLATE_FILE);
     std::fs::create_dir_all(stack.parent().expect("parent")).expect("mkdir");
     std::fs::write(
         &stack,

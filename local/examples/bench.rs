@@ -85,11 +85,7 @@ async fn main() -> anyhow::Result<()> {
 
     // kinesis-mock alone: the driver with no mapping reading, on the largest shard count.
     if let Some(&shards) = cli.shards.iter().max() {
-        let plan = LocalPlan::load(
-            &config,
-            &cli.region,
-            &[format!("ShardCount={shards}")],
-        )?;
+        let plan = LocalPlan::load(&config, &cli.region, &[format!("ShardCount={shards}")])?;
         let state = StateDir::create(dir.path().join(format!("driver-only-{shards}")))?;
         let stack = LocalStack::up(plan, state, Ports::default()).await?;
         let driven = drive_edges(

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use stream2neptune_plan::Name;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
@@ -294,9 +295,12 @@ async fn run_pipeline(
                 ("region".into(), plan.region.clone()),
                 ("shards".into(), plan.shard_count.to_string()),
                 ("BatchSize".into(), plan.esm.batch_size.to_string()),
-                ("BatchWriteSize".into(), plan.batch_write_size.to_string()),
                 (
-                    "ParallelizationFactor".into(),
+                    Name::BatchWriteSize.to_string(),
+                    plan.batch_write_size.to_string(),
+                ),
+                (
+                    Name::ParallelizationFactor.to_string(),
                     plan.esm.parallelization_factor.to_string(),
                 ),
                 (

@@ -164,6 +164,6 @@ pub fn count_lines(path: &std::path::Path) -> anyhow::Result<u64> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(e) => anyhow::Context::with_context(Err(e),|| format!("reading {}", path.display())),
+        Err(e) => anyhow::Context::with_context(Err(e), || format!("reading {}", path.display())),
     }
 }

@@ -68,7 +68,9 @@ impl LocalPlan {
     /// Resolves `region` from the config file at `config` with `--set Key=Value` overrides, as
     /// `stream2neptune render` does.
     pub fn load(config: &Path, region: &str, sets: &[String]) -> Result<Self> {
-        Ok(Self::from_plan(&stream2neptune_plan::load(config, region, sets)?))
+        Ok(Self::from_plan(&stream2neptune_plan::load(
+            config, region, sets,
+        )?))
     }
 
     /// Reads the local plan out of a region's resolved plan.
@@ -136,6 +138,7 @@ impl LocalPlan {
 pub(crate) mod tests {
     use super::*;
     use crate::paths::workspace_root;
+    use stream2neptune_plan::Name;
 
     /// Settings for unit tests.
     pub(crate) fn settings() -> EsmSettings {
@@ -183,26 +186,17 @@ pub(crate) mod tests {
         assert_eq!(plan.esm.maximum_retry_attempts, Some(5));
         assert_eq!(plan.esm.starting_position, StartingPosition::Latest);
 
-        let err = LocalPlan::load(
-            &config,
-            "eu-west-1",
-            &["ParallelizationFactor=11".into()],
-        )
-        .unwrap_err();
+        let err = LocalPlan::load(&config, "eu-west-1", &["ParallelizationFactor=11".into()])
+            .unwrap_err();
         assert!(
-            format!("{err:#}").contains("ParallelizationFactor"),
+            format!("{err:#}").contains(Name::ParallelizationFactor.as_str()),
             "{err:#}"
         );
     }
 
     #[test]
     fn writer_config_targets_the_local_store_with_sparql() {
-        let plan = LocalPlan::load(
-            &workspace_root().join("stack.yaml"),
-            "eu-west-1",
-            &[],
-        )
-        .unwrap();
+        let plan = LocalPlan::load(&workspace_root().join("stack.yaml"), "eu-west-1", &[]).unwrap();
         let c = plan
             .writer_config("http://127.0.0.1:7878", Path::new("/tmp/rejected.jsonl"))
             .unwrap();

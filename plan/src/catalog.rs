@@ -6,7 +6,9 @@
 
 use crate::offerings::Offering;
 use crate::sizing;
-use crate::values::{Architecture, GremlinUpsertStyle, QueryLanguage, StartingPosition, StreamMode};
+use crate::values::{
+    Architecture, GremlinUpsertStyle, QueryLanguage, StartingPosition, StreamMode,
+};
 
 /// Declares [`Name`] from one list, so the enum, its spelling and [`Name::ALL`] cannot disagree.
 macro_rules! parameter_names {

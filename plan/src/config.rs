@@ -234,3 +234,38 @@ fn scalar_text(value: &Value, cfn_type: CfnType) -> std::result::Result<String, 
         Value::Tagged(_) => Err("a tagged value"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> StackConfig {
+        StackConfig::parse(Path::new("stack.yaml"), text).expect("a valid config")
+    }
+
+    #[test]
+    fn a_region_asked_for_twice_is_selected_once_in_the_order_first_given() {
+        let config = config("regions: {eu-west-1: {}}");
+        let asked = ["us-east-1", "eu-west-1", "us-east-1"].map(String::from);
+        assert_eq!(
+            config.select_regions(&asked).unwrap(),
+            ["us-east-1", "eu-west-1"]
+        );
+    }
+
+    #[test]
+    fn without_regions_asked_for_every_listed_region_is_selected() {
+        let config = config("regions: {us-east-1: {}, eu-west-1:}");
+        assert_eq!(
+            config.select_regions(&[]).unwrap(),
+            ["eu-west-1", "us-east-1"]
+        );
+        let err = self::config("defaults: {}")
+            .select_regions(&[])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stack.yaml lists no regions under `regions:`; add one or pass --region REGION"
+        );
+    }
+}

@@ -60,12 +60,9 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan>
         .as_ref()
         .and_then(ParamValue::as_i64)
         .unwrap_or_else(|| {
-            builtin_value(
-                Name::StreamRetentionHours.param(),
-                region,
-            )
-            .as_i64()
-            .expect("a whole number")
+            builtin_value(Name::StreamRetentionHours.param(), region)
+                .as_i64()
+                .expect("a whole number")
         });
     let max_age = find_mut(&mut typed, Name::MaximumRecordAgeInSeconds);
     if max_age.origin == Origin::Derived {
@@ -104,7 +101,9 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan>
         0
     } else {
         let shards = value(Name::ShardCount).as_i64().expect("validated");
-        let factor = value(Name::ParallelizationFactor).as_i64().expect("validated");
+        let factor = value(Name::ParallelizationFactor)
+            .as_i64()
+            .expect("validated");
         u32::try_from(shards * factor).expect("at most 500 x 10")
     };
     let mode = Mode {
@@ -372,7 +371,10 @@ fn concurrency_checks(
         });
         return;
     }
-    let batches = match (integer(Name::ShardCount), integer(Name::ParallelizationFactor)) {
+    let batches = match (
+        integer(Name::ShardCount),
+        integer(Name::ParallelizationFactor),
+    ) {
         (Some((shards, _)), Some((factor, _))) if !mode.on_demand => Some(shards * factor),
         _ => None,
     };

@@ -1,8 +1,8 @@
 //! The parameter catalog against the generator contract: names and order, defaults, patterns, scopes.
 
 use stream2neptune_plan::catalog::{BuiltIn, CATALOG, CfnType, Scope};
-use stream2neptune_plan::{Name, Origin};
 use stream2neptune_plan::resolve::parse;
+use stream2neptune_plan::{Name, Origin};
 
 /// The parameter names of the contract's catalog table, in its order.
 const CONTRACT_NAMES: &[&str] = &[
@@ -69,7 +69,10 @@ fn every_name_finds_its_own_catalog_entry() {
     for (name, param) in Name::ALL.iter().zip(CATALOG) {
         assert_eq!(*name, param.name);
         assert_eq!(name.param(), param);
-        assert_eq!(stream2neptune_plan::catalog::find(name.as_str()), Some(param));
+        assert_eq!(
+            stream2neptune_plan::catalog::find(name.as_str()),
+            Some(param)
+        );
     }
 }
 

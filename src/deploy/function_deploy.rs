@@ -68,14 +68,12 @@ pub fn run(
     };
     let (architecture, parameter_names, bucket, current_key) = match &current {
         Some(info) => stack_facts(info, stack_name, &account, region)?,
-        None => {
-            (
-                local.function_architecture().into(),
-                local.in_scope().map(|p| p.param.name.to_string()).collect(),
-                bucket::bucket_name(local.artifact_bucket(), &account, region),
-                None,
-            )
-        }
+        None => (
+            local.function_architecture().into(),
+            local.in_scope().map(|p| p.param.name.to_string()).collect(),
+            bucket::bucket_name(local.artifact_bucket(), &account, region),
+            None,
+        ),
     };
     let request = Request {
         workspace: args.target.workspace.clone(),
@@ -146,4 +144,3 @@ fn stack_facts(
         info.parameters.get(stack::FUNCTION_CODE_KEY).cloned(),
     ))
 }
-

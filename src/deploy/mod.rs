@@ -172,4 +172,3 @@ fn artifacts_for(
     }
     Ok(planned.iter().map(package::Planned::artifact).collect())
 }
-

@@ -81,4 +81,3 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         }
     }
 }
-
