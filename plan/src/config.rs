@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn without_regions_asked_for_every_listed_region_is_selected() {
-        let config = config("regions: {us-east-1: {}, eu-west-1:}");
+        let config = config("regions: {us-east-1: {}, eu-west-1: {}}");
         assert_eq!(
             config.select_regions(&[]).unwrap(),
             ["eu-west-1", "us-east-1"]
