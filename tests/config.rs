@@ -146,15 +146,15 @@ fn scope_follows_the_structural_choices() {
         r.in_scope().map(|p| p.param.name).collect()
     };
     assert!(declared(&new).contains(&Name::DbInstanceType));
-    assert!(!declared(&new).contains(&"ExistingClusterEndpoint"));
+    assert!(!declared(&new).contains(&Name::ExistingClusterEndpoint));
     assert!(!declared(&new).contains(&Name::DbServerlessMaxCapacity));
-    assert!(!declared(&new).contains(&"EC2KeyPairName"));
+    assert!(!declared(&new).contains(&Name::EC2KeyPairName));
 
     let existing = resolved("regions: {us-east-1: {}}", "us-east-1", common::EXISTING);
     assert!(existing.mode.existing_cluster);
-    assert!(declared(&existing).contains(&"ExistingClusterEndpoint"));
+    assert!(declared(&existing).contains(&Name::ExistingClusterEndpoint));
     assert!(!declared(&existing).contains(&Name::DbInstanceType));
-    assert!(!declared(&existing).contains(&"NeptuneEngineVersion"));
+    assert!(!declared(&existing).contains(&Name::NeptuneEngineVersion));
 
     let keyed = resolved(
         "regions: {us-east-1: {}}",
@@ -162,7 +162,7 @@ fn scope_follows_the_structural_choices() {
         &["EC2KeyPairName=ops"],
     );
     assert!(keyed.mode.key_pair);
-    assert!(declared(&keyed).contains(&"EC2KeyPairName"));
+    assert!(declared(&keyed).contains(&Name::EC2KeyPairName));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use stream2neptune::config_args::ConfigArgs;
 use stream2neptune::render::command::RenderArgs;
 use stream2neptune::render::{TEMPLATE_FILE, environment, render_region};
-use stream2neptune_plan::resolve;
+use stream2neptune_plan::{Name, resolve};
 
 fn render_args(
     config: &Path,
@@ -359,18 +359,18 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
         &fs::read_to_string(tmp.path().join("eu-west-1/parameters.json")).unwrap(),
     )
     .unwrap();
-    let value = |key: &str| {
+    let value = |name: Name| {
         parameters
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["ParameterKey"] == key)
+            .find(|p| p["ParameterKey"] == name.as_str())
             .map(|p| p["ParameterValue"].as_str().unwrap().to_owned())
             .unwrap()
     };
-    assert_eq!(value("MaximumRetryAttempts"), "-1");
+    assert_eq!(value(Name::MaximumRetryAttempts), "-1");
     assert_eq!(
-        value("MaximumRecordAgeInSeconds"),
+        value(Name::MaximumRecordAgeInSeconds),
         (72 * 3600 - 3600).to_string()
     );
 
