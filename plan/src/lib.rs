@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod offerings;
 pub mod origin;
+pub mod parse;
 pub mod plan;
 pub mod regions;
 pub mod resolve;
@@ -23,9 +24,11 @@ pub use catalog::Name;
 pub use config::{Layer, StackConfig, parse_sets};
 pub use error::{Error, Problem, Problems, Result};
 pub use origin::Origin;
-pub use plan::{ParamValue, Plan, ResolvedParam};
+pub use plan::{Plan, ResolvedParam};
 pub use resolve::resolve;
-pub use values::{Architecture, GremlinUpsertStyle, QueryLanguage, StartingPosition, StreamMode};
+pub use values::{
+    Architecture, GremlinUpsertStyle, ParamValue, QueryLanguage, StartingPosition, StreamMode,
+};
 
 /// Reads the config file at `config`, parses `sets` (`Key=Value`) and resolves `region`: the one way from a
 /// command's flags to a region's plan.

@@ -1,7 +1,6 @@
 //! The resolved plan of one region: every parameter typed, with its origin and scope, the structural choices, the
 //! derived values and the warnings; typed accessors for what the commands and local mode read from it.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,56 +8,7 @@ use serde::Serialize;
 use crate::catalog::{Name, Param};
 use crate::error::{Error, Problem, Problems};
 use crate::origin::Origin;
-use crate::values::{Architecture, QueryLanguage, StartingPosition, StreamMode};
-
-/// A typed parameter value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum ParamValue {
-    /// A string (also booleans, which CloudFormation takes as "true"/"false").
-    Text(String),
-    /// A whole number.
-    Integer(i64),
-    /// A number with a fractional part (serverless capacity in half steps).
-    Number(f64),
-}
-
-impl fmt::Display for ParamValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParamValue::Text(text) => f.write_str(text),
-            ParamValue::Integer(n) => write!(f, "{n}"),
-            ParamValue::Number(x) => write!(f, "{x}"),
-        }
-    }
-}
-
-impl ParamValue {
-    /// The whole number, if the value is one.
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            ParamValue::Integer(n) => Some(*n),
-            _ => None,
-        }
-    }
-
-    /// The number, if the value is one.
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            ParamValue::Integer(n) => Some(*n as f64),
-            ParamValue::Number(x) => Some(*x),
-            ParamValue::Text(_) => None,
-        }
-    }
-
-    /// The text, if the value is text.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            ParamValue::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-}
+use crate::values::{Architecture, ParamValue, QueryLanguage, StartingPosition, StreamMode};
 
 /// One parameter of a resolved region.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,7 +96,7 @@ impl Plan {
         );
         let region = self.region.clone();
         let param = &mut self.params[name as usize];
-        param.value = crate::resolve::parse(param.param, key, Origin::Set, &region).map_err(
+        param.value = crate::parse::parse(param.param, key, Origin::Set, &region).map_err(
             |problem: Problem| Error::Invalid {
                 context: format!("region {region}"),
                 problems: Problems(vec![problem]),

@@ -1,5 +1,59 @@
-//! The typed values of the parameters whose text is one of a fixed list: the catalog's allowed values are
-//! their spellings, and the resolved plan hands them out typed ([`crate::Plan`]).
+//! Typed parameter values: [`ParamValue`], what every value is once typed, and the enums of the parameters whose
+//! text is one of a fixed list (the catalog's allowed values are their spellings; the resolved plan hands them
+//! out typed, [`crate::Plan`]).
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A typed parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    /// A string (also booleans, which CloudFormation takes as "true"/"false").
+    Text(String),
+    /// A whole number.
+    Integer(i64),
+    /// A number with a fractional part (serverless capacity in half steps).
+    Number(f64),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Text(text) => f.write_str(text),
+            ParamValue::Integer(n) => write!(f, "{n}"),
+            ParamValue::Number(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl ParamValue {
+    /// The whole number, if the value is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            ParamValue::Integer(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number, if the value is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            ParamValue::Integer(n) => Some(*n as f64),
+            ParamValue::Number(x) => Some(*x),
+            ParamValue::Text(_) => None,
+        }
+    }
+
+    /// The text, if the value is text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ParamValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
 
 /// Declares an enum of choices with its spellings, so the catalog's list and the type cannot disagree.
 macro_rules! choices {

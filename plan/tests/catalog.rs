@@ -1,7 +1,7 @@
 //! The parameter catalog against the generator contract: names and order, defaults, patterns, scopes.
 
 use stream2neptune_plan::catalog::{BuiltIn, CATALOG, CfnType, Scope};
-use stream2neptune_plan::resolve::parse;
+use stream2neptune_plan::parse::parse;
 use stream2neptune_plan::{Name, Origin};
 
 /// The parameter names of the contract's catalog table, in its order.
