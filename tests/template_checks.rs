@@ -279,7 +279,11 @@ fn every_rendered_stack_passes_cfn_lint_and_checkov() {
     let regions = config_regions();
     assert!(regions.len() >= 2, "stack.yaml lists {regions:?}");
     for region in &regions {
-        let stack = out.path().join("config").join(region).join("stack.yaml");
+        let stack = out
+            .path()
+            .join("config")
+            .join(region)
+            .join(stream2neptune::render::TEMPLATE_FILE);
         assert!(stack.is_file(), "{region} from stack.yaml was not rendered");
     }
     assert_eq!(stacks.len(), regions.len() + matrix().len());
