@@ -100,7 +100,7 @@ test-rust: tools
 readme-tables: ## regenerate the README's writer Environment table from function/src/environment.rs (review the diff)
 	REGENERATE_README=1 cargo test --quiet -p stream2neptune-writer --test environment readme_environment_is_the_generated_table
 
-region-data: tools ## regenerate src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
+region-data: tools ## regenerate plan/src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
 	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data
 
 # What needs no installed tool (no .venv, node_modules, .java, cargo-lambda): the unit tests of every crate and
@@ -133,7 +133,7 @@ render: ## render every region of $(CONFIG) to $(OUT)/<region>/ (REGION="r ..." 
 	cargo run --quiet -p stream2neptune -- render --config $(CONFIG) --out $(OUT) $(REGION_FLAGS) $(SET_FLAGS)
 
 check-templates: tools render ## cfn-lint and checkov (no network) over what `make render` wrote to $(OUT)
-	cfn-lint --format parseable $(OUT)/*/stack.yaml
+	cfn-lint --format parseable $(OUT)/*/template.yaml
 	checkov -d $(OUT) --framework cloudformation --compact --quiet --skip-download
 
 ## ---- local mode -----------------------------------------------------------

@@ -1,7 +1,6 @@
-//! Command-line flags, mirrored one to one by clap derive. The commands resolve these into plans in
-//! [`crate::commands`]; nothing here reads files.
-
-use std::path::PathBuf;
+//! The command line: the subcommands, each with its flags beside the code that runs it (`render::command`,
+//! `params`, `package::command`, `deploy::command`, `deploy::function_deploy`, `deploy::destroy`, the workload and
+//! local mode). Nothing here reads files.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -29,21 +28,21 @@ pub enum Command {
     /// Without --region and --all-regions, every region listed under `regions:` in the config is rendered.
     /// Values are taken, highest precedence first, from --set, the region's table, `defaults:`, and the built-in
     /// defaults. A region with any error gets no files; the others are still written and the exit code is 1.
-    Render(RenderArgs),
+    Render(crate::render::command::RenderArgs),
     /// Print each region's resolved parameters and where every value came from.
     ///
     /// Without --region, every region listed under `regions:` in the config is printed.
-    Params(ParamsArgs),
+    Params(crate::params::ParamsArgs),
     /// Build the writer (and the driver) with cargo-lambda and write content-addressed zips, the notebooks and
     /// manifest.json into OUT; prints the `--set` arguments that point `render` at them.
     Package(crate::package::PackageArgs),
     /// Render, package, upload and deploy the stack of each region with `aws cloudformation deploy`, then print
     /// its outputs. --dry-run prints every AWS command and runs none.
-    Deploy(crate::deploy::DeployArgs),
+    Deploy(crate::deploy::command::DeployArgs),
     /// Rebuild the writer and update the running stack's FunctionCodeKey alone (previous template and values).
-    FunctionDeploy(crate::deploy::FunctionDeployArgs),
+    FunctionDeploy(crate::deploy::function_deploy::FunctionDeployArgs),
     /// Delete a region's stack and wait; the artifact bucket stays unless --delete-bucket.
-    Destroy(crate::deploy::DestroyArgs),
+    Destroy(crate::deploy::destroy::DestroyArgs),
     /// Write a synthetic social graph: people (Neptune bulk-load CSV and N-Triples) and follows.csv.gz.
     Dataset(stream2neptune_workload::DatasetArgs),
     /// Put the edges of a follows.csv.gz on a Kinesis stream at a set pace, resending throttled records until
@@ -99,50 +98,4 @@ impl Shell {
         clap_complete::generate(shell, &mut command, name, &mut script);
         script
     }
-}
-
-/// Flags shared by the commands that read the config.
-#[derive(Debug, Args)]
-pub struct ConfigArgs {
-    /// The config file: a `defaults:` table and `regions: <region>: {overrides}`.
-    #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
-    pub config: PathBuf,
-    /// Set a parameter for every selected region, over the config file (repeatable), e.g. --set ShardCount=8.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
-}
-
-/// Flags of `render`.
-#[derive(Debug, Args)]
-pub struct RenderArgs {
-    /// The config file and --set overrides.
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Render this region (repeatable); any known AWS region, listed in the config or not.
-    #[arg(long, value_name = "REGION", conflicts_with = "all_regions")]
-    pub region: Vec<String>,
-    /// Render every known AWS region; regions not listed in the config get the defaults.
-    #[arg(long)]
-    pub all_regions: bool,
-    /// Output folder; each region is written to OUT/<region>/stack.yaml and OUT/<region>/parameters.json.
-    #[arg(long, value_name = "OUT", default_value = "out")]
-    pub out: PathBuf,
-    /// Folder holding templates/ and dashboards/ [default: the config file's folder].
-    #[arg(long, value_name = "DIR")]
-    pub templates_dir: Option<PathBuf>,
-}
-
-/// Flags of `params`.
-#[derive(Debug, Args)]
-pub struct ParamsArgs {
-    /// The config file and --set overrides.
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Print this region (any known AWS region, listed in the config or not).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Print the config reference (every key, its default and what it allows) as a Markdown table and exit; the
-    /// README's table is this output.
-    #[arg(long, conflicts_with_all = ["region", "sets"])]
-    pub markdown: bool,
 }

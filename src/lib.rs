@@ -1,23 +1,17 @@
 //! stream2neptune: renders the parameterized Kinesis-to-Neptune CloudFormation stack for any AWS region from
 //! minijinja templates and one config file with per-region overrides.
 //!
-//! Flow: [`cli`] flags -> [`config::StackConfig`] layers -> [`validate::resolve`] -> [`validate::Resolved`] ->
-//! [`render`] -> `out/<region>/`. Tables live in [`catalog`], [`sizing`], [`regions`] and [`offerings`] (generated from cfn-lint).
+//! Flow: [`cli`] flags -> [`stream2neptune_plan::StackConfig`] layers -> [`stream2neptune_plan::resolve()`] ->
+//! [`stream2neptune_plan::Plan`] -> [`render`] -> `out/<region>/template.yaml`, and on to [`deploy`]. The plan,
+//! its catalog and tables are the `stream2neptune-plan` crate (plan/), which local mode reads too.
 
-pub mod catalog;
 pub mod cli;
-pub mod commands;
-pub mod config;
+pub mod config_args;
 pub mod deploy;
 pub mod error;
-pub mod local;
-pub mod offerings;
 pub mod package;
-pub mod regions;
+pub mod params;
 pub mod render;
-pub mod sizing;
-pub mod validate;
-pub mod yaml_keys;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -26,7 +20,7 @@ use clap::Parser as _;
 use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::terminal;
 
-pub use error::{Error, Problem, Result};
+pub use error::{Error, Result};
 
 /// Parses the command line and runs the command. Exit codes: 0 success, 1 any error (printed by `main`),
 /// 2 bad command-line usage (printed by clap), 128 + the signal's number when a long command stopped on a signal
@@ -49,12 +43,14 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
     // write to stderr, and all of them go through the terminal's one writer.
     let (mut out, mut err) = (std::io::stdout(), terminal::stderr());
     match command {
-        cli::Command::Render(args) => commands::render(&args, &mut out, &mut err)?,
-        cli::Command::Params(args) => commands::params(&args, &mut out, &mut err)?,
+        cli::Command::Render(args) => render::command::run(&args, &mut out, &mut err)?,
+        cli::Command::Params(args) => params::run(&args, &mut out, &mut err)?,
         cli::Command::Package(args) => package::command::run(&args, &mut out, &mut err)?,
-        cli::Command::Deploy(args) => deploy::deploy(&args, &mut out, &mut err)?,
-        cli::Command::FunctionDeploy(args) => deploy::function_deploy(&args, &mut out, &mut err)?,
-        cli::Command::Destroy(args) => deploy::destroy(&args, &mut out)?,
+        cli::Command::Deploy(args) => deploy::command::run(&args, &mut out, &mut err)?,
+        cli::Command::FunctionDeploy(args) => {
+            deploy::function_deploy::run(&args, &mut out, &mut err)?
+        }
+        cli::Command::Destroy(args) => deploy::destroy::run(&args, &mut out)?,
         cli::Command::Dataset(args) => {
             until_signal(|shutdown| stream2neptune_workload::run_dataset(args, shutdown))?
         }
@@ -65,14 +61,14 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
             until_signal(|shutdown| stream2neptune_workload::run_load(args, shutdown))?
         }
         cli::Command::Demo(args) => {
-            until_signal(|shutdown| stream2neptune_local::run_demo(args, local::resolve, shutdown))?
+            until_signal(|shutdown| stream2neptune_local::run_demo(args, shutdown))?
         }
         cli::Command::Completions(args) => {
             std::io::Write::write_all(&mut out, &args.shell.completions())?
         }
-        cli::Command::Local(command) => until_signal(|shutdown| {
-            stream2neptune_local::run_local(command, local::resolve, shutdown)
-        })?,
+        cli::Command::Local(command) => {
+            until_signal(|shutdown| stream2neptune_local::run_local(command, shutdown))?
+        }
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{resolved, value};
-use stream2neptune::config::StackConfig;
+use stream2neptune_plan::Name;
+use stream2neptune_plan::config::StackConfig;
 
 const LAYERED: &str = r#"
 defaults:
@@ -25,26 +26,35 @@ fn pair(value: &str, origin: &str) -> (String, String) {
 fn each_layer_wins_over_the_ones_below_and_records_its_origin() {
     let r = resolved(LAYERED, "us-east-1", &["DriverPeriod=10"]);
     assert_eq!(
-        value(&r, "FunctionMemorySize"),
+        value(&r, Name::FunctionMemorySize),
         pair("512", "built-in default")
     );
-    assert_eq!(value(&r, "BatchReadSize"), pair("800", "config defaults"));
-    assert_eq!(value(&r, "BatchWriteSize"), pair("40", "region"));
-    assert_eq!(value(&r, "DriverPeriod"), pair("10", "--set"));
-    assert_eq!(value(&r, "ShardCount"), pair("4", "derived"));
+    assert_eq!(
+        value(&r, Name::BatchReadSize),
+        pair("800", "config defaults")
+    );
+    assert_eq!(value(&r, Name::BatchWriteSize), pair("40", "region"));
+    assert_eq!(value(&r, Name::DriverPeriod), pair("10", "--set"));
+    assert_eq!(value(&r, Name::ShardCount), pair("4", "derived"));
 }
 
 #[test]
 fn a_region_without_overrides_gets_the_defaults() {
     let r = resolved(LAYERED, "eu-west-1", &[]);
-    assert_eq!(value(&r, "BatchWriteSize"), pair("80", "config defaults"));
-    assert_eq!(value(&r, "DriverPeriod"), pair("50", "config defaults"));
+    assert_eq!(
+        value(&r, Name::BatchWriteSize),
+        pair("80", "config defaults")
+    );
+    assert_eq!(value(&r, Name::DriverPeriod), pair("50", "config defaults"));
 }
 
 #[test]
 fn a_known_region_missing_from_the_config_gets_the_defaults() {
     let r = resolved(LAYERED, "sa-east-1", &[]);
-    assert_eq!(value(&r, "BatchReadSize"), pair("800", "config defaults"));
+    assert_eq!(
+        value(&r, Name::BatchReadSize),
+        pair("800", "config defaults")
+    );
     assert_eq!(r.partition, "aws");
 }
 
@@ -52,18 +62,18 @@ fn a_known_region_missing_from_the_config_gets_the_defaults() {
 fn explicit_shard_count_is_not_derived_and_set_beats_region() {
     let text = "defaults: {ShardCount: 2}\nregions: {us-east-1: {ShardCount: 3}}";
     assert_eq!(
-        value(&resolved(text, "us-east-1", &[]), "ShardCount"),
+        value(&resolved(text, "us-east-1", &[]), Name::ShardCount),
         pair("3", "region")
     );
     assert_eq!(
         value(
             &resolved(text, "us-east-1", &["ShardCount=1"]),
-            "ShardCount"
+            Name::ShardCount
         ),
         pair("1", "--set")
     );
     assert_eq!(
-        value(&resolved(text, "eu-west-1", &[]), "ShardCount"),
+        value(&resolved(text, "eu-west-1", &[]), Name::ShardCount),
         pair("2", "config defaults")
     );
 }
@@ -75,7 +85,7 @@ fn the_last_set_of_a_key_wins() {
         "us-east-1",
         &["DriverPeriod=7", "DriverPeriod=9"],
     );
-    assert_eq!(value(&r, "DriverPeriod"), pair("9", "--set"));
+    assert_eq!(value(&r, Name::DriverPeriod), pair("9", "--set"));
 }
 
 #[test]
@@ -97,14 +107,14 @@ regions:
     ExistingSecurityGroupId: sg-0123456789abcdef0
 "#;
     let r = resolved(text, "us-east-1", &[]);
-    assert_eq!(value(&r, "ConditionalCreate"), pair("false", "region"));
-    assert_eq!(value(&r, "IamAuth"), pair("false", "region"));
-    assert_eq!(value(&r, "BatchReadSize"), pair("900", "region"));
-    assert_eq!(value(&r, "FunctionTimeout"), pair("60", "region"));
-    assert_eq!(value(&r, "EC2KeyPairName"), pair("", "region"));
+    assert_eq!(value(&r, Name::ConditionalCreate), pair("false", "region"));
+    assert_eq!(value(&r, Name::IamAuth), pair("false", "region"));
+    assert_eq!(value(&r, Name::BatchReadSize), pair("900", "region"));
+    assert_eq!(value(&r, Name::FunctionTimeout), pair("60", "region"));
+    assert_eq!(value(&r, Name::EC2KeyPairName), pair("", "region"));
     assert!(!r.mode.key_pair);
     assert_eq!(
-        value(&r, "ExistingSubnetIds"),
+        value(&r, Name::ExistingSubnetIds),
         pair(
             "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
             "region"
@@ -119,26 +129,32 @@ fn serverless_capacity_keeps_half_steps_and_renders_whole_numbers_plainly() {
         "us-east-1",
         &[],
     );
-    assert_eq!(value(&r, "DbServerlessMinCapacity"), pair("2.5", "region"));
-    assert_eq!(value(&r, "DbServerlessMaxCapacity"), pair("16", "region"));
+    assert_eq!(
+        value(&r, Name::DbServerlessMinCapacity),
+        pair("2.5", "region")
+    );
+    assert_eq!(
+        value(&r, Name::DbServerlessMaxCapacity),
+        pair("16", "region")
+    );
 }
 
 #[test]
 fn scope_follows_the_structural_choices() {
     let new = resolved("regions: {us-east-1: {}}", "us-east-1", &[]);
-    let declared = |r: &stream2neptune::validate::Resolved| -> Vec<&str> {
+    let declared = |r: &stream2neptune_plan::Plan| -> Vec<Name> {
         r.in_scope().map(|p| p.param.name).collect()
     };
-    assert!(declared(&new).contains(&"DbInstanceType"));
-    assert!(!declared(&new).contains(&"ExistingClusterEndpoint"));
-    assert!(!declared(&new).contains(&"DbServerlessMaxCapacity"));
-    assert!(!declared(&new).contains(&"EC2KeyPairName"));
+    assert!(declared(&new).contains(&Name::DbInstanceType));
+    assert!(!declared(&new).contains(&Name::ExistingClusterEndpoint));
+    assert!(!declared(&new).contains(&Name::DbServerlessMaxCapacity));
+    assert!(!declared(&new).contains(&Name::EC2KeyPairName));
 
     let existing = resolved("regions: {us-east-1: {}}", "us-east-1", common::EXISTING);
     assert!(existing.mode.existing_cluster);
-    assert!(declared(&existing).contains(&"ExistingClusterEndpoint"));
-    assert!(!declared(&existing).contains(&"DbInstanceType"));
-    assert!(!declared(&existing).contains(&"NeptuneEngineVersion"));
+    assert!(declared(&existing).contains(&Name::ExistingClusterEndpoint));
+    assert!(!declared(&existing).contains(&Name::DbInstanceType));
+    assert!(!declared(&existing).contains(&Name::NeptuneEngineVersion));
 
     let keyed = resolved(
         "regions: {us-east-1: {}}",
@@ -146,7 +162,7 @@ fn scope_follows_the_structural_choices() {
         &["EC2KeyPairName=ops"],
     );
     assert!(keyed.mode.key_pair);
-    assert!(declared(&keyed).contains(&"EC2KeyPairName"));
+    assert!(declared(&keyed).contains(&Name::EC2KeyPairName));
 }
 
 #[test]
@@ -194,11 +210,11 @@ fn the_defaults_discard_nothing_and_the_record_age_follows_the_retention() {
     // GIVEN no mapping settings: retry until written, leave just below the stream's retention
     let r = resolved("regions: {}", "us-east-1", &[]);
     assert_eq!(
-        value(&r, "MaximumRetryAttempts"),
+        value(&r, Name::MaximumRetryAttempts),
         pair("-1", "built-in default")
     );
     assert_eq!(
-        value(&r, "MaximumRecordAgeInSeconds"),
+        value(&r, Name::MaximumRecordAgeInSeconds),
         pair("82800", "derived")
     );
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
@@ -208,12 +224,12 @@ fn the_defaults_discard_nothing_and_the_record_age_follows_the_retention() {
         &[],
     );
     assert_eq!(
-        value(&r, "MaximumRecordAgeInSeconds"),
+        value(&r, Name::MaximumRecordAgeInSeconds),
         pair("255600", "derived")
     );
     let r = resolved("regions: {}", "eu-west-1", &["StreamRetentionHours=720"]);
     assert_eq!(
-        value(&r, "MaximumRecordAgeInSeconds"),
+        value(&r, Name::MaximumRecordAgeInSeconds),
         pair("604800", "derived")
     );
 }
@@ -263,7 +279,7 @@ fn the_shipped_stack_yaml_is_valid_and_its_regions_differ() {
         .regions
         .keys()
         .map(|region| {
-            stream2neptune::validate::resolve(&config, region, &sets).expect("region resolves")
+            stream2neptune_plan::resolve(&config, region, &sets).expect("region resolves")
         })
         .collect();
     for (i, a) in resolved.iter().enumerate() {

@@ -4,9 +4,9 @@
 mod common;
 
 use serde_norway::Value;
-use stream2neptune::config::StackConfig;
 use stream2neptune::render::{environment, render_region};
-use stream2neptune::validate::resolve;
+use stream2neptune_plan::config::StackConfig;
+use stream2neptune_plan::resolve;
 
 /// (name, Default) of the rendered template's `Parameters:` section, in order.
 fn declared(stack: &str) -> Vec<(String, String)> {
@@ -51,7 +51,7 @@ fn rendered_parameters_are_exactly_the_in_scope_catalog_entries() {
             render_region(&env, &resolved).unwrap_or_else(|e| panic!("{region} {sets:?}: {e}"));
         let expected: Vec<(String, String)> = resolved
             .in_scope()
-            .map(|p| (p.param.name.to_owned(), p.value.to_string()))
+            .map(|p| (p.param.name.to_string(), p.value.to_string()))
             .collect();
         assert_eq!(declared(&rendered.stack), expected, "{region} {sets:?}");
     }

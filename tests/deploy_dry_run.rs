@@ -37,6 +37,39 @@ fn snapshot(name: &str, output: &Output, out_dir: &str) {
 }
 
 #[test]
+fn deploy_dry_run_deploys_a_repeated_region_once() {
+    // GIVEN --region eu-west-1 twice, around another region
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let output = dry_run(&[
+        "deploy",
+        "--region",
+        "eu-west-1",
+        "--region",
+        "ap-southeast-2",
+        "--region",
+        "eu-west-1",
+        "--out",
+        out_dir,
+    ]);
+    // THEN each region is deployed once, in the order first given
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let deploys: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("cloudformation deploy"))
+        .collect();
+    assert_eq!(deploys.len(), 2, "{stdout}");
+    assert!(deploys[0].contains("--region eu-west-1"), "{stdout}");
+    assert!(deploys[1].contains("--region ap-southeast-2"), "{stdout}");
+    let headings: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("region eu-west-1: stack"))
+        .collect();
+    assert_eq!(headings.len(), 1, "{stdout}");
+}
+
+#[test]
 fn deploy_dry_run_for_two_regions_with_different_overrides() {
     let out = tempfile::tempdir().unwrap();
     let out_dir = out.path().to_str().unwrap();
@@ -53,7 +86,10 @@ fn deploy_dry_run_for_two_regions_with_different_overrides() {
     // The templates it would deploy were rendered.
     for region in ["eu-west-1", "ap-southeast-2"] {
         assert!(
-            out.path().join(region).join("stack.yaml").is_file(),
+            out.path()
+                .join(region)
+                .join(stream2neptune::render::TEMPLATE_FILE)
+                .is_file(),
             "{region}"
         );
     }
@@ -230,7 +266,7 @@ fn a_dry_run_takes_the_keys_of_a_manifest_built_from_the_current_sources() {
             size: bytes.len() as u64,
             file: part.file_name(&sha256),
             key: part.key(&sha256),
-            parameter: part.parameter().to_owned(),
+            parameter: part.parameter().to_string(),
             files: Vec::new(),
             inputs: Some(inputs),
             sha256,

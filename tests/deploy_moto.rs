@@ -12,6 +12,7 @@ use base64::Engine as _;
 use deploy_support::{Moto, describe, fixture, read, workspace};
 use sha2::{Digest as _, Sha256};
 use stream2neptune::package::{Architecture, Manifest, Part, archive};
+use stream2neptune_plan::Name;
 
 const REGION: &str = "eu-west-1";
 /// moto's account id.
@@ -213,10 +214,10 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
     }
     // AND the stack runs the packaged writer, with the region's overrides
     let parameters = stack_parameters(&moto);
-    assert_eq!(parameters["FunctionCodeKey"], writer.key);
-    assert_eq!(parameters["DriverCodeKey"], driver.key);
-    assert_eq!(parameters["BatchReadSize"], "500");
-    assert_eq!(parameters["BatchWriteSize"], "50");
+    assert_eq!(parameters[Name::FunctionCodeKey.as_str()], writer.key);
+    assert_eq!(parameters[Name::DriverCodeKey.as_str()], driver.key);
+    assert_eq!(parameters[Name::BatchReadSize.as_str()], "500");
+    assert_eq!(parameters[Name::BatchWriteSize.as_str()], "50");
     assert_eq!(
         lambda_code_sha256(&moto),
         code_sha256(&read(&writer.path(&artifacts)))
@@ -394,7 +395,7 @@ fn function_deploy_changes_only_the_function_code_key() {
     );
     let mut previous: Vec<String> = stack_parameters(&moto)
         .keys()
-        .filter(|k| *k != "FunctionCodeKey")
+        .filter(|k| *k != Name::FunctionCodeKey.as_str())
         .map(|k| format!("ParameterKey={k},UsePreviousValue=true"))
         .collect();
     previous.push(format!(
@@ -442,9 +443,9 @@ fn function_deploy_changes_only_the_function_code_key() {
         .unwrap()
         .clone();
     let after = stack_parameters(&moto);
-    assert_eq!(after["FunctionCodeKey"], writer.key);
+    assert_eq!(after[Name::FunctionCodeKey.as_str()], writer.key);
     for (key, value) in &before {
-        if key != "FunctionCodeKey" {
+        if key != Name::FunctionCodeKey.as_str() {
             assert_eq!(&after[key], value, "{key} changed");
         }
     }

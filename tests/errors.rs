@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::resolve_error;
-use stream2neptune::config::{StackConfig, parse_sets};
+use stream2neptune_plan::config::{StackConfig, parse_sets};
 
 fn config_error(text: &str) -> String {
     StackConfig::parse(Path::new("stack.yaml"), text)

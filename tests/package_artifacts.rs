@@ -10,6 +10,7 @@ use deploy_support::{packaged, read, workspace};
 use stream2neptune::package::{
     self, Architecture, Builder, Manifest, Part, Request, archive, glibc,
 };
+use stream2neptune_plan::Name;
 
 fn zip_entries(bytes: &[u8]) -> Vec<(String, Option<u32>, zip::DateTime, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a valid zip");
@@ -128,7 +129,7 @@ fn manifest_gives_name_architecture_sha256_size_and_key_of_each_artifact() {
         );
         assert_eq!(artifact.size, bytes.len() as u64, "{}", artifact.name);
         assert_eq!(artifact.name, artifact.part.name());
-        assert_eq!(artifact.parameter, artifact.part.parameter());
+        assert_eq!(artifact.parameter, artifact.part.parameter().as_str());
     }
     let writer = manifest
         .get(Part::Writer, Some(Architecture::X86_64))
@@ -150,7 +151,7 @@ fn manifest_gives_name_architecture_sha256_size_and_key_of_each_artifact() {
         notebooks.key,
         format!("artifacts/notebooks/{}/", notebooks.sha256)
     );
-    assert_eq!(notebooks.parameter, "NotebooksKeyPrefix");
+    assert_eq!(notebooks.parameter, Name::NotebooksKeyPrefix.as_str());
     // The JSON spells the architecture as Lambda does.
     let json: serde_json::Value =
         serde_json::from_slice(&read(&dir.join("manifest.json"))).unwrap();

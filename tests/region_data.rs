@@ -1,4 +1,4 @@
-//! src/data/region-offerings.json against the installed cfn-lint: the file must be exactly what cfn-lint's bundled
+//! plan/src/data/region-offerings.json against the installed cfn-lint: the file must be exactly what cfn-lint's bundled
 //! region data says today, so a cfn-lint upgrade that changes what a region offers fails here until
 //! `make region-data` regenerates the file (REGENERATE_REGION_DATA=1 runs this test in write mode).
 //!
@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use stream2neptune::offerings::{self, Offering};
-use stream2neptune::{regions, sizing};
+use stream2neptune_plan::offerings::{self, Offering};
+use stream2neptune_plan::{regions, sizing};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -165,7 +165,7 @@ fn generate() -> String {
 fn region_data_is_what_the_installed_cfn_lint_says() {
     // GIVEN the installed cfn-lint's region data
     let generated = generate();
-    let path = repo_root().join("src/data/region-offerings.json");
+    let path = repo_root().join("plan/src/data/region-offerings.json");
     if std::env::var_os("REGENERATE_REGION_DATA").is_some() {
         std::fs::write(&path, &generated).expect("write the region data");
         eprintln!("wrote {}; review the diff", path.display());
@@ -173,12 +173,13 @@ fn region_data_is_what_the_installed_cfn_lint_says() {
     }
 
     // WHEN it is compared with the committed file
-    let committed = std::fs::read_to_string(&path).expect("read src/data/region-offerings.json");
+    let committed =
+        std::fs::read_to_string(&path).expect("read plan/src/data/region-offerings.json");
 
     // THEN they are the same, and the binary carries the committed file
     assert!(
         committed == generated,
-        "src/data/region-offerings.json differs from what the installed cfn-lint says; run `make region-data` \
+        "plan/src/data/region-offerings.json differs from what the installed cfn-lint says; run `make region-data` \
          and review the diff"
     );
     assert!(

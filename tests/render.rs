@@ -6,10 +6,10 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use stream2neptune::cli::{ConfigArgs, RenderArgs};
-use stream2neptune::commands;
-use stream2neptune::render::{environment, render_region};
-use stream2neptune::validate::resolve;
+use stream2neptune::config_args::ConfigArgs;
+use stream2neptune::render::command::RenderArgs;
+use stream2neptune::render::{TEMPLATE_FILE, environment, render_region};
+use stream2neptune_plan::{Name, resolve};
 
 fn render_args(
     config: &Path,
@@ -33,7 +33,8 @@ fn render_args(
 /// Runs `render`, returning (result text, stdout, stderr).
 fn run_render(args: &RenderArgs) -> (Result<(), String>, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let result = commands::render(args, &mut out, &mut err).map_err(|e| format!("{e:#}"));
+    let result = stream2neptune::render::command::run(args, &mut out, &mut err)
+        .map_err(|e| format!("{e:#}"));
     (
         result,
         String::from_utf8(out).unwrap(),
@@ -68,10 +69,10 @@ fn every_config_region_gets_a_stack_and_a_parameters_file() {
     args.region.clear();
     let (result, stdout, _) = run_render(&args);
     result.unwrap();
-    let loaded = stream2neptune::config::StackConfig::load(&config).unwrap();
+    let loaded = stream2neptune_plan::config::StackConfig::load(&config).unwrap();
     for region in loaded.regions.keys() {
         let dir = tmp.path().join(region);
-        let stack = fs::read_to_string(dir.join("stack.yaml")).unwrap();
+        let stack = fs::read_to_string(dir.join(TEMPLATE_FILE)).unwrap();
         assert!(
             stack.contains(&format!("stream2neptune fixture for {region} (aws)")),
             "{stack}"
@@ -185,7 +186,7 @@ fn a_failing_region_gets_no_files_and_the_others_are_written() {
         ),
         "{stderr}"
     );
-    assert!(out.join("us-east-1/stack.yaml").exists());
+    assert!(out.join("us-east-1").join(TEMPLATE_FILE).exists());
     assert!(!out.join("eu-west-1").exists());
 }
 
@@ -299,7 +300,7 @@ fn rewriting_replaces_files_atomically_without_leftovers() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["parameters.json", "stack.yaml"]);
+    assert_eq!(names, ["parameters.json", "template.yaml"]);
     assert!(
         fs::read_to_string(tmp.path().join("eu-west-1/parameters.json"))
             .unwrap()
@@ -315,8 +316,8 @@ fn all_regions_renders_every_known_region_with_its_partition() {
     args.all_regions = true;
     let (result, _, _) = run_render(&args);
     result.unwrap();
-    for (region, partition) in stream2neptune::regions::REGIONS {
-        let stack = fs::read_to_string(tmp.path().join(region).join("stack.yaml")).unwrap();
+    for (region, partition) in stream2neptune_plan::regions::REGIONS {
+        let stack = fs::read_to_string(tmp.path().join(region).join(TEMPLATE_FILE)).unwrap();
         assert!(
             stack.contains(&format!("fixture for {region} ({partition})")),
             "{region}"
@@ -324,7 +325,7 @@ fn all_regions_renders_every_known_region_with_its_partition() {
     }
     assert_eq!(
         fs::read_dir(tmp.path()).unwrap().count(),
-        stream2neptune::regions::REGIONS.len()
+        stream2neptune_plan::regions::REGIONS.len()
     );
 }
 
@@ -344,7 +345,7 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
     assert_eq!(stderr, "");
 
     // THEN the mapping reads both settings from parameters whose values discard nothing
-    let stack = fs::read_to_string(tmp.path().join("eu-west-1/stack.yaml")).unwrap();
+    let stack = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
     let mapping = &stack[stack.find("  WriterEventSourceMapping:").unwrap()..];
     for line in [
         "MaximumRetryAttempts: !Ref MaximumRetryAttempts",
@@ -358,18 +359,18 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
         &fs::read_to_string(tmp.path().join("eu-west-1/parameters.json")).unwrap(),
     )
     .unwrap();
-    let value = |key: &str| {
+    let value = |name: Name| {
         parameters
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["ParameterKey"] == key)
+            .find(|p| p["ParameterKey"] == name.as_str())
             .map(|p| p["ParameterValue"].as_str().unwrap().to_owned())
             .unwrap()
     };
-    assert_eq!(value("MaximumRetryAttempts"), "-1");
+    assert_eq!(value(Name::MaximumRetryAttempts), "-1");
     assert_eq!(
-        value("MaximumRecordAgeInSeconds"),
+        value(Name::MaximumRecordAgeInSeconds),
         (72 * 3600 - 3600).to_string()
     );
 

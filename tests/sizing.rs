@@ -2,7 +2,8 @@
 
 mod common;
 
-use stream2neptune::sizing;
+use stream2neptune_plan::Name;
+use stream2neptune_plan::sizing;
 
 /// One test per row of the Neptune vCPU table: the table value, and the ShardCount a region with that writer
 /// resolves to (2 x vCPUs, origin "derived").
@@ -14,7 +15,7 @@ macro_rules! vcpu_rows {
                 assert_eq!(sizing::db_vcpus($class), Some($vcpus), "vCPUs of {}", $class);
                 let resolved = common::resolved("regions: {us-east-1: {}}", "us-east-1", &[concat!("DbInstanceType=", $class)]);
                 assert_eq!(resolved.derived.writer_vcpus, $vcpus);
-                assert_eq!(common::value(&resolved, "ShardCount"), ((2 * $vcpus).to_string(), "derived".to_owned()));
+                assert_eq!(common::value(&resolved, Name::ShardCount), ((2 * $vcpus).to_string(), "derived".to_owned()));
             }
         )*
         /// Every row above is in the table and the table has no other rows.
@@ -153,7 +154,7 @@ fn serverless_shard_count_follows_max_capacity() {
     assert!(resolved.mode.serverless);
     assert_eq!(resolved.derived.writer_vcpus, 7);
     assert_eq!(
-        common::value(&resolved, "ShardCount"),
+        common::value(&resolved, Name::ShardCount),
         ("14".to_owned(), "derived".to_owned())
     );
 }
@@ -166,7 +167,7 @@ fn existing_cluster_shard_count_is_four() {
         sizing::EXISTING_CLUSTER_ASSUMED_VCPUS
     );
     assert_eq!(
-        common::value(&resolved, "ShardCount"),
+        common::value(&resolved, Name::ShardCount),
         ("4".to_owned(), "derived".to_owned())
     );
 }
@@ -192,7 +193,7 @@ fn max_concurrent_batches_is_shards_times_parallelization_and_zero_on_demand() {
         &[],
     );
     assert_eq!(on_demand.derived.max_concurrent_batches, 0);
-    assert!(on_demand.get("ShardCount").is_some_and(|p| !p.in_scope));
+    assert!(!on_demand.get(Name::ShardCount).in_scope);
 }
 
 /// Reserved concurrency against the account quota, row by row: (quota, reservation, accepted).
@@ -214,7 +215,7 @@ fn reserved_concurrency_is_at_most_the_quota_minus_100() {
             format!("ReservedConcurrency={reserved}"),
         ];
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-        let result = stream2neptune::validate::resolve(
+        let result = stream2neptune_plan::resolve(
             &common::config("regions: {us-east-1: {}}"),
             "us-east-1",
             &common::sets(&sets),
@@ -247,13 +248,9 @@ fn the_quota_is_not_a_stack_parameter_and_no_reservation_is_the_default() {
         &["AccountConcurrencyQuota=2000"],
     );
     assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
-    assert!(
-        resolved
-            .get("AccountConcurrencyQuota")
-            .is_some_and(|p| !p.in_scope)
-    );
+    assert!(!resolved.get(Name::AccountConcurrencyQuota).in_scope);
     assert_eq!(
-        common::value(&resolved, "ReservedConcurrency"),
+        common::value(&resolved, Name::ReservedConcurrency),
         ("-1".to_owned(), "built-in default".to_owned())
     );
 }
@@ -287,7 +284,7 @@ fn engine_versions_below_1_2_1_0_are_refused() {
         ("1.0.5.1", false),
     ] {
         let set = format!("NeptuneEngineVersion={version}");
-        let result = stream2neptune::validate::resolve(
+        let result = stream2neptune_plan::resolve(
             &common::config("regions: {us-east-1: {}}"),
             "us-east-1",
             &common::sets(&[&set]),
@@ -322,9 +319,9 @@ fn defaults_are_the_first_preferred_class_each_region_offers() {
     ] {
         let resolved = common::resolved("regions: {}", region, &[]);
         for (name, expected) in [
-            ("DbInstanceType", db),
-            ("EC2ClientInstanceType", driver),
-            ("NotebookInstanceType", notebook),
+            (Name::DbInstanceType, db),
+            (Name::EC2ClientInstanceType, driver),
+            (Name::NotebookInstanceType, notebook),
         ] {
             assert_eq!(
                 common::value(&resolved, name),

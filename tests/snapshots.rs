@@ -6,12 +6,12 @@
 
 mod common;
 
-use stream2neptune::config::StackConfig;
 use stream2neptune::render::{environment, render_region};
-use stream2neptune::validate::{Resolved, resolve};
+use stream2neptune_plan::config::StackConfig;
+use stream2neptune_plan::{Plan, resolve};
 
 /// The resolved parameters as the snapshot's `info`: one "Name: value (origin)" line per declared parameter.
-fn info(resolved: &Resolved) -> Vec<String> {
+fn info(resolved: &Plan) -> Vec<String> {
     resolved
         .in_scope()
         .map(|p| {
@@ -30,7 +30,7 @@ fn info(resolved: &Resolved) -> Vec<String> {
 const BASE_REGION: &str = "us-east-1";
 
 /// The rendered stack of `resolved`, and its parameters file.
-fn render(resolved: &Resolved) -> (String, String) {
+fn render(resolved: &Plan) -> (String, String) {
     let rendered = render_region(&environment(&common::repo_root()), resolved)
         .unwrap_or_else(|e| panic!("{}: {e}", resolved.region));
     (rendered.stack, rendered.parameters_json)
@@ -38,7 +38,7 @@ fn render(resolved: &Resolved) -> (String, String) {
 
 /// Snapshots the stack whole when `base` is None, else as its unified line diff against `base`; the
 /// parameters always whole.
-fn snapshot(resolved: &Resolved, name: &str, base: Option<&str>) {
+fn snapshot(resolved: &Plan, name: &str, base: Option<&str>) {
     let (stack, parameters) = render(resolved);
     insta::with_settings!({
         info => &info(resolved),
@@ -46,14 +46,14 @@ fn snapshot(resolved: &Resolved, name: &str, base: Option<&str>) {
         omit_expression => true,
     }, {
         match base {
-            None => insta::assert_snapshot!(format!("{name}__stack.yaml"), stack),
+            None => insta::assert_snapshot!(format!("{name}__template.yaml"), stack),
             Some(base) => {
                 let diff = similar::TextDiff::from_lines(base, &stack)
                     .unified_diff()
                     .context_radius(2)
-                    .header(&format!("{BASE_REGION}/stack.yaml"), &format!("{name}/stack.yaml"))
+                    .header(&format!("{BASE_REGION}/template.yaml"), &format!("{name}/template.yaml"))
                     .to_string();
-                insta::assert_snapshot!(format!("{name}__stack.yaml.diff"), diff);
+                insta::assert_snapshot!(format!("{name}__template.yaml.diff"), diff);
             }
         }
         insta::assert_snapshot!(format!("{name}__parameters.json"), parameters);

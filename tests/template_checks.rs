@@ -132,12 +132,15 @@ fn render(out: &Path, args: &[&str]) {
     );
 }
 
-/// Every `stack.yaml` one level below each folder under `dir`, sorted.
+/// Every rendered `template.yaml` one level below each folder under `dir`, sorted.
 fn stacks_under(dir: &Path) -> Vec<PathBuf> {
     let mut stacks = Vec::new();
     for case in std::fs::read_dir(dir).expect("read render folder") {
         for region in std::fs::read_dir(case.expect("entry").path()).expect("read case folder") {
-            let stack = region.expect("entry").path().join("stack.yaml");
+            let stack = region
+                .expect("entry")
+                .path()
+                .join(stream2neptune::render::TEMPLATE_FILE);
             if stack.is_file() {
                 stacks.push(stack);
             }
@@ -276,7 +279,11 @@ fn every_rendered_stack_passes_cfn_lint_and_checkov() {
     let regions = config_regions();
     assert!(regions.len() >= 2, "stack.yaml lists {regions:?}");
     for region in &regions {
-        let stack = out.path().join("config").join(region).join("stack.yaml");
+        let stack = out
+            .path()
+            .join("config")
+            .join(region)
+            .join(stream2neptune::render::TEMPLATE_FILE);
         assert!(stack.is_file(), "{region} from stack.yaml was not rendered");
     }
     assert_eq!(stacks.len(), regions.len() + matrix().len());
@@ -326,7 +333,10 @@ fn every_rendered_stack_passes_cfn_lint_and_checkov() {
 fn the_checks_report_a_broken_template() {
     // GIVEN a template with an unknown property and an unencrypted queue
     let dir = tempfile::tempdir().expect("temp dir");
-    let stack = dir.path().join("broken").join("stack.yaml");
+    let stack = dir
+        .path()
+        .join("broken")
+        .join(stream2neptune::render::TEMPLATE_FILE);
     std::fs::create_dir_all(stack.parent().expect("parent")).expect("mkdir");
     std::fs::write(
         &stack,

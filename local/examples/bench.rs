@@ -3,9 +3,6 @@
 //! Oxigraph), end-to-end edges/s from driver to store with 1, 2 and 4 shards, and the iterator
 //! age per shard at a steady driver pace.
 
-#[path = "../tests/common/resolve.rs"]
-mod resolve;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let dir = tempfile::tempdir()?;
     let config = workspace_root().join("stack.yaml");
-    let base = LocalPlan::load(&config, &cli.region, &[], resolve::resolve)?;
+    let base = LocalPlan::load(&config, &cli.region, &[])?;
     let data = generate(&DatasetConfig::from_args(&DatasetArgs {
         people: (cli.edges / 10).max(100) as u32,
         follows: cli.edges,
@@ -89,12 +86,7 @@ async fn main() -> anyhow::Result<()> {
 
     // kinesis-mock alone: the driver with no mapping reading, on the largest shard count.
     if let Some(&shards) = cli.shards.iter().max() {
-        let plan = LocalPlan::load(
-            &config,
-            &cli.region,
-            &[format!("ShardCount={shards}")],
-            resolve::resolve,
-        )?;
+        let plan = LocalPlan::load(&config, &cli.region, &[format!("ShardCount={shards}")])?;
         let state = StateDir::create(dir.path().join(format!("driver-only-{shards}")))?;
         let stack = LocalStack::up(plan, state, Ports::default()).await?;
         let driven = drive_edges(
@@ -113,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
 
     for &shards in &cli.shards {
         let sets = vec![format!("ShardCount={shards}")];
-        let plan = LocalPlan::load(&config, &cli.region, &sets, resolve::resolve)?;
+        let plan = LocalPlan::load(&config, &cli.region, &sets)?;
         let state = StateDir::create(dir.path().join(format!("shards-{shards}")))?;
         let stack = LocalStack::up(plan, state, Ports::default()).await?;
         let metrics = Arc::new(RunMetrics::default());

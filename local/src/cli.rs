@@ -1,5 +1,5 @@
-//! Command-line entry points the root binary wires in: `stream2neptune local up|down|status|query`
-//! and `stream2neptune demo`.
+//! `stream2neptune local up|down|status|query`: the flags and the commands that start, stop, inspect and
+//! query the local services by hand (`stream2neptune demo` is [`crate::demo`]).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -14,45 +14,9 @@ use stream2neptune_workload::terminal;
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
 use crate::paths::{StateDir, workspace_root};
-use crate::settings::{LocalPlan, ResolveParameters};
+use crate::settings::LocalPlan;
 use crate::sparql::StoreClient;
-use crate::stack::{LocalStack, Ports};
-
-/// Flags of `stream2neptune demo`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DemoArgs {
-    /// Region whose rendered settings (shards, batch sizes, retries...) the local pipeline uses.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
-    /// The config file, as for `render`: a `defaults:` table and `regions: <region>: {overrides}`.
-    #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
-    pub config: Option<PathBuf>,
-    /// Override a parameter, as for `render` (repeatable), e.g. --set ParallelizationFactor=2.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
-    /// Edges to generate and send.
-    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub edges: u64,
-    /// People in the data set [default: edges / 10, at least 100].
-    #[arg(long)]
-    pub people: Option<u32>,
-    /// Edges per second; 0 sends as fast as the stream takes them [default: the region's DriverBatchSize per
-    /// DriverPeriod].
-    #[arg(long)]
-    pub rate: Option<f64>,
-    /// Seed of the data set.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// State directory; the demo clears it first [default: .local at the workspace root].
-    #[arg(long)]
-    pub state_dir: Option<PathBuf>,
-    /// Longest wait for the stream to drain after the last edge is sent, in seconds.
-    #[arg(long, default_value_t = 600)]
-    pub drain_timeout_secs: u64,
-    /// Hide the progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
-}
+use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
 
 /// `stream2neptune local ...`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -164,15 +128,10 @@ impl RunningServices {
     }
 }
 
-/// Runs `stream2neptune local ...`; `resolve` gives a region's parameters (the generator's); a signal of
-/// `shutdown` stops `local up` in order.
-pub async fn run_local(
-    command: LocalCommand,
-    resolve: ResolveParameters,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
+/// Runs `stream2neptune local ...`; a signal of `shutdown` stops `local up` in order.
+pub async fn run_local(command: LocalCommand, shutdown: Shutdown) -> anyhow::Result<()> {
     let quick = match command {
-        LocalCommand::Up(args) => return run_up(args, resolve, shutdown).await,
+        LocalCommand::Up(args) => return run_up(args, shutdown).await,
         LocalCommand::Down(args) => shutdown.or_signal(run_down(args)).await,
         LocalCommand::Status(args) => shutdown.or_signal(run_status(args)).await,
         LocalCommand::Query(args) => shutdown.or_signal(run_query(args)).await,
@@ -183,21 +142,13 @@ pub async fn run_local(
     })?
 }
 
-/// Longest wait for the mapping to stop after a signal (the batch being written is redelivered on the next
-/// start, as after a crash).
-pub const MAPPING_STOP_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// `local up`: services and mapping in the foreground until a signal (Ctrl-C, or SIGTERM from `local down`).
-pub async fn run_up(
-    args: UpArgs,
-    resolve: ResolveParameters,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
+pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let config = args
         .config
         .clone()
         .unwrap_or_else(|| workspace_root().join("stack.yaml"));
-    let plan = LocalPlan::load(&config, &args.region, &args.sets, resolve)?;
+    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
     let state = args.state.state()?;
     if args.fresh {
         state.reset()?;
@@ -343,8 +294,8 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
         "store: {} follows edges ({} edge resources); rejected records: {}; on-failure batches: {}",
         counts.follows,
         counts.edge_resources,
-        crate::demo::count_lines(&state.rejected())?,
-        crate::demo::count_lines(&state.on_failure())?
+        crate::paths::count_lines(&state.rejected())?,
+        crate::paths::count_lines(&state.on_failure())?
     );
     Ok(())
 }

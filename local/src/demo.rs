@@ -5,12 +5,14 @@
 
 use std::collections::HashSet;
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use stream2neptune_plan::Name;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
@@ -18,12 +20,47 @@ use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
 use stream2neptune_workload::terminal;
 
-use crate::cli::{DemoArgs, MAPPING_STOP_TIMEOUT};
 use crate::metrics::RunMetrics;
 use crate::paths::{StateDir, workspace_root};
 use crate::report::{self, ReportSummary};
-use crate::settings::{LocalPlan, ResolveParameters};
-use crate::stack::{LocalStack, Ports};
+use crate::settings::LocalPlan;
+use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
+
+/// Flags of `stream2neptune demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Region whose rendered settings (shards, batch sizes, retries...) the local pipeline uses.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// The config file, as for `render`: a `defaults:` table and `regions: <region>: {overrides}`.
+    #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
+    pub config: Option<PathBuf>,
+    /// Override a parameter, as for `render` (repeatable), e.g. --set ParallelizationFactor=2.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Edges to generate and send.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub edges: u64,
+    /// People in the data set [default: edges / 10, at least 100].
+    #[arg(long)]
+    pub people: Option<u32>,
+    /// Edges per second; 0 sends as fast as the stream takes them [default: the region's DriverBatchSize per
+    /// DriverPeriod].
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Seed of the data set.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// State directory; the demo clears it first [default: .local at the workspace root].
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Longest wait for the stream to drain after the last edge is sent, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub drain_timeout_secs: u64,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
 
 /// What the demo found, counted from the store itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,14 +116,10 @@ impl RecordSink for CountingSink {
     }
 }
 
-/// Runs the demo with the region's parameters from `resolve` (the generator's); a signal of `shutdown` stops it in
-/// order: the driver saves its resume file, the mapping its checkpoints, and every service is stopped.
-pub async fn run_demo(
-    args: DemoArgs,
-    resolve: ResolveParameters,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    let outcome = demo(&args, resolve, &shutdown).await?;
+/// Runs the demo with the region's plan; a signal of `shutdown` stops it in order: the driver saves its resume
+/// file, the mapping its checkpoints, and every service is stopped.
+pub async fn run_demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    let outcome = demo(&args, &shutdown).await?;
     let _ = writeln!(std::io::stdout(), "{}", outcome.line());
     if !outcome.is_clean() {
         anyhow::bail!(
@@ -101,16 +134,12 @@ pub async fn run_demo(
 }
 
 /// The demo itself; returns what the store holds.
-pub async fn demo(
-    args: &DemoArgs,
-    resolve: ResolveParameters,
-    shutdown: &Shutdown,
-) -> anyhow::Result<DemoOutcome> {
+pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOutcome> {
     let config = args
         .config
         .clone()
         .unwrap_or_else(|| workspace_root().join("stack.yaml"));
-    let plan = LocalPlan::load(&config, &args.region, &args.sets, resolve)?;
+    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
     let state = StateDir::create(
         args.state_dir
             .clone()
@@ -266,9 +295,12 @@ async fn run_pipeline(
                 ("region".into(), plan.region.clone()),
                 ("shards".into(), plan.shard_count.to_string()),
                 ("BatchSize".into(), plan.esm.batch_size.to_string()),
-                ("BatchWriteSize".into(), plan.batch_write_size.to_string()),
                 (
-                    "ParallelizationFactor".into(),
+                    Name::BatchWriteSize.to_string(),
+                    plan.batch_write_size.to_string(),
+                ),
+                (
+                    Name::ParallelizationFactor.to_string(),
                     plan.esm.parallelization_factor.to_string(),
                 ),
                 (
@@ -352,7 +384,7 @@ pub async fn verify(
             stream2neptune_writer::sparql::person_iri(&edge.to),
         ));
     }
-    let rejected = count_lines(&stack.state.rejected())?;
+    let rejected = crate::paths::count_lines(&stack.state.rejected())?;
     let on_failure = metrics.on_failure.load(Ordering::Relaxed);
     Ok(DemoOutcome {
         sent: metrics.sent.load(Ordering::Relaxed),
@@ -363,15 +395,6 @@ pub async fn verify(
         unexpected: stored.difference(&expected).count() as u64,
         on_failure,
     })
-}
-
-/// Lines in a JSON Lines file (0 when missing).
-pub fn count_lines(path: &std::path::Path) -> anyhow::Result<u64> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
 }
 
 /// The demo's progress bar and the task that refreshes it from the run metrics; dropping it clears the bar.

@@ -85,6 +85,9 @@ pub enum LocalError {
         /// What is allowed.
         allowed: String,
     },
+    /// The region's plan could not be made (config file, `--set` or a value).
+    #[error(transparent)]
+    Plan(#[from] stream2neptune_plan::Error),
     /// The writer's configuration was rejected.
     #[error("writer configuration: {0}")]
     WriterConfig(#[from] stream2neptune_writer::ConfigError),

@@ -3,7 +3,8 @@
 //! handler in process with the settings rendered for a region ([`settings`]).
 //!
 //! Entry points for the root CLI: [`cli::LocalCommand`] (`local up|down|status|query`) with
-//! [`cli::run_local`], and [`cli::DemoArgs`] with [`demo::run_demo`].
+//! [`cli::run_local`], and [`demo::DemoArgs`] with [`demo::run_demo`]. Settings come from the region's plan
+//! ([`stream2neptune_plan::Plan`]), the one the generator renders.
 
 pub mod cli;
 pub mod demo;
@@ -20,8 +21,8 @@ pub mod settings;
 pub mod sparql;
 pub mod stack;
 
-pub use cli::{DemoArgs, LocalCommand, run_local};
-pub use demo::run_demo;
+pub use cli::{LocalCommand, run_local};
+pub use demo::{DemoArgs, run_demo};
 pub use error::LocalError;
-pub use settings::{LocalPlan, Parameters, ResolveParameters};
+pub use settings::LocalPlan;
 pub use stack::{LocalStack, Ports};

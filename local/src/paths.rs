@@ -158,3 +158,12 @@ impl StateDir {
         StateDir::create(&self.root).map(|_| ())
     }
 }
+
+/// Lines in a JSON Lines file (0 when missing).
+pub fn count_lines(path: &std::path::Path) -> anyhow::Result<u64> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => anyhow::Context::with_context(Err(e), || format!("reading {}", path.display())),
+    }
+}

@@ -1,32 +1,16 @@
 //! The local plan: the stream, event source mapping and writer settings of one region, read from
-//! the same resolved parameters the generator renders into that region's stack.
+//! the same resolved [`Plan`] the generator renders into that region's stack.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::error::{LocalError, Result};
+pub use stream2neptune_plan::StartingPosition;
+use stream2neptune_plan::{Plan, StreamMode};
 
-/// A region's resolved parameters by CloudFormation name, as text (what `stream2neptune params
-/// --region R` prints).
-pub type Parameters = BTreeMap<String, String>;
-
-/// Resolves `(config file, region, --set Key=Value overrides)` to the region's parameters, exactly
-/// as `stream2neptune render` does. The generator crate provides it: local mode cannot depend on
-/// the generator, whose binary depends on local mode.
-pub type ResolveParameters = fn(&Path, &str, &[String]) -> anyhow::Result<Parameters>;
+use crate::error::Result;
 
 /// Shards of an on-demand stream in local mode (kinesis-mock's default for on-demand streams).
 pub const ON_DEMAND_LOCAL_SHARDS: u32 = 4;
-
-/// Where a new mapping starts reading a shard that has no checkpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartingPosition {
-    /// The oldest record kept.
-    TrimHorizon,
-    /// Only records put after the mapping starts.
-    Latest,
-}
 
 /// The event source mapping settings (the template's `AWS::Lambda::EventSourceMapping`).
 #[derive(Debug, Clone, PartialEq)]
@@ -81,80 +65,47 @@ pub struct LocalPlan {
 }
 
 impl LocalPlan {
-    /// Resolves `region` from the config file at `config` with `--set Key=Value` overrides.
-    pub fn load(
-        config: &Path,
-        region: &str,
-        sets: &[String],
-        resolve: ResolveParameters,
-    ) -> anyhow::Result<Self> {
-        let parameters = resolve(config, region, sets)?;
-        Ok(Self::from_parameters(region, &parameters)?)
+    /// Resolves `region` from the config file at `config` with `--set Key=Value` overrides, as
+    /// `stream2neptune render` does.
+    pub fn load(config: &Path, region: &str, sets: &[String]) -> Result<Self> {
+        Ok(Self::from_plan(&stream2neptune_plan::load(
+            config, region, sets,
+        )?))
     }
 
-    /// Reads the plan out of a region's resolved parameters.
-    pub fn from_parameters(region: &str, parameters: &Parameters) -> Result<Self> {
-        let text = |name: &'static str| -> Result<String> {
-            parameters.get(name).cloned().ok_or_else(|| LocalError::Invalid {
-                field: name,
-                value: String::new(),
-                allowed: "a value in the resolved parameters (is the generator's catalog up to date?)".into(),
-            })
+    /// Reads the local plan out of a region's resolved plan.
+    pub fn from_plan(plan: &Plan) -> Self {
+        let region = plan.region.as_str();
+        let shard_count = match plan.stream_mode() {
+            StreamMode::OnDemand => ON_DEMAND_LOCAL_SHARDS,
+            StreamMode::Provisioned => plan.shard_count(),
         };
-        let integer = |name: &'static str| -> Result<i64> {
-            let value = text(name)?;
-            value.parse::<i64>().map_err(|_| LocalError::Invalid {
-                field: name,
-                value,
-                allowed: "an integer".into(),
-            })
-        };
-        let boolean =
-            |name: &'static str| -> Result<bool> { Ok(text(name)?.eq_ignore_ascii_case("true")) };
-
-        let on_demand = text("StreamMode")? == "ON_DEMAND";
-        let shard_count = if on_demand {
-            ON_DEMAND_LOCAL_SHARDS
-        } else {
-            integer("ShardCount")? as u32
-        };
-        let starting_position = match text("StartingPosition")?.as_str() {
-            "LATEST" => StartingPosition::Latest,
-            "TRIM_HORIZON" => StartingPosition::TrimHorizon,
-            other => {
-                return Err(LocalError::Invalid {
-                    field: "StartingPosition",
-                    value: other.to_owned(),
-                    allowed: "TRIM_HORIZON or LATEST".into(),
-                });
-            }
-        };
-        let retries = integer("MaximumRetryAttempts")?;
-        let max_age = integer("MaximumRecordAgeInSeconds")?;
-        Ok(LocalPlan {
+        let usize = |n: u32| usize::try_from(n).expect("a u32 fits a usize");
+        LocalPlan {
             region: region.to_owned(),
             stream_name: format!("stream2neptune-local-{region}"),
             shard_count,
-            retention_hours: integer("StreamRetentionHours")? as u32,
+            retention_hours: plan.stream_retention_hours(),
             esm: EsmSettings {
-                batch_size: integer("BatchReadSize")? as usize,
-                starting_position,
-                parallelization_factor: integer("ParallelizationFactor")? as usize,
-                bisect_on_error: boolean("BisectBatchOnFunctionError")?,
-                maximum_retry_attempts: (retries >= 0).then_some(retries as u32),
-                maximum_record_age: (max_age >= 0).then(|| Duration::from_secs(max_age as u64)),
-                function_timeout: Duration::from_secs(integer("FunctionTimeout")? as u64),
+                batch_size: usize(plan.batch_read_size()),
+                starting_position: plan.starting_position(),
+                parallelization_factor: usize(plan.parallelization_factor()),
+                bisect_on_error: plan.bisect_batch_on_function_error(),
+                maximum_retry_attempts: plan.maximum_retry_attempts(),
+                maximum_record_age: plan.maximum_record_age(),
+                function_timeout: plan.function_timeout(),
                 idle_poll_interval: Duration::from_secs(1),
                 retry_backoff: Duration::from_millis(100),
                 retry_backoff_max: Duration::from_secs(5),
             },
-            batch_write_size: integer("BatchWriteSize")? as usize,
-            write_concurrency: integer("WriteConcurrency")? as usize,
-            conditional_create: boolean("ConditionalCreate")?,
-            metrics_namespace: text("MetricsNamespace")?,
-            driver_period_ms: integer("DriverPeriod")? as u64,
-            driver_batch_size: integer("DriverBatchSize")? as u32,
-        })
+            batch_write_size: usize(plan.batch_write_size()),
+            write_concurrency: usize(plan.write_concurrency()),
+            conditional_create: plan.conditional_create(),
+            metrics_namespace: plan.metrics_namespace().to_owned(),
+            driver_period_ms: u64::try_from(plan.driver_period().as_millis())
+                .expect("DriverPeriod is at most 1000 ms"),
+            driver_batch_size: plan.driver_batch_size(),
+        }
     }
 
     /// The writer's environment for a local store at `store_url`, rejects to `rejected_file`:
@@ -190,9 +141,7 @@ impl LocalPlan {
 pub(crate) mod tests {
     use super::*;
     use crate::paths::workspace_root;
-
-    /// The generator's resolution (a dev-dependency: the generator's binary depends on this crate).
-    use stream2neptune::local::resolve;
+    use stream2neptune_plan::Name;
 
     /// Settings for unit tests.
     pub(crate) fn settings() -> EsmSettings {
@@ -213,7 +162,7 @@ pub(crate) mod tests {
     #[test]
     fn plan_follows_the_regions_rendered_parameters() {
         let config = workspace_root().join("stack.yaml");
-        let plan = LocalPlan::load(&config, "eu-west-1", &[], resolve).unwrap();
+        let plan = LocalPlan::load(&config, "eu-west-1", &[]).unwrap();
         assert_eq!(plan.shard_count, 4);
         assert_eq!(plan.esm.batch_size, 500);
         assert_eq!(plan.batch_write_size, 50);
@@ -234,40 +183,43 @@ pub(crate) mod tests {
                 "MaximumRetryAttempts=5".into(),
                 "StartingPosition=LATEST".into(),
             ],
-            resolve,
         )
         .unwrap();
         assert_eq!(plan.esm.parallelization_factor, 3);
         assert_eq!(plan.esm.maximum_retry_attempts, Some(5));
         assert_eq!(plan.esm.starting_position, StartingPosition::Latest);
 
-        let err = LocalPlan::load(
-            &config,
-            "eu-west-1",
-            &["ParallelizationFactor=11".into()],
-            resolve,
-        )
-        .unwrap_err();
+        let err = LocalPlan::load(&config, "eu-west-1", &["ParallelizationFactor=11".into()])
+            .unwrap_err();
         assert!(
-            format!("{err:#}").contains("ParallelizationFactor"),
+            format!("{err:#}").contains(Name::ParallelizationFactor.as_str()),
             "{err:#}"
         );
     }
 
     #[test]
     fn writer_config_targets_the_local_store_with_sparql() {
-        let plan = LocalPlan::load(
-            &workspace_root().join("stack.yaml"),
-            "eu-west-1",
-            &[],
-            resolve,
-        )
-        .unwrap();
+        let plan = LocalPlan::load(&workspace_root().join("stack.yaml"), "eu-west-1", &[]).unwrap();
         let c = plan
             .writer_config("http://127.0.0.1:7878", Path::new("/tmp/rejected.jsonl"))
             .unwrap();
         assert_eq!(c.write_url(), "http://127.0.0.1:7878/sparql");
         assert!(!c.iam_auth);
         assert_eq!(c.batch_write_size, 50);
+    }
+
+    /// The plan checks FunctionTimeout against the writer's defaults without depending on the writer's
+    /// library; this crate depends on both, and fails here when they drift apart.
+    #[test]
+    fn plan_knows_the_writers_timing_defaults() {
+        use stream2neptune_plan::writer_limits;
+        assert_eq!(
+            writer_limits::DEADLINE_MARGIN_MS,
+            writer::config::DEFAULT_DEADLINE_MARGIN_MS
+        );
+        assert_eq!(
+            writer_limits::REQUEST_TIMEOUT_MS,
+            writer::config::DEFAULT_REQUEST_TIMEOUT_MS
+        );
     }
 }

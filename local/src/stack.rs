@@ -2,6 +2,7 @@
 //! and event source mapping wired to them.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use stream2neptune_writer::{Deps, GraphStore, HttpStore};
 
@@ -115,3 +116,7 @@ impl LocalStack {
         StoreClient::new(&self.store.url())
     }
 }
+
+/// Longest wait for the mapping to stop after a signal (the batch being written is redelivered on the next
+/// start, as after a crash).
+pub const MAPPING_STOP_TIMEOUT: Duration = Duration::from_secs(10);

@@ -2,9 +2,6 @@
 //! report opened in headless Chromium: separate from pipeline.rs because it drives the whole
 //! `demo` entry point rather than the mapping alone.
 
-#[path = "common/resolve.rs"]
-mod resolve;
-
 use std::process::Command;
 
 use stream2neptune_local::DemoArgs;
@@ -76,7 +73,7 @@ async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_da
     };
 
     // WHEN it runs
-    let outcome = demo(&args, resolve::resolve, &Shutdown::never())
+    let outcome = demo(&args, &Shutdown::never())
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
 

@@ -26,7 +26,7 @@ pub enum Error {
     BadTags(Vec<String>),
     /// A region the generator does not know.
     #[error("{0}")]
-    UnknownRegion(crate::error::Problem),
+    UnknownRegion(stream2neptune_plan::Problem),
     /// An AWS CLI command failed.
     #[error("`{command}` failed ({status}): {stderr}")]
     Aws {

@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use stream2neptune_plan::Name;
+
 use super::aws::{Aws, Call};
 use super::error::{Error, Result};
 use super::events::StackWatch;
 
 /// The parameter that carries the writer function's code key.
-pub const FUNCTION_CODE_KEY: &str = "FunctionCodeKey";
+pub const FUNCTION_CODE_KEY: &str = Name::FunctionCodeKey.as_str();
 /// The stack output naming the artifact bucket.
 pub const BUCKET_OUTPUT: &str = "ArtifactBucketName";
 /// Folder of the artifact bucket where `aws cloudformation deploy` puts the template (needed above 51,200 bytes).

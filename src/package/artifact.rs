@@ -1,6 +1,7 @@
 //! What gets packaged and how each artifact is named: the naming rules live here, as methods, and nowhere else.
 
 use serde::{Deserialize, Serialize};
+use stream2neptune_plan::Name;
 
 /// A Lambda (and EC2) CPU architecture, spelled as Lambda's `Architectures` and the `FunctionArchitecture`
 /// parameter spell it.
@@ -45,12 +46,17 @@ impl Architecture {
         }
     }
 
-    /// Parses the `FunctionArchitecture` parameter value.
+    /// Parses a `FunctionArchitecture` parameter value (as a live stack holds it).
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "x86_64" => Some(Architecture::X86_64),
-            "arm64" => Some(Architecture::Arm64),
-            _ => None,
+        stream2neptune_plan::Architecture::parse(value).map(Self::from)
+    }
+}
+
+impl From<stream2neptune_plan::Architecture> for Architecture {
+    fn from(architecture: stream2neptune_plan::Architecture) -> Self {
+        match architecture {
+            stream2neptune_plan::Architecture::X86_64 => Architecture::X86_64,
+            stream2neptune_plan::Architecture::Arm64 => Architecture::Arm64,
         }
     }
 }
@@ -113,11 +119,11 @@ impl Part {
     }
 
     /// The stack parameter that takes this artifact's key.
-    pub fn parameter(self) -> &'static str {
+    pub fn parameter(self) -> Name {
         match self {
-            Part::Writer => "FunctionCodeKey",
-            Part::Driver => "DriverCodeKey",
-            Part::Notebooks => "NotebooksKeyPrefix",
+            Part::Writer => Name::FunctionCodeKey,
+            Part::Driver => Name::DriverCodeKey,
+            Part::Notebooks => Name::NotebooksKeyPrefix,
         }
     }
 

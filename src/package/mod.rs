@@ -112,7 +112,7 @@ impl Planned {
                     file: part.file_name(&sha256),
                     key: part.key(&sha256),
                     sha256,
-                    parameter: part.parameter().to_owned(),
+                    parameter: part.parameter().to_string(),
                     files: Vec::new(),
                     inputs: None,
                 }
@@ -323,7 +323,7 @@ fn write_zip(
         part,
         architecture,
         key: part.key(&sha256),
-        parameter: part.parameter().to_owned(),
+        parameter: part.parameter().to_string(),
         size: bytes.len() as u64,
         sha256,
         file,

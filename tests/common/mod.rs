@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use stream2neptune::config::{Layer, StackConfig, parse_sets};
-use stream2neptune::validate::{Resolved, resolve};
+use stream2neptune_plan::config::{Layer, StackConfig, parse_sets};
+use stream2neptune_plan::{Name, Plan, resolve};
 
 /// The repository root (the root crate's manifest folder).
 pub fn repo_root() -> PathBuf {
@@ -27,7 +27,7 @@ pub fn sets(args: &[&str]) -> Layer {
 }
 
 /// Resolves `region` of config text with `--set` arguments, panicking on errors.
-pub fn resolved(text: &str, region: &str, set_args: &[&str]) -> Resolved {
+pub fn resolved(text: &str, region: &str, set_args: &[&str]) -> Plan {
     resolve(&config(text), region, &sets(set_args)).expect("region resolves")
 }
 
@@ -39,8 +39,8 @@ pub fn resolve_error(text: &str, region: &str, set_args: &[&str]) -> String {
 }
 
 /// A parameter's value and origin, as text.
-pub fn value(resolved: &Resolved, name: &str) -> (String, String) {
-    let param = resolved.get(name).expect("catalog parameter");
+pub fn value(resolved: &Plan, name: Name) -> (String, String) {
+    let param = resolved.get(name);
     (param.value.to_string(), param.origin.to_string())
 }
 

@@ -3,8 +3,6 @@
 //! stack.yaml with test overrides, and store checks.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-pub mod resolve;
-
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -27,13 +25,8 @@ pub struct Harness {
 /// The eu-west-1 plan with `sets` and quick polling / back-off for tests.
 pub fn plan(sets: &[&str]) -> LocalPlan {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let mut plan = LocalPlan::load(
-        &workspace_root().join("stack.yaml"),
-        "eu-west-1",
-        &sets,
-        resolve::resolve,
-    )
-    .unwrap();
+    let mut plan =
+        LocalPlan::load(&workspace_root().join("stack.yaml"), "eu-west-1", &sets).unwrap();
     plan.esm.idle_poll_interval = Duration::from_millis(100);
     plan.esm.retry_backoff = Duration::from_millis(20);
     plan.esm.retry_backoff_max = Duration::from_millis(200);

@@ -2,49 +2,21 @@
 //!
 //! Precedence, lowest first: built-in default < `defaults:` < `regions.<region>:` < `--set`. Keys are checked
 //! against the catalog when the file is read; values are normalized to text here and typed in
-//! [`crate::validate`].
+//! [`crate::resolve`].
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_norway::Value;
 
-use crate::catalog::{self, CfnType};
+use crate::catalog::{self, CfnType, Name};
 use crate::error::{Error, Problem, Problems, Result};
+use crate::origin::Origin;
 use crate::regions;
 
-/// Where a resolved value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Origin {
-    /// The catalog's built-in default.
-    BuiltIn,
-    /// The config file's `defaults:` table.
-    ConfigDefaults,
-    /// The config file's table for the region being rendered.
-    Region,
-    /// A `--set Key=Value` argument.
-    Set,
-    /// Computed from other values (ShardCount from the writer's vCPUs).
-    Derived,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Origin::BuiltIn => "built-in default",
-            Origin::ConfigDefaults => "config defaults",
-            Origin::Region => "region",
-            Origin::Set => "--set",
-            Origin::Derived => "derived",
-        })
-    }
-}
-
-/// One layer of values: parameter name -> value as text, keys already checked against the catalog.
-pub type Layer = BTreeMap<&'static str, String>;
+/// One layer of values: parameter -> value as text, keys already checked against the catalog.
+pub type Layer = BTreeMap<Name, String>;
 
 /// stack.yaml as written on disk. Unknown top-level keys are rejected.
 #[derive(Debug, Deserialize)]
@@ -117,6 +89,26 @@ impl StackConfig {
             defaults,
             regions,
         })
+    }
+
+    /// The regions a command runs for: those asked for (`--region`, repeatable), each once in the order first
+    /// given, or, when none is asked for, every region listed under `regions:`.
+    pub fn select_regions(&self, asked: &[String]) -> Result<Vec<String>> {
+        if !asked.is_empty() {
+            let mut unique: Vec<String> = Vec::new();
+            for region in asked {
+                if !unique.contains(region) {
+                    unique.push(region.clone());
+                }
+            }
+            return Ok(unique);
+        }
+        if self.regions.is_empty() {
+            return Err(Error::NoRegions {
+                path: self.path.clone(),
+            });
+        }
+        Ok(self.regions.keys().cloned().collect())
     }
 
     /// The layers that apply to `region`, lowest precedence first (the built-in layer is the catalog itself).
@@ -240,5 +232,40 @@ fn scalar_text(value: &Value, cfn_type: CfnType) -> std::result::Result<String, 
         Value::Sequence(_) => Err("a list"),
         Value::Mapping(_) => Err("a mapping"),
         Value::Tagged(_) => Err("a tagged value"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> StackConfig {
+        StackConfig::parse(Path::new("stack.yaml"), text).expect("a valid config")
+    }
+
+    #[test]
+    fn a_region_asked_for_twice_is_selected_once_in_the_order_first_given() {
+        let config = config("regions: {eu-west-1: {}}");
+        let asked = ["us-east-1", "eu-west-1", "us-east-1"].map(String::from);
+        assert_eq!(
+            config.select_regions(&asked).unwrap(),
+            ["us-east-1", "eu-west-1"]
+        );
+    }
+
+    #[test]
+    fn without_regions_asked_for_every_listed_region_is_selected() {
+        let config = config("regions: {us-east-1: {}, eu-west-1: {}}");
+        assert_eq!(
+            config.select_regions(&[]).unwrap(),
+            ["eu-west-1", "us-east-1"]
+        );
+        let err = self::config("defaults: {}")
+            .select_regions(&[])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stack.yaml lists no regions under `regions:`; add one or pass --region REGION"
+        );
     }
 }

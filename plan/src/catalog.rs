@@ -6,6 +6,99 @@
 
 use crate::offerings::Offering;
 use crate::sizing;
+use crate::values::{
+    Architecture, GremlinUpsertStyle, QueryLanguage, StartingPosition, StreamMode,
+};
+
+/// Declares [`Name`] from one list, so the enum, its spelling and [`Name::ALL`] cannot disagree.
+macro_rules! parameter_names {
+    ($($name:ident),* $(,)?) => {
+        /// The name of a stack parameter. Code names a parameter by its variant, so a misspelt name does not
+        /// compile; each variant's meaning is its [`CATALOG`] entry's description ([`Name::param`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[allow(missing_docs)]
+        pub enum Name {
+            $($name),*
+        }
+
+        impl Name {
+            /// Every name, in catalog order (a test keeps [`CATALOG`] in the same order).
+            pub const ALL: &'static [Name] = &[$(Name::$name),*];
+
+            /// The name as CloudFormation, stack.yaml and `--set` spell it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Name::$name => stringify!($name)),*
+                }
+            }
+        }
+    };
+}
+
+parameter_names! {
+    UseExistingCluster,
+    DbInstanceType,
+    DbServerlessMinCapacity,
+    DbServerlessMaxCapacity,
+    NeptuneEngineVersion,
+    BackupRetentionDays,
+    NeptuneAuditLog,
+    ExistingClusterEndpoint,
+    ExistingClusterReaderEndpoint,
+    ExistingClusterPort,
+    ExistingClusterResourceId,
+    ExistingVpcId,
+    ExistingSubnetIds,
+    ExistingSecurityGroupId,
+    StreamMode,
+    ShardCount,
+    StreamRetentionHours,
+    QueryLanguage,
+    ConditionalCreate,
+    GremlinUpsertStyle,
+    IamAuth,
+    BatchReadSize,
+    BatchWriteSize,
+    WriteConcurrency,
+    StartingPosition,
+    ParallelizationFactor,
+    ReservedConcurrency,
+    AccountConcurrencyQuota,
+    BisectBatchOnFunctionError,
+    MaximumRetryAttempts,
+    MaximumRecordAgeInSeconds,
+    MaximumBatchingWindowInSeconds,
+    FunctionArchitecture,
+    FunctionMemorySize,
+    FunctionTimeout,
+    LogRetentionDays,
+    MetricsNamespace,
+    ArtifactBucket,
+    FunctionCodeKey,
+    DriverCodeKey,
+    NotebooksKeyPrefix,
+    VertexFileS3Location,
+    EdgeFileS3Location,
+    EC2ClientInstanceType,
+    EC2KeyPairName,
+    DriverPeriod,
+    DriverBatchSize,
+    NotebookInstanceType,
+    IteratorAgeAlarmMs,
+}
+
+impl Name {
+    /// The parameter's catalog entry.
+    pub fn param(self) -> &'static Param {
+        &CATALOG[self as usize]
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// CloudFormation parameter type of a catalog entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +346,7 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Param {
     /// The CloudFormation parameter name, also the key in stack.yaml and `--set`.
-    pub name: &'static str,
+    pub name: Name,
     /// The CloudFormation parameter type.
     pub cfn_type: CfnType,
     /// The built-in default.
@@ -302,12 +395,12 @@ impl Param {
 
 /// Looks a parameter up by its exact name.
 pub fn find(name: &str) -> Option<&'static Param> {
-    CATALOG.iter().find(|param| param.name == name)
+    CATALOG.iter().find(|param| param.name.as_str() == name)
 }
 
 /// The catalog entry names, in catalog order.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    CATALOG.iter().map(|param| param.name)
+    CATALOG.iter().map(|param| param.name.as_str())
 }
 
 /// The oldest Neptune engine the stack deploys: mergeV()/mergeE() need 1.2.1.0 (openCypher MERGE on `~id` 1.2.0.2,
@@ -324,7 +417,7 @@ const BOOL: Kind = Kind::Bool;
 /// Every stack parameter, in the order the templates declare them.
 pub static CATALOG: &[Param] = &[
     Param {
-        name: "UseExistingCluster",
+        name: Name::UseExistingCluster,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("false"),
         kind: BOOL,
@@ -333,7 +426,7 @@ pub static CATALOG: &[Param] = &[
         description: "Write to an existing Neptune cluster: the stack then creates no VPC and no cluster.",
     },
     Param {
-        name: "DbInstanceType",
+        name: Name::DbInstanceType,
         cfn_type: CfnType::String,
         default: BuiltIn::Preferred(Offering::NeptuneClass),
         kind: Kind::Offered(Offering::NeptuneClass),
@@ -342,7 +435,7 @@ pub static CATALOG: &[Param] = &[
         description: "Instance class of the Neptune writer and read replica.",
     },
     Param {
-        name: "DbServerlessMinCapacity",
+        name: Name::DbServerlessMinCapacity,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("1"),
         kind: Kind::Capacity {
@@ -353,7 +446,7 @@ pub static CATALOG: &[Param] = &[
         description: "Smallest Neptune serverless capacity, in NCUs.",
     },
     Param {
-        name: "DbServerlessMaxCapacity",
+        name: Name::DbServerlessMaxCapacity,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("16"),
         kind: Kind::Capacity {
@@ -364,7 +457,7 @@ pub static CATALOG: &[Param] = &[
         description: "Largest Neptune serverless capacity, in NCUs; also drives the ShardCount default.",
     },
     Param {
-        name: "NeptuneEngineVersion",
+        name: Name::NeptuneEngineVersion,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("1.4.5.1"),
         kind: Kind::EngineVersion {
@@ -375,7 +468,7 @@ pub static CATALOG: &[Param] = &[
         description: "Neptune engine version of the new cluster: 1.2.1.0 or later (mergeV/mergeE, MERGE on ~id, serverless and the fine-grained IAM actions all need it).",
     },
     Param {
-        name: "BackupRetentionDays",
+        name: Name::BackupRetentionDays,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("7"),
         kind: Kind::Integer { min: 1, max: 35 },
@@ -384,7 +477,7 @@ pub static CATALOG: &[Param] = &[
         description: "Days Neptune keeps automated backups.",
     },
     Param {
-        name: "NeptuneAuditLog",
+        name: Name::NeptuneAuditLog,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("false"),
         kind: BOOL,
@@ -393,7 +486,7 @@ pub static CATALOG: &[Param] = &[
         description: "Export Neptune's audit log (every query's text) to a log group of the stack, kept LogRetentionDays under the stack key.",
     },
     Param {
-        name: "ExistingClusterEndpoint",
+        name: Name::ExistingClusterEndpoint,
         cfn_type: CfnType::String,
         default: BuiltIn::Value(""),
         kind: Kind::Text {
@@ -405,7 +498,7 @@ pub static CATALOG: &[Param] = &[
         description: "Writer endpoint host of the existing cluster.",
     },
     Param {
-        name: "ExistingClusterReaderEndpoint",
+        name: Name::ExistingClusterReaderEndpoint,
         cfn_type: CfnType::String,
         default: BuiltIn::Value(""),
         kind: Kind::Text {
@@ -417,7 +510,7 @@ pub static CATALOG: &[Param] = &[
         description: "Reader endpoint host of the existing cluster.",
     },
     Param {
-        name: "ExistingClusterPort",
+        name: Name::ExistingClusterPort,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("8182"),
         kind: Kind::Integer { min: 1, max: 65535 },
@@ -426,7 +519,7 @@ pub static CATALOG: &[Param] = &[
         description: "Port of the existing cluster.",
     },
     Param {
-        name: "ExistingClusterResourceId",
+        name: Name::ExistingClusterResourceId,
         cfn_type: CfnType::String,
         default: BuiltIn::Value(""),
         kind: Kind::Text {
@@ -438,7 +531,7 @@ pub static CATALOG: &[Param] = &[
         description: "Resource id of the existing cluster, for the neptune-db IAM resource ARN.",
     },
     Param {
-        name: "ExistingVpcId",
+        name: Name::ExistingVpcId,
         cfn_type: CfnType::VpcId,
         default: BuiltIn::Value(""),
         kind: Kind::Text {
@@ -450,7 +543,7 @@ pub static CATALOG: &[Param] = &[
         description: "VPC of the existing cluster.",
     },
     Param {
-        name: "ExistingSubnetIds",
+        name: Name::ExistingSubnetIds,
         cfn_type: CfnType::SubnetIdList,
         default: BuiltIn::Value(""),
         kind: Kind::SubnetIds,
@@ -459,7 +552,7 @@ pub static CATALOG: &[Param] = &[
         description: "Private subnets for the writer function, the notebook and the driver.",
     },
     Param {
-        name: "ExistingSecurityGroupId",
+        name: Name::ExistingSecurityGroupId,
         cfn_type: CfnType::SecurityGroupId,
         default: BuiltIn::Value(""),
         kind: Kind::Text {
@@ -471,16 +564,16 @@ pub static CATALOG: &[Param] = &[
         description: "A security group the existing cluster admits; attached to the function, notebook and driver.",
     },
     Param {
-        name: "StreamMode",
+        name: Name::StreamMode,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("PROVISIONED"),
-        kind: Kind::Choice(&["PROVISIONED", "ON_DEMAND"]),
+        kind: Kind::Choice(StreamMode::NAMES),
         scope: Scope::All,
         required: false,
         description: "Kinesis capacity mode: a fixed ShardCount or on-demand.",
     },
     Param {
-        name: "ShardCount",
+        name: Name::ShardCount,
         cfn_type: CfnType::Number,
         default: BuiltIn::ShardsFromWriter,
         kind: Kind::Integer {
@@ -492,7 +585,7 @@ pub static CATALOG: &[Param] = &[
         description: "Kinesis shards; keep it at no more than 2 x the vCPUs of the Neptune writer.",
     },
     Param {
-        name: "StreamRetentionHours",
+        name: Name::StreamRetentionHours,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("24"),
         kind: Kind::Integer { min: 24, max: 8760 },
@@ -501,16 +594,16 @@ pub static CATALOG: &[Param] = &[
         description: "Hours Kinesis keeps records.",
     },
     Param {
-        name: "QueryLanguage",
+        name: Name::QueryLanguage,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("gremlin"),
-        kind: Kind::Choice(&["gremlin", "sparql", "opencypher"]),
+        kind: Kind::Choice(QueryLanguage::NAMES),
         scope: Scope::All,
         required: false,
         description: "Query language the writer uses.",
     },
     Param {
-        name: "ConditionalCreate",
+        name: Name::ConditionalCreate,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("true"),
         kind: BOOL,
@@ -519,16 +612,16 @@ pub static CATALOG: &[Param] = &[
         description: "Write edges as idempotent upserts, so a retried batch writes no duplicates.",
     },
     Param {
-        name: "GremlinUpsertStyle",
+        name: Name::GremlinUpsertStyle,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("merge"),
-        kind: Kind::Choice(&["merge", "coalesce"]),
+        kind: Kind::Choice(GremlinUpsertStyle::NAMES),
         scope: Scope::All,
         required: false,
         description: "Gremlin upsert idiom: mergeE/mergeV (engine 1.2.1.0 or later) or fold().coalesce().",
     },
     Param {
-        name: "IamAuth",
+        name: Name::IamAuth,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("true"),
         kind: BOOL,
@@ -537,7 +630,7 @@ pub static CATALOG: &[Param] = &[
         description: "IAM database authentication on the cluster and SigV4 signing in the writer.",
     },
     Param {
-        name: "BatchReadSize",
+        name: Name::BatchReadSize,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("1000"),
         kind: Kind::Integer { min: 1, max: 10000 },
@@ -546,7 +639,7 @@ pub static CATALOG: &[Param] = &[
         description: "Records per invocation read from a shard (event source mapping BatchSize).",
     },
     Param {
-        name: "BatchWriteSize",
+        name: Name::BatchWriteSize,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("100"),
         kind: Kind::Integer { min: 1, max: 10000 },
@@ -555,7 +648,7 @@ pub static CATALOG: &[Param] = &[
         description: "Records per Neptune transaction; at most BatchReadSize.",
     },
     Param {
-        name: "WriteConcurrency",
+        name: Name::WriteConcurrency,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("1"),
         kind: Kind::Integer { min: 1, max: 64 },
@@ -564,16 +657,16 @@ pub static CATALOG: &[Param] = &[
         description: "Write batches sent to Neptune at once per invocation.",
     },
     Param {
-        name: "StartingPosition",
+        name: Name::StartingPosition,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("TRIM_HORIZON"),
-        kind: Kind::Choice(&["TRIM_HORIZON", "LATEST"]),
+        kind: Kind::Choice(StartingPosition::NAMES),
         scope: Scope::All,
         required: false,
         description: "Where the event source mapping starts reading the stream.",
     },
     Param {
-        name: "ParallelizationFactor",
+        name: Name::ParallelizationFactor,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("1"),
         kind: Kind::Integer { min: 1, max: 10 },
@@ -582,7 +675,7 @@ pub static CATALOG: &[Param] = &[
         description: "Concurrent batches per shard.",
     },
     Param {
-        name: "ReservedConcurrency",
+        name: Name::ReservedConcurrency,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("-1"),
         kind: Kind::IntegerOrUnlimited {
@@ -594,7 +687,7 @@ pub static CATALOG: &[Param] = &[
         description: "Concurrent executions reserved for the writer (-1 = none); at most AccountConcurrencyQuota - 100.",
     },
     Param {
-        name: "AccountConcurrencyQuota",
+        name: Name::AccountConcurrencyQuota,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("1000"),
         kind: Kind::Integer {
@@ -606,7 +699,7 @@ pub static CATALOG: &[Param] = &[
         description: "The account's Lambda concurrency quota in the region, checked against ReservedConcurrency at render time (new accounts may have 10).",
     },
     Param {
-        name: "BisectBatchOnFunctionError",
+        name: Name::BisectBatchOnFunctionError,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("true"),
         kind: BOOL,
@@ -615,7 +708,7 @@ pub static CATALOG: &[Param] = &[
         description: "Split a failed batch in two and retry the halves.",
     },
     Param {
-        name: "MaximumRetryAttempts",
+        name: Name::MaximumRetryAttempts,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("-1"),
         kind: Kind::IntegerOrUnlimited { min: 0, max: 10000 },
@@ -624,7 +717,7 @@ pub static CATALOG: &[Param] = &[
         description: "Retries of a batch whose first record fails before the rest of the batch is discarded to the on-failure destination; -1 retries until MaximumRecordAgeInSeconds, so an outage or a configuration error discards nothing.",
     },
     Param {
-        name: "MaximumRecordAgeInSeconds",
+        name: Name::MaximumRecordAgeInSeconds,
         cfn_type: CfnType::Number,
         default: BuiltIn::RecordAgeFromRetention,
         kind: Kind::IntegerOrUnlimited {
@@ -636,7 +729,7 @@ pub static CATALOG: &[Param] = &[
         description: "Age, in seconds, at which a record still not written leaves for the on-failure destination; the default is just below StreamRetentionHours, before the stream drops it (-1 = no limit: the stream drops it unseen).",
     },
     Param {
-        name: "MaximumBatchingWindowInSeconds",
+        name: Name::MaximumBatchingWindowInSeconds,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("0"),
         kind: Kind::Integer { min: 0, max: 300 },
@@ -645,16 +738,16 @@ pub static CATALOG: &[Param] = &[
         description: "Seconds the event source mapping waits to fill a batch.",
     },
     Param {
-        name: "FunctionArchitecture",
+        name: Name::FunctionArchitecture,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("x86_64"),
-        kind: Kind::Choice(&["x86_64", "arm64"]),
+        kind: Kind::Choice(Architecture::NAMES),
         scope: Scope::All,
         required: false,
         description: "Instruction set of the writer function; must match the packaged bootstrap.",
     },
     Param {
-        name: "FunctionMemorySize",
+        name: Name::FunctionMemorySize,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("512"),
         kind: Kind::Integer {
@@ -666,7 +759,7 @@ pub static CATALOG: &[Param] = &[
         description: "Memory of the writer function, in MB.",
     },
     Param {
-        name: "FunctionTimeout",
+        name: Name::FunctionTimeout,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("120"),
         kind: Kind::Integer { min: 1, max: 900 },
@@ -675,7 +768,7 @@ pub static CATALOG: &[Param] = &[
         description: "Timeout of the writer function, in seconds.",
     },
     Param {
-        name: "LogRetentionDays",
+        name: Name::LogRetentionDays,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("30"),
         kind: Kind::IntegerChoice(LOG_RETENTION_DAYS),
@@ -684,7 +777,7 @@ pub static CATALOG: &[Param] = &[
         description: "Days CloudWatch Logs keeps the function's log.",
     },
     Param {
-        name: "MetricsNamespace",
+        name: Name::MetricsNamespace,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("stream2neptune"),
         kind: Kind::Text {
@@ -696,7 +789,7 @@ pub static CATALOG: &[Param] = &[
         description: "CloudWatch namespace of the writer's embedded metrics.",
     },
     Param {
-        name: "ArtifactBucket",
+        name: Name::ArtifactBucket,
         cfn_type: CfnType::String,
         default: BuiltIn::Value(""),
         kind: Kind::Text {
@@ -708,7 +801,7 @@ pub static CATALOG: &[Param] = &[
         description: "Bucket holding the function and driver code, notebooks and data; empty = stream2neptune-artifacts-<account>-<region>.",
     },
     Param {
-        name: "FunctionCodeKey",
+        name: Name::FunctionCodeKey,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("artifacts/stream2neptune-writer.zip"),
         kind: Kind::Text {
@@ -720,7 +813,7 @@ pub static CATALOG: &[Param] = &[
         description: "Content-addressed S3 key of the writer function zip.",
     },
     Param {
-        name: "DriverCodeKey",
+        name: Name::DriverCodeKey,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("artifacts/stream2neptune-driver.zip"),
         kind: Kind::Text {
@@ -732,7 +825,7 @@ pub static CATALOG: &[Param] = &[
         description: "S3 key of the zip holding the stream2neptune driver binary.",
     },
     Param {
-        name: "NotebooksKeyPrefix",
+        name: Name::NotebooksKeyPrefix,
         cfn_type: CfnType::String,
         default: BuiltIn::Value("artifacts/notebooks/"),
         kind: Kind::Text {
@@ -744,7 +837,7 @@ pub static CATALOG: &[Param] = &[
         description: "S3 key prefix of the notebooks copied to the notebook instance.",
     },
     Param {
-        name: "VertexFileS3Location",
+        name: Name::VertexFileS3Location,
         cfn_type: CfnType::String,
         default: BuiltIn::Value(""),
         kind: Kind::S3Uri {
@@ -757,7 +850,7 @@ pub static CATALOG: &[Param] = &[
         description: "S3 location of the vertex files for the bulk loader; empty = s3://<ArtifactBucket>/data/vertices/.",
     },
     Param {
-        name: "EdgeFileS3Location",
+        name: Name::EdgeFileS3Location,
         cfn_type: CfnType::String,
         default: BuiltIn::Value(""),
         kind: Kind::S3Uri {
@@ -770,7 +863,7 @@ pub static CATALOG: &[Param] = &[
         description: "S3 location of the follows edge file the driver streams; empty = s3://<ArtifactBucket>/data/follows.csv.gz.",
     },
     Param {
-        name: "EC2ClientInstanceType",
+        name: Name::EC2ClientInstanceType,
         cfn_type: CfnType::String,
         default: BuiltIn::Preferred(Offering::DriverInstance),
         kind: Kind::Offered(Offering::DriverInstance),
@@ -779,7 +872,7 @@ pub static CATALOG: &[Param] = &[
         description: "Instance type of the EC2 workload driver.",
     },
     Param {
-        name: "EC2KeyPairName",
+        name: Name::EC2KeyPairName,
         cfn_type: CfnType::String,
         default: BuiltIn::Value(""),
         kind: Kind::Text {
@@ -791,7 +884,7 @@ pub static CATALOG: &[Param] = &[
         description: "Optional EC2 key pair for the driver; SSM Session Manager is the default access.",
     },
     Param {
-        name: "DriverPeriod",
+        name: Name::DriverPeriod,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("100"),
         kind: Kind::Integer { min: 1, max: 1000 },
@@ -800,7 +893,7 @@ pub static CATALOG: &[Param] = &[
         description: "Milliseconds between the driver's batches.",
     },
     Param {
-        name: "DriverBatchSize",
+        name: Name::DriverBatchSize,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("100"),
         kind: Kind::Integer { min: 1, max: 3000 },
@@ -809,7 +902,7 @@ pub static CATALOG: &[Param] = &[
         description: "Edges the driver puts on the stream per period.",
     },
     Param {
-        name: "NotebookInstanceType",
+        name: Name::NotebookInstanceType,
         cfn_type: CfnType::String,
         default: BuiltIn::Preferred(Offering::NotebookInstance),
         kind: Kind::Offered(Offering::NotebookInstance),
@@ -818,7 +911,7 @@ pub static CATALOG: &[Param] = &[
         description: "Instance type of the SageMaker graph notebook.",
     },
     Param {
-        name: "IteratorAgeAlarmMs",
+        name: Name::IteratorAgeAlarmMs,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("60000"),
         kind: Kind::Integer {

@@ -1,133 +1,54 @@
-//! The `render` and `params` commands: flags -> config + regions -> resolved plans -> output.
+//! The `params` command: each selected region's plan as a table of name, value and origin, or, with
+//! `--markdown`, the config reference the README's table is generated from.
 //!
-//! Output goes to the writers passed in (stdout and stderr in the binary), so tests can drive the commands.
+//! Output goes to the writers passed in (stdout and stderr in the binary), so tests can drive the command.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
-use crate::catalog::{CATALOG, Kind, Scope};
-use crate::cli::{ConfigArgs, ParamsArgs, RenderArgs};
-use crate::config::{Layer, StackConfig, parse_sets};
-use crate::error::Error;
-use crate::offerings::{self, Offering};
-use crate::validate::{Resolved, resolve};
-use crate::{regions, render, sizing};
+use clap::Args;
+use stream2neptune_plan::catalog::{CATALOG, Kind, Scope};
+use stream2neptune_plan::offerings::{self, Offering};
+use stream2neptune_plan::{Plan, regions, resolve, sizing};
 
-/// Renders every selected region; regions that fail get no files, the others are written.
-pub fn render(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
-    let (config, sets) = load(&args.config)?;
-    let selected: Vec<String> = if args.all_regions {
-        regions::names().map(str::to_owned).collect()
-    } else {
-        select(&config, &args.region)?
-    };
-    let root = args
-        .templates_dir
-        .clone()
-        .unwrap_or_else(|| config_dir(&args.config.config));
-    render::check_root(&root)?;
-    let env = render::environment(&root);
+use crate::config_args::{ConfigArgs, print_warnings};
 
-    let mut failures = Vec::new();
-    for region in &selected {
-        let written = match resolve(&config, region, &sets) {
-            Ok(resolved) => {
-                warn(&resolved, err)?;
-                render::render_region(&env, &resolved)
-                    .and_then(|rendered| render::write_region(&args.out, &rendered))
-            }
-            Err(error) => Err(error),
-        };
-        match written {
-            Ok(paths) => {
-                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                writeln!(out, "{region}: wrote {}", names.join(", "))?;
-            }
-            Err(error) => failures.push(error),
-        }
-    }
-    match failures.len() {
-        0 => Ok(()),
-        // One failing region: its own error is the clearest message.
-        1 if selected.len() == 1 => Err(failures.remove(0).into()),
-        failed => {
-            for failure in failures {
-                writeln!(
-                    err,
-                    "error: {}",
-                    crate::error_text(&anyhow::Error::from(failure))
-                )?;
-            }
-            Err(Error::RegionsFailed {
-                failed,
-                total: selected.len(),
-            }
-            .into())
-        }
-    }
+/// Flags of `params`.
+#[derive(Debug, Args)]
+pub struct ParamsArgs {
+    /// The config file and --set overrides.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Print this region (any known AWS region, listed in the config or not).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Print the config reference (every key, its default and what it allows) as a Markdown table and exit; the
+    /// README's table is this output.
+    #[arg(long, conflicts_with_all = ["region", "sets"])]
+    pub markdown: bool,
 }
 
 /// Prints each selected region's parameters as a table of name, value and origin.
-pub fn params(args: &ParamsArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(args: &ParamsArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
     if args.markdown {
         out.write_all(config_reference().as_bytes())?;
         return Ok(());
     }
-    let (config, sets) = load(&args.config)?;
-    let selected = select(&config, args.region.as_slice())?;
+    let (config, sets) = args.config.load()?;
+    let selected = config.select_regions(args.region.as_slice())?;
     for (index, region) in selected.iter().enumerate() {
-        let resolved = resolve(&config, region, &sets)?;
-        warn(&resolved, err)?;
+        let plan = resolve(&config, region, &sets)?;
+        print_warnings(&plan, err)?;
         if index > 0 {
             writeln!(out)?;
         }
-        out.write_all(params_table(&resolved).as_bytes())?;
-    }
-    Ok(())
-}
-
-fn load(args: &ConfigArgs) -> anyhow::Result<(StackConfig, Layer)> {
-    let config = StackConfig::load(&args.config)?;
-    let sets = parse_sets(&args.sets)?;
-    Ok((config, sets))
-}
-
-/// The regions asked for, or every region in the config.
-fn select(config: &StackConfig, asked: &[String]) -> anyhow::Result<Vec<String>> {
-    if !asked.is_empty() {
-        let mut unique: Vec<String> = Vec::new();
-        for region in asked {
-            if !unique.contains(region) {
-                unique.push(region.clone());
-            }
-        }
-        return Ok(unique);
-    }
-    anyhow::ensure!(
-        !config.regions.is_empty(),
-        "{} lists no regions under `regions:`; add one or pass --region REGION",
-        config.path.display()
-    );
-    Ok(config.regions.keys().cloned().collect())
-}
-
-fn config_dir(config: &Path) -> PathBuf {
-    match config.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    }
-}
-
-fn warn(resolved: &Resolved, err: &mut dyn Write) -> std::io::Result<()> {
-    for warning in &resolved.warnings {
-        writeln!(err, "warning: {warning}")?;
+        out.write_all(params_table(&plan).as_bytes())?;
     }
     Ok(())
 }
 
 /// The `params` table of one region: name, value and origin of each declared parameter, then the derived
 /// values and the parameters left out.
-pub fn params_table(resolved: &Resolved) -> String {
+pub fn params_table(resolved: &Plan) -> String {
     let rows: Vec<[String; 3]> = resolved
         .in_scope()
         .map(|p| {
@@ -137,7 +58,7 @@ pub fn params_table(resolved: &Resolved) -> String {
             } else {
                 value
             };
-            [p.param.name.to_owned(), value, p.origin.to_string()]
+            [p.param.name.to_string(), value, p.origin.to_string()]
         })
         .collect();
     let header = ["NAME".to_owned(), "VALUE".to_owned(), "ORIGIN".to_owned()];
@@ -180,7 +101,7 @@ pub fn params_table(resolved: &Resolved) -> String {
         .params
         .iter()
         .filter(|p| !p.in_scope && p.param.scope != Scope::RenderTime)
-        .map(|p| p.param.name)
+        .map(|p| p.param.name.as_str())
         .collect();
     if !left_out.is_empty() {
         text.push_str(&format!(

@@ -1,5 +1,5 @@
 //! What each region offers: its Neptune instance classes, EC2 driver types and SageMaker notebook types, as
-//! generated data (src/data/region-offerings.json) taken from cfn-lint's bundled region data, and the per-region
+//! generated data (plan/src/data/region-offerings.json) taken from cfn-lint's bundled region data, and the per-region
 //! defaults chosen from it by the [`sizing`] preference orders.
 //!
 //! `make region-data` regenerates the file from the installed cfn-lint; tests/region_data.rs fails when the file
@@ -40,7 +40,7 @@ pub struct Offered {
 /// The parsed data (parsed once; a test checks it parses).
 pub fn data() -> &'static RegionData {
     static DATA_PARSED: LazyLock<RegionData> = LazyLock::new(|| {
-        serde_json::from_str(DATA).expect("src/data/region-offerings.json is valid (tested)")
+        serde_json::from_str(DATA).expect("plan/src/data/region-offerings.json is valid (tested)")
     });
     &DATA_PARSED
 }

@@ -1,5 +1,8 @@
 //! Rendering: the one minijinja [`Environment`] builder, the template context of the generator contract, and the
-//! atomic writing of `out/<region>/stack.yaml` and `out/<region>/parameters.json`.
+//! atomic writing of `out/<region>/template.yaml` and `out/<region>/parameters.json`; the `render` command is in
+//! [`command`].
+
+pub mod command;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,16 +11,17 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, context, path_loader
 use regex::Regex;
 use serde::Serialize;
 
-use crate::catalog::{CfnType, Param};
+use stream2neptune_plan::catalog::{CfnType, Param};
+use stream2neptune_plan::{ParamValue, Plan};
+
 use crate::error::{Error, Result};
-use crate::validate::{ParamValue, Resolved};
 
 /// The entry template, looked up in `templates/`.
 pub const STACK_TEMPLATE: &str = "stack.yaml.j2";
 /// The dashboard body template, looked up in `dashboards/`.
 pub const DASHBOARD_TEMPLATE: &str = "dashboard.json.j2";
-/// Name of the rendered template in each region's folder.
-pub const STACK_FILE: &str = "stack.yaml";
+/// Name of the rendered template in each region's folder (not `stack.yaml`, the config file's name).
+pub const TEMPLATE_FILE: &str = "template.yaml";
 /// Name of the rendered parameters file in each region's folder.
 pub const PARAMETERS_FILE: &str = "parameters.json";
 
@@ -88,7 +92,7 @@ impl ParameterView {
             None => (None, None),
         };
         ParameterView {
-            name: param.name,
+            name: param.name.as_str(),
             cfn_type: param.cfn_type.as_str(),
             default: value.to_string(),
             description: param.description,
@@ -113,10 +117,10 @@ fn number(x: f64) -> ParamValue {
 }
 
 /// The context both templates get: `region`, `partition`, `params`, `parameters`, `mode`, `derived`.
-pub fn context(resolved: &Resolved) -> minijinja::Value {
+pub fn context(resolved: &Plan) -> minijinja::Value {
     let params: std::collections::BTreeMap<&str, &ParamValue> = resolved
         .in_scope()
-        .map(|p| (p.param.name, &p.value))
+        .map(|p| (p.param.name.as_str(), &p.value))
         .collect();
     let parameters: Vec<ParameterView> = resolved
         .in_scope()
@@ -137,7 +141,7 @@ pub fn context(resolved: &Resolved) -> minijinja::Value {
 pub struct RenderedRegion {
     /// The region.
     pub region: String,
-    /// `stack.yaml`: the CloudFormation template.
+    /// `template.yaml`: the CloudFormation template.
     pub stack: String,
     /// `parameters.json`: `[{"ParameterKey": .., "ParameterValue": ..}]` in catalog order.
     pub parameters_json: String,
@@ -151,7 +155,7 @@ struct ParameterEntry<'a> {
 }
 
 /// Renders the dashboard, checks it is JSON, then renders the stack with `dashboard_body` and checks it is YAML.
-pub fn render_region(env: &Environment<'_>, resolved: &Resolved) -> Result<RenderedRegion> {
+pub fn render_region(env: &Environment<'_>, resolved: &Plan) -> Result<RenderedRegion> {
     let ctx = context(resolved);
     let dashboard_body = render_template(env, DASHBOARD_TEMPLATE, &ctx, &resolved.region)?;
     check_dashboard_json(&dashboard_body).map_err(|source| Error::DashboardJson {
@@ -168,7 +172,7 @@ pub fn render_region(env: &Environment<'_>, resolved: &Resolved) -> Result<Rende
     let entries: Vec<ParameterEntry<'_>> = resolved
         .in_scope()
         .map(|p| ParameterEntry {
-            parameter_key: p.param.name,
+            parameter_key: p.param.name.as_str(),
             parameter_value: p.value.to_string(),
         })
         .collect();
@@ -224,7 +228,7 @@ pub fn write_region(out: &Path, rendered: &RenderedRegion) -> Result<Vec<PathBuf
         source,
     })?;
     [
-        (STACK_FILE, &rendered.stack),
+        (TEMPLATE_FILE, &rendered.stack),
         (PARAMETERS_FILE, &rendered.parameters_json),
     ]
     .into_iter()

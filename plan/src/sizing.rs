@@ -10,7 +10,7 @@
 pub const SERVERLESS: &str = "db.serverless";
 
 /// Neptune instance classes with a fixed size, and their vCPUs: every class cfn-lint's region data lists for some
-/// region (src/data/region-offerings.json), minus the retired [`RETIRED_DB_FAMILIES`]; a test keeps the two in step.
+/// region (plan/src/data/region-offerings.json), minus the retired [`RETIRED_DB_FAMILIES`]; a test keeps the two in step.
 ///
 /// Source of the vCPUs: the EC2 sizes of each family (large 2, xlarge 4, ... 48xlarge 192; t3/t4g.medium 2), as in the
 /// RDS/Aurora hardware specification table and the Neptune T3/T4g pages.

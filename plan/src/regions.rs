@@ -9,7 +9,7 @@
 /// Left out because the stack cannot be created there (cfn-lint 1.58's per-region data): ap-east-2, ap-southeast-7,
 /// eu-south-1 and mx-central-1 have no `AWS::Neptune::*` types; me-central-1 and us-gov-east-1 have no
 /// `AWS::SageMaker::NotebookInstance`. tests/region_data.rs checks that this list is exactly the regions of
-/// src/data/region-offerings.json that offer a Neptune class, an EC2 driver type and a notebook type.
+/// plan/src/data/region-offerings.json that offer a Neptune class, an EC2 driver type and a notebook type.
 pub static REGIONS: &[(&str, &str)] = &[
     ("af-south-1", "aws"),
     ("ap-east-1", "aws"),

@@ -1,8 +1,8 @@
 //! The parameter catalog against the generator contract: names and order, defaults, patterns, scopes.
 
-use stream2neptune::catalog::{BuiltIn, CATALOG, CfnType, Scope};
-use stream2neptune::config::Origin;
-use stream2neptune::validate::parse;
+use stream2neptune_plan::catalog::{BuiltIn, CATALOG, CfnType, Scope};
+use stream2neptune_plan::parse::parse;
+use stream2neptune_plan::{Name, Origin};
 
 /// The parameter names of the contract's catalog table, in its order.
 const CONTRACT_NAMES: &[&str] = &[
@@ -59,8 +59,21 @@ const CONTRACT_NAMES: &[&str] = &[
 
 #[test]
 fn catalog_has_the_contract_parameters_in_order() {
-    let names: Vec<&str> = CATALOG.iter().map(|p| p.name).collect();
+    let names: Vec<&str> = CATALOG.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, CONTRACT_NAMES);
+}
+
+#[test]
+fn every_name_finds_its_own_catalog_entry() {
+    assert_eq!(Name::ALL.len(), CATALOG.len());
+    for (name, param) in Name::ALL.iter().zip(CATALOG) {
+        assert_eq!(*name, param.name);
+        assert_eq!(name.param(), param);
+        assert_eq!(
+            stream2neptune_plan::catalog::find(name.as_str()),
+            Some(param)
+        );
+    }
 }
 
 #[test]
@@ -82,9 +95,9 @@ fn every_pattern_compiles_and_every_builtin_default_is_valid_or_an_empty_require
             }
             // Checked for every region by tests/region_data.rs.
             BuiltIn::Preferred(_) => {}
-            BuiltIn::ShardsFromWriter => assert_eq!(param.name, "ShardCount"),
+            BuiltIn::ShardsFromWriter => assert_eq!(param.name, Name::ShardCount),
             BuiltIn::RecordAgeFromRetention => {
-                assert_eq!(param.name, "MaximumRecordAgeInSeconds")
+                assert_eq!(param.name, Name::MaximumRecordAgeInSeconds)
             }
         }
     }
@@ -92,7 +105,7 @@ fn every_pattern_compiles_and_every_builtin_default_is_valid_or_an_empty_require
 
 #[test]
 fn the_record_age_default_is_just_below_the_retention_row_by_row() {
-    use stream2neptune::catalog::record_age_below_retention;
+    use stream2neptune_plan::catalog::record_age_below_retention;
     // (StreamRetentionHours, MaximumRecordAgeInSeconds): one hour below, at most 7 days.
     for (hours, age) in [
         (24, 82_800),
@@ -102,7 +115,7 @@ fn the_record_age_default_is_just_below_the_retention_row_by_row() {
         (8760, 604_800),
     ] {
         assert_eq!(record_age_below_retention(hours), age, "{hours} h");
-        let param = stream2neptune::catalog::find("MaximumRecordAgeInSeconds").unwrap();
+        let param = Name::MaximumRecordAgeInSeconds.param();
         parse(param, &age.to_string(), Origin::Derived, "us-east-1")
             .expect("a value Lambda accepts");
     }
@@ -110,7 +123,7 @@ fn the_record_age_default_is_just_below_the_retention_row_by_row() {
 
 #[test]
 fn maximum_retry_attempts_defaults_to_retrying_until_written() {
-    let param = stream2neptune::catalog::find("MaximumRetryAttempts").unwrap();
+    let param = Name::MaximumRetryAttempts.param();
     assert_eq!(param.default, BuiltIn::Value("-1"));
 }
 
@@ -123,7 +136,7 @@ fn required_settings_are_the_existing_cluster_ones() {
     }
     let port = CATALOG
         .iter()
-        .find(|p| p.name == "ExistingClusterPort")
+        .find(|p| p.name == Name::ExistingClusterPort)
         .unwrap();
     assert!(!port.required);
 }
