@@ -106,8 +106,9 @@ region-data: tools ## regenerate plan/src/data/region-offerings.json from the in
 # What needs no installed tool (no .venv, node_modules, .java, cargo-lambda): the unit tests of every crate and
 # the integration test binaries that start no server and run no external tool.
 UNIT_TESTS := \
-	-p stream2neptune --test catalog --test cli --test config --test contract --test errors --test iam \
-	--test render --test sizing --test snapshots \
+	-p stream2neptune --test cli --test config --test contract --test errors --test iam \
+	--test render --test sizing --test snapshots --test writer_parameters \
+	-p stream2neptune-plan --test catalog --test accessors \
 	-p stream2neptune-writer --test environment --test gremlin_http --test opencypher_http \
 	-p stream2neptune-workload --test cli_args --test dataset --test writer_contract
 

@@ -215,11 +215,11 @@ pub(crate) mod tests {
         use stream2neptune_plan::writer_limits;
         assert_eq!(
             writer_limits::DEADLINE_MARGIN_MS,
-            writer::config::DEFAULT_DEADLINE_MARGIN_MS
+            stream2neptune_writer::config::DEFAULT_DEADLINE_MARGIN_MS
         );
         assert_eq!(
             writer_limits::REQUEST_TIMEOUT_MS,
-            writer::config::DEFAULT_REQUEST_TIMEOUT_MS
+            stream2neptune_writer::config::DEFAULT_REQUEST_TIMEOUT_MS
         );
     }
 }

@@ -2,7 +2,7 @@
 //! `DEADLINE_MARGIN_MS` before the invocation deadline to answer Lambda, and one write attempt may take
 //! `REQUEST_TIMEOUT_MS`.
 //!
-//! The writer crate (function/, `writer::config`) owns these defaults; its library pulls in tokio, reqwest and the
+//! The writer crate (function/, `stream2neptune_writer::config`) owns these defaults; its library pulls in tokio, reqwest and the
 //! Lambda runtime, too much for the plan to depend on. These are their values, and local mode's tests (the one
 //! crate that depends on both) fail when the two disagree.
 
