@@ -13,7 +13,7 @@ use stream2neptune_workload::terminal;
 
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
-use crate::paths::{StateDir, workspace_root};
+use crate::paths::StateDir;
 use crate::settings::LocalPlan;
 use crate::sparql::StoreClient;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
@@ -57,7 +57,7 @@ pub struct UpArgs {
     pub region: String,
     /// The config file, as for `render`: a `defaults:` table and `regions: <region>: {overrides}`.
     #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
-    pub config: Option<PathBuf>,
+    pub config: PathBuf,
     /// Override a parameter (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -144,11 +144,7 @@ pub async fn run_local(command: LocalCommand, shutdown: Shutdown) -> anyhow::Res
 
 /// `local up`: services and mapping in the foreground until a signal (Ctrl-C, or SIGTERM from `local down`).
 pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let config = args
-        .config
-        .clone()
-        .unwrap_or_else(|| workspace_root().join("stack.yaml"));
-    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
+    let plan = LocalPlan::load(&args.config, &args.region, &args.sets)?;
     let state = args.state.state()?;
     if args.fresh {
         state.reset()?;

@@ -21,7 +21,7 @@ use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEnt
 use stream2neptune_workload::terminal;
 
 use crate::metrics::RunMetrics;
-use crate::paths::{StateDir, workspace_root};
+use crate::paths::StateDir;
 use crate::report::{self, ReportSummary};
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
@@ -34,7 +34,7 @@ pub struct DemoArgs {
     pub region: String,
     /// The config file, as for `render`: a `defaults:` table and `regions: <region>: {overrides}`.
     #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
-    pub config: Option<PathBuf>,
+    pub config: PathBuf,
     /// Override a parameter, as for `render` (repeatable), e.g. --set ParallelizationFactor=2.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -135,11 +135,7 @@ pub async fn run_demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> 
 
 /// The demo itself; returns what the store holds.
 pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOutcome> {
-    let config = args
-        .config
-        .clone()
-        .unwrap_or_else(|| workspace_root().join("stack.yaml"));
-    let plan = LocalPlan::load(&config, &args.region, &args.sets)?;
+    let plan = LocalPlan::load(&args.config, &args.region, &args.sets)?;
     let state = StateDir::create(
         args.state_dir
             .clone()

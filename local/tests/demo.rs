@@ -61,7 +61,7 @@ async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_da
     let dir = tempfile::tempdir().unwrap();
     let args = DemoArgs {
         region: "eu-west-1".into(),
-        config: None,
+        config: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../stack.yaml"),
         sets: vec![],
         edges: 1500,
         people: None,
