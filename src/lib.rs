@@ -17,7 +17,7 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
+use stream2neptune_workload::shutdown::{Interrupted, Shutdown, Signal};
 use stream2neptune_workload::terminal;
 
 pub use error::{Error, Result};
@@ -29,8 +29,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
     init_logging();
     match run_command(cli.command) {
-        Err(err) if err.downcast_ref::<Interrupted>().is_some() => {
-            let signal = err.downcast_ref::<Interrupted>().map(|i| i.signal);
+        Err(err) if stopped_by(&err).is_some() => {
+            let signal = stopped_by(&err);
             terminal::note(format!("{err:#}"));
             Ok(ExitCode::from(signal.map_or(1, |s| s.exit_code())))
         }
@@ -46,11 +46,15 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
         cli::Command::Render(args) => render::command::run(&args, &mut out, &mut err)?,
         cli::Command::Params(args) => params::run(&args, &mut out, &mut err)?,
         cli::Command::Package(args) => package::command::run(&args, &mut out, &mut err)?,
-        cli::Command::Deploy(args) => deploy::command::run(&args, &mut out, &mut err)?,
-        cli::Command::FunctionDeploy(args) => {
-            deploy::function_deploy::run(&args, &mut out, &mut err)?
+        cli::Command::Deploy(args) => {
+            with_signals(|shutdown| deploy::command::run(&args, &mut out, &mut err, shutdown))?
         }
-        cli::Command::Destroy(args) => deploy::destroy::run(&args, &mut out)?,
+        cli::Command::FunctionDeploy(args) => with_signals(|shutdown| {
+            deploy::function_deploy::run(&args, &mut out, &mut err, shutdown)
+        })?,
+        cli::Command::Destroy(args) => {
+            with_signals(|shutdown| deploy::destroy::run(&args, &mut out, shutdown))?
+        }
         cli::Command::Dataset(args) => {
             until_signal(|shutdown| stream2neptune_workload::run_dataset(args, shutdown))?
         }
@@ -100,6 +104,31 @@ fn until_signal<F: Future<Output = anyhow::Result<()>>>(
     runtime.block_on(async {
         let shutdown = Shutdown::install()?;
         command(shutdown).await
+    })
+}
+
+/// Runs a command that waits on child processes (the AWS CLI) on this thread, with the signal handlers installed
+/// before it starts: the command sees a signal through `shutdown` and stops its child.
+fn with_signals(command: impl FnOnce(&Shutdown) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let shutdown = runtime.block_on(async { Shutdown::install() })?;
+    // The children are forked by this (the main) thread, so their PR_SET_PDEATHSIG fires only when the process ends.
+    command(&shutdown)
+}
+
+/// The signal that stopped a command, if one did.
+fn stopped_by(err: &anyhow::Error) -> Option<Signal> {
+    err.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<Interrupted>()
+            .map(|i| i.signal)
+            .or_else(|| match cause.downcast_ref::<deploy::Error>() {
+                Some(deploy::Error::Stopped { signal, .. }) => Some(*signal),
+                _ => None,
+            })
     })
 }
 

@@ -551,3 +551,91 @@ fn ctrl_c_stops_dataset_with_130_and_leaves_no_file_half_written() {
     left.retain(|p| p.is_file());
     assert_eq!(left, Vec::<PathBuf>::new());
 }
+
+/// A workspace whose `.venv/bin/aws` answers like the AWS CLI with a stack to delete, and whose
+/// `cloudformation wait` runs until killed (writing its pid to `wait.pid` first).
+fn workspace_with_a_slow_aws_cli(dir: &Path) {
+    let bin = dir.join(".venv/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("aws");
+    std::fs::write(
+        &script,
+        r#"#!/bin/sh
+case "$1 $2" in
+  "sts get-caller-identity") echo '{"Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/t","UserId":"T"}' ;;
+  "cloudformation describe-stacks") echo '{"StackName":"stream2neptune","StackStatus":"CREATE_COMPLETE"}' ;;
+  "cloudformation describe-stack-events") echo '{"StackEvents":[]}' ;;
+  "cloudformation wait") echo $$ > "$(dirname "$0")/wait.pid"; exec sleep 300 ;;
+  *) echo '{}' ;;
+esac
+"#,
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+}
+
+/// `destroy` of eu-west-1 with the slow AWS CLI of `dir`, waiting on `cloudformation wait`; returns
+/// the terminal and the pid of that wait.
+fn destroy_waiting(dir: &Path) -> (Terminal, u32) {
+    workspace_with_a_slow_aws_cli(dir);
+    let mut term = Terminal::run(
+        &["destroy", "--region", "eu-west-1", "--workspace", path(dir)],
+        &[],
+    );
+    term.expect("+ aws cloudformation wait --region eu-west-1 stack-delete-complete");
+    let pid_file = dir.join(".venv/bin/wait.pid");
+    let started = Instant::now();
+    let wait = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no wait started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (term, wait)
+}
+
+#[test]
+fn ctrl_c_and_sigterm_stop_destroy_waiting_on_cloudformation_with_its_cli_and_say_what_goes_on() {
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        // GIVEN destroy waiting on `aws cloudformation wait` (CloudFormation deleting the stack)
+        let dir = tempfile::tempdir().unwrap();
+        let (mut term, wait) = destroy_waiting(dir.path());
+
+        // WHEN Ctrl-C is typed (SIGINT to the whole foreground group), or SIGTERM is sent to
+        // stream2neptune alone
+        let sent = Instant::now();
+        if signal == libc::SIGINT {
+            term.ctrl_c();
+        } else {
+            // SAFETY: kill(2) on the pid of the command the test started.
+            assert_eq!(unsafe { libc::kill(term.pid as libc::pid_t, signal) }, 0);
+        }
+
+        // THEN it says what goes on in CloudFormation and exits 128 + the signal within seconds
+        term.expect(
+            "while running `aws cloudformation wait --region eu-west-1 stack-delete-complete",
+        );
+        let (rest, exit) = term.finish();
+        assert_eq!(exit, code, "{rest}");
+        assert!(
+            rest.contains("goes on in CloudFormation; run the same command again"),
+            "{rest}"
+        );
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            sent.elapsed()
+        );
+        // AND the AWS CLI it ran is gone
+        assert_all_gone(&[wait], Duration::from_secs(2));
+    }
+}

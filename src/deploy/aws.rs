@@ -11,7 +11,12 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use stream2neptune_workload::shutdown::Shutdown;
+
 use super::error::{Error, Result};
+
+/// How often a long command looks for a signal (Ctrl-C, SIGTERM, SIGHUP).
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 /// One AWS CLI command line, without the leading `aws`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,19 +96,37 @@ pub struct Aws<'o> {
     /// The `aws` executable; `None` in a dry run.
     program: Option<PathBuf>,
     out: &'o mut dyn Write,
+    /// A signal stops the command running (SIGTERM to the CLI) and every later one.
+    shutdown: Shutdown,
 }
 
 impl<'o> Aws<'o> {
     /// A runner that prints every command and runs none.
     pub fn dry_run(out: &'o mut dyn Write) -> Self {
-        Aws { program: None, out }
+        Aws {
+            program: None,
+            out,
+            shutdown: Shutdown::never(),
+        }
     }
 
-    /// A runner that prints each command, then runs it with `program`.
-    pub fn execute(program: PathBuf, out: &'o mut dyn Write) -> Self {
+    /// A runner that prints each command, then runs it with `program`, until `shutdown` comes.
+    pub fn execute(program: PathBuf, out: &'o mut dyn Write, shutdown: Shutdown) -> Self {
         Aws {
             program: Some(program),
             out,
+            shutdown,
+        }
+    }
+
+    /// [`Error::Stopped`] once a signal has come.
+    fn check_signal(&self, call: &Call) -> Result<()> {
+        match self.shutdown.received() {
+            Some(signal) => Err(Error::Stopped {
+                signal,
+                command: call.to_string(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -184,7 +207,18 @@ impl<'o> Aws<'o> {
         let mut stderr = Vec::new();
         let mut next_poll = Instant::now() + watch.every();
         loop {
-            let wait = next_poll.saturating_duration_since(Instant::now());
+            if self.shutdown.received().is_some() {
+                // SAFETY: kill(2) on the pid of a child not yet waited for (it cannot be reused).
+                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+                let _ = child.wait();
+                for reader in readers {
+                    let _ = reader.join();
+                }
+                return self.check_signal(call);
+            }
+            let wait = next_poll
+                .saturating_duration_since(Instant::now())
+                .min(SIGNAL_CHECK);
             match lines.recv_timeout(wait) {
                 Ok((is_stderr, line)) => {
                     if line.trim().is_empty() {
@@ -196,10 +230,13 @@ impl<'o> Aws<'o> {
                         stderr.push(line);
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(mpsc::RecvTimeoutError::Timeout)
+                    if Instant::now() >= next_poll && self.shutdown.received().is_none() =>
+                {
                     watch.poll(self);
                     next_poll = Instant::now() + watch.every();
                 }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
@@ -207,6 +244,8 @@ impl<'o> Aws<'o> {
             let _ = reader.join();
         }
         let status = child.wait().map_err(spawn_error)?;
+        // A Ctrl-C in the terminal reaches the CLI too: its end is the signal's.
+        self.check_signal(call)?;
         watch.poll(self);
         if status.success() {
             Ok(())
@@ -270,12 +309,15 @@ impl<'o> Aws<'o> {
             writeln!(self.out, "+ {call}").map_err(Error::Output)?;
             self.out.flush().map_err(Error::Output)?;
         }
+        self.check_signal(call)?;
         let output = aws_command(program, call.argv())
             .output()
             .map_err(|source| Error::Spawn {
                 command: call.to_string(),
                 source,
             })?;
+        // A Ctrl-C in the terminal reaches the CLI too: its failure is the signal's.
+        self.check_signal(call)?;
         if output.status.success() {
             Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
         } else {

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use stream2neptune_plan::{Plan, resolve};
+use stream2neptune_workload::shutdown::Shutdown;
 
 use super::{TargetArgs, artifacts_for, bucket, check_region, connect, data, stack, tags};
 use crate::config_args::{ConfigArgs, print_warnings};
@@ -46,7 +47,12 @@ pub struct DeployArgs {
 }
 
 /// `deploy`: every prerequisite, then package once, then each region in turn.
-pub fn run(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(
+    args: &DeployArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
     let (config, sets) = args.config.load()?;
     let regions = config.select_regions(&args.region)?;
     for region in &regions {
@@ -80,7 +86,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         request.check(err)?;
     }
     let data = args.data.as_deref().map(data::DataSet::load).transpose()?;
-    let (mut aws, account) = connect(&args.target, &regions[0], out)?;
+    let (mut aws, account) = connect(&args.target, &regions[0], out, shutdown)?;
     let artifacts = artifacts_for(&request, &mut aws, err)?;
     let env = render::environment(&root);
     for plan in &mut plans {

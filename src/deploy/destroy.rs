@@ -2,6 +2,8 @@
 
 use std::io::Write;
 
+use stream2neptune_workload::shutdown::Shutdown;
+
 use super::stack::{self, Lookup};
 use super::{TargetArgs, bucket, check_region, connect};
 
@@ -20,11 +22,11 @@ pub struct DestroyArgs {
 }
 
 /// `destroy`: delete the stack and wait; the artifact bucket stays unless `--delete-bucket`.
-pub fn run(args: &DestroyArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(args: &DestroyArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyhow::Result<()> {
     let region = args.region.as_str();
     check_region(region)?;
     let stack_name = args.target.stack_name.as_str();
-    let (mut aws, account) = connect(&args.target, region, out)?;
+    let (mut aws, account) = connect(&args.target, region, out, shutdown)?;
     aws.note(format!("stack {stack_name} in {region}"))?;
     let bucket = match stack::describe(&mut aws, stack_name, region)? {
         Lookup::Found(info) => {

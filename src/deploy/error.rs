@@ -58,6 +58,16 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the command; CloudFormation goes on with what it was doing.
+    #[error(
+        "stopped by {signal} while running `{command}`: a stack operation already started goes on in CloudFormation; run the same command again to follow it to its end"
+    )]
+    Stopped {
+        /// The signal.
+        signal: stream2neptune_workload::shutdown::Signal,
+        /// The AWS CLI command that was running or next.
+        command: String,
+    },
     /// `function-deploy` was given `--set`: it changes the function code alone.
     #[error(
         "function-deploy changes FunctionCodeKey alone and keeps every other parameter's value, so it takes no --set ({sets}); to change parameters, deploy the stack: `make stack REGION={region} SET=\"{sets}\"` (stream2neptune deploy --set ...)"

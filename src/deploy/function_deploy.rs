@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use stream2neptune_plan::{Name, resolve};
+use stream2neptune_workload::shutdown::Shutdown;
 
 use super::stack::{Lookup, StackInfo};
 use super::{Error, Result, TargetArgs, artifacts_for, bucket, check_region, connect, stack};
@@ -35,6 +36,7 @@ pub fn run(
     args: &FunctionDeployArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     if !args.config.sets.is_empty() {
         return Err(Error::SetRefused {
@@ -51,7 +53,7 @@ pub fn run(
     let local = resolve(&config, region, &sets)?;
     // cargo-lambda must be there before anything is asked of AWS.
     package::Builder::find(&args.target.workspace).map_err(Error::from)?;
-    let (mut aws, account) = connect(&args.target, region, out)?;
+    let (mut aws, account) = connect(&args.target, region, out, shutdown)?;
     aws.note(format!(
         "stack {stack_name} in {region}: its parameters, outputs and current function code key"
     ))?;

@@ -29,6 +29,7 @@ pub use error::{Error, Result};
 
 use crate::package::{self, Artifact, Part, Request};
 use aws::{Aws, Call};
+use stream2neptune_workload::shutdown::Shutdown;
 
 /// The stack name used when none is given.
 pub const DEFAULT_STACK_NAME: &str = "stream2neptune";
@@ -75,6 +76,7 @@ fn connect<'o>(
     target: &TargetArgs,
     region: &str,
     out: &'o mut dyn Write,
+    shutdown: &Shutdown,
 ) -> Result<(Aws<'o>, String)> {
     if target.dry_run {
         let mut aws = Aws::dry_run(out);
@@ -86,7 +88,7 @@ fn connect<'o>(
         return Ok((aws, bucket::ACCOUNT_PLACEHOLDER.to_owned()));
     }
     let program = package::find_tool(&target.workspace, "aws").ok_or(Error::AwsCliMissing)?;
-    let mut aws = Aws::execute(program, out);
+    let mut aws = Aws::execute(program, out, shutdown.clone());
     aws.note("prerequisites: the AWS CLI and credentials")?;
     let identity = match aws.read(&identity_call(region)) {
         Ok(identity) => identity,
