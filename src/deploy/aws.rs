@@ -11,12 +11,14 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_workload::shutdown::{Shutdown, Signal};
 
 use super::error::{Error, Result};
 
 /// How often a long command looks for a signal (Ctrl-C, SIGTERM, SIGHUP).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+/// How long a CLI's death by a signal waits for this process's own handler to report that signal.
+const SIGNAL_GRACE: Duration = Duration::from_secs(2);
 
 /// One AWS CLI command line, without the leading `aws`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +123,22 @@ impl<'o> Aws<'o> {
 
     /// [`Error::Stopped`] once a signal has come.
     fn check_signal(&self, call: &Call) -> Result<()> {
-        match self.shutdown.received() {
+        self.stopped(call, self.shutdown.received())
+    }
+
+    /// [`Error::Stopped`] when the CLI that ended with `status` was stopped by the terminal's signal (the whole
+    /// foreground process group gets Ctrl-C, so the CLI can end before this process's handler has noted it).
+    fn check_signal_after(&self, call: &Call, status: std::process::ExitStatus) -> Result<()> {
+        use std::os::unix::process::ExitStatusExt;
+        let received = match status.signal() {
+            Some(_) => self.shutdown.received_within(SIGNAL_GRACE),
+            None => self.shutdown.received(),
+        };
+        self.stopped(call, received)
+    }
+
+    fn stopped(&self, call: &Call, received: Option<Signal>) -> Result<()> {
+        match received {
             Some(signal) => Err(Error::Stopped {
                 signal,
                 command: call.to_string(),
@@ -245,7 +262,7 @@ impl<'o> Aws<'o> {
         }
         let status = child.wait().map_err(spawn_error)?;
         // A Ctrl-C in the terminal reaches the CLI too: its end is the signal's.
-        self.check_signal(call)?;
+        self.check_signal_after(call, status)?;
         watch.poll(self);
         if status.success() {
             Ok(())
@@ -317,7 +334,7 @@ impl<'o> Aws<'o> {
                 source,
             })?;
         // A Ctrl-C in the terminal reaches the CLI too: its failure is the signal's.
-        self.check_signal(call)?;
+        self.check_signal_after(call, output.status)?;
         if output.status.success() {
             Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
         } else {

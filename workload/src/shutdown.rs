@@ -100,6 +100,19 @@ impl Shutdown {
         *self.received.borrow()
     }
 
+    /// The signal received within `grace`, if any, blocking this thread meanwhile. A child killed by the terminal's
+    /// Ctrl-C can end before this process's handler has run: a caller that saw such an end looks again.
+    pub fn received_within(&self, grace: std::time::Duration) -> Option<Signal> {
+        let deadline = std::time::Instant::now() + grace;
+        loop {
+            let received = self.received();
+            if received.is_some() || std::time::Instant::now() >= deadline {
+                return received;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Resolves when a signal arrives (at once if one already has).
     pub async fn wait(&self) -> Signal {
         let mut received = self.received.clone();
