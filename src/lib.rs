@@ -45,7 +45,9 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
     match command {
         cli::Command::Render(args) => render::command::run(&args, &mut out, &mut err)?,
         cli::Command::Params(args) => params::run(&args, &mut out, &mut err)?,
-        cli::Command::Package(args) => package::command::run(&args, &mut out, &mut err)?,
+        cli::Command::Package(args) => {
+            with_signals(|shutdown| package::command::run(&args, &mut out, &mut err, shutdown))?
+        }
         cli::Command::Deploy(args) => {
             with_signals(|shutdown| deploy::command::run(&args, &mut out, &mut err, shutdown))?
         }
@@ -125,10 +127,8 @@ fn stopped_by(err: &anyhow::Error) -> Option<Signal> {
         cause
             .downcast_ref::<Interrupted>()
             .map(|i| i.signal)
-            .or_else(|| match cause.downcast_ref::<deploy::Error>() {
-                Some(deploy::Error::Stopped { signal, .. }) => Some(*signal),
-                _ => None,
-            })
+            .or_else(|| cause.downcast_ref::<deploy::Error>()?.stopped_by())
+            .or_else(|| cause.downcast_ref::<package::Error>()?.stopped_by())
     })
 }
 

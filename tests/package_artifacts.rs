@@ -5,6 +5,7 @@
 mod deploy_support;
 
 use std::io::Read as _;
+use stream2neptune_workload::shutdown::Shutdown;
 
 use deploy_support::{packaged, read, workspace};
 use stream2neptune::package::{
@@ -79,7 +80,8 @@ fn packaging_twice_gives_the_same_bytes_and_hash() {
         parts: vec![Part::Writer],
         writer_archs: vec![Architecture::X86_64],
     };
-    let second = package::package(&request, &mut Vec::new()).expect("package again");
+    let second =
+        package::package(&request, &mut Vec::new(), &Shutdown::never()).expect("package again");
     // THEN the zip has the same SHA-256, the same key and the same bytes
     assert_eq!(second[0].sha256, first.sha256);
     assert_eq!(second[0].key, first.key);
@@ -181,7 +183,8 @@ fn notebooks_are_zipped_copied_and_content_addressed() {
         writer_archs: vec![],
     };
     // WHEN only the notebooks are packaged (no build needed)
-    let artifacts = package::package(&request, &mut Vec::new()).expect("package notebooks");
+    let artifacts =
+        package::package(&request, &mut Vec::new(), &Shutdown::never()).expect("package notebooks");
     // THEN the zip and the upload folder hold exactly the notebooks, sorted
     let notebooks_artifact = &artifacts[0];
     assert_eq!(
@@ -199,7 +202,7 @@ fn notebooks_are_zipped_copied_and_content_addressed() {
     assert_eq!(read(&copy.join("a-load.ipynb")), br#"{"cells": [1]}"#);
     // AND a changed notebook changes the key
     std::fs::write(notebooks.join("a-load.ipynb"), br#"{"cells": [2]}"#).unwrap();
-    let changed = package::package(&request, &mut Vec::new()).unwrap();
+    let changed = package::package(&request, &mut Vec::new(), &Shutdown::never()).unwrap();
     assert_ne!(changed[0].key, notebooks_artifact.key);
 }
 
@@ -214,7 +217,7 @@ fn missing_notebooks_folder_packages_an_empty_set_with_a_warning() {
         writer_archs: vec![],
     };
     let mut log = Vec::new();
-    let artifacts = package::package(&request, &mut log).unwrap();
+    let artifacts = package::package(&request, &mut log, &Shutdown::never()).unwrap();
     assert!(artifacts[0].files.is_empty());
     assert!(String::from_utf8_lossy(&log).contains("warning: no notebooks"));
 }
@@ -281,7 +284,7 @@ fn packaging_again_with_unchanged_sources_reuses_the_binaries_without_building()
     };
     let _packaging = deploy_support::one_packaging_run();
     let mut log = Vec::new();
-    let again = package::package(&request, &mut log).expect("package again");
+    let again = package::package(&request, &mut log, &Shutdown::never()).expect("package again");
     let log = String::from_utf8_lossy(&log);
     // THEN no build ran, each binary is reused, and the keys are the same
     assert!(!log.contains("building "), "{log}");

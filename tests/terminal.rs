@@ -639,3 +639,83 @@ fn ctrl_c_and_sigterm_stop_destroy_waiting_on_cloudformation_with_its_cli_and_sa
         assert_all_gone(&[wait], Duration::from_secs(2));
     }
 }
+
+/// A workspace whose `.venv/bin/cargo-lambda` answers `--version` and whose `lambda build` starts a child of its
+/// own (as cargo starts rustc), writes both pids to `build.pids` and waits until killed.
+fn workspace_with_a_slow_cargo_lambda(dir: &Path) {
+    let bin = dir.join(".venv/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("cargo-lambda");
+    std::fs::write(
+        &script,
+        r#"#!/bin/sh
+case "$1 $2" in
+  "lambda --version") echo "cargo-lambda 1.8.6 (stand-in)" ;;
+  "lambda build") sleep 300 & echo "$$ $!" > "$(dirname "$0")/build.pids"; echo "Compiling stand-in"; wait ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"#,
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+}
+
+#[test]
+fn ctrl_c_and_sigterm_stop_package_with_its_build_and_package_nothing() {
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        // GIVEN package building the driver (cargo-lambda and the child it started are running)
+        let dir = tempfile::tempdir().unwrap();
+        workspace_with_a_slow_cargo_lambda(dir.path());
+        let out = dir.path().join("artifacts");
+        let mut term = Terminal::run(
+            &[
+                "package",
+                "--only",
+                "driver",
+                "--workspace",
+                path(dir.path()),
+                "--out",
+                path(&out),
+            ],
+            &[],
+        );
+        term.expect("Compiling stand-in");
+        let pids: Vec<u32> = std::fs::read_to_string(dir.path().join(".venv/bin/build.pids"))
+            .unwrap()
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 2);
+
+        // WHEN Ctrl-C is typed, or SIGTERM is sent to stream2neptune alone
+        let sent = Instant::now();
+        if signal == libc::SIGINT {
+            term.ctrl_c();
+        } else {
+            // SAFETY: kill(2) on the pid of the command the test started.
+            assert_eq!(unsafe { libc::kill(term.pid as libc::pid_t, signal) }, 0);
+        }
+
+        // THEN it says which build it stopped and exits 128 + the signal within seconds
+        term.expect("while running `");
+        let (rest, exit) = term.finish();
+        assert_eq!(exit, code, "{rest}");
+        assert!(
+            rest.contains("lambda build") && rest.contains("nothing was packaged from it"),
+            "{rest}"
+        );
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            sent.elapsed()
+        );
+        // AND the build and its child are gone, and no artifact or manifest was written
+        assert_all_gone(&pids, Duration::from_secs(2));
+        let written: Vec<_> = std::fs::read_dir(&out)
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        assert_eq!(written, Vec::<PathBuf>::new());
+    }
+}

@@ -4,10 +4,22 @@
 //!
 //! The signal comes when the forking *thread* ends, not the process: spawn from a thread that lives
 //! as long as the process (the main thread, or local mode's spawner thread in `services`).
+//!
+//! A command waiting on a child stops it when this process gets a signal: [`wait_or_stop`].
 
 use std::io;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus};
+use std::time::Duration;
+
+use stream2neptune_workload::shutdown::{Shutdown, Signal};
+
+/// How long a child that a signal ended waits for this process's own handler to report a signal: the terminal's
+/// Ctrl-C reaches the whole foreground process group at once, and the child may end first.
+pub const SIGNAL_GRACE: Duration = Duration::from_secs(2);
+
+/// How often [`wait_or_stop`] looks for a signal.
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 /// Makes the kernel send `signal` to the child `command` starts once the calling thread ends.
 pub fn die_with_parent(command: &mut Command, signal: libc::c_int) {
@@ -25,6 +37,37 @@ pub fn die_with_parent(command: &mut Command, signal: libc::c_int) {
             }
             Ok(())
         });
+    }
+}
+
+/// Waits for `child` until it ends or this process gets a signal. On a signal the child's process group gets
+/// SIGTERM (spawn the child with `process_group(0)` so that its own children, such as cargo's rustc, stop too),
+/// the child is waited for, and the answer is the signal. A child that a signal ended counts as stopped when this
+/// process gets a signal within [`SIGNAL_GRACE`].
+pub fn wait_or_stop(
+    child: &mut Child,
+    shutdown: &Shutdown,
+) -> io::Result<Result<ExitStatus, Signal>> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let received = match status.signal() {
+                Some(_) => shutdown.received_within(SIGNAL_GRACE),
+                None => shutdown.received(),
+            };
+            return Ok(received.map_or(Ok(status), Err));
+        }
+        if let Some(signal) = shutdown.received() {
+            let pid = child.id() as libc::pid_t;
+            // SAFETY: kill(2) on a child not yet waited for (its pid, and the group it leads, cannot be reused).
+            unsafe {
+                if libc::kill(-pid, libc::SIGTERM) == -1 {
+                    libc::kill(pid, libc::SIGTERM);
+                }
+            }
+            child.wait()?;
+            return Ok(Err(signal));
+        }
+        std::thread::sleep(SIGNAL_CHECK);
     }
 }
 

@@ -17,8 +17,6 @@ use super::error::{Error, Result};
 
 /// How often a long command looks for a signal (Ctrl-C, SIGTERM, SIGHUP).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
-/// How long a CLI's death by a signal waits for this process's own handler to report that signal.
-const SIGNAL_GRACE: Duration = Duration::from_secs(2);
 
 /// One AWS CLI command line, without the leading `aws`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +129,9 @@ impl<'o> Aws<'o> {
     fn check_signal_after(&self, call: &Call, status: std::process::ExitStatus) -> Result<()> {
         use std::os::unix::process::ExitStatusExt;
         let received = match status.signal() {
-            Some(_) => self.shutdown.received_within(SIGNAL_GRACE),
+            Some(_) => self
+                .shutdown
+                .received_within(stream2neptune_local::orphans::SIGNAL_GRACE),
             None => self.shutdown.received(),
         };
         self.stopped(call, received)
@@ -145,6 +145,11 @@ impl<'o> Aws<'o> {
             }),
             None => Ok(()),
         }
+    }
+
+    /// The shutdown request this runner stops on (for work it hands to others, such as a build).
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
     }
 
     /// Whether commands are only printed.

@@ -83,7 +83,7 @@ pub fn run(
         writer_archs,
     };
     if !args.target.dry_run {
-        request.check(err)?;
+        request.check(err, shutdown)?;
     }
     let data = args.data.as_deref().map(data::DataSet::load).transpose()?;
     let (mut aws, account) = connect(&args.target, &regions[0], out, shutdown)?;

@@ -150,6 +150,17 @@ pub enum Error {
     Generator(#[from] crate::error::Error),
 }
 
+impl Error {
+    /// The signal that stopped the command, when one did (here or in the build it ran).
+    pub fn stopped_by(&self) -> Option<stream2neptune_workload::shutdown::Signal> {
+        match self {
+            Error::Stopped { signal, .. } => Some(*signal),
+            Error::Package(package) => package.stopped_by(),
+            _ => None,
+        }
+    }
+}
+
 /// Why CloudFormation could not deploy, update or delete a stack, and what to do next.
 #[derive(Debug, thiserror::Error)]
 #[error(

@@ -121,7 +121,7 @@ fn artifacts_for(
     log: &mut dyn Write,
 ) -> Result<Vec<Artifact>> {
     if !aws.is_dry_run() {
-        return Ok(package::package(request, log)?);
+        return Ok(package::package(request, log, aws.shutdown())?);
     }
     let planned = package::plan(request, log)?;
     let manifest = request.out.join(package::manifest::MANIFEST_FILE);

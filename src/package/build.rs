@@ -3,8 +3,12 @@
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
+
+use stream2neptune_local::orphans;
+use stream2neptune_workload::shutdown::Shutdown;
 
 use super::artifact::{Architecture, BinarySpec};
 use super::error::{Error, Result};
@@ -87,7 +91,12 @@ impl Builder {
 
     /// Makes sure the Rust standard library for `arch` is installed: when it is missing and rustup is there,
     /// runs `rustup target add <triple>` (said on `log`) and checks again.
-    pub fn ensure_target(&self, arch: Architecture, log: &mut dyn Write) -> Result<()> {
+    pub fn ensure_target(
+        &self,
+        arch: Architecture,
+        log: &mut dyn Write,
+        shutdown: &Shutdown,
+    ) -> Result<()> {
         let missing = match self.check_target(arch) {
             Err(missing @ Error::TargetMissing { .. }) => missing,
             other => return other,
@@ -106,10 +115,7 @@ impl Builder {
             arch.rust_target()
         )
         .map_err(Error::Log)?;
-        let status = command.status().map_err(|source| Error::Spawn {
-            command: line.clone(),
-            source,
-        })?;
+        let status = run(&mut command, &line, shutdown)?;
         if !status.success() {
             return Err(Error::TargetInstall {
                 command: line,
@@ -144,26 +150,24 @@ impl Builder {
                 command.env("PATH", path);
             }
         }
-        // A `package` stopped by SIGTERM or `kill -9` stops its build too.
-        stream2neptune_local::orphans::die_with_parent(&mut command, libc::SIGTERM);
+        // A `package` stopped by `kill -9` stops its build too.
+        orphans::die_with_parent(&mut command, libc::SIGTERM);
         command
     }
 
-    /// Builds `spec` for `arch` and returns the path of the built binary.
+    /// Builds `spec` for `arch` and returns the path of the built binary; a signal stops the build.
     pub fn build(
         &self,
         spec: BinarySpec,
         arch: Architecture,
         log: &mut dyn Write,
+        shutdown: &Shutdown,
     ) -> Result<PathBuf> {
         self.check_target(arch)?;
         let mut command = self.command(spec, arch);
         let line = command_line(&command);
         writeln!(log, "building {} for {arch}: {line}", spec.bin).map_err(Error::Log)?;
-        let status = command.status().map_err(|source| Error::Spawn {
-            command: line.clone(),
-            source,
-        })?;
+        let status = run(&mut command, &line, shutdown)?;
         if !status.success() {
             return Err(Error::Build {
                 command: line,
@@ -179,6 +183,22 @@ impl Builder {
         }
         Ok(path)
     }
+}
+
+/// Runs `command` (shown as `line`) to its end, or until a signal stops it and its children: it leads a process
+/// group of its own, which gets SIGTERM.
+fn run(command: &mut Command, line: &str, shutdown: &Shutdown) -> Result<ExitStatus> {
+    let spawn_error = |source| Error::Spawn {
+        command: line.to_owned(),
+        source,
+    };
+    let mut child = command.process_group(0).spawn().map_err(spawn_error)?;
+    orphans::wait_or_stop(&mut child, shutdown)
+        .map_err(spawn_error)?
+        .map_err(|signal| Error::Stopped {
+            signal,
+            command: line.to_owned(),
+        })
 }
 
 /// A command as one line, for logs and errors.

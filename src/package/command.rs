@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use stream2neptune_workload::shutdown::Shutdown;
+
 use super::{ALL_PARTS, Architecture, Part, Request};
 
 /// Flags of `package`.
@@ -41,9 +43,15 @@ impl PackageArgs {
     }
 }
 
-/// Packages; progress goes to `err`, and `out` gets the `--set` arguments that point `render` at the artifacts.
-pub fn run(args: &PackageArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
-    let artifacts = super::package(&args.request(), err)?;
+/// Packages until done or a signal; progress goes to `err`, and `out` gets the `--set` arguments that point
+/// `render` at the artifacts.
+pub fn run(
+    args: &PackageArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let artifacts = super::package(&args.request(), err, shutdown)?;
     let sets: Vec<String> = artifacts
         .iter()
         .map(|a| format!("--set {}", a.set_arg()))

@@ -48,6 +48,16 @@ pub enum Error {
         /// Its exit status.
         status: std::process::ExitStatus,
     },
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped a build or a `rustup target add`.
+    #[error(
+        "stopped by {signal} while running `{command}`: it was stopped and nothing was packaged from it; run the same command again"
+    )]
+    Stopped {
+        /// The signal.
+        signal: stream2neptune_workload::shutdown::Signal,
+        /// The command line that was running.
+        command: String,
+    },
     /// A command could not be started.
     #[error("cannot start `{command}`")]
     Spawn {
@@ -119,6 +129,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The signal that stopped a build, when one did.
+    pub fn stopped_by(&self) -> Option<stream2neptune_workload::shutdown::Signal> {
+        match self {
+            Error::Stopped { signal, .. } => Some(*signal),
+            _ => None,
+        }
+    }
+
     /// An I/O error with the path it concerns.
     pub fn io(
         action: &'static str,

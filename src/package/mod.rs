@@ -19,6 +19,8 @@ pub mod manifest;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use stream2neptune_workload::shutdown::Shutdown;
+
 pub use artifact::{ALL_PARTS, Architecture, Part};
 pub use build::{Builder, find_tool};
 pub use command::PackageArgs;
@@ -65,7 +67,7 @@ impl Request {
     /// Finds cargo-lambda and makes sure every target the request needs is installed (running `rustup target
     /// add` for a missing one), before any work: a missing tool fails fast with what to do. `None` when nothing
     /// needs building.
-    pub fn check(&self, log: &mut dyn Write) -> Result<Option<Builder>> {
+    pub fn check(&self, log: &mut dyn Write, shutdown: &Shutdown) -> Result<Option<Builder>> {
         let builds = self.binaries();
         if builds.is_empty() {
             return Ok(None);
@@ -75,7 +77,7 @@ impl Request {
         archs.sort();
         archs.dedup();
         for arch in archs {
-            builder.ensure_target(arch, log)?;
+            builder.ensure_target(arch, log, shutdown)?;
         }
         Ok(Some(builder))
     }
@@ -186,9 +188,13 @@ fn reusable(
 
 /// Packages what `request` asks for into `request.out`, updates `manifest.json` there and returns the artifacts
 /// in request order. A binary built from the same sources and settings as its manifest entry is reused, not
-/// rebuilt. Progress goes to `log`.
-pub fn package(request: &Request, log: &mut dyn Write) -> Result<Vec<Artifact>> {
-    let builder = request.check(log)?;
+/// rebuilt. Progress goes to `log`; a signal stops the build running and packages nothing more.
+pub fn package(
+    request: &Request,
+    log: &mut dyn Write,
+    shutdown: &Shutdown,
+) -> Result<Vec<Artifact>> {
+    let builder = request.check(log, shutdown)?;
     std::fs::create_dir_all(&request.out).map_err(Error::io("create", &request.out))?;
     let mut manifest = Manifest::load(&request.out)?;
     let mut artifacts = Vec::new();
@@ -206,7 +212,7 @@ pub fn package(request: &Request, log: &mut dyn Write) -> Result<Vec<Artifact>> 
             artifacts.push(artifact);
             continue;
         }
-        let binary = builder.build(spec, arch, log)?;
+        let binary = builder.build(spec, arch, log, shutdown)?;
         glibc::check(&binary)?;
         let contents = std::fs::read(&binary).map_err(Error::io("read", &binary))?;
         let entries = [Entry {

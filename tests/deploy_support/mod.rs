@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
+use stream2neptune_workload::shutdown::Shutdown;
 
 use stream2neptune::package::{self, ALL_PARTS, Architecture, Artifact, Request};
 
@@ -52,9 +53,10 @@ pub fn packaged() -> &'static Packaged {
             writer_archs: vec![Architecture::X86_64],
         };
         let mut log = Vec::new();
-        let artifacts = package::package(&request, &mut log).unwrap_or_else(|err| {
-            panic!("packaging failed: {err}\n{}", String::from_utf8_lossy(&log))
-        });
+        let artifacts =
+            package::package(&request, &mut log, &Shutdown::never()).unwrap_or_else(|err| {
+                panic!("packaging failed: {err}\n{}", String::from_utf8_lossy(&log))
+            });
         Packaged {
             dir,
             artifacts,
