@@ -82,17 +82,7 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
 /// An error and its causes on one line, `: `-separated, each cause once: a cause whose text the message already
 /// holds (a message that quotes its source) is not printed again.
 pub fn error_text(err: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in err.chain() {
-        let cause = cause.to_string();
-        if text.is_empty() {
-            text = cause;
-        } else if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-    }
-    text
+    stream2neptune_aws::cause_chain(err.as_ref())
 }
 
 /// Runs a command that talks to services on a tokio runtime, with the signal handlers installed before it

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
-use deploy_support::{Moto, describe, fixture, read, workspace};
+use deploy_support::{Moto, describe, fixture, packaged, read, workspace};
 use sha2::{Digest as _, Sha256};
 use stream2neptune::package::{Architecture, Manifest, Part, archive};
 use stream2neptune_plan::Name;
@@ -18,6 +18,28 @@ const REGION: &str = "eu-west-1";
 /// moto's account id.
 const BUCKET: &str = "stream2neptune-artifacts-123456789012-eu-west-1";
 const STACK: &str = "s2n-test";
+
+/// An output folder whose `artifacts/` holds a copy of this binary's one packaging run: a deploy into it finds
+/// every artifact built from the current sources and reuses it (packaging itself is tested in
+/// package_artifacts.rs), so no test waits for cargo-lambda.
+fn prepared_out() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    copy_tree(packaged().dir.path(), &out.path().join("artifacts"));
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
 
 fn deploy_args(out: &Path) -> Vec<String> {
     let config = fixture("moto").join("stack.yaml");
@@ -123,7 +145,7 @@ fn code_sha256(bytes: &[u8]) -> String {
 fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_the_stack() {
     // GIVEN moto and no bucket
     let moto = Moto::start();
-    let out = tempfile::tempdir().unwrap();
+    let out = prepared_out();
     // WHEN the region is deployed without a data set
     let args = deploy_args(out.path());
     let output = moto.stream2neptune(REGION, &args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -212,6 +234,38 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
             artifact.key
         );
     }
+    // AND the notebooks are under their content-addressed prefix, every file of the artifact
+    let notebooks = manifest
+        .get(Part::Notebooks, None)
+        .expect("notebooks packaged");
+    let listed = json(&moto.aws(
+        REGION,
+        &[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            BUCKET,
+            "--prefix",
+            &notebooks.key,
+            "--output",
+            "json",
+        ],
+    ));
+    let mut keys: Vec<&str> = listed["Contents"]
+        .as_array()
+        .expect("objects under the notebooks prefix")
+        .iter()
+        .map(|object| object["Key"].as_str().unwrap())
+        .collect();
+    keys.sort();
+    let mut expected: Vec<String> = notebooks
+        .files
+        .iter()
+        .map(|file| format!("{}{file}", notebooks.key))
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(keys, expected);
     // AND the stack runs the packaged writer, with the region's overrides
     let parameters = stack_parameters(&moto);
     assert_eq!(parameters[Name::FunctionCodeKey.as_str()], writer.key);
@@ -249,13 +303,14 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
         "{again}"
     );
     assert!(!again.contains("+ aws s3 cp"), "{again}");
+    assert!(!again.contains("upload: "), "{again}");
 }
 
 #[test]
 fn deploy_shows_the_stack_events_while_it_runs_and_explains_a_failed_resource() {
     // GIVEN moto taking 3 s to execute a change set, and a template whose function code bucket does not exist
     let moto = Moto::start_slow(std::time::Duration::from_secs(3));
-    let out = tempfile::tempdir().unwrap();
+    let out = prepared_out();
     let mut args = deploy_args(out.path());
     let failing = fixture("moto-failing");
     args.extend(
@@ -310,7 +365,7 @@ fn deploy_shows_the_stack_events_while_it_runs_and_explains_a_failed_resource() 
 fn deploy_with_data_uploads_the_data_set_to_the_default_keys() {
     // GIVEN moto and a data set folder as `stream2neptune dataset --out DIR` writes it
     let moto = Moto::start();
-    let out = tempfile::tempdir().unwrap();
+    let out = prepared_out();
     let data = out.path().join("data");
     std::fs::create_dir_all(data.join("vertices")).unwrap();
     std::fs::write(data.join("follows.csv.gz"), b"edge file").unwrap();
@@ -370,7 +425,7 @@ fn deploy_with_data_uploads_the_data_set_to_the_default_keys() {
 fn function_deploy_changes_only_the_function_code_key() {
     // GIVEN a deployed stack whose function runs an older build
     let moto = Moto::start();
-    let out = tempfile::tempdir().unwrap();
+    let out = prepared_out();
     run(&moto, &deploy_args(out.path()));
     let old = archive::zip(
         "old writer",
@@ -465,7 +520,7 @@ fn function_deploy_changes_only_the_function_code_key() {
 fn destroy_deletes_the_stack_and_keeps_the_bucket_unless_asked() {
     // GIVEN a deployed stack
     let moto = Moto::start();
-    let out = tempfile::tempdir().unwrap();
+    let out = prepared_out();
     run(&moto, &deploy_args(out.path()));
     let destroy = |extra: &[&str]| {
         let mut args: Vec<String> = [

@@ -552,14 +552,23 @@ fn ctrl_c_stops_dataset_with_130_and_leaves_no_file_half_written() {
     assert_eq!(left, Vec::<PathBuf>::new());
 }
 
+/// Writes `dir/.venv/bin/<name>`, an executable shell `script` standing in for a tool the project runs from there.
+fn stand_in_tool(dir: &Path, name: &str, script: &str) {
+    let bin = dir.join(".venv/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = bin.join(name);
+    std::fs::write(&path, script).unwrap();
+    let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&path, permissions).unwrap();
+}
+
 /// A workspace whose `.venv/bin/aws` answers like the AWS CLI with a stack to delete, and whose
 /// `cloudformation wait` runs until killed (writing its pid to `wait.pid` first).
 fn workspace_with_a_slow_aws_cli(dir: &Path) {
-    let bin = dir.join(".venv/bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join("aws");
-    std::fs::write(
-        &script,
+    stand_in_tool(
+        dir,
+        "aws",
         r#"#!/bin/sh
 case "$1 $2" in
   "sts get-caller-identity") echo '{"Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/t","UserId":"T"}' ;;
@@ -569,11 +578,7 @@ case "$1 $2" in
   *) echo '{}' ;;
 esac
 "#,
-    )
-    .unwrap();
-    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-    std::fs::set_permissions(&script, permissions).unwrap();
+    );
 }
 
 /// `destroy` of eu-west-1 with the slow AWS CLI of `dir`, waiting on `cloudformation wait`; returns
@@ -643,11 +648,9 @@ fn ctrl_c_and_sigterm_stop_destroy_waiting_on_cloudformation_with_its_cli_and_sa
 /// A workspace whose `.venv/bin/cargo-lambda` answers `--version` and whose `lambda build` starts a child of its
 /// own (as cargo starts rustc), writes both pids to `build.pids` and waits until killed.
 fn workspace_with_a_slow_cargo_lambda(dir: &Path) {
-    let bin = dir.join(".venv/bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join("cargo-lambda");
-    std::fs::write(
-        &script,
+    stand_in_tool(
+        dir,
+        "cargo-lambda",
         r#"#!/bin/sh
 case "$1 $2" in
   "lambda --version") echo "cargo-lambda 1.8.6 (stand-in)" ;;
@@ -655,11 +658,7 @@ case "$1 $2" in
   *) echo "unexpected: $*" >&2; exit 2 ;;
 esac
 "#,
-    )
-    .unwrap();
-    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-    std::fs::set_permissions(&script, permissions).unwrap();
+    );
 }
 
 #[test]

@@ -106,7 +106,7 @@ pub fn upload_file(
     )
 }
 
-/// Uploads an artifact: its zip, or for the notebooks each file under the key prefix.
+/// Uploads an artifact: its zip, or for the notebooks the files missing under the key prefix.
 pub fn upload(
     aws: &mut Aws<'_>,
     artifact: &Artifact,
@@ -119,17 +119,16 @@ pub fn upload(
             if artifact.files.is_empty() {
                 return aws.note("no notebooks to upload");
             }
+            // The key prefix is content-addressed: a file already under it holds these bytes, so one sync by
+            // size uploads exactly the files missing there.
             let dir = artifacts_dir.join(Part::Notebooks.files_dir(&artifact.sha256));
-            for file in &artifact.files {
-                upload_file(
-                    aws,
-                    &dir.join(file),
-                    bucket,
-                    &format!("{}{file}", artifact.key),
-                    region,
-                )?;
-            }
-            Ok(())
+            aws.run(
+                &Call::new("s3", "sync", region)
+                    .word(dir.display().to_string())
+                    .word(format!("s3://{bucket}/{}", artifact.key))
+                    .word("--size-only")
+                    .word("--no-progress"),
+            )
         }
         _ => upload_file(
             aws,
