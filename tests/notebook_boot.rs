@@ -387,6 +387,22 @@ fn fill_gremlin_store(server: &str, dir: &Path, edges: &[Edge]) -> HashMap<Strin
     names
 }
 
+/// [`fill_gremlin_store`] in a thread of its own, once the server listens (its JVM starts meanwhile), so it runs
+/// while other parts of the test do. If the server never listens, the test's own wait for it fails first.
+fn fill_gremlin_store_when_up(
+    server: String,
+    dir: PathBuf,
+    edges: Vec<Edge>,
+) -> std::thread::JoinHandle<HashMap<String, String>> {
+    std::thread::spawn(move || {
+        let address = server.trim_start_matches("http://").to_owned();
+        while TcpStream::connect(&address).is_err() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        fill_gremlin_store(&server, &dir, &edges)
+    })
+}
+
 /// The `%%gremlin` cells of a notebook: the name each stores its result to (`--store-to`) and its traversal.
 fn gremlin_cells(notebook: &Path) -> Vec<(String, String)> {
     let nb: Value = serde_json::from_str(&text(notebook)).unwrap();
@@ -618,6 +634,9 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
         sandbox.calls()
     );
 
+    // Gremlin Server is filled with the same data set while the load and SPARQL notebooks run.
+    let filling = fill_gremlin_store_when_up(gremlin.url(), data.clone(), edges.clone());
+
     // WHEN the load notebook runs
     let load = execute(
         &sandbox,
@@ -717,7 +736,9 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
 
     // WHEN the Gremlin notebook runs, on Gremlin Server holding the same data set
     gremlin.wait_listening();
-    let names = fill_gremlin_store(&gremlin.url(), &data, &edges);
+    let names = filling
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let notebook = dir.join("02-social-queries-gremlin.ipynb");
     let cells = gremlin_cells(&notebook);
     let stored: Vec<&str> = cells.iter().map(|(name, _)| name.as_str()).collect();
@@ -771,7 +792,10 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
     let mut dates: Vec<&str> = edges.iter().map(|e| e.created.as_str()).collect();
     dates.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(
-        newest.iter().map(|r| r["since"].as_str().unwrap()).collect::<Vec<_>>(),
+        newest
+            .iter()
+            .map(|r| r["since"].as_str().unwrap())
+            .collect::<Vec<_>>(),
         dates[..20]
     );
     for row in newest {
@@ -797,17 +821,26 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
     };
     let top_followed = answers["top_followed"].as_array().unwrap();
     assert_eq!(
-        top_followed.iter().map(|r| r["followers"].as_u64().unwrap()).collect::<Vec<_>>(),
+        top_followed
+            .iter()
+            .map(|r| r["followers"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
         top(&followers)
     );
     for row in top_followed {
         let person = row["person"].as_str().unwrap();
         assert_eq!(row["followers"], followers[person]);
-        assert_eq!(row["name"], names[person], "bulk-loaded names join the writer's edges");
+        assert_eq!(
+            row["name"], names[person],
+            "bulk-loaded names join the writer's edges"
+        );
     }
     let most_following = answers["most_following"].as_array().unwrap();
     assert_eq!(
-        most_following.iter().map(|r| r["following"].as_u64().unwrap()).collect::<Vec<_>>(),
+        most_following
+            .iter()
+            .map(|r| r["following"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
         top(&following)
     );
     for row in most_following {
@@ -819,7 +852,11 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
     let most = *following.values().max().unwrap();
     let candidates = |user: &str| {
         let follows = |p: &str| -> Vec<&str> {
-            edges.iter().filter(|e| e.from == p).map(|e| e.to.as_str()).collect()
+            edges
+                .iter()
+                .filter(|e| e.from == p)
+                .map(|e| e.to.as_str())
+                .collect()
         };
         let followed = follows(user);
         let mut paths: HashMap<String, u64> = HashMap::new();
@@ -843,7 +880,10 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
                 counts.truncate(10);
                 let mut got: Vec<u64> = recommended.values().map(|n| n.as_u64().unwrap()).collect();
                 got.sort_unstable_by(|a, b| b.cmp(a));
-                got == counts && recommended.iter().all(|(c, n)| paths.get(c) == n.as_u64().as_ref())
+                got == counts
+                    && recommended
+                        .iter()
+                        .all(|(c, n)| paths.get(c) == n.as_u64().as_ref())
             }),
         "{recommended:?} are not the friends of friends of a person who follows the most"
     );

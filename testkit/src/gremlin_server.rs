@@ -15,9 +15,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::free_port;
 use crate::process::Server;
 use crate::tools::{java, java_dir};
-use crate::free_port;
 
 /// How long a start may take (the JVM and the Groovy engine on a loaded 2-core machine).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
