@@ -387,19 +387,26 @@ fn fill_gremlin_store(server: &str, dir: &Path, edges: &[Edge]) -> HashMap<Strin
     names
 }
 
-/// [`fill_gremlin_store`] in a thread of its own, once the server listens (its JVM starts meanwhile), so it runs
-/// while other parts of the test do. If the server never listens, the test's own wait for it fails first.
+/// Once the server listens (its JVM starts meanwhile), in a thread of its own so that it runs while other parts
+/// of the test do: each of `cells` in `gremlin-lang` on the empty graph (a new stack's, before any load), then
+/// [`fill_gremlin_store`]. Returns the empty graph's answers by name, and the people's names. If the server never
+/// listens, the test's own wait for it fails first.
 fn fill_gremlin_store_when_up(
     server: String,
+    cells: Vec<(String, String)>,
     dir: PathBuf,
     edges: Vec<Edge>,
-) -> std::thread::JoinHandle<HashMap<String, String>> {
+) -> std::thread::JoinHandle<(HashMap<String, Value>, HashMap<String, String>)> {
     std::thread::spawn(move || {
         let address = server.trim_start_matches("http://").to_owned();
         while TcpStream::connect(&address).is_err() {
             std::thread::sleep(Duration::from_millis(100));
         }
-        fill_gremlin_store(&server, &dir, &edges)
+        let empty = cells
+            .iter()
+            .map(|(name, traversal)| (name.clone(), gremlin_lang(&server, traversal)))
+            .collect();
+        (empty, fill_gremlin_store(&server, &dir, &edges))
     })
 }
 
@@ -635,7 +642,10 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
     );
 
     // Gremlin Server is filled with the same data set while the load and SPARQL notebooks run.
-    let filling = fill_gremlin_store_when_up(gremlin.url(), data.clone(), edges.clone());
+    let notebook = dir.join("02-social-queries-gremlin.ipynb");
+    let cells = gremlin_cells(&notebook);
+    let filling =
+        fill_gremlin_store_when_up(gremlin.url(), cells.clone(), data.clone(), edges.clone());
 
     // WHEN the load notebook runs
     let load = execute(
@@ -736,11 +746,9 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
 
     // WHEN the Gremlin notebook runs, on Gremlin Server holding the same data set
     gremlin.wait_listening();
-    let names = filling
+    let (empty, names) = filling
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    let notebook = dir.join("02-social-queries-gremlin.ipynb");
-    let cells = gremlin_cells(&notebook);
     let stored: Vec<&str> = cells.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
         stored,
@@ -785,6 +793,15 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
             answers[name.as_str()],
             "{name}: gremlin-lang and the notebook differ"
         );
+    }
+    // AND on a new stack's empty graph every cell answers, with nothing (the growth cell with 0 edges)
+    for (name, answer) in &empty {
+        let expected = match name.as_str() {
+            "recommended" | "per_month" => json!([{}]),
+            "growth" => json!([{"edges": 0}]),
+            _ => json!([]),
+        };
+        assert_eq!(answer, &expected, "{name} on the empty graph");
     }
     // AND the answers match the data set
     let people: Vec<&String> = names.keys().collect();
