@@ -3,16 +3,21 @@
 //!    a sandbox standing for `/`, with the real AWS CLI syncing the packaged notebooks from moto's S3; sudo,
 //!    chown and systemctl are recording stubs, and graph-notebook's venv is the project's .venv-notebooks (the same
 //!    pinned versions; the script's install branch, which needs PyPI, is not run here);
-//! 2. notebooks 01 (load the people) and 03 (SPARQL queries) run top to bottom with nbclient in the kernel the
-//!    script registered, reading the stack.env it wrote, against a loader playback server that answers
-//!    `POST /loader` and `GET /loader/{id}` as Neptune does and passes every other request (SPARQL) on to a real
-//!    Oxigraph holding a generated data set (its people through the local N-Triples load, its edges written by the
-//!    writer's SPARQL code). A cell error fails the test, and the results the cells stored are checked.
+//! 2. every notebook runs top to bottom with nbclient in the kernel the script registered, reading the stack.env it
+//!    wrote, against one endpoint standing for Neptune's, as Neptune serves all of them on one port: a loader
+//!    playback server that answers `POST /loader` and `GET /loader/{id}` as Neptune does, passes `/gremlin`
+//!    (HTTP, and WebSocket upgrades, then the bytes both ways) on to TinkerPop's Gremlin Server and every other
+//!    request (SPARQL) on to a real Oxigraph. Both stores hold one generated data set: in Oxigraph its people through
+//!    the local N-Triples load and its edges written by the writer's SPARQL code; in Gremlin Server its people as
+//!    the bulk loader loads people.csv and its edges written by the writer's Gremlin. Notebooks 01 (load the people)
+//!    and 03 (SPARQL queries) run against Oxigraph, 02 (Gremlin queries) through graph-notebook's `%%gremlin`
+//!    over a WebSocket, as on the instance. A cell error fails the test, and the results the cells stored are
+//!    checked against the data set; each Gremlin cell is also run through `gremlin-lang`, the grammar Neptune
+//!    parses with (the server evaluates a WebSocket request naming no language with Groovy), with the same answer.
 //!
 //! The stand-ins speak plain HTTP, so the test fills in `Tls` (a literal "true" in the template) with false; the
 //! writer endpoint is 127.0.0.1 and the reader endpoint `localhost`, so the server can tell which one a request
-//! went to. The Gremlin notebook (02) needs TinkerPop's Gremlin Server and is only checked for structure
-//! (workload/tests/notebooks.rs).
+//! went to.
 
 mod boot_support;
 mod common;
@@ -20,7 +25,7 @@ mod deploy_support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -31,7 +36,9 @@ use boot_support::{Sandbox, SubScript, rendered_stack, text};
 use deploy_support::{Moto, describe, workspace};
 use serde_json::{Value, json};
 use stream2neptune::package::{self, Part, Request};
-use stream2neptune_workload::edges::EdgeReader;
+use stream2neptune_testkit::GremlinServer;
+use stream2neptune_workload::edges::{Edge, EdgeReader};
+use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, push_literal};
 
 const REGION: &str = "eu-west-1";
 const BUCKET: &str = "s2n-notebook-boot";
@@ -69,22 +76,21 @@ struct Seen {
     body: String,
 }
 
-/// Neptune's loader API played back (a load completes at once), everything else passed on to a SPARQL store. Its
-/// thread ends with the test process.
+/// Neptune's loader API played back (a load completes at once), `/gremlin` passed on to a Gremlin store (a
+/// WebSocket upgrade tunnelled), everything else to a SPARQL store. Its thread ends with the test process.
 struct Playback {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Playback {
-    fn start(store: &str) -> Playback {
+    fn start(sparql: &str, gremlin: &str) -> Playback {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (log, store) = (
-            Arc::clone(&seen),
-            store.trim_start_matches("http://").to_owned(),
-        );
+        let log = Arc::clone(&seen);
+        let sparql = sparql.trim_start_matches("http://").to_owned();
+        let gremlin = gremlin.trim_start_matches("http://").to_owned();
         std::thread::spawn(move || {
             let loads: Mutex<Vec<Value>> = Mutex::new(Vec::new());
             for stream in listener.incoming().flatten() {
@@ -92,10 +98,18 @@ impl Playback {
                     continue;
                 };
                 log.lock().unwrap().push(request.clone());
+                let gremlin_path =
+                    request.path == "/gremlin" || request.path.starts_with("/gremlin?");
                 let answer = if request.path.starts_with("/loader") {
                     loader(&request, &loads)
+                } else if gremlin_path && request.headers.contains_key("upgrade") {
+                    let gremlin = gremlin.clone();
+                    std::thread::spawn(move || tunnel(stream, &request, &gremlin));
+                    continue;
+                } else if gremlin_path {
+                    forward(&request, &gremlin)
                 } else {
-                    forward(&request, &store)
+                    forward(&request, &sparql)
                 };
                 let _ = (&stream).write_all(&answer);
             }
@@ -228,34 +242,69 @@ fn forward(request: &Seen, store: &str) -> Vec<u8> {
     answer
 }
 
-/// A data set, its people loaded locally into the store and its edges written by the writer's SPARQL code.
-fn fill_store(store: &str, dir: &Path) -> Vec<stream2neptune_workload::edges::Edge> {
-    let s2n = env!("CARGO_BIN_EXE_stream2neptune");
-    let generated = Command::new(s2n)
+/// Passes a WebSocket upgrade request on to the store as it came, then the bytes both ways until either side
+/// closes. (A client sends no frame before the store's 101 answer, so nothing was read past the request's head.)
+fn tunnel(client: TcpStream, request: &Seen, store: &str) {
+    let Ok(mut upstream) = TcpStream::connect(store) else {
+        return;
+    };
+    let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.path);
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    if upstream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let (Ok(mut from_client), Ok(mut to_store)) = (client.try_clone(), upstream.try_clone()) else {
+        return;
+    };
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_client, &mut to_store);
+        let _ = to_store.shutdown(Shutdown::Write);
+    });
+    let mut to_client = client;
+    let _ = std::io::copy(&mut upstream, &mut to_client);
+    let _ = to_client.shutdown(Shutdown::Both);
+    let _ = up.join();
+}
+
+/// A generated data set in `dir` (vertices/people.csv and people.nt, follows.csv.gz); its edges in file order.
+fn generate(dir: &Path) -> Vec<Edge> {
+    let generated = Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
         .args(["dataset", "--seed", "12", "--people", &PEOPLE.to_string()])
         .args(["--follows", &FOLLOWS.to_string(), "--out"])
         .arg(dir)
         .output()
         .expect("run stream2neptune dataset");
     assert!(generated.status.success(), "{}", describe(&generated));
+    EdgeReader::open(&dir.join("follows.csv.gz"))
+        .expect("open the edge file")
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The writer's parsed records of `edges`.
+fn records(edges: &[Edge]) -> Vec<stream2neptune_writer::record::Edge> {
+    edges
+        .iter()
+        .map(|e| {
+            stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
+                .unwrap()
+        })
+        .collect()
+}
+
+/// The data set in a SPARQL store: its people loaded locally, its edges written by the writer's SPARQL code.
+fn fill_sparql_store(store: &str, dir: &Path, edges: &[Edge]) {
+    let s2n = env!("CARGO_BIN_EXE_stream2neptune");
     let loaded = Command::new(s2n)
         .args(["load", "--local", store, "--people"])
         .arg(dir)
         .output()
         .expect("run stream2neptune load --local");
     assert!(loaded.status.success(), "{}", describe(&loaded));
-    let edges: Vec<_> = EdgeReader::open(&dir.join("follows.csv.gz"))
-        .expect("open the edge file")
-        .map(Result::unwrap)
-        .collect();
-    let parsed: Vec<_> = edges
-        .iter()
-        .map(|e| {
-            stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
-                .unwrap()
-        })
-        .collect();
-    for chunk in parsed.chunks(500) {
+    for chunk in records(edges).chunks(500) {
         let update = stream2neptune_writer::sparql::batch_update(chunk);
         let answer = forward(
             &Seen {
@@ -272,7 +321,128 @@ fn fill_store(store: &str, dir: &Path) -> Vec<stream2neptune_workload::edges::Ed
         let answer = String::from_utf8_lossy(&answer);
         assert!(answer.starts_with("HTTP/1.1 2"), "{answer}");
     }
-    edges
+}
+
+/// `result.data` of a traversal posted to Gremlin Server in `gremlin-lang`, the grammar Neptune parses with;
+/// panics with the server's answer on an error.
+fn gremlin_lang(server: &str, traversal: &str) -> Value {
+    let answer = forward(
+        &Seen {
+            method: "POST".into(),
+            path: "/gremlin".into(),
+            headers: HashMap::from([("content-type".to_owned(), "application/json".to_owned())]),
+            body: json!({"gremlin": traversal, "language": "gremlin-lang"}).to_string(),
+        },
+        server.trim_start_matches("http://"),
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{traversal}\n{answer}");
+    let body: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    body["result"]["data"].clone()
+}
+
+/// The data set in Gremlin Server as Neptune holds it for a Gremlin stack: the people as the bulk loader loads
+/// people.csv (a vertex per row with the row's `~id`, `~label` and String columns), the edges written by the
+/// writer's own Gremlin in its default style (mergeV/mergeE, derived edge ids). Returns each person's name.
+fn fill_gremlin_store(server: &str, dir: &Path, edges: &[Edge]) -> HashMap<String, String> {
+    let csv = text(&dir.join("vertices/people.csv"));
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    assert_eq!(
+        header[..2],
+        ["~id", "~label"],
+        "people.csv is in Neptune's Gremlin load format"
+    );
+    let mut names = HashMap::new();
+    let mut people = String::from("g");
+    for line in lines {
+        let row: Vec<&str> = line.split(',').collect();
+        people.push_str(".addV(");
+        push_literal(&mut people, row[1]);
+        people.push_str(").property(T.id,");
+        push_literal(&mut people, row[0]);
+        people.push(')');
+        for (column, value) in header[2..].iter().zip(&row[2..]) {
+            let (property, kind) = column.split_once(':').unwrap_or((column, "String"));
+            assert_eq!(
+                kind, "String",
+                "{column}: this test adds String columns only"
+            );
+            people.push_str(".property(");
+            push_literal(&mut people, property);
+            people.push(',');
+            push_literal(&mut people, value);
+            people.push(')');
+            if property == "name" {
+                names.insert(row[0].to_owned(), (*value).to_owned());
+            }
+        }
+    }
+    gremlin_lang(server, &people);
+    let style = GremlinStyle {
+        upsert: stream2neptune_writer::config::UpsertStyle::Merge,
+        conditional_create: true,
+    };
+    for chunk in records(edges).chunks(250) {
+        gremlin_lang(
+            server,
+            &batch_query(chunk, style, || unreachable!("derived ids")),
+        );
+    }
+    names
+}
+
+/// Once the server listens (its JVM starts meanwhile), in a thread of its own so that it runs while other parts
+/// of the test do: each of `cells` in `gremlin-lang` on the empty graph (a new stack's, before any load), then
+/// [`fill_gremlin_store`]. Returns the empty graph's answers by name, and the people's names. If the server never
+/// listens, the test's own wait for it fails first.
+fn fill_gremlin_store_when_up(
+    server: String,
+    cells: Vec<(String, String)>,
+    dir: PathBuf,
+    edges: Vec<Edge>,
+) -> std::thread::JoinHandle<(HashMap<String, Value>, HashMap<String, String>)> {
+    std::thread::spawn(move || {
+        let address = server.trim_start_matches("http://").to_owned();
+        while TcpStream::connect(&address).is_err() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let empty = cells
+            .iter()
+            .map(|(name, traversal)| (name.clone(), gremlin_lang(&server, traversal)))
+            .collect();
+        (empty, fill_gremlin_store(&server, &dir, &edges))
+    })
+}
+
+/// The `%%gremlin` cells of a notebook: the name each stores its result to (`--store-to`) and its traversal.
+fn gremlin_cells(notebook: &Path) -> Vec<(String, String)> {
+    let nb: Value = serde_json::from_str(&text(notebook)).unwrap();
+    nb["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .map(|c| {
+            c["source"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect::<String>()
+        })
+        .filter_map(|source| {
+            let (magic, traversal) = source.split_once('\n')?;
+            let mut words = magic.split_whitespace();
+            (words.next() == Some("%%gremlin")).then_some(())?;
+            let name = words
+                .skip_while(|w| *w != "--store-to")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{magic}: every %%gremlin cell stores its result"));
+            Some((name.to_owned(), traversal.to_owned()))
+        })
+        .collect()
 }
 
 /// Packages the notebooks (no build) and uploads them under their key prefix; returns the prefix.
@@ -391,17 +561,21 @@ fn rows(result: &Value) -> Vec<HashMap<String, String>> {
 }
 
 #[test]
-fn the_lifecycle_sets_up_what_the_notebooks_read_and_the_load_and_sparql_notebooks_run() {
-    // GIVEN moto's S3 holding the packaged notebooks, a store holding a generated data set behind a loader
-    // playback server, and a sandbox whose graph-notebook venv is the project's
+fn the_lifecycle_sets_up_what_the_notebooks_read_and_every_notebook_runs() {
+    // GIVEN moto's S3 holding the packaged notebooks, a SPARQL and a Gremlin store holding a generated data set
+    // behind a loader playback server, and a sandbox whose graph-notebook venv is the project's
     let venv = notebook_venv();
+    // Its JVM starts while the rest is set up; it is filled before the Gremlin notebook runs.
+    let mut gremlin = GremlinServer::spawn();
     let moto = Moto::start();
     moto.aws(REGION, &["s3", "mb", &format!("s3://{BUCKET}")]);
     let work = tempfile::tempdir().expect("temp dir");
     let prefix = upload_notebooks(&moto, &work.path().join("artifacts"));
+    let data = work.path().join("data");
+    let edges = generate(&data);
     let store = stream2neptune_testkit::Oxigraph::start();
-    let edges = fill_store(&store.url(), &work.path().join("data"));
-    let neptune = Playback::start(&store.url());
+    fill_sparql_store(&store.url(), &data, &edges);
+    let neptune = Playback::start(&store.url(), &gremlin.url());
     let sandbox = Sandbox::new(&[
         (
             "sudo",
@@ -472,6 +646,12 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
         "{:?}",
         sandbox.calls()
     );
+
+    // Gremlin Server is filled with the same data set while the load and SPARQL notebooks run.
+    let notebook = dir.join("02-social-queries-gremlin.ipynb");
+    let cells = gremlin_cells(&notebook);
+    let filling =
+        fill_gremlin_store_when_up(gremlin.url(), cells.clone(), data.clone(), edges.clone());
 
     // WHEN the load notebook runs
     let load = execute(
@@ -569,4 +749,175 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
         .map(|m| m["edges"].parse::<u64>().unwrap())
         .sum();
     assert_eq!(total, FOLLOWS);
+
+    // WHEN the Gremlin notebook runs, on Gremlin Server holding the same data set
+    gremlin.wait_listening();
+    let (empty, names) = filling
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let stored: Vec<&str> = cells.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        stored,
+        [
+            "newest",
+            "top_followed",
+            "most_following",
+            "recommended",
+            "growth",
+            "per_month"
+        ]
+    );
+    let before = neptune.seen().len();
+    let answers = execute(&sandbox, &notebook, &stored);
+
+    // THEN each cell opened a WebSocket to the reader endpoint's /gremlin, signed for neptune-db
+    let handshakes = &neptune.seen()[before..];
+    assert_eq!(handshakes.len(), cells.len(), "{handshakes:?}");
+    for handshake in handshakes {
+        assert_eq!(
+            (handshake.method.as_str(), handshake.path.as_str()),
+            ("GET", "/gremlin")
+        );
+        assert_eq!(
+            handshake.headers["upgrade"].to_ascii_lowercase(),
+            "websocket"
+        );
+        assert_eq!(
+            handshake.headers["host"],
+            format!("localhost:{}", neptune.port)
+        );
+        let auth = &handshake.headers["authorization"];
+        assert!(
+            auth.contains(&format!("/{REGION}/neptune-db/aws4_request")),
+            "{auth}"
+        );
+    }
+    // AND Neptune's grammar takes each cell's traversal and gives the answer the notebook got
+    for (name, traversal) in &cells {
+        assert_eq!(
+            gremlin_lang(&gremlin.url(), traversal),
+            answers[name.as_str()],
+            "{name}: gremlin-lang and the notebook differ"
+        );
+    }
+    // AND on a new stack's empty graph every cell answers, with nothing (the growth cell with 0 edges)
+    for (name, answer) in &empty {
+        let expected = match name.as_str() {
+            "recommended" | "per_month" => json!([{}]),
+            "growth" => json!([{"edges": 0}]),
+            _ => json!([]),
+        };
+        assert_eq!(answer, &expected, "{name} on the empty graph");
+    }
+    // AND the answers match the data set
+    let people: Vec<&String> = names.keys().collect();
+    let newest = answers["newest"].as_array().unwrap();
+    let mut dates: Vec<&str> = edges.iter().map(|e| e.created.as_str()).collect();
+    dates.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(
+        newest
+            .iter()
+            .map(|r| r["since"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        dates[..20]
+    );
+    for row in newest {
+        assert!(
+            edges.iter().any(|e| row["follower"] == e.from.as_str()
+                && row["follows"] == e.to.as_str()
+                && row["since"] == e.created.as_str()),
+            "{row} is not an edge of the data set"
+        );
+    }
+    let degree = |of: fn(&Edge) -> &str| {
+        let mut counts: HashMap<&str, u64> = people.iter().map(|p| (p.as_str(), 0)).collect();
+        for e in &edges {
+            *counts.get_mut(of(e)).expect("edges join people") += 1;
+        }
+        counts
+    };
+    let (followers, following) = (degree(|e| &e.to), degree(|e| &e.from));
+    let top = |counts: &HashMap<&str, u64>| {
+        let mut values: Vec<u64> = counts.values().copied().collect();
+        values.sort_unstable_by(|a, b| b.cmp(a));
+        values[..10].to_vec()
+    };
+    let top_followed = answers["top_followed"].as_array().unwrap();
+    assert_eq!(
+        top_followed
+            .iter()
+            .map(|r| r["followers"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        top(&followers)
+    );
+    for row in top_followed {
+        let person = row["person"].as_str().unwrap();
+        assert_eq!(row["followers"], followers[person]);
+        assert_eq!(
+            row["name"], names[person],
+            "bulk-loaded names join the writer's edges"
+        );
+    }
+    let most_following = answers["most_following"].as_array().unwrap();
+    assert_eq!(
+        most_following
+            .iter()
+            .map(|r| r["following"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        top(&following)
+    );
+    for row in most_following {
+        assert_eq!(row["following"], following[row["person"].as_str().unwrap()]);
+    }
+    // Friends of friends of a person who follows the most (the query takes the first of a tie): paths through
+    // their followees to people they do not follow yet, themselves excluded.
+    let recommended = answers["recommended"][0].as_object().unwrap();
+    let most = *following.values().max().unwrap();
+    let candidates = |user: &str| {
+        let follows = |p: &str| -> Vec<&str> {
+            edges
+                .iter()
+                .filter(|e| e.from == p)
+                .map(|e| e.to.as_str())
+                .collect()
+        };
+        let followed = follows(user);
+        let mut paths: HashMap<String, u64> = HashMap::new();
+        for friend in &followed {
+            for candidate in follows(friend) {
+                if candidate != user && !followed.contains(&candidate) {
+                    *paths.entry(candidate.to_owned()).or_default() += 1;
+                }
+            }
+        }
+        paths
+    };
+    assert!(
+        following
+            .iter()
+            .filter(|(_, n)| **n == most)
+            .any(|(user, _)| {
+                let paths = candidates(user);
+                let mut counts: Vec<u64> = paths.values().copied().collect();
+                counts.sort_unstable_by(|a, b| b.cmp(a));
+                counts.truncate(10);
+                let mut got: Vec<u64> = recommended.values().map(|n| n.as_u64().unwrap()).collect();
+                got.sort_unstable_by(|a, b| b.cmp(a));
+                got == counts
+                    && recommended
+                        .iter()
+                        .all(|(c, n)| paths.get(c) == n.as_u64().as_ref())
+            }),
+        "{recommended:?} are not the friends of friends of a person who follows the most"
+    );
+    assert!(!recommended.is_empty());
+    assert_eq!(
+        answers["growth"],
+        json!([{"edges": FOLLOWS, "newest": dates[0]}])
+    );
+    let mut per_month: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &edges {
+        *per_month.entry(e.created[..7].to_owned()).or_default() += 1;
+    }
+    assert_eq!(answers["per_month"], json!([per_month]));
 }

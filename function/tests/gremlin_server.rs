@@ -1,4 +1,4 @@
-//! The handler against TinkerPop's Gremlin Server (TinkerTransactionGraph, HTTP channelizer),
+//! The handler against TinkerPop's Gremlin Server (TinkerTransactionGraph, HTTP and WebSocket),
 //! started on a free port per test: writes land exactly once in both upsert styles, a redelivery
 //! changes nothing, hostile ids stay literal ids, a stopped server gives a correct checkpoint, the
 //! last property write wins, lanes keep per-key order, and every text the writer builds parses with
@@ -9,7 +9,6 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use common::gremlin_server::GremlinServer;
 use common::*;
 use stream2neptune_writer::config::UpsertStyle;
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, push_literal};

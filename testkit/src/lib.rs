@@ -2,15 +2,18 @@
 //! ([`free_port`]), the tools `make tools` installs into the workspace ([`tools`]), and the test
 //! servers, each spawned by [`process::Server`] in its own process group with the parent-death
 //! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
-//! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Moto`] (moto_server, plain HTTP).
-//! The Java engines (Gremlin Server, Neo4j) use [`process::Server`] and [`tools::java_dir`].
+//! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Moto`] (moto_server, plain HTTP),
+//! [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port). Neo4j's launcher lives with the
+//! writer's tests and uses [`process::Server`], [`tools::java`] and [`tools::java_dir`].
 
+pub mod gremlin_server;
 pub mod kinesis_mock;
 pub mod moto;
 pub mod oxigraph;
 pub mod process;
 pub mod tools;
 
+pub use gremlin_server::GremlinServer;
 pub use kinesis_mock::KinesisMock;
 pub use moto::Moto;
 pub use oxigraph::Oxigraph;

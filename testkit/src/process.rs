@@ -66,6 +66,14 @@ impl Server {
         server
     }
 
+    /// [`Server::spawn`] of a command whose output goes to `log`, without waiting: a later
+    /// [`Server::wait_listening`] panics with the tail of `log`.
+    pub fn spawn_logged(name: &str, command: Command, log: &Path) -> Server {
+        let mut server = Server::spawn(name, command);
+        server.log = Some(log.to_path_buf());
+        server
+    }
+
     /// Waits until `port` on 127.0.0.1 accepts connections (see [`Server::spawn_listening`]).
     pub fn wait_listening(&mut self, port: u16, timeout: Duration) {
         let started = Instant::now();

@@ -47,6 +47,14 @@ pub fn java_dir(engine: &str) -> PathBuf {
     workspace_root().join(".java").join(engine)
 }
 
+/// `$JAVA_HOME/bin/java`, else `java` on PATH (the Java engines' launcher).
+pub fn java() -> PathBuf {
+    std::env::var_os("JAVA_HOME")
+        .map(|home| PathBuf::from(home).join("bin/java"))
+        .filter(|java| java.is_file())
+        .unwrap_or_else(|| PathBuf::from("java"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,7 @@
-//! Shared test harness: the servers of the test kit (Oxigraph, moto) and the Java engines
-//! (Gremlin Server, Neo4j) on free ports, killed on drop, counting with each store's own queries,
-//! and Kinesis event building.
+//! Shared test harness: the servers of the test kit (Oxigraph, moto, Gremlin Server) and Neo4j on
+//! free ports, killed on drop, counting with each store's own queries, and Kinesis event building.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-pub mod gremlin_server;
 pub mod neo4j;
 pub mod playback;
 
@@ -18,7 +16,7 @@ use stream2neptune_writer::{Config, Deps, MetricsOutput};
 
 /// The launchers, ports and tools come from the workspace's test kit.
 #[allow(unused_imports)] // each test binary uses a different part of the kit
-pub use stream2neptune_testkit::{Moto, Oxigraph, free_port, tool, workspace_root};
+pub use stream2neptune_testkit::{GremlinServer, Moto, Oxigraph, free_port, tool, workspace_root};
 
 /// Counting the writer's own edges in a SPARQL store.
 pub trait WriterEdges {

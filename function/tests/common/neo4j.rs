@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::gremlin_server::java;
+use stream2neptune_testkit::tools::java;
 use stream2neptune_testkit::{Server, free_port, workspace_root};
 
 /// How long a start may take (Neo4j's JVM start-up on a loaded 2-core machine).

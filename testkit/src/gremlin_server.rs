@@ -1,16 +1,23 @@
 //! TinkerPop's Gremlin Server (from `make tools`: `<workspace>/.java/gremlin-server/lib`) on a free
-//! port: a TinkerTransactionGraph with ANY vertex and edge ids behind the HTTP channelizer, so the
-//! writer's `POST /gremlin {"gremlin": ...}` reaches it as it reaches Neptune. Two script engines:
-//! `gremlin-groovy` (the default for a request naming no language, which the writer's are) and
-//! `gremlin-lang`, TinkerPop's ANTLR grammar that Neptune parses with, for requests that name it.
-//! The graph is saved to the temp dir as GraphSON on a clean stop (SIGTERM) and loaded again on
-//! restart (Gryo cannot save a TinkerTransactionGraph on Java 17: kryo has no access to AtomicLong).
+//! port: a TinkerTransactionGraph with ANY vertex and edge ids behind the channelizer that serves
+//! both of Neptune's Gremlin forms on one port: HTTP, so the writer's `POST /gremlin {"gremlin": ...}`
+//! reaches it as it reaches Neptune, and WebSocket (`/gremlin`), as graph-notebook's `%%gremlin`
+//! connects. Its serializers: untyped GraphSON 3 first (what a request without `Accept` gets, plain
+//! JSON as the writer and the tests read it), typed GraphSON 3 (graph-notebook's default for
+//! Neptune) and GraphBinary 1 (the other one gremlinpython speaks). Two script engines:
+//! `gremlin-groovy` (the default for a request naming no language, which the writer's and
+//! graph-notebook's are) and `gremlin-lang`, TinkerPop's ANTLR grammar that Neptune parses with,
+//! for requests that name it. The graph is saved to the temp dir as GraphSON on a clean stop
+//! (SIGTERM) and loaded again on restart (Gryo cannot save a TinkerTransactionGraph on Java 17:
+//! kryo has no access to AtomicLong).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use stream2neptune_testkit::{Server, free_port, workspace_root};
+use crate::free_port;
+use crate::process::Server;
+use crate::tools::{java, java_dir};
 
 /// How long a start may take (the JVM and the Groovy engine on a loaded 2-core machine).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -25,26 +32,27 @@ pub struct GremlinServer {
 
 /// The folder `make tools` resolves Gremlin Server and TinkerGraph into.
 pub fn gremlin_server_lib() -> PathBuf {
-    let lib = workspace_root().join(".java/gremlin-server/lib");
+    let dir = java_dir("gremlin-server");
     assert!(
-        lib.join("../.installed").is_file(),
+        dir.join(".installed").is_file(),
         "Gremlin Server is not installed in {}: run `make tools`",
-        lib.display()
+        dir.display()
     );
-    lib
-}
-
-/// `$JAVA_HOME/bin/java`, else `java` on PATH.
-pub fn java() -> PathBuf {
-    std::env::var_os("JAVA_HOME")
-        .map(|home| PathBuf::from(home).join("bin/java"))
-        .filter(|java| java.is_file())
-        .unwrap_or_else(|| PathBuf::from("java"))
+    dir.join("lib")
 }
 
 impl GremlinServer {
     /// Writes the config, starts the server and waits until it listens (its last start-up step).
     pub fn start() -> Self {
+        let mut server = Self::spawn();
+        server.wait_listening();
+        server
+    }
+
+    /// Writes the config and starts the server without waiting for it: a test can set up other
+    /// parts while the JVM starts, then call [`GremlinServer::wait_listening`]. Its port is known
+    /// at once.
+    pub fn spawn() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let graph = dir.path().join("graph.json");
@@ -72,7 +80,7 @@ impl GremlinServer {
                 r#"host: 127.0.0.1
 port: {port}
 evaluationTimeout: 30000
-channelizer: org.apache.tinkerpop.gremlin.server.channel.HttpChannelizer
+channelizer: org.apache.tinkerpop.gremlin.server.channel.WsAndHttpChannelizer
 graphs: {{graph: {dir}/tinkergraph.properties}}
 scriptEngines: {{
   gremlin-lang: {{}},
@@ -83,6 +91,7 @@ scriptEngines: {{
 serializers:
   - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONUntypedMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
   - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
+  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphBinaryMessageSerializerV1 }}
 strictTransactionManagement: false
 maxContentLength: 10485760
 "#,
@@ -96,11 +105,19 @@ maxContentLength: 10485760
             port,
             client: reqwest::Client::new(),
         };
-        server.spawn();
+        server.spawn_process();
         server
     }
 
-    fn spawn(&mut self) {
+    /// Waits until the server listens; panics with its log when it exits first or takes longer
+    /// than the start timeout.
+    pub fn wait_listening(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            child.wait_listening(self.port, START_TIMEOUT);
+        }
+    }
+
+    fn spawn_process(&mut self) {
         let log = self.dir.path().join("server.log");
         let mut command = Command::new(java());
         command
@@ -120,13 +137,7 @@ maxContentLength: 10485760
             .stderr(Stdio::from(
                 std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
             ));
-        self.child = Some(Server::spawn_listening(
-            "gremlin-server",
-            command,
-            self.port,
-            START_TIMEOUT,
-            Some(&log),
-        ));
+        self.child = Some(Server::spawn_logged("gremlin-server", command, &log));
     }
 
     /// The last lines the server logged (for assertion messages).
@@ -158,7 +169,8 @@ maxContentLength: 10485760
     /// Starts it again on the same port, loading the graph it saved.
     pub fn restart(&mut self) {
         self.stop();
-        self.spawn();
+        self.spawn_process();
+        self.wait_listening();
     }
 
     /// Posts `gremlin` (in `language`, else the server's default) and returns `result.data`, or
