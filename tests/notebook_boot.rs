@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_workload::shutdown::Shutdown as Signals;
 
 use boot_support::{Sandbox, SubScript, rendered_stack, text};
 use deploy_support::{Moto, describe, workspace};
@@ -453,7 +453,7 @@ fn upload_notebooks(moto: &Moto, out: &Path) -> String {
         parts: vec![Part::Notebooks],
         writer_archs: vec![],
     };
-    let artifact = package::package(&request, &mut Vec::new(), &Shutdown::never())
+    let artifact = package::package(&request, &mut Vec::new(), &Signals::never())
         .expect("package the notebooks")
         .remove(0);
     let files = out.join(Part::Notebooks.files_dir(&artifact.sha256));
