@@ -1,0 +1,111 @@
+//! TinkerPop's Gremlin Server, the Gremlin engine of local mode and of the writer's tests (installed by `make tools`
+//! into `<workspace>/.java/gremlin-server/lib`): a TinkerTransactionGraph with ANY vertex and edge ids behind the
+//! HTTP channelizer, so the writer's `POST /gremlin {"gremlin": ...}` reaches it as it reaches Neptune. Two script
+//! engines: `gremlin-groovy` (the default for a request naming no language, which the writer's are) and
+//! `gremlin-lang`, TinkerPop's ANTLR grammar that Neptune parses with, for requests that name it (local mode's own
+//! queries do). TinkerGraph keeps the graph in memory: it is saved as GraphSON on a clean stop (SIGTERM) and loaded
+//! again on the next start; a SIGKILL loses what was written since the last start (Neptune loses no committed
+//! write). Gryo cannot save a TinkerTransactionGraph on Java 17 (kryo has no access to AtomicLong).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::error::{LocalError, Result};
+use crate::paths;
+
+/// How long a start may take (the JVM and the Groovy engine on a loaded 2-core machine).
+pub const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How long the server may take to save its graph and exit after SIGTERM.
+pub const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// The folder `make tools` resolves Gremlin Server and TinkerGraph into.
+pub fn lib() -> Result<PathBuf> {
+    let dir = paths::workspace_root().join(".java/gremlin-server");
+    if dir.join(".installed").is_file() {
+        Ok(dir.join("lib"))
+    } else {
+        Err(LocalError::ToolMissing {
+            tool: "Gremlin Server (TinkerPop)".into(),
+            looked_in: dir,
+        })
+    }
+}
+
+/// Writes the server's files into `dir` (created if missing): `gremlin-server.yaml` listening on
+/// 127.0.0.1:`port`, the graph's properties (saved to `dir/graph.json`) and the script binding `g`. Returns the
+/// path of `gremlin-server.yaml`.
+pub fn write_config(dir: &Path, port: u16) -> Result<PathBuf> {
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| LocalError::Io {
+            action: "write",
+            path: path.clone(),
+            source,
+        })?;
+        Ok::<_, LocalError>(path)
+    };
+    std::fs::create_dir_all(dir).map_err(|source| LocalError::Io {
+        action: "create",
+        path: dir.to_owned(),
+        source,
+    })?;
+    write(
+        "tinkergraph.properties",
+        format!(
+            "gremlin.graph=org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerTransactionGraph\n\
+             gremlin.tinkergraph.vertexIdManager=ANY\n\
+             gremlin.tinkergraph.edgeIdManager=ANY\n\
+             gremlin.tinkergraph.graphLocation={}\n\
+             gremlin.tinkergraph.graphFormat=graphson\n",
+            dir.join("graph.json").display()
+        ),
+    )?;
+    // Binds `g` (both engines see the server's global bindings).
+    write(
+        "init.groovy",
+        "def globals = [:]\nglobals << [g : traversal().withEmbedded(graph)]\n".into(),
+    )?;
+    write(
+        "gremlin-server.yaml",
+        format!(
+            r#"host: 127.0.0.1
+port: {port}
+evaluationTimeout: 30000
+channelizer: org.apache.tinkerpop.gremlin.server.channel.HttpChannelizer
+graphs: {{graph: {dir}/tinkergraph.properties}}
+scriptEngines: {{
+  gremlin-lang: {{}},
+  gremlin-groovy: {{
+    plugins: {{ org.apache.tinkerpop.gremlin.server.jsr223.GremlinServerGremlinPlugin: {{}},
+               org.apache.tinkerpop.gremlin.tinkergraph.jsr223.TinkerGraphGremlinPlugin: {{}},
+               org.apache.tinkerpop.gremlin.jsr223.ScriptFileGremlinPlugin: {{files: [{dir}/init.groovy]}}}}}}}}
+serializers:
+  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONUntypedMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
+  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
+strictTransactionManagement: false
+maxContentLength: 10485760
+"#,
+            dir = dir.display()
+        ),
+    )
+}
+
+/// `java ... GremlinServer <config>` (stdio left to the caller).
+pub fn command(config: &Path) -> Result<Command> {
+    let mut command = Command::new(paths::java());
+    command
+        // Start-up dominates a short run: a small heap and the quick JIT tier suffice.
+        .args([
+            "-Xms64m",
+            "-Xmx1g",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+        ])
+        .arg("-cp")
+        .arg(format!("{}/*", lib()?.display()))
+        .arg("org.apache.tinkerpop.gremlin.server.GremlinServer")
+        .arg(config);
+    Ok(command)
+}
