@@ -132,6 +132,14 @@ impl RunningServices {
             .is_some_and(|t| crate::procfs::is_same_process(self.pid, t))
     }
 
+    /// A client of the recorded store in its language.
+    fn store_client(&self) -> anyhow::Result<StoreClient> {
+        Ok(StoreClient::new(
+            parse_language(&self.query_language)?,
+            &self.store_url,
+        ))
+    }
+
     fn read(state: &StateDir) -> anyhow::Result<Self> {
         let path = state.services_file();
         let text =
@@ -192,12 +200,14 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", services_file.display()))?;
     let _ = writeln!(
         std::io::stdout(),
-        "local: stream {} ({} shards) on {}, store {}; the mapping writes with the settings of {}.\n\
+        "local: stream {} ({} shards) on {}, store {} ({} at {}); the mapping writes with the settings of {}.\n\
          put edges with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local stream2neptune drive --stream {} --endpoint-url {} --region {} --edges FILE\n\
          stop with Ctrl-C or `stream2neptune local down`",
         running.stream,
         plan.shard_count,
         running.kinesis_endpoint,
+        stack.store.name(),
+        running.query_language,
         running.store_url,
         plan.region,
         running.stream,
@@ -276,7 +286,7 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
     let running = RunningServices::read(&state)?;
     let alive = running.is_running();
     println!(
-        "local up: pid {} {}\nregion: {}\nstream: {} at {}\nstore: {}",
+        "local up: pid {} {}\nregion: {}\nstream: {} at {}\nstore: {} ({})",
         running.pid,
         if alive {
             "running"
@@ -286,7 +296,8 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
         running.region,
         running.stream,
         running.kinesis_endpoint,
-        running.store_url
+        running.store_url,
+        running.query_language
     );
     let checkpoints = state.checkpoints().join(&running.stream);
     if let Ok(entries) = std::fs::read_dir(&checkpoints) {
@@ -301,10 +312,10 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
     }
     let counts = running.store_client()?.edge_counts().await?;
     println!(
-        "store ({}): {} follows edges ({} stored edges); rejected records: {}; on-failure batches: {}",
-        running.query_language,
+        "store: {} follows edges ({} stored edges, counted in {}); rejected records: {}; on-failure batches: {}",
         counts.follows,
         counts.edge_resources,
+        running.query_language,
         crate::paths::count_lines(&state.rejected())?,
         crate::paths::count_lines(&state.on_failure())?
     );
@@ -343,12 +354,3 @@ fn parse_language(text: &str) -> anyhow::Result<QueryLanguage> {
     })
 }
 
-impl RunningServices {
-    /// A client of the recorded store in its language.
-    fn store_client(&self) -> anyhow::Result<StoreClient> {
-        Ok(StoreClient::new(
-            parse_language(&self.query_language)?,
-            &self.store_url,
-        ))
-    }
-}

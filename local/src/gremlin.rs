@@ -36,10 +36,15 @@ impl GremlinClient {
             .http
             .post(&self.url)
             .header("content-type", "application/json")
-            .body(serde_json::json!({ "gremlin": gremlin, "language": "gremlin-lang" }).to_string());
+            .body(
+                serde_json::json!({ "gremlin": gremlin, "language": "gremlin-lang" }).to_string(),
+            );
         let text = send(request, &self.url).await?;
         let doc = json(&self.url, &text, "a Gremlin Server response")?;
-        Ok(doc["result"]["data"].as_array().cloned().unwrap_or_default())
+        Ok(doc["result"]["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn count(&self, gremlin: &str) -> Result<u64> {

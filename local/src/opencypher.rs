@@ -64,7 +64,9 @@ impl EdgeStore for CypherClient {
     /// Distinct (from, to) pairs joined by `follows`, and `follows` relationships.
     async fn edge_counts(&self) -> Result<EdgeCounts> {
         let follows = self
-            .count("MATCH (a:person)-[:follows]->(b:person) WITH DISTINCT a, b RETURN count(*) AS n")
+            .count(
+                "MATCH (a:person)-[:follows]->(b:person) WITH DISTINCT a, b RETURN count(*) AS n",
+            )
             .await?;
         let edge_resources = self
             .count("MATCH ()-[r:follows]->() RETURN count(r) AS n")

@@ -233,8 +233,14 @@ pub(crate) mod tests {
         )
         .unwrap();
         let env = plan.writer_env("http://127.0.0.1:8182", Path::new("/tmp/r.jsonl"));
-        assert!(env.contains(&("GREMLIN_UPSERT_STYLE", "coalesce".into())), "{env:?}");
-        assert!(env.contains(&("QUERY_LANGUAGE", "gremlin".into())), "{env:?}");
+        assert!(
+            env.contains(&("GREMLIN_UPSERT_STYLE", "coalesce".into())),
+            "{env:?}"
+        );
+        assert!(
+            env.contains(&("QUERY_LANGUAGE", "gremlin".into())),
+            "{env:?}"
+        );
     }
 
     /// The plan checks FunctionTimeout against the writer's defaults without depending on the writer's

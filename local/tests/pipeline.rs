@@ -578,7 +578,11 @@ async fn pipeline_writes_each_edge_once_and_redelivery_changes_nothing(language:
     );
     assert_eq!(stored, expected, "{language}");
     let counts = store.edge_counts().await.unwrap();
-    assert_eq!((counts.follows, counts.duplicated()), (1980, 0), "{language}");
+    assert_eq!(
+        (counts.follows, counts.duplicated()),
+        (1980, 0),
+        "{language}"
+    );
     assert_eq!(h.rejected_lines().len(), 20, "{language}");
     // AND the writer's vertices merged with the loaded people: p0..p200 and the 1,980 targets, each once
     assert_eq!(persons(&h).await, 201 + 1980, "{language}");
@@ -601,7 +605,8 @@ async fn pipeline_writes_each_edge_once_and_redelivery_changes_nothing(language:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gremlin_pipeline_into_gremlin_server_writes_each_edge_once_and_redelivery_changes_nothing() {
+async fn gremlin_pipeline_into_gremlin_server_writes_each_edge_once_and_redelivery_changes_nothing()
+{
     pipeline_writes_each_edge_once_and_redelivery_changes_nothing("gremlin").await;
 }
 

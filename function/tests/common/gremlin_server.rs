@@ -1,98 +1,35 @@
-//! TinkerPop's Gremlin Server (from `make tools`: `<workspace>/.java/gremlin-server/lib`) on a free
-//! port: a TinkerTransactionGraph with ANY vertex and edge ids behind the HTTP channelizer, so the
-//! writer's `POST /gremlin {"gremlin": ...}` reaches it as it reaches Neptune. Two script engines:
-//! `gremlin-groovy` (the default for a request naming no language, which the writer's are) and
-//! `gremlin-lang`, TinkerPop's ANTLR grammar that Neptune parses with, for requests that name it.
-//! The graph is saved to the temp dir as GraphSON on a clean stop (SIGTERM) and loaded again on
-//! restart (Gryo cannot save a TinkerTransactionGraph on Java 17: kryo has no access to AtomicLong).
+//! TinkerPop's Gremlin Server on a free port, configured and launched as local mode runs it
+//! ([`stream2neptune_local::gremlin_server`]: a TinkerTransactionGraph with ANY ids behind the HTTP
+//! channelizer, `gremlin-groovy` by default and `gremlin-lang` for requests that name it), in a temp
+//! dir. The graph is saved as GraphSON on a clean stop (SIGTERM) and loaded again on restart.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use stream2neptune_testkit::{Server, free_port, workspace_root};
-
-/// How long a start may take (the JVM and the Groovy engine on a loaded 2-core machine).
-const START_TIMEOUT: Duration = Duration::from_secs(120);
+use stream2neptune_local::gremlin_server::{self, START_TIMEOUT};
+use stream2neptune_testkit::{Server, free_port};
 
 /// A Gremlin Server with its config and graph file in a temp dir; killed when dropped.
 pub struct GremlinServer {
     child: Option<Server>,
     dir: tempfile::TempDir,
+    config: std::path::PathBuf,
     pub port: u16,
     client: reqwest::Client,
 }
 
-/// The folder `make tools` resolves Gremlin Server and TinkerGraph into.
-pub fn gremlin_server_lib() -> PathBuf {
-    let lib = workspace_root().join(".java/gremlin-server/lib");
-    assert!(
-        lib.join("../.installed").is_file(),
-        "Gremlin Server is not installed in {}: run `make tools`",
-        lib.display()
-    );
-    lib
-}
-
-/// `$JAVA_HOME/bin/java`, else `java` on PATH.
-pub fn java() -> PathBuf {
-    std::env::var_os("JAVA_HOME")
-        .map(|home| PathBuf::from(home).join("bin/java"))
-        .filter(|java| java.is_file())
-        .unwrap_or_else(|| PathBuf::from("java"))
-}
-
 impl GremlinServer {
-    /// Writes the config, starts the server and waits until it listens (its last start-up step).
+    /// Writes the config (local mode's, [`gremlin_server::write_config`]), starts the server and waits until it
+    /// listens (its last start-up step).
     pub fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let graph = dir.path().join("graph.json");
-        std::fs::write(
-            dir.path().join("tinkergraph.properties"),
-            format!(
-                "gremlin.graph=org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerTransactionGraph\n\
-                 gremlin.tinkergraph.vertexIdManager=ANY\n\
-                 gremlin.tinkergraph.edgeIdManager=ANY\n\
-                 gremlin.tinkergraph.graphLocation={}\n\
-                 gremlin.tinkergraph.graphFormat=graphson\n",
-                graph.display()
-            ),
-        )
-        .unwrap();
-        // Binds `g` (both engines see the server's global bindings).
-        std::fs::write(
-            dir.path().join("init.groovy"),
-            "def globals = [:]\nglobals << [g : traversal().withEmbedded(graph)]\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("gremlin-server.yaml"),
-            format!(
-                r#"host: 127.0.0.1
-port: {port}
-evaluationTimeout: 30000
-channelizer: org.apache.tinkerpop.gremlin.server.channel.HttpChannelizer
-graphs: {{graph: {dir}/tinkergraph.properties}}
-scriptEngines: {{
-  gremlin-lang: {{}},
-  gremlin-groovy: {{
-    plugins: {{ org.apache.tinkerpop.gremlin.server.jsr223.GremlinServerGremlinPlugin: {{}},
-               org.apache.tinkerpop.gremlin.tinkergraph.jsr223.TinkerGraphGremlinPlugin: {{}},
-               org.apache.tinkerpop.gremlin.jsr223.ScriptFileGremlinPlugin: {{files: [{dir}/init.groovy]}}}}}}}}
-serializers:
-  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONUntypedMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
-  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
-strictTransactionManagement: false
-maxContentLength: 10485760
-"#,
-                dir = dir.path().display()
-            ),
-        )
-        .unwrap();
+        let config =
+            gremlin_server::write_config(dir.path(), port).unwrap_or_else(|e| panic!("{e}"));
         let mut server = GremlinServer {
             child: None,
             dir,
+            config,
             port,
             client: reqwest::Client::new(),
         };
@@ -102,19 +39,9 @@ maxContentLength: 10485760
 
     fn spawn(&mut self) {
         let log = self.dir.path().join("server.log");
-        let mut command = Command::new(java());
+        let mut command: Command =
+            gremlin_server::command(&self.config).unwrap_or_else(|e| panic!("{e}"));
         command
-            // Start-up dominates a test's run: a small heap and the quick JIT tier suffice.
-            .args([
-                "-Xms64m",
-                "-Xmx1g",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-            ])
-            .arg("-cp")
-            .arg(format!("{}/*", gremlin_server_lib().display()))
-            .arg("org.apache.tinkerpop.gremlin.server.GremlinServer")
-            .arg(self.dir.path().join("gremlin-server.yaml"))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(Stdio::from(
