@@ -64,11 +64,13 @@ $(NODE_TOOLS)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# TinkerPop Gremlin Server + TinkerGraph (3.7 line, pinned in the pom) into .java/gremlin-server/lib.
-$(JAVA_TOOLS)/gremlin-server/.installed: tools/java/gremlin-server/pom.xml
+# TinkerPop Gremlin Server + TinkerGraph (3.7 line, pinned in the pom) into .java/gremlin-server/lib, and local mode's
+# channelizer (requests naming no language go to the gremlin-lang grammar, as on Neptune) into .java/gremlin-server/classes.
+$(JAVA_TOOLS)/gremlin-server/.installed: tools/java/gremlin-server/pom.xml tools/java/gremlin-server/GrammarHttpChannelizer.java
 	rm -rf $(JAVA_TOOLS)/gremlin-server
 	mvn --batch-mode --quiet -f tools/java/gremlin-server/pom.xml dependency:copy-dependencies \
 	  -DincludeScope=runtime -DoutputDirectory=$(JAVA_TOOLS)/gremlin-server/lib
+	javac -d $(JAVA_TOOLS)/gremlin-server/classes -cp '$(JAVA_TOOLS)/gremlin-server/lib/*' tools/java/gremlin-server/GrammarHttpChannelizer.java
 	touch $@
 
 # Embedded Neo4j 5.26 (Java 17) into .java/neo4j/lib, and the adapter that serves Neptune's openCypher HTTP form.

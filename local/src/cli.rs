@@ -353,4 +353,3 @@ fn parse_language(text: &str) -> anyhow::Result<QueryLanguage> {
         .into()
     })
 }
-

@@ -1,9 +1,12 @@
 //! TinkerPop's Gremlin Server, the Gremlin engine of local mode and of the writer's tests (installed by `make tools`
 //! into `<workspace>/.java/gremlin-server/lib`): a TinkerTransactionGraph with ANY vertex and edge ids behind the
 //! HTTP channelizer, so the writer's `POST /gremlin {"gremlin": ...}` reaches it as it reaches Neptune. Two script
-//! engines: `gremlin-groovy` (the default for a request naming no language, which the writer's are) and
-//! `gremlin-lang`, TinkerPop's ANTLR grammar that Neptune parses with, for requests that name it (local mode's own
-//! queries do). TinkerGraph keeps the graph in memory: it is saved as GraphSON on a clean stop (SIGTERM) and loaded
+//! engines: `gremlin-lang`, TinkerPop's ANTLR grammar that Neptune parses with, and `gremlin-groovy`, Gremlin Server's
+//! default for a request that names no language (the writer's do not). Local mode runs
+//! [`Channelizer::GrammarByDefault`] (tools/java/gremlin-server/GrammarHttpChannelizer.java), which sends such
+//! requests to the grammar, as Neptune parses them: Groovy compiles each traversal anew, and a 100-edge write took
+//! minutes to compile on 2 cores against about a second through the grammar. The writer's tests keep Gremlin Server's
+//! own channelizer and name the engine where it matters. TinkerGraph keeps the graph in memory: it is saved as GraphSON on a clean stop (SIGTERM) and loaded
 //! again on the next start; a SIGKILL loses what was written since the last start (Neptune loses no committed
 //! write). Gryo cannot save a TinkerTransactionGraph on Java 17 (kryo has no access to AtomicLong).
 
@@ -20,23 +23,44 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(180);
 /// How long the server may take to save its graph and exit after SIGTERM.
 pub const STOP_GRACE: Duration = Duration::from_secs(30);
 
-/// The folder `make tools` resolves Gremlin Server and TinkerGraph into.
-pub fn lib() -> Result<PathBuf> {
+/// How HTTP requests reach the script engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channelizer {
+    /// Gremlin Server's own HttpChannelizer: a request naming no language is evaluated by Groovy.
+    Http,
+    /// `GrammarHttpChannelizer`: a request naming no language is evaluated by `gremlin-lang`, as on Neptune.
+    GrammarByDefault,
+}
+
+impl Channelizer {
+    fn class(self) -> &'static str {
+        match self {
+            Channelizer::Http => "org.apache.tinkerpop.gremlin.server.channel.HttpChannelizer",
+            Channelizer::GrammarByDefault => "GrammarHttpChannelizer",
+        }
+    }
+}
+
+/// The folder `make tools` resolves Gremlin Server and TinkerGraph into (`lib/`) and compiles local mode's
+/// channelizer into (`classes/`).
+pub fn dir() -> Result<PathBuf> {
     let dir = paths::workspace_root().join(".java/gremlin-server");
-    if dir.join(".installed").is_file() {
-        Ok(dir.join("lib"))
+    if dir.join(".installed").is_file()
+        && dir.join("classes/GrammarHttpChannelizer.class").is_file()
+    {
+        Ok(dir)
     } else {
         Err(LocalError::ToolMissing {
-            tool: "Gremlin Server (TinkerPop)".into(),
+            tool: "Gremlin Server (TinkerPop) and its grammar channelizer".into(),
             looked_in: dir,
         })
     }
 }
 
 /// Writes the server's files into `dir` (created if missing): `gremlin-server.yaml` listening on
-/// 127.0.0.1:`port`, the graph's properties (saved to `dir/graph.json`) and the script binding `g`. Returns the
-/// path of `gremlin-server.yaml`.
-pub fn write_config(dir: &Path, port: u16) -> Result<PathBuf> {
+/// 127.0.0.1:`port` through `channelizer`, the graph's properties (saved to `dir/graph.json`) and the script
+/// binding `g`. Returns the path of `gremlin-server.yaml`.
+pub fn write_config(dir: &Path, port: u16, channelizer: Channelizer) -> Result<PathBuf> {
     let write = |name: &str, text: String| {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| LocalError::Io {
@@ -73,7 +97,7 @@ pub fn write_config(dir: &Path, port: u16) -> Result<PathBuf> {
             r#"host: 127.0.0.1
 port: {port}
 evaluationTimeout: 30000
-channelizer: org.apache.tinkerpop.gremlin.server.channel.HttpChannelizer
+channelizer: {channelizer}
 graphs: {{graph: {dir}/tinkergraph.properties}}
 scriptEngines: {{
   gremlin-lang: {{}},
@@ -87,7 +111,8 @@ serializers:
 strictTransactionManagement: false
 maxContentLength: 10485760
 "#,
-            dir = dir.display()
+            dir = dir.display(),
+            channelizer = channelizer.class()
         ),
     )
 }
@@ -104,7 +129,14 @@ pub fn command(config: &Path) -> Result<Command> {
             "-XX:TieredStopAtLevel=1",
         ])
         .arg("-cp")
-        .arg(format!("{}/*", lib()?.display()))
+        .arg({
+            let dir = dir()?;
+            format!(
+                "{}/*:{}",
+                dir.join("lib").display(),
+                dir.join("classes").display()
+            )
+        })
         .arg("org.apache.tinkerpop.gremlin.server.GremlinServer")
         .arg(config);
     Ok(command)

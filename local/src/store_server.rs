@@ -1,7 +1,8 @@
 //! The local store: the engine of the region's QueryLanguage, a child process on 127.0.0.1 (see
 //! [`crate::services`] for how it is stopped and why it cannot outlive us).
 //! - `sparql`: an Oxigraph server (PyPI `oxigraph`), its database in `<state>/oxigraph`;
-//! - `gremlin`: TinkerPop's Gremlin Server ([`crate::gremlin_server`]), its graph saved to
+//! - `gremlin`: TinkerPop's Gremlin Server ([`crate::gremlin_server`]; the writer's requests evaluated by the
+//!   `gremlin-lang` grammar, as on Neptune), its graph saved to
 //!   `<state>/gremlin-server/graph.json` on a clean stop;
 //! - `opencypher`: Neo4j behind Neptune's openCypher HTTP form ([`crate::neo4j`]), its database in `<state>/neo4j`.
 
@@ -88,7 +89,11 @@ impl StoreServer {
                 location: state.oxigraph(),
             },
             QueryLanguage::Gremlin => Engine::GremlinServer {
-                config: gremlin_server::write_config(&state.gremlin_server(), port)?,
+                config: gremlin_server::write_config(
+                    &state.gremlin_server(),
+                    port,
+                    gremlin_server::Channelizer::GrammarByDefault,
+                )?,
             },
             QueryLanguage::OpenCypher => Engine::Neo4j {
                 data: state.neo4j(),

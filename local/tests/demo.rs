@@ -58,14 +58,14 @@ fn chart_points(dom: &str, id: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_in_the_regions_gremlin_prints_the_summary_counted_by_gremlin_server_and_a_report_with_data()
-{
+ {
     // GIVEN a small demo of the eu-west-1 settings (QueryLanguage: the default, gremlin) in a fresh state dir
     let dir = tempfile::tempdir().unwrap();
     let args = DemoArgs {
         region: "eu-west-1".into(),
         config: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../stack.yaml"),
         sets: vec![],
-        edges: 2000,
+        edges: 1500,
         people: None,
         rate: Some(0.0),
         seed: 7,
@@ -82,7 +82,7 @@ async fn demo_in_the_regions_gremlin_prints_the_summary_counted_by_gremlin_serve
     // THEN the line is counted from the store, by Gremlin traversals: everything sent is there once
     assert_eq!(
         outcome.line(),
-        "demo: sent 2000 edges, store holds 2000 follows edges, lost 0, duplicated 0, rejected 0"
+        "demo: sent 1500 edges, store holds 1500 follows edges, lost 0, duplicated 0, rejected 0"
     );
     assert!(outcome.is_clean());
 
@@ -97,5 +97,8 @@ async fn demo_in_the_regions_gremlin_prints_the_summary_counted_by_gremlin_serve
     }
     assert!(dom.contains("<polyline"), "no series drawn");
     assert!(dom.contains(&outcome.line()), "the headline is shown");
-    assert!(dom.contains("gremlin (gremlin-server)"), "the store is named");
+    assert!(
+        dom.contains("gremlin (gremlin-server)"),
+        "the store is named"
+    );
 }

@@ -1,6 +1,6 @@
 //! TinkerPop's Gremlin Server on a free port, configured and launched as local mode runs it
 //! ([`stream2neptune_local::gremlin_server`]: a TinkerTransactionGraph with ANY ids behind the HTTP
-//! channelizer, `gremlin-groovy` by default and `gremlin-lang` for requests that name it), in a temp
+//! channelizer (Gremlin Server's own: `gremlin-groovy` by default, `gremlin-lang` for requests that name it), in a temp
 //! dir. The graph is saved as GraphSON on a clean stop (SIGTERM) and loaded again on restart.
 
 use std::process::{Command, Stdio};
@@ -25,7 +25,8 @@ impl GremlinServer {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let config =
-            gremlin_server::write_config(dir.path(), port).unwrap_or_else(|e| panic!("{e}"));
+            gremlin_server::write_config(dir.path(), port, gremlin_server::Channelizer::Http)
+                .unwrap_or_else(|e| panic!("{e}"));
         let mut server = GremlinServer {
             child: None,
             dir,
