@@ -33,7 +33,7 @@ TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 .PHONY: help tools fmt fmt-check lint test test-unit test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
-HELP_VARS := CONFIG OUT REGION SET TAGS EDGES ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
+HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
 
 help: ## list the targets and the variables they read, with their values now
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E -e 's/:.*## /\t/' $(foreach v,$(HELP_VARS),-e 's|\$$\($(v)\)|$($(v))|g') | sort
@@ -64,11 +64,13 @@ $(NODE_TOOLS)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# TinkerPop Gremlin Server + TinkerGraph (3.7 line, pinned in the pom) into .java/gremlin-server/lib.
-$(JAVA_TOOLS)/gremlin-server/.installed: tools/java/gremlin-server/pom.xml
+# TinkerPop Gremlin Server + TinkerGraph (3.7 line, pinned in the pom) into .java/gremlin-server/lib, and local mode's
+# channelizer (requests naming no language go to the gremlin-lang grammar, as on Neptune) into .java/gremlin-server/classes.
+$(JAVA_TOOLS)/gremlin-server/.installed: tools/java/gremlin-server/pom.xml tools/java/gremlin-server/GrammarHttpChannelizer.java
 	rm -rf $(JAVA_TOOLS)/gremlin-server
 	mvn --batch-mode --quiet -f tools/java/gremlin-server/pom.xml dependency:copy-dependencies \
 	  -DincludeScope=runtime -DoutputDirectory=$(JAVA_TOOLS)/gremlin-server/lib
+	javac -d $(JAVA_TOOLS)/gremlin-server/classes -cp '$(JAVA_TOOLS)/gremlin-server/lib/*' tools/java/gremlin-server/GrammarHttpChannelizer.java
 	touch $@
 
 # Embedded Neo4j 5.26 (Java 17) into .java/neo4j/lib, and the adapter that serves Neptune's openCypher HTTP form.
@@ -140,10 +142,14 @@ check-templates: tools render ## cfn-lint and checkov (no network) over what `ma
 ## ---- local mode -----------------------------------------------------------
 
 EDGES ?= 20000
+# The demo's query language and so its store (gremlin: Gremlin Server, sparql: Oxigraph, opencypher: Neo4j);
+# empty follows the region's QueryLanguage. Same as SET="QueryLanguage=...".
+LANGUAGE ?=
+LANGUAGE_FLAGS = $(if $(LANGUAGE),--set QueryLanguage=$(LANGUAGE),)
 
-demo: tools ## run the whole pipeline locally: kinesis-mock + Oxigraph + the writer (EDGES=$(EDGES), REGION=r, SET="K=V ...")
+demo: tools ## run the whole pipeline locally: kinesis-mock + the store of the region's QueryLanguage + the writer (EDGES=$(EDGES), REGION=r, LANGUAGE=gremlin|sparql|opencypher, SET="K=V ...")
 	$(if $(word 2,$(REGION)),$(error the demo runs one region; REGION="$(REGION)" names several))
-	cargo run --quiet -p stream2neptune -- demo --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS)
+	cargo run --quiet -p stream2neptune -- demo --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS)
 
 local-bench: tools ## local pipeline figures for BENCHMARKS.md: store ceiling, edges/s for 1/2/4 shards, iterator age at 1,000 edges/s
 	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(EDGES) $(if $(REGION),--region $(REGION),)

@@ -11,9 +11,11 @@ use clap::Parser;
 use stream2neptune_local::demo::{drive_edges, verify};
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
-use stream2neptune_local::services::Oxigraph;
-use stream2neptune_local::sparql::StoreClient;
+use stream2neptune_local::sparql::SparqlClient;
+use stream2neptune_local::store::EdgeStore as _;
+use stream2neptune_local::store_server::StoreServer;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports};
+use stream2neptune_plan::QueryLanguage;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_workload::shutdown::Shutdown;
@@ -215,18 +217,13 @@ async fn store_ceiling(
     connections: usize,
     edges: u64,
 ) -> anyhow::Result<f64> {
-    let location = dir.join(format!("ceiling-{connections}"));
-    let server = Oxigraph::start(
-        &location,
-        0,
-        &dir.join(format!("ceiling-{connections}.log")),
-    )
-    .await?;
+    let state = StateDir::create(dir.join(format!("ceiling-{connections}")))?;
+    let server = StoreServer::start(QueryLanguage::Sparql, &state, 0).await?;
     let updates = Arc::new(updates.to_vec());
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for lane in 0..connections {
-        let (client, updates) = (StoreClient::new(&server.url()), Arc::clone(&updates));
+        let (client, updates) = (SparqlClient::new(&server.url()), Arc::clone(&updates));
         tasks.spawn(async move {
             for update in updates.iter().skip(lane).step_by(connections) {
                 client.update(update).await?;
@@ -238,7 +235,7 @@ async fn store_ceiling(
         done??;
     }
     let rate = edges as f64 / started.elapsed().as_secs_f64();
-    let counts = StoreClient::new(&server.url()).edge_counts().await?;
+    let counts = SparqlClient::new(&server.url()).edge_counts().await?;
     anyhow::ensure!(
         counts.follows == edges,
         "ceiling run wrote {} of {edges} edges",

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
+use stream2neptune_plan::QueryLanguage;
 use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::terminal;
 
@@ -15,19 +16,20 @@ use crate::error::LocalError;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::settings::LocalPlan;
-use crate::sparql::StoreClient;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
+use crate::store::{EdgeStore as _, StoreClient};
 
 /// `stream2neptune local ...`.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum LocalCommand {
-    /// Start kinesis-mock, Oxigraph and the event source mapping in the foreground until Ctrl-C.
+    /// Start kinesis-mock, the store of the region's QueryLanguage (Gremlin Server, Oxigraph or Neo4j) and the
+    /// event source mapping in the foreground until Ctrl-C.
     Up(UpArgs),
     /// Stop a running `local up`.
     Down(StateArgs),
     /// Show what is running, the shards' checkpoints and what the store holds.
     Status(StateArgs),
-    /// Run a SPARQL query against the local store.
+    /// Run a query against the local store in its language (Gremlin, SPARQL or openCypher).
     Query(QueryArgs),
 }
 
@@ -64,7 +66,7 @@ pub struct UpArgs {
     /// kinesis-mock port.
     #[arg(long, default_value_t = 4568)]
     pub kinesis_port: u16,
-    /// Oxigraph port.
+    /// The store's port (Gremlin Server, Oxigraph or the openCypher adapter).
     #[arg(long, default_value_t = 7878)]
     pub store_port: u16,
     /// Clear the store, checkpoints and files of earlier runs first.
@@ -77,11 +79,15 @@ pub struct UpArgs {
 /// Flags of `local query`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
-    /// The SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
+    /// The query in the store's language: a Gremlin traversal (TinkerPop's grammar, as Neptune parses it), a
+    /// SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE) or an openCypher query.
     pub query: String,
     /// Store URL [default: the one `local up` started].
     #[arg(long)]
     pub store: Option<String>,
+    /// The store's query language [default: the one `local up` runs; needed with --store].
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(QueryLanguage::NAMES))]
+    pub language: Option<String>,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -108,8 +114,15 @@ pub struct RunningServices {
     pub stream: String,
     /// kinesis-mock endpoint.
     pub kinesis_endpoint: String,
-    /// Oxigraph URL.
+    /// The store's URL.
     pub store_url: String,
+    /// The store's query language (files of earlier versions: sparql, the only one they ran).
+    #[serde(default = "sparql")]
+    pub query_language: String,
+}
+
+fn sparql() -> String {
+    QueryLanguage::Sparql.as_str().into()
 }
 
 impl RunningServices {
@@ -117,6 +130,14 @@ impl RunningServices {
     pub fn is_running(&self) -> bool {
         self.start_time
             .is_some_and(|t| crate::procfs::is_same_process(self.pid, t))
+    }
+
+    /// A client of the recorded store in its language.
+    fn store_client(&self) -> anyhow::Result<StoreClient> {
+        Ok(StoreClient::new(
+            parse_language(&self.query_language)?,
+            &self.store_url,
+        ))
     }
 
     fn read(state: &StateDir) -> anyhow::Result<Self> {
@@ -172,18 +193,21 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         stream: plan.stream_name.clone(),
         kinesis_endpoint: stack.kinesis.endpoint(),
         store_url: stack.store.url(),
+        query_language: stack.store.language().as_str().into(),
     };
     let services_file = state.services_file();
     std::fs::write(&services_file, serde_json::to_string_pretty(&running)?)
         .with_context(|| format!("writing {}", services_file.display()))?;
     let _ = writeln!(
         std::io::stdout(),
-        "local: stream {} ({} shards) on {}, store {}; the mapping writes with the settings of {}.\n\
+        "local: stream {} ({} shards) on {}, store {} ({} at {}); the mapping writes with the settings of {}.\n\
          put edges with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local stream2neptune drive --stream {} --endpoint-url {} --region {} --edges FILE\n\
          stop with Ctrl-C or `stream2neptune local down`",
         running.stream,
         plan.shard_count,
         running.kinesis_endpoint,
+        stack.store.name(),
+        running.query_language,
         running.store_url,
         plan.region,
         running.stream,
@@ -262,7 +286,7 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
     let running = RunningServices::read(&state)?;
     let alive = running.is_running();
     println!(
-        "local up: pid {} {}\nregion: {}\nstream: {} at {}\nstore: {}",
+        "local up: pid {} {}\nregion: {}\nstream: {} at {}\nstore: {} ({})",
         running.pid,
         if alive {
             "running"
@@ -272,7 +296,8 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
         running.region,
         running.stream,
         running.kinesis_endpoint,
-        running.store_url
+        running.store_url,
+        running.query_language
     );
     let checkpoints = state.checkpoints().join(&running.stream);
     if let Ok(entries) = std::fs::read_dir(&checkpoints) {
@@ -285,29 +310,46 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
             println!("checkpoint: {line}");
         }
     }
-    let counts = StoreClient::new(&running.store_url).edge_counts().await?;
+    let counts = running.store_client()?.edge_counts().await?;
     println!(
-        "store: {} follows edges ({} edge resources); rejected records: {}; on-failure batches: {}",
+        "store: {} follows edges ({} stored edges, counted in {}); rejected records: {}; on-failure batches: {}",
         counts.follows,
         counts.edge_resources,
+        running.query_language,
         crate::paths::count_lines(&state.rejected())?,
         crate::paths::count_lines(&state.on_failure())?
     );
     Ok(())
 }
 
-/// `local query`: prints the result (CSV for SELECT, N-Triples for graphs, JSON for ASK).
+/// `local query`: prints the result (SPARQL: CSV for SELECT, N-Triples for graphs, JSON for ASK; Gremlin and
+/// openCypher: the result rows as JSON).
 pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
-    let url = match args.store {
-        Some(url) => url,
-        None => RunningServices::read(&args.state.state()?)?.store_url,
+    let client = match (args.store, args.language) {
+        (Some(url), Some(language)) => StoreClient::new(parse_language(&language)?, &url),
+        (Some(url), None) => anyhow::bail!(
+            "--store {url} needs --language (one of {}): the store's query language",
+            QueryLanguage::NAMES.join(", ")
+        ),
+        (None, language) => {
+            let mut running = RunningServices::read(&args.state.state()?)?;
+            if let Some(language) = language {
+                running.query_language = language;
+            }
+            running.store_client()?
+        }
     };
-    let text = StoreClient::new(&url)
-        .query(
-            &args.query,
-            "text/csv, application/n-triples;q=0.9, application/sparql-results+json;q=0.8",
-        )
-        .await?;
-    print!("{text}");
+    print!("{}", client.run_query(&args.query).await?);
     Ok(())
+}
+
+fn parse_language(text: &str) -> anyhow::Result<QueryLanguage> {
+    QueryLanguage::parse(text).ok_or_else(|| {
+        LocalError::Invalid {
+            field: "query language",
+            value: text.to_owned(),
+            allowed: format!("one of {}", QueryLanguage::NAMES.join(", ")),
+        }
+        .into()
+    })
 }

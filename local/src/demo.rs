@@ -1,7 +1,8 @@
-//! `make demo` / `stream2neptune demo`: the whole pipeline end to end on this machine. Generates a
-//! data set, loads the people, drives the edges through kinesis-mock at the region's pace, lets
-//! the local event source mapping run the writer, waits until the stream is drained, counts what
-//! the store holds, writes `.local/report.html` and prints one summary line.
+//! `make demo` / `stream2neptune demo`: the whole pipeline end to end on this machine, in the region's
+//! QueryLanguage (`--set QueryLanguage=...` picks another). Generates a data set, loads the people into the store
+//! of that language, drives the edges through kinesis-mock at the region's pace, lets the local event source
+//! mapping run the writer, waits until the stream is drained, counts what the store holds with the store's own
+//! queries, writes `.local/report.html` and prints one summary line.
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -25,6 +26,7 @@ use crate::paths::StateDir;
 use crate::report::{self, ReportSummary};
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
+use crate::store::EdgeStore as _;
 
 /// Flags of `stream2neptune demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -35,7 +37,8 @@ pub struct DemoArgs {
     /// The config file, as for `render`: a `defaults:` table and `regions: <region>: {overrides}`.
     #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
     pub config: PathBuf,
-    /// Override a parameter, as for `render` (repeatable), e.g. --set ParallelizationFactor=2.
+    /// Override a parameter, as for `render` (repeatable), e.g. --set ParallelizationFactor=2, or --set
+    /// QueryLanguage=sparql for another store (gremlin: Gremlin Server, sparql: Oxigraph, opencypher: Neo4j).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Edges to generate and send.
@@ -67,7 +70,7 @@ pub struct DemoArgs {
 pub struct DemoOutcome {
     /// Records the stream accepted.
     pub sent: u64,
-    /// `follows` triples in the store.
+    /// `follows` edges in the store (distinct pairs).
     pub stored: u64,
     /// Valid edges sent and not in the store.
     pub lost: u64,
@@ -158,12 +161,13 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
     })?;
     let summary = generate(&dataset)?;
     terminal::note(format!(
-        "demo: region {} ({} shards, BatchSize {}, BatchWriteSize {}, ParallelizationFactor {}), {} people, {} edges in {}",
+        "demo: region {} ({} shards, BatchSize {}, BatchWriteSize {}, ParallelizationFactor {}, QueryLanguage {}), {} people, {} edges in {}",
         plan.region,
         plan.shard_count,
         plan.esm.batch_size,
         plan.batch_write_size,
         plan.esm.parallelization_factor,
+        plan.query_language,
         summary.people,
         summary.follows,
         summary.follows_gz.display()
@@ -182,9 +186,11 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
         })??;
     let (kinesis_pid, store_pid) = stack.pids();
     terminal::note(format!(
-        "demo: kinesis-mock at {} (pid {}), Oxigraph at {} (pid {}), state in {}",
+        "demo: kinesis-mock at {} (pid {}), {} ({}) at {} (pid {}), state in {}",
         stack.kinesis.endpoint(),
         kinesis_pid.unwrap_or_default(),
+        stack.store.name(),
+        stack.store.language(),
         stack.store.url(),
         store_pid.unwrap_or_default(),
         state.root.display()
@@ -207,10 +213,7 @@ async fn run_pipeline(
         message: format!("demo stopped {what}; services stopped (a new `demo` starts over)"),
     };
     shutdown
-        .or_signal(stream2neptune_workload::loader::load_local(
-            &stack.store.url(),
-            &summary.people_nt,
-        ))
+        .or_signal(stack.store_client().load_people(summary))
         .await
         .map_err(|signal| stopped(signal, "while loading the people"))?
         .context("loading the people into the local store")?;
@@ -289,6 +292,10 @@ async fn run_pipeline(
             headline: outcome.line(),
             facts: vec![
                 ("region".into(), plan.region.clone()),
+                (
+                    Name::QueryLanguage.to_string(),
+                    format!("{} ({})", plan.query_language, stack.store.name()),
+                ),
                 ("shards".into(), plan.shard_count.to_string()),
                 ("BatchSize".into(), plan.esm.batch_size.to_string()),
                 (
@@ -363,7 +370,7 @@ pub async fn drive_edges(
     .context("driving the edges into kinesis-mock")
 }
 
-/// Counts from the store: every valid edge of the edge file present once, nothing else.
+/// Counts from the store, in its own language: every valid edge of the edge file present once, nothing else.
 pub async fn verify(
     stack: &LocalStack,
     edge_file: &std::path::Path,
@@ -375,10 +382,7 @@ pub async fn verify(
     let mut expected = HashSet::new();
     let mut reader = EdgeReader::open(edge_file)?;
     while let Some(edge) = reader.next_edge()? {
-        expected.insert((
-            stream2neptune_writer::sparql::person_iri(&edge.from),
-            stream2neptune_writer::sparql::person_iri(&edge.to),
-        ));
+        expected.insert((store.person(&edge.from), store.person(&edge.to)));
     }
     let rejected = crate::paths::count_lines(&stack.state.rejected())?;
     let on_failure = metrics.on_failure.load(Ordering::Relaxed);

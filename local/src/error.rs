@@ -88,6 +88,9 @@ pub enum LocalError {
     /// The region's plan could not be made (config file, `--set` or a value).
     #[error(transparent)]
     Plan(#[from] stream2neptune_plan::Error),
+    /// The people could not be loaded into the local store.
+    #[error("loading the people into the local store: {0}")]
+    Load(#[from] stream2neptune_workload::error::LoadError),
     /// The writer's configuration was rejected.
     #[error("writer configuration: {0}")]
     WriterConfig(#[from] stream2neptune_writer::ConfigError),

@@ -1,6 +1,7 @@
-//! Local mode: the whole pipeline on one machine. kinesis-mock stands in for Kinesis, an Oxigraph
-//! server for Neptune, and a local event source mapping ([`esm`]) invokes the writer's own
-//! handler in process with the settings rendered for a region ([`settings`]).
+//! Local mode: the whole pipeline on one machine. kinesis-mock stands in for Kinesis, the engine of the region's
+//! QueryLanguage for Neptune ([`store_server`]: Gremlin Server, Oxigraph or Neo4j behind Neptune's openCypher form),
+//! and a local event source mapping ([`esm`]) invokes the writer's own handler in process with the settings
+//! rendered for a region ([`settings`]). The store is read in its own language ([`store`]).
 //!
 //! Entry points for the root CLI: [`cli::LocalCommand`] (`local up|down|status|query`) with
 //! [`cli::run_local`], and [`demo::DemoArgs`] with [`demo::run_demo`]. Settings come from the region's plan
@@ -10,8 +11,12 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod esm;
+pub mod gremlin;
+pub mod gremlin_server;
 pub mod kinesis;
 pub mod metrics;
+pub mod neo4j;
+pub mod opencypher;
 pub mod orphans;
 pub mod paths;
 pub mod procfs;
@@ -20,6 +25,8 @@ pub mod services;
 pub mod settings;
 pub mod sparql;
 pub mod stack;
+pub mod store;
+pub mod store_server;
 
 pub use cli::{LocalCommand, run_local};
 pub use demo::{DemoArgs, run_demo};

@@ -51,6 +51,14 @@ pub fn node() -> Result<PathBuf> {
     })
 }
 
+/// `$JAVA_HOME/bin/java`, else `java` on PATH (the Java engines of local mode).
+pub fn java() -> PathBuf {
+    std::env::var_os("JAVA_HOME")
+        .map(|home| PathBuf::from(home).join("bin/java"))
+        .filter(|java| java.is_file())
+        .unwrap_or_else(|| PathBuf::from("java"))
+}
+
 /// The first `name` on PATH.
 pub fn on_path(name: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
@@ -106,6 +114,14 @@ impl StateDir {
     pub fn oxigraph(&self) -> PathBuf {
         self.root.join("oxigraph")
     }
+    /// Gremlin Server's config and saved graph.
+    pub fn gremlin_server(&self) -> PathBuf {
+        self.root.join("gremlin-server")
+    }
+    /// The Neo4j database folder.
+    pub fn neo4j(&self) -> PathBuf {
+        self.root.join("neo4j")
+    }
     /// A service's log file.
     pub fn log(&self, service: &str) -> PathBuf {
         self.root.join("logs").join(format!("{service}.log"))
@@ -137,7 +153,13 @@ impl StateDir {
 
     /// Removes the state of an earlier run (store, checkpoints, rejects, on-failure, report, data set).
     pub fn reset(&self) -> Result<()> {
-        for dir in [self.oxigraph(), self.checkpoints(), self.dataset()] {
+        for dir in [
+            self.oxigraph(),
+            self.gremlin_server(),
+            self.neo4j(),
+            self.checkpoints(),
+            self.dataset(),
+        ] {
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).map_err(|source| LocalError::Io {
                     action: "remove",

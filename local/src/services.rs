@@ -1,5 +1,5 @@
-//! The local services: kinesis-mock and an Oxigraph server, each a child process bound to 127.0.0.1 and logging
-//! under `.local/logs/`. A service never outlives the process that started it:
+//! The local services: kinesis-mock and the store ([`crate::store_server`]), each a child process bound to
+//! 127.0.0.1 and logging under `.local/logs/`. A service never outlives the process that started it:
 //! - [`ManagedProcess::stop`] (the ordered stop) sends SIGTERM to the service's process group, then SIGKILL after
 //!   the service's grace period (none for the in-memory kinesis-mock);
 //! - dropping the handle (an error, a panic, a cancelled future) kills the group at once;
@@ -11,7 +11,7 @@
 
 use std::io;
 use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{LazyLock, mpsc};
 use std::time::{Duration, Instant};
@@ -23,9 +23,6 @@ use crate::{paths, procfs};
 
 /// How long a service may take to listen.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How long Oxigraph may take to exit after SIGTERM (it closes its database) before it gets SIGKILL.
-const STORE_STOP_GRACE: Duration = Duration::from_secs(5);
 
 // kinesis-mock keeps its streams in memory only (no persistence is configured), so there is nothing to save, and its
 // graceful shutdown waits for the clients' open connections (more than 5 s was measured): it gets SIGKILL at once.
@@ -78,7 +75,7 @@ pub struct ManagedProcess {
 impl ManagedProcess {
     /// Spawns `command` in its own process group with PR_SET_PDEATHSIG, output appended to `log`; [`Self::stop`]
     /// waits `grace` after SIGTERM.
-    async fn spawn(
+    pub(crate) async fn spawn(
         service: &'static str,
         mut command: Command,
         log: &Path,
@@ -185,7 +182,7 @@ impl Drop for ManagedProcess {
 }
 
 /// Fails when `port` is taken: waiting for it to answer would find the other server.
-fn ensure_free(service: &'static str, port: u16) -> Result<()> {
+pub(crate) fn ensure_free(service: &'static str, port: u16) -> Result<()> {
     std::net::TcpListener::bind(("127.0.0.1", port))
         .map(drop)
         .map_err(|_| LocalError::Invalid {
@@ -197,6 +194,16 @@ fn ensure_free(service: &'static str, port: u16) -> Result<()> {
 
 /// Waits until something accepts connections on 127.0.0.1:`port`, or the process exits.
 async fn wait_listening(process: &ManagedProcess, port: u16, log: &Path) -> Result<()> {
+    wait_listening_for(process, port, log, READY_TIMEOUT).await
+}
+
+/// [`wait_listening`] with a time limit of the service's own.
+pub(crate) async fn wait_listening_for(
+    process: &ManagedProcess,
+    port: u16,
+    log: &Path,
+    timeout: Duration,
+) -> Result<()> {
     let started = Instant::now();
     loop {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -205,7 +212,7 @@ async fn wait_listening(process: &ManagedProcess, port: u16, log: &Path) -> Resu
         {
             return Ok(());
         }
-        if process.has_exited() || started.elapsed() > READY_TIMEOUT {
+        if process.has_exited() || started.elapsed() > timeout {
             return Err(LocalError::NotReady {
                 service: process.service,
                 port,
@@ -263,71 +270,5 @@ impl KinesisMock {
     /// Stops the server.
     pub async fn stop(self) {
         self.process.stop().await;
-    }
-}
-
-/// An Oxigraph server with its database in a folder.
-#[derive(Debug)]
-pub struct Oxigraph {
-    process: Option<ManagedProcess>,
-    /// The HTTP port.
-    pub port: u16,
-    location: PathBuf,
-    log: PathBuf,
-}
-
-impl Oxigraph {
-    /// Starts `oxigraph serve --location <location> --bind 127.0.0.1:<port>` (0 picks a free port).
-    pub async fn start(location: &Path, port: u16, log: &Path) -> Result<Self> {
-        let port = if port == 0 { paths::free_port()? } else { port };
-        let mut server = Oxigraph {
-            process: None,
-            port,
-            location: location.to_owned(),
-            log: log.to_owned(),
-        };
-        server.restart().await?;
-        Ok(server)
-    }
-
-    /// (Re)starts the server on the same port and database (after [`Oxigraph::kill`]).
-    pub async fn restart(&mut self) -> Result<()> {
-        ensure_free("oxigraph", self.port)?;
-        let mut command = Command::new(paths::venv_tool("oxigraph")?);
-        command
-            .arg("serve")
-            .arg("--location")
-            .arg(&self.location)
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{}", self.port));
-        let process =
-            ManagedProcess::spawn("oxigraph", command, &self.log, STORE_STOP_GRACE).await?;
-        wait_listening(&process, self.port, &self.log).await?;
-        self.process = Some(process);
-        Ok(())
-    }
-
-    /// Kills the server (SIGKILL), as a crash would.
-    pub async fn kill(&mut self) {
-        if let Some(process) = self.process.take() {
-            process.kill().await;
-        }
-    }
-
-    /// Stops the server in order (SIGTERM, then SIGKILL after a grace period).
-    pub async fn stop(mut self) {
-        if let Some(process) = self.process.take() {
-            process.stop().await;
-        }
-    }
-
-    /// `http://127.0.0.1:<port>` (NEPTUNE_ENDPOINT of the writer in local mode).
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The process id, while running.
-    pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().and_then(ManagedProcess::pid)
     }
 }

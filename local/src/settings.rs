@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use stream2neptune_plan::StartingPosition;
-use stream2neptune_plan::{Plan, StreamMode};
+use stream2neptune_plan::{GremlinUpsertStyle, Plan, QueryLanguage, StreamMode};
 
 use crate::error::Result;
 
@@ -50,6 +50,10 @@ pub struct LocalPlan {
     pub retention_hours: u32,
     /// The event source mapping.
     pub esm: EsmSettings,
+    /// QueryLanguage: the language the writer writes in, and so the local store's engine.
+    pub query_language: QueryLanguage,
+    /// GremlinUpsertStyle (GREMLIN_UPSERT_STYLE).
+    pub gremlin_upsert_style: GremlinUpsertStyle,
     /// BatchWriteSize (the writer's BATCH_WRITE_SIZE).
     pub batch_write_size: usize,
     /// WriteConcurrency (WRITE_CONCURRENCY).
@@ -98,6 +102,8 @@ impl LocalPlan {
                 retry_backoff: Duration::from_millis(100),
                 retry_backoff_max: Duration::from_secs(5),
             },
+            query_language: plan.query_language(),
+            gremlin_upsert_style: plan.gremlin_upsert_style(),
             batch_write_size: usize(plan.batch_write_size()),
             write_concurrency: usize(plan.write_concurrency()),
             conditional_create: plan.conditional_create(),
@@ -108,12 +114,16 @@ impl LocalPlan {
         }
     }
 
-    /// The writer's environment for a local store at `store_url`, rejects to `rejected_file`:
-    /// SPARQL (Oxigraph), no IAM auth, the region's batch sizes.
+    /// The writer's environment for a local store at `store_url`, rejects to `rejected_file`: the region's query
+    /// language and upsert style, no IAM auth, the region's batch sizes.
     pub fn writer_env(&self, store_url: &str, rejected_file: &Path) -> Vec<(&'static str, String)> {
         vec![
             ("NEPTUNE_ENDPOINT", store_url.to_owned()),
-            ("QUERY_LANGUAGE", "sparql".into()),
+            ("QUERY_LANGUAGE", self.query_language.as_str().into()),
+            (
+                "GREMLIN_UPSERT_STYLE",
+                self.gremlin_upsert_style.as_str().into(),
+            ),
             ("IAM_AUTH", "false".into()),
             ("CONDITIONAL_CREATE", self.conditional_create.to_string()),
             ("BATCH_WRITE_SIZE", self.batch_write_size.to_string()),
@@ -198,14 +208,39 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn writer_config_targets_the_local_store_with_sparql() {
-        let plan = LocalPlan::load(&workspace_root().join("stack.yaml"), "eu-west-1", &[]).unwrap();
-        let c = plan
-            .writer_config("http://127.0.0.1:7878", Path::new("/tmp/rejected.jsonl"))
-            .unwrap();
-        assert_eq!(c.write_url(), "http://127.0.0.1:7878/sparql");
-        assert!(!c.iam_auth);
-        assert_eq!(c.batch_write_size, 50);
+    fn writer_config_targets_the_local_store_in_the_regions_query_language() {
+        let config = workspace_root().join("stack.yaml");
+        let url = |region: &str, sets: &[String]| {
+            let plan = LocalPlan::load(&config, region, sets).unwrap();
+            let c = plan
+                .writer_config("http://127.0.0.1:7878", Path::new("/tmp/rejected.jsonl"))
+                .unwrap();
+            assert!(!c.iam_auth);
+            assert_eq!(c.batch_write_size, plan.batch_write_size);
+            c.write_url()
+        };
+        // eu-west-1 keeps the default language, eu-central-1 sets opencypher, --set picks another
+        assert_eq!(url("eu-west-1", &[]), "http://127.0.0.1:7878/gremlin");
+        assert_eq!(url("eu-central-1", &[]), "http://127.0.0.1:7878/openCypher");
+        assert_eq!(
+            url("eu-west-1", &["QueryLanguage=sparql".into()]),
+            "http://127.0.0.1:7878/sparql"
+        );
+        let plan = LocalPlan::load(
+            &config,
+            "eu-west-1",
+            &["GremlinUpsertStyle=coalesce".into()],
+        )
+        .unwrap();
+        let env = plan.writer_env("http://127.0.0.1:8182", Path::new("/tmp/r.jsonl"));
+        assert!(
+            env.contains(&("GREMLIN_UPSERT_STYLE", "coalesce".into())),
+            "{env:?}"
+        );
+        assert!(
+            env.contains(&("QUERY_LANGUAGE", "gremlin".into())),
+            "{env:?}"
+        );
     }
 
     /// The plan checks FunctionTimeout against the writer's defaults without depending on the writer's

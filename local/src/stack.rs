@@ -1,4 +1,4 @@
-//! The local stack: kinesis-mock with the plan's stream, an Oxigraph store, and the writer
+//! The local stack: kinesis-mock with the plan's stream, the store of the plan's query language, and the writer
 //! and event source mapping wired to them.
 
 use std::sync::Arc;
@@ -11,16 +11,17 @@ use crate::esm::{EventSourceMapping, MappingFiles, RunningMapping};
 use crate::kinesis;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
-use crate::services::{KinesisMock, Oxigraph};
+use crate::services::KinesisMock;
 use crate::settings::LocalPlan;
-use crate::sparql::StoreClient;
+use crate::store::StoreClient;
+use crate::store_server::StoreServer;
 
 /// Ports to bind on 127.0.0.1 (0 picks free ones).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ports {
     /// kinesis-mock's plain-HTTP port.
     pub kinesis: u16,
-    /// Oxigraph's port.
+    /// The store's port.
     pub store: u16,
 }
 
@@ -34,7 +35,7 @@ pub struct LocalStack {
     /// kinesis-mock.
     pub kinesis: KinesisMock,
     /// The store.
-    pub store: Oxigraph,
+    pub store: StoreServer,
     /// A Kinesis client for kinesis-mock.
     pub client: aws_sdk_kinesis::Client,
 }
@@ -42,14 +43,10 @@ pub struct LocalStack {
 impl LocalStack {
     /// Starts both services and creates the plan's stream.
     pub async fn up(plan: LocalPlan, state: StateDir, ports: Ports) -> Result<Self> {
-        let (kinesis_log, store_log, location) = (
-            state.log("kinesis-mock"),
-            state.log("oxigraph"),
-            state.oxigraph(),
-        );
+        let kinesis_log = state.log("kinesis-mock");
         let (kinesis, store) = tokio::try_join!(
             KinesisMock::start(ports.kinesis, &plan.region, plan.shard_count, &kinesis_log),
-            Oxigraph::start(&location, ports.store, &store_log),
+            StoreServer::start(plan.query_language, &state, ports.store),
         )?;
         let client = kinesis::client(&kinesis.endpoint(), &plan.region);
         kinesis::create_stream(
@@ -111,9 +108,9 @@ impl LocalStack {
         (self.kinesis.pid(), self.store.pid())
     }
 
-    /// A SPARQL client of the store.
+    /// A client of the store in its own language.
     pub fn store_client(&self) -> StoreClient {
-        StoreClient::new(&self.store.url())
+        StoreClient::new(self.store.language(), &self.store.url())
     }
 }
 

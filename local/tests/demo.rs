@@ -1,6 +1,7 @@
-//! The demo end to end (data set, people load, driver, mapping, writer, store count) and its
-//! report opened in headless Chromium: separate from pipeline.rs because it drives the whole
-//! `demo` entry point rather than the mapping alone.
+//! The demo end to end (data set, people load, driver, mapping, writer, store count) in the
+//! region's default QueryLanguage, gremlin, on Gremlin Server, and its report opened in headless
+//! Chromium: separate from pipeline.rs because it drives the whole `demo` entry point rather than
+//! the mapping alone. (The SPARQL demo runs in tests/terminal.rs, in a terminal.)
 
 use std::process::Command;
 
@@ -56,8 +57,9 @@ fn chart_points(dom: &str, id: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_data() {
-    // GIVEN a small demo of the eu-west-1 settings in a fresh state dir
+async fn demo_in_the_regions_gremlin_prints_the_summary_counted_by_gremlin_server_and_a_report_with_data()
+ {
+    // GIVEN a small demo of the eu-west-1 settings (QueryLanguage: the default, gremlin) in a fresh state dir
     let dir = tempfile::tempdir().unwrap();
     let args = DemoArgs {
         region: "eu-west-1".into(),
@@ -77,7 +79,7 @@ async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_da
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
 
-    // THEN the line is counted from the store: everything sent is there once
+    // THEN the line is counted from the store, by Gremlin traversals: everything sent is there once
     assert_eq!(
         outcome.line(),
         "demo: sent 1500 edges, store holds 1500 follows edges, lost 0, duplicated 0, rejected 0"
@@ -95,4 +97,8 @@ async fn demo_prints_the_store_counted_summary_and_a_report_that_renders_with_da
     }
     assert!(dom.contains("<polyline"), "no series drawn");
     assert!(dom.contains(&outcome.line()), "the headline is shown");
+    assert!(
+        dom.contains("gremlin (gremlin-server)"),
+        "the store is named"
+    );
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use stream2neptune_local::esm::destination::{Condition, OnFailureDestination};
+use stream2neptune_local::store::EdgeStore as _;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
@@ -382,8 +383,7 @@ async fn last_write_wins_per_key_with_parallelization_factor_above_one() {
 
     // THEN the store holds exactly one value of `v` per edge: the last one sent for its key
     let rows = h
-        .stack
-        .store_client()
+        .sparql()
         .select(
             &format!(
                 "SELECT ?e ?v WHERE {{ ?e <{}property/v> ?v }}",
@@ -487,4 +487,130 @@ async fn services_stop_when_the_stack_is_dropped() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// `person` vertices in a property-graph store, counted in its own language.
+async fn persons(h: &Harness) -> u64 {
+    use stream2neptune_local::store::StoreClient;
+    match h.stack.store_client() {
+        StoreClient::Gremlin(c) => c.submit("g.V().hasLabel('person').count()").await.unwrap()[0]
+            .as_u64()
+            .unwrap(),
+        StoreClient::OpenCypher(c) => c
+            .query_with(
+                "MATCH (n:person) RETURN count(n) AS n",
+                &serde_json::json!({}),
+            )
+            .await
+            .unwrap()[0]["n"]
+            .as_u64()
+            .unwrap(),
+        StoreClient::Sparql(_) => unreachable!("a property-graph store"),
+    }
+}
+
+/// The local pipeline in `language` (one engine start per test): the people loaded, 2,000 edges with 1 %
+/// malformed through 2 shards, counted by the store in its own language; then the checkpoints are lost and the
+/// redelivery leaves the same graph.
+async fn pipeline_writes_each_edge_once_and_redelivery_changes_nothing(language: &str) {
+    // GIVEN the stack in `language` with the data set's 200 people loaded
+    let language_set = format!("QueryLanguage={language}");
+    let h = Harness::start(plan(&[
+        &language_set,
+        "ShardCount=2",
+        "BatchReadSize=200",
+        "BatchWriteSize=50",
+    ]))
+    .await;
+    let store = h.stack.store_client();
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = stream2neptune_workload::dataset::generate(
+        &stream2neptune_workload::dataset::DatasetConfig::from_args(
+            &stream2neptune_workload::dataset::DatasetArgs {
+                people: 200,
+                follows: 10,
+                seed: 1,
+                out: dir.path().to_owned(),
+                zipf_exponent: 1.0,
+                start: "2018-01-01".into(),
+                end: "2018-12-31".into(),
+                gzip_level: 1,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(store.load_people(&dataset).await.unwrap(), 200);
+    assert_eq!(persons(&h).await, 200, "{language}: people loaded");
+
+    // WHEN 2,000 edges from those people (and p0), 20 of them malformed, go through the stream
+    let mut records = edges(2000, 200);
+    let mut malformed = HashSet::new();
+    for i in 0..20 {
+        records[i * 100 + 37].1 = b"p1,only-two-columns".to_vec();
+        malformed.insert(i * 100 + 37);
+    }
+    let mut mapping = h.mapping(h.deps(&[])).await;
+    h.put(&records).await;
+    drained(&mut mapping).await;
+    mapping.stop().await.unwrap();
+
+    // THEN the store, asked in its own language, holds each valid edge once and the malformed ones are rejected
+    let expected: HashSet<(String, String)> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !malformed.contains(i))
+        .map(|(_, (_, body))| {
+            let text = std::str::from_utf8(body).unwrap();
+            let mut cols = text.split(',');
+            (
+                store.person(cols.next().unwrap()),
+                store.person(cols.next().unwrap()),
+            )
+        })
+        .collect();
+    let stored = h.pairs().await;
+    assert_eq!(
+        stored.len(),
+        1980,
+        "{language}: missing {:?}",
+        expected.difference(&stored).take(5).collect::<Vec<_>>()
+    );
+    assert_eq!(stored, expected, "{language}");
+    let counts = store.edge_counts().await.unwrap();
+    assert_eq!(
+        (counts.follows, counts.duplicated()),
+        (1980, 0),
+        "{language}"
+    );
+    assert_eq!(h.rejected_lines().len(), 20, "{language}");
+    // AND the writer's vertices merged with the loaded people: p0..p200 and the 1,980 targets, each once
+    assert_eq!(persons(&h).await, 201 + 1980, "{language}");
+
+    // WHEN the checkpoints are lost and the mapping reads every record again
+    std::fs::remove_dir_all(h.stack.state.checkpoints()).unwrap();
+    let mut mapping = h.mapping(h.deps(&[])).await;
+    drained(&mut mapping).await;
+    mapping.stop().await.unwrap();
+
+    // THEN the graph is the same
+    assert_eq!(
+        h.metrics.written.load(std::sync::atomic::Ordering::Relaxed),
+        2 * 1980,
+        "{language}: every valid edge written twice in all"
+    );
+    assert_eq!(store.edge_counts().await.unwrap(), counts, "{language}");
+    assert_eq!(h.pairs().await, expected, "{language}");
+    assert_eq!(persons(&h).await, 201 + 1980, "{language}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gremlin_pipeline_into_gremlin_server_writes_each_edge_once_and_redelivery_changes_nothing()
+{
+    pipeline_writes_each_edge_once_and_redelivery_changes_nothing("gremlin").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencypher_pipeline_into_neo4j_writes_each_edge_once_and_redelivery_changes_nothing() {
+    pipeline_writes_each_edge_once_and_redelivery_changes_nothing("opencypher").await;
 }

@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::catalog::{Name, Param};
 use crate::error::{Error, Problem, Problems};
 use crate::origin::Origin;
-use crate::values::{Architecture, ParamValue, QueryLanguage, StartingPosition, StreamMode};
+use crate::values::{
+    Architecture, GremlinUpsertStyle, ParamValue, QueryLanguage, StartingPosition, StreamMode,
+};
 
 /// One parameter of a resolved region.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +160,11 @@ impl Plan {
     /// `QueryLanguage`.
     pub fn query_language(&self) -> QueryLanguage {
         self.mode.query_language
+    }
+
+    /// `GremlinUpsertStyle`.
+    pub fn gremlin_upsert_style(&self) -> GremlinUpsertStyle {
+        self.choice(Name::GremlinUpsertStyle, GremlinUpsertStyle::parse)
     }
 
     /// `ConditionalCreate`.

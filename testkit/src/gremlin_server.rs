@@ -1,48 +1,30 @@
-//! TinkerPop's Gremlin Server (from `make tools`: `<workspace>/.java/gremlin-server/lib`) on a free
-//! port: a TinkerTransactionGraph with ANY vertex and edge ids behind the channelizer that serves
-//! both of Neptune's Gremlin forms on one port: HTTP, so the writer's `POST /gremlin {"gremlin": ...}`
-//! reaches it as it reaches Neptune, and WebSocket (`/gremlin`), as graph-notebook's `%%gremlin`
-//! connects. Its serializers: untyped GraphSON 3 first (what a request without `Accept` gets, plain
-//! JSON as the writer and the tests read it), typed GraphSON 3 (graph-notebook's default for
-//! Neptune) and GraphBinary 1 (the other one gremlinpython speaks). Two script engines:
-//! `gremlin-groovy` (the default for a request naming no language, which the writer's and
-//! graph-notebook's are) and `gremlin-lang`, TinkerPop's ANTLR grammar that Neptune parses with,
-//! for requests that name it. The graph is saved to the temp dir as GraphSON on a clean stop
-//! (SIGTERM) and loaded again on restart (Gryo cannot save a TinkerTransactionGraph on Java 17:
-//! kryo has no access to AtomicLong).
+//! TinkerPop's Gremlin Server on a free port, configured and launched as local mode runs it
+//! ([`stream2neptune_local::gremlin_server`]: a TinkerTransactionGraph with ANY ids), in a temp dir, behind
+//! Gremlin Server's own channelizer for both of Neptune's Gremlin forms on one port: HTTP, so the writer's
+//! `POST /gremlin {"gremlin": ...}` reaches it as it reaches Neptune, and WebSocket (`/gremlin`), as
+//! graph-notebook's `%%gremlin` connects. A request naming no language is evaluated by `gremlin-groovy`, one that
+//! names `gremlin-lang` by TinkerPop's grammar (the one Neptune parses with). The graph is saved as GraphSON on a
+//! clean stop (SIGTERM) and loaded again on restart.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::free_port;
 use crate::process::Server;
-use crate::tools::{java, java_dir};
-
-/// How long a start may take (the JVM and the Groovy engine on a loaded 2-core machine).
-const START_TIMEOUT: Duration = Duration::from_secs(120);
+use stream2neptune_local::gremlin_server::{self, START_TIMEOUT};
 
 /// A Gremlin Server with its config and graph file in a temp dir; killed when dropped.
 pub struct GremlinServer {
     child: Option<Server>,
     dir: tempfile::TempDir,
+    config: std::path::PathBuf,
     pub port: u16,
     client: reqwest::Client,
 }
 
-/// The folder `make tools` resolves Gremlin Server and TinkerGraph into.
-pub fn gremlin_server_lib() -> PathBuf {
-    let dir = java_dir("gremlin-server");
-    assert!(
-        dir.join(".installed").is_file(),
-        "Gremlin Server is not installed in {}: run `make tools`",
-        dir.display()
-    );
-    dir.join("lib")
-}
-
 impl GremlinServer {
-    /// Writes the config, starts the server and waits until it listens (its last start-up step).
+    /// Writes the config (local mode's, [`gremlin_server::write_config`]), starts the server and waits until it
+    /// listens (its last start-up step).
     pub fn start() -> Self {
         let mut server = Self::spawn();
         server.wait_listening();
@@ -55,53 +37,13 @@ impl GremlinServer {
     pub fn spawn() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let graph = dir.path().join("graph.json");
-        std::fs::write(
-            dir.path().join("tinkergraph.properties"),
-            format!(
-                "gremlin.graph=org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerTransactionGraph\n\
-                 gremlin.tinkergraph.vertexIdManager=ANY\n\
-                 gremlin.tinkergraph.edgeIdManager=ANY\n\
-                 gremlin.tinkergraph.graphLocation={}\n\
-                 gremlin.tinkergraph.graphFormat=graphson\n",
-                graph.display()
-            ),
-        )
-        .unwrap();
-        // Binds `g` (both engines see the server's global bindings).
-        std::fs::write(
-            dir.path().join("init.groovy"),
-            "def globals = [:]\nglobals << [g : traversal().withEmbedded(graph)]\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("gremlin-server.yaml"),
-            format!(
-                r#"host: 127.0.0.1
-port: {port}
-evaluationTimeout: 30000
-channelizer: org.apache.tinkerpop.gremlin.server.channel.WsAndHttpChannelizer
-graphs: {{graph: {dir}/tinkergraph.properties}}
-scriptEngines: {{
-  gremlin-lang: {{}},
-  gremlin-groovy: {{
-    plugins: {{ org.apache.tinkerpop.gremlin.server.jsr223.GremlinServerGremlinPlugin: {{}},
-               org.apache.tinkerpop.gremlin.tinkergraph.jsr223.TinkerGraphGremlinPlugin: {{}},
-               org.apache.tinkerpop.gremlin.jsr223.ScriptFileGremlinPlugin: {{files: [{dir}/init.groovy]}}}}}}}}
-serializers:
-  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONUntypedMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
-  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
-  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphBinaryMessageSerializerV1 }}
-strictTransactionManagement: false
-maxContentLength: 10485760
-"#,
-                dir = dir.path().display()
-            ),
-        )
-        .unwrap();
+        let config =
+            gremlin_server::write_config(dir.path(), port, gremlin_server::Channelizer::WsAndHttp)
+                .unwrap_or_else(|e| panic!("{e}"));
         let mut server = GremlinServer {
             child: None,
             dir,
+            config,
             port,
             client: reqwest::Client::new(),
         };
@@ -119,19 +61,9 @@ maxContentLength: 10485760
 
     fn spawn_process(&mut self) {
         let log = self.dir.path().join("server.log");
-        let mut command = Command::new(java());
+        let mut command: Command =
+            gremlin_server::command(&self.config).unwrap_or_else(|e| panic!("{e}"));
         command
-            // Start-up dominates a test's run: a small heap and the quick JIT tier suffice.
-            .args([
-                "-Xms64m",
-                "-Xmx1g",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-            ])
-            .arg("-cp")
-            .arg(format!("{}/*", gremlin_server_lib().display()))
-            .arg("org.apache.tinkerpop.gremlin.server.GremlinServer")
-            .arg(self.dir.path().join("gremlin-server.yaml"))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(Stdio::from(

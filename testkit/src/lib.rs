@@ -3,8 +3,9 @@
 //! servers, each spawned by [`process::Server`] in its own process group with the parent-death
 //! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
 //! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Moto`] (moto_server, plain HTTP),
-//! [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port). Neo4j's launcher lives with the
-//! writer's tests and uses [`process::Server`], [`tools::java`] and [`tools::java_dir`].
+//! [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port, configured as local mode configures it).
+//! Neo4j's launcher lives with the writer's tests; both Java engines are launched through local mode's one copy
+//! of their commands (`stream2neptune_local::{gremlin_server, neo4j}`).
 
 pub mod gremlin_server;
 pub mod kinesis_mock;

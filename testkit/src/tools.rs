@@ -42,19 +42,6 @@ pub fn node_module(package: &str) -> PathBuf {
     workspace_root().join("node_modules").join(package)
 }
 
-/// `<workspace>/.java/<engine>` (`gremlin-server`, `neo4j`), as tools/java/*/pom.xml resolve them.
-pub fn java_dir(engine: &str) -> PathBuf {
-    workspace_root().join(".java").join(engine)
-}
-
-/// `$JAVA_HOME/bin/java`, else `java` on PATH (the Java engines' launcher).
-pub fn java() -> PathBuf {
-    std::env::var_os("JAVA_HOME")
-        .map(|home| PathBuf::from(home).join("bin/java"))
-        .filter(|java| java.is_file())
-        .unwrap_or_else(|| PathBuf::from("java"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

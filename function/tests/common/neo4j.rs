@@ -1,17 +1,12 @@
-//! The openCypher stand-in (from `make tools`: `<workspace>/.java/neo4j`): embedded Neo4j 5.26
-//! behind `NeptuneOpenCypher`, which serves Neptune's `POST /openCypher` form (`query=`,
-//! `parameters=`) and answers failures with Neptune's error body. Data lives in a temp dir and
-//! survives a restart; killed when dropped.
+//! The openCypher stand-in, launched as local mode runs it ([`stream2neptune_local::neo4j`]: embedded
+//! Neo4j 5.26 behind `NeptuneOpenCypher`, Neptune's `POST /openCypher` form and error body). Data
+//! lives in a temp dir and survives a restart; killed when dropped.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use stream2neptune_testkit::tools::java;
-use stream2neptune_testkit::{Server, free_port, workspace_root};
-
-/// How long a start may take (Neo4j's JVM start-up on a loaded 2-core machine).
-const START_TIMEOUT: Duration = Duration::from_secs(180);
+use stream2neptune_local::neo4j::{self, START_TIMEOUT};
+use stream2neptune_testkit::{Server, free_port};
 
 /// A Neo4j-backed openCypher endpoint on a free port.
 pub struct CypherServer {
@@ -19,16 +14,6 @@ pub struct CypherServer {
     dir: tempfile::TempDir,
     pub port: u16,
     client: reqwest::Client,
-}
-
-fn neo4j_dir() -> PathBuf {
-    let dir = workspace_root().join(".java/neo4j");
-    assert!(
-        dir.join(".installed").is_file(),
-        "Neo4j is not installed in {}: run `make tools`",
-        dir.display()
-    );
-    dir
 }
 
 impl CypherServer {
@@ -45,20 +30,10 @@ impl CypherServer {
     }
 
     fn spawn(&mut self) {
-        let neo4j = neo4j_dir();
         let log = self.dir.path().join("adapter.log");
-        let mut command = Command::new(java());
+        let mut command = neo4j::command(self.port, &self.dir.path().join("data"))
+            .unwrap_or_else(|e| panic!("{e}"));
         command
-            .args(["-Xms128m", "-Xmx1g", "-XX:+UseSerialGC"])
-            .arg("-cp")
-            .arg(format!(
-                "{}/*:{}",
-                neo4j.join("lib").display(),
-                neo4j.join("classes").display()
-            ))
-            .arg("NeptuneOpenCypher")
-            .arg(self.port.to_string())
-            .arg(self.dir.path().join("data"))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(Stdio::from(

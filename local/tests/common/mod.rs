@@ -1,6 +1,6 @@
-//! Shared harness of the local-mode tests: a real kinesis-mock and Oxigraph on free loopback
+//! Shared harness of the local-mode tests: a real kinesis-mock and store on free loopback
 //! ports (stopped when the stack is dropped, even on panic), a plan from the repository's
-//! stack.yaml with test overrides, and store checks.
+//! stack.yaml with test overrides (SPARQL, Oxigraph, unless a test names another QueryLanguage), and store checks.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use std::collections::HashSet;
@@ -11,6 +11,8 @@ use std::time::Duration;
 use stream2neptune_local::esm::RunningMapping;
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
+use stream2neptune_local::sparql::SparqlClient;
+use stream2neptune_local::store::EdgeStore as _;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports, kinesis};
 use stream2neptune_writer::error::StoreError;
 use stream2neptune_writer::{Deps, GraphStore, HttpStore};
@@ -22,9 +24,13 @@ pub struct Harness {
     _dir: tempfile::TempDir,
 }
 
-/// The eu-west-1 plan with `sets` and quick polling / back-off for tests.
+/// The eu-west-1 plan with `sets` and quick polling / back-off for tests; SPARQL (Oxigraph, the quickest store to
+/// start) unless `sets` names a QueryLanguage.
 pub fn plan(sets: &[&str]) -> LocalPlan {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let mut sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    if !sets.iter().any(|s| s.starts_with("QueryLanguage=")) {
+        sets.insert(0, "QueryLanguage=sparql".into());
+    }
     let mut plan =
         LocalPlan::load(&workspace_root().join("stack.yaml"), "eu-west-1", &sets).unwrap();
     plan.esm.idle_poll_interval = Duration::from_millis(100);
@@ -84,16 +90,20 @@ impl Harness {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 
-    /// Every `follows` pair in the store.
+    /// Every `follows` pair in the store, counted in its own language.
     pub async fn pairs(&self) -> HashSet<(String, String)> {
         self.stack.store_client().follows_pairs().await.unwrap()
+    }
+
+    /// A SPARQL client of the store (a SPARQL plan's).
+    pub fn sparql(&self) -> SparqlClient {
+        SparqlClient::new(&self.stack.store.url())
     }
 
     /// Every triple in the store, as N-Triples lines, sorted.
     pub async fn triples(&self) -> Vec<String> {
         let rows = self
-            .stack
-            .store_client()
+            .sparql()
             .select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", &["s", "p", "o"])
             .await
             .unwrap();

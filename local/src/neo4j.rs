@@ -1,0 +1,50 @@
+//! The openCypher engine of local mode and of the writer's tests (installed by `make tools` into
+//! `<workspace>/.java/neo4j`): embedded Neo4j 5.26 behind the `NeptuneOpenCypher` adapter
+//! (tools/java/neo4j/NeptuneOpenCypher.java), which serves Neptune's `POST /openCypher` form (`query=`,
+//! `parameters=`) and answers failures with Neptune's error body and code. `~id`, Neptune's element id, is an
+//! ordinary property there, unique on `person` nodes. Its data lives in a folder and survives a restart.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::error::{LocalError, Result};
+use crate::paths;
+
+/// How long a start may take (Neo4j's JVM start-up on a loaded 2-core machine).
+pub const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How long Neo4j may take to shut its database down after SIGTERM.
+pub const STOP_GRACE: Duration = Duration::from_secs(60);
+
+/// The folder `make tools` resolves Neo4j and compiles the adapter into.
+pub fn dir() -> Result<PathBuf> {
+    let dir = paths::workspace_root().join(".java/neo4j");
+    if dir.join(".installed").is_file() {
+        Ok(dir)
+    } else {
+        Err(LocalError::ToolMissing {
+            tool: "Neo4j and its openCypher adapter".into(),
+            looked_in: dir,
+        })
+    }
+}
+
+/// `java ... NeptuneOpenCypher <port> <data>`: the adapter on 127.0.0.1:`port` with its database in `data`
+/// (stdio left to the caller).
+pub fn command(port: u16, data: &Path) -> Result<Command> {
+    let neo4j = dir()?;
+    let mut command = Command::new(paths::java());
+    command
+        .args(["-Xms128m", "-Xmx1g", "-XX:+UseSerialGC"])
+        .arg("-cp")
+        .arg(format!(
+            "{}/*:{}",
+            neo4j.join("lib").display(),
+            neo4j.join("classes").display()
+        ))
+        .arg("NeptuneOpenCypher")
+        .arg(port.to_string())
+        .arg(data);
+    Ok(command)
+}

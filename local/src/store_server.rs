@@ -1,0 +1,173 @@
+//! The local store: the engine of the region's QueryLanguage, a child process on 127.0.0.1 (see
+//! [`crate::services`] for how it is stopped and why it cannot outlive us).
+//! - `sparql`: an Oxigraph server (PyPI `oxigraph`), its database in `<state>/oxigraph`;
+//! - `gremlin`: TinkerPop's Gremlin Server ([`crate::gremlin_server`]; the writer's requests evaluated by the
+//!   `gremlin-lang` grammar, as on Neptune), its graph saved to
+//!   `<state>/gremlin-server/graph.json` on a clean stop;
+//! - `opencypher`: Neo4j behind Neptune's openCypher HTTP form ([`crate::neo4j`]), its database in `<state>/neo4j`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use stream2neptune_plan::QueryLanguage;
+
+use crate::error::Result;
+use crate::paths::{self, StateDir};
+use crate::services::{ManagedProcess, ensure_free, wait_listening_for};
+use crate::{gremlin_server, neo4j};
+
+/// How long Oxigraph may take to listen.
+const OXIGRAPH_START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long Oxigraph may take to exit after SIGTERM (it closes its database) before it gets SIGKILL.
+const OXIGRAPH_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The engine and where it keeps its data.
+#[derive(Debug, Clone)]
+enum Engine {
+    Oxigraph { location: PathBuf },
+    GremlinServer { config: PathBuf },
+    Neo4j { data: PathBuf },
+}
+
+impl Engine {
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Oxigraph { .. } => "oxigraph",
+            Engine::GremlinServer { .. } => "gremlin-server",
+            Engine::Neo4j { .. } => "neo4j",
+        }
+    }
+
+    fn command(&self, port: u16) -> Result<Command> {
+        match self {
+            Engine::Oxigraph { location } => {
+                let mut command = Command::new(paths::venv_tool("oxigraph")?);
+                command
+                    .arg("serve")
+                    .arg("--location")
+                    .arg(location)
+                    .arg("--bind")
+                    .arg(format!("127.0.0.1:{port}"));
+                Ok(command)
+            }
+            Engine::GremlinServer { config } => gremlin_server::command(config),
+            Engine::Neo4j { data } => neo4j::command(port, data),
+        }
+    }
+
+    /// (How long it may take to listen, how long it may take to exit after SIGTERM.)
+    fn timing(&self) -> (Duration, Duration) {
+        match self {
+            Engine::Oxigraph { .. } => (OXIGRAPH_START_TIMEOUT, OXIGRAPH_STOP_GRACE),
+            Engine::GremlinServer { .. } => {
+                (gremlin_server::START_TIMEOUT, gremlin_server::STOP_GRACE)
+            }
+            Engine::Neo4j { .. } => (neo4j::START_TIMEOUT, neo4j::STOP_GRACE),
+        }
+    }
+}
+
+/// The running store of one query language.
+#[derive(Debug)]
+pub struct StoreServer {
+    language: QueryLanguage,
+    engine: Engine,
+    process: Option<ManagedProcess>,
+    /// The HTTP port.
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl StoreServer {
+    /// Starts the engine of `language` on `port` (0 picks a free one) with its data under `state`.
+    pub async fn start(language: QueryLanguage, state: &StateDir, port: u16) -> Result<Self> {
+        let port = if port == 0 { paths::free_port()? } else { port };
+        let engine = match language {
+            QueryLanguage::Sparql => Engine::Oxigraph {
+                location: state.oxigraph(),
+            },
+            QueryLanguage::Gremlin => Engine::GremlinServer {
+                config: gremlin_server::write_config(
+                    &state.gremlin_server(),
+                    port,
+                    gremlin_server::Channelizer::GrammarByDefault,
+                )?,
+            },
+            QueryLanguage::OpenCypher => Engine::Neo4j {
+                data: state.neo4j(),
+            },
+        };
+        let mut server = StoreServer {
+            language,
+            log: state.log(engine.name()),
+            engine,
+            process: None,
+            port,
+        };
+        server.restart().await?;
+        Ok(server)
+    }
+
+    /// (Re)starts the engine on the same port and data (after [`StoreServer::kill`] or [`StoreServer::interrupt`]).
+    pub async fn restart(&mut self) -> Result<()> {
+        let name = self.engine.name();
+        ensure_free(name, self.port)?;
+        let (start_timeout, stop_grace) = self.engine.timing();
+        let process =
+            ManagedProcess::spawn(name, self.engine.command(self.port)?, &self.log, stop_grace)
+                .await?;
+        wait_listening_for(&process, self.port, &self.log, start_timeout).await?;
+        self.process = Some(process);
+        Ok(())
+    }
+
+    /// The query language it speaks.
+    pub fn language(&self) -> QueryLanguage {
+        self.language
+    }
+
+    /// The engine's name (`oxigraph`, `gremlin-server`, `neo4j`).
+    pub fn name(&self) -> &'static str {
+        self.engine.name()
+    }
+
+    /// Kills the engine (SIGKILL), as a crash would. Gremlin Server's TinkerGraph loses what it held since it
+    /// started (it is saved only on a clean stop); Oxigraph and Neo4j keep every committed write.
+    pub async fn kill(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.kill().await;
+        }
+    }
+
+    /// Takes the store away mid-run without losing a committed write, as Neptune's failover does: SIGKILL for the
+    /// engines that keep their writes on disk, a stop (SIGTERM, the graph saved) for Gremlin Server.
+    pub async fn interrupt(&mut self) {
+        match self.engine {
+            Engine::GremlinServer { .. } => self.stop_in_place().await,
+            Engine::Oxigraph { .. } | Engine::Neo4j { .. } => self.kill().await,
+        }
+    }
+
+    async fn stop_in_place(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.stop().await;
+        }
+    }
+
+    /// Stops the engine in order (SIGTERM, then SIGKILL after its grace period).
+    pub async fn stop(mut self) {
+        self.stop_in_place().await;
+    }
+
+    /// `http://127.0.0.1:<port>` (NEPTUNE_ENDPOINT of the writer in local mode).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(ManagedProcess::pid)
+    }
+}
