@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use stream2neptune_plan::Name;
+use stream2neptune_workload::aggregate::AggregatingSink;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
@@ -97,12 +98,16 @@ impl DemoOutcome {
 }
 
 /// Counts accepted records into the run metrics on their way to Kinesis.
-struct CountingSink {
-    inner: KinesisSink,
+struct CountingSink<S> {
+    inner: S,
     metrics: Arc<RunMetrics>,
 }
 
-impl RecordSink for CountingSink {
+impl<S: RecordSink> RecordSink for CountingSink<S> {
+    fn edges_per_call(&self) -> usize {
+        self.inner.edges_per_call()
+    }
+
     async fn put_records(&self, entries: Vec<PutEntry>) -> Result<Vec<EntryOutcome>, CallError> {
         let outcomes = self.inner.put_records(entries).await?;
         let accepted = outcomes
@@ -292,6 +297,10 @@ async fn run_pipeline(
                 ("shards".into(), plan.shard_count.to_string()),
                 ("BatchSize".into(), plan.esm.batch_size.to_string()),
                 (
+                    Name::DriverAggregation.to_string(),
+                    plan.driver_aggregation.to_string(),
+                ),
+                (
                     Name::BatchWriteSize.to_string(),
                     plan.batch_write_size.to_string(),
                 ),
@@ -350,16 +359,18 @@ pub async fn drive_edges(
         concurrency: 4,
         retry_deadline_secs: 300,
         no_progress: true,
-        aggregate: false,
+        aggregate: plan.driver_aggregation,
     })?;
-    let sink = Arc::new(CountingSink {
-        inner: KinesisSink::new(stack.client.clone(), &plan.stream_name),
-        metrics,
-    });
-    drive(sink, &driver, async {
+    let stop = async {
         shutdown.wait().await;
-    })
-    .await
+    };
+    if plan.driver_aggregation {
+        let inner = AggregatingSink::new(stack.client.clone(), &plan.stream_name);
+        drive(Arc::new(CountingSink { inner, metrics }), &driver, stop).await
+    } else {
+        let inner = KinesisSink::new(stack.client.clone(), &plan.stream_name);
+        drive(Arc::new(CountingSink { inner, metrics }), &driver, stop).await
+    }
     .context("driving the edges into kinesis-mock")
 }
 
