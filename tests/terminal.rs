@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rexpect::process::WaitStatus;
 use rexpect::session::{Options, PtySession, spawn_with_options};
 use stream2neptune_local::procfs;
-use stream2neptune_local::services::KinesisMock;
+use stream2neptune_local::services::{StreamServer, StreamServerKind};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::resume::ResumeState;
 
@@ -270,7 +270,8 @@ fn drive_with_its_bar_and_debug_logs_finishes_and_ctrl_c_writes_the_resume_file(
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mock = runtime
-        .block_on(KinesisMock::start(
+        .block_on(StreamServer::start(
+            StreamServerKind::KinesisMock,
             0,
             "us-east-1",
             2,

@@ -1,5 +1,5 @@
 //! `make demo` / `stream2neptune demo`: the whole pipeline end to end on this machine. Generates a
-//! data set, loads the people, drives the edges through kinesis-mock at the region's pace, lets
+//! data set, loads the people, drives the edges through the local stream server at the region's pace, lets
 //! the local event source mapping run the writer, waits until the stream is drained, counts what
 //! the store holds, writes `.local/report.html` and prints one summary line.
 
@@ -25,6 +25,7 @@ use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::report::{self, ReportSummary};
 use crate::settings::LocalPlan;
+use crate::services::StreamServerKind;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
 
 /// Flags of `stream2neptune demo`.
@@ -61,6 +62,9 @@ pub struct DemoArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// The local Kinesis: kinesalite (the faster) or kinesis-mock.
+    #[arg(long, value_enum, default_value_t = StreamServerKind::default())]
+    pub stream_server: StreamServerKind,
 }
 
 /// What the demo found, counted from the store itself.
@@ -178,7 +182,10 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
         .or_signal(LocalStack::up(
             plan.clone(),
             state.clone(),
-            Ports::default(),
+            Ports {
+                stream_server: args.stream_server,
+                ..Ports::default()
+            },
         ))
         .await
         .map_err(|signal| Interrupted {
@@ -187,7 +194,8 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
         })??;
     let (kinesis_pid, store_pid) = stack.pids();
     terminal::note(format!(
-        "demo: kinesis-mock at {} (pid {}), Oxigraph at {} (pid {}), state in {}",
+        "demo: {} at {} (pid {}), Oxigraph at {} (pid {}), state in {}",
+        stack.kinesis.kind,
         stack.kinesis.endpoint(),
         kinesis_pid.unwrap_or_default(),
         stack.store.url(),
@@ -371,7 +379,7 @@ pub async fn drive_edges(
         let inner = KinesisSink::new(stack.client.clone(), &plan.stream_name);
         drive(Arc::new(CountingSink { inner, metrics }), &driver, stop).await
     }
-    .context("driving the edges into kinesis-mock")
+    .with_context(|| format!("driving the edges into {}", stack.kinesis.kind))
 }
 
 /// Counts from the store: every valid edge of the edge file present once, nothing else.

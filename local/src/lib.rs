@@ -1,4 +1,4 @@
-//! Local mode: the whole pipeline on one machine. kinesis-mock stands in for Kinesis, an Oxigraph
+//! Local mode: the whole pipeline on one machine. kinesalite or kinesis-mock stands in for Kinesis, an Oxigraph
 //! server for Neptune, and a local event source mapping ([`esm`]) invokes the writer's own
 //! handler in process with the settings rendered for a region ([`settings`]).
 //!

@@ -1,4 +1,4 @@
-//! The local stack: kinesis-mock with the plan's stream, an Oxigraph store, and the writer
+//! The local stack: a stream server (kinesalite or kinesis-mock) with the plan's stream, an Oxigraph store, and the writer
 //! and event source mapping wired to them.
 
 use std::sync::Arc;
@@ -11,14 +11,16 @@ use crate::esm::{EventSourceMapping, MappingFiles, RunningMapping};
 use crate::kinesis;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
-use crate::services::{KinesisMock, Oxigraph};
+use crate::services::{Oxigraph, StreamServer, StreamServerKind};
 use crate::settings::LocalPlan;
 use crate::sparql::StoreClient;
 
-/// Ports to bind on 127.0.0.1 (0 picks free ones).
+/// Ports to bind on 127.0.0.1 (0 picks free ones), and the stream server to run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ports {
-    /// kinesis-mock's plain-HTTP port.
+    /// The stream server (`--stream-server`).
+    pub stream_server: StreamServerKind,
+    /// The stream server's plain-HTTP port.
     pub kinesis: u16,
     /// Oxigraph's port.
     pub store: u16,
@@ -31,11 +33,11 @@ pub struct LocalStack {
     pub plan: LocalPlan,
     /// The state directory.
     pub state: StateDir,
-    /// kinesis-mock.
-    pub kinesis: KinesisMock,
+    /// The stream server.
+    pub kinesis: StreamServer,
     /// The store.
     pub store: Oxigraph,
-    /// A Kinesis client for kinesis-mock.
+    /// A Kinesis client for the stream server.
     pub client: aws_sdk_kinesis::Client,
 }
 
@@ -43,12 +45,18 @@ impl LocalStack {
     /// Starts both services and creates the plan's stream.
     pub async fn up(plan: LocalPlan, state: StateDir, ports: Ports) -> Result<Self> {
         let (kinesis_log, store_log, location) = (
-            state.log("kinesis-mock"),
+            state.log(ports.stream_server.name()),
             state.log("oxigraph"),
             state.oxigraph(),
         );
         let (kinesis, store) = tokio::try_join!(
-            KinesisMock::start(ports.kinesis, &plan.region, plan.shard_count, &kinesis_log),
+            StreamServer::start(
+                ports.stream_server,
+                ports.kinesis,
+                &plan.region,
+                plan.shard_count,
+                &kinesis_log,
+            ),
             Oxigraph::start(&location, ports.store, &store_log),
         )?;
         let client = kinesis::client(&kinesis.endpoint(), &plan.region);
@@ -106,7 +114,7 @@ impl LocalStack {
         tokio::join!(kinesis.stop(), store.stop());
     }
 
-    /// The process ids of kinesis-mock and the store, while they run.
+    /// The process ids of the stream server and the store, while they run.
     pub fn pids(&self) -> (Option<u32>, Option<u32>) {
         (self.kinesis.pid(), self.store.pid())
     }
