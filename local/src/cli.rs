@@ -14,9 +14,9 @@ use stream2neptune_workload::terminal;
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
+use crate::services::StreamServerKind;
 use crate::settings::LocalPlan;
 use crate::sparql::StoreClient;
-use crate::services::StreamServerKind;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
 
 /// `stream2neptune local ...`.

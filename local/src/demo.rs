@@ -24,8 +24,8 @@ use stream2neptune_workload::terminal;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::report::{self, ReportSummary};
-use crate::settings::LocalPlan;
 use crate::services::StreamServerKind;
+use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
 
 /// Flags of `stream2neptune demo`.
