@@ -64,7 +64,7 @@ pub struct UpArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// The local Kinesis: kinesalite (the faster) or kinesis-mock.
-    #[arg(long, value_enum, default_value_t = StreamServerKind::default())]
+    #[arg(long, value_enum, hide_possible_values = true, default_value_t = StreamServerKind::default())]
     pub stream_server: StreamServerKind,
     /// The stream server's port.
     #[arg(long, default_value_t = 4568)]

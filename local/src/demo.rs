@@ -63,7 +63,7 @@ pub struct DemoArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// The local Kinesis: kinesalite (the faster) or kinesis-mock.
-    #[arg(long, value_enum, default_value_t = StreamServerKind::default())]
+    #[arg(long, value_enum, hide_possible_values = true, default_value_t = StreamServerKind::default())]
     pub stream_server: StreamServerKind,
 }
 
