@@ -445,3 +445,30 @@ fn with_driver_aggregation_the_mapping_reads_aggregates_holding_about_batch_read
         "{parameters}"
     );
 }
+
+#[test]
+fn the_dashboard_shows_every_metric_the_writer_emits() {
+    // GIVEN the shipped templates rendered for one region
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, _) = run_render(&render_args(
+        &config,
+        &common::repo_root(),
+        tmp.path(),
+        &["eu-west-1"],
+        &[],
+    ));
+    result.unwrap();
+    let stack = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
+    let dashboard = &stack[stack.find("  Dashboard:").unwrap()..];
+
+    // THEN every EMF metric of the writer is on a widget, in the writer's namespace and dimension
+    for name in stream2neptune_writer::metrics::metric_names() {
+        assert!(
+            dashboard.contains(&format!(
+                r#"[ "${{MetricsNamespace}}", "{name}", "ClusterId", "${{ClusterId}}""#
+            )),
+            "the dashboard has no widget for the writer's metric {name}"
+        );
+    }
+}
