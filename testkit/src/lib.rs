@@ -2,15 +2,18 @@
 //! ([`free_port`]), the tools `make tools` installs into the workspace ([`tools`]), and the test
 //! servers, each spawned by [`process::Server`] in its own process group with the parent-death
 //! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
-//! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Moto`] (moto_server, plain HTTP).
+//! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Kinesalite`] (npm `kinesalite`), [`Moto`] (moto_server,
+//! plain HTTP).
 //! The Java engines (Gremlin Server, Neo4j) use [`process::Server`] and [`tools::java_dir`].
 
+pub mod kinesalite;
 pub mod kinesis_mock;
 pub mod moto;
 pub mod oxigraph;
 pub mod process;
 pub mod tools;
 
+pub use kinesalite::Kinesalite;
 pub use kinesis_mock::KinesisMock;
 pub use moto::Moto;
 pub use oxigraph::Oxigraph;
