@@ -44,7 +44,7 @@ struct Cli {
     /// Driver paces of the iterator-age runs, edges/s.
     #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     steady_rates: Vec<f64>,
-    /// Length of each iterator-age run, seconds.
+    /// Length of each iterator-age run, seconds (0 skips them).
     #[arg(long, default_value_t = 20)]
     steady_secs: u64,
 }
@@ -184,7 +184,12 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "| driver pace | achieved edges/s | shard | median | p95 | max |\n|---|---|---|---|---|---|"
     );
-    for (n, &pace) in cli.steady_rates.iter().enumerate() {
+    let steady_rates = if cli.steady_secs == 0 {
+        &[][..]
+    } else {
+        &cli.steady_rates[..]
+    };
+    for (n, &pace) in steady_rates.iter().enumerate() {
         let steady_edges = (pace * cli.steady_secs as f64) as u64;
         let steady = dataset(
             dir.path(),
