@@ -33,7 +33,7 @@ TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 .PHONY: help tools fmt fmt-check lint test test-unit test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
-HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
+HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE STREAM_SERVER ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
 
 help: ## list the targets and the variables they read, with their values now
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E -e 's/:.*## /\t/' $(foreach v,$(HELP_VARS),-e 's|\$$\($(v)\)|$($(v))|g') | sort
@@ -146,13 +146,17 @@ EDGES ?= 20000
 # empty follows the region's QueryLanguage. Same as SET="QueryLanguage=...".
 LANGUAGE ?=
 LANGUAGE_FLAGS = $(if $(LANGUAGE),--set QueryLanguage=$(LANGUAGE),)
+# The local Kinesis of `make demo`: kinesalite or kinesis-mock (empty: the demo's default, kinesalite).
+STREAM_SERVER ?=
+# `make local-bench` sends 100,000 edges unless EDGES is given.
+LOCAL_BENCH_EDGES := $(if $(filter file,$(origin EDGES)),100000,$(EDGES))
 
-demo: tools ## run the whole pipeline locally: kinesis-mock + the store of the region's QueryLanguage + the writer (EDGES=$(EDGES), REGION=r, LANGUAGE=gremlin|sparql|opencypher, SET="K=V ...")
+demo: tools ## run the whole pipeline locally: kinesalite (or STREAM_SERVER=kinesis-mock) + the store of the region's QueryLanguage + the writer (EDGES=$(EDGES), REGION=r, LANGUAGE=gremlin|sparql|opencypher, SET="K=V ...")
 	$(if $(word 2,$(REGION)),$(error the demo runs one region; REGION="$(REGION)" names several))
-	cargo run --quiet -p stream2neptune -- demo --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS)
+	cargo run --quiet -p stream2neptune -- demo --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS) $(if $(STREAM_SERVER),--stream-server $(STREAM_SERVER),)
 
-local-bench: tools ## local pipeline figures for BENCHMARKS.md: store ceiling, edges/s for 1/2/4 shards, iterator age at 1,000 edges/s
-	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(EDGES) $(if $(REGION),--region $(REGION),)
+local-bench: tools ## local pipeline figures for BENCHMARKS.md: store ceiling, end to end per stream server with and without aggregation (EDGES, default 100000), iterator age at 1,000 and 10,000 edges/s
+	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(LOCAL_BENCH_EDGES) $(if $(REGION),--region $(REGION),)
 
 local-browser: ## install Debian's chromium (headless report test) when missing; the machine runs as root
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

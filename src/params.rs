@@ -82,8 +82,11 @@ pub fn params_table(resolved: &Plan) -> String {
     }
     let derived = &resolved.derived;
     text.push_str(&format!(
-        "derived: writer_vcpus={} recommended_shards={} max_concurrent_batches={}\n",
-        derived.writer_vcpus, derived.recommended_shards, derived.max_concurrent_batches
+        "derived: writer_vcpus={} recommended_shards={} max_concurrent_batches={} aggregated_batch_size={}\n",
+        derived.writer_vcpus,
+        derived.recommended_shards,
+        derived.max_concurrent_batches,
+        derived.aggregated_batch_size
     ));
     let render_time: Vec<String> = resolved
         .params

@@ -58,6 +58,7 @@ fn user_data() -> String {
         ("Stream", "s2n-edges"),
         ("DriverPeriod", "100"),
         ("DriverBatchSize", "50"),
+        ("DriverAggregation", "true"),
         ("DriverCodeKey", DRIVER_KEY),
         ("Bucket", BUCKET),
         ("EdgeFile", EDGE_URI),
@@ -145,7 +146,7 @@ fn the_driver_boots_without_the_edge_file_and_its_wrapper_fetches_it_once_upload
         text(&sandbox.path("etc/stream2neptune/driver.env")),
         format!(
             "STREAM_NAME=s2n-edges\nAWS_REGION={REGION}\nDRIVER_PERIOD_MS=100\nDRIVER_BATCH_SIZE=50\n\
-             EDGE_FILE_S3={EDGE_URI}\nEDGE_FILE={edges}\nRESUME_FILE={resume}\n",
+             DRIVER_AGGREGATION=true\nEDGE_FILE_S3={EDGE_URI}\nEDGE_FILE={edges}\nRESUME_FILE={resume}\n",
             edges = data.join("follows.csv.gz").display(),
             resume = data.join("follows.resume.json").display(),
         )
@@ -195,6 +196,12 @@ fn the_driver_boots_without_the_edge_file_and_its_wrapper_fetches_it_once_upload
     let usage = String::from_utf8_lossy(&help.stdout);
     assert!(
         usage.contains("--period-ms") && usage.contains("--batch-size"),
+        "{usage}"
+    );
+    // AND the driver reads DriverAggregation from driver.env (its --aggregate flag's variable)
+    let unwrapped = usage.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        unwrapped.contains("[env: DRIVER_AGGREGATION=true]"),
         "{usage}"
     );
 }

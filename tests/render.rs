@@ -406,3 +406,69 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
         "{err}"
     );
 }
+
+#[test]
+fn with_driver_aggregation_the_mapping_reads_aggregates_holding_about_batch_read_size_edges() {
+    // GIVEN the shipped templates with DriverAggregation on and 4,000 edges per invocation
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, stderr) = run_render(&render_args(
+        &config,
+        &common::repo_root(),
+        tmp.path(),
+        &["eu-west-1"],
+        &["DriverAggregation=true", "BatchReadSize=4000"],
+    ));
+    result.unwrap();
+    assert_eq!(stderr, "");
+
+    // THEN the mapping's BatchSize is 4 aggregates of up to 1,000 edges while DriverAggregation stays on
+    let stack = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
+    let mapping = &stack[stack.find("  WriterEventSourceMapping:").unwrap()..];
+    assert!(
+        mapping.contains("BatchSize: !If [DriverAggregationOn, 4, !Ref BatchReadSize]"),
+        "{mapping}"
+    );
+    // AND a deploy that changes BatchReadSize without rendering again is refused by a rule
+    assert!(
+        stack.contains(
+            r#"!Or [!Equals [!Ref DriverAggregation, "false"], !Equals [!Ref BatchReadSize, "4000"]]"#
+        ),
+        "the RenderedBatchSize rule is missing"
+    );
+    // AND the driver gets the setting
+    assert!(stack.contains("DRIVER_AGGREGATION=${DriverAggregation}"));
+    let parameters = fs::read_to_string(tmp.path().join("eu-west-1/parameters.json")).unwrap();
+    assert!(
+        parameters
+            .contains("\"ParameterKey\": \"DriverAggregation\",\n    \"ParameterValue\": \"true\""),
+        "{parameters}"
+    );
+}
+
+#[test]
+fn the_dashboard_shows_every_metric_the_writer_emits() {
+    // GIVEN the shipped templates rendered for one region
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, _) = run_render(&render_args(
+        &config,
+        &common::repo_root(),
+        tmp.path(),
+        &["eu-west-1"],
+        &[],
+    ));
+    result.unwrap();
+    let stack = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
+    let dashboard = &stack[stack.find("  Dashboard:").unwrap()..];
+
+    // THEN every EMF metric of the writer is on a widget, in the writer's namespace and dimension
+    for name in stream2neptune_writer::metrics::metric_names() {
+        assert!(
+            dashboard.contains(&format!(
+                r#"[ "${{MetricsNamespace}}", "{name}", "ClusterId", "${{ClusterId}}""#
+            )),
+            "the dashboard has no widget for the writer's metric {name}"
+        );
+    }
+}

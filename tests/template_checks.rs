@@ -81,6 +81,8 @@ fn matrix() -> Vec<Case> {
                 "IamAuth=false",
                 "BisectBatchOnFunctionError=false",
                 "LogRetentionDays=365",
+                "DriverAggregation=true",
+                "BatchReadSize=2500",
             ],
         ),
         case("china", "cn-north-1", &[]),

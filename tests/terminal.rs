@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rexpect::process::WaitStatus;
 use rexpect::session::{Options, PtySession, spawn_with_options};
 use stream2neptune_local::procfs;
-use stream2neptune_local::services::KinesisMock;
+use stream2neptune_local::services::{StreamServer, StreamServerKind};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::resume::ResumeState;
 
@@ -173,7 +173,7 @@ fn demo_draws_live_progress_with_info_logs_and_ends_with_its_summary() {
     );
 
     // THEN the bar moves while edges are written, log lines print between its draws
-    term.expect("demo: kinesis-mock at");
+    term.expect("demo: kinesalite at");
     let services = services_of(term.pid, 2);
     let (_, first) = term.expect_regex(r"\d+/1200 written");
     let first: u64 = first.split('/').next().unwrap().parse().unwrap();
@@ -214,7 +214,7 @@ fn ctrl_c_stops_a_long_demo_within_seconds_with_130_saving_its_files_and_leaving
         ],
         &[("RUST_LOG", "stream2neptune_local=debug")],
     );
-    term.expect("demo: kinesis-mock at");
+    term.expect("demo: kinesalite at");
     let services = services_of(term.pid, 2);
     term.expect_regex(r"[1-9]\d*/30000 written");
 
@@ -229,7 +229,7 @@ fn ctrl_c_stops_a_long_demo_within_seconds_with_130_saving_its_files_and_leaving
     assert_eq!(code, 130, "{rest}");
     assert!(took < Duration::from_secs(6), "stopping took {took:?}");
 
-    // AND no service (kinesis-mock's node, Oxigraph) is left, and what must survive was written
+    // AND no service (kinesalite's node, Oxigraph) is left, and what must survive was written
     assert_all_gone(&services, Duration::from_secs(1));
     let resume = ResumeState::load(&dir.path().join("drive.resume.json"))
         .unwrap()
@@ -246,21 +246,23 @@ fn ctrl_c_stops_a_long_demo_within_seconds_with_130_saving_its_files_and_leaving
 }
 
 /// `drive` of `edges` into the stream `follows` at `endpoint`, `rate` edges/s, with every crate's debug logs.
-fn drive_in_terminal(endpoint: &str, edges: &Path, rate: &str) -> Terminal {
+fn drive_in_terminal(endpoint: &str, edges: &Path, rate: &str, extra: &[&str]) -> Terminal {
+    let mut args = vec![
+        "drive",
+        "--stream",
+        "follows",
+        "--edges",
+        path(edges),
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "us-east-1",
+        "--rate",
+        rate,
+    ];
+    args.extend_from_slice(extra);
     Terminal::run(
-        &[
-            "drive",
-            "--stream",
-            "follows",
-            "--edges",
-            path(edges),
-            "--endpoint-url",
-            endpoint,
-            "--region",
-            "us-east-1",
-            "--rate",
-            rate,
-        ],
+        &args,
         &[
             ("RUST_LOG", "debug"),
             ("AWS_ACCESS_KEY_ID", "local"),
@@ -275,7 +277,8 @@ fn drive_with_its_bar_and_debug_logs_finishes_and_ctrl_c_writes_the_resume_file(
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mock = runtime
-        .block_on(KinesisMock::start(
+        .block_on(StreamServer::start(
+            StreamServerKind::KinesisMock,
             0,
             "us-east-1",
             2,
@@ -292,7 +295,7 @@ fn drive_with_its_bar_and_debug_logs_finishes_and_ctrl_c_writes_the_resume_file(
     let large = edge_file(&dir.path().join("large"), 20000);
 
     // WHEN the small file is driven with the progress bar and every crate's debug logs
-    let mut term = drive_in_terminal(&mock.endpoint(), &small, "1000");
+    let mut term = drive_in_terminal(&mock.endpoint(), &small, "1000", &[]);
     let shown = term.expect("1500 edges accepted by follows");
     let (rest, code) = term.finish();
 
@@ -304,8 +307,18 @@ fn drive_with_its_bar_and_debug_logs_finishes_and_ctrl_c_writes_the_resume_file(
         "no progress bar:\n{shown}"
     );
 
+    // WHEN the small file is driven again as KPL aggregates, as fast as the stream takes them
+    let mut term = drive_in_terminal(&mock.endpoint(), &small, "100000", &["--aggregate"]);
+    let (shown, _) = term.expect_regex(
+        r"1500 edges accepted by follows in [\d.]+ s \(\d+/s\) in [1-9]\d* KPL aggregated records",
+    );
+    let (rest, code) = term.finish();
+
+    // THEN it finishes with exit code 0 and says how many aggregates carried the edges
+    assert_eq!(code, 0, "{shown}{rest}");
+
     // WHEN a long drive is interrupted with Ctrl-C
-    let mut term = drive_in_terminal(&mock.endpoint(), &large, "500");
+    let mut term = drive_in_terminal(&mock.endpoint(), &large, "500", &[]);
     term.expect_regex(r"[1-9][\d,]* edges accepted \(");
     term.ctrl_c();
     term.expect("stopped by Ctrl-C (SIGINT)");

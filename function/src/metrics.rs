@@ -46,6 +46,11 @@ const METRICS: &[(&str, &str, Counter)] = &[
     ("WritesShrunk", "Count", |m| &m.writes_shrunk),
 ];
 
+/// The EMF metric names the writer emits, in the order they are written (the stack's dashboard shows each one).
+pub fn metric_names() -> impl Iterator<Item = &'static str> {
+    METRICS.iter().map(|(name, _, _)| *name)
+}
+
 impl InvocationMetrics {
     /// Adds `n` to a counter.
     pub fn add(counter: &AtomicU64, n: u64) {

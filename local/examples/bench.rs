@@ -1,7 +1,10 @@
 //! `make local-bench`: local-mode figures for BENCHMARKS.md ("Local pipeline"), printed as
 //! Markdown. In one run: the store's own ceiling (pre-built SPARQL updates posted straight to
-//! Oxigraph), end-to-end edges/s from driver to store with 1, 2 and 4 shards, and the iterator
-//! age per shard at a steady driver pace.
+//! Oxigraph); end-to-end edges/s from driver to store (driver -> local stream -> local event
+//! source mapping -> writer -> store, every edge checked in the store) per stream server, with
+//! and without KPL aggregation; the iterator age p95 at steady driver paces. The last line is
+//! `local-bench: end-to-end E edges/s, store ceiling C edges/s, ratio R%`, E being the first
+//! stream server's run with aggregation.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,12 +14,13 @@ use clap::Parser;
 use stream2neptune_local::demo::{drive_edges, verify};
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
+use stream2neptune_local::services::StreamServerKind;
 use stream2neptune_local::sparql::SparqlClient;
 use stream2neptune_local::store::EdgeStore as _;
 use stream2neptune_local::store_server::StoreServer;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports};
 use stream2neptune_plan::QueryLanguage;
-use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
+use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_workload::shutdown::Shutdown;
 
@@ -26,36 +30,66 @@ struct Cli {
     /// Region whose settings are used.
     #[arg(long, default_value = "eu-west-1")]
     region: String,
-    /// Edges per throughput run.
-    #[arg(long, default_value_t = 20_000)]
+    /// Edges per end-to-end run.
+    #[arg(long, default_value_t = 100_000)]
     edges: u64,
-    /// Shard counts to measure.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
-    shards: Vec<u32>,
-    /// Driver pace of the iterator-age run, edges/s.
-    #[arg(long, default_value_t = 1000.0)]
-    steady_rate: f64,
-    /// Length of the iterator-age run, seconds.
-    #[arg(long, default_value_t = 30)]
+    /// Shards of the end-to-end runs.
+    #[arg(long, default_value_t = 4)]
+    shards: u32,
+    /// Stream servers to measure; the first one gives the last line's figure and the steady runs.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "kinesalite,kinesis-mock"
+    )]
+    stream_servers: Vec<StreamServerKind>,
+    /// Driver paces of the iterator-age runs, edges/s.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    steady_rates: Vec<f64>,
+    /// Length of each iterator-age run, seconds (0 skips them).
+    #[arg(long, default_value_t = 20)]
     steady_secs: u64,
+}
+
+fn dataset(
+    dir: &std::path::Path,
+    name: &str,
+    edges: u64,
+    seed: u64,
+) -> anyhow::Result<DatasetSummary> {
+    Ok(generate(&DatasetConfig::from_args(&DatasetArgs {
+        people: (edges / 10).max(100) as u32,
+        follows: edges,
+        seed,
+        out: dir.join(name),
+        zipf_exponent: 1.0,
+        start: "2018-01-01".into(),
+        end: "2019-12-31".into(),
+        gzip_level: 1,
+    })?)?)
+}
+
+/// The region's plan with `shards` shards and DriverAggregation `aggregation`.
+fn plan(cli: &Cli, shards: u32, aggregation: bool) -> anyhow::Result<LocalPlan> {
+    let sets = [
+        format!("ShardCount={shards}"),
+        format!("DriverAggregation={aggregation}"),
+    ];
+    Ok(LocalPlan::load(
+        &workspace_root().join("stack.yaml"),
+        &cli.region,
+        &sets,
+    )?)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    anyhow::ensure!(!cli.stream_servers.is_empty(), "--stream-servers is empty");
     let dir = tempfile::tempdir()?;
-    let config = workspace_root().join("stack.yaml");
-    let base = LocalPlan::load(&config, &cli.region, &[])?;
-    let data = generate(&DatasetConfig::from_args(&DatasetArgs {
-        people: (cli.edges / 10).max(100) as u32,
-        follows: cli.edges,
-        seed: 42,
-        out: dir.path().join("dataset"),
-        zipf_exponent: 1.0,
-        start: "2018-01-01".into(),
-        end: "2019-12-31".into(),
-        gzip_level: 1,
-    })?)?;
+    let data = dataset(dir.path(), "dataset", cli.edges, 42)?;
+    let base = plan(&cli, cli.shards, true)?;
 
     // The store's ceiling: the same edges as pre-built updates of BatchWriteSize edges.
     let writer_config = base.writer_config("http://127.0.0.1:1", &dir.path().join("r.jsonl"))?;
@@ -72,141 +106,147 @@ async fn main() -> anyhow::Result<()> {
         .map(|chunk| stream2neptune_writer::handler::build_query(&writer_config, chunk))
         .collect();
     println!(
-        "Local pipeline benchmarks: region {} (BatchSize {}, BatchWriteSize {}, WriteConcurrency {}), {} edges, {} cores\n",
+        "Local pipeline benchmarks: region {} (BatchReadSize {} edges, BatchWriteSize {}, WriteConcurrency {}), {} edges, {} shards, {} cores\n",
         base.region,
-        base.esm.batch_size,
+        plan(&cli, cli.shards, false)?.esm.batch_size,
         base.batch_write_size,
         base.write_concurrency,
         cli.edges,
+        cli.shards,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("| measurement | edges/s |\n|---|---|");
+    let mut ceiling: f64 = 0.0;
     for connections in [1usize, 4] {
         let rate = store_ceiling(dir.path(), &updates, connections, cli.edges).await?;
+        ceiling = ceiling.max(rate);
         println!("| store ceiling: pre-built updates, {connections} connection(s) | {rate:.0} |");
     }
 
-    // kinesis-mock alone: the driver with no mapping reading, on the largest shard count.
-    if let Some(&shards) = cli.shards.iter().max() {
-        let plan = LocalPlan::load(&config, &cli.region, &[format!("ShardCount={shards}")])?;
-        let state = StateDir::create(dir.path().join(format!("driver-only-{shards}")))?;
-        let stack = LocalStack::up(plan, state, Ports::default()).await?;
-        let driven = drive_edges(
-            &stack,
-            &data.follows_gz,
-            None,
-            Arc::new(RunMetrics::default()),
-            &Shutdown::never(),
-        )
-        .await?;
-        println!(
-            "| driver alone into kinesis-mock, {shards} shard(s), no mapping reading | {:.0} |",
-            driven.rate()
-        );
+    let mut headline = None;
+    for &server in &cli.stream_servers {
+        for aggregation in [true, false] {
+            let plan = plan(&cli, cli.shards, aggregation)?;
+            let batch_size = plan.esm.batch_size;
+            let state = StateDir::create(dir.path().join(format!("{server}-{aggregation}")))?;
+            let ports = Ports {
+                stream_server: server,
+                ..Ports::default()
+            };
+            let stack = LocalStack::up(plan, state, ports).await?;
+            let metrics = Arc::new(RunMetrics::default());
+            let mut mapping = stack
+                .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
+                .await?;
+            let started = Instant::now();
+            let driven = drive_edges(
+                &stack,
+                &data.follows_gz,
+                None,
+                Arc::clone(&metrics),
+                &Shutdown::never(),
+            )
+            .await?;
+            let drained = mapping.wait_drained(Duration::from_secs(1800)).await?;
+            let elapsed = started.elapsed().as_secs_f64();
+            mapping.stop().await?;
+            let outcome = verify(&stack, &data.follows_gz, &metrics).await?;
+            stack.stop().await;
+            anyhow::ensure!(
+                drained && outcome.is_clean() && outcome.lost == 0,
+                "{server}, aggregation {aggregation}: {}",
+                outcome.line()
+            );
+            let rate = cli.edges as f64 / elapsed;
+            println!(
+                "| end to end, {server}, {}, {} shards, BatchSize {batch_size}: driver unpaced ({:.0} edges/s accepted), {} invocations, lost {} | {rate:.0} |",
+                if aggregation {
+                    "KPL aggregation"
+                } else {
+                    "plain records"
+                },
+                cli.shards,
+                driven.rate(),
+                metrics
+                    .invocations
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                outcome.lost,
+            );
+            if aggregation && headline.is_none() {
+                headline = Some(rate);
+            }
+        }
     }
 
-    for &shards in &cli.shards {
-        let sets = vec![format!("ShardCount={shards}")];
-        let plan = LocalPlan::load(&config, &cli.region, &sets)?;
-        let state = StateDir::create(dir.path().join(format!("shards-{shards}")))?;
-        let stack = LocalStack::up(plan, state, Ports::default()).await?;
+    // Iterator age at steady paces, on the first stream server, with aggregation.
+    let server = cli.stream_servers[0];
+    println!(
+        "\nIterator age at a steady pace ({server}, KPL aggregation, {} shards, {} s each): per-shard maximum of each second, in ms\n",
+        cli.shards, cli.steady_secs
+    );
+    println!(
+        "| driver pace | achieved edges/s | shard | median | p95 | max |\n|---|---|---|---|---|---|"
+    );
+    let steady_rates = if cli.steady_secs == 0 {
+        &[][..]
+    } else {
+        &cli.steady_rates[..]
+    };
+    for (n, &pace) in steady_rates.iter().enumerate() {
+        let steady_edges = (pace * cli.steady_secs as f64) as u64;
+        let steady = dataset(
+            dir.path(),
+            &format!("steady-{n}"),
+            steady_edges,
+            7 + n as u64,
+        )?;
+        let state = StateDir::create(dir.path().join(format!("steady-state-{n}")))?;
+        let ports = Ports {
+            stream_server: server,
+            ..Ports::default()
+        };
+        let stack = LocalStack::up(base.clone(), state, ports).await?;
         let metrics = Arc::new(RunMetrics::default());
         let mut mapping = stack
             .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
             .await?;
-        let started = Instant::now();
         let driven = drive_edges(
             &stack,
-            &data.follows_gz,
-            None,
+            &steady.follows_gz,
+            Some(pace),
             Arc::clone(&metrics),
             &Shutdown::never(),
         )
         .await?;
-        let drained = mapping.wait_drained(Duration::from_secs(900)).await?;
-        let elapsed = started.elapsed().as_secs_f64();
+        let drained = mapping.wait_drained(Duration::from_secs(600)).await?;
+        let seconds = metrics.seconds();
         mapping.stop().await?;
-        let outcome = verify(&stack, &data.follows_gz, &metrics).await?;
-        anyhow::ensure!(
-            drained && outcome.is_clean(),
-            "run with {shards} shards: {}",
-            outcome.line()
-        );
-        println!(
-            "| end to end, {shards} shard(s): driver unpaced ({:.0} edges/s accepted by kinesis-mock), {} invocations | {:.0} |",
-            driven.rate(),
-            metrics
-                .invocations
-                .load(std::sync::atomic::Ordering::Relaxed),
-            cli.edges as f64 / elapsed
-        );
-    }
-
-    // Iterator age at a steady pace, with the region's own shard count.
-    let steady_edges = (cli.steady_rate * cli.steady_secs as f64) as u64;
-    let steady = generate(&DatasetConfig::from_args(&DatasetArgs {
-        people: (steady_edges / 10).max(100) as u32,
-        follows: steady_edges,
-        seed: 7,
-        out: dir.path().join("steady"),
-        zipf_exponent: 1.0,
-        start: "2018-01-01".into(),
-        end: "2019-12-31".into(),
-        gzip_level: 1,
-    })?)?;
-    let state = StateDir::create(dir.path().join("steady-state"))?;
-    let stack = LocalStack::up(base.clone(), state, Ports::default()).await?;
-    let metrics = Arc::new(RunMetrics::default());
-    let mut mapping = stack
-        .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
-        .await?;
-    let sampler = {
-        let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move {
-            let mut samples: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-            loop {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                for (shard, age) in metrics.iterator_ages() {
-                    samples.entry(shard).or_default().push(age);
-                }
-                if samples.values().map(Vec::len).sum::<usize>() > 1_000_000 {
-                    return samples;
-                }
+        stack.stop().await;
+        anyhow::ensure!(drained, "the steady run at {pace} edges/s did not drain");
+        let mut per_shard: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for second in &seconds {
+            for (shard, age) in &second.iterator_age_ms {
+                per_shard.entry(shard.clone()).or_default().push(*age);
             }
-        })
-    };
-    let driven = drive_edges(
-        &stack,
-        &steady.follows_gz,
-        Some(cli.steady_rate),
-        Arc::clone(&metrics),
-        &Shutdown::never(),
-    )
-    .await?;
-    let drained = mapping.wait_drained(Duration::from_secs(300)).await?;
-    sampler.abort();
-    let seconds = metrics.seconds();
-    mapping.stop().await?;
-    anyhow::ensure!(drained, "the steady run did not drain");
-    println!(
-        "\nIterator age at a steady {:.0} edges/s ({} s, {} shards, driver achieved {:.0} edges/s): per-shard maximum of each second, in ms\n",
-        cli.steady_rate,
-        cli.steady_secs,
-        base.shard_count,
-        driven.rate()
-    );
-    println!("| shard | median | p95 | max |\n|---|---|---|---|");
-    let mut per_shard: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for second in &seconds {
-        for (shard, age) in &second.iterator_age_ms {
-            per_shard.entry(shard.clone()).or_default().push(*age);
+        }
+        for (shard, mut ages) in per_shard {
+            ages.sort_unstable();
+            let at = |q: f64| ages[((ages.len() - 1) as f64 * q).round() as usize];
+            println!(
+                "| {pace:.0} | {:.0} | {shard} | {} | {} | {} |",
+                driven.rate(),
+                at(0.5),
+                at(0.95),
+                at(1.0)
+            );
         }
     }
-    for (shard, mut ages) in per_shard {
-        ages.sort_unstable();
-        let at = |q: f64| ages[((ages.len() - 1) as f64 * q).round() as usize];
-        println!("| {shard} | {} | {} | {} |", at(0.5), at(0.95), at(1.0));
-    }
+
+    let end_to_end = headline.expect("every server runs with aggregation");
+    println!(
+        "\nlocal-bench: end-to-end {end_to_end:.0} edges/s, store ceiling {ceiling:.0} edges/s, ratio {:.0}%",
+        100.0 * end_to_end / ceiling
+    );
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use stream2neptune_workload::terminal;
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
+use crate::services::StreamServerKind;
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
 use crate::store::{EdgeStore as _, StoreClient};
@@ -22,8 +23,8 @@ use crate::store::{EdgeStore as _, StoreClient};
 /// `stream2neptune local ...`.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum LocalCommand {
-    /// Start kinesis-mock, the store of the region's QueryLanguage (Gremlin Server, Oxigraph or Neo4j) and the
-    /// event source mapping in the foreground until Ctrl-C.
+    /// Start the stream server (kinesalite or kinesis-mock), the store of the region's QueryLanguage (Gremlin
+    /// Server, Oxigraph or Neo4j) and the event source mapping in the foreground until Ctrl-C.
     Up(UpArgs),
     /// Stop a running `local up`.
     Down(StateArgs),
@@ -63,7 +64,10 @@ pub struct UpArgs {
     /// Override a parameter (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// kinesis-mock port.
+    /// The local Kinesis: kinesalite (the faster) or kinesis-mock.
+    #[arg(long, value_enum, hide_possible_values = true, default_value_t = StreamServerKind::default())]
+    pub stream_server: StreamServerKind,
+    /// The stream server's port.
     #[arg(long, default_value_t = 4568)]
     pub kinesis_port: u16,
     /// The store's port (Gremlin Server, Oxigraph or the openCypher adapter).
@@ -102,7 +106,7 @@ pub struct RunningServices {
     /// still this process.
     #[serde(default)]
     pub start_time: Option<u64>,
-    /// Process id of kinesis-mock.
+    /// Process id of the stream server.
     #[serde(default)]
     pub kinesis_pid: Option<u32>,
     /// Process id of the store.
@@ -112,7 +116,7 @@ pub struct RunningServices {
     pub region: String,
     /// The stream.
     pub stream: String,
-    /// kinesis-mock endpoint.
+    /// The stream server's endpoint.
     pub kinesis_endpoint: String,
     /// The store's URL.
     pub store_url: String,
@@ -171,6 +175,7 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         state.reset()?;
     }
     let ports = Ports {
+        stream_server: args.stream_server,
         kinesis: args.kinesis_port,
         store: args.store_port,
     };
@@ -200,19 +205,25 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", services_file.display()))?;
     let _ = writeln!(
         std::io::stdout(),
-        "local: stream {} ({} shards) on {}, store {} ({} at {}); the mapping writes with the settings of {}.\n\
-         put edges with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local stream2neptune drive --stream {} --endpoint-url {} --region {} --edges FILE\n\
+        "local: stream {} ({} shards) on {} ({}), store {} ({} at {}); the mapping writes with the settings of {}.\n\
+         put edges with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local stream2neptune drive --stream {} --endpoint-url {} --region {}{} --edges FILE\n\
          stop with Ctrl-C or `stream2neptune local down`",
         running.stream,
         plan.shard_count,
         running.kinesis_endpoint,
+        args.stream_server,
         stack.store.name(),
         running.query_language,
         running.store_url,
         plan.region,
         running.stream,
         running.kinesis_endpoint,
-        plan.region
+        plan.region,
+        if plan.driver_aggregation {
+            " --aggregate"
+        } else {
+            ""
+        }
     );
     let signal = shutdown.wait().await;
     let stopped = tokio::time::timeout(MAPPING_STOP_TIMEOUT, mapping.stop()).await;

@@ -1,8 +1,8 @@
 //! `make demo` / `stream2neptune demo`: the whole pipeline end to end on this machine, in the region's
 //! QueryLanguage (`--set QueryLanguage=...` picks another). Generates a data set, loads the people into the store
-//! of that language, drives the edges through kinesis-mock at the region's pace, lets the local event source
-//! mapping run the writer, waits until the stream is drained, counts what the store holds with the store's own
-//! queries, writes `.local/report.html` and prints one summary line.
+//! of that language, drives the edges through the local stream server at the region's pace, lets the local event
+//! source mapping run the writer, waits until the stream is drained, counts what the store holds with the store's
+//! own queries, writes `.local/report.html` and prints one summary line.
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use stream2neptune_plan::Name;
+use stream2neptune_workload::aggregate::AggregatingSink;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
@@ -24,6 +25,7 @@ use stream2neptune_workload::terminal;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::report::{self, ReportSummary};
+use crate::services::StreamServerKind;
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
 use crate::store::EdgeStore as _;
@@ -63,6 +65,9 @@ pub struct DemoArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// The local Kinesis: kinesalite (the faster) or kinesis-mock.
+    #[arg(long, value_enum, hide_possible_values = true, default_value_t = StreamServerKind::default())]
+    pub stream_server: StreamServerKind,
 }
 
 /// What the demo found, counted from the store itself.
@@ -100,12 +105,16 @@ impl DemoOutcome {
 }
 
 /// Counts accepted records into the run metrics on their way to Kinesis.
-struct CountingSink {
-    inner: KinesisSink,
+struct CountingSink<S> {
+    inner: S,
     metrics: Arc<RunMetrics>,
 }
 
-impl RecordSink for CountingSink {
+impl<S: RecordSink> RecordSink for CountingSink<S> {
+    fn edges_per_call(&self) -> usize {
+        self.inner.edges_per_call()
+    }
+
     async fn put_records(&self, entries: Vec<PutEntry>) -> Result<Vec<EntryOutcome>, CallError> {
         let outcomes = self.inner.put_records(entries).await?;
         let accepted = outcomes
@@ -177,7 +186,10 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
         .or_signal(LocalStack::up(
             plan.clone(),
             state.clone(),
-            Ports::default(),
+            Ports {
+                stream_server: args.stream_server,
+                ..Ports::default()
+            },
         ))
         .await
         .map_err(|signal| Interrupted {
@@ -186,7 +198,8 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
         })??;
     let (kinesis_pid, store_pid) = stack.pids();
     terminal::note(format!(
-        "demo: kinesis-mock at {} (pid {}), {} ({}) at {} (pid {}), state in {}",
+        "demo: {} at {} (pid {}), {} ({}) at {} (pid {}), state in {}",
+        stack.kinesis.kind,
         stack.kinesis.endpoint(),
         kinesis_pid.unwrap_or_default(),
         stack.store.name(),
@@ -299,6 +312,10 @@ async fn run_pipeline(
                 ("shards".into(), plan.shard_count.to_string()),
                 ("BatchSize".into(), plan.esm.batch_size.to_string()),
                 (
+                    Name::DriverAggregation.to_string(),
+                    plan.driver_aggregation.to_string(),
+                ),
+                (
                     Name::BatchWriteSize.to_string(),
                     plan.batch_write_size.to_string(),
                 ),
@@ -357,17 +374,19 @@ pub async fn drive_edges(
         concurrency: 4,
         retry_deadline_secs: 300,
         no_progress: true,
-        aggregate: false,
+        aggregate: plan.driver_aggregation,
     })?;
-    let sink = Arc::new(CountingSink {
-        inner: KinesisSink::new(stack.client.clone(), &plan.stream_name),
-        metrics,
-    });
-    drive(sink, &driver, async {
+    let stop = async {
         shutdown.wait().await;
-    })
-    .await
-    .context("driving the edges into kinesis-mock")
+    };
+    if plan.driver_aggregation {
+        let inner = AggregatingSink::new(stack.client.clone(), &plan.stream_name);
+        drive(Arc::new(CountingSink { inner, metrics }), &driver, stop).await
+    } else {
+        let inner = KinesisSink::new(stack.client.clone(), &plan.stream_name);
+        drive(Arc::new(CountingSink { inner, metrics }), &driver, stop).await
+    }
+    .with_context(|| format!("driving the edges into {}", stack.kinesis.kind))
 }
 
 /// Counts from the store, in its own language: every valid edge of the edge file present once, nothing else.

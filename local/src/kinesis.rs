@@ -1,4 +1,4 @@
-//! The Kinesis client for kinesis-mock and the stream set-up from the plan.
+//! The Kinesis client for the local stream server and the stream set-up from the plan.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +8,7 @@ use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
 
 use crate::error::{LocalError, Result, error_chain};
 
-/// A client for kinesis-mock at `endpoint`: fixed local credentials, no SDK retries (the driver
+/// A client for the local stream server at `endpoint`: fixed local credentials, no SDK retries (the driver
 /// and the mapping retry themselves).
 pub use stream2neptune_aws::kinesis::local_client as client;
 
@@ -107,7 +107,7 @@ pub async fn put_all(client: &Client, stream: &str, records: &[(String, Vec<u8>)
                     operation: "PutRecords",
                     message: error_chain(&e),
                 })?;
-            // kinesis-mock does not throttle; if it ever fails an entry, exactly the failed ones are resent.
+            // The local stream servers do not throttle; if it ever fails an entry, exactly the failed ones are resent.
             let failed: Vec<&(String, Vec<u8>)> = todo
                 .iter()
                 .zip(output.records())

@@ -1,6 +1,6 @@
-//! Local mode: the whole pipeline on one machine. kinesis-mock stands in for Kinesis, the engine of the region's
-//! QueryLanguage for Neptune ([`store_server`]: Gremlin Server, Oxigraph or Neo4j behind Neptune's openCypher form),
-//! and a local event source mapping ([`esm`]) invokes the writer's own handler in process with the settings
+//! Local mode: the whole pipeline on one machine. kinesalite or kinesis-mock stands in for Kinesis, the engine of the
+//! region's QueryLanguage for Neptune ([`store_server`]: Gremlin Server, Oxigraph or Neo4j behind Neptune's openCypher
+//! form), and a local event source mapping ([`esm`]) invokes the writer's own handler in process with the settings
 //! rendered for a region ([`settings`]). The store is read in its own language ([`store`]).
 //!
 //! Entry points for the root CLI: [`cli::LocalCommand`] (`local up|down|status|query`) with

@@ -43,6 +43,21 @@ pub fn kinesis_mock_dir() -> Result<PathBuf> {
     }
 }
 
+/// The kinesalite package folder (`KINESALITE_DIR`, else `<workspace>/node_modules/kinesalite`).
+pub fn kinesalite_dir() -> Result<PathBuf> {
+    let dir = std::env::var_os("KINESALITE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("node_modules/kinesalite"));
+    if dir.join("index.js").is_file() {
+        Ok(dir)
+    } else {
+        Err(LocalError::ToolMissing {
+            tool: "kinesalite (npm kinesalite)".into(),
+            looked_in: dir.join("index.js"),
+        })
+    }
+}
+
 /// `node` on PATH.
 pub fn node() -> Result<PathBuf> {
     on_path("node").ok_or(LocalError::ToolMissing {

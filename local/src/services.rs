@@ -1,7 +1,8 @@
-//! The local services: kinesis-mock and the store ([`crate::store_server`]), each a child process bound to
-//! 127.0.0.1 and logging under `.local/logs/`. A service never outlives the process that started it:
+//! The local services: a stream server (kinesalite or kinesis-mock) and the store ([`crate::store_server`]), each a
+//! child process bound to 127.0.0.1 and logging under `.local/logs/`. A service never outlives the process that
+//! started it:
 //! - [`ManagedProcess::stop`] (the ordered stop) sends SIGTERM to the service's process group, then SIGKILL after
-//!   the service's grace period (none for the in-memory kinesis-mock);
+//!   the service's grace period (none for the in-memory stream servers);
 //! - dropping the handle (an error, a panic, a cancelled future) kills the group at once;
 //! - when the process dies without either (`kill -9`, a crash), the kernel kills the service (PR_SET_PDEATHSIG).
 //!
@@ -24,8 +25,9 @@ use crate::{paths, procfs};
 /// How long a service may take to listen.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-// kinesis-mock keeps its streams in memory only (no persistence is configured), so there is nothing to save, and its
-// graceful shutdown waits for the clients' open connections (more than 5 s was measured): it gets SIGKILL at once.
+// Both stream servers keep their streams in memory only (no persistence is configured), so there is nothing to save,
+// and kinesis-mock's graceful shutdown waits for the clients' open connections (more than 5 s was measured): they get
+// SIGKILL at once.
 const KINESIS_STOP_GRACE: Duration = Duration::ZERO;
 
 /// A service to start, and where to answer.
@@ -224,37 +226,90 @@ pub(crate) async fn wait_listening_for(
     }
 }
 
-/// kinesis-mock (npm `kinesis-local`) serving plain HTTP on 127.0.0.1.
+/// The Kinesis implementations local mode can run as its stream (`--stream-server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum StreamServerKind {
+    /// kinesalite (npm): Kinesis on LevelDB, in memory here; the default, the faster of the two
+    /// (BENCHMARKS.md, "Local pipeline").
+    #[default]
+    Kinesalite,
+    /// kinesis-mock (npm `kinesis-local`): Kinesis on one Node.js thread.
+    KinesisMock,
+}
+
+impl StreamServerKind {
+    /// The name `--stream-server` takes, also the log file's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamServerKind::Kinesalite => "kinesalite",
+            StreamServerKind::KinesisMock => "kinesis-mock",
+        }
+    }
+}
+
+impl std::fmt::Display for StreamServerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The local Kinesis stream server (kinesalite or kinesis-mock) serving plain HTTP on 127.0.0.1.
 #[derive(Debug)]
-pub struct KinesisMock {
+pub struct StreamServer {
     process: ManagedProcess,
+    /// Which implementation runs.
+    pub kind: StreamServerKind,
     /// The plain-HTTP port.
     pub port: u16,
 }
 
-impl KinesisMock {
-    /// Starts kinesis-mock on `port` (0 picks a free one) with streams created without delay and
-    /// room for `shard_limit` shards; `region` is its default region.
-    pub async fn start(port: u16, region: &str, shard_limit: u32, log: &Path) -> Result<Self> {
-        let dir = paths::kinesis_mock_dir()?;
+impl StreamServer {
+    /// Starts `kind` on `port` (0 picks a free one) with streams created without delay and room
+    /// for `shard_limit` shards; `region` is kinesis-mock's default region (kinesalite takes the
+    /// region of each request).
+    pub async fn start(
+        kind: StreamServerKind,
+        port: u16,
+        region: &str,
+        shard_limit: u32,
+        log: &Path,
+    ) -> Result<Self> {
         let port = if port == 0 { paths::free_port()? } else { port };
-        ensure_free("kinesis-mock", port)?;
+        ensure_free(kind.name(), port)?;
+        let shard_limit = shard_limit.max(50);
         let mut command = Command::new(paths::node()?);
-        command
-            .arg(dir.join("main.js"))
-            .current_dir(&dir)
-            .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
-            .env("KINESIS_MOCK_TLS_PORT", paths::free_port()?.to_string())
-            .env("AWS_REGION", region)
-            .env("SHARD_LIMIT", shard_limit.max(50).to_string())
-            .env("CREATE_STREAM_DURATION", "0ms")
-            .env("DELETE_STREAM_DURATION", "0ms")
-            .env("UPDATE_SHARD_COUNT_DURATION", "0ms")
-            .env("LOG_LEVEL", "WARN");
-        let process =
-            ManagedProcess::spawn("kinesis-mock", command, log, KINESIS_STOP_GRACE).await?;
+        match kind {
+            StreamServerKind::Kinesalite => {
+                let dir = paths::kinesalite_dir()?;
+                // Its command line listens on every interface: listen on 127.0.0.1 only.
+                let script = format!(
+                    "require({dir})({{createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: {shard_limit}}}).listen({port}, '127.0.0.1')",
+                    dir = serde_json::to_string(&dir.to_string_lossy()).expect("a string"),
+                );
+                command.arg("-e").arg(script).current_dir(&dir);
+            }
+            StreamServerKind::KinesisMock => {
+                let dir = paths::kinesis_mock_dir()?;
+                command
+                    .arg(dir.join("main.js"))
+                    .current_dir(&dir)
+                    .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
+                    .env("KINESIS_MOCK_TLS_PORT", paths::free_port()?.to_string())
+                    .env("AWS_REGION", region)
+                    .env("SHARD_LIMIT", shard_limit.to_string())
+                    .env("CREATE_STREAM_DURATION", "0ms")
+                    .env("DELETE_STREAM_DURATION", "0ms")
+                    .env("UPDATE_SHARD_COUNT_DURATION", "0ms")
+                    .env("LOG_LEVEL", "WARN");
+            }
+        }
+        let process = ManagedProcess::spawn(kind.name(), command, log, KINESIS_STOP_GRACE).await?;
         wait_listening(&process, port, log).await?;
-        Ok(KinesisMock { process, port })
+        Ok(StreamServer {
+            process,
+            kind,
+            port,
+        })
     }
 
     /// `http://127.0.0.1:<port>`.

@@ -15,7 +15,8 @@ pub const ON_DEMAND_LOCAL_SHARDS: u32 = 4;
 /// The event source mapping settings (the template's `AWS::Lambda::EventSourceMapping`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EsmSettings {
-    /// BatchSize (BatchReadSize): records per invocation, at most.
+    /// BatchSize: Kinesis records per invocation, at most: BatchReadSize, or with DriverAggregation the
+    /// aggregates that hold about BatchReadSize edges (the stack's rendered BatchSize).
     pub batch_size: usize,
     /// StartingPosition.
     pub starting_position: StartingPosition,
@@ -66,6 +67,8 @@ pub struct LocalPlan {
     pub driver_period_ms: u64,
     /// DriverBatchSize (edges per period).
     pub driver_batch_size: u32,
+    /// DriverAggregation: the driver puts KPL aggregates.
+    pub driver_aggregation: bool,
 }
 
 impl LocalPlan {
@@ -91,7 +94,7 @@ impl LocalPlan {
             shard_count,
             retention_hours: plan.stream_retention_hours(),
             esm: EsmSettings {
-                batch_size: usize(plan.batch_read_size()),
+                batch_size: usize(plan.event_source_batch_size()),
                 starting_position: plan.starting_position(),
                 parallelization_factor: usize(plan.parallelization_factor()),
                 bisect_on_error: plan.bisect_batch_on_function_error(),
@@ -111,6 +114,7 @@ impl LocalPlan {
             driver_period_ms: u64::try_from(plan.driver_period().as_millis())
                 .expect("DriverPeriod is at most 1000 ms"),
             driver_batch_size: plan.driver_batch_size(),
+            driver_aggregation: plan.driver_aggregation(),
         }
     }
 
@@ -198,6 +202,17 @@ pub(crate) mod tests {
         assert_eq!(plan.esm.parallelization_factor, 3);
         assert_eq!(plan.esm.maximum_retry_attempts, Some(5));
         assert_eq!(plan.esm.starting_position, StartingPosition::Latest);
+        assert!(!plan.driver_aggregation);
+
+        // With aggregation the mapping's BatchSize counts aggregates of up to 1,000 edges, as the stack renders it.
+        let plan = LocalPlan::load(
+            &config,
+            "eu-west-1",
+            &["DriverAggregation=true".into(), "BatchReadSize=4000".into()],
+        )
+        .unwrap();
+        assert!(plan.driver_aggregation);
+        assert_eq!(plan.esm.batch_size, 4);
 
         let err = LocalPlan::load(&config, "eu-west-1", &["ParallelizationFactor=11".into()])
             .unwrap_err();

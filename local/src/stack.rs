@@ -1,4 +1,5 @@
-//! The local stack: kinesis-mock with the plan's stream, the store of the plan's query language, and the writer
+//! The local stack: a stream server (kinesalite or kinesis-mock) with the plan's stream, the store of the plan's
+//! query language, and the writer
 //! and event source mapping wired to them.
 
 use std::sync::Arc;
@@ -11,15 +12,17 @@ use crate::esm::{EventSourceMapping, MappingFiles, RunningMapping};
 use crate::kinesis;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
-use crate::services::KinesisMock;
+use crate::services::{StreamServer, StreamServerKind};
 use crate::settings::LocalPlan;
 use crate::store::StoreClient;
 use crate::store_server::StoreServer;
 
-/// Ports to bind on 127.0.0.1 (0 picks free ones).
+/// Ports to bind on 127.0.0.1 (0 picks free ones), and the stream server to run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ports {
-    /// kinesis-mock's plain-HTTP port.
+    /// The stream server (`--stream-server`).
+    pub stream_server: StreamServerKind,
+    /// The stream server's plain-HTTP port.
     pub kinesis: u16,
     /// The store's port.
     pub store: u16,
@@ -32,20 +35,26 @@ pub struct LocalStack {
     pub plan: LocalPlan,
     /// The state directory.
     pub state: StateDir,
-    /// kinesis-mock.
-    pub kinesis: KinesisMock,
+    /// The stream server.
+    pub kinesis: StreamServer,
     /// The store.
     pub store: StoreServer,
-    /// A Kinesis client for kinesis-mock.
+    /// A Kinesis client for the stream server.
     pub client: aws_sdk_kinesis::Client,
 }
 
 impl LocalStack {
     /// Starts both services and creates the plan's stream.
     pub async fn up(plan: LocalPlan, state: StateDir, ports: Ports) -> Result<Self> {
-        let kinesis_log = state.log("kinesis-mock");
+        let kinesis_log = state.log(ports.stream_server.name());
         let (kinesis, store) = tokio::try_join!(
-            KinesisMock::start(ports.kinesis, &plan.region, plan.shard_count, &kinesis_log),
+            StreamServer::start(
+                ports.stream_server,
+                ports.kinesis,
+                &plan.region,
+                plan.shard_count,
+                &kinesis_log,
+            ),
             StoreServer::start(plan.query_language, &state, ports.store),
         )?;
         let client = kinesis::client(&kinesis.endpoint(), &plan.region);
@@ -103,7 +112,7 @@ impl LocalStack {
         tokio::join!(kinesis.stop(), store.stop());
     }
 
-    /// The process ids of kinesis-mock and the store, while they run.
+    /// The process ids of the stream server and the store, while they run.
     pub fn pids(&self) -> (Option<u32>, Option<u32>) {
         (self.kinesis.pid(), self.store.pid())
     }

@@ -8,6 +8,7 @@ use std::process::Command;
 use stream2neptune_local::DemoArgs;
 use stream2neptune_local::demo::demo;
 use stream2neptune_local::paths::on_path;
+use stream2neptune_local::services::StreamServerKind;
 use stream2neptune_workload::shutdown::Shutdown;
 
 fn chromium() -> std::path::PathBuf {
@@ -57,14 +58,15 @@ fn chart_points(dom: &str, id: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_in_the_regions_gremlin_prints_the_summary_counted_by_gremlin_server_and_a_report_with_data()
+async fn demo_in_the_regions_gremlin_with_aggregation_prints_the_summary_counted_by_gremlin_server_and_a_report_with_data()
  {
-    // GIVEN a small demo of the eu-west-1 settings (QueryLanguage: the default, gremlin) in a fresh state dir
+    // GIVEN a small demo of the eu-west-1 settings (QueryLanguage: the default, gremlin) with DriverAggregation, on
+    // kinesis-mock (the pipeline tests run on kinesalite, the default), in a fresh state dir
     let dir = tempfile::tempdir().unwrap();
     let args = DemoArgs {
         region: "eu-west-1".into(),
         config: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../stack.yaml"),
-        sets: vec![],
+        sets: vec!["DriverAggregation=true".into()],
         edges: 1500,
         people: None,
         rate: Some(0.0),
@@ -72,6 +74,7 @@ async fn demo_in_the_regions_gremlin_prints_the_summary_counted_by_gremlin_serve
         state_dir: Some(dir.path().to_owned()),
         drain_timeout_secs: 120,
         no_progress: true,
+        stream_server: StreamServerKind::KinesisMock,
     };
 
     // WHEN it runs

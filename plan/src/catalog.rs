@@ -83,6 +83,7 @@ parameter_names! {
     EC2KeyPairName,
     DriverPeriod,
     DriverBatchSize,
+    DriverAggregation,
     NotebookInstanceType,
     IteratorAgeAlarmMs,
 }
@@ -636,7 +637,7 @@ pub static CATALOG: &[Param] = &[
         kind: Kind::Integer { min: 1, max: 10000 },
         scope: Scope::All,
         required: false,
-        description: "Records per invocation read from a shard (event source mapping BatchSize).",
+        description: "Edges per invocation read from a shard: the event source mapping's BatchSize, or BatchReadSize / 1,000 aggregated records (at least 1) with DriverAggregation.",
     },
     Param {
         name: Name::BatchWriteSize,
@@ -900,6 +901,15 @@ pub static CATALOG: &[Param] = &[
         scope: Scope::All,
         required: false,
         description: "Edges the driver puts on the stream per period.",
+    },
+    Param {
+        name: Name::DriverAggregation,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("false"),
+        kind: BOOL,
+        scope: Scope::All,
+        required: false,
+        description: "The driver puts KPL aggregates of up to 1,000 edges of one shard (the writer deaggregates them), and the event source mapping's BatchSize becomes BatchReadSize / 1,000 records. Off by default: the default pace (DriverBatchSize 100 per 100 ms, 1,000 edges/s) is within the ShardCount x 1,000 records/s a stream takes, and at that pace an aggregate holds only about DriverBatchSize / ShardCount edges, so invocations would carry far fewer edges than BatchReadSize. Turn it on to drive more than ShardCount x 1,000 edges/s.",
     },
     Param {
         name: Name::NotebookInstanceType,

@@ -6,6 +6,7 @@
 //! [`Name`], so a misspelt name does not compile. Tables live in [`catalog`], [`sizing`], [`regions`] and
 //! [`offerings`] (generated from cfn-lint's region data).
 
+pub mod aggregation;
 pub mod catalog;
 pub mod config;
 pub mod error;

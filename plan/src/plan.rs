@@ -52,6 +52,9 @@ pub struct Derived {
     /// The most batches the event source mapping runs at once: ShardCount x ParallelizationFactor, or 0 (no fixed
     /// bound) in on-demand mode.
     pub max_concurrent_batches: u32,
+    /// The event source mapping's BatchSize when DriverAggregation is on: aggregated records holding about
+    /// BatchReadSize edges ([`crate::aggregation::event_source_batch_size`]).
+    pub aggregated_batch_size: u32,
 }
 
 /// Everything every command needs for one region, built in one place by [`crate::resolve()`].
@@ -177,9 +180,19 @@ impl Plan {
         self.flag(Name::IamAuth)
     }
 
-    /// `BatchReadSize`: the event source mapping's BatchSize.
+    /// `BatchReadSize`: edges per invocation, about (the event source mapping's BatchSize counts Kinesis
+    /// records: see [`Plan::event_source_batch_size`]).
     pub fn batch_read_size(&self) -> u32 {
         self.count(Name::BatchReadSize)
+    }
+
+    /// The event source mapping's BatchSize: BatchReadSize, or with DriverAggregation the aggregates that hold
+    /// about BatchReadSize edges ([`crate::aggregation::event_source_batch_size`]).
+    pub fn event_source_batch_size(&self) -> u32 {
+        crate::aggregation::event_source_batch_size(
+            self.batch_read_size(),
+            self.driver_aggregation(),
+        )
     }
 
     /// `BatchWriteSize`: records per Neptune transaction.
@@ -256,5 +269,10 @@ impl Plan {
     /// `DriverBatchSize`: edges per driver period.
     pub fn driver_batch_size(&self) -> u32 {
         self.count(Name::DriverBatchSize)
+    }
+
+    /// `DriverAggregation`: the driver puts KPL aggregates.
+    pub fn driver_aggregation(&self) -> bool {
+        self.flag(Name::DriverAggregation)
     }
 }

@@ -105,6 +105,9 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan>
             .expect("validated");
         u32::try_from(shards * factor).expect("at most 500 x 10")
     };
+    let batch_read_size = u32::try_from(value(Name::BatchReadSize).as_i64().expect("validated"))
+        .expect("within 1..=10000");
+    let aggregated_batch_size = crate::aggregation::event_source_batch_size(batch_read_size, true);
     let mode = Mode {
         query_language: QueryLanguage::parse(&value(Name::QueryLanguage).to_string())
             .expect("a validated choice"),
@@ -120,6 +123,7 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan>
             writer_vcpus: writer.vcpus,
             recommended_shards,
             max_concurrent_batches,
+            aggregated_batch_size,
         },
         warnings,
     })

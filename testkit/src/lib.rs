@@ -2,12 +2,13 @@
 //! ([`free_port`]), the tools `make tools` installs into the workspace ([`tools`]), and the test
 //! servers, each spawned by [`process::Server`] in its own process group with the parent-death
 //! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
-//! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Moto`] (moto_server, plain HTTP),
-//! [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port, configured as local mode configures it).
-//! Neo4j's launcher lives with the writer's tests; both Java engines are launched through local mode's one copy
+//! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Kinesalite`] (npm `kinesalite`), [`Moto`] (moto_server,
+//! plain HTTP), [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port, configured as local mode configures
+//! it). Neo4j's launcher lives with the writer's tests; both Java engines are launched through local mode's one copy
 //! of their commands (`stream2neptune_local::{gremlin_server, neo4j}`).
 
 pub mod gremlin_server;
+pub mod kinesalite;
 pub mod kinesis_mock;
 pub mod moto;
 pub mod oxigraph;
@@ -15,6 +16,7 @@ pub mod process;
 pub mod tools;
 
 pub use gremlin_server::GremlinServer;
+pub use kinesalite::Kinesalite;
 pub use kinesis_mock::KinesisMock;
 pub use moto::Moto;
 pub use oxigraph::Oxigraph;

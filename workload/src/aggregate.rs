@@ -27,12 +27,11 @@ use crate::sink::{
     MAX_REQUEST_BYTES, PutEntry, RecordSink, classify,
 };
 
-/// User records per aggregate at most. An aggregate is the smallest unit Lambda delivers and
-/// retries, so this bounds an invocation's work at BatchSize 1 and the work a failure inside an
-/// aggregate repeats: 1,000 edges is the stack's default BatchReadSize (one invocation's worth).
-/// It costs no throughput: 1,000 edges of ~40 bytes make a ~45 KB record, so a shard reaches
-/// its 1 MB/s limit at ~22 records/s, far below its 1,000 records/s.
-pub const MAX_USER_RECORDS_PER_AGGREGATE: usize = 1_000;
+/// User records per aggregate at most: the plan's
+/// [`stream2neptune_plan::aggregation::USER_RECORDS_PER_AGGREGATE`], from which the stack's
+/// event source mapping BatchSize is computed (one place for both).
+pub const MAX_USER_RECORDS_PER_AGGREGATE: usize =
+    stream2neptune_plan::aggregation::USER_RECORDS_PER_AGGREGATE as usize;
 
 /// Largest aggregate, in bytes: below the 1 MiB record limit with room for the partition key
 /// (up to 256 characters of up to 4 bytes each).

@@ -633,29 +633,23 @@ pub async fn run_drive(args: DriveArgs, shutdown: Shutdown) -> anyhow::Result<()
     let stop = async {
         shutdown.wait().await;
     };
-    let summary = if args.aggregate {
-        drive(
-            Arc::new(AggregatingSink::new(client, &args.stream)),
-            &config,
-            stop,
-        )
-        .await?
+    let (summary, aggregates) = if args.aggregate {
+        let sink = Arc::new(AggregatingSink::new(client, &args.stream));
+        let summary = drive(Arc::clone(&sink), &config, stop).await?;
+        (summary, Some(sink.aggregates_accepted()))
     } else {
-        drive(
-            Arc::new(KinesisSink::new(client, &args.stream)),
-            &config,
-            stop,
-        )
-        .await?
+        let sink = Arc::new(KinesisSink::new(client, &args.stream));
+        (drive(sink, &config, stop).await?, None)
     };
     // Not println!: after SIGHUP stdout may be a closed terminal, and the resume file must still be reported.
     let _ = writeln!(
         std::io::stdout(),
-        "{} edges accepted by {} in {:.1} s ({:.0}/s); {} resumed from the last run, {} PutRecords calls ({} failed), {} entries throttled, {} resent",
+        "{} edges accepted by {} in {:.1} s ({:.0}/s){}; {} resumed from the last run, {} PutRecords calls ({} failed), {} entries throttled, {} resent",
         summary.accepted,
         args.stream,
         summary.elapsed.as_secs_f64(),
         summary.rate(),
+        aggregates.map_or(String::new(), |n| format!(" in {n} KPL aggregated records")),
         summary.resumed,
         summary.calls,
         summary.failed_calls,

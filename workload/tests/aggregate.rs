@@ -1,4 +1,4 @@
-//! `drive --aggregate` against a real kinesis-mock: the driver's KPL aggregates, read back from
+//! `drive --aggregate` against a real kinesis-mock and a real kinesalite (two independent Kinesis implementations): the driver's KPL aggregates, read back from
 //! the stream and taken apart by AWS Labs' aws-kinesis-agg deaggregator (Python, from .venv),
 //! give exactly the file's edges, each with its from id as partition key, each key on one shard,
 //! in file order per key; after a reshard the driver lists the shards again.
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use base64::Engine as _;
 use serde_json::{Value, json};
+use stream2neptune_testkit::Kinesalite;
 use stream2neptune_workload::aggregate::{AggregatingSink, ShardMap};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::driver::{DriveOutcome, DriverConfig, Pacing, drive};
@@ -191,13 +192,56 @@ fn assert_exactly_the_edges(users: &[UserRecord], edges: &[Edge]) {
     }
 }
 
+/// Creates `name` with `shards` shards on a server that starts with none (kinesalite) and waits until it is ACTIVE.
+async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str, shards: u32) {
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(i32::try_from(shards).unwrap())
+        .send()
+        .await
+        .unwrap();
+    wait_active(client, name).await;
+}
+
+async fn wait_active(client: &aws_sdk_kinesis::Client, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client
+        .describe_stream_summary()
+        .stream_name(name)
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary()
+        .is_none_or(|s| s.stream_status() != &StreamStatus::Active)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{name} was not ACTIVE within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn aggregated_edges_arrive_exactly_once_each_key_on_one_shard_in_order() {
+    let mock = KinesisMock::start(&[("follows", 4)]);
+    aggregated_edges_arrive_exactly_once(&mock.url()).await;
+}
+
+#[tokio::test]
+async fn on_kinesalite_too_aggregated_edges_arrive_exactly_once_each_key_on_one_shard_in_order() {
+    let lite = Kinesalite::start();
+    create_stream(&client(&lite.url()), "follows", 4).await;
+    aggregated_edges_arrive_exactly_once(&lite.url()).await;
+}
+
+/// The driver's aggregates of a data set, put into the 4-shard stream `follows` at `endpoint`.
+async fn aggregated_edges_arrive_exactly_once(endpoint: &str) {
     // GIVEN 6,000 edges of 1,500 people and a 4-shard stream
     let dir = tempfile::tempdir().unwrap();
     let (file, edges) = edge_file(dir.path(), 1_500, 6_000);
-    let mock = KinesisMock::start(&[("follows", 4)]);
-    let sink = Arc::new(AggregatingSink::new(client(&mock.url()), "follows"));
+    let sink = Arc::new(AggregatingSink::new(client(endpoint), "follows"));
     let config = DriverConfig {
         edge_file: file.clone(),
         resume_file: file.with_extension("resume.json"),
@@ -221,7 +265,7 @@ async fn aggregated_edges_arrive_exactly_once_each_key_on_one_shard_in_order() {
     // THEN the stream holds aggregates, far fewer records than edges, on every shard
     assert_eq!(summary.outcome, DriveOutcome::Complete);
     assert_eq!(summary.accepted, 6_000);
-    let stored = read_raw(&client(&mock.url()), "follows").await;
+    let stored = read_raw(&client(endpoint), "follows").await;
     assert!(stored.iter().all(|r| kpl::is_aggregated(&r.data)));
     assert_eq!(stored.len() as u64, sink.aggregates_accepted());
     assert!(
@@ -250,9 +294,21 @@ fn entries(keys: std::ops::Range<usize>, round: usize) -> Vec<PutEntry> {
 
 #[tokio::test]
 async fn after_a_reshard_the_shard_map_is_listed_again() {
-    // GIVEN a one-shard stream the sink has put to once
     let mock = KinesisMock::start(&[("follows", 1)]);
-    let client = client(&mock.url());
+    after_a_reshard_the_shard_map_is_listed_again_on(&mock.url()).await;
+}
+
+#[tokio::test]
+async fn on_kinesalite_too_after_a_reshard_the_shard_map_is_listed_again() {
+    let lite = Kinesalite::start();
+    create_stream(&client(&lite.url()), "follows", 1).await;
+    after_a_reshard_the_shard_map_is_listed_again_on(&lite.url()).await;
+}
+
+/// SplitShard of the one-shard stream `follows` at `endpoint` between two puts of the sink.
+async fn after_a_reshard_the_shard_map_is_listed_again_on(endpoint: &str) {
+    // GIVEN a one-shard stream the sink has put to once
+    let client = client(endpoint);
     let sink = AggregatingSink::new(client.clone(), "follows");
     let accepted = |outcomes: Vec<EntryOutcome>| {
         assert!(
@@ -272,22 +328,7 @@ async fn after_a_reshard_the_shard_map_is_listed_again() {
         .send()
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .describe_stream_summary()
-        .stream_name("follows")
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary()
-        .is_none_or(|s| s.stream_status() != &StreamStatus::Active)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the split did not finish in 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_active(&client, "follows").await;
 
     // THEN the next put lands on the children, not the predicted parent: the map is listed
     //   again, and the put after it is packed for the two children

@@ -1,4 +1,4 @@
-//! Shared harness of the local-mode tests: a real kinesis-mock and store on free loopback
+//! Shared harness of the local-mode tests: a real kinesalite (local mode's default stream server) and store on free loopback
 //! ports (stopped when the stack is dropped, even on panic), a plan from the repository's
 //! stack.yaml with test overrides (SPARQL, Oxigraph, unless a test names another QueryLanguage), and store checks.
 #![allow(dead_code)] // each test binary uses a different part of the harness
