@@ -53,6 +53,7 @@ const CONTRACT_NAMES: &[&str] = &[
     "EC2KeyPairName",
     "DriverPeriod",
     "DriverBatchSize",
+    "DriverAggregation",
     "NotebookInstanceType",
     "IteratorAgeAlarmMs",
 ];
