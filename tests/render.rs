@@ -42,6 +42,19 @@ fn run_render(args: &RenderArgs) -> (Result<(), String>, String, String) {
     )
 }
 
+/// Renders eu-west-1 from the shipped templates and stack.yaml with `sets` into `out`: (result, stderr).
+fn render_shipped_eu_west_1(out: &Path, sets: &[&str]) -> (Result<(), String>, String) {
+    let config = common::repo_root().join("stack.yaml");
+    let (result, _, stderr) = run_render(&render_args(
+        &config,
+        &common::repo_root(),
+        out,
+        &["eu-west-1"],
+        sets,
+    ));
+    (result, stderr)
+}
+
 /// Every file under `top`, as (path relative to `top`, bytes), sorted.
 fn files_under(top: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
@@ -333,14 +346,7 @@ fn all_regions_renders_every_known_region_with_its_partition() {
 fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retries() {
     // GIVEN the shipped templates and stack.yaml (eu-west-1 keeps records 72 h)
     let tmp = tempfile::tempdir().unwrap();
-    let config = common::repo_root().join("stack.yaml");
-    let (result, _, stderr) = run_render(&render_args(
-        &config,
-        &common::repo_root(),
-        tmp.path(),
-        &["eu-west-1"],
-        &[],
-    ));
+    let (result, stderr) = render_shipped_eu_west_1(tmp.path(), &[]);
     result.unwrap();
     assert_eq!(stderr, "");
 
@@ -375,13 +381,7 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
     );
 
     // WHEN a finite retry count is set THEN it renders, with a warning naming what is discarded
-    let (result, _, stderr) = run_render(&render_args(
-        &config,
-        &common::repo_root(),
-        tmp.path(),
-        &["eu-west-1"],
-        &["MaximumRetryAttempts=3"],
-    ));
+    let (result, stderr) = render_shipped_eu_west_1(tmp.path(), &["MaximumRetryAttempts=3"]);
     result.unwrap();
     assert!(
         stderr.starts_with(
@@ -392,13 +392,7 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
     );
 
     // AND a FunctionTimeout leaving no time to write is refused, naming both
-    let (result, _, _) = run_render(&render_args(
-        &config,
-        &common::repo_root(),
-        tmp.path(),
-        &["eu-west-1"],
-        &["FunctionTimeout=10"],
-    ));
+    let (result, _) = render_shipped_eu_west_1(tmp.path(), &["FunctionTimeout=10"]);
     let err = result.unwrap_err();
     assert!(
         err.contains("FunctionTimeout = 10 (from --set) leaves no time to write")
@@ -411,14 +405,10 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
 fn with_driver_aggregation_the_mapping_reads_aggregates_holding_about_batch_read_size_edges() {
     // GIVEN the shipped templates with DriverAggregation on and 4,000 edges per invocation
     let tmp = tempfile::tempdir().unwrap();
-    let config = common::repo_root().join("stack.yaml");
-    let (result, _, stderr) = run_render(&render_args(
-        &config,
-        &common::repo_root(),
+    let (result, stderr) = render_shipped_eu_west_1(
         tmp.path(),
-        &["eu-west-1"],
         &["DriverAggregation=true", "BatchReadSize=4000"],
-    ));
+    );
     result.unwrap();
     assert_eq!(stderr, "");
 
@@ -450,15 +440,7 @@ fn with_driver_aggregation_the_mapping_reads_aggregates_holding_about_batch_read
 fn the_dashboard_shows_every_metric_the_writer_emits() {
     // GIVEN the shipped templates rendered for one region
     let tmp = tempfile::tempdir().unwrap();
-    let config = common::repo_root().join("stack.yaml");
-    let (result, _, _) = run_render(&render_args(
-        &config,
-        &common::repo_root(),
-        tmp.path(),
-        &["eu-west-1"],
-        &[],
-    ));
-    result.unwrap();
+    render_shipped_eu_west_1(tmp.path(), &[]).0.unwrap();
     let stack = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
     let dashboard = &stack[stack.find("  Dashboard:").unwrap()..];
 
