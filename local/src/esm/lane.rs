@@ -218,13 +218,14 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
     }
 }
 
-/// Doubling back-off from `retry_backoff`, capped at `retry_backoff_max`.
+/// The wait after `attempts` failed invocations: doubling from `retry_backoff`, capped at `retry_backoff_max`, and
+/// without jitter (Lambda's own back-off is not documented; a fixed wait keeps the local runs reproducible).
 fn backoff(settings: &EsmSettings, attempts: u32) -> Duration {
-    let factor = 1u32 << attempts.saturating_sub(1).min(16);
-    settings
-        .retry_backoff
-        .saturating_mul(factor)
-        .min(settings.retry_backoff_max)
+    stream2neptune_aws::Backoff {
+        base: settings.retry_backoff,
+        cap: settings.retry_backoff_max,
+    }
+    .ceiling(attempts.saturating_sub(1))
 }
 
 fn discard<S>(
