@@ -18,13 +18,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use tokio::sync::Mutex;
 
 use crate::sink::{
     CallError, EntryOutcome, MAX_PARTITION_KEY_CHARS, MAX_RECORD_BYTES, MAX_RECORDS_PER_CALL,
-    MAX_REQUEST_BYTES, PutEntry, RecordSink, classify,
+    MAX_REQUEST_BYTES, PutEntry, RecordSink, put_records, request_entry,
 };
 
 /// User records per aggregate at most: the plan's
@@ -274,46 +272,14 @@ impl AggregatingSink {
         let records = aggregates
             .iter()
             .map(|p| {
-                PutRecordsRequestEntry::builder()
-                    .partition_key(&p.partition_key)
-                    .explicit_hash_key(&p.explicit_hash_key)
-                    .data(Blob::new(p.data.clone()))
-                    .build()
-                    .map_err(|err| CallError::Fatal(format!("cannot build a record: {err}")))
+                request_entry(
+                    p.partition_key.clone(),
+                    Some(p.explicit_hash_key.clone()),
+                    p.data.clone(),
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let output = self
-            .client
-            .put_records()
-            .stream_name(&self.stream)
-            .set_records(Some(records))
-            .send()
-            .await
-            .map_err(classify)?;
-        if output.records().len() != aggregates.len() {
-            return Err(CallError::Retryable {
-                throttled: false,
-                message: format!(
-                    "PutRecords answered {} results for {} records",
-                    output.records().len(),
-                    aggregates.len()
-                ),
-            });
-        }
-        Ok(output
-            .records()
-            .iter()
-            .map(|r| match r.error_code() {
-                Some(code) => (
-                    EntryOutcome::Failed {
-                        code: code.to_owned(),
-                        message: r.error_message().unwrap_or_default().to_owned(),
-                    },
-                    None,
-                ),
-                None => (EntryOutcome::Accepted, r.shard_id().map(str::to_owned)),
-            })
-            .collect())
+        put_records(&self.client, &self.stream, records).await
     }
 }
 

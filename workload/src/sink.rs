@@ -110,54 +110,71 @@ pub use stream2neptune_aws::kinesis::client as kinesis_client;
 
 impl RecordSink for KinesisSink {
     async fn put_records(&self, entries: Vec<PutEntry>) -> Result<Vec<EntryOutcome>, CallError> {
-        let count = entries.len();
         let records = entries
             .into_iter()
-            .map(|e| {
-                PutRecordsRequestEntry::builder()
-                    .partition_key(e.partition_key)
-                    .data(Blob::new(e.data))
-                    .build()
-                    .map_err(|err| CallError::Fatal(format!("cannot build a record: {err}")))
-            })
+            .map(|e| request_entry(e.partition_key, None, e.data))
             .collect::<Result<Vec<_>, _>>()?;
-        let output = self
-            .client
-            .put_records()
-            .stream_name(&self.stream)
-            .set_records(Some(records))
-            .send()
-            .await
-            .map_err(classify)?;
-        let outcomes: Vec<EntryOutcome> = output
-            .records()
-            .iter()
-            .map(|r| match r.error_code() {
-                Some(code) => EntryOutcome::Failed {
-                    code: code.to_owned(),
-                    message: r.error_message().unwrap_or_default().to_owned(),
-                },
-                None => EntryOutcome::Accepted,
-            })
-            .collect();
-        if outcomes.len() != count {
-            // Without one answer per entry we cannot tell which were stored: resend them all.
-            return Err(CallError::Retryable {
-                throttled: false,
-                message: format!(
-                    "PutRecords answered {} results for {count} records",
-                    outcomes.len()
-                ),
-            });
-        }
-        Ok(outcomes)
+        let outcomes = put_records(&self.client, &self.stream, records).await?;
+        Ok(outcomes.into_iter().map(|(outcome, _)| outcome).collect())
     }
 }
 
+/// One PutRecords entry; `explicit_hash_key` places it in a chosen shard's range.
+pub(crate) fn request_entry(
+    partition_key: String,
+    explicit_hash_key: Option<String>,
+    data: Vec<u8>,
+) -> Result<PutRecordsRequestEntry, CallError> {
+    PutRecordsRequestEntry::builder()
+        .partition_key(partition_key)
+        .set_explicit_hash_key(explicit_hash_key)
+        .data(Blob::new(data))
+        .build()
+        .map_err(|err| CallError::Fatal(format!("cannot build a record: {err}")))
+}
+
+/// One PutRecords call; per entry, in order: its outcome and, when stored, the shard it landed on.
+pub(crate) async fn put_records(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    records: Vec<PutRecordsRequestEntry>,
+) -> Result<Vec<(EntryOutcome, Option<String>)>, CallError> {
+    let count = records.len();
+    let output = client
+        .put_records()
+        .stream_name(stream)
+        .set_records(Some(records))
+        .send()
+        .await
+        .map_err(classify)?;
+    if output.records().len() != count {
+        // Without one answer per entry we cannot tell which were stored: resend them all.
+        return Err(CallError::Retryable {
+            throttled: false,
+            message: format!(
+                "PutRecords answered {} results for {count} records",
+                output.records().len()
+            ),
+        });
+    }
+    Ok(output
+        .records()
+        .iter()
+        .map(|r| match r.error_code() {
+            Some(code) => (
+                EntryOutcome::Failed {
+                    code: code.to_owned(),
+                    message: r.error_message().unwrap_or_default().to_owned(),
+                },
+                None,
+            ),
+            None => (EntryOutcome::Accepted, r.shard_id().map(str::to_owned)),
+        })
+        .collect())
+}
+
 /// A failed PutRecords call as the driver handles it.
-pub(crate) fn classify(
-    err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>,
-) -> CallError {
+fn classify(err: SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError>) -> CallError {
     let message = format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&err));
     match &err {
         SdkError::ServiceError(service) => {
