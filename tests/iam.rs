@@ -189,11 +189,13 @@ fn writer_sqs_needs() -> Vec<Need> {
     targets
 }
 
-/// The Kinesis operations the driver's client calls (`client.<operation>()` in workload/src), as IAM actions.
+/// The Kinesis operations the driver's client calls (`client.<operation>()` in workload/src, by any path to the
+/// client), as IAM actions.
 fn driver_kinesis_needs() -> Vec<Need> {
     let mut needs = Vec::new();
     let dir = common::repo_root().join("workload/src");
-    let call = Regex::new(r"\.client\s*\.(\w+)\(\)").expect("pattern");
+    // `self.client.put_records()`, `client.list_shards()`, and a call split over lines.
+    let call = Regex::new(r"\bclient\s*\.(\w+)\(\)").expect("pattern");
     for entry in std::fs::read_dir(&dir).expect("read workload/src") {
         let path = entry.expect("entry").path();
         let source = std::fs::read_to_string(&path).expect("read source");
