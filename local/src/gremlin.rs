@@ -9,7 +9,7 @@ use stream2neptune_workload::dataset::{DatasetSummary, PERSON_LABEL};
 use stream2neptune_writer::gremlin::{EDGE_LABEL, push_literal};
 
 use crate::error::{LocalError, Result};
-use crate::store::{EdgeCounts, EdgeStore, http_client, json, read_people, send};
+use crate::store::{EdgeCounts, EdgeStore, http_client, id_text, json, read_people, send};
 
 /// People per loading request.
 const PEOPLE_PER_REQUEST: usize = 200;
@@ -70,13 +70,6 @@ fn follows_edges() -> String {
 /// Each follows edge as `{a: from id, b: to id}`.
 fn endpoint_pairs() -> String {
     follows_edges() + ".project('a','b').by(__.outV().id()).by(__.inV().id())"
-}
-
-/// An id as text (vertex ids are strings; anything else is shown as JSON).
-fn id_text(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 impl EdgeStore for GremlinClient {

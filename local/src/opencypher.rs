@@ -7,7 +7,7 @@ use serde_json::Value;
 use stream2neptune_workload::dataset::DatasetSummary;
 
 use crate::error::{LocalError, Result};
-use crate::store::{EdgeCounts, EdgeStore, http_client, json, read_people, send};
+use crate::store::{EdgeCounts, EdgeStore, http_client, id_text, json, read_people, send};
 
 /// People per loading request.
 const PEOPLE_PER_REQUEST: usize = 1000;
@@ -84,10 +84,9 @@ impl EdgeStore for CypherClient {
                 &serde_json::json!({}),
             )
             .await?;
-        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
         Ok(rows
             .iter()
-            .map(|row| (text(&row["a"]), text(&row["b"])))
+            .map(|row| (id_text(&row["a"]), id_text(&row["b"])))
             .collect())
     }
 

@@ -154,6 +154,13 @@ pub(crate) fn json(url: &str, text: &str, what: &str) -> Result<serde_json::Valu
     })
 }
 
+/// An element id from a store's JSON answer as text (ids are strings; anything else is shown as JSON).
+pub(crate) fn id_text(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
 /// One person of the data set's vertex file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
