@@ -40,21 +40,27 @@ pub fn die_with_parent(command: &mut Command, signal: libc::c_int) {
     }
 }
 
+/// The signal this process got that stopped a child which ended with `status`, if any. A child that a signal
+/// ended counts as stopped when this process gets a signal within [`SIGNAL_GRACE`]: a Ctrl-C in the terminal
+/// reaches the whole foreground process group, so the child can end before this process's handler has noted it.
+pub fn stopped_by(status: ExitStatus, shutdown: &Shutdown) -> Option<Signal> {
+    match status.signal() {
+        Some(_) => shutdown.received_within(SIGNAL_GRACE),
+        None => shutdown.received(),
+    }
+}
+
 /// Waits for `child` until it ends or this process gets a signal. On a signal the child's process group gets
 /// SIGTERM (spawn the child with `process_group(0)` so that its own children, such as cargo's rustc, stop too),
-/// the child is waited for, and the answer is the signal. A child that a signal ended counts as stopped when this
-/// process gets a signal within [`SIGNAL_GRACE`].
+/// the child is waited for, and the answer is the signal. A child that ended by itself is judged by
+/// [`stopped_by`].
 pub fn wait_or_stop(
     child: &mut Child,
     shutdown: &Shutdown,
 ) -> io::Result<Result<ExitStatus, Signal>> {
     loop {
         if let Some(status) = child.try_wait()? {
-            let received = match status.signal() {
-                Some(_) => shutdown.received_within(SIGNAL_GRACE),
-                None => shutdown.received(),
-            };
-            return Ok(received.map_or(Ok(status), Err));
+            return Ok(stopped_by(status, shutdown).map_or(Ok(status), Err));
         }
         if let Some(signal) = shutdown.received() {
             let pid = child.id() as libc::pid_t;

@@ -127,14 +127,10 @@ impl<'o> Aws<'o> {
     /// [`Error::Stopped`] when the CLI that ended with `status` was stopped by the terminal's signal (the whole
     /// foreground process group gets Ctrl-C, so the CLI can end before this process's handler has noted it).
     fn check_signal_after(&self, call: &Call, status: std::process::ExitStatus) -> Result<()> {
-        use std::os::unix::process::ExitStatusExt;
-        let received = match status.signal() {
-            Some(_) => self
-                .shutdown
-                .received_within(stream2neptune_local::orphans::SIGNAL_GRACE),
-            None => self.shutdown.received(),
-        };
-        self.stopped(call, received)
+        self.stopped(
+            call,
+            stream2neptune_local::orphans::stopped_by(status, &self.shutdown),
+        )
     }
 
     fn stopped(&self, call: &Call, received: Option<Signal>) -> Result<()> {
