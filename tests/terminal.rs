@@ -70,6 +70,21 @@ impl Terminal {
         self.session.send_control('c').unwrap();
     }
 
+    /// Sends `signal` to the command alone (not to its terminal's process group).
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: kill(2) on the pid of the command this terminal started, not yet waited for.
+        assert_eq!(unsafe { libc::kill(self.pid as libc::pid_t, signal) }, 0);
+    }
+
+    /// Ctrl-C as typed for SIGINT (the whole foreground group); any other signal to the command alone.
+    fn interrupt_with(&mut self, signal: libc::c_int) {
+        if signal == libc::SIGINT {
+            self.ctrl_c();
+        } else {
+            self.signal(signal);
+        }
+    }
+
     /// Reads to the end of the output; returns it and the exit code.
     fn finish(mut self) -> (String, i32) {
         let rest = self
@@ -366,8 +381,7 @@ fn kill_9_of_local_up_leaves_no_service_running() {
     let services = services_of(term.pid, 2);
 
     // WHEN it is killed outright
-    // SAFETY: kill(2) on our own child, still running.
-    assert_eq!(unsafe { libc::kill(term.pid as i32, libc::SIGKILL) }, 0);
+    term.signal(libc::SIGKILL);
 
     // THEN the kernel stops its services with it
     assert_all_gone(&services, Duration::from_secs(5));
@@ -526,8 +540,7 @@ fn sighup_stops_local_up_in_order_with_129() {
     let services = services_of(term.pid, 2);
 
     // WHEN its terminal hangs up
-    // SAFETY: kill(2) on our own child, still running.
-    assert_eq!(unsafe { libc::kill(term.pid as i32, libc::SIGHUP) }, 0);
+    term.signal(libc::SIGHUP);
 
     // THEN it stops its services and exits 129
     let (rest, code) = term.finish();
@@ -642,12 +655,7 @@ fn ctrl_c_and_sigterm_stop_destroy_waiting_on_cloudformation_with_its_cli_and_sa
         // WHEN Ctrl-C is typed (SIGINT to the whole foreground group), or SIGTERM is sent to
         // stream2neptune alone
         let sent = Instant::now();
-        if signal == libc::SIGINT {
-            term.ctrl_c();
-        } else {
-            // SAFETY: kill(2) on the pid of the command the test started.
-            assert_eq!(unsafe { libc::kill(term.pid as libc::pid_t, signal) }, 0);
-        }
+        term.interrupt_with(signal);
 
         // THEN it says what goes on in CloudFormation and exits 128 + the signal within seconds
         term.expect(
@@ -714,12 +722,7 @@ fn ctrl_c_and_sigterm_stop_package_with_its_build_and_package_nothing() {
 
         // WHEN Ctrl-C is typed, or SIGTERM is sent to stream2neptune alone
         let sent = Instant::now();
-        if signal == libc::SIGINT {
-            term.ctrl_c();
-        } else {
-            // SAFETY: kill(2) on the pid of the command the test started.
-            assert_eq!(unsafe { libc::kill(term.pid as libc::pid_t, signal) }, 0);
-        }
+        term.interrupt_with(signal);
 
         // THEN it says which build it stopped and exits 128 + the signal within seconds
         term.expect("while running `");
