@@ -10,9 +10,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use stream2neptune_testkit::Kinesalite;
@@ -22,7 +21,7 @@ use stream2neptune_workload::driver::{DriveOutcome, DriverConfig, Pacing, drive}
 use stream2neptune_workload::edges::{Edge, EdgeReader};
 use stream2neptune_workload::schedule::Backoff;
 use stream2neptune_workload::sink::{EntryOutcome, PutEntry, RecordSink};
-use support::{KinesisMock, client, workspace_root};
+use support::{KinesisMock, RawRecord, client, read_raw, wait_active, workspace_root};
 
 /// Writes a data set and returns its edge file and edges.
 fn edge_file(dir: &Path, people: u32, follows: u64) -> (PathBuf, Vec<Edge>) {
@@ -42,60 +41,6 @@ fn edge_file(dir: &Path, people: u32, follows: u64) -> (PathBuf, Vec<Edge>) {
         .collect::<Result<_, _>>()
         .unwrap();
     (summary.follows_gz, edges)
-}
-
-/// One Kinesis record as stored, its data raw (an aggregate is not UTF-8).
-#[derive(Debug, Clone)]
-struct RawRecord {
-    shard: String,
-    partition_key: String,
-    sequence_number: String,
-    data: Vec<u8>,
-}
-
-/// Every record of `stream`, shard by shard, each shard in sequence order.
-async fn read_raw(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<RawRecord> {
-    let shards = client
-        .list_shards()
-        .stream_name(stream)
-        .send()
-        .await
-        .unwrap();
-    let mut stored = Vec::new();
-    for shard in shards.shards() {
-        let mut iterator = client
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator()
-            .map(str::to_owned);
-        while let Some(it) = iterator {
-            let out = client
-                .get_records()
-                .shard_iterator(it)
-                .limit(10_000)
-                .send()
-                .await
-                .unwrap();
-            for r in out.records() {
-                stored.push(RawRecord {
-                    shard: shard.shard_id().to_owned(),
-                    partition_key: r.partition_key().unwrap_or_default().to_owned(),
-                    sequence_number: r.sequence_number().to_owned(),
-                    data: r.data().as_ref().to_vec(),
-                });
-            }
-            if out.records().is_empty() {
-                break;
-            }
-            iterator = out.next_shard_iterator().map(str::to_owned);
-        }
-    }
-    stored
 }
 
 /// A user record as aws-kinesis-agg's deaggregator gives it.
@@ -201,26 +146,7 @@ async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str, shards: u32
         .send()
         .await
         .unwrap();
-    wait_active(client, name).await;
-}
-
-async fn wait_active(client: &aws_sdk_kinesis::Client, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .describe_stream_summary()
-        .stream_name(name)
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary()
-        .is_none_or(|s| s.stream_status() != &StreamStatus::Active)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{name} was not ACTIVE within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_active(client, name, Duration::from_secs(30)).await;
 }
 
 #[tokio::test]
@@ -328,7 +254,7 @@ async fn after_a_reshard_the_shard_map_is_listed_again_on(endpoint: &str) {
         .send()
         .await
         .unwrap();
-    wait_active(&client, "follows").await;
+    wait_active(&client, "follows", Duration::from_secs(30)).await;
 
     // THEN the next put lands on the children, not the predicted parent: the map is listed
     //   again, and the put after it is packed for the two children

@@ -24,29 +24,33 @@ pub use stream2neptune_testkit::{KinesisMock, Oxigraph, free_port, workspace_roo
 pub async fn kinesis_mock(streams: &[(&str, u32)]) -> KinesisMock {
     let mock = KinesisMock::start(streams);
     let client = client(&mock.url());
-    let deadline = Instant::now() + Duration::from_secs(60);
     for (name, _) in streams {
-        loop {
-            let summary = client
-                .describe_stream_summary()
-                .stream_name(*name)
-                .send()
-                .await;
-            if let Ok(s) = summary
-                && s.stream_description_summary().is_some_and(|d| {
-                    d.stream_status() == &aws_sdk_kinesis::types::StreamStatus::Active
-                })
-            {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kinesis-mock did not start within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        wait_active(&client, name, Duration::from_secs(60)).await;
     }
     mock
+}
+
+/// Waits until `stream` is ACTIVE (a server still starting answers with errors, which count as not yet).
+pub async fn wait_active(client: &aws_sdk_kinesis::Client, stream: &str, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        let summary = client
+            .describe_stream_summary()
+            .stream_name(stream)
+            .send()
+            .await;
+        if let Ok(s) = summary
+            && s.stream_description_summary()
+                .is_some_and(|d| d.stream_status() == &aws_sdk_kinesis::types::StreamStatus::Active)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{stream} was not ACTIVE within {patience:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A Kinesis client for a local endpoint in us-east-1, with no SDK retries (the driver's own
@@ -66,8 +70,21 @@ pub struct Stored {
     pub body: String,
 }
 
-/// Every record of `stream`, shard by shard, each shard in sequence order.
-pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<Stored> {
+/// One stored Kinesis record as it is on the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    /// The shard it is in.
+    pub shard: String,
+    /// Its partition key.
+    pub partition_key: String,
+    /// Its sequence number.
+    pub sequence_number: String,
+    /// Its data blob.
+    pub data: Vec<u8>,
+}
+
+/// Every record of `stream` as stored, shard by shard, each shard in sequence order.
+pub async fn read_raw(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<RawRecord> {
     let shards = client
         .list_shards()
         .stream_name(stream)
@@ -95,10 +112,11 @@ pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<Sto
                 .await
                 .unwrap();
             for r in out.records() {
-                stored.push(Stored {
+                stored.push(RawRecord {
                     shard: shard.shard_id().to_owned(),
                     partition_key: r.partition_key().unwrap_or_default().to_owned(),
-                    body: String::from_utf8(r.data().as_ref().to_vec()).unwrap(),
+                    sequence_number: r.sequence_number().to_owned(),
+                    data: r.data().as_ref().to_vec(),
                 });
             }
             if out.records().is_empty() {
@@ -108,6 +126,19 @@ pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<Sto
         }
     }
     stored
+}
+
+/// Every record of `stream` with a text body, shard by shard, each shard in sequence order.
+pub async fn read_all(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<Stored> {
+    read_raw(client, stream)
+        .await
+        .into_iter()
+        .map(|r| Stored {
+            shard: r.shard,
+            partition_key: r.partition_key,
+            body: String::from_utf8(r.data).unwrap(),
+        })
+        .collect()
 }
 
 /// What the fault proxy does to PutRecords.
