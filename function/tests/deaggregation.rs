@@ -149,13 +149,10 @@ async fn reference_aggregates_alone_and_mixed_with_plain_records_are_written_as_
         (Value::Array(specs), expected),
     ] {
         let store = Oxigraph::start();
-        let url = store.url();
-        let (deps, metrics) = deps(&[
-            ("NEPTUNE_ENDPOINT", &url),
-            ("QUERY_LANGUAGE", "sparql"),
-            ("BATCH_WRITE_SIZE", "50"),
-            ("WRITE_CONCURRENCY", "4"),
-        ]);
+        let (deps, metrics) = store_deps(
+            &store,
+            &[("BATCH_WRITE_SIZE", "50"), ("WRITE_CONCURRENCY", "4")],
+        );
         let records = reference_records(&specs, 0);
         let users: u64 = specs
             .as_array()
@@ -181,7 +178,7 @@ async fn reference_aggregates_alone_and_mixed_with_plain_records_are_written_as_
         //   the metrics count both kinds of records
         assert_eq!(failures(&response), Vec::<String>::new());
         assert_eq!(follows(&store).await, expected);
-        assert_eq!(store.edges().await, expected.len());
+        assert_eq!(store.edges().await, expected.len() as u64);
         if expected.contains(&pair("k0", "w")) {
             assert_eq!(weights(&store, "k0", "w").await, vec![weight.to_string()]);
         }
@@ -214,14 +211,12 @@ async fn a_corrupted_aggregate_is_rejected_whole_and_a_bad_user_record_alone() {
     // GIVEN a plain record, an aggregate with a malformed second user record, an aggregate with
     //   a wrong MD5 trailer, and a plain record
     let store = Oxigraph::start();
-    let url = store.url();
     let dir = tempfile::tempdir().unwrap();
     let rejects_file = dir.path().join("rejects.jsonl");
-    let (deps, metrics) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
-    ]);
+    let (deps, metrics) = store_deps(
+        &store,
+        &[("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap())],
+    );
     let users = |range: std::ops::Range<usize>| -> Vec<(String, String)> {
         range
             .map(|i| (format!("u{i}"), format!("u{i},v{i},2016-05-21")))
@@ -317,15 +312,15 @@ async fn a_failure_inside_an_aggregate_is_reported_at_the_aggregates_sequence_nu
     // GIVEN three aggregates of 100 user records and a store that fails every write holding
     //   the 150th user record (in the second aggregate) until it is fixed
     let store = Oxigraph::start();
-    let url = store.url();
-    let (deps, _metrics) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("BATCH_WRITE_SIZE", "10"),
-        ("RETRY_MAX_ATTEMPTS", "2"),
-        ("RETRY_BASE_DELAY_MS", "1"),
-        ("RETRY_MAX_DELAY_MS", "5"),
-    ]);
+    let (deps, _metrics) = store_deps(
+        &store,
+        &[
+            ("BATCH_WRITE_SIZE", "10"),
+            ("RETRY_MAX_ATTEMPTS", "2"),
+            ("RETRY_BASE_DELAY_MS", "1"),
+            ("RETRY_MAX_DELAY_MS", "5"),
+        ],
+    );
     let poisoned = sparql::person_iri("x150");
     let deps = faulty(
         deps,

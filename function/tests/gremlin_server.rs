@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use common::*;
 use stream2neptune_writer::config::UpsertStyle;
@@ -21,22 +20,6 @@ const MODES: &[(&str, &str)] = &[
     ("merge", "false"),
     ("coalesce", "false"),
 ];
-
-fn gremlin_deps(
-    server: &GremlinServer,
-    vars: &[(&str, &str)],
-) -> (
-    stream2neptune_writer::Deps,
-    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
-) {
-    let url = server.url();
-    let mut all = vec![
-        ("NEPTUNE_ENDPOINT", url.as_str()),
-        ("QUERY_LANGUAGE", "gremlin"),
-    ];
-    all.extend_from_slice(vars);
-    deps(&all)
-}
 
 /// Edge ids, each with its out-vertex id, in-vertex id and property map, read with Gremlin.
 async fn edge_table(server: &GremlinServer) -> HashMap<String, serde_json::Value> {
@@ -57,36 +40,14 @@ async fn vertex_ids(server: &GremlinServer) -> HashSet<String> {
         .collect()
 }
 
-/// Gremlin Server compiles each distinct script with Groovy (Neptune does not), slower than linear
-/// in the length of the step chain: batches of 40 edges keep each request within seconds, and the
-/// invocation gets Lambda's room (a loaded 2-core machine needs minutes for 2 x 10,000 edges).
-const LONG_INVOCATION: Duration = Duration::from_secs(600);
-
 #[tokio::test]
 async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
-    // GIVEN Gremlin Server and 10,000 CSV records over 50 partition keys, written in 4 lanes
-    // (the coalesce style and CONDITIONAL_CREATE=false are in the next test, on fewer edges)
+    // GIVEN Gremlin Server WHEN 10,000 edges are written in 4 lanes and delivered again THEN each is there once
+    // and the graph is unchanged (the coalesce style and CONDITIONAL_CREATE=false are in the next test)
     let server = GremlinServer::start();
-    let (deps, metrics) = gremlin_deps(
-        &server,
-        &[("BATCH_WRITE_SIZE", "40"), ("WRITE_CONCURRENCY", "4")],
-    );
-    let records = csv_records(0..10_000);
+    scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(&server).await;
 
-    // WHEN the event is handled
-    let response = stream2neptune_writer::handle(&deps, invocation(&records, LONG_INVOCATION))
-        .await
-        .unwrap();
-
-    // THEN every edge is there once with its derived id, and everything is acknowledged
-    assert_eq!(
-        failures(&response),
-        Vec::<String>::new(),
-        "{}",
-        server.log_tail()
-    );
-    assert_eq!(server.edges().await, 10_000);
-    assert_eq!(server.vertices().await, 10_001);
+    // AND each edge has its derived id and its date
     assert_eq!(
         server
             .count("g.E().hasLabel('follows').has('creationDate','2016-05-21').count()")
@@ -99,16 +60,6 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
             .await,
         1
     );
-    assert_eq!(metric(&metrics, "EdgesWritten"), 10_000);
-    let graph = edge_table(&server).await;
-
-    // WHEN the same event is delivered again THEN the graph is the same
-    let response = stream2neptune_writer::handle(&deps, invocation(&records, LONG_INVOCATION))
-        .await
-        .unwrap();
-    assert_eq!(failures(&response), Vec::<String>::new());
-    assert_eq!(server.vertices().await, 10_001);
-    assert_eq!(edge_table(&server).await, graph);
 }
 
 #[tokio::test]
@@ -116,8 +67,8 @@ async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_both_styl
     let server = GremlinServer::start();
     for (style, conditional) in MODES {
         // GIVEN an empty graph and 300 records
-        server.query("g.V().drop()").await;
-        let (deps, _) = gremlin_deps(
+        server.clear().await;
+        let (deps, _) = store_deps(
             &server,
             &[
                 ("GREMLIN_UPSERT_STYLE", style),
@@ -176,11 +127,11 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
     let server = GremlinServer::start();
     for style in ["merge", "coalesce"] {
         // GIVEN a graph holding a canary vertex with a property and an edge
-        server.query("g.V().drop()").await;
+        server.clear().await;
         server
             .query("g.addV('canary').property(T.id,'canary-v').property('secret','keep').as('c').addV('canary').property(T.id,'canary-w').addE('guards').from('c').property(T.id,'canary-e')")
             .await;
-        let (deps, _) = gremlin_deps(
+        let (deps, _) = store_deps(
             &server,
             &[("GREMLIN_UPSERT_STYLE", style), ("BATCH_WRITE_SIZE", "4")],
         );
@@ -253,7 +204,7 @@ async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not
         ("ok".into(), PropertyValue::Bool(false)),
     ]);
     for (style, conditional) in MODES {
-        server.query("g.V().drop()").await;
+        server.clear().await;
         let style = GremlinStyle {
             upsert: if *style == "merge" {
                 UpsertStyle::Merge
@@ -304,68 +255,11 @@ async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not
 
 #[tokio::test]
 async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes() {
-    // GIVEN 3,000 records in batches of 10 and a server that is stopped while they are written
     let mut server = GremlinServer::start();
-    let (deps, metrics) = gremlin_deps(
-        &server,
-        &[
-            ("BATCH_WRITE_SIZE", "10"),
-            ("RETRY_MAX_ATTEMPTS", "3"),
-            ("RETRY_BASE_DELAY_MS", "10"),
-            ("RETRY_MAX_DELAY_MS", "50"),
-        ],
-    );
-    let records = csv_records(0..3_000);
-    let stopper = async {
-        while server.edges().await < 300 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        // SIGTERM: the server stops taking requests and saves its graph (a restart loads it).
-        server.stop();
-    };
-    let (response, ()) = tokio::join!(
-        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
-        stopper
-    );
-    let response = response.unwrap();
-
-    // THEN the response names one record, and everything before it is in the graph
-    let failed = failures(&response);
-    assert_eq!(failed.len(), 1, "{failed:?}");
-    let checkpoint = records
-        .iter()
-        .position(|r| r.sequence_number == failed[0])
-        .unwrap();
-    assert!(
-        (300..3_000).contains(&checkpoint),
-        "checkpoint {checkpoint}"
-    );
-    assert!(metric(&metrics, "BatchesFailed") >= 1);
-    server.restart();
-    let present: HashSet<String> = edge_table(&server).await.into_keys().collect();
-    for i in 0..checkpoint {
-        assert!(
-            present.contains(&format!("p{i}-2016-05-21-p{}", i + 1)),
-            "record {i} before the checkpoint is missing"
-        );
-    }
-    // At most the batch in flight when the server stopped may have landed past the checkpoint.
-    assert!(
-        present.len() <= checkpoint + 10,
-        "{} edges, checkpoint {checkpoint}",
-        present.len()
-    );
-
-    // WHEN Lambda retries from the checkpoint THEN everything is written once
-    let response = stream2neptune_writer::handle(
-        &deps,
-        invocation(&records[checkpoint..], ENGINE_INVOCATION_TIME),
+    scenarios::a_store_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes(
+        &mut server,
     )
-    .await
-    .unwrap();
-    assert_eq!(failures(&response), Vec::<String>::new());
-    assert_eq!(server.edges().await, 3_000);
-    assert_eq!(server.vertices().await, 3_001);
+    .await;
 }
 
 /// Every `weight` the graph holds for the edge `from -> to` on 2016-05-21.
@@ -383,8 +277,8 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
     for style in ["merge", "coalesce"] {
         // Within one event, in every batch size
         for batch in ["100", "2", "1"] {
-            server.query("g.V().drop()").await;
-            let (deps, _) = gremlin_deps(
+            server.clear().await;
+            let (deps, _) = store_deps(
                 &server,
                 &[("GREMLIN_UPSERT_STYLE", style), ("BATCH_WRITE_SIZE", batch)],
             );
@@ -413,8 +307,8 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
 
         // WRITE_CONCURRENCY=4: 40 keys each updating its own edge 25 times, interleaved in the
         // stream, in batches of 3: each edge ends with its key's last weight.
-        server.query("g.V().drop()").await;
-        let (deps, _) = gremlin_deps(
+        server.clear().await;
+        let (deps, _) = store_deps(
             &server,
             &[
                 ("GREMLIN_UPSERT_STYLE", style),

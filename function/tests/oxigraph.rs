@@ -4,65 +4,30 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use stream2neptune_writer::rejects::RejectedRecord;
 use stream2neptune_writer::sparql;
 
 #[tokio::test]
 async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
-    // GIVEN a store and 10,000 CSV records over 50 partition keys, written in 4 lanes
     let store = Oxigraph::start();
-    let url = store.url();
-    let (deps, metrics) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("BATCH_WRITE_SIZE", "250"),
-        ("WRITE_CONCURRENCY", "4"),
-    ]);
-    let records = csv_records(0..10_000);
-
-    // WHEN the event is handled
-    let response =
-        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
-
-    // THEN every edge is there once, and the response acknowledges everything
-    assert_eq!(failures(&response), Vec::<String>::new());
-    assert_eq!(store.edges().await, 10_000);
-    assert_eq!(
-        store.count(&format!("?a <{}> ?b", sparql::FOLLOWS)).await,
-        10_000
-    );
-    assert_eq!(metric(&metrics, "EdgesWritten"), 10_000);
-    let triples = store.triples().await;
-
-    // WHEN the same event is delivered again THEN the graph is the same
-    let response =
-        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
-    assert_eq!(failures(&response), Vec::<String>::new());
-    assert_eq!(store.edges().await, 10_000);
-    assert_eq!(store.triples().await, triples);
+    scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(&store).await;
 }
 
 #[tokio::test]
 async fn malformed_records_are_captured_and_the_rest_written() {
     // GIVEN records where every other kind of malformed body sits between good ones
     let store = Oxigraph::start();
-    let url = store.url();
     let dir = tempfile::tempdir().unwrap();
     let rejects_file = dir.path().join("rejects.jsonl");
-    let (deps, metrics) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("BATCH_WRITE_SIZE", "3"),
-        ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
-        ("MAX_RECORD_BYTES", "100"),
-    ]);
+    let (deps, metrics) = store_deps(
+        &store,
+        &[
+            ("BATCH_WRITE_SIZE", "3"),
+            ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+            ("MAX_RECORD_BYTES", "100"),
+        ],
+    );
     let bodies: Vec<Vec<u8>> = vec![
         b"a,b,2016-05-21".to_vec(),
         b"\xff\xfe,b,2016-05-21".to_vec(),
@@ -129,14 +94,12 @@ async fn malformed_records_are_captured_and_the_rest_written() {
 async fn a_failing_rejects_sink_stops_acknowledgement_at_that_record() {
     // GIVEN a rejects file that cannot be written
     let store = Oxigraph::start();
-    let url = store.url();
     let dir = tempfile::tempdir().unwrap();
     let bad_path = dir.path().join("no-such-dir/rejects.jsonl");
-    let (deps, _) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("REJECTED_RECORDS_FILE", bad_path.to_str().unwrap()),
-    ]);
+    let (deps, _) = store_deps(
+        &store,
+        &[("REJECTED_RECORDS_FILE", bad_path.to_str().unwrap())],
+    );
     let mut records = csv_records(0..5);
     records[2].data = b"broken".to_vec();
 
@@ -161,16 +124,16 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
     // proxy answering 400), in batches of 4 and in batches of 1
     for batch in ["4", "1"] {
         let store = Oxigraph::start();
-        let url = store.url();
         let dir = tempfile::tempdir().unwrap();
         let rejects_file = dir.path().join("rejects.jsonl");
-        let (deps, metrics) = deps(&[
-            ("NEPTUNE_ENDPOINT", &url),
-            ("QUERY_LANGUAGE", "sparql"),
-            ("BATCH_WRITE_SIZE", batch),
-            ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
-            ("STOP_WAIT_MS", "0"),
-        ]);
+        let (deps, metrics) = store_deps(
+            &store,
+            &[
+                ("BATCH_WRITE_SIZE", batch),
+                ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+                ("STOP_WAIT_MS", "0"),
+            ],
+        );
         let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let flag = broken.clone();
         let deps = faulty(
@@ -224,18 +187,18 @@ async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
     // GIVEN 20 records in batches of 4: the store refuses record 5, a batch holding record 12
     // fails with a transient error on the first two deliveries, and record 14 is malformed
     let store = Oxigraph::start();
-    let url = store.url();
     let dir = tempfile::tempdir().unwrap();
     let rejects_file = dir.path().join("rejects.jsonl");
-    let (deps, metrics) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("BATCH_WRITE_SIZE", "4"),
-        ("RETRY_MAX_ATTEMPTS", "2"),
-        ("RETRY_BASE_DELAY_MS", "1"),
-        ("RETRY_MAX_DELAY_MS", "2"),
-        ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
-    ]);
+    let (deps, metrics) = store_deps(
+        &store,
+        &[
+            ("BATCH_WRITE_SIZE", "4"),
+            ("RETRY_MAX_ATTEMPTS", "2"),
+            ("RETRY_BASE_DELAY_MS", "1"),
+            ("RETRY_MAX_DELAY_MS", "2"),
+            ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+        ],
+    );
     let poison = sparql::person_iri("p5");
     let flaky = sparql::person_iri("p12");
     let transient_left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(4));
@@ -307,12 +270,7 @@ async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
 async fn a_write_too_big_for_the_store_is_halved_until_it_fits() {
     // GIVEN a store that runs out of memory on writes of more than 3 edges
     let store = Oxigraph::start();
-    let url = store.url();
-    let (deps, metrics) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("BATCH_WRITE_SIZE", "10"),
-    ]);
+    let (deps, metrics) = store_deps(&store, &[("BATCH_WRITE_SIZE", "10")]);
     let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = sizes.clone();
     let deps = faulty(
@@ -344,78 +302,11 @@ async fn a_write_too_big_for_the_store_is_halved_until_it_fits() {
 
 #[tokio::test]
 async fn store_stopped_mid_invocation_gives_partial_response_and_the_retry_completes() {
-    // GIVEN 3,000 records in batches of 10 and a store that is killed while they are written
     let mut store = Oxigraph::start();
-    let url = store.url();
-    let (deps, metrics) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("BATCH_WRITE_SIZE", "10"),
-        ("RETRY_MAX_ATTEMPTS", "3"),
-        ("RETRY_BASE_DELAY_MS", "10"),
-        ("RETRY_MAX_DELAY_MS", "50"),
-    ]);
-    let records = csv_records(0..3_000);
-    let killer = async {
-        while store.edges().await < 300 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        store.stop();
-    };
-    let (response, ()) = tokio::join!(
-        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
-        killer
-    );
-    let response = response.unwrap();
-
-    // THEN the response names one record, everything before it is in the store
-    let failed = failures(&response);
-    assert_eq!(failed.len(), 1, "{failed:?}");
-    let checkpoint = records
-        .iter()
-        .position(|r| r.sequence_number == failed[0])
-        .unwrap();
-    assert!(
-        (300..3_000).contains(&checkpoint),
-        "checkpoint {checkpoint}"
-    );
-    assert!(metric(&metrics, "BatchesFailed") >= 1);
-    store.restart();
-    let present: std::collections::HashSet<String> = store
-        .select(&format!(
-            "SELECT ?a WHERE {{ ?a <{}> ?b }}",
-            sparql::FOLLOWS
-        ))
-        .await
-        .into_iter()
-        .map(|row| row["a"].clone())
-        .collect();
-    for i in 0..checkpoint {
-        assert!(
-            present.contains(&sparql::person_iri(&format!("p{i}"))),
-            "record {i} before the checkpoint is missing"
-        );
-    }
-    // At most the batch in flight when the store died may have landed past the checkpoint.
-    assert!(
-        present.len() <= checkpoint + 10,
-        "{} edges, checkpoint {checkpoint}",
-        present.len()
-    );
-
-    // WHEN Lambda retries from the checkpoint THEN everything is written once
-    let response = stream2neptune_writer::handle(
-        &deps,
-        invocation(&records[checkpoint..], ENGINE_INVOCATION_TIME),
+    scenarios::a_store_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes(
+        &mut store,
     )
-    .await
-    .unwrap();
-    assert_eq!(failures(&response), Vec::<String>::new());
-    assert_eq!(store.edges().await, 3_000);
-    assert_eq!(
-        store.count(&format!("?a <{}> ?b", sparql::FOLLOWS)).await,
-        3_000
-    );
+    .await;
 }
 
 /// Ids crafted to break out of IRIs or literals, including SPARQL codepoint escapes.
@@ -439,12 +330,7 @@ const HOSTILE: &[&str] = &[
 async fn hostile_ids_do_not_change_or_delete_other_data() {
     // GIVEN a store holding 100 ordinary edges
     let store = Oxigraph::start();
-    let url = store.url();
-    let (deps, _) = deps(&[
-        ("NEPTUNE_ENDPOINT", &url),
-        ("QUERY_LANGUAGE", "sparql"),
-        ("BATCH_WRITE_SIZE", "5"),
-    ]);
+    let (deps, _) = store_deps(&store, &[("BATCH_WRITE_SIZE", "5")]);
     stream2neptune_writer::handle(
         &deps,
         invocation(&csv_records(0..100), ENGINE_INVOCATION_TIME),
@@ -535,12 +421,7 @@ async fn the_last_property_value_of_an_edge_wins_and_a_redelivery_changes_nothin
     for batch_write_size in ["100", "2", "1"] {
         // GIVEN an empty store and three records updating one edge's weight in one event
         let store = Oxigraph::start();
-        let url = store.url();
-        let (deps, _) = deps(&[
-            ("NEPTUNE_ENDPOINT", &url),
-            ("QUERY_LANGUAGE", "sparql"),
-            ("BATCH_WRITE_SIZE", batch_write_size),
-        ]);
+        let (deps, _) = store_deps(&store, &[("BATCH_WRITE_SIZE", batch_write_size)]);
         let records = weight_records();
 
         // WHEN the event is handled
@@ -574,8 +455,7 @@ async fn the_last_property_value_of_an_edge_wins_and_a_redelivery_changes_nothin
 async fn the_last_property_value_wins_across_events() {
     // GIVEN an empty store
     let store = Oxigraph::start();
-    let url = store.url();
-    let (deps, _) = deps(&[("NEPTUNE_ENDPOINT", &url), ("QUERY_LANGUAGE", "sparql")]);
+    let (deps, _) = store_deps(&store, &[]);
 
     // WHEN weights 1, 2 and 3 arrive in three separate events
     for record in weight_records() {

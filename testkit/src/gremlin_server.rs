@@ -26,7 +26,13 @@ impl GremlinServer {
     /// Writes the config (local mode's, [`gremlin_server::write_config`]), starts the server and waits until it
     /// listens (its last start-up step).
     pub fn start() -> Self {
-        let mut server = Self::spawn();
+        Self::start_with(gremlin_server::Channelizer::WsAndHttp)
+    }
+
+    /// [`GremlinServer::start`] behind `channelizer`: [`gremlin_server::Channelizer::GrammarByDefault`] parses
+    /// every request with `gremlin-lang`, as Neptune and local mode do (HTTP only).
+    pub fn start_with(channelizer: gremlin_server::Channelizer) -> Self {
+        let mut server = Self::spawn_with(channelizer);
         server.wait_listening();
         server
     }
@@ -35,11 +41,14 @@ impl GremlinServer {
     /// parts while the JVM starts, then call [`GremlinServer::wait_listening`]. Its port is known
     /// at once.
     pub fn spawn() -> Self {
+        Self::spawn_with(gremlin_server::Channelizer::WsAndHttp)
+    }
+
+    fn spawn_with(channelizer: gremlin_server::Channelizer) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let config =
-            gremlin_server::write_config(dir.path(), port, gremlin_server::Channelizer::WsAndHttp)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let config = gremlin_server::write_config(dir.path(), port, channelizer)
+            .unwrap_or_else(|e| panic!("{e}"));
         let mut server = GremlinServer {
             child: None,
             dir,

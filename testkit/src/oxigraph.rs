@@ -97,6 +97,22 @@ impl Oxigraph {
             .collect()
     }
 
+    /// Runs a SPARQL update; panics on an HTTP error with the server's answer.
+    pub async fn update(&self, update: &str) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/update", self.url()))
+            .form(&[("update", update)])
+            .send()
+            .await
+            .expect("update request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "update failed ({status}): {text}\n{update}"
+        );
+    }
+
     /// `SELECT (COUNT(*) AS ?n) WHERE { pattern }`.
     pub async fn count(&self, pattern: &str) -> usize {
         let rows = self

@@ -1,9 +1,12 @@
 //! Shared test harness: the servers of the test kit (Oxigraph, moto, Gremlin Server) and Neo4j on
-//! free ports, killed on drop, counting with each store's own queries, and Kinesis event building.
+//! free ports, killed on drop, behind one trait counting with each store's own queries ([`store`]), the
+//! scenarios every store runs ([`scenarios`]), and Kinesis event building.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod neo4j;
 pub mod playback;
+pub mod scenarios;
+pub mod store;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,25 +17,11 @@ use base64::Engine;
 use lambda_runtime::{Context, LambdaEvent};
 use stream2neptune_writer::{Config, Deps, MetricsOutput};
 
+#[allow(unused_imports)]
+pub use store::{TestStore, store_deps};
 /// The launchers, ports and tools come from the workspace's test kit.
 #[allow(unused_imports)] // each test binary uses a different part of the kit
 pub use stream2neptune_testkit::{GremlinServer, Moto, Oxigraph, free_port, tool, workspace_root};
-
-/// Counting the writer's own edges in a SPARQL store.
-pub trait WriterEdges {
-    /// Number of edge resources (one per distinct (from, created, to)).
-    async fn edges(&self) -> usize;
-}
-
-impl WriterEdges for Oxigraph {
-    async fn edges(&self) -> usize {
-        self.count(&format!(
-            "?e a <{}>",
-            stream2neptune_writer::sparql::FOLLOWS_CLASS
-        ))
-        .await
-    }
-}
 
 /// One record of a test event.
 pub struct TestRecord {

@@ -1,0 +1,110 @@
+//! What every store must show of the writer, written once over [`TestStore`]: 10,000 edges land exactly once and
+//! a redelivery changes nothing; a store stopped mid-invocation gives the first unwritten record as checkpoint and
+//! the retry from there completes.
+
+use std::time::Duration;
+
+use super::store::{TestStore, store_deps};
+use super::{ENGINE_INVOCATION_TIME, csv_records, failures, invocation, metric};
+
+/// 10,000 CSV records over 50 partition keys, written in 4 lanes, land once each (with their endpoints), and the
+/// same event delivered again leaves the graph as it was.
+pub async fn ten_thousand_edges_land_once_and_a_redelivery_changes_nothing<S: TestStore>(
+    store: &S,
+) {
+    let (deps, metrics) = store_deps(
+        store,
+        &[
+            ("BATCH_WRITE_SIZE", S::BULK_BATCH_WRITE_SIZE),
+            ("WRITE_CONCURRENCY", "4"),
+        ],
+    );
+    let records = csv_records(0..10_000);
+
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 10_000);
+    assert_eq!(store.people().await, 10_001);
+    let pairs = store.follows_pairs().await;
+    assert_eq!(pairs.len(), 10_000);
+    assert!(pairs.contains(&("p0".to_owned(), "p1".to_owned())));
+    assert!(pairs.contains(&("p9999".to_owned(), "p10000".to_owned())));
+    assert_eq!(metric(&metrics, "EdgesWritten"), 10_000);
+    let graph = store.snapshot().await;
+
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.people().await, 10_001);
+    assert_eq!(store.snapshot().await, graph);
+}
+
+/// 3,000 records in batches of 10, and the store stopped once 300 edges are in: the response names one record,
+/// every record before it is in the store (after a restart), at most the batch in flight landed past it, and
+/// Lambda's retry from that checkpoint writes everything once.
+pub async fn a_store_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes<
+    S: TestStore,
+>(
+    store: &mut S,
+) {
+    let (deps, metrics) = store_deps(
+        store,
+        &[
+            ("BATCH_WRITE_SIZE", "10"),
+            ("RETRY_MAX_ATTEMPTS", "3"),
+            ("RETRY_BASE_DELAY_MS", "10"),
+            ("RETRY_MAX_DELAY_MS", "50"),
+        ],
+    );
+    let records = csv_records(0..3_000);
+    let stopper = async {
+        while store.edges().await < 300 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        store.stop();
+    };
+    let (response, ()) = tokio::join!(
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME)),
+        stopper
+    );
+    let failed = failures(&response.unwrap());
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let checkpoint = records
+        .iter()
+        .position(|r| r.sequence_number == failed[0])
+        .unwrap();
+    assert!(
+        (300..3_000).contains(&checkpoint),
+        "checkpoint {checkpoint}"
+    );
+    assert!(metric(&metrics, "BatchesFailed") >= 1);
+
+    store.restart();
+    let present = store.follows_pairs().await;
+    for i in 0..checkpoint {
+        assert!(
+            present.contains(&(format!("p{i}"), format!("p{}", i + 1))),
+            "record {i} before the checkpoint is missing"
+        );
+    }
+    assert!(
+        present.len() <= checkpoint + 10,
+        "{} edges, checkpoint {checkpoint}",
+        present.len()
+    );
+
+    let response = stream2neptune_writer::handle(
+        &deps,
+        invocation(&records[checkpoint..], ENGINE_INVOCATION_TIME),
+    )
+    .await
+    .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 3_000);
+    assert_eq!(store.people().await, 3_001);
+}
