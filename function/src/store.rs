@@ -75,7 +75,8 @@ impl HttpStore {
         &self.url
     }
 
-    fn body(&self, query: &str) -> (&'static str, Vec<u8>) {
+    /// The content type and body of the request that writes `query` (its form differs per language).
+    pub fn request_body(&self, query: &str) -> (&'static str, Vec<u8>) {
         match self.language {
             QueryLanguage::Gremlin => (
                 "application/json",
@@ -102,7 +103,7 @@ impl GraphStore for HttpStore {
         query: &str,
         timeout: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let (content_type, body) = self.body(query);
+        let (content_type, body) = self.request_body(query);
         let client = self
             .client
             .read()
