@@ -1,7 +1,9 @@
 //! The real rendered stack in moto's CloudFormation server, created the way `deploy` creates it (`aws cloudformation
-//! deploy` with the template in the artifact bucket): the existing-cluster variant exactly as rendered, and the full
-//! stack with its `AWS::Neptune::*` resources replaced by literal attributes, because moto has no Neptune. Both must
-//! reach CREATE_COMPLETE with every output resolved.
+//! deploy` with the template in the artifact bucket): the existing-cluster variant (with the SQS on-failure
+//! destination and an alarm e-mail) exactly as rendered, and the full stack (the default S3 destination) with its
+//! `AWS::Neptune::*` resources replaced by literal attributes, because moto has no Neptune. Both must reach
+//! CREATE_COMPLETE with every output resolved, and what moto built is read back: the on-failure bucket's encryption,
+//! public access block and lifecycle rule, and the alarm topic's e-mail subscription.
 //!
 //! Where moto falls short, [`MOTO_GAPS`] names the gap and what the test does about it; the template itself is
 //! never changed to suit moto.
@@ -413,7 +415,12 @@ fn the_rendered_stacks_reach_create_complete_in_motos_cloudformation_with_every_
     let moto = Moto::start();
     moto.aws(REGION, &["s3", "mb", &format!("s3://{BUCKET}")]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let existing = without_types_moto_lacks(&render(common::EXISTING), &["AWS::CloudWatch::Alarm"]);
+    let existing_sets = [
+        common::EXISTING,
+        &["OnFailureDestination=sqs", "AlarmEmail=ops@example.com"],
+    ]
+    .concat();
+    let existing = without_types_moto_lacks(&render(&existing_sets), &["AWS::CloudWatch::Alarm"]);
     let full = without_types_moto_lacks(
         &render(&["NeptuneAuditLog=true"]),
         &[
@@ -440,24 +447,84 @@ fn the_rendered_stacks_reach_create_complete_in_motos_cloudformation_with_every_
     }
 
     // AND the full stack's outputs carry the stand-in cluster's attributes
-    let stack: serde_json::Value = serde_json::from_str(&moto.aws(
+    let output = |stack: &str, key: &str| -> String {
+        let stack: serde_json::Value = serde_json::from_str(&moto.aws(
+            REGION,
+            &[
+                "cloudformation",
+                "describe-stacks",
+                "--stack-name",
+                stack,
+                "--output",
+                "json",
+            ],
+        ))
+        .expect("JSON");
+        stack["Stacks"][0]["Outputs"]
+            .as_array()
+            .expect("outputs")
+            .iter()
+            .find(|o| o["OutputKey"] == key)
+            .unwrap_or_else(|| panic!("{stack}: no output {key}"))["OutputValue"]
+            .as_str()
+            .expect("a value")
+            .to_owned()
+    };
+    assert_eq!(output("s2n-full", "ClusterEndpoint"), CLUSTER_ENDPOINT);
+
+    // AND the full stack's on-failure bucket is encrypted with the stack key, private and expiring
+    let bucket = output("s2n-full", "OnFailureBucketName");
+    let s3api = |call: &str| -> serde_json::Value {
+        serde_json::from_str(&moto.aws(
+            REGION,
+            &["s3api", call, "--bucket", &bucket, "--output", "json"],
+        ))
+        .expect("JSON")
+    };
+    let encryption = &s3api("get-bucket-encryption")["ServerSideEncryptionConfiguration"]["Rules"]
+        [0]["ApplyServerSideEncryptionByDefault"];
+    assert_eq!(encryption["SSEAlgorithm"], "aws:kms", "{encryption}");
+    assert!(
+        encryption["KMSMasterKeyID"]
+            .as_str()
+            .is_some_and(|key| key.contains(":key/")),
+        "{encryption}"
+    );
+    let block = &s3api("get-public-access-block")["PublicAccessBlockConfiguration"];
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[setting], true, "{setting}: {block}");
+    }
+    let lifecycle = &s3api("get-bucket-lifecycle-configuration")["Rules"][0];
+    assert_eq!(lifecycle["Expiration"]["Days"], 90, "{lifecycle}");
+    assert_eq!(
+        s3api("get-bucket-versioning")["Status"],
+        "Enabled",
+        "versioning"
+    );
+    // AND the existing-cluster stack (SQS destination) has its queue, and its topic the e-mail subscription
+    assert!(output("s2n-existing", "OnFailureQueueUrl").contains("/"));
+    let topic = output("s2n-existing", "AlarmTopicArn");
+    let subscriptions: serde_json::Value = serde_json::from_str(&moto.aws(
         REGION,
         &[
-            "cloudformation",
-            "describe-stacks",
-            "--stack-name",
-            "s2n-full",
+            "sns",
+            "list-subscriptions-by-topic",
+            "--topic-arn",
+            &topic,
             "--output",
             "json",
         ],
     ))
     .expect("JSON");
-    let endpoint = stack["Stacks"][0]["Outputs"]
-        .as_array()
-        .expect("outputs")
-        .iter()
-        .find(|o| o["OutputKey"] == "ClusterEndpoint")
-        .expect("ClusterEndpoint")["OutputValue"]
-        .clone();
-    assert_eq!(endpoint, CLUSTER_ENDPOINT);
+    let subscription = &subscriptions["Subscriptions"][0];
+    assert_eq!(subscription["Protocol"], "email", "{subscriptions}");
+    assert_eq!(
+        subscription["Endpoint"], "ops@example.com",
+        "{subscriptions}"
+    );
 }
