@@ -304,3 +304,22 @@ fn the_shipped_stack_yaml_is_valid_and_its_regions_differ() {
         }
     }
 }
+
+#[test]
+fn the_bucket_retention_is_ignored_with_a_warning_for_the_queue_destination() {
+    let r = resolved(
+        "regions: {}",
+        "us-east-1",
+        &["OnFailureDestination=sqs", "OnFailureRetentionDays=30"],
+    );
+    assert_eq!(
+        r.warnings,
+        [
+            "region us-east-1: OnFailureRetentionDays = 30 (from --set) is ignored: it is used only when OnFailureDestination=s3"
+        ]
+    );
+    assert!(!r.get(Name::OnFailureRetentionDays).in_scope);
+    let r = resolved("regions: {}", "us-east-1", &["OnFailureRetentionDays=30"]);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.on_failure_retention_days(), 30);
+}
