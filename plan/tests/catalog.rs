@@ -38,6 +38,7 @@ const CONTRACT_NAMES: &[&str] = &[
     "MaximumRetryAttempts",
     "MaximumRecordAgeInSeconds",
     "OnFailureDestination",
+    "OnFailureRetentionDays",
     "MaximumBatchingWindowInSeconds",
     "FunctionArchitecture",
     "FunctionMemorySize",
@@ -57,6 +58,8 @@ const CONTRACT_NAMES: &[&str] = &[
     "DriverAggregation",
     "NotebookInstanceType",
     "IteratorAgeAlarmMs",
+    "AlarmEmail",
+    "AlarmTopicArn",
 ];
 
 #[test]
