@@ -244,8 +244,20 @@ fn settings_that_discard_records_are_accepted_with_a_warning_saying_what_and_whe
     assert_eq!(
         r.warnings,
         [
-            "region us-east-1: MaximumRetryAttempts = 10 (from config defaults) discards data: once a batch's first unwritten record has failed 11 invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = 1000) from the stream, and sends only their shard and sequence range to the on-failure destination (OnFailureQueue); -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds",
+            "region us-east-1: MaximumRetryAttempts = 10 (from config defaults) discards data from the stream: once a batch's first unwritten record has failed 11 invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = 1000) from the stream, and the whole batch's payload goes to the on-failure bucket (OnFailureBucket), where `redrive` reads it back; -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds",
             "region us-east-1: MaximumRecordAgeInSeconds = -1 (no limit) (from --set) is not below the stream's retention of 86400 s (StreamRetentionHours = 24): a record that cannot be written is dropped by the stream before it is sent to the on-failure destination; the default, 82800, is just below it",
+        ]
+    );
+    // With the SQS destination the warning says that only the range is kept.
+    let r = resolved(
+        "defaults: {MaximumRetryAttempts: 0, OnFailureDestination: sqs}",
+        "us-east-1",
+        &[],
+    );
+    assert_eq!(
+        r.warnings,
+        [
+            "region us-east-1: MaximumRetryAttempts = 0 (from config defaults) discards data from the stream: once a batch's first unwritten record has failed 1 invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = 1000) from the stream, and only their shard and sequence range go to the on-failure queue (OnFailureQueue), so they are lost once the stream's retention passes; -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds"
         ]
     );
     let r = resolved(
@@ -291,4 +303,23 @@ fn the_shipped_stack_yaml_is_valid_and_its_regions_differ() {
             );
         }
     }
+}
+
+#[test]
+fn the_bucket_retention_is_ignored_with_a_warning_for_the_queue_destination() {
+    let r = resolved(
+        "regions: {}",
+        "us-east-1",
+        &["OnFailureDestination=sqs", "OnFailureRetentionDays=30"],
+    );
+    assert_eq!(
+        r.warnings,
+        [
+            "region us-east-1: OnFailureRetentionDays = 30 (from --set) is ignored: it is used only when OnFailureDestination=s3"
+        ]
+    );
+    assert!(!r.get(Name::OnFailureRetentionDays).in_scope);
+    let r = resolved("regions: {}", "us-east-1", &["OnFailureRetentionDays=30"]);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.on_failure_retention_days(), 30);
 }

@@ -648,3 +648,71 @@ fn drive_against_an_unreachable_endpoint_says_so_at_once() {
     );
     assert!(!stderr.contains("throttled"), "{stderr}");
 }
+
+#[test]
+fn alarm_settings_name_the_field_and_value_when_wrong() {
+    // An e-mail address without a domain, and a topic ARN of another service
+    assert_eq!(
+        resolve_error("regions: {}", "us-east-1", &["AlarmEmail=ops-team"]),
+        "region us-east-1: AlarmEmail = `ops-team` (from --set) is malformed: expected empty (no e-mail) or an e-mail address such as ops@example.com"
+    );
+    assert_eq!(
+        resolve_error(
+            "regions: {}",
+            "us-east-1",
+            &["AlarmTopicArn=arn:aws:sqs:us-east-1:123456789012:alerts"]
+        ),
+        "region us-east-1: AlarmTopicArn = `arn:aws:sqs:us-east-1:123456789012:alerts` (from --set) is malformed: expected empty (the stack creates its own topic) or the ARN of a standard SNS topic in the stack's region, such as arn:aws:sns:us-east-1:123456789012:alerts"
+    );
+    // A FIFO topic (alarms cannot publish to one)
+    assert!(
+        resolve_error(
+            "regions: {}",
+            "us-east-1",
+            &["AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:alerts.fifo"]
+        )
+        .contains("AlarmTopicArn = `arn:aws:sns:us-east-1:123456789012:alerts.fifo` (from --set) is malformed")
+    );
+    // A topic of another region, and an address beside a topic
+    assert_eq!(
+        resolve_error(
+            "regions: {}",
+            "eu-west-1",
+            &["AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:alerts"]
+        ),
+        "region eu-west-1: AlarmTopicArn = `arn:aws:sns:us-east-1:123456789012:alerts` (from --set) is not a topic of eu-west-1: CloudWatch alarms publish only to an SNS topic in their own region; give a topic ARN of the form arn:aws:sns:eu-west-1:<account>:<name>, or leave AlarmTopicArn empty for the stack's own topic"
+    );
+    assert_eq!(
+        resolve_error(
+            "defaults: {AlarmEmail: ops@example.com}",
+            "us-east-1",
+            &["AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:alerts"]
+        ),
+        "region us-east-1: AlarmEmail = `ops@example.com` (from config defaults) is set together with AlarmTopicArn = `arn:aws:sns:us-east-1:123456789012:alerts` (from --set): the stack subscribes an e-mail address to its own topic only; subscribe the address to your topic yourself and leave AlarmEmail empty, or leave AlarmTopicArn empty"
+    );
+    // Each alone, in its region and partition, is accepted
+    let plan = common::resolved("regions: {}", "us-east-1", &["AlarmEmail=ops@example.com"]);
+    assert_eq!(plan.alarm_email(), Some("ops@example.com"));
+    assert_eq!(plan.alarm_topic_arn(), None);
+    let plan = common::resolved(
+        "regions: {}",
+        "cn-north-1",
+        &["AlarmTopicArn=arn:aws-cn:sns:cn-north-1:123456789012:alerts"],
+    );
+    assert_eq!(
+        plan.alarm_topic_arn(),
+        Some("arn:aws-cn:sns:cn-north-1:123456789012:alerts")
+    );
+}
+
+#[test]
+fn on_failure_settings_name_the_field_and_value_when_wrong() {
+    assert_eq!(
+        resolve_error("regions: {}", "us-east-1", &["OnFailureDestination=sns"]),
+        "region us-east-1: OnFailureDestination = `sns` (from --set) is not allowed: allowed is one of s3, sqs"
+    );
+    assert_eq!(
+        resolve_error("regions: {}", "us-east-1", &["OnFailureRetentionDays=0"]),
+        "region us-east-1: OnFailureRetentionDays = `0` (from --set) is out of range: allowed is a whole number from 1 to 3650"
+    );
+}

@@ -6,8 +6,8 @@
 //! builders (every language and upsert style, edges with and without properties), the rejects sink's SQS target,
 //! the driver's Kinesis calls, every cell of the notebooks, and the AWS CLI calls in the rendered lifecycle script
 //! and user data. They are mapped with Neptune's data-plane rules ([`neptune_query_actions`]); what AWS services do
-//! with a role on its behalf (the event source mapping, Lambda's VPC interfaces, SageMaker's volume and logs) is
-//! the documented table [`service_needs`].
+//! with a role on its behalf (the event source mapping and its on-failure destination, Lambda's VPC interfaces,
+//! SageMaker's volume and logs) is the documented table [`service_needs`].
 
 mod common;
 
@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex::Regex;
 use serde_norway::Value;
 use stream2neptune::render;
+use stream2neptune_plan::OnFailureDestination;
 use stream2neptune_writer::config::UpsertStyle;
 use stream2neptune_writer::gremlin::{self, GremlinStyle};
 use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
@@ -329,6 +330,26 @@ fn notebook_needs() -> Vec<Need> {
     needs
 }
 
+/// What the event source mapping does with the writer's role to deliver a batch it gives up on (Lambda's
+/// "Retain discarded batch records": sqs:SendMessage for a queue; s3:PutObject and s3:ListBucket for a bucket, and
+/// the key for its SSE-KMS objects).
+fn on_failure_needs(destination: OnFailureDestination) -> Vec<Need> {
+    let why = "the mapping's on-failure destination";
+    match destination {
+        OnFailureDestination::S3 => vec![
+            need("s3:PutObject", None, "OnFailureBucket.Arn}/*", why),
+            need("s3:ListBucket", None, "OnFailureBucket.Arn", why),
+            need(
+                "kms:GenerateDataKey",
+                None,
+                "Key.Arn",
+                "PutObject to the SSE-KMS on-failure bucket",
+            ),
+        ],
+        OnFailureDestination::Sqs => vec![need("sqs:SendMessage", None, "OnFailureQueue", why)],
+    }
+}
+
 /// What AWS services do with a role on its behalf: documented requirements, not requests of our code.
 fn service_needs(role: &str) -> Vec<Need> {
     let n = |action: &str, resource: &'static str, why: &str| need(action, None, resource, why);
@@ -345,11 +366,6 @@ fn service_needs(role: &str) -> Vec<Need> {
                 "kms:Decrypt",
                 "Key.Arn",
                 "GetRecords on the KMS-encrypted stream",
-            ),
-            n(
-                "sqs:SendMessage",
-                "OnFailureQueue",
-                "the mapping's on-failure destination",
             ),
             n(
                 "kms:GenerateDataKey",
@@ -511,8 +527,12 @@ fn roles(template: &Value) -> BTreeMap<String, (Vec<Grant>, Vec<String>)> {
     roles
 }
 
-/// What each role of a stack rendered for `language` needs.
-fn needs(template: &Value, language: &'static str) -> BTreeMap<&'static str, Vec<Need>> {
+/// What each role of a stack rendered for `language` and `destination` needs.
+fn needs(
+    template: &Value,
+    language: &'static str,
+    destination: OnFailureDestination,
+) -> BTreeMap<&'static str, Vec<Need>> {
     let resources = &template["Resources"];
     let script = |value: &Value| -> String {
         let sub = &untagged(value)["Fn::Sub"];
@@ -527,6 +547,7 @@ fn needs(template: &Value, language: &'static str) -> BTreeMap<&'static str, Vec
     let mut writer = writer_neptune_needs(language);
     writer.extend(writer_sqs_needs());
     writer.extend(service_needs("WriterRole"));
+    writer.extend(on_failure_needs(destination));
     let mut notebook = notebook_needs();
     notebook.extend(script_needs(&lifecycle, "notebook lifecycle script"));
     notebook.extend(service_needs("NotebookRole"));
@@ -621,18 +642,27 @@ fn every_role_is_granted_what_its_requests_need_per_query_language_and_nothing_e
     for (setting, language) in LANGUAGES {
         let query_language = format!("QueryLanguage={setting}");
         let mut existing = common::EXISTING.to_vec();
-        existing.push(&query_language);
-        for (variant, sets) in [
-            ("new cluster", vec![query_language.as_str()]),
-            ("existing cluster", existing),
+        existing.extend([query_language.as_str(), "OnFailureDestination=sqs"]);
+        for (variant, sets, destination) in [
+            (
+                "new cluster, S3 destination",
+                vec![query_language.as_str()],
+                OnFailureDestination::S3,
+            ),
+            (
+                "existing cluster, SQS destination",
+                existing,
+                OnFailureDestination::Sqs,
+            ),
         ] {
-            // GIVEN the stack rendered for this language
+            // GIVEN the stack rendered for this language and on-failure destination
             let stack = format!("{variant}, {setting}");
             let template = render("us-east-1", &sets);
             let roles = roles(&template);
 
-            // WHEN each role's needs are mapped from the requests of its code, cells and scripts
-            let needs = needs(&template, language);
+            // WHEN each role's needs are mapped from the requests of its code, cells and scripts, and from what
+            // the services do with it
+            let needs = needs(&template, language, destination);
 
             // THEN each role is granted exactly those
             assert_eq!(
@@ -726,7 +756,7 @@ fn the_mapping_rules_follow_neptunes_documented_examples() {
 #[test]
 fn a_policy_missing_an_action_or_granting_an_extra_one_fails_the_check() {
     let template = render("us-east-1", &["QueryLanguage=sparql"]);
-    let needs = needs(&template, "Sparql");
+    let needs = needs(&template, "Sparql", OnFailureDestination::S3);
     let mut roles = roles(&template);
     let (grants, managed) = roles.get_mut("WriterRole").expect("writer role");
     // Without DeleteDataViaQuery (the policy of issue 10) the check fails ...

@@ -385,9 +385,22 @@ fn the_rendered_mapping_keeps_records_until_written_and_warns_about_finite_retri
     result.unwrap();
     assert!(
         stderr.starts_with(
-            "warning: region eu-west-1: MaximumRetryAttempts = 3 (from --set) discards data"
+            "warning: region eu-west-1: MaximumRetryAttempts = 3 (from --set) discards data from the stream"
         ) && stderr.contains("every record after it in the batch (up to BatchReadSize = 500)")
-            && stderr.contains("on-failure destination (OnFailureQueue)"),
+            && stderr.contains(
+                "the whole batch's payload goes to the on-failure bucket (OnFailureBucket)"
+            ),
+        "{stderr}"
+    );
+    let (result, stderr) = render_shipped_eu_west_1(
+        tmp.path(),
+        &["MaximumRetryAttempts=3", "OnFailureDestination=sqs"],
+    );
+    result.unwrap();
+    assert!(
+        stderr.contains(
+            "only their shard and sequence range go to the on-failure queue (OnFailureQueue)"
+        ),
         "{stderr}"
     );
 
@@ -453,4 +466,313 @@ fn the_dashboard_shows_every_metric_the_writer_emits() {
             "the dashboard has no widget for the writer's metric {name}"
         );
     }
+}
+
+/// Renders eu-west-1 from the shipped templates with `sets` and parses the stack.
+fn shipped_stack(sets: &[&str]) -> serde_norway::Value {
+    let tmp = tempfile::tempdir().unwrap();
+    render_shipped_eu_west_1(tmp.path(), sets).0.unwrap();
+    let text = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+/// Follows `!Tag value` wrappers down to the value.
+fn untagged(value: &serde_norway::Value) -> &serde_norway::Value {
+    match value {
+        serde_norway::Value::Tagged(tagged) => untagged(&tagged.value),
+        other => other,
+    }
+}
+
+/// A value as one line of YAML text (`!Ref X`, `!GetAtt A.B`, ...).
+fn yaml(value: &serde_norway::Value) -> String {
+    serde_norway::to_string(value).unwrap().trim().to_owned()
+}
+
+/// The logical names of the resources of `kind`.
+fn resources_of(stack: &serde_norway::Value, kind: &str) -> Vec<String> {
+    stack["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(name, _)| name.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The dashboard body (the template string of its `!Sub [body, vars]`) as JSON.
+fn dashboard(stack: &serde_norway::Value) -> serde_json::Value {
+    let sub = untagged(&stack["Resources"]["Dashboard"]["Properties"]["DashboardBody"]);
+    serde_json::from_str(untagged(&sub[0]).as_str().unwrap()).unwrap()
+}
+
+/// Every alarm action, as `yaml` prints it.
+const ALARM_TOPIC: &str = "!If\n- CreateAlarmTopic\n- !Ref AlarmTopic\n- !Ref AlarmTopicArn";
+
+#[test]
+fn the_on_failure_destination_is_a_private_encrypted_bucket_by_default_or_the_queue() {
+    // GIVEN the shipped templates with the default destination (s3)
+    let stack = shipped_stack(&[]);
+    let resources = &stack["Resources"];
+    let mapping = &resources["WriterEventSourceMapping"]["Properties"];
+
+    // THEN the mapping sends failed batches, with their payload, to the stack's bucket, and counts its events
+    assert_eq!(
+        yaml(&mapping["DestinationConfig"]["OnFailure"]["Destination"]),
+        "!GetAtt OnFailureBucket.Arn"
+    );
+    assert_eq!(yaml(&mapping["MetricsConfig"]), "Metrics:\n- EventCount");
+    assert!(resources.get("OnFailureQueue").is_none());
+    // AND the bucket is encrypted with the stack key, private, owner-enforced, TLS-only, kept and expiring
+    let bucket = &resources["OnFailureBucket"];
+    assert_eq!(bucket["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(resources["Key"]["DeletionPolicy"].as_str(), Some("Retain"));
+    let properties = &bucket["Properties"];
+    let encryption = &properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
+    assert_eq!(
+        encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"].as_str(),
+        Some("aws:kms")
+    );
+    assert_eq!(
+        yaml(&encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]),
+        "!GetAtt Key.Arn"
+    );
+    for block in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(
+            properties["PublicAccessBlockConfiguration"][block].as_bool(),
+            Some(true),
+            "{block}"
+        );
+    }
+    assert_eq!(
+        properties["OwnershipControls"]["Rules"][0]["ObjectOwnership"].as_str(),
+        Some("BucketOwnerEnforced")
+    );
+    let rule = &properties["LifecycleConfiguration"]["Rules"][0];
+    assert_eq!(
+        yaml(&rule["ExpirationInDays"]),
+        "!Ref OnFailureRetentionDays"
+    );
+    let policy =
+        &resources["OnFailureBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(policy["Effect"].as_str(), Some("Deny"));
+    assert_eq!(
+        policy["Condition"]["Bool"]["aws:SecureTransport"].as_str(),
+        Some("false")
+    );
+    assert!(stack["Outputs"].get("OnFailureBucketName").is_some());
+    assert!(stack["Outputs"].get("OnFailureQueueUrl").is_none());
+    assert_eq!(
+        stack["Parameters"]["OnFailureRetentionDays"]["Default"].as_i64(),
+        Some(90)
+    );
+
+    // GIVEN the SQS destination THEN only the queue exists, the mapping sends it the ranges, and a
+    // retention for a bucket that does not exist is neither declared nor rendered
+    let stack = shipped_stack(&["OnFailureDestination=sqs"]);
+    let resources = &stack["Resources"];
+    assert_eq!(
+        yaml(
+            &resources["WriterEventSourceMapping"]["Properties"]["DestinationConfig"]["OnFailure"]
+                ["Destination"]
+        ),
+        "!GetAtt OnFailureQueue.Arn"
+    );
+    assert!(resources.get("OnFailureBucket").is_none());
+    assert!(resources.get("OnFailureBucketPolicy").is_none());
+    assert!(stack["Parameters"].get("OnFailureRetentionDays").is_none());
+    assert!(stack["Outputs"].get("OnFailureQueueUrl").is_some());
+    assert!(stack["Outputs"].get("OnFailureBucketName").is_none());
+    // AND the deploy refuses a destination other than the one rendered
+    let assertions = &stack["Rules"]["RenderedStructure"]["Assertions"];
+    assert!(
+        assertions
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|a| yaml(&a["Assert"]) == "!Equals\n- !Ref OnFailureDestination\n- sqs"),
+        "{assertions:?}"
+    );
+}
+
+#[test]
+fn every_alarm_notifies_the_topic_and_the_alarms_cover_the_pipeline() {
+    for (sets, destination_alarms, capacity) in [
+        (vec![], vec!["OnFailureDeliveredAlarm"], false),
+        (
+            vec![
+                "OnFailureDestination=sqs",
+                "DbInstanceType=db.serverless",
+                "AlarmEmail=ops@example.com",
+            ],
+            vec!["OnFailureDeliveredAlarm", "OnFailureQueueAlarm"],
+            true,
+        ),
+    ] {
+        // GIVEN the stack rendered with these settings
+        let stack = shipped_stack(&sets);
+        let resources = &stack["Resources"];
+        let alarms = resources_of(&stack, "AWS::CloudWatch::Alarm");
+
+        // THEN every alarm tells the topic when it fires and when it clears
+        for alarm in &alarms {
+            let properties = &resources[alarm.as_str()]["Properties"];
+            for actions in ["AlarmActions", "OKActions"] {
+                assert_eq!(
+                    properties[actions]
+                        .as_sequence()
+                        .unwrap_or_else(|| panic!("{alarm} has no {actions}"))
+                        .iter()
+                        .map(yaml)
+                        .collect::<Vec<_>>(),
+                    [ALARM_TOPIC],
+                    "{alarm} {actions}"
+                );
+            }
+        }
+        // AND the alarms watch what the operations section names
+        let watched: Vec<(String, String)> = alarms
+            .iter()
+            .filter_map(|alarm| {
+                let properties = &resources[alarm.as_str()]["Properties"];
+                properties["MetricName"]
+                    .as_str()
+                    .map(|metric| (yaml(&properties["Namespace"]), metric.to_owned()))
+            })
+            .collect();
+        let has = |namespace: &str, metric: &str| {
+            watched.iter().any(|(n, m)| n == namespace && m == metric)
+        };
+        for metric in ["IteratorAge", "Errors", "Throttles"] {
+            assert!(has("AWS/Lambda", metric), "{sets:?}: {metric}");
+        }
+        for metric in [
+            "OnFailureDestinationDeliveredEventCount",
+            "DroppedEventCount",
+        ] {
+            assert!(has("AWS/Lambda", metric), "{sets:?}: {metric}");
+        }
+        assert!(has("AWS/Neptune", "CPUUtilization"));
+        assert!(has("AWS/SQS", "ApproximateNumberOfMessagesVisible"));
+        for alarm in destination_alarms {
+            assert!(alarms.iter().any(|a| a == alarm), "{sets:?}: {alarm}");
+        }
+        assert_eq!(
+            alarms.iter().any(|a| a == "OnFailureQueueAlarm"),
+            sets.contains(&"OnFailureDestination=sqs")
+        );
+        assert_eq!(alarms.iter().any(|a| a == "NeptuneCapacityAlarm"), capacity);
+        // AND the writer's own alarms read its EMF metrics as it emits them (namespace, ClusterId)
+        let emitted: Vec<&str> = stream2neptune_writer::metrics::metric_names().collect();
+        for (alarm, metric) in [
+            ("WriterBatchesFailedAlarm", "BatchesFailed"),
+            ("WriterRecordsRejectedAlarm", "RecordsRejected"),
+        ] {
+            let properties = &resources[alarm]["Properties"];
+            assert!(emitted.contains(&metric), "the writer emits no {metric}");
+            assert_eq!(properties["MetricName"].as_str(), Some(metric));
+            assert_eq!(yaml(&properties["Namespace"]), "!Ref MetricsNamespace");
+            assert_eq!(
+                properties["Dimensions"][0]["Name"].as_str(),
+                Some("ClusterId")
+            );
+        }
+        // AND the stack's topic is encrypted, CloudWatch may use its key, and the address is subscribed
+        assert_eq!(
+            yaml(&resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"]),
+            "!Ref Key"
+        );
+        assert_eq!(
+            resources["AlarmTopic"]["Condition"].as_str(),
+            Some("CreateAlarmTopic")
+        );
+        let key_statements = resources["Key"]["Properties"]["KeyPolicy"]["Statement"]
+            .as_sequence()
+            .unwrap();
+        assert!(key_statements.iter().any(|s| {
+            s["Principal"]["Service"].as_str() == Some("cloudwatch.amazonaws.com")
+                && yaml(&s["Action"]).contains("kms:GenerateDataKey")
+                && yaml(&s["Action"]).contains("kms:Decrypt")
+        }));
+        let subscription = &resources["AlarmEmailSubscription"];
+        assert_eq!(
+            subscription["Condition"].as_str(),
+            Some("SubscribeAlarmEmail")
+        );
+        assert_eq!(
+            yaml(&subscription["Properties"]["Endpoint"]),
+            "!Ref AlarmEmail"
+        );
+        assert_eq!(
+            yaml(&stack["Outputs"]["AlarmTopicArn"]["Value"]),
+            ALARM_TOPIC
+        );
+
+        // AND the dashboard's alarm widget lists every alarm, and each widget says what it shows
+        let dashboard = dashboard(&stack);
+        let widgets = dashboard["widgets"].as_array().unwrap();
+        let listed: Vec<&str> = widgets
+            .iter()
+            .filter(|w| w["type"] == "alarm")
+            .flat_map(|w| w["properties"]["alarms"].as_array().unwrap())
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        for alarm in &alarms {
+            assert!(
+                listed.contains(&format!("${{{alarm}.Arn}}").as_str()),
+                "{alarm} is not on the dashboard"
+            );
+        }
+        assert_eq!(listed.len(), alarms.len());
+        for widget in widgets.iter().filter(|w| w["type"] != "text") {
+            let title = widget["properties"]["title"].as_str().unwrap_or_default();
+            assert!(title.len() > 10, "a widget without a title: {widget}");
+        }
+        // AND the event source mapping's metrics each have a line, by the mapping's UUID
+        for metric in [
+            "PolledEventCount",
+            "FilteredOutEventCount",
+            "InvokedEventCount",
+            "FailedInvokeEventCount",
+            "DroppedEventCount",
+            "OnFailureDestinationDeliveredEventCount",
+        ] {
+            assert!(
+                widgets
+                    .iter()
+                    .any(|w| w["properties"]["metrics"]
+                        .as_array()
+                        .is_some_and(|lines| lines.iter().any(|l| l[1] == metric
+                            && l[2] == "EventSourceMappingUUID"
+                            && l[3] == "${WriterEventSourceMapping}"))),
+                "no widget shows {metric}"
+            );
+        }
+    }
+}
+
+#[test]
+fn with_an_alarm_topic_of_its_own_the_stack_creates_none() {
+    // GIVEN a topic of the user's
+    let topic = "arn:aws:sns:eu-west-1:123456789012:ops";
+    let stack = shipped_stack(&[&format!("AlarmTopicArn={topic}")]);
+    // THEN the topic resources are conditional on an empty AlarmTopicArn, whose default is now the topic,
+    // and the deploy refuses an address beside it
+    assert_eq!(
+        stack["Parameters"]["AlarmTopicArn"]["Default"].as_str(),
+        Some(topic)
+    );
+    assert_eq!(
+        yaml(&stack["Conditions"]["CreateAlarmTopic"]),
+        "!Equals\n- !Ref AlarmTopicArn\n- ''"
+    );
+    assert!(
+        yaml(&stack["Rules"]["OneAlarmDestination"]["Assertions"][0]["Assert"])
+            .contains("!Ref AlarmEmail")
+    );
 }

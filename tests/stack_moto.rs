@@ -1,7 +1,9 @@
 //! The real rendered stack in moto's CloudFormation server, created the way `deploy` creates it (`aws cloudformation
-//! deploy` with the template in the artifact bucket): the existing-cluster variant exactly as rendered, and the full
-//! stack with its `AWS::Neptune::*` resources replaced by literal attributes, because moto has no Neptune. Both must
-//! reach CREATE_COMPLETE with every output resolved.
+//! deploy` with the template in the artifact bucket): the existing-cluster variant (with the SQS on-failure
+//! destination and an alarm e-mail) exactly as rendered, and the full stack (the default S3 destination) with its
+//! `AWS::Neptune::*` resources replaced by literal attributes, because moto has no Neptune. Both must reach
+//! CREATE_COMPLETE with every output resolved, and what moto built is read back: the on-failure bucket's encryption
+//! and the alarm topic's key.
 //!
 //! Where moto falls short, [`MOTO_GAPS`] names the gap and what the test does about it; the template itself is
 //! never changed to suit moto.
@@ -23,10 +25,12 @@ const BUCKET: &str = "stream2neptune-artifacts-123456789012-us-east-1";
 
 /// What moto's CloudFormation cannot do with this stack, and how the test works around it.
 const MOTO_GAPS: &[&str] = &[
-    "moto's CloudFormation implements no AWS::Neptune::* type, no AWS::CloudWatch::Alarm and no \
-     AWS::EC2::SecurityGroupEgress (checked against moto's own type table by the test): those resources are taken out \
-     and every reference to them becomes a literal attribute (the cluster's endpoint, reader endpoint, port, id and \
-     resource id; an alarm's ARN)",
+    "moto's CloudFormation implements no AWS::Neptune::* type, no AWS::CloudWatch::Alarm, no \
+     AWS::EC2::SecurityGroupEgress, no AWS::S3::BucketPolicy and no AWS::SNS::Subscription (checked against moto's own \
+     type table by the test): those resources are taken out and every reference to them becomes a literal attribute \
+     (the cluster's endpoint, reader endpoint, port, id and resource id; an alarm's ARN); so the on-failure bucket's \
+     TLS-only policy and the alarm topic's e-mail subscription are checked as rendered only (tests/render.rs), and \
+     here the bucket's own settings and the topic itself",
     "moto's YAML loader keeps a short-form tag over a mapping (`!Base64` over `Fn::Sub: [...]`, the lifecycle script \
      and the user data) as raw YAML nodes and fails with a 500 (AttributeError: 'list' object has no attribute \
      'encode'): moto is given the same template as JSON, every short-form tag written in its long form",
@@ -36,6 +40,10 @@ const MOTO_GAPS: &[&str] = &[
     "moto's ExecuteChangeSet of a CREATE change set (the path of `aws cloudformation deploy`) never builds the stack's \
      outputs, so describe-stacks shows none: the stack is created with CreateStack from the template in the artifact \
      bucket (the deploy command's change-set path is tested in tests/deploy_moto.rs)",
+    "moto's CloudFormation builds an AWS::S3::Bucket from its BucketEncryption and Tags only: the on-failure bucket's \
+     public access block, ownership, versioning and lifecycle rule are not applied (moto answers \
+     NoSuchPublicAccessBlockConfiguration), so the test reads back its encryption and those are checked as rendered \
+     (tests/render.rs) and by checkov",
 ];
 
 /// Literal attributes standing in for the Neptune cluster in the full stack.
@@ -413,7 +421,15 @@ fn the_rendered_stacks_reach_create_complete_in_motos_cloudformation_with_every_
     let moto = Moto::start();
     moto.aws(REGION, &["s3", "mb", &format!("s3://{BUCKET}")]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let existing = without_types_moto_lacks(&render(common::EXISTING), &["AWS::CloudWatch::Alarm"]);
+    let existing_sets = [
+        common::EXISTING,
+        &["OnFailureDestination=sqs", "AlarmEmail=ops@example.com"],
+    ]
+    .concat();
+    let existing = without_types_moto_lacks(
+        &render(&existing_sets),
+        &["AWS::CloudWatch::Alarm", "AWS::SNS::Subscription"],
+    );
     let full = without_types_moto_lacks(
         &render(&["NeptuneAuditLog=true"]),
         &[
@@ -423,6 +439,8 @@ fn the_rendered_stacks_reach_create_complete_in_motos_cloudformation_with_every_
             "AWS::Neptune::DBClusterParameterGroup",
             "AWS::Neptune::DBInstance",
             "AWS::Neptune::DBSubnetGroup",
+            "AWS::S3::BucketPolicy",
+            "AWS::SNS::Subscription",
         ],
     );
     eprintln!("moto gaps worked around: {MOTO_GAPS:#?}");
@@ -440,24 +458,69 @@ fn the_rendered_stacks_reach_create_complete_in_motos_cloudformation_with_every_
     }
 
     // AND the full stack's outputs carry the stand-in cluster's attributes
-    let stack: serde_json::Value = serde_json::from_str(&moto.aws(
+    let output = |stack: &str, key: &str| -> String {
+        let stack: serde_json::Value = serde_json::from_str(&moto.aws(
+            REGION,
+            &[
+                "cloudformation",
+                "describe-stacks",
+                "--stack-name",
+                stack,
+                "--output",
+                "json",
+            ],
+        ))
+        .expect("JSON");
+        stack["Stacks"][0]["Outputs"]
+            .as_array()
+            .expect("outputs")
+            .iter()
+            .find(|o| o["OutputKey"] == key)
+            .unwrap_or_else(|| panic!("{stack}: no output {key}"))["OutputValue"]
+            .as_str()
+            .expect("a value")
+            .to_owned()
+    };
+    assert_eq!(output("s2n-full", "ClusterEndpoint"), CLUSTER_ENDPOINT);
+
+    // AND the full stack's on-failure bucket is encrypted with the stack key (moto gap 5: the rest is not built)
+    let bucket = output("s2n-full", "OnFailureBucketName");
+    let s3api = |call: &str| -> serde_json::Value {
+        serde_json::from_str(&moto.aws(
+            REGION,
+            &["s3api", call, "--bucket", &bucket, "--output", "json"],
+        ))
+        .expect("JSON")
+    };
+    let encryption = &s3api("get-bucket-encryption")["ServerSideEncryptionConfiguration"]["Rules"]
+        [0]["ApplyServerSideEncryptionByDefault"];
+    assert_eq!(encryption["SSEAlgorithm"], "aws:kms", "{encryption}");
+    assert!(
+        encryption["KMSMasterKeyID"]
+            .as_str()
+            .is_some_and(|key| key.contains(":key/")),
+        "{encryption}"
+    );
+    // AND the existing-cluster stack (SQS destination) has its queue, and its alarm topic the stack key (moto has
+    // no AWS::SNS::Subscription: moto gap 1)
+    assert!(output("s2n-existing", "OnFailureQueueUrl").contains("/"));
+    let topic = output("s2n-existing", "AlarmTopicArn");
+    let attributes: serde_json::Value = serde_json::from_str(&moto.aws(
         REGION,
         &[
-            "cloudformation",
-            "describe-stacks",
-            "--stack-name",
-            "s2n-full",
+            "sns",
+            "get-topic-attributes",
+            "--topic-arn",
+            &topic,
             "--output",
             "json",
         ],
     ))
     .expect("JSON");
-    let endpoint = stack["Stacks"][0]["Outputs"]
-        .as_array()
-        .expect("outputs")
-        .iter()
-        .find(|o| o["OutputKey"] == "ClusterEndpoint")
-        .expect("ClusterEndpoint")["OutputValue"]
-        .clone();
-    assert_eq!(endpoint, CLUSTER_ENDPOINT);
+    assert!(
+        attributes["Attributes"]["KmsMasterKeyId"]
+            .as_str()
+            .is_some_and(|key| !key.is_empty()),
+        "{attributes}"
+    );
 }

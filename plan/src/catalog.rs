@@ -7,7 +7,8 @@
 use crate::offerings::Offering;
 use crate::sizing;
 use crate::values::{
-    Architecture, GremlinUpsertStyle, QueryLanguage, StartingPosition, StreamMode,
+    Architecture, GremlinUpsertStyle, OnFailureDestination, QueryLanguage, StartingPosition,
+    StreamMode,
 };
 
 /// Declares [`Name`] from one list, so the enum, its spelling and [`Name::ALL`] cannot disagree.
@@ -67,6 +68,8 @@ parameter_names! {
     BisectBatchOnFunctionError,
     MaximumRetryAttempts,
     MaximumRecordAgeInSeconds,
+    OnFailureDestination,
+    OnFailureRetentionDays,
     MaximumBatchingWindowInSeconds,
     FunctionArchitecture,
     FunctionMemorySize,
@@ -86,6 +89,8 @@ parameter_names! {
     DriverAggregation,
     NotebookInstanceType,
     IteratorAgeAlarmMs,
+    AlarmEmail,
+    AlarmTopicArn,
 }
 
 impl Name {
@@ -149,6 +154,8 @@ pub enum Scope {
     Serverless,
     /// Only when `EC2KeyPairName` is non-empty.
     KeyPair,
+    /// Only when `OnFailureDestination` is `s3` (the stack creates the on-failure bucket).
+    OnFailureBucket,
     /// Never: the generator uses the value at render time and the stack does not declare it.
     RenderTime,
 }
@@ -163,6 +170,7 @@ impl Scope {
             Scope::Provisioned => "StreamMode=PROVISIONED",
             Scope::Serverless => "DbInstanceType=db.serverless",
             Scope::KeyPair => "EC2KeyPairName is non-empty",
+            Scope::OnFailureBucket => "OnFailureDestination=s3",
             Scope::RenderTime => "never (render time only)",
         }
     }
@@ -414,6 +422,10 @@ const MAX_CONCURRENCY_QUOTA: i64 = 1_000_000;
 const HOSTNAME: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
 const S3_KEY: &str = r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}$";
 const BOOL: Kind = Kind::Bool;
+
+/// Anchored pattern of `AlarmTopicArn`: empty, or a standard (not FIFO: alarms cannot publish to one) SNS topic ARN.
+pub const ALARM_TOPIC_ARN: &str =
+    r"^$|^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}$";
 
 /// Every stack parameter, in the order the templates declare them.
 pub static CATALOG: &[Param] = &[
@@ -730,6 +742,24 @@ pub static CATALOG: &[Param] = &[
         description: "Age, in seconds, at which a record still not written leaves for the on-failure destination; the default is just below StreamRetentionHours, before the stream drops it (-1 = no limit: the stream drops it unseen).",
     },
     Param {
+        name: Name::OnFailureDestination,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("s3"),
+        kind: Kind::Choice(OnFailureDestination::NAMES),
+        scope: Scope::All,
+        required: false,
+        description: "Where the event source mapping sends a batch it gives up on: s3 keeps the whole batch's payload in an encrypted bucket of the stack (replayable after the stream drops it); sqs sends only its shard and sequence range to a queue.",
+    },
+    Param {
+        name: Name::OnFailureRetentionDays,
+        cfn_type: CfnType::Number,
+        default: BuiltIn::Value("90"),
+        kind: Kind::Integer { min: 1, max: 3650 },
+        scope: Scope::OnFailureBucket,
+        required: false,
+        description: "Days the on-failure bucket keeps a failed batch before its lifecycle rule expires it (a removed object's previous version is kept 7 more days).",
+    },
+    Param {
         name: Name::MaximumBatchingWindowInSeconds,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("0"),
@@ -931,5 +961,29 @@ pub static CATALOG: &[Param] = &[
         scope: Scope::All,
         required: false,
         description: "Iterator age, in milliseconds, above which the alarm fires.",
+    },
+    Param {
+        name: Name::AlarmEmail,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: r"^$|^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$",
+            expected: "empty (no e-mail) or an e-mail address such as ops@example.com",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "E-mail address subscribed to the stack's alarm topic (AWS sends a confirmation mail first); empty = no subscription. Not with AlarmTopicArn.",
+    },
+    Param {
+        name: Name::AlarmTopicArn,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Text {
+            pattern: ALARM_TOPIC_ARN,
+            expected: "empty (the stack creates its own topic) or the ARN of a standard SNS topic in the stack's region, such as arn:aws:sns:us-east-1:123456789012:alerts",
+        },
+        scope: Scope::All,
+        required: false,
+        description: "An SNS topic of your own for every alarm's AlarmActions and OKActions; empty = the stack creates an encrypted topic (see AlarmEmail).",
     },
 ];

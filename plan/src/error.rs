@@ -257,6 +257,34 @@ pub enum Problem {
         /// The smallest timeout accepted, in seconds.
         minimum: i64,
     },
+    /// An `AlarmTopicArn` outside the stack's region or partition.
+    #[error(
+        "AlarmTopicArn = `{value}` (from {origin}) is not a topic of {region}: CloudWatch alarms publish only to an SNS topic in their own region; give a topic ARN of the form arn:{partition}:sns:{region}:<account>:<name>, or leave AlarmTopicArn empty for the stack's own topic"
+    )]
+    AlarmTopicElsewhere {
+        /// The ARN as given.
+        value: String,
+        /// Where it came from.
+        origin: Origin,
+        /// The stack's region.
+        region: String,
+        /// The region's partition.
+        partition: String,
+    },
+    /// Both `AlarmEmail` and `AlarmTopicArn`.
+    #[error(
+        "AlarmEmail = `{email}` (from {email_origin}) is set together with AlarmTopicArn = `{arn}` (from {arn_origin}): the stack subscribes an e-mail address to its own topic only; subscribe the address to your topic yourself and leave AlarmEmail empty, or leave AlarmTopicArn empty"
+    )]
+    AlarmEmailWithTopicArn {
+        /// The address.
+        email: String,
+        /// Where it came from.
+        email_origin: Origin,
+        /// The topic ARN.
+        arn: String,
+        /// Where it came from.
+        arn_origin: Origin,
+    },
     /// Serverless minimum capacity above the maximum.
     #[error(
         "DbServerlessMinCapacity = {min} (from {min_origin}) is above DbServerlessMaxCapacity = {max} (from {max_origin}): the minimum must be at most the maximum"

@@ -9,7 +9,8 @@ use crate::catalog::{Name, Param};
 use crate::error::{Error, Problem, Problems};
 use crate::origin::Origin;
 use crate::values::{
-    Architecture, GremlinUpsertStyle, ParamValue, QueryLanguage, StartingPosition, StreamMode,
+    Architecture, GremlinUpsertStyle, OnFailureDestination, ParamValue, QueryLanguage,
+    StartingPosition, StreamMode,
 };
 
 /// One parameter of a resolved region.
@@ -40,6 +41,8 @@ pub struct Mode {
     pub key_pair: bool,
     /// The new cluster exports its audit log to a log group of the stack.
     pub audit_log: bool,
+    /// Where the event source mapping sends a batch it gives up on: the stack creates that bucket or queue only.
+    pub on_failure_destination: OnFailureDestination,
 }
 
 /// Values computed from the parameters (the contract's `derived`).
@@ -229,6 +232,27 @@ impl Plan {
     pub fn maximum_record_age(&self) -> Option<Duration> {
         self.limit(Name::MaximumRecordAgeInSeconds)
             .map(|secs| Duration::from_secs(u64::from(secs)))
+    }
+
+    /// `OnFailureDestination`: where the event source mapping sends a batch it gives up on.
+    pub fn on_failure_destination(&self) -> OnFailureDestination {
+        self.mode.on_failure_destination
+    }
+
+    /// `OnFailureRetentionDays`: how long the on-failure bucket keeps a failed batch (declared for the s3
+    /// destination only).
+    pub fn on_failure_retention_days(&self) -> u32 {
+        self.count(Name::OnFailureRetentionDays)
+    }
+
+    /// `AlarmEmail`; `None` when empty (no subscription).
+    pub fn alarm_email(&self) -> Option<&str> {
+        Some(self.text(Name::AlarmEmail)).filter(|email| !email.is_empty())
+    }
+
+    /// `AlarmTopicArn`; `None` when empty (the stack creates its own topic).
+    pub fn alarm_topic_arn(&self) -> Option<&str> {
+        Some(self.text(Name::AlarmTopicArn)).filter(|arn| !arn.is_empty())
     }
 
     /// `FunctionTimeout`.

@@ -7,7 +7,7 @@ use crate::error::{Error, Problem, Problems, Result};
 use crate::origin::Origin;
 use crate::parse::parse;
 use crate::plan::{Derived, Mode, Plan, ResolvedParam};
-use crate::values::{ParamValue, QueryLanguage, StreamMode};
+use crate::values::{OnFailureDestination, ParamValue, QueryLanguage, StreamMode};
 use crate::{regions, sizing, writer_limits};
 
 /// Resolves and validates `region`: built-in default < config defaults < region overrides < `sets`.
@@ -69,8 +69,9 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan>
             retention,
         )));
     }
-    loss_warnings(&typed, region, retention, &mut warnings);
+    loss_warnings(&typed, region, &mode, retention, &mut warnings);
     cross_checks(&typed, mode.serverless, &mut problems);
+    alarm_checks(&typed, region, partition, &mut problems);
     concurrency_checks(&typed, region, &mode, &mut problems, &mut warnings);
     if !problems.is_empty() {
         return Err(invalid(problems));
@@ -139,6 +140,7 @@ impl Mode {
             Scope::Provisioned => !self.on_demand,
             Scope::Serverless => self.serverless,
             Scope::KeyPair => self.key_pair,
+            Scope::OnFailureBucket => self.on_failure_destination == OnFailureDestination::S3,
             Scope::RenderTime => false,
         }
     }
@@ -169,6 +171,10 @@ fn structure(typed: &[Typed], region: &str) -> Mode {
             .as_str()
             .is_some_and(|name| !name.is_empty()),
         audit_log: !existing_cluster && value(Name::NeptuneAuditLog).as_str() == Some("true"),
+        on_failure_destination: value(Name::OnFailureDestination)
+            .as_str()
+            .and_then(OnFailureDestination::parse)
+            .unwrap_or(OnFailureDestination::S3),
     }
 }
 
@@ -254,7 +260,13 @@ fn check_entry(
 /// Warns about event source mapping settings that discard records: a finite MaximumRetryAttempts
 /// (what is discarded and where it goes), and a MaximumRecordAgeInSeconds the stream's retention
 /// outlives (records dropped by the stream, unseen by the on-failure destination).
-fn loss_warnings(typed: &[Typed], region: &str, retention_hours: i64, warnings: &mut Vec<String>) {
+fn loss_warnings(
+    typed: &[Typed],
+    region: &str,
+    mode: &Mode,
+    retention_hours: i64,
+    warnings: &mut Vec<String>,
+) {
     let integer = |name: Name| {
         let entry = find(typed, name);
         entry
@@ -267,8 +279,16 @@ fn loss_warnings(typed: &[Typed], region: &str, retention_hours: i64, warnings: 
         && retries >= 0
     {
         let read = integer(Name::BatchReadSize).map_or(0, |(n, _)| n);
+        let kept = match mode.on_failure_destination {
+            OnFailureDestination::S3 => {
+                "the whole batch's payload goes to the on-failure bucket (OnFailureBucket), where `redrive` reads it back"
+            }
+            OnFailureDestination::Sqs => {
+                "only their shard and sequence range go to the on-failure queue (OnFailureQueue), so they are lost once the stream's retention passes"
+            }
+        };
         warnings.push(format!(
-            "region {region}: MaximumRetryAttempts = {retries} (from {origin}) discards data: once a batch's first unwritten record has failed {} invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = {read}) from the stream, and sends only their shard and sequence range to the on-failure destination (OnFailureQueue); -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds",
+            "region {region}: MaximumRetryAttempts = {retries} (from {origin}) discards data from the stream: once a batch's first unwritten record has failed {} invocations (an outage, a failover, a broken policy or endpoint), Lambda drops that record and every record after it in the batch (up to BatchReadSize = {read}) from the stream, and {kept}; -1, the default, keeps them in the stream until MaximumRecordAgeInSeconds",
             retries + 1
         ));
     }
@@ -336,6 +356,41 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             min_origin,
             max,
             max_origin,
+        });
+    }
+}
+
+/// The alarm topic: an `AlarmTopicArn` in the stack's region and partition (CloudWatch publishes only to a topic of
+/// its own region), and no `AlarmEmail` beside it (the stack subscribes the address to its own topic only).
+fn alarm_checks(typed: &[Typed], region: &str, partition: &str, problems: &mut Vec<Problem>) {
+    let text = |name: Name| {
+        let entry = find(typed, name);
+        entry
+            .value
+            .as_ref()
+            .and_then(ParamValue::as_str)
+            .filter(|text| !text.is_empty())
+            .map(|text| (text.to_owned(), entry.origin))
+    };
+    let Some((arn, arn_origin)) = text(Name::AlarmTopicArn) else {
+        return;
+    };
+    // arn:<partition>:sns:<region>:<account>:<name>, already matched against the catalog's pattern.
+    let fields: Vec<&str> = arn.split(':').collect();
+    if fields[1] != partition || fields[3] != region {
+        problems.push(Problem::AlarmTopicElsewhere {
+            value: arn.clone(),
+            origin: arn_origin,
+            region: region.to_owned(),
+            partition: partition.to_owned(),
+        });
+    }
+    if let Some((email, email_origin)) = text(Name::AlarmEmail) {
+        problems.push(Problem::AlarmEmailWithTopicArn {
+            email,
+            email_origin,
+            arn,
+            arn_origin,
         });
     }
 }

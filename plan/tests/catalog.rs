@@ -37,6 +37,8 @@ const CONTRACT_NAMES: &[&str] = &[
     "BisectBatchOnFunctionError",
     "MaximumRetryAttempts",
     "MaximumRecordAgeInSeconds",
+    "OnFailureDestination",
+    "OnFailureRetentionDays",
     "MaximumBatchingWindowInSeconds",
     "FunctionArchitecture",
     "FunctionMemorySize",
@@ -56,6 +58,8 @@ const CONTRACT_NAMES: &[&str] = &[
     "DriverAggregation",
     "NotebookInstanceType",
     "IteratorAgeAlarmMs",
+    "AlarmEmail",
+    "AlarmTopicArn",
 ];
 
 #[test]
@@ -149,5 +153,73 @@ fn aws_typed_parameters_carry_no_pattern_in_the_template() {
             param.cfn_type.takes_pattern(),
             param.cfn_type == CfnType::String
         );
+    }
+}
+
+#[test]
+fn the_on_failure_and_alarm_rows_keep_payloads_by_default_and_check_their_values() {
+    use stream2neptune_plan::OnFailureDestination;
+    // OnFailureDestination: s3 by default (the payload is kept), one of the enum's spellings
+    let destination = Name::OnFailureDestination.param();
+    assert_eq!(destination.default, BuiltIn::Value("s3"));
+    assert_eq!(destination.scope, Scope::All);
+    assert_eq!(
+        destination.kind.cfn_allowed_values("us-east-1"),
+        Some(vec!["s3".to_owned(), "sqs".to_owned()])
+    );
+    assert_eq!(
+        OnFailureDestination::parse("s3"),
+        Some(OnFailureDestination::S3)
+    );
+    // OnFailureRetentionDays: declared only with the bucket, 1 to 3650 days, 90 by default
+    let days = Name::OnFailureRetentionDays.param();
+    assert_eq!(days.scope, Scope::OnFailureBucket);
+    assert_eq!(days.default, BuiltIn::Value("90"));
+    assert_eq!(days.kind.cfn_range(), Some((1.0, 3650.0)));
+    // AlarmEmail and AlarmTopicArn: empty by default; each pattern accepts its form only
+    for (name, good, bad) in [
+        (
+            Name::AlarmEmail,
+            &[
+                "",
+                "ops@example.com",
+                "first.last+alerts@mail.example.co.uk",
+            ][..],
+            &[
+                "ops",
+                "ops@",
+                "@example.com",
+                "ops@example",
+                "a b@example.com",
+            ][..],
+        ),
+        (
+            Name::AlarmTopicArn,
+            &[
+                "",
+                "arn:aws:sns:us-east-1:123456789012:alerts",
+                "arn:aws-cn:sns:cn-north-1:123456789012:ops_team-1",
+                "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts",
+            ][..],
+            &[
+                "alerts",
+                "arn:aws:sqs:us-east-1:123456789012:alerts",
+                "arn:aws:sns:us-east-1:12345:alerts",
+                "arn:aws:sns:us-east-1:123456789012:alerts.fifo",
+            ][..],
+        ),
+    ] {
+        let param = name.param();
+        assert_eq!(param.default, BuiltIn::Value(""), "{name}");
+        for value in good {
+            parse(param, value, Origin::Set, "us-east-1")
+                .unwrap_or_else(|e| panic!("{name} = {value:?}: {e}"));
+        }
+        for value in bad {
+            assert!(
+                parse(param, value, Origin::Set, "us-east-1").is_err(),
+                "{name} accepts {value:?}"
+            );
+        }
     }
 }
