@@ -169,7 +169,17 @@ impl<'o> Aws<'o> {
 
     /// Runs a command that changes something; its output is passed on.
     pub fn run(&mut self, call: &Call) -> Result<()> {
-        if let Some(stdout) = self.invoke(call, true)? {
+        self.run_as(call, true)
+    }
+
+    /// [`Aws::run`] even after a signal came: the clean-up of what a stopped command left (a change set). Its
+    /// own failure is still an error.
+    pub fn run_despite_signal(&mut self, call: &Call) -> Result<()> {
+        self.run_as(call, false)
+    }
+
+    fn run_as(&mut self, call: &Call, stop_on_signal: bool) -> Result<()> {
+        if let Some(stdout) = self.invoke_as(call, true, stop_on_signal)? {
             let text = stdout.trim_end();
             if !text.is_empty() {
                 writeln!(self.out, "{text}").map_err(Error::Output)?;
@@ -311,6 +321,13 @@ impl<'o> Aws<'o> {
             })
     }
 
+    /// Runs a command whose answer is text (such as `aws s3 presign`) and returns it trimmed; `None` in a dry run.
+    pub fn read_text(&mut self, call: &Call) -> Result<Option<String>> {
+        Ok(self
+            .invoke(call, true)?
+            .map(|stdout| stdout.trim().to_owned()))
+    }
+
     /// Runs a command that asks whether something exists: `Some(true)` when it succeeds, `Some(false)` when AWS
     /// answers "not found", `None` in a dry run; any other failure is an error.
     pub fn probe(&mut self, call: &Call) -> Result<Option<bool>> {
@@ -323,6 +340,17 @@ impl<'o> Aws<'o> {
 
     /// Prints the command (when `echo`), then (unless dry-running) runs it and returns its stdout.
     fn invoke(&mut self, call: &Call, echo: bool) -> Result<Option<String>> {
+        self.invoke_as(call, echo, true)
+    }
+
+    /// [`Aws::invoke`]; when `stop_on_signal` is false, a signal neither stops it from running nor turns its
+    /// outcome into [`Error::Stopped`].
+    fn invoke_as(
+        &mut self,
+        call: &Call,
+        echo: bool,
+        stop_on_signal: bool,
+    ) -> Result<Option<String>> {
         let Some(program) = &self.program else {
             writeln!(self.out, "{call}").map_err(Error::Output)?;
             return Ok(None);
@@ -331,7 +359,9 @@ impl<'o> Aws<'o> {
             writeln!(self.out, "+ {call}").map_err(Error::Output)?;
             self.out.flush().map_err(Error::Output)?;
         }
-        self.check_signal(call)?;
+        if stop_on_signal {
+            self.check_signal(call)?;
+        }
         let output = aws_command(program, call.argv())
             .output()
             .map_err(|source| Error::Spawn {
@@ -339,7 +369,9 @@ impl<'o> Aws<'o> {
                 source,
             })?;
         // A Ctrl-C in the terminal reaches the CLI too: its failure is the signal's.
-        self.check_signal_after(call, output.status)?;
+        if stop_on_signal {
+            self.check_signal_after(call, output.status)?;
+        }
         if output.status.success() {
             Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
         } else {
