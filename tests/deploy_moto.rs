@@ -604,3 +604,266 @@ fn unknown_region_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown region `eu-west-9`"), "{stderr}");
 }
+
+/// Lines of `stdout` that begin with `prefix`, without it.
+fn lines_after<'t>(stdout: &'t str, prefix: &str) -> Vec<&'t str> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix(prefix))
+        .collect()
+}
+
+fn stack_exists(moto: &Moto) -> bool {
+    moto.aws_output(
+        REGION,
+        &["cloudformation", "describe-stacks", "--stack-name", STACK],
+    )
+    .status
+    .success()
+}
+
+fn physical_id(moto: &Moto, logical: &str) -> String {
+    moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "describe-stack-resource",
+            "--stack-name",
+            STACK,
+            "--logical-resource-id",
+            logical,
+            "--query",
+            "StackResourceDetail.PhysicalResourceId",
+            "--output",
+            "text",
+        ],
+    )
+    .trim()
+    .to_owned()
+}
+
+fn watch_args(command: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        command,
+        "--region",
+        REGION,
+        "--stack-name",
+        STACK,
+        "--workspace",
+        workspace().to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+#[test]
+fn plan_previews_a_create_and_an_update_and_status_and_logs_show_the_deployed_stack() {
+    // GIVEN moto and no stack
+    let moto = Moto::start();
+    let out = prepared_out();
+    let mut plan = deploy_args(out.path());
+    plan.push("--plan".to_owned());
+    // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
+    let missing = moto.stream2neptune(
+        REGION,
+        &watch_args("status", &[])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(!missing.status.success(), "{}", describe(&missing));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "stack {STACK} does not exist in {REGION}: deploy it first with `make stack REGION={REGION}`"
+        )),
+        "{stderr}"
+    );
+
+    // WHEN the plan runs on the fresh region
+    let created = run(&moto, &plan);
+    // THEN it is a CREATE listing every resource as added, and no stack is left behind
+    let mut added = lines_after(&created, "  add     ");
+    added.sort();
+    assert_eq!(
+        added,
+        [
+            "OnFailureQueue (AWS::SQS::Queue)",
+            "RejectedQueue (AWS::SQS::Queue)",
+            "Stream (AWS::Kinesis::Stream)",
+            "WriterEventSourceMapping (AWS::Lambda::EventSourceMapping)",
+            "WriterFunction (AWS::Lambda::Function)",
+            "WriterLogGroup (AWS::Logs::LogGroup)",
+            "WriterRole (AWS::IAM::Role)",
+        ],
+        "{created}"
+    );
+    assert!(
+        created.contains(&format!("plan {REGION}: would create stack {STACK}:"))
+            && created.contains("7 to add, 0 to modify (0 replaced, 0 maybe replaced), 0 to remove; nothing was executed"),
+        "{created}"
+    );
+    assert!(created.contains("--change-set-type CREATE"), "{created}");
+    assert!(!stack_exists(&moto), "a stack is left behind\n{created}");
+
+    // WHEN the stack is deployed, then planned with one parameter changed
+    run(&moto, &deploy_args(out.path()));
+    let before = stack_parameters(&moto);
+    let mut changed = plan.clone();
+    changed.extend(["--set".to_owned(), "BatchWriteSize=60".to_owned()]);
+    let updated = run(&moto, &changed);
+    // THEN it is an UPDATE listing the resource that reads the parameter as modified, and nothing is executed
+    assert!(updated.contains("--change-set-type UPDATE"), "{updated}");
+    let modified = lines_after(&updated, "  modify  ");
+    assert_eq!(
+        modified,
+        ["WriterFunction (AWS::Lambda::Function)"],
+        "{updated}"
+    );
+    assert!(lines_after(&updated, "  add     ").is_empty(), "{updated}");
+    assert_eq!(stack_parameters(&moto), before);
+    assert_eq!(before[Name::BatchWriteSize.as_str()], "50");
+    // AND a plan with nothing changed says "no changes"
+    let same = run(&moto, &plan);
+    assert!(
+        same.contains(&format!("plan {REGION}: stack {STACK}: no changes")),
+        "{same}"
+    );
+    let change_sets = moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "list-change-sets",
+            "--stack-name",
+            STACK,
+            "--output",
+            "json",
+        ],
+    );
+    assert!(
+        !change_sets.contains("stream2neptune-plan-"),
+        "{change_sets}"
+    );
+
+    // GIVEN two rejected records and one failed batch on the queues
+    let rejected = physical_id(&moto, "RejectedQueue");
+    let on_failure = physical_id(&moto, "OnFailureQueue");
+    for (queue, body) in [(&rejected, "r1"), (&rejected, "r2"), (&on_failure, "batch")] {
+        moto.aws(
+            REGION,
+            &[
+                "sqs",
+                "send-message",
+                "--queue-url",
+                queue,
+                "--message-body",
+                body,
+            ],
+        );
+    }
+    // WHEN status is asked in text
+    let text = run(&moto, &watch_args("status", &[]));
+    // THEN the stack, the mapping, both queue depths and what moto cannot show are on one screen
+    assert!(
+        text.starts_with(&format!("stack {STACK} in {REGION}: CREATE_COMPLETE\n")),
+        "{text}"
+    );
+    let mapping = physical_id(&moto, "WriterEventSourceMapping");
+    assert!(
+        text.contains(&format!("event source mapping {mapping}: Enabled")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "rejected records queue: 2 messages waiting, 0 in flight ({rejected})"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "on-failure queue: 1 message waiting, 0 in flight ({on_failure})"
+        )),
+        "{text}"
+    );
+    let function = physical_id(&moto, "WriterFunction");
+    assert!(
+        text.contains(&format!(
+            "iterator age of {function} (last 15 min): no data points"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("the stack has no NeptuneCluster resource and no existing cluster"),
+        "{text}"
+    );
+    // WHEN status is asked in JSON THEN the same, in the documented shape
+    let status = json(&run(&moto, &watch_args("status", &["--output", "json"])));
+    assert_eq!(status["region"], REGION);
+    assert_eq!(status["stack"]["name"], STACK);
+    assert_eq!(status["stack"]["status"], "CREATE_COMPLETE");
+    assert_eq!(status["mapping"]["uuid"], mapping.as_str());
+    assert_eq!(status["mapping"]["state"], "Enabled");
+    assert_eq!(status["rejected_queue"]["url"], rejected.as_str());
+    assert_eq!(status["rejected_queue"]["messages"], 2);
+    assert_eq!(status["on_failure"]["kind"], "sqs");
+    assert_eq!(status["on_failure"]["messages"], 1);
+    assert_eq!(status["iterator_age"]["function"], function.as_str());
+    assert_eq!(status["iterator_age"]["points"], serde_json::json!([]));
+    assert!(status["neptune"].is_null(), "{status}");
+    assert!(
+        status["notes"].as_array().is_some_and(|n| !n.is_empty()),
+        "{status}"
+    );
+
+    // GIVEN the writer's log group holds a JSON line of the writer and a line of Lambda's
+    let group = physical_id(&moto, "WriterLogGroup");
+    moto.aws(
+        REGION,
+        &[
+            "logs",
+            "create-log-stream",
+            "--log-group-name",
+            &group,
+            "--log-stream-name",
+            "2026/12/01/[$LATEST]abc",
+        ],
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let events = serde_json::json!([
+        {"timestamp": now - 60_000, "message": "START RequestId: 8f5c Version: $LATEST"},
+        {"timestamp": now - 59_000, "message": r#"{"level":"INFO","fields":{"message":"invocation done","records":3,"rejected":0}}"#},
+    ]);
+    moto.aws(
+        REGION,
+        &[
+            "logs",
+            "put-log-events",
+            "--log-group-name",
+            &group,
+            "--log-stream-name",
+            "2026/12/01/[$LATEST]abc",
+            "--log-events",
+            &events.to_string(),
+        ],
+    );
+    // WHEN the log is read THEN each line comes with its time, the writer's JSON readably
+    let log = run(&moto, &watch_args("logs", &["--since", "5m"]));
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].ends_with("Z START RequestId: 8f5c Version: $LATEST"),
+        "{log}"
+    );
+    assert!(
+        lines[1].ends_with("Z INFO  invocation done records=3 rejected=0"),
+        "{log}"
+    );
+    // AND --since reaches back only as far as asked
+    let recent = run(&moto, &watch_args("logs", &["--since", "30s"]));
+    assert_eq!(recent, "", "{recent}");
+}

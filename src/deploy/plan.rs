@@ -130,8 +130,17 @@ pub fn preview(aws: &mut Aws<'_>, request: &PlanRequest<'_>) -> Result<()> {
         }),
         (Err(err), _) => Err(err),
         (Ok(_), Err(left)) => Err(left),
-        (Ok(changes), Ok(_)) => {
-            for line in describe_changes(region, stack_name, kind, changes.as_deref()) {
+        (Ok(Read::DryRun), Ok(_)) => aws.note(format!(
+            "plan {region}: the resources the change set would add, modify and remove are printed here"
+        )),
+        (Ok(Read::NoChanges), Ok(_)) => {
+            for line in describe_changes(region, stack_name, kind, None) {
+                aws.say(line)?;
+            }
+            Ok(())
+        }
+        (Ok(Read::Changes(changes)), Ok(_)) => {
+            for line in describe_changes(region, stack_name, kind, Some(&changes)) {
                 aws.say(line)?;
             }
             Ok(())
@@ -169,14 +178,24 @@ fn upload_template(aws: &mut Aws<'_>, request: &PlanRequest<'_>) -> Result<Strin
         .unwrap_or_else(|| "<the presigned URL above>".to_owned()))
 }
 
-/// Creates the change set, waits for it and reads its changes: `None` when it holds no changes.
+/// What a change set holds.
+enum Read {
+    /// Its resource changes.
+    Changes(Vec<ResourceChange>),
+    /// It failed for holding no changes.
+    NoChanges,
+    /// A dry run: AWS was not asked.
+    DryRun,
+}
+
+/// Creates the change set, waits for it and reads its changes.
 fn create_and_read(
     aws: &mut Aws<'_>,
     request: &PlanRequest<'_>,
     kind: ChangeSetType,
     name: &str,
     url: &str,
-) -> Result<Option<Vec<ResourceChange>>> {
+) -> Result<Read> {
     let (region, stack_name) = (request.region, request.stack);
     let tags = request.tags.iter().map(|tag| {
         let (key, value) = tag.split_once('=').unwrap_or((tag, ""));
@@ -216,7 +235,7 @@ fn create_and_read(
             let failed = parse(&describe, described.as_ref())?;
             let reason = failed.status_reason.unwrap_or(stderr);
             if is_no_changes(&reason) {
-                return Ok(None);
+                return Ok(Read::NoChanges);
             }
             return Err(Error::ChangeSetFailed {
                 stack: stack_name.to_owned(),
@@ -228,10 +247,10 @@ fn create_and_read(
         Err(err) => return Err(err),
     };
     let Some(described) = described else {
-        return Ok(Some(Vec::new()));
+        return Ok(Read::DryRun);
     };
     let described = parse(&describe, Some(&described))?;
-    Ok(Some(
+    Ok(Read::Changes(
         described
             .changes
             .into_iter()
@@ -287,6 +306,12 @@ fn clean_up(
             commands,
             err,
         ));
+    }
+    if kind == ChangeSetType::Update && aws.is_dry_run() {
+        aws.note(format!(
+            "when the type is CREATE, the {REVIEW_IN_PROGRESS} stack holding the change set is deleted too:"
+        ))?;
+        aws.run(&delete_stack)?;
     }
     if kind == ChangeSetType::Update {
         return Ok(format!("change set {name} was deleted"));

@@ -27,6 +27,10 @@ pub mod logical {
     pub const LOG_GROUP: &str = "WriterLogGroup";
     /// The Neptune cluster (absent with UseExistingCluster=true).
     pub const CLUSTER: &str = "NeptuneCluster";
+    /// The rejected-records queue (its physical id is its URL).
+    pub const REJECTED_QUEUE: &str = "RejectedQueue";
+    /// The on-failure queue (OnFailureDestination=sqs).
+    pub const ON_FAILURE_QUEUE: &str = "OnFailureQueue";
 }
 
 /// The stack output holding the rejected-records queue's URL.
@@ -252,7 +256,11 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
             None
         }
     };
-    let rejected_queue = match info.output(REJECTED_QUEUE_OUTPUT) {
+    // The outputs first; a queue's physical id is its URL too.
+    let rejected_queue = match info
+        .output(REJECTED_QUEUE_OUTPUT)
+        .or_else(|| physical_id(&resources, logical::REJECTED_QUEUE))
+    {
         Some(url) => part(&mut notes, "the rejected-records queue", || {
             queue(aws, url, region)
         })?,
@@ -269,7 +277,8 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
         .map(String::as_str);
     let on_failure = match (
         destination,
-        info.output(ON_FAILURE_QUEUE_OUTPUT),
+        info.output(ON_FAILURE_QUEUE_OUTPUT)
+            .or_else(|| physical_id(&resources, logical::ON_FAILURE_QUEUE)),
         info.output(ON_FAILURE_BUCKET_OUTPUT),
     ) {
         (Some("s3") | None, _, Some(bucket)) => part(&mut notes, "the on-failure bucket", || {
