@@ -389,10 +389,18 @@ impl<'o> Aws<'o> {
 /// on in CloudFormation, the CLI waiting on it does not.
 pub fn aws_command(program: &Path, args: &[String]) -> Command {
     let mut command = Command::new(program);
-    command
-        .args(args.iter().map(OsString::from))
-        .env("AWS_PAGER", "")
-        .stdin(Stdio::null());
+    command.args(args.iter().map(OsString::from));
+    // The AWS CLI v1 sends SQS to its legacy host names (awscli/customizations/overridesslcommonname.py) unless
+    // --endpoint-url is given, ignoring AWS_ENDPOINT_URL: pass the configured endpoint on.
+    if args.first().is_some_and(|service| service == "sqs")
+        && !args.iter().any(|arg| arg == "--endpoint-url")
+        && let Some(endpoint) = ["AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL"]
+            .iter()
+            .find_map(|name| std::env::var_os(name).filter(|v| !v.is_empty()))
+    {
+        command.arg("--endpoint-url").arg(endpoint);
+    }
+    command.env("AWS_PAGER", "").stdin(Stdio::null());
     stream2neptune_local::orphans::die_with_parent(&mut command, libc::SIGTERM);
     command
 }
