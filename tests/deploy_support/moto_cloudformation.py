@@ -1,4 +1,4 @@
-"""moto_server with two behaviours of real CloudFormation that moto lacks, for the deploy tests.
+"""moto_server with behaviours of real CloudFormation that moto lacks, for the deploy tests.
 
 - A resource that fails to create or update fails the stack as CloudFormation does: a CREATE_FAILED (or
   UPDATE_FAILED) event carrying the resource's error as its reason, then ROLLBACK_COMPLETE (or
