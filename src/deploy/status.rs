@@ -49,7 +49,7 @@ const MAX_COUNTED_OBJECTS: u32 = 1000;
 pub enum Output {
     /// Lines for a person.
     Text,
-    /// One JSON object (the shape of [`Status`]).
+    /// One JSON object, of the shape this help describes above.
     Json,
 }
 
