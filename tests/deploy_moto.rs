@@ -1,5 +1,6 @@
 //! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI: bucket
-//! creation, uploads (the data set's too), the change-set deploy and the function code update. moto has no
+//! creation, uploads (the data set's too), the change-set deploy, the function code update, and on one shared
+//! stack the plan (`deploy --plan`), `status`, `logs` and `destroy`. moto has no
 //! Neptune, so these tests use a small stand-in template (tests/deploy_fixtures/moto) with the real parameters;
 //! the real template's validity rests on cfn-lint and checkov (tests/template_checks.rs).
 
@@ -69,6 +70,19 @@ fn run(moto: &Moto, args: &[String]) -> String {
         args.join(" "),
         describe(&output)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `status` against moto, whose CloudWatch fails every call (see the README): the AWS CLI tries once, not five
+/// times with back-off.
+fn status(moto: &Moto, extra: &[&str]) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args(watch_args("status", extra))
+        .current_dir(workspace());
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "status\n{}", describe(&output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -517,60 +531,6 @@ fn function_deploy_changes_only_the_function_code_key() {
 }
 
 #[test]
-fn destroy_deletes_the_stack_and_keeps_the_bucket_unless_asked() {
-    // GIVEN a deployed stack
-    let moto = Moto::start();
-    let out = prepared_out();
-    run(&moto, &deploy_args(out.path()));
-    let destroy = |extra: &[&str]| {
-        let mut args: Vec<String> = [
-            "destroy",
-            "--region",
-            REGION,
-            "--stack-name",
-            STACK,
-            "--workspace",
-            workspace().to_str().unwrap(),
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        args.extend(extra.iter().map(|s| (*s).to_owned()));
-        run(&moto, &args)
-    };
-    // WHEN it is destroyed
-    let stdout = destroy(&[]);
-    // THEN the stack is gone and the bucket stays
-    let stacks = moto.aws(
-        REGION,
-        &[
-            "cloudformation",
-            "list-stacks",
-            "--stack-status-filter",
-            "CREATE_COMPLETE",
-            "UPDATE_COMPLETE",
-            "--output",
-            "json",
-        ],
-    );
-    assert!(!stacks.contains(STACK), "{stacks}");
-    assert!(
-        moto.aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])
-            .status
-            .success()
-    );
-    assert!(stdout.contains("is kept"), "{stdout}");
-    // WHEN destroy is asked to delete the bucket THEN the versioned bucket is emptied and deleted
-    let stdout = destroy(&["--delete-bucket"]);
-    assert!(
-        !moto
-            .aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])
-            .status
-            .success(),
-        "{stdout}"
-    );
-}
-
-#[test]
 fn no_credentials_is_a_clear_error_before_any_work() {
     let moto = Moto::start();
     let out = tempfile::tempdir().unwrap();
@@ -659,20 +619,18 @@ fn watch_args(command: &str, extra: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn plan_previews_a_create_and_an_update_and_status_and_logs_show_the_deployed_stack() {
+fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destroy_keeps_the_bucket_unless_asked()
+ {
     // GIVEN moto and no stack
     let moto = Moto::start();
     let out = prepared_out();
     let mut plan = deploy_args(out.path());
     plan.push("--plan".to_owned());
     // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
-    let missing = moto.stream2neptune(
-        REGION,
-        &watch_args("status", &[])
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .args(watch_args("status", &[]));
+    let missing = command.output().unwrap();
     assert!(!missing.status.success(), "{}", describe(&missing));
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(
@@ -767,7 +725,7 @@ fn plan_previews_a_create_and_an_update_and_status_and_logs_show_the_deployed_st
         );
     }
     // WHEN status is asked in text
-    let text = run(&moto, &watch_args("status", &[]));
+    let text = status(&moto, &[]);
     // THEN the stack, the mapping, both queue depths and what moto cannot show are on one screen
     assert!(
         text.starts_with(&format!("stack {STACK} in {REGION}: CREATE_COMPLETE\n")),
@@ -804,7 +762,7 @@ fn plan_previews_a_create_and_an_update_and_status_and_logs_show_the_deployed_st
         "{text}"
     );
     // WHEN status is asked in JSON THEN the same, in the documented shape
-    let status = json(&run(&moto, &watch_args("status", &["--output", "json"])));
+    let status = json(&status(&moto, &["--output", "json"]));
     assert_eq!(status["region"], REGION);
     assert_eq!(status["stack"]["name"], STACK);
     assert_eq!(status["stack"]["status"], "CREATE_COMPLETE");
@@ -870,4 +828,52 @@ fn plan_previews_a_create_and_an_update_and_status_and_logs_show_the_deployed_st
     // AND --since reaches back only as far as asked
     let recent = run(&moto, &watch_args("logs", &["--since", "30s"]));
     assert_eq!(recent, "", "{recent}");
+
+    // One deployed stack serves the plan, status, logs and destroy: moto's CloudFormation is slow.
+    let destroy = |extra: &[&str]| {
+        let mut args: Vec<String> = [
+            "destroy",
+            "--region",
+            REGION,
+            "--stack-name",
+            STACK,
+            "--workspace",
+            workspace().to_str().unwrap(),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        run(&moto, &args)
+    };
+    // WHEN it is destroyed
+    let stdout = destroy(&[]);
+    // THEN the stack is gone and the bucket stays
+    let stacks = moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "list-stacks",
+            "--stack-status-filter",
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(!stacks.contains(STACK), "{stacks}");
+    assert!(
+        moto.aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])
+            .status
+            .success()
+    );
+    assert!(stdout.contains("is kept"), "{stdout}");
+    // WHEN destroy is asked to delete the bucket THEN the versioned bucket is emptied and deleted
+    let stdout = destroy(&["--delete-bucket"]);
+    assert!(
+        !moto
+            .aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])
+            .status
+            .success(),
+        "{stdout}"
+    );
 }

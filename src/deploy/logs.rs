@@ -108,8 +108,7 @@ fn follow(
     loop {
         let call = Call::new("logs", "filter-log-events", region)
             .arg("--log-group-name", &group)
-            .arg("--start-time", start.to_string())
-            .word("--interleaved");
+            .arg("--start-time", start.to_string());
         match aws.read_quietly(&call) {
             Ok(answer) => {
                 let events = answer
