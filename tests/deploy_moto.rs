@@ -1,8 +1,8 @@
 //! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI: bucket
 //! creation, uploads (the data set's too), the change-set deploy, the function code update, and on one shared
-//! stack the plan (`deploy --plan`), `status`, `logs` and `destroy`. moto has no
-//! Neptune, so these tests use a small stand-in template (tests/deploy_fixtures/moto) with the real parameters;
-//! the real template's validity rests on cfn-lint and checkov (tests/template_checks.rs).
+//! stack the plan (`deploy --plan`), `status`, `logs` and `destroy`. moto has no Neptune, so these tests use a
+//! small stand-in template (tests/deploy_fixtures/moto) with the real parameters; the real template's validity
+//! rests on cfn-lint and checkov (tests/template_checks.rs).
 
 mod deploy_support;
 

@@ -104,7 +104,7 @@ pub enum Error {
     },
     /// `logs --since` is not a duration this command reads.
     #[error(
-        "--since `{0}`: expected a number and a unit, s (seconds), m (minutes), h (hours) or d (days), e.g. 30s, 10m, 2h, 1d"
+        "`{0}` is not a duration: expected a whole number above 0 and a unit, s (seconds), m (minutes), h (hours) or d (days), e.g. 30s, 10m, 2h, 1d"
     )]
     BadSince(String),
     /// `function-deploy` was given `--set`: it changes the function code alone.

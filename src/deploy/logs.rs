@@ -279,8 +279,9 @@ mod tests {
         ] {
             let err = parse_since(bad).unwrap_err().to_string();
             assert!(
-                err.starts_with(&format!("--since `{bad}`: expected a number and a unit"))
-                    && err.contains("30s, 10m, 2h, 1d"),
+                err.starts_with(&format!(
+                    "`{bad}` is not a duration: expected a whole number"
+                )) && err.contains("30s, 10m, 2h, 1d"),
                 "{bad}: {err}"
             );
         }
