@@ -33,7 +33,7 @@ TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 .PHONY: help tools fmt fmt-check lint test test-unit test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
-HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE STREAM_SERVER ARCH STACK_NAME DRY_RUN DATA DELETE_BUCKET
+HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET SINCE FOLLOW
 
 help: ## list the targets and the variables they read, with their values now
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E -e 's/:.*## /\t/' $(foreach v,$(HELP_VARS),-e 's|\$$\($(v)\)|$($(v))|g') | sort
@@ -186,6 +186,11 @@ clean:
 STACK_NAME ?= stream2neptune
 ARCH       ?= x86_64
 DRY_RUN    ?=
+# PLAN=1 (make stack, make stacks): a change set per region, its changes printed, then deleted; nothing executed.
+PLAN       ?=
+# make logs: how far back to start (30s, 10m, 2h, 1d); FOLLOW=1 keeps printing new lines until Ctrl-C.
+SINCE      ?= 10m
+FOLLOW     ?=
 DATA       ?=
 DELETE_BUCKET ?=
 S2N        := cargo run --quiet -p stream2neptune --
@@ -193,9 +198,10 @@ DRY_RUN_FLAG = $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
 # A real run needs cargo-lambda and the AWS CLI from .venv (the package step installs a missing Rust target
 # itself); a dry run builds and calls nothing, so it needs neither.
 DEPLOY_TOOLS = $(if $(DRY_RUN_FLAG),,$(VENV)/.installed)
+PLAN_FLAG    = $(if $(filter 1 true yes,$(PLAN)),--plan,)
 DEPLOY_FLAGS = --config $(CONFIG) --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(SET_FLAGS) $(TAG_FLAGS)
 
-.PHONY: function package stack stacks function-deploy destroy need-region
+.PHONY: function package stack stacks function-deploy destroy status logs need-region
 
 need-region:
 	@test -n "$(REGION)" || { echo "set REGION, e.g. make $(MAKECMDGOALS) REGION=eu-west-1 (several: REGION=\"eu-west-1 us-east-1\")" >&2; exit 2; }
@@ -206,14 +212,20 @@ function: $(VENV)/.installed ## build the writer with cargo-lambda into $(OUT)/a
 package: $(VENV)/.installed ## package the writer, the driver and the notebooks into $(OUT)/artifacts
 	$(S2N) package --out $(OUT)/artifacts --arch $(ARCH)
 
-stack: need-region $(DEPLOY_TOOLS) ## render, package, upload and deploy REGION="r ..." (SET="K=V ...", TAGS="K=V ...", DRY_RUN=1 prints the AWS commands only)
-	$(S2N) deploy $(REGION_FLAGS) --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
+stack: need-region $(DEPLOY_TOOLS) ## render, package, upload and deploy REGION="r ..." (SET="K=V ...", TAGS="K=V ...", PLAN=1 previews the changes, DRY_RUN=1 prints the AWS commands only)
+	$(S2N) deploy $(REGION_FLAGS) --out $(OUT) $(DEPLOY_FLAGS) $(PLAN_FLAG) $(if $(DATA),--data $(DATA),)
 
-stacks: $(DEPLOY_TOOLS) ## deploy every region listed in $(CONFIG) (SET, TAGS; DRY_RUN=1 prints the AWS commands only)
-	$(S2N) deploy --out $(OUT) $(DEPLOY_FLAGS) $(if $(DATA),--data $(DATA),)
+stacks: $(DEPLOY_TOOLS) ## deploy every region listed in $(CONFIG) (SET, TAGS; PLAN=1 previews the changes, DRY_RUN=1 prints the AWS commands only)
+	$(S2N) deploy --out $(OUT) $(DEPLOY_FLAGS) $(PLAN_FLAG) $(if $(DATA),--data $(DATA),)
 
 function-deploy: need-region $(DEPLOY_TOOLS) ## rebuild the writer and update only FunctionCodeKey of each REGION="r ..."
 	for region in $(REGION); do $(S2N) function-deploy --region $$region --artifacts $(OUT)/artifacts $(DEPLOY_FLAGS); done
 
 destroy: need-region $(DEPLOY_TOOLS) ## delete the stack of each REGION="r ..." (DELETE_BUCKET=1 also deletes the artifact bucket)
 	for region in $(REGION); do $(S2N) destroy --region $$region --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(if $(filter 1 true yes,$(DELETE_BUCKET)),--delete-bucket,); done
+
+status: need-region $(VENV)/.installed ## the stack of each REGION="r ..." on one screen: outputs, mapping, iterator age, queues, Neptune
+	for region in $(REGION); do $(S2N) status --region $$region --stack-name $(STACK_NAME); done
+
+logs: need-region $(VENV)/.installed ## the writer's log of REGION since SINCE=$(SINCE) (FOLLOW=1 follows until Ctrl-C)
+	$(S2N) logs --region $(REGION) --stack-name $(STACK_NAME) --since $(SINCE) $(if $(filter 1 true yes,$(FOLLOW)),--follow,)

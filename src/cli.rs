@@ -1,6 +1,6 @@
 //! The command line: the subcommands, each with its flags beside the code that runs it (`render::command`,
-//! `params`, `package::command`, `deploy::command`, `deploy::function_deploy`, `deploy::destroy`, the workload and
-//! local mode). Nothing here reads files.
+//! `params`, `package::command`, `deploy::command`, `deploy::function_deploy`, `deploy::destroy`,
+//! `deploy::status`, `deploy::logs`, the workload and local mode). Nothing here reads files.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -37,12 +37,26 @@ pub enum Command {
     /// manifest.json into OUT; prints the `--set` arguments that point `render` at them.
     Package(crate::package::PackageArgs),
     /// Render, package, upload and deploy the stack of each region with `aws cloudformation deploy`, then print
-    /// its outputs. --dry-run prints every AWS command and runs none.
+    /// its outputs. --plan previews instead: a change set per region, its changes printed, then deleted.
+    /// --dry-run prints every AWS command and runs none.
     Deploy(crate::deploy::command::DeployArgs),
     /// Rebuild the writer and update the running stack's FunctionCodeKey alone (previous template and values).
     FunctionDeploy(crate::deploy::function_deploy::FunctionDeployArgs),
     /// Delete a region's stack and wait; the artifact bucket stays unless --delete-bucket.
     Destroy(crate::deploy::destroy::DestroyArgs),
+    /// Show a deployed region on one screen: the stack's status and outputs, the event source mapping's state
+    /// and last processing result, the writer's iterator age, both queue depths and the Neptune cluster.
+    ///
+    /// Everything is read from the stack (its outputs and resources). --output json prints one object:
+    /// {region, stack: {name, status, outputs: [{key, value}]}, mapping: {uuid, state, state_transition_reason,
+    /// last_processing_result}, iterator_age: {function, minutes, points: [{time, maximum_ms}]}, rejected_queue:
+    /// {url, messages, in_flight}, on_failure: {kind: "sqs", url, messages, in_flight} or {kind: "s3", bucket,
+    /// objects, more}, neptune: {cluster, status, engine_version, members: [{instance, writer}]}, notes: [..]};
+    /// a part that cannot be read is null and a note says why.
+    Status(crate::deploy::status::StatusArgs),
+    /// Print the writer's log since --since (default 10m), its JSON lines as `time LEVEL message key=value`;
+    /// --follow keeps printing new lines until Ctrl-C.
+    Logs(crate::deploy::logs::LogsArgs),
     /// Write a synthetic social graph: people (Neptune bulk-load CSV and N-Triples) and follows.csv.gz.
     Dataset(stream2neptune_workload::DatasetArgs),
     /// Put the edges of a follows.csv.gz on a Kinesis stream at a set pace, resending throttled records until

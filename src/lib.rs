@@ -57,6 +57,12 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
         cli::Command::Destroy(args) => {
             with_signals(|shutdown| deploy::destroy::run(&args, &mut out, shutdown))?
         }
+        cli::Command::Status(args) => {
+            with_signals(|shutdown| deploy::status::run(&args, &mut out, shutdown))?
+        }
+        cli::Command::Logs(args) => {
+            with_signals(|shutdown| deploy::logs::run(&args, &mut out, shutdown))?
+        }
         cli::Command::Dataset(args) => {
             until_signal(|shutdown| stream2neptune_workload::run_dataset(args, shutdown))?
         }

@@ -35,6 +35,8 @@ fn every_command_help() {
         &["deploy"],
         &["function-deploy"],
         &["destroy"],
+        &["status"],
+        &["logs"],
         &["dataset"],
         &["drive"],
         &["load"],
@@ -111,6 +113,16 @@ fn bash_completes_the_subcommands_and_their_flags() {
     );
     let flags = complete("stream2neptune deploy --dr");
     assert!(flags.lines().any(|l| l == "--dry-run"), "{flags}");
+    let flags = complete("stream2neptune deploy --pl");
+    assert!(flags.lines().any(|l| l == "--plan"), "{flags}");
+    let flags = complete("stream2neptune logs --fo");
+    assert!(flags.lines().any(|l| l == "--follow"), "{flags}");
+    let values = complete("stream2neptune status --output ");
+    assert_eq!(
+        values.lines().collect::<Vec<_>>(),
+        ["text", "json"],
+        "{values}"
+    );
     // AND zsh and fish get their own scripts naming the same commands
     for (shell, marker) in [
         ("zsh", "#compdef stream2neptune"),

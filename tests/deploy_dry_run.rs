@@ -1,5 +1,5 @@
 //! Dry runs print every AWS command with its arguments and run none, and build nothing: snapshots of two regions
-//! with different overrides, of a deploy with `--data`, and of function-deploy and destroy; the artifact keys of
+//! with different overrides, of a plan (`deploy --plan`), of a deploy with `--data`, and of function-deploy and destroy; the artifact keys of
 //! an existing manifest; the shipped stack.yaml on a machine without the arm64 Rust target. AWS_ENDPOINT_URL
 //! points at a closed port, so a command that did run would fail the test.
 
@@ -31,7 +31,14 @@ fn dry_run_with(args: &[&str], env: &[(&str, &std::path::Path)]) -> Output {
 fn snapshot(name: &str, output: &Output, out_dir: &str) {
     assert!(output.status.success(), "{}", describe(output));
     let stdout = String::from_utf8_lossy(&output.stdout).replace(out_dir, "[OUT]");
-    insta::with_settings!({filters => vec![(r"[0-9a-f]{64}", "[SHA256]")]}, {
+    let filters = vec![
+        (r"[0-9a-f]{64}", "[SHA256]"),
+        (
+            r"stream2neptune-plan-[0-9]+",
+            "stream2neptune-plan-[UNIX-SECONDS]",
+        ),
+    ];
+    insta::with_settings!({filters => filters}, {
         insta::assert_snapshot!(name, stdout);
     });
 }
@@ -93,6 +100,24 @@ fn deploy_dry_run_for_two_regions_with_different_overrides() {
             "{region}"
         );
     }
+}
+
+#[test]
+fn deploy_plan_dry_run_shows_the_change_set_commands_and_no_deploy() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let output = dry_run(&[
+        "deploy",
+        "--plan",
+        "--region",
+        "eu-west-1",
+        "--out",
+        out_dir,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("cloudformation deploy"), "{stdout}");
+    assert!(!stdout.contains("execute-change-set"), "{stdout}");
+    snapshot("deploy_plan", &output, out_dir);
 }
 
 #[test]

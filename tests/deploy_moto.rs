@@ -1,7 +1,8 @@
 //! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI: bucket
-//! creation, uploads (the data set's too), the change-set deploy and the function code update. moto has no
-//! Neptune, so these tests use a small stand-in template (tests/deploy_fixtures/moto) with the real parameters;
-//! the real template's validity rests on cfn-lint and checkov (tests/template_checks.rs).
+//! creation, uploads (the data set's too), the change-set deploy, the function code update, and on one shared
+//! stack the plan (`deploy --plan`), `status`, `logs` and `destroy`. moto has no Neptune, so these tests use a
+//! small stand-in template (tests/deploy_fixtures/moto) with the real parameters; the real template's validity
+//! rests on cfn-lint and checkov (tests/template_checks.rs).
 
 mod deploy_support;
 
@@ -69,6 +70,19 @@ fn run(moto: &Moto, args: &[String]) -> String {
         args.join(" "),
         describe(&output)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `status` against moto, whose CloudWatch fails every call (see the README): the AWS CLI tries once, not five
+/// times with back-off.
+fn status(moto: &Moto, extra: &[&str]) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args(watch_args("status", extra))
+        .current_dir(workspace());
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "status\n{}", describe(&output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -517,11 +531,305 @@ fn function_deploy_changes_only_the_function_code_key() {
 }
 
 #[test]
-fn destroy_deletes_the_stack_and_keeps_the_bucket_unless_asked() {
-    // GIVEN a deployed stack
+fn no_credentials_is_a_clear_error_before_any_work() {
+    let moto = Moto::start();
+    let out = tempfile::tempdir().unwrap();
+    let args = deploy_args(out.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(&args);
+    let output = command.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no usable AWS credentials"),
+        "{}",
+        describe(&output)
+    );
+    assert!(stderr.contains("aws configure"), "{stderr}");
+    assert!(
+        !out.path().join("artifacts").exists(),
+        "packaging ran before the credential check"
+    );
+}
+
+#[test]
+fn unknown_region_is_a_clear_error() {
+    let moto = Moto::start();
+    let output = moto.stream2neptune(REGION, &["destroy", "--region", "eu-west-9"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown region `eu-west-9`"), "{stderr}");
+}
+
+/// Lines of `stdout` that begin with `prefix`, without it.
+fn lines_after<'t>(stdout: &'t str, prefix: &str) -> Vec<&'t str> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix(prefix))
+        .collect()
+}
+
+fn stack_exists(moto: &Moto) -> bool {
+    moto.aws_output(
+        REGION,
+        &["cloudformation", "describe-stacks", "--stack-name", STACK],
+    )
+    .status
+    .success()
+}
+
+fn physical_id(moto: &Moto, logical: &str) -> String {
+    moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "describe-stack-resource",
+            "--stack-name",
+            STACK,
+            "--logical-resource-id",
+            logical,
+            "--query",
+            "StackResourceDetail.PhysicalResourceId",
+            "--output",
+            "text",
+        ],
+    )
+    .trim()
+    .to_owned()
+}
+
+fn watch_args(command: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        command,
+        "--region",
+        REGION,
+        "--stack-name",
+        STACK,
+        "--workspace",
+        workspace().to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+#[test]
+fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destroy_keeps_the_bucket_unless_asked()
+ {
+    // GIVEN moto and no stack
     let moto = Moto::start();
     let out = prepared_out();
+    let mut plan = deploy_args(out.path());
+    plan.push("--plan".to_owned());
+    // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .args(watch_args("status", &[]));
+    let missing = command.output().unwrap();
+    assert!(!missing.status.success(), "{}", describe(&missing));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "stack {STACK} does not exist in {REGION}: deploy it first with `make stack REGION={REGION}`"
+        )),
+        "{stderr}"
+    );
+
+    // WHEN the plan runs on the fresh region
+    let created = run(&moto, &plan);
+    // THEN it is a CREATE listing every resource as added, and no stack is left behind
+    let mut added = lines_after(&created, "  add     ");
+    added.sort();
+    assert_eq!(
+        added,
+        [
+            "OnFailureQueue (AWS::SQS::Queue)",
+            "RejectedQueue (AWS::SQS::Queue)",
+            "Stream (AWS::Kinesis::Stream)",
+            "WriterEventSourceMapping (AWS::Lambda::EventSourceMapping)",
+            "WriterFunction (AWS::Lambda::Function)",
+            "WriterLogGroup (AWS::Logs::LogGroup)",
+            "WriterRole (AWS::IAM::Role)",
+        ],
+        "{created}"
+    );
+    assert!(
+        created.contains(&format!("plan {REGION}: would create stack {STACK}:"))
+            && created.contains("7 to add, 0 to modify (0 replaced, 0 maybe replaced), 0 to remove; nothing was executed"),
+        "{created}"
+    );
+    assert!(created.contains("--change-set-type CREATE"), "{created}");
+    assert!(!stack_exists(&moto), "a stack is left behind\n{created}");
+
+    // WHEN the stack is deployed, then planned with one parameter changed
     run(&moto, &deploy_args(out.path()));
+    let before = stack_parameters(&moto);
+    let mut changed = plan.clone();
+    changed.extend(["--set".to_owned(), "BatchWriteSize=60".to_owned()]);
+    let updated = run(&moto, &changed);
+    // THEN it is an UPDATE listing the resource that reads the parameter as modified, and nothing is executed
+    assert!(updated.contains("--change-set-type UPDATE"), "{updated}");
+    let modified = lines_after(&updated, "  modify  ");
+    assert_eq!(
+        modified,
+        ["WriterFunction (AWS::Lambda::Function)"],
+        "{updated}"
+    );
+    assert!(lines_after(&updated, "  add     ").is_empty(), "{updated}");
+    assert_eq!(stack_parameters(&moto), before);
+    assert_eq!(before[Name::BatchWriteSize.as_str()], "50");
+    // AND a plan with nothing changed says "no changes"
+    let same = run(&moto, &plan);
+    assert!(
+        same.contains(&format!("plan {REGION}: stack {STACK}: no changes")),
+        "{same}"
+    );
+    let change_sets = moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "list-change-sets",
+            "--stack-name",
+            STACK,
+            "--output",
+            "json",
+        ],
+    );
+    assert!(
+        !change_sets.contains("stream2neptune-plan-"),
+        "{change_sets}"
+    );
+
+    // GIVEN two rejected records and one failed batch on the queues
+    let rejected = physical_id(&moto, "RejectedQueue");
+    let on_failure = physical_id(&moto, "OnFailureQueue");
+    for (queue, body) in [(&rejected, "r1"), (&rejected, "r2"), (&on_failure, "batch")] {
+        moto.aws(
+            REGION,
+            // The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS.
+            &[
+                "sqs",
+                "send-message",
+                "--endpoint-url",
+                &moto.endpoint,
+                "--queue-url",
+                queue,
+                "--message-body",
+                body,
+            ],
+        );
+    }
+    // WHEN status is asked in text
+    let text = status(&moto, &[]);
+    // THEN the stack, the mapping, both queue depths and what moto cannot show are on one screen
+    assert!(
+        text.starts_with(&format!("stack {STACK} in {REGION}: CREATE_COMPLETE\n")),
+        "{text}"
+    );
+    let mapping = physical_id(&moto, "WriterEventSourceMapping");
+    assert!(
+        text.contains(&format!("event source mapping {mapping}: Enabled")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "rejected records queue: 2 messages waiting, 0 in flight ({rejected})"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "on-failure queue: 1 message waiting, 0 in flight ({on_failure})"
+        )),
+        "{text}"
+    );
+    // moto 5.2 cannot answer CloudWatch in the JSON protocol the AWS CLI speaks: the part says it cannot read
+    // it, and the rest is shown.
+    assert!(
+        text.contains("iterator age: not shown (see notes)")
+            && text.contains(
+                "  - cannot read the iterator age: `aws cloudwatch get-metric-statistics"
+            ),
+        "{text}"
+    );
+    assert!(
+        text.contains("the stack has no NeptuneCluster resource and no existing cluster"),
+        "{text}"
+    );
+    // WHEN status is asked in JSON THEN the same, in the documented shape
+    let status = json(&status(&moto, &["--output", "json"]));
+    assert_eq!(status["region"], REGION);
+    assert_eq!(status["stack"]["name"], STACK);
+    assert_eq!(status["stack"]["status"], "CREATE_COMPLETE");
+    assert_eq!(status["mapping"]["uuid"], mapping.as_str());
+    assert_eq!(status["mapping"]["state"], "Enabled");
+    assert_eq!(status["rejected_queue"]["url"], rejected.as_str());
+    assert_eq!(status["rejected_queue"]["messages"], 2);
+    assert_eq!(status["on_failure"]["kind"], "sqs");
+    assert_eq!(status["on_failure"]["messages"], 1);
+    assert!(status["iterator_age"].is_null(), "{status}");
+    assert!(status["neptune"].is_null(), "{status}");
+    assert!(
+        status["notes"].as_array().is_some_and(|n| !n.is_empty()),
+        "{status}"
+    );
+
+    // GIVEN the writer's log group holds a JSON line of the writer and a line of Lambda's
+    let group = physical_id(&moto, "WriterLogGroup");
+    moto.aws(
+        REGION,
+        &[
+            "logs",
+            "create-log-stream",
+            "--log-group-name",
+            &group,
+            "--log-stream-name",
+            "2026/12/01/[$LATEST]abc",
+        ],
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let events = serde_json::json!([
+        {"timestamp": now - 60_000, "message": "START RequestId: 8f5c Version: $LATEST"},
+        {"timestamp": now - 59_000, "message": r#"{"level":"INFO","fields":{"message":"invocation done","records":3,"rejected":0}}"#},
+    ]);
+    moto.aws(
+        REGION,
+        &[
+            "logs",
+            "put-log-events",
+            "--log-group-name",
+            &group,
+            "--log-stream-name",
+            "2026/12/01/[$LATEST]abc",
+            "--log-events",
+            &events.to_string(),
+        ],
+    );
+    // WHEN the log is read THEN each line comes with its time, the writer's JSON readably
+    let log = run(&moto, &watch_args("logs", &["--since", "5m"]));
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].ends_with("Z START RequestId: 8f5c Version: $LATEST"),
+        "{log}"
+    );
+    assert!(
+        lines[1].ends_with("Z INFO  invocation done records=3 rejected=0"),
+        "{log}"
+    );
+    // AND --since reaches back only as far as asked
+    let recent = run(&moto, &watch_args("logs", &["--since", "30s"]));
+    assert_eq!(recent, "", "{recent}");
+
+    // One deployed stack serves the plan, status, logs and destroy: moto's CloudFormation is slow.
     let destroy = |extra: &[&str]| {
         let mut args: Vec<String> = [
             "destroy",
@@ -568,39 +876,4 @@ fn destroy_deletes_the_stack_and_keeps_the_bucket_unless_asked() {
             .success(),
         "{stdout}"
     );
-}
-
-#[test]
-fn no_credentials_is_a_clear_error_before_any_work() {
-    let moto = Moto::start();
-    let out = tempfile::tempdir().unwrap();
-    let args = deploy_args(out.path());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
-    moto.env(&mut command, REGION)
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .args(&args);
-    let output = command.output().unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("no usable AWS credentials"),
-        "{}",
-        describe(&output)
-    );
-    assert!(stderr.contains("aws configure"), "{stderr}");
-    assert!(
-        !out.path().join("artifacts").exists(),
-        "packaging ran before the credential check"
-    );
-}
-
-#[test]
-fn unknown_region_is_a_clear_error() {
-    let moto = Moto::start();
-    let output = moto.stream2neptune(REGION, &["destroy", "--region", "eu-west-9"]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unknown region `eu-west-9`"), "{stderr}");
 }

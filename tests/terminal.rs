@@ -1,7 +1,8 @@
 //! The long commands as a person runs them: in a real terminal (a pseudo-terminal, not a pipe), with the
 //! progress bar and RUST_LOG logs at the same time, stopped with Ctrl-C, and killed outright. Checks that
 //! progress is drawn live, that the summary line comes, that Ctrl-C stops a command within seconds with exit code
-//! 130 after saving what must survive, and that no service outlives the process that started it.
+//! 130 after saving what must survive (`logs --follow` ends with 130 too), and that no service outlives the process
+//! that started it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -744,4 +745,60 @@ fn ctrl_c_and_sigterm_stop_package_with_its_build_and_package_nothing() {
             .unwrap_or_default();
         assert_eq!(written, Vec::<PathBuf>::new());
     }
+}
+
+/// A workspace whose `.venv/bin/aws` answers like the AWS CLI for a stack whose writer logged one JSON line just
+/// now (every read of the log group answers it again, as filter-log-events does for an unchanged start time).
+fn workspace_with_a_logging_writer(dir: &Path) {
+    stand_in_tool(
+        dir,
+        "aws",
+        r#"#!/bin/sh
+case "$1 $2" in
+  "sts get-caller-identity") echo '{"Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/t","UserId":"T"}' ;;
+  "cloudformation describe-stacks") echo '{"StackName":"stream2neptune","StackStatus":"CREATE_COMPLETE"}' ;;
+  "cloudformation list-stack-resources") echo '{"StackResourceSummaries":[{"LogicalResourceId":"WriterLogGroup","PhysicalResourceId":"writer-logs","ResourceType":"AWS::Logs::LogGroup"}]}' ;;
+  "logs filter-log-events")
+    [ -f "$(dirname "$0")/at" ] || echo "$(( $(date +%s) * 1000 ))" > "$(dirname "$0")/at"
+    echo "{\"events\":[{\"eventId\":\"1\",\"timestamp\":$(cat "$(dirname "$0")/at"),\"message\":\"{\\\"level\\\":\\\"WARN\\\",\\\"fields\\\":{\\\"message\\\":\\\"store slow\\\",\\\"retries\\\":2}}\"}]}" ;;
+  *) echo '{}' ;;
+esac
+"#,
+    );
+}
+
+#[test]
+fn ctrl_c_ends_logs_follow_with_130_after_printing_each_line_once() {
+    // GIVEN `logs --follow` printing the writer's line
+    let dir = tempfile::tempdir().unwrap();
+    workspace_with_a_logging_writer(dir.path());
+    let mut term = Terminal::run(
+        &[
+            "logs",
+            "--region",
+            "eu-west-1",
+            "--follow",
+            "--workspace",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    term.expect("WARN  store slow retries=2");
+    // WHEN it has read the log again (every 2 s) and Ctrl-C is typed
+    std::thread::sleep(Duration::from_millis(2_500));
+    let sent = Instant::now();
+    term.ctrl_c();
+    // THEN it ends within a second or two with 130 and a one-line note, the line printed once
+    let (rest, exit) = term.finish();
+    assert_eq!(exit, 130, "{rest}");
+    assert!(
+        rest.contains("stopped by Ctrl-C (SIGINT): the log was printed up to here"),
+        "{rest}"
+    );
+    assert!(!rest.contains("store slow"), "printed twice: {rest}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        sent.elapsed()
+    );
 }

@@ -165,7 +165,17 @@ impl<'o> Aws<'o> {
 
     /// Runs a command that changes something; its output is passed on.
     pub fn run(&mut self, call: &Call) -> Result<()> {
-        if let Some(stdout) = self.invoke(call, true)? {
+        self.run_as(call, true)
+    }
+
+    /// [`Aws::run`] even after a signal came: the clean-up of what a stopped command left (a change set). Its
+    /// own failure is still an error.
+    pub fn run_despite_signal(&mut self, call: &Call) -> Result<()> {
+        self.run_as(call, false)
+    }
+
+    fn run_as(&mut self, call: &Call, stop_on_signal: bool) -> Result<()> {
+        if let Some(stdout) = self.invoke_as(call, true, stop_on_signal)? {
             let text = stdout.trim_end();
             if !text.is_empty() {
                 writeln!(self.out, "{text}").map_err(Error::Output)?;
@@ -307,6 +317,13 @@ impl<'o> Aws<'o> {
             })
     }
 
+    /// Runs a command whose answer is text (such as `aws s3 presign`) and returns it trimmed; `None` in a dry run.
+    pub fn read_text(&mut self, call: &Call) -> Result<Option<String>> {
+        Ok(self
+            .invoke(call, true)?
+            .map(|stdout| stdout.trim().to_owned()))
+    }
+
     /// Runs a command that asks whether something exists: `Some(true)` when it succeeds, `Some(false)` when AWS
     /// answers "not found", `None` in a dry run; any other failure is an error.
     pub fn probe(&mut self, call: &Call) -> Result<Option<bool>> {
@@ -319,6 +336,17 @@ impl<'o> Aws<'o> {
 
     /// Prints the command (when `echo`), then (unless dry-running) runs it and returns its stdout.
     fn invoke(&mut self, call: &Call, echo: bool) -> Result<Option<String>> {
+        self.invoke_as(call, echo, true)
+    }
+
+    /// [`Aws::invoke`]; when `stop_on_signal` is false, a signal neither stops it from running nor turns its
+    /// outcome into [`Error::Stopped`].
+    fn invoke_as(
+        &mut self,
+        call: &Call,
+        echo: bool,
+        stop_on_signal: bool,
+    ) -> Result<Option<String>> {
         let Some(program) = &self.program else {
             writeln!(self.out, "{call}").map_err(Error::Output)?;
             return Ok(None);
@@ -327,7 +355,9 @@ impl<'o> Aws<'o> {
             writeln!(self.out, "+ {call}").map_err(Error::Output)?;
             self.out.flush().map_err(Error::Output)?;
         }
-        self.check_signal(call)?;
+        if stop_on_signal {
+            self.check_signal(call)?;
+        }
         let output = aws_command(program, call.argv())
             .output()
             .map_err(|source| Error::Spawn {
@@ -335,7 +365,9 @@ impl<'o> Aws<'o> {
                 source,
             })?;
         // A Ctrl-C in the terminal reaches the CLI too: its failure is the signal's.
-        self.check_signal_after(call, output.status)?;
+        if stop_on_signal {
+            self.check_signal_after(call, output.status)?;
+        }
         if output.status.success() {
             Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
         } else {
@@ -353,10 +385,18 @@ impl<'o> Aws<'o> {
 /// on in CloudFormation, the CLI waiting on it does not.
 pub fn aws_command(program: &Path, args: &[String]) -> Command {
     let mut command = Command::new(program);
-    command
-        .args(args.iter().map(OsString::from))
-        .env("AWS_PAGER", "")
-        .stdin(Stdio::null());
+    command.args(args.iter().map(OsString::from));
+    // The AWS CLI v1 sends SQS to its legacy host names (awscli/customizations/overridesslcommonname.py) unless
+    // --endpoint-url is given, ignoring AWS_ENDPOINT_URL: pass the configured endpoint on.
+    if args.first().is_some_and(|service| service == "sqs")
+        && !args.iter().any(|arg| arg == "--endpoint-url")
+        && let Some(endpoint) = ["AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL"]
+            .iter()
+            .find_map(|name| std::env::var_os(name).filter(|v| !v.is_empty()))
+    {
+        command.arg("--endpoint-url").arg(endpoint);
+    }
+    command.env("AWS_PAGER", "").stdin(Stdio::null());
     stream2neptune_local::orphans::die_with_parent(&mut command, libc::SIGTERM);
     command
 }

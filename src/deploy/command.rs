@@ -1,5 +1,6 @@
 //! `deploy`: every prerequisite, then one plan per region (a repeated `--region` once), package once, then
 //! each region in turn: render with the artifact keys, bucket, uploads, `aws cloudformation deploy`, outputs.
+//! With `--plan`, the last step is [`super::plan`]'s change set preview instead.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use stream2neptune_plan::{Plan, resolve};
 use stream2neptune_workload::shutdown::Shutdown;
 
-use super::{TargetArgs, artifacts_for, bucket, check_region, connect, data, stack, tags};
+use super::{TargetArgs, artifacts_for, bucket, check_region, connect, data, plan, stack, tags};
 use crate::config_args::{ConfigArgs, print_warnings};
 use crate::package::{self, Architecture, Artifact, Part, Request};
 use crate::render;
@@ -44,6 +45,12 @@ pub struct DeployArgs {
     /// in S3 (the driver would have nothing to send).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Preview instead of deploying: render, package and upload as a deploy does, then per region create a
+    /// change set (UPDATE when the stack exists, CREATE otherwise), print the resources it would add, modify
+    /// (saying whether they are replaced) and remove, and delete it (with the REVIEW_IN_PROGRESS stack a CREATE
+    /// leaves). Nothing is executed.
+    #[arg(long)]
+    pub plan: bool,
 }
 
 /// `deploy`: every prerequisite, then package once, then each region in turn.
@@ -168,6 +175,20 @@ fn deploy_region(
                 writeln!(err, "warning: {warning}")?;
             }
         }
+    }
+    if args.plan {
+        return Ok(plan::preview(
+            aws,
+            &plan::PlanRequest {
+                region,
+                stack: &args.target.stack_name,
+                template: &region_dir.join(render::TEMPLATE_FILE),
+                parameters: &region_dir.join(render::PARAMETERS_FILE),
+                bucket: &bucket,
+                tags: shared.tags,
+                poll: args.target.poll(),
+            },
+        )?);
     }
     stack::deploy(
         aws,

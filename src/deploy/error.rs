@@ -68,6 +68,45 @@ pub enum Error {
         /// The AWS CLI command that was running or next.
         command: String,
     },
+    /// `deploy --plan` could not create its change set.
+    #[error(
+        "stack {stack} in {region}: the plan's change set could not be created (status {status}): {reason}; fix the cause and run the plan again"
+    )]
+    ChangeSetFailed {
+        /// The stack name.
+        stack: String,
+        /// The region.
+        region: String,
+        /// The change set's status.
+        status: String,
+        /// CloudFormation's reason.
+        reason: String,
+    },
+    /// `deploy --plan` could not delete what it created.
+    #[error(
+        "the plan could not delete the {what} ({detail}): nothing was executed; remove it with {commands}"
+    )]
+    PlanLeftBehind {
+        /// What is left.
+        what: String,
+        /// The commands that remove it.
+        commands: String,
+        /// Why the delete failed.
+        detail: String,
+    },
+    /// A signal stopped `deploy --plan`; its clean-up ran.
+    #[error("stopped by {signal}: nothing was executed; {cleaned}")]
+    PlanStopped {
+        /// The signal.
+        signal: stream2neptune_workload::shutdown::Signal,
+        /// What was cleaned up, or what is left and how to remove it.
+        cleaned: String,
+    },
+    /// `logs --since` is not a duration this command reads.
+    #[error(
+        "`{0}` is not a duration: expected a whole number above 0 and a unit, s (seconds), m (minutes), h (hours) or d (days), e.g. 30s, 10m, 2h, 1d"
+    )]
+    BadSince(String),
     /// `function-deploy` was given `--set`: it changes the function code alone.
     #[error(
         "function-deploy changes FunctionCodeKey alone and keeps every other parameter's value, so it takes no --set ({sets}); to change parameters, deploy the stack: `make stack REGION={region} SET=\"{sets}\"` (stream2neptune deploy --set ...)"
@@ -154,7 +193,7 @@ impl Error {
     /// The signal that stopped the command, when one did (here or in the build it ran).
     pub fn stopped_by(&self) -> Option<stream2neptune_workload::shutdown::Signal> {
         match self {
-            Error::Stopped { signal, .. } => Some(*signal),
+            Error::Stopped { signal, .. } | Error::PlanStopped { signal, .. } => Some(*signal),
             Error::Package(package) => package.stopped_by(),
             _ => None,
         }

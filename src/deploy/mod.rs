@@ -1,4 +1,4 @@
-//! `deploy`, `function-deploy` and `destroy`: plans of AWS CLI commands built in Rust, printed by a dry run or
+//! `deploy` (and its `--plan` preview), `function-deploy`, `destroy`, `status` and `logs`: plans of AWS CLI commands built in Rust, printed by a dry run or
 //! run one by one, each printed first. Each command is in its own module with its flags; this module holds what
 //! they share: the target flags, the region check, the connection to AWS and the artifacts.
 //!
@@ -10,6 +10,10 @@
 //!   template and every other parameter's previous value, so CloudFormation stays the single source of truth
 //!   (no drift between the stack and the running code, and a later `make stack` does not roll the code back).
 //! - [`destroy`] deletes the stack and keeps the artifact bucket unless asked.
+//! - [`plan`] (`deploy --plan`) creates a change set per region, prints what it would add, modify and remove,
+//!   and deletes it: nothing is executed.
+//! - [`status`] shows a deployed stack on one screen: its outputs, the mapping, iterator age, both queues and
+//!   the Neptune cluster; [`logs`] prints (and follows) the writer's log readably.
 
 pub mod aws;
 pub mod bucket;
@@ -19,7 +23,10 @@ pub mod destroy;
 pub mod error;
 pub mod events;
 pub mod function_deploy;
+pub mod logs;
+pub mod plan;
 pub mod stack;
+pub mod status;
 pub mod tags;
 
 use std::io::Write;
@@ -51,6 +58,17 @@ pub struct TargetArgs {
     /// How often the stack events are read (and new ones printed) while CloudFormation works.
     #[arg(long, value_name = "SECONDS", default_value_t = events::DEFAULT_POLL_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
     pub events_every: u64,
+}
+
+/// Flags of the commands that look at a deployed stack (`status`, `logs`).
+#[derive(Debug, clap::Args)]
+pub struct StackArgs {
+    /// The CloudFormation stack name (as given to `deploy`).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
+    pub stack_name: String,
+    /// The workspace root, where `aws` is looked for first (in .venv/bin).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub workspace: PathBuf,
 }
 
 impl TargetArgs {
@@ -90,12 +108,34 @@ fn connect<'o>(
     let program = package::find_tool(&target.workspace, "aws").ok_or(Error::AwsCliMissing)?;
     let mut aws = Aws::execute(program, out, shutdown.clone());
     aws.note("prerequisites: the AWS CLI and credentials")?;
-    let identity = match aws.read(&identity_call(region)) {
+    let identity = aws.read(&identity_call(region));
+    let account = account_of(identity)?;
+    Ok((aws, account))
+}
+
+/// Opens a runner that prints nothing of its own (for `status` and `logs`, which print what they read): the AWS
+/// CLI must be found and credentials must work.
+fn connect_quietly<'o>(
+    stack: &StackArgs,
+    region: &str,
+    sink: &'o mut dyn Write,
+    shutdown: &Shutdown,
+) -> Result<Aws<'o>> {
+    let program = package::find_tool(&stack.workspace, "aws").ok_or(Error::AwsCliMissing)?;
+    let mut aws = Aws::execute(program, sink, shutdown.clone());
+    let identity = aws.read_quietly(&identity_call(region));
+    account_of(identity)?;
+    Ok(aws)
+}
+
+/// The account id in the answer of `aws sts get-caller-identity`, or why credentials do not work.
+fn account_of(identity: Result<Option<serde_json::Value>>) -> Result<String> {
+    let identity = match identity {
         Ok(identity) => identity,
         Err(Error::Aws { stderr, .. }) => return Err(Error::NoCredentials { detail: stderr }),
         Err(err) => return Err(err),
     };
-    let account = identity
+    Ok(identity
         .as_ref()
         .and_then(|id| id.get("Account"))
         .and_then(serde_json::Value::as_str)
@@ -105,8 +145,7 @@ fn connect<'o>(
                 identity.clone().unwrap_or_default()
             ),
         })?
-        .to_owned();
-    Ok((aws, account))
+        .to_owned())
 }
 
 fn identity_call(region: &str) -> Call {

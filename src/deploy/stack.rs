@@ -25,6 +25,8 @@ pub const CAPABILITIES: &str = "CAPABILITY_NAMED_IAM";
 /// What a stack looks like now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StackInfo {
+    /// The stack's status, e.g. `CREATE_COMPLETE` or `REVIEW_IN_PROGRESS`.
+    pub status: String,
     /// Parameter values, by name.
     pub parameters: BTreeMap<String, String>,
     /// Outputs, in the stack's order, as (key, value).
@@ -55,6 +57,8 @@ pub enum Lookup {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct DescribedStack {
+    #[serde(default)]
+    stack_status: String,
     #[serde(default)]
     parameters: Vec<DescribedParameter>,
     #[serde(default)]
@@ -92,6 +96,7 @@ pub fn describe(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<Lookup> 
                     stdout: value.to_string(),
                 })?;
             Ok(Lookup::Found(StackInfo {
+                status: described.stack_status,
                 parameters: described
                     .parameters
                     .into_iter()
@@ -107,6 +112,48 @@ pub fn describe(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<Lookup> 
         Err(Error::Aws { stderr, .. }) if super::aws::is_not_found(&stderr) => Ok(Lookup::Missing),
         Err(err) => Err(err),
     }
+}
+
+/// One resource of a stack.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StackResource {
+    /// Its name in the template, e.g. `WriterFunction`.
+    pub logical_resource_id: String,
+    /// Its name or id in its service (a function name, a queue URL, a mapping's UUID).
+    #[serde(default)]
+    pub physical_resource_id: String,
+    /// Its type, e.g. `AWS::Lambda::Function`.
+    pub resource_type: String,
+    /// Its status, e.g. `CREATE_COMPLETE`.
+    #[serde(default)]
+    pub resource_status: String,
+}
+
+/// Every resource of a stack (`aws cloudformation list-stack-resources`, every page; nothing in a dry run).
+pub fn resources(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<Vec<StackResource>> {
+    let call =
+        Call::new("cloudformation", "list-stack-resources", region).arg("--stack-name", stack);
+    let Some(answer) = aws.read_quietly(&call)? else {
+        return Ok(Vec::new());
+    };
+    let summaries = answer
+        .get("StackResourceSummaries")
+        .cloned()
+        .unwrap_or(serde_json::Value::Array(Vec::new()));
+    serde_json::from_value(summaries).map_err(|err| Error::AwsOutput {
+        command: call.to_string(),
+        detail: err.to_string(),
+        stdout: answer.to_string(),
+    })
+}
+
+/// The physical id of the resource named `logical` in the template, when the stack has it.
+pub fn physical_id<'r>(resources: &'r [StackResource], logical: &str) -> Option<&'r str> {
+    resources
+        .iter()
+        .find(|r| r.logical_resource_id == logical && !r.physical_resource_id.is_empty())
+        .map(|r| r.physical_resource_id.as_str())
 }
 
 /// `Key=Value` overrides from a rendered parameters.json (`[{"ParameterKey": .., "ParameterValue": ..}]`).

@@ -1,9 +1,11 @@
-"""moto_server with two behaviours of real CloudFormation that moto lacks, for the deploy tests.
+"""moto_server with behaviours of real CloudFormation that moto lacks, for the deploy tests.
 
 - A resource that fails to create or update fails the stack as CloudFormation does: a CREATE_FAILED (or
   UPDATE_FAILED) event carrying the resource's error as its reason, then ROLLBACK_COMPLETE (or
   UPDATE_ROLLBACK_COMPLETE), while ExecuteChangeSet itself succeeds. moto instead fails the ExecuteChangeSet call
   and records no resource event.
+- A change set lists as modified the resources whose properties refer to a parameter whose value changes, as
+  CloudFormation does (moto's change set compares the template alone, so a parameter-only change showed none).
 - Executing a change set takes STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS (default 0) after its IN_PROGRESS event, so a
   deploy's progress can be watched while the AWS CLI waits.
 
@@ -60,6 +62,22 @@ def apply(self):
 
 
 models.ChangeSet.apply = apply
+
+_diff = models.ChangeSet.diff
+
+
+def diff(self):
+    resource_map = self.stack.resource_map
+    compare = resource_map.build_resource_diff
+    # build_change_set_actions asks for the template's diff alone: give it this change set's parameters too.
+    resource_map.build_resource_diff = lambda template, parameters=None: compare(template, self.parameters)
+    try:
+        return _diff(self)
+    finally:
+        del resource_map.build_resource_diff
+
+
+models.ChangeSet.diff = diff
 
 _execute = models.CloudFormationBackend.execute_change_set
 
