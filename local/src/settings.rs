@@ -8,6 +8,7 @@ pub use stream2neptune_plan::StartingPosition;
 use stream2neptune_plan::{GremlinUpsertStyle, Plan, QueryLanguage, StreamMode};
 
 use crate::error::Result;
+use crate::esm::destination::OnFailureShape;
 
 /// Shards of an on-demand stream in local mode (kinesis-mock's default for on-demand streams).
 pub const ON_DEMAND_LOCAL_SHARDS: u32 = 4;
@@ -36,6 +37,8 @@ pub struct EsmSettings {
     pub retry_backoff: Duration,
     /// Largest wait between two attempts of a batch.
     pub retry_backoff_max: Duration,
+    /// OnFailureDestination: the shape discarded batches are kept in.
+    pub on_failure: OnFailureShape,
 }
 
 /// Everything local mode needs for one region.
@@ -104,6 +107,7 @@ impl LocalPlan {
                 idle_poll_interval: Duration::from_secs(1),
                 retry_backoff: Duration::from_millis(100),
                 retry_backoff_max: Duration::from_secs(5),
+                on_failure: OnFailureShape::default(),
             },
             query_language: plan.query_language(),
             gremlin_upsert_style: plan.gremlin_upsert_style(),
@@ -170,6 +174,7 @@ pub(crate) mod tests {
             idle_poll_interval: Duration::from_millis(100),
             retry_backoff: Duration::from_millis(10),
             retry_backoff_max: Duration::from_millis(100),
+            on_failure: OnFailureShape::Sqs,
         }
     }
 

@@ -25,7 +25,7 @@ use crate::error::{LocalError, Result, error_chain};
 use crate::metrics::RunMetrics;
 use crate::settings::EsmSettings;
 use checkpoint::CheckpointStore;
-use destination::OnFailureDestination;
+use destination::{OnFailureDestination, OnFailurePaths, mapping_uuid};
 use event::EventSource;
 
 /// What a shard's poller last saw.
@@ -77,8 +77,8 @@ pub struct EventSourceMapping<S> {
 pub struct MappingFiles<'a> {
     /// Checkpoint folder (one sub-folder per stream).
     pub checkpoints: &'a Path,
-    /// The on-failure destination file.
-    pub on_failure: &'a Path,
+    /// The on-failure destination's file and folder.
+    pub on_failure: &'a OnFailurePaths,
 }
 
 impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
@@ -133,9 +133,13 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
                 function_arn: format!(
                     "arn:aws:lambda:{region}:{account}:function:stream2neptune-local-writer"
                 ),
+                destination: OnFailureDestination::new(
+                    settings.on_failure,
+                    files.on_failure.clone(),
+                    mapping_uuid(stream_name),
+                ),
                 settings,
                 checkpoints: CheckpointStore::new(files.checkpoints, stream_name)?,
-                destination: OnFailureDestination::new(files.on_failure),
                 metrics,
                 status: Mutex::new(BTreeMap::new()),
             }),
