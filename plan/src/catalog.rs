@@ -7,7 +7,8 @@
 use crate::offerings::Offering;
 use crate::sizing;
 use crate::values::{
-    Architecture, GremlinUpsertStyle, QueryLanguage, StartingPosition, StreamMode,
+    Architecture, GremlinUpsertStyle, OnFailureDestination, QueryLanguage, StartingPosition,
+    StreamMode,
 };
 
 /// Declares [`Name`] from one list, so the enum, its spelling and [`Name::ALL`] cannot disagree.
@@ -67,6 +68,7 @@ parameter_names! {
     BisectBatchOnFunctionError,
     MaximumRetryAttempts,
     MaximumRecordAgeInSeconds,
+    OnFailureDestination,
     MaximumBatchingWindowInSeconds,
     FunctionArchitecture,
     FunctionMemorySize,
@@ -728,6 +730,15 @@ pub static CATALOG: &[Param] = &[
         scope: Scope::All,
         required: false,
         description: "Age, in seconds, at which a record still not written leaves for the on-failure destination; the default is just below StreamRetentionHours, before the stream drops it (-1 = no limit: the stream drops it unseen).",
+    },
+    Param {
+        name: Name::OnFailureDestination,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("s3"),
+        kind: Kind::Choice(OnFailureDestination::NAMES),
+        scope: Scope::RenderTime,
+        required: false,
+        description: "Where the event source mapping sends a batch it gives up on: s3 keeps the whole batch's payload in an encrypted bucket of the stack (replayable after the stream drops it); sqs sends only its shard and sequence range to a queue.",
     },
     Param {
         name: Name::MaximumBatchingWindowInSeconds,

@@ -28,7 +28,8 @@ pub use origin::Origin;
 pub use plan::{Plan, ResolvedParam};
 pub use resolve::resolve;
 pub use values::{
-    Architecture, GremlinUpsertStyle, ParamValue, QueryLanguage, StartingPosition, StreamMode,
+    Architecture, GremlinUpsertStyle, OnFailureDestination, ParamValue, QueryLanguage,
+    StartingPosition, StreamMode,
 };
 
 /// Reads the config file at `config`, parses `sets` (`Key=Value`) and resolves `region`: the one way from a

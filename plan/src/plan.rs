@@ -9,7 +9,8 @@ use crate::catalog::{Name, Param};
 use crate::error::{Error, Problem, Problems};
 use crate::origin::Origin;
 use crate::values::{
-    Architecture, GremlinUpsertStyle, ParamValue, QueryLanguage, StartingPosition, StreamMode,
+    Architecture, GremlinUpsertStyle, OnFailureDestination, ParamValue, QueryLanguage,
+    StartingPosition, StreamMode,
 };
 
 /// One parameter of a resolved region.
@@ -229,6 +230,11 @@ impl Plan {
     pub fn maximum_record_age(&self) -> Option<Duration> {
         self.limit(Name::MaximumRecordAgeInSeconds)
             .map(|secs| Duration::from_secs(u64::from(secs)))
+    }
+
+    /// `OnFailureDestination`: where the event source mapping sends a batch it gives up on.
+    pub fn on_failure_destination(&self) -> OnFailureDestination {
+        self.choice(Name::OnFailureDestination, OnFailureDestination::parse)
     }
 
     /// `FunctionTimeout`.

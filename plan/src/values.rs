@@ -148,3 +148,13 @@ choices! {
         Arm64 = "arm64",
     }
 }
+
+choices! {
+    /// `OnFailureDestination`: where the event source mapping sends a batch it gives up on.
+    OnFailureDestination {
+        /// An S3 bucket of the stack: the whole batch's payload, replayable after the stream drops it.
+        S3 = "s3",
+        /// An SQS queue of the stack: only the batch's shard and sequence range.
+        Sqs = "sqs",
+    }
+}

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use stream2neptune_plan::{
-    Architecture, Name, Origin, Plan, QueryLanguage, StackConfig, StartingPosition, StreamMode,
-    parse_sets, resolve,
+    Architecture, Name, OnFailureDestination, Origin, Plan, QueryLanguage, StackConfig,
+    StartingPosition, StreamMode, parse_sets, resolve,
 };
 
 fn plan(text: &str, region: &str, sets: &[&str]) -> Plan {
@@ -36,6 +36,7 @@ fn the_built_in_defaults_read_typed() {
         plan.maximum_record_age(),
         Some(Duration::from_secs(24 * 3600 - 3600))
     );
+    assert_eq!(plan.on_failure_destination(), OnFailureDestination::S3);
     assert_eq!(plan.function_timeout(), Duration::from_secs(120));
     assert_eq!(plan.function_architecture(), Architecture::X86_64);
     assert_eq!(plan.metrics_namespace(), "stream2neptune");
@@ -56,6 +57,7 @@ fn set_values_read_typed() {
             "StartingPosition=LATEST",
             "MaximumRetryAttempts=3",
             "MaximumRecordAgeInSeconds=-1",
+            "OnFailureDestination=sqs",
             "FunctionArchitecture=arm64",
             "FunctionTimeout=300",
             "ArtifactBucket=my-bucket",
@@ -67,6 +69,7 @@ fn set_values_read_typed() {
     assert_eq!(plan.starting_position(), StartingPosition::Latest);
     assert_eq!(plan.maximum_retry_attempts(), Some(3));
     assert_eq!(plan.maximum_record_age(), None);
+    assert_eq!(plan.on_failure_destination(), OnFailureDestination::Sqs);
     assert_eq!(plan.function_architecture(), Architecture::Arm64);
     assert_eq!(plan.function_timeout(), Duration::from_secs(300));
     assert_eq!(plan.artifact_bucket(), "my-bucket");

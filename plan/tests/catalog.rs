@@ -37,6 +37,7 @@ const CONTRACT_NAMES: &[&str] = &[
     "BisectBatchOnFunctionError",
     "MaximumRetryAttempts",
     "MaximumRecordAgeInSeconds",
+    "OnFailureDestination",
     "MaximumBatchingWindowInSeconds",
     "FunctionArchitecture",
     "FunctionMemorySize",
