@@ -107,7 +107,7 @@ impl LocalPlan {
                 idle_poll_interval: Duration::from_secs(1),
                 retry_backoff: Duration::from_millis(100),
                 retry_backoff_max: Duration::from_secs(5),
-                on_failure: OnFailureShape::default(),
+                on_failure: plan.on_failure_destination(),
             },
             query_language: plan.query_language(),
             gremlin_upsert_style: plan.gremlin_upsert_style(),
@@ -193,6 +193,10 @@ pub(crate) mod tests {
             plan.esm.maximum_record_age,
             Some(Duration::from_secs(72 * 3600 - 3600))
         );
+        // Discarded batches are kept whole (s3) unless the stack sends only their ranges (sqs).
+        assert_eq!(plan.esm.on_failure, OnFailureShape::S3);
+        let sqs = LocalPlan::load(&config, "eu-west-1", &["OnFailureDestination=sqs".into()]);
+        assert_eq!(sqs.unwrap().esm.on_failure, OnFailureShape::Sqs);
 
         let plan = LocalPlan::load(
             &config,

@@ -106,25 +106,8 @@ pub struct LastInvocation {
     pub function_error: bool,
 }
 
-/// Which of Lambda's shapes the destination writes: the stack's OnFailureDestination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnFailureShape {
-    /// An S3 bucket: one object per batch, the whole invocation event in `payload` (the stack's default).
-    #[default]
-    S3,
-    /// An SQS queue: the shard and the sequence range only, read back from the stream while it is retained.
-    Sqs,
-}
-
-impl OnFailureShape {
-    /// The value of the stack parameter.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnFailureShape::S3 => "s3",
-            OnFailureShape::Sqs => "sqs",
-        }
-    }
-}
+/// Which of Lambda's shapes the destination writes: the stack's OnFailureDestination (s3, the default, or sqs).
+pub use stream2neptune_plan::OnFailureDestination as OnFailureShape;
 
 /// What an S3 destination receives: the invocation record and, in `payload`, the batch's whole invocation event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

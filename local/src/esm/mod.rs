@@ -105,16 +105,14 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
         let stream_arn = description
             .map(|d| d.stream_arn().to_owned())
             .unwrap_or_default();
-        let region = stream_arn
-            .split(':')
-            .nth(3)
-            .unwrap_or("us-east-1")
-            .to_owned();
-        let account = stream_arn
+        let source = EventSource::local(&stream_arn);
+        let account = source
+            .invoke_identity_arn
             .split(':')
             .nth(4)
-            .unwrap_or("000000000000")
+            .unwrap_or_default()
             .to_owned();
+        let region = source.region.clone();
         let emf = Arc::new(Mutex::new(Vec::new()));
         deps.metrics = MetricsOutput::Memory(Arc::clone(&emf));
         Ok(EventSourceMapping {
@@ -123,13 +121,7 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
                 emf,
                 client,
                 stream_name: stream_name.to_owned(),
-                source: EventSource {
-                    stream_arn,
-                    region: region.clone(),
-                    invoke_identity_arn: format!(
-                        "arn:aws:iam::{account}:role/stream2neptune-local-writer"
-                    ),
-                },
+                source,
                 function_arn: format!(
                     "arn:aws:lambda:{region}:{account}:function:stream2neptune-local-writer"
                 ),
