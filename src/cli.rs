@@ -43,6 +43,12 @@ pub enum Command {
     FunctionDeploy(crate::deploy::function_deploy::FunctionDeployArgs),
     /// Delete a region's stack and wait; the artifact bucket stays unless --delete-bucket.
     Destroy(crate::deploy::destroy::DestroyArgs),
+    /// Replay the failed batches of a region's on-failure destination through the writer function.
+    ///
+    /// S3 objects carry the batch; SQS messages name a sequence range, read back from the stream while it is
+    /// retained. Each failure record is deleted only once its batch is written; a second redrive is harmless.
+    /// --dry-run reads and lists what would be replayed and changes nothing.
+    Redrive(crate::deploy::redrive::RedriveArgs),
     /// Write a synthetic social graph: people (Neptune bulk-load CSV and N-Triples) and follows.csv.gz.
     Dataset(stream2neptune_workload::DatasetArgs),
     /// Put the edges of a follows.csv.gz on a Kinesis stream at a set pace, resending throttled records until

@@ -1,5 +1,5 @@
-//! `stream2neptune local up|down|status|query`: the flags and the commands that start, stop, inspect and
-//! query the local services by hand (`stream2neptune demo` is [`crate::demo`]).
+//! `stream2neptune local up|down|status|query|redrive`: the flags and the commands that start, stop, inspect and
+//! query the local services by hand and replay failed batches (`stream2neptune demo` is [`crate::demo`]).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -32,6 +32,25 @@ pub enum LocalCommand {
     Status(StateArgs),
     /// Run a query against the local store in its language (Gremlin, SPARQL or openCypher).
     Query(QueryArgs),
+    /// Replay the failed batches of the on-failure destination through the writer into the running `local up`'s
+    /// store, removing each failure record once its records are written.
+    ///
+    /// sqs-shaped records (on-failure.jsonl) are read back from the stream by their sequence range; s3-shaped ones
+    /// (objects under on-failure/) carry their records. Writes are idempotent: a second redrive is harmless.
+    Redrive(RedriveArgs),
+}
+
+/// Flags of `local redrive`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RedriveArgs {
+    /// The config file whose writer settings (for the running `local up`'s region) are used.
+    #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
+    pub config: PathBuf,
+    /// Override a parameter (repeatable), as given to `local up`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 /// Where local mode keeps its state.
@@ -160,6 +179,7 @@ pub async fn run_local(command: LocalCommand, shutdown: Shutdown) -> anyhow::Res
         LocalCommand::Down(args) => shutdown.or_signal(run_down(args)).await,
         LocalCommand::Status(args) => shutdown.or_signal(run_status(args)).await,
         LocalCommand::Query(args) => shutdown.or_signal(run_query(args)).await,
+        LocalCommand::Redrive(args) => shutdown.or_signal(run_redrive(args)).await,
     };
     quick.map_err(|signal| Interrupted {
         signal,
@@ -351,6 +371,56 @@ pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
         }
     };
     print!("{}", client.run_query(&args.query).await?);
+    Ok(())
+}
+
+/// `local redrive`: replays into the running `local up`'s store, from its stream.
+pub async fn run_redrive(args: RedriveArgs) -> anyhow::Result<()> {
+    let state = args.state.state()?;
+    let running = RunningServices::read(&state)?;
+    if !running.is_running() {
+        anyhow::bail!(
+            "`local up` (pid {}) is not running: start it (`stream2neptune local up --region {}`), then redrive; \
+             the failed batches are replayed from its stream into its store",
+            running.pid,
+            running.region
+        );
+    }
+    let plan = LocalPlan::load(&args.config, &running.region, &args.sets)?;
+    if plan.query_language.as_str() != running.query_language {
+        anyhow::bail!(
+            "`local up` runs a {} store but the settings give QueryLanguage={}: pass `local redrive` the --set flags \
+             given to `local up`",
+            running.query_language,
+            plan.query_language
+        );
+    }
+    let config = plan.writer_config(&running.store_url, &state.rejected())?;
+    let mut deps = stream2neptune_writer::Deps::new(config);
+    // The writer's metrics stay in memory: the outcome lines below say what was written.
+    deps.metrics = stream2neptune_writer::MetricsOutput::Memory(Default::default());
+    let client = crate::kinesis::client(&running.kinesis_endpoint, &running.region);
+    let outcomes = crate::redrive::redrive(
+        &deps,
+        &client,
+        &state.on_failure_paths(),
+        plan.esm.function_timeout,
+    )
+    .await?;
+    for outcome in &outcomes {
+        println!("local redrive: {outcome}");
+    }
+    let kept = outcomes.iter().filter(|o| o.written.is_err()).count();
+    let records: usize = outcomes.iter().filter_map(|o| o.written.as_ref().ok()).sum();
+    println!(
+        "local redrive: {} batches replayed ({records} records), {kept} kept",
+        outcomes.len() - kept
+    );
+    if kept > 0 {
+        anyhow::bail!(
+            "{kept} failed batches could not be replayed (see above); fix the cause and run `stream2neptune local redrive` again"
+        );
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 //!   template and every other parameter's previous value, so CloudFormation stays the single source of truth
 //!   (no drift between the stack and the running code, and a later `make stack` does not roll the code back).
 //! - [`destroy`] deletes the stack and keeps the artifact bucket unless asked.
+//! - [`redrive`] replays the batches the event source mapping sent to the stack's on-failure destination.
 
 pub mod aws;
 pub mod bucket;
@@ -19,6 +20,7 @@ pub mod destroy;
 pub mod error;
 pub mod events;
 pub mod function_deploy;
+pub mod redrive;
 pub mod stack;
 pub mod tags;
 
