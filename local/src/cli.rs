@@ -411,7 +411,10 @@ pub async fn run_redrive(args: RedriveArgs) -> anyhow::Result<()> {
         println!("local redrive: {outcome}");
     }
     let kept = outcomes.iter().filter(|o| o.written.is_err()).count();
-    let records: usize = outcomes.iter().filter_map(|o| o.written.as_ref().ok()).sum();
+    let records: usize = outcomes
+        .iter()
+        .filter_map(|o| o.written.as_ref().ok())
+        .sum();
     println!(
         "local redrive: {} batches replayed ({records} records), {kept} kept",
         outcomes.len() - kept

@@ -218,9 +218,7 @@ async fn read_range(
         for record in output.records() {
             let sequence_number = record.sequence_number();
             if records.is_empty() && sequence_number != start.as_str() {
-                return Err(gone(format!(
-                    "its first record is now {sequence_number}"
-                )));
+                return Err(gone(format!("its first record is now {sequence_number}")));
             }
             if sequence_cmp(sequence_number, end).is_gt() {
                 return Ok(records);

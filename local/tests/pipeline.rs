@@ -318,7 +318,10 @@ async fn failed_batches_in_both_shapes_are_replayed_once_by_redrive_after_the_st
     for i in [13usize, 120, 250, 333] {
         records[i] = ("bad".into(), format!("bad,r{i},2019-05-05").into_bytes());
     }
-    for (part, shape) in [(0..200, OnFailureShape::Sqs), (200..400, OnFailureShape::S3)] {
+    for (part, shape) in [
+        (0..200, OnFailureShape::Sqs),
+        (200..400, OnFailureShape::S3),
+    ] {
         h.stack.plan.esm.on_failure = shape;
         let (deps, _) = FaultyStore::wrap(
             h.deps(&[("STOP_WAIT_MS", "0")]),
@@ -355,7 +358,10 @@ async fn failed_batches_in_both_shapes_are_replayed_once_by_redrive_after_the_st
                 .map(|(_, o)| o.as_ref().unwrap().payload.records.len()),
         )
         .sum();
-    assert!(discarded > 4, "good records after the bad ones too: {discarded}");
+    assert!(
+        discarded > 4,
+        "good records after the bad ones too: {discarded}"
+    );
     assert_eq!(h.pairs().await.len() + discarded, records.len());
 
     // WHEN the store is fixed and the failed batches are replayed
@@ -372,7 +378,11 @@ async fn failed_batches_in_both_shapes_are_replayed_once_by_redrive_after_the_st
         assert!(outcomes.iter().any(|o| o.shape == shape), "{outcomes:#?}");
     }
     assert!(read_jsonl(&paths.records).is_empty());
-    assert!(OnFailureDestination::read_objects(&paths.objects).unwrap().is_empty());
+    assert!(
+        OnFailureDestination::read_objects(&paths.objects)
+            .unwrap()
+            .is_empty()
+    );
     // AND nothing is lost and nothing doubled, counted by the store
     let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
     assert_eq!(h.pairs().await, expected);
@@ -413,9 +423,14 @@ async fn redrive_of_a_range_the_stream_no_longer_holds_names_it_and_keeps_the_re
     std::fs::write(&paths.records, &line).unwrap();
 
     // WHEN redrive runs
-    let outcomes = redrive(&h.deps(&[]), &h.stack.client, &paths, Duration::from_secs(10))
-        .await
-        .unwrap();
+    let outcomes = redrive(
+        &h.deps(&[]),
+        &h.stack.client,
+        &paths,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
 
     // THEN it names the shard and the range, and keeps the record
     assert_eq!(outcomes.len(), 1, "{outcomes:#?}");

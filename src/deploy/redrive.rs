@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use stream2neptune_local::esm::destination::{KinesisBatchInfo, OnFailureRecord, S3OnFailureRecord};
+use stream2neptune_local::esm::destination::{
+    KinesisBatchInfo, OnFailureRecord, S3OnFailureRecord,
+};
 use stream2neptune_local::esm::event::{EventSource, StreamRecord, kinesis_event, sequence_cmp};
 use stream2neptune_workload::shutdown::Shutdown;
 
@@ -93,7 +95,9 @@ pub fn run(args: &RedriveArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
     };
     let output = |key: &str| {
         info.output(key).map(str::to_owned).ok_or_else(|| {
-            anyhow::anyhow!("stack {name} in {region} has no output {key}: deploy the current template first")
+            anyhow::anyhow!(
+                "stack {name} in {region} has no output {key}: deploy the current template first"
+            )
         })
     };
     let function = output(FUNCTION_OUTPUT)?;
@@ -128,7 +132,11 @@ pub fn run(args: &RedriveArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
         records,
         kept,
     } = redrive.tally;
-    let verb = if args.dry_run { "would be replayed" } else { "replayed" };
+    let verb = if args.dry_run {
+        "would be replayed"
+    } else {
+        "replayed"
+    };
     aws.say(format!(
         "redrive {region}: {replayed} batches {verb} ({records} records), {kept} kept"
     ))?;
@@ -174,10 +182,14 @@ impl Redrive<'_, '_> {
                 .arg("--bucket", bucket)
                 .arg("--key", &key)
                 .word(file.display().to_string());
-            let read = self.aws.read(&get).map_err(anyhow::Error::from).and_then(|_| {
-                let record: S3OnFailureRecord = serde_json::from_slice(&std::fs::read(&file)?)?;
-                Ok(record)
-            });
+            let read = self
+                .aws
+                .read(&get)
+                .map_err(anyhow::Error::from)
+                .and_then(|_| {
+                    let record: S3OnFailureRecord = serde_json::from_slice(&std::fs::read(&file)?)?;
+                    Ok(record)
+                });
             let record = match read {
                 Ok(record) => record,
                 Err(e) => {
@@ -209,20 +221,30 @@ impl Redrive<'_, '_> {
         let mut seen = HashSet::new();
         loop {
             // A dry run leaves each message visible; a real run hides it while its batch is replayed.
-            let visibility = if self.dry_run { "0" } else { VISIBILITY_SECONDS };
+            let visibility = if self.dry_run {
+                "0"
+            } else {
+                VISIBILITY_SECONDS
+            };
             let receive = Call::new("sqs", "receive-message", self.region)
                 .arg("--queue-url", queue)
                 .arg("--max-number-of-messages", "10")
                 .arg("--wait-time-seconds", "1")
                 .arg("--visibility-timeout", visibility);
             let received = self.aws.read(&receive)?.unwrap_or_default();
-            let messages: Vec<serde_json::Value> = received["Messages"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|m| seen.insert(m["MessageId"].as_str().unwrap_or_default().to_owned()))
-                .cloned()
-                .collect();
+            let (messages, again): (Vec<serde_json::Value>, Vec<serde_json::Value>) =
+                received["Messages"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .partition(|m| {
+                        seen.insert(m["MessageId"].as_str().unwrap_or_default().to_owned())
+                    });
+            // A message kept earlier in this run, received again: visible again at once, for the next redrive.
+            for message in &again {
+                self.release(queue, message["ReceiptHandle"].as_str().unwrap_or_default())?;
+            }
             if messages.is_empty() {
                 return Ok(());
             }
@@ -254,16 +276,23 @@ impl Redrive<'_, '_> {
                         .arg("--queue-url", queue)
                         .arg("--receipt-handle", handle);
                     self.aws.run(&delete)?;
-                } else if !self.dry_run {
-                    // Visible again at once, for the next redrive.
-                    let show = Call::new("sqs", "change-message-visibility", self.region)
-                        .arg("--queue-url", queue)
-                        .arg("--receipt-handle", handle)
-                        .arg("--visibility-timeout", "0");
-                    self.aws.run(&show)?;
+                } else {
+                    self.release(queue, handle)?;
                 }
             }
         }
+    }
+
+    /// Makes a received message visible again at once (a dry run received it visible).
+    fn release(&mut self, queue: &str, handle: &str) -> anyhow::Result<()> {
+        if !self.dry_run {
+            let show = Call::new("sqs", "change-message-visibility", self.region)
+                .arg("--queue-url", queue)
+                .arg("--receipt-handle", handle)
+                .arg("--visibility-timeout", "0");
+            self.aws.run(&show)?;
+        }
+        Ok(())
     }
 
     /// Reads a batch's range from its shard into the event Lambda would send. `Ok(Err)` names the shard and the
@@ -324,7 +353,10 @@ impl Redrive<'_, '_> {
                 records.push(Arc::new(StreamRecord {
                     ordinal: records.len() as u64,
                     sequence_number: sequence_number.to_owned(),
-                    partition_key: record["PartitionKey"].as_str().unwrap_or_default().to_owned(),
+                    partition_key: record["PartitionKey"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
                     data: engine.decode(record["Data"].as_str().unwrap_or_default())?,
                     arrival_ms: arrival_ms(&record["ApproximateArrivalTimestamp"]),
                 }));
@@ -416,7 +448,10 @@ fn not_written(answer: &serde_json::Value, body: &str) -> Option<String> {
         return Some(format!("the writer failed ({error}): {}", body.trim()));
     }
     let response: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let failures = response["batchItemFailures"].as_array().cloned().unwrap_or_default();
+    let failures = response["batchItemFailures"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if failures.is_empty() {
         None
     } else {
@@ -446,14 +481,20 @@ mod tests {
 
     #[test]
     fn a_function_error_or_failed_items_mean_not_written() {
-        assert_eq!(not_written(&json!({"StatusCode": 200}), r#"{"batchItemFailures": []}"#), None);
+        assert_eq!(
+            not_written(&json!({"StatusCode": 200}), r#"{"batchItemFailures": []}"#),
+            None
+        );
         assert_eq!(not_written(&json!({"StatusCode": 200}), "null"), None);
         let error = not_written(
             &json!({"StatusCode": 200, "FunctionError": "Unhandled"}),
             r#"{"errorMessage": "boom"}"#,
         )
         .unwrap();
-        assert!(error.contains("Unhandled") && error.contains("boom"), "{error}");
+        assert!(
+            error.contains("Unhandled") && error.contains("boom"),
+            "{error}"
+        );
         let failed = not_written(
             &json!({"StatusCode": 200}),
             r#"{"batchItemFailures": [{"itemIdentifier": "4960"}]}"#,
@@ -465,6 +506,9 @@ mod tests {
     #[test]
     fn arrival_times_read_in_both_cli_formats() {
         assert_eq!(arrival_ms(&json!(1573691884.835)), 1_573_691_884_835);
-        assert_eq!(arrival_ms(&json!("2019-11-14T00:38:04.835000+00:00")), 1_573_691_884_835);
+        assert_eq!(
+            arrival_ms(&json!("2019-11-14T00:38:04.835000+00:00")),
+            1_573_691_884_835
+        );
     }
 }

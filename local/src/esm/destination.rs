@@ -132,7 +132,9 @@ mod payload {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<KinesisEvent, D::Error> {
         match serde_json::Value::deserialize(d)? {
-            serde_json::Value::String(text) => serde_json::from_str(&text).map_err(D::Error::custom),
+            serde_json::Value::String(text) => {
+                serde_json::from_str(&text).map_err(D::Error::custom)
+            }
             value => serde_json::from_value(value).map_err(D::Error::custom),
         }
     }
@@ -474,7 +476,10 @@ mod tests {
             lines[0]["KinesisBatchInfo"]["approximateArrivalOfFirstRecord"],
             "2019-11-14T00:38:04.835Z"
         );
-        assert!(!destination.paths().objects.exists(), "sqs writes no object");
+        assert!(
+            !destination.paths().objects.exists(),
+            "sqs writes no object"
+        );
     }
 
     #[test]
@@ -517,7 +522,10 @@ mod tests {
         assert_eq!(records[1]["kinesis"]["sequenceNumber"], "4961");
         assert_eq!(records[0]["eventID"], "shardId-000000000001:4960");
         let record = read.as_ref().unwrap();
-        assert_eq!(record.payload.records[1].kinesis.data.0, b"p1,q1,2019-01-01");
+        assert_eq!(
+            record.payload.records[1].kinesis.data.0,
+            b"p1,q1,2019-01-01"
+        );
         assert_eq!(record.record.kinesis_batch_info.batch_size, 2);
         // a payload given as a JSON object (as some stand-ins write it) reads the same
         let mut as_object = written.clone();
