@@ -35,6 +35,7 @@ fn every_command_help() {
         &["deploy"],
         &["function-deploy"],
         &["destroy"],
+        &["redrive"],
         &["dataset"],
         &["drive"],
         &["load"],
@@ -43,6 +44,7 @@ fn every_command_help() {
         &["local", "down"],
         &["local", "status"],
         &["local", "query"],
+        &["local", "redrive"],
         &["completions"],
     ] {
         let name = format!("help_{}", command.join("_"));

@@ -122,10 +122,10 @@ pub fn run(args: &RedriveArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
         tally: Tally::default(),
     };
     if let Some(bucket) = bucket {
-        redrive.from_bucket(bucket)?;
+        redrive.replay_bucket(bucket)?;
     }
     if let Some(queue) = queue {
-        redrive.from_queue(queue)?;
+        redrive.replay_queue(queue)?;
     }
     let Tally {
         replayed,
@@ -160,7 +160,7 @@ struct Redrive<'a, 'o> {
 
 impl Redrive<'_, '_> {
     /// Replays each object of the S3 destination, deleting it once written.
-    fn from_bucket(&mut self, bucket: &str) -> anyhow::Result<()> {
+    fn replay_bucket(&mut self, bucket: &str) -> anyhow::Result<()> {
         let list = Call::new("s3api", "list-objects-v2", self.region)
             .arg("--bucket", bucket)
             .arg("--prefix", OBJECT_PREFIX);
@@ -213,7 +213,7 @@ impl Redrive<'_, '_> {
     }
 
     /// Replays each message of the SQS destination, reading its range from the stream, deleting it once written.
-    fn from_queue(&mut self, queue: &str) -> anyhow::Result<()> {
+    fn replay_queue(&mut self, queue: &str) -> anyhow::Result<()> {
         self.aws.note(format!(
             "{queue}: failed batches as sequence ranges, read back from stream {}",
             self.stream
