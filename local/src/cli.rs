@@ -40,15 +40,9 @@ pub enum LocalCommand {
     Redrive(RedriveArgs),
 }
 
-/// Flags of `local redrive`.
+/// Flags of `local redrive` (the writer settings are those `local up` was started with).
 #[derive(Debug, Clone, clap::Args)]
 pub struct RedriveArgs {
-    /// The config file whose writer settings (for the running `local up`'s region) are used.
-    #[arg(long, value_name = "PATH", default_value = "stack.yaml")]
-    pub config: PathBuf,
-    /// Override a parameter (repeatable), as given to `local up`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -142,6 +136,12 @@ pub struct RunningServices {
     /// The store's query language (files of earlier versions: sparql, the only one they ran).
     #[serde(default = "sparql")]
     pub query_language: String,
+    /// The config file `local up` read (absolute), for the writer settings of `local redrive`.
+    #[serde(default)]
+    pub config: Option<PathBuf>,
+    /// Its `--set` overrides.
+    #[serde(default)]
+    pub sets: Vec<String>,
 }
 
 fn sparql() -> String {
@@ -219,6 +219,8 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         kinesis_endpoint: stack.kinesis.endpoint(),
         store_url: stack.store.url(),
         query_language: stack.store.language().as_str().into(),
+        config: Some(std::path::absolute(&args.config)?),
+        sets: args.sets.clone(),
     };
     let services_file = state.services_file();
     std::fs::write(&services_file, serde_json::to_string_pretty(&running)?)
@@ -386,15 +388,13 @@ pub async fn run_redrive(args: RedriveArgs) -> anyhow::Result<()> {
             running.region
         );
     }
-    let plan = LocalPlan::load(&args.config, &running.region, &args.sets)?;
-    if plan.query_language.as_str() != running.query_language {
-        anyhow::bail!(
-            "`local up` runs a {} store but the settings give QueryLanguage={}: pass `local redrive` the --set flags \
-             given to `local up`",
-            running.query_language,
-            plan.query_language
-        );
-    }
+    let config = running.config.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} does not record the settings `local up` runs with: restart `local up`, then redrive",
+            state.services_file().display()
+        )
+    })?;
+    let plan = LocalPlan::load(&config, &running.region, &running.sets)?;
     let config = plan.writer_config(&running.store_url, &state.rejected())?;
     let mut deps = stream2neptune_writer::Deps::new(config);
     // The writer's metrics stay in memory: the outcome lines below say what was written.
