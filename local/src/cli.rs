@@ -263,7 +263,7 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         message: format!(
             "local services stopped; checkpoints are in {}, on-failure records in {}",
             state.checkpoints().display(),
-            state.on_failure().display()
+            state.on_failure_paths()
         ),
     }
     .into())
@@ -350,7 +350,7 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
         counts.edge_resources,
         running.query_language,
         crate::paths::count_lines(&state.rejected())?,
-        crate::paths::count_lines(&state.on_failure())?
+        state.on_failure_paths().batches()?
     );
     Ok(())
 }

@@ -149,7 +149,24 @@ pub struct OnFailurePaths {
     pub objects: PathBuf,
 }
 
+impl std::fmt::Display for OnFailurePaths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/ (s3) and {} (sqs)",
+            self.objects.display(),
+            self.records.display()
+        )
+    }
+}
+
 impl OnFailurePaths {
+    /// Failed batches kept, in both shapes.
+    pub fn batches(&self) -> Result<usize> {
+        let lines = OnFailureDestination::read_all(&self.records)?.len();
+        Ok(lines + OnFailureDestination::read_objects(&self.objects)?.len())
+    }
+
     /// The lock file beside the JSON Lines file.
     fn lock_path(&self) -> PathBuf {
         self.records.with_extension("lock")
