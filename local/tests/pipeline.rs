@@ -53,8 +53,7 @@ async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
     mapping.stop().await.unwrap();
 
     // THEN retries carried on: every edge is present exactly once, nothing went to on-failure
-    let on_failure = OnFailureDestination::read_all(&h.stack.state.on_failure()).unwrap();
-    assert!(on_failure.is_empty(), "{on_failure:#?}");
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
     let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
     let stored = h.pairs().await;
     assert_eq!(
@@ -70,11 +69,7 @@ async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
         h.metrics.retries.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "the outage must have caused retries"
     );
-    assert!(
-        OnFailureDestination::read_all(&h.stack.state.on_failure())
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,6 +216,7 @@ async fn with_finite_retries_a_key_that_always_fails_discards_the_rest_of_its_ba
         "BatchWriteSize=10",
         "MaximumRetryAttempts=2",
         "BisectBatchOnFunctionError=true",
+        "OnFailureDestination=sqs",
     ]))
     .await;
     let mut records = edges(400, 40);
@@ -481,11 +477,7 @@ async fn with_the_defaults_a_broken_policy_or_a_store_refusing_everything_loses_
         mapping.status()
     );
     assert!(h.rejected_lines().is_empty(), "{:?}", h.rejected_lines());
-    assert!(
-        OnFailureDestination::read_all(&h.stack.state.on_failure())
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
 
     // WHEN the environment is fixed
     outage.store(WORKING, std::sync::atomic::Ordering::Relaxed);
@@ -503,11 +495,7 @@ async fn with_the_defaults_a_broken_policy_or_a_store_refusing_everything_loses_
     );
     assert_eq!(stored, expected);
     assert!(h.rejected_lines().is_empty());
-    assert!(
-        OnFailureDestination::read_all(&h.stack.state.on_failure())
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -588,7 +576,7 @@ async fn last_write_wins_per_key_with_parallelization_factor_above_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_older_than_the_maximum_age_go_to_on_failure_unwritten() {
     // GIVEN records put 2 s before the mapping starts, with a 1 s maximum record age
-    let mut p = plan(&["ShardCount=1"]);
+    let mut p = plan(&["ShardCount=1", "OnFailureDestination=sqs"]);
     p.esm.maximum_record_age = Some(Duration::from_secs(1));
     let h = Harness::start(p).await;
     h.put(&edges(50, 10)).await;
