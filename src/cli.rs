@@ -57,6 +57,12 @@ pub enum Command {
     /// Print the writer's log since --since (default 10m), its JSON lines as `time LEVEL message key=value`;
     /// --follow keeps printing new lines until Ctrl-C.
     Logs(crate::deploy::logs::LogsArgs),
+    /// Replay the failed batches of a region's on-failure destination through the writer function.
+    ///
+    /// S3 objects carry the batch; SQS messages name a sequence range, read back from the stream while it is
+    /// retained. Each failure record is deleted only once its batch is written; a second redrive is harmless.
+    /// --dry-run reads and lists what would be replayed and changes nothing.
+    Redrive(crate::deploy::redrive::RedriveArgs),
     /// Write a synthetic social graph: people (Neptune bulk-load CSV and N-Triples) and follows.csv.gz.
     Dataset(stream2neptune_workload::DatasetArgs),
     /// Put the edges of a follows.csv.gz on a Kinesis stream at a set pace, resending throttled records until

@@ -63,6 +63,9 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
         cli::Command::Logs(args) => {
             with_signals(|shutdown| deploy::logs::run(&args, &mut out, shutdown))?
         }
+        cli::Command::Redrive(args) => {
+            with_signals(|shutdown| deploy::redrive::run(&args, &mut out, shutdown))?
+        }
         cli::Command::Dataset(args) => {
             until_signal(|shutdown| stream2neptune_workload::run_dataset(args, shutdown))?
         }

@@ -37,6 +37,7 @@ fn every_command_help() {
         &["destroy"],
         &["status"],
         &["logs"],
+        &["redrive"],
         &["dataset"],
         &["drive"],
         &["load"],
@@ -45,6 +46,7 @@ fn every_command_help() {
         &["local", "down"],
         &["local", "status"],
         &["local", "query"],
+        &["local", "redrive"],
         &["completions"],
     ] {
         let name = format!("help_{}", command.join("_"));

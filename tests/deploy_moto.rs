@@ -877,3 +877,284 @@ fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destr
         "{stdout}"
     );
 }
+
+/// A stand-in stack for `redrive`: the outputs it reads (the stream, both on-failure destinations, the function's
+/// name; moto's Lambda without Docker answers an invoke of any name).
+const REDRIVE_TEMPLATE: &str = r#"
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+  OnFailureQueue:
+    Type: AWS::SQS::Queue
+  OnFailureBucket:
+    Type: AWS::S3::Bucket
+Outputs:
+  FunctionName:
+    Value: s2n-redrive-writer
+  StreamName:
+    Value: !Ref Stream
+  OnFailureQueueUrl:
+    Value: !Ref OnFailureQueue
+  OnFailureBucketName:
+    Value: !Ref OnFailureBucket
+"#;
+
+/// The AWS CLI v1 sends every `aws sqs` call of a region in its built-in table (awscli/customizations/
+/// overridesslcommonname.py) to that region's real endpoint unless --endpoint-url is given (it ignores
+/// AWS_ENDPOINT_URL): the redrive test uses a region outside that table, so the CLI reaches moto.
+const REDRIVE_REGION: &str = "eu-central-2";
+
+#[test]
+fn redrive_replays_s3_payloads_and_sqs_ranges_and_deletes_only_what_was_written() {
+    // GIVEN moto with Lambda invoked without Docker, a stack with both destinations, three records on its stream,
+    // an SQS message naming their range, one naming a range the stream does not hold, and an S3 object with a payload
+    let moto = Moto::start();
+    moto.moto_api(
+        "/moto-api/config",
+        &serde_json::json!({"lambda": {"use_docker": false}}),
+    );
+    let stack = "s2n-redrive";
+    moto.aws(
+        REDRIVE_REGION,
+        &[
+            "cloudformation",
+            "create-stack",
+            "--stack-name",
+            stack,
+            "--template-body",
+            REDRIVE_TEMPLATE,
+        ],
+    );
+    let outputs: BTreeMap<String, String> = json(&moto.aws(
+        REDRIVE_REGION,
+        &[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            stack,
+            "--query",
+            "Stacks[0].Outputs",
+            "--output",
+            "json",
+        ],
+    ))
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|o| {
+        (
+            o["OutputKey"].as_str().unwrap().to_owned(),
+            o["OutputValue"].as_str().unwrap().to_owned(),
+        )
+    })
+    .collect();
+    let (stream, queue, bucket) = (
+        &outputs["StreamName"],
+        &outputs["OnFailureQueueUrl"],
+        &outputs["OnFailureBucketName"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut sequence_numbers = Vec::new();
+    for i in 0..3 {
+        let data = dir.path().join(format!("record-{i}"));
+        std::fs::write(&data, format!("p{i},q{i},2019-01-01")).unwrap();
+        let put = json(&moto.aws(
+            REDRIVE_REGION,
+            &[
+                "kinesis",
+                "put-record",
+                "--stream-name",
+                stream,
+                "--partition-key",
+                &format!("p{i}"),
+                "--data",
+                &format!("fileb://{}", data.display()),
+                "--output",
+                "json",
+            ],
+        ));
+        sequence_numbers.push(put["SequenceNumber"].as_str().unwrap().to_owned());
+    }
+    let stream_arn = json(&moto.aws(
+        REDRIVE_REGION,
+        &[
+            "kinesis",
+            "describe-stream-summary",
+            "--stream-name",
+            stream,
+            "--output",
+            "json",
+        ],
+    ))["StreamDescriptionSummary"]["StreamARN"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = |start: &str, end: &str, size: usize| {
+        let mut r: serde_json::Value = serde_json::from_str(
+            &String::from_utf8(read(
+                &workspace().join("local/tests/fixtures/lambda-on-failure-kinesis.json"),
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let info = &mut r["KinesisBatchInfo"];
+        info["shardId"] = "shardId-000000000000".into();
+        info["startSequenceNumber"] = start.into();
+        info["endSequenceNumber"] = end.into();
+        info["batchSize"] = size.into();
+        info["streamArn"] = stream_arn.clone().into();
+        r
+    };
+    let range = record(&sequence_numbers[0], &sequence_numbers[2], 3);
+    let gone = record(
+        "49601189658422359378836298521827638475320189012309704722",
+        "49601189658422359378836298522902373528957594348623495186",
+        500,
+    );
+    for body in [&range, &gone] {
+        moto.aws(
+            REDRIVE_REGION,
+            &[
+                "sqs",
+                "send-message",
+                "--queue-url",
+                queue,
+                "--message-body",
+                &body.to_string(),
+            ],
+        );
+    }
+    let mut object = record("4960", "4961", 2);
+    let records: Vec<serde_json::Value> = (0..2).map(|i| serde_json::json!({
+        "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "k", "sequenceNumber": format!("496{i}"),
+                    "data": base64::engine::general_purpose::STANDARD.encode(format!("s{i},t{i},2019-01-01")),
+                    "approximateArrivalTimestamp": 1573691884.835},
+        "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": format!("shardId-000000000000:496{i}"),
+        "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/r",
+        "awsRegion": REDRIVE_REGION, "eventSourceARN": stream_arn})).collect();
+    let event = serde_json::json!({"Records": records});
+    object["payload"] = event.to_string().into();
+    let object_file = dir.path().join("object.json");
+    std::fs::write(&object_file, object.to_string()).unwrap();
+    let key = "aws/lambda/2d4c1c35-8a02-4c36-b5b4-0a6b3e3c1f00/shardId-000000000000/2026/12/01/2026-12-01T18.00.00-7f1e0b8e-2a4e-4c55-9f0e-6c1d2b3a4f50";
+    moto.aws(
+        REDRIVE_REGION,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            bucket,
+            "--key",
+            key,
+            "--body",
+            object_file.to_str().unwrap(),
+        ],
+    );
+    let messages = || {
+        json(&moto.aws(
+            REDRIVE_REGION,
+            &[
+                "sqs",
+                "get-queue-attributes",
+                "--queue-url",
+                queue,
+                "--attribute-names",
+                "All",
+                "--output",
+                "json",
+            ],
+        ))["Attributes"]["ApproximateNumberOfMessages"]
+            .as_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
+    let objects = || {
+        json(&moto.aws(
+            REDRIVE_REGION,
+            &[
+                "s3api",
+                "list-objects-v2",
+                "--bucket",
+                bucket,
+                "--output",
+                "json",
+            ],
+        ))["Contents"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let redrive = |extra: &[&str]| {
+        let mut args = vec!["redrive", "--region", REDRIVE_REGION, "--stack-name", stack];
+        args.extend_from_slice(extra);
+        let output = moto.stream2neptune(REDRIVE_REGION, &args);
+        (output.status.success(), describe(&output))
+    };
+    let answers = |results: &[&str]| {
+        moto.moto_api(
+            "/moto-api/static/lambda-simple/response",
+            &serde_json::json!({"results": results, "region": REDRIVE_REGION}),
+        );
+    };
+    let (s1, s3) = (&sequence_numbers[0], &sequence_numbers[2]);
+
+    // WHEN a dry run looks
+    let (ok, text) = redrive(&["--dry-run"]);
+    // THEN it lists both batches and names the range the stream no longer holds, and changes nothing
+    assert!(!ok, "a batch that cannot be replayed fails the run: {text}");
+    assert!(
+        text.contains(&format!(
+            "would replay shardId-000000000000 sequence {s1}..{s3} (3 records, from message"
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!("would replay shardId-000000000000 sequence 4960..4961 (2 records, from s3://{bucket}/{key})")), "{text}");
+    assert!(text.contains("no longer holds shard shardId-000000000000 sequence 49601189658422359378836298521827638475320189012309704722..49601189658422359378836298522902373528957594348623495186"), "{text}");
+    assert!(
+        text.contains("2 batches would be replayed (5 records), 1 kept"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("lambda invoke") && !text.contains("delete-"),
+        "{text}"
+    );
+    assert_eq!((messages(), objects()), (2, 1));
+
+    // WHEN the writer answers the first invocation (the S3 batch) with a failed item and the second with none
+    answers(&[
+        r#"{"batchItemFailures": [{"itemIdentifier": "4960"}]}"#,
+        r#"{"batchItemFailures": []}"#,
+    ]);
+    let (ok, text) = redrive(&[]);
+    // THEN only the written batch's message is deleted, and the run says what it kept and why
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("the writer reported failed items [\"4960\"]; its failure record is kept"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "replayed shardId-000000000000 sequence {s1}..{s3} (3 records"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 batches replayed (3 records), 2 kept"),
+        "{text}"
+    );
+    assert_eq!((messages(), objects()), (1, 1));
+
+    // WHEN redrive runs again with the writer fixed
+    answers(&[r#"{"batchItemFailures": []}"#]);
+    let (ok, text) = redrive(&[]);
+    // THEN the S3 batch is replayed and deleted; the range past retention stays in the queue; nothing is replayed twice
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("1 batches replayed (2 records), 1 kept"),
+        "{text}"
+    );
+    assert_eq!(text.matches("lambda invoke").count(), 1, "{text}");
+    assert_eq!((messages(), objects()), (1, 0));
+}

@@ -1,5 +1,5 @@
-//! `stream2neptune local up|down|status|query`: the flags and the commands that start, stop, inspect and
-//! query the local services by hand (`stream2neptune demo` is [`crate::demo`]).
+//! `stream2neptune local up|down|status|query|redrive`: the flags and the commands that start, stop, inspect and
+//! query the local services by hand and replay failed batches (`stream2neptune demo` is [`crate::demo`]).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -32,6 +32,19 @@ pub enum LocalCommand {
     Status(StateArgs),
     /// Run a query against the local store in its language (Gremlin, SPARQL or openCypher).
     Query(QueryArgs),
+    /// Replay the failed batches of the on-failure destination through the writer into the running `local up`'s
+    /// store, removing each failure record once its records are written.
+    ///
+    /// sqs-shaped records (on-failure.jsonl) are read back from the stream by their sequence range; s3-shaped ones
+    /// (objects under on-failure/) carry their records. Writes are idempotent: a second redrive is harmless.
+    Redrive(RedriveArgs),
+}
+
+/// Flags of `local redrive` (the writer settings are those `local up` was started with).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RedriveArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 /// Where local mode keeps its state.
@@ -123,6 +136,12 @@ pub struct RunningServices {
     /// The store's query language (files of earlier versions: sparql, the only one they ran).
     #[serde(default = "sparql")]
     pub query_language: String,
+    /// The config file `local up` read (absolute), for the writer settings of `local redrive`.
+    #[serde(default)]
+    pub config: Option<PathBuf>,
+    /// Its `--set` overrides.
+    #[serde(default)]
+    pub sets: Vec<String>,
 }
 
 fn sparql() -> String {
@@ -160,6 +179,7 @@ pub async fn run_local(command: LocalCommand, shutdown: Shutdown) -> anyhow::Res
         LocalCommand::Down(args) => shutdown.or_signal(run_down(args)).await,
         LocalCommand::Status(args) => shutdown.or_signal(run_status(args)).await,
         LocalCommand::Query(args) => shutdown.or_signal(run_query(args)).await,
+        LocalCommand::Redrive(args) => shutdown.or_signal(run_redrive(args)).await,
     };
     quick.map_err(|signal| Interrupted {
         signal,
@@ -199,6 +219,8 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         kinesis_endpoint: stack.kinesis.endpoint(),
         store_url: stack.store.url(),
         query_language: stack.store.language().as_str().into(),
+        config: Some(std::path::absolute(&args.config)?),
+        sets: args.sets.clone(),
     };
     let services_file = state.services_file();
     std::fs::write(&services_file, serde_json::to_string_pretty(&running)?)
@@ -241,7 +263,7 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         message: format!(
             "local services stopped; checkpoints are in {}, on-failure records in {}",
             state.checkpoints().display(),
-            state.on_failure().display()
+            state.on_failure_paths()
         ),
     }
     .into())
@@ -328,7 +350,7 @@ pub async fn run_status(args: StateArgs) -> anyhow::Result<()> {
         counts.edge_resources,
         running.query_language,
         crate::paths::count_lines(&state.rejected())?,
-        crate::paths::count_lines(&state.on_failure())?
+        state.on_failure_paths().batches()?
     );
     Ok(())
 }
@@ -351,6 +373,57 @@ pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
         }
     };
     print!("{}", client.run_query(&args.query).await?);
+    Ok(())
+}
+
+/// `local redrive`: replays into the running `local up`'s store, from its stream.
+pub async fn run_redrive(args: RedriveArgs) -> anyhow::Result<()> {
+    let state = args.state.state()?;
+    let running = RunningServices::read(&state)?;
+    if !running.is_running() {
+        anyhow::bail!(
+            "`local up` (pid {}) is not running: start it (`stream2neptune local up --region {}`), then redrive; \
+             the failed batches are replayed from its stream into its store",
+            running.pid,
+            running.region
+        );
+    }
+    let config = running.config.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} does not record the settings `local up` runs with: restart `local up`, then redrive",
+            state.services_file().display()
+        )
+    })?;
+    let plan = LocalPlan::load(&config, &running.region, &running.sets)?;
+    let config = plan.writer_config(&running.store_url, &state.rejected())?;
+    let mut deps = stream2neptune_writer::Deps::new(config);
+    // The writer's metrics stay in memory: the outcome lines below say what was written.
+    deps.metrics = stream2neptune_writer::MetricsOutput::Memory(Default::default());
+    let client = crate::kinesis::client(&running.kinesis_endpoint, &running.region);
+    let outcomes = crate::redrive::redrive(
+        &deps,
+        &client,
+        &state.on_failure_paths(),
+        plan.esm.function_timeout,
+    )
+    .await?;
+    for outcome in &outcomes {
+        println!("local redrive: {outcome}");
+    }
+    let kept = outcomes.iter().filter(|o| o.written.is_err()).count();
+    let records: usize = outcomes
+        .iter()
+        .filter_map(|o| o.written.as_ref().ok())
+        .sum();
+    println!(
+        "local redrive: {} batches replayed ({records} records), {kept} kept",
+        outcomes.len() - kept
+    );
+    if kept > 0 {
+        anyhow::bail!(
+            "{kept} failed batches could not be replayed (see above); fix the cause and run `stream2neptune local redrive` again"
+        );
+    }
     Ok(())
 }
 

@@ -135,7 +135,7 @@ pub async fn run_demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> 
     let _ = writeln!(std::io::stdout(), "{}", outcome.line());
     if !outcome.is_clean() {
         anyhow::bail!(
-            "the store does not match what was sent: lost {}, duplicated {}, unexpected {} (on-failure records: {}); see .local/logs and .local/on-failure.jsonl",
+            "the store does not match what was sent: lost {}, duplicated {}, unexpected {} (on-failure records: {}); see .local/logs and the on-failure destination, .local/on-failure/ (s3) or .local/on-failure.jsonl (sqs), which `stream2neptune local redrive` replays",
             outcome.lost,
             outcome.duplicated,
             outcome.unexpected,
@@ -263,7 +263,7 @@ async fn run_pipeline(
     let files = format!(
         "checkpoints in {}, on-failure records in {}",
         state.checkpoints().display(),
-        state.on_failure().display()
+        state.on_failure_paths()
     );
     if let Some(signal) = shutdown.received() {
         let sent = RunMetrics::get(&metrics.sent);

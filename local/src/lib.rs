@@ -20,6 +20,7 @@ pub mod opencypher;
 pub mod orphans;
 pub mod paths;
 pub mod procfs;
+pub mod redrive;
 pub mod report;
 pub mod services;
 pub mod settings;

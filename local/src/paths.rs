@@ -149,9 +149,20 @@ impl StateDir {
     pub fn rejected(&self) -> PathBuf {
         self.root.join("rejected.jsonl")
     }
-    /// The on-failure destination of the event source mapping.
+    /// The on-failure destination's JSON Lines file (OnFailureDestination sqs).
     pub fn on_failure(&self) -> PathBuf {
         self.root.join("on-failure.jsonl")
+    }
+    /// The on-failure destination's folder of objects, keyed as in the bucket (OnFailureDestination s3).
+    pub fn on_failure_objects(&self) -> PathBuf {
+        self.root.join("on-failure")
+    }
+    /// Both places of the on-failure destination.
+    pub fn on_failure_paths(&self) -> crate::esm::destination::OnFailurePaths {
+        crate::esm::destination::OnFailurePaths {
+            records: self.on_failure(),
+            objects: self.on_failure_objects(),
+        }
     }
     /// The run report.
     pub fn report(&self) -> PathBuf {
@@ -174,6 +185,7 @@ impl StateDir {
             self.neo4j(),
             self.checkpoints(),
             self.dataset(),
+            self.on_failure_objects(),
         ] {
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).map_err(|source| LocalError::Io {

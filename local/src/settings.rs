@@ -8,6 +8,7 @@ pub use stream2neptune_plan::StartingPosition;
 use stream2neptune_plan::{GremlinUpsertStyle, Plan, QueryLanguage, StreamMode};
 
 use crate::error::Result;
+use crate::esm::destination::OnFailureShape;
 
 /// Shards of an on-demand stream in local mode (kinesis-mock's default for on-demand streams).
 pub const ON_DEMAND_LOCAL_SHARDS: u32 = 4;
@@ -36,6 +37,8 @@ pub struct EsmSettings {
     pub retry_backoff: Duration,
     /// Largest wait between two attempts of a batch.
     pub retry_backoff_max: Duration,
+    /// OnFailureDestination: the shape discarded batches are kept in.
+    pub on_failure: OnFailureShape,
 }
 
 /// Everything local mode needs for one region.
@@ -104,6 +107,7 @@ impl LocalPlan {
                 idle_poll_interval: Duration::from_secs(1),
                 retry_backoff: Duration::from_millis(100),
                 retry_backoff_max: Duration::from_secs(5),
+                on_failure: plan.on_failure_destination(),
             },
             query_language: plan.query_language(),
             gremlin_upsert_style: plan.gremlin_upsert_style(),
@@ -170,6 +174,7 @@ pub(crate) mod tests {
             idle_poll_interval: Duration::from_millis(100),
             retry_backoff: Duration::from_millis(10),
             retry_backoff_max: Duration::from_millis(100),
+            on_failure: OnFailureShape::Sqs,
         }
     }
 
@@ -188,6 +193,10 @@ pub(crate) mod tests {
             plan.esm.maximum_record_age,
             Some(Duration::from_secs(72 * 3600 - 3600))
         );
+        // Discarded batches are kept whole (s3) unless the stack sends only their ranges (sqs).
+        assert_eq!(plan.esm.on_failure, OnFailureShape::S3);
+        let sqs = LocalPlan::load(&config, "eu-west-1", &["OnFailureDestination=sqs".into()]);
+        assert_eq!(sqs.unwrap().esm.on_failure, OnFailureShape::Sqs);
 
         let plan = LocalPlan::load(
             &config,

@@ -89,7 +89,7 @@ impl LocalStack {
         metrics: Arc<RunMetrics>,
     ) -> Result<RunningMapping<S>> {
         let checkpoints = self.state.checkpoints();
-        let on_failure = self.state.on_failure();
+        let on_failure = self.state.on_failure_paths();
         EventSourceMapping::new(
             self.client.clone(),
             &self.plan.stream_name,

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use common::*;
-use stream2neptune_local::esm::destination::{Condition, OnFailureDestination};
+use stream2neptune_local::esm::destination::{Condition, OnFailureDestination, OnFailureShape};
+use stream2neptune_local::redrive::redrive;
 use stream2neptune_local::store::EdgeStore as _;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,8 +53,7 @@ async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
     mapping.stop().await.unwrap();
 
     // THEN retries carried on: every edge is present exactly once, nothing went to on-failure
-    let on_failure = OnFailureDestination::read_all(&h.stack.state.on_failure()).unwrap();
-    assert!(on_failure.is_empty(), "{on_failure:#?}");
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
     let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
     let stored = h.pairs().await;
     assert_eq!(
@@ -69,11 +69,7 @@ async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
         h.metrics.retries.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "the outage must have caused retries"
     );
-    assert!(
-        OnFailureDestination::read_all(&h.stack.state.on_failure())
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,6 +174,16 @@ fn lambda_on_failure_example() -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// Lambda's documented record for an S3 on-failure destination (see tests/fixtures/README.md).
+fn lambda_on_failure_example_s3() -> serde_json::Value {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lambda-on-failure-kinesis-s3.json"),
+    )
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 /// Same keys at every level and the same JSON types (null standing for a string).
 fn assert_same_shape(lambda: &serde_json::Value, ours: &serde_json::Value, at: &str) {
     use serde_json::Value;
@@ -210,6 +216,7 @@ async fn with_finite_retries_a_key_that_always_fails_discards_the_rest_of_its_ba
         "BatchWriteSize=10",
         "MaximumRetryAttempts=2",
         "BisectBatchOnFunctionError=true",
+        "OnFailureDestination=sqs",
     ]))
     .await;
     let mut records = edges(400, 40);
@@ -291,6 +298,151 @@ async fn with_finite_retries_a_key_that_always_fails_discards_the_rest_of_its_ba
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_batches_in_both_shapes_are_replayed_once_by_redrive_after_the_store_is_fixed() {
+    // GIVEN one shard, MaximumRetryAttempts 1, a store denying every write of key `bad`, and the on-failure
+    // destination in the sqs shape (ranges only) for the first 200 records, in the s3 shape (whole batches) after
+    let mut h = Harness::start(plan(&[
+        "ShardCount=1",
+        "BatchReadSize=50",
+        "BatchWriteSize=10",
+        "MaximumRetryAttempts=1",
+        "OnFailureDestination=sqs",
+    ]))
+    .await;
+    assert_eq!(h.stack.plan.esm.on_failure, OnFailureShape::Sqs);
+    let mut records = edges(400, 40);
+    for i in [13usize, 120, 250, 333] {
+        records[i] = ("bad".into(), format!("bad,r{i},2019-05-05").into_bytes());
+    }
+    for (part, shape) in [
+        (0..200, OnFailureShape::Sqs),
+        (200..400, OnFailureShape::S3),
+    ] {
+        h.stack.plan.esm.on_failure = shape;
+        let (deps, _) = FaultyStore::wrap(
+            h.deps(&[("STOP_WAIT_MS", "0")]),
+            Some(stream2neptune_writer::sparql::person_iri("bad")),
+        );
+        let mut mapping = h.mapping(deps).await;
+        h.put(&records[part]).await;
+        drained(&mut mapping).await;
+        mapping.stop().await.unwrap();
+    }
+
+    // THEN the batches holding a `bad` record went to the on-failure destination in Lambda's two shapes
+    let paths = h.stack.state.on_failure_paths();
+    let lines = read_jsonl(&paths.records);
+    assert!(!lines.is_empty() && lines.len() <= 2, "{lines:#?}");
+    for line in &lines {
+        assert_same_shape(&lambda_on_failure_example(), line, "");
+    }
+    let objects = OnFailureDestination::read_objects(&paths.objects).unwrap();
+    assert!(!objects.is_empty() && objects.len() <= 2, "{objects:#?}");
+    let lambda_s3 = lambda_on_failure_example_s3();
+    for (path, _) in &objects {
+        let object: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert_same_shape(&lambda_s3, &object, "");
+    }
+    let discarded: usize = OnFailureDestination::read_all(&paths.records)
+        .unwrap()
+        .iter()
+        .map(|f| f.kinesis_batch_info.batch_size)
+        .chain(
+            objects
+                .iter()
+                .map(|(_, o)| o.as_ref().unwrap().payload.records.len()),
+        )
+        .sum();
+    assert!(
+        discarded > 4,
+        "good records after the bad ones too: {discarded}"
+    );
+    assert_eq!(h.pairs().await.len() + discarded, records.len());
+
+    // WHEN the store is fixed and the failed batches are replayed
+    let timeout = h.stack.plan.esm.function_timeout;
+    let outcomes = redrive(&h.deps(&[]), &h.stack.client, &paths, timeout)
+        .await
+        .unwrap();
+
+    // THEN every batch was written (ranges read back from the stream, payloads as stored) and its record removed
+    assert!(outcomes.iter().all(|o| o.written.is_ok()), "{outcomes:#?}");
+    let replayed: usize = outcomes.iter().map(|o| *o.written.as_ref().unwrap()).sum();
+    assert_eq!(replayed, discarded, "{outcomes:#?}");
+    for shape in ["sqs", "s3"] {
+        assert!(outcomes.iter().any(|o| o.shape == shape), "{outcomes:#?}");
+    }
+    assert!(read_jsonl(&paths.records).is_empty());
+    assert!(
+        OnFailureDestination::read_objects(&paths.objects)
+            .unwrap()
+            .is_empty()
+    );
+    // AND nothing is lost and nothing doubled, counted by the store
+    let expected: HashSet<_> = records.iter().map(|(_, body)| pair_of(body)).collect();
+    assert_eq!(h.pairs().await, expected);
+    let counts = h.stack.store_client().edge_counts().await.unwrap();
+    assert_eq!((counts.follows, counts.duplicated()), (400, 0));
+
+    // WHEN redrive runs again THEN it finds nothing and the graph is the same
+    let again = redrive(&h.deps(&[]), &h.stack.client, &paths, timeout)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:#?}");
+    let counts = h.stack.store_client().edge_counts().await.unwrap();
+    assert_eq!((counts.follows, counts.duplicated()), (400, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redrive_of_a_range_the_stream_no_longer_holds_names_it_and_keeps_the_record() {
+    // GIVEN an sqs-shaped failure record whose range is not on the stream (as after the retention)
+    let h = Harness::start(plan(&["ShardCount=1"])).await;
+    h.put(&edges(3, 3)).await;
+    let paths = h.stack.state.on_failure_paths();
+    let mut record = lambda_on_failure_example();
+    let arn = h
+        .stack
+        .client
+        .describe_stream_summary()
+        .stream_name(&h.stack.plan.stream_name)
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary()
+        .unwrap()
+        .stream_arn()
+        .to_owned();
+    record["KinesisBatchInfo"]["streamArn"] = arn.into();
+    record["KinesisBatchInfo"]["shardId"] = "shardId-000000000000".into();
+    let line = format!("{record}\n");
+    std::fs::write(&paths.records, &line).unwrap();
+
+    // WHEN redrive runs
+    let outcomes = redrive(
+        &h.deps(&[]),
+        &h.stack.client,
+        &paths,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+
+    // THEN it names the shard and the range, and keeps the record
+    assert_eq!(outcomes.len(), 1, "{outcomes:#?}");
+    let reason = outcomes[0].written.as_ref().unwrap_err();
+    for part in [
+        "shardId-000000000000",
+        "49601189658422359378836298521827638475320189012309704722",
+        "49601189658422359378836298522902373528957594348623495186",
+    ] {
+        assert!(reason.contains(part), "{reason}");
+    }
+    assert_eq!(std::fs::read_to_string(&paths.records).unwrap(), line);
+    assert!(h.pairs().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_defaults_a_broken_policy_or_a_store_refusing_everything_loses_nothing() {
     // GIVEN the shipped defaults (MaximumRetryAttempts -1, record age just below the retention)
     // and a store that first denies access, then refuses every write as malformed
@@ -325,11 +477,7 @@ async fn with_the_defaults_a_broken_policy_or_a_store_refusing_everything_loses_
         mapping.status()
     );
     assert!(h.rejected_lines().is_empty(), "{:?}", h.rejected_lines());
-    assert!(
-        OnFailureDestination::read_all(&h.stack.state.on_failure())
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
 
     // WHEN the environment is fixed
     outage.store(WORKING, std::sync::atomic::Ordering::Relaxed);
@@ -347,11 +495,7 @@ async fn with_the_defaults_a_broken_policy_or_a_store_refusing_everything_loses_
     );
     assert_eq!(stored, expected);
     assert!(h.rejected_lines().is_empty());
-    assert!(
-        OnFailureDestination::read_all(&h.stack.state.on_failure())
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(h.stack.state.on_failure_paths().batches().unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,7 +576,7 @@ async fn last_write_wins_per_key_with_parallelization_factor_above_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_older_than_the_maximum_age_go_to_on_failure_unwritten() {
     // GIVEN records put 2 s before the mapping starts, with a 1 s maximum record age
-    let mut p = plan(&["ShardCount=1"]);
+    let mut p = plan(&["ShardCount=1", "OnFailureDestination=sqs"]);
     p.esm.maximum_record_age = Some(Duration::from_secs(1));
     let h = Harness::start(p).await;
     h.put(&edges(50, 10)).await;

@@ -14,6 +14,7 @@
 //!   and deletes it: nothing is executed.
 //! - [`status`] shows a deployed stack on one screen: its outputs, the mapping, iterator age, both queues and
 //!   the Neptune cluster; [`logs`] prints (and follows) the writer's log readably.
+//! - [`redrive`] replays the batches the event source mapping sent to the stack's on-failure destination.
 
 pub mod aws;
 pub mod bucket;
@@ -25,6 +26,7 @@ pub mod events;
 pub mod function_deploy;
 pub mod logs;
 pub mod plan;
+pub mod redrive;
 pub mod stack;
 pub mod status;
 pub mod tags;

@@ -180,6 +180,25 @@ impl Moto {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// POSTs `body` to moto's own API at `path` (e.g. `/moto-api/config`), with the venv's Python.
+    pub fn moto_api(&self, path: &str, body: &serde_json::Value) {
+        let script = "import sys, requests\n\
+                      r = requests.post(sys.argv[1], data=sys.argv[2], verify=sys.argv[3])\n\
+                      assert r.status_code < 300, (r.status_code, r.text)";
+        let output = Command::new(tool("python"))
+            .args(["-c", script])
+            .arg(format!("{}{path}", self.endpoint))
+            .arg(body.to_string())
+            .arg(self.home.path().join("cert.pem"))
+            .output()
+            .expect("run the venv's python");
+        assert!(
+            output.status.success(),
+            "POST {path}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// Runs the real AWS CLI against moto.
     pub fn aws_output(&self, region: &str, args: &[&str]) -> Output {
         let mut command = Command::new(tool("aws"));

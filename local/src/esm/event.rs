@@ -32,6 +32,26 @@ pub struct EventSource {
     pub invoke_identity_arn: String,
 }
 
+impl EventSource {
+    /// The source local mode's mapping invokes its writer with for `stream_arn` (region and account from the ARN).
+    pub fn local(stream_arn: &str) -> Self {
+        let part = |n: usize, default: &str| {
+            stream_arn
+                .split(':')
+                .nth(n)
+                .filter(|p| !p.is_empty())
+                .unwrap_or(default)
+                .to_owned()
+        };
+        let account = part(4, "000000000000");
+        EventSource {
+            stream_arn: stream_arn.to_owned(),
+            region: part(3, "us-east-1"),
+            invoke_identity_arn: format!("arn:aws:iam::{account}:role/stream2neptune-local-writer"),
+        }
+    }
+}
+
 /// Builds the event Lambda would send for `records` of `shard_id`.
 pub fn kinesis_event(
     source: &EventSource,

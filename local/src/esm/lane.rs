@@ -240,7 +240,7 @@ fn discard<S>(
     let record = shared.destination.send(
         &shared.function_arn,
         shard_id,
-        &shared.source.stream_arn,
+        &shared.source,
         batch,
         condition,
         attempts,

@@ -25,7 +25,7 @@ use crate::error::{LocalError, Result, error_chain};
 use crate::metrics::RunMetrics;
 use crate::settings::EsmSettings;
 use checkpoint::CheckpointStore;
-use destination::OnFailureDestination;
+use destination::{OnFailureDestination, OnFailurePaths, mapping_uuid};
 use event::EventSource;
 
 /// What a shard's poller last saw.
@@ -77,8 +77,8 @@ pub struct EventSourceMapping<S> {
 pub struct MappingFiles<'a> {
     /// Checkpoint folder (one sub-folder per stream).
     pub checkpoints: &'a Path,
-    /// The on-failure destination file.
-    pub on_failure: &'a Path,
+    /// The on-failure destination's file and folder.
+    pub on_failure: &'a OnFailurePaths,
 }
 
 impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
@@ -105,16 +105,14 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
         let stream_arn = description
             .map(|d| d.stream_arn().to_owned())
             .unwrap_or_default();
-        let region = stream_arn
-            .split(':')
-            .nth(3)
-            .unwrap_or("us-east-1")
-            .to_owned();
-        let account = stream_arn
+        let source = EventSource::local(&stream_arn);
+        let account = source
+            .invoke_identity_arn
             .split(':')
             .nth(4)
-            .unwrap_or("000000000000")
+            .unwrap_or_default()
             .to_owned();
+        let region = source.region.clone();
         let emf = Arc::new(Mutex::new(Vec::new()));
         deps.metrics = MetricsOutput::Memory(Arc::clone(&emf));
         Ok(EventSourceMapping {
@@ -123,19 +121,17 @@ impl<S: GraphStore + Send + Sync + 'static> EventSourceMapping<S> {
                 emf,
                 client,
                 stream_name: stream_name.to_owned(),
-                source: EventSource {
-                    stream_arn,
-                    region: region.clone(),
-                    invoke_identity_arn: format!(
-                        "arn:aws:iam::{account}:role/stream2neptune-local-writer"
-                    ),
-                },
+                source,
                 function_arn: format!(
                     "arn:aws:lambda:{region}:{account}:function:stream2neptune-local-writer"
                 ),
+                destination: OnFailureDestination::new(
+                    settings.on_failure,
+                    files.on_failure.clone(),
+                    mapping_uuid(stream_name),
+                ),
                 settings,
                 checkpoints: CheckpointStore::new(files.checkpoints, stream_name)?,
-                destination: OnFailureDestination::new(files.on_failure),
                 metrics,
                 status: Mutex::new(BTreeMap::new()),
             }),
