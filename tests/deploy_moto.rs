@@ -648,7 +648,7 @@ fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destr
     assert_eq!(
         added,
         [
-            "OnFailureQueue (AWS::SQS::Queue)",
+            "OnFailureBucket (AWS::S3::Bucket)",
             "RejectedQueue (AWS::SQS::Queue)",
             "Stream (AWS::Kinesis::Stream)",
             "WriterEventSourceMapping (AWS::Lambda::EventSourceMapping)",
@@ -705,10 +705,21 @@ fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destr
         "{change_sets}"
     );
 
-    // GIVEN two rejected records and one failed batch on the queues
+    // GIVEN two rejected records on the queue and one failed batch in the on-failure bucket (the default s3)
     let rejected = physical_id(&moto, "RejectedQueue");
-    let on_failure = physical_id(&moto, "OnFailureQueue");
-    for (queue, body) in [(&rejected, "r1"), (&rejected, "r2"), (&on_failure, "batch")] {
+    let on_failure = physical_id(&moto, "OnFailureBucket");
+    moto.aws(
+        REGION,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            &on_failure,
+            "--key",
+            "aws/lambda/0f8e4a2c-uuid/shardId-000000000000/2026/12/01/2026-12-01T17.52.00-batch",
+        ],
+    );
+    for (queue, body) in [(&rejected, "r1"), (&rejected, "r2")] {
         moto.aws(
             REGION,
             // The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS.
@@ -744,7 +755,7 @@ fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destr
     );
     assert!(
         text.contains(&format!(
-            "on-failure queue: 1 message waiting, 0 in flight ({on_failure})"
+            "on-failure bucket: 1 failed batch object (s3://{on_failure})"
         )),
         "{text}"
     );
@@ -770,8 +781,10 @@ fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destr
     assert_eq!(status["mapping"]["state"], "Enabled");
     assert_eq!(status["rejected_queue"]["url"], rejected.as_str());
     assert_eq!(status["rejected_queue"]["messages"], 2);
-    assert_eq!(status["on_failure"]["kind"], "sqs");
-    assert_eq!(status["on_failure"]["messages"], 1);
+    assert_eq!(status["on_failure"]["kind"], "s3");
+    assert_eq!(status["on_failure"]["bucket"], on_failure.as_str());
+    assert_eq!(status["on_failure"]["objects"], 1);
+    assert_eq!(status["on_failure"]["more"], false);
     assert!(status["iterator_age"].is_null(), "{status}");
     assert!(status["neptune"].is_null(), "{status}");
     assert!(

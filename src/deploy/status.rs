@@ -31,6 +31,8 @@ pub mod logical {
     pub const REJECTED_QUEUE: &str = "RejectedQueue";
     /// The on-failure queue (OnFailureDestination=sqs).
     pub const ON_FAILURE_QUEUE: &str = "OnFailureQueue";
+    /// The on-failure bucket (OnFailureDestination=s3; its physical id is its name).
+    pub const ON_FAILURE_BUCKET: &str = "OnFailureBucket";
 }
 
 /// The stack output holding the rejected-records queue's URL.
@@ -256,7 +258,7 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
             None
         }
     };
-    // The outputs first; a queue's physical id is its URL too.
+    // The outputs first; a queue's physical id is its URL too, a bucket's its name.
     let rejected_queue = match info
         .output(REJECTED_QUEUE_OUTPUT)
         .or_else(|| physical_id(&resources, logical::REJECTED_QUEUE))
@@ -279,7 +281,8 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
         destination,
         info.output(ON_FAILURE_QUEUE_OUTPUT)
             .or_else(|| physical_id(&resources, logical::ON_FAILURE_QUEUE)),
-        info.output(ON_FAILURE_BUCKET_OUTPUT),
+        info.output(ON_FAILURE_BUCKET_OUTPUT)
+            .or_else(|| physical_id(&resources, logical::ON_FAILURE_BUCKET)),
     ) {
         (Some("s3") | None, _, Some(bucket)) => part(&mut notes, "the on-failure bucket", || {
             objects(aws, bucket, region)
