@@ -137,11 +137,16 @@ pub fn edges(n: usize, people: usize) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// The (from IRI, to IRI) pair of a CSV edge body.
-pub fn pair_of(body: &[u8]) -> (String, String) {
+/// The (from id, to id) of a CSV edge body.
+pub fn split_edge(body: &[u8]) -> (&str, &str) {
     let text = std::str::from_utf8(body).unwrap();
     let mut cols = text.split(',');
-    let (from, to) = (cols.next().unwrap(), cols.next().unwrap());
+    (cols.next().unwrap(), cols.next().unwrap())
+}
+
+/// The (from IRI, to IRI) pair of a CSV edge body.
+pub fn pair_of(body: &[u8]) -> (String, String) {
+    let (from, to) = split_edge(body);
     (
         stream2neptune_writer::sparql::person_iri(from),
         stream2neptune_writer::sparql::person_iri(to),
