@@ -37,8 +37,9 @@ pub fn command(port: u16, data: &Path) -> Result<Command> {
     let mut command = Command::new(paths::java());
     command
         .args(["-Xms128m", "-Xmx1g", "-XX:+UseSerialGC"])
-        // C1 only: most of a short run's CPU is Neo4j's start-up, which this cuts from about 25 s to 15 s of CPU
-        // on two cores; the writes of a test or a demo run no slower for it (measured: BENCHMARKS.md).
+        // C1 only, as for Gremlin Server: most of a test's or a demo's CPU is Neo4j's start-up, which this cuts
+        // from about 25 s to 15 s of CPU on two cores (BENCHMARKS.md). Peak write speed may be lower; the
+        // benchmarks compare the writer with a bare client on the same server, so their ratios do not depend on it.
         .arg("-XX:TieredStopAtLevel=1")
         .arg("-cp")
         .arg(format!(
