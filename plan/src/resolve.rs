@@ -149,13 +149,7 @@ impl Mode {
 /// The structural choices. An invalid structural value counts as its built-in default here; its problem is
 /// reported by [`check_entry`].
 fn structure(typed: &[Typed], region: &str) -> Mode {
-    let value = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .clone()
-            .unwrap_or_else(|| builtin_value(entry.param, region))
-    };
+    let value = |name: Name| value_or_builtin(typed, name, region);
     let existing_cluster = value(Name::UseExistingCluster).as_str() == Some("true");
     Mode {
         existing_cluster,
@@ -187,13 +181,7 @@ struct Writer {
 
 impl Writer {
     fn of(typed: &[Typed], mode: &Mode, region: &str) -> Self {
-        let value = |name: Name| {
-            let entry = find(typed, name);
-            entry
-                .value
-                .clone()
-                .unwrap_or_else(|| builtin_value(entry.param, region))
-        };
+        let value = |name: Name| value_or_builtin(typed, name, region);
         if mode.existing_cluster {
             Writer {
                 vcpus: sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
@@ -267,14 +255,7 @@ fn loss_warnings(
     retention_hours: i64,
     warnings: &mut Vec<String>,
 ) {
-    let integer = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_i64)
-            .map(|v| (v, entry.origin))
-    };
+    let integer = |name: Name| with_origin(typed, name, ParamValue::as_i64);
     if let Some((retries, origin)) = integer(Name::MaximumRetryAttempts)
         && retries >= 0
     {
@@ -312,14 +293,7 @@ fn loss_warnings(
 /// Rules across parameters: BatchWriteSize <= BatchReadSize, serverless min <= max, and a
 /// FunctionTimeout that leaves the writer time for one write attempt.
 fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) {
-    let number = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_f64)
-            .map(|v| (v, entry.origin))
-    };
+    let number = |name: Name| with_origin(typed, name, ParamValue::as_f64);
     if let (Some((write, write_origin)), Some((read, read_origin))) =
         (number(Name::BatchWriteSize), number(Name::BatchReadSize))
         && write > read
@@ -364,13 +338,12 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
 /// its own region), and no `AlarmEmail` beside it (the stack subscribes the address to its own topic only).
 fn alarm_checks(typed: &[Typed], region: &str, partition: &str, problems: &mut Vec<Problem>) {
     let text = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_str)
-            .filter(|text| !text.is_empty())
-            .map(|text| (text.to_owned(), entry.origin))
+        with_origin(typed, name, |value| {
+            value
+                .as_str()
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        })
     };
     let Some((arn, arn_origin)) = text(Name::AlarmTopicArn) else {
         return;
@@ -404,14 +377,7 @@ fn concurrency_checks(
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<String>,
 ) {
-    let integer = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_i64)
-            .map(|v| (v, entry.origin))
-    };
+    let integer = |name: Name| with_origin(typed, name, ParamValue::as_i64);
     let (Some((reserved, reserved_origin)), Some((quota, quota_origin))) = (
         integer(Name::ReservedConcurrency),
         integer(Name::AccountConcurrencyQuota),
@@ -456,6 +422,30 @@ fn find(typed: &[Typed], name: Name) -> &Typed {
         .iter()
         .find(|t| t.param.name == name)
         .expect("a catalog name")
+}
+
+/// `name`'s value, or its built-in default in `region` when it has none (a derived or invalid one).
+fn value_or_builtin(typed: &[Typed], name: Name, region: &str) -> ParamValue {
+    let entry = find(typed, name);
+    entry
+        .value
+        .clone()
+        .unwrap_or_else(|| builtin_value(entry.param, region))
+}
+
+/// `name`'s value as `read` takes it (e.g. [`ParamValue::as_i64`]) and where it came from; `None` when it has no
+/// value or `read` refuses it.
+fn with_origin<'t, T>(
+    typed: &'t [Typed],
+    name: Name,
+    read: impl FnOnce(&'t ParamValue) -> Option<T>,
+) -> Option<(T, Origin)> {
+    let entry = find(typed, name);
+    entry
+        .value
+        .as_ref()
+        .and_then(read)
+        .map(|v| (v, entry.origin))
 }
 
 fn find_mut(typed: &mut [Typed], name: Name) -> &mut Typed {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::aws::{Aws, Call};
+use super::aws::{Aws, Call, is_not_found};
 use super::error::{Error, Result};
 use crate::package::{Artifact, Part};
 
@@ -81,6 +81,53 @@ pub fn ensure(aws: &mut Aws<'_>, bucket: &str, region: &str) -> Result<()> {
     )
 }
 
+/// What `aws s3api head-object` says of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// A dry run: AWS was not asked.
+    Unknown,
+    /// No object has the key.
+    Missing,
+    /// An object has the key, of this size in bytes (when the answer says).
+    Present {
+        /// Its `ContentLength`.
+        size: Option<u64>,
+    },
+}
+
+/// Asks whether an object has `key` (`aws s3api head-object`).
+pub fn head_object(aws: &mut Aws<'_>, bucket: &str, key: &str, region: &str) -> Result<Object> {
+    let head = Call::new("s3api", "head-object", region)
+        .arg("--bucket", bucket)
+        .arg("--key", key);
+    match aws.read(&head) {
+        Ok(None) => Ok(Object::Unknown),
+        Ok(Some(answer)) => Ok(Object::Present {
+            size: answer
+                .get("ContentLength")
+                .and_then(serde_json::Value::as_u64),
+        }),
+        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => Ok(Object::Missing),
+        Err(err) => Err(err),
+    }
+}
+
+/// Copies `file` to `key` (`aws s3 cp`), whatever is there.
+pub fn copy_file(
+    aws: &mut Aws<'_>,
+    file: &Path,
+    bucket: &str,
+    key: &str,
+    region: &str,
+) -> Result<()> {
+    aws.run(
+        &Call::new("s3", "cp", region)
+            .word(file.display().to_string())
+            .word(format!("s3://{bucket}/{key}"))
+            .word("--no-progress"),
+    )
+}
+
 /// Uploads one file to `key` unless the key exists: keys are content-addressed, so an existing key already holds
 /// these bytes.
 pub fn upload_file(
@@ -90,20 +137,12 @@ pub fn upload_file(
     key: &str,
     region: &str,
 ) -> Result<()> {
-    let head = Call::new("s3api", "head-object", region)
-        .arg("--bucket", bucket)
-        .arg("--key", key);
-    if aws.probe(&head)? == Some(true) {
+    if let Object::Present { .. } = head_object(aws, bucket, key, region)? {
         return aws.note(format!(
             "s3://{bucket}/{key} is already uploaded (same content): skipped"
         ));
     }
-    aws.run(
-        &Call::new("s3", "cp", region)
-            .word(file.display().to_string())
-            .word(format!("s3://{bucket}/{key}"))
-            .word("--no-progress"),
-    )
+    copy_file(aws, file, bucket, key, region)
 }
 
 /// Uploads an artifact: its zip, or for the notebooks the files missing under the key prefix.

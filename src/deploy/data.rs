@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::aws::{Aws, Call, is_not_found};
+use super::aws::Aws;
+use super::bucket::{Object, copy_file, head_object};
 use super::error::{Error, Result};
 
 /// The edge file's name in a data set folder and its key in the bucket.
@@ -125,28 +126,12 @@ fn upload_unless_same_size(
             source,
         })?
         .len();
-    let head = Call::new("s3api", "head-object", region)
-        .arg("--bucket", bucket)
-        .arg("--key", key);
-    let existing = match aws.read(&head) {
-        Ok(answer) => answer
-            .as_ref()
-            .and_then(|object| object.get("ContentLength"))
-            .and_then(serde_json::Value::as_u64),
-        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => None,
-        Err(err) => return Err(err),
-    };
-    if existing == Some(size) {
+    if head_object(aws, bucket, key, region)? == (Object::Present { size: Some(size) }) {
         return aws.note(format!(
             "s3://{bucket}/{key} is already uploaded (same size, {size} bytes): skipped"
         ));
     }
-    aws.run(
-        &Call::new("s3", "cp", region)
-            .word(file.display().to_string())
-            .word(format!("s3://{bucket}/{key}"))
-            .word("--no-progress"),
-    )
+    copy_file(aws, file, bucket, key, region)
 }
 
 /// Without `--data`: checks that the edge file the driver streams is in S3 and returns a warning saying what to do
@@ -169,20 +154,16 @@ pub fn check_present(
     aws.note(format!(
         "no data set given (--data DIR): nothing of it is uploaded; the driver streams {uri} if it is there"
     ))?;
-    let head = Call::new("s3api", "head-object", region)
-        .arg("--bucket", edge_bucket)
-        .arg("--key", key);
-    match aws.read(&head) {
-        Ok(None) => Ok(None),
-        Ok(Some(_)) => {
+    match head_object(aws, edge_bucket, key, region)? {
+        Object::Unknown => Ok(None),
+        Object::Present { .. } => {
             aws.note(format!("edge file: {uri} is there"))?;
             Ok(None)
         }
-        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => Ok(Some(format!(
+        Object::Missing => Ok(Some(format!(
             "region {region}: no edge file at {uri}, so the EC2 driver has nothing to send (and the load notebook \
              no people to load): generate a data set and deploy with it, e.g. `stream2neptune dataset --out data` \
              then `make stack REGION={region} DATA=data`; the driver fetches the edge file when it is started"
         ))),
-        Err(err) => Err(err),
     }
 }

@@ -22,17 +22,9 @@ use stream2neptune_workload::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
 use super::error::Error;
-use super::stack::{self, Lookup};
+use super::stack::{self, output};
 use super::{DEFAULT_STACK_NAME, TargetArgs, check_region, connect, events};
 
-/// The stack output naming the writer function.
-pub const FUNCTION_OUTPUT: &str = "FunctionName";
-/// The stack output naming the stream.
-pub const STREAM_OUTPUT: &str = "StreamName";
-/// The stack output naming the S3 on-failure destination.
-pub const BUCKET_OUTPUT: &str = "OnFailureBucketName";
-/// The stack output naming the SQS on-failure destination.
-pub const QUEUE_OUTPUT: &str = "OnFailureQueueUrl";
 /// Where Lambda writes the objects of an S3 on-failure destination.
 pub const OBJECT_PREFIX: &str = "aws/lambda/";
 /// How long a received message stays hidden while its batch is replayed.
@@ -87,25 +79,25 @@ pub fn run(args: &RedriveArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
     };
     let (mut aws, _) = connect(&target, region, out, shutdown)?;
     let name = args.stack_name.as_str();
-    let info = match stack::describe(&mut aws, name, region)? {
-        Lookup::Found(info) => info,
-        Lookup::Missing | Lookup::Unknown => anyhow::bail!(
-            "stack {name} does not exist in {region}: nothing to redrive (deploy it, or name it with --stack-name)"
-        ),
-    };
-    let output = |key: &str| {
+    let info = stack::require(&mut aws, name, region)?;
+    let required = |key: &str| {
         info.output(key).map(str::to_owned).ok_or_else(|| {
             anyhow::anyhow!(
                 "stack {name} in {region} has no output {key}: deploy the current template first"
             )
         })
     };
-    let function = output(FUNCTION_OUTPUT)?;
-    let stream = output(STREAM_OUTPUT)?;
-    let (bucket, queue) = (info.output(BUCKET_OUTPUT), info.output(QUEUE_OUTPUT));
+    let function = required(output::FUNCTION)?;
+    let stream = required(output::STREAM)?;
+    let (bucket, queue) = (
+        info.output(output::ON_FAILURE_BUCKET),
+        info.output(output::ON_FAILURE_QUEUE),
+    );
     if bucket.is_none() && queue.is_none() {
         anyhow::bail!(
-            "stack {name} in {region} has neither {BUCKET_OUTPUT} nor {QUEUE_OUTPUT}: it has no on-failure destination to redrive"
+            "stack {name} in {region} has neither {} nor {}: it has no on-failure destination to redrive",
+            output::ON_FAILURE_BUCKET,
+            output::ON_FAILURE_QUEUE
         );
     }
     if args.dry_run {
@@ -348,7 +340,7 @@ impl Redrive<'_, '_> {
                     ))));
                 }
                 if sequence_cmp(sequence_number, end).is_gt() {
-                    return Ok(Ok(self.event(info, &records)?));
+                    return Ok(Ok(Self::event(info, &records)?));
                 }
                 records.push(Arc::new(StreamRecord {
                     ordinal: records.len() as u64,
@@ -361,7 +353,7 @@ impl Redrive<'_, '_> {
                     arrival_ms: arrival_ms(&record["ApproximateArrivalTimestamp"]),
                 }));
                 if sequence_number == end.as_str() {
-                    return Ok(Ok(self.event(info, &records)?));
+                    return Ok(Ok(Self::event(info, &records)?));
                 }
             }
             if got.is_empty() && answer["MillisBehindLatest"].as_i64().unwrap_or(0) == 0 {
@@ -375,16 +367,12 @@ impl Redrive<'_, '_> {
         ))))
     }
 
+    /// The event Lambda would send for `records`, the batch's range read back from its shard.
     fn event(
-        &self,
         info: &KinesisBatchInfo,
         records: &[Arc<StreamRecord>],
     ) -> anyhow::Result<serde_json::Value> {
-        let source = EventSource {
-            stream_arn: info.stream_arn.clone(),
-            region: self.region.to_owned(),
-            invoke_identity_arn: String::new(),
-        };
+        let source = EventSource::of_stream(&info.stream_arn);
         Ok(serde_json::to_value(kinesis_event(
             &source,
             &info.shard_id,

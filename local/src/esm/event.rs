@@ -33,23 +33,33 @@ pub struct EventSource {
 }
 
 impl EventSource {
-    /// The source local mode's mapping invokes its writer with for `stream_arn` (region and account from the ARN).
-    pub fn local(stream_arn: &str) -> Self {
-        let part = |n: usize, default: &str| {
-            stream_arn
-                .split(':')
-                .nth(n)
-                .filter(|p| !p.is_empty())
-                .unwrap_or(default)
-                .to_owned()
-        };
-        let account = part(4, "000000000000");
+    /// The source of a batch of `stream_arn`, in the region its ARN names, with no invoking role: the source of a
+    /// failed batch's range read back from the stream by `redrive`, which does not know the function's role.
+    pub fn of_stream(stream_arn: &str) -> Self {
         EventSource {
             stream_arn: stream_arn.to_owned(),
-            region: part(3, "us-east-1"),
-            invoke_identity_arn: format!("arn:aws:iam::{account}:role/stream2neptune-local-writer"),
+            region: arn_field(stream_arn, 3, "us-east-1"),
+            invoke_identity_arn: String::new(),
         }
     }
+
+    /// The source local mode's mapping invokes its writer with for `stream_arn` (region and account from the ARN).
+    pub fn local(stream_arn: &str) -> Self {
+        let account = arn_field(stream_arn, 4, "000000000000");
+        EventSource {
+            invoke_identity_arn: format!("arn:aws:iam::{account}:role/stream2neptune-local-writer"),
+            ..Self::of_stream(stream_arn)
+        }
+    }
+}
+
+/// Field `n` of an ARN (`arn:partition:service:region:account:resource`), or `default` when it is empty or absent.
+fn arn_field(arn: &str, n: usize, default: &str) -> String {
+    arn.split(':')
+        .nth(n)
+        .filter(|p| !p.is_empty())
+        .unwrap_or(default)
+        .to_owned()
 }
 
 /// Builds the event Lambda would send for `records` of `shard_id`.
