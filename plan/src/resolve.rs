@@ -1,6 +1,8 @@
 //! Turns the layered text values for one region into the typed [`Plan`] every command uses: types every value,
 //! decides what is in scope, derives ShardCount, checks cross-field rules and collects warnings.
 
+use stream2neptune_writer_environment as writer_env;
+
 use crate::catalog::{self, BuiltIn, CATALOG, Name, Param, Scope};
 use crate::config::{self, Layer, StackConfig};
 use crate::error::{Error, Problem, Problems, Result};
@@ -8,7 +10,7 @@ use crate::origin::Origin;
 use crate::parse::parse;
 use crate::plan::{Derived, Mode, Plan, ResolvedParam};
 use crate::values::{OnFailureDestination, ParamValue, QueryLanguage, StreamMode};
-use crate::{regions, sizing, writer_limits};
+use crate::{regions, sizing};
 
 /// Resolves and validates `region`: built-in default < config defaults < region overrides < `sets`.
 ///
@@ -305,8 +307,9 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             read_origin,
         });
     }
-    let margin_ms = writer_limits::DEADLINE_MARGIN_MS;
-    let attempt_ms = writer_limits::REQUEST_TIMEOUT_MS;
+    // The writer's defaults: the template sets neither variable.
+    let margin_ms = writer_env::DEADLINE_MARGIN_MS.default;
+    let attempt_ms = writer_env::REQUEST_TIMEOUT_MS.default;
     if let Some((timeout, origin)) = number(Name::FunctionTimeout)
         && timeout * 1000.0 <= (margin_ms + attempt_ms) as f64
     {
