@@ -112,37 +112,42 @@ pub fn head_object(aws: &mut Aws<'_>, bucket: &str, key: &str, region: &str) -> 
     }
 }
 
-/// Copies `file` to `key` (`aws s3 cp`), whatever is there.
-pub fn copy_file(
-    aws: &mut Aws<'_>,
-    file: &Path,
-    bucket: &str,
-    key: &str,
-    region: &str,
-) -> Result<()> {
-    aws.run(
-        &Call::new("s3", "cp", region)
-            .word(file.display().to_string())
-            .word(format!("s3://{bucket}/{key}"))
-            .word("--no-progress"),
-    )
+/// What, found at the key, makes an upload skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unless {
+    /// Any object: the key is content-addressed, so an object there already holds these bytes.
+    Present,
+    /// An object of this size in bytes: the key is a fixed name, so mere existence could be a stale file.
+    SameSize(u64),
 }
 
-/// Uploads one file to `key` unless the key exists: keys are content-addressed, so an existing key already holds
-/// these bytes.
+/// Uploads one file to `key` (`aws s3 cp`) unless what is there already makes it needless.
 pub fn upload_file(
     aws: &mut Aws<'_>,
     file: &Path,
     bucket: &str,
     key: &str,
     region: &str,
+    unless: Unless,
 ) -> Result<()> {
-    if let Object::Present { .. } = head_object(aws, bucket, key, region)? {
+    let same = match (unless, head_object(aws, bucket, key, region)?) {
+        (Unless::Present, Object::Present { .. }) => Some("same content".to_owned()),
+        (Unless::SameSize(size), Object::Present { size: Some(found) }) if found == size => {
+            Some(format!("same size, {size} bytes"))
+        }
+        _ => None,
+    };
+    if let Some(same) = same {
         return aws.note(format!(
-            "s3://{bucket}/{key} is already uploaded (same content): skipped"
+            "s3://{bucket}/{key} is already uploaded ({same}): skipped"
         ));
     }
-    copy_file(aws, file, bucket, key, region)
+    aws.run(
+        &Call::new("s3", "cp", region)
+            .word(file.display().to_string())
+            .word(format!("s3://{bucket}/{key}"))
+            .word("--no-progress"),
+    )
 }
 
 /// Uploads an artifact: its zip, or for the notebooks the files missing under the key prefix.
@@ -175,6 +180,7 @@ pub fn upload(
             bucket,
             &artifact.key,
             region,
+            Unless::Present,
         ),
     }
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::aws::Aws;
-use super::bucket::{Object, copy_file, head_object};
+use super::bucket::{Object, Unless, head_object, upload_file};
 use super::error::{Error, Result};
 
 /// The edge file's name in a data set folder and its key in the bucket.
@@ -86,7 +86,15 @@ pub fn upload(
         aws.note(format!(
             "edge file: s3://{bucket}/{EDGE_KEY}, uploaded unless the same size is already there"
         ))?;
-        upload_unless_same_size(aws, &data.edge_file, bucket, EDGE_KEY, region)?;
+        let size = file_size(&data.edge_file)?;
+        upload_file(
+            aws,
+            &data.edge_file,
+            bucket,
+            EDGE_KEY,
+            region,
+            Unless::SameSize(size),
+        )?;
     } else {
         aws.note(format!(
             "edge file: EdgeFileS3Location is {}; the data is expected there, nothing uploaded",
@@ -106,32 +114,28 @@ pub fn upload(
         return aws.note("no vertex files to upload");
     }
     for (name, path) in &data.vertex_files {
-        upload_unless_same_size(aws, path, bucket, &format!("{VERTEX_PREFIX}{name}"), region)?;
+        let key = format!("{VERTEX_PREFIX}{name}");
+        upload_file(
+            aws,
+            path,
+            bucket,
+            &key,
+            region,
+            Unless::SameSize(file_size(path)?),
+        )?;
     }
     Ok(())
 }
 
-/// Uploads `file` to `key` unless the key holds an object of the same size: data keys are fixed names, not
-/// content-addressed, so mere existence would keep a stale data set.
-fn upload_unless_same_size(
-    aws: &mut Aws<'_>,
-    file: &Path,
-    bucket: &str,
-    key: &str,
-    region: &str,
-) -> Result<()> {
-    let size = std::fs::metadata(file)
+/// The size of a data set file, for [`Unless::SameSize`]: data keys are fixed names, not content-addressed, so mere
+/// existence would keep a stale data set.
+fn file_size(file: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(file)
         .map_err(|source| Error::DataSetRead {
             path: file.to_owned(),
             source,
         })?
-        .len();
-    if head_object(aws, bucket, key, region)? == (Object::Present { size: Some(size) }) {
-        return aws.note(format!(
-            "s3://{bucket}/{key} is already uploaded (same size, {size} bytes): skipped"
-        ));
-    }
-    copy_file(aws, file, bucket, key, region)
+        .len())
 }
 
 /// Without `--data`: checks that the edge file the driver streams is in S3 and returns a warning saying what to do

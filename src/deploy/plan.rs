@@ -147,7 +147,14 @@ fn upload_template(aws: &mut Aws<'_>, request: &DeployRequest<'_>) -> Result<Str
         hex::encode(Sha256::digest(&bytes))
     );
     aws.note("the template: uploaded for the change set to read (content-addressed, unless already there)")?;
-    super::bucket::upload_file(aws, request.template, request.bucket, &key, request.region)?;
+    super::bucket::upload_file(
+        aws,
+        request.template,
+        request.bucket,
+        &key,
+        request.region,
+        super::bucket::Unless::Present,
+    )?;
     let presign = Call::new("s3", "presign", request.region)
         .word(format!("s3://{}/{key}", request.bucket))
         .arg("--expires-in", TEMPLATE_URL_SECONDS.to_string());
