@@ -17,7 +17,9 @@ use base64::Engine as _;
 use stream2neptune_local::esm::destination::{
     KinesisBatchInfo, OnFailureRecord, S3OnFailureRecord,
 };
-use stream2neptune_local::esm::event::{EventSource, StreamRecord, kinesis_event, sequence_cmp};
+use stream2neptune_local::esm::event::{
+    EventSource, MAX_RANGE_READS, RangeRead, StreamRecord, kinesis_event,
+};
 use stream2neptune_workload::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
@@ -29,8 +31,6 @@ use super::{DEFAULT_STACK_NAME, TargetArgs, check_region, connect, events};
 pub const OBJECT_PREFIX: &str = "aws/lambda/";
 /// How long a received message stays hidden while its batch is replayed.
 const VISIBILITY_SECONDS: &str = "900";
-/// get-records calls for one range at most: a range the stream cannot end is an error.
-const MAX_GET_RECORDS_CALLS: usize = 1_000;
 
 /// Flags of `redrive`.
 #[derive(Debug, clap::Args)]
@@ -317,9 +317,9 @@ impl Redrive<'_, '_> {
             Err(Error::Aws { stderr, .. }) => return Ok(Err(gone(stderr))),
             Err(e) => return Err(e.into()),
         };
-        let mut records: Vec<Arc<StreamRecord>> = Vec::new();
+        let mut range = RangeRead::new(start, end);
         let engine = base64::engine::general_purpose::STANDARD;
-        for _ in 0..MAX_GET_RECORDS_CALLS {
+        for _ in 0..MAX_RANGE_READS {
             let Some(current) = iterator.take() else {
                 break;
             };
@@ -333,27 +333,16 @@ impl Redrive<'_, '_> {
             };
             let got = answer["Records"].as_array().cloned().unwrap_or_default();
             for record in &got {
-                let sequence_number = record["SequenceNumber"].as_str().unwrap_or_default();
-                if records.is_empty() && sequence_number != start.as_str() {
-                    return Ok(Err(gone(format!(
-                        "its first record is now {sequence_number}"
-                    ))));
-                }
-                if sequence_cmp(sequence_number, end).is_gt() {
-                    return Ok(Ok(Self::event(info, &records)?));
-                }
-                records.push(Arc::new(StreamRecord {
-                    ordinal: records.len() as u64,
-                    sequence_number: sequence_number.to_owned(),
-                    partition_key: record["PartitionKey"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    data: engine.decode(record["Data"].as_str().unwrap_or_default())?,
-                    arrival_ms: arrival_ms(&record["ApproximateArrivalTimestamp"]),
-                }));
-                if sequence_number == end.as_str() {
-                    return Ok(Ok(Self::event(info, &records)?));
+                let taken = range.take(
+                    record["SequenceNumber"].as_str().unwrap_or_default(),
+                    record["PartitionKey"].as_str().unwrap_or_default(),
+                    engine.decode(record["Data"].as_str().unwrap_or_default())?,
+                    arrival_ms(&record["ApproximateArrivalTimestamp"]),
+                );
+                match taken {
+                    Err(why) => return Ok(Err(gone(why))),
+                    Ok(true) => return Ok(Ok(Self::event(info, &range.into_records())?)),
+                    Ok(false) => {}
                 }
             }
             if got.is_empty() && answer["MillisBehindLatest"].as_i64().unwrap_or(0) == 0 {
@@ -361,10 +350,7 @@ impl Redrive<'_, '_> {
             }
             iterator = answer["NextShardIterator"].as_str().map(str::to_owned);
         }
-        Ok(Err(gone(format!(
-            "{} records read, the end sequence number not among them",
-            records.len()
-        ))))
+        Ok(Err(gone(range.unfinished())))
     }
 
     /// The event Lambda would send for `records`, the batch's range read back from its shard.
