@@ -156,10 +156,197 @@ fn code_sha256(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_the_stack() {
-    // GIVEN moto and no bucket
+fn deploy_shows_the_stack_events_while_it_runs_and_explains_a_failed_resource() {
+    // GIVEN moto taking 3 s to execute a change set, and a template whose function code bucket does not exist
+    let moto = Moto::start_slow(std::time::Duration::from_secs(3));
+    let out = prepared_out();
+    let mut args = deploy_args(out.path());
+    let failing = fixture("moto-failing");
+    args.extend(
+        [
+            "--templates-dir",
+            failing.to_str().unwrap(),
+            "--events-every",
+            "1",
+        ]
+        .map(str::to_owned),
+    );
+    // WHEN the region is deployed
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = moto.stream2neptune(REGION, &args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // THEN the stack's first event was printed while the AWS CLI was still executing the change set (before it
+    // said it waits for the stack), labelled with the region and the elapsed time
+    let event = regex::Regex::new(
+        r"(?m)^\[eu-west-1 \+00:0\d\] s2n-test \(AWS::CloudFormation::Stack\) CREATE_IN_PROGRESS: User Initiated$",
+    )
+    .unwrap();
+    let event_at = event
+        .find(&stdout)
+        .unwrap_or_else(|| panic!("{}", describe(&output)))
+        .start();
+    let waiting_at = stdout
+        .find("] Waiting for stack create/update to complete")
+        .unwrap_or_else(|| panic!("{}", describe(&output)));
+    assert!(event_at < waiting_at, "{}", describe(&output));
+    // AND the deploy failed naming the failed resource, its reason and what to do next
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert!(
+        stdout.contains("] WriterFunction (AWS::Lambda::Function) CREATE_FAILED: "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "error: stack s2n-test in eu-west-1: the deploy failed (stack status ROLLBACK_COMPLETE); the resources that failed, first cause first:\n  - WriterFunction (AWS::Lambda::Function) CREATE_FAILED: "
+        ) && stderr.contains("S3 Error Code: NoSuchBucket"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "next: a stack whose first create failed cannot be updated: delete it with `make destroy REGION=eu-west-1 STACK_NAME=s2n-test`, fix the cause above, then deploy again with `make stack REGION=eu-west-1 STACK_NAME=s2n-test`"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_credentials_is_a_clear_error_before_any_work() {
+    let moto = Moto::start();
+    let out = tempfile::tempdir().unwrap();
+    let args = deploy_args(out.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(&args);
+    let output = command.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no usable AWS credentials"),
+        "{}",
+        describe(&output)
+    );
+    assert!(stderr.contains("aws configure"), "{stderr}");
+    assert!(
+        !out.path().join("artifacts").exists(),
+        "packaging ran before the credential check"
+    );
+}
+
+#[test]
+fn unknown_region_is_a_clear_error() {
+    let moto = Moto::start();
+    let output = moto.stream2neptune(REGION, &["destroy", "--region", "eu-west-9"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown region `eu-west-9`"), "{stderr}");
+}
+
+/// Lines of `stdout` that begin with `prefix`, without it.
+fn lines_after<'t>(stdout: &'t str, prefix: &str) -> Vec<&'t str> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix(prefix))
+        .collect()
+}
+
+fn stack_exists(moto: &Moto) -> bool {
+    moto.aws_output(
+        REGION,
+        &["cloudformation", "describe-stacks", "--stack-name", STACK],
+    )
+    .status
+    .success()
+}
+
+fn physical_id(moto: &Moto, logical: &str) -> String {
+    moto.aws(
+        REGION,
+        &[
+            "cloudformation",
+            "describe-stack-resource",
+            "--stack-name",
+            STACK,
+            "--logical-resource-id",
+            logical,
+            "--query",
+            "StackResourceDetail.PhysicalResourceId",
+            "--output",
+            "text",
+        ],
+    )
+    .trim()
+    .to_owned()
+}
+
+fn watch_args(command: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        command,
+        "--region",
+        REGION,
+        "--stack-name",
+        STACK,
+        "--workspace",
+        workspace().to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+#[test]
+fn one_stack_from_plan_through_deploys_with_data_status_logs_and_function_deploy_to_destroy() {
+    // One stack in one moto serves every step, in the order a user takes them: each deploy costs tens of seconds
+    // of moto's CloudFormation and the AWS CLI's start-up, so the steps share it rather than each deploying anew.
+    // GIVEN moto and no stack
     let moto = Moto::start();
     let out = prepared_out();
+    let mut plan = deploy_args(out.path());
+    plan.push("--plan".to_owned());
+    // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .args(watch_args("status", &[]));
+    let missing = command.output().unwrap();
+    assert!(!missing.status.success(), "{}", describe(&missing));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "stack {STACK} does not exist in {REGION}: deploy it first with `make stack REGION={REGION}`"
+        )),
+        "{stderr}"
+    );
+
+    // WHEN the plan runs on the fresh region
+    let created = run(&moto, &plan);
+    // THEN it is a CREATE listing every resource as added, and no stack is left behind
+    let mut added = lines_after(&created, "  add     ");
+    added.sort();
+    assert_eq!(
+        added,
+        [
+            "OnFailureBucket (AWS::S3::Bucket)",
+            "RejectedQueue (AWS::SQS::Queue)",
+            "Stream (AWS::Kinesis::Stream)",
+            "WriterEventSourceMapping (AWS::Lambda::EventSourceMapping)",
+            "WriterFunction (AWS::Lambda::Function)",
+            "WriterLogGroup (AWS::Logs::LogGroup)",
+            "WriterRole (AWS::IAM::Role)",
+        ],
+        "{created}"
+    );
+    assert!(
+        created.contains(&format!("plan {REGION}: would create stack {STACK}:"))
+            && created.contains("7 to add, 0 to modify (0 replaced, 0 maybe replaced), 0 to remove; nothing was executed"),
+        "{created}"
+    );
+    assert!(created.contains("--change-set-type CREATE"), "{created}");
+    assert!(!stack_exists(&moto), "a stack is left behind\n{created}");
+
     // WHEN the region is deployed without a data set
     let args = deploy_args(out.path());
     let output = moto.stream2neptune(REGION, &args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -308,86 +495,27 @@ fn deploy_creates_a_private_encrypted_bucket_uploads_the_artifacts_and_creates_t
         "{stdout}"
     );
 
-    // WHEN it is deployed again with nothing changed
-    let again = run(&moto, &deploy_args(out.path()));
-    // THEN the bucket is left alone and no artifact is uploaded twice
-    assert!(!again.contains("create-bucket"), "{again}");
-    assert!(
-        again.contains(&format!("s3://{BUCKET}/{} is already uploaded", writer.key)),
-        "{again}"
-    );
-    assert!(!again.contains("+ aws s3 cp"), "{again}");
-    assert!(!again.contains("upload: "), "{again}");
-}
-
-#[test]
-fn deploy_shows_the_stack_events_while_it_runs_and_explains_a_failed_resource() {
-    // GIVEN moto taking 3 s to execute a change set, and a template whose function code bucket does not exist
-    let moto = Moto::start_slow(std::time::Duration::from_secs(3));
-    let out = prepared_out();
-    let mut args = deploy_args(out.path());
-    let failing = fixture("moto-failing");
-    args.extend(
-        [
-            "--templates-dir",
-            failing.to_str().unwrap(),
-            "--events-every",
-            "1",
-        ]
-        .map(str::to_owned),
-    );
-    // WHEN the region is deployed
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let output = moto.stream2neptune(REGION, &args);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // THEN the stack's first event was printed while the AWS CLI was still executing the change set (before it
-    // said it waits for the stack), labelled with the region and the elapsed time
-    let event = regex::Regex::new(
-        r"(?m)^\[eu-west-1 \+00:0\d\] s2n-test \(AWS::CloudFormation::Stack\) CREATE_IN_PROGRESS: User Initiated$",
-    )
-    .unwrap();
-    let event_at = event
-        .find(&stdout)
-        .unwrap_or_else(|| panic!("{}", describe(&output)))
-        .start();
-    let waiting_at = stdout
-        .find("] Waiting for stack create/update to complete")
-        .unwrap_or_else(|| panic!("{}", describe(&output)));
-    assert!(event_at < waiting_at, "{}", describe(&output));
-    // AND the deploy failed naming the failed resource, its reason and what to do next
-    assert!(!output.status.success(), "{}", describe(&output));
-    assert!(
-        stdout.contains("] WriterFunction (AWS::Lambda::Function) CREATE_FAILED: "),
-        "{stdout}"
-    );
-    assert!(
-        stderr.contains(
-            "error: stack s2n-test in eu-west-1: the deploy failed (stack status ROLLBACK_COMPLETE); the resources that failed, first cause first:\n  - WriterFunction (AWS::Lambda::Function) CREATE_FAILED: "
-        ) && stderr.contains("S3 Error Code: NoSuchBucket"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(
-            "next: a stack whose first create failed cannot be updated: delete it with `make destroy REGION=eu-west-1 STACK_NAME=s2n-test`, fix the cause above, then deploy again with `make stack REGION=eu-west-1 STACK_NAME=s2n-test`"
-        ),
-        "{stderr}"
-    );
-}
-
-#[test]
-fn deploy_with_data_uploads_the_data_set_to_the_default_keys() {
-    // GIVEN moto and a data set folder as `stream2neptune dataset --out DIR` writes it
-    let moto = Moto::start();
-    let out = prepared_out();
+    // GIVEN a data set folder as `stream2neptune dataset --out DIR` writes it
     let data = out.path().join("data");
     std::fs::create_dir_all(data.join("vertices")).unwrap();
     std::fs::write(data.join("follows.csv.gz"), b"edge file").unwrap();
     std::fs::write(data.join("vertices").join("people.csv"), b"vertex file").unwrap();
     let mut args = deploy_args(out.path());
     args.extend(["--data".to_owned(), data.to_str().unwrap().to_owned()]);
-    // WHEN the region is deployed with --data
-    run(&moto, &args);
+    // WHEN the region is deployed again, now with --data
+    let with_data = run(&moto, &args);
+    // THEN the bucket is left alone and no artifact is uploaded twice
+    assert!(!with_data.contains("create-bucket"), "{with_data}");
+    assert!(
+        with_data.contains(&format!("s3://{BUCKET}/{} is already uploaded", writer.key)),
+        "{with_data}"
+    );
+    assert!(
+        !with_data
+            .lines()
+            .any(|line| line.starts_with("+ aws s3 cp") && line.contains("/artifacts/")),
+        "{with_data}"
+    );
     // THEN the edge file and each vertex file are at the keys the stack reads by default, with the same bytes
     let download = out.path().join("download");
     for (key, file) in [
@@ -418,6 +546,7 @@ fn deploy_with_data_uploads_the_data_set_to_the_default_keys() {
         );
     }
     assert!(!again.contains("+ aws s3 cp"), "{again}");
+    assert!(!again.contains("upload: "), "{again}");
 
     // WHEN the edge file changes THEN it alone is uploaded again
     std::fs::write(data.join("follows.csv.gz"), b"a larger edge file").unwrap();
@@ -433,241 +562,8 @@ fn deploy_with_data_uploads_the_data_set_to_the_default_keys() {
         ],
     );
     assert_eq!(read(&download), b"a larger edge file");
-}
 
-#[test]
-fn function_deploy_changes_only_the_function_code_key() {
-    // GIVEN a deployed stack whose function runs an older build
-    let moto = Moto::start();
-    let out = prepared_out();
-    run(&moto, &deploy_args(out.path()));
-    let old = archive::zip(
-        "old writer",
-        &[archive::Entry {
-            name: "bootstrap".to_owned(),
-            contents: b"yesterday's build".to_vec(),
-            mode: archive::EXECUTABLE,
-        }],
-    )
-    .unwrap();
-    let old_file = out.path().join("old.zip");
-    std::fs::write(&old_file, &old).unwrap();
-    let old_key = "artifacts/stream2neptune-writer-old.zip";
-    moto.aws(
-        REGION,
-        &[
-            "s3",
-            "cp",
-            old_file.to_str().unwrap(),
-            &format!("s3://{BUCKET}/{old_key}"),
-        ],
-    );
-    let mut previous: Vec<String> = stack_parameters(&moto)
-        .keys()
-        .filter(|k| *k != Name::FunctionCodeKey.as_str())
-        .map(|k| format!("ParameterKey={k},UsePreviousValue=true"))
-        .collect();
-    previous.push(format!(
-        "ParameterKey=FunctionCodeKey,ParameterValue={old_key}"
-    ));
-    let mut update = vec![
-        "cloudformation",
-        "update-stack",
-        "--stack-name",
-        STACK,
-        "--use-previous-template",
-        "--capabilities",
-        "CAPABILITY_NAMED_IAM",
-        "--parameters",
-    ];
-    update.extend(previous.iter().map(String::as_str));
-    moto.aws(REGION, &update);
-    assert_eq!(lambda_code_sha256(&moto), code_sha256(&old));
-    let before = stack_parameters(&moto);
-
-    // WHEN the function is redeployed
-    let config = fixture("moto").join("stack.yaml");
-    let artifacts = out.path().join("artifacts");
-    let args: Vec<String> = [
-        "function-deploy",
-        "--region",
-        REGION,
-        "--stack-name",
-        STACK,
-        "--config",
-        config.to_str().unwrap(),
-        "--artifacts",
-        artifacts.to_str().unwrap(),
-        "--workspace",
-        workspace().to_str().unwrap(),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let stdout = run(&moto, &args);
-
-    // THEN only FunctionCodeKey changed, to the packaged writer, and the function runs it
-    let writer = Manifest::load(&artifacts)
-        .unwrap()
-        .get(Part::Writer, Some(Architecture::X86_64))
-        .unwrap()
-        .clone();
-    let after = stack_parameters(&moto);
-    assert_eq!(after[Name::FunctionCodeKey.as_str()], writer.key);
-    for (key, value) in &before {
-        if key != Name::FunctionCodeKey.as_str() {
-            assert_eq!(&after[key], value, "{key} changed");
-        }
-    }
-    assert_eq!(
-        lambda_code_sha256(&moto),
-        code_sha256(&read(&writer.path(&artifacts)))
-    );
-    assert!(stdout.contains("--use-previous-template"), "{stdout}");
-
-    // WHEN it is redeployed with nothing changed THEN nothing is updated
-    let again = run(&moto, &args);
-    assert!(again.contains("the function code is unchanged"), "{again}");
-    assert!(!again.contains("update-stack"), "{again}");
-}
-
-#[test]
-fn no_credentials_is_a_clear_error_before_any_work() {
-    let moto = Moto::start();
-    let out = tempfile::tempdir().unwrap();
-    let args = deploy_args(out.path());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
-    moto.env(&mut command, REGION)
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .args(&args);
-    let output = command.output().unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("no usable AWS credentials"),
-        "{}",
-        describe(&output)
-    );
-    assert!(stderr.contains("aws configure"), "{stderr}");
-    assert!(
-        !out.path().join("artifacts").exists(),
-        "packaging ran before the credential check"
-    );
-}
-
-#[test]
-fn unknown_region_is_a_clear_error() {
-    let moto = Moto::start();
-    let output = moto.stream2neptune(REGION, &["destroy", "--region", "eu-west-9"]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unknown region `eu-west-9`"), "{stderr}");
-}
-
-/// Lines of `stdout` that begin with `prefix`, without it.
-fn lines_after<'t>(stdout: &'t str, prefix: &str) -> Vec<&'t str> {
-    stdout
-        .lines()
-        .filter_map(|line| line.strip_prefix(prefix))
-        .collect()
-}
-
-fn stack_exists(moto: &Moto) -> bool {
-    moto.aws_output(
-        REGION,
-        &["cloudformation", "describe-stacks", "--stack-name", STACK],
-    )
-    .status
-    .success()
-}
-
-fn physical_id(moto: &Moto, logical: &str) -> String {
-    moto.aws(
-        REGION,
-        &[
-            "cloudformation",
-            "describe-stack-resource",
-            "--stack-name",
-            STACK,
-            "--logical-resource-id",
-            logical,
-            "--query",
-            "StackResourceDetail.PhysicalResourceId",
-            "--output",
-            "text",
-        ],
-    )
-    .trim()
-    .to_owned()
-}
-
-fn watch_args(command: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        command,
-        "--region",
-        REGION,
-        "--stack-name",
-        STACK,
-        "--workspace",
-        workspace().to_str().unwrap(),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    args
-}
-
-#[test]
-fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destroy_keeps_the_bucket_unless_asked()
- {
-    // GIVEN moto and no stack
-    let moto = Moto::start();
-    let out = prepared_out();
-    let mut plan = deploy_args(out.path());
-    plan.push("--plan".to_owned());
-    // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
-    moto.env(&mut command, REGION)
-        .args(watch_args("status", &[]));
-    let missing = command.output().unwrap();
-    assert!(!missing.status.success(), "{}", describe(&missing));
-    let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(
-        stderr.contains(&format!(
-            "stack {STACK} does not exist in {REGION}: deploy it first with `make stack REGION={REGION}`"
-        )),
-        "{stderr}"
-    );
-
-    // WHEN the plan runs on the fresh region
-    let created = run(&moto, &plan);
-    // THEN it is a CREATE listing every resource as added, and no stack is left behind
-    let mut added = lines_after(&created, "  add     ");
-    added.sort();
-    assert_eq!(
-        added,
-        [
-            "OnFailureBucket (AWS::S3::Bucket)",
-            "RejectedQueue (AWS::SQS::Queue)",
-            "Stream (AWS::Kinesis::Stream)",
-            "WriterEventSourceMapping (AWS::Lambda::EventSourceMapping)",
-            "WriterFunction (AWS::Lambda::Function)",
-            "WriterLogGroup (AWS::Logs::LogGroup)",
-            "WriterRole (AWS::IAM::Role)",
-        ],
-        "{created}"
-    );
-    assert!(
-        created.contains(&format!("plan {REGION}: would create stack {STACK}:"))
-            && created.contains("7 to add, 0 to modify (0 replaced, 0 maybe replaced), 0 to remove; nothing was executed"),
-        "{created}"
-    );
-    assert!(created.contains("--change-set-type CREATE"), "{created}");
-    assert!(!stack_exists(&moto), "a stack is left behind\n{created}");
-
-    // WHEN the stack is deployed, then planned with one parameter changed
-    run(&moto, &deploy_args(out.path()));
+    // WHEN the stack is planned with one parameter changed
     let before = stack_parameters(&moto);
     let mut changed = plan.clone();
     changed.extend(["--set".to_owned(), "BatchWriteSize=60".to_owned()]);
@@ -842,7 +738,95 @@ fn plan_previews_a_create_and_an_update_status_and_logs_show_the_stack_and_destr
     let recent = run(&moto, &watch_args("logs", &["--since", "30s"]));
     assert_eq!(recent, "", "{recent}");
 
-    // One deployed stack serves the plan, status, logs and destroy: moto's CloudFormation is slow.
+    // GIVEN the function runs an older build
+    let old = archive::zip(
+        "old writer",
+        &[archive::Entry {
+            name: "bootstrap".to_owned(),
+            contents: b"yesterday's build".to_vec(),
+            mode: archive::EXECUTABLE,
+        }],
+    )
+    .unwrap();
+    let old_file = out.path().join("old.zip");
+    std::fs::write(&old_file, &old).unwrap();
+    let old_key = "artifacts/stream2neptune-writer-old.zip";
+    moto.aws(
+        REGION,
+        &[
+            "s3",
+            "cp",
+            old_file.to_str().unwrap(),
+            &format!("s3://{BUCKET}/{old_key}"),
+        ],
+    );
+    let mut previous: Vec<String> = stack_parameters(&moto)
+        .keys()
+        .filter(|k| *k != Name::FunctionCodeKey.as_str())
+        .map(|k| format!("ParameterKey={k},UsePreviousValue=true"))
+        .collect();
+    previous.push(format!(
+        "ParameterKey=FunctionCodeKey,ParameterValue={old_key}"
+    ));
+    let mut update = vec![
+        "cloudformation",
+        "update-stack",
+        "--stack-name",
+        STACK,
+        "--use-previous-template",
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+        "--parameters",
+    ];
+    update.extend(previous.iter().map(String::as_str));
+    moto.aws(REGION, &update);
+    assert_eq!(lambda_code_sha256(&moto), code_sha256(&old));
+    let before = stack_parameters(&moto);
+
+    // WHEN the function is redeployed
+    let config = fixture("moto").join("stack.yaml");
+    let artifacts = out.path().join("artifacts");
+    let args: Vec<String> = [
+        "function-deploy",
+        "--region",
+        REGION,
+        "--stack-name",
+        STACK,
+        "--config",
+        config.to_str().unwrap(),
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+        "--workspace",
+        workspace().to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let stdout = run(&moto, &args);
+
+    // THEN only FunctionCodeKey changed, to the packaged writer, and the function runs it
+    let writer = Manifest::load(&artifacts)
+        .unwrap()
+        .get(Part::Writer, Some(Architecture::X86_64))
+        .unwrap()
+        .clone();
+    let after = stack_parameters(&moto);
+    assert_eq!(after[Name::FunctionCodeKey.as_str()], writer.key);
+    for (key, value) in &before {
+        if key != Name::FunctionCodeKey.as_str() {
+            assert_eq!(&after[key], value, "{key} changed");
+        }
+    }
+    assert_eq!(
+        lambda_code_sha256(&moto),
+        code_sha256(&read(&writer.path(&artifacts)))
+    );
+    assert!(stdout.contains("--use-previous-template"), "{stdout}");
+
+    // WHEN it is redeployed with nothing changed THEN nothing is updated
+    let again = run(&moto, &args);
+    assert!(again.contains("the function code is unchanged"), "{again}");
+    assert!(!again.contains("update-stack"), "{again}");
+
     let destroy = |extra: &[&str]| {
         let mut args: Vec<String> = [
             "destroy",
