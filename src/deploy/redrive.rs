@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -25,7 +25,7 @@ use stream2neptune_workload::shutdown::Shutdown;
 use super::aws::{Aws, Call};
 use super::error::Error;
 use super::stack::{self, output};
-use super::{DEFAULT_STACK_NAME, TargetArgs, check_region, connect, events};
+use super::{StackArgs, TargetArgs, check_region, connect, events};
 
 /// Where Lambda writes the objects of an S3 on-failure destination.
 pub const OBJECT_PREFIX: &str = "aws/lambda/";
@@ -38,16 +38,13 @@ pub struct RedriveArgs {
     /// The region of the stack.
     #[arg(long, value_name = "REGION")]
     pub region: String,
-    /// The CloudFormation stack name.
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
-    pub stack_name: String,
+    /// Stack name and workspace.
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// Print what would be replayed (the destination and the stream are read) and change nothing: no function is
     /// invoked, no message or object deleted.
     #[arg(long)]
     pub dry_run: bool,
-    /// The workspace root (where `aws` is looked for first, in .venv/bin).
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub workspace: PathBuf,
 }
 
 /// One failed batch, ready to replay.
@@ -71,14 +68,14 @@ pub fn run(args: &RedriveArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
     let region = args.region.as_str();
     check_region(region)?;
     let target = TargetArgs {
-        stack_name: args.stack_name.clone(),
+        stack_name: args.stack.stack_name.clone(),
         // The reads run in a dry run too: it shows what would be replayed.
         dry_run: false,
-        workspace: args.workspace.clone(),
+        workspace: args.stack.workspace.clone(),
         events_every: events::DEFAULT_POLL_SECONDS,
     };
     let (mut aws, _) = connect(&target, region, out, shutdown)?;
-    let name = args.stack_name.as_str();
+    let name = args.stack.stack_name.as_str();
     let info = stack::require(&mut aws, name, region)?;
     let required = |key: &str| {
         info.output(key).map(str::to_owned).ok_or_else(|| {
