@@ -99,8 +99,8 @@ test: tools fmt-check lint test-rust ## every test (what CI runs)
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
 
-readme-tables: ## regenerate the README's writer Environment table from function/src/environment.rs (review the diff)
-	REGENERATE_README=1 cargo test --quiet -p stream2neptune-writer --test environment readme_environment_is_the_generated_table
+readme-tables: ## regenerate the README's writer Environment table from function/environment/src/lib.rs (review the diff)
+	REGENERATE_README=1 cargo test --quiet -p stream2neptune-writer-environment --test environment readme_environment_is_the_generated_table
 
 region-data: tools ## regenerate plan/src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
 	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data
@@ -109,9 +109,10 @@ region-data: tools ## regenerate plan/src/data/region-offerings.json from the in
 # the integration test binaries that start no server and run no external tool.
 UNIT_TESTS := \
 	-p stream2neptune --test cli --test config --test contract --test errors --test iam \
-	--test render --test sizing --test snapshots --test writer_parameters \
+	--test render --test sizing --test snapshots \
 	-p stream2neptune-plan --test catalog --test accessors \
-	-p stream2neptune-writer --test environment --test gremlin_http --test opencypher_http \
+	-p stream2neptune-writer-environment --test environment \
+	-p stream2neptune-writer --test gremlin_http --test opencypher_http \
 	-p stream2neptune-workload --test cli_args --test dataset --test writer_contract
 
 test-unit: ## the tests that need no installed tool (no `make tools`): unit tests, rendering, snapshots, the writer's HTTP contract

@@ -1,5 +1,6 @@
 //! The writer's settings, resolved from the environment in one place ([`Config::from_lookup`])
-//! through the table of variables in [`crate::environment`] (names, defaults, ranges).
+//! through the table of variables in [`stream2neptune_writer_environment`] (names, defaults,
+//! ranges; function/environment/).
 //!
 //! Only NEPTUNE_ENDPOINT is required. Every invalid value fails at init with the variable's name,
 //! the value and what is allowed.
@@ -7,15 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::environment::{self as env, Variable};
-
-/// DEADLINE_MARGIN_MS default: time kept before the invocation deadline to answer Lambda.
-pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = env::DEADLINE_MARGIN_MS.default;
-/// REQUEST_TIMEOUT_MS default: the longest one write attempt may take.
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = env::REQUEST_TIMEOUT_MS.default;
-/// STOP_WAIT_MS default: how long an invocation waits, after an error of the environment, before
-/// answering (bounded by the deadline), so a broken policy or endpoint does not spin the shard.
-pub const DEFAULT_STOP_WAIT_MS: u64 = env::STOP_WAIT_MS.default;
+use stream2neptune_writer_environment::{self as env, Variable};
 
 /// METRICS_NAMESPACE default.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "stream2neptune";
@@ -136,7 +129,7 @@ pub enum ConfigError {
         /// What to set it to.
         hint: &'static str,
     },
-    /// A variable the writer does not read (see [`crate::environment::VARIABLES`]).
+    /// A variable the writer does not read (see [`stream2neptune_writer_environment::VARIABLES`]).
     #[error("{var} is not a variable of the writer: the variables are {known}")]
     Unknown {
         /// The variable.
@@ -154,6 +147,16 @@ pub enum ConfigError {
         /// What is allowed.
         allowed: String,
     },
+}
+
+impl From<env::Invalid> for ConfigError {
+    fn from(invalid: env::Invalid) -> Self {
+        ConfigError::Invalid {
+            var: invalid.var,
+            value: invalid.value,
+            allowed: invalid.allowed,
+        }
+    }
 }
 
 impl Config {

@@ -239,15 +239,10 @@ pub fn push_literal(q: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::parse_date;
+    use crate::record::test_edge;
 
     fn edge(from: &str, to: &str) -> Edge {
-        Edge {
-            from: from.into(),
-            to: to.into(),
-            created: parse_date("2016-05-21").unwrap(),
-            properties: Vec::new(),
-        }
+        test_edge(from, to, "2016-05-21")
     }
 
     const MERGE: GremlinStyle = GremlinStyle {

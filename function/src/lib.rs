@@ -8,7 +8,6 @@
 pub mod batching;
 pub mod config;
 pub mod deaggregation;
-pub mod environment;
 pub mod error;
 pub mod gremlin;
 pub mod handler;

@@ -130,16 +130,11 @@ pub fn batch_request<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::parse_date;
+    use crate::record::test_edge;
     use serde_json::Value;
 
     fn edge(from: &str, to: &str) -> Edge {
-        Edge {
-            from: from.into(),
-            to: to.into(),
-            created: parse_date("2016-05-21").unwrap(),
-            properties: Vec::new(),
-        }
+        test_edge(from, to, "2016-05-21")
     }
 
     fn no_random() -> String {

@@ -333,6 +333,17 @@ impl fmt::Display for PropertyValue {
     }
 }
 
+/// An edge without properties created on `date`, for the unit tests of the query builders.
+#[cfg(test)]
+pub(crate) fn test_edge(from: &str, to: &str, date: &str) -> Edge {
+    Edge {
+        from: from.into(),
+        to: to.into(),
+        created: parse_date(date).expect("a valid test date"),
+        properties: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,16 +241,7 @@ pub fn push_literal(u: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::parse_date;
-
-    fn edge(from: &str, to: &str, date: &str) -> Edge {
-        Edge {
-            from: from.into(),
-            to: to.into(),
-            created: parse_date(date).unwrap(),
-            properties: Vec::new(),
-        }
-    }
+    use crate::record::{parse_date, test_edge as edge};
 
     #[test]
     fn exact_update_for_one_edge() {

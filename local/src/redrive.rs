@@ -20,10 +20,7 @@ use crate::error::{Result, error_chain};
 use crate::esm::destination::{
     KinesisBatchInfo, OnFailureDestination, OnFailurePaths, write_atomically,
 };
-use crate::esm::event::{EventSource, StreamRecord, kinesis_event, sequence_cmp};
-
-/// GetRecords calls for one range at most (10,000 records each): a range the stream cannot end is an error.
-const MAX_GET_RECORDS_CALLS: usize = 1_000;
+use crate::esm::event::{EventSource, MAX_RANGE_READS, RangeRead, StreamRecord, kinesis_event};
 
 /// One failed batch and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,8 +200,8 @@ async fn read_range(
         .await
         .map_err(|e| gone(format!("GetShardIterator: {}", error_chain(&e))))?;
     let mut iterator = iterator.shard_iterator().map(str::to_owned);
-    let mut records = Vec::new();
-    for _ in 0..MAX_GET_RECORDS_CALLS {
+    let mut range = RangeRead::new(start, end);
+    for _ in 0..MAX_RANGE_READS {
         let Some(current) = iterator.take() else {
             break;
         };
@@ -216,25 +213,19 @@ async fn read_range(
             .await
             .map_err(|e| gone(format!("GetRecords: {}", error_chain(&e))))?;
         for record in output.records() {
-            let sequence_number = record.sequence_number();
-            if records.is_empty() && sequence_number != start.as_str() {
-                return Err(gone(format!("its first record is now {sequence_number}")));
-            }
-            if sequence_cmp(sequence_number, end).is_gt() {
-                return Ok(records);
-            }
-            records.push(Arc::new(StreamRecord {
-                ordinal: records.len() as u64,
-                sequence_number: sequence_number.to_owned(),
-                partition_key: record.partition_key().unwrap_or_default().to_owned(),
-                data: record.data().as_ref().to_vec(),
-                arrival_ms: record
-                    .approximate_arrival_timestamp()
-                    .and_then(|t| t.to_millis().ok())
-                    .unwrap_or_default(),
-            }));
-            if sequence_number == end.as_str() {
-                return Ok(records);
+            let whole = range
+                .take(
+                    record.sequence_number(),
+                    record.partition_key().unwrap_or_default(),
+                    record.data().as_ref().to_vec(),
+                    record
+                        .approximate_arrival_timestamp()
+                        .and_then(|t| t.to_millis().ok())
+                        .unwrap_or_default(),
+                )
+                .map_err(gone)?;
+            if whole {
+                return Ok(range.into_records());
             }
         }
         if output.records().is_empty() && output.millis_behind_latest().unwrap_or(0) == 0 {
@@ -242,10 +233,7 @@ async fn read_range(
         }
         iterator = output.next_shard_iterator().map(str::to_owned);
     }
-    Err(gone(format!(
-        "{} records read, the end sequence number not among them",
-        records.len()
-    )))
+    Err(gone(range.unfinished()))
 }
 
 /// Removes one line (the first equal to `line`) from the records file, rewriting it whole under the lock, so a

@@ -266,19 +266,4 @@ pub(crate) mod tests {
             "{env:?}"
         );
     }
-
-    /// The plan checks FunctionTimeout against the writer's defaults without depending on the writer's
-    /// library; this crate depends on both, and fails here when they drift apart.
-    #[test]
-    fn plan_knows_the_writers_timing_defaults() {
-        use stream2neptune_plan::writer_limits;
-        assert_eq!(
-            writer_limits::DEADLINE_MARGIN_MS,
-            stream2neptune_writer::config::DEFAULT_DEADLINE_MARGIN_MS
-        );
-        assert_eq!(
-            writer_limits::REQUEST_TIMEOUT_MS,
-            stream2neptune_writer::config::DEFAULT_REQUEST_TIMEOUT_MS
-        );
-    }
 }

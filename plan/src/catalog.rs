@@ -4,6 +4,8 @@
 //! Validation, the `parameters` list the templates render, `params --markdown` and the README's config reference
 //! are all generated from [`CATALOG`].
 
+use stream2neptune_writer_environment as writer_env;
+
 use crate::offerings::Offering;
 use crate::sizing;
 use crate::values::{
@@ -423,6 +425,14 @@ const HOSTNAME: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0
 const S3_KEY: &str = r"^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,1023}$";
 const BOOL: Kind = Kind::Bool;
 
+/// The range of a parameter the template hands to the writer as a whole-number variable: what the writer accepts.
+const fn writer_range(variable: &writer_env::Integer) -> Kind {
+    Kind::Integer {
+        min: variable.min as i64,
+        max: variable.max as i64,
+    }
+}
+
 /// Anchored pattern of `AlarmTopicArn`: empty, or a standard (not FIFO: alarms cannot publish to one) SNS topic ARN.
 pub const ALARM_TOPIC_ARN: &str =
     r"^$|^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}$";
@@ -655,7 +665,7 @@ pub static CATALOG: &[Param] = &[
         name: Name::BatchWriteSize,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("100"),
-        kind: Kind::Integer { min: 1, max: 10000 },
+        kind: writer_range(&writer_env::BATCH_WRITE_SIZE),
         scope: Scope::All,
         required: false,
         description: "Records per Neptune transaction; at most BatchReadSize.",
@@ -664,7 +674,7 @@ pub static CATALOG: &[Param] = &[
         name: Name::WriteConcurrency,
         cfn_type: CfnType::Number,
         default: BuiltIn::Value("1"),
-        kind: Kind::Integer { min: 1, max: 64 },
+        kind: writer_range(&writer_env::WRITE_CONCURRENCY),
         scope: Scope::All,
         required: false,
         description: "Write batches sent to Neptune at once per invocation.",

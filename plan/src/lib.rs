@@ -18,7 +18,6 @@ pub mod regions;
 pub mod resolve;
 pub mod sizing;
 pub mod values;
-pub mod writer_limits;
 pub mod yaml_keys;
 
 pub use catalog::Name;

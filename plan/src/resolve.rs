@@ -1,6 +1,8 @@
 //! Turns the layered text values for one region into the typed [`Plan`] every command uses: types every value,
 //! decides what is in scope, derives ShardCount, checks cross-field rules and collects warnings.
 
+use stream2neptune_writer_environment as writer_env;
+
 use crate::catalog::{self, BuiltIn, CATALOG, Name, Param, Scope};
 use crate::config::{self, Layer, StackConfig};
 use crate::error::{Error, Problem, Problems, Result};
@@ -8,7 +10,7 @@ use crate::origin::Origin;
 use crate::parse::parse;
 use crate::plan::{Derived, Mode, Plan, ResolvedParam};
 use crate::values::{OnFailureDestination, ParamValue, QueryLanguage, StreamMode};
-use crate::{regions, sizing, writer_limits};
+use crate::{regions, sizing};
 
 /// Resolves and validates `region`: built-in default < config defaults < region overrides < `sets`.
 ///
@@ -149,13 +151,7 @@ impl Mode {
 /// The structural choices. An invalid structural value counts as its built-in default here; its problem is
 /// reported by [`check_entry`].
 fn structure(typed: &[Typed], region: &str) -> Mode {
-    let value = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .clone()
-            .unwrap_or_else(|| builtin_value(entry.param, region))
-    };
+    let value = |name: Name| value_or_builtin(typed, name, region);
     let existing_cluster = value(Name::UseExistingCluster).as_str() == Some("true");
     Mode {
         existing_cluster,
@@ -187,13 +183,7 @@ struct Writer {
 
 impl Writer {
     fn of(typed: &[Typed], mode: &Mode, region: &str) -> Self {
-        let value = |name: Name| {
-            let entry = find(typed, name);
-            entry
-                .value
-                .clone()
-                .unwrap_or_else(|| builtin_value(entry.param, region))
-        };
+        let value = |name: Name| value_or_builtin(typed, name, region);
         if mode.existing_cluster {
             Writer {
                 vcpus: sizing::EXISTING_CLUSTER_ASSUMED_VCPUS,
@@ -267,14 +257,7 @@ fn loss_warnings(
     retention_hours: i64,
     warnings: &mut Vec<String>,
 ) {
-    let integer = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_i64)
-            .map(|v| (v, entry.origin))
-    };
+    let integer = |name: Name| with_origin(typed, name, ParamValue::as_i64);
     if let Some((retries, origin)) = integer(Name::MaximumRetryAttempts)
         && retries >= 0
     {
@@ -312,14 +295,7 @@ fn loss_warnings(
 /// Rules across parameters: BatchWriteSize <= BatchReadSize, serverless min <= max, and a
 /// FunctionTimeout that leaves the writer time for one write attempt.
 fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) {
-    let number = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_f64)
-            .map(|v| (v, entry.origin))
-    };
+    let number = |name: Name| with_origin(typed, name, ParamValue::as_f64);
     if let (Some((write, write_origin)), Some((read, read_origin))) =
         (number(Name::BatchWriteSize), number(Name::BatchReadSize))
         && write > read
@@ -331,8 +307,9 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             read_origin,
         });
     }
-    let margin_ms = writer_limits::DEADLINE_MARGIN_MS;
-    let attempt_ms = writer_limits::REQUEST_TIMEOUT_MS;
+    // The writer's defaults: the template sets neither variable.
+    let margin_ms = writer_env::DEADLINE_MARGIN_MS.default;
+    let attempt_ms = writer_env::REQUEST_TIMEOUT_MS.default;
     if let Some((timeout, origin)) = number(Name::FunctionTimeout)
         && timeout * 1000.0 <= (margin_ms + attempt_ms) as f64
     {
@@ -364,13 +341,12 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
 /// its own region), and no `AlarmEmail` beside it (the stack subscribes the address to its own topic only).
 fn alarm_checks(typed: &[Typed], region: &str, partition: &str, problems: &mut Vec<Problem>) {
     let text = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_str)
-            .filter(|text| !text.is_empty())
-            .map(|text| (text.to_owned(), entry.origin))
+        with_origin(typed, name, |value| {
+            value
+                .as_str()
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        })
     };
     let Some((arn, arn_origin)) = text(Name::AlarmTopicArn) else {
         return;
@@ -404,14 +380,7 @@ fn concurrency_checks(
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<String>,
 ) {
-    let integer = |name: Name| {
-        let entry = find(typed, name);
-        entry
-            .value
-            .as_ref()
-            .and_then(ParamValue::as_i64)
-            .map(|v| (v, entry.origin))
-    };
+    let integer = |name: Name| with_origin(typed, name, ParamValue::as_i64);
     let (Some((reserved, reserved_origin)), Some((quota, quota_origin))) = (
         integer(Name::ReservedConcurrency),
         integer(Name::AccountConcurrencyQuota),
@@ -456,6 +425,30 @@ fn find(typed: &[Typed], name: Name) -> &Typed {
         .iter()
         .find(|t| t.param.name == name)
         .expect("a catalog name")
+}
+
+/// `name`'s value, or its built-in default in `region` when it has none (a derived or invalid one).
+fn value_or_builtin(typed: &[Typed], name: Name, region: &str) -> ParamValue {
+    let entry = find(typed, name);
+    entry
+        .value
+        .clone()
+        .unwrap_or_else(|| builtin_value(entry.param, region))
+}
+
+/// `name`'s value as `read` takes it (e.g. [`ParamValue::as_i64`]) and where it came from; `None` when it has no
+/// value or `read` refuses it.
+fn with_origin<'t, T>(
+    typed: &'t [Typed],
+    name: Name,
+    read: impl FnOnce(&'t ParamValue) -> Option<T>,
+) -> Option<(T, Origin)> {
+    let entry = find(typed, name);
+    entry
+        .value
+        .as_ref()
+        .and_then(read)
+        .map(|v| (v, entry.origin))
 }
 
 fn find_mut(typed: &mut [Typed], name: Name) -> &mut Typed {

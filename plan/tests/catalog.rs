@@ -1,8 +1,10 @@
-//! The parameter catalog against the generator contract: names and order, defaults, patterns, scopes.
+//! The parameter catalog against the generator contract: names and order, defaults, patterns, scopes; and the
+//! parameters the template hands to the writer against the writer's environment table.
 
-use stream2neptune_plan::catalog::{BuiltIn, CATALOG, CfnType, Scope};
+use stream2neptune_plan::catalog::{BuiltIn, CATALOG, CfnType, Kind, Scope};
 use stream2neptune_plan::parse::parse;
 use stream2neptune_plan::{Name, Origin};
+use stream2neptune_writer_environment::{self as environment, Variable};
 
 /// The parameter names of the contract's catalog table, in its order.
 const CONTRACT_NAMES: &[&str] = &[
@@ -222,4 +224,57 @@ fn the_on_failure_and_alarm_rows_keep_payloads_by_default_and_check_their_values
             );
         }
     }
+}
+
+/// The parameters the template passes to the writer as `VAR: !Ref Param` (templates/partials/writer.yaml.j2) accept
+/// what the writer accepts, and default to what the writer defaults to: the same range, the same words (the
+/// writer's table is function/environment/src/lib.rs).
+#[test]
+fn parameters_passed_to_the_writer_accept_what_the_writer_accepts() {
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../templates/partials/writer.yaml.j2"),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for line in template.lines() {
+        let Some((var, param)) = line.trim().split_once(": !Ref ") else {
+            continue;
+        };
+        let (Some(variable), Some(param)) = (
+            environment::variable(var),
+            CATALOG.iter().find(|p| p.name.as_str() == param),
+        ) else {
+            continue;
+        };
+        let default = match param.default {
+            BuiltIn::Value(text) => text.to_owned(),
+            other => panic!("{} defaults to {other:?}, not a value", param.name),
+        };
+        match (variable, &param.kind) {
+            (Variable::Integer(v), Kind::Integer { min, max }) => {
+                assert_eq!(
+                    (*min as u64, *max as u64),
+                    (v.min, v.max),
+                    "{} ({}) and the writer's {var} differ in range",
+                    param.name,
+                    "plan/src/catalog.rs"
+                );
+                assert_eq!(default, v.default.to_string(), "{} and {var}", param.name);
+            }
+            (Variable::Choice(v), Kind::Choice(words)) => {
+                assert_eq!(*words, v.choices, "{} and {var} differ", param.name);
+                assert_eq!(default, v.choices[0], "{} and {var}", param.name);
+            }
+            (Variable::Flag(v), Kind::Bool) => {
+                assert_eq!(default, v.default.to_string(), "{} and {var}", param.name);
+            }
+            // Free text (MetricsNamespace) is checked by the writer where it is used.
+            (Variable::Text(_), Kind::Text { .. }) => continue,
+            (variable, kind) => panic!("{} is {kind:?} but {var} is {variable:?}", param.name),
+        }
+        checked += 1;
+    }
+    // QueryLanguage, ConditionalCreate, GremlinUpsertStyle, IamAuth, BatchWriteSize, WriteConcurrency.
+    assert!(checked >= 6, "{checked}");
 }

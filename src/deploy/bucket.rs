@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::aws::{Aws, Call};
+use super::aws::{Aws, Call, is_not_found};
 use super::error::{Error, Result};
 use crate::package::{Artifact, Part};
 
@@ -81,21 +81,65 @@ pub fn ensure(aws: &mut Aws<'_>, bucket: &str, region: &str) -> Result<()> {
     )
 }
 
-/// Uploads one file to `key` unless the key exists: keys are content-addressed, so an existing key already holds
-/// these bytes.
+/// What `aws s3api head-object` says of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// A dry run: AWS was not asked.
+    Unknown,
+    /// No object has the key.
+    Missing,
+    /// An object has the key, of this size in bytes (when the answer says).
+    Present {
+        /// Its `ContentLength`.
+        size: Option<u64>,
+    },
+}
+
+/// Asks whether an object has `key` (`aws s3api head-object`).
+pub fn head_object(aws: &mut Aws<'_>, bucket: &str, key: &str, region: &str) -> Result<Object> {
+    let head = Call::new("s3api", "head-object", region)
+        .arg("--bucket", bucket)
+        .arg("--key", key);
+    match aws.read(&head) {
+        Ok(None) => Ok(Object::Unknown),
+        Ok(Some(answer)) => Ok(Object::Present {
+            size: answer
+                .get("ContentLength")
+                .and_then(serde_json::Value::as_u64),
+        }),
+        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => Ok(Object::Missing),
+        Err(err) => Err(err),
+    }
+}
+
+/// What, found at the key, makes an upload skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unless {
+    /// Any object: the key is content-addressed, so an object there already holds these bytes.
+    Present,
+    /// An object of this size in bytes: the key is a fixed name, so mere existence could be a stale file.
+    SameSize(u64),
+}
+
+/// Uploads one file to `key` (`aws s3 cp`) unless what is there already makes it needless.
 pub fn upload_file(
     aws: &mut Aws<'_>,
     file: &Path,
     bucket: &str,
     key: &str,
     region: &str,
+    unless: Unless,
 ) -> Result<()> {
-    let head = Call::new("s3api", "head-object", region)
-        .arg("--bucket", bucket)
-        .arg("--key", key);
-    if aws.probe(&head)? == Some(true) {
+    let same = match (unless, head_object(aws, bucket, key, region)?) {
+        (Unless::Present, Object::Present { .. }) => Some("same content".to_owned()),
+        (Unless::SameSize(size), Object::Present { size: Some(found) }) if found == size => {
+            Some(format!("same size, {size} bytes"))
+        }
+        _ => None,
+    };
+    if let Some(same) = same {
         return aws.note(format!(
-            "s3://{bucket}/{key} is already uploaded (same content): skipped"
+            "s3://{bucket}/{key} is already uploaded ({same}): skipped"
         ));
     }
     aws.run(
@@ -136,6 +180,7 @@ pub fn upload(
             bucket,
             &artifact.key,
             region,
+            Unless::Present,
         ),
     }
 }

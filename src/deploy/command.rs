@@ -176,32 +176,19 @@ fn deploy_region(
             }
         }
     }
+    let request = stack::DeployRequest {
+        region,
+        stack: &args.target.stack_name,
+        template: &region_dir.join(render::TEMPLATE_FILE),
+        parameters: &region_dir.join(render::PARAMETERS_FILE),
+        bucket: &bucket,
+        tags: shared.tags,
+        poll: args.target.poll(),
+    };
     if args.plan {
-        return Ok(plan::preview(
-            aws,
-            &plan::PlanRequest {
-                region,
-                stack: &args.target.stack_name,
-                template: &region_dir.join(render::TEMPLATE_FILE),
-                parameters: &region_dir.join(render::PARAMETERS_FILE),
-                bucket: &bucket,
-                tags: shared.tags,
-                poll: args.target.poll(),
-            },
-        )?);
+        return Ok(plan::preview(aws, &request)?);
     }
-    stack::deploy(
-        aws,
-        &stack::DeployRequest {
-            region,
-            stack: &args.target.stack_name,
-            template: &region_dir.join(render::TEMPLATE_FILE),
-            parameters: &region_dir.join(render::PARAMETERS_FILE),
-            bucket: &bucket,
-            tags: shared.tags,
-            poll: args.target.poll(),
-        },
-    )?;
+    stack::deploy(aws, &request)?;
     stack::print_outputs(aws, &args.target.stack_name, region)?;
     Ok(())
 }

@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::aws::{Aws, Call, is_not_found};
+use super::aws::Aws;
+use super::bucket::{Object, Unless, head_object, upload_file};
 use super::error::{Error, Result};
 
 /// The edge file's name in a data set folder and its key in the bucket.
@@ -85,7 +86,15 @@ pub fn upload(
         aws.note(format!(
             "edge file: s3://{bucket}/{EDGE_KEY}, uploaded unless the same size is already there"
         ))?;
-        upload_unless_same_size(aws, &data.edge_file, bucket, EDGE_KEY, region)?;
+        let size = file_size(&data.edge_file)?;
+        upload_file(
+            aws,
+            &data.edge_file,
+            bucket,
+            EDGE_KEY,
+            region,
+            Unless::SameSize(size),
+        )?;
     } else {
         aws.note(format!(
             "edge file: EdgeFileS3Location is {}; the data is expected there, nothing uploaded",
@@ -105,48 +114,28 @@ pub fn upload(
         return aws.note("no vertex files to upload");
     }
     for (name, path) in &data.vertex_files {
-        upload_unless_same_size(aws, path, bucket, &format!("{VERTEX_PREFIX}{name}"), region)?;
+        let key = format!("{VERTEX_PREFIX}{name}");
+        upload_file(
+            aws,
+            path,
+            bucket,
+            &key,
+            region,
+            Unless::SameSize(file_size(path)?),
+        )?;
     }
     Ok(())
 }
 
-/// Uploads `file` to `key` unless the key holds an object of the same size: data keys are fixed names, not
-/// content-addressed, so mere existence would keep a stale data set.
-fn upload_unless_same_size(
-    aws: &mut Aws<'_>,
-    file: &Path,
-    bucket: &str,
-    key: &str,
-    region: &str,
-) -> Result<()> {
-    let size = std::fs::metadata(file)
+/// The size of a data set file, for [`Unless::SameSize`]: data keys are fixed names, not content-addressed, so mere
+/// existence would keep a stale data set.
+fn file_size(file: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(file)
         .map_err(|source| Error::DataSetRead {
             path: file.to_owned(),
             source,
         })?
-        .len();
-    let head = Call::new("s3api", "head-object", region)
-        .arg("--bucket", bucket)
-        .arg("--key", key);
-    let existing = match aws.read(&head) {
-        Ok(answer) => answer
-            .as_ref()
-            .and_then(|object| object.get("ContentLength"))
-            .and_then(serde_json::Value::as_u64),
-        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => None,
-        Err(err) => return Err(err),
-    };
-    if existing == Some(size) {
-        return aws.note(format!(
-            "s3://{bucket}/{key} is already uploaded (same size, {size} bytes): skipped"
-        ));
-    }
-    aws.run(
-        &Call::new("s3", "cp", region)
-            .word(file.display().to_string())
-            .word(format!("s3://{bucket}/{key}"))
-            .word("--no-progress"),
-    )
+        .len())
 }
 
 /// Without `--data`: checks that the edge file the driver streams is in S3 and returns a warning saying what to do
@@ -169,20 +158,16 @@ pub fn check_present(
     aws.note(format!(
         "no data set given (--data DIR): nothing of it is uploaded; the driver streams {uri} if it is there"
     ))?;
-    let head = Call::new("s3api", "head-object", region)
-        .arg("--bucket", edge_bucket)
-        .arg("--key", key);
-    match aws.read(&head) {
-        Ok(None) => Ok(None),
-        Ok(Some(_)) => {
+    match head_object(aws, edge_bucket, key, region)? {
+        Object::Unknown => Ok(None),
+        Object::Present { .. } => {
             aws.note(format!("edge file: {uri} is there"))?;
             Ok(None)
         }
-        Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) => Ok(Some(format!(
+        Object::Missing => Ok(Some(format!(
             "region {region}: no edge file at {uri}, so the EC2 driver has nothing to send (and the load notebook \
              no people to load): generate a data set and deploy with it, e.g. `stream2neptune dataset --out data` \
              then `make stack REGION={region} DATA=data`; the driver fetches the edge file when it is started"
         ))),
-        Err(err) => Err(err),
     }
 }

@@ -30,7 +30,9 @@ pub fn run(args: &DestroyArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
     aws.note(format!("stack {stack_name} in {region}"))?;
     let bucket = match stack::describe(&mut aws, stack_name, region)? {
         Lookup::Found(info) => {
-            let bucket = info.output(stack::BUCKET_OUTPUT).map(str::to_owned);
+            let bucket = info
+                .output(stack::output::ARTIFACT_BUCKET)
+                .map(str::to_owned);
             stack::delete(&mut aws, stack_name, region, args.target.poll())?;
             bucket
         }

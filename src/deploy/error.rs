@@ -119,7 +119,7 @@ pub enum Error {
     },
     /// The stack the command works on does not exist.
     #[error(
-        "stack {stack} does not exist in {region}: deploy it first with `make stack REGION={region}`"
+        "stack {stack} does not exist in {region}: deploy it first with `make stack REGION={region}` (or name a deployed one with --stack-name)"
     )]
     NoStack {
         /// The stack name.

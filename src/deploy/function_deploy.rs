@@ -129,7 +129,7 @@ fn stack_facts(
         stack: stack_name.to_owned(),
         value: arch_value.clone(),
     })?;
-    let bucket = match info.output(stack::BUCKET_OUTPUT) {
+    let bucket = match info.output(stack::output::ARTIFACT_BUCKET) {
         Some(bucket) => bucket.to_owned(),
         None => bucket::bucket_name(
             info.parameters

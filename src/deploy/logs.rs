@@ -17,8 +17,7 @@ use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 
 use super::aws::{Aws, Call, is_not_found};
 use super::error::{Error, Result};
-use super::stack::{self, Lookup, physical_id};
-use super::status::{FUNCTION_OUTPUT, logical};
+use super::stack::{self, logical, output, physical_id};
 use super::{StackArgs, check_region, connect_quietly};
 
 /// How often `--follow` reads new events.
@@ -178,21 +177,13 @@ fn wait(shutdown: &Shutdown, every: Duration, call: &Call) -> Result<()> {
 
 /// The writer's log group: the stack's `WriterLogGroup`, else `/aws/lambda/<FunctionName>`.
 fn log_group(aws: &mut Aws<'_>, stack_name: &str, region: &str) -> Result<String> {
-    let info = match stack::describe(aws, stack_name, region)? {
-        Lookup::Found(info) => info,
-        Lookup::Missing | Lookup::Unknown => {
-            return Err(Error::NoStack {
-                stack: stack_name.to_owned(),
-                region: region.to_owned(),
-            });
-        }
-    };
+    let info = stack::require(aws, stack_name, region)?;
     let resources = stack::resources(aws, stack_name, region)?;
     if let Some(group) = physical_id(&resources, logical::LOG_GROUP) {
         return Ok(group.to_owned());
     }
     let function = info
-        .output(FUNCTION_OUTPUT)
+        .output(output::FUNCTION)
         .or_else(|| physical_id(&resources, logical::FUNCTION))
         .ok_or_else(|| Error::AwsOutput {
             command: format!("aws cloudformation list-stack-resources --stack-name {stack_name}"),

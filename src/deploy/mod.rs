@@ -62,7 +62,7 @@ pub struct TargetArgs {
     pub events_every: u64,
 }
 
-/// Flags of the commands that look at a deployed stack (`status`, `logs`).
+/// Flags of the commands that look at a deployed stack (`status`, `logs`, `redrive`).
 #[derive(Debug, clap::Args)]
 pub struct StackArgs {
     /// The CloudFormation stack name (as given to `deploy`).

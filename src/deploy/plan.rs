@@ -9,40 +9,18 @@
 //! "didn't contain changes" reason: that is reported as "no changes". A signal stops the plan after the clean-up,
 //! which runs even then; what could not be cleaned up is named with the command that removes it.
 
-use std::path::Path;
-use std::time::Duration;
-
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
 use super::aws::{Aws, Call};
 use super::error::{Error, Result};
 use super::events::StackWatch;
-use super::stack::{self, CAPABILITIES, Lookup, TEMPLATE_PREFIX};
+use super::stack::{self, CAPABILITIES, DeployRequest, Lookup, TEMPLATE_PREFIX};
 
 /// The status CloudFormation gives a stack made to hold a CREATE change set.
 pub const REVIEW_IN_PROGRESS: &str = "REVIEW_IN_PROGRESS";
 /// How long the presigned template URL the change set reads stays valid.
 const TEMPLATE_URL_SECONDS: u64 = 3600;
-
-/// What a plan needs for one region.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanRequest<'a> {
-    /// The region.
-    pub region: &'a str,
-    /// The stack name.
-    pub stack: &'a str,
-    /// The rendered template.
-    pub template: &'a Path,
-    /// The rendered parameters file (`[{"ParameterKey", "ParameterValue"}]`, as create-change-set reads it).
-    pub parameters: &'a Path,
-    /// The artifact bucket the template is uploaded to.
-    pub bucket: &'a str,
-    /// Stack tags as `Key=Value`.
-    pub tags: &'a [String],
-    /// How often the stack events are read while the change set is created.
-    pub poll: Duration,
-}
 
 /// A change set's type: it updates a stack, or creates one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,8 +76,8 @@ struct DescribedChangeSet {
     changes: Vec<Change>,
 }
 
-/// The plan of one region: prints what a deploy would change, and leaves nothing behind.
-pub fn preview(aws: &mut Aws<'_>, request: &PlanRequest<'_>) -> Result<()> {
+/// The plan of one region: prints what a deploy of `request` would change, and leaves nothing behind.
+pub fn preview(aws: &mut Aws<'_>, request: &DeployRequest<'_>) -> Result<()> {
     let (region, stack_name) = (request.region, request.stack);
     let kind = match stack::describe(aws, stack_name, region)? {
         Lookup::Found(info) if info.status != REVIEW_IN_PROGRESS => ChangeSetType::Update,
@@ -159,7 +137,7 @@ fn change_set_name() -> String {
 
 /// Uploads the template under `cloudformation/<sha256>.yaml` unless it is there, and returns a presigned URL
 /// CloudFormation reads it from (a placeholder in a dry run).
-fn upload_template(aws: &mut Aws<'_>, request: &PlanRequest<'_>) -> Result<String> {
+fn upload_template(aws: &mut Aws<'_>, request: &DeployRequest<'_>) -> Result<String> {
     let bytes = std::fs::read(request.template).map_err(|err| Error::Parameters {
         path: request.template.to_owned(),
         detail: err.to_string(),
@@ -169,7 +147,14 @@ fn upload_template(aws: &mut Aws<'_>, request: &PlanRequest<'_>) -> Result<Strin
         hex::encode(Sha256::digest(&bytes))
     );
     aws.note("the template: uploaded for the change set to read (content-addressed, unless already there)")?;
-    super::bucket::upload_file(aws, request.template, request.bucket, &key, request.region)?;
+    super::bucket::upload_file(
+        aws,
+        request.template,
+        request.bucket,
+        &key,
+        request.region,
+        super::bucket::Unless::Present,
+    )?;
     let presign = Call::new("s3", "presign", request.region)
         .word(format!("s3://{}/{key}", request.bucket))
         .arg("--expires-in", TEMPLATE_URL_SECONDS.to_string());
@@ -191,7 +176,7 @@ enum Read {
 /// Creates the change set, waits for it and reads its changes.
 fn create_and_read(
     aws: &mut Aws<'_>,
-    request: &PlanRequest<'_>,
+    request: &DeployRequest<'_>,
     kind: ChangeSetType,
     name: &str,
     url: &str,
@@ -277,7 +262,7 @@ pub fn is_no_changes(reason: &str) -> bool {
 /// Returns what was cleaned up, or an error naming what is left and the commands that remove it.
 fn clean_up(
     aws: &mut Aws<'_>,
-    request: &PlanRequest<'_>,
+    request: &DeployRequest<'_>,
     kind: ChangeSetType,
     name: &str,
 ) -> Result<String> {

@@ -10,35 +10,27 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use stream2neptune_local::esm::destination::{
     KinesisBatchInfo, OnFailureRecord, S3OnFailureRecord,
 };
-use stream2neptune_local::esm::event::{EventSource, StreamRecord, kinesis_event, sequence_cmp};
+use stream2neptune_local::esm::event::{
+    EventSource, MAX_RANGE_READS, RangeRead, StreamRecord, kinesis_event,
+};
 use stream2neptune_workload::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
 use super::error::Error;
-use super::stack::{self, Lookup};
-use super::{DEFAULT_STACK_NAME, TargetArgs, check_region, connect, events};
+use super::stack::{self, output};
+use super::{StackArgs, TargetArgs, check_region, connect, events};
 
-/// The stack output naming the writer function.
-pub const FUNCTION_OUTPUT: &str = "FunctionName";
-/// The stack output naming the stream.
-pub const STREAM_OUTPUT: &str = "StreamName";
-/// The stack output naming the S3 on-failure destination.
-pub const BUCKET_OUTPUT: &str = "OnFailureBucketName";
-/// The stack output naming the SQS on-failure destination.
-pub const QUEUE_OUTPUT: &str = "OnFailureQueueUrl";
 /// Where Lambda writes the objects of an S3 on-failure destination.
 pub const OBJECT_PREFIX: &str = "aws/lambda/";
 /// How long a received message stays hidden while its batch is replayed.
 const VISIBILITY_SECONDS: &str = "900";
-/// get-records calls for one range at most: a range the stream cannot end is an error.
-const MAX_GET_RECORDS_CALLS: usize = 1_000;
 
 /// Flags of `redrive`.
 #[derive(Debug, clap::Args)]
@@ -46,16 +38,13 @@ pub struct RedriveArgs {
     /// The region of the stack.
     #[arg(long, value_name = "REGION")]
     pub region: String,
-    /// The CloudFormation stack name.
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
-    pub stack_name: String,
+    /// Stack name and workspace.
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// Print what would be replayed (the destination and the stream are read) and change nothing: no function is
     /// invoked, no message or object deleted.
     #[arg(long)]
     pub dry_run: bool,
-    /// The workspace root (where `aws` is looked for first, in .venv/bin).
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub workspace: PathBuf,
 }
 
 /// One failed batch, ready to replay.
@@ -79,33 +68,33 @@ pub fn run(args: &RedriveArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
     let region = args.region.as_str();
     check_region(region)?;
     let target = TargetArgs {
-        stack_name: args.stack_name.clone(),
+        stack_name: args.stack.stack_name.clone(),
         // The reads run in a dry run too: it shows what would be replayed.
         dry_run: false,
-        workspace: args.workspace.clone(),
+        workspace: args.stack.workspace.clone(),
         events_every: events::DEFAULT_POLL_SECONDS,
     };
     let (mut aws, _) = connect(&target, region, out, shutdown)?;
-    let name = args.stack_name.as_str();
-    let info = match stack::describe(&mut aws, name, region)? {
-        Lookup::Found(info) => info,
-        Lookup::Missing | Lookup::Unknown => anyhow::bail!(
-            "stack {name} does not exist in {region}: nothing to redrive (deploy it, or name it with --stack-name)"
-        ),
-    };
-    let output = |key: &str| {
+    let name = args.stack.stack_name.as_str();
+    let info = stack::require(&mut aws, name, region)?;
+    let required = |key: &str| {
         info.output(key).map(str::to_owned).ok_or_else(|| {
             anyhow::anyhow!(
                 "stack {name} in {region} has no output {key}: deploy the current template first"
             )
         })
     };
-    let function = output(FUNCTION_OUTPUT)?;
-    let stream = output(STREAM_OUTPUT)?;
-    let (bucket, queue) = (info.output(BUCKET_OUTPUT), info.output(QUEUE_OUTPUT));
+    let function = required(output::FUNCTION)?;
+    let stream = required(output::STREAM)?;
+    let (bucket, queue) = (
+        info.output(output::ON_FAILURE_BUCKET),
+        info.output(output::ON_FAILURE_QUEUE),
+    );
     if bucket.is_none() && queue.is_none() {
         anyhow::bail!(
-            "stack {name} in {region} has neither {BUCKET_OUTPUT} nor {QUEUE_OUTPUT}: it has no on-failure destination to redrive"
+            "stack {name} in {region} has neither {} nor {}: it has no on-failure destination to redrive",
+            output::ON_FAILURE_BUCKET,
+            output::ON_FAILURE_QUEUE
         );
     }
     if args.dry_run {
@@ -325,9 +314,9 @@ impl Redrive<'_, '_> {
             Err(Error::Aws { stderr, .. }) => return Ok(Err(gone(stderr))),
             Err(e) => return Err(e.into()),
         };
-        let mut records: Vec<Arc<StreamRecord>> = Vec::new();
+        let mut range = RangeRead::new(start, end);
         let engine = base64::engine::general_purpose::STANDARD;
-        for _ in 0..MAX_GET_RECORDS_CALLS {
+        for _ in 0..MAX_RANGE_READS {
             let Some(current) = iterator.take() else {
                 break;
             };
@@ -341,27 +330,16 @@ impl Redrive<'_, '_> {
             };
             let got = answer["Records"].as_array().cloned().unwrap_or_default();
             for record in &got {
-                let sequence_number = record["SequenceNumber"].as_str().unwrap_or_default();
-                if records.is_empty() && sequence_number != start.as_str() {
-                    return Ok(Err(gone(format!(
-                        "its first record is now {sequence_number}"
-                    ))));
-                }
-                if sequence_cmp(sequence_number, end).is_gt() {
-                    return Ok(Ok(self.event(info, &records)?));
-                }
-                records.push(Arc::new(StreamRecord {
-                    ordinal: records.len() as u64,
-                    sequence_number: sequence_number.to_owned(),
-                    partition_key: record["PartitionKey"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    data: engine.decode(record["Data"].as_str().unwrap_or_default())?,
-                    arrival_ms: arrival_ms(&record["ApproximateArrivalTimestamp"]),
-                }));
-                if sequence_number == end.as_str() {
-                    return Ok(Ok(self.event(info, &records)?));
+                let taken = range.take(
+                    record["SequenceNumber"].as_str().unwrap_or_default(),
+                    record["PartitionKey"].as_str().unwrap_or_default(),
+                    engine.decode(record["Data"].as_str().unwrap_or_default())?,
+                    arrival_ms(&record["ApproximateArrivalTimestamp"]),
+                );
+                match taken {
+                    Err(why) => return Ok(Err(gone(why))),
+                    Ok(true) => return Ok(Ok(Self::event(info, &range.into_records())?)),
+                    Ok(false) => {}
                 }
             }
             if got.is_empty() && answer["MillisBehindLatest"].as_i64().unwrap_or(0) == 0 {
@@ -369,22 +347,15 @@ impl Redrive<'_, '_> {
             }
             iterator = answer["NextShardIterator"].as_str().map(str::to_owned);
         }
-        Ok(Err(gone(format!(
-            "{} records read, the end sequence number not among them",
-            records.len()
-        ))))
+        Ok(Err(gone(range.unfinished())))
     }
 
+    /// The event Lambda would send for `records`, the batch's range read back from its shard.
     fn event(
-        &self,
         info: &KinesisBatchInfo,
         records: &[Arc<StreamRecord>],
     ) -> anyhow::Result<serde_json::Value> {
-        let source = EventSource {
-            stream_arn: info.stream_arn.clone(),
-            region: self.region.to_owned(),
-            invoke_identity_arn: String::new(),
-        };
+        let source = EventSource::of_stream(&info.stream_arn);
         Ok(serde_json::to_value(kinesis_event(
             &source,
             &info.shard_id,

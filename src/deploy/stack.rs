@@ -15,12 +15,44 @@ use super::events::StackWatch;
 
 /// The parameter that carries the writer function's code key.
 pub const FUNCTION_CODE_KEY: &str = Name::FunctionCodeKey.as_str();
-/// The stack output naming the artifact bucket.
-pub const BUCKET_OUTPUT: &str = "ArtifactBucketName";
 /// Folder of the artifact bucket where `aws cloudformation deploy` puts the template (needed above 51,200 bytes).
 pub const TEMPLATE_PREFIX: &str = "cloudformation";
 /// Capabilities the stack needs: it creates named IAM roles.
 pub const CAPABILITIES: &str = "CAPABILITY_NAMED_IAM";
+
+/// The stack outputs the deploy commands read (templates/partials/outputs.yaml.j2).
+pub mod output {
+    /// The artifact bucket's name.
+    pub const ARTIFACT_BUCKET: &str = "ArtifactBucketName";
+    /// The writer function's name.
+    pub const FUNCTION: &str = "FunctionName";
+    /// The stream's name.
+    pub const STREAM: &str = "StreamName";
+    /// The rejected-records queue's URL.
+    pub const REJECTED_QUEUE: &str = "RejectedQueueUrl";
+    /// The on-failure queue's URL (OnFailureDestination=sqs).
+    pub const ON_FAILURE_QUEUE: &str = "OnFailureQueueUrl";
+    /// The on-failure bucket's name (OnFailureDestination=s3).
+    pub const ON_FAILURE_BUCKET: &str = "OnFailureBucketName";
+}
+
+/// The template's logical ids (templates/partials) the deploy commands find resources by.
+pub mod logical {
+    /// The writer function.
+    pub const FUNCTION: &str = "WriterFunction";
+    /// The writer's event source mapping on the stream.
+    pub const MAPPING: &str = "WriterEventSourceMapping";
+    /// The writer's own log group.
+    pub const LOG_GROUP: &str = "WriterLogGroup";
+    /// The Neptune cluster (absent with UseExistingCluster=true).
+    pub const CLUSTER: &str = "NeptuneCluster";
+    /// The rejected-records queue (its physical id is its URL).
+    pub const REJECTED_QUEUE: &str = "RejectedQueue";
+    /// The on-failure queue (OnFailureDestination=sqs).
+    pub const ON_FAILURE_QUEUE: &str = "OnFailureQueue";
+    /// The on-failure bucket (OnFailureDestination=s3; its physical id is its name).
+    pub const ON_FAILURE_BUCKET: &str = "OnFailureBucket";
+}
 
 /// What a stack looks like now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,6 +146,18 @@ pub fn describe(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<Lookup> 
     }
 }
 
+/// The stack `stack` as it is now; a stack that does not exist (or a dry run, which cannot tell) is
+/// [`Error::NoStack`], for the commands that read a deployed stack (`status`, `logs`, `redrive`).
+pub fn require(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<StackInfo> {
+    match describe(aws, stack, region)? {
+        Lookup::Found(info) => Ok(info),
+        Lookup::Missing | Lookup::Unknown => Err(Error::NoStack {
+            stack: stack.to_owned(),
+            region: region.to_owned(),
+        }),
+    }
+}
+
 /// One resource of a stack.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -176,7 +220,7 @@ pub fn parameter_overrides(path: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
-/// What `aws cloudformation deploy` needs.
+/// What deploying one region needs: [`deploy`] runs it, [`super::plan::preview`] (`deploy --plan`) previews it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeployRequest<'a> {
     /// The region.
@@ -185,13 +229,13 @@ pub struct DeployRequest<'a> {
     pub stack: &'a str,
     /// The rendered template.
     pub template: &'a Path,
-    /// The rendered parameters file.
+    /// The rendered parameters file (`[{"ParameterKey", "ParameterValue"}]`, as create-change-set reads it).
     pub parameters: &'a Path,
-    /// The bucket `deploy` uploads the template to.
+    /// The artifact bucket the template is uploaded to.
     pub bucket: &'a str,
     /// Stack tags as `Key=Value`.
     pub tags: &'a [String],
-    /// How often the stack events are read while CloudFormation works.
+    /// How often the stack events are read while CloudFormation works (or creates the change set).
     pub poll: Duration,
 }
 
@@ -294,5 +338,55 @@ pub fn delete(aws: &mut Aws<'_>, stack: &str, region: &str, poll: Duration) -> R
     match aws.run_watched(&wait, &mut watch) {
         Err(err @ Error::Aws { .. }) => Err(watch.failure(aws, "delete", err)),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn templates() -> String {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/partials");
+        let mut text = String::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+        text
+    }
+
+    #[test]
+    fn the_names_read_are_the_templates_outputs_and_logical_ids() {
+        let outputs = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/partials/outputs.yaml.j2"),
+        )
+        .unwrap();
+        for name in [
+            output::ARTIFACT_BUCKET,
+            output::FUNCTION,
+            output::STREAM,
+            output::REJECTED_QUEUE,
+            output::ON_FAILURE_QUEUE,
+            output::ON_FAILURE_BUCKET,
+        ] {
+            assert!(
+                outputs.contains(&format!("\n  {name}:\n")),
+                "no output {name}"
+            );
+        }
+        let templates = templates();
+        for id in [
+            logical::FUNCTION,
+            logical::MAPPING,
+            logical::LOG_GROUP,
+            logical::CLUSTER,
+            logical::REJECTED_QUEUE,
+            logical::ON_FAILURE_QUEUE,
+            logical::ON_FAILURE_BUCKET,
+        ] {
+            assert!(
+                templates.contains(&format!("\n  {id}:\n")),
+                "no resource {id}"
+            );
+        }
     }
 }

@@ -14,35 +14,9 @@ use stream2neptune_workload::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
 use super::error::{Error, Result};
-use super::stack::{self, Lookup, physical_id};
+use super::stack::{self, logical, output, physical_id};
 use super::{StackArgs, check_region, connect_quietly};
 
-/// The template's logical ids (templates/partials) `status` and `logs` find resources by.
-pub mod logical {
-    /// The writer function.
-    pub const FUNCTION: &str = "WriterFunction";
-    /// The writer's event source mapping on the stream.
-    pub const MAPPING: &str = "WriterEventSourceMapping";
-    /// The writer's own log group.
-    pub const LOG_GROUP: &str = "WriterLogGroup";
-    /// The Neptune cluster (absent with UseExistingCluster=true).
-    pub const CLUSTER: &str = "NeptuneCluster";
-    /// The rejected-records queue (its physical id is its URL).
-    pub const REJECTED_QUEUE: &str = "RejectedQueue";
-    /// The on-failure queue (OnFailureDestination=sqs).
-    pub const ON_FAILURE_QUEUE: &str = "OnFailureQueue";
-    /// The on-failure bucket (OnFailureDestination=s3; its physical id is its name).
-    pub const ON_FAILURE_BUCKET: &str = "OnFailureBucket";
-}
-
-/// The stack output holding the rejected-records queue's URL.
-pub const REJECTED_QUEUE_OUTPUT: &str = "RejectedQueueUrl";
-/// The stack output holding the on-failure queue's URL (OnFailureDestination=sqs).
-pub const ON_FAILURE_QUEUE_OUTPUT: &str = "OnFailureQueueUrl";
-/// The stack output holding the on-failure bucket's name (OnFailureDestination=s3).
-pub const ON_FAILURE_BUCKET_OUTPUT: &str = "OnFailureBucketName";
-/// The stack output naming the writer function.
-pub const FUNCTION_OUTPUT: &str = "FunctionName";
 /// Objects counted in the on-failure bucket before `status` says "at least".
 const MAX_COUNTED_OBJECTS: u32 = 1000;
 
@@ -216,22 +190,14 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyho
 
 /// Reads every part of the status; a part that cannot be read becomes a note, a signal stops it all.
 pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> Result<Status> {
-    let info = match stack::describe(aws, stack_name, region)? {
-        Lookup::Found(info) => info,
-        Lookup::Missing | Lookup::Unknown => {
-            return Err(Error::NoStack {
-                stack: stack_name.to_owned(),
-                region: region.to_owned(),
-            });
-        }
-    };
+    let info = stack::require(aws, stack_name, region)?;
     let mut notes = Vec::new();
     let resources = part(&mut notes, "the stack's resources", || {
         stack::resources(aws, stack_name, region)
     })?
     .unwrap_or_default();
     let function = info
-        .output(FUNCTION_OUTPUT)
+        .output(output::FUNCTION)
         .or_else(|| physical_id(&resources, logical::FUNCTION))
         .map(str::to_owned);
 
@@ -253,14 +219,15 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
         })?,
         None => {
             notes.push(format!(
-                "the stack has no {FUNCTION_OUTPUT} output: no iterator age to show"
+                "the stack has no {} output: no iterator age to show",
+                output::FUNCTION
             ));
             None
         }
     };
     // The outputs first; a queue's physical id is its URL too, a bucket's its name.
     let rejected_queue = match info
-        .output(REJECTED_QUEUE_OUTPUT)
+        .output(output::REJECTED_QUEUE)
         .or_else(|| physical_id(&resources, logical::REJECTED_QUEUE))
     {
         Some(url) => part(&mut notes, "the rejected-records queue", || {
@@ -268,7 +235,8 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
         })?,
         None => {
             notes.push(format!(
-                "the stack has no {REJECTED_QUEUE_OUTPUT} output: no rejected-records queue to show"
+                "the stack has no {} output: no rejected-records queue to show",
+                output::REJECTED_QUEUE
             ));
             None
         }
@@ -279,9 +247,9 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
         .map(String::as_str);
     let on_failure = match (
         destination,
-        info.output(ON_FAILURE_QUEUE_OUTPUT)
+        info.output(output::ON_FAILURE_QUEUE)
             .or_else(|| physical_id(&resources, logical::ON_FAILURE_QUEUE)),
-        info.output(ON_FAILURE_BUCKET_OUTPUT)
+        info.output(output::ON_FAILURE_BUCKET)
             .or_else(|| physical_id(&resources, logical::ON_FAILURE_BUCKET)),
     ) {
         (Some("s3") | None, _, Some(bucket)) => part(&mut notes, "the on-failure bucket", || {
@@ -294,8 +262,8 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
             notes.push(format!(
                 "the stack has no {} output{}: no on-failure destination to show",
                 match destination {
-                    Some("s3") => ON_FAILURE_BUCKET_OUTPUT,
-                    _ => ON_FAILURE_QUEUE_OUTPUT,
+                    Some("s3") => output::ON_FAILURE_BUCKET,
+                    _ => output::ON_FAILURE_QUEUE,
                 },
                 destination
                     .map(|d| format!(" (OnFailureDestination={d})"))

@@ -2,7 +2,8 @@
 //! settings. The manifest records it, so an artifact whose inputs did not change is reused instead of rebuilt,
 //! and a dry run can name the key a deploy would use without building.
 //!
-//! The sources are, for the root crate and every crate folder beside it (a folder holding a Cargo.toml), the
+//! The sources are, for the root crate and every crate folder beside it or beneath one (a folder holding a
+//! Cargo.toml, such as function/ and function/environment/), the
 //! Cargo.toml, build.rs and everything under src/, plus the root Cargo.lock, rust-toolchain files and
 //! .cargo/config; tests, benches and examples do not go into a release binary and are left out. The settings are
 //! the package, binary, target triple and cargo profile, the `rustc -vV` and `cargo-lambda --version` answers,
@@ -87,15 +88,7 @@ pub fn source_files(workspace: &Path) -> Result<Vec<PathBuf>> {
         .filter(|path| path.is_file())
         .collect();
     let mut crates = vec![workspace.to_owned()];
-    let listing = std::fs::read_dir(workspace).map_err(Error::io("list", workspace))?;
-    for entry in listing {
-        let path = entry.map_err(Error::io("list", workspace))?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let skipped = name.as_deref().is_some_and(|n| SKIPPED_DIRS.contains(&n));
-        if !skipped && path.join("Cargo.toml").is_file() {
-            crates.push(path);
-        }
-    }
+    crate_dirs(workspace, &mut crates)?;
     for dir in crates {
         for name in ["Cargo.toml", "build.rs"] {
             let file = dir.join(name);
@@ -108,6 +101,21 @@ pub fn source_files(workspace: &Path) -> Result<Vec<PathBuf>> {
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// The crate folders in `dir` (those holding a Cargo.toml) and, beneath each, its own crate folders.
+fn crate_dirs(dir: &Path, crates: &mut Vec<PathBuf>) -> Result<()> {
+    let listing = std::fs::read_dir(dir).map_err(Error::io("list", dir))?;
+    for entry in listing {
+        let path = entry.map_err(Error::io("list", dir))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let skipped = name.as_deref().is_some_and(|n| SKIPPED_DIRS.contains(&n));
+        if !skipped && path.join("Cargo.toml").is_file() {
+            crates.push(path.clone());
+            crate_dirs(&path, crates)?;
+        }
+    }
+    Ok(())
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
@@ -131,4 +139,49 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sources_are_those_of_every_crate_beside_the_root_and_beneath_one() {
+        let workspace = tempfile::tempdir().unwrap();
+        let root = workspace.path();
+        for file in [
+            "Cargo.toml",
+            "Cargo.lock",
+            "src/main.rs",
+            "tests/cli.rs",
+            "writer/Cargo.toml",
+            "writer/src/lib.rs",
+            "writer/benches/b.rs",
+            "writer/environment/Cargo.toml",
+            "writer/environment/src/lib.rs",
+            "writer/environment/tests/t.rs",
+            "notes/readme.rs",
+        ] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, file).unwrap();
+        }
+        let files: Vec<String> = source_files(root)
+            .unwrap()
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                "Cargo.lock",
+                "Cargo.toml",
+                "src/main.rs",
+                "writer/Cargo.toml",
+                "writer/environment/Cargo.toml",
+                "writer/environment/src/lib.rs",
+                "writer/src/lib.rs",
+            ]
+        );
+    }
 }

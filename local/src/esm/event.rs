@@ -33,23 +33,33 @@ pub struct EventSource {
 }
 
 impl EventSource {
-    /// The source local mode's mapping invokes its writer with for `stream_arn` (region and account from the ARN).
-    pub fn local(stream_arn: &str) -> Self {
-        let part = |n: usize, default: &str| {
-            stream_arn
-                .split(':')
-                .nth(n)
-                .filter(|p| !p.is_empty())
-                .unwrap_or(default)
-                .to_owned()
-        };
-        let account = part(4, "000000000000");
+    /// The source of a batch of `stream_arn`, in the region its ARN names, with no invoking role: the source of a
+    /// failed batch's range read back from the stream by `redrive`, which does not know the function's role.
+    pub fn of_stream(stream_arn: &str) -> Self {
         EventSource {
             stream_arn: stream_arn.to_owned(),
-            region: part(3, "us-east-1"),
-            invoke_identity_arn: format!("arn:aws:iam::{account}:role/stream2neptune-local-writer"),
+            region: arn_field(stream_arn, 3, "us-east-1"),
+            invoke_identity_arn: String::new(),
         }
     }
+
+    /// The source local mode's mapping invokes its writer with for `stream_arn` (region and account from the ARN).
+    pub fn local(stream_arn: &str) -> Self {
+        let account = arn_field(stream_arn, 4, "000000000000");
+        EventSource {
+            invoke_identity_arn: format!("arn:aws:iam::{account}:role/stream2neptune-local-writer"),
+            ..Self::of_stream(stream_arn)
+        }
+    }
+}
+
+/// Field `n` of an ARN (`arn:partition:service:region:account:resource`), or `default` when it is empty or absent.
+fn arn_field(arn: &str, n: usize, default: &str) -> String {
+    arn.split(':')
+        .nth(n)
+        .filter(|p| !p.is_empty())
+        .unwrap_or(default)
+        .to_owned()
 }
 
 /// Builds the event Lambda would send for `records` of `shard_id`.
@@ -82,6 +92,67 @@ pub fn kinesis_event(
         .collect();
     // The document is built above from owned strings and numbers: it always deserialises.
     serde_json::from_value(json!({ "Records": records })).unwrap_or_default()
+}
+
+/// GetRecords calls for one [`RangeRead`] at most (10,000 records each): a range the stream cannot end is an error.
+pub const MAX_RANGE_READS: usize = 1_000;
+
+/// A failed batch's sequence range read back from its shard, page by page of GetRecords from an
+/// AT_SEQUENCE_NUMBER iterator at its start: `redrive` reads through the AWS CLI, `local redrive` through the SDK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeRead {
+    start: String,
+    end: String,
+    records: Vec<std::sync::Arc<StreamRecord>>,
+}
+
+impl RangeRead {
+    /// A read of `start..=end`, nothing read yet.
+    pub fn new(start: &str, end: &str) -> Self {
+        RangeRead {
+            start: start.to_owned(),
+            end: end.to_owned(),
+            records: Vec::new(),
+        }
+    }
+
+    /// Takes the next record read: `Ok(true)` once the range is whole (this record ends it, or lies past its end
+    /// and is left out); `Err` says why the stream no longer holds the range (its first record is not the start).
+    pub fn take(
+        &mut self,
+        sequence_number: &str,
+        partition_key: &str,
+        data: Vec<u8>,
+        arrival_ms: i64,
+    ) -> Result<bool, String> {
+        if self.records.is_empty() && sequence_number != self.start {
+            return Err(format!("its first record is now {sequence_number}"));
+        }
+        if sequence_cmp(sequence_number, &self.end).is_gt() {
+            return Ok(true);
+        }
+        self.records.push(std::sync::Arc::new(StreamRecord {
+            ordinal: self.records.len() as u64,
+            sequence_number: sequence_number.to_owned(),
+            partition_key: partition_key.to_owned(),
+            data,
+            arrival_ms,
+        }));
+        Ok(sequence_number == self.end)
+    }
+
+    /// Why the range is not whole when the shard has no more to read.
+    pub fn unfinished(&self) -> String {
+        format!(
+            "{} records read, the end sequence number not among them",
+            self.records.len()
+        )
+    }
+
+    /// The range's records, in order.
+    pub fn into_records(self) -> Vec<std::sync::Arc<StreamRecord>> {
+        self.records
+    }
 }
 
 /// Orders Kinesis sequence numbers (decimal strings of up to 128 bits) numerically.
@@ -121,6 +192,32 @@ mod tests {
         assert_eq!(
             wire["Records"][0]["kinesis"]["data"],
             "cDEscDIsMjAxOS0wMS0wMQ=="
+        );
+    }
+
+    #[test]
+    fn a_range_read_ends_at_its_end_and_starts_at_its_start() {
+        let mut range = RangeRead::new("10", "12");
+        assert_eq!(range.take("10", "k", b"a".to_vec(), 1), Ok(false));
+        assert_eq!(range.take("11", "k", b"b".to_vec(), 2), Ok(false));
+        assert_eq!(
+            range.unfinished(),
+            "2 records read, the end sequence number not among them"
+        );
+        assert_eq!(range.take("13", "k", b"d".to_vec(), 4), Ok(true));
+        let records = range.into_records();
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            (records[1].ordinal, records[1].data.as_slice()),
+            (1, &b"b"[..])
+        );
+        let mut ended = RangeRead::new("10", "11");
+        assert_eq!(ended.take("10", "k", Vec::new(), 0), Ok(false));
+        assert_eq!(ended.take("11", "k", Vec::new(), 0), Ok(true));
+        let mut trimmed = RangeRead::new("10", "11");
+        assert_eq!(
+            trimmed.take("11", "k", Vec::new(), 0),
+            Err("its first record is now 11".to_owned())
         );
     }
 

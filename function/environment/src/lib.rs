@@ -1,11 +1,25 @@
 //! The writer's environment as one table: each variable's name, default, what is allowed and what
 //! it means.
 //!
-//! [`crate::Config::from_lookup`] parses every variable through its row, the README's Environment
-//! table is generated from [`VARIABLES`] ([`markdown_table`]; `make readme-tables` rewrites it),
-//! and tests check the template's `Environment` block and local mode against it.
+//! The writer's `Config::from_lookup` (function/src/config.rs) parses every variable through its
+//! row, the plan checks FunctionTimeout against its defaults and the stack parameters handed to the
+//! writer against its ranges, the README's Environment table is generated from [`VARIABLES`]
+//! ([`markdown_table`]; `make readme-tables` rewrites it), and tests check the template's
+//! `Environment` block and local mode against it. A crate of its own, with no dependency beyond
+//! `thiserror`, so the plan can read it without the writer's runtime (tokio, reqwest, the Lambda
+//! runtime).
 
-use crate::config::ConfigError;
+/// A value outside what its variable allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {var}={value:?}: expected {allowed}")]
+pub struct Invalid {
+    /// The variable.
+    pub var: &'static str,
+    /// The value found.
+    pub value: String,
+    /// What is allowed.
+    pub allowed: String,
+}
 
 /// A whole-number variable.
 #[derive(Debug)]
@@ -44,7 +58,7 @@ pub struct Choice {
     pub meaning: &'static str,
 }
 
-/// A free-text variable, checked where it is used ([`crate::Config::from_lookup`]).
+/// A free-text variable, checked where it is used (the writer's `Config::from_lookup`).
 #[derive(Debug)]
 pub struct Text {
     /// The variable's name.
@@ -341,18 +355,18 @@ pub fn markdown_table() -> String {
 }
 
 /// A variable lookup that treats blank values as unset.
-pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl Integer {
     /// The value from `get`, or the default; out of range or not a whole number is an error
     /// naming the variable, the value and the range.
-    pub(crate) fn parse(&self, get: Lookup<'_>) -> Result<u64, ConfigError> {
+    pub fn parse(&self, get: Lookup<'_>) -> Result<u64, Invalid> {
         let Some(value) = get(self.name) else {
             return Ok(self.default);
         };
         match value.trim().parse::<u64>() {
             Ok(n) if (self.min..=self.max).contains(&n) => Ok(n),
-            _ => Err(ConfigError::Invalid {
+            _ => Err(Invalid {
                 var: self.name,
                 value,
                 allowed: format!("an integer from {} to {}", self.min, self.max),
@@ -363,14 +377,14 @@ impl Integer {
 
 impl Flag {
     /// The value from `get` (`true` or `false`, any case), or the default.
-    pub(crate) fn parse(&self, get: Lookup<'_>) -> Result<bool, ConfigError> {
+    pub fn parse(&self, get: Lookup<'_>) -> Result<bool, Invalid> {
         let Some(value) = get(self.name) else {
             return Ok(self.default);
         };
         match value.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(ConfigError::Invalid {
+            _ => Err(Invalid {
                 var: self.name,
                 value,
                 allowed: "true or false".to_owned(),
@@ -381,7 +395,7 @@ impl Flag {
 
 impl Choice {
     /// The word from `get` (any case), or the default (the first choice).
-    pub(crate) fn parse(&self, get: Lookup<'_>) -> Result<&'static str, ConfigError> {
+    pub fn parse(&self, get: Lookup<'_>) -> Result<&'static str, Invalid> {
         let Some(value) = get(self.name) else {
             return Ok(self.choices[0]);
         };
@@ -390,7 +404,7 @@ impl Choice {
             .iter()
             .copied()
             .find(|c| *c == word)
-            .ok_or_else(|| ConfigError::Invalid {
+            .ok_or_else(|| Invalid {
                 var: self.name,
                 value,
                 allowed: self.allowed(),
@@ -409,7 +423,7 @@ impl Choice {
 
 impl Text {
     /// The trimmed value from `get`, if set.
-    pub(crate) fn get(&self, get: Lookup<'_>) -> Option<String> {
+    pub fn get(&self, get: Lookup<'_>) -> Option<String> {
         get(self.name).map(|v| v.trim().to_owned())
     }
 }

@@ -1,21 +1,23 @@
-//! The writer's environment table (src/environment.rs) against what uses it: the README's
-//! Environment table is generated from it, and every variable the CloudFormation template sets on
-//! the function is one the writer reads. (Local mode's variables go through `Config::from_pairs`,
-//! which refuses names the writer does not read.)
+//! The writer's environment table (function/environment/src/lib.rs) against what uses it: the
+//! README's Environment table is generated from it, and every variable the CloudFormation template
+//! sets on the function is one the writer reads. (Local mode's variables go through the writer's
+//! `Config::from_pairs`, which refuses names the writer does not read.)
 //!
 //! `make readme-tables` rewrites the README's table (REGENERATE_README=1 runs this test in write
 //! mode).
 
 use std::path::{Path, PathBuf};
 
-use stream2neptune_writer::environment::{self, Variable};
+use stream2neptune_writer_environment::{self as environment, Variable};
 
-const BEGIN: &str = "<!-- BEGIN writer-environment (generated from function/src/environment.rs: `make readme-tables`) -->\n";
+const BEGIN: &str = "<!-- BEGIN writer-environment (generated from function/environment/src/lib.rs: `make readme-tables`) -->\n";
 const END: &str = "<!-- END writer-environment -->";
 
 fn repo_root() -> PathBuf {
+    // function/environment/ -> the workspace root.
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(2)
         .unwrap()
         .to_path_buf()
 }
@@ -72,7 +74,7 @@ fn every_variable_the_template_sets_is_in_the_table() {
     for (name, value) in &vars {
         assert!(
             environment::variable(name).is_some(),
-            "templates/partials/writer.yaml.j2 sets {name}: {value}, which the writer does not read (function/src/environment.rs)"
+            "templates/partials/writer.yaml.j2 sets {name}: {value}, which the writer does not read (function/environment/src/lib.rs)"
         );
     }
     // The one required variable is always set.
