@@ -275,7 +275,7 @@ impl LoadStatus {
 /// A SigV4 signer for Neptune's data plane in `region`, with credentials from the default chain
 /// (environment, profile, instance role).
 pub async fn signer_from_environment(region: &str) -> Result<Signer, LoadError> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let config = stream2neptune_aws::kinesis::config_loader()
         .region(aws_config::Region::new(region.to_owned()))
         .load()
         .await;
