@@ -1,6 +1,7 @@
-//! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI: bucket
-//! creation, uploads (the data set's too), the change-set deploy, the function code update, and on one shared
-//! stack the plan (`deploy --plan`), `status`, `logs` and `destroy`. moto has no Neptune, so these tests use a
+//! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI, on two stacks
+//! that run side by side, each in the order a user takes the steps: the plan (`deploy --plan`), bucket creation,
+//! uploads (the data set's too), the change-set deploy and the function code update on one; `status`, `logs` and
+//! `destroy` on the other; beside them a failed deploy's events and `redrive`. moto has no Neptune, so these tests use a
 //! small stand-in template (tests/deploy_fixtures/moto) with the real parameters; the real template's validity
 //! rests on cfn-lint and checkov (tests/template_checks.rs).
 
@@ -299,7 +300,7 @@ fn watch_args(command: &str, extra: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn one_stack_from_plan_through_deploys_with_data_status_logs_and_function_deploy_to_destroy() {
+fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
     // One stack in one moto serves every step, in the order a user takes them: each deploy costs tens of seconds
     // of moto's CloudFormation and the AWS CLI's start-up, so the steps share it rather than each deploying anew.
     // GIVEN moto and no stack
@@ -307,20 +308,6 @@ fn one_stack_from_plan_through_deploys_with_data_status_logs_and_function_deploy
     let out = prepared_out();
     let mut plan = deploy_args(out.path());
     plan.push("--plan".to_owned());
-    // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
-    moto.env(&mut command, REGION)
-        .args(watch_args("status", &[]));
-    let missing = command.output().unwrap();
-    assert!(!missing.status.success(), "{}", describe(&missing));
-    let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(
-        stderr.contains(&format!(
-            "stack {STACK} does not exist in {REGION}: deploy it first with `make stack REGION={REGION}`"
-        )),
-        "{stderr}"
-    );
-
     // WHEN the plan runs on the fresh region
     let created = run(&moto, &plan);
     // THEN it is a CREATE listing every resource as added, and no stack is left behind
@@ -601,6 +588,118 @@ fn one_stack_from_plan_through_deploys_with_data_status_logs_and_function_deploy
         "{change_sets}"
     );
 
+    // GIVEN the function runs an older build
+    let old = archive::zip(
+        "old writer",
+        &[archive::Entry {
+            name: "bootstrap".to_owned(),
+            contents: b"yesterday's build".to_vec(),
+            mode: archive::EXECUTABLE,
+        }],
+    )
+    .unwrap();
+    let old_file = out.path().join("old.zip");
+    std::fs::write(&old_file, &old).unwrap();
+    let old_key = "artifacts/stream2neptune-writer-old.zip";
+    moto.aws(
+        REGION,
+        &[
+            "s3",
+            "cp",
+            old_file.to_str().unwrap(),
+            &format!("s3://{BUCKET}/{old_key}"),
+        ],
+    );
+    let mut previous: Vec<String> = stack_parameters(&moto)
+        .keys()
+        .filter(|k| *k != Name::FunctionCodeKey.as_str())
+        .map(|k| format!("ParameterKey={k},UsePreviousValue=true"))
+        .collect();
+    previous.push(format!(
+        "ParameterKey=FunctionCodeKey,ParameterValue={old_key}"
+    ));
+    let mut update = vec![
+        "cloudformation",
+        "update-stack",
+        "--stack-name",
+        STACK,
+        "--use-previous-template",
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+        "--parameters",
+    ];
+    update.extend(previous.iter().map(String::as_str));
+    moto.aws(REGION, &update);
+    assert_eq!(lambda_code_sha256(&moto), code_sha256(&old));
+    let before = stack_parameters(&moto);
+
+    // WHEN the function is redeployed
+    let config = fixture("moto").join("stack.yaml");
+    let artifacts = out.path().join("artifacts");
+    let args: Vec<String> = [
+        "function-deploy",
+        "--region",
+        REGION,
+        "--stack-name",
+        STACK,
+        "--config",
+        config.to_str().unwrap(),
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+        "--workspace",
+        workspace().to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let stdout = run(&moto, &args);
+
+    // THEN only FunctionCodeKey changed, to the packaged writer, and the function runs it
+    let writer = Manifest::load(&artifacts)
+        .unwrap()
+        .get(Part::Writer, Some(Architecture::X86_64))
+        .unwrap()
+        .clone();
+    let after = stack_parameters(&moto);
+    assert_eq!(after[Name::FunctionCodeKey.as_str()], writer.key);
+    for (key, value) in &before {
+        if key != Name::FunctionCodeKey.as_str() {
+            assert_eq!(&after[key], value, "{key} changed");
+        }
+    }
+    assert_eq!(
+        lambda_code_sha256(&moto),
+        code_sha256(&read(&writer.path(&artifacts)))
+    );
+    assert!(stdout.contains("--use-previous-template"), "{stdout}");
+
+    // WHEN it is redeployed with nothing changed THEN nothing is updated
+    let again = run(&moto, &args);
+    assert!(again.contains("the function code is unchanged"), "{again}");
+    assert!(!again.contains("update-stack"), "{again}");
+}
+
+#[test]
+fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_asked() {
+    // A stack of its own, so this runs beside the test above (each is one long chain of AWS CLI calls).
+    // GIVEN moto and no stack
+    let moto = Moto::start();
+    let out = prepared_out();
+    // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
+    moto.env(&mut command, REGION)
+        .args(watch_args("status", &[]));
+    let missing = command.output().unwrap();
+    assert!(!missing.status.success(), "{}", describe(&missing));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "stack {STACK} does not exist in {REGION}: deploy it first with `make stack REGION={REGION}`"
+        )),
+        "{stderr}"
+    );
+
+    // GIVEN the region deployed
+    run(&moto, &deploy_args(out.path()));
     // GIVEN two rejected records on the queue and one failed batch in the on-failure bucket (the default s3)
     let rejected = physical_id(&moto, "RejectedQueue");
     let on_failure = physical_id(&moto, "OnFailureBucket");
@@ -737,95 +836,6 @@ fn one_stack_from_plan_through_deploys_with_data_status_logs_and_function_deploy
     // AND --since reaches back only as far as asked
     let recent = run(&moto, &watch_args("logs", &["--since", "30s"]));
     assert_eq!(recent, "", "{recent}");
-
-    // GIVEN the function runs an older build
-    let old = archive::zip(
-        "old writer",
-        &[archive::Entry {
-            name: "bootstrap".to_owned(),
-            contents: b"yesterday's build".to_vec(),
-            mode: archive::EXECUTABLE,
-        }],
-    )
-    .unwrap();
-    let old_file = out.path().join("old.zip");
-    std::fs::write(&old_file, &old).unwrap();
-    let old_key = "artifacts/stream2neptune-writer-old.zip";
-    moto.aws(
-        REGION,
-        &[
-            "s3",
-            "cp",
-            old_file.to_str().unwrap(),
-            &format!("s3://{BUCKET}/{old_key}"),
-        ],
-    );
-    let mut previous: Vec<String> = stack_parameters(&moto)
-        .keys()
-        .filter(|k| *k != Name::FunctionCodeKey.as_str())
-        .map(|k| format!("ParameterKey={k},UsePreviousValue=true"))
-        .collect();
-    previous.push(format!(
-        "ParameterKey=FunctionCodeKey,ParameterValue={old_key}"
-    ));
-    let mut update = vec![
-        "cloudformation",
-        "update-stack",
-        "--stack-name",
-        STACK,
-        "--use-previous-template",
-        "--capabilities",
-        "CAPABILITY_NAMED_IAM",
-        "--parameters",
-    ];
-    update.extend(previous.iter().map(String::as_str));
-    moto.aws(REGION, &update);
-    assert_eq!(lambda_code_sha256(&moto), code_sha256(&old));
-    let before = stack_parameters(&moto);
-
-    // WHEN the function is redeployed
-    let config = fixture("moto").join("stack.yaml");
-    let artifacts = out.path().join("artifacts");
-    let args: Vec<String> = [
-        "function-deploy",
-        "--region",
-        REGION,
-        "--stack-name",
-        STACK,
-        "--config",
-        config.to_str().unwrap(),
-        "--artifacts",
-        artifacts.to_str().unwrap(),
-        "--workspace",
-        workspace().to_str().unwrap(),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let stdout = run(&moto, &args);
-
-    // THEN only FunctionCodeKey changed, to the packaged writer, and the function runs it
-    let writer = Manifest::load(&artifacts)
-        .unwrap()
-        .get(Part::Writer, Some(Architecture::X86_64))
-        .unwrap()
-        .clone();
-    let after = stack_parameters(&moto);
-    assert_eq!(after[Name::FunctionCodeKey.as_str()], writer.key);
-    for (key, value) in &before {
-        if key != Name::FunctionCodeKey.as_str() {
-            assert_eq!(&after[key], value, "{key} changed");
-        }
-    }
-    assert_eq!(
-        lambda_code_sha256(&moto),
-        code_sha256(&read(&writer.path(&artifacts)))
-    );
-    assert!(stdout.contains("--use-previous-template"), "{stdout}");
-
-    // WHEN it is redeployed with nothing changed THEN nothing is updated
-    let again = run(&moto, &args);
-    assert!(again.contains("the function code is unchanged"), "{again}");
-    assert!(!again.contains("update-stack"), "{again}");
 
     let destroy = |extra: &[&str]| {
         let mut args: Vec<String> = [

@@ -10,6 +10,7 @@ use std::io::Write;
 
 use serde::Serialize;
 use serde_json::Value;
+use stream2neptune_plan::Name;
 use stream2neptune_workload::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
@@ -243,7 +244,7 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
     };
     let destination = info
         .parameters
-        .get("OnFailureDestination")
+        .get(Name::OnFailureDestination.as_str())
         .map(String::as_str);
     let on_failure = match (
         destination,
@@ -274,8 +275,10 @@ pub fn read(aws: &mut Aws<'_>, stack_name: &str, region: &str, minutes: u32) -> 
     };
     let cluster = physical_id(&resources, logical::CLUSTER).map(ClusterRef::Id);
     let cluster = cluster.or_else(|| {
-        let existing = info.parameters.get("UseExistingCluster")? == "true";
-        let id = info.parameters.get("ExistingClusterResourceId")?;
+        let existing = info.parameters.get(Name::UseExistingCluster.as_str())? == "true";
+        let id = info
+            .parameters
+            .get(Name::ExistingClusterResourceId.as_str())?;
         (existing && !id.is_empty()).then_some(ClusterRef::ResourceId(id))
     });
     let neptune = match cluster {
