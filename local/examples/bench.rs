@@ -1,10 +1,10 @@
-//! `make local-bench`: local-mode figures for BENCHMARKS.md ("Local pipeline"), printed as
-//! Markdown. In one run: the store's own ceiling (pre-built SPARQL updates posted straight to
-//! Oxigraph); end-to-end edges/s from driver to store (driver -> local stream -> local event
-//! source mapping -> writer -> store, every edge checked in the store) per stream server, with
-//! and without KPL aggregation; the iterator age p95 at steady driver paces. The last line is
-//! `local-bench: end-to-end E edges/s, store ceiling C edges/s, ratio R%`, E being the first
-//! stream server's run with aggregation.
+//! `make local-bench`: local-mode figures for BENCHMARKS.md ("Local pipeline"), printed as Markdown. In one
+//! run, in the region's query language (or --language) and so its store: the store's own ceiling (the writer's
+//! requests, built before timing, posted straight to the store); end-to-end edges/s from driver to store
+//! (driver -> local stream -> local event source mapping -> writer -> store, every edge checked in the store)
+//! per stream server, with and without KPL aggregation; the CPU each part used; the iterator age p95 at steady
+//! driver paces. The last line is `local-bench: end-to-end E edges/s, store ceiling C edges/s, ratio R%`, E being
+//! the first stream server's run with aggregation.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,15 +14,16 @@ use clap::Parser;
 use stream2neptune_local::demo::{drive_edges, verify};
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
+use stream2neptune_local::procfs;
 use stream2neptune_local::services::StreamServerKind;
-use stream2neptune_local::sparql::SparqlClient;
-use stream2neptune_local::store::EdgeStore as _;
+use stream2neptune_local::store::{EdgeStore as _, StoreClient};
 use stream2neptune_local::store_server::StoreServer;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports};
 use stream2neptune_plan::QueryLanguage;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_writer::HttpStore;
 
 /// Local pipeline benchmarks.
 #[derive(Debug, Parser)]
@@ -50,6 +51,10 @@ struct Cli {
     /// Length of each iterator-age run, seconds (0 skips them).
     #[arg(long, default_value_t = 20)]
     steady_secs: u64,
+    /// Query language, and so the store (gremlin: Gremlin Server, sparql: Oxigraph, opencypher: Neo4j)
+    /// [default: the region's QueryLanguage].
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(QueryLanguage::NAMES))]
+    language: Option<String>,
 }
 
 fn dataset(
@@ -72,10 +77,11 @@ fn dataset(
 
 /// The region's plan with `shards` shards and DriverAggregation `aggregation`.
 fn plan(cli: &Cli, shards: u32, aggregation: bool) -> anyhow::Result<LocalPlan> {
-    let sets = [
+    let mut sets = vec![
         format!("ShardCount={shards}"),
         format!("DriverAggregation={aggregation}"),
     ];
+    sets.extend(cli.language.iter().map(|l| format!("QueryLanguage={l}")));
     Ok(LocalPlan::load(
         &workspace_root().join("stack.yaml"),
         &cli.region,
@@ -90,8 +96,9 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dataset(dir.path(), "dataset", cli.edges, 42)?;
     let base = plan(&cli, cli.shards, true)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    // The store's ceiling: the same edges as pre-built updates of BatchWriteSize edges.
+    // The store's ceiling: the same edges as the writer's requests of BatchWriteSize edges, built before timing.
     let writer_config = base.writer_config("http://127.0.0.1:1", &dir.path().join("r.jsonl"))?;
     let mut parsed = Vec::new();
     let mut reader = EdgeReader::open(&data.follows_gz)?;
@@ -101,29 +108,32 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         parsed.push(edge);
     }
-    let updates: Vec<String> = parsed
+    let queries: Vec<String> = parsed
         .chunks(base.batch_write_size)
         .map(|chunk| stream2neptune_writer::handler::build_query(&writer_config, chunk))
         .collect();
     println!(
-        "Local pipeline benchmarks: region {} (BatchReadSize {} edges, BatchWriteSize {}, WriteConcurrency {}), {} edges, {} shards, {} cores\n",
+        "Local pipeline benchmarks: region {}, {} into {} (BatchReadSize {} edges, BatchWriteSize {}, WriteConcurrency {}), {} edges, {} shards, {} cores\n",
         base.region,
+        base.query_language.as_str(),
+        store_name(base.query_language),
         plan(&cli, cli.shards, false)?.esm.batch_size,
         base.batch_write_size,
         base.write_concurrency,
         cli.edges,
         cli.shards,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        cores
     );
     println!("| measurement | edges/s |\n|---|---|");
     let mut ceiling: f64 = 0.0;
     for connections in [1usize, 4] {
-        let rate = store_ceiling(dir.path(), &updates, connections, cli.edges).await?;
+        let rate = store_ceiling(dir.path(), &base, &queries, connections, cli.edges).await?;
         ceiling = ceiling.max(rate);
-        println!("| store ceiling: pre-built updates, {connections} connection(s) | {rate:.0} |");
+        println!("| store ceiling: pre-built requests, {connections} connection(s) | {rate:.0} |");
     }
 
     let mut headline = None;
+    let mut cpu_rows = Vec::new();
     for &server in &cli.stream_servers {
         for aggregation in [true, false] {
             let plan = plan(&cli, cli.shards, aggregation)?;
@@ -138,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
             let mut mapping = stack
                 .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
                 .await?;
+            let cpu_before = CpuUse::now(&stack);
             let started = Instant::now();
             let driven = drive_edges(
                 &stack,
@@ -149,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             let drained = mapping.wait_drained(Duration::from_secs(1800)).await?;
             let elapsed = started.elapsed().as_secs_f64();
+            let cpu = CpuUse::now(&stack).since(&cpu_before);
             mapping.stop().await?;
             let outcome = verify(&stack, &data.follows_gz, &metrics).await?;
             stack.stop().await;
@@ -172,10 +184,28 @@ async fn main() -> anyhow::Result<()> {
                     .load(std::sync::atomic::Ordering::Relaxed),
                 outcome.lost,
             );
+            cpu_rows.push(format!(
+                "| {server}, {} | {elapsed:.1} | {:.1} | {:.1} | {:.1} | {:.0} % |",
+                if aggregation { "aggregation" } else { "plain" },
+                cpu.pipeline,
+                cpu.stream_server,
+                cpu.store,
+                100.0 * cpu.total() / (elapsed * cores as f64),
+            ));
             if aggregation && headline.is_none() {
                 headline = Some(rate);
             }
         }
+    }
+
+    println!(
+        "\nCPU seconds used in each end-to-end run (the pipeline: this process's driver, mapping and writer)\n"
+    );
+    println!(
+        "| run | wall s | pipeline | stream server | store | of {cores} cores busy |\n|---|---|---|---|---|---|"
+    );
+    for row in &cpu_rows {
+        println!("{row}");
     }
 
     // Iterator age at steady paces, on the first stream server, with aggregation.
@@ -250,23 +280,81 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Posts `updates` to a fresh Oxigraph over `connections` keep-alive connections; edges/s.
+/// CPU seconds used so far by each part of a local stack's pipeline.
+struct CpuUse {
+    /// This process: the driver, the event source mapping and the writer.
+    pipeline: f64,
+    stream_server: f64,
+    store: f64,
+}
+
+impl CpuUse {
+    fn now(stack: &LocalStack) -> Self {
+        let group = |pid: Option<u32>| pid.map_or(0.0, procfs::group_cpu_seconds);
+        CpuUse {
+            pipeline: procfs::stat(std::process::id()).map_or(0.0, |s| s.cpu_seconds()),
+            stream_server: group(stack.kinesis.pid()),
+            store: group(stack.store.pid()),
+        }
+    }
+
+    fn since(&self, before: &CpuUse) -> CpuUse {
+        CpuUse {
+            pipeline: self.pipeline - before.pipeline,
+            stream_server: self.stream_server - before.stream_server,
+            store: self.store - before.store,
+        }
+    }
+
+    fn total(&self) -> f64 {
+        self.pipeline + self.stream_server + self.store
+    }
+}
+
+/// The store local mode runs for `language`, as the tables name it.
+fn store_name(language: QueryLanguage) -> &'static str {
+    match language {
+        QueryLanguage::Gremlin => "Gremlin Server",
+        QueryLanguage::Sparql => "Oxigraph",
+        QueryLanguage::OpenCypher => "Neo4j",
+    }
+}
+
+/// Posts the writer's requests for `queries` to a fresh store of `plan`'s language over `connections` keep-alive
+/// connections, the requests dealt round-robin; edges/s.
 async fn store_ceiling(
     dir: &std::path::Path,
-    updates: &[String],
+    plan: &LocalPlan,
+    queries: &[String],
     connections: usize,
     edges: u64,
 ) -> anyhow::Result<f64> {
     let state = StateDir::create(dir.join(format!("ceiling-{connections}")))?;
-    let server = StoreServer::start(QueryLanguage::Sparql, &state, 0).await?;
-    let updates = Arc::new(updates.to_vec());
+    let server = StoreServer::start(plan.query_language, &state, 0).await?;
+    let config = plan.writer_config(&server.url(), &state.rejected())?;
+    let store = HttpStore::new(&config, stream2neptune_writer::store::http_client());
+    let requests: Arc<Vec<(&'static str, Vec<u8>)>> =
+        Arc::new(queries.iter().map(|q| store.request_body(q)).collect());
+    let url = store.url().to_owned();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for lane in 0..connections {
-        let (client, updates) = (SparqlClient::new(&server.url()), Arc::clone(&updates));
+        let (requests, url) = (Arc::clone(&requests), url.clone());
+        let client = reqwest::Client::builder()
+            .http1_only()
+            .pool_max_idle_per_host(1)
+            .build()?;
         tasks.spawn(async move {
-            for update in updates.iter().skip(lane).step_by(connections) {
-                client.update(update).await?;
+            for (content_type, body) in requests.iter().skip(lane).step_by(connections) {
+                let response = client
+                    .post(&url)
+                    .header("content-type", *content_type)
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                let status = response.status();
+                let text = response.text().await?;
+                anyhow::ensure!(status.is_success(), "the store answered {status}: {text}");
             }
             anyhow::Ok(())
         });
@@ -275,7 +363,10 @@ async fn store_ceiling(
         done??;
     }
     let rate = edges as f64 / started.elapsed().as_secs_f64();
-    let counts = SparqlClient::new(&server.url()).edge_counts().await?;
+    let counts = StoreClient::new(plan.query_language, &server.url())
+        .edge_counts()
+        .await?;
+    server.stop().await;
     anyhow::ensure!(
         counts.follows == edges,
         "ceiling run wrote {} of {edges} edges",

@@ -1,5 +1,6 @@
-//! What Linux's /proc tells about a process: its state, parent, process group and start time. Local mode uses it
-//! to tell a running process from a reused process id (`local down`) and a live service from an exited one.
+//! What Linux's /proc tells about a process: its state, parent, process group, start time and CPU time. Local mode
+//! uses it to tell a running process from a reused process id (`local down`) and a live service from an exited one;
+//! `make local-bench` to say which part of the pipeline used the CPU.
 
 use std::path::Path;
 
@@ -14,12 +15,19 @@ pub struct ProcStat {
     pub pgrp: u32,
     /// When it started, in clock ticks since boot: with the pid, it names one process for good.
     pub start_time: u64,
+    /// CPU time used so far, user and system, in clock ticks.
+    pub cpu_ticks: u64,
 }
 
 impl ProcStat {
     /// Running (or sleeping), not exited.
     pub fn is_alive(&self) -> bool {
         !matches!(self.state, 'Z' | 'X' | 'x')
+    }
+
+    /// CPU time used so far, user and system, in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        self.cpu_ticks as f64 / clock_ticks_per_second()
     }
 }
 
@@ -54,7 +62,24 @@ fn parse(text: &str) -> Option<ProcStat> {
         ppid: fields.get(1)?.parse().ok()?,
         pgrp: fields.get(2)?.parse().ok()?,
         start_time: fields.get(19)?.parse().ok()?,
+        cpu_ticks: fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?,
     })
+}
+
+/// CPU seconds used so far by the live processes of process group `pgrp` (a service and its children).
+pub fn group_cpu_seconds(pgrp: u32) -> f64 {
+    processes()
+        .iter()
+        .filter(|(_, stat)| stat.pgrp == pgrp)
+        .map(|(_, stat)| stat.cpu_seconds())
+        .sum()
+}
+
+/// The unit of [`ProcStat::cpu_ticks`] (`getconf CLK_TCK`).
+fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf only reads a system constant.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
 #[cfg(test)]
@@ -67,14 +92,20 @@ mod tests {
         assert!(me.is_alive());
         assert!(is_same_process(std::process::id(), me.start_time));
         assert!(!is_same_process(std::process::id(), me.start_time + 1));
-        let line = "42 (a) b) (c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 1 2";
+        let busy = std::time::Instant::now();
+        while busy.elapsed() < std::time::Duration::from_millis(50) {
+            std::hint::black_box(0u64);
+        }
+        assert!(stat(std::process::id()).unwrap().cpu_ticks > 0);
+        let line = "42 (a) b) (c) S 7 42 42 0 -1 4194560 1 0 0 0 250 30 0 0 20 0 1 0 987654 1 2";
         assert_eq!(
             parse(line),
             Some(ProcStat {
                 state: 'S',
                 ppid: 7,
                 pgrp: 42,
-                start_time: 987654
+                start_time: 987654,
+                cpu_ticks: 280,
             })
         );
     }

@@ -56,7 +56,9 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
             stop.clone(),
         ));
     }
-    let limit = (settings.batch_size * lanes).clamp(1, GET_RECORDS_LIMIT) as i32;
+    // GetRecords reads ahead of the batches, as much as the lanes' buffers hold: with a small BatchSize (one
+    // aggregate per invocation) a shard would otherwise be capped at 5 batches a second, whatever the writer's pace.
+    let limit = (capacity * lanes).clamp(1, GET_RECORDS_LIMIT) as i32;
 
     let mut last_fetched = saved;
     let mut iterator = Some(shard_iterator(&shared, &shard_id, last_fetched.as_deref()).await?);
