@@ -170,8 +170,8 @@ demo: tools ## run the whole pipeline locally: kinesalite (or STREAM_SERVER=kine
 	$(if $(word 2,$(REGION)),$(error the demo runs one region; REGION="$(REGION)" names several))
 	cargo run --quiet -p stream2neptune -- demo --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS) $(if $(STREAM_SERVER),--stream-server $(STREAM_SERVER),)
 
-local-bench: tools ## local pipeline figures for BENCHMARKS.md: store ceiling, end to end per stream server with and without aggregation (EDGES, default 100000), iterator age at 1,000 and 10,000 edges/s
-	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(LOCAL_BENCH_EDGES) $(if $(REGION),--region $(REGION),)
+local-bench: tools ## local pipeline figures for BENCHMARKS.md in the region's QueryLanguage (REGION, LANGUAGE): store ceiling, end to end per stream server with and without aggregation (EDGES, default 100000), CPU per part, iterator age at 1,000 and 10,000 edges/s
+	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(LOCAL_BENCH_EDGES) $(if $(REGION),--region $(REGION),) $(if $(LANGUAGE),--language $(LANGUAGE),)
 
 local-browser: ## install Debian's chromium (headless report test) when missing; the machine runs as root
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

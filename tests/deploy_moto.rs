@@ -80,7 +80,7 @@ fn status(moto: &Moto, extra: &[&str]) -> String {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
     moto.env(&mut command, REGION)
         .env("AWS_MAX_ATTEMPTS", "1")
-        .args(watch_args("status", extra))
+        .args(stack_args("status", extra))
         .current_dir(workspace());
     let output = command.output().unwrap();
     assert!(output.status.success(), "status\n{}", describe(&output));
@@ -283,7 +283,8 @@ fn physical_id(moto: &Moto, logical: &str) -> String {
     .to_owned()
 }
 
-fn watch_args(command: &str, extra: &[&str]) -> Vec<String> {
+/// The arguments of `command` on the test stack in REGION, then `extra`.
+fn stack_args(command: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         command,
         "--region",
@@ -687,7 +688,7 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
     // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
     moto.env(&mut command, REGION)
-        .args(watch_args("status", &[]));
+        .args(stack_args("status", &[]));
     let missing = command.output().unwrap();
     assert!(!missing.status.success(), "{}", describe(&missing));
     let stderr = String::from_utf8_lossy(&missing.stderr);
@@ -822,7 +823,7 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
         ],
     );
     // WHEN the log is read THEN each line comes with its time, the writer's JSON readably
-    let log = run(&moto, &watch_args("logs", &["--since", "5m"]));
+    let log = run(&moto, &stack_args("logs", &["--since", "5m"]));
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 2, "{log}");
     assert!(
@@ -834,26 +835,11 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
         "{log}"
     );
     // AND --since reaches back only as far as asked
-    let recent = run(&moto, &watch_args("logs", &["--since", "30s"]));
+    let recent = run(&moto, &stack_args("logs", &["--since", "30s"]));
     assert_eq!(recent, "", "{recent}");
 
-    let destroy = |extra: &[&str]| {
-        let mut args: Vec<String> = [
-            "destroy",
-            "--region",
-            REGION,
-            "--stack-name",
-            STACK,
-            "--workspace",
-            workspace().to_str().unwrap(),
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        args.extend(extra.iter().map(|s| (*s).to_owned()));
-        run(&moto, &args)
-    };
     // WHEN it is destroyed
-    let stdout = destroy(&[]);
+    let stdout = run(&moto, &stack_args("destroy", &[]));
     // THEN the stack is gone and the bucket stays
     let stacks = moto.aws(
         REGION,
@@ -875,7 +861,7 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
     );
     assert!(stdout.contains("is kept"), "{stdout}");
     // WHEN destroy is asked to delete the bucket THEN the versioned bucket is emptied and deleted
-    let stdout = destroy(&["--delete-bucket"]);
+    let stdout = run(&moto, &stack_args("destroy", &["--delete-bucket"]));
     assert!(
         !moto
             .aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])

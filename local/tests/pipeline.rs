@@ -24,13 +24,7 @@ async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {
     ]))
     .await;
     let records = edges(3000, 300);
-    let mut mapping = h
-        .mapping(h.deps(&[
-            ("RETRY_MAX_ATTEMPTS", "3"),
-            ("RETRY_BASE_DELAY_MS", "20"),
-            ("RETRY_MAX_DELAY_MS", "100"),
-        ]))
-        .await;
+    let mut mapping = h.mapping(h.quick_retry_deps()).await;
     h.put(&records).await;
 
     // WHEN the store is killed once some edges are written, and restarted 2 s later
@@ -786,13 +780,7 @@ async fn pipeline_writes_each_edge_once_through_redelivery_and_a_store_outage(la
     let written = || h.metrics.written.load(std::sync::atomic::Ordering::Relaxed);
     let retries = || h.metrics.retries.load(std::sync::atomic::Ordering::Relaxed);
     let (written_before, retries_before) = (written(), retries());
-    let mut mapping = h
-        .mapping(h.deps(&[
-            ("RETRY_MAX_ATTEMPTS", "3"),
-            ("RETRY_BASE_DELAY_MS", "20"),
-            ("RETRY_MAX_DELAY_MS", "100"),
-        ]))
-        .await;
+    let mut mapping = h.mapping(h.quick_retry_deps()).await;
     h.put(&more).await;
     for _ in 0..500 {
         if written() - written_before > 300 {

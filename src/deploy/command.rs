@@ -159,19 +159,27 @@ fn deploy_region(
             .join(" ")
     ))?;
     let bucket = bucket::bucket_name(plan.artifact_bucket(), shared.account, region);
-    bucket::ensure(aws, &bucket, region)?;
+    let listing = bucket::ensure(aws, &bucket, region)?;
     aws.note("artifacts: content-addressed keys, uploaded unless already there")?;
     for artifact in &region_artifacts {
-        bucket::upload(aws, artifact, shared.artifacts_dir, &bucket, region)?;
+        bucket::upload(
+            aws,
+            &listing,
+            artifact,
+            shared.artifacts_dir,
+            &bucket,
+            region,
+        )?;
     }
     let locations = data::Locations {
         edge: plan.edge_file_s3_location(),
         vertex: plan.vertex_file_s3_location(),
     };
     match shared.data {
-        Some(data) => data::upload(aws, data, &locations, &bucket, region)?,
+        Some(data) => data::upload(aws, &listing, data, &locations, &bucket, region)?,
         None => {
-            if let Some(warning) = data::check_present(aws, &locations, &bucket, region)? {
+            if let Some(warning) = data::check_present(aws, &listing, &locations, &bucket, region)?
+            {
                 writeln!(err, "warning: {warning}")?;
             }
         }
@@ -182,6 +190,7 @@ fn deploy_region(
         template: &region_dir.join(render::TEMPLATE_FILE),
         parameters: &region_dir.join(render::PARAMETERS_FILE),
         bucket: &bucket,
+        listing: &listing,
         tags: shared.tags,
         poll: args.target.poll(),
     };

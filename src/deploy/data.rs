@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::aws::Aws;
-use super::bucket::{Object, Unless, head_object, upload_file};
+use super::bucket::{Listing, Object, Unless, head_object, upload_file};
 use super::error::{Error, Result};
 
 /// The edge file's name in a data set folder and its key in the bucket.
@@ -77,6 +77,7 @@ pub struct Locations<'a> {
 /// elsewhere is only reported (the data is expected there).
 pub fn upload(
     aws: &mut Aws<'_>,
+    listing: &Listing,
     data: &DataSet,
     locations: &Locations<'_>,
     bucket: &str,
@@ -89,6 +90,7 @@ pub fn upload(
         let size = file_size(&data.edge_file)?;
         upload_file(
             aws,
+            listing,
             &data.edge_file,
             bucket,
             EDGE_KEY,
@@ -117,6 +119,7 @@ pub fn upload(
         let key = format!("{VERTEX_PREFIX}{name}");
         upload_file(
             aws,
+            listing,
             path,
             bucket,
             &key,
@@ -142,6 +145,7 @@ fn file_size(file: &Path) -> Result<u64> {
 /// when it is not (a dry run, which cannot look, gets a note instead and no warning).
 pub fn check_present(
     aws: &mut Aws<'_>,
+    listing: &Listing,
     locations: &Locations<'_>,
     bucket: &str,
     region: &str,
@@ -158,7 +162,12 @@ pub fn check_present(
     aws.note(format!(
         "no data set given (--data DIR): nothing of it is uploaded; the driver streams {uri} if it is there"
     ))?;
-    match head_object(aws, edge_bucket, key, region)? {
+    let found = if edge_bucket == bucket {
+        listing.object(key)
+    } else {
+        head_object(aws, edge_bucket, key, region)?
+    };
+    match found {
         Object::Unknown => Ok(None),
         Object::Present { .. } => {
             aws.note(format!("edge file: {uri} is there"))?;

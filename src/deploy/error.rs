@@ -137,6 +137,18 @@ pub enum Error {
         /// What S3 said.
         detail: String,
     },
+    /// function-deploy found no artifact bucket where the stack reads its code.
+    #[error(
+        "artifact bucket {bucket} of stack {stack} in {region} does not exist; deploy the whole stack again (make stack REGION={region} STACK_NAME={stack}), which creates it"
+    )]
+    BucketMissing {
+        /// The bucket name.
+        bucket: String,
+        /// The stack.
+        stack: String,
+        /// The region.
+        region: String,
+    },
     /// The stack's FunctionArchitecture is not one the packager knows.
     #[error("stack {stack} has FunctionArchitecture = `{value}`; allowed is x86_64 or arm64")]
     BadArchitecture {

@@ -96,7 +96,19 @@ pub fn run(
         return Ok(());
     }
     aws.note(format!("upload the new writer to bucket {bucket}"))?;
-    bucket::upload(&mut aws, &artifact, &args.artifacts, &bucket, region)?;
+    let listing = bucket::list(&mut aws, &bucket, region)?.ok_or_else(|| Error::BucketMissing {
+        bucket: bucket.clone(),
+        stack: stack_name.to_owned(),
+        region: region.to_owned(),
+    })?;
+    bucket::upload(
+        &mut aws,
+        &listing,
+        &artifact,
+        &args.artifacts,
+        &bucket,
+        region,
+    )?;
     aws.note(format!(
         "update {} alone: the stack's own template, every other parameter's previous value",
         stack::FUNCTION_CODE_KEY

@@ -149,6 +149,7 @@ fn upload_template(aws: &mut Aws<'_>, request: &DeployRequest<'_>) -> Result<Str
     aws.note("the template: uploaded for the change set to read (content-addressed, unless already there)")?;
     super::bucket::upload_file(
         aws,
+        request.listing,
         request.template,
         request.bucket,
         &key,

@@ -233,6 +233,8 @@ pub struct DeployRequest<'a> {
     pub parameters: &'a Path,
     /// The artifact bucket the template is uploaded to.
     pub bucket: &'a str,
+    /// What the bucket held when the command started (the preview uploads its template unless it is there).
+    pub listing: &'a super::bucket::Listing,
     /// Stack tags as `Key=Value`.
     pub tags: &'a [String],
     /// How often the stack events are read while CloudFormation works (or creates the change set).

@@ -74,6 +74,16 @@ impl Harness {
         Deps::new(config)
     }
 
+    /// The writer's deps with a short retry budget (3 attempts, 20 to 100 ms apart), so a store outage fails
+    /// the invocation within a second and the mapping's own retries take over.
+    pub fn quick_retry_deps(&self) -> Deps<HttpStore> {
+        self.deps(&[
+            ("RETRY_MAX_ATTEMPTS", "3"),
+            ("RETRY_BASE_DELAY_MS", "20"),
+            ("RETRY_MAX_DELAY_MS", "100"),
+        ])
+    }
+
     pub async fn mapping<S: GraphStore + Send + Sync + 'static>(
         &self,
         deps: Deps<S>,
