@@ -626,7 +626,7 @@ fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
         STACK,
         "--use-previous-template",
         "--capabilities",
-        "CAPABILITY_NAMED_IAM",
+        "CAPABILITY_IAM",
         "--parameters",
     ];
     update.extend(previous.iter().map(String::as_str));

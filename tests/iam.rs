@@ -17,6 +17,7 @@ use regex::Regex;
 use serde_norway::Value;
 use stream2neptune::render;
 use stream2neptune_plan::OnFailureDestination;
+use stream2neptune_plan::endpoints::{self, Part};
 use stream2neptune_writer::config::UpsertStyle;
 use stream2neptune_writer::gremlin::{self, GremlinStyle};
 use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
@@ -527,12 +528,8 @@ fn roles(template: &Value) -> BTreeMap<String, (Vec<Grant>, Vec<String>)> {
     roles
 }
 
-/// What each role of a stack rendered for `language` and `destination` needs.
-fn needs(
-    template: &Value,
-    language: &'static str,
-    destination: OnFailureDestination,
-) -> BTreeMap<&'static str, Vec<Need>> {
+/// The notebook's lifecycle script and the driver's user data of a rendered stack.
+fn scripts(template: &Value) -> (String, String) {
     let resources = &template["Resources"];
     let script = |value: &Value| -> String {
         let sub = &untagged(value)["Fn::Sub"];
@@ -541,9 +538,20 @@ fn needs(
             .expect("script")
             .to_owned()
     };
-    let lifecycle = script(&resources["NotebookLifecycle"]["Properties"]["OnStart"][0]["Content"]);
-    let user_data =
-        script(&resources["DriverLaunchTemplate"]["Properties"]["LaunchTemplateData"]["UserData"]);
+    (
+        script(&resources["NotebookLifecycle"]["Properties"]["OnStart"][0]["Content"]),
+        script(&resources["DriverLaunchTemplate"]["Properties"]["LaunchTemplateData"]["UserData"]),
+    )
+}
+
+/// What each role of a stack rendered for `language` and `destination` needs.
+fn needs(
+    template: &Value,
+    language: &'static str,
+    destination: OnFailureDestination,
+) -> BTreeMap<&'static str, Vec<Need>> {
+    let resources = &template["Resources"];
+    let (lifecycle, user_data) = scripts(template);
     let mut writer = writer_neptune_needs(language);
     writer.extend(writer_sqs_needs());
     writer.extend(service_needs("WriterRole"));
@@ -793,4 +801,152 @@ fn a_policy_missing_an_action_or_granting_an_extra_one_fails_the_check() {
         check_role("test", "WriterRole", &needs["WriterRole"], grants, managed)
     });
     assert!(broader.is_err());
+}
+
+/// The services whose actions AmazonSSMManagedInstanceCore grants: what the SSM agent on the driver calls.
+const SSM_AGENT_SERVICES: &[&str] = &["ssm", "ssmmessages", "ec2messages"];
+
+/// The IAM service prefixes of the requests each part makes from inside the subnets, for a stack rendered for
+/// `language`: its own code's, cells' and scripts' requests, not what AWS services do for it ([`service_needs`]),
+/// except the bulk loader, which the cluster runs itself.
+fn calls_from_the_subnets(
+    template: &Value,
+    language: &'static str,
+) -> BTreeMap<Part, BTreeSet<String>> {
+    let (lifecycle, user_data) = scripts(template);
+    let prefixes = |needs: Vec<Need>| -> BTreeSet<String> {
+        needs
+            .iter()
+            .map(|n| n.action.split(':').next().expect("prefix").to_owned())
+            .collect()
+    };
+    let mut writer = writer_neptune_needs(language);
+    writer.extend(writer_sqs_needs());
+    let mut notebook = notebook_needs();
+    notebook.extend(script_needs(&lifecycle, "notebook lifecycle script"));
+    let mut driver = driver_kinesis_needs();
+    driver.extend(script_needs(&user_data, "driver user data"));
+    let mut driver = prefixes(driver);
+    if user_data.contains("cfn-signal ") {
+        driver.insert("cloudformation".to_owned());
+    }
+    let (_, managed) = &roles(template)["DriverRole"];
+    if managed
+        .iter()
+        .any(|arn| arn.contains("AmazonSSMManagedInstanceCore"))
+    {
+        driver.extend(SSM_AGENT_SERVICES.iter().map(|s| (*s).to_owned()));
+    }
+    BTreeMap::from([
+        (Part::Writer, prefixes(writer)),
+        (Part::Notebook, prefixes(notebook)),
+        (Part::Driver, driver),
+        (Part::Cluster, prefixes(service_needs("NeptuneLoaderRole"))),
+    ])
+}
+
+#[test]
+fn every_service_a_part_calls_from_the_subnets_is_in_the_endpoint_table_and_every_row_is_called() {
+    for (setting, language) in LANGUAGES {
+        // GIVEN an existing-cluster stack in this language (the mode whose subnets the user provides)
+        let query_language = format!("QueryLanguage={setting}");
+        let mut sets = common::EXISTING.to_vec();
+        sets.push(&query_language);
+        let template = render("us-east-1", &sets);
+
+        // WHEN the services each part calls are taken from its requests
+        let calls = calls_from_the_subnets(&template, language);
+
+        // THEN the README's endpoint table lists exactly those, per part
+        for (part, services) in calls {
+            let listed: BTreeSet<String> = endpoints::of(part)
+                .filter_map(|e| e.iam_service)
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(
+                listed,
+                services,
+                "{setting}: the {} calls {services:?} from the subnets; plan/src/endpoints.rs lists {listed:?}",
+                part.as_str()
+            );
+        }
+    }
+}
+
+/// The README section between these markers is [`endpoints::markdown_table`].
+const ENDPOINTS_BEGIN: &str =
+    "<!-- BEGIN existing-cluster endpoints: generated by `make readme-tables` -->\n";
+const ENDPOINTS_END: &str = "<!-- END existing-cluster endpoints -->";
+
+#[test]
+fn readme_endpoints_are_the_generated_table() {
+    let path = common::repo_root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme
+        .find(ENDPOINTS_BEGIN)
+        .expect("README has the BEGIN existing-cluster endpoints marker")
+        + ENDPOINTS_BEGIN.len();
+    let stop = readme[start..]
+        .find(ENDPOINTS_END)
+        .expect("README has the END existing-cluster endpoints marker")
+        + start;
+    let generated = endpoints::markdown_table();
+    if std::env::var_os("REGENERATE_README").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{generated}{}", &readme[..start], &readme[stop..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert!(
+        readme[start..stop] == generated,
+        "README.md's existing-cluster endpoint table is stale: run `make readme-tables` and review the diff"
+    );
+}
+
+/// The property that gives each IAM resource type a name of its own: a template that sets one needs
+/// CAPABILITY_NAMED_IAM instead of CAPABILITY_IAM (CloudFormation's "Acknowledging IAM resources").
+const IAM_NAME_PROPERTIES: &[(&str, &str)] = &[
+    ("AWS::IAM::Role", "RoleName"),
+    ("AWS::IAM::InstanceProfile", "InstanceProfileName"),
+    ("AWS::IAM::ManagedPolicy", "ManagedPolicyName"),
+    ("AWS::IAM::Group", "GroupName"),
+    ("AWS::IAM::User", "UserName"),
+];
+
+#[test]
+fn the_deploy_asks_for_the_capability_the_stack_needs() {
+    for sets in [vec![], common::EXISTING.to_vec()] {
+        // GIVEN a rendered stack, new cluster or existing
+        let template = render("us-east-1", &sets);
+        let resources = template["Resources"].as_mapping().expect("Resources");
+
+        // WHEN its IAM resources are read
+        let iam: Vec<(&str, bool)> = resources
+            .iter()
+            .filter_map(|(name, resource)| {
+                let kind = resource["Type"].as_str()?;
+                kind.starts_with("AWS::IAM::").then(|| {
+                    let named = IAM_NAME_PROPERTIES
+                        .iter()
+                        .any(|(k, p)| *k == kind && resource["Properties"].get(*p).is_some());
+                    (name.as_str().expect("name"), named)
+                })
+            })
+            .collect();
+
+        // THEN it has some, none named, and the deploy asks for CAPABILITY_IAM
+        assert!(!iam.is_empty(), "no IAM resource in {sets:?}");
+        for (name, named) in &iam {
+            assert!(
+                !named,
+                "{name} has a name of its own: the deploy would need CAPABILITY_NAMED_IAM"
+            );
+        }
+        assert_eq!(
+            stream2neptune::deploy::stack::CAPABILITIES,
+            "CAPABILITY_IAM"
+        );
+    }
 }

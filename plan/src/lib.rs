@@ -3,12 +3,13 @@
 //!
 //! Flow: [`config::StackConfig`] (stack.yaml) and `--set` layers -> [`resolve()`] -> [`Plan`], whose typed accessors
 //! ([`Plan::shard_count`], [`Plan::query_language`], ...) are how code reads a value. Parameters are named by
-//! [`Name`], so a misspelt name does not compile. Tables live in [`catalog`], [`sizing`], [`regions`] and
-//! [`offerings`] (generated from cfn-lint's region data).
+//! [`Name`], so a misspelt name does not compile. Tables live in [`catalog`], [`sizing`], [`regions`],
+//! [`offerings`] (generated from cfn-lint's region data) and [`endpoints`] (what the parts call from the subnets).
 
 pub mod aggregation;
 pub mod catalog;
 pub mod config;
+pub mod endpoints;
 pub mod error;
 pub mod offerings;
 pub mod origin;

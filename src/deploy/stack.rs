@@ -17,8 +17,9 @@ use super::events::StackWatch;
 pub const FUNCTION_CODE_KEY: &str = Name::FunctionCodeKey.as_str();
 /// Folder of the artifact bucket where `aws cloudformation deploy` puts the template (needed above 51,200 bytes).
 pub const TEMPLATE_PREFIX: &str = "cloudformation";
-/// Capabilities the stack needs: it creates named IAM roles.
-pub const CAPABILITIES: &str = "CAPABILITY_NAMED_IAM";
+/// Capabilities the stack needs: it creates IAM roles and an instance profile, none of them with a name of its own
+/// (which would need CAPABILITY_NAMED_IAM; tests/iam.rs checks that no IAM resource is named).
+pub const CAPABILITIES: &str = "CAPABILITY_IAM";
 
 /// The stack outputs the deploy commands read (templates/partials/outputs.yaml.j2).
 pub mod output {
