@@ -113,9 +113,10 @@ test-build: fmt-check lint
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
 
-readme-tables: ## regenerate the README's writer Environment table (function/environment/src/lib.rs) and existing-cluster endpoint table (plan/src/endpoints.rs) (review the diff)
+readme-tables: ## regenerate the README's generated tables: the config reference (plan catalog), the writer's Environment (function/environment) and the existing-cluster endpoints (plan/src/endpoints.rs); review the diff
 	REGENERATE_README=1 cargo test --quiet -p stream2neptune-writer-environment --test environment readme_environment_is_the_generated_table
 	REGENERATE_README=1 cargo test --quiet -p stream2neptune --test iam readme_endpoints_are_the_generated_table
+	REGENERATE_README=1 cargo test --quiet -p stream2neptune --test cli readme_config_reference_is_the_generated_table
 
 region-data: tools ## regenerate plan/src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
 	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data

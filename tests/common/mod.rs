@@ -54,3 +54,25 @@ pub const EXISTING: &[&str] = &[
     "ExistingSubnetIds=subnet-0123456789abcdef0,subnet-0fedcba9876543210",
     "ExistingSecurityGroupId=sg-0123456789abcdef0",
 ];
+
+/// Checks that README.md's text between the `begin` and `end` markers is `generated`, failing with `stale` (which
+/// says how to regenerate it); with REGENERATE_README set (`make readme-tables`), writes `generated` there instead.
+pub fn check_readme_section(begin: &str, end: &str, generated: &str, stale: &str) {
+    let path = repo_root().join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("read README.md");
+    let start = readme
+        .find(begin)
+        .unwrap_or_else(|| panic!("README.md has no marker {begin:?}"))
+        + begin.len();
+    let stop = readme[start..]
+        .find(end)
+        .unwrap_or_else(|| panic!("README.md has no marker {end:?} after {begin:?}"))
+        + start;
+    if std::env::var_os("REGENERATE_README").is_some() {
+        let updated = format!("{}{generated}{}", &readme[..start], &readme[stop..]);
+        std::fs::write(&path, updated).expect("write README.md");
+        return;
+    }
+    // No diff dump: the tables are long; the message says how to regenerate them.
+    assert!(readme[start..stop] == *generated, "{stale}");
+}
