@@ -146,20 +146,23 @@ impl fmt::Debug for ExtraRoots {
 }
 
 /// Why the server's certificate was refused (unknown issuer, a name it is not valid for, expired...), when that is
-/// what ended the connection behind `err` (reqwest and hyper wrap rustls's error in an `io::Error`).
+/// what ended the connection behind `err`. reqwest's chain holds rustls's error inside two `io::Error`s (hyper-rustls
+/// wraps tokio-rustls's), and an `io::Error`'s `source()` skips the error it wraps, so each is opened with `get_ref`.
 pub fn refused_certificate(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut current = Some(err);
     while let Some(error) = current {
-        let tls = error.downcast_ref::<rustls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(std::io::Error::get_ref)
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(rustls::Error::InvalidCertificate(reason)) = tls {
+        if let Some(rustls::Error::InvalidCertificate(reason)) =
+            error.downcast_ref::<rustls::Error>()
+        {
             return Some(reason.to_string());
         }
-        current = error.source();
+        current = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
     }
     None
 }
@@ -187,17 +190,19 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_an_error_naming_the_variable_and_the_path() {
-        let err = ExtraRoots::from_lookup(lookup(&[(
-            SSL_CERT_FILE,
-            "/nonexistent/ca.pem".into(),
-        )]))
-        .unwrap_err();
+        let err = ExtraRoots::from_lookup(lookup(&[(SSL_CERT_FILE, "/nonexistent/ca.pem".into())]))
+            .unwrap_err();
         let text = err.to_string();
         assert!(
-            text.starts_with("cannot read the CA certificates of SSL_CERT_FILE=/nonexistent/ca.pem: "),
+            text.starts_with(
+                "cannot read the CA certificates of SSL_CERT_FILE=/nonexistent/ca.pem: "
+            ),
             "{text}"
         );
-        assert!(text.contains("point SSL_CERT_FILE at a readable PEM file of CA certificates"), "{text}");
+        assert!(
+            text.contains("point SSL_CERT_FILE at a readable PEM file of CA certificates"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -208,7 +213,13 @@ mod tests {
         let err = ExtraRoots::from_lookup(lookup(&[(SSL_CERT_FILE, file.display().to_string())]))
             .unwrap_err();
         assert!(
-            matches!(&err, TrustError::NoCertificate { var: SSL_CERT_FILE, .. }),
+            matches!(
+                &err,
+                TrustError::NoCertificate {
+                    var: SSL_CERT_FILE,
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("0 certificate(s)"), "{err}");
@@ -219,8 +230,9 @@ mod tests {
         let err = ExtraRoots::from_lookup(lookup(&[(SSL_CERT_DIR, "/nonexistent/certs".into())]))
             .unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("cannot read the CA certificates of SSL_CERT_DIR=/nonexistent/certs: "),
+            err.to_string().starts_with(
+                "cannot read the CA certificates of SSL_CERT_DIR=/nonexistent/certs: "
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("PEM files directory"), "{err}");
@@ -233,11 +245,11 @@ mod tests {
     }
 
     #[test]
-    fn a_certificate_error_inside_an_io_error_is_found() {
-        let err = std::io::Error::new(
+    fn a_certificate_error_inside_two_io_errors_is_found() {
+        let err = std::io::Error::other(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
-        );
+        ));
         assert_eq!(refused_certificate(&err).as_deref(), Some("UnknownIssuer"));
     }
 }
