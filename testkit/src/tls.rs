@@ -88,7 +88,9 @@ impl TlsProxy {
     pub fn start(ca: &TestCa, upstream_port: u16) -> Self {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(ca.server_config(HOST)));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let port = listener.local_addr().expect("the proxy's port").port();
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let thread = std::thread::spawn(move || {
