@@ -181,6 +181,27 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_roots_hold_the_ones_amazon_s_certificates_chain_to() {
+        // Neptune's, SQS's and every AWS endpoint's certificates chain to one of these (Amazon Trust Services).
+        for name in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 2",
+            "Amazon Root CA 3",
+            "Amazon Root CA 4",
+            "Starfield Services Root Certificate Authority - G2",
+        ] {
+            assert!(
+                webpki_roots::TLS_SERVER_ROOTS.iter().any(|anchor| anchor
+                    .subject
+                    .as_ref()
+                    .windows(name.len())
+                    .any(|w| w == name.as_bytes())),
+                "{name} is not among the built-in roots"
+            );
+        }
+    }
+
+    #[test]
     fn no_variable_means_no_extra_roots() {
         let roots = ExtraRoots::from_lookup(|_| None).unwrap();
         assert!(roots.is_empty());
