@@ -129,7 +129,7 @@ UNIT_TESTS := \
 	-p stream2neptune-plan --test catalog --test accessors \
 	-p stream2neptune-writer-environment --test environment \
 	-p stream2neptune-writer --test gremlin_http --test opencypher_http \
-	-p stream2neptune-workload --test cli_args --test dataset --test writer_contract
+	-p stream2neptune-workload --test cli_args --test dataset --test writer_contract --test kinesis_tls
 
 test-unit: ## the tests that need no installed tool (no `make tools`): unit tests, rendering, snapshots, the writer's HTTP contract
 	cargo test --workspace --lib --bins

@@ -34,7 +34,8 @@ pub fn config_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
 }
 
-/// HTTPS through rustls with ring, the certificates from the platform's store.
+/// HTTPS through rustls with ring, the certificates from the platform's store, which `SSL_CERT_FILE` /
+/// `SSL_CERT_DIR` replace when set (rustls-native-certs; see [`crate::tls`]).
 fn https_client() -> SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))

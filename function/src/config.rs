@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use stream2neptune_aws::{ExtraRoots, TrustError};
 use stream2neptune_writer_environment::{self as env, Variable};
 
 /// METRICS_NAMESPACE default.
@@ -116,6 +117,8 @@ pub struct Config {
     /// STOP_WAIT_MS (default 30000, 0..=900000): wait before answering after an error of the
     /// environment (access denied, every record refused), bounded by the deadline.
     pub stop_wait: Duration,
+    /// SSL_CERT_FILE / SSL_CERT_DIR: CA certificates the store and rejects clients trust besides Mozilla's roots.
+    pub extra_roots: ExtraRoots,
 }
 
 /// An invalid or missing setting.
@@ -147,6 +150,9 @@ pub enum ConfigError {
         /// What is allowed.
         allowed: String,
     },
+    /// SSL_CERT_FILE or SSL_CERT_DIR names nothing usable.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 impl From<env::Invalid> for ConfigError {
@@ -290,6 +296,7 @@ impl Config {
         let request_timeout = Duration::from_millis(env::REQUEST_TIMEOUT_MS.parse(get)?);
         let deadline_margin = Duration::from_millis(env::DEADLINE_MARGIN_MS.parse(get)?);
         let stop_wait = Duration::from_millis(env::STOP_WAIT_MS.parse(get)?);
+        let extra_roots = ExtraRoots::from_lookup(get)?;
 
         Ok(Config {
             endpoint,
@@ -312,6 +319,7 @@ impl Config {
             request_timeout,
             deadline_margin,
             stop_wait,
+            extra_roots,
         })
     }
 
@@ -400,6 +408,25 @@ mod tests {
         assert_eq!(c.cluster_id, "db.cluster-x.us-east-1.neptune.amazonaws.com");
         assert_eq!(c.rejected_queue_url, None);
         assert_eq!(c.max_record_bytes, 65_536);
+    }
+
+    #[test]
+    fn an_unreadable_ssl_cert_file_fails_at_init_naming_the_variable() {
+        let err = config(&[
+            ("NEPTUNE_ENDPOINT", "db.example"),
+            LOCAL,
+            ("SSL_CERT_FILE", "/nonexistent/ca.pem"),
+        ])
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Trust(_)), "{err:?}");
+        assert!(
+            err.to_string().starts_with(
+                "cannot read the CA certificates of SSL_CERT_FILE=/nonexistent/ca.pem: "
+            ),
+            "{err}"
+        );
+        let unset = config(&[("NEPTUNE_ENDPOINT", "db.example"), LOCAL]).unwrap();
+        assert!(unset.extra_roots.is_empty());
     }
 
     #[test]

@@ -37,9 +37,20 @@ pub enum StoreError {
     /// The request did not complete in time.
     #[error("graph store request timed out: {0}")]
     Timeout(String),
-    /// The connection failed (refused, reset, DNS, TLS).
+    /// The connection failed (refused, reset, DNS, TLS other than the certificate).
     #[error("cannot reach the graph store: {0}")]
     Connect(String),
+    /// The server's TLS certificate was refused (unknown issuer, not valid for the host name, expired): trying
+    /// again cannot help until the endpoint or what the writer trusts changes.
+    #[error(
+        "the TLS certificate of {url} is not trusted: {reason}; the writer trusts Mozilla's roots (which hold Amazon's, to which Neptune's and SQS's certificates chain) and the CA certificates of SSL_CERT_FILE / SSL_CERT_DIR: check that the URL's host is the endpoint's own name (not an alias or an address), or add the CA that issued this certificate to SSL_CERT_FILE"
+    )]
+    Certificate {
+        /// The URL called.
+        url: String,
+        /// rustls's reason (`UnknownIssuer`, `NotValidForName...`, `Expired...`).
+        reason: String,
+    },
     /// The request could not be signed (bad credentials or region).
     #[error("cannot sign the request with SigV4: {0}")]
     Signing(String),
@@ -84,7 +95,7 @@ impl StoreError {
     pub fn disposition(&self) -> Disposition {
         match self {
             StoreError::Timeout(_) | StoreError::Connect(_) => Disposition::Retry,
-            StoreError::Signing(_) => Disposition::Stop,
+            StoreError::Signing(_) | StoreError::Certificate { .. } => Disposition::Stop,
             StoreError::Status { status, code, .. } => match code.as_deref() {
                 Some("ReadOnlyViolationException") => Disposition::Reconnect,
                 Some(
@@ -160,6 +171,11 @@ impl StoreError {
 pub fn from_transport(err: &reqwest::Error, timeout: Duration) -> StoreError {
     if err.is_timeout() {
         StoreError::Timeout(format!("no answer within {} ms", timeout.as_millis()))
+    } else if let Some(reason) = stream2neptune_aws::tls::refused_certificate(err) {
+        StoreError::Certificate {
+            url: err.url().map(|url| url.to_string()).unwrap_or_default(),
+            reason,
+        }
     } else {
         // The chain carries the useful part ("connection refused"), not the top-level text.
         StoreError::Connect(stream2neptune_aws::cause_chain(err))

@@ -39,7 +39,7 @@ pub struct Deps<S = HttpStore> {
 impl Deps<HttpStore> {
     /// One HTTP client (rustls, keep-alive) for the store and the rejects queue, and the signers.
     pub fn new(config: Config) -> Self {
-        let client = http_client();
+        let client = http_client(&config.extra_roots);
         let store = HttpStore::new(&config, client.clone());
         let rejects = RejectSink::from_config(&config, client, retry_policy(&config));
         Deps {

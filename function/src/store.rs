@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::{Config, QueryLanguage};
 use crate::error::{StoreError, from_transport};
-use stream2neptune_aws::Signer;
+use stream2neptune_aws::{ExtraRoots, Signer};
 
 /// Something write batches can be submitted to.
 pub trait GraphStore: Sync {
@@ -28,11 +28,12 @@ pub trait GraphStore: Sync {
     fn reconnect(&self);
 }
 
-/// Builds the one HTTP client of the execution environment: rustls, HTTP/1.1 (Neptune has no
-/// HTTP/2 for REST), keep-alive.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .use_rustls_tls()
+/// Builds the one HTTP client of the execution environment: rustls trusting Mozilla's roots and `roots`
+/// (SSL_CERT_FILE / SSL_CERT_DIR, see [`stream2neptune_aws::tls`]), HTTP/1.1 (Neptune has no HTTP/2 for REST),
+/// keep-alive.
+pub fn http_client(roots: &ExtraRoots) -> reqwest::Client {
+    roots
+        .client_builder()
         .http1_only()
         .tcp_keepalive(Duration::from_secs(30))
         .tcp_nodelay(true)
@@ -51,6 +52,8 @@ pub struct HttpStore {
     url: String,
     language: QueryLanguage,
     signer: Option<Signer>,
+    /// What a new client trusts (see [`GraphStore::reconnect`]).
+    roots: ExtraRoots,
 }
 
 impl HttpStore {
@@ -67,6 +70,7 @@ impl HttpStore {
             url: config.write_url(),
             language: config.query_language,
             signer,
+            roots: config.extra_roots.clone(),
         }
     }
 
@@ -136,7 +140,7 @@ impl GraphStore for HttpStore {
 
     fn reconnect(&self) {
         let mut client = self.client.write().unwrap_or_else(|p| p.into_inner());
-        *client = http_client();
+        *client = http_client(&self.roots);
     }
 }
 

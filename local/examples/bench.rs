@@ -335,7 +335,10 @@ async fn store_ceiling(
     let state = StateDir::create(dir.join(format!("ceiling-{connections}")))?;
     let server = StoreServer::start(plan.query_language, &state, 0).await?;
     let config = plan.writer_config(&server.url(), &state.rejected())?;
-    let store = HttpStore::new(&config, stream2neptune_writer::store::http_client());
+    let store = HttpStore::new(
+        &config,
+        stream2neptune_writer::store::http_client(&config.extra_roots),
+    );
     let requests: Arc<Vec<(&'static str, Vec<u8>)>> =
         Arc::new(queries.iter().map(|q| store.request_body(q)).collect());
     let url = store.url().to_owned();

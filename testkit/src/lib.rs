@@ -5,7 +5,8 @@
 //! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Kinesalite`] (npm `kinesalite`), [`Moto`] (moto_server,
 //! plain HTTP), [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port, configured as local mode configures
 //! it). Neo4j's launcher lives with the writer's tests; both Java engines are launched through local mode's one copy
-//! of their commands (`stream2neptune_local::{gremlin_server, neo4j}`).
+//! of their commands (`stream2neptune_local::{gremlin_server, neo4j}`). [`tls`] puts TLS in front of any of them: a CA
+//! made per test run and a TLS-terminating proxy presenting a certificate it issued.
 
 pub mod gremlin_server;
 pub mod kinesalite;
@@ -13,6 +14,7 @@ pub mod kinesis_mock;
 pub mod moto;
 pub mod oxigraph;
 pub mod process;
+pub mod tls;
 pub mod tools;
 
 pub use gremlin_server::GremlinServer;
@@ -21,6 +23,7 @@ pub use kinesis_mock::KinesisMock;
 pub use moto::Moto;
 pub use oxigraph::Oxigraph;
 pub use process::Server;
+pub use tls::{TestCa, TlsProxy};
 pub use tools::{tool, workspace_root};
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).

@@ -164,6 +164,19 @@ pub enum LoadError {
         /// The client error.
         source: reqwest::Error,
     },
+    /// The endpoint's TLS certificate was refused (unknown issuer, not valid for the host name, expired).
+    #[error(
+        "the TLS certificate of {url} is not trusted: {reason}; the loader trusts Mozilla's roots (which hold Amazon's, to which Neptune's certificates chain) and the CA certificates of SSL_CERT_FILE / SSL_CERT_DIR: check that --endpoint is the cluster endpoint's own name (not an alias or an address), or add the CA that issued this certificate to SSL_CERT_FILE"
+    )]
+    Certificate {
+        /// The URL called.
+        url: String,
+        /// rustls's reason (`UnknownIssuer`, `certificate not valid for name ...`).
+        reason: String,
+    },
+    /// SSL_CERT_FILE or SSL_CERT_DIR names nothing usable.
+    #[error(transparent)]
+    Trust(#[from] stream2neptune_aws::TrustError),
     /// The server answered with an error.
     #[error("{method} {url} answered HTTP {status}: {code}: {message}")]
     Http {

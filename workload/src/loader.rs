@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use serde_json::{Value, json};
-pub use stream2neptune_aws::Signer;
+pub use stream2neptune_aws::{ExtraRoots, Signer};
 
 use crate::error::LoadError;
 use crate::shutdown::{Interrupted, Shutdown};
@@ -298,13 +298,26 @@ pub struct LoaderClient {
 }
 
 impl LoaderClient {
-    /// A client for `endpoint` (a base URL), signing when `signer` is given.
-    pub fn new(endpoint: impl Into<String>, signer: Option<Signer>) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            endpoint: endpoint.into(),
+    /// A client for `endpoint` (a base URL), signing when `signer` is given, trusting Mozilla's roots and `roots`
+    /// (SSL_CERT_FILE / SSL_CERT_DIR, [`ExtraRoots::from_env`]).
+    pub fn new(
+        endpoint: impl Into<String>,
+        signer: Option<Signer>,
+        roots: &ExtraRoots,
+    ) -> Result<Self, LoadError> {
+        let endpoint = endpoint.into();
+        let http = roots
+            .client_builder()
+            .build()
+            .map_err(|source| LoadError::Connect {
+                url: endpoint.clone(),
+                source,
+            })?;
+        Ok(Self {
+            http,
+            endpoint,
             signer,
-        }
+        })
     }
 
     async fn call(
@@ -335,15 +348,15 @@ impl LoaderClient {
         if method == "POST" {
             request = request.body(body);
         }
-        let response = request.send().await.map_err(|source| LoadError::Connect {
-            url: url.clone(),
-            source,
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|source| connect_error(&url, source))?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|source| LoadError::Connect {
-            url: url.clone(),
-            source,
-        })?;
+        let text = response
+            .text()
+            .await
+            .map_err(|source| connect_error(&url, source))?;
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if !(200..300).contains(&status) {
             let field = |name: &str| {
@@ -431,6 +444,21 @@ impl LoaderClient {
     }
 }
 
+/// The error of a request to `url` that got no answer: a refused certificate says so, anything else is
+/// [`LoadError::Connect`].
+fn connect_error(url: &str, source: reqwest::Error) -> LoadError {
+    match stream2neptune_aws::tls::refused_certificate(&source) {
+        Some(reason) => LoadError::Certificate {
+            url: url.to_owned(),
+            reason,
+        },
+        None => LoadError::Connect {
+            url: url.to_owned(),
+            source,
+        },
+    }
+}
+
 /// Loads an N-Triples file into the default graph of a local store (`POST {url}/store?default`),
 /// in chunks of whole lines of at most [`LOCAL_CHUNK_BYTES`]. Returns the triples sent.
 pub async fn load_local(url: &str, people_nt: &Path) -> Result<u64, LoadError> {
@@ -504,7 +532,7 @@ pub async fn run_load(args: LoadArgs, shutdown: Shutdown) -> anyhow::Result<()> 
             } else {
                 None
             };
-            let client = LoaderClient::new(&load.endpoint, signer);
+            let client = LoaderClient::new(&load.endpoint, signer, &ExtraRoots::from_env()?)?;
             let mut load_id = None;
             let polled = shutdown
                 .or_signal(client.load(&load, |id, s| {

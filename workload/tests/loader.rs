@@ -1,5 +1,7 @@
-//! The bulk-load client against a local server that plays back Neptune's loader answers, and
-//! the local load against a real Oxigraph server (started here on a free loopback port).
+//! The bulk-load client against a local server that plays back Neptune's loader answers (the signed load over TLS,
+//! through the test kit's proxy with a CA made for the run, as Neptune is reached), certificates the client does
+//! not trust refused naming the URL, and the local load against a real Oxigraph server (started here on a free
+//! loopback port).
 
 mod support;
 
@@ -11,10 +13,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use stream2neptune_testkit::{TestCa, TlsProxy};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::error::LoadError;
 use stream2neptune_workload::loader::{
-    BulkLoad, LoadArgs, LoaderClient, Signer, load_local, run_load,
+    BulkLoad, ExtraRoots, LoadArgs, LoaderClient, Signer, load_local, run_load,
 };
 use stream2neptune_workload::shutdown::Shutdown;
 use support::{Oxigraph, free_port};
@@ -137,15 +140,31 @@ fn bulk_load(endpoint: &str) -> BulkLoad {
     }
 }
 
+/// The port of a replay server's `http://127.0.0.1:PORT`.
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// The CA certificates of `ca` as SSL_CERT_FILE names them.
+fn trusting(ca: &TestCa) -> ExtraRoots {
+    let file = ca.pem_file().display().to_string();
+    ExtraRoots::from_lookup(|name| (name == "SSL_CERT_FILE").then(|| file.clone())).unwrap()
+}
+
 #[tokio::test]
-async fn a_load_is_started_polled_to_completion_and_signed() {
-    // GIVEN a Neptune that reports the load in progress, then completed
+async fn a_load_is_started_polled_to_completion_and_signed_over_tls() {
+    // GIVEN a Neptune that reports the load in progress, then completed, reached over TLS (a proxy whose certificate
+    // a CA made for this run issued; the client trusts that CA through SSL_CERT_FILE, nothing else does)
     let server = replay(vec![
         started("L1"),
         status("LOAD_IN_PROGRESS", 40, json!([])),
         status("LOAD_COMPLETED", 100, json!([])),
     ])
     .await;
+    let ca = TestCa::new("stream2neptune loader test CA");
+    let tls = TlsProxy::start(&ca, port_of(&server.url));
+    let endpoint = tls.url();
+    assert!(endpoint.starts_with("https://"));
     let credentials = aws_credential_types::Credentials::new(
         "AKIDEXAMPLE",
         "secret",
@@ -154,14 +173,16 @@ async fn a_load_is_started_polled_to_completion_and_signed() {
         "test",
     );
     let client = LoaderClient::new(
-        &server.url,
+        &endpoint,
         Some(Signer::new(credentials, "us-east-1", "neptune-db")),
-    );
+        &trusting(&ca),
+    )
+    .unwrap();
 
     // WHEN a load runs
     let mut polls = Vec::new();
     let done = client
-        .load(&bulk_load(&server.url), |id, s| {
+        .load(&bulk_load(&endpoint), |id, s| {
             polls.push((id.to_owned(), s.status.clone()))
         })
         .await
@@ -228,7 +249,7 @@ async fn a_failed_load_reports_neptune_s_error_log() {
         "recordNum": 3
     }]);
     let server = replay(vec![started("L2"), status("LOAD_FAILED", 2, errors)]).await;
-    let client = LoaderClient::new(&server.url, None);
+    let client = LoaderClient::new(&server.url, None, &ExtraRoots::default()).unwrap();
 
     // WHEN the load runs
     let err = client
@@ -265,7 +286,7 @@ async fn a_refused_start_names_neptune_s_code_and_message() {
         json!({"code": "BadRequestException", "requestId": "r1", "detailedMessage": "Failed to start new load for the source s3://bucket/vertices/. Max concurrent load limit breached."}),
     )])
     .await;
-    let client = LoaderClient::new(&server.url, None);
+    let client = LoaderClient::new(&server.url, None, &ExtraRoots::default()).unwrap();
     let err = client
         .load(&bulk_load(&server.url), |_, _| {})
         .await
@@ -275,6 +296,44 @@ async fn a_refused_start_names_neptune_s_code_and_message() {
         err.contains("HTTP 400: BadRequestException: Failed to start new load"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_certificate_the_loader_does_not_trust_is_refused_naming_the_url() {
+    // GIVEN a proxy whose certificate another CA issued, and one whose certificate names localhost (nothing
+    // listens behind either: a refused handshake never gets there)
+    let theirs = TestCa::new("stream2neptune untrusted CA");
+    let ours = TestCa::new("stream2neptune loader test CA");
+    let other_ca = TlsProxy::start(&theirs, support::free_port());
+    let our_ca = TlsProxy::start(&ours, support::free_port());
+    let by_address = format!("https://127.0.0.1:{}", our_ca.port);
+
+    for (endpoint, reason) in [
+        (other_ca.url(), "UnknownIssuer".to_owned()),
+        (
+            by_address.clone(),
+            "certificate not valid for name \"127.0.0.1\"; certificate is only valid for DnsName(\"localhost\")"
+                .to_owned(),
+        ),
+    ] {
+        // WHEN a load is started there by a client trusting our CA
+        let client = LoaderClient::new(&endpoint, None, &trusting(&ours)).unwrap();
+        let err = client
+            .load(&bulk_load(&endpoint), |_, _| {})
+            .await
+            .unwrap_err();
+
+        // THEN the certificate is refused, the error naming the URL, rustls's reason and what to do
+        assert!(matches!(err, LoadError::Certificate { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "the TLS certificate of {endpoint}/loader is not trusted: {reason}; "
+            )),
+            "{text}"
+        );
+        assert!(text.contains("add the CA that issued this certificate to SSL_CERT_FILE"), "{text}");
+    }
 }
 
 async fn count(url: &str, pattern: &str) -> u64 {

@@ -258,6 +258,20 @@ pub const AWS_SESSION_TOKEN: Text = Text {
     allowed: "a session token",
     meaning: "token of temporary credentials; never logged",
 };
+/// SSL_CERT_FILE (OpenSSL's name; the AWS SDK reads it too).
+pub const SSL_CERT_FILE: Text = Text {
+    name: "SSL_CERT_FILE",
+    default: "unset",
+    allowed: "a PEM file of CA certificates",
+    meaning: "CA certificates trusted besides Mozilla's roots (which hold Amazon's, to which Neptune's and SQS's certificates chain), for a TLS proxy or a private CA; read once at init",
+};
+/// SSL_CERT_DIR (OpenSSL's name; the AWS SDK reads it too).
+pub const SSL_CERT_DIR: Text = Text {
+    name: "SSL_CERT_DIR",
+    default: "unset",
+    allowed: "directories of PEM files, `:`-separated",
+    meaning: "like `SSL_CERT_FILE`, every certificate in these directories",
+};
 
 /// Every variable the writer reads, in the README's order.
 pub const VARIABLES: &[Variable] = &[
@@ -285,6 +299,8 @@ pub const VARIABLES: &[Variable] = &[
     Variable::Text(&AWS_ACCESS_KEY_ID),
     Variable::Text(&AWS_SECRET_ACCESS_KEY),
     Variable::Text(&AWS_SESSION_TOKEN),
+    Variable::Text(&SSL_CERT_FILE),
+    Variable::Text(&SSL_CERT_DIR),
 ];
 
 /// The row of `name`, if the writer reads it.
