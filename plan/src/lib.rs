@@ -9,6 +9,7 @@
 pub mod aggregation;
 pub mod catalog;
 pub mod config;
+pub mod dated_facts;
 pub mod error;
 pub mod offerings;
 pub mod origin;
