@@ -291,8 +291,14 @@ fn engine_versions_below_the_floor_or_past_end_of_life_are_refused() {
             ),
         ),
         ("1.2.3.0", Some("Neptune 1.2.x reached it on 2026-03-06")),
-        ("1.3.3.0", Some("is too old: the stack needs 1.3.4.0 or later")),
-        ("1.1.1.0", Some("is too old: the stack needs 1.3.4.0 or later")),
+        (
+            "1.3.3.0",
+            Some("is too old: the stack needs 1.3.4.0 or later"),
+        ),
+        (
+            "1.1.1.0",
+            Some("is too old: the stack needs 1.3.4.0 or later"),
+        ),
     ] {
         let set = format!("NeptuneEngineVersion={version}");
         let result = stream2neptune_plan::resolve(

@@ -284,7 +284,9 @@ impl Kind {
             Kind::Choice(values) => format!("one of {}", values.join(", ")),
             Kind::Offered(offering) => format!("a {} the region offers", offering.describe()),
             Kind::EngineVersion { min } => {
-                format!("a Neptune engine version a.b.c.d, {min} or later, not past its end of life")
+                format!(
+                    "a Neptune engine version a.b.c.d, {min} or later, not past its end of life"
+                )
             }
             Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
             Kind::IntegerOrUnlimited { min, max } => {

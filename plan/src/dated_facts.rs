@@ -519,14 +519,26 @@ mod tests {
             panic!("NeptuneEngineVersion has a fixed default");
         };
         vec![
-            ("NeptuneEngineVersion's default", Product::NeptuneEngine, engine_default),
+            (
+                "NeptuneEngineVersion's default",
+                Product::NeptuneEngine,
+                engine_default,
+            ),
             (
                 "the engine floor (catalog::MIN_ENGINE_VERSION)",
                 Product::NeptuneEngine,
                 crate::catalog::MIN_ENGINE_VERSION,
             ),
-            ("the notebook's PlatformIdentifier", Product::NotebookPlatform, NOTEBOOK_PLATFORM),
-            ("the writer function's Runtime", Product::LambdaRuntime, LAMBDA_RUNTIME),
+            (
+                "the notebook's PlatformIdentifier",
+                Product::NotebookPlatform,
+                NOTEBOOK_PLATFORM,
+            ),
+            (
+                "the writer function's Runtime",
+                Product::LambdaRuntime,
+                LAMBDA_RUNTIME,
+            ),
         ]
     }
 
@@ -538,7 +550,10 @@ mod tests {
         let mut retired = Vec::new();
         for (what, product, value) in pinned() {
             let fact = find(product, value).unwrap_or_else(|| {
-                panic!("{what} `{value}` has no dated fact: add its {} dates to FACTS", product.describe())
+                panic!(
+                    "{what} `{value}` has no dated fact: add its {} dates to FACTS",
+                    product.describe()
+                )
             });
             if let Some(from) = fact.retired_from().filter(|from| today >= *from) {
                 retired.push(format!(
