@@ -246,6 +246,19 @@ fn script_needs(script: &str, what: &str) -> Vec<Need> {
             }
         }
     }
+    // boto3 S3 client calls (or paginators) in an embedded Python script.
+    let boto3 = Regex::new(r"\b(list_objects_v2|download_file|get_object|[a-z]+_objects?)\b")
+        .expect("pattern");
+    for captures in boto3.captures_iter(script) {
+        let why = format!("{what}: boto3 {}", &captures[1]);
+        match &captures[1] {
+            "list_objects_v2" => needs.push(need("s3:ListBucket", None, "s3:::", &why)),
+            "download_file" | "get_object" => needs.push(need("s3:GetObject", None, "s3:::", &why)),
+            other => {
+                panic!("{what} calls boto3 `{other}`: map it to its IAM action in tests/iam.rs")
+            }
+        }
+    }
     needs
 }
 
@@ -263,7 +276,11 @@ fn notebook_magics(language: &str) -> Vec<(String, String, String, String, Strin
     paths.sort();
     assert!(paths.len() >= 3, "{paths:?}");
     let python = root.join(".venv-notebooks/bin/python");
-    assert!(python.exists(), "{} is missing: run `make notebook-tools`", python.display());
+    assert!(
+        python.exists(),
+        "{} is missing: run `make notebook-tools`",
+        python.display()
+    );
     let output = std::process::Command::new(python)
         .arg(root.join("tests/notebook_support/notebook_requests.py"))
         .arg(language)
@@ -315,10 +332,20 @@ fn notebook_needs(language: &str) -> Vec<Need> {
             // graph-notebook starts the job (POST /loader) and polls it (GET /loader/{id}).
             "load" => {
                 needs.push(need("neptune-db:StartLoaderJob", None, "neptune-db:", &why));
-                needs.push(need("neptune-db:GetLoaderJobStatus", None, "neptune-db:", &why));
+                needs.push(need(
+                    "neptune-db:GetLoaderJobStatus",
+                    None,
+                    "neptune-db:",
+                    &why,
+                ));
             }
             "load_status" => {
-                needs.push(need("neptune-db:GetLoaderJobStatus", None, "neptune-db:", &why));
+                needs.push(need(
+                    "neptune-db:GetLoaderJobStatus",
+                    None,
+                    "neptune-db:",
+                    &why,
+                ));
             }
             // Local settings: no request.
             "graph_notebook_config" | "load_ext" | "env" => {}
