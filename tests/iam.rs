@@ -262,11 +262,20 @@ fn script_needs(script: &str, what: &str) -> Vec<Need> {
     needs
 }
 
+/// One magic a notebook runs: the notebook, `line` or `cell`, the magic's name, its line and its cell body.
+struct Magic {
+    notebook: String,
+    kind: String,
+    magic: String,
+    line: String,
+    cell: String,
+}
+
 /// Every magic the notebooks run in a stack writing `language` (the setting's spelling), whatever form the cell
 /// takes (`%%magic` cells, `%magic` lines, `get_ipython().run_cell_magic(...)` with a magic chosen at run time): each
 /// cell is run through IPython's input transformer with the magics recorded (tests/notebook_support/
-/// notebook_requests.py). Returns (notebook, kind, magic, line, cell body).
-fn notebook_magics(language: &str) -> Vec<(String, String, String, String, String)> {
+/// notebook_requests.py).
+fn notebook_magics(language: &str) -> Vec<Magic> {
     let root = common::repo_root();
     let mut paths: Vec<_> = std::fs::read_dir(root.join("notebooks"))
         .expect("read notebooks/")
@@ -298,13 +307,13 @@ fn notebook_magics(language: &str) -> Vec<(String, String, String, String, Strin
         .map(|line| {
             let call: serde_json::Value = serde_json::from_str(line).expect("a JSON call");
             let text = |key: &str| call[key].as_str().unwrap_or_default().to_owned();
-            (
-                text("notebook"),
-                text("kind"),
-                text("magic"),
-                text("line"),
-                text("cell"),
-            )
+            Magic {
+                notebook: text("notebook"),
+                kind: text("kind"),
+                magic: text("magic"),
+                line: text("line"),
+                cell: text("cell"),
+            }
         })
         .collect()
 }
@@ -312,7 +321,14 @@ fn notebook_magics(language: &str) -> Vec<(String, String, String, String, Strin
 /// What graph-notebook sends for each magic the notebooks run in a stack writing `language`, as IAM actions.
 fn notebook_needs(language: &str) -> Vec<Need> {
     let mut needs = Vec::new();
-    for (notebook, kind, magic, line, cell) in notebook_magics(language) {
+    for Magic {
+        notebook,
+        kind,
+        magic,
+        line,
+        cell,
+    } in notebook_magics(language)
+    {
         let why = format!("{notebook}: {kind} magic {magic} {line}");
         let query_language = match magic.as_str() {
             "gremlin" => Some("Gremlin"),

@@ -348,10 +348,17 @@ pub fn today() -> NaiveDate {
 mod tests {
     use super::*;
 
+    /// A row as the source states it: the fact's name, its milestones and the page's file name.
+    type Row = (
+        &'static str,
+        &'static [(Milestone, &'static str)],
+        &'static str,
+    );
+
     /// Each row as the source states it (graph-writes-facts.md section 6), row by row.
     #[test]
     fn each_row_holds_the_sources_dates() {
-        let rows: &[(&str, &[(Milestone, &str)], &str)] = &[
+        let rows: &[Row] = &[
             (
                 "notebook-al1-v1",
                 &[
