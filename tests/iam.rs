@@ -4,7 +4,7 @@
 //!
 //! The requests come from what the code sends, not from a list written next to the policy: the writer's own batch
 //! builders (every language and upsert style, edges with and without properties), the rejects sink's SQS target,
-//! the driver's Kinesis calls, every cell of the notebooks, and the AWS CLI calls in the rendered lifecycle script
+//! the driver's Kinesis calls, every magic the notebooks run (each cell run as IPython runs it, in the stack's language), and the AWS CLI calls in the rendered lifecycle script
 //! and user data. They are mapped with Neptune's data-plane rules ([`neptune_query_actions`]); what AWS services do
 //! with a role on its behalf (the event source mapping and its on-failure destination, Lambda's VPC interfaces,
 //! SageMaker's volume and logs) is the documented table [`service_needs`].
@@ -247,85 +247,126 @@ fn script_needs(script: &str, what: &str) -> Vec<Need> {
             }
         }
     }
+    // boto3 S3 client calls (or paginators) in an embedded Python script.
+    let boto3 = Regex::new(r"\b(list_objects_v2|download_file|get_object|[a-z]+_objects?)\b")
+        .expect("pattern");
+    for captures in boto3.captures_iter(script) {
+        let why = format!("{what}: boto3 {}", &captures[1]);
+        match &captures[1] {
+            "list_objects_v2" => needs.push(need("s3:ListBucket", None, "s3:::", &why)),
+            "download_file" | "get_object" => needs.push(need("s3:GetObject", None, "s3:::", &why)),
+            other => {
+                panic!("{what} calls boto3 `{other}`: map it to its IAM action in tests/iam.rs")
+            }
+        }
+    }
     needs
 }
 
-/// The source of each code cell of a notebook.
-fn notebook_cells(path: &std::path::Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).expect("read notebook");
-    let notebook: serde_json::Value = serde_json::from_str(&text).expect("notebook JSON");
-    notebook["cells"]
-        .as_array()
-        .expect("cells")
-        .iter()
-        .filter(|cell| cell["cell_type"] == "code")
-        .map(|cell| match &cell["source"] {
-            serde_json::Value::Array(lines) => lines
-                .iter()
-                .map(|l| l.as_str().unwrap_or_default())
-                .collect(),
-            other => other.as_str().unwrap_or_default().to_owned(),
-        })
-        .collect()
+/// One magic a notebook runs: the notebook, `line` or `cell`, the magic's name, its line and its cell body.
+struct Magic {
+    notebook: String,
+    kind: String,
+    magic: String,
+    line: String,
+    cell: String,
 }
 
-/// What graph-notebook sends for each cell of the notebooks, as IAM actions.
-fn notebook_needs() -> Vec<Need> {
-    let mut needs = Vec::new();
-    let dir = common::repo_root().join("notebooks");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+/// Every magic the notebooks run in a stack writing `language` (the setting's spelling), whatever form the cell
+/// takes (`%%magic` cells, `%magic` lines, `get_ipython().run_cell_magic(...)` with a magic chosen at run time): each
+/// cell is run through IPython's input transformer with the magics recorded (tests/notebook_support/
+/// notebook_requests.py).
+fn notebook_magics(language: &str) -> Vec<Magic> {
+    let root = common::repo_root();
+    let mut paths: Vec<_> = std::fs::read_dir(root.join("notebooks"))
         .expect("read notebooks/")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
         .collect();
     paths.sort();
     assert!(paths.len() >= 3, "{paths:?}");
-    for path in paths {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        for cell in notebook_cells(&path) {
-            let first = cell.lines().next().unwrap_or_default().trim();
-            let body: String = cell.lines().skip(1).collect::<Vec<_>>().join("\n");
-            let why = format!("{name}: {first}");
-            let language = match first.split_whitespace().next().unwrap_or_default() {
-                "%%gremlin" => Some("Gremlin"),
-                "%%sparql" => Some("Sparql"),
-                "%%oc" | "%%opencypher" => Some("OpenCypher"),
-                _ => None,
-            };
-            if let Some(language) = language {
-                for action in neptune_query_actions(language, &body) {
-                    needs.push(need(action, Some(language), "neptune-db:", &why));
-                }
-                continue;
+    let python = root.join(".venv-notebooks/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make notebook-tools`",
+        python.display()
+    );
+    let output = std::process::Command::new(python)
+        .arg(root.join("tests/notebook_support/notebook_requests.py"))
+        .arg(language)
+        .args(&paths)
+        .output()
+        .expect("run notebook_requests.py");
+    assert!(
+        output.status.success(),
+        "the notebooks' cells did not run:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|line| {
+            let call: serde_json::Value = serde_json::from_str(line).expect("a JSON call");
+            let text = |key: &str| call[key].as_str().unwrap_or_default().to_owned();
+            Magic {
+                notebook: text("notebook"),
+                kind: text("kind"),
+                magic: text("magic"),
+                line: text("line"),
+                cell: text("cell"),
             }
-            for line in cell.lines().map(str::trim).filter(|l| l.starts_with('%')) {
-                let magic = line.split_whitespace().next().unwrap_or_default();
-                let why = format!("{name}: {magic}");
-                match magic {
-                    // graph-notebook starts the job (POST /loader) and polls it (GET /loader/{id}).
-                    "%load" => {
-                        needs.push(need("neptune-db:StartLoaderJob", None, "neptune-db:", &why));
-                        needs.push(need(
-                            "neptune-db:GetLoaderJobStatus",
-                            None,
-                            "neptune-db:",
-                            &why,
-                        ));
-                    }
-                    "%load_status" => needs.push(need(
-                        "neptune-db:GetLoaderJobStatus",
-                        None,
-                        "neptune-db:",
-                        &why,
-                    )),
-                    // Local settings: no request.
-                    "%graph_notebook_config" | "%%graph_notebook_config" | "%load_ext" | "%env" => {
-                    }
-                    other => panic!(
-                        "{name} uses {other}: map what it sends to its IAM action in tests/iam.rs"
-                    ),
-                }
+        })
+        .collect()
+}
+
+/// What graph-notebook sends for each magic the notebooks run in a stack writing `language`, as IAM actions.
+fn notebook_needs(language: &str) -> Vec<Need> {
+    let mut needs = Vec::new();
+    for Magic {
+        notebook,
+        kind,
+        magic,
+        line,
+        cell,
+    } in notebook_magics(language)
+    {
+        let why = format!("{notebook}: {kind} magic {magic} {line}");
+        let query_language = match magic.as_str() {
+            "gremlin" => Some("Gremlin"),
+            "sparql" => Some("Sparql"),
+            "oc" | "opencypher" => Some("OpenCypher"),
+            _ => None,
+        };
+        if let Some(query_language) = query_language {
+            // A line magic's query is its line; a cell magic's, its body.
+            let query = if kind == "cell" { &cell } else { &line };
+            for action in neptune_query_actions(query_language, query) {
+                needs.push(need(action, Some(query_language), "neptune-db:", &why));
             }
+            continue;
+        }
+        match magic.as_str() {
+            // graph-notebook starts the job (POST /loader) and polls it (GET /loader/{id}).
+            "load" => {
+                needs.push(need("neptune-db:StartLoaderJob", None, "neptune-db:", &why));
+                needs.push(need(
+                    "neptune-db:GetLoaderJobStatus",
+                    None,
+                    "neptune-db:",
+                    &why,
+                ));
+            }
+            "load_status" => {
+                needs.push(need(
+                    "neptune-db:GetLoaderJobStatus",
+                    None,
+                    "neptune-db:",
+                    &why,
+                ));
+            }
+            // Local settings: no request.
+            "graph_notebook_config" | "load_ext" | "env" => {}
+            other => panic!("{why}: map what %{other} sends to its IAM action in tests/iam.rs"),
         }
     }
     needs
@@ -556,7 +597,12 @@ fn needs(
     writer.extend(writer_sqs_needs());
     writer.extend(service_needs("WriterRole"));
     writer.extend(on_failure_needs(destination));
-    let mut notebook = notebook_needs();
+    let setting = LANGUAGES
+        .iter()
+        .find(|(_, condition)| *condition == language)
+        .map(|(setting, _)| *setting)
+        .expect("a known language");
+    let mut notebook = notebook_needs(setting);
     notebook.extend(script_needs(&lifecycle, "notebook lifecycle script"));
     notebook.extend(service_needs("NotebookRole"));
     let mut driver = driver_kinesis_needs();
@@ -811,6 +857,7 @@ const SSM_AGENT_SERVICES: &[&str] = &["ssm", "ssmmessages", "ec2messages"];
 /// except the bulk loader, which the cluster runs itself.
 fn calls_from_the_subnets(
     template: &Value,
+    setting: &str,
     language: &'static str,
 ) -> BTreeMap<Part, BTreeSet<String>> {
     let (lifecycle, user_data) = scripts(template);
@@ -822,7 +869,7 @@ fn calls_from_the_subnets(
     };
     let mut writer = writer_neptune_needs(language);
     writer.extend(writer_sqs_needs());
-    let mut notebook = notebook_needs();
+    let mut notebook = notebook_needs(setting);
     notebook.extend(script_needs(&lifecycle, "notebook lifecycle script"));
     let mut driver = driver_kinesis_needs();
     driver.extend(script_needs(&user_data, "driver user data"));
@@ -855,7 +902,7 @@ fn every_service_a_part_calls_from_the_subnets_is_in_the_endpoint_table_and_ever
         let template = render("us-east-1", &sets);
 
         // WHEN the services each part calls are taken from its requests
-        let calls = calls_from_the_subnets(&template, language);
+        let calls = calls_from_the_subnets(&template, setting, language);
 
         // THEN the README's endpoint table lists exactly those, per part
         for (part, services) in calls {

@@ -1,8 +1,12 @@
 //! The notebook instance as it starts on AWS, then the notebooks as a user runs them:
 //! 1. the lifecycle script, taken from the rendered template with every Fn::Sub value filled in, runs with bash in
-//!    a sandbox standing for `/`, with the real AWS CLI syncing the packaged notebooks from moto's S3; sudo,
-//!    chown and systemctl are recording stubs, and graph-notebook's venv is the project's .venv-notebooks (the same
-//!    pinned versions; the script's install branch, which needs PyPI, is not run here);
+//!    a sandbox standing for `/` laid out as a notebook-al2023-v1 instance (ec2-user's home with the Jupyter
+//!    server's environment in ~/anaconda3/envs/JupyterSystemEnv, the persistent ~/SageMaker, no AWS CLI on PATH),
+//!    fetching the packaged notebooks from moto's S3 with graph-notebook's boto3; sudo, chown and systemctl are
+//!    recording stubs, `aws` a stub that fails, and graph-notebook's venv is the project's .venv-notebooks (the same
+//!    pinned versions; the script's install branch, which needs PyPI, is not run here). The server's environment
+//!    is a venv of its own (sys.prefix in the sandbox) that imports JupyterLab from .venv-notebooks, so
+//!    `jupyter labextension list` run there shows what the server would load;
 //! 2. every notebook runs top to bottom with nbclient in the kernel the script registered, reading the stack.env it
 //!    wrote, against one endpoint standing for Neptune's, as Neptune serves all of them on one port: a loader
 //!    playback server that answers `POST /loader` and `GET /loader/{id}` as Neptune does, passes `/gremlin`
@@ -65,6 +69,66 @@ fn pins() -> HashMap<String, String> {
         .filter_map(|line| line.split_once("=="))
         .map(|(name, version)| (name.trim().to_owned(), version.trim().to_owned()))
         .collect()
+}
+
+/// The stand-in for the Jupyter server's environment at `dir`: a venv (its own sys.prefix, so its own data path)
+/// that imports JupyterLab from .venv-notebooks without holding any of its lab extensions.
+fn server_environment(dir: &Path) {
+    let made = Command::new(notebook_venv().join("bin/python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(dir)
+        .output()
+        .expect("make the server's venv");
+    assert!(made.status.success(), "{}", describe(&made));
+    let site = |venv: &Path| {
+        let lib = venv.join("lib");
+        let python = std::fs::read_dir(&lib)
+            .expect("lib/")
+            .map(|e| e.expect("entry").path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("python"))
+            })
+            .expect("lib/pythonX.Y");
+        python.join("site-packages")
+    };
+    std::fs::write(
+        site(dir).join("jupyterlab-from-notebooks.pth"),
+        format!("{}\n", site(&notebook_venv()).display()),
+    )
+    .expect("write .pth");
+}
+
+/// The lab extensions the Jupyter server running from `server` as the user whose home is `home` would load:
+/// `jupyter labextension list` in that environment, as (folder, name) of each enabled and OK extension.
+fn server_labextensions(server: &Path, home: &Path) -> Vec<(String, String)> {
+    let listed = Command::new(server.join("bin/python"))
+        .args(["-m", "jupyterlab.labextensions", "list"])
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run jupyter labextension list");
+    assert!(listed.status.success(), "{}", describe(&listed));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&listed.stdout),
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let colour = regex::Regex::new("\x1b\\[[0-9;]*m").expect("regex");
+    let text = colour.replace_all(&text, "");
+    let mut folder = String::new();
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('/') {
+            folder = line.trim().to_owned();
+        } else if line.contains(" enabled") && line.contains(" OK") {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            found.push((folder.clone(), name.to_owned()));
+        }
+    }
+    found
 }
 
 /// A request the playback server received.
@@ -585,7 +649,18 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
         ),
         ("chown", "exit 0"),
         ("systemctl", "exit 0"),
+        // No AWS CLI is assumed on the instance's PATH.
+        ("aws", "echo 'aws: command not found' >&2; exit 127"),
     ]);
+    let home = sandbox.path("home/ec2-user");
+    let server = home.join("anaconda3/envs/JupyterSystemEnv");
+    server_environment(&server);
+    assert!(
+        !server_labextensions(&server, &home)
+            .iter()
+            .any(|(_, name)| name == "graph_notebook_widgets"),
+        "the stand-in server must not find graph-notebook's widgets before the script runs"
+    );
     let pins = pins();
     let env_dir = sandbox.path(&format!(
         "home/ec2-user/SageMaker/.stream2neptune/graph-notebook-{}",
@@ -629,6 +704,18 @@ export HOME=$S2N_ROOT/home/$user; cd "$HOME"; exec "$@""#,
     )))
     .unwrap();
     assert_eq!(kernel["argv"][0], json!(env_dir.join("bin/python")));
+    // AND the server finds graph-notebook's widgets and the widget manager in the user's data path
+    let user_extensions = home.join(".local/share/jupyter/labextensions");
+    let loaded = server_labextensions(&server, &home);
+    for name in [
+        "graph_notebook_widgets",
+        "@jupyter-widgets/jupyterlab-manager",
+    ] {
+        assert!(
+            loaded.contains(&(user_extensions.display().to_string(), name.to_owned())),
+            "{name} is not in the server's labextension list: {loaded:?}"
+        );
+    }
     // AND the packaged notebooks and the settings reader are in the folder, and the script ran as ec2-user
     for name in [
         "01-load-people.ipynb",

@@ -776,3 +776,22 @@ fn with_an_alarm_topic_of_its_own_the_stack_creates_none() {
             .contains("!Ref AlarmEmail")
     );
 }
+
+/// What the stack pins that AWS retires comes from the dated facts table, whose own test fails once a value is past
+/// its end of life: the shipped templates name no platform or runtime of their own.
+#[test]
+fn the_notebook_platform_and_the_lambda_runtime_are_the_dated_tables() {
+    use stream2neptune_plan::dated_facts::{LAMBDA_RUNTIME, NOTEBOOK_PLATFORM};
+    let resolved = common::resolved("regions: {}", "eu-west-1", &[]);
+    let rendered = render_region(&environment(&common::repo_root()), &resolved).unwrap();
+    let stack: serde_norway::Value = serde_norway::from_str(&rendered.stack).unwrap();
+    let resources = &stack["Resources"];
+    assert_eq!(
+        resources["Notebook"]["Properties"]["PlatformIdentifier"].as_str(),
+        Some(NOTEBOOK_PLATFORM)
+    );
+    assert_eq!(
+        resources["WriterFunction"]["Properties"]["Runtime"].as_str(),
+        Some(LAMBDA_RUNTIME)
+    );
+}

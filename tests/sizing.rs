@@ -272,16 +272,33 @@ fn a_reservation_below_the_mapping_concurrency_is_a_warning() {
     );
 }
 
+/// The floor is 1.3.4.0; a version past its end of life (the dated facts table) is refused with the date, the
+/// source and what to choose instead, even when the floor would also refuse it.
 #[test]
-fn engine_versions_below_1_2_1_0_are_refused() {
-    for (version, accepted) in [
-        ("1.2.1.0", true),
-        ("1.2.2.0", true),
-        ("1.4.5.1", true),
-        ("1.10.0.0", true),
-        ("1.2.0.2", false),
-        ("1.1.1.0", false),
-        ("1.0.5.1", false),
+fn engine_versions_below_the_floor_or_past_end_of_life_are_refused() {
+    for (version, refusal) in [
+        ("1.3.4.0", None),
+        ("1.4.6.3", None),
+        ("1.4.7.1", None),
+        ("1.10.0.0", None),
+        (
+            "1.2.1.0",
+            Some(
+                "NeptuneEngineVersion = `1.2.1.0` (from --set) is past its end of life: Neptune 1.2.x reached it on \
+                 2026-03-06 (Engine releases for Amazon Neptune, Neptune User Guide \
+                 (https://docs.aws.amazon.com/neptune/latest/userguide/engine-releases.html)); choose 1.4.7.1, the \
+                 newest release, or another version the source lists as supported",
+            ),
+        ),
+        ("1.2.3.0", Some("Neptune 1.2.x reached it on 2026-03-06")),
+        (
+            "1.3.3.0",
+            Some("is too old: the stack needs 1.3.4.0 or later"),
+        ),
+        (
+            "1.1.1.0",
+            Some("is too old: the stack needs 1.3.4.0 or later"),
+        ),
     ] {
         let set = format!("NeptuneEngineVersion={version}");
         let result = stream2neptune_plan::resolve(
@@ -289,14 +306,12 @@ fn engine_versions_below_1_2_1_0_are_refused() {
             "us-east-1",
             &common::sets(&[&set]),
         );
-        assert_eq!(result.is_ok(), accepted, "{version}: {result:?}");
-        if !accepted {
-            assert!(
-                result
-                    .unwrap_err()
-                    .to_string()
-                    .contains("the stack needs 1.2.1.0 or later")
-            );
+        match refusal {
+            None => assert!(result.is_ok(), "{version}: {result:?}"),
+            Some(message) => {
+                let error = result.unwrap_err().to_string();
+                assert!(error.contains(message), "{version}: {error}");
+            }
         }
     }
 }

@@ -89,7 +89,7 @@ fn matrix() -> Vec<Case> {
             "oldest-engine-audit-log-reserved-own-buckets",
             MATRIX_REGION,
             &[
-                "NeptuneEngineVersion=1.2.1.0",
+                "NeptuneEngineVersion=1.3.4.0",
                 "NeptuneAuditLog=true",
                 "ReservedConcurrency=8",
                 "DbInstanceType=db.r5.xlarge",

@@ -284,7 +284,9 @@ impl Kind {
             Kind::Choice(values) => format!("one of {}", values.join(", ")),
             Kind::Offered(offering) => format!("a {} the region offers", offering.describe()),
             Kind::EngineVersion { min } => {
-                format!("a Neptune engine version a.b.c.d, {min} or later")
+                format!(
+                    "a Neptune engine version a.b.c.d, {min} or later, not past its end of life"
+                )
             }
             Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
             Kind::IntegerOrUnlimited { min, max } => {
@@ -414,9 +416,15 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     CATALOG.iter().map(|param| param.name.as_str())
 }
 
-/// The oldest Neptune engine the stack deploys: mergeV()/mergeE() need 1.2.1.0 (openCypher MERGE on `~id` 1.2.0.2,
-/// serverless 1.2.0.1, the fine-grained IAM data actions 1.2.0.0; engines before 1.2 are past end of life).
-pub const MIN_ENGINE_VERSION: &str = "1.2.1.0";
+/// The oldest Neptune engine the stack deploys. The writer's features need 1.2.1.0 (mergeV()/mergeE(); openCypher
+/// MERGE on `~id` 1.2.0.2, serverless 1.2.0.1, the fine-grained IAM data actions 1.2.0.0), but 1.2.x reached its end
+/// of life on 2026-03-06 ([`crate::dated_facts`]). 1.3.4.0 is the newest of the oldest supported range (1.3.0.0 to
+/// 1.3.4.0 share one end of life, so it costs no supported time) and the first that runs mergeV()/mergeE() with
+/// `single()` values in `onMatch` natively (Engine version 1.3.4.0, Neptune User Guide).
+pub const MIN_ENGINE_VERSION: &str = "1.3.4.0";
+
+/// The engine a new cluster gets unless the config names one: the newest release (Engine version 1.4.7.1).
+pub const DEFAULT_ENGINE_VERSION: &str = "1.4.7.1";
 
 /// Largest Lambda concurrency quota accepted (a raised quota in a large account).
 const MAX_CONCURRENCY_QUOTA: i64 = 1_000_000;
@@ -482,13 +490,13 @@ pub static CATALOG: &[Param] = &[
     Param {
         name: Name::NeptuneEngineVersion,
         cfn_type: CfnType::String,
-        default: BuiltIn::Value("1.4.5.1"),
+        default: BuiltIn::Value(DEFAULT_ENGINE_VERSION),
         kind: Kind::EngineVersion {
             min: MIN_ENGINE_VERSION,
         },
         scope: Scope::NewCluster,
         required: false,
-        description: "Neptune engine version of the new cluster: 1.2.1.0 or later (mergeV/mergeE, MERGE on ~id, serverless and the fine-grained IAM actions all need it).",
+        description: "Neptune engine version of the new cluster: 1.3.4.0 or later and not past its end of life (1.2.x ended 2026-03-06; 1.3.0.0 to 1.4.6.1 end 2027-03-06).",
     },
     Param {
         name: Name::BackupRetentionDays,

@@ -81,9 +81,29 @@ pub enum Problem {
         /// What the region offers.
         offered: String,
     },
+    /// A Neptune engine version past its end of life ([`crate::dated_facts`]).
+    #[error(
+        "{key} = `{value}` (from {origin}) is past its end of life: Neptune {range} reached it on {end_of_life} ({stated_in}); choose {instead}, the newest release, or another version the source lists as supported"
+    )]
+    EngineRetired {
+        /// The parameter.
+        key: Name,
+        /// The value as given.
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// The versions the dated fact covers, as its source names them.
+        range: &'static str,
+        /// The first day it is retired.
+        end_of_life: chrono::NaiveDate,
+        /// Where the date comes from.
+        stated_in: crate::dated_facts::Source,
+        /// What to choose instead.
+        instead: &'static str,
+    },
     /// A Neptune engine version older than the stack supports.
     #[error(
-        "{key} = `{value}` (from {origin}) is too old: the stack needs {min} or later (mergeV/mergeE need 1.2.1.0; engines before 1.2 are past end of life)"
+        "{key} = `{value}` (from {origin}) is too old: the stack needs {min} or later (engines before 1.3 are past end of life; 1.3.4.0 runs mergeV/mergeE with single() values natively)"
     )]
     EngineTooOld {
         /// The parameter.

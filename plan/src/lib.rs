@@ -4,11 +4,13 @@
 //! Flow: [`config::StackConfig`] (stack.yaml) and `--set` layers -> [`resolve()`] -> [`Plan`], whose typed accessors
 //! ([`Plan::shard_count`], [`Plan::query_language`], ...) are how code reads a value. Parameters are named by
 //! [`Name`], so a misspelt name does not compile. Tables live in [`catalog`], [`sizing`], [`regions`],
-//! [`offerings`] (generated from cfn-lint's region data) and [`endpoints`] (what the parts call from the subnets).
+//! [`offerings`] (generated from cfn-lint's region data), [`endpoints`] (what the parts call from the subnets) and
+//! [`dated_facts`] (what AWS retires, with its dates and sources).
 
 pub mod aggregation;
 pub mod catalog;
 pub mod config;
+pub mod dated_facts;
 pub mod endpoints;
 pub mod error;
 pub mod offerings;

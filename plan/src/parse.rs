@@ -4,6 +4,7 @@
 use regex::Regex;
 
 use crate::catalog::{self, Kind, Name, Param};
+use crate::dated_facts;
 use crate::error::Problem;
 use crate::origin::Origin;
 use crate::sizing;
@@ -100,7 +101,25 @@ fn parse_text(
                     .then(|| v.split('.').map(|n| n.parse().ok()).collect())
                     .flatten()
             };
+            let retired = dated_facts::retired(
+                dated_facts::Product::NeptuneEngine,
+                text,
+                dated_facts::today(),
+            );
             match numbers(text) {
+                // The dated reason first: a retired version is named with its date and source.
+                Some(_) if retired.is_some() => {
+                    let fact = retired.expect("checked");
+                    Err(Problem::EngineRetired {
+                        key,
+                        value,
+                        origin,
+                        range: fact.name,
+                        end_of_life: fact.retired_from().expect("a retired fact has a date"),
+                        stated_in: fact.source,
+                        instead: catalog::DEFAULT_ENGINE_VERSION,
+                    })
+                }
                 Some(version) if version >= numbers(min).expect("a valid minimum") => {
                     Ok(ParamValue::Text(value))
                 }

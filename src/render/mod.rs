@@ -12,6 +12,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use stream2neptune_plan::catalog::{CfnType, Param};
+use stream2neptune_plan::dated_facts;
 use stream2neptune_plan::{ParamValue, Plan};
 
 use crate::error::{Error, Result};
@@ -116,7 +117,8 @@ fn number(x: f64) -> ParamValue {
     }
 }
 
-/// The context both templates get: `region`, `partition`, `params`, `parameters`, `mode`, `derived`.
+/// The context both templates get: `region`, `partition`, `params`, `parameters`, `mode`, `derived`, and `pinned`:
+/// what the stack pins that AWS retires, from the dated facts table (`notebook_platform`, `lambda_runtime`).
 pub fn context(resolved: &Plan) -> minijinja::Value {
     let params: std::collections::BTreeMap<&str, &ParamValue> = resolved
         .in_scope()
@@ -133,6 +135,10 @@ pub fn context(resolved: &Plan) -> minijinja::Value {
         parameters => parameters,
         mode => resolved.mode,
         derived => resolved.derived,
+        pinned => context! {
+            notebook_platform => dated_facts::NOTEBOOK_PLATFORM,
+            lambda_runtime => dated_facts::LAMBDA_RUNTIME,
+        },
     }
 }
 
