@@ -227,18 +227,26 @@ fn driver_kinesis_needs() -> Vec<Need> {
     needs
 }
 
-/// The AWS CLI calls of a shell script carried by the stack, as IAM actions on the artifact bucket.
+/// The AWS CLI calls of a shell script carried by the stack, as IAM actions: `s3 cp` reads an object, or writes one
+/// when its destination is an S3 URI (`s3://...` or a variable named `..._S3`).
 fn script_needs(script: &str, what: &str) -> Vec<Need> {
     let mut needs = Vec::new();
-    let call =
-        Regex::new(r"\baws\s+(?:--\S+\s+\S+\s+)*(s3|s3api|\w+)\s+([a-z-]+)").expect("pattern");
+    let call = Regex::new(r"\baws\s+(?:--\S+\s+\S+\s+)*(s3|s3api|\w+)\s+([a-z-]+)([^\n]*)")
+        .expect("pattern");
     for captures in call.captures_iter(script) {
         let why = format!("{what}: aws {} {}", &captures[1], &captures[2]);
         match (&captures[1], &captures[2]) {
+            ("s3", "cp") if s3_destination(&captures[3]) => {
+                needs.push(need("s3:PutObject", None, "s3:::", &why))
+            }
             ("s3", "cp") => needs.push(need("s3:GetObject", None, "s3:::", &why)),
+            ("s3", "rm") => needs.push(need("s3:DeleteObject", None, "s3:::", &why)),
             ("s3", "sync") => {
                 needs.push(need("s3:ListBucket", None, "s3:::", &why));
                 needs.push(need("s3:GetObject", None, "s3:::", &why));
+            }
+            ("ssm", "get-parameter") => {
+                needs.push(need("ssm:GetParameter", None, ":parameter", &why))
             }
             (service, operation) => {
                 panic!(
@@ -260,7 +268,35 @@ fn script_needs(script: &str, what: &str) -> Vec<Need> {
             }
         }
     }
+    // S3 answers a missing object with 404 only to a caller that may list the bucket (403 otherwise).
+    if script.contains("\"(404)\"") {
+        needs.push(need(
+            "s3:ListBucket",
+            None,
+            "s3:::",
+            &format!("{what}: tells a missing object (404) from a refusal"),
+        ));
+    }
     needs
+}
+
+/// Whether the arguments after `aws s3 cp` name an S3 URI as the destination (the second operand).
+fn s3_destination(arguments: &str) -> bool {
+    let mut operands = Vec::new();
+    let mut words = arguments.split_whitespace();
+    while let Some(word) = words.next() {
+        match word {
+            "--region" => {
+                words.next();
+            }
+            flag if flag.starts_with("--") => {}
+            operand => operands.push(operand.trim_matches(|c| c == '"' || c == '\'')),
+        }
+    }
+    operands.get(1).is_some_and(|destination| {
+        destination.starts_with("s3://")
+            || (destination.starts_with('$') && destination.ends_with("_S3"))
+    })
 }
 
 /// One magic a notebook runs: the notebook, `line` or `cell`, the magic's name, its line and its cell body.

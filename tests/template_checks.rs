@@ -480,8 +480,8 @@ fn scripts_in_every_rendered_stack_are_valid_bash() {
             }
         }
     }
-    // The driver's wrapper script and the notebook's setup script are found, not silently skipped.
-    assert_eq!(checked, stacks.len() * 4);
+    // The driver's update and wrapper scripts and the notebook's setup script are found, not silently skipped.
+    assert_eq!(checked, stacks.len() * 5);
 }
 
 /// Every `Action` value (string or list of strings) anywhere under `value`, with its path, except in `Deny`

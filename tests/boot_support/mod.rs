@@ -39,13 +39,14 @@ pub struct SubScript {
 }
 
 impl SubScript {
-    /// Reads a `!Base64 {Fn::Sub: [template, {vars}]}` value.
+    /// Reads a `!Base64 {Fn::Sub: [template, {vars}]}` or a `!Sub [template, {vars}]` value.
     pub fn from(value: &Value) -> SubScript {
-        let sub = untagged(&untagged(value)["Fn::Sub"]);
+        let inner = untagged(value);
+        let sub = untagged(inner.get("Fn::Sub").unwrap_or(inner));
         let template = untagged(&sub[0])
             .as_str()
             .unwrap_or_else(|| {
-                panic!("expected !Base64 {{Fn::Sub: [template, vars]}}, got {value:?}")
+                panic!("expected !Base64 {{Fn::Sub: [template, vars]}} or !Sub [template, vars], got {value:?}")
             })
             .to_owned();
         let map = untagged(&sub[1])
