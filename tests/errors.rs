@@ -383,7 +383,10 @@ fn the_subnets_az_ids_are_both_given_and_different_or_neither() {
         resolve_error(
             "regions: {}",
             "eu-west-1",
-            &["AvailabilityZoneId1=euw1-az2", "AvailabilityZoneId2=euw1-az2"]
+            &[
+                "AvailabilityZoneId1=euw1-az2",
+                "AvailabilityZoneId2=euw1-az2"
+            ]
         ),
         format!(
             "region eu-west-1: AvailabilityZoneId1 = `euw1-az2` (from --set) and AvailabilityZoneId2 = `euw1-az2` (from --set): {pair}"
@@ -393,7 +396,10 @@ fn the_subnets_az_ids_are_both_given_and_different_or_neither() {
     let named = resolve_error(
         "regions: {}",
         "eu-west-1",
-        &["AvailabilityZoneId1=eu-west-1a", "AvailabilityZoneId2=euw1-az2"],
+        &[
+            "AvailabilityZoneId1=eu-west-1a",
+            "AvailabilityZoneId2=euw1-az2",
+        ],
     );
     assert!(
         named.contains("AvailabilityZoneId1 = `eu-west-1a` (from --set)")

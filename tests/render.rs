@@ -833,7 +833,10 @@ fn the_subnets_are_in_the_zones_given_by_az_id_and_each_neptune_instance_in_its_
     let tmp = tempfile::tempdir().unwrap();
     render_shipped_eu_west_1(
         tmp.path(),
-        &["AvailabilityZoneId1=euw1-az2", "AvailabilityZoneId2=euw1-az3"],
+        &[
+            "AvailabilityZoneId1=euw1-az2",
+            "AvailabilityZoneId2=euw1-az3",
+        ],
     )
     .0
     .unwrap();
@@ -849,8 +852,12 @@ fn the_subnets_are_in_the_zones_given_by_az_id_and_each_neptune_instance_in_its_
         Some("euw1-az3")
     );
     let parameters: serde_json::Value = serde_json::from_slice(
-        &fs::read(tmp.path().join("eu-west-1").join(stream2neptune::render::PARAMETERS_FILE))
-            .unwrap(),
+        &fs::read(
+            tmp.path()
+                .join("eu-west-1")
+                .join(stream2neptune::render::PARAMETERS_FILE),
+        )
+        .unwrap(),
     )
     .unwrap();
     for (key, value) in [
@@ -858,8 +865,11 @@ fn the_subnets_are_in_the_zones_given_by_az_id_and_each_neptune_instance_in_its_
         ("AvailabilityZoneId2", "euw1-az3"),
     ] {
         assert!(
-            parameters.as_array().unwrap().iter().any(|p| p["ParameterKey"] == key
-                && p["ParameterValue"] == value),
+            parameters
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["ParameterKey"] == key && p["ParameterValue"] == value),
             "{key}: {parameters}"
         );
     }

@@ -215,8 +215,22 @@ fn the_on_failure_and_alarm_rows_keep_payloads_by_default_and_check_their_values
         ),
         (
             Name::AvailabilityZoneId1,
-            &["", "use1-az4", "apse2-az1", "usgw1-az2", "cnnw1-az1", "ilc1-az3"][..],
-            &["us-east-1a", "use1", "az1", "use1-az", "Use1-az1", "usw2-lax1-az1"][..],
+            &[
+                "",
+                "use1-az4",
+                "apse2-az1",
+                "usgw1-az2",
+                "cnnw1-az1",
+                "ilc1-az3",
+            ][..],
+            &[
+                "us-east-1a",
+                "use1",
+                "az1",
+                "use1-az",
+                "Use1-az1",
+                "usw2-lax1-az1",
+            ][..],
         ),
     ] {
         let param = name.param();
