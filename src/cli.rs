@@ -37,8 +37,9 @@ pub enum Command {
     /// manifest.json into OUT; prints the `--set` arguments that point `render` at them.
     Package(crate::package::PackageArgs),
     /// Render, package, upload and deploy the stack of each region with `aws cloudformation deploy`, then print
-    /// its outputs. --plan previews instead: a change set per region, its changes printed, then deleted.
-    /// --dry-run prints every AWS command and runs none.
+    /// its outputs; a new cluster's subnets go in two Availability Zones that offer its instance classes (a
+    /// deployed stack keeps its own). --plan previews instead: a change set per region, its changes printed, then
+    /// deleted. --dry-run prints every AWS command and runs none.
     Deploy(crate::deploy::command::DeployArgs),
     /// Rebuild the writer and update the running stack's FunctionCodeKey alone (previous template and values).
     FunctionDeploy(crate::deploy::function_deploy::FunctionDeployArgs),

@@ -3,6 +3,7 @@
 //! an existing manifest; the shipped stack.yaml on a machine without the arm64 Rust target. AWS_ENDPOINT_URL
 //! points at a closed port, so a command that did run would fail the test.
 
+mod common;
 mod deploy_support;
 
 use std::process::{Command, Output};
@@ -339,4 +340,39 @@ fn a_dry_run_takes_the_keys_of_a_manifest_built_from_the_current_sources() {
         ),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_dry_run_shows_the_zone_lookups_of_a_new_cluster_only() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let deploy = |sets: &[&str]| {
+        let mut args = vec!["deploy", "--region", "us-east-1", "--out", out_dir];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        let output = dry_run(&args);
+        assert!(output.status.success(), "{}", describe(&output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    // GIVEN AZ IDs in the config THEN the same lookups run, to check them
+    let given = deploy(&[
+        "AvailabilityZoneId1=use1-az4",
+        "AvailabilityZoneId2=use1-az6",
+    ]);
+    assert!(
+        given.contains("aws neptune describe-orderable-db-instance-options --region us-east-1")
+            && given.contains("# a real run checks that the configured AvailabilityZoneId1 and AvailabilityZoneId2 offer these")
+            && given.contains("'AvailabilityZoneId1=use1-az4' 'AvailabilityZoneId2=use1-az6'"),
+        "{given}"
+    );
+    // GIVEN an existing cluster, whose subnets the user gives THEN no zone is looked up or passed
+    let existing = deploy(common::EXISTING);
+    for absent in [
+        "availability zones",
+        "describe-availability-zones",
+        "AvailabilityZoneId",
+    ] {
+        assert!(!existing.contains(absent), "{absent}\n{existing}");
+    }
 }

@@ -151,6 +151,17 @@ fn lambda_code_sha256(moto: &Moto) -> String {
         .to_owned()
 }
 
+/// Where the Neptune stand-in offers a class (any other: every zone of its region). In eu-west-1 the default class
+/// is not offered in eu-west-1a, so the region's first two zones by name (the template's fallback) would fail the
+/// writer; moto's zone ids there: eu-west-1a euw1-az3, eu-west-1b euw1-az1, eu-west-1c euw1-az2. In il-central-1
+/// db.r5.large is offered in one zone only.
+fn neptune_zones() -> serde_json::Value {
+    serde_json::json!({
+        "eu-west-1": {"db.r6g.large": ["eu-west-1b", "eu-west-1c"]},
+        "il-central-1": {"db.r5.large": ["il-central-1b"]},
+    })
+}
+
 /// Lambda's CodeSha256: base64 of the zip's SHA-256.
 fn code_sha256(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
@@ -304,8 +315,8 @@ fn stack_args(command: &str, extra: &[&str]) -> Vec<String> {
 fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
     // One stack in one moto serves every step, in the order a user takes them: each deploy costs tens of seconds
     // of moto's CloudFormation and the AWS CLI's start-up, so the steps share it rather than each deploying anew.
-    // GIVEN moto and no stack
-    let moto = Moto::start();
+    // GIVEN moto and no stack, in a region whose first zone by name does not offer the Neptune class
+    let moto = Moto::start_with_neptune_zones(&neptune_zones());
     let out = prepared_out();
     let mut plan = deploy_args(out.path());
     plan.push("--plan".to_owned());
@@ -455,8 +466,19 @@ fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
     expected.sort();
     assert!(!expected.is_empty());
     assert_eq!(keys, expected);
-    // AND the stack runs the packaged writer, with the region's overrides
+    // AND its subnets are in the first two zones, by name, that offer the Neptune class and the driver's type, by
+    // AZ ID: not eu-west-1a, where the writer could not start
+    assert!(
+        stdout.contains("+ aws neptune describe-orderable-db-instance-options --region eu-west-1 --engine neptune")
+            && stdout.contains(
+                "# chosen: AvailabilityZoneId1=euw1-az1 (eu-west-1b) and AvailabilityZoneId2=euw1-az2 (eu-west-1c)"
+            ),
+        "{stdout}"
+    );
     let parameters = stack_parameters(&moto);
+    assert_eq!(parameters[Name::AvailabilityZoneId1.as_str()], "euw1-az1");
+    assert_eq!(parameters[Name::AvailabilityZoneId2.as_str()], "euw1-az2");
+    // AND the stack runs the packaged writer, with the region's overrides
     assert_eq!(parameters[Name::FunctionCodeKey.as_str()], writer.key);
     assert_eq!(parameters[Name::DriverCodeKey.as_str()], driver.key);
     assert_eq!(parameters[Name::BatchReadSize.as_str()], "500");
@@ -494,6 +516,13 @@ fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
     let with_data = run(&moto, &args);
     // THEN the bucket is left alone and no artifact is uploaded twice
     assert!(!with_data.contains("create-bucket"), "{with_data}");
+    // AND the stack keeps its zones without looking them up again
+    assert!(
+        with_data.contains(&format!(
+            "# stack {STACK} exists: its subnets stay in euw1-az1 and euw1-az2"
+        )) && !with_data.contains("describe-availability-zones"),
+        "{with_data}"
+    );
     assert!(
         with_data.contains(&format!("s3://{BUCKET}/{} is already uploaded", writer.key)),
         "{with_data}"
@@ -683,8 +712,29 @@ fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
 fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_asked() {
     // A stack of its own, so this runs beside the test above (each is one long chain of AWS CLI calls).
     // GIVEN moto and no stack
-    let moto = Moto::start();
+    let moto = Moto::start_with_neptune_zones(&neptune_zones());
     let out = prepared_out();
+    // WHEN a region is deployed whose Neptune class (db.r5.large, il-central-1's default) is offered in one zone
+    // only, with a driver type moto's EC2 data offers in two of its three zones
+    let mut args = deploy_args(out.path());
+    args[2] = "il-central-1".to_owned();
+    args.extend(["--set", "EC2ClientInstanceType=c7i.large"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = moto.stream2neptune("il-central-1", &args);
+    // THEN it stops before any upload, naming the region, each class and the zones (by AZ ID) offering it
+    assert!(!output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "region il-central-1: no two Availability Zones offer every instance class the stack places in its subnets (DbInstanceType db.r5.large (the Neptune writer and read replica, needed in both zones): ilc1-az2 (il-central-1b); EC2ClientInstanceType c7i.large (the EC2 driver, needed in the first zone): ilc1-az1 (il-central-1a), ilc1-az3 (il-central-1c))"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("create-bucket"),
+        "{}",
+        describe(&output)
+    );
     // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
     moto.env(&mut command, REGION)

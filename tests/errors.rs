@@ -367,6 +367,48 @@ fn serverless_min_above_max() {
 }
 
 #[test]
+fn the_subnets_az_ids_are_both_given_and_different_or_neither() {
+    let pair = "set both, to two different AZ IDs (the writer and the replica each get one), or neither (`deploy` then picks two that offer the stack's instance classes)";
+    assert_eq!(
+        resolve_error(
+            "regions: {eu-west-1: {AvailabilityZoneId1: euw1-az3}}",
+            "eu-west-1",
+            &[]
+        ),
+        format!(
+            "region eu-west-1: AvailabilityZoneId1 = `euw1-az3` (from region) and AvailabilityZoneId2 = `` (from built-in default): {pair}"
+        )
+    );
+    assert_eq!(
+        resolve_error(
+            "regions: {}",
+            "eu-west-1",
+            &[
+                "AvailabilityZoneId1=euw1-az2",
+                "AvailabilityZoneId2=euw1-az2"
+            ]
+        ),
+        format!(
+            "region eu-west-1: AvailabilityZoneId1 = `euw1-az2` (from --set) and AvailabilityZoneId2 = `euw1-az2` (from --set): {pair}"
+        )
+    );
+    // A name is not an ID: it maps to a different zone in each account.
+    let named = resolve_error(
+        "regions: {}",
+        "eu-west-1",
+        &[
+            "AvailabilityZoneId1=eu-west-1a",
+            "AvailabilityZoneId2=euw1-az2",
+        ],
+    );
+    assert!(
+        named.contains("AvailabilityZoneId1 = `eu-west-1a` (from --set)")
+            && named.contains("an AZ ID such as use1-az4"),
+        "{named}"
+    );
+}
+
+#[test]
 fn edge_file_must_be_an_s3_uri_ending_in_follows_csv_gz() {
     assert_eq!(
         resolve_error(

@@ -795,3 +795,124 @@ fn the_notebook_platform_and_the_lambda_runtime_are_the_dated_tables() {
         Some(LAMBDA_RUNTIME)
     );
 }
+
+#[test]
+fn the_subnets_are_in_the_zones_given_by_az_id_and_each_neptune_instance_in_its_subnets_zone() {
+    // GIVEN the shipped templates and no AZ IDs (a render without `deploy`, which picks them)
+    let stack = shipped_stack(&[]);
+    let resources = &stack["Resources"];
+    // THEN both parameters default to empty, and then each subnet is in the region's first or second zone by name
+    for name in ["AvailabilityZoneId1", "AvailabilityZoneId2"] {
+        assert_eq!(stack["Parameters"][name]["Default"].as_str(), Some(""));
+    }
+    assert_eq!(
+        yaml(&stack["Conditions"]["AvailabilityZonesGiven"]),
+        "!Not\n- !Equals\n  - !Ref AvailabilityZoneId1\n  - ''"
+    );
+    for (subnet, index, zone) in [
+        ("PrivateSubnet1", 0, 1),
+        ("PrivateSubnet2", 1, 2),
+        ("PublicSubnet", 0, 1),
+    ] {
+        let properties = &resources[subnet]["Properties"];
+        assert_eq!(
+            yaml(&properties["AvailabilityZoneId"]),
+            format!(
+                "!If\n- AvailabilityZonesGiven\n- !Ref AvailabilityZoneId{zone}\n- !Ref AWS::NoValue"
+            ),
+            "{subnet}"
+        );
+        assert_eq!(
+            yaml(&properties["AvailabilityZone"]),
+            format!(
+                "!If\n- AvailabilityZonesGiven\n- !Ref AWS::NoValue\n- !Select\n  - {index}\n  - !GetAZs ''"
+            ),
+            "{subnet}"
+        );
+    }
+    // AND the writer and the replica are each in their own subnet's zone, never one of a name list of their own
+    for (instance, subnet) in [
+        ("NeptuneWriterInstance", "PrivateSubnet1"),
+        ("NeptuneReplicaInstance", "PrivateSubnet2"),
+    ] {
+        assert_eq!(
+            yaml(&resources[instance]["Properties"]["AvailabilityZone"]),
+            format!("!GetAtt {subnet}.AvailabilityZone"),
+            "{instance}"
+        );
+    }
+    // AND a stack given one AZ ID without the other, or the same twice, is refused by its rule
+    let rule = yaml(&stack["Rules"]["AvailabilityZonePair"]["Assertions"][0]["Assert"]);
+    assert!(
+        rule.contains("- !Not\n    - !Equals\n      - !Ref AvailabilityZoneId1\n      - !Ref AvailabilityZoneId2"),
+        "{rule}"
+    );
+
+    // GIVEN two AZ IDs (as `deploy` sets them)
+    let tmp = tempfile::tempdir().unwrap();
+    render_shipped_eu_west_1(
+        tmp.path(),
+        &[
+            "AvailabilityZoneId1=euw1-az2",
+            "AvailabilityZoneId2=euw1-az3",
+        ],
+    )
+    .0
+    .unwrap();
+    let text = fs::read_to_string(tmp.path().join("eu-west-1").join(TEMPLATE_FILE)).unwrap();
+    let stack: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    // THEN they are the parameters' defaults (the template deploys by itself to those zones) and the parameters file's
+    assert_eq!(
+        stack["Parameters"]["AvailabilityZoneId1"]["Default"].as_str(),
+        Some("euw1-az2")
+    );
+    assert_eq!(
+        stack["Parameters"]["AvailabilityZoneId2"]["Default"].as_str(),
+        Some("euw1-az3")
+    );
+    let parameters: serde_json::Value = serde_json::from_slice(
+        &fs::read(
+            tmp.path()
+                .join("eu-west-1")
+                .join(stream2neptune::render::PARAMETERS_FILE),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for (key, value) in [
+        ("AvailabilityZoneId1", "euw1-az2"),
+        ("AvailabilityZoneId2", "euw1-az3"),
+    ] {
+        assert!(
+            parameters
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["ParameterKey"] == key && p["ParameterValue"] == value),
+            "{key}: {parameters}"
+        );
+    }
+}
+
+#[test]
+fn with_an_existing_cluster_the_stack_declares_no_zones_and_uses_the_subnets_given() {
+    // GIVEN an existing cluster, whose subnets the user gives
+    let stack = shipped_stack(common::EXISTING);
+    // THEN the stack has no AZ parameter, condition, rule or subnet of its own
+    for name in ["AvailabilityZoneId1", "AvailabilityZoneId2"] {
+        assert!(stack["Parameters"].get(name).is_none(), "{name}");
+    }
+    assert!(stack["Conditions"].get("AvailabilityZonesGiven").is_none());
+    assert!(stack["Rules"].get("AvailabilityZonePair").is_none());
+    assert!(resources_of(&stack, "AWS::EC2::Subnet").is_empty());
+    // AND the notebook and the driver are in the first subnet given, the function in all of them
+    let resources = &stack["Resources"];
+    assert_eq!(
+        yaml(&resources["Notebook"]["Properties"]["SubnetId"]),
+        "!Select\n- 0\n- !Ref ExistingSubnetIds"
+    );
+    assert_eq!(
+        yaml(&resources["WriterFunction"]["Properties"]["VpcConfig"]["SubnetIds"]),
+        "!Ref ExistingSubnetIds"
+    );
+}

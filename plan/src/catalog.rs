@@ -46,6 +46,8 @@ parameter_names! {
     NeptuneEngineVersion,
     BackupRetentionDays,
     NeptuneAuditLog,
+    AvailabilityZoneId1,
+    AvailabilityZoneId2,
     ExistingClusterEndpoint,
     ExistingClusterReaderEndpoint,
     ExistingClusterPort,
@@ -263,6 +265,13 @@ pub enum Kind {
 
 /// Anchored pattern of one subnet id.
 pub const SUBNET_ID_PATTERN: &str = r"^subnet-[0-9a-f]{8,17}$";
+
+/// What an AZ ID parameter accepts: empty, or an Availability Zone's account-independent id (`use1-az4`,
+/// `apse2-az1`, `usgw1-az2`), never a name (`us-east-1a`), whose zone differs from account to account.
+pub const AVAILABILITY_ZONE_ID: Kind = Kind::Text {
+    pattern: r"^$|^[a-z]{2,8}[0-9]-az[0-9]{1,2}$",
+    expected: "empty (the region's first two Availability Zones by name) or an AZ ID such as use1-az4 (describe-availability-zones lists each zone's ZoneId)",
+};
 
 /// Anchored pattern of a Neptune engine version.
 pub const ENGINE_VERSION_PATTERN: &str = r"^\d+\.\d+\.\d+\.\d+$";
@@ -515,6 +524,24 @@ pub static CATALOG: &[Param] = &[
         scope: Scope::NewCluster,
         required: false,
         description: "Export Neptune's audit log (every query's text) to a log group of the stack, kept LogRetentionDays under the stack key.",
+    },
+    Param {
+        name: Name::AvailabilityZoneId1,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: AVAILABILITY_ZONE_ID,
+        scope: Scope::NewCluster,
+        required: false,
+        description: "AZ ID (such as use1-az4) of the first private subnet: the Neptune writer, the notebook, the driver and the NAT gateway. Empty (with AvailabilityZoneId2 empty) = the region's first Availability Zone by name; `deploy` sets both to AZs that offer the stack's instance classes.",
+    },
+    Param {
+        name: Name::AvailabilityZoneId2,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: AVAILABILITY_ZONE_ID,
+        scope: Scope::NewCluster,
+        required: false,
+        description: "AZ ID of the second private subnet: the Neptune read replica. Empty (with AvailabilityZoneId1 empty) = the region's second Availability Zone by name; else another AZ than AvailabilityZoneId1.",
     },
     Param {
         name: Name::ExistingClusterEndpoint,

@@ -319,6 +319,20 @@ pub enum Problem {
         /// Where it came from.
         max_origin: Origin,
     },
+    /// The two subnets' AZ IDs: one set without the other, or both the same.
+    #[error(
+        "AvailabilityZoneId1 = `{first}` (from {first_origin}) and AvailabilityZoneId2 = `{second}` (from {second_origin}): set both, to two different AZ IDs (the writer and the replica each get one), or neither (`deploy` then picks two that offer the stack's instance classes)"
+    )]
+    AvailabilityZonePair {
+        /// AvailabilityZoneId1.
+        first: String,
+        /// Where it came from.
+        first_origin: Origin,
+        /// AvailabilityZoneId2.
+        second: String,
+        /// Where it came from.
+        second_origin: Origin,
+    },
 }
 
 fn suggest(suggestion: &Option<&'static str>) -> String {

@@ -15,7 +15,8 @@ pub enum Origin {
     Region,
     /// A `--set Key=Value` argument.
     Set,
-    /// Computed from other values (ShardCount from the writer's vCPUs).
+    /// Computed from other values (ShardCount from the writer's vCPUs), or by `deploy` from what AWS offers (the
+    /// subnets' Availability Zones).
     Derived,
 }
 

@@ -102,15 +102,28 @@ impl Plan {
             ),
             "{name} is not an artifact key"
         );
+        self.set(name, key, Origin::Set)
+    }
+
+    /// Sets the two private subnets' AZ IDs `deploy` chose from what AWS offers (`AvailabilityZoneId1` and
+    /// `AvailabilityZoneId2`, origin derived), or kept from the deployed stack. Nothing in the plan is derived from
+    /// them.
+    pub fn set_availability_zones(&mut self, ids: [&str; 2]) -> Result<(), Error> {
+        self.set(Name::AvailabilityZoneId1, ids[0], Origin::Derived)?;
+        self.set(Name::AvailabilityZoneId2, ids[1], Origin::Derived)
+    }
+
+    /// Sets one value, checked against the catalog, as coming from `origin`.
+    fn set(&mut self, name: Name, text: &str, origin: Origin) -> Result<(), Error> {
         let region = self.region.clone();
         let param = &mut self.params[name as usize];
-        param.value = crate::parse::parse(param.param, key, Origin::Set, &region).map_err(
+        param.value = crate::parse::parse(param.param, text, origin, &region).map_err(
             |problem: Problem| Error::Invalid {
                 context: format!("region {region}"),
                 problems: Problems(vec![problem]),
             },
         )?;
-        param.origin = Origin::Set;
+        param.origin = origin;
         Ok(())
     }
 

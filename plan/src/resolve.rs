@@ -73,6 +73,9 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan>
     }
     loss_warnings(&typed, region, &mode, retention, &mut warnings);
     cross_checks(&typed, mode.serverless, &mut problems);
+    if !mode.existing_cluster {
+        availability_zone_check(&typed, &mut problems);
+    }
     alarm_checks(&typed, region, partition, &mut problems);
     concurrency_checks(&typed, region, &mode, &mut problems, &mut warnings);
     if !problems.is_empty() {
@@ -333,6 +336,29 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             min_origin,
             max,
             max_origin,
+        });
+    }
+}
+
+/// The two subnets' AZ IDs: both empty, or two different ones (the template's rule says the same).
+fn availability_zone_check(typed: &[Typed], problems: &mut Vec<Problem>) {
+    let id = |name: Name| {
+        with_origin(typed, name, |value| match value {
+            ParamValue::Text(text) => Some(text.clone()),
+            _ => None,
+        })
+    };
+    let (Some((first, first_origin)), Some((second, second_origin))) =
+        (id(Name::AvailabilityZoneId1), id(Name::AvailabilityZoneId2))
+    else {
+        return;
+    };
+    if first.is_empty() != second.is_empty() || (!first.is_empty() && first == second) {
+        problems.push(Problem::AvailabilityZonePair {
+            first,
+            first_origin,
+            second,
+            second_origin,
         });
     }
 }

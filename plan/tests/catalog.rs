@@ -15,6 +15,8 @@ const CONTRACT_NAMES: &[&str] = &[
     "NeptuneEngineVersion",
     "BackupRetentionDays",
     "NeptuneAuditLog",
+    "AvailabilityZoneId1",
+    "AvailabilityZoneId2",
     "ExistingClusterEndpoint",
     "ExistingClusterReaderEndpoint",
     "ExistingClusterPort",
@@ -178,7 +180,8 @@ fn the_on_failure_and_alarm_rows_keep_payloads_by_default_and_check_their_values
     assert_eq!(days.scope, Scope::OnFailureBucket);
     assert_eq!(days.default, BuiltIn::Value("90"));
     assert_eq!(days.kind.cfn_range(), Some((1.0, 3650.0)));
-    // AlarmEmail and AlarmTopicArn: empty by default; each pattern accepts its form only
+    // AlarmEmail, AlarmTopicArn and the AZ IDs: empty by default; each pattern accepts its form only (an AZ ID,
+    // never a zone name nor a Local Zone's id)
     for (name, good, bad) in [
         (
             Name::AlarmEmail,
@@ -208,6 +211,25 @@ fn the_on_failure_and_alarm_rows_keep_payloads_by_default_and_check_their_values
                 "arn:aws:sqs:us-east-1:123456789012:alerts",
                 "arn:aws:sns:us-east-1:12345:alerts",
                 "arn:aws:sns:us-east-1:123456789012:alerts.fifo",
+            ][..],
+        ),
+        (
+            Name::AvailabilityZoneId1,
+            &[
+                "",
+                "use1-az4",
+                "apse2-az1",
+                "usgw1-az2",
+                "cnnw1-az1",
+                "ilc1-az3",
+            ][..],
+            &[
+                "us-east-1a",
+                "use1",
+                "az1",
+                "use1-az",
+                "Use1-az1",
+                "usw2-lax1-az1",
             ][..],
         ),
     ] {

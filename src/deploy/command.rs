@@ -1,5 +1,6 @@
 //! `deploy`: every prerequisite, then one plan per region (a repeated `--region` once), package once, then
-//! each region in turn: render with the artifact keys, bucket, uploads, `aws cloudformation deploy`, outputs.
+//! each region in turn: the Availability Zones (a new cluster's), render with the artifact keys and zones, bucket,
+//! uploads, `aws cloudformation deploy`, outputs.
 //! With `--plan`, the last step is [`super::plan`]'s change set preview instead.
 
 use std::io::Write;
@@ -8,7 +9,9 @@ use std::path::PathBuf;
 use stream2neptune_plan::{Plan, resolve};
 use stream2neptune_workload::shutdown::Shutdown;
 
-use super::{TargetArgs, artifacts_for, bucket, check_region, connect, data, plan, stack, tags};
+use super::{
+    TargetArgs, artifacts_for, bucket, check_region, connect, data, plan, stack, tags, zones,
+};
 use crate::config_args::{ConfigArgs, print_warnings};
 use crate::package::{self, Architecture, Artifact, Part, Request};
 use crate::render;
@@ -144,6 +147,9 @@ fn deploy_region(
         .collect();
     for artifact in &region_artifacts {
         plan.set_artifact_key(artifact.part.parameter(), &artifact.key)?;
+    }
+    if !plan.mode.existing_cluster {
+        zones::place(aws, plan, &args.target.stack_name)?;
     }
     print_warnings(plan, err)?;
     let rendered = render::render_region(shared.env, plan)?;

@@ -157,6 +157,42 @@ pub enum Error {
         /// The value found.
         value: String,
     },
+    /// No two Availability Zones of the region offer what the stack places in its subnets.
+    #[error(
+        "region {region}: no two Availability Zones offer every instance class the stack places in its subnets ({offered}); choose classes offered in two zones (each zone's classes: `aws ec2 describe-instance-type-offerings --location-type availability-zone-id --region {region}`, `aws neptune describe-orderable-db-instance-options --engine neptune --region {region}`) with --set or in stack.yaml, or deploy to another region"
+    )]
+    NoZones {
+        /// The region.
+        region: String,
+        /// Each checked class and the zones offering it.
+        offered: String,
+    },
+    /// The AZ IDs given in the config do not offer what the stack places there.
+    #[error(
+        "region {region}: AvailabilityZoneId1/AvailabilityZoneId2 as configured will not do: {missing} (where each class is offered: {offered}); set other AZ IDs, or neither to let deploy choose"
+    )]
+    ZonesNotOffering {
+        /// Each zone and the class it lacks.
+        missing: String,
+        /// The region.
+        region: String,
+        /// Each checked class and the zones offering it.
+        offered: String,
+    },
+    /// The config moves a deployed stack's subnets to other zones.
+    #[error(
+        "stack {stack} in {region} has its subnets in {deployed}; the config sets {given}, which would replace the subnets (their address ranges would clash) and the Neptune instances in them: leave AvailabilityZoneId1 and AvailabilityZoneId2 unset (deploy keeps the stack's), or destroy the stack and deploy it again in the new zones"
+    )]
+    ZonesOfDeployedStack {
+        /// The stack name.
+        stack: String,
+        /// The region.
+        region: String,
+        /// The stack's zones, in words.
+        deployed: String,
+        /// The configured zones, in words.
+        given: String,
+    },
     /// The rendered parameters file could not be read.
     #[error("cannot read {}: {detail}; render it again with `make render`", path.display())]
     Parameters {

@@ -14,6 +14,7 @@
 //!   and deletes it: nothing is executed.
 //! - [`status`] shows a deployed stack on one screen: its outputs, the mapping, iterator age, both queues and
 //!   the Neptune cluster; [`logs`] prints (and follows) the writer's log readably.
+//! - [`zones`] picks a new stack's two Availability Zones among those offering its instance classes.
 //! - [`redrive`] replays the batches the event source mapping sent to the stack's on-failure destination.
 
 pub mod aws;
@@ -30,6 +31,7 @@ pub mod redrive;
 pub mod stack;
 pub mod status;
 pub mod tags;
+pub mod zones;
 
 use std::io::Write;
 use std::path::PathBuf;

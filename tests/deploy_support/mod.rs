@@ -101,8 +101,8 @@ pub struct Moto {
 
 impl Moto {
     /// Starts moto_server over TLS, as AWS is reached, with a self-signed certificate for localhost, and waits
-    /// until it accepts connections. It runs with the CloudFormation behaviours of moto_cloudformation.py (a
-    /// failing resource fails the stack with its reason).
+    /// until it accepts connections. It runs with the behaviours of moto_cloudformation.py (a failing resource fails
+    /// the stack with its reason; Neptune offers every class in every zone of the region).
     pub fn start() -> Moto {
         Moto::start_slow(Duration::ZERO)
     }
@@ -110,6 +110,16 @@ impl Moto {
     /// [`Moto::start`] where executing a change set takes `execute` after its IN_PROGRESS event, so the progress
     /// of a deploy can be seen while the AWS CLI waits.
     pub fn start_slow(execute: Duration) -> Moto {
+        Moto::spawn(execute, &serde_json::json!({}))
+    }
+
+    /// [`Moto::start`] where Neptune offers each class named in `zones` (`{"<region>": {"<class>": ["<zone name>",
+    /// ...]}}`) in those zones only (every other class in every zone of its region).
+    pub fn start_with_neptune_zones(zones: &serde_json::Value) -> Moto {
+        Moto::spawn(Duration::ZERO, zones)
+    }
+
+    fn spawn(execute: Duration, neptune_zones: &serde_json::Value) -> Moto {
         let home = tempfile::tempdir().expect("temp dir");
         let (cert, key) = (home.path().join("cert.pem"), home.path().join("key.pem"));
         let made = Command::new(tool("python"))
@@ -133,6 +143,10 @@ impl Moto {
             .env(
                 "STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS",
                 execute.as_secs_f64().to_string(),
+            )
+            .env(
+                "STREAM2NEPTUNE_MOTO_NEPTUNE_ZONES",
+                neptune_zones.to_string(),
             )
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .arg("--ssl-cert")

@@ -1,4 +1,4 @@
-"""moto_server with behaviours of real CloudFormation that moto lacks, for the deploy tests.
+"""moto_server with behaviours of real CloudFormation (and Neptune) that moto lacks, for the deploy tests.
 
 - A resource that fails to create or update fails the stack as CloudFormation does: a CREATE_FAILED (or
   UPDATE_FAILED) event carrying the resource's error as its reason, then ROLLBACK_COMPLETE (or
@@ -8,17 +8,25 @@
   CloudFormation does (moto's change set compares the template alone, so a parameter-only change showed none).
 - Executing a change set takes STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS (default 0) after its IN_PROGRESS event, so a
   deploy's progress can be watched while the AWS CLI waits.
+- Neptune's DescribeOrderableDBInstanceOptions answers the class asked for, at the engine version asked for, in
+  the region's own zones: every zone, or those STREAM2NEPTUNE_MOTO_NEPTUNE_ZONES names for the class
+  ({"<region>": {"<class>": ["<zone name>", ...]}}). moto answers every class whatever is asked, with us-east-1's
+  zone names in every region and engines up to 1.2.0.2 only.
 
 Arguments are moto_server's. What it cannot stand in for: per-resource progress events, real durations,
-rollbacks that delete what was created.
+rollbacks that delete what was created, and which zones Neptune really offers a class in (the test says).
 """
 
+import json
 import os
 import sys
 import time
 
 from moto import server
 from moto.cloudformation import models, parsing
+from moto.core.responses import PaginatedResult
+from moto.ec2.models import ec2_backends
+from moto.rds import responses as rds_responses
 
 EXECUTE_SECONDS = float(os.environ.get("STREAM2NEPTUNE_MOTO_EXECUTE_SECONDS", "0"))
 
@@ -120,6 +128,34 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 models.CloudFormationBackend.execute_change_set = execute_change_set
+
+NEPTUNE_ZONES = json.loads(os.environ.get("STREAM2NEPTUNE_MOTO_NEPTUNE_ZONES", "{}"))
+
+_orderable = rds_responses.RDSResponse.describe_orderable_db_instance_options
+
+
+def describe_orderable_db_instance_options(self):
+    instance_class = self.params.get("DBInstanceClass")
+    if self.params.get("Engine") != "neptune" or not instance_class:
+        return _orderable(self)
+    zones = NEPTUNE_ZONES.get(self.region, {}).get(instance_class)
+    if zones is None:
+        region_zones = ec2_backends[self.current_account][self.region].describe_availability_zones()
+        zones = [zone.name for zone in region_zones]
+    option = {
+        "Engine": "neptune",
+        "EngineVersion": self.params.get("EngineVersion"),
+        "DBInstanceClass": instance_class,
+        "LicenseModel": "amazon-license",
+        "AvailabilityZones": [{"Name": zone} for zone in zones],
+        "Vpc": True,
+        "SupportsStorageEncryption": True,
+        "SupportsIAMDatabaseAuthentication": True,
+    }
+    return PaginatedResult({"OrderableDBInstanceOptions": [option]})
+
+
+rds_responses.RDSResponse.describe_orderable_db_instance_options = describe_orderable_db_instance_options
 
 if __name__ == "__main__":
     server.main(sys.argv[1:])
