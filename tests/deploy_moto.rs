@@ -735,6 +735,23 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
         "{}",
         describe(&output)
     );
+    // WHEN the zones are configured THEN they are checked against what each subnet holds
+    let mut configured = args.clone();
+    configured.extend([
+        "--set",
+        "AvailabilityZoneId1=ilc1-az2",
+        "--set",
+        "AvailabilityZoneId2=ilc1-az3",
+    ]);
+    let output = moto.stream2neptune("il-central-1", &configured);
+    assert!(!output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "region il-central-1: AvailabilityZoneId1/AvailabilityZoneId2 as configured will not do: ilc1-az2 does not offer EC2ClientInstanceType c7i.large; ilc1-az3 does not offer DbInstanceType db.r5.large (where each class is offered: "
+        ),
+        "{stderr}"
+    );
     // WHEN status is asked of a stack that does not exist THEN it says so, naming the region and what to run
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
     moto.env(&mut command, REGION)

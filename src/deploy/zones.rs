@@ -380,9 +380,13 @@ pub fn place(aws: &mut Aws<'_>, plan: &mut Plan, stack: &str) -> Result<()> {
         .into_iter()
         .filter(|(id, _)| !id.is_empty())
         .flat_map(|(id, subnet)| {
+            if !zones.iter().any(|zone| zone.id == id) {
+                return vec![format!("{id} is not an available zone of {region}")];
+            }
             missing_in(id, subnet, &offered)
                 .into_iter()
-                .map(move |class| format!("{id} does not offer {class}"))
+                .map(|class| format!("{id} does not offer {class}"))
+                .collect()
         })
         .collect();
         if !missing.is_empty() {
