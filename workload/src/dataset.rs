@@ -372,6 +372,10 @@ fn write_follows(
         );
         if chunk.len() >= (1 << 20) - 256 {
             if stop.load(Ordering::Relaxed) {
+                // The compressor thread owns the temporary file: wait for it to drop (and so remove) the file
+                // before saying the run stopped.
+                drop(tx);
+                let _ = compressor.join();
                 return Err(DatasetError::Stopped);
             }
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(1 << 20));
