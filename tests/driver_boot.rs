@@ -14,8 +14,8 @@ use std::process::Command;
 
 use boot_support::{Sandbox, SubScript, rendered_stack, text};
 use deploy_support::{Moto, describe};
-use stream2neptune_testkit::KinesisMock;
 use stream2neptune::package::archive::{self, Entry};
+use stream2neptune_testkit::KinesisMock;
 
 /// kinesis-mock's region.
 const REGION: &str = "us-east-1";
@@ -216,7 +216,9 @@ fn the_driver_boots_without_the_edge_file_and_its_wrapper_fetches_it_once_upload
              RESUME_FILE={resume}\n",
             settings = opt.join("driver.env").display(),
             opt = opt.display(),
-            update = sandbox.path("usr/local/bin/stream2neptune-update").display(),
+            update = sandbox
+                .path("usr/local/bin/stream2neptune-update")
+                .display(),
             edges = data.join("follows.csv.gz").display(),
             resume = data.join("follows.resume.json").display(),
         )
@@ -327,10 +329,7 @@ fn a_redeploy_reaches_the_next_run_and_the_resume_state_outlives_the_instance() 
     );
     let usage = String::from_utf8_lossy(&help.stdout);
     let unwrapped = usage.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        unwrapped.contains("[env: DRIVER_BATCH_SIZE=77]"),
-        "{usage}"
-    );
+    assert!(unwrapped.contains("[env: DRIVER_BATCH_SIZE=77]"), "{usage}");
 
     // WHEN the instance is replaced: a new one, nothing on its disk, boots in its place and its driver runs
     std::fs::remove_dir_all(first.root()).expect("the first instance's disk goes");
@@ -354,7 +353,11 @@ fn a_redeploy_reaches_the_next_run_and_the_resume_state_outlives_the_instance() 
             && summary.contains(&format!("; {unsent} resumed from the last run")),
         "{summary}"
     );
-    assert!(!second.path("var/lib/stream2neptune/follows.resume.json").exists());
+    assert!(
+        !second
+            .path("var/lib/stream2neptune/follows.resume.json")
+            .exists()
+    );
     let head = moto.aws_output(
         REGION,
         &[
@@ -403,7 +406,11 @@ fn a_boot_that_fails_signals_its_failure() {
     // AND the settings and the scripts were written before the failure
     assert!(sandbox.path("opt/stream2neptune/driver.env").is_file());
     assert!(sandbox.path("usr/local/bin/stream2neptune-drive").is_file());
-    assert!(sandbox.path("usr/local/bin/stream2neptune-update").is_file());
+    assert!(
+        sandbox
+            .path("usr/local/bin/stream2neptune-update")
+            .is_file()
+    );
 }
 
 #[test]
@@ -517,7 +524,8 @@ fn function_references(function: &str, args: &serde_norway::Value, found: &mut V
                     (args[0].as_str().expect("Fn::Sub's template"), locals)
                 }
             };
-            let placeholder = regex::Regex::new(r"\$\{([^!}][^}.]*)(?:\.([^}]*))?\}").expect("regex");
+            let placeholder =
+                regex::Regex::new(r"\$\{([^!}][^}.]*)(?:\.([^}]*))?\}").expect("regex");
             for c in placeholder.captures_iter(template) {
                 if !locals.contains(&c[1].to_owned()) {
                     found.push((c[1].to_owned(), c.get(2).map(|a| a.as_str().to_owned())));
@@ -539,7 +547,10 @@ fn function_references(function: &str, args: &serde_norway::Value, found: &mut V
 const REPLACED_ONLY_BY: &[(&str, &[&str])] = &[
     ("AWS::SSM::Parameter", &["Name"]),
     ("AWS::IAM::Role", &["RoleName", "Path"]),
-    ("AWS::IAM::InstanceProfile", &["InstanceProfileName", "Path"]),
+    (
+        "AWS::IAM::InstanceProfile",
+        &["InstanceProfileName", "Path"],
+    ),
 ];
 
 /// The stack parameters whose values reach what CloudFormation compares of `resource` on an update: its
@@ -590,7 +601,10 @@ fn a_redeploy_of_the_drivers_code_pace_or_edge_file_changes_only_its_settings_pa
         let settings = parameters_reaching(&stack, "DriverSettings");
         // THEN the settings parameter carries every driver run parameter (so a redeploy updates it)
         for name in DRIVER_RUN_PARAMETERS {
-            assert!(settings.contains(name), "{mode}: DriverSettings does not carry {name}: {settings:?}");
+            assert!(
+                settings.contains(name),
+                "{mode}: DriverSettings does not carry {name}: {settings:?}"
+            );
         }
         // AND none of them reaches the launch template (whose new version would replace the instance) nor the
         // instance
