@@ -33,7 +33,7 @@ TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 .PHONY: help tools fmt fmt-check lint test test-unit test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
-HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET SINCE FOLLOW
+HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET DELETE_RETAINED SINCE FOLLOW
 
 help: ## list the targets and the variables they read, with their values now
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E -e 's/:.*## /\t/' $(foreach v,$(HELP_VARS),-e 's|\$$\($(v)\)|$($(v))|g') | sort
@@ -210,6 +210,9 @@ SINCE      ?= 10m
 FOLLOW     ?=
 DATA       ?=
 DELETE_BUCKET ?=
+# make destroy: DELETE_RETAINED=1 also removes what the stack keeps by design (final snapshot, on-failure bucket;
+# the KMS key scheduled for deletion in 30 days).
+DELETE_RETAINED ?=
 S2N        := cargo run --quiet -p stream2neptune --
 DRY_RUN_FLAG = $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
 # A real run needs cargo-lambda and the AWS CLI from .venv (the package step installs a missing Rust target
@@ -238,8 +241,8 @@ stacks: $(DEPLOY_TOOLS) ## deploy every region listed in $(CONFIG) (SET, TAGS; P
 function-deploy: need-region $(DEPLOY_TOOLS) ## rebuild the writer and update only FunctionCodeKey of each REGION="r ..."
 	for region in $(REGION); do $(S2N) function-deploy --region $$region --artifacts $(OUT)/artifacts $(DEPLOY_FLAGS); done
 
-destroy: need-region $(DEPLOY_TOOLS) ## delete the stack of each REGION="r ..." (DELETE_BUCKET=1 also deletes the artifact bucket)
-	for region in $(REGION); do $(S2N) destroy --region $$region --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(if $(filter 1 true yes,$(DELETE_BUCKET)),--delete-bucket,); done
+destroy: need-region $(DEPLOY_TOOLS) ## delete the stack of each REGION="r ..." and list what it leaves behind with its cost (DELETE_RETAINED=1 removes that: snapshot, on-failure bucket, key scheduled for deletion; DELETE_BUCKET=1 also deletes the artifact bucket)
+	for region in $(REGION); do $(S2N) destroy --region $$region --stack-name $(STACK_NAME) $(DRY_RUN_FLAG) $(if $(filter 1 true yes,$(DELETE_BUCKET)),--delete-bucket,) $(if $(filter 1 true yes,$(DELETE_RETAINED)),--delete-retained,); done
 
 status: need-region $(VENV)/.installed ## the stack of each REGION="r ..." on one screen: outputs, mapping, iterator age, queues, Neptune
 	for region in $(REGION); do $(S2N) status --region $$region --stack-name $(STACK_NAME); done

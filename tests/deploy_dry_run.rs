@@ -139,6 +139,9 @@ fn function_deploy_dry_run() {
 fn destroy_dry_run_with_bucket() {
     let output = dry_run(&["destroy", "--region", "eu-west-1", "--delete-bucket"]);
     snapshot("destroy_delete_bucket", &output, "/nonexistent");
+    // What the stack keeps is looked up by its tag, and with --delete-retained removed: the key only scheduled.
+    let output = dry_run(&["destroy", "--region", "eu-west-1", "--delete-retained"]);
+    snapshot("destroy_delete_retained", &output, "/nonexistent");
 }
 
 /// A tiny data set folder as `stream2neptune dataset --out DIR` lays it out.

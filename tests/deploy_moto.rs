@@ -328,6 +328,7 @@ fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
     assert_eq!(
         added,
         [
+            "Key (AWS::KMS::Key)",
             "OnFailureBucket (AWS::S3::Bucket)",
             "RejectedQueue (AWS::SQS::Queue)",
             "Stream (AWS::Kinesis::Stream)",
@@ -340,7 +341,7 @@ fn one_stack_from_plan_through_deploys_with_data_to_function_deploy() {
     );
     assert!(
         created.contains(&format!("plan {REGION}: would create stack {STACK}:"))
-            && created.contains("7 to add, 0 to modify (0 replaced, 0 maybe replaced), 0 to remove; nothing was executed"),
+            && created.contains("8 to add, 0 to modify (0 replaced, 0 maybe replaced), 0 to remove; nothing was executed"),
         "{created}"
     );
     assert!(created.contains("--change-set-type CREATE"), "{created}");
@@ -906,6 +907,7 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
     assert_eq!(recent, "", "{recent}");
 
     // WHEN it is destroyed
+    let key = physical_id(&moto, "Key");
     let stdout = run(&moto, &stack_args("destroy", &[]));
     // THEN the stack is gone and the bucket stays
     let stacks = moto.aws(
@@ -927,13 +929,62 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
             .success()
     );
     assert!(stdout.contains("is kept"), "{stdout}");
-    // WHEN destroy is asked to delete the bucket THEN the versioned bucket is emptied and deleted
-    let stdout = run(&moto, &stack_args("destroy", &["--delete-bucket"]));
+    // AND what the stack keeps by design is listed with its monthly cost and the command that removes it
+    let left = lines_after(&stdout, "  ");
+    let expected = vec![
+        format!("KMS key {key} (DeletionPolicy Retain): $1.00/month ($1 per key and month)"),
+        format!(
+            "  remove: aws kms schedule-key-deletion --region {REGION} --key-id {key} --pending-window-in-days 30"
+        ),
+        format!(
+            "bucket {on_failure} (the on-failure bucket, DeletionPolicy Retain): 1 object version, 0.000 GB: \
+                 $0.00/month ($0.023 per GB and month)"
+        ),
+        format!(
+            "  remove: stream2neptune destroy --region {REGION} --stack-name {STACK} --delete-retained (empties \
+                 every version, then deletes the bucket)"
+        ),
+        format!(
+            "in all $1.00/month; remove everything above: make destroy REGION={REGION} STACK_NAME={STACK} \
+                 DELETE_RETAINED=1"
+        ),
+    ];
+    assert_eq!(left, expected, "{stdout}");
+    // WHEN destroy runs again, the stack gone (as after a failed first create), asked to delete the bucket and
+    // what the stack kept
+    let stdout = run(
+        &moto,
+        &stack_args("destroy", &["--delete-bucket", "--delete-retained"]),
+    );
+    // THEN the versioned artifact bucket and the on-failure bucket are emptied and deleted
+    for bucket in [BUCKET, on_failure.as_str()] {
+        assert!(
+            !moto
+                .aws_output(REGION, &["s3api", "head-bucket", "--bucket", bucket])
+                .status
+                .success(),
+            "{bucket}: {stdout}"
+        );
+    }
+    // AND the key is scheduled for deletion, not deleted
+    let state = moto.aws(
+        REGION,
+        &[
+            "kms",
+            "describe-key",
+            "--key-id",
+            &key,
+            "--query",
+            "KeyMetadata.KeyState",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(state.trim(), "PendingDeletion", "{stdout}");
     assert!(
-        !moto
-            .aws_output(REGION, &["s3api", "head-bucket", "--bucket", BUCKET])
-            .status
-            .success(),
+        stdout.contains(&format!(
+            "# key {key} is deleted in 30 days; until then `aws kms cancel-key-deletion --region {REGION} --key-id {key}` keeps it"
+        )),
         "{stdout}"
     );
 }

@@ -9,7 +9,8 @@
 //! - [`function_deploy`] rebuilds the writer and changes the stack's `FunctionCodeKey` alone, with the stack's own
 //!   template and every other parameter's previous value, so CloudFormation stays the single source of truth
 //!   (no drift between the stack and the running code, and a later `make stack` does not roll the code back).
-//! - [`destroy`] deletes the stack and keeps the artifact bucket unless asked.
+//! - [`destroy`] deletes the stack, lists what it leaves behind ([`leftovers`], priced by [`prices`]) and removes
+//!   that, and the artifact bucket, only when asked.
 //! - [`plan`] (`deploy --plan`) creates a change set per region, prints what it would add, modify and remove,
 //!   and deletes it: nothing is executed.
 //! - [`status`] shows a deployed stack on one screen: its outputs, the mapping, iterator age, both queues and
@@ -25,8 +26,10 @@ pub mod destroy;
 pub mod error;
 pub mod events;
 pub mod function_deploy;
+pub mod leftovers;
 pub mod logs;
 pub mod plan;
+pub mod prices;
 pub mod redrive;
 pub mod stack;
 pub mod status;

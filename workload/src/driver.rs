@@ -33,8 +33,8 @@ use crate::sink::{
     kinesis_client,
 };
 
-/// Flags of `stream2neptune drive` (each also read from the environment variable shown, as
-/// written by the stack's EC2 user data).
+/// Flags of `stream2neptune drive` (each also read from the environment variable shown, as the
+/// EC2 driver's wrapper exports them from the stack's DriverSettings parameter).
 #[derive(Debug, Clone, clap::Args)]
 pub struct DriveArgs {
     /// Kinesis stream to put the edges on.
