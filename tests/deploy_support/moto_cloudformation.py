@@ -13,6 +13,9 @@
   ({"<region>": {"<class>": ["<zone name>", ...]}}). moto answers every class whatever is asked, with us-east-1's
   zone names in every region and engines up to 1.2.0.2 only.
 
+- A KMS key's Tags are taken in CloudFormation's form (Key, Value); moto's KMS reads only its API's (TagKey,
+  TagValue) and fails the key otherwise.
+
 Arguments are moto_server's. What it cannot stand in for: per-resource progress events, real durations,
 rollbacks that delete what was created, and which zones Neptune really offers a class in (the test says).
 """
@@ -45,7 +48,20 @@ class ResourceFailed(Exception):
 _create = parsing.parse_and_create_resource
 
 
+def kms_tags_as_moto_reads_them(resource_json):
+    """A key's Tags in CloudFormation's form (Key, Value) as moto's KMS reads them (TagKey, TagValue)."""
+    properties = resource_json.get("Properties") or {}
+    tags = properties.get("Tags")
+    if resource_json.get("Type") != "AWS::KMS::Key" or not tags:
+        return resource_json
+    renamed = [
+        {"TagKey": tag["Key"], "TagValue": tag["Value"]} if "Key" in tag else tag for tag in tags
+    ]
+    return {**resource_json, "Properties": {**properties, "Tags": renamed}}
+
+
 def parse_and_create_resource(logical_id, resource_json, *args, **kwargs):
+    resource_json = kms_tags_as_moto_reads_them(resource_json)
     try:
         return _create(logical_id, resource_json, *args, **kwargs)
     except ResourceFailed:
