@@ -96,9 +96,9 @@ fn parse_text(
             }
         }
         Kind::EngineVersion { min } => {
-            let numbers = |v: &str| -> Option<Vec<u32>> {
+            let numbers = |v: &str| {
                 matches(catalog::ENGINE_VERSION_PATTERN, v)
-                    .then(|| v.split('.').map(|n| n.parse().ok()).collect())
+                    .then(|| dated_facts::engine_numbers(v))
                     .flatten()
             };
             let retired = dated_facts::retired(
@@ -106,30 +106,27 @@ fn parse_text(
                 text,
                 dated_facts::today(),
             );
-            match numbers(text) {
+            match (numbers(text), retired) {
                 // The dated reason first: a retired version is named with its date and source.
-                Some(_) if retired.is_some() => {
-                    let fact = retired.expect("checked");
-                    Err(Problem::EngineRetired {
-                        key,
-                        value,
-                        origin,
-                        range: fact.name,
-                        end_of_life: fact.retired_from().expect("a retired fact has a date"),
-                        stated_in: fact.source,
-                        instead: catalog::DEFAULT_ENGINE_VERSION,
-                    })
-                }
-                Some(version) if version >= numbers(min).expect("a valid minimum") => {
+                (Some(_), Some(fact)) => Err(Problem::EngineRetired {
+                    key,
+                    value,
+                    origin,
+                    range: fact.name,
+                    end_of_life: fact.retired_from().expect("a retired fact has a date"),
+                    stated_in: fact.source,
+                    instead: catalog::DEFAULT_ENGINE_VERSION,
+                }),
+                (Some(version), None) if version >= numbers(min).expect("a valid minimum") => {
                     Ok(ParamValue::Text(value))
                 }
-                Some(_) => Err(Problem::EngineTooOld {
+                (Some(_), None) => Err(Problem::EngineTooOld {
                     key,
                     value,
                     origin,
                     min,
                 }),
-                None => Err(Problem::Malformed {
+                (None, _) => Err(Problem::Malformed {
                     key,
                     value,
                     origin,
