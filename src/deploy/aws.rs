@@ -291,6 +291,13 @@ impl<'o> Aws<'o> {
         self.read_as(call, true)
     }
 
+    /// [`Aws::read`], its answer parsed as `T`; `None` in a dry run.
+    pub fn read_into<T: serde::de::DeserializeOwned>(&mut self, call: &Call) -> Result<Option<T>> {
+        self.read(call)?
+            .map(|answer| parse_answer(call, answer))
+            .transpose()
+    }
+
     /// [`Aws::read`] without printing the command: the watchers' repeated looks (a dry run prints nothing).
     pub fn read_quietly(&mut self, call: &Call) -> Result<Option<serde_json::Value>> {
         if self.is_dry_run() {
@@ -412,4 +419,16 @@ pub fn is_not_found(stderr: &str) -> bool {
     ]
     .iter()
     .any(|needle| stderr.contains(needle))
+}
+
+/// `answer`, the JSON a command printed, as `T`; [`Error::AwsOutput`] naming the command when it is not one.
+pub fn parse_answer<T: serde::de::DeserializeOwned>(
+    call: &Call,
+    answer: serde_json::Value,
+) -> Result<T> {
+    serde_json::from_value(answer.clone()).map_err(|err| Error::AwsOutput {
+        command: call.to_string(),
+        detail: err.to_string(),
+        stdout: answer.to_string(),
+    })
 }

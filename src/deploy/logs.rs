@@ -115,12 +115,7 @@ fn follow(
                     .and_then(|a| a.get("events"))
                     .cloned()
                     .unwrap_or(Value::Array(Vec::new()));
-                let mut events: Vec<LogEvent> =
-                    serde_json::from_value(events.clone()).map_err(|err| Error::AwsOutput {
-                        command: call.to_string(),
-                        detail: err.to_string(),
-                        stdout: events.to_string(),
-                    })?;
+                let mut events: Vec<LogEvent> = super::aws::parse_answer(&call, events)?;
                 events.sort_by_key(|e| e.timestamp);
                 let newest = events.last().map(|e| e.timestamp);
                 for event in &events {

@@ -246,12 +246,7 @@ fn create_and_read(
 }
 
 fn parse(call: &Call, answer: Option<&serde_json::Value>) -> Result<DescribedChangeSet> {
-    let answer = answer.cloned().unwrap_or(serde_json::Value::Null);
-    serde_json::from_value(answer.clone()).map_err(|err| Error::AwsOutput {
-        command: call.to_string(),
-        detail: err.to_string(),
-        stdout: answer.to_string(),
-    })
+    super::aws::parse_answer(call, answer.cloned().unwrap_or(serde_json::Value::Null))
 }
 
 /// Whether a failed change set's reason says it holds no changes.

@@ -122,12 +122,7 @@ pub fn describe(aws: &mut Aws<'_>, stack: &str, region: &str) -> Result<Lookup> 
     match aws.read(&call) {
         Ok(None) => Ok(Lookup::Unknown),
         Ok(Some(value)) => {
-            let described: DescribedStack =
-                serde_json::from_value(value.clone()).map_err(|err| Error::AwsOutput {
-                    command: call.to_string(),
-                    detail: err.to_string(),
-                    stdout: value.to_string(),
-                })?;
+            let described: DescribedStack = super::aws::parse_answer(&call, value)?;
             Ok(Lookup::Found(StackInfo {
                 status: described.stack_status,
                 parameters: described

@@ -223,25 +223,11 @@ struct NamedZone {
     name: String,
 }
 
-/// Reads a command's JSON answer as `T`; `None` in a dry run.
-fn read<T: serde::de::DeserializeOwned>(aws: &mut Aws<'_>, call: &Call) -> Result<Option<T>> {
-    let Some(value) = aws.read(call)? else {
-        return Ok(None);
-    };
-    serde_json::from_value(value.clone())
-        .map(Some)
-        .map_err(|err| Error::AwsOutput {
-            command: call.to_string(),
-            detail: err.to_string(),
-            stdout: value.to_string(),
-        })
-}
-
 /// The region's available zones, sorted by name (the order `Fn::GetAZs` lists them in); `None` in a dry run.
 fn zones(aws: &mut Aws<'_>, region: &str) -> Result<Option<Vec<Zone>>> {
     let call = Call::new("ec2", "describe-availability-zones", region)
         .arg("--filters", "Name=zone-type,Values=availability-zone");
-    Ok(read::<Zones>(aws, &call)?.map(|answer| {
+    Ok(aws.read_into::<Zones>(&call)?.map(|answer| {
         let mut zones: Vec<Zone> = answer
             .availability_zones
             .into_iter()
@@ -271,7 +257,7 @@ fn offering(
             let call = Call::new("ec2", "describe-instance-type-offerings", region)
                 .arg("--location-type", "availability-zone-id")
                 .arg("--filters", format!("Name=instance-type,Values={class}"));
-            Ok(read::<Offerings>(aws, &call)?.map(|answer| {
+            Ok(aws.read_into::<Offerings>(&call)?.map(|answer| {
                 answer
                     .instance_type_offerings
                     .into_iter()
@@ -287,7 +273,7 @@ fn offering(
                     plan.get(Name::NeptuneEngineVersion).value.to_string(),
                 )
                 .arg("--db-instance-class", class);
-            let Some(answer) = read::<Orderable>(aws, &call)? else {
+            let Some(answer) = aws.read_into::<Orderable>(&call)? else {
                 return Ok(None);
             };
             let names: BTreeSet<String> = answer
