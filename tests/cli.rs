@@ -202,6 +202,43 @@ fn invalid_region_value_exits_non_zero_and_writes_nothing() {
 }
 
 #[test]
+fn a_region_whose_files_cannot_both_be_written_keeps_its_previous_pair() {
+    let tmp = tempfile::tempdir().unwrap();
+    let render = |set: &str| {
+        bin()
+            .args(["render", "--region", "eu-west-1", "--set", set, "--templates-dir"])
+            .arg(common::fixture("minimal"))
+            .arg("--out")
+            .arg(tmp.path())
+            .output()
+            .unwrap()
+    };
+    assert!(render("ShardCount=2").status.success());
+    let region = tmp.path().join("eu-west-1");
+    let template = std::fs::read_to_string(region.join("template.yaml")).unwrap();
+    // parameters.json cannot be replaced: a folder stands where it goes.
+    std::fs::remove_file(region.join("parameters.json")).unwrap();
+    std::fs::create_dir(region.join("parameters.json")).unwrap();
+    std::fs::write(region.join("parameters.json").join("x"), "").unwrap();
+    let output = render("ShardCount=3");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("parameters.json") && stderr.contains("a folder is in the way"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(region.join("template.yaml")).unwrap(),
+        template
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&region)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "temporary files are removed: {leftovers:?}");
+}
+
+#[test]
 fn params_prints_values_with_their_origin() {
     let output = bin()
         .args([

@@ -140,6 +140,23 @@ fn non_numbers_and_fractions_are_not_whole_numbers() {
         ),
         "region us-east-1: MaximumRecordAgeInSeconds = `a day` (from --set) is not a whole number: allowed is -1 (no limit) or a whole number from 60 to 604800"
     );
+    // A number written as a float or with an exponent is not whole, in stack.yaml or in --set.
+    for (config, shown) in [("1e3", "1000.0"), ("1000.0", "1000.0")] {
+        assert_eq!(
+            resolve_error(
+                &format!("defaults: {{ShardCount: {config}}}"),
+                "us-east-1",
+                &[]
+            ),
+            format!(
+                "region us-east-1: ShardCount = `{shown}` (from config defaults) is not a whole number: allowed is a whole number from 1 to 500"
+            )
+        );
+    }
+    assert_eq!(
+        resolve_error("regions: {}", "us-east-1", &["ShardCount=1e3"]),
+        "region us-east-1: ShardCount = `1e3` (from --set) is not a whole number: allowed is a whole number from 1 to 500"
+    );
     // A whole number too big for any range is out of range, not "not whole".
     assert_eq!(
         resolve_error(
@@ -193,6 +210,19 @@ fn a_duplicate_key_names_both_lines() {
     assert_eq!(
         config_error("defaults: {ShardCount: 1, ShardCount: 2}\n"),
         "config file stack.yaml: `ShardCount` is written twice in the same mapping, on line 1; keep one of them"
+    );
+    // Every YAML spelling of a key is the key: escaped, explicit, and in a flow mapping over several lines.
+    assert_eq!(
+        config_error("defaults:\n  ShardCount: 4\n  \"Shard\\x43ount\": 8\nregions: {}\n"),
+        "config file stack.yaml: `ShardCount` is written twice in the same mapping, at lines 2 and 3; keep one of them"
+    );
+    assert_eq!(
+        config_error("defaults:\n  ? ShardCount\n  : 4\n  ShardCount: 8\nregions: {}\n"),
+        "config file stack.yaml: `ShardCount` is written twice in the same mapping, at lines 2 and 4; keep one of them"
+    );
+    assert_eq!(
+        config_error("defaults: {\n  ShardCount: 4,\n  ShardCount: 8\n}\nregions: {}\n"),
+        "config file stack.yaml: `ShardCount` is written twice in the same mapping, at lines 2 and 3; keep one of them"
     );
     // The same key in two regions is no duplicate.
     common::config("regions:\n  eu-west-1:\n    ShardCount: 4\n  us-east-1:\n    ShardCount: 8\n");
@@ -756,5 +786,38 @@ fn on_failure_settings_name_the_field_and_value_when_wrong() {
     assert_eq!(
         resolve_error("regions: {}", "us-east-1", &["OnFailureRetentionDays=0"]),
         "region us-east-1: OnFailureRetentionDays = `0` (from --set) is out of range: allowed is a whole number from 1 to 3650"
+    );
+}
+
+#[test]
+fn a_config_starting_with_a_byte_order_mark_is_read() {
+    let config = common::config("\u{feff}defaults:\n  ShardCount: 4\nregions:\n  eu-west-1: {}\n");
+    assert_eq!(config.regions.len(), 1);
+}
+
+#[test]
+fn a_config_path_that_is_no_file_or_too_large_is_refused_before_reading_it_all() {
+    let error = |path: &Path| StackConfig::load(path).expect_err("refused").to_string();
+    assert_eq!(
+        error(Path::new("/dev/zero")),
+        "config file /dev/zero is not a regular file; pass --config PATH with a stack.yaml file"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        error(dir.path()),
+        format!(
+            "config file {} is not a regular file; pass --config PATH with a stack.yaml file",
+            dir.path().display()
+        )
+    );
+    let large = dir.path().join("stack.yaml");
+    let comment = format!("# {}\n", "x".repeat(1022));
+    std::fs::write(&large, comment.repeat(1025)).unwrap();
+    assert_eq!(
+        error(&large),
+        format!(
+            "config file {} is larger than 1048576 bytes, too large for a stack.yaml; pass --config PATH with the right file",
+            large.display()
+        )
     );
 }

@@ -5,6 +5,7 @@
 //! [`crate::resolve`].
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -14,6 +15,9 @@ use crate::catalog::{self, CfnType, Name};
 use crate::error::{Error, Problem, Problems, Result};
 use crate::origin::Origin;
 use crate::regions;
+
+/// The largest config file read: stack.yaml is a few kilobytes; anything near this is not a config.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// One layer of values: parameter -> value as text, keys already checked against the catalog.
 pub type Layer = BTreeMap<Name, String>;
@@ -44,17 +48,44 @@ pub struct StackConfig {
 impl StackConfig {
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadConfig {
+        let read_error = |source| Error::ReadConfig {
             path: path.to_owned(),
             source,
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        // A device or a pipe (`--config /dev/zero`) would be read until memory runs out.
+        if !file.metadata().map_err(read_error)?.is_file() {
+            return Err(Error::ConfigNotAFile {
+                path: path.to_owned(),
+            });
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_CONFIG_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(Error::ConfigTooLarge {
+                path: path.to_owned(),
+                limit: MAX_CONFIG_BYTES,
+            });
+        }
+        let text = String::from_utf8(bytes).map_err(|err| {
+            read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, err))
         })?;
         Self::parse(path, &text)
     }
 
     /// Checks config text; `path` only names the file in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        // YAML allows a byte order mark at the start of a stream; the typed parser would call it a document.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let parse_error = |message| Error::ParseConfig {
+            path: path.to_owned(),
+            message,
+        };
         // Typed maps keep the last of two equal keys; YAML says a key is unique, and a doubled one is a mistake.
-        if let Some(duplicate) = crate::yaml_keys::first_duplicate(text) {
+        let duplicate = crate::yaml_keys::first_duplicate(text);
+        if let Ok(Some(duplicate)) = duplicate {
             return Err(Error::DuplicateKey {
                 path: path.to_owned(),
                 key: duplicate.key,
@@ -62,10 +93,12 @@ impl StackConfig {
                 second: duplicate.second,
             });
         }
-        let file: StackFile = serde_norway::from_str(text).map_err(|err| Error::ParseConfig {
-            path: path.to_owned(),
-            message: err.to_string(),
-        })?;
+        let file: StackFile =
+            serde_norway::from_str(text).map_err(|err| parse_error(err.to_string()))?;
+        // Text the typed parser reads but whose keys could not be compared is not taken.
+        if let Err(unreadable) = duplicate {
+            return Err(parse_error(unreadable.0));
+        }
         let mut problems = Vec::new();
         let defaults =
             normalize_layer(file.defaults.unwrap_or_default(), "defaults", &mut problems);

@@ -392,6 +392,20 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The config path names a device, a pipe or a folder rather than a file.
+    #[error("config file {} is not a regular file; pass --config PATH with a stack.yaml file", path.display())]
+    ConfigNotAFile {
+        /// The config path.
+        path: PathBuf,
+    },
+    /// The config file is larger than any stack.yaml.
+    #[error("config file {} is larger than {limit} bytes, too large for a stack.yaml; pass --config PATH with the right file", path.display())]
+    ConfigTooLarge {
+        /// The config path.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The config file is not YAML of the expected shape.
     #[error("config file {} is not valid: {message}; it must hold `defaults:` and `regions:` mappings", path.display())]
     ParseConfig {

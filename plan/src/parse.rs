@@ -220,17 +220,18 @@ fn parse_text(
     }
 }
 
-/// A number that is not an integer (1.5, 1e3) is out of range if it is a number at all, else not a whole
-/// number; both say what is allowed.
+/// Text that did not parse as an integer: out of range if it is written as one (digits too many for i64), else
+/// not a whole number (1.5, 1e3, 1000.0, abc); both say what is allowed.
 fn whole_number_or_range(
     text: &str,
     out_of_range: impl FnOnce() -> Problem,
     not_whole: impl FnOnce() -> Problem,
 ) -> Problem {
-    match text.parse::<f64>() {
-        // A huge integer overflows i64 but is a whole number: it is out of range.
-        Ok(x) if x.is_finite() && x.fract() == 0.0 => out_of_range(),
-        _ => not_whole(),
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        out_of_range()
+    } else {
+        not_whole()
     }
 }
 

@@ -1,11 +1,14 @@
 //! Finds a key written twice in one YAML mapping. serde's typed maps keep the last of two equal keys without a
 //! word, while YAML says keys are unique: a doubled key in stack.yaml is a mistake to report with both lines.
 //!
-//! A line scan of block mappings (indentation, `- ` items) and of flow mappings (`{A: 1, B: {C: 2}}`), enough for
-//! a config file of scalars and nested tables; quoted keys and comments are understood, anchors and multi-line
-//! flow mappings are not looked into.
+//! Keys are compared as YAML resolves them, from a YAML parser's events with their positions, so every spelling
+//! counts: plain, quoted and escaped (`"Re\x67ion"` is `Region`), explicit (`? key`), flow mappings over several
+//! lines, and aliases of an anchored scalar.
 
 use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
 
 /// A key found twice in the same mapping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,139 +21,94 @@ pub struct Duplicate {
     pub second: usize,
 }
 
+/// The text is not YAML this parser reads: its message, with line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable(pub String);
+
 /// The first duplicate key of `text`, if any.
-pub fn first_duplicate(text: &str) -> Option<Duplicate> {
-    // Open block mappings, innermost last: (indentation, key -> line).
-    let mut open: Vec<(usize, HashMap<String, usize>)> = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line_number = index + 1;
-        let line = without_comment(raw);
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with("---") || trimmed.starts_with("...") {
-            continue;
-        }
-        let mut indent = line.len() - trimmed.len();
-        let mut body = trimmed;
-        let mut item = false;
-        while let Some(rest) = body.strip_prefix("- ") {
-            let rest_trimmed = rest.trim_start();
-            indent += body.len() - rest_trimmed.len();
-            body = rest_trimmed;
-            item = true;
-        }
-        if let Some(key) = flow_duplicate(body) {
-            return Some(Duplicate {
-                key,
-                first: line_number,
-                second: line_number,
-            });
-        }
-        let Some(key) = block_key(body) else {
-            continue;
-        };
-        while let Some((top, _)) = open.last() {
-            if *top > indent || (item && *top == indent) {
-                open.pop();
-            } else {
-                break;
-            }
-        }
-        match open.last_mut() {
-            Some((top, keys)) if *top == indent => {
-                if let Some(first) = keys.get(&key) {
-                    return Some(Duplicate {
-                        key,
-                        first: *first,
-                        second: line_number,
-                    });
-                }
-                keys.insert(key, line_number);
-            }
-            _ => open.push((indent, HashMap::from([(key, line_number)]))),
-        }
-    }
-    None
+pub fn first_duplicate(text: &str) -> Result<Option<Duplicate>, Unreadable> {
+    let mut finder = Finder::default();
+    Parser::new_from_str(text)
+        .load(&mut finder, true)
+        .map_err(|err| {
+            let at = err.marker();
+            Unreadable(format!(
+                "{} at line {} column {}",
+                err.info(),
+                at.line(),
+                at.col() + 1
+            ))
+        })?;
+    Ok(finder.found)
 }
 
-/// The line without a trailing `# comment` (a `#` outside quotes that starts the line or follows a space).
-fn without_comment(line: &str) -> &str {
-    let mut quote = None;
-    let mut previous = ' ';
-    for (at, c) in line.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '#') if previous.is_whitespace() => return &line[..at],
+/// An open collection: a mapping knows its keys (with their lines) and whether its next node is a key.
+enum Open {
+    Mapping {
+        keys: HashMap<String, usize>,
+        next_is_key: bool,
+    },
+    Sequence,
+}
+
+#[derive(Default)]
+struct Finder {
+    open: Vec<Open>,
+    /// Scalars by anchor id, so that `*a` used as a key is compared as the text it stands for.
+    anchored: HashMap<usize, String>,
+    found: Option<Duplicate>,
+}
+
+impl Finder {
+    /// A node (scalar, alias or a whole collection) has ended in the innermost open collection; `key` is its text
+    /// when it is a scalar.
+    fn node_done(&mut self, key: Option<String>, line: usize) {
+        let Some(Open::Mapping { keys, next_is_key }) = self.open.last_mut() else {
+            return;
+        };
+        if *next_is_key
+            && let Some(key) = key
+            && self.found.is_none()
+        {
+            if let Some(first) = keys.get(&key) {
+                self.found = Some(Duplicate {
+                    key,
+                    first: *first,
+                    second: line,
+                });
+            } else {
+                keys.insert(key, line);
+            }
+        }
+        *next_is_key = !*next_is_key;
+    }
+}
+
+impl MarkedEventReceiver for Finder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::Scalar(text, _, anchor, _) => {
+                if anchor > 0 {
+                    self.anchored.insert(anchor, text.clone());
+                }
+                self.node_done(Some(text), mark.line());
+            }
+            Event::Alias(anchor) => {
+                let text = self.anchored.get(&anchor).cloned();
+                self.node_done(text, mark.line());
+            }
+            Event::MappingStart(..) => self.open.push(Open::Mapping {
+                keys: HashMap::new(),
+                next_is_key: true,
+            }),
+            Event::SequenceStart(..) => self.open.push(Open::Sequence),
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.open.pop();
+                self.node_done(None, mark.line());
+            }
             _ => {}
         }
-        previous = c;
     }
-    line
-}
-
-/// The key of a block mapping entry `key: value` or `key:`.
-fn block_key(body: &str) -> Option<String> {
-    if body.starts_with(['{', '[', '|', '>', '&', '*', '!']) {
-        return None;
-    }
-    let (key, rest) = if let Some(quote @ ('"' | '\'')) = body.chars().next() {
-        let end = body[1..].find(quote)? + 1;
-        (&body[1..end], body[end + 1..].trim_start())
-    } else {
-        let colon = body
-            .find(": ")
-            .or_else(|| body.ends_with(':').then(|| body.len() - 1))?;
-        (body[..colon].trim_end(), &body[colon..])
-    };
-    (rest.starts_with(':') && !key.is_empty()).then(|| key.to_owned())
-}
-
-/// A key written twice in one flow mapping of the line.
-fn flow_duplicate(body: &str) -> Option<String> {
-    // One entry per open `{` (keys seen, the key being read, whether a key is expected) or `[` (None).
-    let mut levels: Vec<Option<(Vec<String>, String, bool)>> = Vec::new();
-    let mut quote = None;
-    for c in body.chars() {
-        if let Some(q) = quote {
-            if c == q {
-                quote = None;
-            } else if let Some(Some((_, token, true))) = levels.last_mut() {
-                token.push(c);
-            }
-            continue;
-        }
-        match c {
-            '"' | '\'' if !levels.is_empty() => quote = Some(c),
-            '{' => levels.push(Some((Vec::new(), String::new(), true))),
-            '[' => levels.push(None),
-            '}' | ']' => {
-                levels.pop();
-            }
-            ',' => {
-                if let Some(Some((_, token, expecting))) = levels.last_mut() {
-                    token.clear();
-                    *expecting = true;
-                }
-            }
-            ':' => {
-                if let Some(Some((seen, token, expecting @ true))) = levels.last_mut() {
-                    let key = token.trim().to_owned();
-                    if seen.contains(&key) {
-                        return Some(key);
-                    }
-                    seen.push(key);
-                    token.clear();
-                    *expecting = false;
-                }
-            }
-            c => {
-                if let Some(Some((_, token, true))) = levels.last_mut() {
-                    token.push(c);
-                }
-            }
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -158,7 +116,9 @@ mod tests {
     use super::*;
 
     fn dup(text: &str) -> Option<(String, usize, usize)> {
-        first_duplicate(text).map(|d| (d.key, d.first, d.second))
+        first_duplicate(text)
+            .expect("readable YAML")
+            .map(|d| (d.key, d.first, d.second))
     }
 
     #[test]
@@ -180,6 +140,8 @@ mod tests {
         );
         assert_eq!(dup("\"A\": 1\n'A': 2\n"), Some(("A".into(), 1, 2)));
         assert_eq!(dup("a: 'x: y'\nb: \"#: z\"\n"), None);
+        // A value equal to a key is not a key.
+        assert_eq!(dup("a: b\nb: a\n"), None);
     }
 
     #[test]
@@ -198,5 +160,37 @@ mod tests {
             dup("regions: {eu-west-1: {A: 1}, us-east-1: {A: [1, 2], B: 'x,y:'}}\n"),
             None
         );
+    }
+
+    #[test]
+    fn every_spelling_of_a_key_is_the_key() {
+        // Escaped in double quotes.
+        assert_eq!(
+            dup("defaults:\n  ShardCount: 1\n  \"Shard\\x43ount\": 2\n"),
+            Some(("ShardCount".into(), 2, 3))
+        );
+        // Explicit keys.
+        assert_eq!(
+            dup("defaults:\n  ? ShardCount\n  : 1\n  ShardCount: 2\n"),
+            Some(("ShardCount".into(), 2, 4))
+        );
+        // A flow mapping over several lines.
+        assert_eq!(
+            dup("defaults: {\n  ShardCount: 1,\n  ShardCount: 2\n}\n"),
+            Some(("ShardCount".into(), 2, 3))
+        );
+        // An alias of an anchored scalar.
+        assert_eq!(
+            dup("names: [&k ShardCount]\ndefaults:\n  ShardCount: 1\n  *k : 2\n"),
+            Some(("ShardCount".into(), 3, 4))
+        );
+        // Collections as keys are not compared, and the mapping goes on after them.
+        assert_eq!(dup("? [a, b]\n: 1\nc: 2\nc: 3\n"), Some(("c".into(), 3, 4)));
+    }
+
+    #[test]
+    fn unreadable_text_says_where() {
+        let err = first_duplicate("a: [1, 2\n").unwrap_err();
+        assert!(err.0.contains("line"), "{err:?}");
     }
 }

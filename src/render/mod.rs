@@ -226,30 +226,52 @@ fn check_dashboard_json(body: &str) -> std::result::Result<(), serde_json::Error
     serde_json::from_str::<serde_json::Value>(&placeholders.replace_all(body, "0")).map(drop)
 }
 
-/// Writes a region's files to `<out>/<region>/`, each atomically (temporary file in the same folder + rename).
+/// Writes a region's files to `<out>/<region>/` as a pair: each is written in full to a temporary file in the same
+/// folder first, and only when both are written are they renamed into place, so a failed write (a full disk, a
+/// read-only folder) leaves the previous pair untouched rather than a new template beside old parameters.
 pub fn write_region(out: &Path, rendered: &RenderedRegion) -> Result<Vec<PathBuf>> {
     let dir = out.join(&rendered.region);
     std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
         path: dir.clone(),
         source,
     })?;
-    [
+    let written = [
         (TEMPLATE_FILE, &rendered.stack),
         (PARAMETERS_FILE, &rendered.parameters_json),
     ]
     .into_iter()
     .map(|(name, contents)| {
         let path = dir.join(name);
-        write_atomically(&path, contents).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(path)
+        match written_beside(&path, contents) {
+            Ok(file) => Ok((path, file)),
+            Err(source) => Err(Error::Write { path, source }),
+        }
     })
-    .collect()
+    .collect::<Result<Vec<_>>>()?;
+    // A rename onto a folder fails; find that before the first rename rather than between the two.
+    if let Some((path, _)) = written.iter().find(|(path, _)| path.is_dir()) {
+        return Err(Error::Write {
+            path: path.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "a folder is in the way of the file; move it",
+            ),
+        });
+    }
+    written
+        .into_iter()
+        .map(|(path, file)| match file.persist(&path) {
+            Ok(_) => Ok(path),
+            Err(err) => Err(Error::Write {
+                path,
+                source: err.error,
+            }),
+        })
+        .collect()
 }
 
-fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+/// `contents` in a synced temporary file in `path`'s folder, ready to be renamed to `path`.
+fn written_beside(path: &Path, contents: &str) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().expect("output files live in a region folder");
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(contents.as_bytes())?;
@@ -261,6 +283,5 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     file.as_file().sync_all()?;
-    file.persist(path).map_err(|err| err.error)?;
-    Ok(())
+    Ok(file)
 }
