@@ -206,7 +206,14 @@ fn a_region_whose_files_cannot_both_be_written_keeps_its_previous_pair() {
     let tmp = tempfile::tempdir().unwrap();
     let render = |set: &str| {
         bin()
-            .args(["render", "--region", "eu-west-1", "--set", set, "--templates-dir"])
+            .args([
+                "render",
+                "--region",
+                "eu-west-1",
+                "--set",
+                set,
+                "--templates-dir",
+            ])
             .arg(common::fixture("minimal"))
             .arg("--out")
             .arg(tmp.path())
@@ -235,7 +242,11 @@ fn a_region_whose_files_cannot_both_be_written_keeps_its_previous_pair() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers.len(), 2, "temporary files are removed: {leftovers:?}");
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "temporary files are removed: {leftovers:?}"
+    );
 }
 
 #[test]

@@ -122,10 +122,23 @@ impl RejectedRecord {
         }
     }
 
+    /// This reject as one line of JSON that every sink can carry: SQS refuses a message body with a character
+    /// outside #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF, and JSON already escapes the
+    /// control characters, so the two non-characters U+FFFE and U+FFFF (possible in a partition key or in a
+    /// reason quoting the record) are written as JSON escapes, which read back as the same text.
+    pub fn to_json_line(&self) -> String {
+        let line = serde_json::to_string(self).unwrap_or_default();
+        if !line.contains(['\u{fffe}', '\u{ffff}']) {
+            return line;
+        }
+        line.replace('\u{fffe}', "\\ufffe")
+            .replace('\u{ffff}', "\\uffff")
+    }
+
     /// This reject as JSON documents of at most `max_bytes` each: itself when it fits, else
     /// parts holding consecutive byte ranges of the record (every other field repeated).
     pub fn parts(&self, max_bytes: usize) -> Vec<RejectedRecord> {
-        let json_len = |r: &RejectedRecord| serde_json::to_string(r).map_or(0, |j| j.len());
+        let json_len = |r: &RejectedRecord| r.to_json_line().len();
         if json_len(self) <= max_bytes {
             return vec![self.clone()];
         }
@@ -221,7 +234,7 @@ impl RejectSink {
         match self {
             RejectSink::Log => {
                 for part in reject.parts(LOG_MAX_REJECT_BYTES) {
-                    let line = serde_json::to_string(&part).unwrap_or_default();
+                    let line = part.to_json_line();
                     tracing::error!(reject = %line, "rejected record (no REJECTED_QUEUE_URL or REJECTED_RECORDS_FILE set)");
                 }
                 Ok(())
@@ -229,7 +242,7 @@ impl RejectSink {
             RejectSink::File { path, lock } => {
                 // The whole record on one line (Kinesis records are at most 10 MiB, the largest
                 // MAX_RECORD_BYTES).
-                let line = serde_json::to_string(reject).unwrap_or_default();
+                let line = reject.to_json_line();
                 let _guard = lock.lock().await;
                 let append = || -> std::io::Result<()> {
                     let mut file = std::fs::OpenOptions::new()
@@ -252,7 +265,7 @@ impl RejectSink {
                 policy,
             } => {
                 for part in reject.parts(SQS_MAX_MESSAGE_BYTES) {
-                    let line = serde_json::to_string(&part).unwrap_or_default();
+                    let line = part.to_json_line();
                     let body = serde_json::to_vec(
                         &serde_json::json!({"QueueUrl": queue_url, "MessageBody": line}),
                     )
@@ -357,6 +370,29 @@ mod tests {
             whole.extend(engine.decode(&part.data).unwrap());
         }
         assert_eq!(whole, big);
+    }
+
+    /// The characters SQS allows in a message body (SendMessage, MessageBody).
+    fn sqs_allows(c: char) -> bool {
+        matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+    }
+
+    #[test]
+    fn a_reject_quoting_characters_sqs_refuses_is_written_in_characters_it_allows() {
+        let mut r = record("x\u{ffff}".as_bytes());
+        r.kinesis.partition_key = "k\u{fffe}\u{ffff}\u{0}\u{1f}\u{fffd}\u{10ffff}".into();
+        let reason = RejectReason::EmptyId { field: "from" };
+        let reject = RejectedRecord::new(&r, &reason);
+        let line = reject.to_json_line();
+        let refused: Vec<char> = line.chars().filter(|&c| !sqs_allows(c)).collect();
+        assert!(refused.is_empty(), "{refused:?} in {line}");
+        let back: RejectedRecord = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, reject);
+        assert_eq!(back.partition_key, r.kinesis.partition_key);
+        // Every part of a record split for SQS is escaped too, and still fits.
+        for part in reject.parts(400) {
+            assert!(part.to_json_line().len() <= 400);
+        }
     }
 
     #[tokio::test]

@@ -69,9 +69,8 @@ impl StackConfig {
                 limit: MAX_CONFIG_BYTES,
             });
         }
-        let text = String::from_utf8(bytes).map_err(|err| {
-            read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, err))
-        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|err| read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, err)))?;
         Self::parse(path, &text)
     }
 
