@@ -5,7 +5,9 @@
 //!   double quotes removed, an optional trailing newline);
 //! - JSON: `{"from": "...", "to": "...", "created": "...", ...}` where `creationDate` is accepted for
 //!   `created` and any other member with a string, number or boolean value is an edge property
-//!   (kept sorted by name, so the query text does not depend on member order).
+//!   (kept sorted by name, so the query text does not depend on member order). Each member is named
+//!   once; a numeric id is a whole number kept as its digits; an integer property fits an i64 (Neptune's
+//!   Long); a property name does not start with `~` (Neptune's and TinkerPop's reserved names).
 //!
 //! Dates: `YYYY-MM-DD`, or a date-time `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|±HH:MM|±HHMM]`.
 
@@ -179,54 +181,49 @@ fn non_empty_id(field: &'static str, value: &str) -> Result<String, RejectReason
 }
 
 fn parse_json(body: &str) -> Result<Edge, RejectReason> {
-    let object: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(body).map_err(|e| RejectReason::BadJson {
-            message: e.to_string(),
-        })?;
+    let Members(members) = serde_json::from_str(body).map_err(|e| RejectReason::BadJson {
+        message: e.to_string(),
+    })?;
+    let mut seen = std::collections::HashSet::with_capacity(members.len());
+    for (name, _) in &members {
+        if !seen.insert(name.as_str()) {
+            return Err(bad_json(format!(
+                "member `{name}` is given twice; a record names each member once"
+            )));
+        }
+    }
+    if seen.contains("created") && seen.contains("creationDate") {
+        return Err(bad_json(
+            "both `created` and `creationDate` are given; send one of them".into(),
+        ));
+    }
     let mut from = None;
     let mut to = None;
     let mut created = None;
     let mut properties = Vec::new();
-    for (key, value) in object {
+    for (key, value) in members {
         match key.as_str() {
-            "from" => from = Some(json_id("from", value)?),
-            "to" => to = Some(json_id("to", value)?),
+            "from" => from = Some(json_id("from", &value)?),
+            "to" => to = Some(json_id("to", &value)?),
             "created" | "creationDate" => {
-                let serde_json::Value::String(text) = value else {
-                    return Err(RejectReason::BadJson {
-                        message: format!("`{key}` must be a string date, got {value}"),
-                    });
+                let Ok(text) = serde_json::from_str::<String>(value.get()) else {
+                    return Err(bad_json(format!(
+                        "`{key}` must be a string date, got {}",
+                        excerpt(value.get())
+                    )));
                 };
                 created = Some(parse_date(text.trim())?);
             }
             _ => {
                 if key.is_empty() {
-                    return Err(RejectReason::BadJson {
-                        message: "a property name is empty".into(),
-                    });
+                    return Err(bad_json("a property name is empty".into()));
                 }
-                let value = match value {
-                    serde_json::Value::String(s) => PropertyValue::Text(s),
-                    serde_json::Value::Bool(b) => PropertyValue::Bool(b),
-                    serde_json::Value::Number(n) => match n.as_i64() {
-                        Some(i) => PropertyValue::Integer(i),
-                        None => PropertyValue::Float(n.as_f64().unwrap_or(f64::NAN)),
-                    },
-                    other => {
-                        return Err(RejectReason::BadJson {
-                            message: format!(
-                                "property `{key}` must be a string, number or boolean, got {other}"
-                            ),
-                        });
-                    }
-                };
-                if let PropertyValue::Float(f) = value
-                    && !f.is_finite()
-                {
-                    return Err(RejectReason::BadJson {
-                        message: format!("property `{key}` is not a finite number"),
-                    });
+                if key.starts_with('~') {
+                    return Err(bad_json(format!(
+                        "property name `{key}` starts with `~`, which Neptune and TinkerPop keep for ids, labels and edge ends (~id, ~label, ~from, ~to); rename the property"
+                    )));
                 }
+                let value = property_value(&key, value.get())?;
                 properties.push((key, value));
             }
         }
@@ -242,13 +239,96 @@ fn parse_json(body: &str) -> Result<Edge, RejectReason> {
     })
 }
 
-fn json_id(field: &'static str, value: serde_json::Value) -> Result<String, RejectReason> {
-    match value {
-        serde_json::Value::String(s) => non_empty_id(field, &s).map(|_| s),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        other => Err(RejectReason::BadJson {
-            message: format!("`{field}` must be a string or a number, got {other}"),
+/// A JSON object's members in the order written, a repeated name kept (serde's maps keep only the last), each value
+/// as its JSON text, so that a number is read from its digits rather than through a double.
+struct Members(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Members;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+fn bad_json(message: String) -> RejectReason {
+    RejectReason::BadJson { message }
+}
+
+/// At most 64 characters of a JSON value's text, for a message.
+fn excerpt(text: &str) -> String {
+    let mut short: String = text.chars().take(64).collect();
+    if short.len() < text.len() {
+        short.push_str("...");
+    }
+    short
+}
+
+/// Whether JSON number text is a whole number as written: an optional minus and digits, no fraction or exponent.
+fn is_integer_text(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn property_value(key: &str, text: &str) -> Result<PropertyValue, RejectReason> {
+    match text.as_bytes()[0] {
+        b'"' => serde_json::from_str(text)
+            .map(PropertyValue::Text)
+            .map_err(|e| bad_json(e.to_string())),
+        b't' | b'f' => Ok(PropertyValue::Bool(text == "true")),
+        b'-' | b'0'..=b'9' if is_integer_text(text) => text.parse().map(PropertyValue::Integer).map_err(|_| {
+            bad_json(format!(
+                "property `{key}` = {} does not fit a 64-bit integer (Neptune's Long, from -9223372036854775808 to 9223372036854775807); send it as a string to keep it exact",
+                excerpt(text)
+            ))
         }),
+        b'-' | b'0'..=b'9' => match text.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(PropertyValue::Float(x)),
+            _ => Err(bad_json(format!("property `{key}` is not a finite number"))),
+        },
+        _ => Err(bad_json(format!(
+            "property `{key}` must be a string, number or boolean, got {}",
+            excerpt(text)
+        ))),
+    }
+}
+
+/// A vertex id from a JSON member: a non-empty string, or a whole number kept as its decimal text at any length
+/// (two ids that differ past a double's 17 digits stay two ids).
+fn json_id(
+    field: &'static str,
+    value: &serde_json::value::RawValue,
+) -> Result<String, RejectReason> {
+    let text = value.get();
+    match text.as_bytes()[0] {
+        b'"' => {
+            let id: String = serde_json::from_str(text).map_err(|e| bad_json(e.to_string()))?;
+            non_empty_id(field, &id).map(|_| id)
+        }
+        b'-' | b'0'..=b'9' if is_integer_text(text) => Ok(text.to_owned()),
+        b'-' | b'0'..=b'9' => Err(bad_json(format!(
+            "`{field}` is the number {}, which is not whole; a numeric id must be a whole number (send other ids as strings)",
+            excerpt(text)
+        ))),
+        _ => Err(bad_json(format!(
+            "`{field}` must be a string or a number, got {}",
+            excerpt(text)
+        ))),
     }
 }
 
@@ -388,6 +468,101 @@ mod tests {
         );
         let alias = parse_record(br#"{"from":"a","to":"b","creationDate":"2020-01-01"}"#, MAX);
         assert_eq!(alias.unwrap().created.text, "2020-01-01");
+    }
+
+    fn json_reject(body: &str) -> String {
+        match parse_record(body.as_bytes(), MAX) {
+            Err(RejectReason::BadJson { message }) => message,
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn numeric_ids_are_kept_as_their_digits_at_any_length() {
+        let one = r#"{"from": 123456789012345678901 , "to": -5, "created": "2020-01-01"}"#;
+        let two = r#"{"from": 123456789012345678902, "to": -5, "created": "2020-01-01"}"#;
+        let (one, two) = (
+            parse_record(one.as_bytes(), MAX).unwrap(),
+            parse_record(two.as_bytes(), MAX).unwrap(),
+        );
+        assert_eq!(
+            (one.from.as_str(), one.to.as_str()),
+            ("123456789012345678901", "-5")
+        );
+        assert_eq!(two.from, "123456789012345678902");
+        assert_eq!(
+            json_reject(r#"{"from": 1.5, "to": "b", "created": "2020-01-01"}"#),
+            "`from` is the number 1.5, which is not whole; a numeric id must be a whole number (send other ids as strings)"
+        );
+        assert_eq!(
+            json_reject(r#"{"from": "a", "to": 1e3, "created": "2020-01-01"}"#),
+            "`to` is the number 1e3, which is not whole; a numeric id must be a whole number (send other ids as strings)"
+        );
+        assert_eq!(
+            json_reject(r#"{"from": null, "to": "b", "created": "2020-01-01"}"#),
+            "`from` must be a string or a number, got null"
+        );
+    }
+
+    #[test]
+    fn an_integer_property_is_exact_or_refused() {
+        let edge = parse_record(
+            br#"{"from":"a","to":"b","created":"2020-01-01","max":9223372036854775807,"min":-9223372036854775808}"#,
+            MAX,
+        )
+        .unwrap();
+        assert_eq!(
+            edge.properties,
+            vec![
+                ("max".into(), PropertyValue::Integer(i64::MAX)),
+                ("min".into(), PropertyValue::Integer(i64::MIN)),
+            ]
+        );
+        assert_eq!(
+            json_reject(r#"{"from":"a","to":"b","created":"2020-01-01","n":18446744073709551615}"#),
+            "property `n` = 18446744073709551615 does not fit a 64-bit integer (Neptune's Long, from -9223372036854775808 to 9223372036854775807); send it as a string to keep it exact"
+        );
+        assert_eq!(
+            json_reject(r#"{"from":"a","to":"b","created":"2020-01-01","x":1e999}"#),
+            "property `x` is not a finite number"
+        );
+        assert_eq!(
+            json_reject(r#"{"from":"a","to":"b","created":"2020-01-01","x":[1]}"#),
+            "property `x` must be a string, number or boolean, got [1]"
+        );
+    }
+
+    #[test]
+    fn a_member_given_twice_or_both_date_names_are_refused() {
+        assert_eq!(
+            json_reject(r#"{"from":"a","to":"b","from":"c","created":"2020-01-01"}"#),
+            "member `from` is given twice; a record names each member once"
+        );
+        // Escapes name the same member.
+        assert_eq!(
+            json_reject(r#"{"from":"a","to":"b","created":"2020-01-01","w":1,"\u0077":2}"#),
+            "member `w` is given twice; a record names each member once"
+        );
+        assert_eq!(
+            json_reject(
+                r#"{"from":"a","to":"b","created":"2020-01-01","creationDate":"2021-01-01"}"#
+            ),
+            "both `created` and `creationDate` are given; send one of them"
+        );
+    }
+
+    #[test]
+    fn reserved_property_names_are_refused() {
+        for name in ["~id", "~label", "~from", "~to", "~x"] {
+            assert_eq!(
+                json_reject(&format!(
+                    r#"{{"from":"a","to":"b","created":"2020-01-01","{name}":"v"}}"#
+                )),
+                format!(
+                    "property name `{name}` starts with `~`, which Neptune and TinkerPop keep for ids, labels and edge ends (~id, ~label, ~from, ~to); rename the property"
+                )
+            );
+        }
     }
 
     #[test]
