@@ -381,6 +381,18 @@ fn kill_9_of_local_up_leaves_no_service_running() {
     term.expect("stop with Ctrl-C");
     let services = services_of(term.pid, 2);
 
+    // AND a demo on the same state directory is refused, naming the running one, before it touches anything
+    let demo = Command::new(env!("CARGO_BIN_EXE_stream2neptune"))
+        .args(["demo", "--edges", "10", "--state-dir", path(dir.path())])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&demo.stderr);
+    assert!(!demo.status.success());
+    assert!(
+        err.contains(&format!("is in use by another local run (pid {} (local up))", term.pid)),
+        "{err}"
+    );
+
     // WHEN it is killed outright
     term.signal(libc::SIGKILL);
 

@@ -191,6 +191,7 @@ pub async fn run_local(command: LocalCommand, shutdown: Shutdown) -> anyhow::Res
 pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let plan = LocalPlan::load(&args.config, &args.region, &args.sets)?;
     let state = args.state.state()?;
+    let _held = state.lock("local up")?;
     if args.fresh {
         state.reset()?;
     }

@@ -153,6 +153,7 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
             .clone()
             .unwrap_or_else(StateDir::default_root),
     )?;
+    let _held = state.lock("demo")?;
     state.reset()?;
 
     let people = args

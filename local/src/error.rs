@@ -13,6 +13,16 @@ pub enum LocalError {
         /// Where it was looked for first.
         looked_in: PathBuf,
     },
+    /// Another local run holds the state directory.
+    #[error(
+        "the state directory {} is in use by another local run ({owner}); wait for it to end or stop it (Ctrl-C in its terminal, or `stream2neptune local down` for `local up`), or pass --state-dir DIR to run beside it", root.display()
+    )]
+    StateInUse {
+        /// The state directory.
+        root: PathBuf,
+        /// Who holds it: its pid and command, as it wrote them.
+        owner: String,
+    },
     /// A service process could not be started.
     #[error("cannot start {service} ({command}): {source}")]
     Spawn {
