@@ -203,7 +203,7 @@ fn demo_draws_live_progress_with_info_logs_and_ends_with_its_summary() {
 
     // AND it ends with the summary line counted from the store, and exit code 0
     term.expect(
-        "demo: sent 1200 edges, store holds 1200 follows edges, lost 0, duplicated 0, rejected 0",
+        "demo: sent 1200 edges = held 1200 + rejected 0 + on-failure 0 + lost 0; store holds 1200 follows edges, duplicated 0, unexpected 0",
     );
     let (rest, code) = term.finish();
     assert_eq!(code, 0, "{rest}");
@@ -389,7 +389,10 @@ fn kill_9_of_local_up_leaves_no_service_running() {
     let err = String::from_utf8_lossy(&demo.stderr);
     assert!(!demo.status.success());
     assert!(
-        err.contains(&format!("is in use by another local run (pid {} (local up))", term.pid)),
+        err.contains(&format!(
+            "is in use by another local run (pid {} (local up))",
+            term.pid
+        )),
         "{err}"
     );
 

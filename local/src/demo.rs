@@ -70,37 +70,64 @@ pub struct DemoArgs {
     pub stream_server: StreamServerKind,
 }
 
-/// What the demo found, counted from the store itself.
+/// What the demo found, counted from the store and the sinks independently: every edge sent is held by the store,
+/// rejected with its record in the rejects file, waiting in the on-failure destination, or lost, and no term is
+/// computed from another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoOutcome {
-    /// Records the stream accepted.
+    /// Edges the stream accepted.
     pub sent: u64,
+    /// Edges of the data set the store holds.
+    pub held: u64,
+    /// Edges of the data set the store does not hold whose record is in the rejected-records file.
+    pub rejected: u64,
+    /// Edges of the data set the store does not hold, not rejected, whose record went to the on-failure destination.
+    pub on_failure: u64,
+    /// Edges sent that nothing accounts for: `sent - held - rejected - on_failure`.
+    pub lost: u64,
+    /// How far `held + rejected + on_failure` exceeds `sent`: a count that does not add up.
+    pub unaccounted: u64,
     /// `follows` edges in the store (distinct pairs).
     pub stored: u64,
-    /// Valid edges sent and not in the store.
-    pub lost: u64,
     /// Edges in the store more than once.
     pub duplicated: u64,
-    /// Records in the rejected-records file.
-    pub rejected: u64,
     /// Edges in the store that were never sent.
     pub unexpected: u64,
-    /// Records sent to the on-failure destination.
-    pub on_failure: u64,
+    /// Lines of the rejected-records file, matching an edge of the data set or not.
+    pub reject_lines: u64,
+    /// Kinesis records sent to the on-failure destination.
+    pub on_failure_records: u64,
 }
 
 impl DemoOutcome {
-    /// The one summary line.
+    /// The one summary line: the terms of `sent`, then what the store holds.
     pub fn line(&self) -> String {
+        let unaccounted = if self.unaccounted > 0 {
+            format!(", unaccounted {}", self.unaccounted)
+        } else {
+            String::new()
+        };
         format!(
-            "demo: sent {} edges, store holds {} follows edges, lost {}, duplicated {}, rejected {}",
-            self.sent, self.stored, self.lost, self.duplicated, self.rejected
+            "demo: sent {} edges = held {} + rejected {} + on-failure {} + lost {}{unaccounted}; store holds {} follows edges, duplicated {}, unexpected {}",
+            self.sent,
+            self.held,
+            self.rejected,
+            self.on_failure,
+            self.lost,
+            self.stored,
+            self.duplicated,
+            self.unexpected
         )
     }
 
-    /// Nothing lost, doubled or invented.
+    /// Every edge sent is in the store once, and nothing else is.
     pub fn is_clean(&self) -> bool {
-        self.lost == 0 && self.duplicated == 0 && self.unexpected == 0
+        self.lost == 0
+            && self.unaccounted == 0
+            && self.rejected == 0
+            && self.on_failure == 0
+            && self.duplicated == 0
+            && self.unexpected == 0
     }
 }
 
@@ -134,12 +161,23 @@ pub async fn run_demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> 
     let outcome = demo(&args, &shutdown).await?;
     let _ = writeln!(std::io::stdout(), "{}", outcome.line());
     if !outcome.is_clean() {
+        let state = args
+            .state_dir
+            .clone()
+            .unwrap_or_else(StateDir::default_root);
         anyhow::bail!(
-            "the store does not match what was sent: lost {}, duplicated {}, unexpected {} (on-failure records: {}); see .local/logs and the on-failure destination, .local/on-failure/ (s3) or .local/on-failure.jsonl (sqs), which `stream2neptune local redrive` replays",
+            "the store does not hold exactly what was sent: lost {}, unaccounted {}, rejected {}, on-failure {} ({} records), duplicated {}, unexpected {}; see the logs in {}, the rejects in {} and the on-failure destination, {} (s3) or {} (sqs), which `stream2neptune local redrive` replays",
             outcome.lost,
+            outcome.unaccounted,
+            outcome.rejected,
+            outcome.on_failure,
+            outcome.on_failure_records,
             outcome.duplicated,
             outcome.unexpected,
-            outcome.on_failure
+            state.join("logs").display(),
+            state.join("rejected.jsonl").display(),
+            state.join("on-failure").display(),
+            state.join("on-failure.jsonl").display(),
         );
     }
     Ok(())
@@ -332,7 +370,10 @@ async fn run_pipeline(
                     "invocations".into(),
                     metrics.invocations.load(Ordering::Relaxed).to_string(),
                 ),
-                ("on-failure records".into(), outcome.on_failure.to_string()),
+                (
+                    "on-failure records".into(),
+                    outcome.on_failure_records.to_string(),
+                ),
                 (
                     "run time".into(),
                     format!("{:.1} s", metrics.elapsed_secs()),
@@ -390,7 +431,8 @@ pub async fn drive_edges(
     .with_context(|| format!("driving the edges into {}", stack.kinesis.kind))
 }
 
-/// Counts from the store, in its own language: every valid edge of the edge file present once, nothing else.
+/// Counts from the store, in its own language, and from the sinks: each edge of the edge file that the store does
+/// not hold is looked for in the rejected-records file, then among the on-failure destination's records.
 pub async fn verify(
     stack: &LocalStack,
     edge_file: &std::path::Path,
@@ -404,17 +446,102 @@ pub async fn verify(
     while let Some(edge) = reader.next_edge()? {
         expected.insert((store.person(&edge.from), store.person(&edge.to)));
     }
-    let rejected = crate::paths::count_lines(&stack.state.rejected())?;
-    let on_failure = metrics.on_failure.load(Ordering::Relaxed);
+    let (reject_lines, rejected_edges) = rejected_edges(&stack.state.rejected())?;
+    let on_failure_edges = metrics
+        .on_failure_edges
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let as_stored = |(from, to): (String, String)| (store.person(&from), store.person(&to));
+    let terms = Terms::count(
+        metrics.sent.load(Ordering::Relaxed),
+        &expected,
+        &stored,
+        rejected_edges.into_iter().map(as_stored),
+        on_failure_edges.into_iter().map(as_stored),
+    );
     Ok(DemoOutcome {
-        sent: metrics.sent.load(Ordering::Relaxed),
+        sent: terms.sent,
+        held: terms.held,
+        rejected: terms.rejected,
+        on_failure: terms.on_failure,
+        lost: terms.lost,
+        unaccounted: terms.unaccounted,
         stored: counts.follows,
-        lost: (expected.difference(&stored).count() as u64).saturating_sub(rejected),
         duplicated: counts.duplicated(),
-        rejected,
         unexpected: stored.difference(&expected).count() as u64,
-        on_failure,
+        reject_lines,
+        on_failure_records: metrics.on_failure.load(Ordering::Relaxed),
     })
+}
+
+/// The terms of `sent`, each counted on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Terms {
+    sent: u64,
+    held: u64,
+    rejected: u64,
+    on_failure: u64,
+    lost: u64,
+    unaccounted: u64,
+}
+
+impl Terms {
+    /// `expected`: the data set's (from, to) pairs; `stored`: the store's; `rejected` and `on_failure`: the pairs of
+    /// the records each sink holds. A sink's record counts only for an edge of the data set the store lacks, and
+    /// once, so a reject of something else cannot hide a lost edge.
+    fn count(
+        sent: u64,
+        expected: &HashSet<(String, String)>,
+        stored: &HashSet<(String, String)>,
+        rejected: impl IntoIterator<Item = (String, String)>,
+        on_failure: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        let held = expected.intersection(stored).count() as u64;
+        let mut missing: HashSet<_> = expected.difference(stored).collect();
+        let mut take = |pairs: &mut dyn Iterator<Item = (String, String)>| {
+            pairs.filter(|pair| missing.remove(pair)).count() as u64
+        };
+        let rejected = take(&mut rejected.into_iter());
+        let on_failure = take(&mut on_failure.into_iter());
+        let accounted = held + rejected + on_failure;
+        Terms {
+            sent,
+            held,
+            rejected,
+            on_failure,
+            lost: sent.saturating_sub(accounted),
+            unaccounted: accounted.saturating_sub(sent),
+        }
+    }
+}
+
+/// The lines of the rejected-records file, and the (from, to) ids of the edges their records hold (a record that
+/// is no edge, or is split over several lines, holds none).
+fn rejected_edges(path: &std::path::Path) -> anyhow::Result<(u64, Vec<(String, String)>)> {
+    use base64::Engine as _;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, Vec::new())),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut lines = 0;
+    let mut edges = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        lines += 1;
+        let reject: stream2neptune_writer::rejects::RejectedRecord = serde_json::from_str(line)
+            .with_context(|| format!("reading line {lines} of {}", path.display()))?;
+        if reject.data_parts != 1 {
+            continue;
+        }
+        let Ok(data) = base64::engine::general_purpose::STANDARD.decode(&reject.data) else {
+            continue;
+        };
+        if let Ok(edge) = stream2neptune_writer::record::parse_record(&data, usize::MAX) {
+            edges.push((edge.from, edge.to));
+        }
+    }
+    Ok((lines, edges))
 }
 
 /// The demo's progress bar and the task that refreshes it from the run metrics; dropping it clears the bar.
@@ -483,4 +610,46 @@ fn show_progress(bar: &ProgressBar, metrics: &RunMetrics) {
         get(&metrics.on_failure),
         ages.join(" ")
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(ids: &[(&str, &str)]) -> Vec<(String, String)> {
+        ids.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn each_term_of_sent_is_counted_on_its_own() {
+        let expected: HashSet<_> = pairs(&[("1", "2"), ("2", "3"), ("3", "4"), ("4", "5")])
+            .into_iter()
+            .collect();
+        let stored: HashSet<_> = pairs(&[("1", "2")]).into_iter().collect();
+        // Rejects of records that are not the missing edges (malformed lines, a written edge) hide nothing.
+        let terms = Terms::count(
+            4,
+            &expected,
+            &stored,
+            pairs(&[("1", "2"), ("9", "9"), ("2", "3"), ("2", "3")]),
+            pairs(&[("3", "4"), ("2", "3")]),
+        );
+        assert_eq!(
+            terms,
+            Terms {
+                sent: 4,
+                held: 1,
+                rejected: 1,
+                on_failure: 1,
+                lost: 1,
+                unaccounted: 0
+            }
+        );
+        // More held than sent: the count does not add up, and says so.
+        let all: HashSet<_> = expected.clone();
+        let terms = Terms::count(3, &expected, &all, Vec::new(), Vec::new());
+        assert_eq!((terms.lost, terms.unaccounted), (0, 1));
+    }
 }

@@ -43,6 +43,8 @@ pub struct RunMetrics {
     pub retries: AtomicU64,
     /// Records sent to the on-failure destination.
     pub on_failure: AtomicU64,
+    /// The (from, to) ids of the edges in those records, for the demo's accounting.
+    pub on_failure_edges: Mutex<Vec<(String, String)>>,
     /// Invocations of the writer.
     pub invocations: AtomicU64,
     seconds: Mutex<Vec<Second>>,
@@ -58,6 +60,7 @@ impl Default for RunMetrics {
             rejected: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             on_failure: AtomicU64::new(0),
+            on_failure_edges: Mutex::new(Vec::new()),
             invocations: AtomicU64::new(0),
             seconds: Mutex::new(Vec::new()),
             iterator_age: Mutex::new(BTreeMap::new()),
@@ -121,9 +124,13 @@ impl RunMetrics {
         self.with_second(|s| s.retries += 1);
     }
 
-    /// Counts records sent to the on-failure destination.
-    pub fn add_on_failure(&self, records: u64) {
+    /// Counts records sent to the on-failure destination, with the (from, to) ids of the edges they hold.
+    pub fn add_on_failure(&self, records: u64, edges: impl IntoIterator<Item = (String, String)>) {
         self.on_failure.fetch_add(records, Ordering::Relaxed);
+        self.on_failure_edges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(edges);
     }
 
     /// Records the iterator age of `shard` (ms): how old the newest record handed to the function is.

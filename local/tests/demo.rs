@@ -85,7 +85,7 @@ async fn demo_in_the_regions_gremlin_with_aggregation_prints_the_summary_counted
     // THEN the line is counted from the store, by Gremlin traversals: everything sent is there once
     assert_eq!(
         outcome.line(),
-        "demo: sent 1500 edges, store holds 1500 follows edges, lost 0, duplicated 0, rejected 0"
+        "demo: sent 1500 edges = held 1500 + rejected 0 + on-failure 0 + lost 0; store holds 1500 follows edges, duplicated 0, unexpected 0"
     );
     assert!(outcome.is_clean());
 

@@ -255,7 +255,16 @@ fn discard<S>(
         size = batch.len(),
         "batch sent to the on-failure destination"
     );
-    shared.metrics.add_on_failure(batch.len() as u64);
+    let users = stream2neptune_writer::deaggregation::user_records(
+        batch
+            .iter()
+            .map(|r| (r.partition_key.as_str(), r.data.as_slice())),
+    );
+    let edges = users
+        .iter()
+        .filter_map(|user| user.decode(usize::MAX).ok())
+        .map(|edge| (edge.from, edge.to));
+    shared.metrics.add_on_failure(batch.len() as u64, edges);
     Ok(())
 }
 
