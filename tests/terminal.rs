@@ -211,6 +211,54 @@ fn demo_draws_live_progress_with_info_logs_and_ends_with_its_summary() {
 }
 
 #[test]
+fn a_store_that_dies_during_a_demo_is_named_with_its_log_and_the_run_stops() {
+    // GIVEN a paced demo writing into Oxigraph
+    let dir = tempfile::tempdir().unwrap();
+    let mut term = Terminal::run(
+        &[
+            "demo",
+            "--region",
+            "eu-west-1",
+            "--set",
+            "QueryLanguage=sparql",
+            "--edges",
+            "20000",
+            "--rate",
+            "500",
+            "--state-dir",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    let (_, store) = term.expect_regex(r"oxigraph \(sparql\) at \S+ \(pid \d+\)");
+    let store_pid: i32 = store
+        .rsplit("pid ")
+        .next()
+        .unwrap()
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    term.expect_regex(r"[1-9]\d*/20000 written");
+
+    // WHEN the store dies
+    // SAFETY: kill(2) of the store process this test's demo started and still holds as its child.
+    unsafe {
+        libc::kill(store_pid, libc::SIGKILL);
+    }
+
+    // THEN the demo names it and its log, stops, and exits 1 instead of retrying into the drain time-out
+    let (before, _) =
+        term.expect_regex("oxigraph exited during the run, after \\d+ of 20000 edges were sent");
+    let (rest, code) = term.finish();
+    assert_eq!(code, 1, "{before}{rest}");
+    let log = dir.path().join("logs").join("oxigraph.log");
+    assert!(
+        rest.contains(&format!("see its log {}", log.display())),
+        "{rest}"
+    );
+}
+
+#[test]
 fn ctrl_c_stops_a_long_demo_within_seconds_with_130_saving_its_files_and_leaving_no_service() {
     // GIVEN a demo that would run for a minute, its services up and edges flowing
     let dir = tempfile::tempdir().unwrap();

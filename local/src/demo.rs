@@ -281,24 +281,43 @@ async fn run_pipeline(
     }
     .filter(|r| *r > 0.0);
     let progress = Progress::start(args.edges, args.no_progress, Arc::clone(&metrics));
-    let driven = drive_edges(
-        stack,
-        &summary.follows_gz,
-        rate,
-        Arc::clone(&metrics),
-        shutdown,
-    )
-    .await;
-    let drained = match &driven {
-        Ok(d) if d.outcome == DriveOutcome::Complete => {
-            shutdown
-                .or_signal(mapping.wait_drained(Duration::from_secs(args.drain_timeout_secs)))
-                .await
-        }
-        _ => Ok(Ok(false)),
+    let drive_and_drain = async {
+        let driven = drive_edges(
+            stack,
+            &summary.follows_gz,
+            rate,
+            Arc::clone(&metrics),
+            shutdown,
+        )
+        .await;
+        let drained = match &driven {
+            Ok(d) if d.outcome == DriveOutcome::Complete => {
+                shutdown
+                    .or_signal(mapping.wait_drained(Duration::from_secs(args.drain_timeout_secs)))
+                    .await
+            }
+            _ => Ok(Ok(false)),
+        };
+        (driven, drained)
+    };
+    // A service that dies ends the run at once, rather than after the driver's and the drain's time-outs.
+    let ran = tokio::select! {
+        ran = drive_and_drain => Ok(ran),
+        exited = stack.first_exit() => Err(exited),
     };
     drop(progress);
     let stop = tokio::time::timeout(MAPPING_STOP_TIMEOUT, mapping.stop()).await;
+    let (driven, drained) = match ran {
+        Ok(ran) => ran,
+        Err(exited) => anyhow::bail!(
+            "{} exited during the run, after {} of {} edges were sent and {} written; see its log {}; services stopped (a new `demo` starts over)",
+            exited.service,
+            RunMetrics::get(&metrics.sent),
+            args.edges,
+            RunMetrics::get(&metrics.written),
+            exited.log.display()
+        ),
+    };
     let files = format!(
         "checkpoints in {}, on-failure records in {}",
         state.checkpoints().display(),
@@ -327,8 +346,9 @@ async fn run_pipeline(
     }
     if !drained {
         anyhow::bail!(
-            "the stream was not drained within {} s (see .local/logs and the iterator ages above)",
-            args.drain_timeout_secs
+            "the stream was not drained within {} s (see the logs in {} and the iterator ages above)",
+            args.drain_timeout_secs,
+            state.root.join("logs").display()
         );
     }
 

@@ -122,7 +122,7 @@ impl ManagedProcess {
     }
 
     /// Whether the process has exited (it is not collected, so its process group can still be signalled).
-    fn has_exited(&self) -> bool {
+    pub fn has_exited(&self) -> bool {
         self.pid()
             .is_none_or(|pid| procfs::stat(pid).is_none_or(|s| !s.is_alive()))
     }
@@ -261,6 +261,7 @@ pub struct StreamServer {
     pub kind: StreamServerKind,
     /// The plain-HTTP port.
     pub port: u16,
+    log: std::path::PathBuf,
 }
 
 impl StreamServer {
@@ -309,6 +310,7 @@ impl StreamServer {
             process,
             kind,
             port,
+            log: log.to_owned(),
         })
     }
 
@@ -320,6 +322,16 @@ impl StreamServer {
     /// The process id.
     pub fn pid(&self) -> Option<u32> {
         self.process.pid()
+    }
+
+    /// Its log file.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// Whether its process has exited.
+    pub fn has_exited(&self) -> bool {
+        self.process.has_exited()
     }
 
     /// Stops the server.

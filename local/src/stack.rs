@@ -28,6 +28,15 @@ pub struct Ports {
     pub store: u16,
 }
 
+/// A service of the stack whose process exited while the run needed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitedService {
+    /// Its name (kinesalite, kinesis-mock, gremlin-server, oxigraph, neo4j).
+    pub service: &'static str,
+    /// Its log file.
+    pub log: std::path::PathBuf,
+}
+
 /// Running services for one plan; [`LocalStack::stop`] stops them in order, dropping it kills them.
 #[derive(Debug)]
 pub struct LocalStack {
@@ -115,6 +124,26 @@ impl LocalStack {
     /// The process ids of the stream server and the store, while they run.
     pub fn pids(&self) -> (Option<u32>, Option<u32>) {
         (self.kinesis.pid(), self.store.pid())
+    }
+
+    /// Resolves when the stream server or the store has exited, polled every 250 ms, so that a run names the
+    /// service it lost within a second instead of retrying against a port nobody serves.
+    pub async fn first_exit(&self) -> ExitedService {
+        loop {
+            if self.kinesis.has_exited() {
+                return ExitedService {
+                    service: self.kinesis.kind.name(),
+                    log: self.kinesis.log().to_owned(),
+                };
+            }
+            if self.store.has_exited() {
+                return ExitedService {
+                    service: self.store.name(),
+                    log: self.store.log().to_owned(),
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     /// A client of the store in its own language.

@@ -6,7 +6,7 @@
 //!   `<state>/gremlin-server/graph.json` on a clean stop;
 //! - `opencypher`: Neo4j behind Neptune's openCypher HTTP form ([`crate::neo4j`]), its database in `<state>/neo4j`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -169,5 +169,15 @@ impl StoreServer {
     /// The process id, while running.
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().and_then(ManagedProcess::pid)
+    }
+
+    /// Its log file.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// Whether its process has exited (or was stopped).
+    pub fn has_exited(&self) -> bool {
+        self.process.as_ref().is_none_or(ManagedProcess::has_exited)
     }
 }
