@@ -71,8 +71,9 @@ pub enum Command {
     Drive(stream2neptune_workload::DriveArgs),
     /// Bulk-load the people into Neptune (POST /loader, polled to the end) or into a local SPARQL store.
     Load(stream2neptune_workload::LoadArgs),
-    /// Run the whole pipeline on this machine (kinesis-mock, Oxigraph, the writer in process) and print one
-    /// summary line counted from the store.
+    /// Run the whole pipeline on this machine (a local Kinesis, kinesalite unless --stream-server says otherwise;
+    /// the store of the region's QueryLanguage; the writer in process) and print one summary line counted from the
+    /// store.
     Demo(stream2neptune_local::DemoArgs),
     /// Start, stop, inspect or query the local pipeline's services by hand.
     #[command(subcommand)]
