@@ -495,6 +495,23 @@ mod tests {
     }
 
     #[test]
+    fn the_batch_form_is_read_in_any_case() {
+        for (value, form) in [
+            ("rows", BatchForm::Rows),
+            (" ROWS ", BatchForm::Rows),
+            ("Chained", BatchForm::Chained),
+        ] {
+            let c = config(&[
+                ("NEPTUNE_ENDPOINT", "http://127.0.0.1:1"),
+                LOCAL,
+                ("GREMLIN_BATCH_FORM", value),
+            ])
+            .unwrap();
+            assert_eq!(c.batch_form, form, "{value:?}");
+        }
+    }
+
+    #[test]
     fn every_invalid_value_names_variable_and_allowed_values() {
         let table: &[(&str, &str, &str)] = &[
             ("NEPTUNE_ENDPOINT", "ftp://x", "a host name"),
