@@ -4,7 +4,8 @@
 //! any timing, posted over 4 concurrent keep-alive connections into the emptied graph; the forms alternate, 3
 //! rounds. A request answered with a 5xx (TinkerTransactionGraph's write conflicts between concurrent
 //! transactions: "element modified in another transaction", or a vertex another transaction is creating that
-//! mergeE cannot resolve) is sent again, as the writer does, and counted. `AB_EDGES`, `AB_BATCH`, `AB_CLIENTS` and `AB_ROUNDS` change the sizes.
+//! mergeE cannot resolve) is sent again, as the writer does, and counted. `AB_EDGES`, `AB_BATCH`, `AB_CLIENTS`
+//! and `AB_ROUNDS` change the sizes.
 //!
 //! `cargo run -p stream2neptune-writer --example gremlin_forms`
 
