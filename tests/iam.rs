@@ -18,7 +18,7 @@ use serde_norway::Value;
 use stream2neptune::render;
 use stream2neptune_plan::OnFailureDestination;
 use stream2neptune_plan::endpoints::{self, Part};
-use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{self, GremlinStyle};
 use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
 use stream2neptune_writer::{opencypher, sparql};
@@ -114,27 +114,27 @@ fn edges() -> Vec<Edge> {
 }
 
 /// Every request body the writer can send to Neptune in `language`, built by its own builders for each setting
-/// that changes the text (ConditionalCreate, GremlinUpsertStyle).
+/// that changes the text (ConditionalCreate, GremlinUpsertStyle, GremlinBatchForm).
 fn writer_queries(language: &str) -> Vec<String> {
     let edges = edges();
     let random = || "r-1".to_owned();
     match language {
-        "Gremlin" => [UpsertStyle::Merge, UpsertStyle::Coalesce]
-            .into_iter()
-            .flat_map(|upsert| {
-                let edges = &edges;
-                [true, false].into_iter().map(move |conditional_create| {
-                    gremlin::batch_query(
-                        edges,
-                        GremlinStyle {
+        "Gremlin" => {
+            let mut queries = Vec::new();
+            for upsert in [UpsertStyle::Merge, UpsertStyle::Coalesce] {
+                for conditional_create in [true, false] {
+                    for form in [BatchForm::Chained, BatchForm::Rows] {
+                        let style = GremlinStyle {
                             upsert,
                             conditional_create,
-                        },
-                        random,
-                    )
-                })
-            })
-            .collect(),
+                            form,
+                        };
+                        queries.push(gremlin::batch_query(&edges, style, random));
+                    }
+                }
+            }
+            queries
+        }
         "Sparql" => vec![
             sparql::batch_update(&edges),
             sparql::batch_update(&edges[..1]),
@@ -791,6 +791,7 @@ fn the_writer_needs_delete_in_every_language_and_gremlin_without_properties_does
         GremlinStyle {
             upsert: UpsertStyle::Merge,
             conditional_create: true,
+            form: BatchForm::Chained,
         },
         || unreachable!(),
     );

@@ -447,6 +447,7 @@ fn fill_gremlin_store(server: &str, dir: &Path, edges: &[Edge]) -> HashMap<Strin
     let style = GremlinStyle {
         upsert: stream2neptune_writer::config::UpsertStyle::Merge,
         conditional_create: true,
+        form: stream2neptune_writer::config::BatchForm::Chained,
     };
     for chunk in records(edges).chunks(250) {
         gremlin_lang(

@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use base64::Engine;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
 use stream2neptune_writer::opencypher::batch_request;
 use stream2neptune_writer::record::parse_record;
@@ -51,6 +51,7 @@ fn per_record(c: &mut Criterion) {
     let merge = GremlinStyle {
         upsert: UpsertStyle::Merge,
         conditional_create: true,
+        form: BatchForm::Chained,
     };
     let mut group = c.benchmark_group("per_record");
     group.throughput(Throughput::Elements(BATCH as u64));

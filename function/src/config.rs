@@ -34,6 +34,15 @@ pub enum UpsertStyle {
     Coalesce,
 }
 
+/// How a mergeV/mergeE batch with derived edge ids is laid out in its one request (see [`crate::gremlin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchForm {
+    /// One `mergeV()` per vertex and one `mergeE()` per edge, chained (default; Neptune's documented native form).
+    Chained,
+    /// The batch's vertex and edge rows as two list literals, each unfolded into one `mergeV()` / `mergeE()`.
+    Rows,
+}
+
 /// Static AWS credentials of the execution environment (the Lambda role's session).
 #[derive(Clone, PartialEq, Eq)]
 pub struct AwsCredentials {
@@ -84,6 +93,8 @@ pub struct Config {
     pub conditional_create: bool,
     /// GREMLIN_UPSERT_STYLE: `merge` (default) or `coalesce`.
     pub upsert_style: UpsertStyle,
+    /// GREMLIN_BATCH_FORM: `chained` (default) or `rows`; applies to `merge` with CONDITIONAL_CREATE.
+    pub batch_form: BatchForm,
     /// IAM_AUTH (default true): sign store requests with SigV4, service `neptune-db`.
     pub iam_auth: bool,
     /// BATCH_WRITE_SIZE (default 100, 1..=10000): records per write request (one transaction).
@@ -214,6 +225,10 @@ impl Config {
             "coalesce" => UpsertStyle::Coalesce,
             _ => UpsertStyle::Merge,
         };
+        let batch_form = match env::GREMLIN_BATCH_FORM.parse(get)? {
+            "rows" => BatchForm::Rows,
+            _ => BatchForm::Chained,
+        };
         let conditional_create = env::CONDITIONAL_CREATE.parse(get)?;
         let iam_auth = env::IAM_AUTH.parse(get)?;
         let batch_write_size = env::BATCH_WRITE_SIZE.parse(get)? as usize;
@@ -303,6 +318,7 @@ impl Config {
             query_language,
             conditional_create,
             upsert_style,
+            batch_form,
             iam_auth,
             batch_write_size,
             write_concurrency,
@@ -402,6 +418,7 @@ mod tests {
         );
         assert_eq!(c.query_language, QueryLanguage::Gremlin);
         assert_eq!(c.upsert_style, UpsertStyle::Merge);
+        assert_eq!(c.batch_form, BatchForm::Chained);
         assert!(c.conditional_create);
         assert_eq!((c.batch_write_size, c.write_concurrency), (100, 1));
         assert_eq!(c.metrics_namespace, "stream2neptune");
@@ -478,6 +495,23 @@ mod tests {
     }
 
     #[test]
+    fn the_batch_form_is_read_in_any_case() {
+        for (value, form) in [
+            ("rows", BatchForm::Rows),
+            (" ROWS ", BatchForm::Rows),
+            ("Chained", BatchForm::Chained),
+        ] {
+            let c = config(&[
+                ("NEPTUNE_ENDPOINT", "http://127.0.0.1:1"),
+                LOCAL,
+                ("GREMLIN_BATCH_FORM", value),
+            ])
+            .unwrap();
+            assert_eq!(c.batch_form, form, "{value:?}");
+        }
+    }
+
+    #[test]
     fn every_invalid_value_names_variable_and_allowed_values() {
         let table: &[(&str, &str, &str)] = &[
             ("NEPTUNE_ENDPOINT", "ftp://x", "a host name"),
@@ -485,6 +519,7 @@ mod tests {
             ("NEPTUNE_PORT", "0", "an integer from 1 to 65535"),
             ("QUERY_LANGUAGE", "cypher", "gremlin, sparql or opencypher"),
             ("GREMLIN_UPSERT_STYLE", "upsert", "merge or coalesce"),
+            ("GREMLIN_BATCH_FORM", "inject", "chained or rows"),
             ("CONDITIONAL_CREATE", "yes", "true or false"),
             ("IAM_AUTH", "1", "true or false"),
             ("BATCH_WRITE_SIZE", "0", "an integer from 1 to 10000"),

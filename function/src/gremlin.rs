@@ -3,11 +3,16 @@
 //! Neptune parses Gremlin with the TinkerPop grammar (no Groovy, no bindings), so values must be
 //! literals in the text. A string literal is single-quoted; `\` and `'` are backslash-escaped and
 //! control characters are written as escapes, so no id can end the literal or add steps.
+//!
+//! A batch is one traversal in one of two forms ([`BatchForm`], GREMLIN_BATCH_FORM): chained, one
+//! `mergeV()`/`mergeE()` step per vertex and edge, or rows, the batch's vertices and edges as two list
+//! literals each unfolded into one `mergeV()`/`mergeE()`. The rows form applies to mergeV/mergeE with derived
+//! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
-use crate::config::UpsertStyle;
+use crate::config::{BatchForm, UpsertStyle};
 use crate::record::{Edge, PropertyValue};
 
 /// Label of the vertices created for unknown ids.
@@ -22,6 +27,8 @@ pub struct GremlinStyle {
     pub upsert: UpsertStyle,
     /// CONDITIONAL_CREATE: derived edge ids and upserts (true), or random ids and plain adds.
     pub conditional_create: bool,
+    /// GREMLIN_BATCH_FORM: chained or rows (rows only with mergeV/mergeE and derived ids).
+    pub form: BatchForm,
 }
 
 /// The edge id derived from (from, creationDate, to): `from-creationDate-to` as in the sample, with
@@ -50,6 +57,101 @@ fn push_id_part(out: &mut String, part: &str) {
 /// Builds the traversal writing `edges` in one request (one transaction). `random_id` supplies the
 /// edge id when `conditional_create` is false.
 pub fn batch_query<'a>(
+    edges: impl IntoIterator<Item = &'a Edge>,
+    style: GremlinStyle,
+    random_id: impl FnMut() -> String,
+) -> String {
+    match (style.upsert, style.conditional_create, style.form) {
+        (UpsertStyle::Merge, true, BatchForm::Rows) => rows_query(edges),
+        _ => chained_query(edges, style, random_id),
+    }
+}
+
+/// One `mergeE()` row of the rows form: the batch's edges with one id merged into one.
+struct EdgeRow<'a> {
+    edge: &'a Edge,
+    /// The extra properties of every record of this edge, a later record's value replacing an earlier one's.
+    properties: BTreeMap<&'a str, &'a PropertyValue>,
+}
+
+// The rows form:
+//   g.inject([['m':[(T.id):v]],...]).unfold().mergeV(select('m')).option(Merge.onCreate,[(T.label):'person'])
+//    .fold().constant([['m':[(T.id):e,(T.label):'follows',(Direction.OUT):from,(Direction.IN):to],
+//                       'c':['creationDate':d,k:v...],'u':[k:v...]],...])
+//    .unfold().mergeE(select('m')).option(Merge.onCreate,select('c')).option(Merge.onMatch,select('u')).id().count()
+// Its merge maps are the shapes Neptune's "Native Gremlin step support" page lists as native for mergeV() and
+// mergeE() ("null, a constant Map, or select() of a Map"); fold() is the barrier that puts every vertex in
+// place before the first edge, and id().count() returns one number instead of the edges' properties (the
+// upserts page, "Making efficient upserts with Gremlin mergeV() and mergeE() steps", ends upserts with id() for
+// that reason). The same step-support page lists inject() among the steps never converted to native
+// operations, unfold() and fold() as converted only in the fold().coalesce(unfold(), ...) upsert pattern,
+// constant() only inside sack().by(), and converts no step that follows an unconverted one: on Neptune this
+// traversal is documented to run outside the native engine, which is why it is not the default there
+// (whether Neptune runs it faster anyway is unmeasured; `/gremlin/explain` shows what it converts).
+// Vertices are deduplicated and sorted by id, so two batches that share vertices lock them in the same order;
+// edges are deduplicated by id (sorted likewise), their extra properties merged so the last record wins.
+fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
+    let mut vertices: BTreeSet<&str> = BTreeSet::new();
+    let mut rows: BTreeMap<String, EdgeRow<'a>> = BTreeMap::new();
+    for edge in edges {
+        vertices.insert(&edge.from);
+        vertices.insert(&edge.to);
+        let row = rows.entry(edge_id(edge)).or_insert_with(|| EdgeRow {
+            edge,
+            properties: BTreeMap::new(),
+        });
+        row.properties.extend(
+            edge.properties
+                .iter()
+                .map(|(key, value)| (key.as_str(), value)),
+        );
+    }
+    let mut q = String::with_capacity(256 + 40 * vertices.len() + 200 * rows.len());
+    q.push_str("g.inject([");
+    for (i, vertex) in vertices.iter().enumerate() {
+        if i > 0 {
+            q.push(',');
+        }
+        q.push_str("['m':[(T.id):");
+        push_literal(&mut q, vertex);
+        q.push_str("]]");
+    }
+    q.push_str("]).unfold().mergeV(select('m')).option(Merge.onCreate,[(T.label):");
+    push_literal(&mut q, VERTEX_LABEL);
+    q.push_str("]).fold().constant([");
+    for (i, (id, row)) in rows.iter().enumerate() {
+        if i > 0 {
+            q.push(',');
+        }
+        q.push_str("['m':[(T.id):");
+        push_literal(&mut q, id);
+        q.push_str(",(T.label):");
+        push_literal(&mut q, EDGE_LABEL);
+        q.push_str(",(Direction.OUT):");
+        push_literal(&mut q, &row.edge.from);
+        q.push_str(",(Direction.IN):");
+        push_literal(&mut q, &row.edge.to);
+        q.push_str("],'c':['creationDate':");
+        push_literal(&mut q, &row.edge.created.text);
+        if !row.properties.is_empty() {
+            q.push(',');
+            push_map_entries(&mut q, row.properties.iter().map(|(k, v)| (*k, *v)));
+        }
+        q.push_str("],'u':[");
+        if row.properties.is_empty() {
+            // The empty Map literal: a matched edge keeps its properties.
+            q.push(':');
+        } else {
+            push_map_entries(&mut q, row.properties.iter().map(|(k, v)| (*k, *v)));
+        }
+        q.push_str("]]");
+    }
+    q.push_str("]).unfold().mergeE(select('m')).option(Merge.onCreate,select('c')).option(Merge.onMatch,select('u')).id().count()");
+    q
+}
+
+/// The chained form: one step per vertex (first use) and per edge, in record order.
+fn chained_query<'a>(
     edges: impl IntoIterator<Item = &'a Edge>,
     style: GremlinStyle,
     mut random_id: impl FnMut() -> String,
@@ -178,7 +280,20 @@ fn push_properties_map(q: &mut String, edge: &Edge) {
 
 // `k:v,...` for the extra properties (non-empty).
 fn push_extra_properties_map(q: &mut String, edge: &Edge) {
-    for (i, (key, value)) in edge.properties.iter().enumerate() {
+    push_map_entries(
+        q,
+        edge.properties
+            .iter()
+            .map(|(key, value)| (key.as_str(), value)),
+    );
+}
+
+// `k:v,...` for `entries`.
+fn push_map_entries<'a>(
+    q: &mut String,
+    entries: impl IntoIterator<Item = (&'a str, &'a PropertyValue)>,
+) {
+    for (i, (key, value)) in entries.into_iter().enumerate() {
         if i > 0 {
             q.push(',');
         }
@@ -248,10 +363,16 @@ mod tests {
     const MERGE: GremlinStyle = GremlinStyle {
         upsert: UpsertStyle::Merge,
         conditional_create: true,
+        form: BatchForm::Chained,
+    };
+    const ROWS: GremlinStyle = GremlinStyle {
+        form: BatchForm::Rows,
+        ..MERGE
     };
     const COALESCE: GremlinStyle = GremlinStyle {
         upsert: UpsertStyle::Coalesce,
         conditional_create: true,
+        form: BatchForm::Chained,
     };
 
     fn no_random() -> String {
@@ -285,17 +406,99 @@ mod tests {
 
     #[test]
     fn unconditional_create_uses_the_random_id_and_still_creates_vertices() {
-        let style = GremlinStyle {
-            upsert: UpsertStyle::Merge,
-            conditional_create: false,
+        // The rows form applies only with derived ids: the same chained text.
+        for form in [BatchForm::Chained, BatchForm::Rows] {
+            let style = GremlinStyle {
+                upsert: UpsertStyle::Merge,
+                conditional_create: false,
+                form,
+            };
+            let q = batch_query(&[edge("1", "2")], style, || "r-1".to_string());
+            assert_eq!(
+                q,
+                "g.mergeV([(T.id):'1']).option(Merge.onCreate,[(T.label):'person'])\
+                 .mergeV([(T.id):'2']).option(Merge.onCreate,[(T.label):'person'])\
+                 .V('1').addE('follows').to(__.V('2')).property(T.id,'r-1').property('creationDate','2016-05-21')"
+            );
+        }
+        let coalesce_rows = GremlinStyle {
+            form: BatchForm::Rows,
+            ..COALESCE
         };
-        let q = batch_query(&[edge("1", "2")], style, || "r-1".to_string());
+        assert_eq!(
+            batch_query(&[edge("1", "2")], coalesce_rows, no_random),
+            batch_query(&[edge("1", "2")], COALESCE, no_random)
+        );
+    }
+
+    #[test]
+    fn rows_form_exact_text() {
+        let q = batch_query(&[edge("1", "2"), edge("1", "3")], ROWS, no_random);
         assert_eq!(
             q,
-            "g.mergeV([(T.id):'1']).option(Merge.onCreate,[(T.label):'person'])\
-             .mergeV([(T.id):'2']).option(Merge.onCreate,[(T.label):'person'])\
-             .V('1').addE('follows').to(__.V('2')).property(T.id,'r-1').property('creationDate','2016-05-21')"
+            "g.inject([['m':[(T.id):'1']],['m':[(T.id):'2']],['m':[(T.id):'3']]]).unfold()\
+             .mergeV(select('m')).option(Merge.onCreate,[(T.label):'person']).fold()\
+             .constant([['m':[(T.id):'1-2016-05-21-2',(T.label):'follows',(Direction.OUT):'1',(Direction.IN):'2'],'c':['creationDate':'2016-05-21'],'u':[:]],\
+             ['m':[(T.id):'1-2016-05-21-3',(T.label):'follows',(Direction.OUT):'1',(Direction.IN):'3'],'c':['creationDate':'2016-05-21'],'u':[:]]]).unfold()\
+             .mergeE(select('m')).option(Merge.onCreate,select('c')).option(Merge.onMatch,select('u')).id().count()"
         );
+    }
+
+    #[test]
+    fn rows_form_sorts_and_deduplicates_and_the_last_record_wins() {
+        // GIVEN records out of order, one edge three times with changing and new properties
+        let mut first = edge("b", "a");
+        first.properties = vec![
+            ("note".into(), PropertyValue::Text("old".into())),
+            ("weight".into(), PropertyValue::Integer(1)),
+        ];
+        let mut second = edge("b", "a");
+        second.properties = vec![("weight".into(), PropertyValue::Integer(2))];
+        let mut third = edge("b", "a");
+        third.properties = vec![("extra".into(), PropertyValue::Bool(true))];
+        let records = [edge("c", "b"), first, edge("a", "c"), second, third];
+
+        // WHEN the rows form is built
+        let q = batch_query(&records, ROWS, no_random);
+
+        // THEN each vertex is one row, by id; each edge one row, by id, with every property, the last value winning
+        assert!(
+            q.starts_with(
+                "g.inject([['m':[(T.id):'a']],['m':[(T.id):'b']],['m':[(T.id):'c']]]).unfold()"
+            ),
+            "{q}"
+        );
+        let edge_ids: Vec<&str> = q
+            .match_indices("(T.id):'")
+            .map(|(i, _)| &q[i + 8..])
+            .map(|s| &s[..s.find('\'').unwrap()])
+            .collect();
+        assert_eq!(
+            edge_ids,
+            [
+                "a",
+                "b",
+                "c",
+                "a-2016-05-21-c",
+                "b-2016-05-21-a",
+                "c-2016-05-21-b"
+            ]
+        );
+        assert!(
+            q.contains(
+                "'c':['creationDate':'2016-05-21','extra':true,'note':'old','weight':2],'u':['extra':true,'note':'old','weight':2]]"
+            ),
+            "{q}"
+        );
+        // AND the same records in another order build the same text except for the winning values
+        let reordered = [
+            records[2].clone(),
+            records[0].clone(),
+            records[1].clone(),
+            records[3].clone(),
+            records[4].clone(),
+        ];
+        assert_eq!(batch_query(&reordered, ROWS, no_random), q);
     }
 
     #[test]
@@ -337,9 +540,15 @@ mod tests {
              __.V('1').addE('follows').to(__.V('2')).property(T.id,'1-2016-05-21-2').property('creationDate','2016-05-21'))\
              .property('weight',3)"
         );
+        assert!(
+            batch_query(std::slice::from_ref(&e), ROWS, no_random).contains(
+                "'c':['creationDate':'2016-05-21','weight':3],'u':['weight':3]]]).unfold().mergeE(select('m'))"
+            )
+        );
         let style = GremlinStyle {
             upsert: UpsertStyle::Coalesce,
             conditional_create: false,
+            form: BatchForm::Chained,
         };
         assert!(
             batch_query(&[e], style, || "r-1".to_string()).ends_with(
@@ -375,6 +584,8 @@ mod tests {
                 q.starts_with(&format!("g.mergeV([(T.id):{literal}])")),
                 "{q}"
             );
+            let q = batch_query(&[edge(raw, "2")], ROWS, no_random);
+            assert!(q.contains(&format!("['m':[(T.id):{literal}]]")), "{q}");
         }
     }
 
@@ -402,20 +613,23 @@ mod tests {
             }
             out
         }
-        let reference = skeleton(&batch_query(&[edge("a", "b")], MERGE, no_random));
-        let reference_c = skeleton(&batch_query(&[edge("a", "b")], COALESCE, no_random));
-        for (raw, _) in HOSTILE {
-            let e = edge(raw, &format!("{raw}!"));
-            assert_eq!(
-                skeleton(&batch_query(std::slice::from_ref(&e), MERGE, no_random)),
-                reference,
-                "{raw:?}"
-            );
-            assert_eq!(
-                skeleton(&batch_query(&[e], COALESCE, no_random)),
-                reference_c,
-                "{raw:?}"
-            );
+        let mut reference_edge = edge("a", "b");
+        reference_edge.properties = vec![("note".into(), PropertyValue::Text("n".into()))];
+        for style in [MERGE, ROWS, COALESCE] {
+            let reference = skeleton(&batch_query(
+                std::slice::from_ref(&reference_edge),
+                style,
+                no_random,
+            ));
+            for (raw, _) in HOSTILE {
+                let mut e = edge(raw, &format!("{raw}!"));
+                e.properties = vec![("note".into(), PropertyValue::Text((*raw).into()))];
+                assert_eq!(
+                    skeleton(&batch_query(&[e], style, no_random)),
+                    reference,
+                    "{style:?} {raw:?}"
+                );
+            }
         }
     }
 

@@ -496,6 +496,7 @@ pub fn build_query<'a>(config: &Config, edges: impl IntoIterator<Item = &'a Edge
             GremlinStyle {
                 upsert: config.upsert_style,
                 conditional_create: config.conditional_create,
+                form: config.batch_form,
             },
             || uuid::Uuid::new_v4().to_string(),
         ),

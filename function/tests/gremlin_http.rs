@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::playback::*;
 use common::*;
-use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
 use stream2neptune_writer::record::parse_record;
 
@@ -45,7 +45,12 @@ fn gremlin_deps(
     deps(&vars)
 }
 
+/// The default request text for `records` (GREMLIN_BATCH_FORM unset: chained).
 fn expected_query(records: &[TestRecord]) -> String {
+    expected_query_in(BatchForm::Chained, records)
+}
+
+fn expected_query_in(form: BatchForm, records: &[TestRecord]) -> String {
     let edges: Vec<_> = records
         .iter()
         .map(|r| parse_record(&r.data, 65_536).unwrap())
@@ -55,6 +60,7 @@ fn expected_query(records: &[TestRecord]) -> String {
         GremlinStyle {
             upsert: UpsertStyle::Merge,
             conditional_create: true,
+            form,
         },
         || unreachable!(),
     )
@@ -135,6 +141,23 @@ async fn request_shape_and_sigv4_signature() {
         .unwrap();
     let expected_auth = expected.iter().find(|(n, _)| n == "authorization").unwrap();
     assert_eq!(authorization, expected_auth.1);
+
+    // AND with GREMLIN_BATCH_FORM=rows the same batch is one request in the rows form
+    let rows_server = playback(vec![]).await;
+    let (deps, _) = gremlin_deps(rows_server.port, &[("GREMLIN_BATCH_FORM", "rows")]);
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let bodies: Vec<String> = rows_server
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Recorded::gremlin)
+        .collect();
+    assert_eq!(bodies, vec![expected_query_in(BatchForm::Rows, &records)]);
+    assert!(bodies[0].starts_with("g.inject(["), "{}", bodies[0]);
 }
 
 #[tokio::test]

@@ -1,24 +1,34 @@
 //! The handler against TinkerPop's Gremlin Server (TinkerTransactionGraph, HTTP and WebSocket),
-//! started on a free port per test: writes land exactly once in both upsert styles, a redelivery
-//! changes nothing, hostile ids stay literal ids, a stopped server gives a correct checkpoint, the
-//! last property write wins, lanes keep per-key order, and every text the writer builds parses with
-//! `gremlin-lang`, the grammar Neptune uses (Groovy-only text does not). Counts use Gremlin.
+//! started on a free port per test: writes land exactly once in both upsert styles and both batch
+//! forms, a redelivery changes nothing, hostile ids stay literal ids, a stopped server gives a
+//! correct checkpoint, the last property write wins, lanes keep per-key order, and every text the
+//! writer builds parses with `gremlin-lang`, the grammar Neptune uses (Groovy-only text does not).
+//! Counts use Gremlin.
 
 mod common;
 
 use std::collections::{HashMap, HashSet};
 
 use common::*;
-use stream2neptune_writer::config::UpsertStyle;
+use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, push_literal};
 use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
 
-/// The four write modes: (GREMLIN_UPSERT_STYLE, CONDITIONAL_CREATE).
-const MODES: &[(&str, &str)] = &[
-    ("merge", "true"),
-    ("coalesce", "true"),
-    ("merge", "false"),
-    ("coalesce", "false"),
+/// The write modes: (GREMLIN_UPSERT_STYLE, CONDITIONAL_CREATE, GREMLIN_BATCH_FORM); the rows form applies only to
+/// merge with conditional create.
+const MODES: &[(&str, &str, &str)] = &[
+    ("merge", "true", "chained"),
+    ("merge", "true", "rows"),
+    ("coalesce", "true", "chained"),
+    ("merge", "false", "chained"),
+    ("coalesce", "false", "chained"),
+];
+
+/// The forms that change the text of an upsert: (GREMLIN_UPSERT_STYLE, GREMLIN_BATCH_FORM).
+const UPSERT_FORMS: &[(&str, &str)] = &[
+    ("merge", "chained"),
+    ("merge", "rows"),
+    ("coalesce", "chained"),
 ];
 
 /// Edge ids, each with its out-vertex id, in-vertex id and property map, read with Gremlin.
@@ -63,9 +73,9 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
 }
 
 #[tokio::test]
-async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_both_styles() {
+async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_every_mode() {
     let server = GremlinServer::start();
-    for (style, conditional) in MODES {
+    for (style, conditional, form) in MODES {
         // GIVEN an empty graph and 300 records
         server.clear().await;
         let (deps, _) = store_deps(
@@ -73,23 +83,30 @@ async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_both_styl
             &[
                 ("GREMLIN_UPSERT_STYLE", style),
                 ("CONDITIONAL_CREATE", conditional),
+                ("GREMLIN_BATCH_FORM", form),
                 ("BATCH_WRITE_SIZE", "50"),
             ],
         );
         let records = csv_records(0..300);
 
         // WHEN the event is delivered twice
+        let mut tables = Vec::new();
         for _ in 0..2 {
             let response =
                 stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
                     .await
                     .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
+            tables.push(edge_table(&server).await);
         }
 
         // THEN vertices are upserted in every mode; edges are once with CONDITIONAL_CREATE=true
-        // and twice (random ids, the sample's non-idempotent mode) with false
-        let mode = format!("{style} conditional={conditional}");
+        // (the second delivery leaves every edge as it was) and twice (random ids, the sample's
+        // non-idempotent mode) with false
+        let mode = format!("{style} conditional={conditional} {form}");
+        if *conditional == "true" {
+            assert_eq!(tables[0], tables[1], "{mode}");
+        }
         assert_eq!(server.vertices().await, 301, "{mode}");
         let expected = if *conditional == "true" { 300 } else { 600 };
         assert_eq!(server.edges().await, expected, "{mode}");
@@ -125,7 +142,7 @@ const HOSTILE: &[&str] = &[
 #[tokio::test]
 async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() {
     let server = GremlinServer::start();
-    for style in ["merge", "coalesce"] {
+    for (style, form) in UPSERT_FORMS {
         // GIVEN a graph holding a canary vertex with a property and an edge
         server.clear().await;
         server
@@ -133,7 +150,11 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
             .await;
         let (deps, _) = store_deps(
             &server,
-            &[("GREMLIN_UPSERT_STYLE", style), ("BATCH_WRITE_SIZE", "4")],
+            &[
+                ("GREMLIN_UPSERT_STYLE", style),
+                ("GREMLIN_BATCH_FORM", form),
+                ("BATCH_WRITE_SIZE", "4"),
+            ],
         );
 
         // WHEN hostile ids arrive as JSON ids and as a property value
@@ -155,11 +176,11 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
                 .unwrap();
 
         // THEN all are written, the canary is as it was, and the ids are exactly the raw ids
-        assert_eq!(failures(&response), Vec::<String>::new(), "{style}");
+        assert_eq!(failures(&response), Vec::<String>::new(), "{style} {form}");
         assert_eq!(
             server.query("g.V('canary-v').values('secret')").await,
             vec![serde_json::json!("keep")],
-            "{style}"
+            "{style} {form}"
         );
         assert_eq!(
             server.count("g.V('canary-v').outE('guards').hasId('canary-e').inV().hasId('canary-w').count()").await,
@@ -170,13 +191,13 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
             .flat_map(|id| [id.to_string(), format!("{id}!")])
             .collect();
         expected.extend(["canary-v".to_string(), "canary-w".to_string()]);
-        assert_eq!(vertex_ids(&server).await, expected, "{style}");
+        assert_eq!(vertex_ids(&server).await, expected, "{style} {form}");
         let edges = edge_table(&server).await;
         assert_eq!(edges.len(), HOSTILE.len() + 1);
         for id in HOSTILE {
             let edge = hostile_edge(id);
             let row = &edges[&stream2neptune_writer::gremlin::edge_id(&edge)];
-            assert_eq!(row["out"], *id, "{style}");
+            assert_eq!(row["out"], *id, "{style} {form}");
             assert_eq!(row["in"], format!("{id}!"));
             assert_eq!(row["p"]["note"], *id, "literal round trip of {id:?}");
         }
@@ -203,7 +224,7 @@ async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not
         ("w".into(), PropertyValue::Float(0.5)),
         ("ok".into(), PropertyValue::Bool(false)),
     ]);
-    for (style, conditional) in MODES {
+    for (style, conditional, form) in MODES {
         server.clear().await;
         let style = GremlinStyle {
             upsert: if *style == "merge" {
@@ -212,6 +233,11 @@ async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not
                 UpsertStyle::Coalesce
             },
             conditional_create: *conditional == "true",
+            form: if *form == "rows" {
+                BatchForm::Rows
+            } else {
+                BatchForm::Chained
+            },
         };
         let mut n = 0;
         let text = batch_query(&edges, style, || {
@@ -274,13 +300,17 @@ async fn weights(server: &GremlinServer, from: &str, to: &str) -> Vec<serde_json
 #[tokio::test]
 async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order() {
     let server = GremlinServer::start();
-    for style in ["merge", "coalesce"] {
+    for (style, form) in UPSERT_FORMS {
         // Within one event, in every batch size
         for batch in ["100", "2", "1"] {
             server.clear().await;
             let (deps, _) = store_deps(
                 &server,
-                &[("GREMLIN_UPSERT_STYLE", style), ("BATCH_WRITE_SIZE", batch)],
+                &[
+                    ("GREMLIN_UPSERT_STYLE", style),
+                    ("GREMLIN_BATCH_FORM", form),
+                    ("BATCH_WRITE_SIZE", batch),
+                ],
             );
             let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
             for _ in 0..2 {
@@ -292,7 +322,11 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
                 .unwrap();
                 assert_eq!(failures(&response), Vec::<String>::new());
                 assert_eq!(server.edges().await, 1);
-                assert_eq!(weights(&server, "a", "b").await, vec![3], "{style} {batch}");
+                assert_eq!(
+                    weights(&server, "a", "b").await,
+                    vec![3],
+                    "{style} {form} {batch}"
+                );
             }
             // Across events: an older value redelivered wins again (last write, not largest)
             let response = stream2neptune_writer::handle(
@@ -302,7 +336,11 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
             .await
             .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
-            assert_eq!(weights(&server, "a", "b").await, vec![1], "{style} {batch}");
+            assert_eq!(
+                weights(&server, "a", "b").await,
+                vec![1],
+                "{style} {form} {batch}"
+            );
         }
 
         // WRITE_CONCURRENCY=4: 40 keys each updating its own edge 25 times, interleaved in the
@@ -312,6 +350,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
             &server,
             &[
                 ("GREMLIN_UPSERT_STYLE", style),
+                ("GREMLIN_BATCH_FORM", form),
                 ("BATCH_WRITE_SIZE", "3"),
                 ("WRITE_CONCURRENCY", "4"),
             ],
@@ -326,6 +365,10 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
         assert_eq!(failures(&response), Vec::<String>::new());
         assert_eq!(server.edges().await, 40);
         let last: Vec<serde_json::Value> = server.query("g.E().values('weight').dedup()").await;
-        assert_eq!(last, vec![24], "{style}: every key's last weight is 24");
+        assert_eq!(
+            last,
+            vec![24],
+            "{style} {form}: every key's last weight is 24"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use stream2neptune_plan::StartingPosition;
-use stream2neptune_plan::{GremlinUpsertStyle, Plan, QueryLanguage, StreamMode};
+use stream2neptune_plan::{GremlinBatchForm, GremlinUpsertStyle, Plan, QueryLanguage, StreamMode};
 
 use crate::error::Result;
 use crate::esm::destination::OnFailureShape;
@@ -58,6 +58,8 @@ pub struct LocalPlan {
     pub query_language: QueryLanguage,
     /// GremlinUpsertStyle (GREMLIN_UPSERT_STYLE).
     pub gremlin_upsert_style: GremlinUpsertStyle,
+    /// GremlinBatchForm (GREMLIN_BATCH_FORM).
+    pub gremlin_batch_form: GremlinBatchForm,
     /// BatchWriteSize (the writer's BATCH_WRITE_SIZE).
     pub batch_write_size: usize,
     /// WriteConcurrency (WRITE_CONCURRENCY).
@@ -111,6 +113,7 @@ impl LocalPlan {
             },
             query_language: plan.query_language(),
             gremlin_upsert_style: plan.gremlin_upsert_style(),
+            gremlin_batch_form: plan.gremlin_batch_form(),
             batch_write_size: usize(plan.batch_write_size()),
             write_concurrency: usize(plan.write_concurrency()),
             conditional_create: plan.conditional_create(),
@@ -123,7 +126,7 @@ impl LocalPlan {
     }
 
     /// The writer's environment for a local store at `store_url`, rejects to `rejected_file`: the region's query
-    /// language and upsert style, no IAM auth, the region's batch sizes.
+    /// language, upsert style and batch form, no IAM auth, the region's batch sizes.
     pub fn writer_env(&self, store_url: &str, rejected_file: &Path) -> Vec<(&'static str, String)> {
         vec![
             ("NEPTUNE_ENDPOINT", store_url.to_owned()),
@@ -131,6 +134,10 @@ impl LocalPlan {
             (
                 "GREMLIN_UPSERT_STYLE",
                 self.gremlin_upsert_style.as_str().into(),
+            ),
+            (
+                "GREMLIN_BATCH_FORM",
+                self.gremlin_batch_form.as_str().into(),
             ),
             ("IAM_AUTH", "false".into()),
             ("CONDITIONAL_CREATE", self.conditional_create.to_string()),
@@ -253,7 +260,10 @@ pub(crate) mod tests {
         let plan = LocalPlan::load(
             &config,
             "eu-west-1",
-            &["GremlinUpsertStyle=coalesce".into()],
+            &[
+                "GremlinUpsertStyle=coalesce".into(),
+                "GremlinBatchForm=rows".into(),
+            ],
         )
         .unwrap();
         let env = plan.writer_env("http://127.0.0.1:8182", Path::new("/tmp/r.jsonl"));
@@ -261,6 +271,12 @@ pub(crate) mod tests {
             env.contains(&("GREMLIN_UPSERT_STYLE", "coalesce".into())),
             "{env:?}"
         );
+        assert!(
+            env.contains(&("GREMLIN_BATCH_FORM", "rows".into())),
+            "{env:?}"
+        );
+        let default = LocalPlan::load(&config, "eu-west-1", &[]).unwrap();
+        assert_eq!(default.gremlin_batch_form, GremlinBatchForm::Chained);
         assert!(
             env.contains(&("QUERY_LANGUAGE", "gremlin".into())),
             "{env:?}"

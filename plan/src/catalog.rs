@@ -9,8 +9,8 @@ use stream2neptune_writer_environment as writer_env;
 use crate::offerings::Offering;
 use crate::sizing;
 use crate::values::{
-    Architecture, GremlinUpsertStyle, OnFailureDestination, QueryLanguage, StartingPosition,
-    StreamMode,
+    Architecture, GremlinBatchForm, GremlinUpsertStyle, OnFailureDestination, QueryLanguage,
+    StartingPosition, StreamMode,
 };
 
 /// Declares [`Name`] from one list, so the enum, its spelling and [`Name::ALL`] cannot disagree.
@@ -61,6 +61,7 @@ parameter_names! {
     QueryLanguage,
     ConditionalCreate,
     GremlinUpsertStyle,
+    GremlinBatchForm,
     IamAuth,
     BatchReadSize,
     BatchWriteSize,
@@ -677,6 +678,15 @@ pub static CATALOG: &[Param] = &[
         scope: Scope::All,
         required: false,
         description: "Gremlin upsert idiom: mergeE/mergeV (engine 1.2.1.0 or later) or fold().coalesce().",
+    },
+    Param {
+        name: Name::GremlinBatchForm,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("chained"),
+        kind: Kind::Choice(GremlinBatchForm::NAMES),
+        scope: Scope::All,
+        required: false,
+        description: "Layout of a mergeV/mergeE batch with ConditionalCreate: one step per vertex and edge (chained, Neptune's documented native form) or the batch's rows in one inject() unfolded into one mergeV and one mergeE (rows, faster on Gremlin Server; Neptune lists inject() as never native). The coalesce style and ConditionalCreate=false are always chained.",
     },
     Param {
         name: Name::IamAuth,

@@ -30,8 +30,8 @@ pub use origin::Origin;
 pub use plan::{Plan, ResolvedParam};
 pub use resolve::resolve;
 pub use values::{
-    Architecture, GremlinUpsertStyle, OnFailureDestination, ParamValue, QueryLanguage,
-    StartingPosition, StreamMode,
+    Architecture, GremlinBatchForm, GremlinUpsertStyle, OnFailureDestination, ParamValue,
+    QueryLanguage, StartingPosition, StreamMode,
 };
 
 /// Reads the config file at `config`, parses `sets` (`Key=Value`) and resolves `region`: the one way from a

@@ -9,8 +9,8 @@ use crate::catalog::{Name, Param};
 use crate::error::{Error, Problem, Problems};
 use crate::origin::Origin;
 use crate::values::{
-    Architecture, GremlinUpsertStyle, OnFailureDestination, ParamValue, QueryLanguage,
-    StartingPosition, StreamMode,
+    Architecture, GremlinBatchForm, GremlinUpsertStyle, OnFailureDestination, ParamValue,
+    QueryLanguage, StartingPosition, StreamMode,
 };
 
 /// One parameter of a resolved region.
@@ -184,6 +184,11 @@ impl Plan {
     /// `GremlinUpsertStyle`.
     pub fn gremlin_upsert_style(&self) -> GremlinUpsertStyle {
         self.choice(Name::GremlinUpsertStyle, GremlinUpsertStyle::parse)
+    }
+
+    /// `GremlinBatchForm`.
+    pub fn gremlin_batch_form(&self) -> GremlinBatchForm {
+        self.choice(Name::GremlinBatchForm, GremlinBatchForm::parse)
     }
 
     /// `ConditionalCreate`.

@@ -130,6 +130,16 @@ choices! {
 }
 
 choices! {
+    /// `GremlinBatchForm`: the layout of a mergeV/mergeE batch with ConditionalCreate.
+    GremlinBatchForm {
+        /// One mergeV()/mergeE() step per vertex and edge (Neptune's documented native form).
+        Chained = "chained",
+        /// The batch's rows in one inject() unfolded into one mergeV() and one mergeE().
+        Rows = "rows",
+    }
+}
+
+choices! {
     /// `StartingPosition`: where a new event source mapping starts reading a shard.
     StartingPosition {
         /// The oldest record kept.

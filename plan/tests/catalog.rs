@@ -30,6 +30,7 @@ const CONTRACT_NAMES: &[&str] = &[
     "QueryLanguage",
     "ConditionalCreate",
     "GremlinUpsertStyle",
+    "GremlinBatchForm",
     "IamAuth",
     "BatchReadSize",
     "BatchWriteSize",
@@ -297,6 +298,7 @@ fn parameters_passed_to_the_writer_accept_what_the_writer_accepts() {
         }
         checked += 1;
     }
-    // QueryLanguage, ConditionalCreate, GremlinUpsertStyle, IamAuth, BatchWriteSize, WriteConcurrency.
-    assert!(checked >= 6, "{checked}");
+    // QueryLanguage, ConditionalCreate, GremlinUpsertStyle, GremlinBatchForm, IamAuth, BatchWriteSize,
+    // WriteConcurrency.
+    assert!(checked >= 7, "{checked}");
 }

@@ -117,6 +117,12 @@ pub const GREMLIN_UPSERT_STYLE: Choice = Choice {
     choices: &["merge", "coalesce"],
     meaning: "`merge`: mergeV/mergeE (engine ≥ 1.2.1.0); `coalesce`: `fold().coalesce(unfold(), ...)` for older engines",
 };
+/// GREMLIN_BATCH_FORM.
+pub const GREMLIN_BATCH_FORM: Choice = Choice {
+    name: "GREMLIN_BATCH_FORM",
+    choices: &["chained", "rows"],
+    meaning: "layout of a mergeV/mergeE batch with `CONDITIONAL_CREATE`: `chained`: one mergeV/mergeE step per vertex and edge (the form Neptune documents as native); `rows`: the batch's rows in one `inject()` unfolded into one mergeV and one mergeE (faster on Gremlin Server; Neptune lists `inject()` as never native); `coalesce` and `CONDITIONAL_CREATE=false` are always chained",
+};
 /// IAM_AUTH.
 pub const IAM_AUTH: Flag = Flag {
     name: "IAM_AUTH",
@@ -280,6 +286,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable::Choice(&QUERY_LANGUAGE),
     Variable::Flag(&CONDITIONAL_CREATE),
     Variable::Choice(&GREMLIN_UPSERT_STYLE),
+    Variable::Choice(&GREMLIN_BATCH_FORM),
     Variable::Flag(&IAM_AUTH),
     Variable::Integer(&BATCH_WRITE_SIZE),
     Variable::Integer(&WRITE_CONCURRENCY),
@@ -519,6 +526,7 @@ mod tests {
     fn a_choice_lists_its_words() {
         assert_eq!(QUERY_LANGUAGE.allowed(), "gremlin, sparql or opencypher");
         assert_eq!(GREMLIN_UPSERT_STYLE.allowed(), "merge or coalesce");
+        assert_eq!(GREMLIN_BATCH_FORM.allowed(), "chained or rows");
     }
 
     #[test]
