@@ -269,7 +269,7 @@ async fn every_record_refused_on_its_own_is_an_environment_error_not_a_rejection
 }
 
 #[tokio::test]
-async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
+async fn a_write_too_big_is_halved_down_to_one_record_and_later_writes_keep_the_size() {
     // GIVEN a store answering each size failure once: 8 records, then 4, then 1
     let server = playback(vec![
         neptune_error(500, "MemoryLimitExceededException"),
@@ -288,8 +288,9 @@ async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
         .await
         .unwrap();
 
-    // THEN 8 -> 4 + 4, the first 4 -> 2 + 2, the second 2 -> 1 + 1, and a lone record that
-    // still fails is retried as transient; all is written in stream order before the answer
+    // THEN 8 -> 4, 4 -> 2, the next 2 -> 1, and a lone record that still fails is retried as
+    // transient; the records after it go one by one (the size that worked); all is written in
+    // stream order before the answer
     assert_eq!(failures(&response), Vec::<String>::new());
     let bodies: Vec<String> = server
         .recorded
@@ -309,7 +310,10 @@ async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
             q(2..3),
             q(3..4),
             q(3..4),
-            q(4..8)
+            q(4..5),
+            q(5..6),
+            q(6..7),
+            q(7..8)
         ]
     );
     assert_eq!(metric(&metrics, "WritesShrunk"), 3);
