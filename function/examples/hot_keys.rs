@@ -64,9 +64,10 @@ async fn shard(url: &str, records: &[TestRecord], read: usize) -> (ShardRun, u64
     while at < records.len() {
         let batch = &records[at..(at + read).min(records.len())];
         let started = Instant::now();
-        let response = stream2neptune_writer::handle(&deps, invocation(batch, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(batch, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
         run.slowest = run.slowest.max(started.elapsed());
         run.invocations += 1;
         match failures(&response).first() {
@@ -125,9 +126,7 @@ async fn main() {
         server.query("g.V().drop()").await;
         let started = Instant::now();
         let runs = futures_util::future::join_all(
-            by_shard
-                .iter()
-                .map(|records| shard(&url, records, read)),
+            by_shard.iter().map(|records| shard(&url, records, read)),
         )
         .await;
         let elapsed = started.elapsed().as_secs_f64();
