@@ -323,12 +323,18 @@ struct LaneOutcome {
 /// Where a write stopped: the first record not written, and whether the environment is at fault.
 type Failure = (usize, bool);
 
+/// Conflicts of one multi-record write after which it is written in halves: the part that does not
+/// touch the contended element commits, and each transaction holds its elements for less time.
+const SPLIT_AFTER_CONFLICTS: u32 = 3;
+
 /// What came of one write.
 enum Step {
     /// Written, or its records refused on their own: go on with the next records.
     Done,
     /// Too big for the store: write the same records again at the smaller size.
     Shrunk,
+    /// Kept conflicting with other transactions: write its first half on its own next.
+    Split(usize),
     /// Not written: the lane stops here.
     Failed(Failure),
 }
@@ -338,16 +344,24 @@ async fn write_lane<S: GraphStore>(writer: &Writer<'_, S>, lane: &[(usize, &Edge
     let mut outcome = LaneOutcome::default();
     let first_failure = &writer.progress.first_failure;
     let mut rest = lane;
+    // The size of the next write only, after a write that kept conflicting.
+    let mut half = None;
     while let Some(&(first, _)) = rest.first() {
         // Everything from an earlier failure on is retried by Lambda anyway: do not write it now.
         if first > first_failure.load(Ordering::Relaxed) {
             outcome.first_unwritten = Some(first);
             break;
         }
-        let (part, tail) = rest.split_at(writer.deps.write_size.get().min(rest.len()));
+        let size = writer
+            .deps
+            .write_size
+            .get()
+            .min(half.take().unwrap_or(usize::MAX));
+        let (part, tail) = rest.split_at(size.min(rest.len()));
         match writer.part(part, &mut outcome.refused).await {
             Step::Done => rest = tail,
             Step::Shrunk => {}
+            Step::Split(size) => half = Some(size),
             Step::Failed((index, stopped)) => {
                 InvocationMetrics::add(&writer.metrics.batches_failed, 1);
                 first_failure.fetch_min(index, Ordering::Relaxed);
@@ -382,7 +396,7 @@ impl<S: GraphStore> Writer<'_, S> {
     async fn write(
         &self,
         part: &[(usize, &Edge)],
-        rule: fn(&StoreError) -> Disposition,
+        rule: impl FnMut(&StoreError) -> Disposition + Send,
     ) -> Result<(), StoreError> {
         let result = submit(
             self.deps,
@@ -409,10 +423,25 @@ impl<S: GraphStore> Writer<'_, S> {
         } else {
             StoreError::disposition
         };
-        let Err(err) = self.write(part, rule).await else {
+        let mut conflicts = 0;
+        let splitting = |err: &StoreError| {
+            if part.len() > 1 && err.is_conflict() {
+                conflicts += 1;
+                if conflicts >= SPLIT_AFTER_CONFLICTS {
+                    // Not retried whole again: written in halves (below).
+                    return Disposition::Shrink;
+                }
+            }
+            rule(err)
+        };
+        let Err(err) = self.write(part, splitting).await else {
             self.deps.write_size.accepted(part.len());
             return Step::Done;
         };
+        if part.len() > 1 && err.is_conflict() {
+            tracing::warn!(error = %err, records = part.len(), "the write keeps conflicting with other transactions; writing its first half on its own");
+            return Step::Split(part.len() / 2);
+        }
         match rule(&err) {
             Disposition::Shrink => {
                 InvocationMetrics::add(&self.metrics.writes_shrunk, 1);
@@ -483,7 +512,7 @@ async fn submit<'a, S: GraphStore>(
     edges: impl IntoIterator<Item = &'a Edge>,
     deadline: Deadline,
     metrics: &InvocationMetrics,
-    rule: fn(&StoreError) -> Disposition,
+    rule: impl FnMut(&StoreError) -> Disposition + Send,
 ) -> Result<(), StoreError> {
     let query = build_query(&deps.config, edges);
     with_retries(

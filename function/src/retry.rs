@@ -115,7 +115,7 @@ const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(50);
 pub async fn with_retries<F, Fut>(
     policy: &RetryPolicy,
     deadline: Deadline,
-    rule: fn(&StoreError) -> Disposition,
+    mut rule: impl FnMut(&StoreError) -> Disposition,
     mut attempt: F,
     mut on_retry: impl FnMut(&StoreError),
 ) -> Result<(), StoreError>
