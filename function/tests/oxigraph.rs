@@ -218,7 +218,7 @@ async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
                         take,
                     )
                     .is_ok())
-            .then(|| store_error(500, "ConcurrentModificationException"))
+            .then(|| store_error(500, "ThrottlingException"))
         }),
     );
     let mut records = csv_records(0..20);
