@@ -97,7 +97,8 @@ pub struct Config {
     pub batch_form: BatchForm,
     /// IAM_AUTH (default true): sign store requests with SigV4, service `neptune-db`.
     pub iam_auth: bool,
-    /// BATCH_WRITE_SIZE (default 100, 1..=10000): records per write request (one transaction).
+    /// BATCH_WRITE_SIZE (default 100, 1..=10000): records per write request (one transaction), at
+    /// most: fewer after the store refused a write for its size ([`crate::batching::WriteSize`]).
     pub batch_write_size: usize,
     /// WRITE_CONCURRENCY (default 1, 1..=64): ordered lanes written at the same time.
     pub write_concurrency: usize,

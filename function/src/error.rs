@@ -158,6 +158,23 @@ impl StoreError {
         }
     }
 
+    /// True when the store cancelled the transaction for a conflict with another one on the same element:
+    /// Neptune's `ConcurrentModificationException`, or TinkerPop's TinkerTransactionGraph's bare HTTP 500
+    /// "Conflict: element modified in another transaction" (Gremlin Server, local mode's store).
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            StoreError::Status {
+                status,
+                code,
+                message,
+            } => {
+                code.as_deref() == Some("ConcurrentModificationException")
+                    || (*status == 500 && message.contains("modified in another transaction"))
+            }
+            _ => false,
+        }
+    }
+
     /// True when the same request may succeed later (Retry or Reconnect).
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -274,6 +291,30 @@ mod tests {
             neptune(400, "MalformedQueryException").disposition_alone(),
             RefuseRecords
         );
+    }
+
+    #[test]
+    fn conflicts_are_neptunes_and_tinkergraphs() {
+        let tinkergraph = StoreError::from_response(
+            500,
+            r#"{"message":"Conflict: element modified in another transaction","Exception-Class":"org.apache.tinkerpop.gremlin.structure.util.TransactionException"}"#,
+        );
+        for (err, conflict) in [
+            (neptune(500, "ConcurrentModificationException"), true),
+            (tinkergraph, true),
+            (neptune(500, "InternalFailureException"), false),
+            (neptune(429, "TooManyRequestsException"), false),
+            (
+                StoreError::from_response(500, "Internal Server Error"),
+                false,
+            ),
+            (StoreError::Timeout("x".into()), false),
+        ] {
+            assert_eq!(err.is_conflict(), conflict, "{err}");
+            if conflict {
+                assert_eq!(err.disposition(), Disposition::Retry, "{err}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The invocation: decode every record, write the edges in ordered lanes of batches (halving a
-//! write too big for the store, isolating a record the store refuses), hand malformed and refused
-//! records to the rejects sink, and answer the partial-batch response.
+//! write too big for the store and keeping the size that worked, isolating a record the store
+//! refuses), hand malformed and refused records to the rejects sink, and answer the partial-batch
+//! response.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
@@ -10,7 +11,7 @@ use aws_lambda_events::streams::KinesisEventResponse;
 use futures_util::future::join_all;
 use lambda_runtime::{Error, LambdaEvent};
 
-use crate::batching;
+use crate::batching::{self, WriteSize};
 use crate::config::{Config, QueryLanguage};
 use crate::deaggregation::{self, UserRecord, record_start};
 use crate::error::{Disposition, StoreError};
@@ -34,6 +35,8 @@ pub struct Deps<S = HttpStore> {
     pub rejects: RejectSink,
     /// Where the EMF metrics go.
     pub metrics: MetricsOutput,
+    /// Records per write: BATCH_WRITE_SIZE, or less since the store refused a write for its size.
+    pub write_size: WriteSize,
 }
 
 impl Deps<HttpStore> {
@@ -43,6 +46,7 @@ impl Deps<HttpStore> {
         let store = HttpStore::new(&config, client.clone());
         let rejects = RejectSink::from_config(&config, client, retry_policy(&config));
         Deps {
+            write_size: WriteSize::new(config.batch_write_size),
             config,
             store,
             rejects,
@@ -128,6 +132,8 @@ pub async fn handle<S: GraphStore>(
         &metrics.write_duration_ms,
         started.elapsed().as_millis() as u64,
     );
+    let write_size = deps.write_size.get();
+    InvocationMetrics::add(&metrics.write_size, write_size as u64);
     // Lambda resumes at a Kinesis record: an aggregate is unwritten from its first user record.
     let mut first_unwritten = outcomes
         .iter()
@@ -221,6 +227,7 @@ pub async fn handle<S: GraphStore>(
         edges_written = metrics.edges_written.load(Ordering::Relaxed),
         rejected = metrics.records_rejected.load(Ordering::Relaxed),
         retries = metrics.retry_count.load(Ordering::Relaxed),
+        write_size,
         first_unwritten = first_unwritten.map(|i| sequence_numbers[i]),
         "invocation done"
     );
@@ -316,23 +323,52 @@ struct LaneOutcome {
 /// Where a write stopped: the first record not written, and whether the environment is at fault.
 type Failure = (usize, bool);
 
-/// Writes one lane batch by batch.
+/// Conflicts of one multi-record write after which it is written in halves: the part that does not
+/// touch the contended element commits, and each transaction holds its elements for less time.
+const SPLIT_AFTER_CONFLICTS: u32 = 3;
+
+/// What came of one write.
+enum Step {
+    /// Written, or its records refused on their own: go on with the next records.
+    Done,
+    /// Too big for the store: write the same records again at the smaller size.
+    Shrunk,
+    /// Kept conflicting with other transactions: write its first half on its own next.
+    Split(usize),
+    /// Not written: the lane stops here.
+    Failed(Failure),
+}
+
+/// Writes one lane write by write, each of the size the store takes now ([`WriteSize`]).
 async fn write_lane<S: GraphStore>(writer: &Writer<'_, S>, lane: &[(usize, &Edge)]) -> LaneOutcome {
     let mut outcome = LaneOutcome::default();
     let first_failure = &writer.progress.first_failure;
-    for batch in lane.chunks(writer.deps.config.batch_write_size) {
-        let first = batch[0].0;
+    let mut rest = lane;
+    // The size of the next write only, after a write that kept conflicting.
+    let mut half = None;
+    while let Some(&(first, _)) = rest.first() {
         // Everything from an earlier failure on is retried by Lambda anyway: do not write it now.
         if first > first_failure.load(Ordering::Relaxed) {
             outcome.first_unwritten = Some(first);
             break;
         }
-        if let Some((index, stopped)) = writer.batch(batch, &mut outcome.refused).await {
-            InvocationMetrics::add(&writer.metrics.batches_failed, 1);
-            first_failure.fetch_min(index, Ordering::Relaxed);
-            outcome.first_unwritten = Some(index);
-            outcome.stopped = stopped;
-            break;
+        let size = writer
+            .deps
+            .write_size
+            .get()
+            .min(half.take().unwrap_or(usize::MAX));
+        let (part, tail) = rest.split_at(size.min(rest.len()));
+        match writer.part(part, &mut outcome.refused).await {
+            Step::Done => rest = tail,
+            Step::Shrunk => {}
+            Step::Split(size) => half = Some(size),
+            Step::Failed((index, stopped)) => {
+                InvocationMetrics::add(&writer.metrics.batches_failed, 1);
+                first_failure.fetch_min(index, Ordering::Relaxed);
+                outcome.first_unwritten = Some(index);
+                outcome.stopped = stopped;
+                break;
+            }
         }
     }
     outcome
@@ -360,7 +396,7 @@ impl<S: GraphStore> Writer<'_, S> {
     async fn write(
         &self,
         part: &[(usize, &Edge)],
-        rule: fn(&StoreError) -> Disposition,
+        rule: impl FnMut(&StoreError) -> Disposition + Send,
     ) -> Result<(), StoreError> {
         let result = submit(
             self.deps,
@@ -377,64 +413,72 @@ impl<S: GraphStore> Writer<'_, S> {
         result
     }
 
-    /// Writes one batch: a write too big for the store is split in halves (down to one
-    /// record), a refused write is written again record by record. Refused records are added to
-    /// `refused`.
-    async fn batch(&self, batch: &[(usize, &Edge)], refused: &mut Vec<Refusal>) -> Option<Failure> {
-        // Parts still to write; the last one is next (stream order).
-        let mut parts = vec![batch];
-        while let Some(part) = parts.pop() {
-            let first = part[0].0;
-            let rule = if part.len() == 1 {
-                StoreError::disposition_alone
-            } else {
-                StoreError::disposition
-            };
-            let Err(err) = self.write(part, rule).await else {
-                continue;
-            };
-            match rule(&err) {
-                Disposition::Shrink => {
-                    InvocationMetrics::add(&self.metrics.writes_shrunk, 1);
-                    tracing::warn!(error = %err, records = part.len(), "the write is too big for the store; writing it in halves");
-                    let (head, tail) = part.split_at(part.len() / 2);
-                    parts.push(tail);
-                    parts.push(head);
+    /// Writes one part of a lane: a write too big for the store brings the write size down (to
+    /// half, down to one record) for this and every later write, a refused write is written again
+    /// record by record. Refused records are added to `refused`.
+    async fn part(&self, part: &[(usize, &Edge)], refused: &mut Vec<Refusal>) -> Step {
+        let first = part[0].0;
+        let rule = if part.len() == 1 {
+            StoreError::disposition_alone
+        } else {
+            StoreError::disposition
+        };
+        let mut conflicts = 0;
+        let splitting = |err: &StoreError| {
+            if part.len() > 1 && err.is_conflict() {
+                conflicts += 1;
+                if conflicts >= SPLIT_AFTER_CONFLICTS {
+                    // Not retried whole again: written in halves (below).
+                    return Disposition::Shrink;
                 }
-                Disposition::RefuseRecords if part.len() == 1 => refused.push(Refusal {
+            }
+            rule(err)
+        };
+        let Err(err) = self.write(part, splitting).await else {
+            self.deps.write_size.accepted(part.len());
+            return Step::Done;
+        };
+        if part.len() > 1 && err.is_conflict() {
+            tracing::warn!(error = %err, records = part.len(), "the write keeps conflicting with other transactions; writing its first half on its own");
+            return Step::Split(part.len() / 2);
+        }
+        match rule(&err) {
+            Disposition::Shrink => {
+                InvocationMetrics::add(&self.metrics.writes_shrunk, 1);
+                let size = self.deps.write_size.refused(part.len());
+                tracing::warn!(error = %err, records = part.len(), write_size = size, "the write is too big for the store; writing at the smaller size from here on");
+                Step::Shrunk
+            }
+            Disposition::RefuseRecords if part.len() == 1 => {
+                refused.push(Refusal {
                     index: first,
                     message: err.to_string(),
                     at: self.progress.refused(),
-                }),
-                Disposition::RefuseRecords => {
-                    tracing::warn!(error = %err, records = part.len(), "store refused a write; writing its records one by one");
-                    let (alone, failure) = self.one_by_one(part).await;
-                    if failure.is_none() && alone.len() == part.len() {
-                        // Every record refused on its own: the environment refuses, not the records.
-                        InvocationMetrics::add(
-                            &self.metrics.environment_refusals,
-                            part.len() as u64,
-                        );
-                        tracing::error!(
-                            error = %alone[0].message,
-                            records = part.len(),
-                            first_sequence_number = %self.sequence_number(first),
-                            "the store refused every record of a write on its own: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
-                        );
-                        return Some((first, true));
-                    }
-                    refused.extend(alone);
-                    if failure.is_some() {
-                        return failure;
-                    }
+                });
+                Step::Done
+            }
+            Disposition::RefuseRecords => {
+                tracing::warn!(error = %err, records = part.len(), "store refused a write; writing its records one by one");
+                let (alone, failure) = self.one_by_one(part).await;
+                if failure.is_none() && alone.len() == part.len() {
+                    // Every record refused on its own: the environment refuses, not the records.
+                    InvocationMetrics::add(&self.metrics.environment_refusals, part.len() as u64);
+                    tracing::error!(
+                        error = %alone[0].message,
+                        records = part.len(),
+                        first_sequence_number = %self.sequence_number(first),
+                        "the store refused every record of a write on its own: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
+                    );
+                    return Step::Failed((first, true));
                 }
-                disposition => {
-                    tracing::error!(error = %err, first_sequence_number = %self.sequence_number(first), "write failed");
-                    return Some((first, disposition == Disposition::Stop));
-                }
+                refused.extend(alone);
+                failure.map_or(Step::Done, Step::Failed)
+            }
+            disposition => {
+                tracing::error!(error = %err, first_sequence_number = %self.sequence_number(first), "write failed");
+                Step::Failed((first, disposition == Disposition::Stop))
             }
         }
-        None
     }
 
     /// Writes each record of `part` alone; returns the records refused and, when a record could
@@ -468,7 +512,7 @@ async fn submit<'a, S: GraphStore>(
     edges: impl IntoIterator<Item = &'a Edge>,
     deadline: Deadline,
     metrics: &InvocationMetrics,
-    rule: fn(&StoreError) -> Disposition,
+    rule: impl FnMut(&StoreError) -> Disposition + Send,
 ) -> Result<(), StoreError> {
     let query = build_query(&deps.config, edges);
     with_retries(

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
-/// Counters of one invocation (lanes update them concurrently).
+/// Counters of one invocation (lanes update them concurrently), and the write size it ended with.
 #[derive(Debug, Default)]
 pub struct InvocationMetrics {
     /// Kinesis records in the batch (a KPL aggregate counts once).
@@ -28,6 +28,9 @@ pub struct InvocationMetrics {
     pub environment_refusals: AtomicU64,
     /// Writes split in two after a size failure (memory, time or query limit).
     pub writes_shrunk: AtomicU64,
+    /// Records per write at the end of the write phase: BATCH_WRITE_SIZE, or the size the writer
+    /// keeps since the store refused a write for its size (see [`crate::batching::WriteSize`]).
+    pub write_size: AtomicU64,
 }
 
 /// Picks one counter of [`InvocationMetrics`].
@@ -44,6 +47,7 @@ const METRICS: &[(&str, &str, Counter)] = &[
     ("BatchesFailed", "Count", |m| &m.batches_failed),
     ("EnvironmentRefusals", "Count", |m| &m.environment_refusals),
     ("WritesShrunk", "Count", |m| &m.writes_shrunk),
+    ("WriteSize", "Count", |m| &m.write_size),
 ];
 
 /// The EMF metric names the writer emits, in the order they are written (the stack's dashboard shows each one).
@@ -148,11 +152,12 @@ mod tests {
                         {"Name": "RecordsRejected", "Unit": "Count"},
                         {"Name": "BatchesFailed", "Unit": "Count"},
                         {"Name": "EnvironmentRefusals", "Unit": "Count"},
-                        {"Name": "WritesShrunk", "Unit": "Count"}]}]},
+                        {"Name": "WritesShrunk", "Unit": "Count"},
+                        {"Name": "WriteSize", "Unit": "Count"}]}]},
                 "ClusterId": "cluster-1",
                 "KinesisRecords": 0, "UserRecords": 0,
                 "EdgesWritten": 7, "WriteDuration": 0, "RetryCount": 2, "RecordsRejected": 0, "BatchesFailed": 0,
-                "EnvironmentRefusals": 0, "WritesShrunk": 0
+                "EnvironmentRefusals": 0, "WritesShrunk": 0, "WriteSize": 0
             })
         );
     }

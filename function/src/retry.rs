@@ -1,4 +1,6 @@
-//! Exponential back-off with full jitter, bounded by an attempt count and the invocation deadline.
+//! Exponential back-off with jitter, bounded by an attempt count and the invocation deadline: full jitter in
+//! general, and for a transaction conflict a first pause of about 100 ms that never falls near zero, as
+//! Neptune's "Exception Handling and Retries" suggests for ConcurrentModificationException on short queries.
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
@@ -76,6 +78,31 @@ impl RetryPolicy {
     }
 }
 
+/// Ceiling of the first pause after a transaction conflict (Neptune's suggested start for occasional
+/// ConcurrentModificationException on short queries, "Exception Handling and Retries").
+pub const CONFLICT_FIRST_PAUSE: Duration = Duration::from_millis(100);
+
+impl RetryPolicy {
+    /// The wait after a transaction conflict: equal jitter, a uniform delay in `[c/2, c)` where
+    /// `c = min(max(max_delay, b), b * 2^retry)` and `b = max(base_delay, CONFLICT_FIRST_PAUSE)`. The other
+    /// transaction holds the same element now: a retry drawn near zero, as full jitter may draw, meets it
+    /// again.
+    pub fn conflict_backoff(&self, retry: u32, rng: &mut impl Rng) -> Duration {
+        let base = self.base_delay.max(CONFLICT_FIRST_PAUSE);
+        let ceiling = Backoff {
+            base,
+            cap: self.max_delay.max(base),
+        }
+        .ceiling(retry);
+        let half = ceiling / 2;
+        half + Backoff {
+            base: ceiling - half,
+            cap: ceiling - half,
+        }
+        .delay(0, rng)
+    }
+}
+
 // Below this, an attempt is not worth starting: it would time out before Neptune answers.
 const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(50);
 
@@ -88,7 +115,7 @@ const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(50);
 pub async fn with_retries<F, Fut>(
     policy: &RetryPolicy,
     deadline: Deadline,
-    rule: fn(&StoreError) -> Disposition,
+    mut rule: impl FnMut(&StoreError) -> Disposition,
     mut attempt: F,
     mut on_retry: impl FnMut(&StoreError),
 ) -> Result<(), StoreError>
@@ -114,7 +141,11 @@ where
         {
             return Err(err);
         }
-        let delay = policy.backoff(retry, &mut rand::rng());
+        let delay = if err.is_conflict() {
+            policy.conflict_backoff(retry, &mut rand::rng())
+        } else {
+            policy.backoff(retry, &mut rand::rng())
+        };
         if deadline.remaining() < delay + MIN_ATTEMPT_TIME {
             return Err(err);
         }
@@ -159,6 +190,39 @@ mod tests {
             .filter(|_| p.backoff(5, &mut rng) < Duration::from_millis(50))
             .count();
         assert!(small > 20, "{small}");
+    }
+
+    #[test]
+    fn a_conflict_waits_about_100_ms_first_never_near_zero_doubling_to_the_cap() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(1_000),
+            request_timeout: Duration::from_secs(1),
+        };
+        let mut rng = rand::rng();
+        for (retry, low, high) in [
+            (0, 50, 100),
+            (1, 100, 200),
+            (2, 200, 400),
+            (3, 400, 800),
+            (4, 500, 1_000),
+            (30, 500, 1_000),
+        ] {
+            for _ in 0..50 {
+                let delay = p.conflict_backoff(retry, &mut rng);
+                assert!(
+                    delay >= Duration::from_millis(low) && delay < Duration::from_millis(high),
+                    "retry {retry}: {delay:?}"
+                );
+            }
+        }
+        // A larger RETRY_BASE_DELAY_MS is kept.
+        let slow = RetryPolicy {
+            base_delay: Duration::from_millis(300),
+            ..p
+        };
+        assert!(slow.conflict_backoff(0, &mut rng) >= Duration::from_millis(150));
     }
 
     #[tokio::test]

@@ -292,7 +292,7 @@ async fn every_record_refused_on_its_own_is_an_environment_error_not_a_rejection
 }
 
 #[tokio::test]
-async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
+async fn a_write_too_big_is_halved_down_to_one_record_and_later_writes_keep_the_size() {
     // GIVEN a store answering each size failure once: 8 records, then 4, then 1
     let server = playback(vec![
         neptune_error(500, "MemoryLimitExceededException"),
@@ -311,8 +311,9 @@ async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
         .await
         .unwrap();
 
-    // THEN 8 -> 4 + 4, the first 4 -> 2 + 2, the second 2 -> 1 + 1, and a lone record that
-    // still fails is retried as transient; all is written in stream order before the answer
+    // THEN 8 -> 4, 4 -> 2, the next 2 -> 1, and a lone record that still fails is retried as
+    // transient; the records after it go one by one (the size that worked); all is written in
+    // stream order before the answer
     assert_eq!(failures(&response), Vec::<String>::new());
     let bodies: Vec<String> = server
         .recorded
@@ -332,7 +333,10 @@ async fn a_write_too_big_is_halved_down_to_one_record_within_the_invocation() {
             q(2..3),
             q(3..4),
             q(3..4),
-            q(4..8)
+            q(4..5),
+            q(5..6),
+            q(6..7),
+            q(7..8)
         ]
     );
     assert_eq!(metric(&metrics, "WritesShrunk"), 3);
@@ -451,12 +455,46 @@ async fn refusals_that_begin_mid_batch_are_an_environment_error_from_the_first()
 }
 
 #[tokio::test]
+async fn a_write_that_keeps_conflicting_is_written_in_halves() {
+    // GIVEN a store answering three ConcurrentModificationExceptions to the first write, then accepting
+    let server = playback(vec![
+        neptune_error(500, "ConcurrentModificationException"),
+        neptune_error(500, "ConcurrentModificationException"),
+        neptune_error(500, "ConcurrentModificationException"),
+    ])
+    .await;
+    let (deps, metrics) = gremlin_deps(server.port, &[]);
+    let records = csv_records(0..4);
+
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN after its third conflict the write is not sent whole again: its first half goes on its
+    // own, then the rest; everything is written, in stream order, and nothing else shrinks
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let bodies: Vec<String> = server
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Recorded::gremlin)
+        .collect();
+    let q = |range: std::ops::Range<usize>| expected_query(&records[range]);
+    assert_eq!(bodies, vec![q(0..4), q(0..4), q(0..4), q(0..2), q(2..4)]);
+    assert_eq!(metric(&metrics, "RetryCount"), 2);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 4);
+    assert_eq!(metric(&metrics, "WritesShrunk"), 0);
+    assert_eq!(metric(&metrics, "WriteSize"), 100);
+}
+
+#[tokio::test]
 async fn exhausted_retries_checkpoint_at_the_failing_batch() {
     let server = playback(vec![
         (200, OK_BODY.into()),
-        neptune_error(500, "ConcurrentModificationException"),
-        neptune_error(500, "ConcurrentModificationException"),
-        neptune_error(500, "ConcurrentModificationException"),
+        neptune_error(500, "ThrottlingException"),
+        neptune_error(500, "ThrottlingException"),
+        neptune_error(500, "ThrottlingException"),
     ])
     .await;
     let (deps, metrics) = gremlin_deps(

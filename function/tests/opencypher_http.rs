@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -238,4 +239,83 @@ async fn unconditional_create_sends_create_with_random_ids() {
         assert_eq!(row["to"], format!("p{}", i + 1));
     }
     assert_ne!(rows[0]["id"], rows[1]["id"]);
+}
+
+#[tokio::test]
+async fn after_a_size_refusal_later_writes_go_at_the_size_that_worked_and_grow_back() {
+    // GIVEN a store that runs out of memory on writes of more than `limit` edges (10 for now), and
+    // the default BATCH_WRITE_SIZE of 100
+    let limit = Arc::new(AtomicUsize::new(10));
+    let takes = limit.clone();
+    let server = playback_with(Arc::new(move |request: &Recorded| {
+        if rows_in(request) > takes.load(Ordering::Relaxed) {
+            neptune_error(500, "MemoryLimitExceededException")
+        } else {
+            (200, OK_BODY.into())
+        }
+    }))
+    .await;
+    let (deps, metrics) = opencypher_deps(server.port, &[]);
+    let records = csv_records(0..1_000);
+
+    // WHEN 1,000 edges are handled
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+
+    // THEN they are written once, in stream order, halved down once and then sent at the size that
+    // worked, tried bigger now and then: about 100 requests, not the ~1,900 of halving every batch
+    // of 100 down from 100 again
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let recorded = std::mem::take(&mut *server.recorded.lock().unwrap());
+    let sizes: Vec<usize> = recorded.iter().map(rows_in).collect();
+    assert_eq!(sizes[..5], [100, 50, 25, 12, 6], "{sizes:?}");
+    let refused = sizes.iter().filter(|&&n| n > 10).count();
+    assert!(refused <= 8, "{refused} refused: {sizes:?}");
+    assert!(sizes.len() <= 115, "{} requests: {sizes:?}", sizes.len());
+    let written: Vec<serde_json::Value> = recorded
+        .iter()
+        .filter(|r| rows_in(r) <= 10)
+        .flat_map(|r| fields(r).1["edges"].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(
+        serde_json::json!({ "edges": written }),
+        expected_rows(&records)
+    );
+    assert_eq!(metric(&metrics, "WritesShrunk"), refused as u64);
+    assert_eq!(metric(&metrics, "EdgesWritten"), 1_000);
+    // The size the writer goes on with: 10, or a size it tries next below the smallest refused.
+    let kept = last_metric(&metrics, "WriteSize");
+    assert!((6..=15).contains(&kept), "WriteSize {kept}");
+
+    // AND once the store takes 100 again, the next invocation's writes grow back to 100, unrefused
+    limit.store(100, Ordering::Relaxed);
+    let records = csv_records(1_000..3_000);
+    let response = stream2neptune_writer::handle(&deps, invocation(&records, MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let sizes: Vec<usize> = server
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(rows_in)
+        .collect();
+    assert_eq!(sizes[0], kept as usize, "{sizes:?}");
+    let full = &sizes[..sizes.len() - 1];
+    assert!(full.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+    assert!(sizes.contains(&100), "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), 2_000);
+    assert_eq!(last_metric(&metrics, "WriteSize"), 100);
+}
+
+/// The edges (rows of `$edges`) a recorded request writes.
+fn rows_in(request: &Recorded) -> usize {
+    fields(request).1["edges"].as_array().unwrap().len()
+}
+
+/// A metric of the last EMF document emitted.
+fn last_metric(docs: &Mutex<Vec<serde_json::Value>>, name: &str) -> u64 {
+    docs.lock().unwrap().last().unwrap()[name].as_u64().unwrap()
 }

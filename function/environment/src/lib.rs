@@ -135,7 +135,7 @@ pub const BATCH_WRITE_SIZE: Integer = Integer {
     default: 100,
     min: 1,
     max: 10_000,
-    meaning: "records per write request (one request = one transaction)",
+    meaning: "records per write request (one request = one transaction); fewer while the store refuses writes of this size",
 };
 /// WRITE_CONCURRENCY.
 pub const WRITE_CONCURRENCY: Integer = Integer {

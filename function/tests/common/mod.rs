@@ -192,6 +192,7 @@ pub fn faulty<S>(deps: Deps<S>, fault: Fault) -> Deps<Faulty<S>> {
         store,
         rejects,
         metrics,
+        write_size,
     } = deps;
     Deps {
         config,
@@ -201,6 +202,7 @@ pub fn faulty<S>(deps: Deps<S>, fault: Fault) -> Deps<Faulty<S>> {
         },
         rejects,
         metrics,
+        write_size,
     }
 }
 

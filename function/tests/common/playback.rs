@@ -1,5 +1,6 @@
 //! A keep-alive HTTP/1.1 server on a free port that records every request and answers from a
-//! script (Neptune's own error bodies), then 200; stopped when dropped.
+//! script (Neptune's own error bodies), then 200, or as a function of each request decides;
+//! stopped when dropped.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -55,13 +56,28 @@ pub fn neptune_error(status: u16, code: &str) -> (u16, String) {
 /// A Gremlin success document (any 200 body is success for the writer).
 pub const OK_BODY: &str = r#"{"requestId":"1","status":{"message":"","code":200,"attributes":{}},"result":{"data":[],"meta":{}}}"#;
 
+/// What the server answers a request: (status, body).
+pub type Answer = Arc<dyn Fn(&Recorded) -> (u16, String) + Send + Sync>;
+
 /// Starts a server on a free port answering `script` in order, then 200 [`OK_BODY`].
 pub async fn playback(script: Vec<(u16, String)>) -> Playback {
+    let script = Mutex::new(VecDeque::from(script));
+    playback_with(Arc::new(move |_: &Recorded| {
+        script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or((200, OK_BODY.to_string()))
+    }))
+    .await
+}
+
+/// Starts a server on a free port answering each request with what `answer` gives for it.
+pub async fn playback_with(answer: Answer) -> Playback {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let recorded = Arc::new(Mutex::new(Vec::new()));
-    let script = Arc::new(Mutex::new(VecDeque::from(script)));
-    let (rec, scr) = (recorded.clone(), script.clone());
+    let rec = recorded.clone();
     let task = tokio::spawn(async move {
         let mut connection = 0;
         loop {
@@ -69,8 +85,12 @@ pub async fn playback(script: Vec<(u16, String)>) -> Playback {
                 return;
             };
             connection += 1;
-            let (rec, scr) = (rec.clone(), scr.clone());
-            tokio::spawn(serve_connection(stream, connection, rec, scr));
+            tokio::spawn(serve_connection(
+                stream,
+                connection,
+                rec.clone(),
+                answer.clone(),
+            ));
         }
     });
     Playback {
@@ -84,7 +104,7 @@ async fn serve_connection(
     stream: tokio::net::TcpStream,
     connection: usize,
     recorded: Arc<Mutex<Vec<Recorded>>>,
-    script: Arc<Mutex<VecDeque<(u16, String)>>>,
+    answer: Answer,
 ) {
     let mut stream = BufReader::new(stream);
     loop {
@@ -115,18 +135,20 @@ async fn serve_connection(
             .unwrap_or(0);
         let mut body = vec![0; length];
         stream.read_exact(&mut body).await.unwrap();
-        recorded.lock().unwrap().push(Recorded {
+        let request = Recorded {
             connection,
             method,
             path,
             headers,
             body,
-        });
-        let (status, body) = script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or((200, OK_BODY.to_string()));
+        };
+        // Recorded before answering, in arrival order (the lock is held while `answer` decides).
+        let (status, body) = {
+            let mut recorded = recorded.lock().unwrap();
+            let answer = answer(&request);
+            recorded.push(request);
+            answer
+        };
         let response = format!(
             "HTTP/1.1 {status} Played\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()

@@ -199,6 +199,7 @@ impl FaultyStore {
             store,
             rejects,
             metrics,
+            write_size,
         } = deps;
         let store = FaultyStore {
             inner: store,
@@ -212,6 +213,7 @@ impl FaultyStore {
                 store,
                 rejects,
                 metrics,
+                write_size,
             },
             submitted,
         )
