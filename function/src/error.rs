@@ -13,6 +13,13 @@ pub enum Disposition {
     /// same text cannot succeed; narrow it down to the record(s) at fault and reject them, unless
     /// every record is refused on its own (then the environment is at fault, see the handler).
     RefuseRecords,
+    /// Transient by its answer, but an engine gives the same answer for one record's content (Gremlin Server's
+    /// bare HTTP 500 for a script Groovy cannot compile, Neptune's catch-all `InternalFailureException`, a
+    /// `ConstraintViolationException` that persists): retried as [`Disposition::Retry`]; a write it still fails
+    /// after the retries is narrowed down to its records as for [`Disposition::RefuseRecords`], and a record is
+    /// rejected under the same proof (the store accepted a later record and still refuses it), so an outage
+    /// answering it to everything rejects nothing.
+    RetryThenRefuse,
     /// The request was too big for the store (memory, time or query limit): write the same
     /// records again in halves, down to one record (see [`StoreError::disposition_alone`]).
     Shrink,
@@ -102,8 +109,6 @@ impl StoreError {
                     "ConcurrentModificationException"
                     | "TooManyRequestsException"
                     | "ThrottlingException"
-                    | "ConstraintViolationException"
-                    | "InternalFailureException"
                     | "FailureByQueryException"
                     | "CancelledByUserException"
                     | "ServerShutdownException"
@@ -115,6 +120,11 @@ impl StoreError {
                     | "ServiceUnavailable"
                     | "InternalError",
                 ) => Disposition::Retry,
+                // Neptune: "usually transient" (an edge's end vertex missing amid concurrent writes), a refusal of
+                // the record when it persists; InternalFailureException is Neptune's catch-all.
+                Some("ConstraintViolationException" | "InternalFailureException") => {
+                    Disposition::RetryThenRefuse
+                }
                 Some(
                     "MemoryLimitExceededException"
                     | "TimeLimitExceededException"
@@ -126,7 +136,10 @@ impl StoreError {
                     "MalformedQueryException"
                     | "BadRequestException"
                     | "InvalidParameterException"
-                    | "InvalidNumericDataException",
+                    | "InvalidNumericDataException"
+                    | "IllegalArgumentException"
+                    | "InvalidArgumentException"
+                    | "ParsingException",
                 ) => Disposition::RefuseRecords,
                 Some(
                     "AccessDeniedException"
@@ -136,6 +149,10 @@ impl StoreError {
                 ) => Disposition::Stop,
                 _ => match status {
                     408 | 429 => Disposition::Retry,
+                    // A bare 500 is an engine's answer to any failure: Gremlin Server's to a script it cannot
+                    // compile (a string literal over 65,535 UTF-16 units or bytes), and TinkerTransactionGraph's
+                    // to a conflict, which is never the record's fault. 502 to 504 are a proxy's or an outage's.
+                    500 if !self.is_conflict() => Disposition::RetryThenRefuse,
                     500..=599 => Disposition::Retry,
                     400 | 413 => Disposition::RefuseRecords,
                     _ => Disposition::Stop,
@@ -158,6 +175,16 @@ impl StoreError {
         }
     }
 
+    /// True when this error, on a write of one record and after its retries, is the store refusing that record:
+    /// the record is then rejected once the store has shown it works (see [`Disposition::RefuseRecords`] and
+    /// [`Disposition::RetryThenRefuse`]).
+    pub fn refuses_alone(&self) -> bool {
+        matches!(
+            self.disposition_alone(),
+            Disposition::RefuseRecords | Disposition::RetryThenRefuse
+        )
+    }
+
     /// True when the store cancelled the transaction for a conflict with another one on the same element:
     /// Neptune's `ConcurrentModificationException`, or TinkerPop's TinkerTransactionGraph's bare HTTP 500
     /// "Conflict: element modified in another transaction" (Gremlin Server, local mode's store).
@@ -175,11 +202,11 @@ impl StoreError {
         }
     }
 
-    /// True when the same request may succeed later (Retry or Reconnect).
+    /// True when the same request may succeed later (Retry, Reconnect or RetryThenRefuse).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.disposition(),
-            Disposition::Retry | Disposition::Reconnect
+            Disposition::Retry | Disposition::Reconnect | Disposition::RetryThenRefuse
         )
     }
 }
@@ -254,8 +281,8 @@ mod tests {
             (400, "ReadOnlyViolationException", Reconnect),
             (429, "TooManyRequestsException", Retry),
             (500, "ThrottlingException", Retry),
-            (400, "ConstraintViolationException", Retry),
-            (500, "InternalFailureException", Retry),
+            (400, "ConstraintViolationException", RetryThenRefuse),
+            (500, "InternalFailureException", RetryThenRefuse),
             (500, "MemoryLimitExceededException", Shrink),
             (500, "TimeLimitExceededException", Shrink),
             (500, "QueryLimitExceededException", Shrink),
@@ -264,6 +291,10 @@ mod tests {
             (400, "MalformedQueryException", RefuseRecords),
             (400, "BadRequestException", RefuseRecords),
             (400, "InvalidParameterException", RefuseRecords),
+            (400, "IllegalArgumentException", RefuseRecords),
+            (400, "ParsingException", RefuseRecords),
+            (500, "CancelledByUserException", Retry),
+            (500, "ServerShutdownException", Retry),
             (403, "AccessDeniedException", Stop),
             (405, "MethodNotAllowedException", Stop),
         ];
@@ -347,7 +378,7 @@ mod tests {
         use Disposition::*;
         for (status, expected) in [
             (429, Retry),
-            (500, Retry),
+            (500, RetryThenRefuse),
             (502, Retry),
             (503, Retry),
             (408, Retry),

@@ -148,7 +148,7 @@ pub async fn handle<S: GraphStore>(
     //    stays in the stream. A record refused while the environment was being fixed is written.
     let mut refused: Vec<Refusal> = outcomes.into_iter().flat_map(|o| o.refused).collect();
     refused.sort_by_key(|r| r.index);
-    let last_accepted = progress.last_accepted.load(Ordering::Relaxed);
+    let last_accepted = progress.last_accepted();
     if let Some(unproven) = refused.iter().find(|r| r.at > last_accepted) {
         let count = refused.iter().filter(|r| r.at > last_accepted).count();
         InvocationMetrics::add(&metrics.environment_refusals, count as u64);
@@ -172,7 +172,7 @@ pub async fn handle<S: GraphStore>(
         let alone = [(refusal.index, &edges[at].1)];
         match writer.write(&alone, StoreError::disposition_alone).await {
             Ok(()) => {}
-            Err(err) if err.disposition_alone() == Disposition::RefuseRecords => rejects.push((
+            Err(err) if err.refuses_alone() => rejects.push((
                 refusal.index,
                 RejectReason::StoreRefused {
                     message: err.to_string(),
@@ -287,6 +287,10 @@ struct Progress {
 }
 
 impl Progress {
+    fn last_accepted(&self) -> u64 {
+        self.last_accepted.load(Ordering::Relaxed)
+    }
+
     fn accepted(&self) {
         let at = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
         self.last_accepted.fetch_max(at, Ordering::Relaxed);
@@ -418,10 +422,24 @@ impl<S: GraphStore> Writer<'_, S> {
     /// record by record. Refused records are added to `refused`.
     async fn part(&self, part: &[(usize, &Edge)], refused: &mut Vec<Refusal>) -> Step {
         let first = part[0].0;
-        let rule = if part.len() == 1 {
-            StoreError::disposition_alone
-        } else {
-            StoreError::disposition
+        let alone = part.len() == 1;
+        // After a refusal the store has accepted nothing since, an answer that may be the record's or an
+        // outage's is not waited out again: one attempt, then the records one by one. An outage then
+        // costs one round of retries, not one per record.
+        let unproven = refused
+            .last()
+            .is_some_and(|r| r.at > self.progress.last_accepted());
+        let rule = move |err: &StoreError| {
+            let disposition = if alone {
+                err.disposition_alone()
+            } else {
+                err.disposition()
+            };
+            if unproven {
+                once(disposition)
+            } else {
+                disposition
+            }
         };
         let mut conflicts = 0;
         let splitting = |err: &StoreError| {
@@ -449,7 +467,7 @@ impl<S: GraphStore> Writer<'_, S> {
                 tracing::warn!(error = %err, records = part.len(), write_size = size, "the write is too big for the store; writing at the smaller size from here on");
                 Step::Shrunk
             }
-            Disposition::RefuseRecords if part.len() == 1 => {
+            Disposition::RefuseRecords | Disposition::RetryThenRefuse if alone => {
                 refused.push(Refusal {
                     index: first,
                     message: err.to_string(),
@@ -457,7 +475,7 @@ impl<S: GraphStore> Writer<'_, S> {
                 });
                 Step::Done
             }
-            Disposition::RefuseRecords => {
+            Disposition::RefuseRecords | Disposition::RetryThenRefuse => {
                 tracing::warn!(error = %err, records = part.len(), "store refused a write; writing its records one by one");
                 let (alone, failure) = self.one_by_one(part).await;
                 if failure.is_none() && alone.len() == part.len() {
@@ -481,21 +499,27 @@ impl<S: GraphStore> Writer<'_, S> {
         }
     }
 
-    /// Writes each record of `part` alone; returns the records refused and, when a record could
-    /// not be written for another reason, where and why the writing stopped.
+    /// Writes each record of `part` alone (the write of all of them outlasted its retries already:
+    /// one attempt each); returns the records refused and, when a record could not be written for
+    /// another reason, where and why the writing stopped.
     async fn one_by_one(&self, part: &[(usize, &Edge)]) -> (Vec<Refusal>, Option<Failure>) {
         let mut refused = Vec::new();
         for record in part.chunks(1) {
             let index = record[0].0;
-            let Err(err) = self.write(record, StoreError::disposition_alone).await else {
+            let Err(err) = self
+                .write(record, |err: &StoreError| once(err.disposition_alone()))
+                .await
+            else {
                 continue;
             };
             match err.disposition_alone() {
-                Disposition::RefuseRecords => refused.push(Refusal {
-                    index,
-                    message: err.to_string(),
-                    at: self.progress.refused(),
-                }),
+                Disposition::RefuseRecords | Disposition::RetryThenRefuse => {
+                    refused.push(Refusal {
+                        index,
+                        message: err.to_string(),
+                        at: self.progress.refused(),
+                    })
+                }
                 disposition => {
                     tracing::error!(error = %err, sequence_number = %self.sequence_number(index), "write failed");
                     return (refused, Some((index, disposition == Disposition::Stop)));
@@ -503,6 +527,15 @@ impl<S: GraphStore> Writer<'_, S> {
             }
         }
         (refused, None)
+    }
+}
+
+/// `disposition` for a write whose failure is to be taken at its first answer: an answer that may be the
+/// record's ([`Disposition::RetryThenRefuse`]) is not retried; every other rule stays.
+fn once(disposition: Disposition) -> Disposition {
+    match disposition {
+        Disposition::RetryThenRefuse => Disposition::RefuseRecords,
+        other => other,
     }
 }
 

@@ -108,8 +108,8 @@ const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(50);
 
 /// Runs `attempt(timeout)` until it succeeds, fails for good, runs out of attempts or of time.
 /// `rule` classifies each error ([`StoreError::disposition`], or
-/// [`StoreError::disposition_alone`] for a one-record write); only [`Disposition::Retry`] and
-/// [`Disposition::Reconnect`] are retried. `on_retry` is called before each back-off with the
+/// [`StoreError::disposition_alone`] for a one-record write); only [`Disposition::Retry`],
+/// [`Disposition::RetryThenRefuse`] and [`Disposition::Reconnect`] are retried. `on_retry` is called before each back-off with the
 /// error that caused it (to count it and, for [`Disposition::Reconnect`], to drop pooled
 /// connections).
 pub async fn with_retries<F, Fut>(
@@ -136,8 +136,10 @@ where
             Err(err) => err,
         };
         let disposition = rule(&err);
-        if !matches!(disposition, Disposition::Retry | Disposition::Reconnect)
-            || retry + 1 >= policy.max_attempts
+        if !matches!(
+            disposition,
+            Disposition::Retry | Disposition::Reconnect | Disposition::RetryThenRefuse
+        ) || retry + 1 >= policy.max_attempts
         {
             return Err(err);
         }

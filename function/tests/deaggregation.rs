@@ -309,8 +309,9 @@ async fn a_corrupted_aggregate_is_rejected_whole_and_a_bad_user_record_alone() {
 
 #[tokio::test]
 async fn a_failure_inside_an_aggregate_is_reported_at_the_aggregates_sequence_number() {
-    // GIVEN three aggregates of 100 user records and a store that fails every write holding
-    //   the 150th user record (in the second aggregate) until it is fixed
+    // GIVEN three aggregates of 100 user records and a store that throttles every write holding
+    //   the 150th user record (in the second aggregate: transient, never the record's fault) until
+    //   it is fixed
     let store = Oxigraph::start();
     let (deps, _metrics) = store_deps(
         &store,
@@ -327,7 +328,7 @@ async fn a_failure_inside_an_aggregate_is_reported_at_the_aggregates_sequence_nu
         Box::new(move |query: &str| {
             query
                 .contains(&poisoned)
-                .then(|| store_error(500, "InternalFailureException"))
+                .then(|| store_error(500, "ThrottlingException"))
         }),
     );
     let records: Vec<TestRecord> = (0..3)

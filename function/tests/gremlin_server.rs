@@ -1,6 +1,7 @@
 //! The handler against TinkerPop's Gremlin Server (TinkerTransactionGraph, HTTP and WebSocket),
 //! started on a free port per test: writes land exactly once in both upsert styles and both batch
-//! forms, a redelivery changes nothing, hostile ids stay literal ids, a stopped server gives a
+//! forms, a redelivery changes nothing, hostile ids stay literal ids, records Groovy cannot compile
+//! are rejected once while the good records around them are written, a stopped server gives a
 //! correct checkpoint, the last property write wins, lanes keep per-key order, and every text the
 //! writer builds parses with `gremlin-lang`, the grammar Neptune uses (Groovy-only text does not).
 //! Counts use Gremlin.
@@ -202,6 +203,26 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
             assert_eq!(row["p"]["note"], *id, "literal round trip of {id:?}");
         }
     }
+
+    // AND records whose text Groovy cannot compile (Gremlin Server answers a bare HTTP 500, as it does for
+    // any failure; Neptune's and local mode's gremlin-lang take them) are rejected once, and the good records
+    // around them on the same shard are written: an edge id over 65,535 UTF-16 units (each `-` of a vertex id
+    // is `%2D` in it) and a string over 65,535 bytes in the JVM's modified UTF-8 (6 per emoji)
+    server.clear().await;
+    scenarios::records_the_store_refuses_are_rejected_once_and_the_good_ones_around_them_written(
+        &server,
+        &[
+            (
+                serde_json::json!({"from": "-".repeat(22_000), "to": "b", "created": "2016-05-21"}),
+                "String too long",
+            ),
+            (
+                serde_json::json!({"from": "a", "to": "b", "created": "2016-05-21", "note": "🚀".repeat(11_000)}),
+                "UTF8 string too large",
+            ),
+        ],
+    )
+    .await;
 }
 
 fn hostile_edge(id: &str) -> Edge {

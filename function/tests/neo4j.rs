@@ -1,8 +1,9 @@
 //! The handler with QUERY_LANGUAGE=opencypher against Neo4j behind Neptune's openCypher HTTP form
 //! (the `NeptuneOpenCypher` adapter), one server per test: writes land exactly once, a redelivery
-//! changes nothing, CONDITIONAL_CREATE off adds new edges, hostile ids stay parameter values, a
-//! stopped server gives a correct checkpoint, the last property write wins and lanes keep per-key
-//! order. Counts use Cypher. `~id` is an ordinary (uniquely constrained) property on Neo4j.
+//! changes nothing, CONDITIONAL_CREATE off adds new edges, hostile ids stay parameter values,
+//! records Neo4j refuses for their content are rejected once while the good records around them are
+//! written, a stopped server gives a correct checkpoint, the last property write wins and lanes keep
+//! per-key order. Counts use Cypher. `~id` is an ordinary (uniquely constrained) property on Neo4j.
 
 mod common;
 
@@ -114,6 +115,26 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
             .await;
         assert_eq!(rows, vec![serde_json::json!({"note": id})], "{id:?}");
     }
+
+    // AND records Neo4j refuses for their content are rejected once, and the good records around them on the
+    // same shard are written: an id longer than its index takes (about 8 KB; Neo4j throws a bare
+    // IllegalArgumentException, which the adapter answers as Neptune's InvalidParameterException) and a property
+    // name holding NUL
+    server.clear().await;
+    scenarios::records_the_store_refuses_are_rejected_once_and_the_good_ones_around_them_written(
+        &server,
+        &[
+            (
+                serde_json::json!({"from": "x".repeat(9_000), "to": "b", "created": "2016-05-21"}),
+                "HTTP 400 InvalidParameterException: Property value is too large to index",
+            ),
+            (
+                serde_json::json!({"from": "a", "to": "b", "created": "2016-05-21", "a\u{0}b": 1}),
+                "HTTP 400 BadRequestException: Neo.ClientError.Schema.TokenNameError",
+            ),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

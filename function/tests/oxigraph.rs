@@ -121,15 +121,26 @@ fn edges_in(query: &str) -> usize {
 #[tokio::test]
 async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lost() {
     // GIVEN a store path that refuses every write as malformed (an engine without the idiom, a
-    // proxy answering 400), in batches of 4 and in batches of 1
-    for batch in ["4", "1"] {
-        let store = Oxigraph::start();
+    // proxy answering 400), or an outage answering 500 to every write (which an engine also
+    // answers for one record's content), in batches of 4 and in batches of 1
+    let store = Oxigraph::start();
+    for ((status, code), batch) in [
+        (400, "MalformedQueryException"),
+        (500, "InternalFailureException"),
+    ]
+    .into_iter()
+    .flat_map(|fault| [(fault, "4"), (fault, "1")])
+    {
+        store.clear().await;
         let dir = tempfile::tempdir().unwrap();
         let rejects_file = dir.path().join("rejects.jsonl");
         let (deps, metrics) = store_deps(
             &store,
             &[
                 ("BATCH_WRITE_SIZE", batch),
+                ("RETRY_MAX_ATTEMPTS", "3"),
+                ("RETRY_BASE_DELAY_MS", "1"),
+                ("RETRY_MAX_DELAY_MS", "5"),
                 ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
                 ("STOP_WAIT_MS", "0"),
             ],
@@ -140,7 +151,7 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
             deps,
             Box::new(move |_| {
                 flag.load(std::sync::atomic::Ordering::Relaxed)
-                    .then(|| store_error(400, "MalformedQueryException"))
+                    .then(|| store_error(status, code))
             }),
         );
         let mut records = csv_records(0..10);
@@ -156,14 +167,14 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
             assert_eq!(
                 failures(&response),
                 vec![sequence_number(0)],
-                "batch {batch}"
+                "{code} batch {batch}"
             );
         }
-        assert!(rejects_in(&rejects_file).is_empty(), "batch {batch}");
+        assert!(rejects_in(&rejects_file).is_empty(), "{code} batch {batch}");
         assert_eq!(metric(&metrics, "RecordsRejected"), 0);
         assert!(
             metric(&metrics, "EnvironmentRefusals") >= 3,
-            "batch {batch}"
+            "{code} batch {batch}"
         );
 
         // WHEN the environment is fixed and the batch delivered again
@@ -175,7 +186,7 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
 
         // THEN every good record is in the store and the malformed one is rejected once
         assert_eq!(failures(&response), Vec::<String>::new());
-        assert_eq!(store.edges().await, 9, "batch {batch}");
+        assert_eq!(store.edges().await, 9, "{code} batch {batch}");
         let rejects = rejects_in(&rejects_file);
         assert_eq!(rejects.len(), 1, "{rejects:?}");
         assert_eq!(rejects[0].sequence_number, sequence_number(6));
@@ -184,7 +195,9 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
 
 #[tokio::test]
 async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
-    // GIVEN 20 records in batches of 4: the store refuses record 5, a batch holding record 12
+    // GIVEN 20 records in batches of 4: the store refuses record 5 (400), answers record 8 a 500
+    // InternalFailureException and record 10 a ConstraintViolationException on every try (as
+    // Neptune may for one record's content, while it takes the others), a batch holding record 12
     // fails with a transient error on the first two deliveries, and record 14 is malformed
     let store = Oxigraph::start();
     let dir = tempfile::tempdir().unwrap();
@@ -199,15 +212,22 @@ async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
             ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
         ],
     );
-    let poison = sparql::person_iri("p5");
+    let poison = |id: &str| format!("<{}> <{}>", sparql::person_iri(id), sparql::FOLLOWS);
+    let (malformed, failing, violating) = (poison("p5"), poison("p8"), poison("p10"));
     let flaky = sparql::person_iri("p12");
     let transient_left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(4));
     let left = transient_left.clone();
     let deps = faulty(
         deps,
         Box::new(move |query| {
-            if query.contains(&format!("<{poison}> <{}>", sparql::FOLLOWS)) {
-                return Some(store_error(400, "MalformedQueryException"));
+            for (poison, status, code) in [
+                (&malformed, 400, "MalformedQueryException"),
+                (&failing, 500, "InternalFailureException"),
+                (&violating, 400, "ConstraintViolationException"),
+            ] {
+                if query.contains(poison.as_str()) {
+                    return Some(store_error(status, code));
+                }
             }
             let take = |n: usize| n.checked_sub(1);
             (query.contains(&format!("<{flaky}> <{}>", sparql::FOLLOWS))
@@ -250,20 +270,40 @@ async fn a_bad_record_among_good_ones_is_rejected_once_across_redeliveries() {
     // THEN it took three deliveries, the checkpoint never went before record 12, and each bad
     // record is in the rejects file exactly once
     assert_eq!((deliveries, from), (3, 12));
+    // (each with the store's answer as its reason)
     let rejects: Vec<(String, String)> = rejects_in(&rejects_file)
         .into_iter()
-        .map(|r| (r.sequence_number, r.reason_code))
+        .map(|r| (r.sequence_number, r.reason))
         .collect();
+    let refused = |answer: &str| {
+        format!("the graph store refused the record: graph store answered HTTP {answer}")
+    };
     assert_eq!(
         rejects,
         vec![
-            (sequence_number(5), "StoreRefused".to_owned()),
-            (sequence_number(14), "EmptyId".to_owned())
+            (
+                sequence_number(5),
+                refused("400 MalformedQueryException: test fault MalformedQueryException")
+            ),
+            (
+                sequence_number(8),
+                refused("500 InternalFailureException: test fault InternalFailureException")
+            ),
+            (
+                sequence_number(10),
+                refused(
+                    "400 ConstraintViolationException: test fault ConstraintViolationException"
+                )
+            ),
+            (
+                sequence_number(14),
+                "field `to` is empty; a vertex id must be a non-empty string".to_owned()
+            ),
         ]
     );
-    assert_eq!(metric(&metrics, "RecordsRejected"), 2);
+    assert_eq!(metric(&metrics, "RecordsRejected"), 4);
     assert_eq!(metric(&metrics, "EnvironmentRefusals"), 0);
-    assert_eq!(store.edges().await, 18);
+    assert_eq!(store.edges().await, 16);
 }
 
 #[tokio::test]

@@ -1,11 +1,15 @@
 //! What every store must show of the writer, written once over [`TestStore`]: 10,000 edges land exactly once and
 //! a redelivery changes nothing; a store stopped mid-invocation gives the first unwritten record as checkpoint and
-//! the retry from there completes.
+//! the retry from there completes; records the store refuses for their content are rejected once while the good
+//! records around them on the same shard are written.
 
 use std::time::Duration;
 
 use super::store::{TestStore, store_deps};
-use super::{ENGINE_INVOCATION_TIME, csv_records, failures, invocation, metric};
+use super::{
+    ENGINE_INVOCATION_TIME, TestRecord, csv_records, failures, invocation, metric, rejects_in,
+    sequence_number,
+};
 
 /// 10,000 CSV records over 50 partition keys, written in 4 lanes, land once each (with their endpoints), and the
 /// same event delivered again leaves the graph as it was.
@@ -107,4 +111,96 @@ pub async fn a_store_stopped_mid_invocation_gives_the_first_unwritten_record_and
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(store.edges().await, 3_000);
     assert_eq!(store.people().await, 3_001);
+}
+
+/// Each of `refused` (a JSON record the store refuses, and a part of the store's answer) between good records on one
+/// partition key (one lane, writes of 4), and a record refused at decode (a property named `~label`): one delivery
+/// writes every good record, rejects each bad one once (`StoreRefused` naming the store's answer, `BadJson` for the
+/// decoded one) and names no record in the response.
+pub async fn records_the_store_refuses_are_rejected_once_and_the_good_ones_around_them_written<
+    S: TestStore,
+>(
+    store: &S,
+    refused: &[(serde_json::Value, &str)],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects_file = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = store_deps(
+        store,
+        &[
+            ("BATCH_WRITE_SIZE", "4"),
+            ("RETRY_MAX_ATTEMPTS", "2"),
+            ("RETRY_BASE_DELAY_MS", "1"),
+            ("RETRY_MAX_DELAY_MS", "5"),
+            ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+        ],
+    );
+    let hidden_key =
+        serde_json::json!({"from": "h", "to": "k", "created": "2016-05-21", "~label": "x"});
+    let bad: Vec<(&serde_json::Value, Option<&str>)> = refused
+        .iter()
+        .map(|(record, answer)| (record, Some(*answer)))
+        .chain([(&hidden_key, None)])
+        .collect();
+    // good, good, bad, good, good, bad, ..., good, good
+    let mut records = Vec::new();
+    let mut good = Vec::new();
+    let mut expected = Vec::new();
+    let mut push = |data: Vec<u8>| {
+        records.push(TestRecord {
+            partition_key: "one-shard".into(),
+            sequence_number: sequence_number(records.len()),
+            data,
+        });
+        sequence_number(records.len() - 1)
+    };
+    for i in 0..=bad.len() {
+        for _ in 0..2 {
+            let (from, to) = (format!("g{}", good.len()), format!("g{}", good.len() + 1));
+            push(format!("{from},{to},2016-05-21").into_bytes());
+            good.push((from, to));
+        }
+        if let Some((record, answer)) = bad.get(i) {
+            expected.push((push(serde_json::to_vec(record).unwrap()), *answer));
+        }
+    }
+
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
+
+    assert_eq!(failures(&response), Vec::<String>::new());
+    let rejects = rejects_in(&rejects_file);
+    assert_eq!(
+        rejects.len(),
+        expected.len(),
+        "{:?}",
+        rejects.iter().map(|r| &r.reason).collect::<Vec<_>>()
+    );
+    for (reject, (sequence, answer)) in rejects.iter().zip(&expected) {
+        assert_eq!(&reject.sequence_number, sequence);
+        match answer {
+            Some(answer) => {
+                assert_eq!(reject.reason_code, "StoreRefused", "{}", reject.reason);
+                assert!(
+                    reject.reason.contains(answer),
+                    "{} does not name the store's answer {answer:?}",
+                    reject.reason
+                );
+            }
+            None => assert!(
+                reject.reason_code == "BadJson" && reject.reason.contains("`~label`"),
+                "{}",
+                reject.reason
+            ),
+        }
+    }
+    assert_eq!(metric(&metrics, "RecordsRejected"), expected.len() as u64);
+    assert_eq!(metric(&metrics, "EnvironmentRefusals"), 0);
+    let pairs = store.follows_pairs().await;
+    for pair in &good {
+        assert!(pairs.contains(pair), "{pair:?} was not written");
+    }
+    assert_eq!(store.edges().await, good.len() as u64);
 }

@@ -35,6 +35,7 @@ import org.neo4j.graphdb.Node;
 import org.neo4j.graphdb.Relationship;
 import org.neo4j.graphdb.Result;
 import org.neo4j.graphdb.Transaction;
+import org.neo4j.kernel.api.index.IndexValueValidator;
 import org.neo4j.kernel.api.exceptions.Status;
 
 public final class NeptuneOpenCypher {
@@ -118,6 +119,9 @@ public final class NeptuneOpenCypher {
 
     // Neo4j's status classification -> the Neptune code (and HTTP status) with the same retry rule.
     private static String[] neptuneCode(Throwable e) {
+        if (tooLargeToIndex(e)) {
+            return new String[] {"InvalidParameterException", "400"};
+        }
         Status status = Status.statusCodeOf(e);
         String code = status == null ? "" : status.code().serialize();
         if (code.startsWith("Neo.TransientError.")) {
@@ -141,6 +145,25 @@ public final class NeptuneOpenCypher {
             return new String[] {"BadRequestException", "400"};
         }
         return new String[] {"InternalFailureException", "500"};
+    }
+
+    // A value its index cannot hold (a RANGE index key is at most about 8 KB, so an id longer than that on
+    // person.`~id`) is refused by IndexValueValidator.throwSizeViolationException with a bare
+    // IllegalArgumentException, "Property value is too large to index", which carries no Neo4j status: left to the
+    // catch-all it would answer InternalFailureException, which the writer retries, and the record would hold its
+    // shard. It is a refusal of the record's content, the same on every attempt: Neptune's code for an invalid or
+    // out-of-range parameter value, which the writer narrows down to the record and rejects.
+    private static boolean tooLargeToIndex(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            StackTraceElement[] at = cause.getStackTrace();
+            if (cause instanceof IllegalArgumentException
+                    && at.length > 0
+                    && at[0].getClassName().equals(IndexValueValidator.class.getName())
+                    && at[0].getMethodName().equals("throwSizeViolationException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String describe(Throwable e) {
