@@ -325,6 +325,35 @@ mod tests {
     }
 
     #[test]
+    fn a_record_is_refused_alone_for_its_content_never_for_an_outage_or_a_conflict() {
+        let tinkergraph_conflict = StoreError::from_response(
+            500,
+            r#"{"message":"Conflict: element modified in another transaction"}"#,
+        );
+        let groovy = StoreError::from_response(
+            500,
+            r#"{"message":"startup failed:\nScript6.groovy: 1: String too long.","Exception-Class":"org.codehaus.groovy.control.MultipleCompilationErrorsException"}"#,
+        );
+        for (err, refused) in [
+            (neptune(400, "MalformedQueryException"), true),
+            (neptune(400, "InvalidParameterException"), true),
+            (neptune(400, "QueryTooLargeException"), true),
+            (neptune(500, "InternalFailureException"), true),
+            (neptune(400, "ConstraintViolationException"), true),
+            (groovy, true),
+            (tinkergraph_conflict, false),
+            (neptune(500, "ConcurrentModificationException"), false),
+            (neptune(500, "ThrottlingException"), false),
+            (neptune(500, "MemoryLimitExceededException"), false),
+            (StoreError::from_response(503, "Service Unavailable"), false),
+            (StoreError::Connect("refused".into()), false),
+            (neptune(403, "AccessDeniedException"), false),
+        ] {
+            assert_eq!(err.refuses_alone(), refused, "{err}");
+        }
+    }
+
+    #[test]
     fn conflicts_are_neptunes_and_tinkergraphs() {
         let tinkergraph = StoreError::from_response(
             500,

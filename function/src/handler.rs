@@ -512,19 +512,16 @@ impl<S: GraphStore> Writer<'_, S> {
             else {
                 continue;
             };
-            match err.disposition_alone() {
-                Disposition::RefuseRecords | Disposition::RetryThenRefuse => {
-                    refused.push(Refusal {
-                        index,
-                        message: err.to_string(),
-                        at: self.progress.refused(),
-                    })
-                }
-                disposition => {
-                    tracing::error!(error = %err, sequence_number = %self.sequence_number(index), "write failed");
-                    return (refused, Some((index, disposition == Disposition::Stop)));
-                }
+            if !err.refuses_alone() {
+                tracing::error!(error = %err, sequence_number = %self.sequence_number(index), "write failed");
+                let stopped = err.disposition_alone() == Disposition::Stop;
+                return (refused, Some((index, stopped)));
             }
+            refused.push(Refusal {
+                index,
+                message: err.to_string(),
+                at: self.progress.refused(),
+            });
         }
         (refused, None)
     }

@@ -176,6 +176,13 @@ async fn a_store_refusing_every_record_is_an_environment_error_and_nothing_is_lo
             metric(&metrics, "EnvironmentRefusals") >= 3,
             "{code} batch {batch}"
         );
+        // AND an outage answering 500 is waited out once per delivery (2 retries of the first write), not
+        // once per record: the records after it get one attempt each
+        assert_eq!(
+            metric(&metrics, "RetryCount"),
+            if status == 500 { 3 * 2 } else { 0 },
+            "{code} batch {batch}"
+        );
 
         // WHEN the environment is fixed and the batch delivered again
         broken.store(false, std::sync::atomic::Ordering::Relaxed);
