@@ -423,7 +423,10 @@ fn help_texts_state_the_defaults_the_code_and_the_plan_have() {
             demo_edges = default.clone();
         }
         for stated in computed.captures_iter(&help) {
-            assert!(default.is_empty(), "{command} {flag}: a default in the text and clap's: {help}");
+            assert!(
+                default.is_empty(),
+                "{command} {flag}: a default in the text and clap's: {help}"
+            );
             for name in key.find_iter(&stated[1]) {
                 assert!(
                     stream2neptune_plan::catalog::find(name.as_str()).is_some(),
@@ -439,13 +442,17 @@ fn help_texts_state_the_defaults_the_code_and_the_plan_have() {
                 )
                 .replace('-', " ");
                 assert!(
-                    help.to_lowercase().contains(&format!("{language}: {store}")),
+                    help.to_lowercase()
+                        .contains(&format!("{language}: {store}")),
                     "{command} {flag} does not say that {language} runs on {store}: {help}"
                 );
             }
         }
     }
-    assert_eq!(stream_servers, 2, "demo and local up choose a stream server");
+    assert_eq!(
+        stream_servers, 2,
+        "demo and local up choose a stream server"
+    );
 
     let cli = <stream2neptune::cli::Cli as clap::CommandFactory>::command();
     let about = cli
@@ -463,7 +470,11 @@ fn help_texts_state_the_defaults_the_code_and_the_plan_have() {
         .lines()
         .find_map(|line| line.strip_prefix("EDGES ?= "))
         .expect("the Makefile sets EDGES");
-    assert_eq!(edges.trim(), demo_edges, "make demo's EDGES and demo --edges");
+    assert_eq!(
+        edges.trim(),
+        demo_edges,
+        "make demo's EDGES and demo --edges"
+    );
 }
 
 #[test]
@@ -473,7 +484,10 @@ fn demo_prints_the_language_it_would_run_and_runs_nothing() {
     for (args, language) in [
         (&[][..], "gremlin"),
         (&["--region", "eu-central-1"], "opencypher"),
-        (&["--region", "eu-central-1", "--set", "QueryLanguage=sparql"], "sparql"),
+        (
+            &["--region", "eu-central-1", "--set", "QueryLanguage=sparql"],
+            "sparql",
+        ),
     ] {
         let output = bin()
             .arg("demo")
@@ -482,6 +496,10 @@ fn demo_prints_the_language_it_would_run_and_runs_nothing() {
             .output()
             .unwrap();
         assert!(output.status.success(), "{output:?}");
-        assert_eq!(String::from_utf8(output.stdout).unwrap(), format!("{language}\n"), "{args:?}");
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            format!("{language}\n"),
+            "{args:?}"
+        );
     }
 }

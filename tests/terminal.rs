@@ -280,7 +280,10 @@ fn a_store_that_dies_during_a_demo_is_named_with_its_log_and_the_run_stops() {
     // AND without RUST_LOG the retries' warnings went to the log file, not over the progress line
     shown.push_str(&before);
     shown.push_str(&rest);
-    assert!(!shown.contains(" WARN "), "a warning on the terminal:\n{shown}");
+    assert!(
+        !shown.contains(" WARN "),
+        "a warning on the terminal:\n{shown}"
+    );
     let pipeline = std::fs::read_to_string(dir.path().join("logs").join("pipeline.log")).unwrap();
     assert!(
         pipeline.contains(" WARN ") && pipeline.contains("write failed, retrying"),

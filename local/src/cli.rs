@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use stream2neptune_plan::QueryLanguage;
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::logs::{self, LogFile};
+use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::terminal;
 
 use crate::error::LocalError;

@@ -715,7 +715,10 @@ mod tests {
     #[test]
     fn the_last_warning_is_shown_on_one_line_cut_to_its_width() {
         assert_eq!(shorten("store\n  slow", 60), "store slow");
-        assert_eq!(shorten("write failed, retrying: Conflict", 14), "write failed,…");
+        assert_eq!(
+            shorten("write failed, retrying: Conflict", 14),
+            "write failed,…"
+        );
         assert_eq!(shorten("exactly", 7), "exactly");
     }
 }

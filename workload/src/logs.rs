@@ -31,9 +31,14 @@ static WARNINGS: Mutex<Warnings> = Mutex::new(Warnings {
 /// The project's crates at `level`: the lines written when RUST_LOG is not set.
 fn project(level: &str) -> EnvFilter {
     EnvFilter::new(
-        ["stream2neptune", "stream2neptune_local", "stream2neptune_workload", "writer"]
-            .map(|target| format!("{target}={level}"))
-            .join(","),
+        [
+            "stream2neptune",
+            "stream2neptune_local",
+            "stream2neptune_workload",
+            "writer",
+        ]
+        .map(|target| format!("{target}={level}"))
+        .join(","),
     )
 }
 
@@ -42,7 +47,8 @@ fn project(level: &str) -> EnvFilter {
 /// the log file its lines from INFO up.
 pub fn init() {
     let explicit = EnvFilter::try_from_default_env().is_ok();
-    let chosen = |default: &str| EnvFilter::try_from_default_env().unwrap_or_else(|_| project(default));
+    let chosen =
+        |default: &str| EnvFilter::try_from_default_env().unwrap_or_else(|_| project(default));
     let terminal = tracing_subscriber::fmt::layer()
         .with_ansi(io::stderr().is_terminal())
         .with_writer(crate::terminal::stderr.with_filter(move |meta| {
@@ -117,7 +123,9 @@ pub fn warnings() -> Warnings {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while logging leaves nothing half-done worth refusing the next line for.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A formatted line on its way to the log file; dropped when no file is held.
@@ -194,7 +202,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_warning_counts_with_its_message_and_error_and_lines_go_to_the_file_only_while_it_is_held() {
+    fn a_warning_counts_with_its_message_and_error_and_lines_go_to_the_file_only_while_it_is_held()
+    {
         init();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pipeline.log");
@@ -220,12 +229,20 @@ mod tests {
         let log = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = log.lines().collect();
         assert_eq!(lines.len(), 4, "{log}");
-        assert!(lines[0].contains("INFO") && lines[0].contains("invocation done"), "{log}");
         assert!(
-            lines[1].contains("WARN")
-                && lines[1].contains("write failed, retrying error=Conflict: element modified retry=1"),
+            lines[0].contains("INFO") && lines[0].contains("invocation done"),
             "{log}"
         );
-        assert!(!log.contains("before the file") && !log.contains("after the file") && !log.contains("not the project's"));
+        assert!(
+            lines[1].contains("WARN")
+                && lines[1]
+                    .contains("write failed, retrying error=Conflict: element modified retry=1"),
+            "{log}"
+        );
+        assert!(
+            !log.contains("before the file")
+                && !log.contains("after the file")
+                && !log.contains("not the project's")
+        );
     }
 }
