@@ -182,7 +182,7 @@ LOCAL_BENCH_EDGES := $(if $(filter file,$(origin EDGES)),100000,$(EDGES))
 
 DEMO_FLAGS = --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS) $(if $(STREAM_SERVER),--stream-server $(STREAM_SERVER),)
 # The demo's binary, built with a profile of its own (Cargo.toml, [profile.demo]): the one that reaches the
-# summary soonest from a cold build (BENCHMARKS.md, "make demo").
+# summary soonest from a cold build (BENCHMARKS.md, "make demo: build to summary").
 DEMO_BIN = $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/demo/stream2neptune
 DEMO_STREAM_TOOLS = $(if $(filter kinesis-mock,$(STREAM_SERVER)),$(NODE_TOOLS)/.installed,$(NODE_TOOLS)/.kinesalite)
 
