@@ -277,16 +277,19 @@ fn a_store_that_dies_during_a_demo_is_named_with_its_log_and_the_run_stops() {
         "{rest}"
     );
 
-    // AND without RUST_LOG the retries' warnings went to the log file, not over the progress line
+    // AND without RUST_LOG no log line was printed over the progress line: the run's lines are in the log file.
+    // (The requests the store left waiting fail when it dies and are retried with a warning each, unless the demo
+    // sees the exit first: whether the file holds a WARN line is a race, so only the terminal's side is asserted;
+    // workload's logs tests check that warnings go to the file.)
     shown.push_str(&before);
     shown.push_str(&rest);
     assert!(
-        !shown.contains(" WARN "),
-        "a warning on the terminal:\n{shown}"
+        !shown.contains(" WARN ") && !shown.contains(" INFO "),
+        "a log line on the terminal:\n{shown}"
     );
     let pipeline = std::fs::read_to_string(dir.path().join("logs").join("pipeline.log")).unwrap();
     assert!(
-        pipeline.contains(" WARN ") && pipeline.contains("write failed, retrying"),
+        pipeline.contains(" INFO ") && pipeline.contains("invocation done"),
         "{pipeline}"
     );
 }
