@@ -45,18 +45,6 @@ help: ## list the targets and the variables they read, with their values now
 
 tools: $(VENV)/.installed $(NODE_TOOLS)/.installed notebook-tools $(JAVA_TOOLS)/gremlin-server/.installed $(JAVA_TOOLS)/neo4j/.installed local-browser ## install the test tools into .venv, .venv-notebooks, node_modules and .java (and Debian chromium)
 
-# What `make demo` installs: one stream server and the store of one language, each on its own. A stamp is skipped
-# when `make tools` has installed everything already.
-# Oxigraph alone (the sparql demo's store), at the version requirements-tools.txt pins.
-$(VENV)/.oxigraph: requirements-tools.txt | $(UV)
-	[ $(VENV)/.installed -nt requirements-tools.txt ] || $(UV) pip install --quiet --python $(VENV_BIN)/python --compile-bytecode "$$(grep '^oxigraph==' requirements-tools.txt)"
-	touch $@
-
-# kinesalite alone: kinesis-mock (npm kinesis-local) is the lock's one optional package.
-$(NODE_TOOLS)/.kinesalite: package.json package-lock.json
-	[ $(NODE_TOOLS)/.installed -nt package-lock.json ] || npm ci --no-audit --no-fund --omit=optional
-	touch $@
-
 # uv installs the Python tools: the same pinned sets as pip resolves, in a quarter of pip's time (PyPI's `uv`,
 # pinned here, into .venv).
 UV_VERSION := 0.13.9
@@ -68,6 +56,18 @@ $(UV):
 # Pinned versions of the real parts the tests run against are in requirements-tools.txt.
 $(VENV)/.installed: requirements-tools.txt | $(UV)
 	$(UV) pip install --quiet --python $(VENV_BIN)/python --compile-bytecode -r requirements-tools.txt
+	touch $@
+
+# What `make demo` installs: one stream server and the store of one language, each on its own. A stamp is skipped
+# when `make tools` has installed everything already.
+# Oxigraph alone (the sparql demo's store), at the version requirements-tools.txt pins.
+$(VENV)/.oxigraph: requirements-tools.txt | $(UV)
+	[ $(VENV)/.installed -nt requirements-tools.txt ] || $(UV) pip install --quiet --python $(VENV_BIN)/python --compile-bytecode "$$(grep '^oxigraph==' requirements-tools.txt)"
+	touch $@
+
+# kinesalite alone: kinesis-mock (npm kinesis-local) is the lock's one optional package.
+$(NODE_TOOLS)/.kinesalite: package.json package-lock.json
+	[ $(NODE_TOOLS)/.installed -nt package-lock.json ] || npm ci --no-audit --no-fund --omit=optional
 	touch $@
 
 .PHONY: notebook-tools
