@@ -58,6 +58,18 @@ $(VENV)/.installed: requirements-tools.txt | $(UV)
 	$(UV) pip install --quiet --python $(VENV_BIN)/python --compile-bytecode -r requirements-tools.txt
 	touch $@
 
+# What `make demo` installs: one stream server and the store of one language, each on its own. A stamp is skipped
+# when `make tools` has installed everything already.
+# Oxigraph alone (the sparql demo's store), at the version requirements-tools.txt pins.
+$(VENV)/.oxigraph: requirements-tools.txt | $(UV)
+	[ $(VENV)/.installed -nt requirements-tools.txt ] || $(UV) pip install --quiet --python $(VENV_BIN)/python --compile-bytecode "$$(grep '^oxigraph==' requirements-tools.txt)"
+	touch $@
+
+# kinesalite alone: kinesis-mock (npm kinesis-local) is the lock's one optional package.
+$(NODE_TOOLS)/.kinesalite: package.json package-lock.json
+	[ $(NODE_TOOLS)/.installed -nt package-lock.json ] || npm ci --no-audit --no-fund --omit=optional
+	touch $@
+
 .PHONY: notebook-tools
 notebook-tools: $(NOTEBOOK_VENV)/.installed ## the notebooks' kernel environment (pinned graph-notebook, ipykernel, nbclient) in .venv-notebooks
 
@@ -168,9 +180,27 @@ STREAM_SERVER ?=
 # `make local-bench` sends 100,000 edges unless EDGES is given.
 LOCAL_BENCH_EDGES := $(if $(filter file,$(origin EDGES)),100000,$(EDGES))
 
-demo: tools ## run the whole pipeline locally: kinesalite (or STREAM_SERVER=kinesis-mock) + the store of the region's QueryLanguage + the writer (EDGES=$(EDGES), REGION=r, LANGUAGE=gremlin|sparql|opencypher, SET="K=V ...")
+DEMO_FLAGS = --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS) $(if $(STREAM_SERVER),--stream-server $(STREAM_SERVER),)
+# The demo's binary, built with a profile of its own (Cargo.toml, [profile.demo]): the one that reaches the
+# summary soonest from a cold build (BENCHMARKS.md, "make demo: build to summary").
+DEMO_BIN = $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/demo/stream2neptune
+DEMO_STREAM_TOOLS = $(if $(filter kinesis-mock,$(STREAM_SERVER)),$(NODE_TOOLS)/.installed,$(NODE_TOOLS)/.kinesalite)
+
+demo: ## run the whole pipeline locally: kinesalite (or STREAM_SERVER=kinesis-mock) + the store of the region's QueryLanguage + the writer (EDGES=$(EDGES), REGION=r, LANGUAGE=gremlin|sparql|opencypher, SET="K=V ..."); installs only those
 	$(if $(word 2,$(REGION)),$(error the demo runs one region; REGION="$(REGION)" names several))
-	cargo run --quiet -p stream2neptune -- demo --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS) $(if $(STREAM_SERVER),--stream-server $(STREAM_SERVER),)
+	$(MAKE) --no-print-directory -j2 demo-build $(DEMO_STREAM_TOOLS)
+	language=$$($(DEMO_BIN) demo $(DEMO_FLAGS) --print-language); $(MAKE) --no-print-directory demo-store-$$language
+	$(DEMO_BIN) demo $(DEMO_FLAGS)
+
+# Only the binary the demo runs; cargo shows its progress.
+.PHONY: demo-build demo-store-gremlin demo-store-sparql demo-store-opencypher
+demo-build:
+	cargo build --profile demo -p stream2neptune --bin stream2neptune
+
+# The store of each QueryLanguage (the one `demo --print-language` names).
+demo-store-gremlin: $(JAVA_TOOLS)/gremlin-server/.installed
+demo-store-sparql: $(VENV)/.oxigraph
+demo-store-opencypher: $(JAVA_TOOLS)/neo4j/.installed
 
 local-bench: tools ## local pipeline figures for BENCHMARKS.md in the region's QueryLanguage (REGION, LANGUAGE): store ceiling, end to end per stream server with and without aggregation (EDGES, default 100000), CPU per part, iterator age at 1,000 and 10,000 edges/s
 	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(LOCAL_BENCH_EDGES) $(if $(REGION),--region $(REGION),) $(if $(LANGUAGE),--language $(LANGUAGE),)

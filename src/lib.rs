@@ -13,7 +13,6 @@ pub mod package;
 pub mod params;
 pub mod render;
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -27,7 +26,7 @@ pub use error::{Error, Result};
 /// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; see [`stream2neptune_workload::shutdown`]).
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
-    init_logging();
+    stream2neptune_workload::logs::init();
     match run_command(cli.command) {
         Err(err) if stopped_by(&err).is_some() => {
             let signal = stopped_by(&err);
@@ -129,19 +128,4 @@ fn stopped_by(err: &anyhow::Error) -> Option<Signal> {
             .or_else(|| cause.downcast_ref::<deploy::Error>()?.stopped_by())
             .or_else(|| cause.downcast_ref::<package::Error>()?.stopped_by())
     })
-}
-
-/// Log lines (RUST_LOG, default: warnings of the project's own crates) on stderr, through the terminal's one
-/// writer so they print above a progress bar instead of through it.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(
-            "stream2neptune=warn,stream2neptune_local=warn,stream2neptune_workload=warn,writer=warn",
-        )
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(terminal::stderr)
-        .try_init();
 }

@@ -335,9 +335,13 @@ fn a_region_asked_twice_is_rendered_once() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
 }
 
-/// Every long flag of every command with its value name (`-` for a flag without a value) and help text.
-fn flags() -> Vec<(String, String, String, String)> {
-    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String, String, String)>) {
+/// A long flag of a command: (command, `--flag`, value name, help text, clap's default).
+type Flag = (String, String, String, String, String);
+
+/// Every long flag of every command with its value name (`-` for a flag without a value), help text and the
+/// default clap shows.
+fn flags() -> Vec<Flag> {
+    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<Flag>) {
         for arg in cmd.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
             let value = if arg.get_action().takes_values() {
@@ -358,7 +362,13 @@ fn flags() -> Vec<(String, String, String, String)> {
                 .or(arg.get_help())
                 .map(|h| h.to_string())
                 .unwrap_or_default();
-            out.push((path.to_owned(), format!("--{long}"), value, help));
+            let default = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push((path.to_owned(), format!("--{long}"), value, help, default));
         }
         for sub in cmd.get_subcommands() {
             walk(sub, &format!("{path} {}", sub.get_name()), out);
@@ -377,7 +387,7 @@ fn flags() -> Vec<(String, String, String, String)> {
 fn a_flag_has_one_value_name_everywhere_and_its_default_is_shown_once() {
     let mut value_names: std::collections::BTreeMap<String, Vec<(String, String)>> =
         Default::default();
-    for (command, flag, value, help) in flags() {
+    for (command, flag, value, help, _) in flags() {
         // clap prints `[default: ...]` itself; a `(default: ...)` in the text would say it twice.
         assert!(
             !help.contains("(default:"),
@@ -391,5 +401,105 @@ fn a_flag_has_one_value_name_everywhere_and_its_default_is_shown_once() {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 1, "{flag} has several value names: {uses:?}");
+    }
+}
+
+/// Defaults a help text states in words are the ones the code has: the local Kinesis a command starts unless told,
+/// the plan keys a computed `[default: ...]` is made of, the store of each QueryLanguage, and the Makefile's
+/// EDGES, which is the demo's.
+#[test]
+fn help_texts_state_the_defaults_the_code_and_the_plan_have() {
+    let kinesis = stream2neptune_local::services::StreamServerKind::default().to_string();
+    let computed = regex::Regex::new(r"\[default: ([^\]]*)\]").unwrap();
+    let key = regex::Regex::new(r"\b[A-Z][a-z]+[A-Z]\w*\b").unwrap();
+    let mut stream_servers = 0;
+    let mut demo_edges = String::new();
+    for (command, flag, _, help, default) in flags() {
+        if flag == "--stream-server" {
+            stream_servers += 1;
+            assert_eq!(default, kinesis, "{command} {flag}");
+        }
+        if (command.as_str(), flag.as_str()) == ("stream2neptune demo", "--edges") {
+            demo_edges = default.clone();
+        }
+        for stated in computed.captures_iter(&help) {
+            assert!(
+                default.is_empty(),
+                "{command} {flag}: a default in the text and clap's: {help}"
+            );
+            for name in key.find_iter(&stated[1]) {
+                assert!(
+                    stream2neptune_plan::catalog::find(name.as_str()).is_some(),
+                    "{command} {flag}: the default names {}, which is no key of the plan: {help}",
+                    name.as_str()
+                );
+            }
+        }
+        if help.contains("QueryLanguage=") {
+            for language in stream2neptune_plan::QueryLanguage::NAMES {
+                let store = stream2neptune_local::store_server::engine_name(
+                    stream2neptune_plan::QueryLanguage::parse(language).unwrap(),
+                )
+                .replace('-', " ");
+                assert!(
+                    help.to_lowercase()
+                        .contains(&format!("{language}: {store}")),
+                    "{command} {flag} does not say that {language} runs on {store}: {help}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        stream_servers, 2,
+        "demo and local up choose a stream server"
+    );
+
+    let cli = <stream2neptune::cli::Cli as clap::CommandFactory>::command();
+    let about = cli
+        .find_subcommand("demo")
+        .and_then(|demo| demo.get_about())
+        .unwrap()
+        .to_string();
+    assert!(
+        about.contains(&format!("{kinesis} unless --stream-server")),
+        "{about}"
+    );
+
+    let makefile = std::fs::read_to_string(common::repo_root().join("Makefile")).unwrap();
+    let edges = makefile
+        .lines()
+        .find_map(|line| line.strip_prefix("EDGES ?= "))
+        .expect("the Makefile sets EDGES");
+    assert_eq!(
+        edges.trim(),
+        demo_edges,
+        "make demo's EDGES and demo --edges"
+    );
+}
+
+#[test]
+fn demo_prints_the_language_it_would_run_and_runs_nothing() {
+    // The store `make demo` installs: the region's QueryLanguage (stack.yaml's eu-central-1 sets opencypher, the
+    // default region keeps the catalog's gremlin), or the one --set names.
+    for (args, language) in [
+        (&[][..], "gremlin"),
+        (&["--region", "eu-central-1"], "opencypher"),
+        (
+            &["--region", "eu-central-1", "--set", "QueryLanguage=sparql"],
+            "sparql",
+        ),
+    ] {
+        let output = bin()
+            .arg("demo")
+            .args(args)
+            .arg("--print-language")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            format!("{language}\n"),
+            "{args:?}"
+        );
     }
 }

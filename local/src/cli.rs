@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use stream2neptune_plan::QueryLanguage;
+use stream2neptune_workload::logs::{self, LogFile};
 use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::terminal;
 
@@ -195,6 +196,10 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     if args.fresh {
         state.reset()?;
     }
+    // The terminal keeps its lines (no progress line owns it); the file keeps them all.
+    let log_path = state.log("pipeline");
+    let _log = LogFile::attach(&log_path, logs::Terminal::Unchanged)
+        .with_context(|| format!("creating the log file {}", log_path.display()))?;
     let ports = Ports {
         stream_server: args.stream_server,
         kinesis: args.kinesis_port,
@@ -228,7 +233,7 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", services_file.display()))?;
     let _ = writeln!(
         std::io::stdout(),
-        "local: stream {} ({} shards) on {} ({}), store {} ({} at {}); the mapping writes with the settings of {}.\n\
+        "local: stream {} ({} shards) on {} ({}), store {} ({} at {}); the mapping writes with the settings of {} and logs to {}.\n\
          put edges with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local stream2neptune drive --stream {} --endpoint-url {} --region {}{} --edges FILE\n\
          stop with Ctrl-C or `stream2neptune local down`",
         running.stream,
@@ -239,6 +244,7 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         running.query_language,
         running.store_url,
         plan.region,
+        log_path.display(),
         running.stream,
         running.kinesis_endpoint,
         plan.region,

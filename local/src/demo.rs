@@ -2,7 +2,9 @@
 //! QueryLanguage (`--set QueryLanguage=...` picks another). Generates a data set, loads the people into the store
 //! of that language, drives the edges through the local stream server at the region's pace, lets the local event
 //! source mapping run the writer, waits until the stream is drained, counts what the store holds with the store's
-//! own queries, writes `.local/report.html` and prints one summary line.
+//! own queries, writes `.local/report.html` and prints one summary line. The terminal shows the progress line
+//! (retries, and the warnings with the last one's text) and ERROR lines; every log line of the writer and the
+//! mapping is in `.local/logs/pipeline.log` (RUST_LOG prints them on the terminal too).
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -18,6 +20,7 @@ use stream2neptune_workload::aggregate::AggregatingSink;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
+use stream2neptune_workload::logs::{self, LogFile};
 use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
 use stream2neptune_workload::terminal;
@@ -68,6 +71,10 @@ pub struct DemoArgs {
     /// The local Kinesis: kinesalite (the faster) or kinesis-mock.
     #[arg(long, value_enum, hide_possible_values = true, default_value_t = StreamServerKind::default())]
     pub stream_server: StreamServerKind,
+    /// Print the query language the demo would run (the region's QueryLanguage after --set) and exit: `make demo`
+    /// installs the store of that language only.
+    #[arg(long)]
+    pub print_language: bool,
 }
 
 /// What the demo found, counted from the store and the sinks independently: every edge sent is held by the store,
@@ -158,6 +165,11 @@ impl<S: RecordSink> RecordSink for CountingSink<S> {
 /// Runs the demo with the region's plan; a signal of `shutdown` stops it in order: the driver saves its resume
 /// file, the mapping its checkpoints, and every service is stopped.
 pub async fn run_demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    if args.print_language {
+        let plan = LocalPlan::load(&args.config, &args.region, &args.sets)?;
+        let _ = writeln!(std::io::stdout(), "{}", plan.query_language);
+        return Ok(());
+    }
     let outcome = demo(&args, &shutdown).await?;
     let _ = writeln!(std::io::stdout(), "{}", outcome.line());
     if !outcome.is_clean() {
@@ -193,6 +205,10 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
     )?;
     let _held = state.lock("demo")?;
     state.reset()?;
+    // The writer's and the mapping's lines go to the log file: the terminal is the progress line's.
+    let log_path = state.log("pipeline");
+    let log = LogFile::attach(&log_path, logs::Terminal::Quiet)
+        .with_context(|| format!("creating the log file {}", log_path.display()))?;
 
     let people = args
         .people
@@ -247,7 +263,7 @@ pub async fn demo(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<DemoOu
         store_pid.unwrap_or_default(),
         state.root.display()
     ));
-    let outcome = run_pipeline(&stack, args, &summary, shutdown).await;
+    let outcome = run_pipeline(&stack, args, &summary, &log, shutdown).await;
     stack.stop().await;
     outcome
 }
@@ -257,6 +273,7 @@ async fn run_pipeline(
     stack: &LocalStack,
     args: &DemoArgs,
     summary: &DatasetSummary,
+    log: &LogFile,
     shutdown: &Shutdown,
 ) -> anyhow::Result<DemoOutcome> {
     let (plan, state) = (&stack.plan, &stack.state);
@@ -402,10 +419,12 @@ async fn run_pipeline(
         },
     )?;
     terminal::note(format!(
-        "demo: {} edges/s sent for {:.1} s; report in {}",
+        "demo: {} edges/s sent for {:.1} s; report in {}; log in {} ({} warnings)",
         driven.rate().round(),
         driven.elapsed.as_secs_f64(),
-        report_path.display()
+        report_path.display(),
+        log.path().display(),
+        logs::warnings().count
     ));
     Ok(outcome)
 }
@@ -622,14 +641,34 @@ fn show_progress(bar: &ProgressBar, metrics: &RunMetrics) {
         .values()
         .map(|ms| format!("{:.1}", *ms as f64 / 1000.0))
         .collect();
+    let warnings = logs::warnings();
+    let last = warnings
+        .last
+        .map(|reason| format!(", last: {}", shorten(&reason, LAST_WARNING_CHARS)))
+        .unwrap_or_default();
     bar.set_message(format!(
-        "· sent {} · rejected {} · retries {} · on-failure {} · iterator age s [{}]",
+        "· sent {} · rejected {} · on-failure {} · iterator age s [{}] · retries {} · warnings {}{last}",
         get(&metrics.sent),
         get(&metrics.rejected),
-        get(&metrics.retries),
         get(&metrics.on_failure),
-        ages.join(" ")
+        ages.join(" "),
+        get(&metrics.retries),
+        warnings.count,
     ));
+}
+
+/// How much of the last warning the progress line shows (the whole one is in the log file).
+const LAST_WARNING_CHARS: usize = 60;
+
+/// `text` on one line, cut to `max` characters with an ellipsis.
+fn shorten(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 #[cfg(test)]
@@ -671,5 +710,15 @@ mod tests {
         let all: HashSet<_> = expected.clone();
         let terms = Terms::count(3, &expected, &all, Vec::new(), Vec::new());
         assert_eq!((terms.lost, terms.unaccounted), (0, 1));
+    }
+
+    #[test]
+    fn the_last_warning_is_shown_on_one_line_cut_to_its_width() {
+        assert_eq!(shorten("store\n  slow", 60), "store slow");
+        assert_eq!(
+            shorten("write failed, retrying: Conflict", 14),
+            "write failed,…"
+        );
+        assert_eq!(shorten("exactly", 7), "exactly");
     }
 }

@@ -31,15 +31,17 @@ enum Engine {
     Neo4j { data: PathBuf },
 }
 
-impl Engine {
-    fn name(&self) -> &'static str {
-        match self {
-            Engine::Oxigraph { .. } => "oxigraph",
-            Engine::GremlinServer { .. } => "gremlin-server",
-            Engine::Neo4j { .. } => "neo4j",
-        }
+/// The engine that serves `language` locally, by the name of its process and log file (`gremlin-server`,
+/// `oxigraph`, `neo4j`).
+pub fn engine_name(language: QueryLanguage) -> &'static str {
+    match language {
+        QueryLanguage::Gremlin => "gremlin-server",
+        QueryLanguage::Sparql => "oxigraph",
+        QueryLanguage::OpenCypher => "neo4j",
     }
+}
 
+impl Engine {
     fn command(&self, port: u16) -> Result<Command> {
         match self {
             Engine::Oxigraph { location } => {
@@ -101,7 +103,7 @@ impl StoreServer {
         };
         let mut server = StoreServer {
             language,
-            log: state.log(engine.name()),
+            log: state.log(engine_name(language)),
             engine,
             process: None,
             port,
@@ -112,7 +114,7 @@ impl StoreServer {
 
     /// (Re)starts the engine on the same port and data (after [`StoreServer::kill`] or [`StoreServer::interrupt`]).
     pub async fn restart(&mut self) -> Result<()> {
-        let name = self.engine.name();
+        let name = engine_name(self.language);
         ensure_free(name, self.port)?;
         let (start_timeout, stop_grace) = self.engine.timing();
         let process =
@@ -130,7 +132,7 @@ impl StoreServer {
 
     /// The engine's name (`oxigraph`, `gremlin-server`, `neo4j`).
     pub fn name(&self) -> &'static str {
-        self.engine.name()
+        engine_name(self.language)
     }
 
     /// Kills the engine (SIGKILL), as a crash would. Gremlin Server's TinkerGraph loses what it held since it

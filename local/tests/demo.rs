@@ -75,6 +75,7 @@ async fn demo_in_the_regions_gremlin_with_aggregation_prints_the_summary_counted
         drain_timeout_secs: 120,
         no_progress: true,
         stream_server: StreamServerKind::KinesisMock,
+        print_language: false,
     };
 
     // WHEN it runs

@@ -12,6 +12,7 @@ pub mod driver;
 pub mod edges;
 pub mod error;
 pub mod loader;
+pub mod logs;
 pub mod rdf;
 pub mod resume;
 pub mod schedule;
