@@ -13,6 +13,14 @@ pub enum LocalError {
         /// Where it was looked for first.
         looked_in: PathBuf,
     },
+    /// A write contender (tools/bench/) failed or printed no result.
+    #[error("write contender {name} failed: {detail}; run it by hand (`.venv/bin/python tools/bench/<script> --help`) to see why")]
+    Contender {
+        /// The contender's name.
+        name: &'static str,
+        /// Its exit status and error output, or what was wrong with its result line.
+        detail: String,
+    },
     /// A service process could not be started.
     #[error("cannot start {service} ({command}): {source}")]
     Spawn {
