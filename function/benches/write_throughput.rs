@@ -22,7 +22,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::io::{Read, Write as _};
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -104,12 +104,11 @@ fn data_set(dir: &Path, name: &'static str, exponent: f64, settings: &Settings) 
     .unwrap();
     let mut shards: Vec<Vec<TestRecord>> = (0..settings.concurrency).map(|_| Vec::new()).collect();
     let lines = dir.join(format!("{name}.csv"));
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&lines).unwrap());
+    contenders::write_edge_lines(&summary.follows_gz, &lines).unwrap();
     let mut reader = EdgeReader::open(&summary.follows_gz).unwrap();
     let mut i = 0;
     while let Some(edge) = reader.next_edge().unwrap() {
         let body = edge.record_body();
-        writeln!(file, "{body}").unwrap();
         shards[shard_of(&edge.from, settings.concurrency)].push(TestRecord {
             partition_key: edge.from.clone(),
             sequence_number: sequence_number(i),
@@ -117,7 +116,6 @@ fn data_set(dir: &Path, name: &'static str, exponent: f64, settings: &Settings) 
         });
         i += 1;
     }
-    file.flush().unwrap();
     DataSet {
         name,
         summary,
@@ -197,12 +195,7 @@ async fn clear(client: &StoreClient) {
 }
 
 /// One run of `runner` on the emptied `server` (the people loaded first unless told otherwise), its edges checked.
-async fn one_run(
-    runner: Runner,
-    server: &StoreServer,
-    data: &DataSet,
-    settings: &Settings,
-) -> Run {
+async fn one_run(runner: Runner, server: &StoreServer, data: &DataSet, settings: &Settings) -> Run {
     let client = StoreClient::new(server.language(), &server.url());
     clear(&client).await;
     if settings.people_first {
@@ -363,7 +356,10 @@ fn main() {
                 .iter()
                 .find(|(n, _)| *n == name.trim())
                 .unwrap_or_else(|| {
-                    panic!("BENCH_ENGINES: unknown engine {name:?}; allowed: {}", names(ENGINES))
+                    panic!(
+                        "BENCH_ENGINES: unknown engine {name:?}; allowed: {}",
+                        names(ENGINES)
+                    )
                 })
         })
         .collect();
@@ -376,7 +372,10 @@ fn main() {
                 .iter()
                 .find(|(n, _)| *n == name.trim())
                 .unwrap_or_else(|| {
-                    panic!("BENCH_DATA: unknown data set {name:?}; allowed: {}", names(DATA_SETS))
+                    panic!(
+                        "BENCH_DATA: unknown data set {name:?}; allowed: {}",
+                        names(DATA_SETS)
+                    )
                 });
             data_set(dir.path(), name, exponent, &settings)
         })

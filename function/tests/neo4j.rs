@@ -44,7 +44,9 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
     assert_eq!(server.edges().await, 600);
 
     // AND the write contenders of `make write-bench` (the Neo4j driver over Bolt, HTTP shapes) leave the writer's graph
-    let bolt = server.bolt_port.map(|port| format!("bolt://127.0.0.1:{port}"));
+    let bolt = server
+        .bolt_port
+        .map(|port| format!("bolt://127.0.0.1:{port}"));
     scenarios::every_write_contender_leaves_the_writers_graph(&server, bolt.as_deref()).await;
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use stream2neptune_plan::QueryLanguage;
+use stream2neptune_workload::edges::EdgeReader;
 
 use crate::error::{LocalError, Result};
 use crate::paths;
@@ -114,6 +115,30 @@ pub struct ContenderRun {
     pub edges_per_s: f64,
     /// Requests tried again after a transaction conflict.
     pub retries: u64,
+}
+
+/// Writes the edges of a data set's `follows` file (the sample's layout, as the driver reads it) to `out` as the
+/// contenders read them: `from,to,created` a line (the writer's CSV record body), in stream order. Returns how
+/// many.
+pub fn write_edge_lines(follows: &Path, out: &Path) -> Result<u64> {
+    use std::io::Write as _;
+    let io = |action, path: &Path| {
+        let path = path.to_owned();
+        move |source| LocalError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    let mut reader = EdgeReader::open(follows)?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out).map_err(io("create", out))?);
+    let mut count = 0;
+    while let Some(edge) = reader.next_edge()? {
+        writeln!(file, "{}", edge.record_body()).map_err(io("write", out))?;
+        count += 1;
+    }
+    file.flush().map_err(io("write", out))?;
+    Ok(count)
 }
 
 /// The folder of the contender scripts.

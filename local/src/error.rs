@@ -13,8 +13,13 @@ pub enum LocalError {
         /// Where it was looked for first.
         looked_in: PathBuf,
     },
+    /// A data set's edge file could not be read.
+    #[error("{0}")]
+    EdgeFile(#[from] stream2neptune_workload::error::EdgeFileError),
     /// A write contender (tools/bench/) failed or printed no result.
-    #[error("write contender {name} failed: {detail}; run it by hand (`.venv/bin/python tools/bench/<script> --help`) to see why")]
+    #[error(
+        "write contender {name} failed: {detail}; run it by hand (`.venv/bin/python tools/bench/<script> --help`) to see why"
+    )]
     Contender {
         /// The contender's name.
         name: &'static str,

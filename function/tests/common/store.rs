@@ -68,7 +68,8 @@ fn id_text(value: &serde_json::Value) -> String {
 
 impl TestStore for Oxigraph {
     const LANGUAGE: &'static str = "sparql";
-    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage = stream2neptune_plan::QueryLanguage::Sparql;
+    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage =
+        stream2neptune_plan::QueryLanguage::Sparql;
     const BULK_BATCH_WRITE_SIZE: &'static str = "250";
 
     fn start() -> Self {
@@ -121,7 +122,8 @@ impl TestStore for Oxigraph {
 
 impl TestStore for GremlinServer {
     const LANGUAGE: &'static str = "gremlin";
-    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage = stream2neptune_plan::QueryLanguage::Gremlin;
+    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage =
+        stream2neptune_plan::QueryLanguage::Gremlin;
     const BULK_BATCH_WRITE_SIZE: &'static str = "40";
 
     fn start() -> Self {
@@ -166,7 +168,8 @@ impl TestStore for GremlinServer {
 
 impl TestStore for CypherServer {
     const LANGUAGE: &'static str = "opencypher";
-    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage = stream2neptune_plan::QueryLanguage::OpenCypher;
+    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage =
+        stream2neptune_plan::QueryLanguage::OpenCypher;
     const BULK_BATCH_WRITE_SIZE: &'static str = "250";
 
     fn start() -> Self {
