@@ -380,6 +380,13 @@ fn main() {
             data_set(dir.path(), name, exponent, &settings)
         })
         .collect();
+    // The writer's retry warnings would bury the tables (its RetryCount counts them); RUST_LOG=warn shows them.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .try_init();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!(
         "write-bench: {} cores, load average {}",
