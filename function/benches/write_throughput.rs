@@ -250,7 +250,8 @@ fn race(
     let mut retries: Vec<u64> = vec![0; runners.len()];
     let load_before = load_average();
     for round in 0..settings.rounds {
-        let state = StateDir::create(dir.join(format!("{engine}-{}-{round}", data.name))).unwrap();
+        let root = dir.join(format!("{engine}-{}-{round}", data.name));
+        let state = StateDir::create(&root).unwrap();
         let server = runtime
             .block_on(StoreServer::start_with(language, &state, 0, true))
             .unwrap();
@@ -262,6 +263,8 @@ fn race(
             retries[index] += run.retries;
         }
         runtime.block_on(server.stop());
+        // A round's store is hundreds of MB (Neo4j's logs, Oxigraph's RocksDB): gone before the next one starts.
+        std::fs::remove_dir_all(&root).unwrap();
     }
     println!(
         "{engine} ({}), data set {} ({} edges, {} people{}, most followed person {} followers), batches of {}, \
