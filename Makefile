@@ -33,7 +33,7 @@ TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 .PHONY: help tools fmt fmt-check lint test test-unit test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
-HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET DELETE_RETAINED SINCE FOLLOW
+HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE BENCH_ENGINES BENCH_ROUNDS BENCH_BATCH BENCH_DATA STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET DELETE_RETAINED SINCE FOLLOW
 
 help: ## list the targets and the variables they read, with their values now
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E -e 's/:.*## /\t/' $(foreach v,$(HELP_VARS),-e 's|\$$\($(v)\)|$($(v))|g') | sort
@@ -210,11 +210,21 @@ local-browser: ## install Debian's chromium (headless report test) when missing;
 
 ## ---- writer ---------------------------------------------------------------
 
-.PHONY: bench-writer
-bench-writer: tools ## writer benchmarks: CPU per record and per deaggregated user record (criterion), write throughput vs the store's ceiling, start-up
+.PHONY: bench-writer write-bench
+bench-writer: tools ## writer CPU benchmarks (criterion): CPU per record and per deaggregated user record (write speed: `make write-bench`)
 	cargo bench -p stream2neptune-writer --bench record_path -- --warm-up-time 1 --measurement-time 3
 	cargo bench -p stream2neptune-writer --bench deaggregation -- --warm-up-time 1 --measurement-time 3
-	cargo bench -p stream2neptune-writer --bench write_throughput
+
+# write-bench's defaults (BENCH_EDGES is shared with bench-workload, whose default is 10000).
+BENCH_ENGINES ?= oxigraph,gremlin-server,neo4j
+BENCH_ROUNDS  ?= 3
+BENCH_BATCH   ?= 100
+BENCH_DATA    ?= spread
+WRITE_BENCH_EDGES = $(if $(filter file,$(origin BENCH_EDGES)),20000,$(BENCH_EDGES))
+
+write-bench: tools ## the writer's edges/s beside each engine's best contender (tools/bench: HTTP, gremlinpython, Neo4j driver), fresh server per round (BENCH_ENGINES, BENCH_ROUNDS, BENCH_EDGES default 20000, BENCH_BATCH, BENCH_DATA=spread,zipf adds the hot-key data set); then the writer's start-up
+	BENCH_ENGINES=$(BENCH_ENGINES) BENCH_ROUNDS=$(BENCH_ROUNDS) BENCH_EDGES=$(WRITE_BENCH_EDGES) BENCH_BATCH=$(BENCH_BATCH) BENCH_DATA=$(BENCH_DATA) \
+	  cargo bench -p stream2neptune-writer --bench write_throughput
 
 ## ---- workload -------------------------------------------------------------
 

@@ -71,6 +71,9 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
             .await,
         1
     );
+
+    // AND the write contenders of `make write-bench` (HTTP text, WebSocket bytecode and text) leave the writer's graph
+    scenarios::every_write_contender_leaves_the_writers_graph(&server, None).await;
 }
 
 #[tokio::test]

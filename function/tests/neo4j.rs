@@ -16,7 +16,7 @@ use common::*;
 async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_new_edges() {
     // GIVEN Neo4j WHEN 10,000 edges are written in 4 lanes and delivered again THEN each is there once and the
     // graph is unchanged
-    let server = CypherServer::start();
+    let server = CypherServer::start_with_bolt();
     scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(&server).await;
     assert_eq!(
         server
@@ -43,6 +43,12 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
     }
     assert_eq!(server.vertices().await, 301);
     assert_eq!(server.edges().await, 600);
+
+    // AND the write contenders of `make write-bench` (the Neo4j driver over Bolt, HTTP shapes) leave the writer's graph
+    let bolt = server
+        .bolt_port
+        .map(|port| format!("bolt://127.0.0.1:{port}"));
+    scenarios::every_write_contender_leaves_the_writers_graph(&server, bolt.as_deref()).await;
 }
 
 /// Ids crafted to break out of Cypher strings, backquoted names or JSON.

@@ -12,6 +12,8 @@ use stream2neptune_writer::sparql;
 async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
     let store = Oxigraph::start();
     scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(&store).await;
+    // AND the write contenders of `make write-bench` (INSERT DATA, Graph Store Protocol) leave the writer's graph
+    scenarios::every_write_contender_leaves_the_writers_graph(&store, None).await;
 }
 
 #[tokio::test]

@@ -1,16 +1,19 @@
 //! `make local-bench`: local-mode figures for BENCHMARKS.md ("Local pipeline"), printed as Markdown. In one
-//! run, in the region's query language (or --language) and so its store: the store's own ceiling (the writer's
-//! requests, built before timing, posted straight to the store); end-to-end edges/s from driver to store
+//! run, in the region's query language (or --language) and so its store: the store's own ceiling (each write
+//! contender of the language, clients that are not the writer: `stream2neptune_local::contenders`, tools/bench/, on
+//! the same edges, BatchWriteSize edges a request over one client per shard, each on a fresh store; the ceiling is
+//! the best of them); end-to-end edges/s from driver to store
 //! (driver -> local stream -> local event source mapping -> writer -> store, every edge checked in the store)
 //! per stream server, with and without KPL aggregation; the CPU each part used; the iterator age p95 at steady
-//! driver paces. The last line is `local-bench: end-to-end E edges/s, store ceiling C edges/s, ratio R%`, E being
-//! the first stream server's run with aggregation.
+//! driver paces. The last line is `local-bench: end-to-end E edges/s, store ceiling C edges/s (best contender NAME),
+//! ratio R%`, E being the first stream server's run with aggregation (goal: R >= 80).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use stream2neptune_local::contenders::{self, Contender, ContenderRun};
 use stream2neptune_local::demo::{drive_edges, verify};
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
@@ -21,9 +24,7 @@ use stream2neptune_local::store_server::StoreServer;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports};
 use stream2neptune_plan::QueryLanguage;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
-use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_workload::shutdown::Shutdown;
-use stream2neptune_writer::HttpStore;
 
 /// Local pipeline benchmarks.
 #[derive(Debug, Parser)]
@@ -98,20 +99,9 @@ async fn main() -> anyhow::Result<()> {
     let base = plan(&cli, cli.shards, true)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    // The store's ceiling: the same edges as the writer's requests of BatchWriteSize edges, built before timing.
-    let writer_config = base.writer_config("http://127.0.0.1:1", &dir.path().join("r.jsonl"))?;
-    let mut parsed = Vec::new();
-    let mut reader = EdgeReader::open(&data.follows_gz)?;
-    while let Some(edge) = reader.next_edge()? {
-        let edge =
-            stream2neptune_writer::record::parse_record(edge.record_body().as_bytes(), 65_536)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        parsed.push(edge);
-    }
-    let queries: Vec<String> = parsed
-        .chunks(base.batch_write_size)
-        .map(|chunk| stream2neptune_writer::handler::build_query(&writer_config, chunk))
-        .collect();
+    // The contenders' data file: the same edges as the driver sends, `from,to,created` a line.
+    let lines = dir.path().join("follows.csv");
+    contenders::write_edge_lines(&data.follows_gz, &lines)?;
     println!(
         "Local pipeline benchmarks: region {}, {} into {} (BatchReadSize {} edges, BatchWriteSize {}, WriteConcurrency {}), {} edges, {} shards, {} cores\n",
         base.region,
@@ -125,14 +115,24 @@ async fn main() -> anyhow::Result<()> {
         cores
     );
     println!("| measurement | edges/s |\n|---|---|");
-    let mut ceiling: f64 = 0.0;
-    for connections in [1usize, 4] {
-        let (rate, conflicts) =
-            store_ceiling(dir.path(), &base, &queries, connections, cli.edges).await?;
-        ceiling = ceiling.max(rate);
+    let mut ceiling: (&str, f64) = ("", 0.0);
+    for contender in contenders::of(base.query_language) {
+        let run = contender_ceiling(
+            dir.path(),
+            &base,
+            contender,
+            &lines,
+            cli.shards as usize,
+            cli.edges,
+        )
+        .await?;
         println!(
-            "| store ceiling: pre-built requests, {connections} connection(s), {conflicts} conflicts tried again | {rate:.0} |"
+            "| store ceiling: contender {}, {} clients, batches of {}, {} conflicts tried again | {:.0} |",
+            contender.name, cli.shards, base.batch_write_size, run.retries, run.edges_per_s
         );
+        if run.edges_per_s > ceiling.1 {
+            ceiling = (contender.name, run.edges_per_s);
+        }
     }
 
     let mut headline = None;
@@ -277,8 +277,10 @@ async fn main() -> anyhow::Result<()> {
 
     let end_to_end = headline.expect("every server runs with aggregation");
     println!(
-        "\nlocal-bench: end-to-end {end_to_end:.0} edges/s, store ceiling {ceiling:.0} edges/s, ratio {:.0}%",
-        100.0 * end_to_end / ceiling
+        "\nlocal-bench: end-to-end {end_to_end:.0} edges/s, store ceiling {:.0} edges/s (best contender {}), ratio {:.0}%",
+        ceiling.1,
+        ceiling.0,
+        100.0 * end_to_end / ceiling.1
     );
     Ok(())
 }
@@ -323,84 +325,37 @@ fn store_name(language: QueryLanguage) -> &'static str {
     }
 }
 
-/// Posts the writer's requests for `queries` to a fresh store of `plan`'s language over `connections` keep-alive
-/// connections, the requests dealt round-robin, each tried again after a conflict; edges/s and the conflicts.
-async fn store_ceiling(
+/// Runs `contender` on the edges of `lines` into a fresh, empty store of `plan`'s language (as the end-to-end runs
+/// meet it), `plan`'s BatchWriteSize edges a request over `clients` clients; checks every edge landed.
+async fn contender_ceiling(
     dir: &std::path::Path,
     plan: &LocalPlan,
-    queries: &[String],
-    connections: usize,
+    contender: &Contender,
+    lines: &std::path::Path,
+    clients: usize,
     edges: u64,
-) -> anyhow::Result<(f64, u64)> {
-    let state = StateDir::create(dir.join(format!("ceiling-{connections}")))?;
-    let server = StoreServer::start(plan.query_language, &state, 0).await?;
-    let config = plan.writer_config(&server.url(), &state.rejected())?;
-    let store = HttpStore::new(
-        &config,
-        stream2neptune_writer::store::http_client(&config.extra_roots),
-    );
-    let requests: Arc<Vec<(&'static str, Vec<u8>)>> =
-        Arc::new(queries.iter().map(|q| store.request_body(q)).collect());
-    let url = store.url().to_owned();
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for lane in 0..connections {
-        let (requests, url) = (Arc::clone(&requests), url.clone());
-        let client = reqwest::Client::builder()
-            .http1_only()
-            .pool_max_idle_per_host(1)
-            .build()?;
-        tasks.spawn(async move {
-            let mut conflicts = 0u64;
-            for (content_type, body) in requests.iter().skip(lane).step_by(connections) {
-                loop {
-                    let response = client
-                        .post(&url)
-                        .header("content-type", *content_type)
-                        .body(body.clone())
-                        .send()
-                        .await?;
-                    let status = response.status();
-                    let text = response.text().await?;
-                    if status.is_success() {
-                        break;
-                    }
-                    // Concurrent transactions on one vertex conflict (Gremlin Server's TinkerTransactionGraph,
-                    // Neo4j's deadlocks, Neptune's ConcurrentModificationException): any client tries again.
-                    anyhow::ensure!(
-                        is_conflict(&text) && conflicts < MAX_CONFLICTS,
-                        "the store answered {status}: {text}"
-                    );
-                    conflicts += 1;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            }
-            anyhow::Ok(conflicts)
-        });
-    }
-    let mut conflicts = 0;
-    while let Some(done) = tasks.join_next().await {
-        conflicts += done??;
-    }
-    let rate = edges as f64 / started.elapsed().as_secs_f64();
+) -> anyhow::Result<ContenderRun> {
+    let state = StateDir::create(dir.join(format!("ceiling-{}", contender.name)))?;
+    let server = StoreServer::start_with(plan.query_language, &state, 0, true).await?;
+    let run = contender
+        .run(
+            &server.url(),
+            server.bolt_url().as_deref(),
+            lines,
+            plan.batch_write_size,
+            clients,
+        )
+        .await;
     let counts = StoreClient::new(plan.query_language, &server.url())
         .edge_counts()
-        .await?;
+        .await;
     server.stop().await;
+    let (run, counts) = (run?, counts?);
     anyhow::ensure!(
         counts.follows == edges,
-        "ceiling run wrote {} of {edges} edges",
+        "contender {} wrote {} of {edges} edges",
+        contender.name,
         counts.follows
     );
-    Ok((rate, conflicts))
-}
-
-/// Conflicts a ceiling run retries before it gives up.
-const MAX_CONFLICTS: u64 = 10_000;
-
-/// Whether a store's error body says the transaction lost a conflict with another one.
-fn is_conflict(body: &str) -> bool {
-    ["Conflict", "ConcurrentModificationException", "Deadlock"]
-        .iter()
-        .any(|needle| body.contains(needle))
+    Ok(run)
 }

@@ -23,6 +23,19 @@ pub enum LocalError {
         /// Who holds it: its pid and command, as it wrote them.
         owner: String,
     },
+    /// A data set's edge file could not be read.
+    #[error("{0}")]
+    EdgeFile(#[from] stream2neptune_workload::error::EdgeFileError),
+    /// A write contender (tools/bench/) failed or printed no result.
+    #[error(
+        "write contender {name} failed: {detail}; run it by hand (`.venv/bin/python tools/bench/<script> --help`) to see why"
+    )]
+    Contender {
+        /// The contender's name.
+        name: &'static str,
+        /// Its exit status and error output, or what was wrong with its result line.
+        detail: String,
+    },
     /// A service process could not be started.
     #[error("cannot start {service} ({command}): {source}")]
     Spawn {

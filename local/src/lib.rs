@@ -8,6 +8,7 @@
 //! ([`stream2neptune_plan::Plan`]), the one the generator renders.
 
 pub mod cli;
+pub mod contenders;
 pub mod demo;
 pub mod error;
 pub mod esm;

@@ -30,9 +30,10 @@ pub fn dir() -> Result<PathBuf> {
     }
 }
 
-/// `java ... NeptuneOpenCypher <port> <data>`: the adapter on 127.0.0.1:`port` with its database in `data`
-/// (stdio left to the caller).
-pub fn command(port: u16, data: &Path) -> Result<Command> {
+/// `java ... NeptuneOpenCypher <port> <data> [<bolt>]`: the adapter on 127.0.0.1:`port` with its database in `data`,
+/// and with `bolt` Neo4j's own Bolt connector on 127.0.0.1:`bolt` without authentication (for clients that are not
+/// the writer: `make write-bench`'s Neo4j driver; off unless asked). Stdio is left to the caller.
+pub fn command(port: u16, data: &Path, bolt: Option<u16>) -> Result<Command> {
     let neo4j = dir()?;
     let mut command = Command::new(paths::java());
     command
@@ -49,6 +50,7 @@ pub fn command(port: u16, data: &Path) -> Result<Command> {
         ))
         .arg("NeptuneOpenCypher")
         .arg(port.to_string())
-        .arg(data);
+        .arg(data)
+        .args(bolt.map(|port| port.to_string()));
     Ok(command)
 }

@@ -28,7 +28,7 @@ const OXIGRAPH_STOP_GRACE: Duration = Duration::from_secs(5);
 enum Engine {
     Oxigraph { location: PathBuf },
     GremlinServer { config: PathBuf },
-    Neo4j { data: PathBuf },
+    Neo4j { data: PathBuf, bolt: Option<u16> },
 }
 
 /// The engine that serves `language` locally, by the name of its process and log file (`gremlin-server`,
@@ -55,7 +55,7 @@ impl Engine {
                 Ok(command)
             }
             Engine::GremlinServer { config } => gremlin_server::command(config),
-            Engine::Neo4j { data } => neo4j::command(port, data),
+            Engine::Neo4j { data, bolt } => neo4j::command(port, data, *bolt),
         }
     }
 
@@ -85,6 +85,18 @@ pub struct StoreServer {
 impl StoreServer {
     /// Starts the engine of `language` on `port` (0 picks a free one) with its data under `state`.
     pub async fn start(language: QueryLanguage, state: &StateDir, port: u16) -> Result<Self> {
+        Self::start_with(language, state, port, false).await
+    }
+
+    /// [`StoreServer::start`]; with `bolt`, Neo4j also opens its Bolt connector on a second free port
+    /// ([`StoreServer::bolt_url`]) for clients that are not the writer (`make write-bench`'s contenders). The other
+    /// engines ignore it: Oxigraph has one HTTP port and Gremlin Server serves HTTP and WebSocket on one.
+    pub async fn start_with(
+        language: QueryLanguage,
+        state: &StateDir,
+        port: u16,
+        bolt: bool,
+    ) -> Result<Self> {
         let port = if port == 0 { paths::free_port()? } else { port };
         let engine = match language {
             QueryLanguage::Sparql => Engine::Oxigraph {
@@ -99,6 +111,11 @@ impl StoreServer {
             },
             QueryLanguage::OpenCypher => Engine::Neo4j {
                 data: state.neo4j(),
+                bolt: if bolt {
+                    Some(paths::free_port()?)
+                } else {
+                    None
+                },
             },
         };
         let mut server = StoreServer {
@@ -166,6 +183,16 @@ impl StoreServer {
     /// `http://127.0.0.1:<port>` (NEPTUNE_ENDPOINT of the writer in local mode).
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `bolt://127.0.0.1:<port>` of Neo4j's Bolt connector, when started with one ([`StoreServer::start_with`]).
+    pub fn bolt_url(&self) -> Option<String> {
+        match self.engine {
+            Engine::Neo4j {
+                bolt: Some(port), ..
+            } => Some(format!("bolt://127.0.0.1:{port}")),
+            _ => None,
+        }
     }
 
     /// The process id, while running.

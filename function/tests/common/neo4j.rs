@@ -13,16 +13,29 @@ pub struct CypherServer {
     child: Option<Server>,
     dir: tempfile::TempDir,
     pub port: u16,
+    /// Neo4j's Bolt port, when started with [`CypherServer::start_with_bolt`].
+    pub bolt_port: Option<u16>,
     client: reqwest::Client,
 }
 
 impl CypherServer {
     /// Starts the adapter and waits until it listens (after the database is up).
     pub fn start() -> Self {
+        Self::start_on(None)
+    }
+
+    /// [`CypherServer::start`] with Neo4j's Bolt connector on a second free port too (for clients that are not
+    /// the writer, such as the Neo4j Python driver).
+    pub fn start_with_bolt() -> Self {
+        Self::start_on(Some(free_port()))
+    }
+
+    fn start_on(bolt_port: Option<u16>) -> Self {
         let mut server = CypherServer {
             child: None,
             dir: tempfile::tempdir().unwrap(),
             port: free_port(),
+            bolt_port,
             client: reqwest::Client::new(),
         };
         server.spawn();
@@ -31,7 +44,7 @@ impl CypherServer {
 
     fn spawn(&mut self) {
         let log = self.dir.path().join("adapter.log");
-        let mut command = neo4j::command(self.port, &self.dir.path().join("data"))
+        let mut command = neo4j::command(self.port, &self.dir.path().join("data"), self.bolt_port)
             .unwrap_or_else(|e| panic!("{e}"));
         command
             .stdin(Stdio::null())

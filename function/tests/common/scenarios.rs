@@ -1,7 +1,8 @@
 //! What every store must show of the writer, written once over [`TestStore`]: 10,000 edges land exactly once and
 //! a redelivery changes nothing; a store stopped mid-invocation gives the first unwritten record as checkpoint and
 //! the retry from there completes; records the store refuses for their content are rejected once while the good
-//! records around them on the same shard are written.
+//! records around them on the same shard are written; every write contender of `make write-bench` (tools/bench/)
+//! leaves the graph the writer leaves.
 
 use std::time::Duration;
 
@@ -203,4 +204,58 @@ pub async fn records_the_store_refuses_are_rejected_once_and_the_good_ones_aroun
         assert!(pairs.contains(pair), "{pair:?} was not written");
     }
     assert_eq!(store.edges().await, good.len() as u64);
+}
+
+/// 300 edges whose ids need the writer's escaping (`-` and `%` in the Gremlin/openCypher edge id, non-ASCII in the
+/// SPARQL IRIs), half with a date and half with a date-time, written by the writer and then, on the emptied
+/// store, by each write contender of the store's language (tools/bench/, 4 clients, batches of 50): the store then
+/// holds exactly the writer's graph, the same ids and properties, so the contenders race the writer on the same
+/// upserts. `bolt` is Neo4j's Bolt URL for the driver contender.
+pub async fn every_write_contender_leaves_the_writers_graph<S: TestStore>(
+    store: &S,
+    bolt: Option<&str>,
+) {
+    let lines: Vec<String> = (0..300)
+        .map(|i| {
+            let date = if i % 2 == 0 {
+                "2016-05-21"
+            } else {
+                "2016-05-21T10:11:12Z"
+            };
+            format!("a-{}%,ü{},{date}", i % 40, i)
+        })
+        .collect();
+    let records: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| super::TestRecord {
+            partition_key: line.split(',').next().unwrap().to_owned(),
+            sequence_number: super::sequence_number(i),
+            data: line.clone().into_bytes(),
+        })
+        .collect();
+    store.clear().await;
+    let (deps, _) = store_deps(store, &[("BATCH_WRITE_SIZE", "50")]);
+    let response =
+        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+            .await
+            .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(store.edges().await, 300);
+    let graph = store.snapshot().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("follows.csv");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let contenders: Vec<_> = stream2neptune_local::contenders::of(S::QUERY_LANGUAGE).collect();
+    assert!(!contenders.is_empty());
+    for contender in contenders {
+        store.clear().await;
+        let run = contender
+            .run(&store.url(), bolt, &file, 50, 4)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.edges, 300, "{}", contender.name);
+        assert_eq!(store.snapshot().await, graph, "{}", contender.name);
+    }
 }

@@ -14,6 +14,8 @@ use super::{GremlinServer, Oxigraph, deps};
 pub trait TestStore: Sized {
     /// The writer's QUERY_LANGUAGE for this store.
     const LANGUAGE: &'static str;
+    /// The same language as the plan names it (for the write contenders of [`stream2neptune_local::contenders`]).
+    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage;
     /// BATCH_WRITE_SIZE for the 10,000-edge runs. Gremlin Server compiles each distinct script with Groovy
     /// (Neptune does not), slower than linear in the step chain's length, so it gets smaller batches.
     const BULK_BATCH_WRITE_SIZE: &'static str;
@@ -66,6 +68,8 @@ fn id_text(value: &serde_json::Value) -> String {
 
 impl TestStore for Oxigraph {
     const LANGUAGE: &'static str = "sparql";
+    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage =
+        stream2neptune_plan::QueryLanguage::Sparql;
     const BULK_BATCH_WRITE_SIZE: &'static str = "250";
 
     fn start() -> Self {
@@ -118,6 +122,8 @@ impl TestStore for Oxigraph {
 
 impl TestStore for GremlinServer {
     const LANGUAGE: &'static str = "gremlin";
+    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage =
+        stream2neptune_plan::QueryLanguage::Gremlin;
     const BULK_BATCH_WRITE_SIZE: &'static str = "40";
 
     fn start() -> Self {
@@ -162,6 +168,8 @@ impl TestStore for GremlinServer {
 
 impl TestStore for CypherServer {
     const LANGUAGE: &'static str = "opencypher";
+    const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage =
+        stream2neptune_plan::QueryLanguage::OpenCypher;
     const BULK_BATCH_WRITE_SIZE: &'static str = "250";
 
     fn start() -> Self {

@@ -5,8 +5,10 @@
 // rule matches Neo4j's error class. `~id` is an ordinary property here (on Neptune it is the element
 // id): a uniqueness constraint on person.`~id` gives it the one property of an id the writer relies on.
 //
-// Usage: java -cp '<lib>/*:<classes>' NeptuneOpenCypher <port> <data dir>
-// Listens on 127.0.0.1:<port> once the database is up; SIGTERM shuts the database down cleanly.
+// Usage: java -cp '<lib>/*:<classes>' NeptuneOpenCypher <port> <data dir> [<bolt port>]
+// Listens on 127.0.0.1:<port> once the database is up; SIGTERM shuts the database down cleanly. With a bolt port,
+// Neo4j's own Bolt connector also listens on 127.0.0.1:<bolt port>, without authentication (loopback only), for
+// clients that are not the writer (`make write-bench`'s Neo4j driver contender); off by default.
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
@@ -28,6 +30,8 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
@@ -42,15 +46,20 @@ public final class NeptuneOpenCypher {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: NeptuneOpenCypher <port> <data dir>");
+        if (args.length != 2 && args.length != 3) {
+            System.err.println("usage: NeptuneOpenCypher <port> <data dir> [<bolt port>]");
             System.exit(2);
         }
         int port = Integer.parseInt(args[0]);
-        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(Path.of(args[1]))
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(Path.of(args[1]))
                 .setConfig(GraphDatabaseSettings.pagecache_memory, 64L * 1024 * 1024)
-                .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofSeconds(120))
-                .build();
+                .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofSeconds(120));
+        if (args.length == 3) {
+            builder.setConfig(BoltConnector.enabled, true)
+                    .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", Integer.parseInt(args[2])))
+                    .setConfig(GraphDatabaseSettings.auth_enabled, false);
+        }
+        DatabaseManagementService dbms = builder.build();
         Runtime.getRuntime().addShutdownHook(new Thread(dbms::shutdown));
         GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         db.executeTransactionally(
