@@ -27,6 +27,17 @@ impl GremlinBody for Recorded {
     }
 }
 
+/// The Gremlin text of every request `server` received so far, in arrival order.
+fn gremlin_bodies(server: &Playback) -> Vec<String> {
+    server
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Recorded::gremlin)
+        .collect()
+}
+
 fn gremlin_deps(
     port: u16,
     extra: &[(&str, &str)],
@@ -149,13 +160,7 @@ async fn request_shape_and_sigv4_signature() {
         .await
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
-    let bodies: Vec<String> = rows_server
-        .recorded
-        .lock()
-        .unwrap()
-        .iter()
-        .map(Recorded::gremlin)
-        .collect();
+    let bodies: Vec<String> = gremlin_bodies(&rows_server);
     assert_eq!(bodies, vec![expected_query_in(BatchForm::Rows, &records)]);
     assert!(bodies[0].starts_with("g.inject(["), "{}", bodies[0]);
 }
@@ -270,13 +275,7 @@ async fn every_record_refused_on_its_own_is_an_environment_error_not_a_rejection
 
     // THEN the batch, then each record alone, was tried; nothing is rejected, the checkpoint
     // stays at the first record, and the metric says why
-    let bodies: Vec<String> = server
-        .recorded
-        .lock()
-        .unwrap()
-        .iter()
-        .map(Recorded::gremlin)
-        .collect();
+    let bodies: Vec<String> = gremlin_bodies(&server);
     let mut expected = vec![expected_query(&records)];
     expected.extend(
         records
@@ -315,13 +314,7 @@ async fn a_write_too_big_is_halved_down_to_one_record_and_later_writes_keep_the_
     // transient; the records after it go one by one (the size that worked); all is written in
     // stream order before the answer
     assert_eq!(failures(&response), Vec::<String>::new());
-    let bodies: Vec<String> = server
-        .recorded
-        .lock()
-        .unwrap()
-        .iter()
-        .map(Recorded::gremlin)
-        .collect();
+    let bodies: Vec<String> = gremlin_bodies(&server);
     let q = |range: std::ops::Range<usize>| expected_query(&records[range]);
     assert_eq!(
         bodies,
@@ -473,13 +466,7 @@ async fn a_write_that_keeps_conflicting_is_written_in_halves() {
     // THEN after its third conflict the write is not sent whole again: its first half goes on its
     // own, then the rest; everything is written, in stream order, and nothing else shrinks
     assert_eq!(failures(&response), Vec::<String>::new());
-    let bodies: Vec<String> = server
-        .recorded
-        .lock()
-        .unwrap()
-        .iter()
-        .map(Recorded::gremlin)
-        .collect();
+    let bodies: Vec<String> = gremlin_bodies(&server);
     let q = |range: std::ops::Range<usize>| expected_query(&records[range]);
     assert_eq!(bodies, vec![q(0..4), q(0..4), q(0..4), q(0..2), q(2..4)]);
     assert_eq!(metric(&metrics, "RetryCount"), 2);
@@ -610,13 +597,7 @@ async fn coalesce_style_and_unconditional_create_reach_the_wire() {
         .await
         .unwrap();
 
-    let bodies: Vec<String> = server
-        .recorded
-        .lock()
-        .unwrap()
-        .iter()
-        .map(Recorded::gremlin)
-        .collect();
+    let bodies: Vec<String> = gremlin_bodies(&server);
     assert_eq!(bodies.len(), 2);
     assert!(
         bodies[0].starts_with(
