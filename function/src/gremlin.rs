@@ -151,6 +151,15 @@ fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
 }
 
 /// The chained form: one step per vertex (first use) and per edge, in record order.
+/// Edges per traversal in the chained form: a batch is written as several `;`-separated traversals of this many
+/// edges, in one request. Neptune runs the traversals of one request in one transaction, all but the last ended by
+/// `iterate()` ("Using the Gremlin API"; Gremlin standards compliance in Amazon Neptune), so the batch stays one
+/// atomic, idempotent write; each traversal is the chained mergeV()/mergeE() form that Neptune's upserts page
+/// documents. The cost of a traversal on Gremlin Server grows faster than its length: with batches of 100 one
+/// chain per batch wrote 911 edges/s, traversals of 10 edges 1,922 (examples/gremlin_forms.rs; BENCHMARKS.md,
+/// "Gremlin batch form"), and traversals of 1 edge no faster than of 10.
+pub const EDGES_PER_TRAVERSAL: usize = 10;
+
 fn chained_query<'a>(
     edges: impl IntoIterator<Item = &'a Edge>,
     style: GremlinStyle,
@@ -159,7 +168,10 @@ fn chained_query<'a>(
     let edges = edges.into_iter();
     let mut q = String::with_capacity(64 + 400 * edges.size_hint().0);
     let mut merged: HashSet<&str> = HashSet::with_capacity(2 * edges.size_hint().0);
-    for edge in edges {
+    for (index, edge) in edges.enumerate() {
+        if index > 0 && index % EDGES_PER_TRAVERSAL == 0 {
+            q.push_str(".iterate();");
+        }
         for vertex in [edge.from.as_str(), edge.to.as_str()] {
             if merged.insert(vertex) {
                 push_vertex_upsert(&mut q, vertex, style.upsert);
@@ -216,8 +228,13 @@ fn chained_query<'a>(
     q
 }
 
+// A new traversal starts the text or follows a `;` (a literal never ends the text: it is closed by a step).
 fn step_prefix(q: &str) -> &'static str {
-    if q.is_empty() { "g." } else { "." }
+    if q.is_empty() || q.ends_with(';') {
+        "g."
+    } else {
+        "."
+    }
 }
 
 fn push_vertex_upsert(q: &mut String, id: &str, style: UpsertStyle) {
@@ -389,6 +406,39 @@ mod tests {
              .mergeE([(T.id):'1-2016-05-21-2',(T.label):'follows',(Direction.OUT):'1',(Direction.IN):'2']).option(Merge.onCreate,['creationDate':'2016-05-21'])\
              .mergeV([(T.id):'3']).option(Merge.onCreate,[(T.label):'person'])\
              .mergeE([(T.id):'1-2016-05-21-3',(T.label):'follows',(Direction.OUT):'1',(Direction.IN):'3']).option(Merge.onCreate,['creationDate':'2016-05-21'])"
+        );
+    }
+
+    #[test]
+    fn a_batch_is_written_as_traversals_of_ten_edges_in_one_request() {
+        // 21 edges from one vertex: three traversals, the vertex merged once, in the first
+        let edges: Vec<Edge> = (0..21).map(|i| edge("hub", &i.to_string())).collect();
+        for style in [MERGE, COALESCE] {
+            let q = batch_query(&edges, style, no_random);
+            let traversals: Vec<&str> = q.split(".iterate();").collect();
+            assert_eq!(traversals.len(), 3, "{q}");
+            for (i, traversal) in traversals.iter().enumerate() {
+                assert!(traversal.starts_with("g."), "{traversal}");
+                assert!(!traversal.contains(';'), "{traversal}");
+                let written = (10 * i..(10 * i + 10).min(21))
+                    .map(|to| format!("'hub-2016-05-21-{to}'"))
+                    .collect::<Vec<_>>();
+                for id in &written {
+                    assert!(traversal.contains(id.as_str()), "{id} in {traversal}");
+                }
+                let hub_upsert = if style == MERGE {
+                    "mergeV([(T.id):'hub'])"
+                } else {
+                    "property(T.id,'hub'))"
+                };
+                assert_eq!(traversal.contains(hub_upsert), i == 0, "{traversal}");
+            }
+        }
+        // A literal ending in `;` starts no traversal.
+        let q = batch_query(&[edge("a;", "b;")], MERGE, no_random);
+        assert!(
+            q.starts_with("g.mergeV([(T.id):'a;'])") && !q.contains(".iterate()"),
+            "{q}"
         );
     }
 

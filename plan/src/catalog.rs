@@ -686,7 +686,7 @@ pub static CATALOG: &[Param] = &[
         kind: Kind::Choice(GremlinBatchForm::NAMES),
         scope: Scope::All,
         required: false,
-        description: "Layout of a mergeV/mergeE batch with ConditionalCreate: one step per vertex and edge (chained, Neptune's documented native form) or the batch's rows in one inject() unfolded into one mergeV and one mergeE (rows, faster on Gremlin Server; Neptune lists inject() as never native). The coalesce style and ConditionalCreate=false are always chained.",
+        description: "Layout of a mergeV/mergeE batch with ConditionalCreate: one step per vertex and edge in traversals of 10 records, one request (chained, Neptune's documented native form) or the batch's rows in one inject() unfolded into one mergeV and one mergeE (rows, faster on Gremlin Server; Neptune lists inject() as never native). The coalesce style and ConditionalCreate=false are always chained.",
     },
     Param {
         name: Name::IamAuth,

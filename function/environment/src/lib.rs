@@ -121,7 +121,7 @@ pub const GREMLIN_UPSERT_STYLE: Choice = Choice {
 pub const GREMLIN_BATCH_FORM: Choice = Choice {
     name: "GREMLIN_BATCH_FORM",
     choices: &["chained", "rows"],
-    meaning: "layout of a mergeV/mergeE batch with `CONDITIONAL_CREATE`: `chained`: one mergeV/mergeE step per vertex and edge (the form Neptune documents as native); `rows`: the batch's rows in one `inject()` unfolded into one mergeV and one mergeE (faster on Gremlin Server; Neptune lists `inject()` as never native); `coalesce` and `CONDITIONAL_CREATE=false` are always chained",
+    meaning: "layout of a mergeV/mergeE batch with `CONDITIONAL_CREATE`: `chained`: one mergeV/mergeE step per vertex and edge, in `;`-separated traversals of 10 records in one request (the form Neptune documents as native); `rows`: the batch's rows in one `inject()` unfolded into one mergeV and one mergeE (faster on Gremlin Server; Neptune lists `inject()` as never native); `coalesce` and `CONDITIONAL_CREATE=false` are always chained",
 };
 /// IAM_AUTH.
 pub const IAM_AUTH: Flag = Flag {
