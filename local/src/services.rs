@@ -194,6 +194,21 @@ pub(crate) fn ensure_free(service: &'static str, port: u16) -> Result<()> {
         })
 }
 
+/// A port for `service` when none was asked for: a free one from the system, checked free again, tried up to five
+/// times, since between the system's answer and the check another process (a test running beside, a client's
+/// outgoing connection) may take it.
+pub(crate) fn pick_free_port(service: &'static str) -> Result<u16> {
+    let mut tries = 0;
+    loop {
+        let port = paths::free_port()?;
+        match ensure_free(service, port) {
+            Ok(()) => return Ok(port),
+            Err(err) if tries == 4 => return Err(err),
+            Err(_) => tries += 1,
+        }
+    }
+}
+
 /// Waits until something accepts connections on 127.0.0.1:`port`, or the process exits.
 async fn wait_listening(process: &ManagedProcess, port: u16, log: &Path) -> Result<()> {
     wait_listening_for(process, port, log, READY_TIMEOUT).await
@@ -275,7 +290,11 @@ impl StreamServer {
         shard_limit: u32,
         log: &Path,
     ) -> Result<Self> {
-        let port = if port == 0 { paths::free_port()? } else { port };
+        let port = if port == 0 {
+            pick_free_port(kind.name())?
+        } else {
+            port
+        };
         ensure_free(kind.name(), port)?;
         let shard_limit = shard_limit.max(50);
         let mut command = Command::new(paths::node()?);

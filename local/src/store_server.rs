@@ -14,7 +14,7 @@ use stream2neptune_plan::QueryLanguage;
 
 use crate::error::Result;
 use crate::paths::{self, StateDir};
-use crate::services::{ManagedProcess, ensure_free, wait_listening_for};
+use crate::services::{ManagedProcess, ensure_free, pick_free_port, wait_listening_for};
 use crate::{gremlin_server, neo4j};
 
 /// How long Oxigraph may take to listen.
@@ -97,7 +97,11 @@ impl StoreServer {
         port: u16,
         bolt: bool,
     ) -> Result<Self> {
-        let port = if port == 0 { paths::free_port()? } else { port };
+        let port = if port == 0 {
+            pick_free_port(engine_name(language))?
+        } else {
+            port
+        };
         let engine = match language {
             QueryLanguage::Sparql => Engine::Oxigraph {
                 location: state.oxigraph(),
