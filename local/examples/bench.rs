@@ -168,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
             let outcome = verify(&stack, &data.follows_gz, &metrics).await?;
             stack.stop().await;
             anyhow::ensure!(
-                drained && outcome.is_clean() && outcome.lost == 0,
+                drained && outcome.is_clean() && outcome.terms.lost == 0,
                 "{server}, aggregation {aggregation}: {}",
                 outcome.line()
             );
@@ -185,7 +185,7 @@ async fn main() -> anyhow::Result<()> {
                 metrics
                     .invocations
                     .load(std::sync::atomic::Ordering::Relaxed),
-                outcome.lost,
+                outcome.terms.lost,
             );
             cpu_rows.push(format!(
                 "| {server}, {} | {elapsed:.1} | {:.1} | {:.1} | {:.1} | {:.0} % |",

@@ -82,26 +82,14 @@ pub struct DemoArgs {
 /// computed from another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoOutcome {
-    /// Edges the stream accepted.
-    pub sent: u64,
-    /// Edges of the data set the store holds.
-    pub held: u64,
-    /// Edges of the data set the store does not hold whose record is in the rejected-records file.
-    pub rejected: u64,
-    /// Edges of the data set the store does not hold, not rejected, whose record went to the on-failure destination.
-    pub on_failure: u64,
-    /// Edges sent that nothing accounts for: `sent - held - rejected - on_failure`.
-    pub lost: u64,
-    /// How far `held + rejected + on_failure` exceeds `sent`: a count that does not add up.
-    pub unaccounted: u64,
+    /// The terms of `sent`: held, rejected, on-failure, lost (and unaccounted).
+    pub terms: Terms,
     /// `follows` edges in the store (distinct pairs).
     pub stored: u64,
     /// Edges in the store more than once.
     pub duplicated: u64,
     /// Edges in the store that were never sent.
     pub unexpected: u64,
-    /// Lines of the rejected-records file, matching an edge of the data set or not.
-    pub reject_lines: u64,
     /// Kinesis records sent to the on-failure destination.
     pub on_failure_records: u64,
 }
@@ -109,18 +97,19 @@ pub struct DemoOutcome {
 impl DemoOutcome {
     /// The one summary line: the terms of `sent`, then what the store holds.
     pub fn line(&self) -> String {
-        let unaccounted = if self.unaccounted > 0 {
-            format!(", unaccounted {}", self.unaccounted)
+        let t = &self.terms;
+        let unaccounted = if t.unaccounted > 0 {
+            format!(", unaccounted {}", t.unaccounted)
         } else {
             String::new()
         };
         format!(
             "demo: sent {} edges = held {} + rejected {} + on-failure {} + lost {}{unaccounted}; store holds {} follows edges, duplicated {}, unexpected {}",
-            self.sent,
-            self.held,
-            self.rejected,
-            self.on_failure,
-            self.lost,
+            t.sent,
+            t.held,
+            t.rejected,
+            t.on_failure,
+            t.lost,
             self.stored,
             self.duplicated,
             self.unexpected
@@ -129,10 +118,11 @@ impl DemoOutcome {
 
     /// Every edge sent is in the store once, and nothing else is.
     pub fn is_clean(&self) -> bool {
-        self.lost == 0
-            && self.unaccounted == 0
-            && self.rejected == 0
-            && self.on_failure == 0
+        let t = &self.terms;
+        t.lost == 0
+            && t.unaccounted == 0
+            && t.rejected == 0
+            && t.on_failure == 0
             && self.duplicated == 0
             && self.unexpected == 0
     }
@@ -179,10 +169,10 @@ pub async fn run_demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> 
             .unwrap_or_else(StateDir::default_root);
         anyhow::bail!(
             "the store does not hold exactly what was sent: lost {}, unaccounted {}, rejected {}, on-failure {} ({} records), duplicated {}, unexpected {}; see the logs in {}, the rejects in {} and the on-failure destination, {} (s3) or {} (sqs), which `stream2neptune local redrive` replays",
-            outcome.lost,
-            outcome.unaccounted,
-            outcome.rejected,
-            outcome.on_failure,
+            outcome.terms.lost,
+            outcome.terms.unaccounted,
+            outcome.terms.rejected,
+            outcome.terms.on_failure,
             outcome.on_failure_records,
             outcome.duplicated,
             outcome.unexpected,
@@ -485,7 +475,7 @@ pub async fn verify(
     while let Some(edge) = reader.next_edge()? {
         expected.insert((store.person(&edge.from), store.person(&edge.to)));
     }
-    let (reject_lines, rejected_edges) = rejected_edges(&stack.state.rejected())?;
+    let rejected_edges = rejected_edges(&stack.state.rejected())?;
     let on_failure_edges = metrics
         .on_failure_edges
         .lock()
@@ -500,29 +490,29 @@ pub async fn verify(
         on_failure_edges.into_iter().map(as_stored),
     );
     Ok(DemoOutcome {
-        sent: terms.sent,
-        held: terms.held,
-        rejected: terms.rejected,
-        on_failure: terms.on_failure,
-        lost: terms.lost,
-        unaccounted: terms.unaccounted,
+        terms,
         stored: counts.follows,
         duplicated: counts.duplicated(),
         unexpected: stored.difference(&expected).count() as u64,
-        reject_lines,
         on_failure_records: metrics.on_failure.load(Ordering::Relaxed),
     })
 }
 
-/// The terms of `sent`, each counted on its own.
+/// The terms of `sent`, each counted on its own from the store and the sinks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Terms {
-    sent: u64,
-    held: u64,
-    rejected: u64,
-    on_failure: u64,
-    lost: u64,
-    unaccounted: u64,
+pub struct Terms {
+    /// Edges the stream accepted.
+    pub sent: u64,
+    /// Edges of the data set the store holds.
+    pub held: u64,
+    /// Edges of the data set the store does not hold whose record is in the rejected-records file.
+    pub rejected: u64,
+    /// Edges of the data set the store does not hold, not rejected, whose record went to the on-failure destination.
+    pub on_failure: u64,
+    /// Edges sent that nothing accounts for: `sent - held - rejected - on_failure`.
+    pub lost: u64,
+    /// How far `held + rejected + on_failure` exceeds `sent`: a count that does not add up.
+    pub unaccounted: u64,
 }
 
 impl Terms {
@@ -555,21 +545,22 @@ impl Terms {
     }
 }
 
-/// The lines of the rejected-records file, and the (from, to) ids of the edges their records hold (a record that
-/// is no edge, or is split over several lines, holds none).
-fn rejected_edges(path: &std::path::Path) -> anyhow::Result<(u64, Vec<(String, String)>)> {
+/// The (from, to) ids of the edges whose records are in the rejected-records file (a record that is no edge, or is
+/// split over several lines, holds none).
+fn rejected_edges(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
     use base64::Engine as _;
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, Vec::new())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let mut lines = 0;
     let mut edges = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        lines += 1;
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
         let reject: stream2neptune_writer::rejects::RejectedRecord = serde_json::from_str(line)
-            .with_context(|| format!("reading line {lines} of {}", path.display()))?;
+            .with_context(|| format!("reading line {} of {}", number + 1, path.display()))?;
         if reject.data_parts != 1 {
             continue;
         }
@@ -580,7 +571,7 @@ fn rejected_edges(path: &std::path::Path) -> anyhow::Result<(u64, Vec<(String, S
             edges.push((edge.from, edge.to));
         }
     }
-    Ok((lines, edges))
+    Ok(edges)
 }
 
 /// The demo's progress bar and the task that refreshes it from the run metrics; dropping it clears the bar.

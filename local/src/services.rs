@@ -293,9 +293,9 @@ impl StreamServer {
         let port = if port == 0 {
             pick_free_port(kind.name())?
         } else {
+            ensure_free(kind.name(), port)?;
             port
         };
-        ensure_free(kind.name(), port)?;
         let shard_limit = shard_limit.max(50);
         let mut command = Command::new(paths::node()?);
         match kind {
