@@ -1,0 +1,11 @@
+//! Graph operations: what one record asks of the graph, whatever form the record came in (the sample's `follows`
+//! edge, a graph-operation document, a mapped event, a change record) and whatever language writes it.
+//!
+//! The writer decodes each record into [`Operation`]s and each query language turns a batch of them into one
+//! request; the test oracle applies the same operations to an in-memory graph.
+
+pub mod operation;
+
+pub use operation::{
+    Change, EdgeUpsert, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
+};
