@@ -2,10 +2,12 @@
 //! edge, a graph-operation document, a mapped event, a change record) and whatever language writes it.
 //!
 //! The writer decodes each record into [`Operation`]s and each query language turns a batch of them into one
-//! request; the test oracle applies the same operations to an in-memory graph.
+//! request; the test oracle ([`model::Graph`]) applies the same operations to an in-memory graph.
 
+pub mod model;
 pub mod operation;
 
+pub use model::{Difference, Graph, Refusal};
 pub use operation::{
     Change, EdgeUpsert, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
 };

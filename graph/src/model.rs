@@ -1,0 +1,383 @@
+//! An in-memory graph that applies [`Operation`]s with the semantics every language implements: the test oracle.
+//! Tests apply a run's operations in per-key stream order, read the store's graph into a [`Graph`] too, and
+//! compare them with [`Graph::differences`], which names each element and property that differs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::operation::{Change, Operation, Value};
+
+/// A whole graph: vertices and edges by id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Graph {
+    /// Vertices by id.
+    pub vertices: BTreeMap<String, Vertex>,
+    /// Edges by id.
+    pub edges: BTreeMap<String, Edge>,
+}
+
+/// A vertex: its label and its properties, each with its set of values (sorted by [`value_key`], no two equal).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Vertex {
+    /// The label.
+    pub label: String,
+    /// Property name to its values.
+    pub properties: BTreeMap<String, Vec<Value>>,
+}
+
+/// An edge: label, endpoints and single-valued properties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    /// The label.
+    pub label: String,
+    /// The id of the start vertex.
+    pub from: String,
+    /// The id of the end vertex.
+    pub to: String,
+    /// Property name to value.
+    pub properties: BTreeMap<String, Value>,
+}
+
+/// Why the model, as every store, refuses an operation (the writer rejects such a record with this reason).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    /// An edge upsert names an existing edge id with another label or other endpoints.
+    #[error(
+        "edge id {id:?} is taken by a `{label}` edge from {from:?} to {to:?}; an upsert cannot move or relabel an edge"
+    )]
+    EdgeIdTaken {
+        /// The edge id.
+        id: String,
+        /// The existing edge's label.
+        label: String,
+        /// The existing edge's start.
+        from: String,
+        /// The existing edge's end.
+        to: String,
+    },
+}
+
+/// One difference between two graphs, naming the element (and the property) that differs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference(pub String);
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A total order key of a value, which also decides equality (a double equals itself bit for bit).
+pub fn value_key(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("s:{s}"),
+        Value::Integer(i) => format!("i:{i:020}"),
+        Value::Double(d) => format!("d:{:016x}", d.to_bits()),
+        Value::Boolean(b) => format!("b:{b}"),
+        Value::Date(d) => format!("D:{d}"),
+        Value::DateTime(d) => format!("T:{d}"),
+        Value::List(values) => {
+            let keys: Vec<String> = values.iter().map(value_key).collect();
+            format!("l:[{}]", keys.join(","))
+        }
+    }
+}
+
+fn set_of(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
+    let mut by_key: BTreeMap<String, Value> = BTreeMap::new();
+    for value in values {
+        by_key.insert(value_key(&value), value);
+    }
+    by_key.into_values().collect()
+}
+
+impl Graph {
+    /// Applies one operation, or refuses it and leaves the graph as it was.
+    pub fn apply(&mut self, operation: &Operation) -> Result<(), Refusal> {
+        match operation {
+            Operation::UpsertVertex(upsert) => {
+                let vertex = self
+                    .vertices
+                    .entry(upsert.id.clone())
+                    .or_insert_with(|| Vertex {
+                        label: upsert.label.clone(),
+                        properties: BTreeMap::new(),
+                    });
+                for change in &upsert.properties {
+                    match &change.change {
+                        Change::Set(Value::List(values)) => {
+                            vertex
+                                .properties
+                                .insert(change.name.clone(), set_of(values.iter().cloned()));
+                        }
+                        Change::Set(value) => {
+                            vertex
+                                .properties
+                                .insert(change.name.clone(), vec![value.clone()]);
+                        }
+                        Change::Add(value) => {
+                            let values = vertex.properties.entry(change.name.clone()).or_default();
+                            let added = values.drain(..).chain([value.clone()]);
+                            *values = set_of(added.collect::<Vec<_>>());
+                        }
+                        Change::Remove => {
+                            vertex.properties.remove(&change.name);
+                        }
+                    }
+                }
+            }
+            Operation::UpsertEdge(upsert) => {
+                if let Some(edge) = self.edges.get(&upsert.id)
+                    && (edge.label != upsert.label
+                        || edge.from != upsert.from
+                        || edge.to != upsert.to)
+                {
+                    return Err(Refusal::EdgeIdTaken {
+                        id: upsert.id.clone(),
+                        label: edge.label.clone(),
+                        from: edge.from.clone(),
+                        to: edge.to.clone(),
+                    });
+                }
+                for endpoint in [&upsert.from, &upsert.to] {
+                    self.vertices
+                        .entry(endpoint.clone())
+                        .or_insert_with(|| Vertex {
+                            label: upsert.default_vertex_label.clone(),
+                            properties: BTreeMap::new(),
+                        });
+                }
+                let edge = self.edges.entry(upsert.id.clone()).or_insert_with(|| Edge {
+                    label: upsert.label.clone(),
+                    from: upsert.from.clone(),
+                    to: upsert.to.clone(),
+                    properties: BTreeMap::new(),
+                });
+                for change in &upsert.properties {
+                    match &change.change {
+                        // Edge properties hold one value; decoding refuses Add and lists on edges.
+                        Change::Set(value) | Change::Add(value) => {
+                            edge.properties.insert(change.name.clone(), value.clone());
+                        }
+                        Change::Remove => {
+                            edge.properties.remove(&change.name);
+                        }
+                    }
+                }
+            }
+            Operation::DeleteVertex { id } => {
+                if self.vertices.remove(id).is_some() {
+                    self.edges
+                        .retain(|_, edge| edge.from != *id && edge.to != *id);
+                }
+            }
+            Operation::DeleteEdge { id } => {
+                self.edges.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every difference between `self` (what was expected) and `actual`, each naming the element and property.
+    pub fn differences(&self, actual: &Graph) -> Vec<Difference> {
+        let mut out = Vec::new();
+        for (id, want) in &self.vertices {
+            match actual.vertices.get(id) {
+                None => out.push(Difference(format!("vertex {id:?} is missing"))),
+                Some(got) => {
+                    if got.label != want.label {
+                        out.push(Difference(format!(
+                            "vertex {id:?} has label {:?}, expected {:?}",
+                            got.label, want.label
+                        )));
+                    }
+                    compare_properties(&mut out, "vertex", id, &want.properties, &got.properties);
+                }
+            }
+        }
+        for id in actual
+            .vertices
+            .keys()
+            .filter(|id| !self.vertices.contains_key(*id))
+        {
+            out.push(Difference(format!("vertex {id:?} is not expected")));
+        }
+        for (id, want) in &self.edges {
+            match actual.edges.get(id) {
+                None => out.push(Difference(format!(
+                    "edge {id:?} ({:?} -{}-> {:?}) is missing",
+                    want.from, want.label, want.to
+                ))),
+                Some(got) => {
+                    if (&got.label, &got.from, &got.to) != (&want.label, &want.from, &want.to) {
+                        out.push(Difference(format!(
+                            "edge {id:?} is {:?} -{}-> {:?}, expected {:?} -{}-> {:?}",
+                            got.from, got.label, got.to, want.from, want.label, want.to
+                        )));
+                    }
+                    compare_properties(&mut out, "edge", id, &want.properties, &got.properties);
+                }
+            }
+        }
+        for id in actual
+            .edges
+            .keys()
+            .filter(|id| !self.edges.contains_key(*id))
+        {
+            out.push(Difference(format!("edge {id:?} is not expected")));
+        }
+        out
+    }
+
+    /// The number of vertex and edge properties (a multi-valued property counts once).
+    pub fn property_count(&self) -> usize {
+        self.vertices
+            .values()
+            .map(|v| v.properties.len())
+            .sum::<usize>()
+            + self
+                .edges
+                .values()
+                .map(|e| e.properties.len())
+                .sum::<usize>()
+    }
+}
+
+fn compare_properties<V: PartialEq + fmt::Debug>(
+    out: &mut Vec<Difference>,
+    kind: &str,
+    id: &str,
+    want: &BTreeMap<String, V>,
+    got: &BTreeMap<String, V>,
+) {
+    for (name, value) in want {
+        match got.get(name) {
+            None => out.push(Difference(format!(
+                "{kind} {id:?} lacks property {name:?} (expected {value:?})"
+            ))),
+            Some(found) if found != value => out.push(Difference(format!(
+                "{kind} {id:?} property {name:?} is {found:?}, expected {value:?}"
+            ))),
+            Some(_) => {}
+        }
+    }
+    for (name, value) in got.iter().filter(|(name, _)| !want.contains_key(*name)) {
+        out.push(Difference(format!(
+            "{kind} {id:?} has property {name:?} = {value:?}, not expected"
+        )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::{EdgeUpsert, PropertyChange, VertexUpsert};
+
+    fn set(name: &str, value: Value) -> PropertyChange {
+        PropertyChange {
+            name: name.into(),
+            change: Change::Set(value),
+        }
+    }
+
+    fn edge(id: &str, from: &str, to: &str) -> Operation {
+        Operation::UpsertEdge(EdgeUpsert {
+            id: id.into(),
+            label: "knows".into(),
+            from: from.into(),
+            to: to.into(),
+            default_vertex_label: "person".into(),
+            properties: vec![set("since", Value::Integer(2020))],
+        })
+    }
+
+    #[test]
+    fn upsert_delete_upsert_ends_as_the_last_says() {
+        let mut graph = Graph::default();
+        let upsert = |name: &str| {
+            Operation::UpsertVertex(VertexUpsert {
+                id: "v1".into(),
+                label: "device".into(),
+                properties: vec![set("name", Value::String(name.into()))],
+            })
+        };
+        graph.apply(&upsert("a")).unwrap();
+        graph.apply(&edge("e1", "v1", "v2")).unwrap();
+        graph
+            .apply(&Operation::DeleteVertex { id: "v1".into() })
+            .unwrap();
+        assert!(
+            graph.edges.is_empty(),
+            "deleting a vertex deletes its edges"
+        );
+        graph.apply(&upsert("b")).unwrap();
+        assert_eq!(
+            graph.vertices["v1"].properties["name"],
+            vec![Value::String("b".into())]
+        );
+        assert_eq!(graph.vertices["v2"].label, "person");
+    }
+
+    #[test]
+    fn add_keeps_a_set_and_set_replaces_it() {
+        let mut graph = Graph::default();
+        let change = |change: Change| {
+            Operation::UpsertVertex(VertexUpsert {
+                id: "v".into(),
+                label: "l".into(),
+                properties: vec![PropertyChange {
+                    name: "tag".into(),
+                    change,
+                }],
+            })
+        };
+        graph
+            .apply(&change(Change::Add(Value::String("x".into()))))
+            .unwrap();
+        graph
+            .apply(&change(Change::Add(Value::String("y".into()))))
+            .unwrap();
+        graph
+            .apply(&change(Change::Add(Value::String("x".into()))))
+            .unwrap();
+        assert_eq!(graph.vertices["v"].properties["tag"].len(), 2);
+        graph
+            .apply(&change(Change::Set(Value::Integer(1))))
+            .unwrap();
+        assert_eq!(
+            graph.vertices["v"].properties["tag"],
+            vec![Value::Integer(1)]
+        );
+        graph.apply(&change(Change::Remove)).unwrap();
+        assert!(graph.vertices["v"].properties.is_empty());
+    }
+
+    #[test]
+    fn an_edge_id_cannot_be_moved_and_differences_name_the_element() {
+        let mut expected = Graph::default();
+        expected.apply(&edge("e1", "a", "b")).unwrap();
+        let refused = expected.apply(&edge("e1", "a", "c")).unwrap_err();
+        assert!(refused.to_string().contains("\"e1\""), "{refused}");
+        let mut actual = expected.clone();
+        actual
+            .edges
+            .get_mut("e1")
+            .unwrap()
+            .properties
+            .insert("since".into(), Value::Integer(1999));
+        actual.vertices.remove("b");
+        let differences: Vec<String> = expected
+            .differences(&actual)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            differences,
+            vec![
+                "vertex \"b\" is missing".to_string(),
+                "edge \"e1\" property \"since\" is Integer(1999), expected Integer(2020)"
+                    .to_string(),
+            ]
+        );
+    }
+}
