@@ -139,11 +139,14 @@ impl Graph {
                         to: edge.to.clone(),
                     });
                 }
-                for endpoint in [&upsert.from, &upsert.to] {
+                for (endpoint, label) in [
+                    (&upsert.from, &upsert.from_label),
+                    (&upsert.to, &upsert.to_label),
+                ] {
                     self.vertices
                         .entry(endpoint.clone())
                         .or_insert_with(|| Vertex {
-                            label: upsert.default_vertex_label.clone(),
+                            label: label.clone(),
                             properties: BTreeMap::new(),
                         });
                 }
@@ -286,7 +289,8 @@ mod tests {
             label: "knows".into(),
             from: from.into(),
             to: to.into(),
-            default_vertex_label: "person".into(),
+            from_label: "person".into(),
+            to_label: "person".into(),
             properties: vec![set("since", Value::Integer(2020))],
         })
     }

@@ -4,8 +4,8 @@
 //! Semantics (the same in every language, and what the test oracle applies):
 //! - Upserting a vertex or an edge creates it when its id is absent, with the label given, and then applies its
 //!   property changes; when present, it applies the changes only (a label is never changed by an upsert).
-//! - An edge upsert whose endpoint vertex is absent creates that vertex with no properties and the edge's
-//!   `default_vertex_label`, as the sample's `follows` edge creates its people.
+//! - An edge upsert whose endpoint vertex is absent creates that vertex with no properties and the label the
+//!   upsert gives for it (`from_label`, `to_label`), as the sample's `follows` edge creates its people.
 //! - Deleting a vertex deletes its edges; deleting an absent element is not an error (operations are idempotent).
 //! - A vertex property holds one value or a set of values (Neptune's default vertex cardinality is set; it has no
 //!   list cardinality). [`Change::Set`] replaces every value, [`Change::Add`] adds one, [`Change::Remove`] removes
@@ -75,8 +75,10 @@ pub struct EdgeUpsert {
     pub from: String,
     /// The id of the vertex the edge ends at.
     pub to: String,
-    /// The label of an endpoint vertex created because it was absent.
-    pub default_vertex_label: String,
+    /// The label of the start vertex when the upsert creates it (it was absent).
+    pub from_label: String,
+    /// The label of the end vertex when the upsert creates it.
+    pub to_label: String,
     /// Changes applied in order; only [`Change::Set`] and [`Change::Remove`] (edge properties hold one value).
     pub properties: Vec<PropertyChange>,
 }
@@ -191,7 +193,8 @@ mod tests {
             label: "knows".into(),
             from: "a".into(),
             to: "b".into(),
-            default_vertex_label: "person".into(),
+            from_label: "person".into(),
+            to_label: "person".into(),
             properties: vec![],
         });
         assert_eq!(op.element_id(), "e1");
