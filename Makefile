@@ -202,8 +202,8 @@ demo-store-gremlin: $(JAVA_TOOLS)/gremlin-server/.installed
 demo-store-sparql: $(VENV)/.oxigraph
 demo-store-opencypher: $(JAVA_TOOLS)/neo4j/.installed
 
-local-bench: tools ## local pipeline figures for BENCHMARKS.md in the region's QueryLanguage (REGION, LANGUAGE): store ceiling, end to end per stream server with and without aggregation (EDGES, default 100000), CPU per part, iterator age at 1,000 and 10,000 edges/s
-	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(LOCAL_BENCH_EDGES) $(if $(REGION),--region $(REGION),) $(if $(LANGUAGE),--language $(LANGUAGE),)
+local-bench: tools ## local pipeline figures for BENCHMARKS.md in the region's QueryLanguage (REGION, LANGUAGE, SET="K=V ..."): store ceiling, end to end per stream server with and without aggregation (EDGES, default 100000), CPU per part, iterator age at 1,000 and 10,000 edges/s
+	cargo run --quiet --release -p stream2neptune-local --example bench -- --edges $(LOCAL_BENCH_EDGES) $(if $(REGION),--region $(REGION),) $(if $(LANGUAGE),--language $(LANGUAGE),) $(SET_FLAGS)
 
 local-browser: ## install Debian's chromium (headless report test) when missing; the machine runs as root
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

@@ -10,8 +10,9 @@
 //! WRITE_CONCURRENCY=1 (4 shards with Lambda's one invocation per shard), and each contender's lane i writes shard
 //! i's edges. Per language it prints every runner's median, its rounds and its retries per 1,000 edges (the writer's
 //! RetryCount metric, the contenders' conflicts tried again), and ends with
-//! `write-bench: LANGUAGE writer W edges/s, best contender NAME C edges/s, ratio R%`; then the bootstrap's start-up
-//! time to its first poll of the runtime API.
+//! `write-bench: LANGUAGE writer W edges/s, best contender NAME C edges/s, ratio R%` (on Gremlin a second line for
+//! the writer with GREMLIN_BATCH_FORM=rows, raced beside its default form); then the bootstrap's start-up time to its
+//! first poll of the runtime API.
 //!
 //! `BENCH_ENGINES` (default `oxigraph,gremlin-server,neo4j`), `BENCH_ROUNDS` (3), `BENCH_EDGES` (20000),
 //! `BENCH_BATCH` (100), `BENCH_CONCURRENCY` (4), `BENCH_DATA` (`spread`, `zipf` or both, comma-separated; default
@@ -127,16 +128,38 @@ fn data_set(dir: &Path, name: &'static str, exponent: f64, settings: &Settings) 
 /// Who writes: the writer's handler or a contender.
 #[derive(Clone, Copy)]
 enum Runner {
-    Writer,
+    /// The writer with its default settings, or with one setting changed (name, variable, value).
+    Writer(Option<WriterVariant>),
     Contender(&'static Contender),
 }
+
+/// A writer setting raced beside the default: the runner's name and the variable it sets.
+#[derive(Clone, Copy)]
+struct WriterVariant {
+    name: &'static str,
+    variable: &'static str,
+    value: &'static str,
+}
+
+/// Gremlin's batch forms: the default (`chained`, Neptune's documented native form) and `rows`, the inject/unfold
+/// form the contenders send, so the table shows what the form alone costs on this engine.
+const GREMLIN_ROWS: WriterVariant = WriterVariant {
+    name: "writer GREMLIN_BATCH_FORM=rows",
+    variable: "GREMLIN_BATCH_FORM",
+    value: "rows",
+};
 
 impl Runner {
     fn name(self) -> &'static str {
         match self {
-            Runner::Writer => "writer",
+            Runner::Writer(None) => "writer",
+            Runner::Writer(Some(variant)) => variant.name,
             Runner::Contender(c) => c.name,
         }
+    }
+
+    fn is_writer(self) -> bool {
+        matches!(self, Runner::Writer(_))
     }
 }
 
@@ -149,14 +172,22 @@ struct Run {
 }
 
 /// The writer: one handler invocation per shard, all at once, each event built before timing.
-async fn writer_run(url: &str, language: QueryLanguage, data: &DataSet, batch: usize) -> Run {
+async fn writer_run(
+    url: &str,
+    language: QueryLanguage,
+    variant: Option<WriterVariant>,
+    data: &DataSet,
+    batch: usize,
+) -> Run {
     let batch = batch.to_string();
-    let (deps, docs) = deps(&[
+    let mut vars = vec![
         ("NEPTUNE_ENDPOINT", url),
         ("QUERY_LANGUAGE", language.as_str()),
-        ("BATCH_WRITE_SIZE", &batch),
+        ("BATCH_WRITE_SIZE", batch.as_str()),
         ("WRITE_CONCURRENCY", "1"),
-    ]);
+    ];
+    vars.extend(variant.map(|v| (v.variable, v.value)));
+    let (deps, docs) = deps(&vars);
     let events: Vec<_> = data
         .shards
         .iter()
@@ -212,7 +243,16 @@ async fn one_run(runner: Runner, server: &StoreServer, data: &DataSet, settings:
         client.load_people(&data.summary).await.unwrap();
     }
     let run = match runner {
-        Runner::Writer => writer_run(&server.url(), server.language(), data, settings.batch).await,
+        Runner::Writer(variant) => {
+            writer_run(
+                &server.url(),
+                server.language(),
+                variant,
+                data,
+                settings.batch,
+            )
+            .await
+        }
         Runner::Contender(contender) => {
             let run = contender
                 .run(
@@ -251,6 +291,9 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// Each writer runner's median edges/s by name, then the best contender's name and median.
+type RaceResult = (Vec<(&'static str, f64)>, &'static str, f64);
+
 /// Every round of every runner on `engine` with `data`; prints the table and returns (writer, best contender).
 fn race(
     runtime: &tokio::runtime::Runtime,
@@ -258,8 +301,11 @@ fn race(
     (engine, language): (&str, QueryLanguage),
     data: &DataSet,
     settings: &Settings,
-) -> (f64, &'static str, f64) {
-    let mut runners = vec![Runner::Writer];
+) -> RaceResult {
+    let mut runners = vec![Runner::Writer(None)];
+    if language == QueryLanguage::Gremlin {
+        runners.push(Runner::Writer(Some(GREMLIN_ROWS)));
+    }
     runners.extend(contenders::of(language).map(Runner::Contender));
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); runners.len()];
     let mut retries: Vec<u64> = vec![0; runners.len()];
@@ -306,7 +352,7 @@ fn race(
     let edges_written = data.summary.follows as f64 * settings.rounds as f64;
     for (index, runner) in runners.iter().enumerate() {
         println!(
-            "  {:<26} {:>8.0} edges/s   rounds: {:>6.0?}   retries per 1,000 edges: {:.1}{}",
+            "  {:<31} {:>8.0} edges/s   rounds: {:>6.0?}   retries per 1,000 edges: {:.1}{}",
             runner.name(),
             median(rates[index].clone()),
             rates[index],
@@ -319,12 +365,16 @@ fn race(
             }
         );
     }
-    let writer = median(rates[0].clone());
-    let (best, rate) = (1..runners.len())
+    let writers = (0..runners.len())
+        .filter(|&i| runners[i].is_writer())
+        .map(|i| (runners[i].name(), median(rates[i].clone())))
+        .collect();
+    let (best, rate) = (0..runners.len())
+        .filter(|&i| !runners[i].is_writer())
         .map(|i| (runners[i].name(), median(rates[i].clone())))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .expect("every language has contenders");
-    (writer, best, rate)
+    (writers, best, rate)
 }
 
 fn startup_ms() -> f64 {
@@ -426,12 +476,14 @@ fn main() {
         for data in &data_sets {
             lines.push(race(&runtime, dir.path(), engine, data, &settings));
         }
-        let (writer, best, rate) = lines[0];
-        println!(
-            "write-bench: {} writer {writer:.0} edges/s, best contender {best} {rate:.0} edges/s, ratio {:.0}%",
-            engine.1.as_str(),
-            100.0 * writer / rate
-        );
+        let (writers, best, rate) = &lines[0];
+        for (name, writer) in writers {
+            println!(
+                "write-bench: {} {name} {writer:.0} edges/s, best contender {best} {rate:.0} edges/s, ratio {:.0}%",
+                engine.1.as_str(),
+                100.0 * writer / rate
+            );
+        }
     }
 
     let startups: Vec<f64> = (0..10).map(|_| startup_ms()).collect();

@@ -8,6 +8,9 @@
 //! and `AB_ROUNDS` change the sizes.
 //!
 //! `cargo run -p stream2neptune-writer --example gremlin_forms`
+//!
+//! With `AB_TEXTS=DIR` it starts no server: it writes each form's request texts, one per line, to `DIR/chained.txt`
+//! and `DIR/rows.txt`, for tools/bench/GremlinStepCost.java, which times where Gremlin Server spends them.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -103,22 +106,34 @@ async fn main() {
         .iter()
         .flat_map(|e| [e.from.as_str(), e.to.as_str()])
         .collect();
+    let forms = [("chained", BatchForm::Chained), ("rows", BatchForm::Rows)];
+    let style = |form| GremlinStyle {
+        upsert: UpsertStyle::Merge,
+        conditional_create: true,
+        form,
+    };
+    if let Some(dir) = std::env::var_os("AB_TEXTS") {
+        for (name, form) in forms {
+            let texts: Vec<String> = edges
+                .chunks(batch)
+                .map(|chunk| batch_query(chunk, style(form), || unreachable!("derived ids")))
+                .collect();
+            let path = std::path::Path::new(&dir).join(format!("{name}.txt"));
+            std::fs::write(&path, texts.join("\n") + "\n").expect("the texts are written");
+            println!("{}: {} requests", path.display(), texts.len());
+        }
+        return;
+    }
     let server = GremlinServer::start_with(Channelizer::GrammarByDefault);
     let url = format!("{}/gremlin", server.url());
-    let forms = [("chained", BatchForm::Chained), ("rows", BatchForm::Rows)];
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
     println!("{count} edges, batches of {batch}, {clients} clients, {rounds} rounds");
     for round in 1..=rounds {
         for (i, (name, form)) in forms.iter().enumerate() {
-            let style = GremlinStyle {
-                upsert: UpsertStyle::Merge,
-                conditional_create: true,
-                form: *form,
-            };
             let bodies: Vec<Vec<u8>> = edges
                 .chunks(batch)
                 .map(|chunk| {
-                    let text = batch_query(chunk, style, || unreachable!("derived ids"));
+                    let text = batch_query(chunk, style(*form), || unreachable!("derived ids"));
                     serde_json::to_vec(&serde_json::json!({ "gremlin": text })).expect("JSON")
                 })
                 .collect();

@@ -56,6 +56,9 @@ struct Cli {
     /// [default: the region's QueryLanguage].
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(QueryLanguage::NAMES))]
     language: Option<String>,
+    /// Parameter overrides, as `demo --set` takes them (e.g. GremlinBatchForm=rows); repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    sets: Vec<String>,
 }
 
 fn dataset(
@@ -83,6 +86,7 @@ fn plan(cli: &Cli, shards: u32, aggregation: bool) -> anyhow::Result<LocalPlan> 
         format!("DriverAggregation={aggregation}"),
     ];
     sets.extend(cli.language.iter().map(|l| format!("QueryLanguage={l}")));
+    sets.extend(cli.sets.iter().cloned());
     Ok(LocalPlan::load(
         &workspace_root().join("stack.yaml"),
         &cli.region,
@@ -103,13 +107,17 @@ async fn main() -> anyhow::Result<()> {
     let lines = dir.path().join("follows.csv");
     contenders::write_edge_lines(&data.follows_gz, &lines)?;
     println!(
-        "Local pipeline benchmarks: region {}, {} into {} (BatchReadSize {} edges, BatchWriteSize {}, WriteConcurrency {}), {} edges, {} shards, {} cores\n",
+        "Local pipeline benchmarks: region {}, {} into {} (BatchReadSize {} edges, BatchWriteSize {}, WriteConcurrency {}{}), {} edges, {} shards, {} cores\n",
         base.region,
         base.query_language.as_str(),
         store_name(base.query_language),
         plan(&cli, cli.shards, false)?.esm.batch_size,
         base.batch_write_size,
         base.write_concurrency,
+        cli.sets
+            .iter()
+            .map(|s| format!(", {s}"))
+            .collect::<String>(),
         cli.edges,
         cli.shards,
         cores

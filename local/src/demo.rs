@@ -277,7 +277,7 @@ async fn run_pipeline(
         .map_err(|signal| stopped(signal, "while loading the people"))?
         .context("loading the people into the local store")?;
 
-    let metrics = Arc::new(RunMetrics::default());
+    let metrics = Arc::new(RunMetrics::keeping_on_failure_edges());
     let mut mapping = stack
         .start_mapping(stack.writer_deps()?, Arc::clone(&metrics))
         .await?;

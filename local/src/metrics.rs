@@ -43,8 +43,10 @@ pub struct RunMetrics {
     pub retries: AtomicU64,
     /// Records sent to the on-failure destination.
     pub on_failure: AtomicU64,
-    /// The (from, to) ids of the edges in those records, for the demo's accounting.
+    /// The (from, to) ids of the edges in those records, for the demo's accounting; kept only by
+    /// [`RunMetrics::keeping_on_failure_edges`], so a long `local up` does not hold every failed edge in memory.
     pub on_failure_edges: Mutex<Vec<(String, String)>>,
+    keep_on_failure_edges: bool,
     /// Invocations of the writer.
     pub invocations: AtomicU64,
     seconds: Mutex<Vec<Second>>,
@@ -61,6 +63,7 @@ impl Default for RunMetrics {
             retries: AtomicU64::new(0),
             on_failure: AtomicU64::new(0),
             on_failure_edges: Mutex::new(Vec::new()),
+            keep_on_failure_edges: false,
             invocations: AtomicU64::new(0),
             seconds: Mutex::new(Vec::new()),
             iterator_age: Mutex::new(BTreeMap::new()),
@@ -75,6 +78,15 @@ fn field(doc: &serde_json::Value, name: &str) -> u64 {
 }
 
 impl RunMetrics {
+    /// Metrics that also keep the edges of the records sent to the on-failure destination (the demo's
+    /// accounting of a run of known size needs them).
+    pub fn keeping_on_failure_edges() -> Self {
+        RunMetrics {
+            keep_on_failure_edges: true,
+            ..RunMetrics::default()
+        }
+    }
+
     fn with_second(&self, f: impl FnOnce(&mut Second)) {
         let t = self.started.elapsed().as_secs();
         let mut seconds = self.seconds.lock().unwrap_or_else(|p| p.into_inner());
@@ -127,10 +139,12 @@ impl RunMetrics {
     /// Counts records sent to the on-failure destination, with the (from, to) ids of the edges they hold.
     pub fn add_on_failure(&self, records: u64, edges: impl IntoIterator<Item = (String, String)>) {
         self.on_failure.fetch_add(records, Ordering::Relaxed);
-        self.on_failure_edges
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend(edges);
+        if self.keep_on_failure_edges {
+            self.on_failure_edges
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(edges);
+        }
     }
 
     /// Records the iterator age of `shard` (ms): how old the newest record handed to the function is.
@@ -175,6 +189,18 @@ impl RunMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn on_failure_edges_are_kept_only_when_asked() {
+        let edge = || [("a".to_string(), "b".to_string())];
+        let plain = RunMetrics::default();
+        plain.add_on_failure(1, edge());
+        assert_eq!(RunMetrics::get(&plain.on_failure), 1);
+        assert!(plain.on_failure_edges.lock().unwrap().is_empty());
+        let demo = RunMetrics::keeping_on_failure_edges();
+        demo.add_on_failure(1, edge());
+        assert_eq!(demo.on_failure_edges.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn emf_documents_feed_totals_and_the_current_second() {
