@@ -5,7 +5,7 @@
 //! Calls that AWS services make for a part (the event source mapping reading the stream, Lambda's logs, the
 //! on-failure destination, KMS on behalf of Kinesis and SQS) leave from the service, not from the subnets, and are
 //! not listed. tests/iam.rs checks the table against every request the parts make; the README's table is
-//! generated from it (`make readme-tables`).
+//! generated from it (`make doc-tables`).
 
 /// A part of the stack that runs in the subnets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

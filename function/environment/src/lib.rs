@@ -4,7 +4,7 @@
 //! The writer's `Config::from_lookup` (function/src/config.rs) parses every variable through its
 //! row, the plan checks FunctionTimeout against its defaults and the stack parameters handed to the
 //! writer against its ranges, the README's Environment table is generated from [`VARIABLES`]
-//! ([`markdown_table`]; `make readme-tables` rewrites it), and tests check the template's
+//! ([`markdown_table`]; `make doc-tables` rewrites it), and tests check the template's
 //! `Environment` block and local mode against it. A crate of its own, with no dependency beyond
 //! `thiserror`, so the plan can read it without the writer's runtime (tokio, reqwest, the Lambda
 //! runtime).

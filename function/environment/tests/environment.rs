@@ -3,14 +3,14 @@
 //! sets on the function is one the writer reads. (Local mode's variables go through the writer's
 //! `Config::from_pairs`, which refuses names the writer does not read.)
 //!
-//! `make readme-tables` rewrites the README's table (REGENERATE_README=1 runs this test in write
+//! `make doc-tables` rewrites the README's table (REGENERATE_DOCS=1 runs this test in write
 //! mode).
 
 use std::path::{Path, PathBuf};
 
 use stream2neptune_writer_environment::{self as environment, Variable};
 
-const BEGIN: &str = "<!-- BEGIN writer-environment (generated from function/environment/src/lib.rs: `make readme-tables`) -->\n";
+const BEGIN: &str = "<!-- BEGIN writer-environment (generated from function/environment/src/lib.rs: `make doc-tables`) -->\n";
 const END: &str = "<!-- END writer-environment -->";
 
 fn repo_root() -> PathBuf {
@@ -35,7 +35,7 @@ fn readme_environment_is_the_generated_table() {
         .expect("README has the END writer-environment marker")
         + start;
     let generated = environment::markdown_table();
-    if std::env::var_os("REGENERATE_README").is_some() {
+    if std::env::var_os("REGENERATE_DOCS").is_some() {
         let updated = format!("{}{generated}{}", &readme[..start], &readme[stop..]);
         std::fs::write(&path, updated).unwrap();
         return;
@@ -43,7 +43,7 @@ fn readme_environment_is_the_generated_table() {
     // No diff dump: the table is long; the message says how to regenerate it.
     assert!(
         readme[start..stop] == generated,
-        "README.md's writer Environment table is stale: run `make readme-tables` and review the diff"
+        "README.md's writer Environment table is stale: run `make doc-tables` and review the diff"
     );
 }
 
