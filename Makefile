@@ -127,7 +127,7 @@ test-rust: tools
 
 doc-tables: ## regenerate the documentation's generated tables: the config reference (plan catalog) in docs/configuration.md, the writer's Environment (function/environment) and the existing-cluster endpoints (plan/src/endpoints.rs); review the diff
 	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune-writer-environment --test environment docs_environment_is_the_generated_table
-	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune --test iam readme_endpoints_are_the_generated_table
+	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune --test iam docs_endpoints_are_the_generated_table
 	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune --test cli docs_config_reference_is_the_generated_table
 
 region-data: tools ## regenerate plan/src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
