@@ -566,12 +566,27 @@ fn links_and_anchors_are_read_as_github_renders_them() {
     let from = tmp.path().join("README.md");
     std::fs::write(&from, "# Quick start\n").unwrap();
     std::fs::create_dir(tmp.path().join("docs")).unwrap();
-    std::fs::write(tmp.path().join("docs/local-mode.md"), "# Local mode\n## Terminal, Ctrl-C and exit codes\n").unwrap();
+    std::fs::write(
+        tmp.path().join("docs/local-mode.md"),
+        "# Local mode\n## Terminal, Ctrl-C and exit codes\n",
+    )
+    .unwrap();
     let broken = |target: &str| common::markdown::broken_link(&from, target);
     assert_eq!(broken("#quick-start"), None);
     assert_eq!(broken("docs/local-mode.md"), None);
-    assert_eq!(broken("docs/local-mode.md#terminal-ctrl-c-and-exit-codes"), None);
-    assert!(broken("#quick").unwrap().contains("no heading whose anchor is #quick"));
+    assert_eq!(
+        broken("docs/local-mode.md#terminal-ctrl-c-and-exit-codes"),
+        None
+    );
+    assert!(
+        broken("#quick")
+            .unwrap()
+            .contains("no heading whose anchor is #quick")
+    );
     assert!(broken("docs/local.md").unwrap().contains("does not exist"));
-    assert!(broken("docs/local-mode.md#local").unwrap().contains("#local"));
+    assert!(
+        broken("docs/local-mode.md#local")
+            .unwrap()
+            .contains("#local")
+    );
 }

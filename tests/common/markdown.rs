@@ -64,12 +64,18 @@ pub fn broken_link(from: &Path, target: &str) -> Option<String> {
     }
     let anchor = anchor?;
     let Ok(text) = std::fs::read_to_string(&file) else {
-        return Some(format!("#{anchor} points into {}, which is not a text file", file.display()));
+        return Some(format!(
+            "#{anchor} points into {}, which is not a text file",
+            file.display()
+        ));
     };
     if heading_anchors(&text).contains(anchor) {
         None
     } else {
-        Some(format!("{} has no heading whose anchor is #{anchor}", file.display()))
+        Some(format!(
+            "{} has no heading whose anchor is #{anchor}",
+            file.display()
+        ))
     }
 }
 
