@@ -507,7 +507,8 @@ fn demo_prints_the_language_it_would_run_and_runs_nothing() {
     }
 }
 
-/// README.md, BENCHMARKS.md and docs/*.md: the documentation whose relative links must resolve.
+/// README.md, BENCHMARKS.md, templates/README.md and docs/*.md: the documentation whose relative links must
+/// resolve.
 fn documentation() -> Vec<PathBuf> {
     let root = common::repo_root();
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
@@ -516,7 +517,8 @@ fn documentation() -> Vec<PathBuf> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
         .collect();
     docs.sort();
-    [root.join("README.md"), root.join("BENCHMARKS.md")]
+    ["README.md", "BENCHMARKS.md", "templates/README.md"]
+        .map(|file| root.join(file))
         .into_iter()
         .chain(docs)
         .collect()
