@@ -30,7 +30,7 @@ REGION_FLAGS = $(foreach r,$(REGION),--region $(r))
 SET_FLAGS    = $(foreach s,$(SET),--set $(s))
 TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 
-.PHONY: help tools fmt fmt-check lint test test-unit test-rust readme-tables region-data render check-templates snapshots demo local-bench local-browser clean
+.PHONY: help tools fmt fmt-check lint test test-unit test-rust doc-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
 HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE BENCH_ENGINES BENCH_ROUNDS BENCH_BATCH BENCH_DATA STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET DELETE_RETAINED SINCE FOLLOW
@@ -125,10 +125,10 @@ test-build: fmt-check lint
 test-rust: tools
 	STREAM2NEPTUNE_CARGO_PROFILE=package-test cargo test --workspace
 
-readme-tables: ## regenerate the README's generated tables: the config reference (plan catalog), the writer's Environment (function/environment) and the existing-cluster endpoints (plan/src/endpoints.rs); review the diff
-	REGENERATE_README=1 cargo test --quiet -p stream2neptune-writer-environment --test environment readme_environment_is_the_generated_table
-	REGENERATE_README=1 cargo test --quiet -p stream2neptune --test iam readme_endpoints_are_the_generated_table
-	REGENERATE_README=1 cargo test --quiet -p stream2neptune --test cli readme_config_reference_is_the_generated_table
+doc-tables: ## regenerate the documentation's generated tables: the config reference (plan catalog) in docs/configuration.md, the writer's Environment (function/environment) and the existing-cluster endpoints (plan/src/endpoints.rs); review the diff
+	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune-writer-environment --test environment docs_environment_is_the_generated_table
+	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune --test iam docs_endpoints_are_the_generated_table
+	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune --test cli docs_config_reference_is_the_generated_table
 
 region-data: tools ## regenerate plan/src/data/region-offerings.json from the installed cfn-lint's region data (review the diff)
 	REGENERATE_REGION_DATA=1 cargo test --quiet -p stream2neptune --test region_data

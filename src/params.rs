@@ -1,5 +1,5 @@
 //! The `params` command: each selected region's plan as a table of name, value and origin, or, with
-//! `--markdown`, the config reference the README's table is generated from.
+//! `--markdown`, the config reference docs/configuration.md's table is generated from.
 //!
 //! Output goes to the writers passed in (stdout and stderr in the binary), so tests can drive the command.
 
@@ -22,7 +22,7 @@ pub struct ParamsArgs {
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Print the config reference (every key, its default and what it allows) as a Markdown table and exit; the
-    /// README's table is this output.
+    /// table in docs/configuration.md is this output.
     #[arg(long, conflicts_with_all = ["region", "sets"])]
     pub markdown: bool,
 }

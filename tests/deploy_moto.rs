@@ -74,7 +74,7 @@ fn run(moto: &Moto, args: &[String]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// `status` against moto, whose CloudWatch fails every call (see the README): the AWS CLI tries once, not five
+/// `status` against moto, whose CloudWatch fails every call (see docs/testing.md, "Deploying"): the AWS CLI tries once, not five
 /// times with back-off.
 fn status(moto: &Moto, extra: &[&str]) -> String {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stream2neptune"));

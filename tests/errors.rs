@@ -17,7 +17,7 @@ fn config_error(text: &str) -> String {
 fn unknown_key_in_a_region_suggests_the_nearest_name() {
     assert_eq!(
         config_error("regions: {eu-west-1: {ShardCont: 4}}"),
-        "stack.yaml: unknown key `ShardCont` in regions.eu-west-1 (did you mean `ShardCount`?); the keys are the parameter names in the README's config reference"
+        "stack.yaml: unknown key `ShardCont` in regions.eu-west-1 (did you mean `ShardCount`?); the keys are the parameter names in the config reference, docs/configuration.md"
     );
 }
 
@@ -25,7 +25,7 @@ fn unknown_key_in_a_region_suggests_the_nearest_name() {
 fn unknown_key_in_defaults_matches_case_insensitively() {
     assert_eq!(
         config_error("defaults: {batchreadsize: 10}"),
-        "stack.yaml: unknown key `batchreadsize` in defaults (did you mean `BatchReadSize`?); the keys are the parameter names in the README's config reference"
+        "stack.yaml: unknown key `batchreadsize` in defaults (did you mean `BatchReadSize`?); the keys are the parameter names in the config reference, docs/configuration.md"
     );
 }
 
@@ -33,7 +33,7 @@ fn unknown_key_in_defaults_matches_case_insensitively() {
 fn unknown_key_far_from_any_name_has_no_suggestion() {
     assert_eq!(
         config_error("defaults: {Colour: blue}"),
-        "stack.yaml: unknown key `Colour` in defaults; the keys are the parameter names in the README's config reference"
+        "stack.yaml: unknown key `Colour` in defaults; the keys are the parameter names in the config reference, docs/configuration.md"
     );
 }
 
@@ -42,7 +42,7 @@ fn unknown_set_key_and_bad_set_syntax() {
     let err = parse_sets(&["BatchWritSize=10".to_owned(), "ShardCount".to_owned()]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "command line: 2 problems:\n  - unknown key `BatchWritSize` in --set (did you mean `BatchWriteSize`?); the keys are the parameter names in the README's config reference\n  - --set `ShardCount` is not Key=Value (for example --set ShardCount=8)"
+        "command line: 2 problems:\n  - unknown key `BatchWritSize` in --set (did you mean `BatchWriteSize`?); the keys are the parameter names in the config reference, docs/configuration.md\n  - --set `ShardCount` is not Key=Value (for example --set ShardCount=8)"
     );
 }
 

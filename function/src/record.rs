@@ -1,6 +1,6 @@
 //! Decoding one Kinesis record body into an [`Edge`], or a typed [`RejectReason`].
 //!
-//! Accepted forms (documented in the README, "Writer function"):
+//! Accepted forms (documented in docs/writer.md, "Accepted records"):
 //! - CSV, the sample's form: `fromId,toId,creationDate` (fields trimmed, one pair of surrounding
 //!   double quotes removed, an optional trailing newline);
 //! - JSON: `{"from": "...", "to": "...", "created": "...", ...}` where `creationDate` is accepted for

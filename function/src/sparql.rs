@@ -1,6 +1,6 @@
 //! SPARQL 1.1 Update text (`DELETE`/`INSERT DATA`) for one write batch, under a fixed IRI scheme.
 //!
-//! IRI scheme (also in the README):
+//! IRI scheme (also in docs/writer.md):
 //! - person `P`:   `http://stream2neptune.example/person/{pct(P)}`, typed `ontology/Person`;
 //! - the edge:     `<person/FROM> <http://stream2neptune.example/ontology/follows> <person/TO>`;
 //! - edge resource `http://stream2neptune.example/follows/{pct(FROM)}/{pct(DATE)}/{pct(TO)}`, typed

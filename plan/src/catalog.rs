@@ -1,8 +1,8 @@
 //! The parameter catalog as data: every stack parameter with its CloudFormation type, built-in default, allowed
 //! values, scope and meaning (the table in the generator contract).
 //!
-//! Validation, the `parameters` list the templates render, `params --markdown` and the README's config reference
-//! are all generated from [`CATALOG`].
+//! Validation, the `parameters` list the templates render, `params --markdown` and the config reference in
+//! docs/configuration.md are all generated from [`CATALOG`].
 
 use stream2neptune_writer_environment as writer_env;
 

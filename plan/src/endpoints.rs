@@ -4,8 +4,8 @@
 //!
 //! Calls that AWS services make for a part (the event source mapping reading the stream, Lambda's logs, the
 //! on-failure destination, KMS on behalf of Kinesis and SQS) leave from the service, not from the subnets, and are
-//! not listed. tests/iam.rs checks the table against every request the parts make; the README's table is
-//! generated from it (`make readme-tables`).
+//! not listed. tests/iam.rs checks the table against every request the parts make; the table in docs/stack.md is
+//! generated from it (`make doc-tables`).
 
 /// A part of the stack that runs in the subnets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,7 +21,7 @@ pub enum Part {
 }
 
 impl Part {
-    /// The part's name in the README and in test messages.
+    /// The part's name in docs/stack.md and in test messages.
     pub const fn as_str(self) -> &'static str {
         match self {
             Part::Writer => "writer function",
@@ -155,7 +155,7 @@ pub fn of(part: Part) -> impl Iterator<Item = &'static Endpoint> {
     ENDPOINTS.iter().filter(move |e| e.part == part)
 }
 
-/// The README's table: one row per endpoint, in table order.
+/// The table of docs/stack.md: one row per endpoint, in table order.
 pub fn markdown_table() -> String {
     let mut table =
         String::from("| part | endpoint | private route | what it is for |\n|---|---|---|---|\n");

@@ -12,7 +12,7 @@ use crate::origin::Origin;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Problem {
     /// A key that is not a parameter name.
-    #[error("unknown key `{key}` in {layer}{}; the keys are the parameter names in the README's config reference", suggest(.suggestion))]
+    #[error("unknown key `{key}` in {layer}{}; the keys are the parameter names in the config reference, docs/configuration.md", suggest(.suggestion))]
     UnknownKey {
         /// The key as written.
         key: String,

@@ -3,8 +3,8 @@
 //! the notebook, and the preference order that picks each region's defaults from what it offers
 //! ([`crate::offerings`]).
 //!
-//! Validation, `--help`, the parameter catalog's allowed values and the README all read these tables; nothing else
-//! in the crate holds instance-type or limit numbers.
+//! Validation, `--help`, the parameter catalog's allowed values and the documentation's config reference all read
+//! these tables; nothing else in the crate holds instance-type or limit numbers.
 
 /// The instance class name Neptune uses for serverless writers.
 pub const SERVERLESS: &str = "db.serverless";

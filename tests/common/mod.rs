@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use stream2neptune_plan::config::{Layer, StackConfig, parse_sets};
 use stream2neptune_plan::{Name, Plan, resolve};
 
+pub mod markdown;
+
 /// The repository root (the root crate's manifest folder).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -55,24 +57,25 @@ pub const EXISTING: &[&str] = &[
     "ExistingSecurityGroupId=sg-0123456789abcdef0",
 ];
 
-/// Checks that README.md's text between the `begin` and `end` markers is `generated`, failing with `stale` (which
-/// says how to regenerate it); with REGENERATE_README set (`make readme-tables`), writes `generated` there instead.
-pub fn check_readme_section(begin: &str, end: &str, generated: &str, stale: &str) {
-    let path = repo_root().join("README.md");
-    let readme = std::fs::read_to_string(&path).expect("read README.md");
-    let start = readme
+/// Checks that the text of the documentation file `doc` (a path from the repository root) between the `begin` and
+/// `end` markers is `generated`, failing with `stale` (which says how to regenerate it); with REGENERATE_DOCS set
+/// (`make doc-tables`), writes `generated` there instead.
+pub fn check_doc_section(doc: &str, begin: &str, end: &str, generated: &str, stale: &str) {
+    let path = repo_root().join(doc);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {doc}: {e}"));
+    let start = text
         .find(begin)
-        .unwrap_or_else(|| panic!("README.md has no marker {begin:?}"))
+        .unwrap_or_else(|| panic!("{doc} has no marker {begin:?}"))
         + begin.len();
-    let stop = readme[start..]
+    let stop = text[start..]
         .find(end)
-        .unwrap_or_else(|| panic!("README.md has no marker {end:?} after {begin:?}"))
+        .unwrap_or_else(|| panic!("{doc} has no marker {end:?} after {begin:?}"))
         + start;
-    if std::env::var_os("REGENERATE_README").is_some() {
-        let updated = format!("{}{generated}{}", &readme[..start], &readme[stop..]);
-        std::fs::write(&path, updated).expect("write README.md");
+    if std::env::var_os("REGENERATE_DOCS").is_some() {
+        let updated = format!("{}{generated}{}", &text[..start], &text[stop..]);
+        std::fs::write(&path, updated).unwrap_or_else(|e| panic!("write {doc}: {e}"));
         return;
     }
     // No diff dump: the tables are long; the message says how to regenerate them.
-    assert!(readme[start..stop] == *generated, "{stale}");
+    assert!(text[start..stop] == *generated, "{stale}");
 }

@@ -3,8 +3,8 @@
 //!
 //! The writer's `Config::from_lookup` (function/src/config.rs) parses every variable through its
 //! row, the plan checks FunctionTimeout against its defaults and the stack parameters handed to the
-//! writer against its ranges, the README's Environment table is generated from [`VARIABLES`]
-//! ([`markdown_table`]; `make readme-tables` rewrites it), and tests check the template's
+//! writer against its ranges, the Environment table of docs/writer.md is generated from [`VARIABLES`]
+//! ([`markdown_table`]; `make doc-tables` rewrites it), and tests check the template's
 //! `Environment` block and local mode against it. A crate of its own, with no dependency beyond
 //! `thiserror`, so the plan can read it without the writer's runtime (tokio, reqwest, the Lambda
 //! runtime).
@@ -63,7 +63,7 @@ pub struct Choice {
 pub struct Text {
     /// The variable's name.
     pub name: &'static str,
-    /// What applies when it is unset, as the README shows it.
+    /// What applies when it is unset, as the documentation shows it.
     pub default: &'static str,
     /// What is allowed.
     pub allowed: &'static str,
@@ -279,7 +279,7 @@ pub const SSL_CERT_DIR: Text = Text {
     meaning: "like `SSL_CERT_FILE`, every certificate in these directories",
 };
 
-/// Every variable the writer reads, in the README's order.
+/// Every variable the writer reads, in the documentation's order.
 pub const VARIABLES: &[Variable] = &[
     Variable::Text(&NEPTUNE_ENDPOINT),
     Variable::Integer(&NEPTUNE_PORT),
@@ -326,7 +326,7 @@ impl Variable {
         }
     }
 
-    /// The default as the README shows it.
+    /// The default as the documentation shows it.
     pub fn default_text(&self) -> String {
         match self {
             Variable::Integer(v) => format!("`{}`", v.default),
@@ -336,7 +336,7 @@ impl Variable {
         }
     }
 
-    /// What is allowed, as the README shows it.
+    /// What is allowed, as the documentation shows it.
     pub fn allowed_text(&self) -> String {
         match self {
             Variable::Integer(v) => format!("{}–{}", v.min, v.max),
@@ -362,7 +362,7 @@ impl Variable {
     }
 }
 
-/// The README's Environment table (Markdown, one row per variable, with a trailing newline).
+/// The Environment table of docs/writer.md (Markdown, one row per variable, with a trailing newline).
 pub fn markdown_table() -> String {
     let mut table = String::from("| Variable | Default | Allowed | Meaning |\n|---|---|---|---|\n");
     for v in VARIABLES {

@@ -1,16 +1,16 @@
 //! The writer's environment table (function/environment/src/lib.rs) against what uses it: the
-//! README's Environment table is generated from it, and every variable the CloudFormation template
+//! Environment table of docs/writer.md is generated from it, and every variable the CloudFormation template
 //! sets on the function is one the writer reads. (Local mode's variables go through the writer's
 //! `Config::from_pairs`, which refuses names the writer does not read.)
 //!
-//! `make readme-tables` rewrites the README's table (REGENERATE_README=1 runs this test in write
+//! `make doc-tables` rewrites that table (REGENERATE_DOCS=1 runs this test in write
 //! mode).
 
 use std::path::{Path, PathBuf};
 
 use stream2neptune_writer_environment::{self as environment, Variable};
 
-const BEGIN: &str = "<!-- BEGIN writer-environment (generated from function/environment/src/lib.rs: `make readme-tables`) -->\n";
+const BEGIN: &str = "<!-- BEGIN writer-environment (generated from function/environment/src/lib.rs: `make doc-tables`) -->\n";
 const END: &str = "<!-- END writer-environment -->";
 
 fn repo_root() -> PathBuf {
@@ -23,27 +23,27 @@ fn repo_root() -> PathBuf {
 }
 
 #[test]
-fn readme_environment_is_the_generated_table() {
-    let path = repo_root().join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme
+fn docs_environment_is_the_generated_table() {
+    let path = repo_root().join("docs/writer.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let start = doc
         .find(BEGIN)
-        .expect("README has the BEGIN writer-environment marker")
+        .expect("docs/writer.md has the BEGIN writer-environment marker")
         + BEGIN.len();
-    let stop = readme[start..]
+    let stop = doc[start..]
         .find(END)
-        .expect("README has the END writer-environment marker")
+        .expect("docs/writer.md has the END writer-environment marker")
         + start;
     let generated = environment::markdown_table();
-    if std::env::var_os("REGENERATE_README").is_some() {
-        let updated = format!("{}{generated}{}", &readme[..start], &readme[stop..]);
+    if std::env::var_os("REGENERATE_DOCS").is_some() {
+        let updated = format!("{}{generated}{}", &doc[..start], &doc[stop..]);
         std::fs::write(&path, updated).unwrap();
         return;
     }
     // No diff dump: the table is long; the message says how to regenerate it.
     assert!(
-        readme[start..stop] == generated,
-        "README.md's writer Environment table is stale: run `make readme-tables` and review the diff"
+        doc[start..stop] == generated,
+        "docs/writer.md's writer Environment table is stale: run `make doc-tables` and review the diff"
     );
 }
 
