@@ -13,6 +13,7 @@ pub mod gremlin;
 pub mod handler;
 pub mod metrics;
 pub mod opencypher;
+pub mod opencypher_operations;
 pub mod record;
 pub mod rejects;
 pub mod retry;
