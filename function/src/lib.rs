@@ -18,6 +18,7 @@ pub mod record;
 pub mod rejects;
 pub mod retry;
 pub mod sparql;
+pub mod sparql_operations;
 pub mod store;
 
 pub use config::{Config, ConfigError};
