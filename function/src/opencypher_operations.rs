@@ -527,8 +527,14 @@ mod tests {
     #[test]
     fn labels_and_names_are_escaped_symbolic_names() {
         assert_eq!(symbolic_name("a`b"), "`a``b`");
-        assert_eq!(symbolic_name("x) DETACH DELETE (y"), "`x) DETACH DELETE (y`");
+        assert_eq!(
+            symbolic_name("x) DETACH DELETE (y"),
+            "`x) DETACH DELETE (y`"
+        );
         let (query, _) = batch_query(&[vertex("v", "it`s) MATCH (n", vec![])]).unwrap();
-        assert!(query.contains("CREATE (:`it``s) MATCH (n` {`~id`: r.id})"), "{query}");
+        assert!(
+            query.contains("CREATE (:`it``s) MATCH (n` {`~id`: r.id})"),
+            "{query}"
+        );
     }
 }

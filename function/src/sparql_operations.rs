@@ -437,13 +437,19 @@ DELETE WHERE {{ <{b}vertex/v9> ?p ?o }}"
                 vertex(change("t", Change::Set(Value::List(vec![])))),
                 "property \"t\": an empty list stores nothing",
             ),
-            (edge(change("w", Change::Remove)), "label: a label cannot be empty"),
+            (
+                edge(change("w", Change::Remove)),
+                "label: a label cannot be empty",
+            ),
         ];
         for (operation, expected) in table {
             let text = batch_update(std::slice::from_ref(&operation))
                 .unwrap_err()
                 .to_string();
-            assert!(text.starts_with("SPARQL cannot write ") && text.contains(expected), "{text}");
+            assert!(
+                text.starts_with("SPARQL cannot write ") && text.contains(expected),
+                "{text}"
+            );
         }
         let mut edge_add = edge(change("w", Change::Add(Value::Integer(1))));
         if let Operation::UpsertEdge(e) = &mut edge_add {
@@ -459,8 +465,18 @@ DELETE WHERE {{ <{b}vertex/v9> ?p ?o }}"
 
     #[test]
     fn hostile_ids_labels_and_names_become_plain_iris() {
-        for raw in ["a>b", "x> } ; DROP ALL ; INSERT DATA { <y", "ü 🚀", "a/b#c?"] {
-            for iri in [vertex_iri(raw), edge_iri(raw), label_iri(raw), property_iri(raw)] {
+        for raw in [
+            "a>b",
+            "x> } ; DROP ALL ; INSERT DATA { <y",
+            "ü 🚀",
+            "a/b#c?",
+        ] {
+            for iri in [
+                vertex_iri(raw),
+                edge_iri(raw),
+                label_iri(raw),
+                property_iri(raw),
+            ] {
                 assert!(
                     iri.chars()
                         .all(|c| c.is_ascii_graphic() && !"<>\"{}|\\^`".contains(c)),

@@ -1,6 +1,6 @@
 //! The handler against a real Oxigraph server (SPARQL), started on a free port per test: writes
-//! land exactly once, graph operations leave the model's graph, malformed records are captured, an outage gives a correct partial-batch
-//! response, hostile ids cannot touch other data.
+//! land exactly once, graph operations leave the model's graph, malformed records are captured, an
+//! outage gives a correct partial-batch response, hostile ids cannot touch other data.
 
 mod common;
 

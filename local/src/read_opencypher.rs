@@ -5,7 +5,8 @@
 //! type, and each property with its Cypher type (Neo4j's `valueType`), so a string that looks like a number or a
 //! date stays a string: `INTEGER` is an integer, `FLOAT` a double, `ZONED DATETIME` a date-time and `DATE` a date
 //! (as Cypher's `toString` writes them), a `LIST` several values of a vertex property. A node with several labels
-//! reads as their names joined by `::` (Neptune's spelling), so it differs from any one label.
+//! reads as their names joined by `::` (Neptune's spelling), so it differs from any one label; the adapter's
+//! hidden `~vertex` label is not one of them.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,10 @@ use crate::store::{http_client, id_text, json, send};
 /// `[name, type, value]` of each property but `~id`, temporal values as text.
 const PROPERTIES: &str = "[k IN keys(x) WHERE k <> '~id' | [k, valueType(x[k]), \
 CASE WHEN valueType(x[k]) IN ['ZONED DATETIME NOT NULL', 'DATE NOT NULL'] THEN toString(x[k]) ELSE x[k] END]]";
+
+/// The adapter's hidden label of every node keyed by `~id` (it stands in for Neptune's id index), not a label of
+/// the graph.
+const VERTEX_LABEL: &str = "~vertex";
 
 /// Reads every vertex and edge of the openCypher endpoint at `base` (e.g. `http://127.0.0.1:8182`).
 pub async fn read_graph(base: &str) -> Result<Graph> {
@@ -43,7 +48,8 @@ pub async fn read_graph(base: &str) -> Result<Graph> {
 
     let mut graph = Graph::default();
     let nodes = rows(format!(
-        "MATCH (x) RETURN coalesce(x.`~id`, elementId(x)) AS id, labels(x) AS labels, {PROPERTIES} AS properties"
+        "MATCH (x) RETURN coalesce(x.`~id`, elementId(x)) AS id, [l IN labels(x) WHERE l <> '{VERTEX_LABEL}'] AS labels, \
+         {PROPERTIES} AS properties"
     ))
     .await?;
     for row in nodes {
@@ -166,6 +172,9 @@ mod tests {
         );
         let point = serde_json::json!([["p", "POINT NOT NULL", "point({x: 1, y: 2})"]]);
         let refused = read_properties(&point).unwrap_err();
-        assert!(refused.contains("\"p\"") && refused.contains("POINT"), "{refused}");
+        assert!(
+            refused.contains("\"p\"") && refused.contains("POINT"),
+            "{refused}"
+        );
     }
 }

@@ -101,14 +101,8 @@ const HOSTILE_NAME: &str = "we ight`} ; \"q\" ü";
 /// The stream, in batches: what `S`'s language can store of every kind of operation and value.
 pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
     let v1 = "v/1 ü-%";
-    let tags = |values: &[&str]| {
-        Value::List(
-            values
-                .iter()
-                .map(|v| Value::String((*v).into()))
-                .collect(),
-        )
-    };
+    let tags =
+        |values: &[&str]| Value::List(values.iter().map(|v| Value::String((*v).into())).collect());
     let mut v1_properties = vec![
         set("name", Value::String("first \"one\"\n".into())),
         set("count", Value::Integer(-(1 << 40))),
@@ -160,7 +154,11 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             ],
         ),
         // Upsert, delete (with its edges, out and in) and upsert of one id in one batch.
-        vertex("v2", "device", vec![set("name", Value::String("gone".into()))]),
+        vertex(
+            "v2",
+            "device",
+            vec![set("name", Value::String("gone".into()))],
+        ),
         edge("e2", "reads", ("v2", "device"), (v1, "device"), vec![]),
         edge("e4", "reads", ("s1", "sensor"), ("v2", "device"), vec![]),
         Operation::DeleteVertex { id: "v2".into() },
@@ -194,7 +192,10 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             HOSTILE_LABEL,
             (v1, "person"),
             (HOSTILE_ID, "person"),
-            vec![change(HOSTILE_NAME, Change::Remove), set("n", Value::Integer(2))],
+            vec![
+                change(HOSTILE_NAME, Change::Remove),
+                set("n", Value::Integer(2)),
+            ],
         ),
         edge(
             "e5",
@@ -206,13 +207,20 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
         vertex(
             "s1",
             "sensor",
-            vec![set("tags", tags(&["x"])), set("name", Value::String("s".into()))],
+            vec![
+                set("tags", tags(&["x"])),
+                set("name", Value::String("s".into())),
+            ],
         ),
     ];
     // Across batches: v1 deleted (with e1, e5 and the knows edge, out and in), then upserted anew.
     let batch3 = vec![Operation::DeleteVertex { id: v1.into() }];
     let batch4 = vec![
-        vertex(v1, "sensor", vec![set("name", Value::String("third".into()))]),
+        vertex(
+            v1,
+            "sensor",
+            vec![set("name", Value::String("third".into()))],
+        ),
         edge("e3", "reads", ("s1", "sensor"), (v1, "sensor"), vec![]),
     ];
     vec![batch1, batch2, batch3, batch4]
