@@ -464,8 +464,8 @@ mod tests {
         )];
         let (_, parameters) = batch_query(&operations).unwrap();
         assert_eq!(
-            parameters,
-            r#"{"s0":[{"d":[],"id":"v","p":{"x":null,"y":true}}]}"#
+            serde_json::from_str::<Json>(&parameters).unwrap(),
+            serde_json::json!({"s0": [{"id": "v", "p": {"x": null, "y": true}, "d": []}]})
         );
     }
 
