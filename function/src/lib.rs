@@ -13,10 +13,12 @@ pub mod gremlin;
 pub mod handler;
 pub mod metrics;
 pub mod opencypher;
+pub mod opencypher_operations;
 pub mod record;
 pub mod rejects;
 pub mod retry;
 pub mod sparql;
+pub mod sparql_operations;
 pub mod store;
 
 pub use config::{Config, ConfigError};

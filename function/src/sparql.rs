@@ -28,11 +28,15 @@ pub const FOLLOWS_CLASS: &str = "http://stream2neptune.example/ontology/Follows"
 /// Class of person vertices.
 pub const PERSON_CLASS: &str = "http://stream2neptune.example/ontology/Person";
 
-const FROM: &str = "http://stream2neptune.example/ontology/from";
-const TO: &str = "http://stream2neptune.example/ontology/to";
+/// The start vertex of an edge resource.
+pub const FROM: &str = "http://stream2neptune.example/ontology/from";
+/// The end vertex of an edge resource.
+pub const TO: &str = "http://stream2neptune.example/ontology/to";
 const CREATION_DATE: &str = "http://stream2neptune.example/ontology/creationDate";
-const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+/// `rdf:type`.
+pub const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+/// The XML Schema datatypes' namespace.
+pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 
 // RFC 3986 unreserved characters stay as they are.
 const ID_SET: &AsciiSet = &NON_ALPHANUMERIC
@@ -65,7 +69,8 @@ pub fn edge_iri(edge: &Edge) -> String {
     iri
 }
 
-fn push_pct(out: &mut String, part: &str) {
+/// Appends `part` percent-encoded as an IRI segment (everything but RFC 3986's unreserved characters).
+pub(crate) fn push_pct(out: &mut String, part: &str) {
     // Fast path: ids made only of unreserved characters are written as they are.
     if part
         .bytes()

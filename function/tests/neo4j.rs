@@ -3,7 +3,8 @@
 //! changes nothing, CONDITIONAL_CREATE off adds new edges, hostile ids stay parameter values,
 //! records Neo4j refuses for their content are rejected once while the good records around them are
 //! written, a stopped server gives a correct checkpoint, the last property write wins and lanes keep
-//! per-key order. Counts use Cypher. `~id` is an ordinary (uniquely constrained) property on Neo4j.
+//! per-key order, and graph operations leave the model's graph. Counts use Cypher. `~id` is an
+//! ordinary property on Neo4j, unique among nodes through the adapter's `~vertex` label.
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::collections::HashSet;
 
 use common::neo4j::CypherServer;
 use common::*;
+use stream2neptune_writer::GraphStore;
 
 #[tokio::test]
 async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_new_edges() {
@@ -144,12 +146,32 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
 }
 
 #[tokio::test]
-async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes() {
+async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes_and_graph_operations_match_the_model()
+ {
     let mut server = CypherServer::start();
     scenarios::a_store_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_retry_completes(
         &mut server,
     )
     .await;
+    // AND graph operations of every kind and value type openCypher stores, each batch written twice and the stream
+    // again, leave the model's graph
+    operations::graph_operations_match_the_model(&server).await;
+
+    // AND, as on Neptune, no two vertices share a `~id`, whatever their labels (the adapter's `~vertex` constraint)
+    let (deps, _) = store_deps(&server, &[]);
+    let second =
+        stream2neptune_writer::opencypher::form_body("CREATE (:other {`~id`: 's1'})", "{}");
+    let refused = deps
+        .store
+        .submit(&second, ENGINE_INVOCATION_TIME)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .starts_with("graph store answered HTTP 400 ConstraintViolationException"),
+        "{refused}"
+    );
 }
 
 async fn weights(server: &CypherServer, from: &str, to: &str) -> Vec<serde_json::Value> {

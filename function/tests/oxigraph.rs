@@ -1,6 +1,6 @@
 //! The handler against a real Oxigraph server (SPARQL), started on a free port per test: writes
-//! land exactly once, malformed records are captured, an outage gives a correct partial-batch
-//! response, hostile ids cannot touch other data.
+//! land exactly once, graph operations leave the model's graph, malformed records are captured, an
+//! outage gives a correct partial-batch response, hostile ids cannot touch other data.
 
 mod common;
 
@@ -9,11 +9,15 @@ use stream2neptune_writer::rejects::RejectedRecord;
 use stream2neptune_writer::sparql;
 
 #[tokio::test]
-async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
+async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing_and_graph_operations_match_the_model()
+ {
     let store = Oxigraph::start();
     scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(&store).await;
     // AND the write contenders of `make write-bench` (INSERT DATA, Graph Store Protocol) leave the writer's graph
     scenarios::every_write_contender_leaves_the_writers_graph(&store, None).await;
+    // AND graph operations of every kind and value type, each batch written twice and the stream again, leave the
+    // model's graph
+    operations::graph_operations_match_the_model(&store).await;
 }
 
 #[tokio::test]

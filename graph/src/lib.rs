@@ -6,8 +6,10 @@
 
 pub mod model;
 pub mod operation;
+pub mod unwritable;
 
 pub use model::{Difference, Graph, Refusal};
 pub use operation::{
     Change, EdgeUpsert, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
 };
+pub use unwritable::Unwritable;

@@ -83,7 +83,8 @@ pub fn value_key(value: &Value) -> String {
     }
 }
 
-fn set_of(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
+/// `values` as a vertex property holds them: sorted by [`value_key`], no two equal.
+pub fn set_of(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
     let mut by_key: BTreeMap<String, Value> = BTreeMap::new();
     for value in values {
         by_key.insert(value_key(&value), value);

@@ -21,6 +21,8 @@ pub mod opencypher;
 pub mod orphans;
 pub mod paths;
 pub mod procfs;
+pub mod read_opencypher;
+pub mod read_sparql;
 pub mod redrive;
 pub mod report;
 pub mod services;

@@ -2,7 +2,8 @@
 //! `<workspace>/.java/neo4j`): embedded Neo4j 5.26 behind the `NeptuneOpenCypher` adapter
 //! (tools/java/neo4j/NeptuneOpenCypher.java), which serves Neptune's `POST /openCypher` form (`query=`,
 //! `parameters=`) and answers failures with Neptune's error body and code. `~id`, Neptune's element id, is an
-//! ordinary property there, unique on `person` nodes. Its data lives in a folder and survives a restart.
+//! ordinary property there, unique and indexed among nodes through the hidden label `~vertex` the adapter gives every
+//! node pattern keyed by `~id` (not among relationships). Its data lives in a folder and survives a restart.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

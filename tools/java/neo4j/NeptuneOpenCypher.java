@@ -3,7 +3,12 @@
 // object) runs the query in one transaction and answers `{"results": [...]}`; a failure answers
 // Neptune's error body `{"requestId", "code", "detailedMessage"}` with the Neptune code whose retry
 // rule matches Neo4j's error class. `~id` is an ordinary property here (on Neptune it is the element
-// id): a uniqueness constraint on person.`~id` gives it the one property of an id the writer relies on.
+// id). Neptune finds a vertex by `~id` whatever its label, and no two vertices share one; Neo4j indexes
+// and constrains a property only under a label. So every node pattern keyed by `~id` in a query, such as
+// `(n {`~id`: r.id})` or `(:device {`~id`: r.id})`, gets the hidden label `~vertex` before the query runs,
+// whose uniqueness constraint on `~id` makes the lookup an index seek and a second vertex with the id an
+// error, as on Neptune; `~vertex` is left out of the labels the adapter returns for a node. (Relationship
+// `~id`s are neither indexed nor unique here: Neo4j indexes relationship properties only per type.)
 //
 // Usage: java -cp '<lib>/*:<classes>' NeptuneOpenCypher <port> <data dir> [<bolt port>]
 // Listens on 127.0.0.1:<port> once the database is up; SIGTERM shuts the database down cleanly. With a bolt port,
@@ -28,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -44,6 +51,20 @@ import org.neo4j.kernel.api.exceptions.Status;
 
 public final class NeptuneOpenCypher {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    // The hidden label of every node the adapter's queries key by `~id`.
+    private static final String VERTEX = "~vertex";
+
+    // A node pattern keyed by `~id`: `(`, an optional variable, optional labels (plain or backquoted, a backquote
+    // doubled), then the property map's `~id` key.
+    private static final Pattern ID_NODE = Pattern.compile(
+            "\\(\\s*([A-Za-z_][A-Za-z0-9_]*)?((?:\\s*:\\s*(?:`(?:[^`]|``)*`|[A-Za-z_][A-Za-z0-9_]*))*)\\s*\\{\\s*`~id`\\s*:");
+
+    // `query` with the label `~vertex` added to each node pattern keyed by `~id`.
+    static String withVertexLabel(String query) {
+        return ID_NODE.matcher(query).replaceAll(m -> Matcher.quoteReplacement(
+                "(" + (m.group(1) == null ? "" : m.group(1)) + m.group(2) + ":`" + VERTEX + "` {`~id`:"));
+    }
 
     public static void main(String[] args) throws Exception {
         if (args.length != 2 && args.length != 3) {
@@ -64,6 +85,8 @@ public final class NeptuneOpenCypher {
         GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         db.executeTransactionally(
                 "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (n:person) REQUIRE n.`~id` IS UNIQUE");
+        db.executeTransactionally(
+                "CREATE CONSTRAINT vertex_id IF NOT EXISTS FOR (n:`" + VERTEX + "`) REQUIRE n.`~id` IS UNIQUE");
         db.executeTransactionally("CALL db.awaitIndexes(60)");
 
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
@@ -109,7 +132,7 @@ public final class NeptuneOpenCypher {
             }
             List<Map<String, Object>> rows = new ArrayList<>();
             try (Transaction tx = db.beginTx()) {
-                Result result = tx.execute(query, parameters);
+                Result result = tx.execute(withVertexLabel(query), parameters);
                 while (result.hasNext()) {
                     Map<String, Object> row = new LinkedHashMap<>();
                     for (Map.Entry<String, Object> cell : result.next().entrySet()) {
@@ -196,7 +219,11 @@ public final class NeptuneOpenCypher {
             out.put("~id", String.valueOf(node.getProperty("~id", node.getElementId())));
             out.put("~entityType", "node");
             List<String> labels = new ArrayList<>();
-            node.getLabels().forEach(label -> labels.add(label.name()));
+            node.getLabels().forEach(label -> {
+                if (!label.name().equals(VERTEX)) {
+                    labels.add(label.name());
+                }
+            });
             out.put("~labels", labels);
             out.put("~properties", properties(node.getAllProperties()));
             return out;

@@ -1,0 +1,540 @@
+//! openCypher request for a batch of graph operations ([`stream2neptune_graph::Operation`]): one query and one
+//! parameter document, sent as Neptune's form body ([`crate::opencypher::form_body`]) in one request, so the batch
+//! is one transaction.
+//!
+//! Batching (Neptune's "Batch inputs using UNWIND"): the operations are cut, in stream order, into segments of
+//! consecutive operations of one shape (kind, labels, and the names of the date-time properties it sets); a
+//! segment is one `UNWIND $sN AS r ...` over a parameter list, and segments are joined by `WITH count(*) AS b`, an
+//! aggregation that ends one segment before the next starts (Neptune runs only read-only `CALL` subqueries, so
+//! they cannot be used instead). A segment never holds one element id twice: a repeated id starts a new segment,
+//! so the operations on one key apply in stream order whatever order an engine gives the rows of one `UNWIND`.
+//!
+//! Per operation (no value ever enters the query text; labels and date-time property names do, backquoted):
+//! - vertex upsert: `OPTIONAL MATCH` the `~id`, `CREATE (:Label {~id})` where absent (the label is given only on
+//!   creation, and an existing vertex keeps its own), then `MATCH` the `~id` and `SET n += r.p`, where `p` maps
+//!   each property to its last value, or to `null` to remove it (Neptune removes a property set to null);
+//! - edge upsert: the absent endpoints are created the same way (with `from_label`, `to_label`), then
+//!   `MERGE (a)-[e:Label {~id}]->(z)` and `SET e += r.p`;
+//! - vertex delete: `DETACH DELETE` (with its edges); edge delete: `DELETE` of the relationship with the `~id`.
+//!
+//! What Neptune's openCypher cannot store is refused ([`check`]), not mapped to something else: a date (its only
+//! temporal type is DateTime), a list value (a multi-valued property; Neptune's openCypher refuses a list as a
+//! property value: "Expected a simple literal but found List"), an `add` to a property's set of values. A list of
+//! one value is that value. Date-times are set with `datetime(...)` from their ISO-8601 text.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
+
+use serde_json::{Map, Value as Json};
+use stream2neptune_graph::{Change, Operation, PropertyChange, Unwritable, Value};
+
+use crate::opencypher::form_body;
+
+/// The language as refusals name it.
+pub const LANGUAGE: &str = "openCypher";
+
+/// The barrier between two segments.
+const BARRIER: &str = " WITH count(*) AS b ";
+
+/// Whether the language can write `operation`; the reason names the field and what to send instead.
+pub fn check(operation: &Operation) -> Result<(), Unwritable> {
+    let refuse = |field: String, reason: &str| Unwritable {
+        language: LANGUAGE,
+        operation: operation.name(),
+        element: operation.element_id().to_owned(),
+        field,
+        reason: reason.to_owned(),
+    };
+    let (labels, properties): (Vec<&str>, &[PropertyChange]) = match operation {
+        Operation::UpsertVertex(v) => (vec![&v.label], &v.properties),
+        Operation::UpsertEdge(e) => (vec![&e.label, &e.from_label, &e.to_label], &e.properties),
+        Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => return Ok(()),
+    };
+    if labels.iter().any(|l| l.is_empty()) {
+        return Err(refuse(
+            "label".into(),
+            "a label cannot be empty; give the element a label",
+        ));
+    }
+    for change in properties {
+        let field = format!("property {:?}", change.name);
+        if change.name.starts_with('~') {
+            return Err(refuse(
+                field,
+                "names starting with `~` are Neptune's own (`~id`, `~label`); rename the property",
+            ));
+        }
+        match &change.change {
+            Change::Remove => {}
+            Change::Add(_) => {
+                return Err(refuse(
+                    field,
+                    "openCypher on Neptune cannot add a value to a multi-valued property (a property holds one \
+                     value there); send `set`, or write this graph with Gremlin or SPARQL",
+                ));
+            }
+            Change::Set(value) => {
+                if let Err(reason) = single(value) {
+                    return Err(refuse(field, reason));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The one value a set writes, or why openCypher cannot store it.
+fn single(value: &Value) -> Result<&Value, &'static str> {
+    match value {
+        Value::List(values) if values.len() == 1 => single(&values[0]),
+        Value::List(_) => Err(
+            "Neptune's openCypher refuses a list as a property value (it stores no multi-valued property it did \
+             not get from Gremlin); send one value, or write this graph with Gremlin or SPARQL",
+        ),
+        Value::Date(_) => Err(
+            "Neptune's openCypher has no date type (its temporal type is DateTime); send a date-time such as \
+             2024-05-01T00:00:00Z, or the date as a string",
+        ),
+        value => Ok(value),
+    }
+}
+
+/// The complete form body writing `operations` in order, in one request (one transaction).
+pub fn batch_request(operations: &[Operation]) -> Result<String, Unwritable> {
+    let (query, parameters) = batch_query(operations)?;
+    Ok(form_body(&query, &parameters))
+}
+
+/// What one segment does.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind<'a> {
+    UpsertVertex {
+        label: &'a str,
+    },
+    UpsertEdge {
+        label: &'a str,
+        from_label: &'a str,
+        to_label: &'a str,
+    },
+    DeleteVertex,
+    DeleteEdge,
+}
+
+/// Consecutive operations of one shape on distinct ids.
+struct Segment<'a> {
+    kind: Kind<'a>,
+    /// The date-time properties every row sets, in this order (`r.d[i]`).
+    datetimes: Vec<&'a str>,
+    rows: Vec<Json>,
+    ids: HashSet<&'a str>,
+    /// Edge segments: endpoints to create where absent, each once, with the label its first mention gives.
+    from_ids: Vec<&'a str>,
+    to_ids: Vec<&'a str>,
+    endpoints: HashSet<&'a str>,
+}
+
+/// The last change of each property of an upsert: its value as JSON (`null` removes it) or a date-time.
+fn final_changes(properties: &[PropertyChange]) -> (Map<String, Json>, BTreeMap<&str, &str>) {
+    let mut last: BTreeMap<&str, &Change> = BTreeMap::new();
+    for change in properties {
+        last.insert(&change.name, &change.change);
+    }
+    let mut plain = Map::new();
+    let mut datetimes = BTreeMap::new();
+    for (name, change) in last {
+        match change {
+            Change::Set(value) | Change::Add(value) => match single(value) {
+                Ok(Value::DateTime(text)) => {
+                    datetimes.insert(name, text.as_str());
+                }
+                Ok(value) => {
+                    plain.insert(name.to_owned(), json_value(value));
+                }
+                // `check` refused it before.
+                Err(_) => {}
+            },
+            Change::Remove => {
+                plain.insert(name.to_owned(), Json::Null);
+            }
+        }
+    }
+    (plain, datetimes)
+}
+
+fn json_value(value: &Value) -> Json {
+    match value {
+        Value::String(s) => Json::String(s.clone()),
+        Value::Integer(i) => Json::from(*i),
+        // Finite by construction (records refuse NaN and infinities).
+        Value::Double(d) => serde_json::Number::from_f64(*d).map_or(Json::Null, Json::Number),
+        Value::Boolean(b) => Json::Bool(*b),
+        Value::Date(s) | Value::DateTime(s) => Json::String(s.clone()),
+        Value::List(values) => Json::Array(values.iter().map(json_value).collect()),
+    }
+}
+
+/// The query text and the `parameters` JSON writing `operations` in order; every operation is [`check`]ed first.
+pub fn batch_query(operations: &[Operation]) -> Result<(String, String), Unwritable> {
+    let mut segments: Vec<Segment> = Vec::new();
+    for operation in operations {
+        check(operation)?;
+        let (kind, id, properties) = match operation {
+            Operation::UpsertVertex(v) => (
+                Kind::UpsertVertex { label: &v.label },
+                v.id.as_str(),
+                Some(&v.properties),
+            ),
+            Operation::UpsertEdge(e) => (
+                Kind::UpsertEdge {
+                    label: &e.label,
+                    from_label: &e.from_label,
+                    to_label: &e.to_label,
+                },
+                e.id.as_str(),
+                Some(&e.properties),
+            ),
+            Operation::DeleteVertex { id } => (Kind::DeleteVertex, id.as_str(), None),
+            Operation::DeleteEdge { id } => (Kind::DeleteEdge, id.as_str(), None),
+        };
+        let (plain, datetimes) = properties.map(|p| final_changes(p)).unwrap_or_default();
+        let datetime_names: Vec<&str> = datetimes.keys().copied().collect();
+        let fits = segments.last().is_some_and(|s| {
+            s.kind == kind && s.datetimes == datetime_names && !s.ids.contains(id)
+        });
+        if !fits {
+            segments.push(Segment {
+                kind,
+                datetimes: datetime_names,
+                rows: Vec::new(),
+                ids: HashSet::new(),
+                from_ids: Vec::new(),
+                to_ids: Vec::new(),
+                endpoints: HashSet::new(),
+            });
+        }
+        let segment = segments.last_mut().expect("pushed above");
+        segment.ids.insert(id);
+        let row = match operation {
+            Operation::UpsertVertex(_) => serde_json::json!({
+                "id": id, "p": plain, "d": datetimes.values().collect::<Vec<_>>()
+            }),
+            Operation::UpsertEdge(e) => {
+                if segment.endpoints.insert(&e.from) {
+                    segment.from_ids.push(&e.from);
+                }
+                if segment.endpoints.insert(&e.to) {
+                    segment.to_ids.push(&e.to);
+                }
+                serde_json::json!({
+                    "id": id, "from": e.from, "to": e.to, "p": plain,
+                    "d": datetimes.values().collect::<Vec<_>>()
+                })
+            }
+            Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => Json::from(id),
+        };
+        segment.rows.push(row);
+    }
+
+    let mut query = String::with_capacity(256 * segments.len());
+    let mut parameters = Map::new();
+    for (i, segment) in segments.into_iter().enumerate() {
+        if i > 0 {
+            query.push_str(BARRIER);
+        }
+        let rows = format!("s{i}");
+        match segment.kind {
+            Kind::UpsertVertex { label } => {
+                push_create_absent(&mut query, &rows, "r.id", label, "r");
+                query.push_str(BARRIER);
+                let _ = write!(
+                    query,
+                    "UNWIND ${rows} AS r MATCH (n {{`~id`: r.id}}) SET n += r.p"
+                );
+                push_datetimes(&mut query, "n", &segment.datetimes);
+            }
+            Kind::UpsertEdge {
+                label,
+                from_label,
+                to_label,
+            } => {
+                for (suffix, ids, endpoint_label) in [
+                    ("f", segment.from_ids, from_label),
+                    ("t", segment.to_ids, to_label),
+                ] {
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    let name = format!("{rows}{suffix}");
+                    push_create_absent(&mut query, &name, "v", endpoint_label, "v");
+                    query.push_str(BARRIER);
+                    parameters.insert(name, Json::from(ids));
+                }
+                let _ = write!(
+                    query,
+                    "UNWIND ${rows} AS r MATCH (a {{`~id`: r.from}}), (z {{`~id`: r.to}}) \
+                     MERGE (a)-[e:{} {{`~id`: r.id}}]->(z) SET e += r.p",
+                    symbolic_name(label)
+                );
+                push_datetimes(&mut query, "e", &segment.datetimes);
+            }
+            Kind::DeleteVertex => {
+                let _ = write!(
+                    query,
+                    "UNWIND ${rows} AS v MATCH (n {{`~id`: v}}) DETACH DELETE n"
+                );
+            }
+            Kind::DeleteEdge => {
+                let _ = write!(
+                    query,
+                    "UNWIND ${rows} AS v MATCH ()-[e {{`~id`: v}}]->() DELETE e"
+                );
+            }
+        }
+        parameters.insert(rows, Json::Array(segment.rows));
+    }
+    // A JSON map of strings, numbers, booleans and nulls always serialises.
+    let parameters = serde_json::to_string(&parameters).unwrap_or_default();
+    Ok((query, parameters))
+}
+
+/// `UNWIND $list AS var` creating `(:label {~id: id})` for each id no vertex has.
+fn push_create_absent(query: &mut String, list: &str, id: &str, label: &str, var: &str) {
+    let _ = write!(
+        query,
+        "UNWIND ${list} AS {var} OPTIONAL MATCH (x {{`~id`: {id}}}) WITH {var}, x WHERE x IS NULL \
+         CREATE (:{} {{`~id`: {id}}})",
+        symbolic_name(label)
+    );
+}
+
+fn push_datetimes(query: &mut String, element: &str, names: &[&str]) {
+    for (i, name) in names.iter().enumerate() {
+        let _ = write!(
+            query,
+            " SET {element}.{} = datetime(r.d[{i}])",
+            symbolic_name(name)
+        );
+    }
+}
+
+/// A label or property name as an escaped symbolic name: backquoted, a backquote doubled (openCypher 9).
+pub fn symbolic_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('`');
+    for c in name.chars() {
+        if c == '`' {
+            out.push('`');
+        }
+        out.push(c);
+    }
+    out.push('`');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stream2neptune_graph::{EdgeUpsert, VertexUpsert};
+
+    fn set(name: &str, value: Value) -> PropertyChange {
+        PropertyChange {
+            name: name.into(),
+            change: Change::Set(value),
+        }
+    }
+
+    fn vertex(id: &str, label: &str, properties: Vec<PropertyChange>) -> Operation {
+        Operation::UpsertVertex(VertexUpsert {
+            id: id.into(),
+            label: label.into(),
+            properties,
+        })
+    }
+
+    fn edge(id: &str, from: &str, to: &str, properties: Vec<PropertyChange>) -> Operation {
+        Operation::UpsertEdge(EdgeUpsert {
+            id: id.into(),
+            label: "knows".into(),
+            from: from.into(),
+            to: to.into(),
+            from_label: "person".into(),
+            to_label: "person".into(),
+            properties,
+        })
+    }
+
+    #[test]
+    fn exact_query_and_parameters_for_a_mixed_batch() {
+        let operations = [
+            vertex(
+                "v1",
+                "device",
+                vec![
+                    set("name", Value::String("a".into())),
+                    set("seen", Value::DateTime("2024-05-01T10:11:12Z".into())),
+                    PropertyChange {
+                        name: "old".into(),
+                        change: Change::Remove,
+                    },
+                ],
+            ),
+            vertex(
+                "v2",
+                "device",
+                vec![set("seen", Value::DateTime("2024-05-02T10:11:12Z".into()))],
+            ),
+            edge("e1", "v1", "v3", vec![set("w", Value::Double(0.5))]),
+            Operation::DeleteEdge { id: "e0".into() },
+            Operation::DeleteVertex { id: "v9".into() },
+        ];
+        let (query, parameters) = batch_query(&operations).unwrap();
+        assert_eq!(
+            query,
+            "UNWIND $s0 AS r OPTIONAL MATCH (x {`~id`: r.id}) WITH r, x WHERE x IS NULL CREATE (:`device` {`~id`: r.id}) \
+             WITH count(*) AS b \
+             UNWIND $s0 AS r MATCH (n {`~id`: r.id}) SET n += r.p SET n.`seen` = datetime(r.d[0]) \
+             WITH count(*) AS b \
+             UNWIND $s1f AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`person` {`~id`: v}) \
+             WITH count(*) AS b \
+             UNWIND $s1t AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`person` {`~id`: v}) \
+             WITH count(*) AS b \
+             UNWIND $s1 AS r MATCH (a {`~id`: r.from}), (z {`~id`: r.to}) MERGE (a)-[e:`knows` {`~id`: r.id}]->(z) SET e += r.p \
+             WITH count(*) AS b \
+             UNWIND $s2 AS v MATCH ()-[e {`~id`: v}]->() DELETE e \
+             WITH count(*) AS b \
+             UNWIND $s3 AS v MATCH (n {`~id`: v}) DETACH DELETE n"
+        );
+        let parameters: Json = serde_json::from_str(&parameters).unwrap();
+        assert_eq!(
+            parameters,
+            serde_json::json!({
+                "s0": [
+                    {"id": "v1", "p": {"name": "a", "old": null}, "d": ["2024-05-01T10:11:12Z"]},
+                    {"id": "v2", "p": {}, "d": ["2024-05-02T10:11:12Z"]}
+                ],
+                "s1f": ["v1"],
+                "s1t": ["v3"],
+                "s1": [{"id": "e1", "from": "v1", "to": "v3", "p": {"w": 0.5}, "d": []}],
+                "s2": ["e0"],
+                "s3": ["v9"]
+            })
+        );
+    }
+
+    #[test]
+    fn a_repeated_id_a_new_kind_label_or_date_time_property_starts_a_segment() {
+        let upsert = |id: &str, label: &str| vertex(id, label, vec![]);
+        let segments = |operations: &[Operation]| {
+            let (query, _) = batch_query(operations).unwrap();
+            query.matches("SET n += r.p").count() + query.matches("DETACH DELETE").count()
+        };
+        assert_eq!(segments(&[upsert("a", "l"), upsert("b", "l")]), 1);
+        assert_eq!(segments(&[upsert("a", "l"), upsert("a", "l")]), 2);
+        assert_eq!(segments(&[upsert("a", "l"), upsert("b", "m")]), 2);
+        assert_eq!(
+            segments(&[
+                upsert("a", "l"),
+                Operation::DeleteVertex { id: "a".into() },
+                upsert("a", "l")
+            ]),
+            3
+        );
+        let dated = vertex(
+            "b",
+            "l",
+            vec![set("t", Value::DateTime("2024-01-01T00:00:01Z".into()))],
+        );
+        assert_eq!(segments(&[upsert("a", "l"), dated]), 2);
+    }
+
+    #[test]
+    fn the_last_change_of_a_property_wins_and_a_list_of_one_is_its_value() {
+        let operations = [vertex(
+            "v",
+            "l",
+            vec![
+                set("x", Value::Integer(1)),
+                PropertyChange {
+                    name: "x".into(),
+                    change: Change::Remove,
+                },
+                set("y", Value::Integer(1)),
+                set("y", Value::List(vec![Value::Boolean(true)])),
+            ],
+        )];
+        let (_, parameters) = batch_query(&operations).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Json>(&parameters).unwrap(),
+            serde_json::json!({"s0": [{"id": "v", "p": {"x": null, "y": true}, "d": []}]})
+        );
+    }
+
+    #[test]
+    fn an_endpoint_named_twice_in_a_segment_is_created_once_with_its_first_label() {
+        let operations = [edge("e1", "a", "b", vec![]), edge("e2", "b", "a", vec![])];
+        let (_, parameters) = batch_query(&operations).unwrap();
+        let parameters: Json = serde_json::from_str(&parameters).unwrap();
+        assert_eq!(parameters["s0f"], serde_json::json!(["a"]));
+        assert_eq!(parameters["s0t"], serde_json::json!(["b"]));
+    }
+
+    #[test]
+    fn what_neptune_cannot_store_is_refused_naming_the_field() {
+        let table: Vec<(Operation, &str)> = vec![
+            (
+                vertex("v", "l", vec![set("d", Value::Date("2024-05-01".into()))]),
+                "property \"d\": Neptune's openCypher has no date type",
+            ),
+            (
+                vertex(
+                    "v",
+                    "l",
+                    vec![set(
+                        "tags",
+                        Value::List(vec![Value::Integer(1), Value::Integer(2)]),
+                    )],
+                ),
+                "property \"tags\": Neptune's openCypher refuses a list",
+            ),
+            (
+                vertex(
+                    "v",
+                    "l",
+                    vec![PropertyChange {
+                        name: "tags".into(),
+                        change: Change::Add(Value::Integer(1)),
+                    }],
+                ),
+                "property \"tags\": openCypher on Neptune cannot add a value",
+            ),
+            (vertex("v", "", vec![]), "label: a label cannot be empty"),
+            (
+                vertex("v", "l", vec![set("~label", Value::Integer(1))]),
+                "property \"~label\": names starting with `~`",
+            ),
+        ];
+        for (operation, expected) in table {
+            let refused = batch_query(std::slice::from_ref(&operation)).unwrap_err();
+            let text = refused.to_string();
+            assert!(
+                text.starts_with("openCypher cannot write upsertVertex of \"v\": ")
+                    && text.contains(expected),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn labels_and_names_are_escaped_symbolic_names() {
+        assert_eq!(symbolic_name("a`b"), "`a``b`");
+        assert_eq!(
+            symbolic_name("x) DETACH DELETE (y"),
+            "`x) DETACH DELETE (y`"
+        );
+        let (query, _) = batch_query(&[vertex("v", "it`s) MATCH (n", vec![])]).unwrap();
+        assert!(
+            query.contains("CREATE (:`it``s) MATCH (n` {`~id`: r.id})"),
+            "{query}"
+        );
+    }
+}
