@@ -13,6 +13,7 @@ pub mod edges;
 pub mod error;
 pub mod loader;
 pub mod logs;
+pub mod mixed;
 pub mod rdf;
 pub mod resume;
 pub mod schedule;

@@ -1,0 +1,350 @@
+//! The mixed workload: a deterministic stream of graph operations over several labels (customers, their devices
+//! and orders), with property updates, multi-valued adds, removals and deletes, on Zipf-skewed keys, for
+//! `dataset --workload mixed` and the demo's model check.
+//!
+//! Each record is one or more operations on one customer's subgraph (the customer, its devices and orders, and the
+//! `owns` and `placed` edges between them), keyed by the customer id: the driver sends it with that partition key,
+//! so every write that depends on another shares its shard and its order. No operation touches two customers'
+//! subgraphs, so applying the records in per-key order gives one graph whatever the interleaving of the shards:
+//! [`expected_graph`] is the oracle of a run.
+//!
+//! Randomness comes only from ChaCha8 through the data set's own sampling, so a seed gives the same records with
+//! any `rand` release.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use stream2neptune_graph::{
+    Change, EdgeUpsert, Graph, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
+};
+
+use crate::dataset::{below, unit, zipf_cdf, zipf_rank};
+
+/// The vertex label of customers.
+pub const CUSTOMER: &str = "customer";
+/// The vertex label of devices.
+pub const DEVICE: &str = "device";
+/// The vertex label of orders.
+pub const ORDER: &str = "order";
+/// The edge label from a customer to a device.
+pub const OWNS: &str = "owns";
+/// The edge label from a customer to an order.
+pub const PLACED: &str = "placed";
+
+/// What a mixed workload holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixedConfig {
+    /// Records to generate (each one to three operations).
+    pub records: u64,
+    /// Customers (the keys); their popularity is Zipf-distributed.
+    pub customers: u32,
+    /// Exponent of that Zipf distribution (higher: hotter keys).
+    pub zipf_exponent: f64,
+    /// Seed of the generator: the same seed gives the same records.
+    pub seed: u64,
+    /// What the target language can store beyond strings, numbers and booleans.
+    pub values: ValueKinds,
+}
+
+/// The value kinds a language stores besides strings, integers, doubles and booleans (openCypher on Neptune has no
+/// date type and no multi-valued properties: the workload leaves them out there rather than have them rejected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueKinds {
+    /// Dates (`YYYY-MM-DD`) and date-times.
+    pub dates: bool,
+    /// Multi-valued vertex properties: lists and `add`.
+    pub multi_valued: bool,
+}
+
+impl ValueKinds {
+    /// Every kind (Gremlin, SPARQL).
+    pub const ALL: ValueKinds = ValueKinds {
+        dates: true,
+        multi_valued: true,
+    };
+    /// Strings, numbers and booleans only (openCypher).
+    pub const SCALARS: ValueKinds = ValueKinds {
+        dates: false,
+        multi_valued: false,
+    };
+}
+
+/// One record of the workload: its partition key and the operations it carries, applied in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixedRecord {
+    /// The customer id, the Kinesis partition key.
+    pub partition_key: String,
+    /// The operations, in order.
+    pub operations: Vec<Operation>,
+}
+
+/// The workload's records in stream order.
+pub fn generate(config: &MixedConfig) -> Vec<MixedRecord> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let customers = config.customers.max(1);
+    let cdf = zipf_cdf(customers, config.zipf_exponent);
+    (0..config.records)
+        .map(|n| {
+            let customer = format!("c{}", zipf_rank(&cdf, &mut rng));
+            let operations = record(&mut rng, &customer, n, config.values);
+            MixedRecord {
+                partition_key: customer,
+                operations,
+            }
+        })
+        .collect()
+}
+
+/// The graph the records leave when applied in order (per key order is enough: keys never share an element).
+/// An operation the model refuses is left out, as the writer rejects it.
+pub fn expected_graph(records: &[MixedRecord]) -> Graph {
+    let mut graph = Graph::default();
+    for operation in records.iter().flat_map(|r| &r.operations) {
+        let _refused = graph.apply(operation);
+    }
+    graph
+}
+
+fn set(name: &str, value: Value) -> PropertyChange {
+    PropertyChange {
+        name: name.into(),
+        change: Change::Set(value),
+    }
+}
+
+fn remove(name: &str) -> PropertyChange {
+    PropertyChange {
+        name: name.into(),
+        change: Change::Remove,
+    }
+}
+
+fn vertex(id: String, label: &str, properties: Vec<PropertyChange>) -> Operation {
+    Operation::UpsertVertex(VertexUpsert {
+        id,
+        label: label.into(),
+        properties,
+    })
+}
+
+fn edge(
+    label: &str,
+    from: &str,
+    to: &str,
+    to_label: &str,
+    properties: Vec<PropertyChange>,
+) -> Operation {
+    Operation::UpsertEdge(EdgeUpsert {
+        id: derived_edge_id(from, label, to, None),
+        label: label.into(),
+        from: from.into(),
+        to: to.into(),
+        from_label: CUSTOMER.into(),
+        to_label: to_label.into(),
+        properties,
+    })
+}
+
+const TIERS: &[&str] = &["free", "plus", "pro"];
+const TAGS: &[&str] = &["early", "mobile", "b2b", "vip", "churn-risk"];
+const MODELS: &[&str] = &["sensor-a", "sensor-b", "gateway", "camera"];
+
+fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
+    from[below(rng, from.len() as u64) as usize]
+}
+
+/// A date of 2024 (`YYYY-MM-DD`) and a date-time of that day, from `n`.
+fn day(n: u64) -> (String, String) {
+    let (month, day) = (1 + n % 12, 1 + n % 28);
+    (
+        format!("2024-{month:02}-{day:02}"),
+        format!("2024-{month:02}-{day:02}T{:02}:{:02}:00Z", n % 24, n % 60),
+    )
+}
+
+/// The operations of record `n` on `customer`'s subgraph.
+fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> Vec<Operation> {
+    let device = format!("{customer}/d{}", below(rng, 4));
+    let order = format!("{customer}/o{}", below(rng, 6));
+    let (date, date_time) = day(n);
+    let roll = unit(rng);
+    if roll < 0.25 {
+        let mut properties = vec![
+            set("name", Value::String(format!("Customer {customer}"))),
+            set("tier", Value::String(pick(rng, TIERS).into())),
+            set("score", Value::Double(below(rng, 1000) as f64 / 8.0)),
+            set("active", Value::Boolean(below(rng, 4) > 0)),
+        ];
+        if values.dates {
+            properties.push(set("since", Value::Date(date)));
+        }
+        if values.multi_valued {
+            let change = if below(rng, 3) == 0 {
+                Change::Set(Value::List(vec![
+                    Value::String(pick(rng, TAGS).into()),
+                    Value::String(pick(rng, TAGS).into()),
+                ]))
+            } else {
+                Change::Add(Value::String(pick(rng, TAGS).into()))
+            };
+            properties.push(PropertyChange {
+                name: "tags".into(),
+                change,
+            });
+        }
+        if below(rng, 5) == 0 {
+            properties.push(remove("tier"));
+        }
+        vec![vertex(customer.into(), CUSTOMER, properties)]
+    } else if roll < 0.45 {
+        let mut device_properties = vec![
+            set("model", Value::String(pick(rng, MODELS).into())),
+            set("firmware", Value::Integer(below(rng, 40) as i64)),
+        ];
+        if values.dates {
+            device_properties.push(set("seen", Value::DateTime(date_time)));
+        }
+        vec![
+            vertex(device.clone(), DEVICE, device_properties),
+            edge(
+                OWNS,
+                customer,
+                &device,
+                DEVICE,
+                vec![set("primary", Value::Boolean(below(rng, 2) == 0))],
+            ),
+        ]
+    } else if roll < 0.60 {
+        vec![edge(
+            PLACED,
+            customer,
+            &order,
+            ORDER,
+            vec![
+                set("total", Value::Double(below(rng, 100_000) as f64 / 100.0)),
+                set("items", Value::Integer(1 + below(rng, 9) as i64)),
+            ],
+        )]
+    } else if roll < 0.70 {
+        let change = if below(rng, 3) == 0 {
+            remove("items")
+        } else {
+            set(
+                "status",
+                Value::String(pick(rng, &["paid", "shipped", "returned"]).into()),
+            )
+        };
+        vec![edge(PLACED, customer, &order, ORDER, vec![change])]
+    } else if roll < 0.78 {
+        vec![Operation::DeleteEdge {
+            id: derived_edge_id(customer, OWNS, &device, None),
+        }]
+    } else if roll < 0.85 {
+        vec![Operation::DeleteVertex { id: device }]
+    } else if roll < 0.90 {
+        vec![Operation::DeleteVertex {
+            id: customer.into(),
+        }]
+    } else {
+        // Upsert, delete and upsert again in one record: only the last upsert's properties remain.
+        vec![
+            vertex(
+                order.clone(),
+                ORDER,
+                vec![set("note", Value::String("first".into()))],
+            ),
+            Operation::DeleteVertex { id: order.clone() },
+            vertex(
+                order,
+                ORDER,
+                vec![set("note", Value::String(format!("again {n}")))],
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(values: ValueKinds) -> MixedConfig {
+        MixedConfig {
+            records: 2_000,
+            customers: 50,
+            zipf_exponent: 1.0,
+            seed: 7,
+            values,
+        }
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_records_and_keys_are_skewed() {
+        let records = generate(&config(ValueKinds::ALL));
+        assert_eq!(records, generate(&config(ValueKinds::ALL)));
+        let hottest = records.iter().filter(|r| r.partition_key == "c0").count();
+        assert!(hottest > 2_000 / 50 * 3, "c0 has {hottest} records");
+        for record in &records {
+            for operation in &record.operations {
+                let id = operation.element_id();
+                assert!(
+                    id == record.partition_key
+                        || id.starts_with(&format!("{}/", record.partition_key))
+                        || id.starts_with(&format!("{}-", record.partition_key)),
+                    "{id} is outside {}'s subgraph",
+                    record.partition_key
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_kind_occurs_and_the_model_holds_a_mixed_graph() {
+        let records = generate(&config(ValueKinds::ALL));
+        let names: std::collections::BTreeSet<&str> = records
+            .iter()
+            .flat_map(|r| &r.operations)
+            .map(Operation::name)
+            .collect();
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            ["deleteEdge", "deleteVertex", "upsertEdge", "upsertVertex"]
+        );
+        let graph = expected_graph(&records);
+        let labels: std::collections::BTreeSet<&str> =
+            graph.vertices.values().map(|v| v.label.as_str()).collect();
+        assert_eq!(
+            labels.into_iter().collect::<Vec<_>>(),
+            [CUSTOMER, DEVICE, ORDER]
+        );
+        assert!(graph.edges.values().any(|e| e.label == OWNS));
+        assert!(graph.edges.values().any(|e| e.label == PLACED));
+        assert!(
+            graph
+                .vertices
+                .values()
+                .any(|v| v.properties.get("tags").is_some_and(|t| t.len() > 1)),
+            "a multi-valued property"
+        );
+    }
+
+    #[test]
+    fn scalars_only_leaves_out_dates_lists_and_adds() {
+        let records = generate(&config(ValueKinds::SCALARS));
+        for operation in records.iter().flat_map(|r| &r.operations) {
+            let properties = match operation {
+                Operation::UpsertVertex(v) => &v.properties,
+                Operation::UpsertEdge(e) => &e.properties,
+                _ => continue,
+            };
+            for property in properties {
+                assert!(
+                    !matches!(
+                        property.change,
+                        Change::Add(_)
+                            | Change::Set(Value::List(_) | Value::Date(_) | Value::DateTime(_))
+                    ),
+                    "{property:?}"
+                );
+            }
+        }
+    }
+}
