@@ -17,9 +17,9 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use stream2neptune_local::gremlin_server::Channelizer;
 use stream2neptune_testkit::gremlin_server::GremlinServer;
-use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, edge_id};
 use stream2neptune_writer::record::{Edge, parse_date};
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -105,13 +105,16 @@ async fn main() {
         .collect();
     let server = GremlinServer::start_with(Channelizer::GrammarByDefault);
     let url = format!("{}/gremlin", server.url());
-    let forms = [("chained", BatchForm::Chained), ("rows", BatchForm::Rows)];
+    let forms = [
+        ("chained", GremlinBatchForm::Chained),
+        ("rows", GremlinBatchForm::Rows),
+    ];
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
     println!("{count} edges, batches of {batch}, {clients} clients, {rounds} rounds");
     for round in 1..=rounds {
         for (i, (name, form)) in forms.iter().enumerate() {
             let style = GremlinStyle {
-                upsert: UpsertStyle::Merge,
+                upsert: GremlinUpsertStyle::Merge,
                 conditional_create: true,
                 form: *form,
             };

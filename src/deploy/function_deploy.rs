@@ -71,7 +71,7 @@ pub fn run(
     let (architecture, parameter_names, bucket, current_key) = match &current {
         Some(info) => stack_facts(info, stack_name, &account, region)?,
         None => (
-            local.function_architecture().into(),
+            local.function_architecture(),
             local.in_scope().map(|p| p.param.name.to_string()).collect(),
             bucket::bucket_name(local.artifact_bucket(), &account, region),
             None,

@@ -41,7 +41,7 @@ use std::path::PathBuf;
 
 pub use error::{Error, Result};
 
-use crate::package::{self, Artifact, Part, Request};
+use crate::package::{self, Artifact, Part, Request, rust_target};
 use aws::{Aws, Call};
 use stream2neptune_workload::shutdown::Shutdown;
 
@@ -215,7 +215,7 @@ fn artifacts_for(
     for arch in missing_targets {
         aws.note(format!(
             "the Rust target for {arch} is not installed: a real run first runs `rustup target add {}`",
-            arch.rust_target()
+            rust_target(arch)
         ))?;
     }
     Ok(planned.iter().map(package::Planned::artifact).collect())

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use stream2neptune_workload::shutdown::Shutdown;
 
-pub use artifact::{ALL_PARTS, Architecture, Part};
+pub use artifact::{ALL_PARTS, Architecture, Part, rust_target};
 pub use build::{Builder, find_tool};
 pub use command::PackageArgs;
 pub use error::{Error, Result};

@@ -7,7 +7,17 @@
 //! ([`markdown_table`]; `make readme-tables` rewrites it), and tests check the template's
 //! `Environment` block and local mode against it. A crate of its own, with no dependency beyond
 //! `thiserror`, so the plan can read it without the writer's runtime (tokio, reqwest, the Lambda
-//! runtime).
+//! runtime). The word-valued settings' types are declared here too ([`choices`]), for the writer and the plan
+//! alike.
+
+pub mod choices;
+
+pub use choices::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, Words};
+
+// The `choices!` macro's serde impls name serde through this crate, so a crate using the macro needs no serde
+// of its own.
+#[doc(hidden)]
+pub use serde as __serde;
 
 /// A value outside what its variable allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,7 +112,7 @@ pub const NEPTUNE_PORT: Integer = Integer {
 /// QUERY_LANGUAGE.
 pub const QUERY_LANGUAGE: Choice = Choice {
     name: "QUERY_LANGUAGE",
-    choices: &["gremlin", "sparql", "opencypher"],
+    choices: QueryLanguage::NAMES,
     meaning: "language of the writes: `POST /gremlin`, `POST /sparql` (`update=`) or `POST /openCypher`",
 };
 /// CONDITIONAL_CREATE.
@@ -114,13 +124,13 @@ pub const CONDITIONAL_CREATE: Flag = Flag {
 /// GREMLIN_UPSERT_STYLE.
 pub const GREMLIN_UPSERT_STYLE: Choice = Choice {
     name: "GREMLIN_UPSERT_STYLE",
-    choices: &["merge", "coalesce"],
+    choices: GremlinUpsertStyle::NAMES,
     meaning: "`merge`: mergeV/mergeE (engine ≥ 1.2.1.0); `coalesce`: `fold().coalesce(unfold(), ...)` for older engines",
 };
 /// GREMLIN_BATCH_FORM.
 pub const GREMLIN_BATCH_FORM: Choice = Choice {
     name: "GREMLIN_BATCH_FORM",
-    choices: &["chained", "rows"],
+    choices: GremlinBatchForm::NAMES,
     meaning: "layout of a mergeV/mergeE batch with `CONDITIONAL_CREATE`: `chained`: one mergeV/mergeE step per vertex and edge, in `;`-separated traversals of 10 records in one request (the form Neptune documents as native); `rows`: the batch's rows in one `inject()` unfolded into one mergeV and one mergeE (faster on Gremlin Server; Neptune lists `inject()` as never native); `coalesce` and `CONDITIONAL_CREATE=false` are always chained",
 };
 /// IAM_AUTH.
@@ -434,6 +444,24 @@ impl Choice {
             })
     }
 
+    /// The value of type `T` (whose words are this row's choices) from `get`, or the default.
+    pub fn parse_as<T: Words>(&self, get: Lookup<'_>) -> Result<T, Invalid> {
+        let word = self.parse(get)?;
+        T::ALL
+            .iter()
+            .copied()
+            .find(|value| value.word() == word)
+            .ok_or_else(|| Invalid {
+                var: self.name,
+                value: word.to_owned(),
+                allowed: T::ALL
+                    .iter()
+                    .map(|value| value.word())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
     /// "a, b or c".
     fn allowed(&self) -> String {
         match self.choices {
@@ -520,6 +548,24 @@ mod tests {
             Ok("coalesce")
         );
         assert_eq!(IAM_AUTH.parse(&lookup("False")), Ok(false));
+    }
+
+    #[test]
+    fn a_choice_reads_as_its_type() {
+        let lookup = |value: &'static str| move |_: &str| Some(value.to_owned());
+        assert_eq!(
+            QUERY_LANGUAGE.parse_as(&lookup(" SPARQL ")),
+            Ok(QueryLanguage::Sparql)
+        );
+        assert_eq!(
+            GREMLIN_BATCH_FORM.parse_as(&|_: &str| None),
+            Ok(GremlinBatchForm::Chained)
+        );
+        // A row read as a type whose words differ is refused, naming the type's words.
+        let err = GREMLIN_BATCH_FORM
+            .parse_as::<QueryLanguage>(&lookup("rows"))
+            .unwrap_err();
+        assert_eq!(err.allowed, "gremlin, sparql, opencypher");
     }
 
     #[test]
