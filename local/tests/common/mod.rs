@@ -58,7 +58,8 @@ impl Harness {
         let env = self
             .stack
             .plan
-            .writer_env(&self.stack.store.url(), &self.stack.state.rejected());
+            .writer_env(&self.stack.store.url(), &self.stack.state.rejected())
+            .unwrap();
         let extra: Vec<(String, String)> = extra
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
