@@ -13,13 +13,14 @@ use stream2neptune_workload::logs::{self, LogFile};
 use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::terminal;
 
+use crate::edge_store::EdgeStore as _;
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::services::StreamServerKind;
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
-use crate::store::{EdgeStore as _, StoreClient};
+use crate::store::StoreClient;
 
 /// `stream2neptune local ...`.
 #[derive(Debug, Clone, clap::Subcommand)]

@@ -25,13 +25,13 @@ use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
 use stream2neptune_workload::terminal;
 
+use crate::edge_store::EdgeStore as _;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::report::{self, ReportSummary};
 use crate::services::StreamServerKind;
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
-use crate::store::EdgeStore as _;
 
 /// Flags of `stream2neptune demo`.
 #[derive(Debug, Clone, clap::Args)]
