@@ -16,14 +16,14 @@ pub mod render;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown, Signal};
-use stream2neptune_workload::terminal;
+use stream2neptune_process::shutdown::{Interrupted, Shutdown, Signal};
+use stream2neptune_process::terminal;
 
 pub use error::{Error, Result, error_text};
 
 /// Parses the command line and runs the command. Exit codes: 0 success, 1 any error (printed by `main`),
 /// 2 bad command-line usage (printed by clap), 128 + the signal's number when a long command stopped on a signal
-/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; see [`stream2neptune_workload::shutdown`]).
+/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; see [`stream2neptune_process::shutdown`]).
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
     stream2neptune_workload::logs::init();

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use stream2neptune_workload::shutdown::Shutdown as Signals;
+use stream2neptune_process::shutdown::Shutdown as Signals;
 
 use boot_support::{Sandbox, SubScript, rendered_stack, text};
 use deploy_support::{Moto, describe, workspace};

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use stream2neptune_plan::{Plan, resolve};
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::{
     TargetArgs, artifacts_for, bucket, check_region, connect, data, plan, stack, tags, zones,

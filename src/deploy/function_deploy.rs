@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use stream2neptune_plan::{Name, resolve};
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::stack::{Lookup, StackInfo};
 use super::{Error, Result, TargetArgs, artifacts_for, bucket, check_region, connect, stack};

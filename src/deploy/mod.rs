@@ -43,7 +43,7 @@ pub use error::{Error, Result};
 
 use crate::package::{self, Artifact, Part, Request, rust_target};
 use aws::{Aws, Call};
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 /// The stack name used when none is given.
 pub const DEFAULT_STACK_NAME: &str = "stream2neptune";

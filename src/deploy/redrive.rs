@@ -20,7 +20,7 @@ use stream2neptune_local::esm::destination::{
 use stream2neptune_local::esm::event::{
     EventSource, MAX_RANGE_READS, RangeRead, StreamRecord, kinesis_event,
 };
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
 use super::error::Error;

@@ -7,8 +7,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
-use stream2neptune_local::orphans;
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::orphans;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::artifact::{Architecture, BinarySpec, rust_target};
 use super::error::{Error, Result};
