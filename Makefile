@@ -30,7 +30,7 @@ REGION_FLAGS = $(foreach r,$(REGION),--region $(r))
 SET_FLAGS    = $(foreach s,$(SET),--set $(s))
 TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 
-.PHONY: help tools fmt fmt-check lint test test-unit test-rust doc-tables region-data render check-templates snapshots demo local-bench local-browser clean
+.PHONY: help tools fmt fmt-check lint cycles test test-unit test-rust doc-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
 HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE BENCH_ENGINES BENCH_ROUNDS BENCH_BATCH BENCH_DATA STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET DELETE_RETAINED SINCE FOLLOW
@@ -108,8 +108,12 @@ fmt: ## format the code
 fmt-check:
 	cargo fmt --all -- --check
 
-lint: ## clippy with warnings as errors
+lint: cycles ## clippy with warnings as errors, and no circle of files
 	cargo clippy --workspace --all-targets -- -D warnings
+
+cycles: ## fail on files that import each other, directly or round a loop (tools/file_cycles.py)
+	$(PYTHON) tools/file_cycles.py --self-test
+	$(PYTHON) tools/file_cycles.py .
 
 ## ---- tests -----------------------------------------------------------------
 

@@ -62,3 +62,9 @@ pub enum Error {
 
 /// Result alias of the generator library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes on one line, `: `-separated, each cause once: a cause whose text the message already
+/// holds (a message that quotes its source) is not printed again.
+pub fn error_text(err: &anyhow::Error) -> String {
+    stream2neptune_aws::cause_chain(err.as_ref())
+}

@@ -16,14 +16,14 @@ pub mod render;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown, Signal};
-use stream2neptune_workload::terminal;
+use stream2neptune_process::shutdown::{Interrupted, Shutdown, Signal};
+use stream2neptune_process::terminal;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, error_text};
 
 /// Parses the command line and runs the command. Exit codes: 0 success, 1 any error (printed by `main`),
 /// 2 bad command-line usage (printed by clap), 128 + the signal's number when a long command stopped on a signal
-/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; see [`stream2neptune_workload::shutdown`]).
+/// (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; see [`stream2neptune_process::shutdown`]).
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
     stream2neptune_workload::logs::init();
@@ -85,12 +85,6 @@ fn run_command(command: cli::Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// An error and its causes on one line, `: `-separated, each cause once: a cause whose text the message already
-/// holds (a message that quotes its source) is not printed again.
-pub fn error_text(err: &anyhow::Error) -> String {
-    stream2neptune_aws::cause_chain(err.as_ref())
 }
 
 /// Runs a command that talks to services on a tokio runtime, with the signal handlers installed before it

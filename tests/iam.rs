@@ -18,7 +18,7 @@ use serde_norway::Value;
 use stream2neptune::render;
 use stream2neptune_plan::OnFailureDestination;
 use stream2neptune_plan::endpoints::{self, Part};
-use stream2neptune_writer::config::{BatchForm, UpsertStyle};
+use stream2neptune_plan::{GremlinBatchForm, GremlinUpsertStyle};
 use stream2neptune_writer::gremlin::{self, GremlinStyle};
 use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
 use stream2neptune_writer::{opencypher, sparql};
@@ -121,9 +121,9 @@ fn writer_queries(language: &str) -> Vec<String> {
     match language {
         "Gremlin" => {
             let mut queries = Vec::new();
-            for upsert in [UpsertStyle::Merge, UpsertStyle::Coalesce] {
+            for upsert in [GremlinUpsertStyle::Merge, GremlinUpsertStyle::Coalesce] {
                 for conditional_create in [true, false] {
-                    for form in [BatchForm::Chained, BatchForm::Rows] {
+                    for form in [GremlinBatchForm::Chained, GremlinBatchForm::Rows] {
                         let style = GremlinStyle {
                             upsert,
                             conditional_create,
@@ -789,9 +789,9 @@ fn the_writer_needs_delete_in_every_language_and_gremlin_without_properties_does
     let query = gremlin::batch_query(
         &edges()[..1],
         GremlinStyle {
-            upsert: UpsertStyle::Merge,
+            upsert: GremlinUpsertStyle::Merge,
             conditional_create: true,
-            form: BatchForm::Chained,
+            form: GremlinBatchForm::Chained,
         },
         || unreachable!(),
     );

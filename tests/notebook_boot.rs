@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use stream2neptune_workload::shutdown::Shutdown as Signals;
+use stream2neptune_process::shutdown::Shutdown as Signals;
 
 use boot_support::{Sandbox, SubScript, rendered_stack, text};
 use deploy_support::{Moto, describe, workspace};
@@ -445,9 +445,9 @@ fn fill_gremlin_store(server: &str, dir: &Path, edges: &[Edge]) -> HashMap<Strin
     }
     gremlin_lang(server, &people);
     let style = GremlinStyle {
-        upsert: stream2neptune_writer::config::UpsertStyle::Merge,
+        upsert: stream2neptune_plan::GremlinUpsertStyle::Merge,
         conditional_create: true,
-        form: stream2neptune_writer::config::BatchForm::Chained,
+        form: stream2neptune_plan::GremlinBatchForm::Chained,
     };
     for chunk in records(edges).chunks(250) {
         gremlin_lang(

@@ -5,7 +5,7 @@
 mod deploy_support;
 
 use std::io::Read as _;
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use deploy_support::{packaged, read, workspace};
 use stream2neptune::package::{

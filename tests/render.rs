@@ -10,6 +10,7 @@ use stream2neptune::config_args::ConfigArgs;
 use stream2neptune::render::command::RenderArgs;
 use stream2neptune::render::{TEMPLATE_FILE, environment, render_region};
 use stream2neptune_plan::{Name, resolve};
+use stream2neptune_writer_environment::{Source, VARIABLES, Variable};
 
 fn render_args(
     config: &Path,
@@ -504,6 +505,50 @@ fn resources_of(stack: &serde_norway::Value, kind: &str) -> Vec<String> {
 fn dashboard(stack: &serde_norway::Value) -> serde_json::Value {
     let sub = untagged(&stack["Resources"]["Dashboard"]["Properties"]["DashboardBody"]);
     serde_json::from_str(untagged(&sub[0]).as_str().unwrap()).unwrap()
+}
+
+/// The writer function's environment in the stack is the stack column of the writer's environment table
+/// (function/environment/src/lib.rs): the variables it sets, in the table's order, a stack parameter's value by
+/// `!Ref`, the others from the stack itself (the new cluster's endpoint, or the existing one's parameter), so a
+/// row added to the table reaches the stack.
+#[test]
+fn the_writers_environment_in_the_stack_is_the_tables_stack_column() {
+    let expected: Vec<&str> = VARIABLES
+        .iter()
+        .filter(|v| v.set().stack != Source::Unset)
+        .map(Variable::name)
+        .collect();
+    assert!(expected.len() >= 10, "{expected:?}");
+    for sets in [&[][..], common::EXISTING] {
+        let stack = shipped_stack(sets);
+        let variables =
+            stack["Resources"]["WriterFunction"]["Properties"]["Environment"]["Variables"]
+                .as_mapping()
+                .unwrap();
+        let names: Vec<&str> = variables.keys().map(|k| k.as_str().unwrap()).collect();
+        assert_eq!(names, expected, "{sets:?}");
+        for variable in VARIABLES {
+            let name = variable.name();
+            match variable.set().stack {
+                Source::Parameter(parameter) => {
+                    assert_eq!(
+                        yaml(&variables[name]),
+                        format!("!Ref {parameter}"),
+                        "{name}"
+                    );
+                }
+                // A reference into the stack (!Ref, !GetAtt, !Select ...), not a literal.
+                Source::Deployment => {
+                    assert!(
+                        yaml(&variables[name]).starts_with('!'),
+                        "{name}: {:?}",
+                        variables[name]
+                    );
+                }
+                Source::Unset => {}
+            }
+        }
+    }
 }
 
 /// Every alarm action, as `yaml` prints it.

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use rexpect::process::WaitStatus;
 use rexpect::session::{Options, PtySession, spawn_with_options};
-use stream2neptune_local::procfs;
 use stream2neptune_local::services::{StreamServer, StreamServerKind};
+use stream2neptune_process::procfs;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::resume::ResumeState;
 

@@ -5,11 +5,11 @@ use std::hint::black_box;
 
 use base64::Engine;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
 use stream2neptune_writer::opencypher::batch_request;
 use stream2neptune_writer::record::parse_record;
 use stream2neptune_writer::sparql::batch_update;
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
 const BATCH: usize = 100;
 
@@ -49,9 +49,9 @@ fn event_json() -> String {
 fn per_record(c: &mut Criterion) {
     let bodies = bodies();
     let merge = GremlinStyle {
-        upsert: UpsertStyle::Merge,
+        upsert: GremlinUpsertStyle::Merge,
         conditional_create: true,
-        form: BatchForm::Chained,
+        form: GremlinBatchForm::Chained,
     };
     let mut group = c.benchmark_group("per_record");
     group.throughput(Throughput::Elements(BATCH as u64));

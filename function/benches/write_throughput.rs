@@ -31,8 +31,9 @@ use std::time::{Duration, Instant};
 
 use common::{TestRecord, deps, invocation, metric, sequence_number};
 use stream2neptune_local::contenders::{self, Contender};
+use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::paths::StateDir;
-use stream2neptune_local::store::{EdgeStore as _, StoreClient};
+use stream2neptune_local::store::StoreClient;
 use stream2neptune_local::store_server::StoreServer;
 use stream2neptune_plan::QueryLanguage;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};

@@ -20,9 +20,9 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use stream2neptune_local::gremlin_server::Channelizer;
 use stream2neptune_testkit::gremlin_server::GremlinServer;
-use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, edge_id};
 use stream2neptune_writer::record::{Edge, parse_date};
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -106,9 +106,12 @@ async fn main() {
         .iter()
         .flat_map(|e| [e.from.as_str(), e.to.as_str()])
         .collect();
-    let forms = [("chained", BatchForm::Chained), ("rows", BatchForm::Rows)];
+    let forms = [
+        ("chained", GremlinBatchForm::Chained),
+        ("rows", GremlinBatchForm::Rows),
+    ];
     let style = |form| GremlinStyle {
-        upsert: UpsertStyle::Merge,
+        upsert: GremlinUpsertStyle::Merge,
         conditional_create: true,
         form,
     };

@@ -9,39 +9,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use stream2neptune_aws::{ExtraRoots, TrustError};
-use stream2neptune_writer_environment::{self as env, Variable};
+use stream2neptune_writer_environment::{
+    self as env, GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, Variable,
+};
 
 /// METRICS_NAMESPACE default.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "stream2neptune";
-
-/// Query language used for writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueryLanguage {
-    /// Gremlin over HTTP, `POST /gremlin` (default).
-    Gremlin,
-    /// SPARQL 1.1 Update, `POST /sparql` form field `update=`.
-    Sparql,
-    /// openCypher, `POST /openCypher` form fields `query=` and `parameters=`.
-    OpenCypher,
-}
-
-/// How Gremlin upserts are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpsertStyle {
-    /// `mergeV()` / `mergeE()` (TinkerPop 3.6, Neptune engine 1.2.1.0 and later; default).
-    Merge,
-    /// `fold().coalesce(unfold(), ...)`, for engines before 1.2.1.0.
-    Coalesce,
-}
-
-/// How a mergeV/mergeE batch with derived edge ids is laid out in its one request (see [`crate::gremlin`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BatchForm {
-    /// One `mergeV()` per vertex and one `mergeE()` per edge, chained (default; Neptune's documented native form).
-    Chained,
-    /// The batch's vertex and edge rows as two list literals, each unfolded into one `mergeV()` / `mergeE()`.
-    Rows,
-}
 
 /// Static AWS credentials of the execution environment (the Lambda role's session).
 #[derive(Clone, PartialEq, Eq)]
@@ -92,9 +65,9 @@ pub struct Config {
     /// non-idempotent mode).
     pub conditional_create: bool,
     /// GREMLIN_UPSERT_STYLE: `merge` (default) or `coalesce`.
-    pub upsert_style: UpsertStyle,
+    pub upsert_style: GremlinUpsertStyle,
     /// GREMLIN_BATCH_FORM: `chained` (default) or `rows`; applies to `merge` with CONDITIONAL_CREATE.
-    pub batch_form: BatchForm,
+    pub batch_form: GremlinBatchForm,
     /// IAM_AUTH (default true): sign store requests with SigV4, service `neptune-db`.
     pub iam_auth: bool,
     /// BATCH_WRITE_SIZE (default 100, 1..=10000): records per write request (one transaction), at
@@ -217,19 +190,9 @@ impl Config {
         })?;
         let (endpoint, host) = resolve_endpoint(&raw_endpoint, port as u16)?;
 
-        let query_language = match env::QUERY_LANGUAGE.parse(get)? {
-            "sparql" => QueryLanguage::Sparql,
-            "opencypher" => QueryLanguage::OpenCypher,
-            _ => QueryLanguage::Gremlin,
-        };
-        let upsert_style = match env::GREMLIN_UPSERT_STYLE.parse(get)? {
-            "coalesce" => UpsertStyle::Coalesce,
-            _ => UpsertStyle::Merge,
-        };
-        let batch_form = match env::GREMLIN_BATCH_FORM.parse(get)? {
-            "rows" => BatchForm::Rows,
-            _ => BatchForm::Chained,
-        };
+        let query_language = env::QUERY_LANGUAGE.parse_as(get)?;
+        let upsert_style = env::GREMLIN_UPSERT_STYLE.parse_as(get)?;
+        let batch_form = env::GREMLIN_BATCH_FORM.parse_as(get)?;
         let conditional_create = env::CONDITIONAL_CREATE.parse(get)?;
         let iam_auth = env::IAM_AUTH.parse(get)?;
         let batch_write_size = env::BATCH_WRITE_SIZE.parse(get)? as usize;
@@ -418,8 +381,8 @@ mod tests {
             "https://db.cluster-x.us-east-1.neptune.amazonaws.com:8182/gremlin"
         );
         assert_eq!(c.query_language, QueryLanguage::Gremlin);
-        assert_eq!(c.upsert_style, UpsertStyle::Merge);
-        assert_eq!(c.batch_form, BatchForm::Chained);
+        assert_eq!(c.upsert_style, GremlinUpsertStyle::Merge);
+        assert_eq!(c.batch_form, GremlinBatchForm::Chained);
         assert!(c.conditional_create);
         assert_eq!((c.batch_write_size, c.write_concurrency), (100, 1));
         assert_eq!(c.metrics_namespace, "stream2neptune");
@@ -498,9 +461,9 @@ mod tests {
     #[test]
     fn the_batch_form_is_read_in_any_case() {
         for (value, form) in [
-            ("rows", BatchForm::Rows),
-            (" ROWS ", BatchForm::Rows),
-            ("Chained", BatchForm::Chained),
+            ("rows", GremlinBatchForm::Rows),
+            (" ROWS ", GremlinBatchForm::Rows),
+            ("Chained", GremlinBatchForm::Chained),
         ] {
             let c = config(&[
                 ("NEPTUNE_ENDPOINT", "http://127.0.0.1:1"),

@@ -4,7 +4,7 @@
 //! literals in the text. A string literal is single-quoted; `\` and `'` are backslash-escaped and
 //! control characters are written as escapes, so no id can end the literal or add steps.
 //!
-//! A batch is one traversal in one of two forms ([`BatchForm`], GREMLIN_BATCH_FORM): chained, one
+//! A batch is one traversal in one of two forms ([`GremlinBatchForm`], GREMLIN_BATCH_FORM): chained, one
 //! `mergeV()`/`mergeE()` step per vertex and edge, or rows, the batch's vertices and edges as two list
 //! literals each unfolded into one `mergeV()`/`mergeE()`. The rows form applies to mergeV/mergeE with derived
 //! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained.
@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
-use crate::config::{BatchForm, UpsertStyle};
 use crate::record::{Edge, PropertyValue};
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
 /// Label of the vertices created for unknown ids.
 pub const VERTEX_LABEL: &str = "person";
@@ -24,11 +24,11 @@ pub const EDGE_LABEL: &str = "follows";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GremlinStyle {
     /// mergeV/mergeE or fold().coalesce().
-    pub upsert: UpsertStyle,
+    pub upsert: GremlinUpsertStyle,
     /// CONDITIONAL_CREATE: derived edge ids and upserts (true), or random ids and plain adds.
     pub conditional_create: bool,
     /// GREMLIN_BATCH_FORM: chained or rows (rows only with mergeV/mergeE and derived ids).
-    pub form: BatchForm,
+    pub form: GremlinBatchForm,
 }
 
 /// The edge id derived from (from, creationDate, to): `from-creationDate-to` as in the sample, with
@@ -62,7 +62,7 @@ pub fn batch_query<'a>(
     random_id: impl FnMut() -> String,
 ) -> String {
     match (style.upsert, style.conditional_create, style.form) {
-        (UpsertStyle::Merge, true, BatchForm::Rows) => rows_query(edges),
+        (GremlinUpsertStyle::Merge, true, GremlinBatchForm::Rows) => rows_query(edges),
         _ => chained_query(edges, style, random_id),
     }
 }
@@ -183,7 +183,7 @@ fn chained_query<'a>(
             random_id()
         };
         match (style.upsert, style.conditional_create) {
-            (UpsertStyle::Merge, true) => {
+            (GremlinUpsertStyle::Merge, true) => {
                 q.push_str(step_prefix(&q));
                 q.push_str("mergeE([(T.id):");
                 push_literal(&mut q, &id);
@@ -203,7 +203,7 @@ fn chained_query<'a>(
                     q.push_str("])");
                 }
             }
-            (UpsertStyle::Coalesce, true) => {
+            (GremlinUpsertStyle::Coalesce, true) => {
                 q.push_str(step_prefix(&q));
                 q.push_str("V(");
                 push_literal(&mut q, &edge.from);
@@ -237,17 +237,17 @@ fn step_prefix(q: &str) -> &'static str {
     }
 }
 
-fn push_vertex_upsert(q: &mut String, id: &str, style: UpsertStyle) {
+fn push_vertex_upsert(q: &mut String, id: &str, style: GremlinUpsertStyle) {
     q.push_str(step_prefix(q));
     match style {
-        UpsertStyle::Merge => {
+        GremlinUpsertStyle::Merge => {
             q.push_str("mergeV([(T.id):");
             push_literal(q, id);
             q.push_str("]).option(Merge.onCreate,[(T.label):");
             push_literal(q, VERTEX_LABEL);
             q.push_str("])");
         }
-        UpsertStyle::Coalesce => {
+        GremlinUpsertStyle::Coalesce => {
             q.push_str("V(");
             push_literal(q, id);
             q.push_str(").fold().coalesce(__.unfold(),__.addV(");
@@ -378,18 +378,18 @@ mod tests {
     }
 
     const MERGE: GremlinStyle = GremlinStyle {
-        upsert: UpsertStyle::Merge,
+        upsert: GremlinUpsertStyle::Merge,
         conditional_create: true,
-        form: BatchForm::Chained,
+        form: GremlinBatchForm::Chained,
     };
     const ROWS: GremlinStyle = GremlinStyle {
-        form: BatchForm::Rows,
+        form: GremlinBatchForm::Rows,
         ..MERGE
     };
     const COALESCE: GremlinStyle = GremlinStyle {
-        upsert: UpsertStyle::Coalesce,
+        upsert: GremlinUpsertStyle::Coalesce,
         conditional_create: true,
-        form: BatchForm::Chained,
+        form: GremlinBatchForm::Chained,
     };
 
     fn no_random() -> String {
@@ -457,9 +457,9 @@ mod tests {
     #[test]
     fn unconditional_create_uses_the_random_id_and_still_creates_vertices() {
         // The rows form applies only with derived ids: the same chained text.
-        for form in [BatchForm::Chained, BatchForm::Rows] {
+        for form in [GremlinBatchForm::Chained, GremlinBatchForm::Rows] {
             let style = GremlinStyle {
-                upsert: UpsertStyle::Merge,
+                upsert: GremlinUpsertStyle::Merge,
                 conditional_create: false,
                 form,
             };
@@ -472,7 +472,7 @@ mod tests {
             );
         }
         let coalesce_rows = GremlinStyle {
-            form: BatchForm::Rows,
+            form: GremlinBatchForm::Rows,
             ..COALESCE
         };
         assert_eq!(
@@ -596,9 +596,9 @@ mod tests {
             )
         );
         let style = GremlinStyle {
-            upsert: UpsertStyle::Coalesce,
+            upsert: GremlinUpsertStyle::Coalesce,
             conditional_create: false,
-            form: BatchForm::Chained,
+            form: GremlinBatchForm::Chained,
         };
         assert!(
             batch_query(&[e], style, || "r-1".to_string()).ends_with(

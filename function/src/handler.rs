@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 use lambda_runtime::{Error, LambdaEvent};
 
 use crate::batching::{self, WriteSize};
-use crate::config::{Config, QueryLanguage};
+use crate::config::Config;
 use crate::deaggregation::{self, UserRecord, record_start};
 use crate::error::{Disposition, StoreError};
 use crate::gremlin::{self, GremlinStyle};
@@ -23,6 +23,7 @@ use crate::rejects::{RejectSink, RejectedRecord};
 use crate::retry::{Deadline, RetryPolicy, with_retries};
 use crate::sparql;
 use crate::store::{GraphStore, HttpStore, http_client};
+use stream2neptune_writer_environment::QueryLanguage;
 
 /// Everything built once per execution environment and shared by invocations.
 #[derive(Debug)]

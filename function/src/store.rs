@@ -9,9 +9,10 @@ use std::future::Future;
 use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{Config, QueryLanguage};
+use crate::config::Config;
 use crate::error::{StoreError, from_transport};
 use stream2neptune_aws::{ExtraRoots, Signer};
+use stream2neptune_writer_environment::QueryLanguage;
 
 /// Something write batches can be submitted to.
 pub trait GraphStore: Sync {

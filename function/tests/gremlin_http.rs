@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::playback::*;
 use common::*;
-use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
 use stream2neptune_writer::record::parse_record;
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
 /// The `gremlin` member of a recorded JSON body.
 trait GremlinBody {
@@ -58,10 +58,10 @@ fn gremlin_deps(
 
 /// The default request text for `records` (GREMLIN_BATCH_FORM unset: chained).
 fn expected_query(records: &[TestRecord]) -> String {
-    expected_query_in(BatchForm::Chained, records)
+    expected_query_in(GremlinBatchForm::Chained, records)
 }
 
-fn expected_query_in(form: BatchForm, records: &[TestRecord]) -> String {
+fn expected_query_in(form: GremlinBatchForm, records: &[TestRecord]) -> String {
     let edges: Vec<_> = records
         .iter()
         .map(|r| parse_record(&r.data, 65_536).unwrap())
@@ -69,7 +69,7 @@ fn expected_query_in(form: BatchForm, records: &[TestRecord]) -> String {
     batch_query(
         &edges,
         GremlinStyle {
-            upsert: UpsertStyle::Merge,
+            upsert: GremlinUpsertStyle::Merge,
             conditional_create: true,
             form,
         },
@@ -161,7 +161,10 @@ async fn request_shape_and_sigv4_signature() {
         .unwrap();
     assert_eq!(failures(&response), Vec::<String>::new());
     let bodies: Vec<String> = gremlin_bodies(&rows_server);
-    assert_eq!(bodies, vec![expected_query_in(BatchForm::Rows, &records)]);
+    assert_eq!(
+        bodies,
+        vec![expected_query_in(GremlinBatchForm::Rows, &records)]
+    );
     assert!(bodies[0].starts_with("g.inject(["), "{}", bodies[0]);
 }
 

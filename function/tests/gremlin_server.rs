@@ -11,9 +11,9 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use common::*;
-use stream2neptune_writer::config::{BatchForm, UpsertStyle};
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, push_literal};
 use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
 /// The write modes: (GREMLIN_UPSERT_STYLE, CONDITIONAL_CREATE, GREMLIN_BATCH_FORM); the rows form applies only to
 /// merge with conditional create.
@@ -252,15 +252,15 @@ async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not
         server.clear().await;
         let style = GremlinStyle {
             upsert: if *style == "merge" {
-                UpsertStyle::Merge
+                GremlinUpsertStyle::Merge
             } else {
-                UpsertStyle::Coalesce
+                GremlinUpsertStyle::Coalesce
             },
             conditional_create: *conditional == "true",
             form: if *form == "rows" {
-                BatchForm::Rows
+                GremlinBatchForm::Rows
             } else {
-                BatchForm::Chained
+                GremlinBatchForm::Chained
             },
         };
         let mut n = 0;

@@ -15,16 +15,17 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use stream2neptune_local::contenders::{self, Contender, ContenderRun};
 use stream2neptune_local::demo::{drive_edges, verify};
+use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
-use stream2neptune_local::procfs;
 use stream2neptune_local::services::StreamServerKind;
-use stream2neptune_local::store::{EdgeStore as _, StoreClient};
+use stream2neptune_local::store::StoreClient;
 use stream2neptune_local::store_server::StoreServer;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports};
 use stream2neptune_plan::QueryLanguage;
+use stream2neptune_process::procfs;
+use stream2neptune_process::shutdown::Shutdown;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
-use stream2neptune_workload::shutdown::Shutdown;
 
 /// Local pipeline benchmarks.
 #[derive(Debug, Parser)]

@@ -9,17 +9,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use stream2neptune_plan::QueryLanguage;
+use stream2neptune_process::shutdown::{Interrupted, Shutdown};
+use stream2neptune_process::terminal;
 use stream2neptune_workload::logs::{self, LogFile};
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
-use stream2neptune_workload::terminal;
 
+use crate::edge_store::EdgeStore as _;
 use crate::error::LocalError;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::services::StreamServerKind;
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
-use crate::store::{EdgeStore as _, StoreClient};
+use crate::store::StoreClient;
 
 /// `stream2neptune local ...`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -153,7 +154,7 @@ impl RunningServices {
     /// Whether the recorded `local up` still runs (the same process, not a later one with its pid).
     pub fn is_running(&self) -> bool {
         self.start_time
-            .is_some_and(|t| crate::procfs::is_same_process(self.pid, t))
+            .is_some_and(|t| stream2neptune_process::procfs::is_same_process(self.pid, t))
     }
 
     /// A client of the recorded store in its language.
@@ -217,7 +218,7 @@ pub async fn run_up(args: UpArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let (kinesis_pid, store_pid) = stack.pids();
     let running = RunningServices {
         pid: std::process::id(),
-        start_time: crate::procfs::stat(std::process::id()).map(|s| s.start_time),
+        start_time: stream2neptune_process::procfs::stat(std::process::id()).map(|s| s.start_time),
         kinesis_pid,
         store_pid,
         region: plan.region.clone(),
@@ -306,7 +307,7 @@ pub async fn run_down(args: StateArgs) -> anyhow::Result<()> {
         );
     }
     let started = Instant::now();
-    while crate::procfs::is_same_process(running.pid, start_time) {
+    while stream2neptune_process::procfs::is_same_process(running.pid, start_time) {
         if started.elapsed() > Duration::from_secs(30) {
             anyhow::bail!(
                 "`local up` (pid {}) did not stop within 30 s; see its terminal, or `kill -9 {}` (its services die with it)",

@@ -16,22 +16,22 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use stream2neptune_plan::Name;
+use stream2neptune_process::shutdown::{Interrupted, Shutdown};
+use stream2neptune_process::terminal;
 use stream2neptune_workload::aggregate::AggregatingSink;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, DatasetSummary, generate};
 use stream2neptune_workload::driver::{DriveArgs, DriveOutcome, DriveSummary, DriverConfig, drive};
 use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_workload::logs::{self, LogFile};
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
 use stream2neptune_workload::sink::{CallError, EntryOutcome, KinesisSink, PutEntry, RecordSink};
-use stream2neptune_workload::terminal;
 
+use crate::edge_store::EdgeStore as _;
 use crate::metrics::RunMetrics;
 use crate::paths::StateDir;
 use crate::report::{self, ReportSummary};
 use crate::services::StreamServerKind;
 use crate::settings::LocalPlan;
 use crate::stack::{LocalStack, MAPPING_STOP_TIMEOUT, Ports};
-use crate::store::EdgeStore as _;
 
 /// Flags of `stream2neptune demo`.
 #[derive(Debug, Clone, clap::Args)]

@@ -117,6 +117,16 @@ pub enum LocalError {
     /// The writer's configuration was rejected.
     #[error("writer configuration: {0}")]
     WriterConfig(#[from] stream2neptune_writer::ConfigError),
+    /// The writer's environment table asks local mode for a variable it has no value for.
+    #[error(
+        "local mode has no value for the writer's {variable} ({reason}); give it one in local/src/settings.rs or change its row in function/environment/src/lib.rs"
+    )]
+    WriterVariable {
+        /// The variable.
+        variable: &'static str,
+        /// Why there is none.
+        reason: String,
+    },
     /// Nothing is running under the state directory.
     #[error("no local services are running (no {0}): start them with `stream2neptune local up`")]
     NotRunning(PathBuf),

@@ -8,8 +8,10 @@ use serde_json::Value;
 use stream2neptune_workload::dataset::{DatasetSummary, PERSON_LABEL};
 use stream2neptune_writer::gremlin::{EDGE_LABEL, push_literal};
 
+use crate::edge_store::{EdgeCounts, EdgeStore};
 use crate::error::{LocalError, Result};
-use crate::store::{EdgeCounts, EdgeStore, http_client, id_text, json, read_people, send};
+use crate::people::read_people;
+use crate::store_http::{http_client, id_text, json, send};
 
 /// People per loading request.
 const PEOPLE_PER_REQUEST: usize = 200;

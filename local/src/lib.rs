@@ -1,7 +1,7 @@
 //! Local mode: the whole pipeline on one machine. kinesalite or kinesis-mock stands in for Kinesis, the engine of the
 //! region's QueryLanguage for Neptune ([`store_server`]: Gremlin Server, Oxigraph or Neo4j behind Neptune's openCypher
 //! form), and a local event source mapping ([`esm`]) invokes the writer's own handler in process with the settings
-//! rendered for a region ([`settings`]). The store is read in its own language ([`store`]).
+//! rendered for a region ([`settings`]). The store is read in its own language ([`store`], [`edge_store`]).
 //!
 //! Entry points for the root CLI: [`cli::LocalCommand`] (`local up|down|status|query`) with
 //! [`cli::run_local`], and [`demo::DemoArgs`] with [`demo::run_demo`]. Settings come from the region's plan
@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod contenders;
 pub mod demo;
+pub mod edge_store;
 pub mod error;
 pub mod esm;
 pub mod gremlin;
@@ -18,9 +19,8 @@ pub mod kinesis;
 pub mod metrics;
 pub mod neo4j;
 pub mod opencypher;
-pub mod orphans;
 pub mod paths;
-pub mod procfs;
+pub mod people;
 pub mod read_opencypher;
 pub mod read_sparql;
 pub mod redrive;
@@ -30,6 +30,7 @@ pub mod settings;
 pub mod sparql;
 pub mod stack;
 pub mod store;
+pub mod store_http;
 pub mod store_server;
 
 pub use cli::{LocalCommand, run_local};

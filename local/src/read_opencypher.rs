@@ -15,7 +15,7 @@ use stream2neptune_graph::model::{Edge, Vertex, set_of};
 use stream2neptune_graph::{Graph, Value};
 
 use crate::error::{LocalError, Result};
-use crate::store::{http_client, id_text, json, send};
+use crate::store_http::{http_client, id_text, json, send};
 
 /// `[name, type, value]` of each property but `~id`, temporal values as text.
 const PROPERTIES: &str = "[k IN keys(x) WHERE k <> '~id' | [k, valueType(x[k]), \

@@ -17,7 +17,7 @@ use stream2neptune_graph::{Graph, Value};
 use stream2neptune_writer::sparql::{BASE, FROM, RDF_TYPE, TO, XSD};
 
 use crate::error::{LocalError, Result};
-use crate::store::{http_client, json, send};
+use crate::store_http::{http_client, json, send};
 
 /// An element read so far.
 #[derive(Default)]

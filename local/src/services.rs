@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::error::{LocalError, Result};
-use crate::{paths, procfs};
+use crate::paths;
+use stream2neptune_process::procfs;
 
 /// How long a service may take to listen.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -101,7 +102,7 @@ impl ManagedProcess {
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .process_group(0);
-        crate::orphans::die_with_parent(&mut command, libc::SIGKILL);
+        stream2neptune_process::orphans::die_with_parent(&mut command, libc::SIGKILL);
         let child = spawn_on_spawner(command)
             .await
             .map_err(|source| LocalError::Spawn {

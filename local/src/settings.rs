@@ -5,9 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use stream2neptune_plan::StartingPosition;
-use stream2neptune_plan::{GremlinBatchForm, GremlinUpsertStyle, Plan, QueryLanguage, StreamMode};
+use stream2neptune_plan::{Plan, QueryLanguage, StreamMode};
+use stream2neptune_writer_environment::{self as writer_environment, Source};
 
-use crate::error::Result;
+use crate::error::{LocalError, Result};
 use crate::esm::destination::OnFailureShape;
 
 /// Shards of an on-demand stream in local mode (kinesis-mock's default for on-demand streams).
@@ -56,18 +57,13 @@ pub struct LocalPlan {
     pub esm: EsmSettings,
     /// QueryLanguage: the language the writer writes in, and so the local store's engine.
     pub query_language: QueryLanguage,
-    /// GremlinUpsertStyle (GREMLIN_UPSERT_STYLE).
-    pub gremlin_upsert_style: GremlinUpsertStyle,
-    /// GremlinBatchForm (GREMLIN_BATCH_FORM).
-    pub gremlin_batch_form: GremlinBatchForm,
     /// BatchWriteSize (the writer's BATCH_WRITE_SIZE).
     pub batch_write_size: usize,
     /// WriteConcurrency (WRITE_CONCURRENCY).
     pub write_concurrency: usize,
-    /// ConditionalCreate (CONDITIONAL_CREATE).
-    pub conditional_create: bool,
-    /// MetricsNamespace (METRICS_NAMESPACE).
-    pub metrics_namespace: String,
+    /// The region's value of each stack parameter the writer's environment table passes to local mode's writer
+    /// (parameter name, value as the stack passes it): see [`LocalPlan::writer_env`].
+    pub writer_parameters: Vec<(&'static str, String)>,
     /// DriverPeriod in ms (the driver's pace).
     pub driver_period_ms: u64,
     /// DriverBatchSize (edges per period).
@@ -112,12 +108,9 @@ impl LocalPlan {
                 on_failure: plan.on_failure_destination(),
             },
             query_language: plan.query_language(),
-            gremlin_upsert_style: plan.gremlin_upsert_style(),
-            gremlin_batch_form: plan.gremlin_batch_form(),
             batch_write_size: usize(plan.batch_write_size()),
             write_concurrency: usize(plan.write_concurrency()),
-            conditional_create: plan.conditional_create(),
-            metrics_namespace: plan.metrics_namespace().to_owned(),
+            writer_parameters: writer_parameters(plan),
             driver_period_ms: u64::try_from(plan.driver_period().as_millis())
                 .expect("DriverPeriod is at most 1000 ms"),
             driver_batch_size: plan.driver_batch_size(),
@@ -125,29 +118,47 @@ impl LocalPlan {
         }
     }
 
-    /// The writer's environment for a local store at `store_url`, rejects to `rejected_file`: the region's query
-    /// language, upsert style and batch form, no IAM auth, the region's batch sizes.
-    pub fn writer_env(&self, store_url: &str, rejected_file: &Path) -> Vec<(&'static str, String)> {
-        vec![
-            ("NEPTUNE_ENDPOINT", store_url.to_owned()),
-            ("QUERY_LANGUAGE", self.query_language.as_str().into()),
+    /// The writer's environment for a local store at `store_url`, rejects to `rejected_file`: the variables the
+    /// writer's environment table (function/environment/src/lib.rs) has local mode set, in its order. A stack
+    /// parameter's variable takes the region's value (query language, upsert style, batch sizes, ...); the
+    /// others local mode's own: the store's URL, no IAM auth (the local stores take unsigned requests), the rejects
+    /// file, `local` as the cluster id, and the region (which Lambda sets in the stack).
+    pub fn writer_env(
+        &self,
+        store_url: &str,
+        rejected_file: &Path,
+    ) -> Result<Vec<(&'static str, String)>> {
+        let own = [
             (
-                "GREMLIN_UPSERT_STYLE",
-                self.gremlin_upsert_style.as_str().into(),
+                writer_environment::NEPTUNE_ENDPOINT.name,
+                store_url.to_owned(),
             ),
+            (writer_environment::IAM_AUTH.name, "false".to_owned()),
             (
-                "GREMLIN_BATCH_FORM",
-                self.gremlin_batch_form.as_str().into(),
+                writer_environment::REJECTED_RECORDS_FILE.name,
+                rejected_file.display().to_string(),
             ),
-            ("IAM_AUTH", "false".into()),
-            ("CONDITIONAL_CREATE", self.conditional_create.to_string()),
-            ("BATCH_WRITE_SIZE", self.batch_write_size.to_string()),
-            ("WRITE_CONCURRENCY", self.write_concurrency.to_string()),
-            ("REJECTED_RECORDS_FILE", rejected_file.display().to_string()),
-            ("METRICS_NAMESPACE", self.metrics_namespace.clone()),
-            ("CLUSTER_ID", "local".into()),
-            ("AWS_REGION", self.region.clone()),
-        ]
+            (writer_environment::CLUSTER_ID.name, "local".to_owned()),
+            (writer_environment::AWS_REGION.name, self.region.clone()),
+        ];
+        let mut env = Vec::new();
+        for variable in writer_environment::VARIABLES {
+            let name = variable.name();
+            let value = match variable.set().local {
+                Source::Unset => continue,
+                Source::Parameter(parameter) => find(&self.writer_parameters, parameter)
+                    .ok_or_else(|| LocalError::WriterVariable {
+                        variable: name,
+                        reason: format!("the table names stack parameter {parameter}, which the plan does not have"),
+                    })?,
+                Source::Deployment => find(&own, name).ok_or_else(|| LocalError::WriterVariable {
+                    variable: name,
+                    reason: "the table has local mode set it, and local mode keeps no value of its own for it".into(),
+                })?,
+            };
+            env.push((name, value));
+        }
+        Ok(env)
     }
 
     /// The writer's resolved configuration for a local store (see [`LocalPlan::writer_env`]).
@@ -157,9 +168,30 @@ impl LocalPlan {
         rejected_file: &Path,
     ) -> Result<stream2neptune_writer::Config> {
         // from_pairs refuses a variable the writer does not read (checked by the tests below).
-        let env = self.writer_env(store_url, rejected_file);
+        let env = self.writer_env(store_url, rejected_file)?;
         Ok(stream2neptune_writer::Config::from_pairs(&env)?)
     }
+}
+
+/// The region's value of each stack parameter the writer's environment table has local mode pass on (a name
+/// the catalog does not know is left out: [`LocalPlan::writer_env`] then names the variable).
+fn writer_parameters(plan: &Plan) -> Vec<(&'static str, String)> {
+    writer_environment::VARIABLES
+        .iter()
+        .filter_map(|variable| match variable.set().local {
+            Source::Parameter(parameter) => stream2neptune_plan::catalog::find(parameter)
+                .map(|param| (parameter, plan.get(param.name).value.to_string())),
+            Source::Deployment | Source::Unset => None,
+        })
+        .collect()
+}
+
+/// The value paired with `key`.
+fn find(pairs: &[(&'static str, String)], key: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.clone())
 }
 
 #[cfg(test)]
@@ -266,7 +298,9 @@ pub(crate) mod tests {
             ],
         )
         .unwrap();
-        let env = plan.writer_env("http://127.0.0.1:8182", Path::new("/tmp/r.jsonl"));
+        let env = plan
+            .writer_env("http://127.0.0.1:8182", Path::new("/tmp/r.jsonl"))
+            .unwrap();
         assert!(
             env.contains(&("GREMLIN_UPSERT_STYLE", "coalesce".into())),
             "{env:?}"
@@ -275,11 +309,67 @@ pub(crate) mod tests {
             env.contains(&("GREMLIN_BATCH_FORM", "rows".into())),
             "{env:?}"
         );
-        let default = LocalPlan::load(&config, "eu-west-1", &[]).unwrap();
-        assert_eq!(default.gremlin_batch_form, GremlinBatchForm::Chained);
         assert!(
             env.contains(&("QUERY_LANGUAGE", "gremlin".into())),
             "{env:?}"
         );
+    }
+
+    /// Local mode's writer environment is the local column of the writer's environment table: the variables it
+    /// sets, in the table's order, each stack parameter's at the region's value, so a row added to the table
+    /// reaches local mode (the stack's side: tests/render.rs).
+    #[test]
+    fn the_writer_env_is_the_tables_local_column() {
+        let config = workspace_root().join("stack.yaml");
+        let plan = LocalPlan::load(
+            &config,
+            "eu-west-1",
+            &[
+                "BatchWriteSize=7".into(),
+                "MetricsNamespace=local-test".into(),
+            ],
+        )
+        .unwrap();
+        let resolved = stream2neptune_plan::load(
+            &config,
+            "eu-west-1",
+            &[
+                "BatchWriteSize=7".into(),
+                "MetricsNamespace=local-test".into(),
+            ],
+        )
+        .unwrap();
+        let env = plan
+            .writer_env("http://127.0.0.1:8182", Path::new("/tmp/r.jsonl"))
+            .unwrap();
+        let names: Vec<&str> = env.iter().map(|(name, _)| *name).collect();
+        let expected: Vec<&str> = writer_environment::VARIABLES
+            .iter()
+            .filter(|v| v.set().local != Source::Unset)
+            .map(writer_environment::Variable::name)
+            .collect();
+        assert_eq!(names, expected);
+        let mut parameters = 0;
+        for (variable, (name, value)) in writer_environment::VARIABLES
+            .iter()
+            .filter(|v| v.set().local != Source::Unset)
+            .zip(&env)
+        {
+            if let Source::Parameter(parameter) = variable.set().local {
+                let param = stream2neptune_plan::catalog::find(parameter).unwrap();
+                assert_eq!(*value, resolved.get(param.name).value.to_string(), "{name}");
+                parameters += 1;
+            }
+        }
+        // QueryLanguage, ConditionalCreate, GremlinUpsertStyle, GremlinBatchForm, BatchWriteSize,
+        // WriteConcurrency, MetricsNamespace.
+        assert!(parameters >= 7, "{parameters}");
+        assert!(env.contains(&("BATCH_WRITE_SIZE", "7".into())), "{env:?}");
+        assert!(
+            env.contains(&("METRICS_NAMESPACE", "local-test".into())),
+            "{env:?}"
+        );
+        assert!(env.contains(&("IAM_AUTH", "false".into())), "{env:?}");
+        assert!(env.contains(&("AWS_REGION", "eu-west-1".into())), "{env:?}");
     }
 }

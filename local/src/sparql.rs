@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use stream2neptune_workload::dataset::DatasetSummary;
 
+use crate::edge_store::{EdgeCounts, EdgeStore};
 use crate::error::Result;
-use crate::store::{EdgeCounts, EdgeStore, http_client, json, send};
+use crate::store_http::{http_client, json, send};
 
 /// The client.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use stream2neptune_local::DemoArgs;
 use stream2neptune_local::demo::demo;
 use stream2neptune_local::paths::on_path;
 use stream2neptune_local::services::StreamServerKind;
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 fn chromium() -> std::path::PathBuf {
     on_path("chromium")

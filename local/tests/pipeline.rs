@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use common::*;
+use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::esm::destination::{Condition, OnFailureDestination, OnFailureShape};
 use stream2neptune_local::redrive::redrive;
-use stream2neptune_local::store::EdgeStore as _;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_killed_mid_run_and_restarted_every_edge_is_present_once() {

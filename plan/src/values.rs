@@ -1,10 +1,13 @@
 //! Typed parameter values: [`ParamValue`], what every value is once typed, and the enums of the parameters whose
 //! text is one of a fixed list (the catalog's allowed values are their spellings; the resolved plan hands them
-//! out typed, [`crate::Plan`]).
+//! out typed, [`crate::Plan`]). Those the writer reads too (QueryLanguage, GremlinUpsertStyle, GremlinBatchForm)
+//! are declared beside the writer's environment table and re-exported here.
 
 use std::fmt;
 
 use serde::Serialize;
+use stream2neptune_writer_environment::choices;
+pub use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage};
 
 /// A typed parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,48 +58,6 @@ impl ParamValue {
     }
 }
 
-/// Declares an enum of choices with its spellings, so the catalog's list and the type cannot disagree.
-macro_rules! choices {
-    ($(#[$doc:meta])* $type:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $type {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $type {
-            /// Every value, in the catalog's order.
-            pub const ALL: &'static [$type] = &[$($type::$variant),+];
-            /// Every value as the stack spells it, in the catalog's order.
-            pub const NAMES: &'static [&'static str] = &[$($text),+];
-
-            /// The value as the stack spells it.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($type::$variant => $text),+
-                }
-            }
-
-            /// The value spelt `text`, if it is one.
-            pub fn parse(text: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|value| value.as_str() == text)
-            }
-        }
-
-        impl serde::Serialize for $type {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl std::fmt::Display for $type {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 choices! {
     /// `StreamMode`: the Kinesis capacity mode.
     StreamMode {
@@ -104,38 +65,6 @@ choices! {
         Provisioned = "PROVISIONED",
         /// Kinesis scales the shards.
         OnDemand = "ON_DEMAND",
-    }
-}
-
-choices! {
-    /// `QueryLanguage`: the language the writer writes in.
-    QueryLanguage {
-        /// Apache TinkerPop Gremlin.
-        Gremlin = "gremlin",
-        /// SPARQL 1.1 Update.
-        Sparql = "sparql",
-        /// openCypher.
-        OpenCypher = "opencypher",
-    }
-}
-
-choices! {
-    /// `GremlinUpsertStyle`: the Gremlin upsert idiom.
-    GremlinUpsertStyle {
-        /// mergeV()/mergeE() (engine 1.2.1.0 or later).
-        Merge = "merge",
-        /// fold().coalesce().
-        Coalesce = "coalesce",
-    }
-}
-
-choices! {
-    /// `GremlinBatchForm`: the layout of a mergeV/mergeE batch with ConditionalCreate.
-    GremlinBatchForm {
-        /// One mergeV()/mergeE() step per vertex and edge (Neptune's documented native form).
-        Chained = "chained",
-        /// The batch's rows in one inject() unfolded into one mergeV() and one mergeE().
-        Rows = "rows",
     }
 }
 

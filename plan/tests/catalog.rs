@@ -4,7 +4,7 @@
 use stream2neptune_plan::catalog::{BuiltIn, CATALOG, CfnType, Kind, Scope};
 use stream2neptune_plan::parse::parse;
 use stream2neptune_plan::{Name, Origin};
-use stream2neptune_writer_environment::{self as environment, Variable};
+use stream2neptune_writer_environment::{self as environment, Source, Variable};
 
 /// The parameter names of the contract's catalog table, in its order.
 const CONTRACT_NAMES: &[&str] = &[
@@ -249,32 +249,28 @@ fn the_on_failure_and_alarm_rows_keep_payloads_by_default_and_check_their_values
     }
 }
 
-/// The parameters the template passes to the writer as `VAR: !Ref Param` (templates/partials/writer.yaml.j2) accept
-/// what the writer accepts, and default to what the writer defaults to: the same range, the same words (the
-/// writer's table is function/environment/src/lib.rs).
+/// The stack parameters the writer's environment table passes to the writer (its `set` column,
+/// function/environment/src/lib.rs; the template writes `VAR: !Ref Param` for each) are catalog parameters that
+/// accept what the writer accepts and default to what the writer defaults to: the same range, the same words.
 #[test]
 fn parameters_passed_to_the_writer_accept_what_the_writer_accepts() {
-    let template = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../templates/partials/writer.yaml.j2"),
-    )
-    .unwrap();
     let mut checked = 0;
-    for line in template.lines() {
-        let Some((var, param)) = line.trim().split_once(": !Ref ") else {
+    for variable in environment::VARIABLES {
+        let var = variable.name();
+        let Source::Parameter(name) = variable.set().stack else {
             continue;
         };
-        let (Some(variable), Some(param)) = (
-            environment::variable(var),
-            CATALOG.iter().find(|p| p.name.as_str() == param),
-        ) else {
-            continue;
-        };
+        let param = CATALOG
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .unwrap_or_else(|| {
+                panic!("the writer's {var} takes stack parameter {name}, which the catalog lacks")
+            });
         let default = match param.default {
             BuiltIn::Value(text) => text.to_owned(),
             other => panic!("{} defaults to {other:?}, not a value", param.name),
         };
-        match (variable, &param.kind) {
+        match (*variable, &param.kind) {
             (Variable::Integer(v), Kind::Integer { min, max }) => {
                 assert_eq!(
                     (*min as u64, *max as u64),

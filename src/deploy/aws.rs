@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use stream2neptune_workload::shutdown::{Shutdown, Signal};
+use stream2neptune_process::shutdown::{Shutdown, Signal};
 
 use super::error::{Error, Result};
 
@@ -129,7 +129,7 @@ impl<'o> Aws<'o> {
     fn check_signal_after(&self, call: &Call, status: std::process::ExitStatus) -> Result<()> {
         self.stopped(
             call,
-            stream2neptune_local::orphans::stopped_by(status, &self.shutdown),
+            stream2neptune_process::orphans::stopped_by(status, &self.shutdown),
         )
     }
 
@@ -404,7 +404,7 @@ pub fn aws_command(program: &Path, args: &[String]) -> Command {
         command.arg("--endpoint-url").arg(endpoint);
     }
     command.env("AWS_PAGER", "").stdin(Stdio::null());
-    stream2neptune_local::orphans::die_with_parent(&mut command, libc::SIGTERM);
+    stream2neptune_process::orphans::die_with_parent(&mut command, libc::SIGTERM);
     command
 }
 

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use stream2neptune_plan::{Plan, resolve};
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::{
     TargetArgs, artifacts_for, bucket, check_region, connect, data, plan, stack, tags, zones,
@@ -76,10 +76,8 @@ pub fn run(
     let root = args.config.templates_root(args.templates_dir.as_deref());
     render::check_root(&root)?;
     let tags = tags::parse(&args.tags)?;
-    let mut writer_archs: Vec<Architecture> = plans
-        .iter()
-        .map(|plan| plan.function_architecture().into())
-        .collect();
+    let mut writer_archs: Vec<Architecture> =
+        plans.iter().map(Plan::function_architecture).collect();
     writer_archs.sort();
     writer_archs.dedup();
     let artifacts_dir = args
@@ -139,7 +137,7 @@ fn deploy_region(
     let region = plan.region.clone();
     let region = region.as_str();
     aws.note(format!("region {region}: stack {}", args.target.stack_name))?;
-    let architecture = Architecture::from(plan.function_architecture());
+    let architecture = plan.function_architecture();
     let region_artifacts: Vec<&Artifact> = shared
         .artifacts
         .iter()

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::stack::{self, Lookup};
 use super::{TargetArgs, bucket, check_region, connect, leftovers, prices};

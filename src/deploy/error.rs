@@ -64,7 +64,7 @@ pub enum Error {
     )]
     Stopped {
         /// The signal.
-        signal: stream2neptune_workload::shutdown::Signal,
+        signal: stream2neptune_process::shutdown::Signal,
         /// The AWS CLI command that was running or next.
         command: String,
     },
@@ -98,7 +98,7 @@ pub enum Error {
     #[error("stopped by {signal}: nothing was executed; {cleaned}")]
     PlanStopped {
         /// The signal.
-        signal: stream2neptune_workload::shutdown::Signal,
+        signal: stream2neptune_process::shutdown::Signal,
         /// What was cleaned up, or what is left and how to remove it.
         cleaned: String,
     },
@@ -239,7 +239,7 @@ pub enum Error {
 
 impl Error {
     /// The signal that stopped the command, when one did (here or in the build it ran).
-    pub fn stopped_by(&self) -> Option<stream2neptune_workload::shutdown::Signal> {
+    pub fn stopped_by(&self) -> Option<stream2neptune_process::shutdown::Signal> {
         match self {
             Error::Stopped { signal, .. } | Error::PlanStopped { signal, .. } => Some(*signal),
             Error::Package(package) => package.stopped_by(),

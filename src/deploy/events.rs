@@ -10,10 +10,6 @@ use serde::Deserialize;
 use super::aws::{Aws, Call, Watch, is_not_found};
 use super::error::{Error, StackFailure};
 
-/// How often the stack events are read by default while CloudFormation works (each read is one
-/// `describe-stack-events` call; CloudFormation's own console refreshes about as often).
-pub const DEFAULT_POLL_SECONDS: u64 = 10;
-
 /// How many of the newest events one look reads: far more than a stack makes between two looks.
 const EVENTS_PER_LOOK: &str = "100";
 

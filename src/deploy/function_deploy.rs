@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use stream2neptune_plan::{Name, resolve};
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::stack::{Lookup, StackInfo};
 use super::{Error, Result, TargetArgs, artifacts_for, bucket, check_region, connect, stack};
@@ -71,7 +71,7 @@ pub fn run(
     let (architecture, parameter_names, bucket, current_key) = match &current {
         Some(info) => stack_facts(info, stack_name, &account, region)?,
         None => (
-            local.function_architecture().into(),
+            local.function_architecture(),
             local.in_scope().map(|p| p.param.name.to_string()).collect(),
             bucket::bucket_name(local.artifact_bucket(), &account, region),
             None,

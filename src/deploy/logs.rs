@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
-use stream2neptune_workload::shutdown::{Interrupted, Shutdown};
+use stream2neptune_process::shutdown::{Interrupted, Shutdown};
 
 use super::aws::{Aws, Call, is_not_found};
 use super::error::{Error, Result};
@@ -140,7 +140,7 @@ fn follow(
             // The group appears with the function's first line.
             Err(Error::Aws { stderr, .. }) if is_not_found(&stderr) && !said_missing => {
                 said_missing = true;
-                stream2neptune_workload::terminal::note(format!(
+                stream2neptune_process::terminal::note(format!(
                     "log group {group} does not exist yet: the writer has logged nothing{}",
                     if args.follow { "; waiting for it" } else { "" }
                 ));

@@ -41,12 +41,16 @@ use std::path::PathBuf;
 
 pub use error::{Error, Result};
 
-use crate::package::{self, Artifact, Part, Request};
+use crate::package::{self, Artifact, Part, Request, rust_target};
 use aws::{Aws, Call};
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 /// The stack name used when none is given.
 pub const DEFAULT_STACK_NAME: &str = "stream2neptune";
+
+/// How often the stack events are read by default while CloudFormation works (each read is one
+/// `describe-stack-events` call; CloudFormation's own console refreshes about as often).
+pub const DEFAULT_POLL_SECONDS: u64 = 10;
 
 /// Flags shared by the three commands.
 #[derive(Debug, clap::Args)]
@@ -63,7 +67,7 @@ pub struct TargetArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
     /// How often the stack events are read (and new ones printed) while CloudFormation works.
-    #[arg(long, value_name = "SECONDS", default_value_t = events::DEFAULT_POLL_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_POLL_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
     pub events_every: u64,
 }
 
@@ -215,7 +219,7 @@ fn artifacts_for(
     for arch in missing_targets {
         aws.note(format!(
             "the Rust target for {arch} is not installed: a real run first runs `rustup target add {}`",
-            arch.rust_target()
+            rust_target(arch)
         ))?;
     }
     Ok(planned.iter().map(package::Planned::artifact).collect())

@@ -20,12 +20,12 @@ use stream2neptune_local::esm::destination::{
 use stream2neptune_local::esm::event::{
     EventSource, MAX_RANGE_READS, RangeRead, StreamRecord, kinesis_event,
 };
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
 use super::error::Error;
 use super::stack::{self, output};
-use super::{StackArgs, TargetArgs, check_region, connect, events};
+use super::{DEFAULT_POLL_SECONDS, StackArgs, TargetArgs, check_region, connect};
 
 /// Where Lambda writes the objects of an S3 on-failure destination.
 pub const OBJECT_PREFIX: &str = "aws/lambda/";
@@ -72,7 +72,7 @@ pub fn run(args: &RedriveArgs, out: &mut dyn Write, shutdown: &Shutdown) -> anyh
         // The reads run in a dry run too: it shows what would be replayed.
         dry_run: false,
         workspace: args.stack.workspace.clone(),
-        events_every: events::DEFAULT_POLL_SECONDS,
+        events_every: DEFAULT_POLL_SECONDS,
     };
     let (mut aws, _) = connect(&target, region, out, shutdown)?;
     let name = args.stack.stack_name.as_str();

@@ -11,7 +11,7 @@ use std::io::Write;
 use serde::Serialize;
 use serde_json::Value;
 use stream2neptune_plan::Name;
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::aws::{Aws, Call};
 use super::error::{Error, Result};

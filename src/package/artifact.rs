@@ -1,69 +1,17 @@
 //! What gets packaged and how each artifact is named: the naming rules live here, as methods, and nowhere else.
 
 use serde::{Deserialize, Serialize};
+/// A Lambda (and EC2) CPU architecture, spelt as Lambda's `Architectures` and the `FunctionArchitecture`
+/// parameter spell it.
+pub use stream2neptune_plan::Architecture;
 use stream2neptune_plan::Name;
 
-/// A Lambda (and EC2) CPU architecture, spelled as Lambda's `Architectures` and the `FunctionArchitecture`
-/// parameter spell it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
-pub enum Architecture {
-    /// Intel/AMD 64-bit.
-    #[serde(rename = "x86_64")]
-    #[value(name = "x86_64")]
-    X86_64,
-    /// Graviton (AArch64).
-    #[serde(rename = "arm64")]
-    #[value(name = "arm64")]
-    Arm64,
-}
-
-impl Architecture {
-    /// The name Lambda and the stack parameter use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Architecture::X86_64 => "x86_64",
-            Architecture::Arm64 => "arm64",
-        }
-    }
-
-    /// The Rust target triple cargo-lambda builds for (glibc; cargo-lambda's zig linker picks the glibc version).
-    pub fn rust_target(self) -> &'static str {
-        match self {
-            Architecture::X86_64 => "x86_64-unknown-linux-gnu",
-            Architecture::Arm64 => "aarch64-unknown-linux-gnu",
-        }
-    }
-
-    /// Parses a `FunctionArchitecture` parameter value (as a live stack holds it).
-    pub fn parse(value: &str) -> Option<Self> {
-        stream2neptune_plan::Architecture::parse(value).map(Self::from)
-    }
-}
-
-impl From<stream2neptune_plan::Architecture> for Architecture {
-    fn from(architecture: stream2neptune_plan::Architecture) -> Self {
-        match architecture {
-            stream2neptune_plan::Architecture::X86_64 => Architecture::X86_64,
-            stream2neptune_plan::Architecture::Arm64 => Architecture::Arm64,
-        }
-    }
-}
-
-impl std::fmt::Display for Architecture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+/// The Rust target triple cargo-lambda builds for `architecture` (glibc; cargo-lambda's zig linker picks the glibc
+/// version).
+pub fn rust_target(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::X86_64 => "x86_64-unknown-linux-gnu",
+        Architecture::Arm64 => "aarch64-unknown-linux-gnu",
     }
 }
 

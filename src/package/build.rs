@@ -7,10 +7,10 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
-use stream2neptune_local::orphans;
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::orphans;
+use stream2neptune_process::shutdown::Shutdown;
 
-use super::artifact::{Architecture, BinarySpec};
+use super::artifact::{Architecture, BinarySpec, rust_target};
 use super::error::{Error, Result};
 
 /// Finds a tool: first `<workspace>/.venv/bin/<name>` (where `make tools` installs it), then each PATH entry.
@@ -76,14 +76,14 @@ impl Builder {
         let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
         let sysroot_lib = sysroot
             .join("lib/rustlib")
-            .join(arch.rust_target())
+            .join(rust_target(arch))
             .join("lib");
         if sysroot_lib.is_dir() {
             Ok(())
         } else {
             Err(Error::TargetMissing {
                 arch: arch.as_str(),
-                triple: arch.rust_target(),
+                triple: rust_target(arch),
                 sysroot_lib,
             })
         }
@@ -106,13 +106,13 @@ impl Builder {
         };
         let mut command = Command::new(rustup);
         command
-            .args(["target", "add", arch.rust_target()])
+            .args(["target", "add", rust_target(arch)])
             .current_dir(&self.workspace);
         let line = command_line(&command);
         writeln!(
             log,
             "the Rust target {} for {arch} is not installed; installing it: {line}",
-            arch.rust_target()
+            rust_target(arch)
         )
         .map_err(Error::Log)?;
         let status = run(&mut command, &line, shutdown)?;
@@ -136,7 +136,7 @@ impl Builder {
         command
             .args(["lambda", "build", "--profile", &self.profile])
             .args(["--package", spec.package, "--bin", spec.bin])
-            .args(["--target", arch.rust_target()])
+            .args(["--target", rust_target(arch)])
             .arg("--lambda-dir")
             .arg(self.target_dir.join("lambda"))
             .current_dir(&self.workspace);

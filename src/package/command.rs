@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use stream2neptune_workload::shutdown::Shutdown;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+
+use stream2neptune_process::shutdown::Shutdown;
 
 use super::{ALL_PARTS, Architecture, Part, Request};
 
@@ -14,7 +16,12 @@ pub struct PackageArgs {
     #[arg(long, value_name = "OUT", default_value = "out/artifacts")]
     pub out: PathBuf,
     /// Architecture of the writer function (the driver is always x86_64, like its instance types).
-    #[arg(long, value_enum, default_value_t = Architecture::X86_64)]
+    #[arg(
+        long,
+        value_parser = PossibleValuesParser::new(Architecture::ALL.iter().map(|arch| possible_value(*arch)))
+            .try_map(|word| Architecture::parse(&word).ok_or("not an architecture")),
+        default_value_t = Architecture::X86_64
+    )]
     pub arch: Architecture,
     /// Package only this part (repeatable) [default: writer, driver and notebooks].
     #[arg(long, value_enum, value_name = "PART")]
@@ -22,6 +29,14 @@ pub struct PackageArgs {
     /// The workspace root: holds Cargo.toml, notebooks/ and .venv/ (where cargo-lambda is looked for first).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
+}
+
+/// `--arch`'s value `arch` with its help line.
+fn possible_value(arch: Architecture) -> PossibleValue {
+    PossibleValue::new(arch.as_str()).help(match arch {
+        Architecture::X86_64 => "Intel/AMD 64-bit",
+        Architecture::Arm64 => "Graviton (AArch64)",
+    })
 }
 
 impl PackageArgs {

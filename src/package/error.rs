@@ -54,7 +54,7 @@ pub enum Error {
     )]
     Stopped {
         /// The signal.
-        signal: stream2neptune_workload::shutdown::Signal,
+        signal: stream2neptune_process::shutdown::Signal,
         /// The command line that was running.
         command: String,
     },
@@ -130,7 +130,7 @@ pub enum Error {
 
 impl Error {
     /// The signal that stopped a build, when one did.
-    pub fn stopped_by(&self) -> Option<stream2neptune_workload::shutdown::Signal> {
+    pub fn stopped_by(&self) -> Option<stream2neptune_process::shutdown::Signal> {
         match self {
             Error::Stopped { signal, .. } => Some(*signal),
             _ => None,

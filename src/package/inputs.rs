@@ -14,7 +14,7 @@ use std::process::Command;
 
 use sha2::{Digest as _, Sha256};
 
-use super::artifact::{Architecture, BinarySpec};
+use super::artifact::{Architecture, BinarySpec, rust_target};
 use super::build::Builder;
 use super::error::{Error, Result};
 
@@ -42,7 +42,7 @@ pub fn hash(builder: &Builder, spec: BinarySpec, arch: Architecture) -> Result<S
     };
     field("package", spec.package.as_bytes());
     field("bin", spec.bin.as_bytes());
-    field("target", arch.rust_target().as_bytes());
+    field("target", rust_target(arch).as_bytes());
     field("profile", builder.profile.as_bytes());
     field(
         "rustc",

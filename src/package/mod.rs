@@ -19,9 +19,9 @@ pub mod manifest;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use stream2neptune_workload::shutdown::Shutdown;
+use stream2neptune_process::shutdown::Shutdown;
 
-pub use artifact::{ALL_PARTS, Architecture, Part};
+pub use artifact::{ALL_PARTS, Architecture, Part, rust_target};
 pub use build::{Builder, find_tool};
 pub use command::PackageArgs;
 pub use error::{Error, Result};

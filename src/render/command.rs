@@ -9,7 +9,7 @@ use clap::Args;
 use stream2neptune_plan::{regions, resolve};
 
 use crate::config_args::{ConfigArgs, print_warnings};
-use crate::error::Error;
+use crate::error::{Error, error_text};
 
 /// Flags of `render`.
 #[derive(Debug, Args)]
@@ -67,11 +67,7 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         1 if selected.len() == 1 => Err(failures.remove(0).into()),
         failed => {
             for failure in failures {
-                writeln!(
-                    err,
-                    "error: {}",
-                    crate::error_text(&anyhow::Error::from(failure))
-                )?;
+                writeln!(err, "error: {}", error_text(&anyhow::Error::from(failure)))?;
             }
             Err(Error::RegionsFailed {
                 failed,

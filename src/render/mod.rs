@@ -14,6 +14,7 @@ use serde::Serialize;
 use stream2neptune_plan::catalog::{CfnType, Param};
 use stream2neptune_plan::dated_facts;
 use stream2neptune_plan::{ParamValue, Plan};
+use stream2neptune_writer_environment::{self as writer_environment, Source};
 
 use crate::error::{Error, Result};
 
@@ -117,8 +118,35 @@ fn number(x: f64) -> ParamValue {
     }
 }
 
-/// The context both templates get: `region`, `partition`, `params`, `parameters`, `mode`, `derived`, and `pinned`:
-/// what the stack pins that AWS retires, from the dated facts table (`notebook_platform`, `lambda_runtime`).
+/// One variable the stack sets on the writer function: its name, and the stack parameter whose value it takes
+/// (`None`: the template gives the stack's own value, such as the cluster's endpoint).
+#[derive(Debug, Serialize)]
+struct WriterVariable {
+    name: &'static str,
+    parameter: Option<&'static str>,
+}
+
+/// The variables the writer's environment table says the stack sets, in the table's order.
+fn writer_environment() -> Vec<WriterVariable> {
+    writer_environment::VARIABLES
+        .iter()
+        .filter_map(|variable| {
+            let parameter = match variable.set().stack {
+                Source::Unset => return None,
+                Source::Parameter(parameter) => Some(parameter),
+                Source::Deployment => None,
+            };
+            Some(WriterVariable {
+                name: variable.name(),
+                parameter,
+            })
+        })
+        .collect()
+}
+
+/// The context both templates get: `region`, `partition`, `params`, `parameters`, `mode`, `derived`, `pinned`:
+/// what the stack pins that AWS retires, from the dated facts table (`notebook_platform`, `lambda_runtime`), and
+/// `writer_environment`: the variables the stack sets on the writer (function/environment/src/lib.rs).
 pub fn context(resolved: &Plan) -> minijinja::Value {
     let params: std::collections::BTreeMap<&str, &ParamValue> = resolved
         .in_scope()
@@ -139,6 +167,7 @@ pub fn context(resolved: &Plan) -> minijinja::Value {
             notebook_platform => dated_facts::NOTEBOOK_PLATFORM,
             lambda_runtime => dated_facts::LAMBDA_RUNTIME,
         },
+        writer_environment => writer_environment(),
     }
 }
 

@@ -6,9 +6,11 @@
 //! group and reaps it.
 
 use std::os::unix::process::CommandExt;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
+use stream2neptune_process::orphans;
 
 /// A running test server, killed (its whole process group) when dropped.
 #[derive(Debug)]
@@ -23,22 +25,8 @@ impl Server {
     /// Spawns `command` in a new process group with the parent-death signal set; panics naming
     /// `name` when it cannot start.
     pub fn spawn(name: &str, mut command: Command) -> Server {
-        // SAFETY: getpid is async-signal-safe and runs before the fork.
-        let parent = unsafe { libc::getpid() };
         command.process_group(0);
-        // SAFETY: only async-signal-safe calls (prctl, getppid, _exit) run between fork and exec.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // The parent died before prctl took effect: nobody would kill this server.
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
+        orphans::die_with_parent(&mut command, libc::SIGKILL);
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}; run `make tools`"));

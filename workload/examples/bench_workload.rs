@@ -11,6 +11,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use stream2neptune_process::procfs;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::driver::{DriverConfig, Pacing, drive};
 use stream2neptune_workload::schedule::Backoff;
@@ -46,19 +47,9 @@ fn unpaced(
     }
 }
 
-/// CPU seconds (user + system) used so far by process `pid`, from /proc.
-fn cpu_secs(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks: f64 = fields
-        .get(11..13)
-        .map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum())
-        .unwrap_or(0.0);
-    ticks / 100.0
+/// CPU seconds (user + system) used so far by process `pid`, from /proc (0 once it is gone).
+fn cpu_secs(pid: u32) -> f64 {
+    procfs::stat(pid).map_or(0.0, |stat| stat.cpu_seconds())
 }
 
 #[tokio::main]
@@ -84,10 +75,10 @@ async fn main() {
         end: "2019-12-31".into(),
         gzip_level,
     };
-    let cpu_before = cpu_secs("self");
+    let cpu_before = cpu_secs(std::process::id());
     let summary =
         generate(&DatasetConfig::from_args(&args).expect("valid flags")).expect("generated");
-    let cpu = cpu_secs("self") - cpu_before;
+    let cpu = cpu_secs(std::process::id()) - cpu_before;
     let size = std::fs::metadata(&summary.follows_gz)
         .map(|m| m.len())
         .unwrap_or(0);
@@ -102,7 +93,7 @@ async fn main() {
 
     // Driver alone: the 2 million edges into a sink that accepts everything.
     let config = unpaced(&summary.follows_gz, dir.path().join("null.resume.json"), 4);
-    let (own_cpu, started) = (cpu_secs("self"), Instant::now());
+    let (own_cpu, started) = (cpu_secs(std::process::id()), Instant::now());
     let result = drive(Arc::new(AcceptAll), &config, std::future::pending())
         .await
         .expect("all accepted");
@@ -111,7 +102,7 @@ async fn main() {
         result.accepted,
         started.elapsed().as_secs_f64(),
         result.rate(),
-        cpu_secs("self") - own_cpu
+        cpu_secs(std::process::id()) - own_cpu
     );
 
     // Driver: unpaced against kinesis-mock.
@@ -133,8 +124,9 @@ async fn main() {
             dir.path().join(format!("{stream}.resume.json")),
             concurrency,
         );
-        let pid = mock.pid().to_string();
-        let (mock_cpu, own_cpu, started) = (cpu_secs(&pid), cpu_secs("self"), Instant::now());
+        let pid = mock.pid();
+        let (mock_cpu, own_cpu, started) =
+            (cpu_secs(pid), cpu_secs(std::process::id()), Instant::now());
         let result = drive(sink, &config, std::future::pending())
             .await
             .expect("all sent");
@@ -144,10 +136,10 @@ async fn main() {
             result.accepted,
             result.rate(),
             wall,
-            cpu_secs(&pid) - mock_cpu,
-            100.0 * (cpu_secs(&pid) - mock_cpu) / wall,
-            cpu_secs("self") - own_cpu,
-            100.0 * (cpu_secs("self") - own_cpu) / wall,
+            cpu_secs(pid) - mock_cpu,
+            100.0 * (cpu_secs(pid) - mock_cpu) / wall,
+            cpu_secs(std::process::id()) - own_cpu,
+            100.0 * (cpu_secs(std::process::id()) - own_cpu) / wall,
             result.calls
         );
     }

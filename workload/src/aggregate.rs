@@ -343,7 +343,7 @@ impl RecordSink for AggregatingSink {
             }
         }
         if stale {
-            crate::terminal::note(format!(
+            stream2neptune_process::terminal::note(format!(
                 "{}: a record landed on another shard than predicted (resharded?); listing the shards again",
                 self.stream
             ));

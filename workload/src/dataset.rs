@@ -30,7 +30,7 @@ use tempfile::NamedTempFile;
 use crate::edges::{EDGE_FILE_HEADER, FOLLOWS_LABEL};
 use crate::error::DatasetError;
 use crate::rdf::person_triples;
-use crate::shutdown::{Interrupted, Shutdown};
+use stream2neptune_process::shutdown::{Interrupted, Shutdown};
 
 /// The header of the people CSV (Neptune bulk-load format for property graphs).
 pub const PEOPLE_CSV_HEADER: &str = "~id,~label,name:String,firstName:String,lastName:String";
@@ -416,7 +416,7 @@ pub async fn run_dataset(args: DatasetArgs, shutdown: Shutdown) -> anyhow::Resul
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let bar = crate::terminal::show(bar);
+    let bar = stream2neptune_process::terminal::show(bar);
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let stop = Arc::new(AtomicBool::new(false));
     let mut work = tokio::task::spawn_blocking({

@@ -27,11 +27,11 @@ use crate::edges::{Edge, EdgeReader};
 use crate::error::{DriveError, ResumeError};
 use crate::resume::{RESUME_FORMAT_VERSION, ResumeState, default_resume_path};
 use crate::schedule::{Backoff, OrderedQueue, Pending};
-use crate::shutdown::{Interrupted, Shutdown, Signal};
 use crate::sink::{
     CallError, EntryOutcome, KinesisSink, MAX_RECORDS_PER_CALL, MAX_REQUEST_BYTES, RecordSink,
     kinesis_client,
 };
+use stream2neptune_process::shutdown::{Interrupted, Shutdown, Signal};
 
 /// Flags of `stream2neptune drive` (each also read from the environment variable shown, as the
 /// EC2 driver's wrapper exports them from the stack's DriverSettings parameter).
@@ -327,7 +327,7 @@ fn progress_bar(show: bool) -> ProgressBar {
         )
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let bar = crate::terminal::show(bar);
+    let bar = stream2neptune_process::terminal::show(bar);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }

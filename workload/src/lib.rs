@@ -1,6 +1,6 @@
 //! Workload for stream2neptune: a synthetic social graph ([`dataset`]), a loss-free Kinesis driver
-//! ([`driver`]) and a Neptune bulk-load / local SPARQL load client ([`loader`]); the terminal's one writer
-//! ([`terminal`]) and the signal handling ([`shutdown`]) every long command of the binary shares.
+//! ([`driver`]) and a Neptune bulk-load / local SPARQL load client ([`loader`]). (The terminal's one writer and
+//! the signal handling every long command shares are in `stream2neptune_process`.)
 //!
 //! Each subcommand exposes a clap `*Args` struct and a `run_*` function that the root binary
 //! wires in; the library functions underneath return typed errors ([`error`]) and are what the
@@ -17,9 +17,7 @@ pub mod mixed;
 pub mod rdf;
 pub mod resume;
 pub mod schedule;
-pub mod shutdown;
 pub mod sink;
-pub mod terminal;
 
 pub use dataset::{DatasetArgs, run_dataset};
 pub use driver::{DriveArgs, run_drive};

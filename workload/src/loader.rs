@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub use stream2neptune_aws::{ExtraRoots, Signer};
 
 use crate::error::LoadError;
-use crate::shutdown::{Interrupted, Shutdown};
+use stream2neptune_process::shutdown::{Interrupted, Shutdown};
 
 /// Neptune's default port, used when --endpoint is a bare host.
 pub const NEPTUNE_PORT: u16 = 8182;

@@ -1,4 +1,4 @@
-//! Where tracing's log lines go. Without a log file, to the terminal ([`crate::terminal`]): what RUST_LOG names,
+//! Where tracing's log lines go. Without a log file, to the terminal ([`stream2neptune_process::terminal`]): what RUST_LOG names,
 //! else the warnings of the project's crates. While a command holds a [`LogFile`] (the demo, `local up`), the
 //! project's lines from INFO up are written to that file, and a command that asks for a quiet terminal keeps only
 //! ERROR lines there unless RUST_LOG was set; the warnings are counted, with the last one's text, for the
@@ -51,9 +51,11 @@ pub fn init() {
         |default: &str| EnvFilter::try_from_default_env().unwrap_or_else(|_| project(default));
     let terminal = tracing_subscriber::fmt::layer()
         .with_ansi(io::stderr().is_terminal())
-        .with_writer(crate::terminal::stderr.with_filter(move |meta| {
-            explicit || !QUIET.load(Ordering::Relaxed) || *meta.level() == Level::ERROR
-        }))
+        .with_writer(
+            stream2neptune_process::terminal::stderr.with_filter(move |meta| {
+                explicit || !QUIET.load(Ordering::Relaxed) || *meta.level() == Level::ERROR
+            }),
+        )
         .with_filter(chosen("warn"));
     let file = tracing_subscriber::fmt::layer()
         .with_ansi(false)

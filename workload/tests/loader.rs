@@ -13,13 +13,13 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use stream2neptune_process::shutdown::Shutdown;
 use stream2neptune_testkit::{TestCa, TlsProxy};
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::error::LoadError;
 use stream2neptune_workload::loader::{
     BulkLoad, ExtraRoots, LoadArgs, LoaderClient, Signer, load_local, run_load,
 };
-use stream2neptune_workload::shutdown::Shutdown;
 use support::{Oxigraph, free_port};
 
 /// A request the replay server received.

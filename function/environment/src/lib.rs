@@ -1,13 +1,24 @@
-//! The writer's environment as one table: each variable's name, default, what is allowed and what
-//! it means.
+//! The writer's environment as one table: each variable's name, default, what is allowed, what it
+//! means, and who sets it in the stack and in local mode.
 //!
 //! The writer's `Config::from_lookup` (function/src/config.rs) parses every variable through its
-//! row, the plan checks FunctionTimeout against its defaults and the stack parameters handed to the
-//! writer against its ranges, the Environment table of docs/writer.md is generated from [`VARIABLES`]
-//! ([`markdown_table`]; `make doc-tables` rewrites it), and tests check the template's
-//! `Environment` block and local mode against it. A crate of its own, with no dependency beyond
-//! `thiserror`, so the plan can read it without the writer's runtime (tokio, reqwest, the Lambda
-//! runtime).
+//! row; the render context hands the template the variables the stack sets ([`Set::stack`]: the
+//! writer's `Environment` block is a loop over them) and local mode builds the writer's environment
+//! from [`Set::local`], so a row added here reaches both. The plan checks FunctionTimeout against
+//! the defaults and the stack parameters handed to the writer against the ranges, and the Environment
+//! table of docs/writer.md is generated from [`VARIABLES`] ([`markdown_table`]; `make doc-tables`
+//! rewrites it). A crate of its own, with no dependency beyond `thiserror` and `serde`, so the plan
+//! can read it without the writer's runtime (tokio, reqwest, the Lambda runtime). The word-valued
+//! settings' types are declared here too ([`choices`]), for the writer and the plan alike.
+
+pub mod choices;
+
+pub use choices::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, Words};
+
+// The `choices!` macro's serde impls name serde through this crate, so a crate using the macro needs no serde
+// of its own.
+#[doc(hidden)]
+pub use serde as __serde;
 
 /// A value outside what its variable allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +45,8 @@ pub struct Integer {
     pub max: u64,
     /// What it does.
     pub meaning: &'static str,
+    /// Who sets it in the stack and in local mode.
+    pub set: Set,
 }
 
 /// A `true`/`false` variable.
@@ -45,6 +58,8 @@ pub struct Flag {
     pub default: bool,
     /// What it does.
     pub meaning: &'static str,
+    /// Who sets it in the stack and in local mode.
+    pub set: Set,
 }
 
 /// A variable that takes one of a few words (case-insensitive).
@@ -56,6 +71,8 @@ pub struct Choice {
     pub choices: &'static [&'static str],
     /// What it does.
     pub meaning: &'static str,
+    /// Who sets it in the stack and in local mode.
+    pub set: Set,
 }
 
 /// A free-text variable, checked where it is used (the writer's `Config::from_lookup`).
@@ -69,6 +86,51 @@ pub struct Text {
     pub allowed: &'static str,
     /// What it does.
     pub meaning: &'static str,
+    /// Who sets it in the stack and in local mode.
+    pub set: Set,
+}
+
+/// Who gives a variable its value, in the stack's function and in local mode's writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Set {
+    /// In the stack: the template's `Environment` block (templates/partials/writer.yaml.j2).
+    pub stack: Source,
+    /// In local mode (local/src/settings.rs).
+    pub local: Source,
+}
+
+/// Where one deployment takes a variable's value from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The region's value of this stack parameter: the template writes `VAR: !Ref <parameter>`, local mode
+    /// passes the value the region's plan resolves it to.
+    Parameter(&'static str),
+    /// A value of the deployment itself (the store's address, where rejects go, local mode's region): the
+    /// template and local mode each keep theirs by the variable's name, and fail on a variable they have none for.
+    Deployment,
+    /// Not set: the writer's default applies, or the Lambda runtime sets it.
+    Unset,
+}
+
+impl Set {
+    /// Set by nobody in either place.
+    pub const UNSET: Set = Set {
+        stack: Source::Unset,
+        local: Source::Unset,
+    };
+    /// Set by each deployment to a value of its own.
+    pub const BY_DEPLOYMENT: Set = Set {
+        stack: Source::Deployment,
+        local: Source::Deployment,
+    };
+
+    /// The stack parameter `name`'s value, in the stack and in local mode.
+    pub const fn parameter(name: &'static str) -> Set {
+        Set {
+            stack: Source::Parameter(name),
+            local: Source::Parameter(name),
+        }
+    }
 }
 
 /// One row of the table.
@@ -90,6 +152,7 @@ pub const NEPTUNE_ENDPOINT: Text = Text {
     default: "(required)",
     allowed: "a bare host (then `https://HOST:NEPTUNE_PORT`) or a full `http(s)://` URL, used as is",
     meaning: "the graph store: the cluster endpoint, or a local store's URL",
+    set: Set::BY_DEPLOYMENT,
 };
 /// NEPTUNE_PORT.
 pub const NEPTUNE_PORT: Integer = Integer {
@@ -98,36 +161,48 @@ pub const NEPTUNE_PORT: Integer = Integer {
     min: 1,
     max: 65535,
     meaning: "port used with a bare host",
+    set: Set {
+        stack: Source::Deployment,
+        local: Source::Unset,
+    },
 };
 /// QUERY_LANGUAGE.
 pub const QUERY_LANGUAGE: Choice = Choice {
     name: "QUERY_LANGUAGE",
-    choices: &["gremlin", "sparql", "opencypher"],
+    choices: QueryLanguage::NAMES,
     meaning: "language of the writes: `POST /gremlin`, `POST /sparql` (`update=`) or `POST /openCypher`",
+    set: Set::parameter("QueryLanguage"),
 };
 /// CONDITIONAL_CREATE.
 pub const CONDITIONAL_CREATE: Flag = Flag {
     name: "CONDITIONAL_CREATE",
     default: true,
     meaning: "Gremlin and openCypher edge ids derived from (from, creationDate, to) and upserted; `false`: a random id and a plain add (the sample's non-idempotent mode)",
+    set: Set::parameter("ConditionalCreate"),
 };
 /// GREMLIN_UPSERT_STYLE.
 pub const GREMLIN_UPSERT_STYLE: Choice = Choice {
     name: "GREMLIN_UPSERT_STYLE",
-    choices: &["merge", "coalesce"],
+    choices: GremlinUpsertStyle::NAMES,
     meaning: "`merge`: mergeV/mergeE (engine ≥ 1.2.1.0); `coalesce`: `fold().coalesce(unfold(), ...)` for older engines",
+    set: Set::parameter("GremlinUpsertStyle"),
 };
 /// GREMLIN_BATCH_FORM.
 pub const GREMLIN_BATCH_FORM: Choice = Choice {
     name: "GREMLIN_BATCH_FORM",
-    choices: &["chained", "rows"],
+    choices: GremlinBatchForm::NAMES,
     meaning: "layout of a mergeV/mergeE batch with `CONDITIONAL_CREATE`: `chained`: one mergeV/mergeE step per vertex and edge, in `;`-separated traversals of 10 records in one request (the form Neptune documents as native); `rows`: the batch's rows in one `inject()` unfolded into one mergeV and one mergeE (faster on Gremlin Server; Neptune lists `inject()` as never native); `coalesce` and `CONDITIONAL_CREATE=false` are always chained",
+    set: Set::parameter("GremlinBatchForm"),
 };
 /// IAM_AUTH.
 pub const IAM_AUTH: Flag = Flag {
     name: "IAM_AUTH",
     default: true,
     meaning: "sign store requests with SigV4, service `neptune-db` (needs `AWS_REGION` and the credentials below)",
+    set: Set {
+        stack: Source::Parameter("IamAuth"),
+        local: Source::Deployment,
+    },
 };
 /// BATCH_WRITE_SIZE.
 pub const BATCH_WRITE_SIZE: Integer = Integer {
@@ -136,6 +211,7 @@ pub const BATCH_WRITE_SIZE: Integer = Integer {
     min: 1,
     max: 10_000,
     meaning: "records per write request (one request = one transaction); fewer while the store refuses writes of this size",
+    set: Set::parameter("BatchWriteSize"),
 };
 /// WRITE_CONCURRENCY.
 pub const WRITE_CONCURRENCY: Integer = Integer {
@@ -144,6 +220,7 @@ pub const WRITE_CONCURRENCY: Integer = Integer {
     min: 1,
     max: 64,
     meaning: "ordered lanes written at the same time; a partition key always maps to one lane",
+    set: Set::parameter("WriteConcurrency"),
 };
 /// REJECTED_QUEUE_URL.
 pub const REJECTED_QUEUE_URL: Text = Text {
@@ -151,6 +228,10 @@ pub const REJECTED_QUEUE_URL: Text = Text {
     default: "unset",
     allowed: "an `http(s)://` SQS queue URL",
     meaning: "SQS queue receiving malformed records (needs `sqs:SendMessage`)",
+    set: Set {
+        stack: Source::Deployment,
+        local: Source::Unset,
+    },
 };
 /// REJECTED_RECORDS_FILE.
 pub const REJECTED_RECORDS_FILE: Text = Text {
@@ -158,6 +239,10 @@ pub const REJECTED_RECORDS_FILE: Text = Text {
     default: "unset",
     allowed: "a file path; not together with `REJECTED_QUEUE_URL`",
     meaning: "JSON Lines file receiving malformed records (local mode)",
+    set: Set {
+        stack: Source::Unset,
+        local: Source::Deployment,
+    },
 };
 /// METRICS_NAMESPACE.
 pub const METRICS_NAMESPACE: Text = Text {
@@ -165,6 +250,7 @@ pub const METRICS_NAMESPACE: Text = Text {
     default: "`stream2neptune`",
     allowed: "1–255 characters",
     meaning: "CloudWatch namespace of the EMF metrics",
+    set: Set::parameter("MetricsNamespace"),
 };
 /// CLUSTER_ID.
 pub const CLUSTER_ID: Text = Text {
@@ -172,6 +258,7 @@ pub const CLUSTER_ID: Text = Text {
     default: "the endpoint's host",
     allowed: "any text",
     meaning: "value of the `ClusterId` metric dimension",
+    set: Set::BY_DEPLOYMENT,
 };
 /// MAX_RECORD_BYTES.
 pub const MAX_RECORD_BYTES: Integer = Integer {
@@ -180,6 +267,7 @@ pub const MAX_RECORD_BYTES: Integer = Integer {
     min: 64,
     max: 10_485_760,
     meaning: "larger records are rejected as `Oversize`",
+    set: Set::UNSET,
 };
 /// RETRY_MAX_ATTEMPTS.
 pub const RETRY_MAX_ATTEMPTS: Integer = Integer {
@@ -188,6 +276,7 @@ pub const RETRY_MAX_ATTEMPTS: Integer = Integer {
     min: 1,
     max: 100,
     meaning: "attempts per request, the first one included",
+    set: Set::UNSET,
 };
 /// RETRY_BASE_DELAY_MS.
 pub const RETRY_BASE_DELAY_MS: Integer = Integer {
@@ -196,6 +285,7 @@ pub const RETRY_BASE_DELAY_MS: Integer = Integer {
     min: 1,
     max: 60_000,
     meaning: "first back-off ceiling in ms; doubles per retry (full jitter)",
+    set: Set::UNSET,
 };
 /// RETRY_MAX_DELAY_MS.
 pub const RETRY_MAX_DELAY_MS: Integer = Integer {
@@ -204,6 +294,7 @@ pub const RETRY_MAX_DELAY_MS: Integer = Integer {
     min: 1,
     max: 300_000,
     meaning: "largest back-off ceiling in ms; at least `RETRY_BASE_DELAY_MS`",
+    set: Set::UNSET,
 };
 /// REQUEST_TIMEOUT_MS.
 pub const REQUEST_TIMEOUT_MS: Integer = Integer {
@@ -212,6 +303,7 @@ pub const REQUEST_TIMEOUT_MS: Integer = Integer {
     min: 100,
     max: 900_000,
     meaning: "timeout of one store request in ms, also cut to the time left",
+    set: Set::UNSET,
 };
 /// DEADLINE_MARGIN_MS.
 pub const DEADLINE_MARGIN_MS: Integer = Integer {
@@ -220,6 +312,7 @@ pub const DEADLINE_MARGIN_MS: Integer = Integer {
     min: 0,
     max: 60_000,
     meaning: "time in ms kept before the invocation deadline to answer Lambda",
+    set: Set::UNSET,
 };
 /// STOP_WAIT_MS.
 pub const STOP_WAIT_MS: Integer = Integer {
@@ -228,6 +321,7 @@ pub const STOP_WAIT_MS: Integer = Integer {
     min: 0,
     max: 900_000,
     meaning: "wait in ms before answering after an error of the environment (see below), cut to the time left",
+    set: Set::UNSET,
 };
 /// AWS_REGION.
 pub const AWS_REGION: Text = Text {
@@ -235,6 +329,10 @@ pub const AWS_REGION: Text = Text {
     default: "set by Lambda",
     allowed: "a region name",
     meaning: "region of the SigV4 signatures, required with `IAM_AUTH` or `REJECTED_QUEUE_URL`",
+    set: Set {
+        stack: Source::Unset,
+        local: Source::Deployment,
+    },
 };
 /// AWS_DEFAULT_REGION.
 pub const AWS_DEFAULT_REGION: Text = Text {
@@ -242,6 +340,7 @@ pub const AWS_DEFAULT_REGION: Text = Text {
     default: "unset",
     allowed: "a region name",
     meaning: "read when `AWS_REGION` is unset",
+    set: Set::UNSET,
 };
 /// AWS_ACCESS_KEY_ID.
 pub const AWS_ACCESS_KEY_ID: Text = Text {
@@ -249,6 +348,7 @@ pub const AWS_ACCESS_KEY_ID: Text = Text {
     default: "set by Lambda",
     allowed: "an access key id",
     meaning: "credentials of the SigV4 signatures (the function role's session), with `AWS_SECRET_ACCESS_KEY`",
+    set: Set::UNSET,
 };
 /// AWS_SECRET_ACCESS_KEY.
 pub const AWS_SECRET_ACCESS_KEY: Text = Text {
@@ -256,6 +356,7 @@ pub const AWS_SECRET_ACCESS_KEY: Text = Text {
     default: "set by Lambda",
     allowed: "a secret access key",
     meaning: "see `AWS_ACCESS_KEY_ID`; never logged",
+    set: Set::UNSET,
 };
 /// AWS_SESSION_TOKEN.
 pub const AWS_SESSION_TOKEN: Text = Text {
@@ -263,6 +364,7 @@ pub const AWS_SESSION_TOKEN: Text = Text {
     default: "set by Lambda",
     allowed: "a session token",
     meaning: "token of temporary credentials; never logged",
+    set: Set::UNSET,
 };
 /// SSL_CERT_FILE (OpenSSL's name; the AWS SDK reads it too).
 pub const SSL_CERT_FILE: Text = Text {
@@ -270,6 +372,7 @@ pub const SSL_CERT_FILE: Text = Text {
     default: "unset",
     allowed: "a PEM file of CA certificates",
     meaning: "CA certificates trusted besides Mozilla's roots (which hold Amazon's, to which Neptune's and SQS's certificates chain), for a TLS proxy or a private CA; read once at init",
+    set: Set::UNSET,
 };
 /// SSL_CERT_DIR (OpenSSL's name; the AWS SDK reads it too).
 pub const SSL_CERT_DIR: Text = Text {
@@ -277,6 +380,7 @@ pub const SSL_CERT_DIR: Text = Text {
     default: "unset",
     allowed: "directories of PEM files, `:`-separated",
     meaning: "like `SSL_CERT_FILE`, every certificate in these directories",
+    set: Set::UNSET,
 };
 
 /// Every variable the writer reads, in the documentation's order.
@@ -348,6 +452,16 @@ impl Variable {
                 .collect::<Vec<_>>()
                 .join(", "),
             Variable::Text(v) => v.allowed.to_owned(),
+        }
+    }
+
+    /// Who sets the variable in the stack and in local mode.
+    pub fn set(&self) -> Set {
+        match self {
+            Variable::Integer(v) => v.set,
+            Variable::Flag(v) => v.set,
+            Variable::Choice(v) => v.set,
+            Variable::Text(v) => v.set,
         }
     }
 
@@ -431,6 +545,24 @@ impl Choice {
                 var: self.name,
                 value,
                 allowed: self.allowed(),
+            })
+    }
+
+    /// The value of type `T` (whose words are this row's choices) from `get`, or the default.
+    pub fn parse_as<T: Words>(&self, get: Lookup<'_>) -> Result<T, Invalid> {
+        let word = self.parse(get)?;
+        T::ALL
+            .iter()
+            .copied()
+            .find(|value| value.word() == word)
+            .ok_or_else(|| Invalid {
+                var: self.name,
+                value: word.to_owned(),
+                allowed: T::ALL
+                    .iter()
+                    .map(|value| value.word())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 
@@ -523,6 +655,24 @@ mod tests {
     }
 
     #[test]
+    fn a_choice_reads_as_its_type() {
+        let lookup = |value: &'static str| move |_: &str| Some(value.to_owned());
+        assert_eq!(
+            QUERY_LANGUAGE.parse_as(&lookup(" SPARQL ")),
+            Ok(QueryLanguage::Sparql)
+        );
+        assert_eq!(
+            GREMLIN_BATCH_FORM.parse_as(&|_: &str| None),
+            Ok(GremlinBatchForm::Chained)
+        );
+        // A row read as a type whose words differ is refused, naming the type's words.
+        let err = GREMLIN_BATCH_FORM
+            .parse_as::<QueryLanguage>(&lookup("rows"))
+            .unwrap_err();
+        assert_eq!(err.allowed, "gremlin, sparql, opencypher");
+    }
+
+    #[test]
     fn a_choice_lists_its_words() {
         assert_eq!(QUERY_LANGUAGE.allowed(), "gremlin, sparql or opencypher");
         assert_eq!(GREMLIN_UPSERT_STYLE.allowed(), "merge or coalesce");
@@ -536,6 +686,40 @@ mod tests {
         assert!(table.contains("| `WRITE_CONCURRENCY` | `1` | 1–64 | ordered lanes"));
         assert!(
             table.contains("| `QUERY_LANGUAGE` | `gremlin` | `gremlin`, `sparql`, `opencypher` |")
+        );
+    }
+
+    #[test]
+    fn the_stack_leaves_the_lambda_set_variables_to_lambda() {
+        for v in VARIABLES {
+            if let Variable::Text(t) = v
+                && t.default == "set by Lambda"
+            {
+                assert_eq!(
+                    t.set.stack,
+                    Source::Unset,
+                    "the stack must not set {}: Lambda does",
+                    t.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_variables_set_by_a_parameter_are_those_of_a_deployment_too() {
+        // A stack parameter's variable is set in the stack and, at the region's value, in local mode (IAM_AUTH
+        // aside: local stores take unsigned requests), so the two run the writer alike.
+        for v in VARIABLES {
+            if let Source::Parameter(parameter) = v.set().stack
+                && v.name() != IAM_AUTH.name
+            {
+                assert_eq!(v.set().local, Source::Parameter(parameter), "{}", v.name());
+            }
+        }
+        assert_eq!(
+            NEPTUNE_ENDPOINT.set,
+            Set::BY_DEPLOYMENT,
+            "the one required variable"
         );
     }
 

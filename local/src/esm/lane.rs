@@ -8,10 +8,10 @@ use lambda_runtime::{Context, LambdaEvent};
 use stream2neptune_writer::GraphStore;
 use tokio::sync::{mpsc, watch};
 
-use super::Shared;
 use super::checkpoint::Tracker;
 use super::destination::{Condition, LastInvocation};
 use super::event::{StreamRecord, kinesis_event, sequence_cmp};
+use super::shared::Shared;
 use crate::error::Result;
 use crate::settings::EsmSettings;
 

@@ -10,6 +10,7 @@ pub mod destination;
 pub mod event;
 mod lane;
 mod shard;
+mod shared;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,45 +28,8 @@ use crate::settings::EsmSettings;
 use checkpoint::CheckpointStore;
 use destination::{OnFailureDestination, OnFailurePaths, mapping_uuid};
 use event::EventSource;
-
-/// What a shard's poller last saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShardStatus {
-    /// Records fetched and not yet behind the checkpoint.
-    pub in_flight: usize,
-    /// The checkpoint.
-    pub checkpoint: Option<String>,
-    /// When GetRecords last returned nothing with MillisBehindLatest 0 while nothing was in flight.
-    pub idle_since: Option<Instant>,
-}
-
-/// Shared by the pollers and lanes of every shard.
-struct Shared<S> {
-    deps: Deps<S>,
-    emf: Arc<Mutex<Vec<serde_json::Value>>>,
-    client: Client,
-    stream_name: String,
-    source: EventSource,
-    function_arn: String,
-    settings: EsmSettings,
-    checkpoints: CheckpointStore,
-    destination: OnFailureDestination,
-    metrics: Arc<RunMetrics>,
-    status: Mutex<BTreeMap<String, ShardStatus>>,
-}
-
-impl<S> Shared<S> {
-    fn set_status(&self, shard_id: &str, f: impl FnOnce(&mut ShardStatus)) {
-        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
-        f(status.entry(shard_id.to_owned()).or_default());
-    }
-
-    /// Moves the writer's EMF documents into the run metrics.
-    fn collect_emf(&self) {
-        let docs = std::mem::take(&mut *self.emf.lock().unwrap_or_else(|p| p.into_inner()));
-        self.metrics.add_emf(&docs);
-    }
-}
+pub use shared::ShardStatus;
+use shared::Shared;
 
 /// An event source mapping, configured and not yet started.
 pub struct EventSourceMapping<S> {

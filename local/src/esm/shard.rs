@@ -10,10 +10,10 @@ use stream2neptune_writer::GraphStore;
 use stream2neptune_writer::batching::lane_of;
 use tokio::sync::{mpsc, watch};
 
-use super::Shared;
 use super::checkpoint::Tracker;
 use super::event::StreamRecord;
 use super::lane;
+use super::shared::Shared;
 use crate::error::{LocalError, Result, error_chain};
 use crate::settings::StartingPosition;
 

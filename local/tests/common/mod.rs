@@ -8,11 +8,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::esm::RunningMapping;
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};
 use stream2neptune_local::sparql::SparqlClient;
-use stream2neptune_local::store::EdgeStore as _;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports, kinesis};
 use stream2neptune_writer::error::StoreError;
 use stream2neptune_writer::{Deps, GraphStore, HttpStore};
@@ -58,7 +58,8 @@ impl Harness {
         let env = self
             .stack
             .plan
-            .writer_env(&self.stack.store.url(), &self.stack.state.rejected());
+            .writer_env(&self.stack.store.url(), &self.stack.state.rejected())
+            .unwrap();
         let extra: Vec<(String, String)> = extra
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

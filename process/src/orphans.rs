@@ -12,7 +12,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus};
 use std::time::Duration;
 
-use stream2neptune_workload::shutdown::{Shutdown, Signal};
+use crate::shutdown::{Shutdown, Signal};
 
 /// How long a child that a signal ended waits for this process's own handler to report a signal: the terminal's
 /// Ctrl-C reaches the whole foreground process group at once, and the child may end first.
