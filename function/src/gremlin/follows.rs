@@ -1,8 +1,4 @@
-//! Gremlin query text for one write batch, with every value escaped into single-quoted literals.
-//!
-//! Neptune parses Gremlin with the TinkerPop grammar (no Groovy, no bindings), so values must be
-//! literals in the text. A string literal is single-quoted; `\` and `'` are backslash-escaped and
-//! control characters are written as escapes, so no id can end the literal or add steps.
+//! Gremlin for the sample's `follows` edges (records decoded by [`crate::record`]).
 //!
 //! A batch is one traversal in one of two forms ([`BatchForm`], GREMLIN_BATCH_FORM): chained, one
 //! `mergeV()`/`mergeE()` step per vertex and edge, or rows, the batch's vertices and edges as two list
@@ -12,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
+use super::{EDGES_PER_TRAVERSAL, push_literal};
 use crate::config::{BatchForm, UpsertStyle};
 use crate::record::{Edge, PropertyValue};
 
@@ -151,15 +148,6 @@ fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
 }
 
 /// The chained form: one step per vertex (first use) and per edge, in record order.
-/// Edges per traversal in the chained form: a batch is written as several `;`-separated traversals of this many
-/// edges, in one request. Neptune runs the traversals of one request in one transaction, all but the last ended by
-/// `iterate()` ("Using the Gremlin API"; Gremlin standards compliance in Amazon Neptune), so the batch stays one
-/// atomic, idempotent write; each traversal is the chained mergeV()/mergeE() form that Neptune's upserts page
-/// documents. The cost of a traversal on Gremlin Server grows faster than its length: with batches of 100 one
-/// chain per batch wrote 911 edges/s, traversals of 10 edges 1,922 (examples/gremlin_forms.rs; BENCHMARKS.md,
-/// "Gremlin batch form"), and traversals of 1 edge no faster than of 10.
-pub const EDGES_PER_TRAVERSAL: usize = 10;
-
 fn chained_query<'a>(
     edges: impl IntoIterator<Item = &'a Edge>,
     style: GremlinStyle,
@@ -337,35 +325,6 @@ fn push_value(q: &mut String, value: &PropertyValue) {
             let _ = write!(q, "{b}");
         }
     }
-}
-
-/// Appends `s` as a single-quoted Gremlin string literal.
-pub fn push_literal(q: &mut String, s: &str) {
-    q.push('\'');
-    // Fast path: plain printable ASCII needs no escape.
-    if s.bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
-    {
-        q.push_str(s);
-        q.push('\'');
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '\'' => q.push_str("\\'"),
-            '\\' => q.push_str("\\\\"),
-            '\n' => q.push_str("\\n"),
-            '\r' => q.push_str("\\r"),
-            '\t' => q.push_str("\\t"),
-            '\u{8}' => q.push_str("\\b"),
-            '\u{c}' => q.push_str("\\f"),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(q, "\\u{:04x}", c as u32);
-            }
-            c => q.push(c),
-        }
-    }
-    q.push('\'');
 }
 
 #[cfg(test)]
