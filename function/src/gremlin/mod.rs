@@ -1,11 +1,13 @@
 //! Gremlin query text for one write batch, with every value escaped into single-quoted literals
-//! ([`literal`]): the sample's `follows` edges in the forms of [`follows`].
+//! ([`literal`]): the sample's `follows` edges in the forms of [`follows`], graph operations in [`operations`].
 
 pub mod follows;
 pub mod literal;
+pub mod operations;
 
 pub use follows::{EDGE_LABEL, GremlinStyle, VERTEX_LABEL, batch_query, edge_id};
 pub use literal::push_literal;
+pub use operations::operations_query;
 
 /// Edges per traversal in the chained form: a batch is written as several `;`-separated traversals of this many
 /// edges, in one request. Neptune runs the traversals of one request in one transaction, all but the last ended by
