@@ -21,6 +21,7 @@ pub mod opencypher;
 pub mod orphans;
 pub mod paths;
 pub mod procfs;
+pub mod read_gremlin;
 pub mod redrive;
 pub mod report;
 pub mod services;
