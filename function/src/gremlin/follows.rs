@@ -330,6 +330,7 @@ fn push_value(q: &mut String, value: &PropertyValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gremlin::literal::tests::{HOSTILE, skeleton};
     use crate::record::test_edge;
 
     fn edge(from: &str, to: &str) -> Edge {
@@ -566,22 +567,6 @@ mod tests {
         );
     }
 
-    /// Hostile ids and the exact literal each must become.
-    const HOSTILE: &[(&str, &str)] = &[
-        ("it's", r"'it\'s'"),
-        ("a\\b", r"'a\\b'"),
-        ("\\'", r"'\\\''"),
-        ("line\nbreak\r\t", r"'line\nbreak\r\t'"),
-        ("x')).drop().V('y", r"'x\')).drop().V(\'y'"),
-        ("a // comment", "'a // comment'"),
-        ("${System.exit(0)}", "'${System.exit(0)}'"),
-        ("\"double\"", "'\"double\"'"),
-        ("ünïcødé 🚀 名前", "'ünïcødé 🚀 名前'"),
-        ("nul\u{0}bell\u{7}", r"'nul\u0000bell\u0007'"),
-        ("sep\u{2028}", r"'sep\u2028'"),
-        ("\\u0027", r"'\\u0027'"),
-    ];
-
     #[test]
     fn hostile_ids_become_exact_literals() {
         for (raw, literal) in HOSTILE {
@@ -600,28 +585,6 @@ mod tests {
 
     #[test]
     fn hostile_ids_never_leave_their_literal() {
-        // Walk the query like the grammar's lexer: outside literals only the fixed step text may
-        // appear, so stripping literal contents must give the same skeleton for any id.
-        fn skeleton(q: &str) -> String {
-            let mut out = String::new();
-            let mut chars = q.chars();
-            let mut inside = false;
-            while let Some(c) = chars.next() {
-                match (inside, c) {
-                    (false, '\'') => {
-                        inside = true;
-                        out.push_str("'…'");
-                    }
-                    (false, c) => out.push(c),
-                    (true, '\\') => {
-                        chars.next();
-                    }
-                    (true, '\'') => inside = false,
-                    (true, _) => {}
-                }
-            }
-            out
-        }
         let mut reference_edge = edge("a", "b");
         reference_edge.properties = vec![("note".into(), PropertyValue::Text("n".into()))];
         for style in [MERGE, ROWS, COALESCE] {

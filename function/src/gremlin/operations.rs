@@ -13,7 +13,7 @@
 //! - vertex, replace with `v` (and more values `w`): onCreate `k:v`, onMatch `k:single(v)` (native since engine
 //!   1.3.4.0), then `.property(set,k,w)` per further value;
 //! - vertex, add `v` (and `w`): onCreate `k:v`, onMatch `k:set(v)`, then `.property(set,k,w)`;
-//! - edge, set `v`: onCreate and onMatch `k:v` (edge properties hold one value);
+//! - edge, set or add `v` (the last one): onCreate and onMatch `k:v` (edge properties hold one value);
 //! - remove: `.sideEffect(__.properties(k).drop())` after the merge (nothing on a created element).
 //!
 //! An edge upsert first merges both endpoints (`mergeV([(T.id):from]).option(Merge.onCreate,[(T.label):fromLabel])`,
@@ -152,7 +152,9 @@ struct Effect<'a> {
     values: Vec<&'a Value>,
 }
 
-fn effects(changes: &[PropertyChange]) -> Vec<Effect<'_>> {
+// An edge property holds one value: its last set or add wins (decoding refuses lists and adds on edges; a list
+// here is written as a List literal, which the store refuses).
+fn effects(changes: &[PropertyChange], element: Element) -> Vec<Effect<'_>> {
     let mut out: Vec<Effect> = Vec::with_capacity(changes.len());
     for change in changes {
         let index = match out.iter().position(|e| e.name == change.name) {
@@ -168,6 +170,10 @@ fn effects(changes: &[PropertyChange]) -> Vec<Effect<'_>> {
         };
         let effect = &mut out[index];
         match &change.change {
+            Change::Set(value) | Change::Add(value) if element == Element::Edge => {
+                effect.replace = true;
+                effect.values = vec![value];
+            }
             Change::Set(Value::List(values)) => {
                 effect.replace = true;
                 effect.values = values.iter().collect();
@@ -189,7 +195,7 @@ fn effects(changes: &[PropertyChange]) -> Vec<Effect<'_>> {
 // The property changes of an upsert after its merge map: a vertex's onCreate map is open (its label written), an
 // edge's is opened here when it sets a value. Then the onMatch map, further values and removes.
 fn push_changes(q: &mut String, changes: &[PropertyChange], element: Element) {
-    let effects = effects(changes);
+    let effects = effects(changes, element);
     let written: Vec<&Effect> = effects.iter().filter(|e| !e.values.is_empty()).collect();
     if element == Element::Edge && !written.is_empty() {
         q.push_str(".option(Merge.onCreate,[");
@@ -280,6 +286,7 @@ fn push_value(q: &mut String, value: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gremlin::literal::tests::{HOSTILE, skeleton};
     use stream2neptune_graph::{EdgeUpsert, VertexUpsert};
 
     fn change(name: &str, change: Change) -> PropertyChange {
@@ -418,5 +425,52 @@ mod tests {
             edge("e2", "a", "c", vec![]),
         ]);
         assert_eq!(q.matches("mergeV([(T.id):'a'])").count(), 2, "{q}");
+    }
+
+    #[test]
+    fn hostile_ids_labels_names_and_values_never_leave_their_literal() {
+        let batch = |text: &str| {
+            let all = |v: &str| {
+                vec![
+                    change(v, Change::Set(Value::String(v.into()))),
+                    change(
+                        &format!("{v}2"),
+                        Change::Set(Value::List(vec![
+                            Value::String(v.into()),
+                            Value::String(format!("{v}!")),
+                        ])),
+                    ),
+                    change(&format!("{v}3"), Change::Add(Value::String(v.into()))),
+                    change(&format!("{v}4"), Change::Remove),
+                ]
+            };
+            vec![
+                Operation::UpsertVertex(VertexUpsert {
+                    id: text.into(),
+                    label: text.into(),
+                    properties: all(text),
+                }),
+                Operation::UpsertEdge(EdgeUpsert {
+                    id: text.into(),
+                    label: text.into(),
+                    from: text.into(),
+                    to: format!("{text}!"),
+                    from_label: text.into(),
+                    to_label: text.into(),
+                    properties: all(text),
+                }),
+                Operation::DeleteEdge { id: text.into() },
+                Operation::DeleteVertex { id: text.into() },
+            ]
+        };
+        let reference = skeleton(&operations_query(&batch("a")));
+        for (raw, literal) in HOSTILE {
+            let q = operations_query(&batch(raw));
+            assert_eq!(skeleton(&q), reference, "{raw:?}");
+            assert!(
+                q.starts_with(&format!("g.mergeV([(T.id):{literal}])")),
+                "{q}"
+            );
+        }
     }
 }
