@@ -200,8 +200,8 @@ fn parse_json(body: &str) -> Result<Edge, RejectReason> {
     let mut properties = Vec::new();
     for (key, value) in members {
         match key.as_str() {
-            "from" => from = Some(json_id("from", &value)?),
-            "to" => to = Some(json_id("to", &value)?),
+            "from" => from = Some(json_id("from", value)?),
+            "to" => to = Some(json_id("to", value)?),
             "created" | "creationDate" => {
                 let Ok(text) = serde_json::from_str::<String>(value.get()) else {
                     return Err(bad_json(format!(

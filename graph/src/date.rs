@@ -14,6 +14,22 @@ pub enum DateKind {
 
 /// The kind of `text` if it is one of the accepted forms (see the module docs), else `None`.
 pub fn date_kind(text: &str) -> Option<DateKind> {
+    parts(text).map(|p| p.kind)
+}
+
+/// The fields of an accepted text.
+struct Parts {
+    kind: DateKind,
+    date: chrono::NaiveDate,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    millis: u32,
+    /// East of UTC, in minutes.
+    offset: i64,
+}
+
+fn parts(text: &str) -> Option<Parts> {
     let b = text.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -21,21 +37,30 @@ pub fn date_kind(text: &str) -> Option<DateKind> {
     let year = digits(&b[0..4])?;
     let month = digits(&b[5..7])?;
     let day = digits(&b[8..10])?;
-    chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    let date = chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    let mut parts = Parts {
+        kind: DateKind::Date,
+        date,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        millis: 0,
+        offset: 0,
+    };
     if b.len() == 10 {
-        return Some(DateKind::Date);
+        return Some(parts);
     }
     // Time part: [T| ]HH:MM[:SS[.fraction]][zone]
     let rest = &b[10..];
     if !(rest[0] == b'T' || rest[0] == b' ') || rest.len() < 6 || rest[3] != b':' {
         return None;
     }
-    let hour = digits(&rest[1..3])?;
-    let minute = digits(&rest[4..6])?;
+    parts.kind = DateKind::DateTime;
+    parts.hour = digits(&rest[1..3])?;
+    parts.minute = digits(&rest[4..6])?;
     let mut i = 6;
-    let mut second = 0;
     if rest.get(i) == Some(&b':') {
-        second = rest.get(i + 1..i + 3).and_then(digits)?;
+        parts.second = rest.get(i + 1..i + 3).and_then(digits)?;
         i += 3;
         if rest.get(i) == Some(&b'.') {
             let start = i + 1;
@@ -46,19 +71,30 @@ pub fn date_kind(text: &str) -> Option<DateKind> {
             if i == start {
                 return None;
             }
+            // Milliseconds: the first three digits of the fraction, the rest cut.
+            parts.millis = rest[start..i]
+                .iter()
+                .chain(b"00")
+                .take(3)
+                .fold(0, |acc, &c| acc * 10 + u32::from(c - b'0'));
         }
     }
-    if hour > 23 || minute > 59 || second > 59 {
+    if parts.hour > 23 || parts.minute > 59 || parts.second > 59 {
         return None;
     }
-    let zone_ok = match &rest[i..] {
-        [] | [b'Z'] => true,
+    parts.offset = match &rest[i..] {
+        [] | [b'Z'] => 0,
         [sign, h1, h2, b':', m1, m2] | [sign, h1, h2, m1, m2] if *sign == b'+' || *sign == b'-' => {
-            matches!((digits(&[*h1, *h2]), digits(&[*m1, *m2])), (Some(h), Some(m)) if h <= 23 && m <= 59)
+            let (h, m) = (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let minutes = i64::from(h * 60 + m);
+            if *sign == b'-' { -minutes } else { minutes }
         }
-        _ => false,
+        _ => return None,
     };
-    zone_ok.then_some(DateKind::DateTime)
+    Some(parts)
 }
 
 fn digits(bytes: &[u8]) -> Option<u32> {
@@ -71,26 +107,26 @@ fn digits(bytes: &[u8]) -> Option<u32> {
 /// there): how a store that keeps dates as instants (Gremlin's `Date`) holds it. A date is its midnight UTC, a
 /// date-time without a zone is read as UTC. `None` when `text` is not an accepted form.
 pub fn utc_instant(text: &str) -> Option<String> {
-    let kind = date_kind(text)?;
-    let instant = match kind {
-        DateKind::Date => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()?
-            .and_hms_opt(0, 0, 0)?
-            .and_utc(),
-        DateKind::DateTime => {
-            let normal = text.replacen(' ', "T", 1);
-            match chrono::DateTime::parse_from_str(&normal, "%Y-%m-%dT%H:%M%#z")
-                .or_else(|_| chrono::DateTime::parse_from_str(&normal, "%Y-%m-%dT%H:%M:%S%.f%#z"))
-            {
-                Ok(dt) => dt.to_utc(),
-                Err(_) => chrono::NaiveDateTime::parse_from_str(&normal, "%Y-%m-%dT%H:%M:%S%.f")
-                    .or_else(|_| chrono::NaiveDateTime::parse_from_str(&normal, "%Y-%m-%dT%H:%M"))
-                    .ok()?
-                    .and_utc(),
-            }
-        }
-    };
-    Some(instant.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+    use chrono::{Datelike, Timelike};
+    let p = parts(text)?;
+    let local = p
+        .date
+        .and_hms_milli_opt(p.hour, p.minute, p.second, p.millis)?;
+    let utc = local - chrono::TimeDelta::minutes(p.offset);
+    let mut out = String::with_capacity(24);
+    use std::fmt::Write;
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        utc.year(),
+        utc.month(),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+        utc.nanosecond() / 1_000_000
+    );
+    Some(out)
 }
 
 #[cfg(test)]

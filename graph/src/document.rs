@@ -33,7 +33,7 @@
 use serde_json::value::RawValue;
 
 use crate::date::date_kind;
-use crate::json::{Members, excerpt, is_integer_text};
+use crate::json::{Members, excerpt, is_integer_text, string};
 use crate::operation::{
     Change, EdgeUpsert, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
 };
@@ -99,17 +99,14 @@ pub enum DocumentError {
 
 /// Decodes a graph-operation document into its operations, in order.
 pub fn decode(body: &str) -> Result<Vec<Operation>, DocumentError> {
-    let raw: Box<RawValue> = serde_json::from_str(body).map_err(|e| DocumentError::NotJson {
+    let not_json = |e: serde_json::Error| DocumentError::NotJson {
         message: e.to_string(),
-    })?;
-    let text = raw.get();
-    match text.as_bytes()[0] {
-        b'{' => Ok(vec![decode_operation(0, text)?]),
-        b'[' => {
-            let items: Vec<Box<RawValue>> =
-                serde_json::from_str(text).map_err(|e| DocumentError::NotJson {
-                    message: e.to_string(),
-                })?;
+    };
+    let text = body.trim_matches([' ', '\t', '\n', '\r']);
+    match text.as_bytes().first() {
+        Some(b'{') => Ok(vec![decode_operation(0, text, true)?]),
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(not_json)?;
             if items.is_empty() {
                 return Err(DocumentError::NotOperations {
                     value: "an empty array".into(),
@@ -118,12 +115,15 @@ pub fn decode(body: &str) -> Result<Vec<Operation>, DocumentError> {
             items
                 .iter()
                 .enumerate()
-                .map(|(index, item)| decode_operation(index, item.get()))
+                .map(|(index, item)| decode_operation(index, item.get(), false))
                 .collect()
         }
-        _ => Err(DocumentError::NotOperations {
-            value: excerpt(text),
-        }),
+        _ => {
+            let value: &RawValue = serde_json::from_str(text).map_err(not_json)?;
+            Err(DocumentError::NotOperations {
+                value: excerpt(value.get()),
+            })
+        }
     }
 }
 
@@ -131,7 +131,7 @@ pub fn decode(body: &str) -> Result<Vec<Operation>, DocumentError> {
 struct Fields<'a> {
     index: usize,
     op: &'a str,
-    members: &'a [(String, Box<RawValue>)],
+    members: &'a [(String, &'a RawValue)],
 }
 
 impl<'a> Fields<'a> {
@@ -145,19 +145,29 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// [`Fields::invalid`] for the property `name` (field `properties.<name>`).
+    fn invalid_property(
+        &self,
+        name: &str,
+        value: &str,
+        allowed: impl Into<String>,
+    ) -> DocumentError {
+        self.invalid(&format!("properties.{name}"), value, allowed)
+    }
+
     fn raw(&self, field: &str) -> Option<&'a RawValue> {
         self.members
             .iter()
             .find(|(name, _)| name == field)
-            .map(|(_, value)| value.as_ref())
+            .map(|(_, value)| *value)
     }
 
     fn string(&self, field: &str) -> Result<Option<String>, DocumentError> {
         let Some(raw) = self.raw(field) else {
             return Ok(None);
         };
-        match serde_json::from_str::<String>(raw.get()) {
-            Ok(text) if !text.is_empty() => Ok(Some(text)),
+        match string(raw.get()) {
+            Some(text) if !text.is_empty() => Ok(Some(text)),
             _ => Err(self.invalid(field, raw.get(), "a non-empty string")),
         }
     }
@@ -218,11 +228,20 @@ impl<'a> Fields<'a> {
 
 const OPERATIONS: &str = "one of upsertVertex, upsertEdge, deleteVertex, deleteEdge";
 
-fn decode_operation(index: usize, text: &str) -> Result<Operation, DocumentError> {
-    let Ok(members) = serde_json::from_str::<Members>(text) else {
-        return Err(DocumentError::NotOperations {
-            value: format!("an array whose item {index} is {}", excerpt(text)),
-        });
+/// Decodes one operation object: the whole body (`whole`, which may not be JSON at all) or an item of an array.
+fn decode_operation(index: usize, text: &str, whole: bool) -> Result<Operation, DocumentError> {
+    let members = match serde_json::from_str::<Members>(text) {
+        Ok(members) => members,
+        Err(e) if whole => {
+            return Err(DocumentError::NotJson {
+                message: e.to_string(),
+            });
+        }
+        Err(_) => {
+            return Err(DocumentError::NotOperations {
+                value: format!("an array whose item {index} is {}", excerpt(text)),
+            });
+        }
     };
     if let Some(field) = members.repeated() {
         return Err(DocumentError::Repeated {
@@ -380,17 +399,16 @@ fn properties(fields: &Fields, element: Element) -> Result<Vec<PropertyChange>, 
     members
         .iter()
         .map(|(name, value)| {
-            let field = format!("properties.{name}");
             if name.is_empty() || name.starts_with('~') {
-                return Err(fields.invalid(
-                    &field,
+                return Err(fields.invalid_property(
+                    name,
                     value.get(),
                     "a property name that is not empty and does not start with `~` (reserved: ~id, ~label, ~from, ~to)",
                 ));
             }
             Ok(PropertyChange {
                 name: name.clone(),
-                change: change(fields, &field, value.get(), element)?,
+                change: change(fields, name, value.get(), element)?,
             })
         })
         .collect()
@@ -401,7 +419,7 @@ const VALUES: &str =
 
 fn change(
     fields: &Fields,
-    field: &str,
+    name: &str,
     text: &str,
     element: Element,
 ) -> Result<Change, DocumentError> {
@@ -417,89 +435,87 @@ fn change(
         b'n' => Ok(Change::Remove),
         b'[' => {
             if element == Element::Edge {
-                return Err(fields.invalid(field, text, allowed()));
+                return Err(fields.invalid_property(name, text, allowed()));
             }
-            let items: Vec<Box<RawValue>> =
-                serde_json::from_str(text).map_err(|_| fields.invalid(field, text, allowed()))?;
+            let items: Vec<&RawValue> = serde_json::from_str(text)
+                .map_err(|_| fields.invalid_property(name, text, allowed()))?;
             if items.is_empty() {
-                return Err(fields.invalid(
-                    field,
+                return Err(fields.invalid_property(
+                    name,
                     text,
                     "a non-empty list (send null to remove the property)",
                 ));
             }
             items
                 .iter()
-                .map(|item| scalar(fields, field, item.get(), &allowed))
+                .map(|item| scalar(fields, name, item.get(), &allowed))
                 .collect::<Result<_, _>>()
                 .map(|values| Change::Set(Value::List(values)))
         }
         b'{' => {
             let Ok(Members(members)) = serde_json::from_str::<Members>(text) else {
-                return Err(fields.invalid(field, text, allowed()));
+                return Err(fields.invalid_property(name, text, allowed()));
             };
-            if let [(name, value)] = members.as_slice()
-                && name == "add"
+            if let [(member, value)] = members.as_slice()
+                && member == "add"
             {
                 if element == Element::Edge {
-                    return Err(fields.invalid(field, text, allowed()));
+                    return Err(fields.invalid_property(name, text, allowed()));
                 }
-                return scalar(fields, field, value.get(), &allowed).map(Change::Add);
+                return scalar(fields, name, value.get(), &allowed).map(Change::Add);
             }
-            scalar(fields, field, text, &allowed).map(Change::Set)
+            scalar(fields, name, text, &allowed).map(Change::Set)
         }
-        _ => scalar(fields, field, text, &allowed).map(Change::Set),
+        _ => scalar(fields, name, text, &allowed).map(Change::Set),
     }
 }
 
 /// One value that is not a list.
 fn scalar(
     fields: &Fields,
-    field: &str,
+    name: &str,
     text: &str,
     allowed: &dyn Fn() -> String,
 ) -> Result<Value, DocumentError> {
     match text.as_bytes()[0] {
-        b'"' => serde_json::from_str(text)
+        b'"' => string(text)
             .map(Value::String)
-            .map_err(|_| fields.invalid(field, text, allowed())),
+            .ok_or_else(|| fields.invalid_property(name, text, allowed())),
         b't' => Ok(Value::Boolean(true)),
         b'f' => Ok(Value::Boolean(false)),
         b'-' | b'0'..=b'9' if is_integer_text(text) => text.parse().map(Value::Integer).map_err(|_| {
-            fields.invalid(
-                field,
+            fields.invalid_property(name,
                 text,
                 "an integer from -9223372036854775808 to 9223372036854775807 (Neptune's Long); send a larger one as a string to keep it exact",
             )
         }),
         b'-' | b'0'..=b'9' => match text.parse::<f64>() {
             Ok(x) if x.is_finite() => Ok(Value::Double(x)),
-            _ => Err(fields.invalid(field, text, "a finite number (a 64-bit double)")),
+            _ => Err(fields.invalid_property(name, text, "a finite number (a 64-bit double)")),
         },
         b'{' => {
             let members = match serde_json::from_str::<Members>(text) {
                 Ok(Members(members)) => members,
-                Err(_) => return Err(fields.invalid(field, text, allowed())),
+                Err(_) => return Err(fields.invalid_property(name, text, allowed())),
             };
             let [(kind, value)] = members.as_slice() else {
-                return Err(fields.invalid(field, text, allowed()));
+                return Err(fields.invalid_property(name, text, allowed()));
             };
-            let date = serde_json::from_str::<String>(value.get()).ok();
+            let date = string(value.get());
             match (kind.as_str(), date) {
                 ("date", Some(date)) if date.len() == 10 && date_kind(&date).is_some() => Ok(Value::Date(date)),
                 ("dateTime", Some(date)) if date.len() > 10 && date_kind(&date).is_some() => {
                     Ok(Value::DateTime(date))
                 }
-                ("date", _) => Err(fields.invalid(field, value.get(), "a date \"YYYY-MM-DD\" (a real calendar day)")),
-                ("dateTime", _) => Err(fields.invalid(
-                    field,
+                ("date", _) => Err(fields.invalid_property(name, value.get(), "a date \"YYYY-MM-DD\" (a real calendar day)")),
+                ("dateTime", _) => Err(fields.invalid_property(name,
                     value.get(),
                     "a date-time \"YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM]\"",
                 )),
-                _ => Err(fields.invalid(field, text, allowed())),
+                _ => Err(fields.invalid_property(name, text, allowed())),
             }
         }
-        _ => Err(fields.invalid(field, text, allowed())),
+        _ => Err(fields.invalid_property(name, text, allowed())),
     }
 }
 

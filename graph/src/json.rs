@@ -6,21 +6,21 @@ use std::fmt;
 use serde_json::value::RawValue;
 
 /// A JSON object's members in the order written, a repeated name kept (serde's maps keep only the last), each value
-/// as its JSON text.
-pub struct Members(pub Vec<(String, Box<RawValue>)>);
+/// as its JSON text, borrowed from the text parsed (read it with `serde_json::from_str`).
+pub struct Members<'a>(pub Vec<(String, &'a RawValue)>);
 
-impl<'de> serde::Deserialize<'de> for Members {
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Members;
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Members<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<Members, A::Error> {
+            ) -> Result<Members<'a>, A::Error> {
                 let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
                 while let Some(member) = map.next_entry()? {
                     members.push(member);
@@ -28,18 +28,31 @@ impl<'de> serde::Deserialize<'de> for Members {
                 Ok(Members(members))
             }
         }
-        deserializer.deserialize_map(Visitor)
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
     }
 }
 
-impl Members {
+impl Members<'_> {
     /// The first name given more than once, if any.
     pub fn repeated(&self) -> Option<&str> {
-        let mut seen = std::collections::HashSet::with_capacity(self.0.len());
+        // Records' objects are small: comparing each name with the ones before beats hashing them.
         self.0
             .iter()
-            .map(|(name, _)| name.as_str())
-            .find(|name| !seen.insert(*name))
+            .enumerate()
+            .find(|(i, (name, _))| self.0[..*i].iter().any(|(before, _)| before == name))
+            .map(|(_, (name, _))| name.as_str())
+    }
+}
+
+/// The string a JSON value's text holds, or `None` when it is not a string. Text already checked as JSON (a
+/// [`RawValue`]) without escapes is its own content.
+pub fn string(text: &str) -> Option<String> {
+    match text.as_bytes() {
+        [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
+            Some(text[1..text.len() - 1].to_owned())
+        }
+        [b'"', ..] => serde_json::from_str(text).ok(),
+        _ => None,
     }
 }
 
@@ -74,5 +87,8 @@ mod tests {
         assert_eq!(Members(members).repeated(), Some("b"));
         assert!(is_integer_text("-12") && !is_integer_text("1e3") && !is_integer_text("-"));
         assert_eq!(excerpt(&"x".repeat(70)), format!("{}...", "x".repeat(64)));
+        assert_eq!(string(r#""a\"b""#).as_deref(), Some("a\"b"));
+        assert_eq!(string(r#""ü""#).as_deref(), Some("ü"));
+        assert_eq!(string("7"), None);
     }
 }

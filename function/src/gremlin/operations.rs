@@ -80,12 +80,12 @@ pub fn operations_query(operations: &[Operation]) -> String {
         }
         match &operations[i] {
             Operation::UpsertVertex(vertex) => {
-                chain.merged.insert(vertex.id.clone());
+                chain.merged.insert(&vertex.id);
                 push_merge_v(&mut q, &vertex.id, &vertex.label, &vertex.properties);
             }
             Operation::UpsertEdge(edge) => {
                 for (id, label) in [(&edge.from, &edge.from_label), (&edge.to, &edge.to_label)] {
-                    if chain.merged.insert(id.clone()) {
+                    if chain.merged.insert(id) {
                         push_merge_v(&mut q, id, label, &[]);
                     }
                 }
@@ -116,9 +116,9 @@ pub fn operations_query(operations: &[Operation]) -> String {
 /// The upsert traversal being written: how many operations it holds and the vertices it merged (which exist
 /// from there on, as no delete runs inside it).
 #[derive(Default)]
-struct Chain {
+struct Chain<'a> {
     operations: usize,
-    merged: HashSet<String>,
+    merged: HashSet<&'a str>,
 }
 
 // Ends the previous traversal, if any, so a new one can start.
