@@ -13,6 +13,9 @@
 
 use std::fmt;
 
+use stream2neptune_graph::date::date_kind;
+use stream2neptune_graph::json::{Members, excerpt, is_integer_text};
+
 /// A `follows` edge decoded from one record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edge {
@@ -36,13 +39,7 @@ pub struct CreationDate {
 }
 
 /// The shape of a [`CreationDate`], which picks its XSD datatype in SPARQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateKind {
-    /// `YYYY-MM-DD` (`xsd:date`).
-    Date,
-    /// A date-time (`xsd:dateTime`); a space separator is normalised to `T` in typed literals.
-    DateTime,
-}
+pub use stream2neptune_graph::date::DateKind;
 
 /// A scalar edge property value from the JSON form.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,8 +200,8 @@ fn parse_json(body: &str) -> Result<Edge, RejectReason> {
     let mut properties = Vec::new();
     for (key, value) in members {
         match key.as_str() {
-            "from" => from = Some(json_id("from", &value)?),
-            "to" => to = Some(json_id("to", &value)?),
+            "from" => from = Some(json_id("from", value)?),
+            "to" => to = Some(json_id("to", value)?),
             "created" | "creationDate" => {
                 let Ok(text) = serde_json::from_str::<String>(value.get()) else {
                     return Err(bad_json(format!(
@@ -239,50 +236,8 @@ fn parse_json(body: &str) -> Result<Edge, RejectReason> {
     })
 }
 
-/// A JSON object's members in the order written, a repeated name kept (serde's maps keep only the last), each value
-/// as its JSON text, so that a number is read from its digits rather than through a double.
-struct Members(Vec<(String, Box<serde_json::value::RawValue>)>);
-
-impl<'de> serde::Deserialize<'de> for Members {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Members;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Members, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some(member) = map.next_entry()? {
-                    members.push(member);
-                }
-                Ok(Members(members))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
-}
-
 fn bad_json(message: String) -> RejectReason {
     RejectReason::BadJson { message }
-}
-
-/// At most 64 characters of a JSON value's text, for a message.
-fn excerpt(text: &str) -> String {
-    let mut short: String = text.chars().take(64).collect();
-    if short.len() < text.len() {
-        short.push_str("...");
-    }
-    short
-}
-
-/// Whether JSON number text is a whole number as written: an optional minus and digits, no fraction or exponent.
-fn is_integer_text(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn property_value(key: &str, text: &str) -> Result<PropertyValue, RejectReason> {
@@ -334,72 +289,15 @@ fn json_id(
 
 /// Validates a creation date in one of the accepted forms (see the module docs).
 pub fn parse_date(text: &str) -> Result<CreationDate, RejectReason> {
-    let bad = || RejectReason::BadDate {
-        value: text.chars().take(64).collect(),
-    };
-    let b = text.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(bad());
-    }
-    let year = digits(&b[0..4]).ok_or_else(bad)?;
-    let month = digits(&b[5..7]).ok_or_else(bad)?;
-    let day = digits(&b[8..10]).ok_or_else(bad)?;
-    if chrono::NaiveDate::from_ymd_opt(year as i32, month, day).is_none() {
-        return Err(bad());
-    }
-    if b.len() == 10 {
-        return Ok(CreationDate {
+    match date_kind(text) {
+        Some(kind) => Ok(CreationDate {
             text: text.to_owned(),
-            kind: DateKind::Date,
-        });
+            kind,
+        }),
+        None => Err(RejectReason::BadDate {
+            value: text.chars().take(64).collect(),
+        }),
     }
-    // Time part: [T| ]HH:MM[:SS[.fraction]][zone]
-    let rest = &b[10..];
-    if !(rest[0] == b'T' || rest[0] == b' ') || rest.len() < 6 || rest[3] != b':' {
-        return Err(bad());
-    }
-    let hour = digits(&rest[1..3]).ok_or_else(bad)?;
-    let minute = digits(&rest[4..6]).ok_or_else(bad)?;
-    let mut i = 6;
-    let mut second = 0;
-    if rest.get(i) == Some(&b':') {
-        second = rest.get(i + 1..i + 3).and_then(digits).ok_or_else(bad)?;
-        i += 3;
-        if rest.get(i) == Some(&b'.') {
-            let start = i + 1;
-            i = start;
-            while rest.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == start {
-                return Err(bad());
-            }
-        }
-    }
-    if hour > 23 || minute > 59 || second > 59 {
-        return Err(bad());
-    }
-    let zone = &rest[i..];
-    let zone_ok = match zone {
-        [] | [b'Z'] => true,
-        [sign, h1, h2, b':', m1, m2] | [sign, h1, h2, m1, m2] if *sign == b'+' || *sign == b'-' => {
-            matches!((digits(&[*h1, *h2]), digits(&[*m1, *m2])), (Some(h), Some(m)) if h <= 23 && m <= 59)
-        }
-        _ => false,
-    };
-    if !zone_ok {
-        return Err(bad());
-    }
-    Ok(CreationDate {
-        text: text.to_owned(),
-        kind: DateKind::DateTime,
-    })
-}
-
-fn digits(bytes: &[u8]) -> Option<u32> {
-    bytes.iter().try_fold(0u32, |acc, &c| {
-        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-    })
 }
 
 impl fmt::Display for PropertyValue {

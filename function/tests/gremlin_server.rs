@@ -3,8 +3,9 @@
 //! forms, a redelivery changes nothing, hostile ids stay literal ids, records Groovy cannot compile
 //! are rejected once while the good records around them are written, a stopped server gives a
 //! correct checkpoint, the last property write wins, lanes keep per-key order, and every text the
-//! writer builds parses with `gremlin-lang`, the grammar Neptune uses (Groovy-only text does not).
-//! Counts use Gremlin.
+//! writer builds parses with `gremlin-lang`, the grammar Neptune uses (Groovy-only text does not), and graph
+//! operations written in batches, twice, leave the graph of the model (read back typed), a difference naming the
+//! element. Counts use Gremlin.
 
 mod common;
 
@@ -395,4 +396,170 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
             "{style} {form}: every key's last weight is 24"
         );
     }
+}
+
+/// The graph-operation batches of the mixed test, as documents: every operation, every value type, multi-valued
+/// adds and removes, an upsert, delete and upsert of one id inside a batch and across batches, hostile ids, labels,
+/// property names and values, and batches longer than one traversal.
+fn mixed_batches() -> Vec<Vec<stream2neptune_graph::Operation>> {
+    use serde_json::json;
+    let mut first = vec![
+        json!({"op": "upsertVertex", "id": "d1", "label": "device", "properties": {
+            "name": "x", "tags": ["a", "b", 3, 2.5, true, {"date": "2024-01-02"}],
+            "seen": {"date": "2024-01-02"}, "at": {"dateTime": "2024-01-02T03:04:05.123456+01:00"},
+            "visits": {"add": 3}, "w": -0.5, "tiny": 5e-324, "ok": false,
+            "big": i64::MAX, "small": i64::MIN, "old": null}}),
+        json!({"op": "upsertEdge", "label": "owns", "from": "c1", "to": "d1", "fromLabel": "customer",
+            "toLabel": "device", "key": "2024", "properties": {"since": {"date": "2023-12-31"}, "w": 1.5, "n": 7}}),
+        json!({"op": "upsertVertex", "id": "d1", "label": "ignored", "properties": {
+            "visits": {"add": 4}, "tags": {"add": "c"}, "name": null}}),
+        json!({"op": "upsertVertex", "id": "u1", "label": "user", "properties": {"a": 1}}),
+        json!({"op": "deleteVertex", "id": "u1"}),
+        json!({"op": "upsertVertex", "id": "u1", "label": "user", "properties": {"b": 2}}),
+    ];
+    for id in HOSTILE {
+        first.push(json!({"op": "upsertVertex", "id": id, "label": format!("l{id}"),
+            "properties": {*id: id, format!("{id}2"): [id, format!("{id}!")], format!("{id}3"): {"add": id}}}));
+        first.push(json!({"op": "upsertEdge", "id": format!("e{id}"), "label": format!("e{id}"), "from": id,
+            "to": "d1", "fromLabel": "ignored", "properties": {*id: id}}));
+    }
+    let second = vec![
+        json!({"op": "deleteEdge", "from": "c1", "label": "owns", "to": "d1", "key": "2024"}),
+        json!({"op": "deleteVertex", "id": "it's"}),
+        json!({"op": "upsertVertex", "id": "u1", "label": "user", "properties": {
+            "b": null, "c": [1, 2.5, "s", true, {"dateTime": "2024-01-02T00:00:00Z"}]}}),
+        json!({"op": "upsertEdge", "id": "ex')).drop().V('y", "label": "ex')).drop().V('y",
+            "from": "x')).drop().V('y", "to": "d1", "properties": {"x')).drop().V('y": null, "more": "m"}}),
+        json!({"op": "deleteVertex", "id": "d1"}),
+        json!({"op": "deleteEdge", "id": "ecanary"}),
+        json!({"op": "deleteEdge", "id": "absent"}),
+        json!({"op": "upsertVertex", "id": "c1", "label": "customer", "properties": {"tier": "gold", "tags": ["p", "q"]}}),
+        json!({"op": "upsertEdge", "label": "rates", "from": "c1", "to": "z1", "key": "k", "properties": {"score": 1}}),
+        json!({"op": "deleteVertex", "id": "absent"}),
+    ];
+    let mut third = vec![
+        json!({"op": "upsertVertex", "id": "d1", "label": "device", "properties": {"name": "back"}}),
+        json!({"op": "upsertEdge", "label": "owns", "from": "c1", "to": "d1", "key": "2024", "properties": {"n": 8}}),
+        json!({"op": "upsertVertex", "id": "u1", "label": "user", "properties": {"c": {"add": "t"}}}),
+        json!({"op": "upsertVertex", "id": "c1", "label": "customer", "properties": {"tier": "silver", "tags": ["q", "r"]}}),
+        json!({"op": "upsertEdge", "label": "rates", "from": "c1", "to": "z1", "key": "k", "properties": {"score": 2.5}}),
+        json!({"op": "deleteVertex", "id": "u1"}),
+    ];
+    for i in 0..14 {
+        third.push(
+            json!({"op": "upsertEdge", "label": "near", "from": format!("z{}", i % 3),
+            "to": format!("z{}", i + 3), "properties": {"i": i}}),
+        );
+        third.push(
+            json!({"op": "upsertVertex", "id": format!("z{}", i % 3), "label": "zone",
+            "properties": {"seen": {"add": i}}}),
+        );
+    }
+    [first, second, third]
+        .into_iter()
+        .map(|batch| {
+            stream2neptune_graph::decode(&serde_json::Value::from(batch).to_string())
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_difference_names_the_element()
+ {
+    use stream2neptune_graph::{Graph, Operation, Refusal, decode};
+    use stream2neptune_local::read_gremlin::read_graph;
+    use stream2neptune_writer::GraphStore;
+    use stream2neptune_writer::gremlin::operations_query;
+
+    // GIVEN Gremlin Server parsing every request with the grammar, as Neptune does, and the writer's store client
+    let server = GremlinServer::start_with(
+        stream2neptune_local::gremlin_server::Channelizer::GrammarByDefault,
+    );
+    let (deps, _) = store_deps(&server, &[]);
+    let batches = mixed_batches();
+    assert!(
+        batches[0]
+            .iter()
+            .any(|op| matches!(op, Operation::DeleteVertex { .. }))
+    );
+
+    // WHEN the batches are written in order, and then all again, each batch also applied to the model
+    let mut model = Graph::default();
+    let mut finals = Vec::new();
+    for round in 0..2 {
+        for (i, batch) in batches.iter().enumerate() {
+            deps.store
+                .submit(&operations_query(batch), ENGINE_INVOCATION_TIME)
+                .await
+                .unwrap_or_else(|e| panic!("round {round} batch {i}: {e}"));
+            for op in batch {
+                model.apply(op).unwrap();
+            }
+            // THEN after each batch the store holds the model's graph
+            let read = read_graph(&server.url()).await.unwrap();
+            let differences: Vec<String> = model
+                .with_instant_dates()
+                .differences(&read)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(differences, Vec::<String>::new(), "round {round} batch {i}");
+        }
+        finals.push(read_graph(&server.url()).await.unwrap());
+    }
+    // AND writing everything twice left the graph of writing it once, a non-trivial one
+    assert_eq!(finals[0], finals[1]);
+    assert_eq!(
+        (
+            finals[0].vertices.len(),
+            finals[0].edges.len(),
+            model.property_count()
+        ),
+        (33, 16, 64)
+    );
+    assert_eq!(finals[0].vertices["z0"].properties["seen"].len(), 5);
+    assert!(!finals[0].vertices.contains_key("u1") && !finals[0].vertices.contains_key("it's"));
+
+    // AND an edge upsert naming a taken edge id with other ends is refused by the store as by the model: the whole
+    // request is rolled back (the writer then narrows the batch to that record and rejects it)
+    let moved = decode(
+        r#"[{"op":"upsertVertex","id":"fresh","label":"l"},
+            {"op":"upsertEdge","id":"c1-owns-d1-2024","label":"owns","from":"c1","to":"z1"}]"#,
+    )
+    .unwrap();
+    let refusal = model.clone().apply(&moved[1]).unwrap_err();
+    assert!(matches!(refusal, Refusal::EdgeIdTaken { .. }), "{refusal}");
+    let refused = deps
+        .store
+        .submit(&operations_query(&moved), ENGINE_INVOCATION_TIME)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("already exists: c1-owns-d1-2024"),
+        "{refused}"
+    );
+    assert_eq!(read_graph(&server.url()).await.unwrap(), finals[1]);
+
+    // AND a change behind the model's back is a difference naming the element and property
+    server
+        .query(
+            "g.V('d1').property(single,'name','tampered').iterate();g.E('c1-owns-d1-2024').drop()",
+        )
+        .await;
+    let differences: Vec<String> = model
+        .with_instant_dates()
+        .differences(&read_graph(&server.url()).await.unwrap())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        differences,
+        [
+            "vertex \"d1\" property \"name\" is [String(\"tampered\")], expected [String(\"back\")]",
+            "edge \"c1-owns-d1-2024\" (\"c1\" -owns-> \"d1\") is missing",
+        ]
+    );
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::date::utc_instant;
 use crate::operation::{Change, Operation, Value};
 
 /// A whole graph: vertices and edges by id.
@@ -83,7 +84,7 @@ pub fn value_key(value: &Value) -> String {
     }
 }
 
-/// `values` as a vertex property holds them: sorted by [`value_key`], no two equal.
+/// The set of `values` as a [`Vertex`] holds it: sorted by [`value_key`], no two equal.
 pub fn set_of(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
     let mut by_key: BTreeMap<String, Value> = BTreeMap::new();
     for value in values {
@@ -233,6 +234,33 @@ impl Graph {
         out
     }
 
+    /// The graph as a store that keeps dates as instants holds it (Gremlin's `Date`): every [`Value::Date`] and
+    /// [`Value::DateTime`] becomes the [`Value::DateTime`] of its UTC instant with milliseconds
+    /// ([`crate::date::utc_instant`]), so it compares equal to what such a store reads back.
+    pub fn with_instant_dates(&self) -> Graph {
+        fn instant(value: &Value) -> Value {
+            match value {
+                Value::Date(text) | Value::DateTime(text) => {
+                    Value::DateTime(utc_instant(text).unwrap_or_else(|| text.clone()))
+                }
+                Value::List(values) => Value::List(values.iter().map(instant).collect()),
+                other => other.clone(),
+            }
+        }
+        let mut graph = self.clone();
+        for vertex in graph.vertices.values_mut() {
+            for values in vertex.properties.values_mut() {
+                *values = set_of(values.iter().map(instant));
+            }
+        }
+        for edge in graph.edges.values_mut() {
+            for value in edge.properties.values_mut() {
+                *value = instant(value);
+            }
+        }
+        graph
+    }
+
     /// The number of vertex and edge properties (a multi-valued property counts once).
     pub fn property_count(&self) -> usize {
         self.vertices
@@ -355,6 +383,32 @@ mod tests {
         );
         graph.apply(&change(Change::Remove)).unwrap();
         assert!(graph.vertices["v"].properties.is_empty());
+    }
+
+    #[test]
+    fn instant_dates_are_what_a_gremlin_store_reads_back() {
+        let mut graph = Graph::default();
+        graph
+            .apply(&Operation::UpsertVertex(VertexUpsert {
+                id: "v".into(),
+                label: "l".into(),
+                properties: vec![set(
+                    "d",
+                    Value::List(vec![
+                        Value::Date("2024-01-02".into()),
+                        Value::DateTime("2024-01-02T01:00:00+01:00".into()),
+                        Value::Integer(1),
+                    ]),
+                )],
+            }))
+            .unwrap();
+        assert_eq!(
+            graph.with_instant_dates().vertices["v"].properties["d"],
+            vec![
+                Value::DateTime("2024-01-02T00:00:00.000Z".into()),
+                Value::Integer(1)
+            ]
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! TinkerPop's Gremlin Server, the Gremlin engine of local mode and of the writer's tests (installed by `make tools`
-//! into `<workspace>/.java/gremlin-server/lib`): a TinkerTransactionGraph with ANY vertex and edge ids behind the
+//! into `<workspace>/.java/gremlin-server/lib`): a TinkerTransactionGraph with ANY vertex and edge ids and
+//! Neptune's default vertex property cardinality, set (TinkerGraph's own default is single), behind the
 //! HTTP channelizer, so the writer's `POST /gremlin {"gremlin": ...}` reaches it as it reaches Neptune. Serializers:
 //! untyped GraphSON 3 first (what a request without `Accept` gets: plain JSON as the writer reads it), typed
 //! GraphSON 3 (graph-notebook's default for Neptune) and GraphBinary 1. Two script
@@ -88,6 +89,7 @@ pub fn write_config(dir: &Path, port: u16, channelizer: Channelizer) -> Result<P
             "gremlin.graph=org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerTransactionGraph\n\
              gremlin.tinkergraph.vertexIdManager=ANY\n\
              gremlin.tinkergraph.edgeIdManager=ANY\n\
+             gremlin.tinkergraph.defaultVertexPropertyCardinality=set\n\
              gremlin.tinkergraph.graphLocation={}\n\
              gremlin.tinkergraph.graphFormat=graphson\n",
             dir.join("graph.json").display()

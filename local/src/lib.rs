@@ -21,6 +21,7 @@ pub mod neo4j;
 pub mod opencypher;
 pub mod paths;
 pub mod people;
+pub mod read_gremlin;
 pub mod read_opencypher;
 pub mod read_sparql;
 pub mod redrive;

@@ -1,8 +1,4 @@
-//! Gremlin query text for one write batch, with every value escaped into single-quoted literals.
-//!
-//! Neptune parses Gremlin with the TinkerPop grammar (no Groovy, no bindings), so values must be
-//! literals in the text. A string literal is single-quoted; `\` and `'` are backslash-escaped and
-//! control characters are written as escapes, so no id can end the literal or add steps.
+//! Gremlin for the sample's `follows` edges (records decoded by [`crate::record`]).
 //!
 //! A batch is one traversal in one of two forms ([`GremlinBatchForm`], GREMLIN_BATCH_FORM): chained, one
 //! `mergeV()`/`mergeE()` step per vertex and edge, or rows, the batch's vertices and edges as two list
@@ -12,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
+use super::{EDGES_PER_TRAVERSAL, push_literal};
 use crate::record::{Edge, PropertyValue};
 use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
@@ -151,15 +148,6 @@ fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
 }
 
 /// The chained form: one step per vertex (first use) and per edge, in record order.
-/// Edges per traversal in the chained form: a batch is written as several `;`-separated traversals of this many
-/// edges, in one request. Neptune runs the traversals of one request in one transaction, all but the last ended by
-/// `iterate()` ("Using the Gremlin API"; Gremlin standards compliance in Amazon Neptune), so the batch stays one
-/// atomic, idempotent write; each traversal is the chained mergeV()/mergeE() form that Neptune's upserts page
-/// documents. The cost of a traversal on Gremlin Server grows faster than its length: with batches of 100 one
-/// chain per batch wrote 911 edges/s, traversals of 10 edges 1,922 (examples/gremlin_forms.rs; BENCHMARKS.md,
-/// "Gremlin batch form"), and traversals of 1 edge no faster than of 10.
-pub const EDGES_PER_TRAVERSAL: usize = 10;
-
 fn chained_query<'a>(
     edges: impl IntoIterator<Item = &'a Edge>,
     style: GremlinStyle,
@@ -339,38 +327,10 @@ fn push_value(q: &mut String, value: &PropertyValue) {
     }
 }
 
-/// Appends `s` as a single-quoted Gremlin string literal.
-pub fn push_literal(q: &mut String, s: &str) {
-    q.push('\'');
-    // Fast path: plain printable ASCII needs no escape.
-    if s.bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
-    {
-        q.push_str(s);
-        q.push('\'');
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '\'' => q.push_str("\\'"),
-            '\\' => q.push_str("\\\\"),
-            '\n' => q.push_str("\\n"),
-            '\r' => q.push_str("\\r"),
-            '\t' => q.push_str("\\t"),
-            '\u{8}' => q.push_str("\\b"),
-            '\u{c}' => q.push_str("\\f"),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(q, "\\u{:04x}", c as u32);
-            }
-            c => q.push(c),
-        }
-    }
-    q.push('\'');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gremlin::literal::tests::{HOSTILE, skeleton};
     use crate::record::test_edge;
 
     fn edge(from: &str, to: &str) -> Edge {
@@ -607,22 +567,6 @@ mod tests {
         );
     }
 
-    /// Hostile ids and the exact literal each must become.
-    const HOSTILE: &[(&str, &str)] = &[
-        ("it's", r"'it\'s'"),
-        ("a\\b", r"'a\\b'"),
-        ("\\'", r"'\\\''"),
-        ("line\nbreak\r\t", r"'line\nbreak\r\t'"),
-        ("x')).drop().V('y", r"'x\')).drop().V(\'y'"),
-        ("a // comment", "'a // comment'"),
-        ("${System.exit(0)}", "'${System.exit(0)}'"),
-        ("\"double\"", "'\"double\"'"),
-        ("ünïcødé 🚀 名前", "'ünïcødé 🚀 名前'"),
-        ("nul\u{0}bell\u{7}", r"'nul\u0000bell\u0007'"),
-        ("sep\u{2028}", r"'sep\u2028'"),
-        ("\\u0027", r"'\\u0027'"),
-    ];
-
     #[test]
     fn hostile_ids_become_exact_literals() {
         for (raw, literal) in HOSTILE {
@@ -641,28 +585,6 @@ mod tests {
 
     #[test]
     fn hostile_ids_never_leave_their_literal() {
-        // Walk the query like the grammar's lexer: outside literals only the fixed step text may
-        // appear, so stripping literal contents must give the same skeleton for any id.
-        fn skeleton(q: &str) -> String {
-            let mut out = String::new();
-            let mut chars = q.chars();
-            let mut inside = false;
-            while let Some(c) = chars.next() {
-                match (inside, c) {
-                    (false, '\'') => {
-                        inside = true;
-                        out.push_str("'…'");
-                    }
-                    (false, c) => out.push(c),
-                    (true, '\\') => {
-                        chars.next();
-                    }
-                    (true, '\'') => inside = false,
-                    (true, _) => {}
-                }
-            }
-            out
-        }
         let mut reference_edge = edge("a", "b");
         reference_edge.properties = vec![("note".into(), PropertyValue::Text("n".into()))];
         for style in [MERGE, ROWS, COALESCE] {
