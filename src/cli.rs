@@ -64,8 +64,10 @@ pub enum Command {
     /// retained. Each failure record is deleted only once its batch is written; a second redrive is harmless.
     /// --dry-run reads and lists what would be replayed and changes nothing.
     Redrive(crate::deploy::redrive::RedriveArgs),
-    /// Write a synthetic social graph: people (Neptune bulk-load CSV and N-Triples) and follows.csv.gz.
-    Dataset(stream2neptune_workload::DatasetArgs),
+    /// Write a synthetic data set: a social graph (people as Neptune bulk-load CSV and N-Triples, and
+    /// follows.csv.gz), or with --workload mixed graph operations on customers, devices and orders
+    /// (operations.jsonl.gz).
+    Dataset(stream2neptune_workload::DatasetCommand),
     /// Put the edges of a follows.csv.gz on a Kinesis stream at a set pace, resending throttled records until
     /// they are accepted; what is still unsent at the end is saved to a resume file.
     Drive(stream2neptune_workload::DriveArgs),

@@ -592,3 +592,52 @@ fn links_and_anchors_are_read_as_github_renders_them() {
             .contains("#local")
     );
 }
+
+/// `dataset --workload mixed` writes its records with their keys, reads back to what it says the graph will hold,
+/// and refuses a flag outside what it can make, naming it.
+#[test]
+fn dataset_mixed_writes_keyed_graph_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mixed");
+    let made = bin()
+        .args([
+            "dataset",
+            "--workload",
+            "mixed",
+            "--records",
+            "400",
+            "--customers",
+            "20",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let stdout = String::from_utf8_lossy(&made.stdout);
+    let records =
+        stream2neptune_workload::mixed::read_records(&out.join("operations.jsonl.gz")).unwrap();
+    assert_eq!(records.len(), 400);
+    let graph = stream2neptune_workload::mixed::expected_graph(&records);
+    let said = format!(
+        "they leave {} vertices, {} edges, {} properties",
+        graph.vertices.len(),
+        graph.edges.len(),
+        graph.property_count()
+    );
+    assert!(stdout.contains(&said), "{stdout}");
+    assert!(records.iter().all(|r| r.partition_key.starts_with('c')));
+
+    let refused = bin()
+        .args(["dataset", "--workload", "mixed", "--records", "0"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--records = 0: at least 1 record"),
+        "{stderr}"
+    );
+}

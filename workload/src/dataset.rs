@@ -29,6 +29,7 @@ use tempfile::NamedTempFile;
 
 use crate::edges::{EDGE_FILE_HEADER, FOLLOWS_LABEL};
 use crate::error::DatasetError;
+use crate::mixed::{MixedConfig, ValueKinds, write_records};
 use crate::rdf::person_triples;
 use stream2neptune_process::shutdown::{Interrupted, Shutdown};
 
@@ -47,7 +48,46 @@ const LAST_NAMES: &[&str] = &[
     "Weber",
 ];
 
-/// Flags of `stream2neptune dataset`.
+/// What `stream2neptune dataset` generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// People and `follows` edges, the sample's data set: vertices/people.csv, vertices/people.nt, follows.csv.gz.
+    Follows,
+    /// Graph operations on customers, devices and orders (several labels, property updates, multi-valued adds,
+    /// removals and deletes on Zipf-skewed keys): operations.jsonl.gz, one record a line with its partition key.
+    Mixed,
+}
+
+/// Value kinds of the mixed workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Values {
+    /// Every kind: strings, numbers, booleans, dates, date-times, multi-valued properties (Gremlin, SPARQL).
+    All,
+    /// Strings, numbers and booleans only, what Neptune's openCypher stores.
+    Scalars,
+}
+
+/// Flags of `stream2neptune dataset`: the workload, the flags of the follows data set, those of the mixed one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatasetCommand {
+    /// What to generate.
+    #[arg(long, value_enum, default_value_t = Workload::Follows)]
+    pub workload: Workload,
+    /// Records of the mixed workload (each one to three graph operations).
+    #[arg(long, default_value_t = 100_000)]
+    pub records: u64,
+    /// Customers of the mixed workload: its keys, Zipf-distributed by --zipf-exponent.
+    #[arg(long, default_value_t = 1_000)]
+    pub customers: u32,
+    /// Value kinds of the mixed workload.
+    #[arg(long, value_enum, default_value_t = Values::All)]
+    pub values: Values,
+    /// The follows data set's flags (--out, --seed, --zipf-exponent and --gzip-level serve both workloads).
+    #[command(flatten)]
+    pub args: DatasetArgs,
+}
+
+/// Flags of the follows data set (and the ones the mixed workload shares).
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatasetArgs {
     /// Number of people (vertices).
@@ -59,10 +99,11 @@ pub struct DatasetArgs {
     /// Seed of the random generator: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Output directory (created if missing): vertices/people.csv, vertices/people.nt, follows.csv.gz.
+    /// Output directory (created if missing): vertices/people.csv, vertices/people.nt, follows.csv.gz (follows), or
+    /// operations.jsonl.gz (mixed).
     #[arg(long)]
     pub out: PathBuf,
-    /// Exponent of the Zipf distribution of followed people; higher means bigger super-connectors.
+    /// Exponent of the Zipf distribution of followed people (mixed: of customers); higher means hotter keys.
     #[arg(long, default_value_t = 1.0)]
     pub zipf_exponent: f64,
     /// First creation date (YYYY-MM-DD, UTC).
@@ -242,6 +283,55 @@ pub fn generate_with_progress(
     })
 }
 
+/// `dataset --workload mixed`: validates its flags, writes operations.jsonl.gz and says what the graph will hold.
+fn run_mixed(command: &DatasetCommand) -> anyhow::Result<()> {
+    let args = &command.args;
+    let invalid = |field, value: String, allowed: &str| DatasetError::InvalidParameter {
+        field,
+        value,
+        allowed: allowed.to_owned(),
+    };
+    if command.records == 0 {
+        return Err(invalid("--records", "0".into(), "at least 1 record").into());
+    }
+    if command.customers == 0 {
+        return Err(invalid("--customers", "0".into(), "at least 1 customer").into());
+    }
+    if !(args.zipf_exponent > 0.0 && args.zipf_exponent <= 3.0) {
+        return Err(invalid(
+            "--zipf-exponent",
+            args.zipf_exponent.to_string(),
+            "a number in (0, 3]",
+        )
+        .into());
+    }
+    if args.gzip_level > 9 {
+        return Err(invalid("--gzip-level", args.gzip_level.to_string(), "0 to 9").into());
+    }
+    let config = MixedConfig {
+        records: command.records,
+        customers: command.customers,
+        zipf_exponent: args.zipf_exponent,
+        seed: args.seed,
+        values: match command.values {
+            Values::All => ValueKinds::ALL,
+            Values::Scalars => ValueKinds::SCALARS,
+        },
+    };
+    let summary = write_records(&config, &args.out, args.gzip_level)?;
+    println!(
+        "wrote {} records ({} graph operations on {} customers) to {}; applied in order they leave {} vertices, {} edges, {} properties",
+        summary.records,
+        summary.operations,
+        command.customers,
+        summary.path.display(),
+        summary.vertices,
+        summary.edges,
+        summary.properties
+    );
+    Ok(())
+}
+
 /// A uniform integer in `0..n` (Lemire's multiply-shift; the bias is below 2^-32 for our n).
 pub(crate) fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
@@ -407,7 +497,11 @@ fn write_follows(
 
 /// Runs `stream2neptune dataset`. On a signal it stops within a chunk of edges, removes its
 /// temporary files and returns [`Interrupted`]: no file under the output names is half-written.
-pub async fn run_dataset(args: DatasetArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn run_dataset(command: DatasetCommand, shutdown: Shutdown) -> anyhow::Result<()> {
+    if command.workload == Workload::Mixed {
+        return run_mixed(&command);
+    }
+    let args = command.args;
     let config = DatasetConfig::from_args(&args)?;
     let bar = ProgressBar::new(config.follows).with_style(
         ProgressStyle::with_template(

@@ -28,6 +28,33 @@ pub enum DatasetError {
     Stopped,
 }
 
+/// Why a mixed workload's operations file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MixedFileError {
+    /// The file could not be opened or read.
+    #[error(
+        "cannot read operations file {path}: {source} (generate one with `stream2neptune dataset --workload mixed`)"
+    )]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line is not `{"partitionKey": ..., "data": <graph-operation document>}`.
+    #[error(
+        "{path} line {line}: {reason}; expected {{\"partitionKey\": KEY, \"data\": <graph-operation document>}}"
+    )]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
 /// Why an edge file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeFileError {

@@ -19,6 +19,6 @@ pub mod resume;
 pub mod schedule;
 pub mod sink;
 
-pub use dataset::{DatasetArgs, run_dataset};
+pub use dataset::{DatasetArgs, DatasetCommand, run_dataset};
 pub use driver::{DriveArgs, run_drive};
 pub use loader::{LoadArgs, run_load};

@@ -11,6 +11,13 @@
 //! Randomness comes only from ChaCha8 through the data set's own sampling, so a seed gives the same records with
 //! any `rand` release.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use stream2neptune_graph::{
@@ -18,6 +25,10 @@ use stream2neptune_graph::{
 };
 
 use crate::dataset::{below, unit, zipf_cdf, zipf_rank};
+use crate::error::{DatasetError, MixedFileError};
+
+/// The mixed workload's file in a data set directory.
+pub const OPERATIONS_FILE: &str = "operations.jsonl.gz";
 
 /// The vertex label of customers.
 pub const CUSTOMER: &str = "customer";
@@ -104,6 +115,109 @@ pub fn expected_graph(records: &[MixedRecord]) -> Graph {
     graph
 }
 
+/// What [`write_records`] wrote, and the graph the records leave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixedSummary {
+    /// The file written.
+    pub path: PathBuf,
+    /// Records written.
+    pub records: u64,
+    /// Operations in them.
+    pub operations: u64,
+    /// Vertices of the expected graph.
+    pub vertices: usize,
+    /// Edges of the expected graph.
+    pub edges: usize,
+    /// Properties of the expected graph (a multi-valued property counts once).
+    pub properties: usize,
+}
+
+/// One line of the operations file: `{"partitionKey": KEY, "data": DOCUMENT}`, the document being the record's
+/// body as the driver sends it (a graph-operation document, [`stream2neptune_graph::encode`]).
+pub fn record_line(record: &MixedRecord) -> String {
+    format!(
+        "{{\"partitionKey\":{},\"data\":{}}}",
+        serde_json::Value::String(record.partition_key.clone()),
+        stream2neptune_graph::encode(&record.operations)
+    )
+}
+
+/// The record of one line of the operations file.
+pub fn parse_line(line: &str) -> Result<MixedRecord, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Line<'a> {
+        partition_key: String,
+        #[serde(borrow)]
+        data: &'a serde_json::value::RawValue,
+    }
+    let line: Line = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let operations = stream2neptune_graph::decode(line.data.get()).map_err(|e| e.to_string())?;
+    Ok(MixedRecord {
+        partition_key: line.partition_key,
+        operations,
+    })
+}
+
+/// Writes the workload's records to `dir/operations.jsonl.gz` (a temporary file renamed into place when complete).
+pub fn write_records(
+    config: &MixedConfig,
+    dir: &Path,
+    gzip_level: u32,
+) -> Result<MixedSummary, DatasetError> {
+    let path = dir.join(OPERATIONS_FILE);
+    let write_err = |source| DatasetError::Write {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let records = generate(config);
+    let part = tempfile::Builder::new()
+        .prefix(".operations.partial-")
+        .tempfile_in(dir)
+        .map_err(write_err)?;
+    let mut gz = GzEncoder::new(BufWriter::new(part), Compression::new(gzip_level));
+    for record in &records {
+        writeln!(gz, "{}", record_line(record)).map_err(write_err)?;
+    }
+    let part = gz
+        .finish()
+        .map_err(write_err)?
+        .into_inner()
+        .map_err(|e| write_err(e.into_error()))?;
+    part.persist(&path).map_err(|e| write_err(e.error))?;
+    let graph = expected_graph(&records);
+    Ok(MixedSummary {
+        path,
+        records: records.len() as u64,
+        operations: records.iter().map(|r| r.operations.len() as u64).sum(),
+        vertices: graph.vertices.len(),
+        edges: graph.edges.len(),
+        properties: graph.property_count(),
+    })
+}
+
+/// Reads an operations file back, in stream order.
+pub fn read_records(path: &Path) -> Result<Vec<MixedRecord>, MixedFileError> {
+    let read_err = |source| MixedFileError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let reader = BufReader::new(MultiGzDecoder::new(File::open(path).map_err(read_err)?));
+    let mut records = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.map_err(read_err)?;
+        records.push(
+            parse_line(&line).map_err(|reason| MixedFileError::Malformed {
+                path: path.to_owned(),
+                line: index + 1,
+                reason,
+            })?,
+        );
+    }
+    Ok(records)
+}
+
 fn set(name: &str, value: Value) -> PropertyChange {
     PropertyChange {
         name: name.into(),
@@ -168,9 +282,15 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
     let (date, date_time) = day(n);
     let roll = unit(rng);
     if roll < 0.25 {
+        // Each property once per operation (a document names each once).
+        let tier = if below(rng, 5) == 0 {
+            remove("tier")
+        } else {
+            set("tier", Value::String(pick(rng, TIERS).into()))
+        };
         let mut properties = vec![
             set("name", Value::String(format!("Customer {customer}"))),
-            set("tier", Value::String(pick(rng, TIERS).into())),
+            tier,
             set("score", Value::Double(below(rng, 1000) as f64 / 8.0)),
             set("active", Value::Boolean(below(rng, 4) > 0)),
         ];
@@ -190,9 +310,6 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
                 name: "tags".into(),
                 change,
             });
-        }
-        if below(rng, 5) == 0 {
-            properties.push(remove("tier"));
         }
         vec![vertex(customer.into(), CUSTOMER, properties)]
     } else if roll < 0.45 {
@@ -323,6 +440,39 @@ mod tests {
                 .values()
                 .any(|v| v.properties.get("tags").is_some_and(|t| t.len() > 1)),
             "a multi-valued property"
+        );
+    }
+
+    #[test]
+    fn the_file_reads_back_to_the_same_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = MixedConfig {
+            records: 300,
+            ..config(ValueKinds::ALL)
+        };
+        let summary = write_records(&config, dir.path(), 1).unwrap();
+        assert_eq!(summary.records, 300);
+        assert!(summary.operations > 300);
+        let records = read_records(&summary.path).unwrap();
+        assert_eq!(records, generate(&config));
+        let graph = expected_graph(&records);
+        assert_eq!(
+            (graph.vertices.len(), graph.edges.len()),
+            (summary.vertices, summary.edges)
+        );
+        let bad = dir.path().join("bad.jsonl.gz");
+        let mut gz = GzEncoder::new(File::create(&bad).unwrap(), Compression::fast());
+        writeln!(gz, "{}", record_line(&records[0])).unwrap();
+        writeln!(
+            gz,
+            "{{\"partitionKey\":\"c1\",\"data\":{{\"op\":\"upsertVertex\"}}}}"
+        )
+        .unwrap();
+        gz.finish().unwrap();
+        let err = read_records(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("bad.jsonl.gz"),
+            "{err}"
         );
     }
 

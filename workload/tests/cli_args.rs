@@ -2,7 +2,7 @@
 //! definitions, help text, and the environment variables the EC2 env file sets.
 
 use clap::{CommandFactory, Parser, Subcommand};
-use stream2neptune_workload::{DatasetArgs, DriveArgs, LoadArgs};
+use stream2neptune_workload::{DatasetCommand, DriveArgs, LoadArgs};
 
 #[derive(Parser)]
 struct Cli {
@@ -12,7 +12,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Dataset(DatasetArgs),
+    Dataset(DatasetCommand),
     Drive(DriveArgs),
     Load(LoadArgs),
 }
