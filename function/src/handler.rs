@@ -145,6 +145,8 @@ pub async fn handle<S: GraphStore>(
     //    refuses it again now: otherwise the environment may refuse everything (an engine
     //    without mergeE, a proxy answering 400, an outage that began mid-batch) and the record
     //    stays in the stream. A record refused while the environment was being fixed is written.
+    //    A graph-operation record is not written again out of its key's order: the store's
+    //    acceptance of a later write is its proof.
     let mut refused: Vec<Refusal> = outcomes.into_iter().flat_map(|o| o.refused).collect();
     refused.sort_by_key(|r| r.index);
     let last_accepted = progress.last_accepted();
@@ -168,7 +170,19 @@ pub async fn handle<S: GraphStore>(
         let Ok(at) = writes.binary_search_by_key(&refusal.index, |(index, _)| *index) else {
             continue;
         };
-        let alone = [(refusal.index, &writes[at].1)];
+        let write = &writes[at].1;
+        if let Write::Operations(_) = write {
+            // Its lane wrote the later records of its key already: written now, it would be applied after them.
+            // The store's refusal is proven (it accepted a later write), so it is rejected as it was refused.
+            rejects.push((
+                refusal.index,
+                RejectReason::StoreRefused {
+                    message: refusal.message,
+                },
+            ));
+            continue;
+        }
+        let alone = [(refusal.index, write)];
         match writer.write(&alone, StoreError::disposition_alone).await {
             Ok(()) => {}
             Err(err) if err.refuses_alone() => rejects.push((
