@@ -10,7 +10,9 @@
 
 use std::borrow::Cow;
 
-use crate::record::{Edge, RejectReason, parse_record};
+use stream2neptune_graph::{Operation, Unwritable};
+
+use crate::record::{RejectReason, Write, decode_record};
 
 /// One user record: a plain Kinesis record, or one record of an aggregate.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,11 +31,16 @@ pub struct UserRecord<'a> {
 }
 
 impl UserRecord<'_> {
-    /// The edge it holds, or why it is rejected.
-    pub fn decode(&self, max_bytes: usize) -> Result<Edge, RejectReason> {
+    /// What it asks to write, or why it is rejected; `writable` is the query language's check of a graph
+    /// operation ([`crate::query::writable`]).
+    pub fn decode(
+        &self,
+        max_bytes: usize,
+        writable: impl Fn(&Operation) -> Result<(), Unwritable>,
+    ) -> Result<Write, RejectReason> {
         match &self.corrupted {
             Some(err) => Err(RejectReason::CorruptedAggregate(err.clone())),
-            None => parse_record(&self.data, max_bytes),
+            None => decode_record(&self.data, max_bytes, writable),
         }
     }
 }
@@ -122,8 +129,11 @@ mod tests {
                 (4, None, "r"),
             ]
         );
-        assert_eq!(users[2].decode(1000).unwrap().from, "c");
-        let err = users[3].decode(1000).unwrap_err();
+        let Ok(Write::Follows(edge)) = users[2].decode(1000, |_| Ok(())) else {
+            panic!("{:?}", users[2].decode(1000, |_| Ok(())));
+        };
+        assert_eq!(edge.from, "c");
+        let err = users[3].decode(1000, |_| Ok(())).unwrap_err();
         assert_eq!(err.code(), "CorruptedAggregate");
         assert!(err.to_string().contains("MD5 trailer"), "{err}");
         assert_eq!(users[3].data.as_ref(), corrupted.as_slice());
@@ -140,7 +150,10 @@ mod tests {
         let big = "b".repeat(200);
         let data = aggregate(&[("k", "k,l,2020-01-01"), ("k", &big)]);
         let users = user_records([("k", data.as_slice())]);
-        assert!(users[0].decode(64).is_ok());
-        assert_eq!(users[1].decode(64).unwrap_err().code(), "Oversize");
+        assert!(users[0].decode(64, |_| Ok(())).is_ok());
+        assert_eq!(
+            users[1].decode(64, |_| Ok(())).unwrap_err().code(),
+            "Oversize"
+        );
     }
 }

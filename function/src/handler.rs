@@ -1,7 +1,7 @@
-//! The invocation: decode every record, write the edges in ordered lanes of batches (halving a
-//! write too big for the store and keeping the size that worked, isolating a record the store
-//! refuses), hand malformed and refused records to the rejects sink, and answer the partial-batch
-//! response.
+//! The invocation: decode every record (a `follows` edge or graph operations), write the records in ordered lanes
+//! of batches, each of records of one form (halving a write too big for the store and keeping the size that
+//! worked, isolating a record the store refuses), hand malformed and refused records to the rejects sink, and
+//! answer the partial-batch response.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
@@ -15,15 +15,12 @@ use crate::batching::{self, WriteSize};
 use crate::config::Config;
 use crate::deaggregation::{self, UserRecord, record_start};
 use crate::error::{Disposition, StoreError};
-use crate::gremlin::{self, GremlinStyle};
 use crate::metrics::{InvocationMetrics, MetricsOutput};
-use crate::opencypher;
-use crate::record::{Edge, RejectReason};
+use crate::query::{build_query, writable};
+use crate::record::{RejectReason, Write};
 use crate::rejects::{RejectSink, RejectedRecord};
 use crate::retry::{Deadline, RetryPolicy, with_retries};
-use crate::sparql;
 use crate::store::{GraphStore, HttpStore, http_client};
-use stream2neptune_writer_environment::QueryLanguage;
 
 /// Everything built once per execution environment and shared by invocations.
 #[derive(Debug)]
@@ -68,7 +65,7 @@ fn retry_policy(config: &Config) -> RetryPolicy {
 /// Handles one Kinesis batch. Never fails as a whole: records that could not be written are
 /// reported through the partial-batch response, so Lambda retries from the first of them.
 ///
-/// Order of work: decode every record; write the edges in lanes; decide whether records the store
+/// Order of work: decode every record; write the records in lanes; decide whether records the store
 /// refused are at fault or the environment is; then send the rejects (malformed records and
 /// records refused on their own) in stream order, only those before the first unwritten record:
 /// Lambda delivers everything from there again, so a record reaches the rejects sink at most once
@@ -100,10 +97,11 @@ pub async fn handle<S: GraphStore>(
         users.iter().filter(|u| u.corrupted.is_none()).count() as u64,
     );
     let mut rejects: Vec<(usize, RejectReason)> = Vec::new();
-    let mut edges: Vec<(usize, Edge)> = Vec::with_capacity(users.len());
+    let mut writes: Vec<(usize, Write)> = Vec::with_capacity(users.len());
+    let writable = writable(deps.config.query_language);
     for (index, user) in users.iter().enumerate() {
-        match user.decode(deps.config.max_record_bytes) {
-            Ok(edge) => edges.push((index, edge)),
+        match user.decode(deps.config.max_record_bytes, writable) {
+            Ok(write) => writes.push((index, write)),
             Err(reason) => rejects.push((index, reason)),
         }
     }
@@ -111,9 +109,9 @@ pub async fn handle<S: GraphStore>(
     // 2. Write in lanes; each lane reports the stream index of its first unwritten record.
     let started = Instant::now();
     let lanes = batching::into_lanes(
-        edges
+        writes
             .iter()
-            .map(|(index, edge)| (users[*index].partition_key.as_ref(), (*index, edge))),
+            .map(|(index, write)| (users[*index].partition_key.as_ref(), (*index, write))),
         deps.config.write_concurrency,
     );
     let progress = Progress {
@@ -147,6 +145,8 @@ pub async fn handle<S: GraphStore>(
     //    refuses it again now: otherwise the environment may refuse everything (an engine
     //    without mergeE, a proxy answering 400, an outage that began mid-batch) and the record
     //    stays in the stream. A record refused while the environment was being fixed is written.
+    //    A graph-operation record is not written again out of its key's order: the store's
+    //    acceptance of a later write is its proof.
     let mut refused: Vec<Refusal> = outcomes.into_iter().flat_map(|o| o.refused).collect();
     refused.sort_by_key(|r| r.index);
     let last_accepted = progress.last_accepted();
@@ -167,10 +167,22 @@ pub async fn handle<S: GraphStore>(
         if first_unwritten.is_some_and(|f| refusal.index >= f) {
             break;
         }
-        let Ok(at) = edges.binary_search_by_key(&refusal.index, |(index, _)| *index) else {
+        let Ok(at) = writes.binary_search_by_key(&refusal.index, |(index, _)| *index) else {
             continue;
         };
-        let alone = [(refusal.index, &edges[at].1)];
+        let write = &writes[at].1;
+        if let Write::Operations(_) = write {
+            // Its lane wrote the later records of its key already: written now, it would be applied after them.
+            // The store's refusal is proven (it accepted a later write), so it is rejected as it was refused.
+            rejects.push((
+                refusal.index,
+                RejectReason::StoreRefused {
+                    message: refusal.message,
+                },
+            ));
+            continue;
+        }
+        let alone = [(refusal.index, write)];
         match writer.write(&alone, StoreError::disposition_alone).await {
             Ok(()) => {}
             Err(err) if err.refuses_alone() => rejects.push((
@@ -344,14 +356,18 @@ enum Step {
     Failed(Failure),
 }
 
-/// Writes one lane write by write, each of the size the store takes now ([`WriteSize`]).
-async fn write_lane<S: GraphStore>(writer: &Writer<'_, S>, lane: &[(usize, &Edge)]) -> LaneOutcome {
+/// Writes one lane write by write, each of the size the store takes now ([`WriteSize`]) and of records of one form
+/// (openCypher takes one query per request): a write ends where the form changes, so stream order holds.
+async fn write_lane<S: GraphStore>(
+    writer: &Writer<'_, S>,
+    lane: &[(usize, &Write)],
+) -> LaneOutcome {
     let mut outcome = LaneOutcome::default();
     let first_failure = &writer.progress.first_failure;
     let mut rest = lane;
     // The size of the next write only, after a write that kept conflicting.
     let mut half = None;
-    while let Some(&(first, _)) = rest.first() {
+    while let Some(&(first, form)) = rest.first() {
         // Everything from an earlier failure on is retried by Lambda anyway: do not write it now.
         if first > first_failure.load(Ordering::Relaxed) {
             outcome.first_unwritten = Some(first);
@@ -362,7 +378,12 @@ async fn write_lane<S: GraphStore>(writer: &Writer<'_, S>, lane: &[(usize, &Edge
             .write_size
             .get()
             .min(half.take().unwrap_or(usize::MAX));
-        let (part, tail) = rest.split_at(size.min(rest.len()));
+        let one_form = rest
+            .iter()
+            .take(size)
+            .take_while(|(_, write)| write.same_form(form))
+            .count();
+        let (part, tail) = rest.split_at(one_form);
         match writer.part(part, &mut outcome.refused).await {
             Step::Done => rest = tail,
             Step::Shrunk => {}
@@ -397,22 +418,20 @@ impl<S: GraphStore> Writer<'_, S> {
             .sequence_number
     }
 
-    /// Submits `part` as one write; counts what the store accepted.
+    /// Submits `part` (records of one form) as one write; counts what the store accepted.
     async fn write(
         &self,
-        part: &[(usize, &Edge)],
+        part: &[(usize, &Write)],
         rule: impl FnMut(&StoreError) -> Disposition + Send,
     ) -> Result<(), StoreError> {
-        let result = submit(
-            self.deps,
-            part.iter().map(|(_, e)| *e),
-            self.deadline,
-            self.metrics,
-            rule,
-        )
-        .await;
+        let writes: Vec<&Write> = part.iter().map(|(_, write)| *write).collect();
+        let result = submit(self.deps, &writes, self.deadline, self.metrics, rule).await;
         if result.is_ok() {
-            InvocationMetrics::add(&self.metrics.edges_written, part.len() as u64);
+            let edges = writes
+                .iter()
+                .filter(|write| matches!(write, Write::Follows(_)))
+                .count();
+            InvocationMetrics::add(&self.metrics.edges_written, edges as u64);
             self.progress.accepted();
         }
         result
@@ -421,7 +440,7 @@ impl<S: GraphStore> Writer<'_, S> {
     /// Writes one part of a lane: a write too big for the store brings the write size down (to
     /// half, down to one record) for this and every later write, a refused write is written again
     /// record by record. Refused records are added to `refused`.
-    async fn part(&self, part: &[(usize, &Edge)], refused: &mut Vec<Refusal>) -> Step {
+    async fn part(&self, part: &[(usize, &Write)], refused: &mut Vec<Refusal>) -> Step {
         let first = part[0].0;
         let alone = part.len() == 1;
         // After a refusal the store has accepted nothing since, an answer that may be the record's or an
@@ -503,7 +522,7 @@ impl<S: GraphStore> Writer<'_, S> {
     /// Writes each record of `part` alone (the write of all of them outlasted its retries already:
     /// one attempt each); returns the records refused and, when a record could not be written for
     /// another reason, where and why the writing stopped.
-    async fn one_by_one(&self, part: &[(usize, &Edge)]) -> (Vec<Refusal>, Option<Failure>) {
+    async fn one_by_one(&self, part: &[(usize, &Write)]) -> (Vec<Refusal>, Option<Failure>) {
         let mut refused = Vec::new();
         for record in part.chunks(1) {
             let index = record[0].0;
@@ -537,15 +556,16 @@ fn once(disposition: Disposition) -> Disposition {
     }
 }
 
-/// Builds the query for `edges` and submits it with retries (`rule` decides what is retried).
-async fn submit<'a, S: GraphStore>(
+/// Builds the query for `writes` (records of one form) and submits it with retries (`rule` decides what is
+/// retried).
+async fn submit<S: GraphStore>(
     deps: &Deps<S>,
-    edges: impl IntoIterator<Item = &'a Edge>,
+    writes: &[&Write],
     deadline: Deadline,
     metrics: &InvocationMetrics,
     rule: impl FnMut(&StoreError) -> Disposition + Send,
 ) -> Result<(), StoreError> {
-    let query = build_query(&deps.config, edges);
+    let query = build_query(&deps.config, writes);
     with_retries(
         &retry_policy(&deps.config),
         deadline,
@@ -560,26 +580,4 @@ async fn submit<'a, S: GraphStore>(
         },
     )
     .await
-}
-
-/// The write text for `edges` in the configured language: the Gremlin traversal, the SPARQL
-/// update, or the openCypher form body (`query=...&parameters=...`).
-pub fn build_query<'a>(config: &Config, edges: impl IntoIterator<Item = &'a Edge>) -> String {
-    match config.query_language {
-        QueryLanguage::Gremlin => gremlin::batch_query(
-            edges,
-            GremlinStyle {
-                upsert: config.upsert_style,
-                conditional_create: config.conditional_create,
-                form: config.batch_form,
-            },
-            || uuid::Uuid::new_v4().to_string(),
-        ),
-        QueryLanguage::Sparql => sparql::batch_update(edges),
-        QueryLanguage::OpenCypher => {
-            opencypher::batch_request(edges, config.conditional_create, || {
-                uuid::Uuid::new_v4().to_string()
-            })
-        }
-    }
 }

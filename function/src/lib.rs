@@ -1,5 +1,5 @@
-//! stream2neptune writer: reads Kinesis batches and writes `follows` edges to Amazon Neptune (or
-//! any SPARQL 1.1 store) in small idempotent batch transactions.
+//! stream2neptune writer: reads Kinesis batches and writes their records (the sample's `follows` edges, or graph
+//! operations) to Amazon Neptune (or any SPARQL 1.1 store) in small idempotent batch transactions.
 //!
 //! [`Config::from_env`] resolves the settings once, [`Deps::new`] builds the HTTP client and
 //! signers once per execution environment, and [`handle`] serves each invocation. Local mode calls
@@ -14,6 +14,7 @@ pub mod handler;
 pub mod metrics;
 pub mod opencypher;
 pub mod opencypher_operations;
+pub mod query;
 pub mod record;
 pub mod rejects;
 pub mod retry;

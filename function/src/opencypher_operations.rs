@@ -22,6 +22,7 @@
 //! property value: "Expected a simple literal but found List"), an `add` to a property's set of values. A list of
 //! one value is that value. Date-times are set with `datetime(...)` from their ISO-8601 text.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
@@ -99,8 +100,9 @@ fn single(value: &Value) -> Result<&Value, &'static str> {
     }
 }
 
-/// The complete form body writing `operations` in order, in one request (one transaction).
-pub fn batch_request(operations: &[Operation]) -> Result<String, Unwritable> {
+/// The complete form body writing `operations` in order, in one request (one transaction); they may be borrowed
+/// from several records.
+pub fn batch_request<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Unwritable> {
     let (query, parameters) = batch_query(operations)?;
     Ok(form_body(&query, &parameters))
 }
@@ -174,9 +176,9 @@ fn json_value(value: &Value) -> Json {
 }
 
 /// The query text and the `parameters` JSON writing `operations` in order; every operation is [`check`]ed first.
-pub fn batch_query(operations: &[Operation]) -> Result<(String, String), Unwritable> {
+pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, String), Unwritable> {
     let mut segments: Vec<Segment> = Vec::new();
-    for operation in operations {
+    for operation in operations.iter().map(Borrow::borrow) {
         check(operation)?;
         let (kind, id, properties) = match operation {
             Operation::UpsertVertex(v) => (

@@ -1,6 +1,12 @@
-//! Decoding one Kinesis record body into an [`Edge`], or a typed [`RejectReason`].
+//! Decoding one Kinesis record body into what it asks the writer to write ([`Write`]), or a typed [`RejectReason`].
 //!
-//! Accepted forms (documented in docs/writer.md, "Accepted records"):
+//! Which form a body is ([`decode_record`]): a JSON array, or a JSON object with an `op` member, is a
+//! graph-operation document ([`stream2neptune_graph::document`]); anything else is the sample's `follows` edge
+//! ([`parse_record`]). A graph-operation record is refused whole when the document is malformed
+//! ([`RejectReason::BadOperation`]) or when one of its operations is one the configured language cannot store
+//! ([`RejectReason::Unwritable`]).
+//!
+//! The `follows` forms (documented in docs/writer.md, "Accepted records"):
 //! - CSV, the sample's form: `fromId,toId,creationDate` (fields trimmed, one pair of surrounding
 //!   double quotes removed, an optional trailing newline);
 //! - JSON: `{"from": "...", "to": "...", "created": "...", ...}` where `creationDate` is accepted for
@@ -15,6 +21,26 @@ use std::fmt;
 
 use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::json::{Members, excerpt, is_integer_text};
+use stream2neptune_graph::{DocumentError, Operation, Unwritable};
+
+/// What one record asks the writer to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// The sample's `follows` edge (CSV or JSON).
+    Follows(Edge),
+    /// Graph operations, applied in order (a graph-operation document).
+    Operations(Vec<Operation>),
+}
+
+impl Write {
+    /// Whether two records are of one form, so one request can write both.
+    pub fn same_form(&self, other: &Write) -> bool {
+        matches!(
+            (self, other),
+            (Write::Follows(_), Write::Follows(_)) | (Write::Operations(_), Write::Operations(_))
+        )
+    }
+}
 
 /// A `follows` edge decoded from one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +126,18 @@ pub enum RejectReason {
     /// A KPL aggregated record that cannot be read; it is rejected whole.
     #[error("{0}")]
     CorruptedAggregate(#[from] kpl::DecodeError),
+    /// A graph-operation document that cannot be read: the decoder's message names the operation's index, the
+    /// member, the value and what is allowed.
+    #[error("bad graph-operation record: {0}")]
+    BadOperation(#[from] DocumentError),
+    /// A graph operation the configured query language cannot store.
+    #[error("operation {index}: {reason}")]
+    Unwritable {
+        /// The operation's index in the record, from 0.
+        index: usize,
+        /// What the language refuses, and what to send instead.
+        reason: Unwritable,
+    },
     /// The store refused this record on its own with a non-retryable error (e.g. a malformed query).
     #[error("the graph store refused the record: {message}")]
     StoreRefused {
@@ -119,13 +157,61 @@ impl RejectReason {
             RejectReason::BadDate { .. } => "BadDate",
             RejectReason::BadJson { .. } => "BadJson",
             RejectReason::CorruptedAggregate(_) => "CorruptedAggregate",
+            RejectReason::BadOperation(_) => "BadOperation",
+            RejectReason::Unwritable { .. } => "Unwritable",
             RejectReason::StoreRefused { .. } => "StoreRefused",
         }
     }
 }
 
-/// Decodes one record body (already base64-decoded by aws_lambda_events).
+/// Decodes one record body (already base64-decoded by aws_lambda_events) in whichever form it is (see the module
+/// docs); `writable` is the configured language's check of one graph operation.
+pub fn decode_record(
+    data: &[u8],
+    max_bytes: usize,
+    writable: impl Fn(&Operation) -> Result<(), Unwritable>,
+) -> Result<Write, RejectReason> {
+    let body = body(data, max_bytes)?;
+    let operations = match body.as_bytes().first() {
+        Some(b'{') => {
+            let Members(members) =
+                serde_json::from_str(body).map_err(|e| bad_json(e.to_string()))?;
+            if !members.iter().any(|(name, _)| name == "op") {
+                return parse_json(members).map(Write::Follows);
+            }
+            stream2neptune_graph::decode(body)?
+        }
+        Some(b'[') => match stream2neptune_graph::decode(body) {
+            Ok(operations) => operations,
+            // Not JSON: a CSV record whose first id starts with `[`, or else a broken document.
+            Err(not_json @ DocumentError::NotJson { .. }) => {
+                return parse_csv(body)
+                    .map(Write::Follows)
+                    .map_err(|_| not_json.into());
+            }
+            Err(err) => return Err(err.into()),
+        },
+        _ => return parse_csv(body).map(Write::Follows),
+    };
+    for (index, operation) in operations.iter().enumerate() {
+        writable(operation).map_err(|reason| RejectReason::Unwritable { index, reason })?;
+    }
+    Ok(Write::Operations(operations))
+}
+
+/// Decodes one record body in the `follows` form (CSV, or JSON when it starts with `{`).
 pub fn parse_record(data: &[u8], max_bytes: usize) -> Result<Edge, RejectReason> {
+    let body = body(data, max_bytes)?;
+    if body.starts_with('{') {
+        let Members(members) = serde_json::from_str(body).map_err(|e| bad_json(e.to_string()))?;
+        parse_json(members)
+    } else {
+        parse_csv(body)
+    }
+}
+
+/// The text of a record body within the size limit, without a byte-order mark and surrounding white space.
+fn body(data: &[u8], max_bytes: usize) -> Result<&str, RejectReason> {
     if data.len() > max_bytes {
         return Err(RejectReason::Oversize {
             size: data.len(),
@@ -135,12 +221,7 @@ pub fn parse_record(data: &[u8], max_bytes: usize) -> Result<Edge, RejectReason>
     let text = std::str::from_utf8(data).map_err(|e| RejectReason::NotUtf8 {
         valid_up_to: e.valid_up_to(),
     })?;
-    let body = text.trim_start_matches('\u{feff}').trim();
-    if body.starts_with('{') {
-        parse_json(body)
-    } else {
-        parse_csv(body)
-    }
+    Ok(text.trim_start_matches('\u{feff}').trim())
 }
 
 fn parse_csv(body: &str) -> Result<Edge, RejectReason> {
@@ -177,10 +258,8 @@ fn non_empty_id(field: &'static str, value: &str) -> Result<String, RejectReason
     }
 }
 
-fn parse_json(body: &str) -> Result<Edge, RejectReason> {
-    let Members(members) = serde_json::from_str(body).map_err(|e| RejectReason::BadJson {
-        message: e.to_string(),
-    })?;
+/// The `follows` edge of a JSON record's members.
+fn parse_json(members: Vec<(String, &serde_json::value::RawValue)>) -> Result<Edge, RejectReason> {
     let mut seen = std::collections::HashSet::with_capacity(members.len());
     for (name, _) in &members {
         if !seen.insert(name.as_str()) {
@@ -547,6 +626,120 @@ mod tests {
                 String::from_utf8_lossy(data)
             );
         }
+    }
+
+    /// [`decode_record`] for a language that stores every operation.
+    fn decode_any(body: &str) -> Result<Write, RejectReason> {
+        decode_record(body.as_bytes(), MAX, |_| Ok(()))
+    }
+
+    #[test]
+    fn an_array_or_an_object_with_op_is_a_graph_operation_document() {
+        let one = r#"{"op":"upsertVertex","id":"d1","label":"device","properties":{"n":1}}"#;
+        let Ok(Write::Operations(operations)) = decode_any(one) else {
+            panic!("{one}: {:?}", decode_any(one));
+        };
+        assert_eq!(operations, stream2neptune_graph::decode(one).unwrap());
+        // Surrounding white space and a byte-order mark are no part of the document.
+        let array = "\u{feff} [{\"op\":\"deleteVertex\",\"id\":\"a\"},{\"op\":\"deleteEdge\",\"id\":\"e\"}]\n";
+        assert!(matches!(decode_any(array), Ok(Write::Operations(ops)) if ops.len() == 2));
+        // `op` decides wherever it stands among the members.
+        let last = r#"{"id":"a","op":"deleteVertex"}"#;
+        assert!(matches!(decode_any(last), Ok(Write::Operations(_))));
+    }
+
+    #[test]
+    fn everything_else_is_the_follows_form_as_before() {
+        for body in [
+            "1234,5678,2016-05-21",
+            r#"{"from":"a","to":"b","created":"2016-05-21","weight":2}"#,
+            r#" "[a]",b,2016-05-21"#,
+            "[a],b,2016-05-21",
+        ] {
+            assert_eq!(
+                decode_any(body),
+                parse_record(body.as_bytes(), MAX).map(Write::Follows),
+                "{body}"
+            );
+            assert!(matches!(decode_any(body), Ok(Write::Follows(_))), "{body}");
+        }
+        // A broken follows record keeps its follows reason.
+        for (body, code) in [
+            (r#"{"from":"a","to":"b""#, "BadJson"),
+            (r#"{"from":"a","to":"b"}"#, "BadJson"),
+            ("a,b", "WrongColumnCount"),
+        ] {
+            assert_eq!(decode_any(body).unwrap_err().code(), code, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_document_is_rejected_with_the_decoders_message() {
+        for (body, names) in [
+            (
+                r#"{"op":"upsertVertex","label":"x"}"#,
+                "member `id` is missing",
+            ),
+            (
+                r#"{"op":"merge","id":"a"}"#,
+                "`op` = \"merge\" is not allowed",
+            ),
+            (
+                r#"[{"op":"deleteVertex","id":"a"},{"op":"deleteEdge"}]"#,
+                "operation 1 (deleteEdge)",
+            ),
+            (r#"["a","b"]"#, "item 0 is \"a\""),
+            ("[]", "an empty array"),
+            (r#"[{"op":"deleteVertex","id":"a"}"#, "not JSON"),
+            (
+                r#"{"op":"deleteVertex","id":"a","op":"deleteEdge"}"#,
+                "`op` is given twice",
+            ),
+        ] {
+            let err = decode_any(body).unwrap_err();
+            assert_eq!(err.code(), "BadOperation", "{body}: {err}");
+            assert!(err.to_string().contains(names), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_operation_the_language_cannot_store_is_rejected_naming_its_index() {
+        let refuse_dates = |operation: &Operation| match operation {
+            Operation::UpsertVertex(v) if v.properties.iter().any(|p| p.name == "d") => {
+                Err(Unwritable {
+                    language: "test",
+                    operation: operation.name(),
+                    element: v.id.clone(),
+                    field: "property \"d\"".into(),
+                    reason: "no dates here".into(),
+                })
+            }
+            _ => Ok(()),
+        };
+        let body = r#"[{"op":"upsertVertex","id":"a","label":"l"},
+                       {"op":"upsertVertex","id":"b","label":"l","properties":{"d":{"date":"2024-01-02"}}}]"#;
+        let err = decode_record(body.as_bytes(), MAX, refuse_dates).unwrap_err();
+        assert_eq!(err.code(), "Unwritable");
+        assert_eq!(
+            err.to_string(),
+            "operation 1: test cannot write upsertVertex of \"b\": property \"d\": no dates here"
+        );
+        // Follows records are not graph operations: the check does not apply to them.
+        assert!(
+            decode_record(b"a,b,2016-05-21", MAX, |_| Err(refuse_dates(
+                &stream2neptune_graph::decode(body).unwrap()[1]
+            )
+            .unwrap_err()))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn size_and_encoding_are_checked_before_the_form() {
+        let big = format!(r#"{{"op":"deleteVertex","id":"{}"}}"#, "a".repeat(MAX));
+        assert_eq!(decode_any(&big).unwrap_err().code(), "Oversize");
+        let err = decode_record(b"[\xff]", MAX, |_| Ok(())).unwrap_err();
+        assert_eq!(err.code(), "NotUtf8");
     }
 
     #[test]

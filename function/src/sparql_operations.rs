@@ -24,6 +24,7 @@
 //!
 //! Consecutive inserts share one `INSERT DATA`. Writing a batch twice leaves the same graph (RDF graphs are sets).
 
+use std::borrow::Borrow;
 use std::fmt::Write;
 
 use stream2neptune_graph::{Change, Operation, PropertyChange, Unwritable, Value};
@@ -271,13 +272,13 @@ fn changes(u: &mut Update, s: &str, properties: &[PropertyChange]) -> Result<(),
 
 /// One SPARQL Update writing `operations` in order, as one request (one transaction); every operation is
 /// [`check`]ed first.
-pub fn batch_update(operations: &[Operation]) -> Result<String, Unwritable> {
+pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Unwritable> {
     let mut u = Update {
         text: String::with_capacity(512 * operations.len()),
         insert_open: false,
         started: false,
     };
-    for operation in operations {
+    for operation in operations.iter().map(Borrow::borrow) {
         check(operation)?;
         // `check` validated every literal, so `changes` cannot fail here.
         let _ = match operation {
@@ -398,7 +399,7 @@ DELETE {{ ?e ?p ?o }} WHERE {{ ?e <{TO}> <{b}vertex/v9> . ?e ?p ?o }} ;
 DELETE WHERE {{ <{b}vertex/v9> ?p ?o }}"
         );
         assert_eq!(batch_update(&operations).unwrap(), expected);
-        assert_eq!(batch_update(&[]).unwrap(), "");
+        assert_eq!(batch_update::<Operation>(&[]).unwrap(), "");
     }
 
     #[test]

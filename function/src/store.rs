@@ -17,7 +17,7 @@ use stream2neptune_writer_environment::QueryLanguage;
 /// Something write batches can be submitted to.
 pub trait GraphStore: Sync {
     /// Submits one write (one transaction), waiting at most `timeout`. `query` is the write text
-    /// of [`crate::handler::build_query`].
+    /// of [`crate::query::build_query`].
     fn submit(
         &self,
         query: &str,

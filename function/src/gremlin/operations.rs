@@ -26,6 +26,7 @@
 //! `0.5d`; dates and date-times as `datetime('YYYY-MM-DDTHH:MM:SS.mmmZ')`, the instant in UTC (Gremlin keeps a
 //! `Date`, an instant with milliseconds: a date is its midnight UTC).
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -34,8 +35,9 @@ use stream2neptune_graph::{Change, Operation, PropertyChange, Value};
 
 use super::{EDGES_PER_TRAVERSAL, push_literal};
 
-/// Builds the text writing `operations` in order in one request (one transaction).
-pub fn operations_query(operations: &[Operation]) -> String {
+/// Builds the text writing `operations` in order in one request (one transaction); they may be borrowed from
+/// several records.
+pub fn operations_query<O: Borrow<Operation>>(operations: &[O]) -> String {
     let mut q = String::with_capacity(64 + 300 * operations.len());
     let mut chain = Chain::default();
     let mut i = 0;
@@ -44,7 +46,7 @@ pub fn operations_query(operations: &[Operation]) -> String {
             operations[i..]
                 .iter()
                 .take(EDGES_PER_TRAVERSAL)
-                .map_while(kind)
+                .map_while(|op| kind(op.borrow()))
                 .collect::<Vec<&str>>()
         };
         let vertex_deletes = deletes(|op| match op {
@@ -78,7 +80,7 @@ pub fn operations_query(operations: &[Operation]) -> String {
             end_traversal(&mut q);
             q.push('g');
         }
-        match &operations[i] {
+        match operations[i].borrow() {
             Operation::UpsertVertex(vertex) => {
                 chain.merged.insert(&vertex.id);
                 push_merge_v(&mut q, &vertex.id, &vertex.label, &vertex.properties);

@@ -4,16 +4,23 @@
 //! names that need escaping) written in batches through the language's builder and the writer's store client
 //! ([`stream2neptune_writer::HttpStore`]); after each batch, written once and then again, the store's graph read
 //! back equals the model's ([`Graph`]) with no difference, and so after the whole stream is delivered again.
+//!
+//! The same operations as records through the writer's handler
+//! ([`graph_operation_records_through_the_handler_match_the_model`]): several partition keys, each with its own
+//! subgraph, in lanes, with bad records, records the store refuses and `follows` records among them.
 
 use stream2neptune_graph::{
     Change, EdgeUpsert, Graph, Operation, PropertyChange, Unwritable, Value, VertexUpsert,
-    derived_edge_id,
+    derived_edge_id, encode,
 };
 use stream2neptune_writer::{GraphStore, HttpStore};
 
 use super::neo4j::CypherServer;
 use super::store::{TestStore, store_deps};
-use super::{ENGINE_INVOCATION_TIME, Oxigraph};
+use super::{
+    ENGINE_INVOCATION_TIME, GremlinServer, Oxigraph, TestRecord, failures, invocation, metric,
+    rejects_in, sequence_number,
+};
 
 /// A store whose language writes graph operations, and reads its whole graph back.
 pub trait OperationStore: TestStore {
@@ -21,15 +28,48 @@ pub trait OperationStore: TestStore {
     const MULTI_VALUED: bool;
     /// Whether it stores a date (besides date-times).
     const DATES: bool;
+    /// A graph-operation record the language cannot store (the writer rejects it as `Unwritable`), if any, and
+    /// what its reject reason names.
+    const UNWRITABLE: Option<(&'static str, &'static str)>;
+    /// Whether the store refuses an edge upsert naming a taken edge id with other ends, as the model does.
+    const REFUSES_MOVED_EDGE: bool;
     /// The write text of a batch, as the store client submits it.
     fn build(operations: &[Operation]) -> Result<String, Unwritable>;
     /// The store's whole graph.
     async fn read_graph(&self) -> Graph;
+    /// The graph the store holds when the model is `model` (the same unless the store changes values' form).
+    fn stored(model: &Graph) -> Graph {
+        model.clone()
+    }
+}
+
+impl OperationStore for GremlinServer {
+    const MULTI_VALUED: bool = true;
+    const DATES: bool = true;
+    const UNWRITABLE: Option<(&'static str, &'static str)> = None;
+    const REFUSES_MOVED_EDGE: bool = true;
+    fn build(operations: &[Operation]) -> Result<String, Unwritable> {
+        Ok(stream2neptune_writer::gremlin::operations_query(operations))
+    }
+    async fn read_graph(&self) -> Graph {
+        stream2neptune_local::read_gremlin::read_graph(&self.url())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// Gremlin keeps a date as an instant.
+    fn stored(model: &Graph) -> Graph {
+        model.with_instant_dates()
+    }
 }
 
 impl OperationStore for CypherServer {
     const MULTI_VALUED: bool = false;
     const DATES: bool = false;
+    const UNWRITABLE: Option<(&'static str, &'static str)> = Some((
+        r#"[{"op":"upsertVertex","id":"u","label":"l"},{"op":"upsertVertex","id":"u","label":"l","properties":{"born":{"date":"2024-05-01"}}}]"#,
+        "operation 1: openCypher cannot write upsertVertex of \"u\": property \"born\": Neptune's openCypher has no date type",
+    ));
+    const REFUSES_MOVED_EDGE: bool = false;
     fn build(operations: &[Operation]) -> Result<String, Unwritable> {
         stream2neptune_writer::opencypher_operations::batch_request(operations)
     }
@@ -43,6 +83,8 @@ impl OperationStore for CypherServer {
 impl OperationStore for Oxigraph {
     const MULTI_VALUED: bool = true;
     const DATES: bool = true;
+    const UNWRITABLE: Option<(&'static str, &'static str)> = None;
+    const REFUSES_MOVED_EDGE: bool = false;
     fn build(operations: &[Operation]) -> Result<String, Unwritable> {
         stream2neptune_writer::sparql_operations::batch_update(operations)
     }
@@ -281,4 +323,276 @@ pub async fn graph_operations_match_the_model<S: OperationStore>(store: &S) {
         &store.read_graph().await,
         "the stream delivered again",
     );
+}
+
+/// `operation` with every vertex and edge id under `prefix`: the subgraph of one partition key.
+fn under(prefix: &str, operation: &Operation) -> Operation {
+    let id = |id: &str| format!("{prefix}{id}");
+    match operation {
+        Operation::UpsertVertex(v) => Operation::UpsertVertex(VertexUpsert {
+            id: id(&v.id),
+            ..v.clone()
+        }),
+        Operation::UpsertEdge(e) => Operation::UpsertEdge(EdgeUpsert {
+            id: id(&e.id),
+            from: id(&e.from),
+            to: id(&e.to),
+            ..e.clone()
+        }),
+        Operation::DeleteVertex { id: v } => Operation::DeleteVertex { id: id(v) },
+        Operation::DeleteEdge { id: e } => Operation::DeleteEdge { id: id(e) },
+    }
+}
+
+/// `operation` as operations a document can hold, which names a property once per operation: an upsert changing one
+/// property twice is that upsert up to the second change, then the same upsert with the rest (the same effect).
+fn one_change_per_property(operation: Operation) -> Vec<Operation> {
+    let Operation::UpsertVertex(vertex) = operation else {
+        return vec![operation];
+    };
+    let mut parts: Vec<Vec<PropertyChange>> = vec![Vec::new()];
+    for change in vertex.properties.iter().cloned() {
+        let last = parts.last_mut().unwrap();
+        if last.iter().any(|c| c.name == change.name) {
+            parts.push(vec![change]);
+        } else {
+            last.push(change);
+        }
+    }
+    parts
+        .into_iter()
+        .map(|properties| {
+            Operation::UpsertVertex(VertexUpsert {
+                properties,
+                ..vertex.clone()
+            })
+        })
+        .collect()
+}
+
+/// What the handler should make of a record.
+enum Expected {
+    /// Its operations are written (unless the model refuses them: then it is rejected as `StoreRefused`).
+    Operations(Vec<Operation>),
+    /// A `follows` edge (from, to), written.
+    Follows(String, String),
+    /// Rejected at decode time: (code, body, what the reason names).
+    Rejected(&'static str, &'static str, &'static str),
+}
+
+/// Applies a record's operations to `model` as one transaction: all, or none when the model refuses one.
+fn apply_record(model: &mut Graph, operations: &[Operation]) -> bool {
+    let mut after = model.clone();
+    if operations.iter().all(|op| after.apply(op).is_ok()) {
+        *model = after;
+        true
+    } else {
+        false
+    }
+}
+
+/// [`batches`] as records on `KEYS` partition keys (each key's operations under its own prefix, cut into records of
+/// one operation and arrays of two and three, the keys' records interleaved), with a `follows` record every fifth
+/// record, a malformed document, a record the language cannot store and, where the store refuses it as the model
+/// does, an edge upsert moving a taken edge id after each key's first batch.
+fn handler_stream<S: OperationStore>() -> Vec<(String, Expected)> {
+    const KEYS: usize = 3;
+    let per_key: Vec<Vec<(String, Expected)>> = (0..KEYS)
+        .map(|k| {
+            let prefix = format!("k{k}/");
+            let mut records = Vec::new();
+            for (b, batch) in batches::<S>().iter().enumerate() {
+                let operations: Vec<Operation> = batch
+                    .iter()
+                    .flat_map(|op| one_change_per_property(under(&prefix, op)))
+                    .collect();
+                let mut rest = operations.as_slice();
+                for size in [1, 3, 2].into_iter().cycle() {
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let (record, tail) = rest.split_at(size.min(rest.len()));
+                    records.push((prefix.clone(), Expected::Operations(record.to_vec())));
+                    rest = tail;
+                }
+                if b == 0 && S::REFUSES_MOVED_EDGE {
+                    let moved = edge(
+                        &format!("{prefix}e1"),
+                        "reads",
+                        (&format!("{prefix}elsewhere"), "device"),
+                        (&format!("{prefix}s1"), "sensor"),
+                        vec![],
+                    );
+                    records.push((prefix.clone(), Expected::Operations(vec![moved])));
+                }
+            }
+            records
+        })
+        .collect();
+    let mut stream = Vec::new();
+    let mut iters: Vec<_> = per_key.into_iter().map(Vec::into_iter).collect();
+    let mut follows = 0;
+    loop {
+        let before = stream.len();
+        for records in &mut iters {
+            stream.extend(records.next());
+        }
+        if stream.len() == before {
+            break;
+        }
+        if stream.len() % 5 < KEYS {
+            let (from, to) = (format!("f{follows}"), format!("f{}", follows + 1));
+            stream.push((from.clone(), Expected::Follows(from, to)));
+            follows += 1;
+        }
+    }
+    stream.insert(
+        4,
+        (
+            "bad".into(),
+            Expected::Rejected(
+                "BadOperation",
+                r#"{"op":"upsertVertex","label":"device"}"#,
+                "operation 0 (upsertVertex): member `id` is missing",
+            ),
+        ),
+    );
+    if let Some((body, names)) = S::UNWRITABLE {
+        stream.insert(
+            9,
+            ("bad".into(), Expected::Rejected("Unwritable", body, names)),
+        );
+    }
+    stream
+}
+
+/// The record bodies of [`handler_stream`].
+fn body(expected: &Expected) -> Vec<u8> {
+    match expected {
+        Expected::Operations(operations) => encode(operations).into_bytes(),
+        Expected::Follows(from, to) => format!("{from},{to},2016-05-21").into_bytes(),
+        Expected::Rejected(_, body, _) => body.as_bytes().to_vec(),
+    }
+}
+
+/// The graph-operation records of [`handler_stream`] through the writer's handler (WRITE_CONCURRENCY 4, writes of
+/// 3 records), delivered twice: after each delivery the store holds the model of the records applied in stream
+/// order (the keys' subgraphs are apart, so that is per-key order), 0 differences; the malformed record, the one the
+/// language cannot store and each one the store refuses are rejected with their reasons, once per delivery; the
+/// `follows` records among them are written.
+pub async fn graph_operation_records_through_the_handler_match_the_model<S: OperationStore>(
+    store: &S,
+) {
+    store.clear().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rejects_file = dir.path().join("rejects.jsonl");
+    let (deps, metrics) = store_deps(
+        store,
+        &[
+            ("WRITE_CONCURRENCY", "4"),
+            ("BATCH_WRITE_SIZE", "3"),
+            ("RETRY_MAX_ATTEMPTS", "2"),
+            ("RETRY_BASE_DELAY_MS", "1"),
+            ("RETRY_MAX_DELAY_MS", "5"),
+            ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+        ],
+    );
+    let stream = handler_stream::<S>();
+    let records: Vec<TestRecord> = stream
+        .iter()
+        .enumerate()
+        .map(|(i, (key, expected))| TestRecord {
+            partition_key: key.clone(),
+            sequence_number: sequence_number(i),
+            data: body(expected),
+        })
+        .collect();
+
+    let mut model = Graph::default();
+    let mut expected_rejects = Vec::new();
+    for delivery in 0..2 {
+        for (i, (_, expected)) in stream.iter().enumerate() {
+            match expected {
+                Expected::Operations(operations) => {
+                    if !apply_record(&mut model, operations) {
+                        expected_rejects.push((
+                            sequence_number(i),
+                            "StoreRefused",
+                            "already exists",
+                        ));
+                    }
+                }
+                Expected::Rejected(code, _, names) => {
+                    expected_rejects.push((sequence_number(i), *code, *names));
+                }
+                Expected::Follows(..) => {}
+            }
+        }
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
+        assert_eq!(
+            failures(&response),
+            Vec::<String>::new(),
+            "delivery {delivery}"
+        );
+
+        let rejects = rejects_in(&rejects_file);
+        let got: Vec<(&str, &str)> = rejects
+            .iter()
+            .map(|r| (r.sequence_number.as_str(), r.reason_code.as_str()))
+            .collect();
+        let want: Vec<(&str, &str)> = expected_rejects
+            .iter()
+            .map(|(sequence, code, _)| (sequence.as_str(), *code))
+            .collect();
+        assert_eq!(
+            got,
+            want,
+            "delivery {delivery}: {:#?}",
+            rejects.iter().map(|r| &r.reason).collect::<Vec<_>>()
+        );
+        for (reject, (_, _, names)) in rejects.iter().zip(&expected_rejects) {
+            assert!(
+                reject.reason.contains(names),
+                "{} does not name {names:?}",
+                reject.reason
+            );
+        }
+
+        let mut read = store.read_graph().await;
+        let follows: Vec<(String, String)> = stream
+            .iter()
+            .filter_map(|(_, expected)| match expected {
+                Expected::Follows(from, to) => Some((from.clone(), to.clone())),
+                _ => None,
+            })
+            .collect();
+        let pairs = store.follows_pairs().await;
+        for pair in &follows {
+            assert!(pairs.contains(pair), "follows {pair:?} was not written");
+        }
+        // The follows scheme's people and edges are no part of the operations' graph.
+        read.vertices.retain(|id, _| !id.starts_with('f'));
+        read.edges.retain(|_, edge| !edge.from.starts_with('f'));
+        let differences: Vec<String> = S::stored(&model)
+            .differences(&read)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(differences, Vec::<String>::new(), "delivery {delivery}");
+    }
+    // Each key's subgraph at the end of the stream: 4 vertices and 1 edge.
+    assert_eq!((model.vertices.len(), model.edges.len()), (12, 3));
+    assert_eq!(
+        metric(&metrics, "RecordsRejected"),
+        expected_rejects.len() as u64
+    );
+    assert_eq!(metric(&metrics, "EnvironmentRefusals"), 0);
+    let refused = expected_rejects
+        .iter()
+        .filter(|r| r.1 == "StoreRefused")
+        .count();
+    assert_eq!(refused, if S::REFUSES_MOVED_EDGE { 6 } else { 0 });
 }

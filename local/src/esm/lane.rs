@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{Context, LambdaEvent};
 use stream2neptune_writer::GraphStore;
+use stream2neptune_writer::record::Write;
 use tokio::sync::{mpsc, watch};
 
 use super::checkpoint::Tracker;
@@ -262,8 +263,10 @@ fn discard<S>(
     );
     let edges = users
         .iter()
-        .filter_map(|user| user.decode(usize::MAX).ok())
-        .map(|edge| (edge.from, edge.to));
+        .filter_map(|user| match user.decode(usize::MAX, |_| Ok(())) {
+            Ok(Write::Follows(edge)) => Some((edge.from, edge.to)),
+            _ => None,
+        });
     shared.metrics.add_on_failure(batch.len() as u64, edges);
     Ok(())
 }

@@ -1,0 +1,154 @@
+//! What the configured query language makes of records: which graph operations it can store ([`writable`], checked
+//! when a record is decoded), and the text of one write of records of one form ([`build_query`]).
+
+use std::borrow::Borrow;
+
+use stream2neptune_graph::{Operation, Unwritable};
+use stream2neptune_writer_environment::QueryLanguage;
+
+use crate::config::Config;
+use crate::gremlin::{self, GremlinStyle};
+use crate::record::{Edge, Write};
+use crate::{opencypher, opencypher_operations, sparql, sparql_operations};
+
+/// The language's check of one graph operation: `Err` names what it cannot store and what to send instead.
+/// Gremlin stores every operation a document can hold.
+pub fn writable(language: QueryLanguage) -> fn(&Operation) -> Result<(), Unwritable> {
+    match language {
+        QueryLanguage::Gremlin => |_| Ok(()),
+        QueryLanguage::OpenCypher => opencypher_operations::check,
+        QueryLanguage::Sparql => sparql_operations::check,
+    }
+}
+
+/// The write text for `writes`, records of one form (the handler cuts its writes where the form changes): the
+/// Gremlin traversal, the SPARQL update, or the openCypher form body (`query=...&parameters=...`). `follows` edges
+/// in the forms the configuration picks; graph operations, every record's in order, in one request.
+pub fn build_query(config: &Config, writes: &[&Write]) -> String {
+    debug_assert!(
+        writes.windows(2).all(|w| w[0].same_form(w[1])),
+        "a write holds records of one form"
+    );
+    match writes.first() {
+        Some(Write::Operations(_)) => {
+            let operations: Vec<&Operation> = writes
+                .iter()
+                .flat_map(|write| match write {
+                    Write::Operations(operations) => operations.as_slice(),
+                    Write::Follows(_) => &[],
+                })
+                .collect();
+            operations_query(config.query_language, &operations)
+        }
+        _ => follows_query(
+            config,
+            writes.iter().filter_map(|write| match write {
+                Write::Follows(edge) => Some(edge),
+                Write::Operations(_) => None,
+            }),
+        ),
+    }
+}
+
+/// The write text for graph operations, checked by [`writable`] when their records were decoded.
+fn operations_query<O: Borrow<Operation>>(language: QueryLanguage, operations: &[O]) -> String {
+    let checked = "operations are checked with `writable` when their record is decoded";
+    match language {
+        QueryLanguage::Gremlin => gremlin::operations_query(operations),
+        QueryLanguage::OpenCypher => {
+            opencypher_operations::batch_request(operations).expect(checked)
+        }
+        QueryLanguage::Sparql => sparql_operations::batch_update(operations).expect(checked),
+    }
+}
+
+/// The write text for `follows` edges.
+fn follows_query<'a>(config: &Config, edges: impl IntoIterator<Item = &'a Edge>) -> String {
+    match config.query_language {
+        QueryLanguage::Gremlin => gremlin::batch_query(
+            edges,
+            GremlinStyle {
+                upsert: config.upsert_style,
+                conditional_create: config.conditional_create,
+                form: config.batch_form,
+            },
+            || uuid::Uuid::new_v4().to_string(),
+        ),
+        QueryLanguage::Sparql => sparql::batch_update(edges),
+        QueryLanguage::OpenCypher => {
+            opencypher::batch_request(edges, config.conditional_create, || {
+                uuid::Uuid::new_v4().to_string()
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::test_edge;
+
+    fn config(language: &str) -> Config {
+        Config::from_lookup(|name| match name {
+            "NEPTUNE_ENDPOINT" => Some("http://127.0.0.1:1".into()),
+            "QUERY_LANGUAGE" => Some(language.into()),
+            "IAM_AUTH" => Some("false".into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_write_of_operations_is_every_records_operations_in_order_in_one_request() {
+        let first = stream2neptune_graph::decode(
+            r#"[{"op":"upsertVertex","id":"a","label":"l"},{"op":"deleteEdge","id":"e"}]"#,
+        )
+        .unwrap();
+        let second = stream2neptune_graph::decode(r#"{"op":"deleteVertex","id":"b"}"#).unwrap();
+        let all: Vec<Operation> = first.iter().chain(&second).cloned().collect();
+        let writes = [Write::Operations(first), Write::Operations(second)];
+        let writes: Vec<&Write> = writes.iter().collect();
+        for (language, expected) in [
+            ("gremlin", gremlin::operations_query(&all)),
+            ("sparql", sparql_operations::batch_update(&all).unwrap()),
+        ] {
+            assert_eq!(
+                build_query(&config(language), &writes),
+                expected,
+                "{language}"
+            );
+        }
+        // openCypher's parameter document holds no random part: the same text.
+        assert_eq!(
+            build_query(&config("opencypher"), &writes),
+            opencypher_operations::batch_request(&all).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_write_of_follows_edges_is_the_follows_form() {
+        let edges = [
+            test_edge("a", "b", "2016-05-21"),
+            test_edge("c", "d", "2016-05-22"),
+        ];
+        let writes: Vec<Write> = edges.iter().cloned().map(Write::Follows).collect();
+        let writes: Vec<&Write> = writes.iter().collect();
+        assert_eq!(
+            build_query(&config("sparql"), &writes),
+            sparql::batch_update(&edges)
+        );
+    }
+
+    #[test]
+    fn each_language_checks_what_it_can_store() {
+        let date = stream2neptune_graph::decode(
+            r#"{"op":"upsertVertex","id":"a","label":"l","properties":{"d":{"date":"2024-01-02"}}}"#,
+        )
+        .unwrap();
+        assert!(writable(QueryLanguage::Gremlin)(&date[0]).is_ok());
+        assert!(writable(QueryLanguage::Sparql)(&date[0]).is_ok());
+        let refused = writable(QueryLanguage::OpenCypher)(&date[0]).unwrap_err();
+        assert_eq!(refused.language, "openCypher");
+        assert_eq!(refused.field, "property \"d\"");
+    }
+}
