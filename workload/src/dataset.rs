@@ -23,7 +23,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tempfile::NamedTempFile;
 
@@ -31,6 +31,7 @@ use crate::edges::{EDGE_FILE_HEADER, FOLLOWS_LABEL};
 use crate::error::DatasetError;
 use crate::mixed::{MixedConfig, ValueKinds, write_records};
 use crate::rdf::person_triples;
+use crate::sampling::{below, unit, zipf_cdf, zipf_rank};
 use stream2neptune_process::shutdown::{Interrupted, Shutdown};
 
 /// The header of the people CSV (Neptune bulk-load format for property graphs).
@@ -332,16 +333,6 @@ fn run_mixed(command: &DatasetCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A uniform integer in `0..n` (Lemire's multiply-shift; the bias is below 2^-32 for our n).
-pub(crate) fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
-    ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
-}
-
-/// A uniform float in `[0, 1)`.
-pub(crate) fn unit(rng: &mut ChaCha8Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
 /// Writes the people CSV and N-Triples into temporary files beside their paths.
 fn write_people(
     config: &DatasetConfig,
@@ -384,24 +375,6 @@ fn partial(path: &Path) -> Result<NamedTempFile, DatasetError> {
             path: path.to_owned(),
             source,
         })
-}
-
-/// A popularity rank drawn from the cumulative weights `cdf` (one uniform draw: the binary search calls its
-/// predicate several times, and a draw per call would not follow the weights).
-pub(crate) fn zipf_rank(cdf: &[f64], rng: &mut ChaCha8Rng) -> usize {
-    let draw = unit(rng) * cdf[cdf.len() - 1];
-    cdf.partition_point(|&c| c <= draw).min(cdf.len() - 1)
-}
-
-/// Cumulative Zipf weights over popularity ranks 0..n.
-pub(crate) fn zipf_cdf(n: u32, exponent: f64) -> Vec<f64> {
-    let mut total = 0.0;
-    (1..=n)
-        .map(|rank| {
-            total += f64::from(rank).powf(-exponent);
-            total
-        })
-        .collect()
 }
 
 /// Writes follows.csv.gz into a temporary file beside `path`; returns it and the largest
@@ -558,26 +531,6 @@ pub async fn run_dataset(command: DatasetCommand, shutdown: Shutdown) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zipf_ranks_follow_their_weights() {
-        // Exponent 1 over 10 ranks: rank r is drawn with probability (1 / (r + 1)) / H(10), H(10) = 2.929.
-        let cdf = zipf_cdf(10, 1.0);
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let mut counts = [0u32; 10];
-        let draws = 100_000;
-        for _ in 0..draws {
-            counts[zipf_rank(&cdf, &mut rng)] += 1;
-        }
-        for (rank, count) in counts.iter().enumerate() {
-            let expected = f64::from(draws) / (rank as f64 + 1.0) / 2.928_968;
-            let off = (f64::from(*count) - expected).abs() / expected;
-            assert!(
-                off < 0.05,
-                "rank {rank}: {count} draws, expected {expected:.0}"
-            );
-        }
-    }
 
     fn args(people: u32, follows: u64) -> DatasetArgs {
         DatasetArgs {

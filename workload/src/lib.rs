@@ -16,6 +16,7 @@ pub mod logs;
 pub mod mixed;
 pub mod rdf;
 pub mod resume;
+pub mod sampling;
 pub mod schedule;
 pub mod sink;
 

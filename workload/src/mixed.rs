@@ -24,8 +24,8 @@ use stream2neptune_graph::{
     Change, EdgeUpsert, Graph, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
 };
 
-use crate::dataset::{below, unit, zipf_cdf, zipf_rank};
 use crate::error::{DatasetError, MixedFileError};
+use crate::sampling::{below, unit, zipf_cdf, zipf_rank};
 
 /// The mixed workload's file in a data set directory.
 pub const OPERATIONS_FILE: &str = "operations.jsonl.gz";
