@@ -338,13 +338,6 @@ mod tests {
     use super::*;
     use stream2neptune_graph::{EdgeUpsert, VertexUpsert};
 
-    fn set(name: &str, value: Value) -> PropertyChange {
-        PropertyChange {
-            name: name.into(),
-            change: Change::Set(value),
-        }
-    }
-
     fn vertex(id: &str, label: &str, properties: Vec<PropertyChange>) -> Operation {
         Operation::UpsertVertex(VertexUpsert {
             id: id.into(),
@@ -372,8 +365,8 @@ mod tests {
                 "v1",
                 "device",
                 vec![
-                    set("name", Value::String("a".into())),
-                    set("seen", Value::DateTime("2024-05-01T10:11:12Z".into())),
+                    PropertyChange::set("name", Value::String("a".into())),
+                    PropertyChange::set("seen", Value::DateTime("2024-05-01T10:11:12Z".into())),
                     PropertyChange {
                         name: "old".into(),
                         change: Change::Remove,
@@ -383,9 +376,17 @@ mod tests {
             vertex(
                 "v2",
                 "device",
-                vec![set("seen", Value::DateTime("2024-05-02T10:11:12Z".into()))],
+                vec![PropertyChange::set(
+                    "seen",
+                    Value::DateTime("2024-05-02T10:11:12Z".into()),
+                )],
             ),
-            edge("e1", "v1", "v3", vec![set("w", Value::Double(0.5))]),
+            edge(
+                "e1",
+                "v1",
+                "v3",
+                vec![PropertyChange::set("w", Value::Double(0.5))],
+            ),
             Operation::DeleteEdge { id: "e0".into() },
             Operation::DeleteVertex { id: "v9".into() },
         ];
@@ -444,7 +445,10 @@ mod tests {
         let dated = vertex(
             "b",
             "l",
-            vec![set("t", Value::DateTime("2024-01-01T00:00:01Z".into()))],
+            vec![PropertyChange::set(
+                "t",
+                Value::DateTime("2024-01-01T00:00:01Z".into()),
+            )],
         );
         assert_eq!(segments(&[upsert("a", "l"), dated]), 2);
     }
@@ -455,13 +459,13 @@ mod tests {
             "v",
             "l",
             vec![
-                set("x", Value::Integer(1)),
+                PropertyChange::set("x", Value::Integer(1)),
                 PropertyChange {
                     name: "x".into(),
                     change: Change::Remove,
                 },
-                set("y", Value::Integer(1)),
-                set("y", Value::List(vec![Value::Boolean(true)])),
+                PropertyChange::set("y", Value::Integer(1)),
+                PropertyChange::set("y", Value::List(vec![Value::Boolean(true)])),
             ],
         )];
         let (_, parameters) = batch_query(&operations).unwrap();
@@ -484,14 +488,18 @@ mod tests {
     fn what_neptune_cannot_store_is_refused_naming_the_field() {
         let table: Vec<(Operation, &str)> = vec![
             (
-                vertex("v", "l", vec![set("d", Value::Date("2024-05-01".into()))]),
+                vertex(
+                    "v",
+                    "l",
+                    vec![PropertyChange::set("d", Value::Date("2024-05-01".into()))],
+                ),
                 "property \"d\": Neptune's openCypher has no date type",
             ),
             (
                 vertex(
                     "v",
                     "l",
-                    vec![set(
+                    vec![PropertyChange::set(
                         "tags",
                         Value::List(vec![Value::Integer(1), Value::Integer(2)]),
                     )],
@@ -511,7 +519,11 @@ mod tests {
             ),
             (vertex("v", "", vec![]), "label: a label cannot be empty"),
             (
-                vertex("v", "l", vec![set("~label", Value::Integer(1))]),
+                vertex(
+                    "v",
+                    "l",
+                    vec![PropertyChange::set("~label", Value::Integer(1))],
+                ),
                 "property \"~label\": names starting with `~`",
             ),
         ];

@@ -629,13 +629,6 @@ mod tests {
     /// The producers' schema, as the repository ships it.
     const SCHEMA: &str = include_str!("../schemas/graph-operations.schema.json");
 
-    fn set(name: &str, value: Value) -> PropertyChange {
-        PropertyChange {
-            name: name.into(),
-            change: Change::Set(value),
-        }
-    }
-
     #[test]
     fn every_operation_and_value_decodes() {
         let body = r#"[
@@ -655,8 +648,8 @@ mod tests {
         assert_eq!(
             vertex.properties,
             vec![
-                set("name", Value::String("x".into())),
-                set(
+                PropertyChange::set("name", Value::String("x".into())),
+                PropertyChange::set(
                     "tags",
                     Value::List(vec![
                         Value::String("a".into()),
@@ -664,8 +657,8 @@ mod tests {
                         Value::Date("2024-01-02".into())
                     ])
                 ),
-                set("seen", Value::Date("2024-01-02".into())),
-                set("at", Value::DateTime("2024-01-02T03:04:05Z".into())),
+                PropertyChange::set("seen", Value::Date("2024-01-02".into())),
+                PropertyChange::set("at", Value::DateTime("2024-01-02T03:04:05Z".into())),
                 PropertyChange {
                     name: "visits".into(),
                     change: Change::Add(Value::Integer(3))
@@ -674,9 +667,9 @@ mod tests {
                     name: "old".into(),
                     change: Change::Remove
                 },
-                set("w", Value::Double(-0.5)),
-                set("big", Value::Integer(i64::MIN)),
-                set("ok", Value::Boolean(false)),
+                PropertyChange::set("w", Value::Double(-0.5)),
+                PropertyChange::set("big", Value::Integer(i64::MIN)),
+                PropertyChange::set("ok", Value::Boolean(false)),
             ]
         );
         assert_eq!(
@@ -689,7 +682,7 @@ mod tests {
                 from_label: "customer".into(),
                 to_label: DEFAULT_VERTEX_LABEL.into(),
                 properties: vec![
-                    set("since", Value::Double(1000.0)),
+                    PropertyChange::set("since", Value::Double(1000.0)),
                     PropertyChange {
                         name: "gone".into(),
                         change: Change::Remove

@@ -305,13 +305,6 @@ mod tests {
     use super::*;
     use crate::operation::{EdgeUpsert, PropertyChange, VertexUpsert};
 
-    fn set(name: &str, value: Value) -> PropertyChange {
-        PropertyChange {
-            name: name.into(),
-            change: Change::Set(value),
-        }
-    }
-
     fn edge(id: &str, from: &str, to: &str) -> Operation {
         Operation::UpsertEdge(EdgeUpsert {
             id: id.into(),
@@ -320,7 +313,7 @@ mod tests {
             to: to.into(),
             from_label: "person".into(),
             to_label: "person".into(),
-            properties: vec![set("since", Value::Integer(2020))],
+            properties: vec![PropertyChange::set("since", Value::Integer(2020))],
         })
     }
 
@@ -331,7 +324,7 @@ mod tests {
             Operation::UpsertVertex(VertexUpsert {
                 id: "v1".into(),
                 label: "device".into(),
-                properties: vec![set("name", Value::String(name.into()))],
+                properties: vec![PropertyChange::set("name", Value::String(name.into()))],
             })
         };
         graph.apply(&upsert("a")).unwrap();
@@ -392,7 +385,7 @@ mod tests {
             .apply(&Operation::UpsertVertex(VertexUpsert {
                 id: "v".into(),
                 label: "l".into(),
-                properties: vec![set(
+                properties: vec![PropertyChange::set(
                     "d",
                     Value::List(vec![
                         Value::Date("2024-01-02".into()),

@@ -92,6 +92,24 @@ pub struct PropertyChange {
     pub change: Change,
 }
 
+impl PropertyChange {
+    /// Sets `name` to `value` (every value replaced).
+    pub fn set(name: &str, value: Value) -> Self {
+        PropertyChange {
+            name: name.into(),
+            change: Change::Set(value),
+        }
+    }
+
+    /// Removes `name`.
+    pub fn remove(name: &str) -> Self {
+        PropertyChange {
+            name: name.into(),
+            change: Change::Remove,
+        }
+    }
+}
+
 /// What happens to a property.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {

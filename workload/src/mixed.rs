@@ -218,20 +218,6 @@ pub fn read_records(path: &Path) -> Result<Vec<MixedRecord>, MixedFileError> {
     Ok(records)
 }
 
-fn set(name: &str, value: Value) -> PropertyChange {
-    PropertyChange {
-        name: name.into(),
-        change: Change::Set(value),
-    }
-}
-
-fn remove(name: &str) -> PropertyChange {
-    PropertyChange {
-        name: name.into(),
-        change: Change::Remove,
-    }
-}
-
 fn vertex(id: String, label: &str, properties: Vec<PropertyChange>) -> Operation {
     Operation::UpsertVertex(VertexUpsert {
         id,
@@ -284,18 +270,18 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
     if roll < 0.25 {
         // Each property once per operation (a document names each once).
         let tier = if below(rng, 5) == 0 {
-            remove("tier")
+            PropertyChange::remove("tier")
         } else {
-            set("tier", Value::String(pick(rng, TIERS).into()))
+            PropertyChange::set("tier", Value::String(pick(rng, TIERS).into()))
         };
         let mut properties = vec![
-            set("name", Value::String(format!("Customer {customer}"))),
+            PropertyChange::set("name", Value::String(format!("Customer {customer}"))),
             tier,
-            set("score", Value::Double(below(rng, 1000) as f64 / 8.0)),
-            set("active", Value::Boolean(below(rng, 4) > 0)),
+            PropertyChange::set("score", Value::Double(below(rng, 1000) as f64 / 8.0)),
+            PropertyChange::set("active", Value::Boolean(below(rng, 4) > 0)),
         ];
         if values.dates {
-            properties.push(set("since", Value::Date(date)));
+            properties.push(PropertyChange::set("since", Value::Date(date)));
         }
         if values.multi_valued {
             let change = if below(rng, 3) == 0 {
@@ -314,11 +300,11 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
         vec![vertex(customer.into(), CUSTOMER, properties)]
     } else if roll < 0.45 {
         let mut device_properties = vec![
-            set("model", Value::String(pick(rng, MODELS).into())),
-            set("firmware", Value::Integer(below(rng, 40) as i64)),
+            PropertyChange::set("model", Value::String(pick(rng, MODELS).into())),
+            PropertyChange::set("firmware", Value::Integer(below(rng, 40) as i64)),
         ];
         if values.dates {
-            device_properties.push(set("seen", Value::DateTime(date_time)));
+            device_properties.push(PropertyChange::set("seen", Value::DateTime(date_time)));
         }
         vec![
             vertex(device.clone(), DEVICE, device_properties),
@@ -327,7 +313,10 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
                 customer,
                 &device,
                 DEVICE,
-                vec![set("primary", Value::Boolean(below(rng, 2) == 0))],
+                vec![PropertyChange::set(
+                    "primary",
+                    Value::Boolean(below(rng, 2) == 0),
+                )],
             ),
         ]
     } else if roll < 0.60 {
@@ -337,15 +326,15 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
             &order,
             ORDER,
             vec![
-                set("total", Value::Double(below(rng, 100_000) as f64 / 100.0)),
-                set("items", Value::Integer(1 + below(rng, 9) as i64)),
+                PropertyChange::set("total", Value::Double(below(rng, 100_000) as f64 / 100.0)),
+                PropertyChange::set("items", Value::Integer(1 + below(rng, 9) as i64)),
             ],
         )]
     } else if roll < 0.70 {
         let change = if below(rng, 3) == 0 {
-            remove("items")
+            PropertyChange::remove("items")
         } else {
-            set(
+            PropertyChange::set(
                 "status",
                 Value::String(pick(rng, &["paid", "shipped", "returned"]).into()),
             )
@@ -367,13 +356,16 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
             vertex(
                 order.clone(),
                 ORDER,
-                vec![set("note", Value::String("first".into()))],
+                vec![PropertyChange::set("note", Value::String("first".into()))],
             ),
             Operation::DeleteVertex { id: order.clone() },
             vertex(
                 order,
                 ORDER,
-                vec![set("note", Value::String(format!("again {n}")))],
+                vec![PropertyChange::set(
+                    "note",
+                    Value::String(format!("again {n}")),
+                )],
             ),
         ]
     }

@@ -95,13 +95,6 @@ impl OperationStore for Oxigraph {
     }
 }
 
-fn set(name: &str, value: Value) -> PropertyChange {
-    PropertyChange {
-        name: name.into(),
-        change: Change::Set(value),
-    }
-}
-
 fn change(name: &str, change: Change) -> PropertyChange {
     PropertyChange {
         name: name.into(),
@@ -146,36 +139,46 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
     let tags =
         |values: &[&str]| Value::List(values.iter().map(|v| Value::String((*v).into())).collect());
     let mut v1_properties = vec![
-        set("name", Value::String("first \"one\"\n".into())),
-        set("count", Value::Integer(-(1 << 40))),
-        set("ratio", Value::Double(0.1)),
-        set("big", Value::Double(1.5e300)),
-        set("on", Value::Boolean(true)),
-        set("seen", Value::DateTime("2024-05-01T10:11:12Z".into())),
-        set(HOSTILE_NAME, Value::Integer(7)),
+        PropertyChange::set("name", Value::String("first \"one\"\n".into())),
+        PropertyChange::set("count", Value::Integer(-(1 << 40))),
+        PropertyChange::set("ratio", Value::Double(0.1)),
+        PropertyChange::set("big", Value::Double(1.5e300)),
+        PropertyChange::set("on", Value::Boolean(true)),
+        PropertyChange::set("seen", Value::DateTime("2024-05-01T10:11:12Z".into())),
+        PropertyChange::set(HOSTILE_NAME, Value::Integer(7)),
         // A list of one value is that value in every language.
-        set("tags", tags(&["a"])),
+        PropertyChange::set("tags", tags(&["a"])),
     ];
     if S::DATES {
-        v1_properties.push(set("born", Value::Date("2024-05-01".into())));
+        v1_properties.push(PropertyChange::set(
+            "born",
+            Value::Date("2024-05-01".into()),
+        ));
     }
     if S::MULTI_VALUED {
-        v1_properties.push(set("colours", tags(&["red", "green", "red"])));
+        v1_properties.push(PropertyChange::set(
+            "colours",
+            tags(&["red", "green", "red"]),
+        ));
         v1_properties.push(change("colours", Change::Add(Value::String("blue".into()))));
     }
     let knows = derived_edge_id(v1, "knows", HOSTILE_ID, Some("2024"));
     let mut batch1 = vec![
         vertex(v1, "device", v1_properties),
-        vertex(HOSTILE_ID, HOSTILE_LABEL, vec![set("n", Value::Integer(1))]),
+        vertex(
+            HOSTILE_ID,
+            HOSTILE_LABEL,
+            vec![PropertyChange::set("n", Value::Integer(1))],
+        ),
         edge(
             "e1",
             "reads",
             (v1, "device"),
             ("s1", "sensor"),
             vec![
-                set("w", Value::Double(0.5)),
-                set("since", Value::DateTime("2024-05-02T00:00:01Z".into())),
-                set("ok", Value::Boolean(false)),
+                PropertyChange::set("w", Value::Double(0.5)),
+                PropertyChange::set("since", Value::DateTime("2024-05-02T00:00:01Z".into())),
+                PropertyChange::set("ok", Value::Boolean(false)),
             ],
         ),
         edge(
@@ -183,14 +186,17 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             HOSTILE_LABEL,
             (v1, "person"),
             (HOSTILE_ID, "person"),
-            vec![set(HOSTILE_NAME, Value::String(HOSTILE_ID.into()))],
+            vec![PropertyChange::set(
+                HOSTILE_NAME,
+                Value::String(HOSTILE_ID.into()),
+            )],
         ),
         // The same vertex again in the batch: a new value, a removal.
         vertex(
             v1,
             "ignored: a vertex keeps its label",
             vec![
-                set("name", Value::String("second".into())),
+                PropertyChange::set("name", Value::String("second".into())),
                 change("count", Change::Remove),
                 change("absent", Change::Remove),
             ],
@@ -199,12 +205,16 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
         vertex(
             "v2",
             "device",
-            vec![set("name", Value::String("gone".into()))],
+            vec![PropertyChange::set("name", Value::String("gone".into()))],
         ),
         edge("e2", "reads", ("v2", "device"), (v1, "device"), vec![]),
         edge("e4", "reads", ("s1", "sensor"), ("v2", "device"), vec![]),
         Operation::DeleteVertex { id: "v2".into() },
-        vertex("v2", "sensor", vec![set("level", Value::Integer(3))]),
+        vertex(
+            "v2",
+            "sensor",
+            vec![PropertyChange::set("level", Value::Integer(3))],
+        ),
     ];
     if S::MULTI_VALUED {
         batch1.push(vertex(
@@ -224,7 +234,7 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             "reads",
             (v1, "device"),
             ("s1", "sensor"),
-            vec![set("w", Value::Double(-2.25))],
+            vec![PropertyChange::set("w", Value::Double(-2.25))],
         ),
         // Deleting what is absent changes nothing.
         Operation::DeleteVertex { id: "never".into() },
@@ -236,7 +246,7 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             (HOSTILE_ID, "person"),
             vec![
                 change(HOSTILE_NAME, Change::Remove),
-                set("n", Value::Integer(2)),
+                PropertyChange::set("n", Value::Integer(2)),
             ],
         ),
         edge(
@@ -244,14 +254,14 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             "reads",
             ("s1", "sensor"),
             (v1, "device"),
-            vec![set("w", Value::Double(1.0))],
+            vec![PropertyChange::set("w", Value::Double(1.0))],
         ),
         vertex(
             "s1",
             "sensor",
             vec![
-                set("tags", tags(&["x"])),
-                set("name", Value::String("s".into())),
+                PropertyChange::set("tags", tags(&["x"])),
+                PropertyChange::set("name", Value::String("s".into())),
             ],
         ),
     ];
@@ -261,7 +271,7 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
         vertex(
             v1,
             "sensor",
-            vec![set("name", Value::String("third".into()))],
+            vec![PropertyChange::set("name", Value::String("third".into()))],
         ),
         edge("e3", "reads", ("s1", "sensor"), (v1, "sensor"), vec![]),
     ];
