@@ -174,12 +174,12 @@ pub fn decode_record(
     let body = body(data, max_bytes)?;
     let operations = match body.as_bytes().first() {
         Some(b'{') => {
-            let Members(members) =
+            let members: Members =
                 serde_json::from_str(body).map_err(|e| bad_json(e.to_string()))?;
-            if !members.iter().any(|(name, _)| name == "op") {
-                return parse_json(members).map(Write::Follows);
+            if !members.0.iter().any(|(name, _)| name == "op") {
+                return parse_json(members.0).map(Write::Follows);
             }
-            stream2neptune_graph::decode(body)?
+            stream2neptune_graph::document::decode_object(members)?
         }
         Some(b'[') => match stream2neptune_graph::decode(body) {
             Ok(operations) => operations,

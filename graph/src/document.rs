@@ -243,6 +243,17 @@ fn decode_operation(index: usize, text: &str, whole: bool) -> Result<Operation, 
             });
         }
     };
+    operation_from_members(index, members)
+}
+
+/// Decodes a document that is one operation object whose members a caller has read already (the writer reads them
+/// to tell the form of a record), without reading them again.
+pub fn decode_object(members: Members) -> Result<Vec<Operation>, DocumentError> {
+    Ok(vec![operation_from_members(0, members)?])
+}
+
+/// The operation of one object's members (item `index` of the document).
+fn operation_from_members(index: usize, members: Members) -> Result<Operation, DocumentError> {
     if let Some(field) = members.repeated() {
         return Err(DocumentError::Repeated {
             index,
