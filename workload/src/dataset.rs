@@ -30,6 +30,7 @@ use tempfile::NamedTempFile;
 use crate::edges::{EDGE_FILE_HEADER, FOLLOWS_LABEL};
 use crate::error::DatasetError;
 use crate::mixed::{MixedConfig, ValueKinds, write_records};
+use crate::partial::partial;
 use crate::rdf::person_triples;
 use crate::sampling::{below, unit, zipf_cdf, zipf_rank};
 use stream2neptune_process::shutdown::{Interrupted, Shutdown};
@@ -139,14 +140,37 @@ pub struct DatasetConfig {
     pub gzip_level: u32,
 }
 
+/// A flag outside what the generator can make.
+fn invalid(field: &'static str, value: String, allowed: &str) -> DatasetError {
+    DatasetError::InvalidParameter {
+        field,
+        value,
+        allowed: allowed.to_owned(),
+    }
+}
+
+/// Checks the flags both workloads use: --zipf-exponent and --gzip-level.
+fn check_shared(args: &DatasetArgs) -> Result<(), DatasetError> {
+    if !(args.zipf_exponent > 0.0 && args.zipf_exponent <= 3.0) {
+        return Err(invalid(
+            "--zipf-exponent",
+            args.zipf_exponent.to_string(),
+            "a number in (0, 3]",
+        ));
+    }
+    if args.gzip_level > 9 {
+        return Err(invalid(
+            "--gzip-level",
+            args.gzip_level.to_string(),
+            "0 to 9",
+        ));
+    }
+    Ok(())
+}
+
 impl DatasetConfig {
     /// Validates the flags.
     pub fn from_args(args: &DatasetArgs) -> Result<Self, DatasetError> {
-        let invalid = |field, value: String, allowed: &str| DatasetError::InvalidParameter {
-            field,
-            value,
-            allowed: allowed.to_owned(),
-        };
         if args.people < 2 {
             return Err(invalid(
                 "--people",
@@ -166,20 +190,7 @@ impl DatasetConfig {
                 ),
             ));
         }
-        if !(args.zipf_exponent > 0.0 && args.zipf_exponent <= 3.0) {
-            return Err(invalid(
-                "--zipf-exponent",
-                args.zipf_exponent.to_string(),
-                "a number in (0, 3]",
-            ));
-        }
-        if args.gzip_level > 9 {
-            return Err(invalid(
-                "--gzip-level",
-                args.gzip_level.to_string(),
-                "0 to 9",
-            ));
-        }
+        check_shared(args)?;
         let day = |field, value: &str| {
             NaiveDate::parse_from_str(value, "%Y-%m-%d")
                 .map(|d| {
@@ -287,28 +298,13 @@ pub fn generate_with_progress(
 /// `dataset --workload mixed`: validates its flags, writes operations.jsonl.gz and says what the graph will hold.
 fn run_mixed(command: &DatasetCommand) -> anyhow::Result<()> {
     let args = &command.args;
-    let invalid = |field, value: String, allowed: &str| DatasetError::InvalidParameter {
-        field,
-        value,
-        allowed: allowed.to_owned(),
-    };
     if command.records == 0 {
         return Err(invalid("--records", "0".into(), "at least 1 record").into());
     }
     if command.customers == 0 {
         return Err(invalid("--customers", "0".into(), "at least 1 customer").into());
     }
-    if !(args.zipf_exponent > 0.0 && args.zipf_exponent <= 3.0) {
-        return Err(invalid(
-            "--zipf-exponent",
-            args.zipf_exponent.to_string(),
-            "a number in (0, 3]",
-        )
-        .into());
-    }
-    if args.gzip_level > 9 {
-        return Err(invalid("--gzip-level", args.gzip_level.to_string(), "0 to 9").into());
-    }
+    check_shared(args)?;
     let config = MixedConfig {
         records: command.records,
         customers: command.customers,
@@ -362,19 +358,6 @@ fn write_people(
     let csv = csv.into_inner().map_err(|err| csv_err(err.into_error()))?;
     let nt = nt.into_inner().map_err(|err| nt_err(err.into_error()))?;
     Ok((csv, nt))
-}
-
-/// A temporary file beside `path` (`.<name>.partial-XXXXXX`), removed when dropped unpersisted.
-fn partial(path: &Path) -> Result<NamedTempFile, DatasetError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
-        .tempfile_in(dir)
-        .map_err(|source| DatasetError::Write {
-            path: path.to_owned(),
-            source,
-        })
 }
 
 /// Writes follows.csv.gz into a temporary file beside `path`; returns it and the largest

@@ -14,6 +14,7 @@ pub mod error;
 pub mod loader;
 pub mod logs;
 pub mod mixed;
+pub mod partial;
 pub mod rdf;
 pub mod resume;
 pub mod sampling;

@@ -25,6 +25,7 @@ use stream2neptune_graph::{
 };
 
 use crate::error::{DatasetError, MixedFileError};
+use crate::partial::partial;
 use crate::sampling::{below, unit, zipf_cdf, zipf_rank};
 
 /// The mixed workload's file in a data set directory.
@@ -172,10 +173,7 @@ pub fn write_records(
     };
     std::fs::create_dir_all(dir).map_err(write_err)?;
     let records = generate(config);
-    let part = tempfile::Builder::new()
-        .prefix(".operations.partial-")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    let part = partial(&path)?;
     let mut gz = GzEncoder::new(BufWriter::new(part), Compression::new(gzip_level));
     for record in &records {
         writeln!(gz, "{}", record_line(record)).map_err(write_err)?;
