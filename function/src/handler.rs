@@ -238,6 +238,7 @@ pub async fn handle<S: GraphStore>(
     tracing::info!(
         records = records.len(),
         edges_written = metrics.edges_written.load(Ordering::Relaxed),
+        operations_written = metrics.operations_written.load(Ordering::Relaxed),
         rejected = metrics.records_rejected.load(Ordering::Relaxed),
         retries = metrics.retry_count.load(Ordering::Relaxed),
         write_size,
@@ -427,11 +428,15 @@ impl<S: GraphStore> Writer<'_, S> {
         let writes: Vec<&Write> = part.iter().map(|(_, write)| *write).collect();
         let result = submit(self.deps, &writes, self.deadline, self.metrics, rule).await;
         if result.is_ok() {
-            let edges = writes
-                .iter()
-                .filter(|write| matches!(write, Write::Follows(_)))
-                .count();
-            InvocationMetrics::add(&self.metrics.edges_written, edges as u64);
+            let (mut edges, mut operations) = (0, 0);
+            for write in &writes {
+                match write {
+                    Write::Follows(_) => edges += 1,
+                    Write::Operations(ops) => operations += ops.len() as u64,
+                }
+            }
+            InvocationMetrics::add(&self.metrics.edges_written, edges);
+            InvocationMetrics::add(&self.metrics.operations_written, operations);
             self.progress.accepted();
         }
         result

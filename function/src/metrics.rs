@@ -13,8 +13,10 @@ pub struct InvocationMetrics {
     pub kinesis_records: AtomicU64,
     /// User records in the batch: plain records plus the records inside aggregates.
     pub user_records: AtomicU64,
-    /// Edges written (acknowledged by the store).
+    /// Edges written (acknowledged by the store): `follows` records.
     pub edges_written: AtomicU64,
+    /// Graph operations written (acknowledged by the store): the operations of graph-operation records.
+    pub operations_written: AtomicU64,
     /// Wall time of the write phase, in ms.
     pub write_duration_ms: AtomicU64,
     /// Retried requests.
@@ -41,6 +43,7 @@ const METRICS: &[(&str, &str, Counter)] = &[
     ("KinesisRecords", "Count", |m| &m.kinesis_records),
     ("UserRecords", "Count", |m| &m.user_records),
     ("EdgesWritten", "Count", |m| &m.edges_written),
+    ("OperationsWritten", "Count", |m| &m.operations_written),
     ("WriteDuration", "Milliseconds", |m| &m.write_duration_ms),
     ("RetryCount", "Count", |m| &m.retry_count),
     ("RecordsRejected", "Count", |m| &m.records_rejected),
@@ -132,6 +135,7 @@ mod tests {
     fn emf_document_shape() {
         let m = InvocationMetrics::default();
         InvocationMetrics::add(&m.edges_written, 7);
+        InvocationMetrics::add(&m.operations_written, 3);
         InvocationMetrics::add(&m.retry_count, 2);
         let doc = m.to_emf(
             "ns",
@@ -147,6 +151,7 @@ mod tests {
                         {"Name": "KinesisRecords", "Unit": "Count"},
                         {"Name": "UserRecords", "Unit": "Count"},
                         {"Name": "EdgesWritten", "Unit": "Count"},
+                        {"Name": "OperationsWritten", "Unit": "Count"},
                         {"Name": "WriteDuration", "Unit": "Milliseconds"},
                         {"Name": "RetryCount", "Unit": "Count"},
                         {"Name": "RecordsRejected", "Unit": "Count"},
@@ -156,7 +161,7 @@ mod tests {
                         {"Name": "WriteSize", "Unit": "Count"}]}]},
                 "ClusterId": "cluster-1",
                 "KinesisRecords": 0, "UserRecords": 0,
-                "EdgesWritten": 7, "WriteDuration": 0, "RetryCount": 2, "RecordsRejected": 0, "BatchesFailed": 0,
+                "EdgesWritten": 7, "OperationsWritten": 3, "WriteDuration": 0, "RetryCount": 2, "RecordsRejected": 0, "BatchesFailed": 0,
                 "EnvironmentRefusals": 0, "WritesShrunk": 0, "WriteSize": 0
             })
         );

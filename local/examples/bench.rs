@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use stream2neptune_local::contenders::{self, Contender, ContenderRun};
-use stream2neptune_local::demo::{drive_edges, verify};
+use stream2neptune_local::demo::verify;
+use stream2neptune_local::demo_run::drive_edges;
 use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::metrics::RunMetrics;
 use stream2neptune_local::paths::{StateDir, workspace_root};

@@ -4,12 +4,16 @@
 //! rendered for a region ([`settings`]). The store is read in its own language ([`store`], [`edge_store`]).
 //!
 //! Entry points for the root CLI: [`cli::LocalCommand`] (`local up|down|status|query`) with
-//! [`cli::run_local`], and [`demo::DemoArgs`] with [`demo::run_demo`]. Settings come from the region's plan
+//! [`cli::run_local`], and [`demo::DemoArgs`] with [`demo::run_demo`] (the `follows` demo in [`demo`], the mixed
+//! workload's in [`demo_mixed`], what they share in [`demo_run`]). Settings come from the region's plan
 //! ([`stream2neptune_plan::Plan`]), the one the generator renders.
 
 pub mod cli;
 pub mod contenders;
 pub mod demo;
+pub mod demo_args;
+pub mod demo_mixed;
+pub mod demo_run;
 pub mod edge_store;
 pub mod error;
 pub mod esm;

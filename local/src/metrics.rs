@@ -15,6 +15,8 @@ pub struct Second {
     pub t: u64,
     /// Edges written (EMF EdgesWritten).
     pub written: u64,
+    /// Graph operations written (EMF OperationsWritten).
+    pub operations: u64,
     /// Records rejected (EMF RecordsRejected).
     pub rejected: u64,
     /// Retries: the writer's retried requests (EMF RetryCount) plus batches the mapping retried.
@@ -37,6 +39,8 @@ pub struct RunMetrics {
     pub sent: AtomicU64,
     /// Edges written.
     pub written: AtomicU64,
+    /// Graph operations written.
+    pub operations_written: AtomicU64,
     /// Records rejected.
     pub rejected: AtomicU64,
     /// Retries (writer requests and mapping batches).
@@ -59,6 +63,7 @@ impl Default for RunMetrics {
             started: Instant::now(),
             sent: AtomicU64::new(0),
             written: AtomicU64::new(0),
+            operations_written: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             on_failure: AtomicU64::new(0),
@@ -105,17 +110,21 @@ impl RunMetrics {
     /// Adds the writer's EMF documents (one per invocation).
     pub fn add_emf(&self, docs: &[serde_json::Value]) {
         for doc in docs {
-            let (written, rejected, retries, duration) = (
+            let (written, operations, rejected, retries, duration) = (
                 field(doc, "EdgesWritten"),
+                field(doc, "OperationsWritten"),
                 field(doc, "RecordsRejected"),
                 field(doc, "RetryCount"),
                 field(doc, "WriteDuration"),
             );
             self.written.fetch_add(written, Ordering::Relaxed);
+            self.operations_written
+                .fetch_add(operations, Ordering::Relaxed);
             self.rejected.fetch_add(rejected, Ordering::Relaxed);
             self.retries.fetch_add(retries, Ordering::Relaxed);
             self.with_second(|s| {
                 s.written += written;
+                s.operations += operations;
                 s.rejected += rejected;
                 s.retries += retries;
                 s.invocations += 1;
@@ -208,17 +217,25 @@ mod tests {
         m.add_emf(&[
             serde_json::json!({"EdgesWritten": 90, "RecordsRejected": 2, "RetryCount": 1, "WriteDuration": 40}),
             serde_json::json!({"EdgesWritten": 10, "WriteDuration": 60}),
+            serde_json::json!({"OperationsWritten": 7}),
         ]);
         m.add_batch_retry();
         m.set_iterator_age("shardId-0", 1500);
         m.set_iterator_age("shardId-0", 0);
         assert_eq!(RunMetrics::get(&m.written), 100);
+        assert_eq!(RunMetrics::get(&m.operations_written), 7);
         assert_eq!(RunMetrics::get(&m.rejected), 2);
         assert_eq!(RunMetrics::get(&m.retries), 2);
         let s = &m.seconds()[0];
         assert_eq!(
-            (s.written, s.invocations, s.latency_sum_ms, s.latency_max_ms),
-            (100, 2, 100, 60)
+            (
+                s.written,
+                s.operations,
+                s.invocations,
+                s.latency_sum_ms,
+                s.latency_max_ms
+            ),
+            (100, 7, 3, 100, 60)
         );
         assert_eq!(
             s.iterator_age_ms["shardId-0"], 1500,

@@ -1,4 +1,4 @@
-//! `.local/report.html`: the dashboard's charts (edges written per second, write latency, retries,
+//! `.local/report.html`: the dashboard's charts (edges and graph operations written per second, write latency, retries,
 //! rejects, iterator age per shard) drawn from the run's own metrics. One self-contained file:
 //! the data is embedded as JSON and a small inline script draws SVG charts, no network needed.
 
@@ -12,7 +12,11 @@ use crate::metrics::{RunMetrics, Second};
 
 /// The charts, in page order: (element id, title, unit).
 pub const CHARTS: &[(&str, &str, &str)] = &[
-    ("written", "Edges written per second", "edges/s"),
+    (
+        "written",
+        "Edges and graph operations written per second",
+        "per s",
+    ),
     ("latency", "Write latency per invocation", "ms"),
     ("retries", "Retries per second", "retries/s"),
     ("rejects", "Rejected records per second", "records/s"),
@@ -54,7 +58,10 @@ pub fn chart_data(seconds: &[Second]) -> serde_json::Value {
         .collect();
     json!({
         "t": t,
-        "written": [series("written", &|s| Some(s.written as f64))],
+        "written": [
+            series("edges", &|s| Some(s.written as f64)),
+            series("operations", &|s| Some(s.operations as f64)),
+        ],
         "latency": [
             series("average", &|s| (s.invocations > 0).then(|| s.latency_sum_ms as f64 / s.invocations as f64)),
             series("max", &|s| (s.invocations > 0).then_some(s.latency_max_ms as f64)),

@@ -1,15 +1,18 @@
 //! The demo end to end (data set, people load, driver, mapping, writer, store count) in the
 //! region's default QueryLanguage, gremlin, on Gremlin Server, and its report opened in headless
 //! Chromium: separate from pipeline.rs because it drives the whole `demo` entry point rather than
-//! the mapping alone. (The SPARQL demo runs in tests/terminal.rs, in a terminal.)
+//! the mapping alone. (The SPARQL demo runs in tests/terminal.rs, in a terminal.) The mixed
+//! workload's demo, checked against the model, on Gremlin Server and on Oxigraph.
 
 use std::process::Command;
 
 use stream2neptune_local::DemoArgs;
 use stream2neptune_local::demo::demo;
+use stream2neptune_local::demo_mixed::demo_mixed;
 use stream2neptune_local::paths::on_path;
 use stream2neptune_local::services::StreamServerKind;
 use stream2neptune_process::shutdown::Shutdown;
+use stream2neptune_workload::dataset::Workload;
 
 fn chromium() -> std::path::PathBuf {
     on_path("chromium")
@@ -67,7 +70,9 @@ async fn demo_in_the_regions_gremlin_with_aggregation_prints_the_summary_counted
         region: "eu-west-1".into(),
         config: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../stack.yaml"),
         sets: vec!["DriverAggregation=true".into()],
+        workload: Workload::Follows,
         edges: 1500,
+        ops: None,
         people: None,
         rate: Some(0.0),
         seed: 7,
@@ -104,5 +109,87 @@ async fn demo_in_the_regions_gremlin_with_aggregation_prints_the_summary_counted
     assert!(
         dom.contains("gremlin (gremlin-server)"),
         "the store is named"
+    );
+}
+
+/// A small mixed demo of the eu-west-1 settings with `sets`, unpaced, on kinesalite, in `dir`.
+fn mixed_args(dir: &std::path::Path, sets: &[&str], ops: u64) -> DemoArgs {
+    DemoArgs {
+        region: "eu-west-1".into(),
+        config: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../stack.yaml"),
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+        workload: Workload::Mixed,
+        edges: 1,
+        ops: Some(ops),
+        people: None,
+        rate: Some(0.0),
+        seed: 11,
+        state_dir: Some(dir.to_owned()),
+        drain_timeout_secs: 120,
+        no_progress: true,
+        stream_server: StreamServerKind::Kinesalite,
+        print_language: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mixed_workload_through_gremlin_server_leaves_the_models_graph() {
+    // GIVEN a mixed demo of 400 graph operations in the region's gremlin, its records in a shard each of two
+    let dir = tempfile::tempdir().unwrap();
+    let args = mixed_args(dir.path(), &["ShardCount=2"], 400);
+
+    // WHEN it runs
+    let outcome = demo_mixed(&args, &Shutdown::never())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+
+    // THEN Gremlin Server's whole graph, read back, is the model's: every kind of value and operation written
+    assert!(
+        outcome.is_clean(),
+        "{}\n{}",
+        outcome.line(),
+        outcome.failure(dir.path())
+    );
+    assert_eq!(
+        outcome.line(),
+        format!(
+            "demo: sent 400 operations, graph matches the model: {} vertices, {} edges, {} properties, 0 differences",
+            outcome.vertices, outcome.edges, outcome.properties
+        )
+    );
+    assert!(outcome.vertices > 20 && outcome.edges > 10, "{}", outcome.line());
+    // AND the report's headline is that line, its written chart counted the operations
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(report.contains(&outcome.line()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mixed_workload_through_oxigraph_with_aggregation_leaves_the_models_graph() {
+    // GIVEN a mixed demo in SPARQL on Oxigraph, its records put as KPL aggregates
+    let dir = tempfile::tempdir().unwrap();
+    let args = mixed_args(
+        dir.path(),
+        &["QueryLanguage=sparql", "DriverAggregation=true"],
+        300,
+    );
+
+    // WHEN it runs
+    let outcome = demo_mixed(&args, &Shutdown::never())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+
+    // THEN the store's graph read back in SPARQL is the model's
+    assert!(
+        outcome.is_clean(),
+        "{}\n{}",
+        outcome.line(),
+        outcome.failure(dir.path())
+    );
+    assert!(
+        outcome
+            .line()
+            .starts_with("demo: sent 300 operations, graph matches the model: "),
+        "{}",
+        outcome.line()
     );
 }

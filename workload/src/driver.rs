@@ -23,8 +23,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinSet;
 
 use crate::aggregate::{AggregatingSink, EDGES_PER_CALL};
-use crate::edges::{Edge, EdgeReader};
 use crate::error::{DriveError, ResumeError};
+use crate::records::{RecordReader, StreamRecord};
 use crate::resume::{RESUME_FORMAT_VERSION, ResumeState, default_resume_path};
 use crate::schedule::{Backoff, OrderedQueue, Pending};
 use crate::sink::{
@@ -248,21 +248,21 @@ impl DriveSummary {
 
 /// Where admitted edges come from: first the resume file's unsent edges, then the edge file.
 struct EdgeSource {
-    backlog: VecDeque<Edge>,
-    reader: EdgeReader,
+    backlog: VecDeque<StreamRecord>,
+    reader: RecordReader,
     edges_read: u64,
     exhausted: bool,
 }
 
 impl EdgeSource {
-    fn next(&mut self) -> Result<Option<Edge>, DriveError> {
+    fn next(&mut self) -> Result<Option<StreamRecord>, DriveError> {
         if let Some(edge) = self.backlog.pop_front() {
             return Ok(Some(edge));
         }
         if self.exhausted {
             return Ok(None);
         }
-        match self.reader.next_edge()? {
+        match self.reader.next_record()? {
             Some(edge) => {
                 self.edges_read += 1;
                 Ok(Some(edge))
@@ -287,7 +287,7 @@ fn edge_file_identity(path: &Path) -> String {
 }
 
 fn open_source(config: &DriverConfig) -> Result<(EdgeSource, u64), DriveError> {
-    let mut reader = EdgeReader::open(&config.edge_file)?;
+    let mut reader = RecordReader::open(&config.edge_file)?;
     let identity = edge_file_identity(&config.edge_file);
     let (backlog, edges_read) = match ResumeState::load(&config.resume_file)? {
         Some(state) => {
@@ -299,7 +299,7 @@ fn open_source(config: &DriverConfig) -> Result<(EdgeSource, u64), DriveError> {
                 }
                 .into());
             }
-            reader.skip_edges(state.edges_read)?;
+            reader.skip(state.edges_read)?;
             (VecDeque::from(state.unsent), state.edges_read)
         }
         None => (VecDeque::new(), 0),

@@ -154,19 +154,8 @@ impl EdgeReader {
                 return Err(malformed(format!("{name} is empty")));
             }
         }
-        if edge.from.len() > crate::sink::MAX_PARTITION_KEY_CHARS {
-            return Err(malformed(format!(
-                "from id is {} bytes long, a Kinesis partition key allows at most {}",
-                edge.from.len(),
-                crate::sink::MAX_PARTITION_KEY_CHARS
-            )));
-        }
-        let record = edge.from.len() + edge.record_body().len();
-        if record > crate::sink::MAX_RECORD_BYTES {
-            return Err(malformed(format!(
-                "the record would be {record} bytes, a Kinesis record allows at most {}",
-                crate::sink::MAX_RECORD_BYTES
-            )));
+        if let Some(reason) = crate::sink::over_limits(&edge.from, edge.record_body().len()) {
+            return Err(malformed(format!("from id: {reason}")));
         }
         Ok(edge)
     }

@@ -129,6 +129,9 @@ pub enum DriveError {
     /// Reading the edge file failed.
     #[error(transparent)]
     EdgeFile(#[from] EdgeFileError),
+    /// Reading the mixed workload's operations file failed.
+    #[error(transparent)]
+    OperationsFile(#[from] MixedFileError),
     /// Reading or writing the resume file failed.
     #[error(transparent)]
     Resume(#[from] ResumeError),

@@ -16,6 +16,7 @@ pub mod logs;
 pub mod mixed;
 pub mod partial;
 pub mod rdf;
+pub mod records;
 pub mod resume;
 pub mod sampling;
 pub mod schedule;

@@ -145,6 +145,16 @@ pub fn record_line(record: &MixedRecord) -> String {
 
 /// The record of one line of the operations file.
 pub fn parse_line(line: &str) -> Result<MixedRecord, String> {
+    let (partition_key, data) = split_line(line)?;
+    let operations = stream2neptune_graph::decode(data).map_err(|e| e.to_string())?;
+    Ok(MixedRecord {
+        partition_key,
+        operations,
+    })
+}
+
+/// The partition key and the document text (as written) of one line of the operations file.
+pub fn split_line(line: &str) -> Result<(String, &str), String> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
     struct Line<'a> {
@@ -153,11 +163,7 @@ pub fn parse_line(line: &str) -> Result<MixedRecord, String> {
         data: &'a serde_json::value::RawValue,
     }
     let line: Line = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let operations = stream2neptune_graph::decode(line.data.get()).map_err(|e| e.to_string())?;
-    Ok(MixedRecord {
-        partition_key: line.partition_key,
-        operations,
-    })
+    Ok((line.partition_key, line.data.get()))
 }
 
 /// Writes the workload's records to `dir/operations.jsonl.gz` (a temporary file renamed into place when complete).
@@ -166,24 +172,8 @@ pub fn write_records(
     dir: &Path,
     gzip_level: u32,
 ) -> Result<MixedSummary, DatasetError> {
-    let path = dir.join(OPERATIONS_FILE);
-    let write_err = |source| DatasetError::Write {
-        path: path.clone(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(write_err)?;
     let records = generate(config);
-    let part = partial(&path)?;
-    let mut gz = GzEncoder::new(BufWriter::new(part), Compression::new(gzip_level));
-    for record in &records {
-        writeln!(gz, "{}", record_line(record)).map_err(write_err)?;
-    }
-    let part = gz
-        .finish()
-        .map_err(write_err)?
-        .into_inner()
-        .map_err(|e| write_err(e.into_error()))?;
-    part.persist(&path).map_err(|e| write_err(e.error))?;
+    let path = write_file(&records, dir, gzip_level)?;
     let graph = expected_graph(&records);
     Ok(MixedSummary {
         path,
@@ -193,6 +183,51 @@ pub fn write_records(
         edges: graph.edges.len(),
         properties: graph.property_count(),
     })
+}
+
+/// The first `operations` operations of the workload of `config` (whatever its `records`): its records in stream
+/// order up to the one that reaches the count, that one cut after the operation that does (a record's leading
+/// operations are a record of their own: each writes on its own).
+pub fn first_operations(config: &MixedConfig, operations: u64) -> Vec<MixedRecord> {
+    // Every record holds at least one operation, and a seed's records do not depend on how many are generated.
+    let mut records = generate(&MixedConfig {
+        records: operations,
+        ..config.clone()
+    });
+    let mut left = operations as usize;
+    records.retain_mut(|record| {
+        record.operations.truncate(left);
+        left -= record.operations.len();
+        !record.operations.is_empty()
+    });
+    records
+}
+
+/// Writes `records` to `dir/operations.jsonl.gz` (a temporary file renamed into place when complete); returns
+/// its path.
+pub fn write_file(
+    records: &[MixedRecord],
+    dir: &Path,
+    gzip_level: u32,
+) -> Result<PathBuf, DatasetError> {
+    let path = dir.join(OPERATIONS_FILE);
+    let write_err = |source| DatasetError::Write {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let part = partial(&path)?;
+    let mut gz = GzEncoder::new(BufWriter::new(part), Compression::new(gzip_level));
+    for record in records {
+        writeln!(gz, "{}", record_line(record)).map_err(write_err)?;
+    }
+    let part = gz
+        .finish()
+        .map_err(write_err)?
+        .into_inner()
+        .map_err(|e| write_err(e.into_error()))?;
+    part.persist(&path).map_err(|e| write_err(e.error))?;
+    Ok(path)
 }
 
 /// Reads an operations file back, in stream order.
@@ -400,6 +435,28 @@ mod tests {
                     record.partition_key
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_first_operations_are_a_prefix_of_the_workload_cut_to_the_count() {
+        let whole = generate(&config(ValueKinds::ALL));
+        for count in [1, 2, 3, 10, 99] {
+            let first = first_operations(&config(ValueKinds::ALL), count);
+            let operations: Vec<&Operation> = first.iter().flat_map(|r| &r.operations).collect();
+            assert_eq!(operations.len() as u64, count);
+            let of_whole: Vec<&Operation> = whole
+                .iter()
+                .flat_map(|r| &r.operations)
+                .take(count as usize)
+                .collect();
+            assert_eq!(operations, of_whole, "{count}");
+            assert!(
+                first
+                    .iter()
+                    .zip(&whole)
+                    .all(|(a, b)| a.partition_key == b.partition_key)
+            );
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::edges::Edge;
+use crate::records::StreamRecord;
 use crate::error::ResumeError;
 
 /// Format version of the resume file.
@@ -19,8 +19,8 @@ pub struct ResumeState {
     pub edge_file: String,
     /// Edges read from the edge file so far (they are either accepted or in `unsent`).
     pub edges_read: u64,
-    /// Edges read but not accepted by the stream, in send order.
-    pub unsent: Vec<Edge>,
+    /// Records read but not accepted by the stream, in send order.
+    pub unsent: Vec<StreamRecord>,
 }
 
 impl ResumeState {
@@ -97,11 +97,11 @@ mod tests {
             version: RESUME_FORMAT_VERSION,
             edge_file: "follows.csv.gz".into(),
             edges_read: 7,
-            unsent: vec![Edge {
+            unsent: vec![StreamRecord::Edge(crate::edges::Edge {
                 from: "p1".into(),
                 to: "p2".into(),
                 created: "2019-01-01T00:00:00Z".into(),
-            }],
+            })],
         };
         state.save(&path).unwrap();
         assert_eq!(ResumeState::load(&path).unwrap(), Some(state));

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::edges::Edge;
+use crate::records::StreamRecord;
 use crate::sink::{EntryOutcome, PutEntry};
 
 /// An edge waiting to be accepted by the stream.
@@ -17,8 +17,8 @@ use crate::sink::{EntryOutcome, PutEntry};
 pub struct Pending {
     /// Position in send order; lower is older.
     pub seq: u64,
-    /// The edge.
-    pub edge: Edge,
+    /// The record.
+    pub record: StreamRecord,
     /// Failed attempts so far.
     pub failures: u32,
     /// Not to be sent before this instant (back-off).
@@ -32,10 +32,7 @@ pub struct Pending {
 impl Pending {
     /// The record to put for this edge.
     pub fn entry(&self) -> PutEntry {
-        PutEntry {
-            partition_key: self.edge.from.clone(),
-            data: self.edge.record_body().into_bytes(),
-        }
+        self.record.entry()
     }
 }
 
@@ -74,14 +71,14 @@ impl OrderedQueue {
     }
 
     /// Appends an edge after every queued one.
-    pub fn push(&mut self, edge: Edge) {
+    pub fn push(&mut self, record: StreamRecord) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.entries.insert(
             seq,
             Pending {
                 seq,
-                edge,
+                record,
                 failures: 0,
                 not_before: None,
                 first_failure: None,
@@ -116,7 +113,7 @@ impl OrderedQueue {
             if picked.len() == max_records {
                 break;
             }
-            let key = p.edge.from.as_str();
+            let key = p.record.partition_key();
             if self.in_flight.contains(key) || !seen.insert(key) {
                 continue;
             }
@@ -134,7 +131,7 @@ impl OrderedQueue {
             .into_iter()
             .filter_map(|seq| self.entries.remove(&seq))
             .inspect(|p| {
-                self.in_flight.insert(p.edge.from.clone());
+                self.in_flight.insert(p.record.partition_key().to_owned());
             })
             .collect()
     }
@@ -149,7 +146,7 @@ impl OrderedQueue {
     ) -> Settled {
         let mut settled = Settled::default();
         for (mut p, outcome) in outcomes {
-            self.in_flight.remove(&p.edge.from);
+            self.in_flight.remove(p.record.partition_key());
             match outcome {
                 EntryOutcome::Accepted => settled.accepted += 1,
                 EntryOutcome::Failed { code, message } => {
@@ -171,7 +168,7 @@ impl OrderedQueue {
     /// Returns edges of a call that was never answered, without counting a failure.
     pub fn release(&mut self, batch: Vec<Pending>) {
         for p in batch {
-            self.in_flight.remove(&p.edge.from);
+            self.in_flight.remove(p.record.partition_key());
             self.entries.insert(p.seq, p);
         }
     }
@@ -197,27 +194,35 @@ impl OrderedQueue {
     pub fn unsent_with<'a>(
         &'a self,
         in_flight: impl IntoIterator<Item = &'a Pending>,
-    ) -> Vec<Edge> {
+    ) -> Vec<StreamRecord> {
         let mut all: Vec<&Pending> = self.entries.values().chain(in_flight).collect();
         all.sort_by_key(|p| p.seq);
-        all.into_iter().map(|p| p.edge.clone()).collect()
+        all.into_iter().map(|p| p.record.clone()).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edges::Edge;
 
-    fn edge(from: &str, to: &str) -> Edge {
-        Edge {
+    fn edge(from: &str, to: &str) -> StreamRecord {
+        StreamRecord::Edge(Edge {
             from: from.into(),
             to: to.into(),
             created: "2019-01-01T00:00:00Z".into(),
+        })
+    }
+
+    fn to(record: &StreamRecord) -> &str {
+        match record {
+            StreamRecord::Edge(edge) => &edge.to,
+            StreamRecord::Keyed(record) => &record.data,
         }
     }
 
     fn tos(batch: &[Pending]) -> Vec<&str> {
-        batch.iter().map(|p| p.edge.to.as_str()).collect()
+        batch.iter().map(|p| to(&p.record)).collect()
     }
 
     const NO_WAIT: Backoff = Backoff {
@@ -259,7 +264,7 @@ mod tests {
         let now = Instant::now();
         let batch = q.take_batch(now, 500, usize::MAX);
         let outcomes = batch.into_iter().map(|p| {
-            let o = if p.edge.from == "a" {
+            let o = if p.record.partition_key() == "a" {
                 EntryOutcome::Failed {
                     code: crate::sink::THROTTLED.into(),
                     message: "slow down".into(),
@@ -318,8 +323,8 @@ mod tests {
         assert_eq!(tos(&in_flight), ["1", "2"]);
         let unsent: Vec<String> = q
             .unsent_with(&in_flight)
-            .into_iter()
-            .map(|e| e.to)
+            .iter()
+            .map(|r| to(r).to_owned())
             .collect();
         assert_eq!(unsent, ["1", "2", "3", "4"]);
     }

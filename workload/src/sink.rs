@@ -22,6 +22,20 @@ pub const MAX_PARTITION_KEY_CHARS: usize = 256;
 /// The error code of a throttled entry or call.
 pub const THROTTLED: &str = "ProvisionedThroughputExceededException";
 
+/// Why a record cannot be put at all, if it cannot: a partition key or a record past Kinesis' limits.
+pub fn over_limits(partition_key: &str, body_bytes: usize) -> Option<String> {
+    if partition_key.len() > MAX_PARTITION_KEY_CHARS {
+        return Some(format!(
+            "the partition key is {} bytes long, a Kinesis partition key allows at most {MAX_PARTITION_KEY_CHARS}",
+            partition_key.len()
+        ));
+    }
+    let record = partition_key.len() + body_bytes;
+    (record > MAX_RECORD_BYTES).then(|| {
+        format!("the record would be {record} bytes, a Kinesis record allows at most {MAX_RECORD_BYTES}")
+    })
+}
+
 /// One record to put.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutEntry {

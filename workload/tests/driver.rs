@@ -15,6 +15,7 @@ use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::driver::{DriveOutcome, DriverConfig, Pacing, drive};
 use stream2neptune_workload::edges::{Edge, EdgeReader};
 use stream2neptune_workload::error::DriveError;
+use stream2neptune_workload::records::StreamRecord;
 use stream2neptune_workload::resume::ResumeState;
 use stream2neptune_workload::schedule::Backoff;
 use stream2neptune_workload::sink::KinesisSink;
@@ -240,7 +241,12 @@ async fn edges_failing_past_the_deadline_are_saved_and_resumed() {
     assert!(message.contains("resume"), "{message}");
     let state = ResumeState::load(&blocked.resume_file).unwrap().unwrap();
     assert_eq!(state.unsent.len() as u64, state.edges_read);
-    assert_eq!(state.unsent, edges[..state.unsent.len()].to_vec());
+    let read: Vec<StreamRecord> = edges[..state.unsent.len()]
+        .iter()
+        .cloned()
+        .map(StreamRecord::Edge)
+        .collect();
+    assert_eq!(state.unsent, read);
 
     // AND a later run against a healthy stream sends all of it once
     let sink = Arc::new(KinesisSink::new(client(&mock.url()), "follows"));
