@@ -33,7 +33,7 @@ TAG_FLAGS    = $(foreach t,$(TAGS),--tag $(t))
 .PHONY: help tools fmt fmt-check lint cycles test test-unit test-rust doc-tables region-data render check-templates snapshots demo local-bench local-browser clean
 
 # What `make help` shows with its value now.
-HELP_VARS := CONFIG OUT REGION SET TAGS EDGES LANGUAGE BENCH_ENGINES BENCH_ROUNDS BENCH_BATCH BENCH_DATA STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET DELETE_RETAINED SINCE FOLLOW
+HELP_VARS := CONFIG OUT REGION SET TAGS WORKLOAD EDGES OPS LANGUAGE BENCH_ENGINES BENCH_ROUNDS BENCH_BATCH BENCH_DATA STREAM_SERVER ARCH STACK_NAME DRY_RUN PLAN DATA DELETE_BUCKET DELETE_RETAINED SINCE FOLLOW
 
 help: ## list the targets and the variables they read, with their values now
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E -e 's/:.*## /\t/' $(foreach v,$(HELP_VARS),-e 's|\$$\($(v)\)|$($(v))|g') | sort
@@ -174,7 +174,11 @@ check-templates: tools render ## cfn-lint and checkov (no network) over what `ma
 
 ## ---- local mode -----------------------------------------------------------
 
+# What the demo sends: follows (the sample's people and follows edges, EDGES of them) or mixed (graph operations on
+# customers, devices and orders, OPS of them, checked against the model of what they leave).
+WORKLOAD ?= follows
 EDGES ?= 20000
+OPS ?= 2000
 # The demo's query language and so its store (gremlin: Gremlin Server, sparql: Oxigraph, opencypher: Neo4j);
 # empty follows the region's QueryLanguage. Same as SET="QueryLanguage=...".
 LANGUAGE ?=
@@ -184,13 +188,13 @@ STREAM_SERVER ?=
 # `make local-bench` sends 100,000 edges unless EDGES is given.
 LOCAL_BENCH_EDGES := $(if $(filter file,$(origin EDGES)),100000,$(EDGES))
 
-DEMO_FLAGS = --config $(CONFIG) --edges $(EDGES) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS) $(if $(STREAM_SERVER),--stream-server $(STREAM_SERVER),)
+DEMO_FLAGS = --config $(CONFIG) --workload $(WORKLOAD) $(if $(filter mixed,$(WORKLOAD)),--ops $(OPS),--edges $(EDGES)) $(REGION_FLAGS) $(SET_FLAGS) $(LANGUAGE_FLAGS) $(if $(STREAM_SERVER),--stream-server $(STREAM_SERVER),)
 # The demo's binary, built with a profile of its own (Cargo.toml, [profile.demo]): the one that reaches the
 # summary soonest from a cold build (BENCHMARKS.md, "make demo: build to summary").
 DEMO_BIN = $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/demo/stream2neptune
 DEMO_STREAM_TOOLS = $(if $(filter kinesis-mock,$(STREAM_SERVER)),$(NODE_TOOLS)/.installed,$(NODE_TOOLS)/.kinesalite)
 
-demo: ## run the whole pipeline locally: kinesalite (or STREAM_SERVER=kinesis-mock) + the store of the region's QueryLanguage + the writer (EDGES=$(EDGES), REGION=r, LANGUAGE=gremlin|sparql|opencypher, SET="K=V ..."); installs only those
+demo: ## run the whole pipeline locally: kinesalite (or STREAM_SERVER=kinesis-mock) + the store of the region's QueryLanguage + the writer (WORKLOAD=follows with EDGES=$(EDGES), or WORKLOAD=mixed with OPS=$(OPS) graph operations checked against the model; REGION=r, LANGUAGE=gremlin|sparql|opencypher, SET="K=V ..."); installs only those
 	$(if $(word 2,$(REGION)),$(error the demo runs one region; REGION="$(REGION)" names several))
 	$(MAKE) --no-print-directory -j2 demo-build $(DEMO_STREAM_TOOLS)
 	language=$$($(DEMO_BIN) demo $(DEMO_FLAGS) --print-language); $(MAKE) --no-print-directory demo-store-$$language

@@ -409,7 +409,7 @@ fn a_flag_has_one_value_name_everywhere_and_its_default_is_shown_once() {
 
 /// Defaults a help text states in words are the ones the code has: the local Kinesis a command starts unless told,
 /// the plan keys a computed `[default: ...]` is made of, the store of each QueryLanguage, and the Makefile's
-/// EDGES, which is the demo's.
+/// EDGES and OPS, which are the demo's.
 #[test]
 fn help_texts_state_the_defaults_the_code_and_the_plan_have() {
     let kinesis = stream2neptune_local::services::StreamServerKind::default().to_string();
@@ -477,6 +477,15 @@ fn help_texts_state_the_defaults_the_code_and_the_plan_have() {
         edges.trim(),
         demo_edges,
         "make demo's EDGES and demo --edges"
+    );
+    let ops = makefile
+        .lines()
+        .find_map(|line| line.strip_prefix("OPS ?= "))
+        .expect("the Makefile sets OPS");
+    assert_eq!(
+        ops.trim(),
+        stream2neptune_local::demo_mixed::DEFAULT_OPERATIONS.to_string(),
+        "make demo's OPS and demo --ops"
     );
 }
 

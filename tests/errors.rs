@@ -606,6 +606,21 @@ fn demo_with_no_edges_names_the_edges_flag() {
 }
 
 #[test]
+fn demo_ops_belong_to_the_mixed_workload_and_count_one_at_least() {
+    let stderr = stderr_of(&run(&["demo", "--workload", "mixed", "--ops", "0"]));
+    assert!(
+        stderr.starts_with("error: invalid value '0' for '--ops <OPS>': 0 is not in 1.."),
+        "{stderr}"
+    );
+    // --ops without --workload mixed: refused before any service starts, saying what to write instead
+    let stderr = stderr_of(&run(&["demo", "--ops", "300"]));
+    assert_eq!(
+        stderr,
+        "error: --ops 300 counts the graph operations of the mixed workload: add --workload mixed (make demo WORKLOAD=mixed OPS=300), or give the follows workload its size with --edges\n"
+    );
+}
+
+#[test]
 fn tags_are_checked_before_any_build_or_upload() {
     let out = tempfile::tempdir().unwrap();
     let long_key = "k".repeat(129);

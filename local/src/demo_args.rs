@@ -19,9 +19,9 @@ pub struct DemoArgs {
     /// QueryLanguage=sparql for another store (gremlin: Gremlin Server, sparql: Oxigraph, opencypher: Neo4j).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// What to send: the sample's people and `follows` edges (--edges), or the mixed workload's graph operations on
-    /// customers, devices and orders (--ops), checked against the model of what they leave.
-    #[arg(long, value_enum, default_value_t = Workload::Follows)]
+    /// What to send: follows, the sample's people and `follows` edges (--edges), or mixed, graph operations on
+    /// customers, devices and orders (--ops) checked against the model of the graph they leave.
+    #[arg(long, value_enum, hide_possible_values = true, default_value_t = Workload::Follows)]
     pub workload: Workload,
     /// Edges to generate and send (the follows workload).
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]

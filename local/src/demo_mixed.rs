@@ -244,8 +244,9 @@ async fn run_pipeline(
         .await
         .map_err(|signal| Interrupted {
             signal,
-            message: "demo stopped while reading the store; services stopped (a new `demo` starts over)"
-                .into(),
+            message:
+                "demo stopped while reading the store; services stopped (a new `demo` starts over)"
+                    .into(),
         })??;
     let outcome = MixedOutcome::compare(
         operations,
@@ -331,8 +332,14 @@ mod tests {
         );
         assert!(!outcome.is_clean());
         let failure = outcome.failure(std::path::Path::new("/s"));
-        assert!(failure.contains("differs from the model's in 1 places"), "{failure}");
-        assert!(failure.contains("\"c1\""), "the element is named: {failure}");
+        assert!(
+            failure.contains("differs from the model's in 1 places"),
+            "{failure}"
+        );
+        assert!(
+            failure.contains("\"c1\""),
+            "the element is named: {failure}"
+        );
         assert!(failure.contains("name"), "the property is named: {failure}");
     }
 
@@ -363,7 +370,10 @@ mod tests {
             (gremlin, sparql, opencypher),
             (ValueKinds::ALL, ValueKinds::ALL, ValueKinds::SCALARS)
         );
-        assert_eq!(value_kinds(&records, QueryLanguage::OpenCypher), ValueKinds::ALL);
+        assert_eq!(
+            value_kinds(&records, QueryLanguage::OpenCypher),
+            ValueKinds::ALL
+        );
         let operations: usize = records.iter().map(|r| r.operations.len()).sum();
         assert_eq!(operations, 300);
     }

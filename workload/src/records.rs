@@ -205,7 +205,11 @@ mod tests {
         assert_eq!(reader.next_record().unwrap(), None);
 
         let edges = dir.path().join("follows.csv");
-        std::fs::write(&edges, "~id,~label,~from,~to,creationDate:Date\ne1,follows,p1,p2,2019-01-01\n").unwrap();
+        std::fs::write(
+            &edges,
+            "~id,~label,~from,~to,creationDate:Date\ne1,follows,p1,p2,2019-01-01\n",
+        )
+        .unwrap();
         let mut reader = RecordReader::open(&edges).unwrap();
         let edge = reader.next_record().unwrap().unwrap();
         assert_eq!(edge.entry().data, b"p1,p2,2019-01-01".to_vec());
@@ -216,7 +220,11 @@ mod tests {
     fn a_bad_line_of_an_operations_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("operations.jsonl");
-        std::fs::write(&path, "{\"partitionKey\":\"c1\",\"data\":[]}\n{\"key\":1}\n").unwrap();
+        std::fs::write(
+            &path,
+            "{\"partitionKey\":\"c1\",\"data\":[]}\n{\"key\":1}\n",
+        )
+        .unwrap();
         let mut reader = RecordReader::open(&path).unwrap();
         reader.next_record().unwrap();
         let err = reader.next_record().unwrap_err().to_string();

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::records::StreamRecord;
 use crate::error::ResumeError;
+use crate::records::StreamRecord;
 
 /// Format version of the resume file.
 pub const RESUME_FORMAT_VERSION: u32 = 1;

@@ -32,7 +32,9 @@ pub fn over_limits(partition_key: &str, body_bytes: usize) -> Option<String> {
     }
     let record = partition_key.len() + body_bytes;
     (record > MAX_RECORD_BYTES).then(|| {
-        format!("the record would be {record} bytes, a Kinesis record allows at most {MAX_RECORD_BYTES}")
+        format!(
+            "the record would be {record} bytes, a Kinesis record allows at most {MAX_RECORD_BYTES}"
+        )
     })
 }
 
