@@ -1,5 +1,5 @@
-//! The `drive` subcommand: puts the edge file on a Kinesis stream at a set pace without losing
-//! or reordering anything.
+//! The `drive` subcommand: puts the edge file (or the mixed workload's operations file, [`crate::records`]) on a
+//! Kinesis stream at a set pace without losing or reordering anything.
 //!
 //! Every `period` the driver admits `batch size` edges (or `rate x period`) from the edge file
 //! into an ordered queue; up to `concurrency` PutRecords calls drain it, 500 records at most per
@@ -40,7 +40,8 @@ pub struct DriveArgs {
     /// Kinesis stream to put the edges on.
     #[arg(long, env = "STREAM_NAME")]
     pub stream: String,
-    /// Edge file in the sample's layout (follows.csv.gz, gzip or plain).
+    /// Edge file in the sample's layout (follows.csv.gz), or the mixed workload's operations.jsonl.gz (each record
+    /// keyed by its partitionKey); gzip or plain.
     #[arg(long, env = "EDGE_FILE")]
     pub edges: PathBuf,
     /// Milliseconds between two batches (the sample's DriverPeriod); 0 sends as fast as the
