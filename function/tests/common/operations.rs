@@ -520,11 +520,14 @@ pub async fn graph_operation_records_through_the_handler_match_the_model<S: Oper
 
     let mut model = Graph::default();
     let mut expected_rejects = Vec::new();
+    let (mut operations_written, mut edges_written) = (0, 0);
     for delivery in 0..2 {
         for (i, (_, expected)) in stream.iter().enumerate() {
             match expected {
                 Expected::Operations(operations) => {
-                    if !apply_record(&mut model, operations) {
+                    if apply_record(&mut model, operations) {
+                        operations_written += operations.len() as u64;
+                    } else {
                         expected_rejects.push((
                             sequence_number(i),
                             "StoreRefused",
@@ -535,7 +538,7 @@ pub async fn graph_operation_records_through_the_handler_match_the_model<S: Oper
                 Expected::Rejected(code, _, names) => {
                     expected_rejects.push((sequence_number(i), *code, *names));
                 }
-                Expected::Follows(..) => {}
+                Expected::Follows(..) => edges_written += 1,
             }
         }
         let response =
@@ -600,6 +603,9 @@ pub async fn graph_operation_records_through_the_handler_match_the_model<S: Oper
         expected_rejects.len() as u64
     );
     assert_eq!(metric(&metrics, "EnvironmentRefusals"), 0);
+    // Each record written counts: its operations in OperationsWritten, a follows record in EdgesWritten.
+    assert_eq!(metric(&metrics, "OperationsWritten"), operations_written);
+    assert_eq!(metric(&metrics, "EdgesWritten"), edges_written);
     let refused = expected_rejects
         .iter()
         .filter(|r| r.1 == "StoreRefused")
