@@ -566,4 +566,34 @@ async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_
     // malformed record among them, delivered twice, leave the model's graph; an edge upsert moving a taken edge id
     // (the store answers 500 "already exists") is narrowed down to its record and rejected as StoreRefused
     operations::graph_operation_records_through_the_handler_match_the_model(&server).await;
+
+    // AND (a fact of the stand-in, not of Neptune) one transaction that creates an edge, drops an endpoint and creates
+    // the edge again commits without it: TinkerTransactionGraph 3.7.5 loses the edge. The mixed demo's Gremlin test
+    // writes one record a transaction for it (docs/local-mode.md, "Known stand-in difference"); when this fails,
+    // TinkerPop has fixed it and that test and note can go.
+    let edge = || {
+        decode(r#"{"op":"upsertEdge","id":"tx-e","label":"placed","from":"tx-a","to":"tx-b","fromLabel":"customer","toLabel":"order"}"#)
+            .unwrap()
+            .remove(0)
+    };
+    let recreated = [
+        edge(),
+        Operation::DeleteVertex { id: "tx-a".into() },
+        edge(),
+    ];
+    let mut expected = Graph::default();
+    for op in &recreated {
+        expected.apply(op).unwrap();
+    }
+    assert!(expected.edges.contains_key("tx-e"));
+    deps.store
+        .submit(&operations_query(&recreated), ENGINE_INVOCATION_TIME)
+        .await
+        .unwrap();
+    let read = read_graph(&server.url()).await.unwrap();
+    assert!(read.vertices.contains_key("tx-a") && read.vertices.contains_key("tx-b"));
+    assert!(
+        !read.edges.contains_key("tx-e"),
+        "Gremlin Server kept the edge re-created after its endpoint was dropped in one transaction"
+    );
 }
