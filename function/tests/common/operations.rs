@@ -288,7 +288,7 @@ async fn write<S: OperationStore>(store: &HttpStore, batch: &[Operation]) {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-fn assert_matches(model: &Graph, store: &Graph, when: &str) {
+pub fn assert_matches(model: &Graph, store: &Graph, when: &str) {
     let differences = model.differences(store);
     assert!(
         differences.is_empty(),
@@ -381,6 +381,31 @@ fn one_change_per_property(operation: Operation) -> Vec<Operation> {
         .collect()
 }
 
+/// [`batches`] as the records of one partition key, batch by batch: each operation under `prefix`, the operations
+/// cut into records of one operation and arrays of three and two, in turn.
+pub fn key_records<S: OperationStore>(prefix: &str) -> Vec<Vec<Vec<Operation>>> {
+    batches::<S>()
+        .iter()
+        .map(|batch| {
+            let operations: Vec<Operation> = batch
+                .iter()
+                .flat_map(|op| one_change_per_property(under(prefix, op)))
+                .collect();
+            let mut records = Vec::new();
+            let mut rest = operations.as_slice();
+            for size in [1, 3, 2].into_iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (record, tail) = rest.split_at(size.min(rest.len()));
+                records.push(record.to_vec());
+                rest = tail;
+            }
+            records
+        })
+        .collect()
+}
+
 /// What the handler should make of a record.
 enum Expected {
     /// Its operations are written (unless the model refuses them: then it is rejected as `StoreRefused`).
@@ -392,7 +417,7 @@ enum Expected {
 }
 
 /// Applies a record's operations to `model` as one transaction: all, or none when the model refuses one.
-fn apply_record(model: &mut Graph, operations: &[Operation]) -> bool {
+pub fn apply_record(model: &mut Graph, operations: &[Operation]) -> bool {
     let mut after = model.clone();
     if operations.iter().all(|op| after.apply(op).is_ok()) {
         *model = after;
@@ -412,20 +437,12 @@ fn handler_stream<S: OperationStore>() -> Vec<(String, Expected)> {
         .map(|k| {
             let prefix = format!("k{k}/");
             let mut records = Vec::new();
-            for (b, batch) in batches::<S>().iter().enumerate() {
-                let operations: Vec<Operation> = batch
-                    .iter()
-                    .flat_map(|op| one_change_per_property(under(&prefix, op)))
-                    .collect();
-                let mut rest = operations.as_slice();
-                for size in [1, 3, 2].into_iter().cycle() {
-                    if rest.is_empty() {
-                        break;
-                    }
-                    let (record, tail) = rest.split_at(size.min(rest.len()));
-                    records.push((prefix.clone(), Expected::Operations(record.to_vec())));
-                    rest = tail;
-                }
+            for (b, batch) in key_records::<S>(&prefix).into_iter().enumerate() {
+                records.extend(
+                    batch
+                        .into_iter()
+                        .map(|record| (prefix.clone(), Expected::Operations(record))),
+                );
                 if b == 0 && S::MOVED_EDGE_ANSWER.is_some() {
                     let moved = edge(
                         &format!("{prefix}e1"),
