@@ -231,8 +231,8 @@ impl EdgeShape<'_> {
     /// The triple pattern matching the edge resource when it is this edge.
     fn push_pattern(&self, text: &mut String) {
         for part in [
-            "<", self.s, "> <", RDF_TYPE, "> <", self.label, "> ; <", FROM, "> <", self.from, "> ; <", TO,
-            "> <", self.to, "> . ",
+            "<", self.s, "> <", RDF_TYPE, "> <", self.label, "> ; <", FROM, "> <", self.from,
+            "> ; <", TO, "> <", self.to, "> . ",
         ] {
             text.push_str(part);
         }
@@ -267,7 +267,13 @@ fn create_absent(
         text.push_str(part);
     }
     if let Some(edge) = edge {
-        for part in [" FILTER (NOT EXISTS { <", edge.s, "> <", RDF_TYPE, "> ?u } || EXISTS { "] {
+        for part in [
+            " FILTER (NOT EXISTS { <",
+            edge.s,
+            "> <",
+            RDF_TYPE,
+            "> ?u } || EXISTS { ",
+        ] {
             text.push_str(part);
         }
         edge.push_pattern(text);

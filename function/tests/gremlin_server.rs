@@ -565,7 +565,8 @@ async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_
     // AND graph operations as records through the handler, on several keys in lanes with follows records and a
     // malformed record among them, delivered twice, leave the model's graph; an edge upsert moving a taken edge id
     // (the store answers 500 "already exists") is narrowed down to its record and rejected as StoreRefused
-    operations::graph_operation_records_through_the_handler_match_the_model(&server).await;    // AND the same operations through the handler while the store refuses requests too long, refuses poison records
+    operations::graph_operation_records_through_the_handler_match_the_model(&server).await;
+    // AND the same operations through the handler while the store refuses requests too long, refuses poison records
     // and is down for a while, redelivered from each checkpoint and then whole, leave the model's graph; only the
     // poison records are rejected
     operation_faults::graph_operation_records_under_faults_match_the_model(&server).await;

@@ -81,22 +81,17 @@ fn refused_change(change: &Change, edge: bool) -> Option<(&'static str, &'static
             "added to",
             "an edge property holds one value: set it (or null to remove it)",
         )),
-        Change::Set(Value::List(_)) if edge => Some((
-            "a list",
-            "an edge property holds one value: send one value",
-        )),
+        Change::Set(Value::List(_)) if edge => {
+            Some(("a list", "an edge property holds one value: send one value"))
+        }
         Change::Set(Value::List(values)) if values.is_empty() => Some((
             "an empty list",
             "send a non-empty list, or null to remove the property",
         )),
-        Change::Set(Value::List(values)) if nested(values) => Some((
-            "a list holding a list",
-            "a list holds plain values",
-        )),
-        Change::Add(Value::List(_)) => Some((
-            "a list added",
-            "add one plain value, or set a list",
-        )),
+        Change::Set(Value::List(values)) if nested(values) => {
+            Some(("a list holding a list", "a list holds plain values"))
+        }
+        Change::Add(Value::List(_)) => Some(("a list added", "add one plain value, or set a list")),
         _ => None,
     }
 }

@@ -46,7 +46,10 @@ fn stream<S: OperationStore>() -> Vec<(String, Vec<Operation>, bool)> {
                 .collect();
             // Apart in the stream: the handler takes a write whose every record is refused on its own for an
             // environment at fault, never rejecting them.
-            records.insert(records.len() * (k + 1) / (KEYS + 1), (prefix, poison(k), true));
+            records.insert(
+                records.len() * (k + 1) / (KEYS + 1),
+                (prefix, poison(k), true),
+            );
             records
         })
         .collect();
