@@ -25,7 +25,9 @@
 //! endpoints, sets a map as a property value (`edgeIdTaken`, naming the id and the edge holding it), which openCypher
 //! refuses on every engine (a property value is a simple literal): the whole request fails and is rolled back, in
 //! the same request, and the writer narrows the batch down to the record and rejects it (`StoreRefused`). Neptune's
-//! openCypher has no function that raises an error; this refusal is the one that names what is wrong.
+//! openCypher has no function that raises an error; this refusal is the one that names what is wrong. The match is an
+//! id lookup on Neptune; on Neo4j, which indexes relationship properties only per type, it scans the relationships
+//! once per segment (measured: about 10 ms more for 100 edge upserts among 20,000 relationships).
 //!
 //! What Neptune's openCypher cannot store is refused ([`check`]), not mapped to something else: a date (its only
 //! temporal type is DateTime), a list value (a multi-valued property; Neptune's openCypher refuses a list as a
