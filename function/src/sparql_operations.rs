@@ -19,10 +19,15 @@
 //!   (`INSERT { ... } WHERE { FILTER NOT EXISTS { <x> a ?t } }`); an edge upsert first creates absent endpoints
 //!   with `from_label` / `to_label`. Then each property change in order: `set` deletes the property's triples
 //!   (`DELETE WHERE`) and inserts the new ones, `add` inserts one, `remove` deletes them;
+//! - an edge upsert cannot move or relabel an edge (the model's [`stream2neptune_graph::Refusal::EdgeIdTaken`]), and
+//!   SPARQL Update has no statement that fails on a condition: so its endpoints are created only while the edge id is
+//!   free or held by that edge (same label, from and to), and each of its property changes applies only when the edge
+//!   resource is that edge (`... WHERE { <e> a <label> ; from <F> ; to <T> . }`). An upsert naming an edge id another
+//!   edge holds changes nothing, in the same request; the record is not rejected (Gremlin and openCypher refuse it);
 //! - a vertex delete deletes every triple of the edge resources that start or end at it, then its own;
 //!   an edge delete deletes its resource's triples.
 //!
-//! Consecutive inserts share one `INSERT DATA`. Writing a batch twice leaves the same graph (RDF graphs are sets).
+//! Consecutive inserts of vertex properties share one `INSERT DATA`. Writing a batch twice leaves the same graph (RDF graphs are sets).
 
 use std::borrow::Borrow;
 use std::fmt::Write;
@@ -214,8 +219,35 @@ fn literal(value: &Value) -> Result<String, String> {
     Ok(out)
 }
 
-/// `INSERT { <s> a <label> [; more] } WHERE { FILTER NOT EXISTS { <s> a ?t } }`: the element's creation.
-fn create_absent(u: &mut Update, s: &str, label: &str, endpoints: Option<(&str, &str)>) {
+/// The edge resource `s` as an edge upsert names it: `<s> a <label> ; <from> <F> ; <to> <T>`.
+struct EdgeShape<'a> {
+    s: &'a str,
+    label: &'a str,
+    from: &'a str,
+    to: &'a str,
+}
+
+impl EdgeShape<'_> {
+    /// The triple pattern matching the edge resource when it is this edge.
+    fn push_pattern(&self, text: &mut String) {
+        for part in [
+            "<", self.s, "> <", RDF_TYPE, "> <", self.label, "> ; <", FROM, "> <", self.from,
+            "> ; <", TO, "> <", self.to, "> . ",
+        ] {
+            text.push_str(part);
+        }
+    }
+}
+
+/// `INSERT { <s> a <label> [; more] } WHERE { FILTER NOT EXISTS { <s> a ?t } }`: the element's creation; with
+/// `edge`, only while the edge's id is free or held by that edge.
+fn create_absent(
+    u: &mut Update,
+    s: &str,
+    label: &str,
+    endpoints: Option<(&str, &str)>,
+    edge: Option<&EdgeShape>,
+) {
     let text = u.operation();
     for part in ["INSERT { <", s, "> <", RDF_TYPE, "> <", label, ">"] {
         text.push_str(part);
@@ -230,29 +262,61 @@ fn create_absent(u: &mut Update, s: &str, label: &str, endpoints: Option<(&str, 
         s,
         "> <",
         RDF_TYPE,
-        "> ?t } }",
+        "> ?t }",
     ] {
         text.push_str(part);
     }
+    if let Some(edge) = edge {
+        for part in [
+            " FILTER (NOT EXISTS { <",
+            edge.s,
+            "> <",
+            RDF_TYPE,
+            "> ?u } || EXISTS { ",
+        ] {
+            text.push_str(part);
+        }
+        edge.push_pattern(text);
+        text.push_str("})");
+    }
+    text.push_str(" }");
 }
 
-fn delete_property(u: &mut Update, s: &str, p: &str) {
+/// Deletes the property `p` of `s`; with `edge`, only when `s` is that edge.
+fn delete_property(u: &mut Update, s: &str, p: &str, edge: Option<&EdgeShape>) {
     let text = u.operation();
-    for part in ["DELETE WHERE { <", s, "> <", p, "> ?o }"] {
+    let Some(edge) = edge else {
+        for part in ["DELETE WHERE { <", s, "> <", p, "> ?o }"] {
+            text.push_str(part);
+        }
+        return;
+    };
+    for part in ["DELETE { <", s, "> <", p, "> ?o } WHERE { "] {
+        text.push_str(part);
+    }
+    edge.push_pattern(text);
+    for part in ["<", s, "> <", p, "> ?o }"] {
         text.push_str(part);
     }
 }
 
-fn changes(u: &mut Update, s: &str, properties: &[PropertyChange]) -> Result<(), String> {
+/// The property changes of `s` in order; with `edge`, each only when `s` is that edge (an edge upsert naming an
+/// edge id another edge holds changes nothing).
+fn changes(
+    u: &mut Update,
+    s: &str,
+    properties: &[PropertyChange],
+    edge: Option<&EdgeShape>,
+) -> Result<(), String> {
     for change in properties {
         let p = property_iri(&change.name);
         let values: Vec<&Value> = match &change.change {
             Change::Remove => {
-                delete_property(u, s, &p);
+                delete_property(u, s, &p, edge);
                 continue;
             }
             Change::Set(value) => {
-                delete_property(u, s, &p);
+                delete_property(u, s, &p, edge);
                 match value {
                     Value::List(values) => values.iter().collect(),
                     value => vec![value],
@@ -262,7 +326,18 @@ fn changes(u: &mut Update, s: &str, properties: &[PropertyChange]) -> Result<(),
         };
         for value in values {
             let literal = literal(value)?;
-            let text = u.insert(s, &p);
+            let text = match edge {
+                None => u.insert(s, &p),
+                Some(edge) => {
+                    let text = u.operation();
+                    for part in ["INSERT { <", s, "> <", &p, "> ", &literal, " } WHERE { "] {
+                        text.push_str(part);
+                    }
+                    edge.push_pattern(text);
+                    text.push('}');
+                    continue;
+                }
+            };
             text.push_str(&literal);
             text.push_str(" .\n");
         }
@@ -284,16 +359,22 @@ pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Un
         let _ = match operation {
             Operation::UpsertVertex(v) => {
                 let s = vertex_iri(&v.id);
-                create_absent(&mut u, &s, &label_iri(&v.label), None);
-                changes(&mut u, &s, &v.properties)
+                create_absent(&mut u, &s, &label_iri(&v.label), None, None);
+                changes(&mut u, &s, &v.properties, None)
             }
             Operation::UpsertEdge(e) => {
                 let (from, to) = (vertex_iri(&e.from), vertex_iri(&e.to));
-                create_absent(&mut u, &from, &label_iri(&e.from_label), None);
-                create_absent(&mut u, &to, &label_iri(&e.to_label), None);
-                let s = edge_iri(&e.id);
-                create_absent(&mut u, &s, &label_iri(&e.label), Some((&from, &to)));
-                changes(&mut u, &s, &e.properties)
+                let (s, label) = (edge_iri(&e.id), label_iri(&e.label));
+                let edge = EdgeShape {
+                    s: &s,
+                    label: &label,
+                    from: &from,
+                    to: &to,
+                };
+                create_absent(&mut u, &from, &label_iri(&e.from_label), None, Some(&edge));
+                create_absent(&mut u, &to, &label_iri(&e.to_label), None, Some(&edge));
+                create_absent(&mut u, &s, &label, Some((&from, &to)), None);
+                changes(&mut u, &s, &e.properties, Some(&edge))
             }
             Operation::DeleteVertex { id } => {
                 let v = vertex_iri(id);
@@ -373,6 +454,10 @@ mod tests {
             Operation::DeleteVertex { id: "v9".into() },
         ];
         let b = BASE;
+        // The edge resource when it is the upsert's edge: its changes apply only then.
+        let e1 = format!(
+            "<{b}edge/e1> <{RDF_TYPE}> <{b}label/reads> ; <{FROM}> <{b}vertex/v%201> ; <{TO}> <{b}vertex/s> . "
+        );
         let expected = format!(
             "INSERT {{ <{b}vertex/v%201> <{RDF_TYPE}> <{b}label/device> }} WHERE {{ FILTER NOT EXISTS {{ <{b}vertex/v%201> <{RDF_TYPE}> ?t }} }} ;
 DELETE WHERE {{ <{b}vertex/v%201> <{b}property/tags> ?o }} ;
@@ -385,14 +470,12 @@ DELETE WHERE {{ <{b}vertex/v%201> <{b}property/on> ?o }} ;
 INSERT DATA {{
 <{b}vertex/v%201> <{b}property/on> \"2024-05-01\"^^<{XSD}date> .
 }} ;
-INSERT {{ <{b}vertex/v%201> <{RDF_TYPE}> <{b}label/device> }} WHERE {{ FILTER NOT EXISTS {{ <{b}vertex/v%201> <{RDF_TYPE}> ?t }} }} ;
-INSERT {{ <{b}vertex/s> <{RDF_TYPE}> <{b}label/sensor> }} WHERE {{ FILTER NOT EXISTS {{ <{b}vertex/s> <{RDF_TYPE}> ?t }} }} ;
+INSERT {{ <{b}vertex/v%201> <{RDF_TYPE}> <{b}label/device> }} WHERE {{ FILTER NOT EXISTS {{ <{b}vertex/v%201> <{RDF_TYPE}> ?t }} FILTER (NOT EXISTS {{ <{b}edge/e1> <{RDF_TYPE}> ?u }} || EXISTS {{ {e1}}}) }} ;
+INSERT {{ <{b}vertex/s> <{RDF_TYPE}> <{b}label/sensor> }} WHERE {{ FILTER NOT EXISTS {{ <{b}vertex/s> <{RDF_TYPE}> ?t }} FILTER (NOT EXISTS {{ <{b}edge/e1> <{RDF_TYPE}> ?u }} || EXISTS {{ {e1}}}) }} ;
 INSERT {{ <{b}edge/e1> <{RDF_TYPE}> <{b}label/reads> ; <{FROM}> <{b}vertex/v%201> ; <{TO}> <{b}vertex/s> }} WHERE {{ FILTER NOT EXISTS {{ <{b}edge/e1> <{RDF_TYPE}> ?t }} }} ;
-DELETE WHERE {{ <{b}edge/e1> <{b}property/w> ?o }} ;
-INSERT DATA {{
-<{b}edge/e1> <{b}property/w> \"5e-1\"^^<{XSD}double> .
-}} ;
-DELETE WHERE {{ <{b}edge/e1> <{b}property/x> ?o }} ;
+DELETE {{ <{b}edge/e1> <{b}property/w> ?o }} WHERE {{ {e1}<{b}edge/e1> <{b}property/w> ?o }} ;
+INSERT {{ <{b}edge/e1> <{b}property/w> \"5e-1\"^^<{XSD}double> }} WHERE {{ {e1}}} ;
+DELETE {{ <{b}edge/e1> <{b}property/x> ?o }} WHERE {{ {e1}<{b}edge/e1> <{b}property/x> ?o }} ;
 DELETE WHERE {{ <{b}edge/e0> ?p ?o }} ;
 DELETE {{ ?e ?p ?o }} WHERE {{ ?e <{FROM}> <{b}vertex/v9> . ?e ?p ?o }} ;
 DELETE {{ ?e ?p ?o }} WHERE {{ ?e <{TO}> <{b}vertex/v9> . ?e ?p ?o }} ;

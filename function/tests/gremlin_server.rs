@@ -566,6 +566,10 @@ async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_
     // malformed record among them, delivered twice, leave the model's graph; an edge upsert moving a taken edge id
     // (the store answers 500 "already exists") is narrowed down to its record and rejected as StoreRefused
     operations::graph_operation_records_through_the_handler_match_the_model(&server).await;
+    // AND the same operations through the handler while the store refuses requests too long, refuses poison records
+    // and is down for a while, redelivered from each checkpoint and then whole, leave the model's graph; only the
+    // poison records are rejected
+    operation_faults::graph_operation_records_under_faults_match_the_model(&server).await;
 
     // AND (a fact of the stand-in, not of Neptune) one transaction that creates an edge, drops an endpoint and creates
     // the edge again commits without it: TinkerTransactionGraph 3.7.5 loses the edge. The mixed demo's Gremlin test

@@ -22,6 +22,10 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing_a
     // AND the same operations as records through the handler, on several keys in lanes with follows records and a
     // malformed one among them, delivered twice, leave the model's graph
     operations::graph_operation_records_through_the_handler_match_the_model(&store).await;
+    // AND the same operations through the handler while the store refuses requests too long, refuses poison records
+    // and is down for a while, redelivered from each checkpoint and then whole, leave the model's graph; only the
+    // poison records are rejected
+    operation_faults::graph_operation_records_under_faults_match_the_model(&store).await;
 }
 
 #[tokio::test]

@@ -56,6 +56,64 @@ pub enum Refusal {
         /// The existing edge's end.
         to: String,
     },
+    /// A property change no graph-operation document can hold ([`crate::document`] refuses it): an empty list, a
+    /// list in a list, an added list, or on an edge a list or an `add` (an edge property holds one value).
+    #[error("{element} {id:?}: property {name:?} cannot be {change}; {allowed}")]
+    InvalidChange {
+        /// `vertex` or `edge`.
+        element: &'static str,
+        /// The element's id.
+        id: String,
+        /// The property name.
+        name: String,
+        /// What the change was.
+        change: &'static str,
+        /// What is allowed instead.
+        allowed: &'static str,
+    },
+}
+
+/// Why a document refuses `change` on a vertex (`edge` false) or an edge: (what the change is, what is allowed).
+fn refused_change(change: &Change, edge: bool) -> Option<(&'static str, &'static str)> {
+    let nested = |values: &[Value]| values.iter().any(|v| matches!(v, Value::List(_)));
+    match change {
+        Change::Add(_) if edge => Some((
+            "added to",
+            "an edge property holds one value: set it (or null to remove it)",
+        )),
+        Change::Set(Value::List(_)) if edge => {
+            Some(("a list", "an edge property holds one value: send one value"))
+        }
+        Change::Set(Value::List(values)) if values.is_empty() => Some((
+            "an empty list",
+            "send a non-empty list, or null to remove the property",
+        )),
+        Change::Set(Value::List(values)) if nested(values) => {
+            Some(("a list holding a list", "a list holds plain values"))
+        }
+        Change::Add(Value::List(_)) => Some(("a list added", "add one plain value, or set a list")),
+        _ => None,
+    }
+}
+
+/// The first change of `properties` that no document can hold, as a [`Refusal::InvalidChange`].
+fn check_changes(
+    element: &'static str,
+    id: &str,
+    properties: &[crate::operation::PropertyChange],
+) -> Result<(), Refusal> {
+    for property in properties {
+        if let Some((change, allowed)) = refused_change(&property.change, element == "edge") {
+            return Err(Refusal::InvalidChange {
+                element,
+                id: id.to_owned(),
+                name: property.name.clone(),
+                change,
+                allowed,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One difference between two graphs, naming the element (and the property) that differs.
@@ -98,6 +156,7 @@ impl Graph {
     pub fn apply(&mut self, operation: &Operation) -> Result<(), Refusal> {
         match operation {
             Operation::UpsertVertex(upsert) => {
+                check_changes("vertex", &upsert.id, &upsert.properties)?;
                 let vertex = self
                     .vertices
                     .entry(upsert.id.clone())
@@ -141,6 +200,7 @@ impl Graph {
                         to: edge.to.clone(),
                     });
                 }
+                check_changes("edge", &upsert.id, &upsert.properties)?;
                 for (endpoint, label) in [
                     (&upsert.from, &upsert.from_label),
                     (&upsert.to, &upsert.to_label),
@@ -160,7 +220,7 @@ impl Graph {
                 });
                 for change in &upsert.properties {
                     match &change.change {
-                        // Edge properties hold one value; decoding refuses Add and lists on edges.
+                        // `check_changes` refused an Add and a list above.
                         Change::Set(value) | Change::Add(value) => {
                             edge.properties.insert(change.name.clone(), value.clone());
                         }
@@ -376,6 +436,60 @@ mod tests {
         );
         graph.apply(&change(Change::Remove)).unwrap();
         assert!(graph.vertices["v"].properties.is_empty());
+    }
+
+    #[test]
+    fn the_model_refuses_what_no_document_holds_and_applies_what_one_does() {
+        use crate::document::{decode, encode};
+        let vertex = |change: Change| {
+            Operation::UpsertVertex(VertexUpsert {
+                id: "v".into(),
+                label: "l".into(),
+                properties: vec![PropertyChange {
+                    name: "p".into(),
+                    change,
+                }],
+            })
+        };
+        let on_edge = |change: Change| {
+            let Operation::UpsertEdge(mut upsert) = edge("e", "a", "b") else {
+                unreachable!()
+            };
+            upsert.properties = vec![PropertyChange {
+                name: "p".into(),
+                change,
+            }];
+            Operation::UpsertEdge(upsert)
+        };
+        let one = || Value::Integer(1);
+        let list = |values: Vec<Value>| Value::List(values);
+        // (operation, whether a document holds it): the model applies exactly what the decoder reads back.
+        let table = [
+            (vertex(Change::Set(list(vec![]))), false),
+            (vertex(Change::Set(list(vec![list(vec![one()])]))), false),
+            (vertex(Change::Add(list(vec![one()]))), false),
+            (on_edge(Change::Add(one())), false),
+            (on_edge(Change::Set(list(vec![one()]))), false),
+            (vertex(Change::Set(list(vec![one()]))), true),
+            (vertex(Change::Add(one())), true),
+            (vertex(Change::Remove), true),
+            (on_edge(Change::Set(one())), true),
+            (on_edge(Change::Remove), true),
+        ];
+        for (operation, held) in table {
+            let text = encode(std::slice::from_ref(&operation));
+            let decoded = decode(&text);
+            assert_eq!(decoded.is_ok(), held, "{text}: {decoded:?}");
+            let mut graph = Graph::default();
+            let applied = graph.apply(&operation);
+            assert_eq!(applied.is_ok(), held, "{text}: {applied:?}");
+            if let Err(refused) = applied {
+                assert_eq!(graph, Graph::default(), "{text}: a refusal changes nothing");
+                assert!(refused.to_string().contains("property \"p\""), "{refused}");
+            } else {
+                assert_eq!(decoded.unwrap(), vec![operation]);
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod neo4j;
+pub mod operation_faults;
 pub mod operations;
 pub mod playback;
 pub mod scenarios;
