@@ -307,7 +307,10 @@ impl Mapping {
         if all {
             for (name, raw) in &event.members {
                 if used.contains(name)
-                    || element.excluded.iter().any(|(excluded, _)| excluded == name)
+                    || element
+                        .excluded
+                        .iter()
+                        .any(|(excluded, _)| excluded == name)
                     || changes.iter().any(|c| &c.name == name)
                     || name.is_empty()
                     || name.starts_with('~')
@@ -419,4 +422,250 @@ fn encode(part: &str) -> String {
         return part.to_owned();
     }
     part.replace('%', "%25").replace(':', "%3A")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mappings(json: &str) -> Mappings {
+        Mappings::compile(json).unwrap()
+    }
+
+    fn s(text: &str) -> Value {
+        Value::String(text.into())
+    }
+
+    #[test]
+    fn a_node_pattern_upserts_its_vertex_with_typed_values() {
+        let m = mappings(
+            r#"[{"name":"users","pattern":"(:User{!id: userId, name, city: address.city, seen, tags, score, big, gone})","types":{"seen":"date"}}]"#,
+        );
+        let ops = m
+            .apply(r#"{"userId": 42, "name": "Ann", "address": {"city": "Oslo", "zip": "0150"}, "seen": "2024-02-29",
+                      "tags": ["a", 2], "score": 1.5, "big": 9223372036854775807, "gone": null, "other": 1}"#)
+            .unwrap();
+        assert_eq!(
+            ops,
+            [Operation::UpsertVertex(VertexUpsert {
+                id: "User:42".into(),
+                label: "User".into(),
+                properties: vec![
+                    PropertyChange::set("id", Value::Integer(42)),
+                    PropertyChange::set("name", s("Ann")),
+                    PropertyChange::set("city", s("Oslo")),
+                    PropertyChange::set("seen", Value::Date("2024-02-29".into())),
+                    PropertyChange::set("tags", Value::List(vec![s("a"), Value::Integer(2)])),
+                    PropertyChange::set("score", Value::Double(1.5)),
+                    PropertyChange::set("big", Value::Integer(i64::MAX)),
+                    PropertyChange::remove("gone"),
+                ],
+            })]
+        );
+        // An absent field changes nothing.
+        let Operation::UpsertVertex(v) = &m.apply(r#"{"userId": "7"}"#).unwrap()[0] else {
+            panic!()
+        };
+        assert_eq!(v.properties, [PropertyChange::set("id", s("7"))]);
+    }
+
+    #[test]
+    fn star_takes_the_fields_nothing_else_uses_and_when_selects_the_mapping() {
+        let m = mappings(
+            r#"[{"name":"devices","pattern":"(:Device{!serial, *, -secret})","when":{"kind":"device"}},
+                {"name":"owners","pattern":"(:Owner{!id})","when":{"kind":"owner"},"delete":{"op":"gone"}}]"#,
+        );
+        let ops = m
+            .apply(r#"{"kind":"device","serial":"s:1%","model":"x","secret":"p","ok":true}"#)
+            .unwrap();
+        assert_eq!(
+            ops,
+            [Operation::UpsertVertex(VertexUpsert {
+                id: "Device:s%3A1%25".into(),
+                label: "Device".into(),
+                properties: vec![
+                    PropertyChange::set("serial", s("s:1%")),
+                    PropertyChange::set("model", s("x")),
+                    PropertyChange::set("ok", Value::Boolean(true)),
+                ],
+            })]
+        );
+        // A pattern naming no property takes every other field too (the peer's rule), but not `when`'s or
+        // `delete`'s fields.
+        let Operation::UpsertVertex(v) = &m
+            .apply(r#"{"kind":"owner","id":"o","op":"x","n":1}"#)
+            .unwrap()[0]
+        else {
+            panic!()
+        };
+        assert_eq!(v.id, "Owner:o");
+        assert_eq!(
+            v.properties,
+            [
+                PropertyChange::set("id", s("o")),
+                PropertyChange::set("n", Value::Integer(1))
+            ]
+        );
+        assert_eq!(
+            m.apply(r#"{"kind":"owner","id":"o","op":"gone"}"#).unwrap(),
+            [Operation::DeleteVertex {
+                id: "Owner:o".into()
+            }]
+        );
+        assert_eq!(
+            m.apply(r#"{"kind":"cat","id":"o"}"#)
+                .unwrap_err()
+                .to_string(),
+            "no mapping applies to the event (tried `devices` when kind = \"device\", `owners` when kind = \"owner\"); add a mapping whose `when` matches it, or send it to another stream"
+        );
+    }
+
+    #[test]
+    fn a_relationship_pattern_upserts_both_vertices_and_the_edge_or_deletes_the_edge() {
+        let m = mappings(
+            r#"[{"name":"lives","pattern":"(:City{!name: city})<-[:LIVES_IN{!year, since}]-(:User{!id: uid, name})","types":{"since":"dateTime"},"delete":{"moved":true}}]"#,
+        );
+        let ops = m
+            .apply(r#"{"uid":"u1","name":"Ann","city":"Oslo","year":2024,"since":"2024-01-02T03:04:05Z","x":1}"#)
+            .unwrap();
+        assert_eq!(
+            ops,
+            [
+                Operation::UpsertVertex(VertexUpsert {
+                    id: "User:u1".into(),
+                    label: "User".into(),
+                    properties: vec![
+                        PropertyChange::set("id", s("u1")),
+                        PropertyChange::set("name", s("Ann"))
+                    ],
+                }),
+                Operation::UpsertVertex(VertexUpsert {
+                    id: "City:Oslo".into(),
+                    label: "City".into(),
+                    properties: vec![PropertyChange::set("name", s("Oslo"))],
+                }),
+                Operation::UpsertEdge(EdgeUpsert {
+                    id: derived_edge_id("User:u1", "LIVES_IN", "City:Oslo", Some("2024")),
+                    label: "LIVES_IN".into(),
+                    from: "User:u1".into(),
+                    to: "City:Oslo".into(),
+                    from_label: "User".into(),
+                    to_label: "City".into(),
+                    properties: vec![
+                        PropertyChange::set("year", Value::Integer(2024)),
+                        PropertyChange::set(
+                            "since",
+                            Value::DateTime("2024-01-02T03:04:05Z".into())
+                        ),
+                    ],
+                }),
+            ]
+        );
+        assert_eq!(
+            m.apply(r#"{"uid":"u1","city":"Oslo","year":2024,"moved":true}"#)
+                .unwrap(),
+            [Operation::DeleteEdge {
+                id: derived_edge_id("User:u1", "LIVES_IN", "City:Oslo", Some("2024"))
+            }]
+        );
+        // Raw ids keep the key's value as the vertex id.
+        let raw =
+            mappings(r#"[{"name":"f","pattern":"(:P{!id: a})-[:F]->(:P{!id: b})","ids":"raw"}]"#);
+        let ops = raw.apply(r#"{"a":"1","b":"2","w":0.5}"#).unwrap();
+        let Operation::UpsertEdge(edge) = &ops[2] else {
+            panic!("{ops:?}")
+        };
+        assert_eq!(
+            (edge.from.as_str(), edge.to.as_str(), edge.id.as_str()),
+            ("1", "2", "1-F-2")
+        );
+        assert_eq!(
+            edge.properties,
+            [PropertyChange::set("w", Value::Double(0.5))]
+        );
+    }
+
+    /// Refused events and the exact message of each: the mapping, the field (dotted path), the value and what is
+    /// allowed.
+    const REFUSED: &[(&str, &str)] = &[
+        (
+            "[1]",
+            "the record is not a JSON object (it is [1]); with RecordFormat=mapping each record is one JSON event",
+        ),
+        (
+            "nope",
+            "the record is not a JSON object (expected ident at line 1 column 2); with RecordFormat=mapping each record is one JSON event",
+        ),
+        (
+            r#"{"id":1,"id":2}"#,
+            "event field `id` is given twice; name each field once",
+        ),
+        (
+            r#"{"name":"x"}"#,
+            "mapping `m`: event field `id` = (missing) is not allowed; a key of `U` is a non-empty string or an integer",
+        ),
+        (
+            r#"{"id":""}"#,
+            "mapping `m`: event field `id` = \"\" is not allowed; a key of `U` is a non-empty string or an integer",
+        ),
+        (
+            r#"{"id":1.5}"#,
+            "mapping `m`: event field `id` = 1.5 is not allowed; a key of `U` is a non-empty string or an integer",
+        ),
+        (
+            r#"{"id":1,"a":{"b":{"c":1}}}"#,
+            "mapping `m`: event field `a.b` = {\"c\":1} is not allowed; a string, a number, a boolean, a list of those or null; select a nested object's fields with a dotted path (`address.city`) or exclude it with `-name`",
+        ),
+        (
+            r#"{"id":1,"a":{"b":1,"b":2}}"#,
+            "event field `a.b` is given twice; name each field once",
+        ),
+        (
+            r#"{"id":1,"d":"2021-02-29"}"#,
+            "mapping `m`: event field `d` = \"2021-02-29\" is not allowed; a date \"YYYY-MM-DD\" (a real calendar day), as `types` says",
+        ),
+        (
+            r#"{"id":1,"d":20210228}"#,
+            "mapping `m`: event field `d` = 20210228 is not allowed; a date or date-time string, as `types` says",
+        ),
+        (
+            r#"{"id":1,"n":18446744073709551615}"#,
+            "mapping `m`: event field `n` = 18446744073709551615 is not allowed; an integer from -9223372036854775808 to 9223372036854775807 (Neptune's Long); send a larger one as a string to keep it exact",
+        ),
+        (
+            r#"{"id":1,"n":[]}"#,
+            "mapping `m`: event field `n` = [] is not allowed; a non-empty list (send null to remove the property)",
+        ),
+        (
+            r#"{"id":1,"n":[[1]]}"#,
+            "mapping `m`: event field `n` = [1] is not allowed; a string, a number, a boolean, a list of those or null; select a nested object's fields with a dotted path (`address.city`) or exclude it with `-name`",
+        ),
+    ];
+
+    #[test]
+    fn bad_events_name_the_mapping_the_field_and_the_value() {
+        let m =
+            mappings(r#"[{"name":"m","pattern":"(:U{!id, b: a.b, d, n})","types":{"d":"date"}}]"#);
+        for (event, message) in REFUSED {
+            let err = m.apply(event).expect_err(event);
+            assert_eq!(err.to_string(), *message, "{event}");
+        }
+        // A raw id is checked as Neptune checks ids (a labelled one starts with its label).
+        let raw = mappings(r#"[{"name":"r","pattern":"(:U{!id})","ids":"raw"}]"#);
+        assert_eq!(
+            raw.apply(r#"{"id":"neptune_reserved_x"}"#)
+                .unwrap_err()
+                .to_string(),
+            "mapping `r`: event field `id` = neptune_reserved_x is not allowed; an id that does not start with `neptune_reserved` (Neptune refuses those)"
+        );
+        // An edge property holds one value.
+        let edges = mappings(r#"[{"name":"e","pattern":"(:A{!a})-[:R{w}]->(:B{!b})"}]"#);
+        assert_eq!(
+            edges
+                .apply(r#"{"a":1,"b":2,"w":[1]}"#)
+                .unwrap_err()
+                .to_string(),
+            "mapping `e`: event field `w` = [1] is not allowed; a string, a number or a boolean: an edge property holds one value"
+        );
+    }
 }

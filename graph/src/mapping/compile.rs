@@ -229,3 +229,91 @@ fn compile_one(spec: Spec) -> Result<Mapping, MappingError> {
         types,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_compiles_with_its_options() {
+        let mappings = Mappings::compile(
+            r#"[{"name":"users","pattern":"(:User{!id: userId, name})","when":{"type":"user","v":1},"delete":{"meta.action":"deleted"}},
+                {"name":"follows","pattern":"(:User{!id: a})-[:FOLLOWS{since}]->(:User{!id: b})","ids":"raw","types":{"since":"date"}}]"#,
+        )
+        .unwrap();
+        let users = mappings.get("users").unwrap();
+        assert_eq!(users.ids, Ids::Labelled);
+        assert_eq!(
+            users
+                .when
+                .iter()
+                .map(Condition::describe)
+                .collect::<Vec<_>>(),
+            ["type = \"user\"", "v = 1"]
+        );
+        assert_eq!(users.delete[0].path, ["meta", "action"]);
+        let follows = mappings.get("follows").unwrap();
+        assert_eq!(follows.ids, Ids::Raw);
+        assert_eq!(follows.types, [("since".to_owned(), DateKind::Date)]);
+    }
+
+    /// Refused lists and the exact message of each.
+    const REFUSED: &[(&str, &str)] = &[
+        (
+            "{}",
+            "the mappings are not readable (invalid type: map, expected a sequence at line 1 column 0); a list of mappings, each with `name` and `pattern` and optional `when`, `delete`, `ids` and `types` (docs/writer.md, Mappings)",
+        ),
+        (
+            "[]",
+            "the mappings are not readable (the list is empty); a list of mappings, each with `name` and `pattern` and optional `when`, `delete`, `ids` and `types` (docs/writer.md, Mappings)",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!a})","colour":1}]"#,
+            "the mappings are not readable (unknown field `colour`, expected one of `name`, `pattern`, `when`, `delete`, `ids`, `types` at line 1 column 42); a list of mappings, each with `name` and `pattern` and optional `when`, `delete`, `ids` and `types` (docs/writer.md, Mappings)",
+        ),
+        (
+            r#"[{"name":" ","pattern":"(:A{!a})"}]"#,
+            "mapping `#1`: `name` = \" \" is not allowed; a non-empty name, unique among the mappings",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!a})"},{"name":"a","pattern":"(:B{!b})"}]"#,
+            "mapping `a`: `name` = \"a\" is not allowed; a name no other mapping has",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{a})"}]"#,
+            "mapping `a`: pattern column 7: vertex `A` has no key; mark the field(s) that make its id with `!` (`!id` or `!id: userId`)",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!x, !y})","ids":"raw"}]"#,
+            "mapping `a`: pattern column 9: with `ids: raw` a vertex has one key (its value is the id); remove this key or use `ids: labelled`",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!a})","ids":"hashed"}]"#,
+            "mapping `a`: `ids` = \"hashed\" is not allowed; labelled (a vertex id is `Label:key`, the default) or raw (the key's value as is)",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!a})","when":{"t":{"x":1}}}]"#,
+            "mapping `a`: `when.t` = {\"x\":1} is not allowed; a string, a number or a boolean the event field must equal",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!a})","delete":{"m..op":"d"}}]"#,
+            "mapping `a`: `delete.m..op` = \"d\" is not allowed; an event field's dotted path (`type`, `meta.action`) with no empty part",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!a, b})","types":{"b":"timestamp"}}]"#,
+            "mapping `a`: `types.b` = \"timestamp\" is not allowed; date (YYYY-MM-DD) or dateTime (ISO-8601); other strings stay strings",
+        ),
+        (
+            r#"[{"name":"a","pattern":"(:A{!a, b})","types":{"c":"date"}}]"#,
+            "mapping `a`: `types.c` = \"c\" is not allowed; a property the pattern names (b); keys are strings or integers, never dates",
+        ),
+    ];
+
+    #[test]
+    fn bad_lists_name_the_mapping_the_member_and_what_is_allowed() {
+        for (json, message) in REFUSED {
+            let err = Mappings::compile(json).expect_err(json);
+            assert_eq!(err.to_string(), *message, "{json}");
+        }
+    }
+}

@@ -105,7 +105,10 @@ pub fn parse(mapping: &str, text: &str) -> Result<Pattern, MappingError> {
         return Err(parser.error("the end of the pattern"));
     }
     for node in [&first, &second] {
-        if let Some(column) = node.all.or(node.excluded.first().map(|(_, column)| *column)) {
+        if let Some(column) = node
+            .all
+            .or(node.excluded.first().map(|(_, column)| *column))
+        {
             return Err(MappingError::Pattern {
                 mapping: mapping.to_owned(),
                 column,
@@ -356,7 +359,11 @@ mod tests {
 
     #[test]
     fn a_node_pattern_with_keys_renames_paths_and_exclusions() {
-        let pattern = parse("m", "(:User{!id: userId, name, city: address.city, *, -secret})").unwrap();
+        let pattern = parse(
+            "m",
+            "(:User{!id: userId, name, city: address.city, *, -secret})",
+        )
+        .unwrap();
         let Pattern::Node(node) = pattern else {
             panic!("{pattern:?}")
         };
@@ -370,7 +377,8 @@ mod tests {
         assert_eq!(node.excluded, [("secret".to_owned(), 50)]);
         assert!(node.takes_all());
         // A dotted path without a rename is stored under the path as written; backquotes take any name.
-        let Pattern::Node(node) = parse("m", " ( :`my label` { !`the id` , a.b } ) ").unwrap() else {
+        let Pattern::Node(node) = parse("m", " ( :`my label` { !`the id` , a.b } ) ").unwrap()
+        else {
             panic!()
         };
         assert_eq!(node.label, "my label");
@@ -391,8 +399,12 @@ mod tests {
             "(:City{!name: city})<-[:LIVES_IN{since}]-(:User{!id: uid})",
         )
         .unwrap();
-        let (Pattern::Relationship { from, edge, to }, Pattern::Relationship { from: f2, to: t2, .. }) =
-            (&forward, &backward)
+        let (
+            Pattern::Relationship { from, edge, to },
+            Pattern::Relationship {
+                from: f2, to: t2, ..
+            },
+        ) = (&forward, &backward)
         else {
             panic!("{forward:?}")
         };
@@ -401,7 +413,8 @@ mod tests {
         assert_eq!(edge.label, "LIVES_IN");
         assert_eq!(edge.properties[0].name, "since");
         // An edge with no braces takes every field the vertices do not use.
-        let Pattern::Relationship { edge, .. } = parse("m", "(:A{!a})-[:R]->(:B{!b})").unwrap() else {
+        let Pattern::Relationship { edge, .. } = parse("m", "(:A{!a})-[:R]->(:B{!b})").unwrap()
+        else {
             panic!()
         };
         assert!(edge.keys.is_empty() && edge.takes_all());
@@ -410,21 +423,66 @@ mod tests {
     /// Malformed patterns and the exact message of each: the mapping, the 1-based column, what was found and what
     /// is allowed.
     const REFUSED: &[(&str, &str)] = &[
-        ("", "mapping `m`: pattern column 1: found the end of the pattern, expected `(` starting a vertex `(:Label{!key, property})`"),
-        ("(User{!id})", "mapping `m`: pattern column 2: found `U`, expected `:` and a label"),
-        ("(:User{!id}", "mapping `m`: pattern column 12: found the end of the pattern, expected `)` closing the vertex"),
-        ("(:User{name})", "mapping `m`: pattern column 13: vertex `User` has no key; mark the field(s) that make its id with `!` (`!id` or `!id: userId`)"),
-        ("(:User{!id name})", "mapping `m`: pattern column 12: found `n`, expected `,` and another selector, or `}`"),
-        ("(:User{!id, !id: x})", "mapping `m`: pattern column 13: property `id` is selected twice in `User`; select each property once"),
-        ("(:User{!id, `~label`})", "mapping `m`: pattern column 13: property name `~label` is not allowed: it starts with `~` (reserved: ~id, ~label, ~from, ~to)"),
-        ("(:`A::B`{!id})", "mapping `m`: pattern column 3: label `A::B` is not allowed: a label does not start with `~` (reserved) and has no `::` (Neptune's multi-label separator)"),
-        ("(:User{!id, a.})", "mapping `m`: pattern column 15: found `}`, expected a field name after `.`: letters, digits and `_`, or any text in backquotes"),
-        ("(:User{!`id})", "mapping `m`: pattern column 9: found a backquote, expected a field name whose closing '`' follows"),
-        ("(:A{!a}) (:B{!b})", "mapping `m`: pattern column 10: found `(`, expected `-[:LABEL]->` or `<-[:LABEL]-` between two vertices"),
-        ("(:A{!a})-[:R]-(:B{!b})", "mapping `m`: pattern column 15: found `(`, expected `]->` closing the edge"),
-        ("(:A{!a})-[:R]->(:B{!b}) x", "mapping `m`: pattern column 25: found `x`, expected the end of the pattern"),
-        ("(:A{!a, *})-[:R]->(:B{!b})", "mapping `m`: pattern column 9: the vertices of a relationship pattern take keys and named properties only (no `*`, no `-`)"),
-        ("(:A{!a})-[:R]->(:B{!b, -c})", "mapping `m`: pattern column 24: the vertices of a relationship pattern take keys and named properties only (no `*`, no `-`)"),
+        (
+            "",
+            "mapping `m`: pattern column 1: found the end of the pattern, expected `(` starting a vertex `(:Label{!key, property})`",
+        ),
+        (
+            "(User{!id})",
+            "mapping `m`: pattern column 2: found `U`, expected `:` and a label",
+        ),
+        (
+            "(:User{!id}",
+            "mapping `m`: pattern column 12: found the end of the pattern, expected `)` closing the vertex",
+        ),
+        (
+            "(:User{name})",
+            "mapping `m`: pattern column 13: vertex `User` has no key; mark the field(s) that make its id with `!` (`!id` or `!id: userId`)",
+        ),
+        (
+            "(:User{!id name})",
+            "mapping `m`: pattern column 12: found `n`, expected `,` and another selector, or `}`",
+        ),
+        (
+            "(:User{!id, !id: x})",
+            "mapping `m`: pattern column 13: property `id` is selected twice in `User`; select each property once",
+        ),
+        (
+            "(:User{!id, `~label`})",
+            "mapping `m`: pattern column 13: property name `~label` is not allowed: it starts with `~` (reserved: ~id, ~label, ~from, ~to)",
+        ),
+        (
+            "(:`A::B`{!id})",
+            "mapping `m`: pattern column 3: label `A::B` is not allowed: a label does not start with `~` (reserved) and has no `::` (Neptune's multi-label separator)",
+        ),
+        (
+            "(:User{!id, a.})",
+            "mapping `m`: pattern column 15: found `}`, expected a field name after `.`: letters, digits and `_`, or any text in backquotes",
+        ),
+        (
+            "(:User{!`id})",
+            "mapping `m`: pattern column 9: found a backquote, expected a field name whose closing '`' follows",
+        ),
+        (
+            "(:A{!a}) (:B{!b})",
+            "mapping `m`: pattern column 10: found `(`, expected `-[:LABEL]->` or `<-[:LABEL]-` between two vertices",
+        ),
+        (
+            "(:A{!a})-[:R]-(:B{!b})",
+            "mapping `m`: pattern column 15: found `(`, expected `]->` closing the edge",
+        ),
+        (
+            "(:A{!a})-[:R]->(:B{!b}) x",
+            "mapping `m`: pattern column 25: found `x`, expected the end of the pattern",
+        ),
+        (
+            "(:A{!a, *})-[:R]->(:B{!b})",
+            "mapping `m`: pattern column 9: the vertices of a relationship pattern take keys and named properties only (no `*`, no `-`)",
+        ),
+        (
+            "(:A{!a})-[:R]->(:B{!b, -c})",
+            "mapping `m`: pattern column 24: the vertices of a relationship pattern take keys and named properties only (no `*`, no `-`)",
+        ),
     ];
 
     #[test]
