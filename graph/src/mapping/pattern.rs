@@ -21,6 +21,8 @@ use crate::mapping::MappingError;
 
 /// A parsed pattern: one vertex, or an edge between two.
 #[derive(Debug, Clone, PartialEq)]
+// Compiled once per stack and only borrowed afterwards: the size of a variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Pattern {
     /// `(:Label{...})`.
     Node(Element),
