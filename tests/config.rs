@@ -352,6 +352,9 @@ regions:
     );
     // The default stack reads records by their shape and has no mappings.
     let plain = resolved("regions: {eu-west-1: {}}", "eu-west-1", &[]);
-    assert_eq!(value(&plain, Name::RecordFormat), pair("auto", "built-in default"));
+    assert_eq!(
+        value(&plain, Name::RecordFormat),
+        pair("auto", "built-in default")
+    );
     assert_eq!(value(&plain, Name::Mappings), pair("", "built-in default"));
 }

@@ -845,7 +845,11 @@ fn a_bad_mapping_is_refused_naming_the_mapping_and_the_column_of_its_pattern() {
 #[test]
 fn record_format_and_mappings_go_together() {
     assert_eq!(
-        resolve_error("regions: {eu-west-1: {RecordFormat: mapping}}", "eu-west-1", &[]),
+        resolve_error(
+            "regions: {eu-west-1: {RecordFormat: mapping}}",
+            "eu-west-1",
+            &[]
+        ),
         "region eu-west-1: RecordFormat = mapping (from region) needs Mappings, the patterns that turn events into vertices and edges (docs/writer.md, Mappings); add them under `Mappings:` or set RecordFormat to auto"
     );
     assert_eq!(

@@ -340,11 +340,13 @@ fn mappings(get: env::Lookup<'_>) -> Result<Option<Mappings>, ConfigError> {
             var: env::MAPPINGS.name,
             hint: "RECORD_FORMAT=mapping writes events through MAPPINGS: set it to a JSON array of mappings (docs/writer.md, Mappings)",
         }),
-        (RecordFormat::Mapping, Some(text)) => Mappings::compile(&text)
-            .map(Some)
-            .map_err(|err| ConfigError::Mappings {
-                message: err.to_string(),
-            }),
+        (RecordFormat::Mapping, Some(text)) => {
+            Mappings::compile(&text)
+                .map(Some)
+                .map_err(|err| ConfigError::Mappings {
+                    message: err.to_string(),
+                })
+        }
     }
 }
 
@@ -444,7 +446,10 @@ mod tests {
             config(&all).unwrap_err().to_string()
         };
         assert_eq!(
-            refused(&[("RECORD_FORMAT", "mapping"), ("MAPPINGS", "[{\"name\":\"u\",\"pattern\":\"(:U{id})\"}]")]),
+            refused(&[
+                ("RECORD_FORMAT", "mapping"),
+                ("MAPPINGS", "[{\"name\":\"u\",\"pattern\":\"(:U{id})\"}]")
+            ]),
             "MAPPINGS is refused: mapping `u`: pattern column 8: vertex `U` has no key; mark the field(s) that make its id with `!` (`!id` or `!id: userId`)"
         );
         assert_eq!(

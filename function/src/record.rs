@@ -781,7 +781,10 @@ mod tests {
             err.to_string(),
             "event not mapped: mapping `users`: event field `id` = 1.5 is not allowed; a key of `User` is a non-empty string or an integer"
         );
-        assert_eq!(decode(b"a,b,2016-05-21").unwrap_err().code(), "MappingMismatch");
+        assert_eq!(
+            decode(b"a,b,2016-05-21").unwrap_err().code(),
+            "MappingMismatch"
+        );
         // The size and encoding checks come first, as for every form.
         assert_eq!(decode(b"{\xff}").unwrap_err().code(), "NotUtf8");
         // And the language's check of each operation.
