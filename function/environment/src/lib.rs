@@ -209,7 +209,7 @@ pub const RECORD_FORMAT: Choice = Choice {
 pub const MAPPINGS: Text = Text {
     name: "MAPPINGS",
     default: "unset",
-    allowed: "a JSON array of mappings (`name`, `pattern`, optional `when`, `delete`, `ids`, `types`; see Mappings below); required with `RECORD_FORMAT=mapping`, compiled once at init",
+    allowed: "a JSON array of mappings (`name`, `pattern`, optional `when`, `delete`, `ids`, `types`; see Mappings); required with `RECORD_FORMAT=mapping`, compiled once at init",
     meaning: "how events become vertices and edges: the first mapping whose `when` holds applies",
     set: Set::parameter("Mappings"),
 };
