@@ -117,11 +117,6 @@ impl Mappings {
         }
         Ok(Mappings(mappings))
     }
-
-    /// The mapping named `name`.
-    pub fn get(&self, name: &str) -> Option<&Mapping> {
-        self.0.iter().find(|m| m.name == name)
-    }
 }
 
 fn compile_one(spec: Spec) -> Result<Mapping, MappingError> {
@@ -241,7 +236,13 @@ mod tests {
                 {"name":"follows","pattern":"(:User{!id: a})-[:FOLLOWS{since}]->(:User{!id: b})","ids":"raw","types":{"since":"date"}}]"#,
         )
         .unwrap();
-        let users = mappings.get("users").unwrap();
+        let [users, follows] = mappings.0.as_slice() else {
+            panic!("{mappings:?}")
+        };
+        assert_eq!(
+            (users.name.as_str(), follows.name.as_str()),
+            ("users", "follows")
+        );
         assert_eq!(users.ids, Ids::Labelled);
         assert_eq!(
             users
@@ -252,7 +253,6 @@ mod tests {
             ["type = \"user\"", "v = 1"]
         );
         assert_eq!(users.delete[0].path, ["meta", "action"]);
-        let follows = mappings.get("follows").unwrap();
         assert_eq!(follows.ids, Ids::Raw);
         assert_eq!(follows.types, [("since".to_owned(), DateKind::Date)]);
     }
