@@ -606,6 +606,36 @@ fn demo_with_no_edges_names_the_edges_flag() {
 }
 
 #[test]
+fn render_and_demo_refuse_a_bad_mapping_before_anything_starts() {
+    let bad = r#"Mappings=[{"name":"users","pattern":"(:User{!id}"}]"#;
+    let message = "error: region eu-west-1: Mappings (from --set) is refused: mapping `users`: pattern column 12: found the end of the pattern, expected `)` closing the vertex\n";
+    let out = tempfile::tempdir().unwrap();
+    let render = [
+        "render",
+        "--config",
+        "examples/mappings/stack.yaml",
+        "--templates-dir",
+        ".",
+        "--set",
+        bad,
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    assert_eq!(stderr_of(&run(&render)), message);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    let demo = [
+        "demo",
+        "--config",
+        "examples/mappings/stack.yaml",
+        "--region",
+        "eu-west-1",
+        "--set",
+        bad,
+    ];
+    assert_eq!(stderr_of(&run(&demo)), message);
+}
+
+#[test]
 fn tags_are_checked_before_any_build_or_upload() {
     let out = tempfile::tempdir().unwrap();
     let long_key = "k".repeat(129);
