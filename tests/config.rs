@@ -323,3 +323,38 @@ fn the_bucket_retention_is_ignored_with_a_warning_for_the_queue_destination() {
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert_eq!(r.on_failure_retention_days(), 30);
 }
+
+#[test]
+fn mappings_are_a_yaml_list_passed_on_as_json_and_a_region_may_override_them() {
+    let text = r#"
+defaults:
+  RecordFormat: mapping
+  Mappings:
+    - name: users
+      pattern: "(:User{!id: userId, name})"
+      when: {type: user}
+      delete: {action: deleted}
+regions:
+  us-east-1:
+    Mappings: '[{"name":"all","pattern":"(:Thing{!id})"}]'
+  eu-west-1: {}
+"#;
+    assert_eq!(
+        value(&resolved(text, "eu-west-1", &[]), Name::Mappings),
+        pair(
+            r#"[{"name":"users","pattern":"(:User{!id: userId, name})","when":{"type":"user"},"delete":{"action":"deleted"}}]"#,
+            "config defaults"
+        )
+    );
+    assert_eq!(
+        value(&resolved(text, "us-east-1", &[]), Name::Mappings),
+        pair(r#"[{"name":"all","pattern":"(:Thing{!id})"}]"#, "region")
+    );
+    // The default stack reads records by their shape and has no mappings.
+    let plain = resolved("regions: {eu-west-1: {}}", "eu-west-1", &[]);
+    assert_eq!(
+        value(&plain, Name::RecordFormat),
+        pair("auto", "built-in default")
+    );
+    assert_eq!(value(&plain, Name::Mappings), pair("", "built-in default"));
+}

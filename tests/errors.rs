@@ -621,6 +621,36 @@ fn demo_ops_belong_to_the_mixed_workload_and_count_one_at_least() {
 }
 
 #[test]
+fn render_and_demo_refuse_a_bad_mapping_before_anything_starts() {
+    let bad = r#"Mappings=[{"name":"users","pattern":"(:User{!id}"}]"#;
+    let message = "error: region eu-west-1: Mappings (from --set) is refused: mapping `users`: pattern column 12: found the end of the pattern, expected `)` closing the vertex\n";
+    let out = tempfile::tempdir().unwrap();
+    let render = [
+        "render",
+        "--config",
+        "examples/mappings/stack.yaml",
+        "--templates-dir",
+        ".",
+        "--set",
+        bad,
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    assert_eq!(stderr_of(&run(&render)), message);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    let demo = [
+        "demo",
+        "--config",
+        "examples/mappings/stack.yaml",
+        "--region",
+        "eu-west-1",
+        "--set",
+        bad,
+    ];
+    assert_eq!(stderr_of(&run(&demo)), message);
+}
+
+#[test]
 fn tags_are_checked_before_any_build_or_upload() {
     let out = tempfile::tempdir().unwrap();
     let long_key = "k".repeat(129);
@@ -834,5 +864,61 @@ fn a_config_path_that_is_no_file_or_too_large_is_refused_before_reading_it_all()
             "config file {} is larger than 1048576 bytes, too large for a stack.yaml; pass --config PATH with the right file",
             large.display()
         )
+    );
+}
+
+#[test]
+fn a_bad_mapping_is_refused_naming_the_mapping_and_the_column_of_its_pattern() {
+    assert_eq!(
+        resolve_error(
+            "defaults:\n  RecordFormat: mapping\n  Mappings:\n    - name: users\n      pattern: \"(:User{!id: userId name})\"\n",
+            "eu-west-1",
+            &[]
+        ),
+        "region eu-west-1: Mappings (from config defaults) is refused: mapping `users`: pattern column 20: found `n`, expected `,` and another selector, or `}`"
+    );
+    assert_eq!(
+        resolve_error(
+            "defaults: {RecordFormat: mapping}",
+            "eu-west-1",
+            &[r#"Mappings=[{"name":"u","pattern":"(:U{!id})","ids":"hashed"}]"#]
+        ),
+        "region eu-west-1: Mappings (from --set) is refused: mapping `u`: `ids` = \"hashed\" is not allowed; labelled (a vertex id is `Label:key`, the default) or raw (the key's value as is)"
+    );
+}
+
+#[test]
+fn record_format_and_mappings_go_together() {
+    assert_eq!(
+        resolve_error(
+            "regions: {eu-west-1: {RecordFormat: mapping}}",
+            "eu-west-1",
+            &[]
+        ),
+        "region eu-west-1: RecordFormat = mapping (from region) needs Mappings, the patterns that turn events into vertices and edges (docs/writer.md, Mappings); add them under `Mappings:` or set RecordFormat to auto"
+    );
+    assert_eq!(
+        resolve_error(
+            "defaults:\n  Mappings:\n    - {name: u, pattern: \"(:U{!id})\"}\n",
+            "eu-west-1",
+            &[]
+        ),
+        "region eu-west-1: Mappings (from config defaults) are set but RecordFormat is auto (from built-in default), so the writer would not use them; set RecordFormat to mapping, or remove Mappings"
+    );
+}
+
+#[test]
+fn mappings_beyond_lambdas_environment_limit_are_refused() {
+    let properties: Vec<String> = (0..400).map(|i| format!("property{i}")).collect();
+    let config = format!(
+        "defaults:\n  RecordFormat: mapping\n  Mappings:\n    - name: wide\n      pattern: \"(:Wide{{!id, {}}})\"\n",
+        properties.join(", ")
+    );
+    let message = resolve_error(&config, "eu-west-1", &[]);
+    assert!(
+        message.starts_with("region eu-west-1: the writer's environment would take about ")
+            && message.contains("above Lambda's limit of 4096 bytes for all its variables together; Mappings take 5132 of them")
+            && message.ends_with("shorten the patterns (fewer or shorter names, `*` instead of a long list) or split the events over two stacks"),
+        "{message}"
     );
 }

@@ -1,5 +1,5 @@
 //! insta snapshots of the rendered stack and parameters of every region in stack.yaml (and an existing-cluster
-//! variant), rendered from the real templates/ and dashboards/, plus the errors of the `err_*` fixtures.
+//! variant and a variant with the mappings of examples/mappings/stack.yaml), rendered from the real templates/ and dashboards/, plus the errors of the `err_*` fixtures.
 //! us-east-1's stack is snapshotted whole; every other stack as its line diff against it, so a change to
 //! the template shows once and a region's own differences stay visible. Accept changes with `make snapshots`
 //! after review.
@@ -93,6 +93,26 @@ fn existing_cluster_mode() {
         "us-east-1-existing-cluster",
         Some(&base_stack(&config)),
     );
+}
+
+#[test]
+fn mapping_record_format() {
+    // The example stack's mappings, on the base region: the writer's environment takes them from the parameters.
+    let example =
+        StackConfig::load(&common::repo_root().join("examples/mappings/stack.yaml")).unwrap();
+    let example = resolve(&example, "eu-west-1", &common::sets(&[])).unwrap();
+    let mappings = format!(
+        "Mappings={}",
+        example.get(stream2neptune_plan::Name::Mappings).value
+    );
+    let config = StackConfig::load(&common::repo_root().join("stack.yaml")).unwrap();
+    let resolved = resolve(
+        &config,
+        BASE_REGION,
+        &common::sets(&["RecordFormat=mapping", &mappings]),
+    )
+    .unwrap();
+    snapshot(&resolved, "us-east-1-mappings", Some(&base_stack(&config)));
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn per_user_record(c: &mut Criterion) {
         b.iter(|| {
             let users = user_records([("1000000", black_box(aggregate.as_slice()))]);
             for user in &users {
-                black_box(user.decode(65_536, |_| Ok(())).unwrap());
+                black_box(user.decode(65_536, None, |_| Ok(())).unwrap());
             }
         })
     });

@@ -176,6 +176,38 @@ fn per_record(c: &mut Criterion) {
             black_box(operations_query(&operations))
         })
     });
+    // An application's JSON events through the stack's mappings (RECORD_FORMAT=mapping), built into one Gremlin
+    // request: half user events (a vertex with a key, two properties and a nested field), half follow events (two
+    // vertices and an edge: 3 operations), 200 operations per 100 records.
+    let mappings = stream2neptune_graph::mapping::Mappings::compile(
+        r#"[{"name":"users","pattern":"(:User{!id: userId, name, age, city: address.city})","when":{"type":"user"}},
+            {"name":"follows","pattern":"(:User{!id: from})-[:FOLLOWS{since, weight}]->(:User{!id: to})",
+             "when":{"type":"follow"},"types":{"since":"date"}}]"#,
+    )
+    .unwrap();
+    let events: Vec<String> = (0..BATCH)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!(
+                    r#"{{"type":"user","userId":"u{i}","name":"n{i}","age":{i},"address":{{"city":"Oslo","zip":"0150"}}}}"#
+                )
+            } else {
+                format!(
+                    r#"{{"type":"follow","from":"u{i}","to":"u{}","since":"2024-01-02","weight":0.5}}"#,
+                    i - 1
+                )
+            }
+        })
+        .collect();
+    group.bench_function("map_events_and_gremlin", |b| {
+        b.iter(|| {
+            let operations: Vec<_> = events
+                .iter()
+                .flat_map(|e| mappings.apply(black_box(e)).unwrap())
+                .collect();
+            black_box(operations_query(&operations))
+        })
+    });
     group.finish();
 }
 

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use stream2neptune_aws::{ExtraRoots, TrustError};
+use stream2neptune_graph::mapping::Mappings;
 use stream2neptune_writer_environment::{
-    self as env, GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, Variable,
+    self as env, GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, RecordFormat, Variable,
 };
 
 /// METRICS_NAMESPACE default.
@@ -68,6 +69,9 @@ pub struct Config {
     pub upsert_style: GremlinUpsertStyle,
     /// GREMLIN_BATCH_FORM: `chained` (default) or `rows`; applies to `merge` with CONDITIONAL_CREATE.
     pub batch_form: GremlinBatchForm,
+    /// The compiled MAPPINGS when RECORD_FORMAT is `mapping` (each record is then an application's JSON event);
+    /// `None` with `auto` (the default: records are read by their shape).
+    pub mappings: Option<Mappings>,
     /// IAM_AUTH (default true): sign store requests with SigV4, service `neptune-db`.
     pub iam_auth: bool,
     /// BATCH_WRITE_SIZE (default 100, 1..=10000): records per write request (one transaction), at
@@ -135,6 +139,12 @@ pub enum ConfigError {
         /// What is allowed.
         allowed: String,
     },
+    /// MAPPINGS does not compile; the message names the mapping and the column of its pattern or the member.
+    #[error("MAPPINGS is refused: {message}")]
+    Mappings {
+        /// The compiler's message.
+        message: String,
+    },
     /// SSL_CERT_FILE or SSL_CERT_DIR names nothing usable.
     #[error(transparent)]
     Trust(#[from] TrustError),
@@ -194,6 +204,7 @@ impl Config {
         let upsert_style = env::GREMLIN_UPSERT_STYLE.parse_as(get)?;
         let batch_form = env::GREMLIN_BATCH_FORM.parse_as(get)?;
         let conditional_create = env::CONDITIONAL_CREATE.parse(get)?;
+        let mappings = mappings(get)?;
         let iam_auth = env::IAM_AUTH.parse(get)?;
         let batch_write_size = env::BATCH_WRITE_SIZE.parse(get)? as usize;
         let write_concurrency = env::WRITE_CONCURRENCY.parse(get)? as usize;
@@ -283,6 +294,7 @@ impl Config {
             conditional_create,
             upsert_style,
             batch_form,
+            mappings,
             iam_auth,
             batch_write_size,
             write_concurrency,
@@ -309,6 +321,31 @@ impl Config {
             QueryLanguage::Gremlin => format!("{}/gremlin", self.endpoint),
             QueryLanguage::Sparql => format!("{}/sparql", self.endpoint),
             QueryLanguage::OpenCypher => format!("{}/openCypher", self.endpoint),
+        }
+    }
+}
+
+/// RECORD_FORMAT and MAPPINGS: the mappings compiled once, with `mapping`; none with `auto`.
+fn mappings(get: env::Lookup<'_>) -> Result<Option<Mappings>, ConfigError> {
+    let format = env::RECORD_FORMAT.parse_as(get)?;
+    let text = env::MAPPINGS.get(get);
+    match (format, text) {
+        (RecordFormat::Auto, None) => Ok(None),
+        (RecordFormat::Auto, Some(text)) => Err(invalid(
+            env::MAPPINGS.name,
+            Some(text),
+            "to be unset with RECORD_FORMAT=auto, or RECORD_FORMAT=mapping to write events through it",
+        )),
+        (RecordFormat::Mapping, None) => Err(ConfigError::Missing {
+            var: env::MAPPINGS.name,
+            hint: "RECORD_FORMAT=mapping writes events through MAPPINGS: set it to a JSON array of mappings (docs/writer.md, Mappings)",
+        }),
+        (RecordFormat::Mapping, Some(text)) => {
+            Mappings::compile(&text)
+                .map(Some)
+                .map_err(|err| ConfigError::Mappings {
+                    message: err.to_string(),
+                })
         }
     }
 }
@@ -389,6 +426,44 @@ mod tests {
         assert_eq!(c.cluster_id, "db.cluster-x.us-east-1.neptune.amazonaws.com");
         assert_eq!(c.rejected_queue_url, None);
         assert_eq!(c.max_record_bytes, 65_536);
+    }
+
+    #[test]
+    fn mappings_are_compiled_at_init_with_record_format_mapping() {
+        let endpoint = ("NEPTUNE_ENDPOINT", "http://127.0.0.1:1");
+        let c = config(&[
+            endpoint,
+            LOCAL,
+            ("RECORD_FORMAT", "Mapping"),
+            ("MAPPINGS", r#"[{"name":"u","pattern":"(:U{!id})"}]"#),
+        ])
+        .unwrap();
+        assert_eq!(c.mappings.unwrap().0[0].name, "u");
+        assert_eq!(config(&[endpoint, LOCAL]).unwrap().mappings, None);
+        let refused = |vars: &[(&str, &str)]| {
+            let mut all = vec![endpoint, LOCAL];
+            all.extend_from_slice(vars);
+            config(&all).unwrap_err().to_string()
+        };
+        assert_eq!(
+            refused(&[
+                ("RECORD_FORMAT", "mapping"),
+                ("MAPPINGS", "[{\"name\":\"u\",\"pattern\":\"(:U{id})\"}]")
+            ]),
+            "MAPPINGS is refused: mapping `u`: pattern column 8: vertex `U` has no key; mark the field(s) that make its id with `!` (`!id` or `!id: userId`)"
+        );
+        assert_eq!(
+            refused(&[("RECORD_FORMAT", "mapping")]),
+            "MAPPINGS is not set: RECORD_FORMAT=mapping writes events through MAPPINGS: set it to a JSON array of mappings (docs/writer.md, Mappings)"
+        );
+        assert_eq!(
+            refused(&[("MAPPINGS", "[]")]),
+            "invalid MAPPINGS=\"[]\": expected to be unset with RECORD_FORMAT=auto, or RECORD_FORMAT=mapping to write events through it"
+        );
+        assert_eq!(
+            refused(&[("RECORD_FORMAT", "cud")]),
+            "invalid RECORD_FORMAT=\"cud\": expected auto or mapping"
+        );
     }
 
     #[test]

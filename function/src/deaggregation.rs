@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 
+use stream2neptune_graph::mapping::Mappings;
 use stream2neptune_graph::{Operation, Unwritable};
 
 use crate::record::{RejectReason, Write, decode_record};
@@ -31,16 +32,17 @@ pub struct UserRecord<'a> {
 }
 
 impl UserRecord<'_> {
-    /// What it asks to write, or why it is rejected; `writable` is the query language's check of a graph
-    /// operation ([`crate::query::writable`]).
+    /// What it asks to write, or why it is rejected; `mappings` are the stack's with RECORD_FORMAT=mapping,
+    /// `writable` is the query language's check of a graph operation ([`crate::query::writable`]).
     pub fn decode(
         &self,
         max_bytes: usize,
+        mappings: Option<&Mappings>,
         writable: impl Fn(&Operation) -> Result<(), Unwritable>,
     ) -> Result<Write, RejectReason> {
         match &self.corrupted {
             Some(err) => Err(RejectReason::CorruptedAggregate(err.clone())),
-            None => decode_record(&self.data, max_bytes, writable),
+            None => decode_record(&self.data, max_bytes, mappings, writable),
         }
     }
 }
@@ -129,11 +131,11 @@ mod tests {
                 (4, None, "r"),
             ]
         );
-        let Ok(Write::Follows(edge)) = users[2].decode(1000, |_| Ok(())) else {
-            panic!("{:?}", users[2].decode(1000, |_| Ok(())));
+        let Ok(Write::Follows(edge)) = users[2].decode(1000, None, |_| Ok(())) else {
+            panic!("{:?}", users[2].decode(1000, None, |_| Ok(())));
         };
         assert_eq!(edge.from, "c");
-        let err = users[3].decode(1000, |_| Ok(())).unwrap_err();
+        let err = users[3].decode(1000, None, |_| Ok(())).unwrap_err();
         assert_eq!(err.code(), "CorruptedAggregate");
         assert!(err.to_string().contains("MD5 trailer"), "{err}");
         assert_eq!(users[3].data.as_ref(), corrupted.as_slice());
@@ -150,9 +152,9 @@ mod tests {
         let big = "b".repeat(200);
         let data = aggregate(&[("k", "k,l,2020-01-01"), ("k", &big)]);
         let users = user_records([("k", data.as_slice())]);
-        assert!(users[0].decode(64, |_| Ok(())).is_ok());
+        assert!(users[0].decode(64, None, |_| Ok(())).is_ok());
         assert_eq!(
-            users[1].decode(64, |_| Ok(())).unwrap_err().code(),
+            users[1].decode(64, None, |_| Ok(())).unwrap_err().code(),
             "Oversize"
         );
     }

@@ -100,7 +100,11 @@ pub async fn handle<S: GraphStore>(
     let mut writes: Vec<(usize, Write)> = Vec::with_capacity(users.len());
     let writable = writable(deps.config.query_language);
     for (index, user) in users.iter().enumerate() {
-        match user.decode(deps.config.max_record_bytes, writable) {
+        match user.decode(
+            deps.config.max_record_bytes,
+            deps.config.mappings.as_ref(),
+            writable,
+        ) {
             Ok(write) => writes.push((index, write)),
             Err(reason) => rejects.push((index, reason)),
         }

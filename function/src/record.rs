@@ -1,6 +1,10 @@
 //! Decoding one Kinesis record body into what it asks the writer to write ([`Write`]), or a typed [`RejectReason`].
 //!
-//! Which form a body is ([`decode_record`]): a JSON array, or a JSON object with an `op` member, is a
+//! With RECORD_FORMAT=mapping every body is an application's JSON event, turned into graph operations by the first
+//! of the stack's mappings that applies ([`stream2neptune_graph::mapping`]); one that none applies to, or whose
+//! field the mapping cannot take, is refused ([`RejectReason::MappingMismatch`]).
+//!
+//! Otherwise (RECORD_FORMAT=auto), which form a body is ([`decode_record`]): a JSON array, or a JSON object with an `op` member, is a
 //! graph-operation document ([`stream2neptune_graph::document`]); anything else is the sample's `follows` edge
 //! ([`parse_record`]). A graph-operation record is refused whole when the document is malformed
 //! ([`RejectReason::BadOperation`]) or when one of its operations is one the configured language cannot store
@@ -21,6 +25,7 @@ use std::fmt;
 
 use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::json::{Members, excerpt, is_integer_text};
+use stream2neptune_graph::mapping::{EventError, Mappings};
 use stream2neptune_graph::{DocumentError, Operation, Unwritable};
 
 /// What one record asks the writer to write.
@@ -130,6 +135,10 @@ pub enum RejectReason {
     /// member, the value and what is allowed.
     #[error("bad graph-operation record: {0}")]
     BadOperation(#[from] DocumentError),
+    /// An event no mapping applies to, or with a field its mapping cannot take: the message names the mapping, the
+    /// event field (a dotted path) and its value.
+    #[error("event not mapped: {0}")]
+    MappingMismatch(#[from] EventError),
     /// A graph operation the configured query language cannot store.
     #[error("operation {index}: {reason}")]
     Unwritable {
@@ -158,6 +167,7 @@ impl RejectReason {
             RejectReason::BadJson { .. } => "BadJson",
             RejectReason::CorruptedAggregate(_) => "CorruptedAggregate",
             RejectReason::BadOperation(_) => "BadOperation",
+            RejectReason::MappingMismatch(_) => "MappingMismatch",
             RejectReason::Unwritable { .. } => "Unwritable",
             RejectReason::StoreRefused { .. } => "StoreRefused",
         }
@@ -165,13 +175,18 @@ impl RejectReason {
 }
 
 /// Decodes one record body (already base64-decoded by aws_lambda_events) in whichever form it is (see the module
-/// docs); `writable` is the configured language's check of one graph operation.
+/// docs): through `mappings` when the stack maps events (RECORD_FORMAT=mapping); `writable` is the configured
+/// language's check of one graph operation.
 pub fn decode_record(
     data: &[u8],
     max_bytes: usize,
+    mappings: Option<&Mappings>,
     writable: impl Fn(&Operation) -> Result<(), Unwritable>,
 ) -> Result<Write, RejectReason> {
     let body = body(data, max_bytes)?;
+    if let Some(mappings) = mappings {
+        return writable_operations(mappings.apply(body)?, writable);
+    }
     let operations = match body.as_bytes().first() {
         Some(b'{') => {
             let members: Members =
@@ -193,6 +208,14 @@ pub fn decode_record(
         },
         _ => return parse_csv(body).map(Write::Follows),
     };
+    writable_operations(operations, writable)
+}
+
+/// The operations of a record, each one the configured language can store.
+fn writable_operations(
+    operations: Vec<Operation>,
+    writable: impl Fn(&Operation) -> Result<(), Unwritable>,
+) -> Result<Write, RejectReason> {
     for (index, operation) in operations.iter().enumerate() {
         writable(operation).map_err(|reason| RejectReason::Unwritable { index, reason })?;
     }
@@ -630,7 +653,7 @@ mod tests {
 
     /// [`decode_record`] for a language that stores every operation.
     fn decode_any(body: &str) -> Result<Write, RejectReason> {
-        decode_record(body.as_bytes(), MAX, |_| Ok(()))
+        decode_record(body.as_bytes(), MAX, None, |_| Ok(()))
     }
 
     #[test]
@@ -718,7 +741,7 @@ mod tests {
         };
         let body = r#"[{"op":"upsertVertex","id":"a","label":"l"},
                        {"op":"upsertVertex","id":"b","label":"l","properties":{"d":{"date":"2024-01-02"}}}]"#;
-        let err = decode_record(body.as_bytes(), MAX, refuse_dates).unwrap_err();
+        let err = decode_record(body.as_bytes(), MAX, None, refuse_dates).unwrap_err();
         assert_eq!(err.code(), "Unwritable");
         assert_eq!(
             err.to_string(),
@@ -726,7 +749,7 @@ mod tests {
         );
         // Follows records are not graph operations: the check does not apply to them.
         assert!(
-            decode_record(b"a,b,2016-05-21", MAX, |_| Err(refuse_dates(
+            decode_record(b"a,b,2016-05-21", MAX, None, |_| Err(refuse_dates(
                 &stream2neptune_graph::decode(body).unwrap()[1]
             )
             .unwrap_err()))
@@ -735,10 +758,59 @@ mod tests {
     }
 
     #[test]
+    fn with_mappings_every_record_is_an_event_through_the_first_mapping_that_applies() {
+        let mappings = Mappings::compile(
+            r#"[{"name":"users","pattern":"(:User{!id, name})","when":{"type":"user"}}]"#,
+        )
+        .unwrap();
+        let decode = |body: &[u8]| decode_record(body, MAX, Some(&mappings), |_| Ok(()));
+        let Ok(Write::Operations(ops)) = decode(br#" {"type":"user","id":"u1","name":"Ann"} "#)
+        else {
+            panic!()
+        };
+        assert_eq!(ops[0].element_id(), "User:u1");
+        // A graph-operation document or a follows edge is an event like any other here.
+        let err = decode(br#"{"op":"deleteVertex","id":"a"}"#).unwrap_err();
+        assert_eq!(err.code(), "MappingMismatch");
+        assert_eq!(
+            err.to_string(),
+            "event not mapped: no mapping applies to the event (tried `users` when type = \"user\"); add a mapping whose `when` matches it, or send it to another stream"
+        );
+        let err = decode(br#"{"type":"user","id":1.5}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "event not mapped: mapping `users`: event field `id` = 1.5 is not allowed; a key of `User` is a non-empty string or an integer"
+        );
+        assert_eq!(
+            decode(b"a,b,2016-05-21").unwrap_err().code(),
+            "MappingMismatch"
+        );
+        // The size and encoding checks come first, as for every form.
+        assert_eq!(decode(b"{\xff}").unwrap_err().code(), "NotUtf8");
+        // And the language's check of each operation.
+        let err = decode_record(
+            br#"{"type":"user","id":"u1"}"#,
+            MAX,
+            Some(&mappings),
+            |op| {
+                Err(Unwritable {
+                    language: "test",
+                    operation: op.name(),
+                    element: op.element_id().into(),
+                    field: "label".into(),
+                    reason: "no".into(),
+                })
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "Unwritable");
+    }
+
+    #[test]
     fn size_and_encoding_are_checked_before_the_form() {
         let big = format!(r#"{{"op":"deleteVertex","id":"{}"}}"#, "a".repeat(MAX));
         assert_eq!(decode_any(&big).unwrap_err().code(), "Oversize");
-        let err = decode_record(b"[\xff]", MAX, |_| Ok(())).unwrap_err();
+        let err = decode_record(b"[\xff]", MAX, None, |_| Ok(())).unwrap_err();
         assert_eq!(err.code(), "NotUtf8");
     }
 

@@ -1,6 +1,6 @@
 //! The handler against a real Oxigraph server (SPARQL), started on a free port per test: writes
-//! land exactly once, graph operations (written directly and as records through the handler) leave the model's
-//! graph, malformed records are captured, an
+//! land exactly once, graph operations (written directly and as records through the handler) and mapped events
+//! leave the model's graph, malformed records are captured, an
 //! outage gives a correct partial-batch response, hostile ids cannot touch other data.
 
 mod common;
@@ -26,6 +26,8 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing_a
     // and is down for a while, redelivered from each checkpoint and then whole, leave the model's graph; only the
     // poison records are rejected
     operation_faults::graph_operation_records_under_faults_match_the_model(&store).await;
+    // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
+    mapped::mapped_events_through_the_handler_match_the_model(&store).await;
 }
 
 #[tokio::test]

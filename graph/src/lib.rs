@@ -7,6 +7,7 @@
 pub mod date;
 pub mod document;
 pub mod json;
+pub mod mapping;
 pub mod model;
 pub mod operation;
 pub mod unwritable;

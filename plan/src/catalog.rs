@@ -10,7 +10,7 @@ use crate::offerings::Offering;
 use crate::sizing;
 use crate::values::{
     Architecture, GremlinBatchForm, GremlinUpsertStyle, OnFailureDestination, QueryLanguage,
-    StartingPosition, StreamMode,
+    RecordFormat, StartingPosition, StreamMode,
 };
 
 /// Declares [`Name`] from one list, so the enum, its spelling and [`Name::ALL`] cannot disagree.
@@ -62,6 +62,8 @@ parameter_names! {
     ConditionalCreate,
     GremlinUpsertStyle,
     GremlinBatchForm,
+    RecordFormat,
+    Mappings,
     IamAuth,
     BatchReadSize,
     BatchWriteSize,
@@ -262,6 +264,9 @@ pub enum Kind {
     },
     /// A comma-separated list of at least two subnet ids.
     SubnetIds,
+    /// Empty, or the writer's mappings as a JSON array (stack.yaml writes them as a YAML list), compiled as the
+    /// writer compiles them ([`stream2neptune_graph::mapping::Mappings::compile`]).
+    Mappings,
 }
 
 /// Anchored pattern of one subnet id.
@@ -317,6 +322,10 @@ impl Kind {
             Kind::Text { expected, .. } | Kind::S3Uri { expected, .. } => (*expected).to_owned(),
             Kind::SubnetIds => format!(
                 "a comma-separated list of at least {MIN_EXISTING_SUBNETS} subnet ids (subnet-0123abcd...)"
+            ),
+            Kind::Mappings => format!(
+                "empty (no mappings) or {}",
+                stream2neptune_graph::mapping::MAPPINGS_FORM
             ),
         }
     }
@@ -687,6 +696,24 @@ pub static CATALOG: &[Param] = &[
         scope: Scope::All,
         required: false,
         description: "Layout of a mergeV/mergeE batch with ConditionalCreate: one step per vertex and edge in traversals of 10 records, one request (chained, Neptune's documented native form) or the batch's rows in one inject() unfolded into one mergeV and one mergeE (rows, faster on Gremlin Server; Neptune lists inject() as never native). The coalesce style and ConditionalCreate=false are always chained.",
+    },
+    Param {
+        name: Name::RecordFormat,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value("auto"),
+        kind: Kind::Choice(RecordFormat::NAMES),
+        scope: Scope::All,
+        required: false,
+        description: "How the writer reads records: auto (graph-operation documents, or the sample's follows edges, by shape) or mapping (each record an application's JSON event, written through Mappings).",
+    },
+    Param {
+        name: Name::Mappings,
+        cfn_type: CfnType::String,
+        default: BuiltIn::Value(""),
+        kind: Kind::Mappings,
+        scope: Scope::All,
+        required: false,
+        description: "With RecordFormat=mapping: the patterns that turn events into vertices and edges, as JSON (stack.yaml writes them as a YAML list; docs/writer.md, Mappings).",
     },
     Param {
         name: Name::IamAuth,

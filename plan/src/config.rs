@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_norway::Value;
 
-use crate::catalog::{self, CfnType, Name};
+use crate::catalog::{self, CfnType, Kind, Name};
 use crate::error::{Error, Problem, Problems, Result};
 use crate::origin::Origin;
 use crate::regions;
@@ -231,7 +231,7 @@ fn normalize_layer(
             problems.push(unknown_key(&key, layer));
             continue;
         };
-        match scalar_text(&value, param.cfn_type) {
+        match scalar_text(&value, param.cfn_type, param.kind) {
             Ok(text) => {
                 out.insert(param.name, text);
             }
@@ -246,9 +246,17 @@ fn normalize_layer(
 }
 
 /// The text form of a YAML value: strings as written, numbers and booleans as YAML prints them, null as empty,
-/// and a list of strings as a comma-separated list for list-typed parameters (subnet ids).
-fn scalar_text(value: &Value, cfn_type: CfnType) -> std::result::Result<String, &'static str> {
+/// a list of strings as a comma-separated list for list-typed parameters (subnet ids), and the list of mappings
+/// as the JSON the writer reads.
+fn scalar_text(
+    value: &Value,
+    cfn_type: CfnType,
+    kind: Kind,
+) -> std::result::Result<String, &'static str> {
     match value {
+        Value::Sequence(_) if kind == Kind::Mappings => {
+            serde_json::to_string(value).map_err(|_| "a list that is not JSON data")
+        }
         Value::Null => Ok(String::new()),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) => Ok(n.to_string()),

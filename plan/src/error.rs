@@ -261,6 +261,46 @@ pub enum Problem {
         /// Where it came from.
         read_origin: Origin,
     },
+    /// A `Mappings` value the writer would refuse at init.
+    #[error("{key} (from {origin}) is refused: {message}")]
+    BadMappings {
+        /// The parameter.
+        key: Name,
+        /// Where the value came from.
+        origin: Origin,
+        /// The compiler's message: the mapping, the member or the pattern's column, and what is allowed.
+        message: String,
+    },
+    /// `RecordFormat = mapping` with no mappings.
+    #[error(
+        "RecordFormat = mapping (from {origin}) needs Mappings, the patterns that turn events into vertices and edges (docs/writer.md, Mappings); add them under `Mappings:` or set RecordFormat to auto"
+    )]
+    MappingsMissing {
+        /// Where RecordFormat came from.
+        origin: Origin,
+    },
+    /// Mappings given while the writer would not read them.
+    #[error(
+        "Mappings (from {origin}) are set but RecordFormat is auto (from {format_origin}), so the writer would not use them; set RecordFormat to mapping, or remove Mappings"
+    )]
+    MappingsUnused {
+        /// Where Mappings came from.
+        origin: Origin,
+        /// Where RecordFormat came from.
+        format_origin: Origin,
+    },
+    /// The writer's environment above Lambda's limit.
+    #[error(
+        "the writer's environment would take about {bytes} bytes, above Lambda's limit of {limit} bytes for all its variables together; Mappings take {mappings} of them: shorten the patterns (fewer or shorter names, `*` instead of a long list) or split the events over two stacks"
+    )]
+    WriterEnvironmentTooLarge {
+        /// The estimated size: names and values, the stack's own values counted at their largest.
+        bytes: usize,
+        /// Lambda's limit.
+        limit: usize,
+        /// The bytes of the MAPPINGS value.
+        mappings: usize,
+    },
     /// `FunctionTimeout` too short for the writer to make one write attempt.
     #[error(
         "FunctionTimeout = {timeout} (from {origin}) leaves no time to write: the writer keeps its deadline margin of {margin_ms} ms (DEADLINE_MARGIN_MS) to answer Lambda, and one write attempt may take {attempt_ms} ms (REQUEST_TIMEOUT_MS); set FunctionTimeout to at least {minimum} seconds"

@@ -31,7 +31,7 @@ pub use plan::{Plan, ResolvedParam};
 pub use resolve::resolve;
 pub use values::{
     Architecture, GremlinBatchForm, GremlinUpsertStyle, OnFailureDestination, ParamValue,
-    QueryLanguage, StartingPosition, StreamMode,
+    QueryLanguage, RecordFormat, StartingPosition, StreamMode,
 };
 
 /// Reads the config file at `config`, parses `sets` (`Key=Value`) and resolves `region`: the one way from a

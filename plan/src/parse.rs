@@ -202,6 +202,15 @@ fn parse_text(
                 })
             }
         }
+        Kind::Mappings if text.trim().is_empty() => Ok(ParamValue::Text(String::new())),
+        Kind::Mappings => match stream2neptune_graph::mapping::Mappings::compile(text) {
+            Ok(_) => Ok(ParamValue::Text(value)),
+            Err(err) => Err(Problem::BadMappings {
+                key,
+                origin,
+                message: err.to_string(),
+            }),
+        },
         Kind::SubnetIds => {
             let ids: Vec<&str> = text.split(',').map(str::trim).collect();
             if ids.len() >= catalog::MIN_EXISTING_SUBNETS

@@ -9,7 +9,7 @@ use crate::error::{Error, Problem, Problems, Result};
 use crate::origin::Origin;
 use crate::parse::parse;
 use crate::plan::{Derived, Mode, Plan, ResolvedParam};
-use crate::values::{OnFailureDestination, ParamValue, QueryLanguage, StreamMode};
+use crate::values::{OnFailureDestination, ParamValue, QueryLanguage, RecordFormat, StreamMode};
 use crate::{regions, sizing};
 
 /// Resolves and validates `region`: built-in default < config defaults < region overrides < `sets`.
@@ -78,6 +78,8 @@ pub fn resolve(config: &StackConfig, region: &str, sets: &Layer) -> Result<Plan>
     }
     alarm_checks(&typed, region, partition, &mut problems);
     concurrency_checks(&typed, region, &mode, &mut problems, &mut warnings);
+    mapping_checks(&typed, &mut problems);
+    environment_size_check(&typed, &mut problems);
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
@@ -336,6 +338,62 @@ fn cross_checks(typed: &[Typed], serverless: bool, problems: &mut Vec<Problem>) 
             min_origin,
             max,
             max_origin,
+        });
+    }
+}
+
+/// RecordFormat and Mappings together: `mapping` needs mappings, and mappings are read only with `mapping`.
+fn mapping_checks(typed: &[Typed], problems: &mut Vec<Problem>) {
+    let text = |name: Name| with_origin(typed, name, |value| value.as_str().map(str::to_owned));
+    let (Some((format, format_origin)), Some((mappings, origin))) =
+        (text(Name::RecordFormat), text(Name::Mappings))
+    else {
+        return;
+    };
+    match (RecordFormat::parse(&format), mappings.is_empty()) {
+        (Some(RecordFormat::Mapping), true) => problems.push(Problem::MappingsMissing {
+            origin: format_origin,
+        }),
+        (Some(RecordFormat::Auto), false) => problems.push(Problem::MappingsUnused {
+            origin,
+            format_origin,
+        }),
+        _ => {}
+    }
+}
+
+/// The bytes assumed for each value the stack itself gives the writer (its endpoint, port, queue URL, cluster id):
+/// a Neptune cluster endpoint or an SQS queue URL is about 100.
+const DEPLOYMENT_VALUE_BYTES: usize = 128;
+
+/// The writer's environment (every name and value the stack sets) within Lambda's limit: the mappings are the one
+/// value that can grow near it.
+fn environment_size_check(typed: &[Typed], problems: &mut Vec<Problem>) {
+    let mut bytes = 0;
+    let mut mappings = 0;
+    for variable in writer_env::VARIABLES {
+        let value = match variable.set().stack {
+            writer_env::Source::Unset => continue,
+            writer_env::Source::Deployment => DEPLOYMENT_VALUE_BYTES,
+            writer_env::Source::Parameter(parameter) => {
+                let name = catalog::find(parameter)
+                    .expect("the environment table names catalog parameters")
+                    .name;
+                let entry = find(typed, name);
+                let len = entry.text.as_deref().map_or(0, str::len);
+                if name == Name::Mappings {
+                    mappings = len;
+                }
+                len
+            }
+        };
+        bytes += variable.name().len() + value;
+    }
+    if bytes > writer_env::LAMBDA_ENVIRONMENT_LIMIT_BYTES {
+        problems.push(Problem::WriterEnvironmentTooLarge {
+            bytes,
+            limit: writer_env::LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+            mappings,
         });
     }
 }

@@ -1,13 +1,15 @@
 //! Typed parameter values: [`ParamValue`], what every value is once typed, and the enums of the parameters whose
 //! text is one of a fixed list (the catalog's allowed values are their spellings; the resolved plan hands them
-//! out typed, [`crate::Plan`]). Those the writer reads too (QueryLanguage, GremlinUpsertStyle, GremlinBatchForm)
-//! are declared beside the writer's environment table and re-exported here.
+//! out typed, [`crate::Plan`]). Those the writer reads too (QueryLanguage, GremlinUpsertStyle, GremlinBatchForm,
+//! RecordFormat) are declared beside the writer's environment table and re-exported here.
 
 use std::fmt;
 
 use serde::Serialize;
 use stream2neptune_writer_environment::choices;
-pub use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage};
+pub use stream2neptune_writer_environment::{
+    GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, RecordFormat,
+};
 
 /// A typed parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize)]

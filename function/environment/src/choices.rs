@@ -1,6 +1,6 @@
 //! Values spelt as one of a few fixed words: the [`choices!`](crate::choices) macro that declares such a type with
-//! its spellings, and the three the writer reads (its QUERY_LANGUAGE, GREMLIN_UPSERT_STYLE and GREMLIN_BATCH_FORM,
-//! which the stack's parameters of the same names pass on). The plan declares its other word-valued parameters
+//! its spellings, and the four the writer reads (its QUERY_LANGUAGE, GREMLIN_UPSERT_STYLE, GREMLIN_BATCH_FORM and
+//! RECORD_FORMAT, which the stack's parameters of the same names pass on). The plan declares its other word-valued parameters
 //! with the same macro, so each type and its spellings are written once.
 
 /// A type whose every value is spelt as one fixed word (declared with [`choices!`](crate::choices)).
@@ -105,6 +105,18 @@ crate::choices! {
         Chained = "chained",
         /// The batch's vertex and edge rows in one `inject()`, unfolded into one `mergeV()` and one `mergeE()`.
         Rows = "rows",
+    }
+}
+
+crate::choices! {
+    /// How the writer reads a record: RECORD_FORMAT, and the stack's `RecordFormat`.
+    RecordFormat {
+        /// By its shape: a graph-operation document (a JSON array, or an object with `op`), else the sample's
+        /// `follows` edge (CSV or JSON) (default).
+        Auto = "auto",
+        /// Each record is an application's own JSON event, turned into graph operations by the first of MAPPINGS
+        /// whose `when` holds.
+        Mapping = "mapping",
     }
 }
 

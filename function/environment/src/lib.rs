@@ -13,7 +13,11 @@
 
 pub mod choices;
 
-pub use choices::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, Words};
+pub use choices::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage, RecordFormat, Words};
+
+/// Lambda's limit on a function's environment: every variable's name and value together, in bytes (Lambda quotas,
+/// "Environment variables": 4 KB in aggregate).
+pub const LAMBDA_ENVIRONMENT_LIMIT_BYTES: usize = 4096;
 
 // The `choices!` macro's serde impls name serde through this crate, so a crate using the macro needs no serde
 // of its own.
@@ -193,6 +197,21 @@ pub const GREMLIN_BATCH_FORM: Choice = Choice {
     choices: GremlinBatchForm::NAMES,
     meaning: "layout of a mergeV/mergeE batch with `CONDITIONAL_CREATE`: `chained`: one mergeV/mergeE step per vertex and edge, in `;`-separated traversals of 10 records in one request (the form Neptune documents as native); `rows`: the batch's rows in one `inject()` unfolded into one mergeV and one mergeE (faster on Gremlin Server; Neptune lists `inject()` as never native); `coalesce` and `CONDITIONAL_CREATE=false` are always chained",
     set: Set::parameter("GremlinBatchForm"),
+};
+/// RECORD_FORMAT.
+pub const RECORD_FORMAT: Choice = Choice {
+    name: "RECORD_FORMAT",
+    choices: RecordFormat::NAMES,
+    meaning: "`auto`: a graph-operation document or the sample's `follows` edge, by shape; `mapping`: each record is an application's JSON event, written through `MAPPINGS`",
+    set: Set::parameter("RecordFormat"),
+};
+/// MAPPINGS.
+pub const MAPPINGS: Text = Text {
+    name: "MAPPINGS",
+    default: "unset",
+    allowed: "a JSON array of mappings (`name`, `pattern`, optional `when`, `delete`, `ids`, `types`; see Mappings); required with `RECORD_FORMAT=mapping`, compiled once at init",
+    meaning: "how events become vertices and edges: the first mapping whose `when` holds applies",
+    set: Set::parameter("Mappings"),
 };
 /// IAM_AUTH.
 pub const IAM_AUTH: Flag = Flag {
@@ -391,6 +410,8 @@ pub const VARIABLES: &[Variable] = &[
     Variable::Flag(&CONDITIONAL_CREATE),
     Variable::Choice(&GREMLIN_UPSERT_STYLE),
     Variable::Choice(&GREMLIN_BATCH_FORM),
+    Variable::Choice(&RECORD_FORMAT),
+    Variable::Text(&MAPPINGS),
     Variable::Flag(&IAM_AUTH),
     Variable::Integer(&BATCH_WRITE_SIZE),
     Variable::Integer(&WRITE_CONCURRENCY),

@@ -263,7 +263,7 @@ fn discard<S>(
     );
     let edges = users
         .iter()
-        .filter_map(|user| match user.decode(usize::MAX, |_| Ok(())) {
+        .filter_map(|user| match user.decode(usize::MAX, None, |_| Ok(())) {
             Ok(Write::Follows(edge)) => Some((edge.from, edge.to)),
             _ => None,
         });
