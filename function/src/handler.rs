@@ -164,6 +164,10 @@ pub async fn handle<S: GraphStore>(
             "the store refused records and accepted nothing after them: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
         );
         let unproven = record_start(&users, unproven.index);
+        if first_unwritten.is_none() {
+            // No lane stopped: the write whose records were all refused alone was a lane's last.
+            InvocationMetrics::add(&metrics.batches_failed, 1);
+        }
         first_unwritten = Some(first_unwritten.map_or(unproven, |f| f.min(unproven)));
         stopped = true;
     }
@@ -507,18 +511,32 @@ impl<S: GraphStore> Writer<'_, S> {
             Disposition::RefuseRecords | Disposition::RetryThenRefuse => {
                 tracing::warn!(error = %err, records = part.len(), "store refused a write; writing its records one by one");
                 let (alone, failure) = self.one_by_one(part).await;
-                if failure.is_none() && alone.len() == part.len() {
-                    // Every record refused on its own: the environment refuses, not the records.
-                    InvocationMetrics::add(&self.metrics.environment_refusals, part.len() as u64);
-                    tracing::error!(
-                        error = %alone[0].message,
+                let every_one = failure.is_none() && alone.len() == part.len();
+                refused.extend(alone);
+                if every_one && unproven {
+                    // The store refused a write's records one by one, has accepted nothing since, and now refuses every
+                    // record of this write on its own too: the environment refuses, not the records. The lane stops
+                    // at the first record refused since the last acceptance (step 3 of `handle` says so and keeps them
+                    // in the stream); an outage costs two writes' single attempts, not one per record of the lane.
+                    let since = self.progress.last_accepted();
+                    let earliest = refused
+                        .iter()
+                        .filter(|r| r.at > since)
+                        .map(|r| r.index)
+                        .min()
+                        .unwrap_or(first);
+                    return Step::Failed((earliest, true));
+                }
+                if every_one {
+                    // Poison records may fill a whole write (two after a size failure, or as many as
+                    // BATCH_WRITE_SIZE): the next write tells them from an outage, as the store accepts it or not.
+                    tracing::warn!(
+                        error = %refused[refused.len() - 1].message,
                         records = part.len(),
                         first_sequence_number = %self.sequence_number(first),
-                        "the store refused every record of a write on its own: the environment is at fault (engine version, GREMLIN_UPSERT_STYLE, a proxy?), not the records; nothing is rejected and the records stay in the stream"
+                        "the store refused every record of a write on its own; the next write tells bad records from an outage"
                     );
-                    return Step::Failed((first, true));
                 }
-                refused.extend(alone);
                 failure.map_or(Step::Done, Step::Failed)
             }
             disposition => {

@@ -34,7 +34,7 @@ fn poison(k: usize) -> Vec<Operation> {
     })]
 }
 
-/// The records, in stream order: the keys' records interleaved, a poison record among each key's.
+/// The records, in stream order: the keys' records interleaved, a poison record in the middle of each key's.
 fn stream<S: OperationStore>() -> Vec<(String, Vec<Operation>, bool)> {
     let per_key: Vec<Vec<(String, Vec<Operation>, bool)>> = (0..KEYS)
         .map(|k| {
@@ -44,12 +44,9 @@ fn stream<S: OperationStore>() -> Vec<(String, Vec<Operation>, bool)> {
                 .flatten()
                 .map(|record| (prefix.clone(), record, false))
                 .collect();
-            // Apart in the stream: the handler takes a write whose every record is refused on its own for an
-            // environment at fault, never rejecting them.
-            records.insert(
-                records.len() * (k + 1) / (KEYS + 1),
-                (prefix, poison(k), true),
-            );
+            // In the middle of each key's, so the keys' poison records meet in one write once size failures have
+            // narrowed the writes: a write whose every record is refused alone must not stall the shard.
+            records.insert(records.len() / 2, (prefix, poison(k), true));
             records
         })
         .collect();
