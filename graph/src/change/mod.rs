@@ -1,0 +1,52 @@
+//! Change records in Neptune Streams' own serialization, replayed as graph operations: one graph's changes written
+//! into another (a migration, a copy in another region or account) through the same stream and writer.
+//!
+//! A Kinesis record holds one change record, a JSON array of them, or a whole stream API response
+//! (`{"lastEventId": ..., "format": "PG_JSON", "records": [...]}`), so a replayer can put one page of the stream per
+//! record. A change record is an object with `op` ADD or REMOVE and `data` (graph-operation documents use `op`
+//! values like `upsertVertex`, so the two cannot be confused); `eventId` (`commitNum`/`opNum`) names the change in
+//! errors, else its index in the record.
+//!
+//! PG_JSON `data` (`id`, `type`, `key`, `value {value, dataType}`, `from`/`to` for edges) becomes, in order:
+//! - `vl` ADD: an upsert of the vertex with that label ([`Operation::UpsertVertex`]); the `vp` ADDs of the same id
+//!   right after it fold into that upsert, each adding its value ([`crate::Change::Add`], Neptune's default set
+//!   cardinality). A vertex that exists keeps its label: the graph holds one label per vertex, so a second label
+//!   (Neptune allows several) is refused when the same record gives the vertex two, and not carried when it comes
+//!   in a later record.
+//! - `e` ADD: an upsert of the edge (id, label, from, to); the `ep` ADDs right after it set its properties. An end
+//!   vertex that is absent is created with the label `vertex` (Neptune's default); in commit order it never is,
+//!   as Neptune streams a vertex's `vl` before any edge of it.
+//! - `vp`/`ep` ADD and REMOVE of an element not created just before: [`Operation::ChangeValues`], adding or
+//!   removing that one value (on a vertex one value of its set, on an edge its single value), which changes
+//!   nothing when the element is absent. A property needs its element, and neither a vertex's label nor an
+//!   edge's ends are in the change; in commit order the element is there (Neptune adds a property only to an
+//!   element that exists), so a replay in commit order converges, and replaying it again changes nothing.
+//! - `vl` REMOVE: the vertex is deleted ([`Operation::DeleteVertex`]). Neptune streams a vertex drop as REMOVEs
+//!   of its properties, its edges and its label; the label's REMOVE is the last, so deleting there leaves what
+//!   the source has. (Removing one label of a multi-label vertex cannot be carried: it deletes the vertex.)
+//! - `e` REMOVE: the edge is deleted ([`Operation::DeleteEdge`]). A delete makes the element's changes just
+//!   before it in the same record moot: they are dropped.
+//! - `dataType`: the table in [`value::DATA_TYPES`] (String, Boolean, Byte/Short/Integer/Long as integers,
+//!   Float/Double as doubles, Date as a date or date-time); any other is refused naming the change, the field and
+//!   the value.
+//!
+//! A record whose changes cannot all be read is refused whole ([`ChangeError`]); nothing of it is written.
+
+pub mod error;
+pub mod fold;
+pub mod read;
+pub mod value;
+
+pub use error::ChangeError;
+
+use crate::operation::Operation;
+
+pub use read::{is_change_op, is_changes};
+
+/// The operations replaying the change records of a body (see the module docs), in order.
+pub fn decode(body: &str) -> Result<Vec<Operation>, ChangeError> {
+    fold::operations(read::changes(body)?)
+}
+
+#[cfg(test)]
+mod tests;

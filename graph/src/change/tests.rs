@@ -1,0 +1,191 @@
+//! Decoding change records: every shape of body, ADD and REMOVE of each type, folding, errors naming the change.
+
+use super::*;
+use crate::model::Graph;
+use crate::operation::{
+    Change, EdgeUpsert, Element, PropertyChange, Value, ValueChange, VertexUpsert,
+};
+
+/// A PG_JSON change record (`from`/`to` given for `e`).
+fn pg(commit: u64, op: &str, id: &str, kind: &str, key: &str, value: &str, data_type: &str) -> String {
+    let ends = if kind == "e" {
+        r#","from":"a","to":"b""#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"commitTimestamp":1767225600000,"eventId":{{"commitNum":{commit},"opNum":1}},"op":"{op}","data":{{"id":"{id}","type":"{kind}","key":"{key}","value":{{"value":{value},"dataType":"{data_type}"}}{ends}}}}}"#
+    )
+}
+
+fn array(records: &[String]) -> String {
+    format!("[{}]", records.join(","))
+}
+
+fn add(name: &str, value: Value) -> ValueChange {
+    ValueChange {
+        name: name.into(),
+        add: true,
+        value,
+    }
+}
+
+fn remove(name: &str, value: Value) -> ValueChange {
+    ValueChange {
+        name: name.into(),
+        add: false,
+        value,
+    }
+}
+
+#[test]
+fn a_vertex_and_an_edge_fold_into_upserts_in_every_body_shape() {
+    let records = [
+        pg(42, "ADD", "p7", "vl", "label", r#""Person""#, "String"),
+        pg(42, "ADD", "p7", "vp", "name", r#""Ana""#, "String"),
+        pg(42, "ADD", "p7", "vp", "tag", r#""x""#, "String"),
+        pg(42, "ADD", "p7", "vp", "tag", r#""y""#, "String"),
+        pg(42, "ADD", "k1", "e", "label", r#""KNOWS""#, "String"),
+        pg(42, "ADD", "k1", "ep", "since", "2020", "Integer"),
+    ];
+    let expected = vec![
+        Operation::UpsertVertex(VertexUpsert {
+            id: "p7".into(),
+            label: "Person".into(),
+            properties: vec![
+                PropertyChange {
+                    name: "name".into(),
+                    change: Change::Add(Value::String("Ana".into())),
+                },
+                PropertyChange {
+                    name: "tag".into(),
+                    change: Change::Add(Value::String("x".into())),
+                },
+                PropertyChange {
+                    name: "tag".into(),
+                    change: Change::Add(Value::String("y".into())),
+                },
+            ],
+        }),
+        Operation::UpsertEdge(EdgeUpsert {
+            id: "k1".into(),
+            label: "KNOWS".into(),
+            from: "a".into(),
+            to: "b".into(),
+            from_label: "vertex".into(),
+            to_label: "vertex".into(),
+            properties: vec![PropertyChange::set("since", Value::Integer(2020))],
+        }),
+    ];
+    let page = format!(
+        r#"{{"lastEventId":{{"commitNum":42,"opNum":6}},"lastTrxTimestamp":1767225600000,"format":"PG_JSON","records":{},"totalRecords":6}}"#,
+        array(&records)
+    );
+    assert_eq!(decode(&array(&records)).unwrap(), expected);
+    assert_eq!(decode(&page).unwrap(), expected);
+    assert!(is_changes(&page) && is_changes(&array(&records)) && is_changes(&records[0]));
+    assert!(!is_changes(r#"{"op":"upsertVertex","id":"a","label":"l"}"#));
+    assert!(!is_changes(r#"[{"op":"deleteVertex","id":"a"}]"#));
+    // One change alone: the vertex with its label.
+    assert_eq!(
+        decode(&records[0]).unwrap(),
+        vec![Operation::UpsertVertex(VertexUpsert {
+            id: "p7".into(),
+            label: "Person".into(),
+            properties: vec![],
+        })]
+    );
+}
+
+#[test]
+fn changes_of_existing_elements_are_value_changes_and_removals_delete() {
+    let records = [
+        pg(43, "REMOVE", "p7", "vp", "name", r#""Ana""#, "String"),
+        pg(43, "ADD", "p7", "vp", "name", r#""Eva""#, "String"),
+        pg(43, "REMOVE", "k1", "ep", "since", r#""2020""#, "Long"),
+        pg(43, "ADD", "k1", "ep", "w", "0.5", "Double"),
+        pg(44, "REMOVE", "k2", "e", "label", r#""KNOWS""#, "String"),
+        // A vertex drop: its properties' and its label's removals; the property removals are moot.
+        pg(45, "REMOVE", "q", "vp", "name", r#""Q""#, "String"),
+        pg(45, "REMOVE", "q", "vl", "label", r#""Person""#, "String"),
+    ];
+    assert_eq!(
+        decode(&array(&records)).unwrap(),
+        vec![
+            Operation::ChangeValues {
+                element: Element::Vertex,
+                id: "p7".into(),
+                changes: vec![
+                    remove("name", Value::String("Ana".into())),
+                    add("name", Value::String("Eva".into())),
+                ],
+            },
+            Operation::ChangeValues {
+                element: Element::Edge,
+                id: "k1".into(),
+                changes: vec![remove("since", Value::Integer(2020)), add("w", Value::Double(0.5))],
+            },
+            Operation::DeleteEdge { id: "k2".into() },
+            Operation::DeleteVertex { id: "q".into() },
+        ]
+    );
+}
+
+#[test]
+fn a_replay_of_a_history_in_commit_order_ends_as_the_source_and_again_changes_nothing() {
+    let history = array(&[
+        pg(1, "ADD", "a", "vl", "label", r#""Person""#, "String"),
+        pg(1, "ADD", "a", "vp", "age", "30", "Integer"),
+        pg(2, "ADD", "b", "vl", "label", r#""Person""#, "String"),
+        pg(3, "ADD", "k", "e", "label", r#""KNOWS""#, "String"),
+        pg(3, "ADD", "k", "ep", "since", r#""2024-05-01""#, "Date"),
+        pg(4, "REMOVE", "a", "vp", "age", "30", "Integer"),
+        pg(4, "ADD", "a", "vp", "age", "31", "Integer"),
+        pg(5, "REMOVE", "k", "ep", "since", r#""2024-05-01""#, "Date"),
+        pg(6, "REMOVE", "k", "e", "label", r#""KNOWS""#, "String"),
+        pg(6, "REMOVE", "b", "vl", "label", r#""Person""#, "String"),
+    ]);
+    let operations = decode(&history).unwrap();
+    let mut graph = Graph::default();
+    for _ in 0..2 {
+        for op in &operations {
+            graph.apply(op).unwrap();
+        }
+        assert_eq!(graph.vertices.len(), 1);
+        assert_eq!(graph.vertices["a"].label, "Person");
+        assert_eq!(graph.vertices["a"].properties["age"], vec![Value::Integer(31)]);
+        assert!(graph.edges.is_empty());
+    }
+}
+
+#[test]
+fn a_second_label_of_a_vertex_in_one_record_is_refused_naming_the_change() {
+    let err = decode(&array(&[
+        pg(7, "ADD", "v", "vl", "label", r#""A""#, "String"),
+        pg(7, "ADD", "v", "vl", "label", r#""A""#, "String"),
+        pg(8, "ADD", "v", "vl", "label", r#""B""#, "String"),
+    ]))
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("change eventId 8/1: `data.value.value` = \"B\""), "{err}");
+    assert!(err.contains("one label per vertex"), "{err}");
+}
+
+#[test]
+fn errors_name_the_change_the_field_and_the_value() {
+    for (body, names) in [
+        (pg(9, "ADD", "v", "vp", "x", r#""a""#, "Character"), "change eventId 9/1: `data.value.dataType` = \"Character\" is not allowed; one of String, Boolean"),
+        (pg(9, "ADD", "v", "vp", "x", r#""a""#, "Long"), "change eventId 9/1: `data.value.value` = \"a\" is not allowed; a Long value: a whole number"),
+        (pg(9, "ADD", "v", "vq", "x", "1", "Long"), "`data.type` = \"vq\" is not allowed; vl, vp, e or ep"),
+        (pg(9, "ADD", "v", "vl", "name", r#""L""#, "String"), "`data.key` = \"name\" is not allowed; `label` for vl and e"),
+        (pg(9, "ADD", "v", "vl", "label", r#""a::b""#, "String"), "without `::`"),
+        (pg(9, "ADD", "v", "vp", "~id", "1", "Long"), "`data.key` = \"~id\""),
+        (pg(9, "UPSERT", "v", "vp", "x", "1", "Long"), "`op` = \"UPSERT\" is not allowed; ADD or REMOVE"),
+        (r#"{"op":"ADD","data":{"id":"e","type":"e","key":"label","value":{"value":"L","dataType":"String"}}}"#.into(), "change record 0: `data.from` is missing"),
+        (r#"[{"op":"ADD","data":{"id":"v","type":"vl","key":"label","value":{"value":"L","dataType":"String"}}},{"op":"ADD"}]"#.into(), "change record 1: `data` is missing"),
+        (r#"{"records":[]}"#.into(), "it holds no change"),
+    ] {
+        let err = decode(&body).unwrap_err().to_string();
+        assert!(err.contains(names), "{err}\ndoes not contain\n{names}");
+    }
+}
