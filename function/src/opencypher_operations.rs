@@ -50,6 +50,14 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
         Operation::UpsertVertex(v) => (vec![&v.label], &v.properties),
         Operation::UpsertEdge(e) => (vec![&e.label, &e.from_label, &e.to_label], &e.properties),
         Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => return Ok(()),
+        Operation::ChangeValues { changes, .. } => {
+            let name = changes.first().map_or("", |c| c.name.as_str());
+            return Err(refuse(
+                format!("property {name:?}"),
+                "single value changes of an existing element (Neptune Streams' vp and ep changes) are not \
+                 written in openCypher; replay PG_JSON change records into a Gremlin stack",
+            ));
+        }
     };
     if labels.iter().any(|l| l.is_empty()) {
         return Err(refuse(
@@ -197,6 +205,7 @@ pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, St
             ),
             Operation::DeleteVertex { id } => (Kind::DeleteVertex, id.as_str(), None),
             Operation::DeleteEdge { id } => (Kind::DeleteEdge, id.as_str(), None),
+            Operation::ChangeValues { .. } => unreachable!("`check` refuses value changes"),
         };
         let (plain, datetimes) = properties.map(|p| final_changes(p)).unwrap_or_default();
         let datetime_names: Vec<&str> = datetimes.keys().copied().collect();
@@ -233,6 +242,7 @@ pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, St
                 })
             }
             Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => Json::from(id),
+            Operation::ChangeValues { .. } => unreachable!("`check` refuses value changes"),
         };
         segment.rows.push(row);
     }

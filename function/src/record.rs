@@ -2,7 +2,9 @@
 //!
 //! Which form a body is ([`decode_record`]): a JSON array, or a JSON object with an `op` member, is a
 //! graph-operation document ([`stream2neptune_graph::document`]); anything else is the sample's `follows` edge
-//! ([`parse_record`]). A graph-operation record is refused whole when the document is malformed
+//! ([`parse_record`]), except that an object with `op` ADD or REMOVE, a stream API response (`records`, no `op`) or
+//! an array of such objects is Neptune Streams change records ([`stream2neptune_graph::change`]), refused whole
+//! when one cannot be read ([`RejectReason::BadChangeRecord`]). A graph-operation record is refused whole when the document is malformed
 //! ([`RejectReason::BadOperation`]) or when one of its operations is one the configured language cannot store
 //! ([`RejectReason::Unwritable`]).
 //!
@@ -21,7 +23,7 @@ use std::fmt;
 
 use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::json::{Members, excerpt, is_integer_text};
-use stream2neptune_graph::{DocumentError, Operation, Unwritable};
+use stream2neptune_graph::{ChangeError, DocumentError, Operation, Unwritable, change};
 
 /// What one record asks the writer to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,6 +132,10 @@ pub enum RejectReason {
     /// member, the value and what is allowed.
     #[error("bad graph-operation record: {0}")]
     BadOperation(#[from] DocumentError),
+    /// Neptune Streams change records that cannot be read: the message names the change (eventId or index), the
+    /// field, the value and what is allowed.
+    #[error("bad change record: {0}")]
+    BadChangeRecord(#[from] ChangeError),
     /// A graph operation the configured query language cannot store.
     #[error("operation {index}: {reason}")]
     Unwritable {
@@ -158,6 +164,7 @@ impl RejectReason {
             RejectReason::BadJson { .. } => "BadJson",
             RejectReason::CorruptedAggregate(_) => "CorruptedAggregate",
             RejectReason::BadOperation(_) => "BadOperation",
+            RejectReason::BadChangeRecord(_) => "BadChangeRecord",
             RejectReason::Unwritable { .. } => "Unwritable",
             RejectReason::StoreRefused { .. } => "StoreRefused",
         }
@@ -176,13 +183,19 @@ pub fn decode_record(
         Some(b'{') => {
             let members: Members =
                 serde_json::from_str(body).map_err(|e| bad_json(e.to_string()))?;
-            if !members.0.iter().any(|(name, _)| name == "op") {
-                return parse_json(members.0).map(Write::Follows);
+            match members.0.iter().find(|(name, _)| name == "op") {
+                Some((_, op)) if change::is_change_op(op.get()) => change::decode(body)?,
+                Some(_) => stream2neptune_graph::document::decode_object(members)?,
+                None if members.0.iter().any(|(name, _)| name == "records") => {
+                    change::decode(body)?
+                }
+                None => return parse_json(members.0).map(Write::Follows),
             }
-            stream2neptune_graph::document::decode_object(members)?
         }
         Some(b'[') => match stream2neptune_graph::decode(body) {
             Ok(operations) => operations,
+            // Not graph operations: change records, when the first item is one.
+            Err(_) if change::is_changes(body) => change::decode(body)?,
             // Not JSON: a CSV record whose first id starts with `[`, or else a broken document.
             Err(not_json @ DocumentError::NotJson { .. }) => {
                 return parse_csv(body)
@@ -671,6 +684,33 @@ mod tests {
         ] {
             assert_eq!(decode_any(body).unwrap_err().code(), code, "{body}");
         }
+    }
+
+    #[test]
+    fn change_records_are_told_from_documents_by_op_and_refused_naming_the_change() {
+        let vertex = r#"{"eventId":{"commitNum":5,"opNum":1},"op":"ADD","data":{"id":"p","type":"vl","key":"label","value":{"value":"Person","dataType":"String"}}}"#;
+        for body in [
+            vertex.to_owned(),
+            format!("[{vertex}]"),
+            format!(r#"{{"format":"PG_JSON","records":[{vertex}]}}"#),
+        ] {
+            assert_eq!(
+                decode_any(&body),
+                Ok(Write::Operations(change::decode(vertex).unwrap())),
+                "{body}"
+            );
+        }
+        let bad = vertex.replace("String", "Char");
+        let err = decode_any(&format!("[{bad}]")).unwrap_err();
+        assert_eq!(err.code(), "BadChangeRecord");
+        assert!(
+            err.to_string()
+                .starts_with("bad change record: change eventId 5/1: `data.value.dataType` = \"Char\""),
+            "{err}"
+        );
+        // A graph-operation document keeps its own messages.
+        let err = decode_any(r#"[{"op":"merge","id":"a"}]"#).unwrap_err();
+        assert_eq!(err.code(), "BadOperation");
     }
 
     #[test]
