@@ -22,6 +22,9 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing_a
     // AND the same operations as records through the handler, on several keys in lanes with follows records and a
     // malformed one among them, delivered twice, leave the model's graph
     operations::graph_operation_records_through_the_handler_match_the_model(&store).await;
+    // AND a source graph's Neptune Streams change records (PG_JSON pages, arrays and single changes on one key, an
+    // unreadable change among them) replayed twice through the handler leave the source graph
+    changes::change_records_through_the_handler_match_the_source(&store, changes::Cut::Mixed).await;
 }
 
 #[tokio::test]

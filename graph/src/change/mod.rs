@@ -35,6 +35,7 @@
 pub mod error;
 pub mod fold;
 pub mod read;
+pub mod stream;
 pub mod value;
 
 pub use error::ChangeError;
