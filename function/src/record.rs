@@ -23,15 +23,18 @@ use std::fmt;
 
 use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::json::{Members, excerpt, is_integer_text};
-use stream2neptune_graph::{ChangeError, DocumentError, Operation, Unwritable, change};
+use stream2neptune_graph::change::{self, QuadChange, Replay};
+use stream2neptune_graph::{ChangeError, DocumentError, Operation, Unwritable};
 
 /// What one record asks the writer to write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     /// The sample's `follows` edge (CSV or JSON).
     Follows(Edge),
-    /// Graph operations, applied in order (a graph-operation document).
+    /// Graph operations, applied in order (a graph-operation document, PG_JSON change records).
     Operations(Vec<Operation>),
+    /// Quads added and removed in order (NQUADS change records), written in SPARQL only.
+    Quads(Vec<QuadChange>),
 }
 
 impl Write {
@@ -39,7 +42,9 @@ impl Write {
     pub fn same_form(&self, other: &Write) -> bool {
         matches!(
             (self, other),
-            (Write::Follows(_), Write::Follows(_)) | (Write::Operations(_), Write::Operations(_))
+            (Write::Follows(_), Write::Follows(_))
+                | (Write::Operations(_), Write::Operations(_))
+                | (Write::Quads(_), Write::Quads(_))
         )
     }
 }
@@ -184,10 +189,10 @@ pub fn decode_record(
             let members: Members =
                 serde_json::from_str(body).map_err(|e| bad_json(e.to_string()))?;
             match members.0.iter().find(|(name, _)| name == "op") {
-                Some((_, op)) if change::is_change_op(op.get()) => change::decode(body)?,
+                Some((_, op)) if change::is_change_op(op.get()) => return changes(body, writable),
                 Some(_) => stream2neptune_graph::document::decode_object(members)?,
                 None if members.0.iter().any(|(name, _)| name == "records") => {
-                    change::decode(body)?
+                    return changes(body, writable)
                 }
                 None => return parse_json(members.0).map(Write::Follows),
             }
@@ -195,7 +200,7 @@ pub fn decode_record(
         Some(b'[') => match stream2neptune_graph::decode(body) {
             Ok(operations) => operations,
             // Not graph operations: change records, when the first item is one.
-            Err(_) if change::is_changes(body) => change::decode(body)?,
+            Err(_) if change::is_changes(body) => return changes(body, writable),
             // Not JSON: a CSV record whose first id starts with `[`, or else a broken document.
             Err(not_json @ DocumentError::NotJson { .. }) => {
                 return parse_csv(body)
@@ -206,6 +211,25 @@ pub fn decode_record(
         },
         _ => return parse_csv(body).map(Write::Follows),
     };
+    checked(operations, writable)
+}
+
+/// The write of change records: their operations, checked, or their quads.
+fn changes(
+    body: &str,
+    writable: impl Fn(&Operation) -> Result<(), Unwritable>,
+) -> Result<Write, RejectReason> {
+    match change::decode(body)? {
+        Replay::Operations(operations) => checked(operations, writable),
+        Replay::Quads(quads) => Ok(Write::Quads(quads)),
+    }
+}
+
+/// `operations` as a write, when the language can store every one.
+fn checked(
+    operations: Vec<Operation>,
+    writable: impl Fn(&Operation) -> Result<(), Unwritable>,
+) -> Result<Write, RejectReason> {
     for (index, operation) in operations.iter().enumerate() {
         writable(operation).map_err(|reason| RejectReason::Unwritable { index, reason })?;
     }
@@ -696,7 +720,10 @@ mod tests {
         ] {
             assert_eq!(
                 decode_any(&body),
-                Ok(Write::Operations(change::decode(vertex).unwrap())),
+                Ok(match change::decode(vertex).unwrap() {
+                    Replay::Operations(operations) => Write::Operations(operations),
+                    Replay::Quads(quads) => Write::Quads(quads),
+                }),
                 "{body}"
             );
         }

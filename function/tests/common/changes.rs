@@ -9,6 +9,7 @@
 use serde_json::{Value as Json, json};
 use stream2neptune_graph::Graph;
 use stream2neptune_graph::change::stream::between;
+use stream2neptune_graph::change::{Replay, decode};
 
 use super::operations::{OperationStore, batches};
 use super::store::store_deps;
@@ -146,4 +147,120 @@ pub async fn change_records_through_the_handler_match_the_source<S: OperationSto
     }
     assert!(source.vertices.len() >= 4 && !source.edges.is_empty());
     assert_eq!(metric(&metrics, "RecordsRejected"), 2);
+}
+
+/// One quad as the store's SELECT reads it back: graph (empty for the default graph), subject, predicate,
+/// object's value, datatype and language.
+type QuadRow = [String; 6];
+
+fn row(quad: &oxrdf::Quad) -> QuadRow {
+    let (value, datatype, language) = match &quad.object {
+        oxrdf::Term::Literal(l) => (
+            l.value().to_owned(),
+            l.datatype().as_str().to_owned(),
+            l.language().unwrap_or_default().to_owned(),
+        ),
+        other => (other.to_string().trim_matches(['<', '>']).to_owned(), String::new(), String::new()),
+    };
+    let graph = match &quad.graph_name {
+        oxrdf::GraphName::NamedNode(g) => g.as_str().to_owned(),
+        _ => String::new(),
+    };
+    let subject = quad.subject.to_string().trim_matches(['<', '>']).to_owned();
+    [graph, subject, quad.predicate.as_str().to_owned(), value, datatype, language]
+}
+
+/// Every quad the store holds, named graphs and the default graph.
+async fn quads(store: &super::Oxigraph) -> std::collections::BTreeSet<QuadRow> {
+    let rows = store
+        .select(
+            "SELECT ?g ?s ?p ?o (DATATYPE(?o) AS ?dt) (LANG(?o) AS ?l) \
+             WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }",
+        )
+        .await;
+    let get = |row: &std::collections::HashMap<String, String>, k: &str| row.get(k).cloned().unwrap_or_default();
+    rows.iter()
+        .map(|r| [get(r, "g"), get(r, "s"), get(r, "p"), get(r, "o"), get(r, "dt"), get(r, "l")])
+        .collect()
+}
+
+/// NQUADS change records (a source RDF graph's stream: statements added and removed, in named graphs and the
+/// default graph, typed, language-tagged and hostile literals) through the handler on one key, as a stream API
+/// page, an array and single changes, delivered twice: the store holds the quads the changes leave, and a
+/// statement with a blank node is rejected as `BadChangeRecord` naming its eventId.
+pub async fn nquads_change_records_through_the_handler_leave_the_sources_quads(store: &super::Oxigraph) {
+    use super::TestStore;
+    store.clear().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rejects_file = dir.path().join("rejects.jsonl");
+    let (deps, _) = store_deps(
+        store,
+        &[
+            ("BATCH_WRITE_SIZE", "2"),
+            ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
+        ],
+    );
+    let g = "<http://aws.amazon.com/neptune/vocab/v01/DefaultNamedGraph>";
+    let statements = [
+        ("ADD", format!("<urn:p7> <urn:name> \"Ana\" {g} .\n")),
+        ("ADD", "<urn:p7> <urn:age> \"30\"^^<http://www.w3.org/2001/XMLSchema#integer> <urn:g1> .\n".to_string()),
+        ("ADD", "<urn:p7> <urn:knows> <urn:p9> <urn:g1> .\n".to_string()),
+        ("ADD", "<urn:p7> <urn:motto> \"x\\\" } ; DROP ALL ; INSERT DATA { <urn:a> <urn:b> <urn:c> } #\"@en <urn:g1> .\n".to_string()),
+        ("ADD", "<urn:p9> <urn:seen> \"2024-05-01T10:11:12Z\"^^<http://www.w3.org/2001/XMLSchema#dateTime> .\n".to_string()),
+        ("REMOVE", "<urn:p7> <urn:age> \"30\"^^<http://www.w3.org/2001/XMLSchema#integer> <urn:g1> .\n".to_string()),
+        ("ADD", "<urn:p7> <urn:age> \"31\"^^<http://www.w3.org/2001/XMLSchema#integer> <urn:g1> .\n".to_string()),
+        ("REMOVE", "<urn:p7> <urn:knows> <urn:p9> <urn:g1> .\n".to_string()),
+        ("ADD", "<urn:p7> <urn:knows> <urn:p9> <urn:g1> .\n".to_string()),
+        ("REMOVE", format!("<urn:p7> <urn:name> \"Ana\" {g} .\n")),
+        ("REMOVE", "<urn:absent> <urn:name> \"x\" <urn:g1> .\n".to_string()),
+    ];
+    let changes: Vec<Json> = statements
+        .iter()
+        .enumerate()
+        .map(|(i, (op, stmt))| json!({"eventId": {"commitNum": i + 1, "opNum": 1}, "op": op, "data": {"stmt": stmt}}))
+        .collect();
+    let mut expected = std::collections::BTreeSet::new();
+    let Ok(Replay::Quads(quads_changed)) = decode(&Json::from(changes.clone()).to_string()) else {
+        panic!("NQUADS changes are quads");
+    };
+    for change in &quads_changed {
+        if change.add {
+            expected.insert(row(&change.quad));
+        } else {
+            expected.remove(&row(&change.quad));
+        }
+    }
+    let bad = json!({"eventId": {"commitNum": 99, "opNum": 1}, "op": "ADD", "data": {"stmt": "_:b <urn:p> <urn:o> <urn:g1> .\n"}});
+    let bodies = [
+        json!({"format": "NQUADS", "lastEventId": changes[3]["eventId"], "records": &changes[..4]}).to_string(),
+        bad.to_string(),
+        Json::from(changes[4..7].to_vec()).to_string(),
+        changes[7].to_string(),
+        Json::from(changes[8..].to_vec()).to_string(),
+    ];
+    let records: Vec<TestRecord> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| TestRecord {
+            partition_key: "replica".into(),
+            sequence_number: sequence_number(i),
+            data: body.clone().into_bytes(),
+        })
+        .collect();
+    for delivery in 1..=2 {
+        let response =
+            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
+                .await
+                .unwrap();
+        assert_eq!(failures(&response), Vec::<String>::new(), "delivery {delivery}");
+        assert_eq!(quads(store).await, expected, "delivery {delivery}");
+        let rejects = rejects_in(&rejects_file);
+        assert_eq!(rejects.len(), delivery);
+        assert_eq!(
+            (rejects[delivery - 1].sequence_number.as_str(), rejects[delivery - 1].reason_code.as_str()),
+            (sequence_number(1).as_str(), "BadChangeRecord")
+        );
+        assert!(rejects[delivery - 1].reason.contains("change eventId 99/1: `data.stmt`"));
+    }
+    assert_eq!(expected.len(), 4, "{expected:#?}");
 }

@@ -30,23 +30,57 @@
 //!   Float/Double as doubles, Date as a date or date-time); any other is refused naming the change, the field and
 //!   the value.
 //!
+//! NQUADS `data` (`stmt`, one N-Quads statement) becomes a quad added (ADD) or removed (REMOVE), in order
+//! ([`Replay::Quads`]), each statement parsed by the Oxigraph project's N-Quads parser and written back in its
+//! canonical form (so no statement can carry SPARQL into the update), blank nodes refused (one names a different
+//! node in every update). Quads are written in SPARQL only.
+//!
 //! A record whose changes cannot all be read is refused whole ([`ChangeError`]); nothing of it is written.
 
 pub mod error;
 pub mod fold;
+pub mod quad;
 pub mod read;
 pub mod stream;
 pub mod value;
 
 pub use error::ChangeError;
 
-use crate::operation::Operation;
-
+pub use quad::QuadChange;
 pub use read::{is_change_op, is_changes};
 
-/// The operations replaying the change records of a body (see the module docs), in order.
-pub fn decode(body: &str) -> Result<Vec<Operation>, ChangeError> {
-    fold::operations(read::changes(body)?)
+use crate::operation::Operation;
+use read::Data;
+
+/// What the change records of one body replay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Replay {
+    /// PG_JSON changes, as graph operations.
+    Operations(Vec<Operation>),
+    /// NQUADS changes, as quads added and removed (SPARQL only).
+    Quads(Vec<QuadChange>),
+}
+
+/// What the change records of a body replay (see the module docs), in order. The changes of one body are of one
+/// format.
+pub fn decode(body: &str) -> Result<Replay, ChangeError> {
+    let changes = read::changes(body)?;
+    if !matches!(changes[0].data, Data::Quad(_)) {
+        return fold::operations(changes).map(Replay::Operations);
+    }
+    changes
+        .into_iter()
+        .map(|change| match change.data {
+            Data::Quad(stmt) => quad::quad(&change.at, &stmt, change.add),
+            Data::Pg(_) => Err(ChangeError::Invalid {
+                change: change.at,
+                field: "data",
+                value: "a PG_JSON change (id, type, key, value)".into(),
+                allowed: "changes of one format in a record: NQUADS (stmt) here".into(),
+            }),
+        })
+        .collect::<Result<_, _>>()
+        .map(Replay::Quads)
 }
 
 #[cfg(test)]

@@ -172,7 +172,9 @@ mod tests {
             stream.extend(between(&before, &source, commit as u64 + 1));
         }
         let body = Json::Array(stream).to_string();
-        let replay = super::super::decode(&body).unwrap();
+        let super::super::Replay::Operations(replay) = super::super::decode(&body).unwrap() else {
+            panic!("PG_JSON changes replay as operations");
+        };
         let mut copy = Graph::default();
         for _ in 0..2 {
             for operation in &replay {

@@ -18,6 +18,14 @@ fn pg(commit: u64, op: &str, id: &str, kind: &str, key: &str, value: &str, data_
     )
 }
 
+/// The operations of a PG_JSON body.
+fn ops(body: &str) -> Result<Vec<Operation>, ChangeError> {
+    decode(body).map(|replay| match replay {
+        Replay::Operations(operations) => operations,
+        Replay::Quads(quads) => panic!("{quads:?}"),
+    })
+}
+
 fn array(records: &[String]) -> String {
     format!("[{}]", records.join(","))
 }
@@ -81,14 +89,14 @@ fn a_vertex_and_an_edge_fold_into_upserts_in_every_body_shape() {
         r#"{{"lastEventId":{{"commitNum":42,"opNum":6}},"lastTrxTimestamp":1767225600000,"format":"PG_JSON","records":{},"totalRecords":6}}"#,
         array(&records)
     );
-    assert_eq!(decode(&array(&records)).unwrap(), expected);
-    assert_eq!(decode(&page).unwrap(), expected);
+    assert_eq!(ops(&array(&records)).unwrap(), expected);
+    assert_eq!(ops(&page).unwrap(), expected);
     assert!(is_changes(&page) && is_changes(&array(&records)) && is_changes(&records[0]));
     assert!(!is_changes(r#"{"op":"upsertVertex","id":"a","label":"l"}"#));
     assert!(!is_changes(r#"[{"op":"deleteVertex","id":"a"}]"#));
     // One change alone: the vertex with its label.
     assert_eq!(
-        decode(&records[0]).unwrap(),
+        ops(&records[0]).unwrap(),
         vec![Operation::UpsertVertex(VertexUpsert {
             id: "p7".into(),
             label: "Person".into(),
@@ -110,7 +118,7 @@ fn changes_of_existing_elements_are_value_changes_and_removals_delete() {
         pg(45, "REMOVE", "q", "vl", "label", r#""Person""#, "String"),
     ];
     assert_eq!(
-        decode(&array(&records)).unwrap(),
+        ops(&array(&records)).unwrap(),
         vec![
             Operation::ChangeValues {
                 element: Element::Vertex,
@@ -145,7 +153,7 @@ fn a_replay_of_a_history_in_commit_order_ends_as_the_source_and_again_changes_no
         pg(6, "REMOVE", "k", "e", "label", r#""KNOWS""#, "String"),
         pg(6, "REMOVE", "b", "vl", "label", r#""Person""#, "String"),
     ]);
-    let operations = decode(&history).unwrap();
+    let operations = ops(&history).unwrap();
     let mut graph = Graph::default();
     for _ in 0..2 {
         for op in &operations {
@@ -160,7 +168,7 @@ fn a_replay_of_a_history_in_commit_order_ends_as_the_source_and_again_changes_no
 
 #[test]
 fn a_second_label_of_a_vertex_in_one_record_is_refused_naming_the_change() {
-    let err = decode(&array(&[
+    let err = ops(&array(&[
         pg(7, "ADD", "v", "vl", "label", r#""A""#, "String"),
         pg(7, "ADD", "v", "vl", "label", r#""A""#, "String"),
         pg(8, "ADD", "v", "vl", "label", r#""B""#, "String"),
@@ -185,7 +193,35 @@ fn errors_name_the_change_the_field_and_the_value() {
         (r#"[{"op":"ADD","data":{"id":"v","type":"vl","key":"label","value":{"value":"L","dataType":"String"}}},{"op":"ADD"}]"#.into(), "change record 1: `data` is missing"),
         (r#"{"records":[]}"#.into(), "it holds no change"),
     ] {
-        let err = decode(&body).unwrap_err().to_string();
+        let err = ops(&body).unwrap_err().to_string();
         assert!(err.contains(names), "{err}\ndoes not contain\n{names}");
     }
+}
+
+#[test]
+fn nquads_changes_are_quads_in_order_and_one_format_per_record() {
+    let stmt = |commit: u64, op: &str, stmt: &str| {
+        serde_json::json!({"eventId": {"commitNum": commit, "opNum": 1}, "op": op, "data": {"stmt": stmt}})
+    };
+    let page = serde_json::json!({"format": "NQUADS", "records": [
+        stmt(1, "ADD", "<urn:p> <urn:name> \"Ana\" <urn:g> .\n"),
+        stmt(2, "REMOVE", "<urn:p> <urn:name> \"Ana\" <urn:g> .\n"),
+    ]});
+    let Replay::Quads(quads) = decode(&page.to_string()).unwrap() else {
+        panic!("{page}");
+    };
+    assert_eq!(
+        quads.iter().map(|q| (q.add, q.quad.to_string())).collect::<Vec<_>>(),
+        [
+            (true, "<urn:p> <urn:name> \"Ana\" <urn:g>".to_string()),
+            (false, "<urn:p> <urn:name> \"Ana\" <urn:g>".to_string())
+        ]
+    );
+    let mixed = format!(
+        "[{},{}]",
+        stmt(3, "ADD", "<urn:p> <urn:b> <urn:c> ."),
+        pg(4, "ADD", "p", "vl", "label", r#""L""#, "String")
+    );
+    let err = decode(&mixed).unwrap_err().to_string();
+    assert!(err.starts_with("change eventId 4/1: `data` = a PG_JSON change"), "{err}");
 }
