@@ -98,9 +98,15 @@ pub async fn handle<S: GraphStore>(
     );
     let mut rejects: Vec<(usize, RejectReason)> = Vec::new();
     let mut writes: Vec<(usize, Write)> = Vec::with_capacity(users.len());
-    let (language, writable) = (deps.config.query_language, writable(deps.config.query_language));
+    let (language, writable) = (
+        deps.config.query_language,
+        writable(deps.config.query_language),
+    );
     for (index, user) in users.iter().enumerate() {
-        match user.decode(deps.config.max_record_bytes, writable).and_then(|w| takes(language, w)) {
+        match user
+            .decode(deps.config.max_record_bytes, writable)
+            .and_then(|w| takes(language, w))
+        {
             Ok(write) => writes.push((index, write)),
             Err(reason) => rejects.push((index, reason)),
         }

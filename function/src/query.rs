@@ -178,7 +178,9 @@ mod tests {
     #[test]
     fn quads_are_written_in_sparql_only() {
         let body = r#"{"op":"ADD","data":{"stmt":"<urn:a> <urn:b> \"c\" <urn:g> ."}}"#;
-        let Ok(write @ Write::Quads(_)) = crate::record::decode_record(body.as_bytes(), 1000, |_| Ok(())) else {
+        let Ok(write @ Write::Quads(_)) =
+            crate::record::decode_record(body.as_bytes(), 1000, |_| Ok(()))
+        else {
             panic!("{body}");
         };
         let sparql = takes(QueryLanguage::Sparql, write.clone()).unwrap();
@@ -189,7 +191,12 @@ mod tests {
         for language in [QueryLanguage::Gremlin, QueryLanguage::OpenCypher] {
             let refused = takes(language, write.clone()).unwrap_err();
             assert_eq!(refused.code(), "Unwritable");
-            assert!(refused.to_string().contains("data.stmt: NQUADS change records are RDF statements"), "{refused}");
+            assert!(
+                refused
+                    .to_string()
+                    .contains("data.stmt: NQUADS change records are RDF statements"),
+                "{refused}"
+            );
         }
     }
 

@@ -21,9 +21,9 @@
 
 use std::fmt;
 
+use stream2neptune_graph::change::{self, QuadChange, Replay};
 use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::json::{Members, excerpt, is_integer_text};
-use stream2neptune_graph::change::{self, QuadChange, Replay};
 use stream2neptune_graph::{ChangeError, DocumentError, Operation, Unwritable};
 
 /// What one record asks the writer to write.
@@ -192,7 +192,7 @@ pub fn decode_record(
                 Some((_, op)) if change::is_change_op(op.get()) => return changes(body, writable),
                 Some(_) => stream2neptune_graph::document::decode_object(members)?,
                 None if members.0.iter().any(|(name, _)| name == "records") => {
-                    return changes(body, writable)
+                    return changes(body, writable);
                 }
                 None => return parse_json(members.0).map(Write::Follows),
             }
@@ -731,8 +731,9 @@ mod tests {
         let err = decode_any(&format!("[{bad}]")).unwrap_err();
         assert_eq!(err.code(), "BadChangeRecord");
         assert!(
-            err.to_string()
-                .starts_with("bad change record: change eventId 5/1: `data.value.dataType` = \"Char\""),
+            err.to_string().starts_with(
+                "bad change record: change eventId 5/1: `data.value.dataType` = \"Char\""
+            ),
             "{err}"
         );
         // A graph-operation document keeps its own messages.

@@ -571,5 +571,6 @@ async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_
     // (a page per commit, each written alone: Gremlin Server's TinkerGraph refuses, as a conflict on every try, one
     // request that drops a vertex and re-creates an edge of it with the same id, which the second delivery's
     // commits 19 to 21 would be together)
-    changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Commits).await;
+    changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Commits)
+        .await;
 }

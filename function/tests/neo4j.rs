@@ -176,6 +176,10 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     // AND the same operations as records through the handler, on several keys in lanes with follows records, a
     // malformed record and one openCypher cannot store (a date) among them, delivered twice, leave the model's graph
     operations::graph_operation_records_through_the_handler_match_the_model(&server).await;
+    // AND a source graph's Neptune Streams change records (PG_JSON pages, arrays and single changes on one key, an
+    // unreadable change among them) replayed twice through the handler leave the source graph
+    changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Mixed)
+        .await;
 }
 
 async fn weights(server: &CypherServer, from: &str, to: &str) -> Vec<serde_json::Value> {

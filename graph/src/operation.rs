@@ -67,7 +67,6 @@ pub struct ValueChange {
     pub value: Value,
 }
 
-
 impl Operation {
     /// The id of the element the operation is about (the edge's id for edge operations).
     pub fn element_id(&self) -> &str {

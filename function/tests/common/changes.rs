@@ -74,7 +74,9 @@ fn bodies(stream: &[Json], cut: Cut) -> (Vec<String>, usize) {
             }
         }
         Cut::Commits => {
-            for commit in stream.chunk_by(|a, b| a["eventId"]["commitNum"] == b["eventId"]["commitNum"]) {
+            for commit in
+                stream.chunk_by(|a, b| a["eventId"]["commitNum"] == b["eventId"]["commitNum"])
+            {
                 bodies.push(page(commit));
             }
         }
@@ -125,7 +127,11 @@ pub async fn change_records_through_the_handler_match_the_source<S: OperationSto
             stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
                 .await
                 .unwrap();
-        assert_eq!(failures(&response), Vec::<String>::new(), "delivery {delivery}");
+        assert_eq!(
+            failures(&response),
+            Vec::<String>::new(),
+            "delivery {delivery}"
+        );
         let differences: Vec<String> = S::stored(&source)
             .differences(&store.read_graph().await)
             .iter()
@@ -140,7 +146,9 @@ pub async fn change_records_through_the_handler_match_the_source<S: OperationSto
             (sequence_number(bad).as_str(), "BadChangeRecord")
         );
         assert!(
-            reject.reason.contains("change eventId 999/1: `data.value.dataType` = \"Character\""),
+            reject
+                .reason
+                .contains("change eventId 999/1: `data.value.dataType` = \"Character\""),
             "{}",
             reject.reason
         );
@@ -160,14 +168,25 @@ fn row(quad: &oxrdf::Quad) -> QuadRow {
             l.datatype().as_str().to_owned(),
             l.language().unwrap_or_default().to_owned(),
         ),
-        other => (other.to_string().trim_matches(['<', '>']).to_owned(), String::new(), String::new()),
+        other => (
+            other.to_string().trim_matches(['<', '>']).to_owned(),
+            String::new(),
+            String::new(),
+        ),
     };
     let graph = match &quad.graph_name {
         oxrdf::GraphName::NamedNode(g) => g.as_str().to_owned(),
         _ => String::new(),
     };
     let subject = quad.subject.to_string().trim_matches(['<', '>']).to_owned();
-    [graph, subject, quad.predicate.as_str().to_owned(), value, datatype, language]
+    [
+        graph,
+        subject,
+        quad.predicate.as_str().to_owned(),
+        value,
+        datatype,
+        language,
+    ]
 }
 
 /// Every quad the store holds, named graphs and the default graph.
@@ -178,9 +197,20 @@ async fn quads(store: &super::Oxigraph) -> std::collections::BTreeSet<QuadRow> {
              WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }",
         )
         .await;
-    let get = |row: &std::collections::HashMap<String, String>, k: &str| row.get(k).cloned().unwrap_or_default();
+    let get = |row: &std::collections::HashMap<String, String>, k: &str| {
+        row.get(k).cloned().unwrap_or_default()
+    };
     rows.iter()
-        .map(|r| [get(r, "g"), get(r, "s"), get(r, "p"), get(r, "o"), get(r, "dt"), get(r, "l")])
+        .map(|r| {
+            [
+                get(r, "g"),
+                get(r, "s"),
+                get(r, "p"),
+                get(r, "o"),
+                get(r, "dt"),
+                get(r, "l"),
+            ]
+        })
         .collect()
 }
 
@@ -188,7 +218,9 @@ async fn quads(store: &super::Oxigraph) -> std::collections::BTreeSet<QuadRow> {
 /// default graph, typed, language-tagged and hostile literals) through the handler on one key, as a stream API
 /// page, an array and single changes, delivered twice: the store holds the quads the changes leave, and a
 /// statement with a blank node is rejected as `BadChangeRecord` naming its eventId.
-pub async fn nquads_change_records_through_the_handler_leave_the_sources_quads(store: &super::Oxigraph) {
+pub async fn nquads_change_records_through_the_handler_leave_the_sources_quads(
+    store: &super::Oxigraph,
+) {
     use super::TestStore;
     store.clear().await;
     let dir = tempfile::tempdir().unwrap();
@@ -232,7 +264,8 @@ pub async fn nquads_change_records_through_the_handler_leave_the_sources_quads(s
     }
     let bad = json!({"eventId": {"commitNum": 99, "opNum": 1}, "op": "ADD", "data": {"stmt": "_:b <urn:p> <urn:o> <urn:g1> .\n"}});
     let bodies = [
-        json!({"format": "NQUADS", "lastEventId": changes[3]["eventId"], "records": &changes[..4]}).to_string(),
+        json!({"format": "NQUADS", "lastEventId": changes[3]["eventId"], "records": &changes[..4]})
+            .to_string(),
         bad.to_string(),
         Json::from(changes[4..7].to_vec()).to_string(),
         changes[7].to_string(),
@@ -252,15 +285,26 @@ pub async fn nquads_change_records_through_the_handler_leave_the_sources_quads(s
             stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
                 .await
                 .unwrap();
-        assert_eq!(failures(&response), Vec::<String>::new(), "delivery {delivery}");
+        assert_eq!(
+            failures(&response),
+            Vec::<String>::new(),
+            "delivery {delivery}"
+        );
         assert_eq!(quads(store).await, expected, "delivery {delivery}");
         let rejects = rejects_in(&rejects_file);
         assert_eq!(rejects.len(), delivery);
         assert_eq!(
-            (rejects[delivery - 1].sequence_number.as_str(), rejects[delivery - 1].reason_code.as_str()),
+            (
+                rejects[delivery - 1].sequence_number.as_str(),
+                rejects[delivery - 1].reason_code.as_str()
+            ),
             (sequence_number(1).as_str(), "BadChangeRecord")
         );
-        assert!(rejects[delivery - 1].reason.contains("change eventId 99/1: `data.stmt`"));
+        assert!(
+            rejects[delivery - 1]
+                .reason
+                .contains("change eventId 99/1: `data.stmt`")
+        );
     }
     assert_eq!(expected.len(), 4, "{expected:#?}");
 }

@@ -61,7 +61,8 @@ pub fn operations(changes: Vec<Change>) -> Result<Vec<Operation>, ChangeError> {
                 change: change.at,
                 field: "data",
                 value: "an NQUADS change (stmt)".into(),
-                allowed: "changes of one format in a record: PG_JSON (id, type, key, value) here".into(),
+                allowed: "changes of one format in a record: PG_JSON (id, type, key, value) here"
+                    .into(),
             });
         };
         let PgData {
@@ -129,10 +130,20 @@ pub fn operations(changes: Vec<Change>) -> Result<Vec<Operation>, ChangeError> {
             }
             (PgType::VertexProperty | PgType::EdgeProperty, add) => {
                 match &mut group {
-                    Some(Group::Vertex(v)) if same && add => v.properties.push(PropertyChange {
-                        name: key,
-                        change: PropertyEffect::Add(value),
-                    }),
+                    // A vertex created here holds exactly the values its changes give it.
+                    Some(Group::Vertex(v)) if same && add => {
+                        match v.properties.iter_mut().find(|p| p.name == key) {
+                            Some(PropertyChange {
+                                change: PropertyEffect::Set(Value::List(values)),
+                                ..
+                            }) => values.push(value),
+                            Some(PropertyChange {
+                                change: PropertyEffect::Set(first),
+                                ..
+                            }) => *first = Value::List(vec![first.clone(), value]),
+                            _ => v.properties.push(PropertyChange::set(&key, value)),
+                        }
+                    }
                     Some(Group::Edge(e)) if same && add => {
                         e.properties.push(PropertyChange::set(&key, value))
                     }

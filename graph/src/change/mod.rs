@@ -9,8 +9,9 @@
 //!
 //! PG_JSON `data` (`id`, `type`, `key`, `value {value, dataType}`, `from`/`to` for edges) becomes, in order:
 //! - `vl` ADD: an upsert of the vertex with that label ([`Operation::UpsertVertex`]); the `vp` ADDs of the same id
-//!   right after it fold into that upsert, each adding its value ([`crate::Change::Add`], Neptune's default set
-//!   cardinality). A vertex that exists keeps its label: the graph holds one label per vertex, so a second label
+//!   right after it fold into that upsert, setting each property to the values they give it ([`crate::Change::Set`]
+//!   of one value, or of a list for several: Neptune's default set cardinality), as the source's new vertex holds
+//!   them. A vertex that exists keeps its label: the graph holds one label per vertex, so a second label
 //!   (Neptune allows several) is refused when the same record gives the vertex two, and not carried when it comes
 //!   in a later record.
 //! - `e` ADD: an upsert of the edge (id, label, from, to); the `ep` ADDs right after it set its properties. An end

@@ -31,10 +31,14 @@ pub fn quad(at: &str, stmt: &str, add: bool) -> Result<QuadChange, ChangeError> 
         (Some(Err(e)), _) => return Err(invalid(format!("one N-Quads statement ({e})"))),
         (None, _) => return Err(invalid("one N-Quads statement; it is empty".into())),
         (Some(Ok(_)), Some(_)) => {
-            return Err(invalid("one N-Quads statement per change, not several".into()));
+            return Err(invalid(
+                "one N-Quads statement per change, not several".into(),
+            ));
         }
     };
-    if quad.subject.is_blank_node() || quad.object.is_blank_node() || quad.graph_name.is_blank_node()
+    if quad.subject.is_blank_node()
+        || quad.object.is_blank_node()
+        || quad.graph_name.is_blank_node()
     {
         return Err(invalid(
             "IRIs and literals only: a blank node names a different node in every update, so replaying it twice \
@@ -61,21 +65,35 @@ mod tests {
             change.quad.to_string(),
             "<urn:p7> <urn:name> \"A\\\" } ; DROP ALL ; INSERT DATA { \\\"\" <urn:g1>"
         );
-        let default_graph = quad("record 0", "<urn:a> <urn:b> \"1\"^^<http://www.w3.org/2001/XMLSchema#long> .", false).unwrap();
+        let default_graph = quad(
+            "record 0",
+            "<urn:a> <urn:b> \"1\"^^<http://www.w3.org/2001/XMLSchema#long> .",
+            false,
+        )
+        .unwrap();
         assert!(default_graph.quad.graph_name.is_default_graph());
     }
 
     #[test]
     fn what_cannot_be_replayed_is_refused_naming_the_change() {
         for (stmt, names) in [
-            ("<urn:a> <urn:b> <urn:c> } DROP ALL { <urn:g> .", "one N-Quads statement ("),
+            (
+                "<urn:a> <urn:b> <urn:c> } DROP ALL { <urn:g> .",
+                "one N-Quads statement (",
+            ),
             ("<urn:a b> <urn:b> <urn:c> .", "one N-Quads statement ("),
             ("", "it is empty"),
-            ("<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> <urn:d> .", "not several"),
+            (
+                "<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> <urn:d> .",
+                "not several",
+            ),
             ("_:b1 <urn:b> <urn:c> <urn:g> .", "a blank node"),
         ] {
             let err = quad("eventId 43/1", stmt, true).unwrap_err().to_string();
-            assert!(err.starts_with("change eventId 43/1: `data.stmt` = "), "{err}");
+            assert!(
+                err.starts_with("change eventId 43/1: `data.stmt` = "),
+                "{err}"
+            );
             assert!(err.contains(names), "{stmt}: {err}");
         }
     }

@@ -127,7 +127,11 @@ fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
         allowed: allowed.to_owned(),
     };
     if !record.is_object() {
-        return Err(invalid("record", record, "a change record is a JSON object"));
+        return Err(invalid(
+            "record",
+            record,
+            "a change record is a JSON object",
+        ));
     }
     let add = match record.get("op") {
         Some(Json::String(op)) if op == "ADD" => true,
@@ -148,7 +152,11 @@ fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
                 add,
                 data: Data::Quad(stmt.clone()),
             }),
-            other => Err(invalid("data.stmt", other, "one N-Quads statement as a string")),
+            other => Err(invalid(
+                "data.stmt",
+                other,
+                "one N-Quads statement as a string",
+            )),
         };
     }
     let text = |field: &'static str, allowed: &'static str| match data.get(&field[5..]) {
@@ -168,7 +176,11 @@ fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
     let key = text("data.key", "the property name, or `label` for vl and e")?;
     let labelled = matches!(kind, PgType::VertexLabel | PgType::Edge);
     if labelled && key != "label" {
-        return Err(invalid("data.key", &data["key"], "`label` for vl and e changes"));
+        return Err(invalid(
+            "data.key",
+            &data["key"],
+            "`label` for vl and e changes",
+        ));
     }
     if !labelled && key.starts_with('~') {
         return Err(invalid(
@@ -183,10 +195,19 @@ fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
     let data_type = match value.get("dataType") {
         Some(Json::String(name)) => name,
         Some(other) => return Err(invalid("data.value.dataType", other, &allowed_data_types())),
-        None => return Err(missing("data.value.dataType", "the value's data type, e.g. String or Long")),
+        None => {
+            return Err(missing(
+                "data.value.dataType",
+                "the value's data type, e.g. String or Long",
+            ));
+        }
     };
     let Some(kind_of_value) = self::kind(data_type) else {
-        return Err(invalid("data.value.dataType", &value["dataType"], &allowed_data_types()));
+        return Err(invalid(
+            "data.value.dataType",
+            &value["dataType"],
+            &allowed_data_types(),
+        ));
     };
     let Some(raw) = value.get("value") else {
         return Err(missing("data.value.value", "the value itself"));
@@ -200,7 +221,8 @@ fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
     })?;
     if labelled {
         match &typed {
-            Value::String(label) if !label.is_empty() && !label.starts_with('~') && !label.contains("::") => {}
+            Value::String(label)
+                if !label.is_empty() && !label.starts_with('~') && !label.contains("::") => {}
             _ => {
                 return Err(invalid(
                     "data.value.value",

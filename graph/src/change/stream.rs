@@ -28,14 +28,17 @@ fn typed(value: &Value) -> Json {
 /// one marked `isLastOp`.
 pub fn between(before: &Graph, after: &Graph, commit_num: u64) -> Vec<Json> {
     let mut data: Vec<(&str, Json)> = Vec::new();
-    let pg = |id: &str, kind: &str, key: &str, value: &Value| {
-        json!({"id": id, "type": kind, "key": key, "value": typed(value)})
-    };
+    let pg = |id: &str, kind: &str, key: &str, value: &Value| json!({"id": id, "type": kind, "key": key, "value": typed(value)});
     let label = |l: &str| Value::String(l.to_owned());
     let same_edge = |a: &Edge, b: &Edge| a.label == b.label && a.from == b.from && a.to == b.to;
-    let kept_edge = |id: &String, edge: &Edge| after.edges.get(id).is_some_and(|e| same_edge(e, edge));
-    let kept_vertex =
-        |id: &String, vertex: &Vertex| after.vertices.get(id).is_some_and(|v| v.label == vertex.label);
+    let kept_edge =
+        |id: &String, edge: &Edge| after.edges.get(id).is_some_and(|e| same_edge(e, edge));
+    let kept_vertex = |id: &String, vertex: &Vertex| {
+        after
+            .vertices
+            .get(id)
+            .is_some_and(|v| v.label == vertex.label)
+    };
     for (id, edge) in &before.edges {
         if !kept_edge(id, edge) {
             for (name, value) in &edge.properties {
@@ -65,14 +68,28 @@ pub fn between(before: &Graph, after: &Graph, commit_num: u64) -> Vec<Json> {
         }
         let old = old.unwrap_or(&empty);
         for (name, values) in &old.properties {
-            let now = vertex.properties.get(name).map(Vec::as_slice).unwrap_or_default();
-            for value in values.iter().filter(|v| !now.iter().any(|n| value_key(n) == value_key(v))) {
+            let now = vertex
+                .properties
+                .get(name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for value in values
+                .iter()
+                .filter(|v| !now.iter().any(|n| value_key(n) == value_key(v)))
+            {
                 data.push(("REMOVE", pg(id, "vp", name, value)));
             }
         }
         for (name, values) in &vertex.properties {
-            let was = old.properties.get(name).map(Vec::as_slice).unwrap_or_default();
-            for value in values.iter().filter(|v| !was.iter().any(|w| value_key(w) == value_key(v))) {
+            let was = old
+                .properties
+                .get(name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for value in values
+                .iter()
+                .filter(|v| !was.iter().any(|w| value_key(w) == value_key(v)))
+            {
                 data.push(("ADD", pg(id, "vp", name, value)));
             }
         }

@@ -2,12 +2,18 @@
 
 use super::*;
 use crate::model::Graph;
-use crate::operation::{
-    Change, EdgeUpsert, Element, PropertyChange, Value, ValueChange, VertexUpsert,
-};
+use crate::operation::{EdgeUpsert, Element, PropertyChange, Value, ValueChange, VertexUpsert};
 
 /// A PG_JSON change record (`from`/`to` given for `e`).
-fn pg(commit: u64, op: &str, id: &str, kind: &str, key: &str, value: &str, data_type: &str) -> String {
+fn pg(
+    commit: u64,
+    op: &str,
+    id: &str,
+    kind: &str,
+    key: &str,
+    value: &str,
+    data_type: &str,
+) -> String {
     let ends = if kind == "e" {
         r#","from":"a","to":"b""#
     } else {
@@ -53,6 +59,7 @@ fn a_vertex_and_an_edge_fold_into_upserts_in_every_body_shape() {
         pg(42, "ADD", "p7", "vp", "name", r#""Ana""#, "String"),
         pg(42, "ADD", "p7", "vp", "tag", r#""x""#, "String"),
         pg(42, "ADD", "p7", "vp", "tag", r#""y""#, "String"),
+        pg(42, "ADD", "p7", "vp", "tag", r#""z""#, "String"),
         pg(42, "ADD", "k1", "e", "label", r#""KNOWS""#, "String"),
         pg(42, "ADD", "k1", "ep", "since", "2020", "Integer"),
     ];
@@ -61,18 +68,15 @@ fn a_vertex_and_an_edge_fold_into_upserts_in_every_body_shape() {
             id: "p7".into(),
             label: "Person".into(),
             properties: vec![
-                PropertyChange {
-                    name: "name".into(),
-                    change: Change::Add(Value::String("Ana".into())),
-                },
-                PropertyChange {
-                    name: "tag".into(),
-                    change: Change::Add(Value::String("x".into())),
-                },
-                PropertyChange {
-                    name: "tag".into(),
-                    change: Change::Add(Value::String("y".into())),
-                },
+                PropertyChange::set("name", Value::String("Ana".into())),
+                PropertyChange::set(
+                    "tag",
+                    Value::List(vec![
+                        Value::String("x".into()),
+                        Value::String("y".into()),
+                        Value::String("z".into()),
+                    ]),
+                ),
             ],
         }),
         Operation::UpsertEdge(EdgeUpsert {
@@ -131,7 +135,10 @@ fn changes_of_existing_elements_are_value_changes_and_removals_delete() {
             Operation::ChangeValues {
                 element: Element::Edge,
                 id: "k1".into(),
-                changes: vec![remove("since", Value::Integer(2020)), add("w", Value::Double(0.5))],
+                changes: vec![
+                    remove("since", Value::Integer(2020)),
+                    add("w", Value::Double(0.5))
+                ],
             },
             Operation::DeleteEdge { id: "k2".into() },
             Operation::DeleteVertex { id: "q".into() },
@@ -161,7 +168,10 @@ fn a_replay_of_a_history_in_commit_order_ends_as_the_source_and_again_changes_no
         }
         assert_eq!(graph.vertices.len(), 1);
         assert_eq!(graph.vertices["a"].label, "Person");
-        assert_eq!(graph.vertices["a"].properties["age"], vec![Value::Integer(31)]);
+        assert_eq!(
+            graph.vertices["a"].properties["age"],
+            vec![Value::Integer(31)]
+        );
         assert!(graph.edges.is_empty());
     }
 }
@@ -175,7 +185,10 @@ fn a_second_label_of_a_vertex_in_one_record_is_refused_naming_the_change() {
     ]))
     .unwrap_err()
     .to_string();
-    assert!(err.starts_with("change eventId 8/1: `data.value.value` = \"B\""), "{err}");
+    assert!(
+        err.starts_with("change eventId 8/1: `data.value.value` = \"B\""),
+        "{err}"
+    );
     assert!(err.contains("one label per vertex"), "{err}");
 }
 
@@ -200,9 +213,7 @@ fn errors_name_the_change_the_field_and_the_value() {
 
 #[test]
 fn nquads_changes_are_quads_in_order_and_one_format_per_record() {
-    let stmt = |commit: u64, op: &str, stmt: &str| {
-        serde_json::json!({"eventId": {"commitNum": commit, "opNum": 1}, "op": op, "data": {"stmt": stmt}})
-    };
+    let stmt = |commit: u64, op: &str, stmt: &str| serde_json::json!({"eventId": {"commitNum": commit, "opNum": 1}, "op": op, "data": {"stmt": stmt}});
     let page = serde_json::json!({"format": "NQUADS", "records": [
         stmt(1, "ADD", "<urn:p> <urn:name> \"Ana\" <urn:g> .\n"),
         stmt(2, "REMOVE", "<urn:p> <urn:name> \"Ana\" <urn:g> .\n"),
@@ -211,7 +222,10 @@ fn nquads_changes_are_quads_in_order_and_one_format_per_record() {
         panic!("{page}");
     };
     assert_eq!(
-        quads.iter().map(|q| (q.add, q.quad.to_string())).collect::<Vec<_>>(),
+        quads
+            .iter()
+            .map(|q| (q.add, q.quad.to_string()))
+            .collect::<Vec<_>>(),
         [
             (true, "<urn:p> <urn:name> \"Ana\" <urn:g>".to_string()),
             (false, "<urn:p> <urn:name> \"Ana\" <urn:g>".to_string())
@@ -223,5 +237,8 @@ fn nquads_changes_are_quads_in_order_and_one_format_per_record() {
         pg(4, "ADD", "p", "vl", "label", r#""L""#, "String")
     );
     let err = decode(&mixed).unwrap_err().to_string();
-    assert!(err.starts_with("change eventId 4/1: `data` = a PG_JSON change"), "{err}");
+    assert!(
+        err.starts_with("change eventId 4/1: `data` = a PG_JSON change"),
+        "{err}"
+    );
 }

@@ -65,7 +65,9 @@ pub fn read(kind: Kind, value: &Json) -> Result<Value, &'static str> {
         },
         Kind::Integer => match (value.as_i64(), text.map(str::parse::<i64>)) {
             (Some(i), _) | (_, Some(Ok(i))) => Ok(Value::Integer(i)),
-            _ => Err("a whole number from -9223372036854775808 to 9223372036854775807 (Neptune's Long)"),
+            _ => Err(
+                "a whole number from -9223372036854775808 to 9223372036854775807 (Neptune's Long)",
+            ),
         },
         Kind::Double => {
             let x = value.as_f64().or_else(|| text.and_then(|t| t.parse().ok()));
@@ -111,21 +113,44 @@ mod tests {
             ("Byte", json!(-7), Value::Integer(-7)),
             ("Short", json!("300"), Value::Integer(300)),
             ("Integer", json!(2147483647), Value::Integer(2147483647)),
-            ("Long", json!("9223372036854775807"), Value::Integer(i64::MAX)),
+            (
+                "Long",
+                json!("9223372036854775807"),
+                Value::Integer(i64::MAX),
+            ),
             ("Float", json!(0.5), Value::Double(0.5)),
             ("Double", json!("-2.25"), Value::Double(-2.25)),
             ("Double", json!(3), Value::Double(3.0)),
-            ("Date", json!("2024-05-01"), Value::Date("2024-05-01".into())),
-            ("Date", json!("2024-05-01T10:11:12Z"), Value::DateTime("2024-05-01T10:11:12Z".into())),
-            ("Date", json!(1714558272123_i64), Value::DateTime("2024-05-01T10:11:12.123Z".into())),
+            (
+                "Date",
+                json!("2024-05-01"),
+                Value::Date("2024-05-01".into()),
+            ),
+            (
+                "Date",
+                json!("2024-05-01T10:11:12Z"),
+                Value::DateTime("2024-05-01T10:11:12Z".into()),
+            ),
+            (
+                "Date",
+                json!(1714558272123_i64),
+                Value::DateTime("2024-05-01T10:11:12.123Z".into()),
+            ),
         ];
         for (data_type, value, expected) in rows {
             let kind = kind(data_type).unwrap_or_else(|| panic!("{data_type}"));
-            assert_eq!(read(kind, value).as_ref(), Ok(expected), "{data_type} {value}");
+            assert_eq!(
+                read(kind, value).as_ref(),
+                Ok(expected),
+                "{data_type} {value}"
+            );
         }
         // Every row of the table is read by a case above.
         for (name, _) in DATA_TYPES {
-            assert!(rows.iter().any(|(data_type, ..)| data_type == name), "{name}");
+            assert!(
+                rows.iter().any(|(data_type, ..)| data_type == name),
+                "{name}"
+            );
         }
     }
 
@@ -141,7 +166,10 @@ mod tests {
             ("Date", json!("2024-13-01")),
             ("Date", json!(true)),
         ] {
-            assert!(read(kind(data_type).unwrap(), &value).is_err(), "{data_type} {value}");
+            assert!(
+                read(kind(data_type).unwrap(), &value).is_err(),
+                "{data_type} {value}"
+            );
         }
         assert_eq!(kind("Character"), None);
         assert!(allowed_data_types().contains("Long"));
