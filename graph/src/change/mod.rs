@@ -36,6 +36,8 @@
 //! canonical form (so no statement can carry SPARQL into the update), blank nodes refused (one names a different
 //! node in every update). Quads are written in SPARQL only.
 //!
+//! `schemas/change-records.schema.json` beside this crate's Cargo.toml describes the same records for producers.
+//!
 //! A record whose changes cannot all be read is refused whole ([`ChangeError`]); nothing of it is written.
 
 pub mod error;

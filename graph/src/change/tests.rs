@@ -242,3 +242,51 @@ fn nquads_changes_are_quads_in_order_and_one_format_per_record() {
         "{err}"
     );
 }
+
+/// The producers' schema, as the repository ships it, accepts what the decoder reads and refuses what it refuses
+/// (of what a schema can judge).
+#[test]
+fn the_schema_agrees_with_the_decoder() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/change-records.schema.json")).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let changes = [
+        pg(1, "ADD", "p", "vl", "label", r#""Person""#, "String"),
+        pg(1, "ADD", "p", "vp", "age", "30", "Long"),
+        pg(2, "ADD", "k", "e", "label", r#""KNOWS""#, "String"),
+        pg(2, "REMOVE", "k", "ep", "w", r#""0.5""#, "Double"),
+        pg(3, "ADD", "p", "vp", "at", "1714558272123", "Date"),
+    ];
+    let nquads = r#"{"op":"ADD","data":{"stmt":"<urn:a> <urn:b> \"c\" <urn:g> .\n"}}"#;
+    let good = [
+        changes[0].clone(),
+        array(&changes),
+        format!(
+            r#"{{"format":"PG_JSON","lastEventId":{{"commitNum":3,"opNum":1}},"records":{}}}"#,
+            array(&changes)
+        ),
+        nquads.to_string(),
+        format!(r#"{{"format":"NQUADS","records":[{nquads}]}}"#),
+    ];
+    for body in &good {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert!(validator.is_valid(&value), "schema refuses {body}");
+        decode(body).unwrap_or_else(|e| panic!("decoder refuses {body}: {e}"));
+    }
+    let bad = [
+        pg(9, "ADD", "v", "vp", "x", r#""a""#, "Character"),
+        pg(9, "ADD", "v", "vq", "x", "1", "Long"),
+        pg(9, "ADD", "v", "vl", "name", r#""L""#, "String"),
+        pg(9, "ADD", "v", "vl", "label", r#""a::b""#, "String"),
+        pg(9, "ADD", "v", "vp", "~id", "1", "Long"),
+        pg(9, "UPSERT", "v", "vp", "x", "1", "Long"),
+        r#"{"op":"ADD"}"#.to_string(),
+        r#"{"records":[]}"#.to_string(),
+        r#"[]"#.to_string(),
+    ];
+    for body in &bad {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert!(!validator.is_valid(&value), "schema accepts {body}");
+        assert!(decode(body).is_err(), "decoder accepts {body}");
+    }
+}
