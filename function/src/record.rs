@@ -1,12 +1,12 @@
 //! Decoding one Kinesis record body into what it asks the writer to write ([`Write`]), or a typed [`RejectReason`].
 //!
 //! Which form a body is ([`decode_record`]): a JSON array, or a JSON object with an `op` member, is a
-//! graph-operation document ([`stream2neptune_graph::document`]); anything else is the sample's `follows` edge
-//! ([`parse_record`]), except that an object with `op` ADD or REMOVE, a stream API response (`records`, no `op`) or
-//! an array of such objects is Neptune Streams change records ([`stream2neptune_graph::change`]), refused whole
-//! when one cannot be read ([`RejectReason::BadChangeRecord`]). A graph-operation record is refused whole when the document is malformed
-//! ([`RejectReason::BadOperation`]) or when one of its operations is one the configured language cannot store
-//! ([`RejectReason::Unwritable`]).
+//! graph-operation document ([`stream2neptune_graph::document`]), except that an object with `op` ADD or REMOVE, a
+//! stream API response (an array `records`, no `op`) or an array of such objects is Neptune Streams change records
+//! ([`stream2neptune_graph::change`]); anything else is the sample's `follows` edge ([`parse_record`]). Change
+//! records are refused whole when one cannot be read ([`RejectReason::BadChangeRecord`]). A graph-operation record
+//! is refused whole when the document is malformed ([`RejectReason::BadOperation`]) or when one of its operations
+//! is one the configured language cannot store ([`RejectReason::Unwritable`]).
 //!
 //! The `follows` forms (documented in docs/writer.md, "Accepted records"):
 //! - CSV, the sample's form: `fromId,toId,creationDate` (fields trimmed, one pair of surrounding
@@ -191,7 +191,12 @@ pub fn decode_record(
             match members.0.iter().find(|(name, _)| name == "op") {
                 Some((_, op)) if change::is_change_op(op.get()) => return changes(body, writable),
                 Some(_) => stream2neptune_graph::document::decode_object(members)?,
-                None if members.0.iter().any(|(name, _)| name == "records") => {
+                // A stream API response: `records` is an array (a follows property never is).
+                None if members
+                    .0
+                    .iter()
+                    .any(|(name, value)| name == "records" && value.get().starts_with('[')) =>
+                {
                     return changes(body, writable);
                 }
                 None => return parse_json(members.0).map(Write::Follows),
@@ -735,6 +740,12 @@ mod tests {
                 "bad change record: change eventId 5/1: `data.value.dataType` = \"Char\""
             ),
             "{err}"
+        );
+        // A follows edge with a property named `records` stays a follows edge.
+        let follows = r#"{"from":"a","to":"b","created":"2016-05-21","records":5}"#;
+        assert!(
+            matches!(decode_any(follows), Ok(Write::Follows(_))),
+            "{follows}"
         );
         // A graph-operation document keeps its own messages.
         let err = decode_any(r#"[{"op":"merge","id":"a"}]"#).unwrap_err();

@@ -61,13 +61,14 @@ pub fn is_change_op(op_text: &str) -> bool {
 }
 
 /// Whether a JSON body is change records (see [`changes`]): an object with `op` ADD or REMOVE, a stream API
-/// response (an object with `records` and no `op`), or an array whose first item is such an object.
+/// response (an object with an array `records` and no `op`), or an array whose first item is such an object.
 pub fn is_changes(body: &str) -> bool {
     let is_change = |json: &Json| matches!(json.get("op"), Some(Json::String(op)) if op == "ADD" || op == "REMOVE");
     match serde_json::from_str::<Json>(body) {
         Ok(Json::Array(items)) => items.first().is_some_and(is_change),
         Ok(json @ Json::Object(_)) => {
-            is_change(&json) || (json.get("op").is_none() && json.get("records").is_some())
+            is_change(&json)
+                || (json.get("op").is_none() && json.get("records").is_some_and(Json::is_array))
         }
         _ => false,
     }
