@@ -4,7 +4,10 @@
 use serde_json::Value as Json;
 
 use super::error::ChangeError;
-use super::value::{allowed_data_types, kind, read, shown};
+use serde_json::value::RawValue;
+
+use super::value::{allowed_data_types, kind, read};
+use crate::json::{excerpt, string};
 use crate::operation::Value;
 
 /// One change record.
@@ -74,25 +77,82 @@ pub fn is_changes(body: &str) -> bool {
     }
 }
 
+/// A change record as written: each member's JSON text, read when it is interpreted (members not listed, such as
+/// `commitTimestamp` and `isLastOp`, are skipped).
+#[derive(serde::Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow)]
+    op: Option<&'a RawValue>,
+    #[serde(borrow, rename = "eventId")]
+    event_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    /// A stream API response's changes.
+    #[serde(borrow)]
+    records: Option<Vec<&'a RawValue>>,
+}
+
+/// A change's `data`, each member's JSON text.
+#[derive(serde::Deserialize)]
+struct WireData<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    key: Option<&'a RawValue>,
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
+    #[serde(borrow)]
+    from: Option<&'a RawValue>,
+    #[serde(borrow)]
+    to: Option<&'a RawValue>,
+    #[serde(borrow)]
+    stmt: Option<&'a RawValue>,
+}
+
+/// A PG_JSON `value`, each member's JSON text.
+#[derive(serde::Deserialize)]
+struct WireValue<'a> {
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
+    #[serde(borrow, rename = "dataType")]
+    data_type: Option<&'a RawValue>,
+}
+
+/// An `eventId`, each member's JSON text.
+#[derive(serde::Deserialize)]
+struct WireEvent<'a> {
+    #[serde(borrow, rename = "commitNum")]
+    commit_num: Option<&'a RawValue>,
+    #[serde(borrow, rename = "opNum")]
+    op_num: Option<&'a RawValue>,
+}
+
 /// The change records of a body, in order.
 pub fn changes(body: &str) -> Result<Vec<Change>, ChangeError> {
-    let json: Json = serde_json::from_str(body).map_err(|e| ChangeError::Unreadable {
+    let unreadable = |e: serde_json::Error| ChangeError::Unreadable {
         message: e.to_string(),
-    })?;
-    let records = match &json {
-        Json::Object(object) if !object.contains_key("op") => match object.get("records") {
-            Some(Json::Array(records)) => records.as_slice(),
-            _ => {
-                return Err(ChangeError::Unreadable {
-                    message: "an object without `op` or a `records` array".into(),
-                });
+    };
+    let records: Vec<&RawValue> = match body.as_bytes().first() {
+        Some(b'[') => serde_json::from_str(body).map_err(unreadable)?,
+        Some(b'{') => {
+            let whole: &RawValue = serde_json::from_str(body).map_err(unreadable)?;
+            let wire: Wire = serde_json::from_str(whole.get()).map_err(unreadable)?;
+            match (wire.op, wire.records) {
+                (None, Some(records)) => records,
+                (None, None) => {
+                    return Err(ChangeError::Unreadable {
+                        message: "an object without `op` or a `records` array".into(),
+                    });
+                }
+                (Some(_), _) => vec![whole],
             }
-        },
-        Json::Object(_) => std::slice::from_ref(&json),
-        Json::Array(records) => records.as_slice(),
-        other => {
+        }
+        _ => {
+            let value: &RawValue = serde_json::from_str(body).map_err(unreadable)?;
             return Err(ChangeError::Unreadable {
-                message: format!("the body is {}", shown(other)),
+                message: format!("the body is {}", excerpt(value.get())),
             });
         }
     };
@@ -104,15 +164,31 @@ pub fn changes(body: &str) -> Result<Vec<Change>, ChangeError> {
     records
         .iter()
         .enumerate()
-        .map(|(index, record)| change(index, record))
+        .map(|(index, record)| change(index, record.get()))
         .collect()
 }
 
-fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
-    let at = match record.get("eventId") {
-        Some(event) => match (event.get("commitNum"), event.get("opNum")) {
-            (Some(commit), Some(op)) => format!("eventId {commit}/{op}"),
-            _ => format!("record {index} (eventId {})", shown(event)),
+/// The JSON text of a string, read; `None` when it is not one.
+fn text_of(raw: Option<&RawValue>) -> Option<String> {
+    raw.and_then(|r| string(r.get()))
+}
+
+fn change(index: usize, record: &str) -> Result<Change, ChangeError> {
+    let not_object = |what: &str, text: &str| ChangeError::Invalid {
+        change: format!("record {index}"),
+        field: "record",
+        value: excerpt(text),
+        allowed: format!("{what} is a JSON object"),
+    };
+    let wire: Wire =
+        serde_json::from_str(record).map_err(|_| not_object("a change record", record))?;
+    let at = match wire.event_id {
+        Some(event) => match serde_json::from_str::<WireEvent>(event.get()) {
+            Ok(WireEvent {
+                commit_num: Some(commit),
+                op_num: Some(op),
+            }) => format!("eventId {}/{}", commit.get(), op.get()),
+            _ => format!("record {index} (eventId {})", excerpt(event.get())),
         },
         None => format!("record {index}"),
     };
@@ -121,99 +197,109 @@ fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
         field,
         allowed,
     };
-    let invalid = |field, value: &Json, allowed: &str| ChangeError::Invalid {
+    let invalid = |field, value: &RawValue, allowed: &str| ChangeError::Invalid {
         change: at.clone(),
         field,
-        value: shown(value),
+        value: excerpt(value.get()),
         allowed: allowed.to_owned(),
     };
-    if !record.is_object() {
-        return Err(invalid(
-            "record",
-            record,
-            "a change record is a JSON object",
-        ));
-    }
-    let add = match record.get("op") {
-        Some(Json::String(op)) if op == "ADD" => true,
-        Some(Json::String(op)) if op == "REMOVE" => false,
+    let add = match wire.op {
+        Some(op) if op.get() == "\"ADD\"" => true,
+        Some(op) if op.get() == "\"REMOVE\"" => false,
         Some(op) => return Err(invalid("op", op, "ADD or REMOVE")),
         None => return Err(missing("op", "a change record's `op` is ADD or REMOVE")),
     };
-    let Some(data) = record.get("data") else {
+    let Some(data) = wire.data else {
         return Err(missing(
             "data",
             "a change record's `data` is a PG_JSON change (id, type, key, value) or an NQUADS one (stmt)",
         ));
     };
-    if let Some(stmt) = data.get("stmt") {
-        return match stmt {
-            Json::String(stmt) => Ok(Change {
+    let data: WireData = serde_json::from_str(data.get()).map_err(|_| {
+        invalid(
+            "data",
+            data,
+            "a PG_JSON change (id, type, key, value) or an NQUADS one (stmt)",
+        )
+    })?;
+    if let Some(stmt) = data.stmt {
+        return match string(stmt.get()) {
+            Some(stmt) => Ok(Change {
                 at,
                 add,
-                data: Data::Quad(stmt.clone()),
+                data: Data::Quad(stmt),
             }),
-            other => Err(invalid(
+            None => Err(invalid(
                 "data.stmt",
-                other,
+                stmt,
                 "one N-Quads statement as a string",
             )),
         };
     }
-    let text = |field: &'static str, allowed: &'static str| match data.get(&field[5..]) {
-        Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
-        Some(other) => Err(invalid(field, other, allowed)),
+    let text = |field: &'static str, raw: Option<&RawValue>, allowed: &'static str| match raw {
+        Some(r) => match string(r.get()) {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(invalid(field, r, allowed)),
+        },
         None => Err(missing(field, allowed)),
     };
-    let id = text("data.id", "the element id, a non-empty string")?;
-    let kind_text = text("data.type", "vl, vp, e or ep")?;
+    let id = text("data.id", data.id, "the element id, a non-empty string")?;
+    let kind_text = text("data.type", data.kind, "vl, vp, e or ep")?;
     let kind = match kind_text.as_str() {
         "vl" => PgType::VertexLabel,
         "vp" => PgType::VertexProperty,
         "e" => PgType::Edge,
         "ep" => PgType::EdgeProperty,
-        _ => return Err(invalid("data.type", &data["type"], "vl, vp, e or ep")),
+        _ => {
+            return Err(invalid(
+                "data.type",
+                data.kind.expect("read above"),
+                "vl, vp, e or ep",
+            ));
+        }
     };
-    let key = text("data.key", "the property name, or `label` for vl and e")?;
+    let key_allowed = "the property name, or `label` for vl and e";
+    let key = text("data.key", data.key, key_allowed)?;
+    let key_raw = data.key.expect("read above");
     let labelled = matches!(kind, PgType::VertexLabel | PgType::Edge);
     if labelled && key != "label" {
-        return Err(invalid(
-            "data.key",
-            &data["key"],
-            "`label` for vl and e changes",
-        ));
+        return Err(invalid("data.key", key_raw, "`label` for vl and e changes"));
     }
     if !labelled && key.starts_with('~') {
         return Err(invalid(
             "data.key",
-            &data["key"],
+            key_raw,
             "a property name not starting with `~` (Neptune's own: ~id, ~label, ~from, ~to)",
         ));
     }
-    let Some(value) = data.get("value") else {
+    let Some(value_raw) = data.value else {
         return Err(missing("data.value", "{\"value\": ..., \"dataType\": ...}"));
     };
-    let data_type = match value.get("dataType") {
-        Some(Json::String(name)) => name,
-        Some(other) => return Err(invalid("data.value.dataType", other, &allowed_data_types())),
-        None => {
-            return Err(missing(
-                "data.value.dataType",
-                "the value's data type, e.g. String or Long",
-            ));
-        }
+    let value: WireValue = serde_json::from_str(value_raw.get()).map_err(|_| {
+        invalid(
+            "data.value",
+            value_raw,
+            "{\"value\": ..., \"dataType\": ...}",
+        )
+    })?;
+    let Some(data_type_raw) = value.data_type else {
+        return Err(missing(
+            "data.value.dataType",
+            "the value's data type, e.g. String or Long",
+        ));
     };
-    let Some(kind_of_value) = self::kind(data_type) else {
+    let data_type = text_of(Some(data_type_raw)).unwrap_or_default();
+    let Some(kind_of_value) = self::kind(&data_type) else {
         return Err(invalid(
             "data.value.dataType",
-            &value["dataType"],
+            data_type_raw,
             &allowed_data_types(),
         ));
     };
-    let Some(raw) = value.get("value") else {
+    let Some(raw) = value.value else {
         return Err(missing("data.value.value", "the value itself"));
     };
-    let typed = read(kind_of_value, raw).map_err(|allowed| {
+    let typed = read(kind_of_value, raw.get()).map_err(|allowed| {
         invalid(
             "data.value.value",
             raw,
@@ -236,8 +322,16 @@ fn change(index: usize, record: &Json) -> Result<Change, ChangeError> {
     // A removal names the edge by its id; its ends are not needed.
     let ends = if kind == PgType::Edge && add {
         Some((
-            text("data.from", "an edge's start vertex id, a non-empty string")?,
-            text("data.to", "an edge's end vertex id, a non-empty string")?,
+            text(
+                "data.from",
+                data.from,
+                "an edge's start vertex id, a non-empty string",
+            )?,
+            text(
+                "data.to",
+                data.to,
+                "an edge's end vertex id, a non-empty string",
+            )?,
         ))
     } else {
         None

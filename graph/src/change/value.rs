@@ -1,10 +1,8 @@
 //! A PG_JSON change's `value` (`{"value": ..., "dataType": ...}`) as a graph [`Value`]: the table of the data
 //! types read ([`DATA_TYPES`]), each with the JSON forms its value may take.
 
-use serde_json::Value as Json;
-
 use crate::date::{DateKind, date_kind};
-use crate::json::excerpt;
+use crate::json::{is_integer_text, string};
 use crate::operation::Value;
 
 /// What a data type becomes.
@@ -50,59 +48,56 @@ pub fn kind(data_type: &str) -> Option<Kind> {
         .map(|(_, kind)| *kind)
 }
 
-/// `value` read as `kind`, or what is allowed instead.
-pub fn read(kind: Kind, value: &Json) -> Result<Value, &'static str> {
-    let text = value.as_str();
+/// A value's JSON text read as `kind`, or what is allowed instead.
+pub fn read(kind: Kind, json: &str) -> Result<Value, &'static str> {
+    let text = string(json);
+    let number = !json.starts_with('"');
     match kind {
-        Kind::String => text
-            .map(|s| Value::String(s.to_owned()))
-            .ok_or("a JSON string"),
-        Kind::Boolean => match (value, text) {
-            (Json::Bool(b), _) => Ok(Value::Boolean(*b)),
-            (_, Some("true")) => Ok(Value::Boolean(true)),
-            (_, Some("false")) => Ok(Value::Boolean(false)),
+        Kind::String => text.map(Value::String).ok_or("a JSON string"),
+        Kind::Boolean => match (json, text.as_deref()) {
+            ("true", _) | (_, Some("true")) => Ok(Value::Boolean(true)),
+            ("false", _) | (_, Some("false")) => Ok(Value::Boolean(false)),
             _ => Err("true or false"),
         },
-        Kind::Integer => match (value.as_i64(), text.map(str::parse::<i64>)) {
-            (Some(i), _) | (_, Some(Ok(i))) => Ok(Value::Integer(i)),
-            _ => Err(
-                "a whole number from -9223372036854775808 to 9223372036854775807 (Neptune's Long)",
-            ),
-        },
+        Kind::Integer => {
+            let digits = if number { Some(json) } else { text.as_deref() };
+            digits
+                .filter(|d| is_integer_text(d))
+                .and_then(|d| d.parse().ok())
+                .map(Value::Integer)
+                .ok_or("a whole number from -9223372036854775808 to 9223372036854775807 (Neptune's Long)")
+        }
         Kind::Double => {
-            let x = value.as_f64().or_else(|| text.and_then(|t| t.parse().ok()));
-            match x {
+            let digits = if number { Some(json) } else { text.as_deref() };
+            match digits.and_then(|d| d.parse::<f64>().ok()) {
                 Some(x) if x.is_finite() => Ok(Value::Double(x)),
                 _ => Err("a finite number"),
             }
         }
-        Kind::Date => match (value.as_i64(), text) {
-            (Some(millis), _) => chrono::DateTime::from_timestamp_millis(millis)
-                .map(|t| Value::DateTime(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
-                .ok_or("milliseconds since the epoch within chrono's range"),
-            (_, Some(t)) => match date_kind(t) {
-                Some(DateKind::Date) => Ok(Value::Date(t.to_owned())),
-                Some(DateKind::DateTime) => Ok(Value::DateTime(t.to_owned())),
-                None => Err(
-                    "a date YYYY-MM-DD, a date-time YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM] or milliseconds since the epoch",
-                ),
-            },
-            _ => Err(
-                "a date YYYY-MM-DD, a date-time YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM] or milliseconds since the epoch",
-            ),
-        },
+        Kind::Date => {
+            const ALLOWED: &str = "a date YYYY-MM-DD, a date-time YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM] or milliseconds since the epoch";
+            match text {
+                Some(t) => match date_kind(&t) {
+                    Some(DateKind::Date) => Ok(Value::Date(t)),
+                    Some(DateKind::DateTime) => Ok(Value::DateTime(t)),
+                    None => Err(ALLOWED),
+                },
+                None if is_integer_text(json) => json
+                    .parse()
+                    .ok()
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|t| Value::DateTime(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
+                    .ok_or("milliseconds since the epoch within chrono's range"),
+                None => Err(ALLOWED),
+            }
+        }
     }
-}
-
-/// A JSON value as a message shows it.
-pub fn shown(value: &Json) -> String {
-    excerpt(&value.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value as Json, json};
 
     #[test]
     fn every_data_type_row_reads_its_forms() {
@@ -140,7 +135,7 @@ mod tests {
         for (data_type, value, expected) in rows {
             let kind = kind(data_type).unwrap_or_else(|| panic!("{data_type}"));
             assert_eq!(
-                read(kind, value).as_ref(),
+                read(kind, &value.to_string()).as_ref(),
                 Ok(expected),
                 "{data_type} {value}"
             );
@@ -167,7 +162,7 @@ mod tests {
             ("Date", json!(true)),
         ] {
             assert!(
-                read(kind(data_type).unwrap(), &value).is_err(),
+                read(kind(data_type).unwrap(), &value.to_string()).is_err(),
                 "{data_type} {value}"
             );
         }
