@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::deaggregation::{self, UserRecord, record_start};
 use crate::error::{Disposition, StoreError};
 use crate::metrics::{InvocationMetrics, MetricsOutput};
-use crate::query::{build_query, writable};
+use crate::query::{build_query, takes, writable};
 use crate::record::{RejectReason, Write};
 use crate::rejects::{RejectSink, RejectedRecord};
 use crate::retry::{Deadline, RetryPolicy, with_retries};
@@ -98,13 +98,19 @@ pub async fn handle<S: GraphStore>(
     );
     let mut rejects: Vec<(usize, RejectReason)> = Vec::new();
     let mut writes: Vec<(usize, Write)> = Vec::with_capacity(users.len());
-    let writable = writable(deps.config.query_language);
+    let (language, writable) = (
+        deps.config.query_language,
+        writable(deps.config.query_language),
+    );
     for (index, user) in users.iter().enumerate() {
-        match user.decode(
-            deps.config.max_record_bytes,
-            deps.config.mappings.as_ref(),
-            writable,
-        ) {
+        match user
+            .decode(
+                deps.config.max_record_bytes,
+                deps.config.mappings.as_ref(),
+                writable,
+            )
+            .and_then(|w| takes(language, w))
+        {
             Ok(write) => writes.push((index, write)),
             Err(reason) => rejects.push((index, reason)),
         }
@@ -179,7 +185,7 @@ pub async fn handle<S: GraphStore>(
             continue;
         };
         let write = &writes[at].1;
-        if let Write::Operations(_) = write {
+        if let Write::Operations(_) | Write::Quads(_) = write {
             // Its lane wrote the later records of its key already: written now, it would be applied after them.
             // The store's refusal is proven (it accepted a later write), so it is rejected as it was refused.
             rejects.push((
@@ -441,6 +447,8 @@ impl<S: GraphStore> Writer<'_, S> {
                 match write {
                     Write::Follows(_) => edges += 1,
                     Write::Operations(ops) => operations += ops.len() as u64,
+                    // NQUADS change records: each quad added or removed is one operation.
+                    Write::Quads(quads) => operations += quads.len() as u64,
                 }
             }
             InvocationMetrics::add(&self.metrics.edges_written, edges);

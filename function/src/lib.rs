@@ -20,6 +20,7 @@ pub mod rejects;
 pub mod retry;
 pub mod sparql;
 pub mod sparql_operations;
+pub mod sparql_quads;
 pub mod store;
 
 pub use config::{Config, ConfigError};

@@ -16,7 +16,11 @@
 //! - edge upsert: an edge id taken by an edge of another type or with other endpoints fails the request (below),
 //!   the absent endpoints are created the same way (with `from_label`, `to_label`), then
 //!   `MERGE (a)-[e:Label {~id}]->(z)` and `SET e += r.p`;
-//! - vertex delete: `DETACH DELETE` (with its edges); edge delete: `DELETE` of the relationship with the `~id`.
+//! - vertex delete: `DETACH DELETE` (with its edges); edge delete: `DELETE` of the relationship with the `~id`;
+//! - value changes of an existing element (change records): an added value is set (`SET n += r.p`: a property
+//!   holds one value in openCypher, and a source streams the old value's removal before the new one), a removed
+//!   one is removed where the property holds it (`WHERE n.k = r.v SET n.k = null`); `MATCH` finds nothing when the
+//!   element is absent.
 //!
 //! An upsert cannot move or relabel an edge (the model's [`stream2neptune_graph::Refusal::EdgeIdTaken`], Gremlin's
 //! "already exists"): `MERGE` would look for the edge between the endpoints given, find none and create a second
@@ -39,7 +43,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
 use serde_json::{Map, Value as Json};
-use stream2neptune_graph::{Change, Operation, PropertyChange, Unwritable, Value};
+use stream2neptune_graph::{Change, Element, Operation, PropertyChange, Unwritable, Value};
 
 use crate::opencypher::form_body;
 
@@ -62,6 +66,21 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
         Operation::UpsertVertex(v) => (vec![&v.label], &v.properties),
         Operation::UpsertEdge(e) => (vec![&e.label, &e.from_label, &e.to_label], &e.properties),
         Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => return Ok(()),
+        Operation::ChangeValues { changes, .. } => {
+            for change in changes {
+                let field = format!("property {:?}", change.name);
+                if change.name.starts_with('~') {
+                    return Err(refuse(
+                        field,
+                        "names starting with `~` are Neptune's own (`~id`, `~label`); rename the property",
+                    ));
+                }
+                if let Err(reason) = single(&change.value) {
+                    return Err(refuse(field, reason));
+                }
+            }
+            return Ok(());
+        }
     };
     if labels.iter().any(|l| l.is_empty()) {
         return Err(refuse(
@@ -132,6 +151,16 @@ enum Kind<'a> {
     },
     DeleteVertex,
     DeleteEdge,
+    /// Values set on an existing element (a change record's added values).
+    AddValues {
+        element: Element,
+    },
+    /// A property removed from an existing element where it holds the row's value.
+    RemoveValue {
+        element: Element,
+        name: &'a str,
+        datetime: bool,
+    },
 }
 
 /// Consecutive operations of one shape on distinct ids.
@@ -145,6 +174,33 @@ struct Segment<'a> {
     from_ids: Vec<&'a str>,
     to_ids: Vec<&'a str>,
     endpoints: HashSet<&'a str>,
+}
+
+/// The segment a row of `kind` on `id` setting the date-times `datetimes` joins: the last one when it is of that
+/// shape and does not hold `id`, else a new one.
+fn segment_for<'s, 'a>(
+    segments: &'s mut Vec<Segment<'a>>,
+    kind: Kind<'a>,
+    datetimes: Vec<&'a str>,
+    id: &'a str,
+) -> &'s mut Segment<'a> {
+    let fits = segments
+        .last()
+        .is_some_and(|s| s.kind == kind && s.datetimes == datetimes && !s.ids.contains(id));
+    if !fits {
+        segments.push(Segment {
+            kind,
+            datetimes,
+            rows: Vec::new(),
+            ids: HashSet::new(),
+            from_ids: Vec::new(),
+            to_ids: Vec::new(),
+            endpoints: HashSet::new(),
+        });
+    }
+    let segment = segments.last_mut().expect("pushed above");
+    segment.ids.insert(id);
+    segment
 }
 
 /// The last change of each property of an upsert: its value as JSON (`null` removes it) or a date-time.
@@ -192,6 +248,42 @@ pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, St
     let mut segments: Vec<Segment> = Vec::new();
     for operation in operations.iter().map(Borrow::borrow) {
         check(operation)?;
+        if let Operation::ChangeValues {
+            element,
+            id,
+            changes,
+        } = operation
+        {
+            for change in changes {
+                let datetime = matches!(single(&change.value), Ok(Value::DateTime(_)));
+                let value = single(&change.value).map_or(Json::Null, json_value);
+                let (kind, datetimes, row) = match (change.add, datetime) {
+                    (true, true) => (
+                        Kind::AddValues { element: *element },
+                        vec![change.name.as_str()],
+                        serde_json::json!({"id": id, "p": {}, "d": [value]}),
+                    ),
+                    (true, false) => (
+                        Kind::AddValues { element: *element },
+                        vec![],
+                        serde_json::json!({"id": id, "p": {change.name.as_str(): value}, "d": []}),
+                    ),
+                    (false, _) => (
+                        Kind::RemoveValue {
+                            element: *element,
+                            name: &change.name,
+                            datetime,
+                        },
+                        vec![],
+                        serde_json::json!({"id": id, "v": value}),
+                    ),
+                };
+                segment_for(&mut segments, kind, datetimes, id)
+                    .rows
+                    .push(row);
+            }
+            continue;
+        }
         let (kind, id, properties) = match operation {
             Operation::UpsertVertex(v) => (
                 Kind::UpsertVertex { label: &v.label },
@@ -209,25 +301,11 @@ pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, St
             ),
             Operation::DeleteVertex { id } => (Kind::DeleteVertex, id.as_str(), None),
             Operation::DeleteEdge { id } => (Kind::DeleteEdge, id.as_str(), None),
+            Operation::ChangeValues { .. } => unreachable!("value changes are written above"),
         };
         let (plain, datetimes) = properties.map(|p| final_changes(p)).unwrap_or_default();
         let datetime_names: Vec<&str> = datetimes.keys().copied().collect();
-        let fits = segments.last().is_some_and(|s| {
-            s.kind == kind && s.datetimes == datetime_names && !s.ids.contains(id)
-        });
-        if !fits {
-            segments.push(Segment {
-                kind,
-                datetimes: datetime_names,
-                rows: Vec::new(),
-                ids: HashSet::new(),
-                from_ids: Vec::new(),
-                to_ids: Vec::new(),
-                endpoints: HashSet::new(),
-            });
-        }
-        let segment = segments.last_mut().expect("pushed above");
-        segment.ids.insert(id);
+        let segment = segment_for(&mut segments, kind, datetime_names, id);
         let row = match operation {
             Operation::UpsertVertex(_) => serde_json::json!({
                 "id": id, "p": plain, "d": datetimes.values().collect::<Vec<_>>()
@@ -245,6 +323,7 @@ pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, St
                 })
             }
             Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => Json::from(id),
+            Operation::ChangeValues { .. } => unreachable!("value changes are written above"),
         };
         segment.rows.push(row);
     }
@@ -311,12 +390,41 @@ pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, St
                     "UNWIND ${rows} AS v MATCH ()-[e {{`~id`: v}}]->() DELETE e"
                 );
             }
+            Kind::AddValues { element } => {
+                let _ = write!(
+                    query,
+                    "UNWIND ${rows} AS r MATCH {} SET n += r.p",
+                    element_pattern(element)
+                );
+                push_datetimes(&mut query, "n", &segment.datetimes);
+            }
+            Kind::RemoveValue {
+                element,
+                name,
+                datetime,
+            } => {
+                let name = symbolic_name(name);
+                let value = if datetime { "datetime(r.v)" } else { "r.v" };
+                let _ = write!(
+                    query,
+                    "UNWIND ${rows} AS r MATCH {} WHERE n.{name} = {value} SET n.{name} = null",
+                    element_pattern(element)
+                );
+            }
         }
         parameters.insert(rows, Json::Array(segment.rows));
     }
     // A JSON map of strings, numbers, booleans and nulls always serialises.
     let parameters = serde_json::to_string(&parameters).unwrap_or_default();
     Ok((query, parameters))
+}
+
+/// The pattern matching the element `n` whose `~id` is `r.id` (nothing when it is absent).
+fn element_pattern(element: Element) -> &'static str {
+    match element {
+        Element::Vertex => "(n {`~id`: r.id})",
+        Element::Edge => "()-[n {`~id`: r.id}]->()",
+    }
 }
 
 /// `UNWIND $list AS var` creating `(:label {~id: id})` for each id no vertex has.
@@ -446,6 +554,65 @@ mod tests {
                 "s3": ["v9"]
             })
         );
+    }
+
+    #[test]
+    fn value_changes_set_and_remove_where_the_element_holds_the_value() {
+        use stream2neptune_graph::ValueChange;
+        let value = |name: &str, add: bool, value: Value| ValueChange {
+            name: name.into(),
+            add,
+            value,
+        };
+        let operations = [
+            Operation::ChangeValues {
+                element: Element::Vertex,
+                id: "v1".into(),
+                changes: vec![
+                    value("n", false, Value::Integer(1)),
+                    value("n", true, Value::Integer(2)),
+                ],
+            },
+            Operation::ChangeValues {
+                element: Element::Vertex,
+                id: "v2".into(),
+                changes: vec![value("n", true, Value::Integer(3))],
+            },
+            Operation::ChangeValues {
+                element: Element::Edge,
+                id: "e1".into(),
+                changes: vec![
+                    value("at", true, Value::DateTime("2024-05-01T10:11:12Z".into())),
+                    value("at", false, Value::DateTime("2024-05-01T10:11:12Z".into())),
+                ],
+            },
+        ];
+        let (query, parameters) = batch_query(&operations).unwrap();
+        assert_eq!(
+            query,
+            "UNWIND $s0 AS r MATCH (n {`~id`: r.id}) WHERE n.`n` = r.v SET n.`n` = null \
+             WITH count(*) AS b \
+             UNWIND $s1 AS r MATCH (n {`~id`: r.id}) SET n += r.p \
+             WITH count(*) AS b \
+             UNWIND $s2 AS r MATCH ()-[n {`~id`: r.id}]->() SET n += r.p SET n.`at` = datetime(r.d[0]) \
+             WITH count(*) AS b \
+             UNWIND $s3 AS r MATCH ()-[n {`~id`: r.id}]->() WHERE n.`at` = datetime(r.v) SET n.`at` = null"
+        );
+        assert_eq!(
+            serde_json::from_str::<Json>(&parameters).unwrap(),
+            serde_json::json!({
+                "s0": [{"id": "v1", "v": 1}],
+                "s1": [{"id": "v1", "p": {"n": 2}, "d": []}, {"id": "v2", "p": {"n": 3}, "d": []}],
+                "s2": [{"id": "e1", "p": {}, "d": ["2024-05-01T10:11:12Z"]}],
+                "s3": [{"id": "e1", "v": "2024-05-01T10:11:12Z"}]
+            })
+        );
+        let date = Operation::ChangeValues {
+            element: Element::Vertex,
+            id: "v".into(),
+            changes: vec![value("d", true, Value::Date("2024-05-01".into()))],
+        };
+        assert_eq!(check(&date).unwrap_err().field, "property \"d\"");
     }
 
     #[test]

@@ -8,8 +8,8 @@ use stream2neptune_writer_environment::QueryLanguage;
 
 use crate::config::Config;
 use crate::gremlin::{self, GremlinStyle};
-use crate::record::{Edge, Write};
-use crate::{opencypher, opencypher_operations, sparql, sparql_operations};
+use crate::record::{Edge, RejectReason, Write};
+use crate::{opencypher, opencypher_operations, sparql, sparql_operations, sparql_quads};
 
 /// The language's check of one graph operation: `Err` names what it cannot store and what to send instead.
 /// Gremlin stores every operation a document can hold.
@@ -21,9 +21,35 @@ pub fn writable(language: QueryLanguage) -> fn(&Operation) -> Result<(), Unwrita
     }
 }
 
+/// `write` when the language can store its form: NQUADS change records' quads are RDF, for SPARQL only; any other
+/// language rejects them as `Unwritable`, naming the first statement's subject.
+pub fn takes(language: QueryLanguage, write: Write) -> Result<Write, RejectReason> {
+    match (&write, language) {
+        (Write::Quads(quads), QueryLanguage::Gremlin | QueryLanguage::OpenCypher) => {
+            Err(RejectReason::Unwritable {
+                index: 0,
+                reason: Unwritable {
+                    language: match language {
+                        QueryLanguage::Gremlin => "Gremlin",
+                        _ => opencypher_operations::LANGUAGE,
+                    },
+                    operation: "an NQUADS change",
+                    element: quads.first().map_or_else(String::new, |q| q.quad.subject.to_string()),
+                    field: "data.stmt".into(),
+                    reason: "NQUADS change records are RDF statements: replay them into a SPARQL stack \
+                             (QUERY_LANGUAGE sparql); a Gremlin or openCypher stack takes PG_JSON change records"
+                        .into(),
+                },
+            })
+        }
+        _ => Ok(write),
+    }
+}
+
 /// The write text for `writes`, records of one form (the handler cuts its writes where the form changes): the
 /// Gremlin traversal, the SPARQL update, or the openCypher form body (`query=...&parameters=...`). `follows` edges
-/// in the forms the configuration picks; graph operations, every record's in order, in one request.
+/// in the forms the configuration picks; graph operations, every record's in order, in one request; quads (SPARQL
+/// only, see [`takes`]) likewise.
 pub fn build_query(config: &Config, writes: &[&Write]) -> String {
     debug_assert!(
         writes.windows(2).all(|w| w[0].same_form(w[1])),
@@ -35,16 +61,26 @@ pub fn build_query(config: &Config, writes: &[&Write]) -> String {
                 .iter()
                 .flat_map(|write| match write {
                     Write::Operations(operations) => operations.as_slice(),
-                    Write::Follows(_) => &[],
+                    Write::Follows(_) | Write::Quads(_) => &[],
                 })
                 .collect();
             operations_query(config.query_language, &operations)
         }
+        // `takes` let quads through for SPARQL only.
+        Some(Write::Quads(_)) => sparql_quads::batch_update(
+            &writes
+                .iter()
+                .flat_map(|write| match write {
+                    Write::Quads(quads) => quads.as_slice(),
+                    Write::Follows(_) | Write::Operations(_) => &[],
+                })
+                .collect::<Vec<_>>(),
+        ),
         _ => follows_query(
             config,
             writes.iter().filter_map(|write| match write {
                 Write::Follows(edge) => Some(edge),
-                Write::Operations(_) => None,
+                Write::Operations(_) | Write::Quads(_) => None,
             }),
         ),
     }
@@ -137,6 +173,31 @@ mod tests {
             build_query(&config("sparql"), &writes),
             sparql::batch_update(&edges)
         );
+    }
+
+    #[test]
+    fn quads_are_written_in_sparql_only() {
+        let body = r#"{"op":"ADD","data":{"stmt":"<urn:a> <urn:b> \"c\" <urn:g> ."}}"#;
+        let Ok(write @ Write::Quads(_)) =
+            crate::record::decode_record(body.as_bytes(), 1000, None, |_| Ok(()))
+        else {
+            panic!("{body}");
+        };
+        let sparql = takes(QueryLanguage::Sparql, write.clone()).unwrap();
+        assert_eq!(
+            build_query(&config("sparql"), &[&sparql]),
+            "INSERT DATA {\nGRAPH <urn:g> { <urn:a> <urn:b> \"c\" . }\n}"
+        );
+        for language in [QueryLanguage::Gremlin, QueryLanguage::OpenCypher] {
+            let refused = takes(language, write.clone()).unwrap_err();
+            assert_eq!(refused.code(), "Unwritable");
+            assert!(
+                refused
+                    .to_string()
+                    .contains("data.stmt: NQUADS change records are RDF statements"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! of the stack's mappings that applies ([`stream2neptune_graph::mapping`]); one that none applies to, or whose
 //! field the mapping cannot take, is refused ([`RejectReason::MappingMismatch`]).
 //!
-//! Otherwise (RECORD_FORMAT=auto), which form a body is ([`decode_record`]): a JSON array, or a JSON object with an `op` member, is a
-//! graph-operation document ([`stream2neptune_graph::document`]); anything else is the sample's `follows` edge
-//! ([`parse_record`]). A graph-operation record is refused whole when the document is malformed
+//! Otherwise (RECORD_FORMAT=auto), which form a body is ([`decode_record`]): a JSON array, or a JSON object with an
+//! `op` member, is a graph-operation document ([`stream2neptune_graph::document`]), except that an object with `op`
+//! ADD or REMOVE, a stream API response (an array `records`, no `op`) or an array of such objects is Neptune Streams
+//! change records ([`stream2neptune_graph::change`]); anything else is the sample's `follows` edge
+//! ([`parse_record`]). Change records are refused whole when one cannot be read
+//! ([`RejectReason::BadChangeRecord`]). A graph-operation record is refused whole when the document is malformed
 //! ([`RejectReason::BadOperation`]) or when one of its operations is one the configured language cannot store
 //! ([`RejectReason::Unwritable`]).
 //!
@@ -23,18 +26,21 @@
 
 use std::fmt;
 
+use stream2neptune_graph::change::{self, QuadChange, Replay};
 use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::json::{Members, excerpt, is_integer_text};
 use stream2neptune_graph::mapping::{EventError, Mappings};
-use stream2neptune_graph::{DocumentError, Operation, Unwritable};
+use stream2neptune_graph::{ChangeError, DocumentError, Operation, Unwritable};
 
 /// What one record asks the writer to write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     /// The sample's `follows` edge (CSV or JSON).
     Follows(Edge),
-    /// Graph operations, applied in order (a graph-operation document).
+    /// Graph operations, applied in order (a graph-operation document, PG_JSON change records).
     Operations(Vec<Operation>),
+    /// Quads added and removed in order (NQUADS change records), written in SPARQL only.
+    Quads(Vec<QuadChange>),
 }
 
 impl Write {
@@ -42,7 +48,9 @@ impl Write {
     pub fn same_form(&self, other: &Write) -> bool {
         matches!(
             (self, other),
-            (Write::Follows(_), Write::Follows(_)) | (Write::Operations(_), Write::Operations(_))
+            (Write::Follows(_), Write::Follows(_))
+                | (Write::Operations(_), Write::Operations(_))
+                | (Write::Quads(_), Write::Quads(_))
         )
     }
 }
@@ -139,6 +147,10 @@ pub enum RejectReason {
     /// event field (a dotted path) and its value.
     #[error("event not mapped: {0}")]
     MappingMismatch(#[from] EventError),
+    /// Neptune Streams change records that cannot be read: the message names the change (eventId or index), the
+    /// field, the value and what is allowed.
+    #[error("bad change record: {0}")]
+    BadChangeRecord(#[from] ChangeError),
     /// A graph operation the configured query language cannot store.
     #[error("operation {index}: {reason}")]
     Unwritable {
@@ -168,6 +180,7 @@ impl RejectReason {
             RejectReason::CorruptedAggregate(_) => "CorruptedAggregate",
             RejectReason::BadOperation(_) => "BadOperation",
             RejectReason::MappingMismatch(_) => "MappingMismatch",
+            RejectReason::BadChangeRecord(_) => "BadChangeRecord",
             RejectReason::Unwritable { .. } => "Unwritable",
             RejectReason::StoreRefused { .. } => "StoreRefused",
         }
@@ -191,13 +204,24 @@ pub fn decode_record(
         Some(b'{') => {
             let members: Members =
                 serde_json::from_str(body).map_err(|e| bad_json(e.to_string()))?;
-            if !members.0.iter().any(|(name, _)| name == "op") {
-                return parse_json(members.0).map(Write::Follows);
+            match members.0.iter().find(|(name, _)| name == "op") {
+                Some((_, op)) if change::is_change_op(op.get()) => return changes(body, writable),
+                Some(_) => stream2neptune_graph::document::decode_object(members)?,
+                // A stream API response: `records` is an array (a follows property never is).
+                None if members
+                    .0
+                    .iter()
+                    .any(|(name, value)| name == "records" && value.get().starts_with('[')) =>
+                {
+                    return changes(body, writable);
+                }
+                None => return parse_json(members.0).map(Write::Follows),
             }
-            stream2neptune_graph::document::decode_object(members)?
         }
         Some(b'[') => match stream2neptune_graph::decode(body) {
             Ok(operations) => operations,
+            // Not graph operations: change records, when the first item is one.
+            Err(_) if change::is_changes(body) => return changes(body, writable),
             // Not JSON: a CSV record whose first id starts with `[`, or else a broken document.
             Err(not_json @ DocumentError::NotJson { .. }) => {
                 return parse_csv(body)
@@ -209,6 +233,17 @@ pub fn decode_record(
         _ => return parse_csv(body).map(Write::Follows),
     };
     writable_operations(operations, writable)
+}
+
+/// The write of change records: their operations, each one the configured language can store, or their quads.
+fn changes(
+    body: &str,
+    writable: impl Fn(&Operation) -> Result<(), Unwritable>,
+) -> Result<Write, RejectReason> {
+    match change::decode(body)? {
+        Replay::Operations(operations) => writable_operations(operations, writable),
+        Replay::Quads(quads) => Ok(Write::Quads(quads)),
+    }
 }
 
 /// The operations of a record, each one the configured language can store.
@@ -694,6 +729,43 @@ mod tests {
         ] {
             assert_eq!(decode_any(body).unwrap_err().code(), code, "{body}");
         }
+    }
+
+    #[test]
+    fn change_records_are_told_from_documents_by_op_and_refused_naming_the_change() {
+        let vertex = r#"{"eventId":{"commitNum":5,"opNum":1},"op":"ADD","data":{"id":"p","type":"vl","key":"label","value":{"value":"Person","dataType":"String"}}}"#;
+        for body in [
+            vertex.to_owned(),
+            format!("[{vertex}]"),
+            format!(r#"{{"format":"PG_JSON","records":[{vertex}]}}"#),
+        ] {
+            assert_eq!(
+                decode_any(&body),
+                Ok(match change::decode(vertex).unwrap() {
+                    Replay::Operations(operations) => Write::Operations(operations),
+                    Replay::Quads(quads) => Write::Quads(quads),
+                }),
+                "{body}"
+            );
+        }
+        let bad = vertex.replace("String", "Char");
+        let err = decode_any(&format!("[{bad}]")).unwrap_err();
+        assert_eq!(err.code(), "BadChangeRecord");
+        assert!(
+            err.to_string().starts_with(
+                "bad change record: change eventId 5/1: `data.value.dataType` = \"Char\""
+            ),
+            "{err}"
+        );
+        // A follows edge with a property named `records` stays a follows edge.
+        let follows = r#"{"from":"a","to":"b","created":"2016-05-21","records":5}"#;
+        assert!(
+            matches!(decode_any(follows), Ok(Write::Follows(_))),
+            "{follows}"
+        );
+        // A graph-operation document keeps its own messages.
+        let err = decode_any(r#"[{"op":"merge","id":"a"}]"#).unwrap_err();
+        assert_eq!(err.code(), "BadOperation");
     }
 
     #[test]

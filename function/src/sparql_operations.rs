@@ -24,6 +24,8 @@
 //!   free or held by that edge (same label, from and to), and each of its property changes applies only when the edge
 //!   resource is that edge (`... WHERE { <e> a <label> ; from <F> ; to <T> . }`). An upsert naming an edge id another
 //!   edge holds changes nothing, in the same request; the record is not rejected (Gremlin and openCypher refuse it);
+//! - value changes of an existing element (from change records): an added value is inserted where the element
+//!   has an `rdf:type` (an edge's in place of the value it holds), a removed one deleted with `DELETE DATA`;
 //! - a vertex delete deletes every triple of the edge resources that start or end at it, then its own;
 //!   an edge delete deletes its resource's triples.
 //!
@@ -32,7 +34,9 @@
 use std::borrow::Borrow;
 use std::fmt::Write;
 
-use stream2neptune_graph::{Change, Operation, PropertyChange, Unwritable, Value};
+use stream2neptune_graph::{
+    Change, Element, Operation, PropertyChange, Unwritable, Value, ValueChange,
+};
 
 use crate::record::{DateKind, parse_date};
 use crate::sparql::{BASE, FROM, RDF_TYPE, TO, XSD, push_literal, push_pct, xsd_lexical};
@@ -129,6 +133,14 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
             true,
         ),
         Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => return Ok(()),
+        Operation::ChangeValues { changes, .. } => {
+            for change in changes {
+                if let Err(reason) = literal(&change.value) {
+                    return Err(refuse(format!("property {:?}", change.name), reason));
+                }
+            }
+            return Ok(());
+        }
     };
     if labels.iter().any(|l| l.is_empty()) {
         return Err(refuse(
@@ -345,6 +357,61 @@ fn changes(
     Ok(())
 }
 
+// Each change of an element that exists (has an `rdf:type`): an added value is inserted (on an edge, in place of
+// the value it holds); a removed one is deleted (`DELETE DATA` of an absent triple changes nothing).
+fn value_changes(
+    u: &mut Update,
+    element: Element,
+    id: &str,
+    changes: &[ValueChange],
+) -> Result<(), String> {
+    let s = match element {
+        Element::Vertex => vertex_iri(id),
+        Element::Edge => edge_iri(id),
+    };
+    for change in changes {
+        let (p, literal) = (property_iri(&change.name), literal(&change.value)?);
+        let text = u.operation();
+        let parts: &[&str] = match (change.add, element) {
+            (false, _) => &["DELETE DATA { <", &s, "> <", &p, "> ", &literal, " }"],
+            (true, Element::Vertex) => &[
+                "INSERT { <",
+                &s,
+                "> <",
+                &p,
+                "> ",
+                &literal,
+                " } WHERE { <",
+                &s,
+                "> a ?t }",
+            ],
+            (true, Element::Edge) => &[
+                "DELETE { <",
+                &s,
+                "> <",
+                &p,
+                "> ?o } INSERT { <",
+                &s,
+                "> <",
+                &p,
+                "> ",
+                &literal,
+                " } WHERE { <",
+                &s,
+                "> a ?t OPTIONAL { <",
+                &s,
+                "> <",
+                &p,
+                "> ?o } }",
+            ],
+        };
+        for part in parts {
+            text.push_str(part);
+        }
+    }
+    Ok(())
+}
+
 /// One SPARQL Update writing `operations` in order, as one request (one transaction); every operation is
 /// [`check`]ed first.
 pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Unwritable> {
@@ -403,6 +470,11 @@ pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Un
                 }
                 Ok(())
             }
+            Operation::ChangeValues {
+                element,
+                id,
+                changes,
+            } => value_changes(&mut u, *element, id, changes),
         };
     }
     Ok(u.finish())
@@ -418,6 +490,39 @@ mod tests {
             name: name.into(),
             change,
         }
+    }
+
+    #[test]
+    fn value_changes_touch_existing_elements_only() {
+        let value = |name: &str, add: bool, value: Value| ValueChange {
+            name: name.into(),
+            add,
+            value,
+        };
+        let operations = [
+            Operation::ChangeValues {
+                element: Element::Vertex,
+                id: "v".into(),
+                changes: vec![
+                    value("n", false, Value::Integer(1)),
+                    value("n", true, Value::Integer(2)),
+                ],
+            },
+            Operation::ChangeValues {
+                element: Element::Edge,
+                id: "e".into(),
+                changes: vec![value("w", true, Value::String("x".into()))],
+            },
+        ];
+        let b = BASE;
+        assert_eq!(
+            batch_update(&operations).unwrap(),
+            format!(
+                "DELETE DATA {{ <{b}vertex/v> <{b}property/n> \"1\"^^<{XSD}long> }} ;
+INSERT {{ <{b}vertex/v> <{b}property/n> \"2\"^^<{XSD}long> }} WHERE {{ <{b}vertex/v> a ?t }} ;
+DELETE {{ <{b}edge/e> <{b}property/w> ?o }} INSERT {{ <{b}edge/e> <{b}property/w> \"x\" }} WHERE {{ <{b}edge/e> a ?t OPTIONAL {{ <{b}edge/e> <{b}property/w> ?o }} }}"
+            )
+        );
     }
 
     #[test]

@@ -182,6 +182,10 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     // and is down for a while, redelivered from each checkpoint and then whole, leave the model's graph; only the
     // poison records are rejected
     operation_faults::graph_operation_records_under_faults_match_the_model(&server).await;
+    // AND a source graph's Neptune Streams change records (PG_JSON pages, arrays and single changes on one key, an
+    // unreadable change among them) replayed twice through the handler leave the source graph
+    changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Mixed)
+        .await;
 }
 
 async fn weights(server: &CypherServer, from: &str, to: &str) -> Vec<serde_json::Value> {

@@ -28,6 +28,11 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing_a
     operation_faults::graph_operation_records_under_faults_match_the_model(&store).await;
     // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
     mapped::mapped_events_through_the_handler_match_the_model(&store).await;
+    // AND a source graph's Neptune Streams change records (PG_JSON pages, arrays and single changes on one key, an
+    // unreadable change among them) replayed twice through the handler leave the source graph
+    changes::change_records_through_the_handler_match_the_source(&store, changes::Cut::Mixed).await;
+    // AND NQUADS change records replayed twice leave the source's quads, hostile literals kept as literals
+    changes::nquads_change_records_through_the_handler_leave_the_sources_quads(&store).await;
 }
 
 #[tokio::test]

@@ -532,6 +532,7 @@ fn scalar(
 
 /// Encodes operations as a graph-operation document (one object for one operation, else an array) that
 /// [`decode`] reads back to the same operations, properties in their order. Edge operations carry their id as `id`.
+/// [`Operation::ChangeValues`], which only change records carry ([`crate::change`]), has no document form: it panics.
 pub fn encode(operations: &[Operation]) -> String {
     let mut out = String::with_capacity(128 * operations.len());
     if operations.len() != 1 {
@@ -569,6 +570,9 @@ pub fn encode(operations: &[Operation]) -> String {
                 push_properties(&mut out, &e.properties);
             }
             Operation::DeleteVertex { id } | Operation::DeleteEdge { id } => member("id", id),
+            Operation::ChangeValues { id, .. } => {
+                panic!("value changes of {id:?} come from change records and have no document form")
+            }
         }
         out.push('}');
     }

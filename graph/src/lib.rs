@@ -4,6 +4,7 @@
 //! The writer decodes each record into [`Operation`]s and each query language turns a batch of them into one
 //! request; the test oracle ([`model::Graph`]) applies the same operations to an in-memory graph.
 
+pub mod change;
 pub mod date;
 pub mod document;
 pub mod json;
@@ -12,9 +13,11 @@ pub mod model;
 pub mod operation;
 pub mod unwritable;
 
+pub use change::ChangeError;
 pub use document::{DocumentError, decode, encode};
 pub use model::{Difference, Graph, Refusal};
 pub use operation::{
-    Change, EdgeUpsert, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
+    Change, EdgeUpsert, Element, Operation, PropertyChange, Value, ValueChange, VertexUpsert,
+    derived_edge_id,
 };
 pub use unwritable::Unwritable;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::date::utc_instant;
-use crate::operation::{Change, Operation, Value};
+use crate::operation::{Change, Element, Operation, Value, ValueChange};
 
 /// A whole graph: vertices and edges by id.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -238,6 +238,43 @@ impl Graph {
             }
             Operation::DeleteEdge { id } => {
                 self.edges.remove(id);
+            }
+            Operation::ChangeValues {
+                element: Element::Vertex,
+                id,
+                changes,
+            } => {
+                if let Some(vertex) = self.vertices.get_mut(id) {
+                    for ValueChange { name, add, value } in changes {
+                        let values = vertex.properties.entry(name.clone()).or_default();
+                        if *add {
+                            let added = values.drain(..).chain([value.clone()]);
+                            *values = set_of(added.collect::<Vec<_>>());
+                        } else {
+                            let key = value_key(value);
+                            values.retain(|v| value_key(v) != key);
+                            if values.is_empty() {
+                                vertex.properties.remove(name);
+                            }
+                        }
+                    }
+                }
+            }
+            Operation::ChangeValues {
+                element: Element::Edge,
+                id,
+                changes,
+            } => {
+                if let Some(edge) = self.edges.get_mut(id) {
+                    for ValueChange { name, add, value } in changes {
+                        if *add {
+                            edge.properties.insert(name.clone(), value.clone());
+                        } else if edge.properties.get(name).map(value_key) == Some(value_key(value))
+                        {
+                            edge.properties.remove(name);
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -490,6 +527,91 @@ mod tests {
                 assert_eq!(decoded.unwrap(), vec![operation]);
             }
         }
+    }
+
+    #[test]
+    fn value_changes_add_and_remove_single_values_of_present_elements_only() {
+        let mut graph = Graph::default();
+        graph.apply(&edge("e1", "a", "b")).unwrap();
+        let changes =
+            |element, id: &str, changes: &[(&str, bool, Value)]| Operation::ChangeValues {
+                element,
+                id: id.into(),
+                changes: changes
+                    .iter()
+                    .map(|(name, add, value)| ValueChange {
+                        name: (*name).into(),
+                        add: *add,
+                        value: value.clone(),
+                    })
+                    .collect(),
+            };
+        let (x, y) = (Value::String("x".into()), Value::String("y".into()));
+        graph
+            .apply(&changes(
+                Element::Vertex,
+                "a",
+                &[
+                    ("t", true, x.clone()),
+                    ("t", true, y.clone()),
+                    ("t", true, x.clone()),
+                ],
+            ))
+            .unwrap();
+        assert_eq!(
+            graph.vertices["a"].properties["t"],
+            vec![x.clone(), y.clone()]
+        );
+        graph
+            .apply(&changes(
+                Element::Vertex,
+                "a",
+                &[("t", false, x.clone()), ("t", false, Value::Integer(1))],
+            ))
+            .unwrap();
+        assert_eq!(graph.vertices["a"].properties["t"], vec![y.clone()]);
+        graph
+            .apply(&changes(Element::Vertex, "a", &[("t", false, y.clone())]))
+            .unwrap();
+        assert!(
+            graph.vertices["a"].properties.is_empty(),
+            "the last value takes the property"
+        );
+        // An edge property: a removal of another value keeps it, of its value removes it; adding replaces.
+        graph
+            .apply(&changes(
+                Element::Edge,
+                "e1",
+                &[("since", false, Value::Integer(1))],
+            ))
+            .unwrap();
+        assert_eq!(graph.edges["e1"].properties["since"], Value::Integer(2020));
+        graph
+            .apply(&changes(
+                Element::Edge,
+                "e1",
+                &[
+                    ("since", false, Value::Integer(2020)),
+                    ("w", true, x.clone()),
+                    ("w", true, y.clone()),
+                ],
+            ))
+            .unwrap();
+        assert_eq!(graph.edges["e1"].properties.len(), 1);
+        assert_eq!(graph.edges["e1"].properties["w"], y);
+        // Absent elements: nothing happens.
+        let before = graph.clone();
+        graph
+            .apply(&changes(
+                Element::Vertex,
+                "absent",
+                &[("t", true, x.clone())],
+            ))
+            .unwrap();
+        graph
+            .apply(&changes(Element::Edge, "absent", &[("t", true, x)]))
+            .unwrap();
+        assert_eq!(graph, before);
     }
 
     #[test]

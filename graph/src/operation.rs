@@ -10,6 +10,9 @@
 //! - A vertex property holds one value or a set of values (Neptune's default vertex cardinality is set; it has no
 //!   list cardinality). [`Change::Set`] replaces every value, [`Change::Add`] adds one, [`Change::Remove`] removes
 //!   the property. Edge properties hold one value: `Add` is not allowed on edges.
+//! - [`Operation::ChangeValues`] adds and removes single values of an existing element's properties, as Neptune
+//!   Streams records them ([`crate::change`]); it changes nothing when the element is absent (a property needs its
+//!   element, and the element's label, or an edge's ends, are not in the change).
 
 use std::fmt;
 
@@ -30,6 +33,38 @@ pub enum Operation {
         /// The edge id.
         id: String,
     },
+    /// Add and remove single property values of an element, in order, when it exists (nothing when it does not).
+    ChangeValues {
+        /// A vertex's or an edge's properties.
+        element: Element,
+        /// The element id.
+        id: String,
+        /// The changes, in order.
+        changes: Vec<ValueChange>,
+    },
+}
+
+/// Which kind of element an operation is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    /// A vertex.
+    Vertex,
+    /// An edge.
+    Edge,
+}
+
+/// A change of one value of one property, as Neptune Streams records it. On a vertex, adding puts the value in
+/// the property's set of values and removing takes it out (the property goes with its last value); on an edge,
+/// whose properties hold one value, adding replaces the value and removing removes the property when it holds
+/// this value (and nothing otherwise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueChange {
+    /// The property name.
+    pub name: String,
+    /// Added (`true`) or removed.
+    pub add: bool,
+    /// The value (never a list).
+    pub value: Value,
 }
 
 impl Operation {
@@ -39,6 +74,7 @@ impl Operation {
             Operation::UpsertVertex(v) => &v.id,
             Operation::UpsertEdge(e) => &e.id,
             Operation::DeleteVertex { id } | Operation::DeleteEdge { id } => id,
+            Operation::ChangeValues { id, .. } => id,
         }
     }
 
@@ -49,6 +85,7 @@ impl Operation {
             Operation::UpsertEdge(_) => "upsertEdge",
             Operation::DeleteVertex { .. } => "deleteVertex",
             Operation::DeleteEdge { .. } => "deleteEdge",
+            Operation::ChangeValues { .. } => "changeValues",
         }
     }
 }

@@ -22,6 +22,10 @@
 //! HTTP 500, "Vertex with id already exists"), so the writer narrows the batch to that record and rejects it, as the
 //! model refuses it ([`stream2neptune_graph::Refusal`]).
 //!
+//! Value changes of an existing element ([`Operation::ChangeValues`], from change records) are a traversal of their
+//! own, `g.V(id)` or `g.E(id)` and a step per change (see [`push_value_changes`]), which changes nothing when the
+//! element is absent.
+//!
 //! Values: strings through [`push_literal`]; integers as Longs (`7L`, Neptune's Long whatever the size); doubles
 //! `0.5d`; dates and date-times as `datetime('YYYY-MM-DDTHH:MM:SS.mmmZ')`, the instant in UTC (Gremlin keeps a
 //! `Date`, an instant with milliseconds: a date is its midnight UTC).
@@ -31,7 +35,9 @@ use std::collections::HashSet;
 use std::fmt::Write;
 
 use stream2neptune_graph::date::utc_instant;
-use stream2neptune_graph::{Change, Operation, PropertyChange, Value};
+use stream2neptune_graph::{
+    Change, Element as GraphElement, Operation, PropertyChange, Value, ValueChange,
+};
 
 use super::{EDGES_PER_TRAVERSAL, push_literal};
 
@@ -76,6 +82,18 @@ pub fn operations_query<O: Borrow<Operation>>(operations: &[O]) -> String {
             i += ids.len();
             continue;
         }
+        if let Operation::ChangeValues {
+            element,
+            id,
+            changes,
+        } = operations[i].borrow()
+        {
+            end_traversal(&mut q);
+            push_value_changes(&mut q, *element, id, changes);
+            chain = Chain::default();
+            i += 1;
+            continue;
+        }
         if chain.operations == 0 {
             end_traversal(&mut q);
             q.push('g');
@@ -102,8 +120,10 @@ pub fn operations_query<O: Borrow<Operation>>(operations: &[O]) -> String {
                 q.push_str("])");
                 push_changes(&mut q, &edge.properties, Element::Edge);
             }
-            Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => {
-                unreachable!("deletes are written above")
+            Operation::DeleteVertex { .. }
+            | Operation::DeleteEdge { .. }
+            | Operation::ChangeValues { .. } => {
+                unreachable!("deletes and value changes are written above")
             }
         }
         chain.operations += 1;
@@ -245,6 +265,36 @@ fn push_changes(q: &mut String, changes: &[PropertyChange], element: Element) {
     }
 }
 
+// `g.V(id)` (or `g.E(id)`) and each change in order: an added value `.property(set,k,v)` on a vertex,
+// `.property(k,v)` on an edge; a removed one `.sideEffect(__.properties(k).hasValue(v).drop())`. An absent element
+// gives the steps nothing to change.
+fn push_value_changes(q: &mut String, element: GraphElement, id: &str, changes: &[ValueChange]) {
+    q.push_str(match element {
+        GraphElement::Vertex => "g.V(",
+        GraphElement::Edge => "g.E(",
+    });
+    push_literal(q, id);
+    q.push(')');
+    for change in changes {
+        if !change.add {
+            q.push_str(".sideEffect(__.properties(");
+            push_literal(q, &change.name);
+            q.push_str(").hasValue(");
+            push_value(q, &change.value);
+            q.push_str(").drop())");
+            continue;
+        }
+        q.push_str(match element {
+            GraphElement::Vertex => ".property(set,",
+            GraphElement::Edge => ".property(",
+        });
+        push_literal(q, &change.name);
+        q.push(',');
+        push_value(q, &change.value);
+        q.push(')');
+    }
+}
+
 fn push_cardinality(q: &mut String, function: &str, value: &Value) {
     q.push_str(function);
     push_value(q, value);
@@ -316,6 +366,42 @@ mod tests {
             to_label: "device".into(),
             properties,
         })
+    }
+
+    #[test]
+    fn value_changes_are_a_traversal_of_their_own_on_the_element() {
+        let value = |name: &str, add: bool, value: Value| ValueChange {
+            name: name.into(),
+            add,
+            value,
+        };
+        let ops = [
+            vertex("d1", vec![]),
+            Operation::ChangeValues {
+                element: GraphElement::Vertex,
+                id: "d1".into(),
+                changes: vec![
+                    value("n", false, Value::Integer(1)),
+                    value("n", true, Value::Integer(2)),
+                ],
+            },
+            Operation::ChangeValues {
+                element: GraphElement::Edge,
+                id: "e1".into(),
+                changes: vec![
+                    value("w", true, Value::Double(0.5)),
+                    value("at", false, Value::Date("2024-01-02".into())),
+                ],
+            },
+            vertex("d2", vec![]),
+        ];
+        assert_eq!(
+            operations_query(&ops),
+            "g.mergeV([(T.id):'d1']).option(Merge.onCreate,[(T.label):'device'])\
+             .iterate();g.V('d1').sideEffect(__.properties('n').hasValue(1L).drop()).property(set,'n',2L)\
+             .iterate();g.E('e1').property('w',0.5d).sideEffect(__.properties('at').hasValue(datetime('2024-01-02T00:00:00.000Z')).drop())\
+             .iterate();g.mergeV([(T.id):'d2']).option(Merge.onCreate,[(T.label):'device'])"
+        );
     }
 
     #[test]

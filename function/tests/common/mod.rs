@@ -3,6 +3,7 @@
 //! scenarios every store runs ([`scenarios`]), and Kinesis event building.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod changes;
 pub mod mapped;
 pub mod neo4j;
 pub mod operation_faults;

@@ -359,6 +359,15 @@ fn under(prefix: &str, operation: &Operation) -> Operation {
         }),
         Operation::DeleteVertex { id: v } => Operation::DeleteVertex { id: id(v) },
         Operation::DeleteEdge { id: e } => Operation::DeleteEdge { id: id(e) },
+        Operation::ChangeValues {
+            element,
+            id: e,
+            changes,
+        } => Operation::ChangeValues {
+            element: *element,
+            id: id(e),
+            changes: changes.clone(),
+        },
     }
 }
 
