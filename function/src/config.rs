@@ -95,6 +95,9 @@ pub struct Config {
     pub retry_base_delay: Duration,
     /// RETRY_MAX_DELAY_MS (default 5000): largest back-off ceiling.
     pub retry_max_delay: Duration,
+    /// RETRY_CONFLICT_DELAY_MS (default 5): first pause ceiling after a transaction conflict; doubles per
+    /// conflict of the same write.
+    pub retry_conflict_delay: Duration,
     /// REQUEST_TIMEOUT_MS (default 30000): timeout of one store request (also bounded by the deadline).
     pub request_timeout: Duration,
     /// DEADLINE_MARGIN_MS (default 1000): time kept before the invocation deadline to answer Lambda.
@@ -272,6 +275,7 @@ impl Config {
                 ),
             ));
         }
+        let retry_conflict_delay = Duration::from_millis(env::RETRY_CONFLICT_DELAY_MS.parse(get)?);
         let request_timeout = Duration::from_millis(env::REQUEST_TIMEOUT_MS.parse(get)?);
         let deadline_margin = Duration::from_millis(env::DEADLINE_MARGIN_MS.parse(get)?);
         let stop_wait = Duration::from_millis(env::STOP_WAIT_MS.parse(get)?);
@@ -296,6 +300,7 @@ impl Config {
             retry_max_attempts,
             retry_base_delay,
             retry_max_delay,
+            retry_conflict_delay,
             request_timeout,
             deadline_margin,
             stop_wait,
