@@ -394,6 +394,7 @@ mod tests {
         assert_eq!(c.cluster_id, "db.cluster-x.us-east-1.neptune.amazonaws.com");
         assert_eq!(c.rejected_queue_url, None);
         assert_eq!(c.max_record_bytes, 65_536);
+        assert_eq!(c.retry_conflict_delay, Duration::from_millis(5));
     }
 
     #[test]
@@ -498,6 +499,7 @@ mod tests {
             ("MAX_RECORD_BYTES", "1", "an integer from 64"),
             ("RETRY_MAX_ATTEMPTS", "0", "an integer from 1 to 100"),
             ("RETRY_MAX_DELAY_MS", "10", "at least RETRY_BASE_DELAY_MS"),
+            ("RETRY_CONFLICT_DELAY_MS", "0", "an integer from 1 to 60000"),
             ("REQUEST_TIMEOUT_MS", "-5", "an integer from 100"),
             ("STOP_WAIT_MS", "900001", "an integer from 0 to 900000"),
         ];
