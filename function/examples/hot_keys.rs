@@ -28,6 +28,7 @@ const PASSED_ON: &[&str] = &[
     "RETRY_MAX_ATTEMPTS",
     "RETRY_BASE_DELAY_MS",
     "RETRY_MAX_DELAY_MS",
+    "RETRY_CONFLICT_DELAY_MS",
 ];
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

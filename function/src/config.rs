@@ -99,6 +99,9 @@ pub struct Config {
     pub retry_base_delay: Duration,
     /// RETRY_MAX_DELAY_MS (default 5000): largest back-off ceiling.
     pub retry_max_delay: Duration,
+    /// RETRY_CONFLICT_DELAY_MS (default 5): first pause ceiling after a transaction conflict; doubles per
+    /// conflict of the same write.
+    pub retry_conflict_delay: Duration,
     /// REQUEST_TIMEOUT_MS (default 30000): timeout of one store request (also bounded by the deadline).
     pub request_timeout: Duration,
     /// DEADLINE_MARGIN_MS (default 1000): time kept before the invocation deadline to answer Lambda.
@@ -283,6 +286,7 @@ impl Config {
                 ),
             ));
         }
+        let retry_conflict_delay = Duration::from_millis(env::RETRY_CONFLICT_DELAY_MS.parse(get)?);
         let request_timeout = Duration::from_millis(env::REQUEST_TIMEOUT_MS.parse(get)?);
         let deadline_margin = Duration::from_millis(env::DEADLINE_MARGIN_MS.parse(get)?);
         let stop_wait = Duration::from_millis(env::STOP_WAIT_MS.parse(get)?);
@@ -308,6 +312,7 @@ impl Config {
             retry_max_attempts,
             retry_base_delay,
             retry_max_delay,
+            retry_conflict_delay,
             request_timeout,
             deadline_margin,
             stop_wait,
@@ -426,6 +431,7 @@ mod tests {
         assert_eq!(c.cluster_id, "db.cluster-x.us-east-1.neptune.amazonaws.com");
         assert_eq!(c.rejected_queue_url, None);
         assert_eq!(c.max_record_bytes, 65_536);
+        assert_eq!(c.retry_conflict_delay, Duration::from_millis(5));
     }
 
     #[test]
@@ -568,6 +574,7 @@ mod tests {
             ("MAX_RECORD_BYTES", "1", "an integer from 64"),
             ("RETRY_MAX_ATTEMPTS", "0", "an integer from 1 to 100"),
             ("RETRY_MAX_DELAY_MS", "10", "at least RETRY_BASE_DELAY_MS"),
+            ("RETRY_CONFLICT_DELAY_MS", "0", "an integer from 1 to 60000"),
             ("REQUEST_TIMEOUT_MS", "-5", "an integer from 100"),
             ("STOP_WAIT_MS", "900001", "an integer from 0 to 900000"),
         ];

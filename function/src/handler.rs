@@ -58,6 +58,7 @@ fn retry_policy(config: &Config) -> RetryPolicy {
         max_attempts: config.retry_max_attempts,
         base_delay: config.retry_base_delay,
         max_delay: config.retry_max_delay,
+        conflict_delay: config.retry_conflict_delay,
         request_timeout: config.request_timeout,
     }
 }

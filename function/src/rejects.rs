@@ -188,8 +188,8 @@ pub enum RejectSink {
         queue_url: String,
         /// Scheme, host and port of the queue URL (the API endpoint).
         endpoint: String,
-        /// Signer for `sqs`.
-        signer: Signer,
+        /// Signer for `sqs` (boxed: the largest member, which the other variants would otherwise carry in size).
+        signer: Box<Signer>,
         /// Retries for SendMessage.
         policy: RetryPolicy,
     },
@@ -217,7 +217,7 @@ impl RejectSink {
                     client,
                     queue_url: queue_url.clone(),
                     endpoint,
-                    signer: credentials.signer(region, "sqs"),
+                    signer: Box::new(credentials.signer(region, "sqs")),
                     policy,
                 }
             }

@@ -1,6 +1,8 @@
 //! Exponential back-off with jitter, bounded by an attempt count and the invocation deadline: full jitter in
-//! general, and for a transaction conflict a first pause of about 100 ms that never falls near zero, as
-//! Neptune's "Exception Handling and Retries" suggests for ConcurrentModificationException on short queries.
+//! general, and for a transaction conflict a schedule of its own that starts at a few milliseconds, never falls
+//! near zero and doubles with each conflict of the same write (the engine that answered the conflict has already
+//! waited for the lock or found the deadlock; a conflict that repeats is a hot element, and the pause grows
+//! towards the ~100 ms Neptune's "Exception Handling and Retries" suggests for ConcurrentModificationException).
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
@@ -62,6 +64,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Largest ceiling.
     pub max_delay: Duration,
+    /// Ceiling of the first pause after a transaction conflict; doubles per conflict of the same write.
+    pub conflict_delay: Duration,
     /// Timeout of one attempt (shortened to the time left before the deadline).
     pub request_timeout: Duration,
 }
@@ -78,28 +82,46 @@ impl RetryPolicy {
     }
 }
 
-/// Ceiling of the first pause after a transaction conflict (Neptune's suggested start for occasional
-/// ConcurrentModificationException on short queries, "Exception Handling and Retries").
-pub const CONFLICT_FIRST_PAUSE: Duration = Duration::from_millis(100);
-
 impl RetryPolicy {
-    /// The wait after a transaction conflict: equal jitter, a uniform delay in `[c/2, c)` where
-    /// `c = min(max(max_delay, b), b * 2^retry)` and `b = max(base_delay, CONFLICT_FIRST_PAUSE)`. The other
-    /// transaction holds the same element now: a retry drawn near zero, as full jitter may draw, meets it
-    /// again.
-    pub fn conflict_backoff(&self, retry: u32, rng: &mut impl Rng) -> Duration {
-        let base = self.base_delay.max(CONFLICT_FIRST_PAUSE);
+    /// The wait after conflict number `conflicts + 1` of one write: equal jitter, a uniform delay in `[c/2, c)`
+    /// where `c = min(max(max_delay, d), d * 2^conflicts)` and `d = conflict_delay`. The other transaction holds
+    /// the same element now: a retry drawn near zero, as full jitter may draw, meets it again.
+    pub fn conflict_backoff(&self, conflicts: u32, rng: &mut impl Rng) -> Duration {
         let ceiling = Backoff {
-            base,
-            cap: self.max_delay.max(base),
+            base: self.conflict_delay,
+            cap: self.max_delay.max(self.conflict_delay),
         }
-        .ceiling(retry);
+        .ceiling(conflicts);
         let half = ceiling / 2;
         half + Backoff {
             base: ceiling - half,
             cap: ceiling - half,
         }
         .delay(0, rng)
+    }
+}
+
+/// The retries of one request so far: the pause before the next attempt depends on them.
+#[derive(Debug, Default)]
+struct Pauses {
+    /// Retries so far, whatever their cause.
+    retries: u32,
+    /// Transaction conflicts among them.
+    conflicts: u32,
+}
+
+impl Pauses {
+    /// The pause before retrying after `err`, which it counts: a conflict's from the conflicts so far
+    /// ([`RetryPolicy::conflict_backoff`]), any other error's from all retries so far ([`RetryPolicy::backoff`]).
+    fn next(&mut self, policy: &RetryPolicy, err: &StoreError, rng: &mut impl Rng) -> Duration {
+        let delay = if err.is_conflict() {
+            self.conflicts += 1;
+            policy.conflict_backoff(self.conflicts - 1, rng)
+        } else {
+            policy.backoff(self.retries, rng)
+        };
+        self.retries += 1;
+        delay
     }
 }
 
@@ -123,7 +145,7 @@ where
     F: FnMut(Duration) -> Fut,
     Fut: Future<Output = Result<(), StoreError>>,
 {
-    let mut retry = 0;
+    let mut pauses = Pauses::default();
     loop {
         let timeout = policy.request_timeout.min(deadline.remaining());
         if timeout < MIN_ATTEMPT_TIME {
@@ -139,22 +161,18 @@ where
         if !matches!(
             disposition,
             Disposition::Retry | Disposition::Reconnect | Disposition::RetryThenRefuse
-        ) || retry + 1 >= policy.max_attempts
+        ) || pauses.retries + 1 >= policy.max_attempts
         {
             return Err(err);
         }
-        let delay = if err.is_conflict() {
-            policy.conflict_backoff(retry, &mut rand::rng())
-        } else {
-            policy.backoff(retry, &mut rand::rng())
-        };
+        let conflict = err.is_conflict();
+        let delay = pauses.next(policy, &err, &mut rand::rng());
         if deadline.remaining() < delay + MIN_ATTEMPT_TIME {
             return Err(err);
         }
-        tracing::warn!(error = %err, retry = retry + 1, delay_ms = delay.as_millis() as u64, "write failed, retrying");
+        tracing::warn!(error = %err, conflict, retry = pauses.retries, delay_ms = delay.as_micros() as f64 / 1e3, "write failed, retrying");
         on_retry(&err);
         tokio::time::sleep(delay).await;
-        retry += 1;
     }
 }
 
@@ -168,7 +186,34 @@ mod tests {
             max_attempts,
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(4),
+            conflict_delay: Duration::from_millis(1),
             request_timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// The writer's defaults (RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, RETRY_CONFLICT_DELAY_MS).
+    fn defaults() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(5_000),
+            conflict_delay: Duration::from_millis(5),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+
+    fn conflict() -> StoreError {
+        StoreError::from_response(500, r#"{"code":"ConcurrentModificationException"}"#)
+    }
+
+    /// Asserts that 50 draws of `delay` all fall in `[low, high)` ms.
+    fn draws_within(what: &str, low: f64, high: f64, mut delay: impl FnMut() -> Duration) {
+        for _ in 0..50 {
+            let ms = delay().as_secs_f64() * 1e3;
+            assert!(
+                ms >= low && ms < high,
+                "{what}: {ms} ms not in [{low}, {high})"
+            );
         }
     }
 
@@ -178,6 +223,7 @@ mod tests {
             max_attempts: 10,
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(100),
+            conflict_delay: Duration::from_millis(5),
             request_timeout: Duration::from_secs(1),
         };
         let mut rng = rand::rng();
@@ -195,36 +241,72 @@ mod tests {
     }
 
     #[test]
-    fn a_conflict_waits_about_100_ms_first_never_near_zero_doubling_to_the_cap() {
-        let p = RetryPolicy {
-            max_attempts: 10,
-            base_delay: Duration::from_millis(50),
-            max_delay: Duration::from_millis(1_000),
-            request_timeout: Duration::from_secs(1),
-        };
+    fn a_conflict_pauses_a_few_ms_first_never_near_zero_doubling_per_conflict_to_the_cap() {
+        let p = defaults();
         let mut rng = rand::rng();
-        for (retry, low, high) in [
-            (0, 50, 100),
-            (1, 100, 200),
-            (2, 200, 400),
-            (3, 400, 800),
-            (4, 500, 1_000),
-            (30, 500, 1_000),
+        for (conflicts, low, high) in [
+            (0, 2.5, 5.0),
+            (1, 5.0, 10.0),
+            (2, 10.0, 20.0),
+            (3, 20.0, 40.0),
+            (4, 40.0, 80.0),
+            (5, 80.0, 160.0),
+            (10, 2_500.0, 5_000.0),
+            (40, 2_500.0, 5_000.0),
         ] {
-            for _ in 0..50 {
-                let delay = p.conflict_backoff(retry, &mut rng);
-                assert!(
-                    delay >= Duration::from_millis(low) && delay < Duration::from_millis(high),
-                    "retry {retry}: {delay:?}"
-                );
-            }
+            draws_within(&format!("conflict {}", conflicts + 1), low, high, || {
+                p.conflict_backoff(conflicts, &mut rng)
+            });
         }
-        // A larger RETRY_BASE_DELAY_MS is kept.
-        let slow = RetryPolicy {
-            base_delay: Duration::from_millis(300),
-            ..p
+    }
+
+    #[test]
+    fn the_conflict_pause_is_its_own_setting() {
+        let mut rng = rand::rng();
+        // RETRY_CONFLICT_DELAY_MS=100 is the schedule before it was a setting (Neptune's ~100 ms start).
+        let neptune_start = RetryPolicy {
+            conflict_delay: Duration::from_millis(100),
+            ..defaults()
         };
-        assert!(slow.conflict_backoff(0, &mut rng) >= Duration::from_millis(150));
+        for (conflicts, low, high) in [(0, 50.0, 100.0), (1, 100.0, 200.0), (2, 200.0, 400.0)] {
+            draws_within("100 ms start", low, high, || {
+                neptune_start.conflict_backoff(conflicts, &mut rng)
+            });
+        }
+        // RETRY_BASE_DELAY_MS does not move it; a first pause above RETRY_MAX_DELAY_MS is kept, not cut.
+        let other = RetryPolicy {
+            base_delay: Duration::from_millis(1_000),
+            max_delay: Duration::from_millis(2),
+            conflict_delay: Duration::from_millis(8),
+            ..defaults()
+        };
+        for conflicts in [0, 1, 7] {
+            draws_within("above the cap", 4.0, 8.0, || {
+                other.conflict_backoff(conflicts, &mut rng)
+            });
+        }
+    }
+
+    #[test]
+    fn a_conflict_pause_grows_with_the_conflicts_of_the_write_not_with_its_other_retries() {
+        let p = defaults();
+        let mut rng = rand::rng();
+        let mut pauses = Pauses::default();
+        let timeout = StoreError::Timeout("slow".into());
+        // Two timeouts first.
+        pauses.next(&p, &timeout, &mut rng);
+        pauses.next(&p, &timeout, &mut rng);
+        // The first conflict after them still starts at the conflict schedule's start.
+        let first = pauses.next(&p, &conflict(), &mut rng).as_secs_f64() * 1e3;
+        assert!((2.5..5.0).contains(&first), "{first} ms");
+        let second = pauses.next(&p, &conflict(), &mut rng).as_secs_f64() * 1e3;
+        assert!((5.0..10.0).contains(&second), "{second} ms");
+        // A timeout after them takes the ceiling of the fifth retry (50 ms * 2^4).
+        let fifth = pauses.next(&p, &timeout, &mut rng);
+        assert!(fifth < Duration::from_millis(800), "{fifth:?}");
+        let third = pauses.next(&p, &conflict(), &mut rng).as_secs_f64() * 1e3;
+        assert!((10.0..20.0).contains(&third), "{third} ms");
+        assert_eq!((pauses.retries, pauses.conflicts), (6, 3));
     }
 
     #[tokio::test]
@@ -238,16 +320,7 @@ mod tests {
             |_| {
                 calls.set(calls.get() + 1);
                 let n = calls.get();
-                async move {
-                    if n < 3 {
-                        Err(StoreError::from_response(
-                            500,
-                            r#"{"code":"ConcurrentModificationException"}"#,
-                        ))
-                    } else {
-                        Ok(())
-                    }
-                }
+                async move { if n < 3 { Err(conflict()) } else { Ok(()) } }
             },
             |_| retries.set(retries.get() + 1),
         )

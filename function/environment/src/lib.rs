@@ -303,7 +303,7 @@ pub const RETRY_BASE_DELAY_MS: Integer = Integer {
     default: 50,
     min: 1,
     max: 60_000,
-    meaning: "first back-off ceiling in ms; doubles per retry (full jitter)",
+    meaning: "first back-off ceiling in ms; doubles per retry (full jitter); a conflict has its own, `RETRY_CONFLICT_DELAY_MS`",
     set: Set::UNSET,
 };
 /// RETRY_MAX_DELAY_MS.
@@ -313,6 +313,15 @@ pub const RETRY_MAX_DELAY_MS: Integer = Integer {
     min: 1,
     max: 300_000,
     meaning: "largest back-off ceiling in ms; at least `RETRY_BASE_DELAY_MS`",
+    set: Set::UNSET,
+};
+/// RETRY_CONFLICT_DELAY_MS.
+pub const RETRY_CONFLICT_DELAY_MS: Integer = Integer {
+    name: "RETRY_CONFLICT_DELAY_MS",
+    default: 5,
+    min: 1,
+    max: 60_000,
+    meaning: "first pause ceiling in ms after a transaction conflict (`ConcurrentModificationException`); doubles per conflict of the same write, up to `RETRY_MAX_DELAY_MS` (equal jitter)",
     set: Set::UNSET,
 };
 /// REQUEST_TIMEOUT_MS.
@@ -423,6 +432,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable::Integer(&RETRY_MAX_ATTEMPTS),
     Variable::Integer(&RETRY_BASE_DELAY_MS),
     Variable::Integer(&RETRY_MAX_DELAY_MS),
+    Variable::Integer(&RETRY_CONFLICT_DELAY_MS),
     Variable::Integer(&REQUEST_TIMEOUT_MS),
     Variable::Integer(&DEADLINE_MARGIN_MS),
     Variable::Integer(&STOP_WAIT_MS),
