@@ -156,7 +156,10 @@ pub async fn demo_mixed(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<
     let mut args = args;
     let one_record_a_write;
     if session.plan.query_language == QueryLanguage::Gremlin
-        && !args.sets.iter().any(|set| set.starts_with("BatchWriteSize="))
+        && !args
+            .sets
+            .iter()
+            .any(|set| set.starts_with("BatchWriteSize="))
     {
         // Gremlin Server's TinkerTransactionGraph loses an edge that one transaction creates, drops with an
         // endpoint and creates again (docs/local-mode.md); Neptune does not, so only the stand-in writes one record

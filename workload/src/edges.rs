@@ -56,6 +56,18 @@ pub struct EdgeReader {
     buf: String,
 }
 
+/// The lines of a file, gunzipped when it starts with gzip's magic bytes (the data sets are written either way).
+pub(crate) fn open_lines(path: &Path) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let mut magic = [0u8; 2];
+    let n = File::open(path)?.read(&mut magic)?;
+    let file = File::open(path)?;
+    Ok(if n == 2 && magic == [0x1f, 0x8b] {
+        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
+}
+
 impl EdgeReader {
     /// Opens `path` and skips its header line.
     pub fn open(path: &Path) -> Result<Self, EdgeFileError> {
@@ -63,15 +75,7 @@ impl EdgeReader {
             path: path.to_owned(),
             source,
         };
-        let mut file = File::open(path).map_err(read_err)?;
-        let mut magic = [0u8; 2];
-        let n = file.read(&mut magic).map_err(read_err)?;
-        let file = File::open(path).map_err(read_err)?;
-        let lines: Box<dyn BufRead + Send> = if n == 2 && magic == [0x1f, 0x8b] {
-            Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 16, file))
-        };
+        let lines = open_lines(path).map_err(read_err)?;
         let mut reader = Self {
             path: path.to_owned(),
             lines,

@@ -4,13 +4,10 @@
 //! DOCUMENT}` a line). The file's first line tells which: an operations file's is a JSON object, an edge file's
 //! its header.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
-
-use crate::edges::{Edge, EdgeReader};
+use crate::edges::{Edge, EdgeReader, open_lines};
 use crate::error::{DriveError, MixedFileError};
 use crate::sink::{PutEntry, over_limits};
 
@@ -111,15 +108,7 @@ impl KeyedReader {
             path: path.to_owned(),
             source,
         };
-        let mut file = File::open(path).map_err(read_err)?;
-        let mut magic = [0u8; 2];
-        let n = file.read(&mut magic).map_err(read_err)?;
-        let file = File::open(path).map_err(read_err)?;
-        let lines: Box<dyn BufRead + Send> = if n == 2 && magic == [0x1f, 0x8b] {
-            Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 16, file))
-        };
+        let lines = open_lines(path).map_err(read_err)?;
         Ok(KeyedReader {
             path: path.to_owned(),
             lines,
