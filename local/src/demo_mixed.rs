@@ -168,6 +168,8 @@ pub async fn demo_mixed(args: &DemoArgs, shutdown: &Shutdown) -> anyhow::Result<
         one.sets.push("BatchWriteSize=1".to_owned());
         one_record_a_write = one;
         args = &one_record_a_write;
+        // The state directory's lock goes with the first session.
+        drop(session);
         session = Session::open(args)?;
         terminal::note(
             "demo: BatchWriteSize=1 on Gremlin Server: its in-memory graph loses an edge re-created in one transaction after \
