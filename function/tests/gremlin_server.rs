@@ -573,7 +573,7 @@ async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_
 
     // AND (a fact of the stand-in, not of Neptune) one transaction that creates an edge, drops an endpoint and creates
     // the edge again commits without it: TinkerTransactionGraph 3.7.5 loses the edge. The mixed demo's Gremlin test
-    // writes one record a transaction for it (docs/local-mode.md, "Known stand-in difference"); when this fails,
+    // writes one record a transaction for it (docs/local-mode.md, "Known stand-in differences"); when this fails,
     // TinkerPop has fixed it and that test and note can go.
     let edge = || {
         decode(r#"{"op":"upsertEdge","id":"tx-e","label":"placed","from":"tx-a","to":"tx-b","fromLabel":"customer","toLabel":"order"}"#)

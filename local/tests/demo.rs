@@ -137,7 +137,7 @@ async fn the_mixed_workload_through_gremlin_server_leaves_the_models_graph() {
     // GIVEN a mixed demo of 400 graph operations in the region's gremlin, its records over two shards, BatchWriteSize
     // not given: the demo writes one record a write on Gremlin Server, whose TinkerTransactionGraph (3.7.5) loses an
     // edge that one transaction creates, removes by dropping an endpoint and creates again (it commits, and the edge
-    // is gone), which two records of a key in one write do here (docs/local-mode.md, "Known stand-in difference")
+    // is gone), which two records of a key in one write do here (docs/local-mode.md, "Known stand-in differences")
     let dir = tempfile::tempdir().unwrap();
     let args = mixed_args(dir.path(), &["ShardCount=2"], 400);
 
