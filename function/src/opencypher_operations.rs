@@ -190,7 +190,11 @@ enum Touch<'a> {
     /// Delete or value change of the edge with this id.
     Edge(&'a str),
     /// Upsert of the edge with this id between these endpoints (created where absent).
-    UpsertEdge { id: &'a str, from: &'a str, to: &'a str },
+    UpsertEdge {
+        id: &'a str,
+        from: &'a str,
+        to: &'a str,
+    },
 }
 
 /// Where each row goes: the first segment of its shape after every segment holding a row it must follow, so the
@@ -216,7 +220,12 @@ struct Schedule<'a> {
 
 impl<'a> Schedule<'a> {
     /// The segment a row of `kind` setting the date-times `datetimes` and touching `touch` joins.
-    fn segment(&mut self, kind: Kind<'a>, datetimes: Vec<&'a str>, touch: Touch<'a>) -> &mut Segment<'a> {
+    fn segment(
+        &mut self,
+        kind: Kind<'a>,
+        datetimes: Vec<&'a str>,
+        touch: Touch<'a>,
+    ) -> &mut Segment<'a> {
         let after = |last: Option<&usize>| last.map_or(0, |i| i + 1);
         let first = match touch {
             Touch::Vertex(id) | Touch::DeleteVertex(id) => {
