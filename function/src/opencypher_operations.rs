@@ -7,12 +7,12 @@
 //! parameter list, and segments are joined by `WITH count(*) AS b`, an aggregation that ends one segment before the
 //! next starts (Neptune runs only read-only `CALL` subqueries, so they cannot be used instead). A segment never
 //! holds one element twice, and an operation joins the first segment of its shape after every segment holding an
-//! operation it must follow ([`Schedule`]: the same element, a vertex and the edges naming it, a vertex delete and
+//! operation it must follow (`Schedule`: the same element, a vertex and the edges naming it, a vertex delete and
 //! edge upserts), so the operations on one key apply in stream order whatever order an engine gives the rows of
 //! one `UNWIND`, while independent operations of one shape share a segment however the stream interleaves them.
 //! Few segments matter: Neo4j's planning time grows faster than the number of segments (measured on a batch of
 //! 100 mixed-workload records, 141 operations: 312 barriers cut in stream order took more than 120 s to plan,
-//! 170 after grouping; 51 barriers 3.8 s; 125 barriers 14 s).
+//! 166 after grouping, still 27 - 55 s on a loaded machine; 51 barriers 3.8 s; 125 barriers 14 s; BENCHMARKS.md).
 //!
 //! Per operation (no value ever enters the query text; labels and date-time property names do, backquoted):
 //! - vertex upsert: `OPTIONAL MATCH` the `~id`, `CREATE (:Label {~id})` where absent (the label is given only on
