@@ -654,31 +654,26 @@ mod tests {
     #[test]
     fn value_changes_set_and_remove_where_the_element_holds_the_value() {
         use stream2neptune_graph::ValueChange;
-        let value = |name: &str, add: bool, value: Value| ValueChange {
-            name: name.into(),
-            add,
-            value,
-        };
         let operations = [
             Operation::ChangeValues {
                 element: Element::Vertex,
                 id: "v1".into(),
                 changes: vec![
-                    value("n", false, Value::Integer(1)),
-                    value("n", true, Value::Integer(2)),
+                    ValueChange::removed("n", Value::Integer(1)),
+                    ValueChange::added("n", Value::Integer(2)),
                 ],
             },
             Operation::ChangeValues {
                 element: Element::Vertex,
                 id: "v2".into(),
-                changes: vec![value("n", true, Value::Integer(3))],
+                changes: vec![ValueChange::added("n", Value::Integer(3))],
             },
             Operation::ChangeValues {
                 element: Element::Edge,
                 id: "e1".into(),
                 changes: vec![
-                    value("at", true, Value::DateTime("2024-05-01T10:11:12Z".into())),
-                    value("at", false, Value::DateTime("2024-05-01T10:11:12Z".into())),
+                    ValueChange::added("at", Value::DateTime("2024-05-01T10:11:12Z".into())),
+                    ValueChange::removed("at", Value::DateTime("2024-05-01T10:11:12Z".into())),
                 ],
             },
         ];
@@ -705,7 +700,7 @@ mod tests {
         let date = Operation::ChangeValues {
             element: Element::Vertex,
             id: "v".into(),
-            changes: vec![value("d", true, Value::Date("2024-05-01".into()))],
+            changes: vec![ValueChange::added("d", Value::Date("2024-05-01".into()))],
         };
         assert_eq!(check(&date).unwrap_err().field, "property \"d\"");
     }

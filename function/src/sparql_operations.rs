@@ -494,24 +494,19 @@ mod tests {
 
     #[test]
     fn value_changes_touch_existing_elements_only() {
-        let value = |name: &str, add: bool, value: Value| ValueChange {
-            name: name.into(),
-            add,
-            value,
-        };
         let operations = [
             Operation::ChangeValues {
                 element: Element::Vertex,
                 id: "v".into(),
                 changes: vec![
-                    value("n", false, Value::Integer(1)),
-                    value("n", true, Value::Integer(2)),
+                    ValueChange::removed("n", Value::Integer(1)),
+                    ValueChange::added("n", Value::Integer(2)),
                 ],
             },
             Operation::ChangeValues {
                 element: Element::Edge,
                 id: "e".into(),
-                changes: vec![value("w", true, Value::String("x".into()))],
+                changes: vec![ValueChange::added("w", Value::String("x".into()))],
             },
         ];
         let b = BASE;

@@ -67,6 +67,26 @@ pub struct ValueChange {
     pub value: Value,
 }
 
+impl ValueChange {
+    /// A change adding `value` to property `name` (replacing it on an edge).
+    pub fn added(name: impl Into<String>, value: Value) -> Self {
+        ValueChange {
+            name: name.into(),
+            add: true,
+            value,
+        }
+    }
+
+    /// A change removing `value` from property `name`.
+    pub fn removed(name: impl Into<String>, value: Value) -> Self {
+        ValueChange {
+            name: name.into(),
+            add: false,
+            value,
+        }
+    }
+}
+
 impl Operation {
     /// The id of the element the operation is about (the edge's id for edge operations).
     pub fn element_id(&self) -> &str {

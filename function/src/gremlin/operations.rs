@@ -370,27 +370,22 @@ mod tests {
 
     #[test]
     fn value_changes_are_a_traversal_of_their_own_on_the_element() {
-        let value = |name: &str, add: bool, value: Value| ValueChange {
-            name: name.into(),
-            add,
-            value,
-        };
         let ops = [
             vertex("d1", vec![]),
             Operation::ChangeValues {
                 element: GraphElement::Vertex,
                 id: "d1".into(),
                 changes: vec![
-                    value("n", false, Value::Integer(1)),
-                    value("n", true, Value::Integer(2)),
+                    ValueChange::removed("n", Value::Integer(1)),
+                    ValueChange::added("n", Value::Integer(2)),
                 ],
             },
             Operation::ChangeValues {
                 element: GraphElement::Edge,
                 id: "e1".into(),
                 changes: vec![
-                    value("w", true, Value::Double(0.5)),
-                    value("at", false, Value::Date("2024-01-02".into())),
+                    ValueChange::added("w", Value::Double(0.5)),
+                    ValueChange::removed("at", Value::Date("2024-01-02".into())),
                 ],
             },
             vertex("d2", vec![]),

@@ -36,22 +36,6 @@ fn array(records: &[String]) -> String {
     format!("[{}]", records.join(","))
 }
 
-fn add(name: &str, value: Value) -> ValueChange {
-    ValueChange {
-        name: name.into(),
-        add: true,
-        value,
-    }
-}
-
-fn remove(name: &str, value: Value) -> ValueChange {
-    ValueChange {
-        name: name.into(),
-        add: false,
-        value,
-    }
-}
-
 #[test]
 fn a_vertex_and_an_edge_fold_into_upserts_in_every_body_shape() {
     let records = [
@@ -128,16 +112,16 @@ fn changes_of_existing_elements_are_value_changes_and_removals_delete() {
                 element: Element::Vertex,
                 id: "p7".into(),
                 changes: vec![
-                    remove("name", Value::String("Ana".into())),
-                    add("name", Value::String("Eva".into())),
+                    ValueChange::removed("name", Value::String("Ana".into())),
+                    ValueChange::added("name", Value::String("Eva".into())),
                 ],
             },
             Operation::ChangeValues {
                 element: Element::Edge,
                 id: "k1".into(),
                 changes: vec![
-                    remove("since", Value::Integer(2020)),
-                    add("w", Value::Double(0.5))
+                    ValueChange::removed("since", Value::Integer(2020)),
+                    ValueChange::added("w", Value::Double(0.5))
                 ],
             },
             Operation::DeleteEdge { id: "k2".into() },
