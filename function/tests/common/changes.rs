@@ -14,7 +14,8 @@ use stream2neptune_graph::change::{Replay, decode};
 use super::operations::{OperationStore, batches};
 use super::store::store_deps;
 use super::{
-    ENGINE_INVOCATION_TIME, TestRecord, failures, invocation, metric, rejects_in, sequence_number,
+    ENGINE_INVOCATION_TIME, failures, invocation, metric, rejects_in, sequence_number,
+    stream_records,
 };
 
 /// The source graph after the whole stream, and the stream's change records in commit order.
@@ -113,15 +114,7 @@ pub async fn change_records_through_the_handler_match_the_source<S: OperationSto
     let (source, stream) = source_stream::<S>();
     assert!(stream.len() > 50, "a stream of {} changes", stream.len());
     let (bodies, bad) = bodies(&stream, cut);
-    let records: Vec<TestRecord> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| TestRecord {
-            partition_key: "replica".into(),
-            sequence_number: sequence_number(i),
-            data: body.clone().into_bytes(),
-        })
-        .collect();
+    let records = stream_records(bodies.iter().map(|body| ("replica", body.as_bytes())));
     for delivery in 1..=2 {
         let response =
             stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
@@ -271,15 +264,7 @@ pub async fn nquads_change_records_through_the_handler_leave_the_sources_quads(
         changes[7].to_string(),
         Json::from(changes[8..].to_vec()).to_string(),
     ];
-    let records: Vec<TestRecord> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| TestRecord {
-            partition_key: "replica".into(),
-            sequence_number: sequence_number(i),
-            data: body.clone().into_bytes(),
-        })
-        .collect();
+    let records = stream_records(bodies.iter().map(|body| ("replica", body.as_bytes())));
     for delivery in 1..=2 {
         let response =
             stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))

@@ -9,7 +9,7 @@ use stream2neptune_graph::{
 use super::operations::OperationStore;
 use super::store::store_deps;
 use super::{
-    ENGINE_INVOCATION_TIME, TestRecord, failures, invocation, rejects_in, sequence_number,
+    ENGINE_INVOCATION_TIME, failures, invocation, rejects_in, sequence_number, stream_records,
 };
 
 /// A users mapping (deleted by `action: deleted`) and a follows mapping (an edge between two users, deleted by
@@ -175,15 +175,7 @@ pub async fn mapped_events_through_the_handler_match_the_model<S: OperationStore
         ],
     );
     let events = events::<S>();
-    let records: Vec<TestRecord> = events
-        .iter()
-        .enumerate()
-        .map(|(i, (body, _))| TestRecord {
-            partition_key: "users".into(),
-            sequence_number: sequence_number(i),
-            data: body.clone().into_bytes(),
-        })
-        .collect();
+    let records = stream_records(events.iter().map(|(body, _)| ("users", body.as_bytes())));
     let mut model = Graph::default();
     for (_, operations) in &events {
         for operation in operations.iter().flatten() {

@@ -34,6 +34,21 @@ pub struct TestRecord {
     pub data: Vec<u8>,
 }
 
+/// Records in stream order from (partition key, data) pairs, sequence numbers from [`sequence_number`]`(0)`.
+pub fn stream_records<K: Into<String>, D: Into<Vec<u8>>>(
+    records: impl IntoIterator<Item = (K, D)>,
+) -> Vec<TestRecord> {
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, data))| TestRecord {
+            partition_key: key.into(),
+            sequence_number: sequence_number(i),
+            data: data.into(),
+        })
+        .collect()
+}
+
 /// `n` CSV edges `p{i} -> p{i+1}` dated 2016-05-21, partition key = from (as the sample's driver),
 /// sequence numbers increasing in stream order.
 pub fn csv_records(range: std::ops::Range<usize>) -> Vec<TestRecord> {

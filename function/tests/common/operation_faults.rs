@@ -12,8 +12,8 @@ use stream2neptune_graph::{Graph, Operation, PropertyChange, Value, VertexUpsert
 use super::operations::{OperationStore, apply_record, assert_matches, key_records};
 use super::store::store_deps;
 use super::{
-    ENGINE_INVOCATION_TIME, TestRecord, failures, faulty, invocation, metric, rejects_in,
-    sequence_number, store_error,
+    ENGINE_INVOCATION_TIME, failures, faulty, invocation, metric, rejects_in, sequence_number,
+    store_error, stream_records,
 };
 
 /// Partition keys of the stream, each with its own subgraph.
@@ -107,15 +107,11 @@ pub async fn graph_operation_records_under_faults_match_the_model<S: OperationSt
             }
         }),
     );
-    let records: Vec<TestRecord> = stream
-        .iter()
-        .enumerate()
-        .map(|(i, (key, operations, _))| TestRecord {
-            partition_key: key.clone(),
-            sequence_number: sequence_number(i),
-            data: encode(operations).into_bytes(),
-        })
-        .collect();
+    let records = stream_records(
+        stream
+            .iter()
+            .map(|(key, operations, _)| (key.as_str(), encode(operations))),
+    );
     let poisoned: Vec<String> = stream
         .iter()
         .enumerate()

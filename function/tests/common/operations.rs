@@ -18,8 +18,8 @@ use stream2neptune_writer::{GraphStore, HttpStore};
 use super::neo4j::CypherServer;
 use super::store::{TestStore, store_deps};
 use super::{
-    ENGINE_INVOCATION_TIME, GremlinServer, Oxigraph, TestRecord, failures, invocation, metric,
-    rejects_in, sequence_number,
+    ENGINE_INVOCATION_TIME, GremlinServer, Oxigraph, failures, invocation, metric, rejects_in,
+    sequence_number, stream_records,
 };
 
 /// A store whose language writes graph operations, and reads its whole graph back.
@@ -545,15 +545,11 @@ pub async fn graph_operation_records_through_the_handler_match_the_model<S: Oper
         ],
     );
     let stream = handler_stream::<S>();
-    let records: Vec<TestRecord> = stream
-        .iter()
-        .enumerate()
-        .map(|(i, (key, expected))| TestRecord {
-            partition_key: key.clone(),
-            sequence_number: sequence_number(i),
-            data: body(expected),
-        })
-        .collect();
+    let records = stream_records(
+        stream
+            .iter()
+            .map(|(key, expected)| (key.as_str(), body(expected))),
+    );
 
     let mut model = Graph::default();
     let mut expected_rejects = Vec::new();
