@@ -30,6 +30,21 @@ pub fn between(before: &Graph, after: &Graph, commit_num: u64) -> Vec<Json> {
     let mut data: Vec<(&str, Json)> = Vec::new();
     let pg = |id: &str, kind: &str, key: &str, value: &Value| json!({"id": id, "type": kind, "key": key, "value": typed(value)});
     let label = |l: &str| Value::String(l.to_owned());
+    let edge_record = |id: &str, edge: &Edge| {
+        let mut e = pg(id, "e", "label", &label(&edge.label));
+        e["from"] = json!(edge.from);
+        e["to"] = json!(edge.to);
+        e
+    };
+    // The values of `values` that `others` does not hold.
+    let missing = |values: &'_ [Value], others: Option<&Vec<Value>>| {
+        let others = others.map(Vec::as_slice).unwrap_or_default();
+        values
+            .iter()
+            .filter(|v| !others.iter().any(|o| value_key(o) == value_key(v)))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let same_edge = |a: &Edge, b: &Edge| a.label == b.label && a.from == b.from && a.to == b.to;
     let kept_edge =
         |id: &String, edge: &Edge| after.edges.get(id).is_some_and(|e| same_edge(e, edge));
@@ -44,10 +59,7 @@ pub fn between(before: &Graph, after: &Graph, commit_num: u64) -> Vec<Json> {
             for (name, value) in &edge.properties {
                 data.push(("REMOVE", pg(id, "ep", name, value)));
             }
-            let mut e = pg(id, "e", "label", &label(&edge.label));
-            e["from"] = json!(edge.from);
-            e["to"] = json!(edge.to);
-            data.push(("REMOVE", e));
+            data.push(("REMOVE", edge_record(id, edge)));
         }
     }
     for (id, vertex) in &before.vertices {
@@ -68,39 +80,20 @@ pub fn between(before: &Graph, after: &Graph, commit_num: u64) -> Vec<Json> {
         }
         let old = old.unwrap_or(&empty);
         for (name, values) in &old.properties {
-            let now = vertex
-                .properties
-                .get(name)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for value in values
-                .iter()
-                .filter(|v| !now.iter().any(|n| value_key(n) == value_key(v)))
-            {
-                data.push(("REMOVE", pg(id, "vp", name, value)));
+            for value in missing(values, vertex.properties.get(name)) {
+                data.push(("REMOVE", pg(id, "vp", name, &value)));
             }
         }
         for (name, values) in &vertex.properties {
-            let was = old
-                .properties
-                .get(name)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for value in values
-                .iter()
-                .filter(|v| !was.iter().any(|w| value_key(w) == value_key(v)))
-            {
-                data.push(("ADD", pg(id, "vp", name, value)));
+            for value in missing(values, old.properties.get(name)) {
+                data.push(("ADD", pg(id, "vp", name, &value)));
             }
         }
     }
     for (id, edge) in &after.edges {
         let old = before.edges.get(id).filter(|old| same_edge(old, edge));
         if old.is_none() {
-            let mut e = pg(id, "e", "label", &label(&edge.label));
-            e["from"] = json!(edge.from);
-            e["to"] = json!(edge.to);
-            data.push(("ADD", e));
+            data.push(("ADD", edge_record(id, edge)));
         }
         for (name, value) in old.map(|o| &o.properties).into_iter().flatten() {
             if edge.properties.get(name).map(value_key) != Some(value_key(value)) {
