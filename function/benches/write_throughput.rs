@@ -209,11 +209,7 @@ fn mixed_data_set(name: &'static str, language: QueryLanguage, settings: &Settin
         },
     });
     let model = mixed::expected_graph(&records);
-    let expected = match language {
-        // Gremlin keeps a date as an instant.
-        QueryLanguage::Gremlin => model.with_instant_dates(),
-        _ => model,
-    };
+    let expected = stream2neptune_local::read_store::stored_form(language, &model);
     let operations = records.iter().map(|r| r.operations.len() as u64).sum();
     let shards = deal(
         records.iter().map(|r| {
@@ -438,12 +434,9 @@ async fn clear(client: &StoreClient) {
 
 /// The whole graph the store at `url` holds.
 async fn read_graph(language: QueryLanguage, url: &str) -> Graph {
-    let read = match language {
-        QueryLanguage::Sparql => stream2neptune_local::read_sparql::read_graph(url).await,
-        QueryLanguage::Gremlin => stream2neptune_local::read_gremlin::read_graph(url).await,
-        QueryLanguage::OpenCypher => stream2neptune_local::read_opencypher::read_graph(url).await,
-    };
-    read.unwrap_or_else(|e| panic!("{e}"))
+    stream2neptune_local::read_store::read_graph(language, url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One run of `runner` on the emptied `server` (the people loaded first unless told otherwise), what it wrote

@@ -21,9 +21,9 @@ use stream2neptune_workload::mixed::{
 use crate::demo_args::DemoArgs;
 use crate::demo_run::{Sending, Session, note_finished, run_facts, send_and_drain, start_stack};
 use crate::paths::{StateDir, count_lines};
+use crate::read_store::{read_graph, stored_form};
 use crate::report::{self, ReportSummary};
 use crate::stack::LocalStack;
-use crate::{read_gremlin, read_opencypher, read_sparql};
 
 /// Graph operations the mixed demo sends unless `--ops` says.
 pub const DEFAULT_OPERATIONS: u64 = 2_000;
@@ -313,23 +313,6 @@ async fn run_pipeline(
     )?;
     note_finished(&sent, "records", &report_path, &session.log);
     Ok(outcome)
-}
-
-/// The whole graph of the store of `language` at `base`, read in that language.
-async fn read_graph(language: QueryLanguage, base: &str) -> crate::error::Result<Graph> {
-    match language {
-        QueryLanguage::Gremlin => read_gremlin::read_graph(base).await,
-        QueryLanguage::Sparql => read_sparql::read_graph(base).await,
-        QueryLanguage::OpenCypher => read_opencypher::read_graph(base).await,
-    }
-}
-
-/// The model's graph as the store of `language` keeps it: Gremlin keeps a date as its instant.
-fn stored_form(language: QueryLanguage, model: &Graph) -> Graph {
-    match language {
-        QueryLanguage::Gremlin => model.with_instant_dates(),
-        QueryLanguage::Sparql | QueryLanguage::OpenCypher => model.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub mod people;
 pub mod read_gremlin;
 pub mod read_opencypher;
 pub mod read_sparql;
+pub mod read_store;
 pub mod redrive;
 pub mod report;
 pub mod services;
