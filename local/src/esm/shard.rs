@@ -61,8 +61,9 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
     let limit = (capacity * lanes).clamp(1, GET_RECORDS_LIMIT) as i32;
 
     let mut last_fetched = saved;
-    let mut iterator = Some(shard_iterator(&shared, &shard_id, last_fetched.as_deref()).await?);
     let mut stop_poll = stop.clone();
+    let mut iterator =
+        shard_iterator(&shared, &shard_id, last_fetched.as_deref(), &mut stop_poll).await?;
     let mut lane_failed = false;
     while let Some(current) = iterator.take() {
         if *stop_poll.borrow() {
@@ -82,7 +83,8 @@ pub(super) async fn run<S: GraphStore + Send + Sync + 'static>(
                 let code = err.code().unwrap_or_default().to_owned();
                 if code == "ExpiredIteratorException" {
                     iterator =
-                        Some(shard_iterator(&shared, &shard_id, last_fetched.as_deref()).await?);
+                        shard_iterator(&shared, &shard_id, last_fetched.as_deref(), &mut stop_poll)
+                            .await?;
                 } else {
                     tracing::warn!(shard = %shard_id, error = %error_chain(&err), "GetRecords failed; retrying");
                     iterator = Some(current);
@@ -160,35 +162,82 @@ async fn pause(stop: &mut watch::Receiver<bool>, duration: Duration) {
     }
 }
 
-/// An iterator after `after` (the checkpoint or the last record fetched), else at the starting position.
+/// An iterator after `after` (the checkpoint or the last record fetched), else at the starting position; `None`
+/// when stopped first. A call that may heal (the connection failed or timed out, the shard is throttled) is
+/// retried after a pause, as the service's own mapping keeps polling; an answer that will not change (no such
+/// stream or shard, a bad argument, access denied) ends the poller with the service's reason.
 async fn shard_iterator<S>(
     shared: &Shared<S>,
     shard_id: &str,
     after: Option<&str>,
-) -> Result<String> {
-    let request = shared
-        .client
-        .get_shard_iterator()
-        .stream_name(&shared.stream_name)
-        .shard_id(shard_id);
-    let request = match after {
-        Some(sequence_number) => request
-            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-            .starting_sequence_number(sequence_number),
-        None => request.shard_iterator_type(match shared.settings.starting_position {
-            StartingPosition::TrimHorizon => ShardIteratorType::TrimHorizon,
-            StartingPosition::Latest => ShardIteratorType::Latest,
-        }),
-    };
-    let output = request.send().await.map_err(|e| LocalError::Kinesis {
-        operation: "GetShardIterator",
-        message: error_chain(&e),
-    })?;
-    output
-        .shard_iterator()
-        .map(str::to_owned)
-        .ok_or_else(|| LocalError::Kinesis {
-            operation: "GetShardIterator",
-            message: format!("no iterator returned for {shard_id}"),
-        })
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<String>> {
+    loop {
+        if *stop.borrow() {
+            return Ok(None);
+        }
+        let request = shared
+            .client
+            .get_shard_iterator()
+            .stream_name(&shared.stream_name)
+            .shard_id(shard_id);
+        let request = match after {
+            Some(sequence_number) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(sequence_number),
+            None => request.shard_iterator_type(match shared.settings.starting_position {
+                StartingPosition::TrimHorizon => ShardIteratorType::TrimHorizon,
+                StartingPosition::Latest => ShardIteratorType::Latest,
+            }),
+        };
+        match request.send().await {
+            Ok(output) => {
+                return output
+                    .shard_iterator()
+                    .map(|iterator| Some(iterator.to_owned()))
+                    .ok_or_else(|| LocalError::Kinesis {
+                        operation: "GetShardIterator",
+                        message: format!("no iterator returned for {shard_id}"),
+                    });
+            }
+            Err(err) if may_heal(err.code()) => {
+                tracing::warn!(shard = %shard_id, error = %error_chain(&err), "GetShardIterator failed; retrying");
+                pause(stop, ERROR_PAUSE).await;
+            }
+            Err(err) => {
+                return Err(LocalError::Kinesis {
+                    operation: "GetShardIterator",
+                    message: error_chain(&err),
+                });
+            }
+        }
+    }
+}
+
+/// Whether a failed Kinesis call may succeed when tried again: no answer from the service (a closed connection,
+/// a timeout: no error code), or a throttling answer.
+fn may_heal(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        None | Some("ProvisionedThroughputExceededException" | "LimitExceededException")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_or_throttling_is_retried_and_a_service_refusal_is_not() {
+        assert!(may_heal(None));
+        assert!(may_heal(Some("ProvisionedThroughputExceededException")));
+        assert!(may_heal(Some("LimitExceededException")));
+        for code in [
+            "ResourceNotFoundException",
+            "InvalidArgumentException",
+            "AccessDeniedException",
+        ] {
+            assert!(!may_heal(Some(code)), "{code}");
+        }
+    }
 }
