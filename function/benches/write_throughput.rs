@@ -215,7 +215,8 @@ fn mixed_data_set(name: &'static str, language: QueryLanguage, settings: &Settin
         records.iter().map(|r| {
             (
                 r.partition_key.clone(),
-                stream2neptune_graph::encode(&r.operations),
+                stream2neptune_graph::encode(&r.operations)
+                    .expect("the mixed workload makes no value changes"),
             )
         }),
         settings.concurrency,

@@ -532,8 +532,19 @@ fn scalar(
 
 /// Encodes operations as a graph-operation document (one object for one operation, else an array) that
 /// [`decode`] reads back to the same operations, properties in their order. Edge operations carry their id as `id`.
-/// [`Operation::ChangeValues`], which only change records carry ([`crate::change`]), has no document form: it panics.
-pub fn encode(operations: &[Operation]) -> String {
+/// [`Operation::ChangeValues`], which only change records carry ([`crate::change`]), has no document form: its
+/// operations are refused whole.
+pub fn encode(operations: &[Operation]) -> Result<String, NoDocumentForm> {
+    if let Some((index, Operation::ChangeValues { id, .. })) = operations
+        .iter()
+        .enumerate()
+        .find(|(_, operation)| matches!(operation, Operation::ChangeValues { .. }))
+    {
+        return Err(NoDocumentForm {
+            index,
+            id: id.clone(),
+        });
+    }
     let mut out = String::with_capacity(128 * operations.len());
     if operations.len() != 1 {
         out.push('[');
@@ -570,16 +581,28 @@ pub fn encode(operations: &[Operation]) -> String {
                 push_properties(&mut out, &e.properties);
             }
             Operation::DeleteVertex { id } | Operation::DeleteEdge { id } => member("id", id),
-            Operation::ChangeValues { id, .. } => {
-                panic!("value changes of {id:?} come from change records and have no document form")
-            }
+            Operation::ChangeValues { .. } => unreachable!("refused above"),
         }
         out.push('}');
     }
     if operations.len() != 1 {
         out.push(']');
     }
-    out
+    Ok(out)
+}
+
+/// Operations [`encode`] cannot write as a document: value changes, which come from change records only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "operation {index} adds or removes single values of {id:?}, which only Neptune Streams change records carry: \
+     a graph-operation document has no form for it; send the change record itself, or an upsertVertex/upsertEdge \
+     that sets the property's whole value"
+)]
+pub struct NoDocumentForm {
+    /// The 0-based position of the first such operation.
+    pub index: usize,
+    /// The id of the element whose values it changes.
+    pub id: String,
 }
 
 fn push_json(out: &mut String, text: &str) {
@@ -865,10 +888,28 @@ mod tests {
                {"op":"deleteEdge","label":"e","from":"a-b","to":"%"},{"op":"deleteVertex","id":"🚀"}]"#,
         )
         .unwrap();
-        let text = encode(&ops);
+        let text = encode(&ops).unwrap();
         assert_eq!(decode(&text).unwrap(), ops, "{text}");
-        assert_eq!(decode(&encode(&ops[3..])).unwrap(), ops[3..]);
-        assert!(encode(&ops[3..]).starts_with('{'));
+        assert_eq!(decode(&encode(&ops[3..]).unwrap()).unwrap(), ops[3..]);
+        assert!(encode(&ops[3..]).unwrap().starts_with('{'));
+    }
+
+    #[test]
+    fn value_changes_have_no_document_form_and_are_refused_naming_the_element() {
+        let mut ops = decode(r#"{"op":"deleteVertex","id":"a"}"#).unwrap();
+        ops.push(Operation::ChangeValues {
+            element: crate::operation::Element::Vertex,
+            id: "v-1".into(),
+            changes: vec![crate::ValueChange::added("p", crate::Value::Integer(1))],
+        });
+        let refused = encode(&ops).unwrap_err();
+        assert_eq!((refused.index, refused.id.as_str()), (1, "v-1"));
+        assert!(
+            refused
+                .to_string()
+                .starts_with("operation 1 adds or removes single values of \"v-1\""),
+            "{refused}"
+        );
     }
 
     #[test]

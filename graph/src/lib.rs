@@ -14,7 +14,7 @@ pub mod operation;
 pub mod unwritable;
 
 pub use change::ChangeError;
-pub use document::{DocumentError, decode, encode};
+pub use document::{DocumentError, NoDocumentForm, decode, encode};
 pub use model::{Difference, Graph, Refusal};
 pub use operation::{
     Change, EdgeUpsert, Element, Operation, PropertyChange, Value, ValueChange, VertexUpsert,

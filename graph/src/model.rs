@@ -514,7 +514,7 @@ mod tests {
             (on_edge(Change::Remove), true),
         ];
         for (operation, held) in table {
-            let text = encode(std::slice::from_ref(&operation));
+            let text = encode(std::slice::from_ref(&operation)).unwrap();
             let decoded = decode(&text);
             assert_eq!(decoded.is_ok(), held, "{text}: {decoded:?}");
             let mut graph = Graph::default();

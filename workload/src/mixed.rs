@@ -140,6 +140,7 @@ pub fn record_line(record: &MixedRecord) -> String {
         "{{\"partitionKey\":{},\"data\":{}}}",
         serde_json::Value::String(record.partition_key.clone()),
         stream2neptune_graph::encode(&record.operations)
+            .expect("the mixed workload makes no value changes, which have no document form")
     )
 }
 

@@ -110,7 +110,7 @@ pub async fn graph_operation_records_under_faults_match_the_model<S: OperationSt
     let records = stream_records(
         stream
             .iter()
-            .map(|(key, operations, _)| (key.as_str(), encode(operations))),
+            .map(|(key, operations, _)| (key.as_str(), encode(operations).unwrap())),
     );
     let poisoned: Vec<String> = stream
         .iter()

@@ -516,7 +516,7 @@ fn handler_stream<S: OperationStore>() -> Vec<(String, Expected)> {
 /// The record bodies of [`handler_stream`].
 fn body(expected: &Expected) -> Vec<u8> {
     match expected {
-        Expected::Operations(operations) => encode(operations).into_bytes(),
+        Expected::Operations(operations) => encode(operations).unwrap().into_bytes(),
         Expected::Follows(from, to) => format!("{from},{to},2016-05-21").into_bytes(),
         Expected::Rejected(_, body, _) => body.as_bytes().to_vec(),
     }
