@@ -477,6 +477,91 @@ fn shipped_stack(sets: &[&str]) -> serde_norway::Value {
     serde_norway::from_str(&text).unwrap()
 }
 
+/// Whether the stack's rule `name` holds when its parameters take their defaults, with `overrides` (name, value) in
+/// their place: CloudFormation evaluates each assertion of a rule on deploy; this follows the functions the
+/// templates use in rules (`!Equals`, `!Not`, `!And`, `!Or`, `!Ref`).
+fn rule_holds(stack: &serde_norway::Value, name: &str, overrides: &[(&str, &str)]) -> bool {
+    fn parameter(stack: &serde_norway::Value, name: &str, overrides: &[(&str, &str)]) -> String {
+        if let Some((_, value)) = overrides.iter().find(|(n, _)| *n == name) {
+            return (*value).to_owned();
+        }
+        match &stack["Parameters"][name]["Default"] {
+            serde_norway::Value::String(text) => text.clone(),
+            serde_norway::Value::Null => panic!("the rule names {name}, which is no parameter"),
+            other => yaml(other),
+        }
+    }
+    fn value(stack: &serde_norway::Value, v: &serde_norway::Value, o: &[(&str, &str)]) -> String {
+        match v {
+            serde_norway::Value::Tagged(t) if t.tag == "Ref" => {
+                parameter(stack, t.value.as_str().unwrap(), o)
+            }
+            serde_norway::Value::String(text) => text.clone(),
+            other => yaml(other),
+        }
+    }
+    fn holds(stack: &serde_norway::Value, v: &serde_norway::Value, o: &[(&str, &str)]) -> bool {
+        let serde_norway::Value::Tagged(t) = v else {
+            panic!("a rule condition is a function: {v:?}");
+        };
+        let args = t.value.as_sequence().unwrap();
+        match t.tag.to_string().trim_start_matches('!') {
+            "Equals" => value(stack, &args[0], o) == value(stack, &args[1], o),
+            "Not" => !holds(stack, &args[0], o),
+            "And" => args.iter().all(|a| holds(stack, a, o)),
+            "Or" => args.iter().any(|a| holds(stack, a, o)),
+            other => panic!("a rule function this test does not evaluate: {other}"),
+        }
+    }
+    stack["Rules"][name]["Assertions"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("the stack has no rule {name}"))
+        .iter()
+        .all(|assertion| holds(stack, &assertion["Assert"], overrides))
+}
+
+#[test]
+fn every_rule_holds_for_the_rendered_defaults_and_record_format_is_tied_to_mappings() {
+    let example = stream2neptune_plan::config::StackConfig::load(
+        &common::repo_root().join("examples/mappings/stack.yaml"),
+    )
+    .unwrap();
+    let mappings = resolve(&example, "eu-west-1", &common::sets(&[]))
+        .unwrap()
+        .get(Name::Mappings)
+        .value
+        .to_string();
+    let with_mappings = format!("Mappings={mappings}");
+    for sets in [
+        vec![],
+        vec!["RecordFormat=mapping", with_mappings.as_str()],
+        vec![
+            "DbInstanceType=db.serverless",
+            "AvailabilityZoneId1=euw1-az1",
+            "AvailabilityZoneId2=euw1-az3",
+        ],
+        vec!["OnFailureDestination=sqs", "DriverAggregation=true"],
+    ] {
+        // GIVEN the stack rendered with `sets`
+        let stack = shipped_stack(&sets);
+        // THEN CloudFormation would take a deploy with the template's own defaults: every rule holds
+        for (name, _) in stack["Rules"].as_mapping().unwrap() {
+            let name = name.as_str().unwrap();
+            assert!(rule_holds(&stack, name, &[]), "{sets:?}: rule {name}");
+        }
+        // AND refuses a deploy that sets RecordFormat without Mappings, or Mappings without RecordFormat=mapping
+        for overrides in [
+            [("RecordFormat", "mapping"), ("Mappings", "")],
+            [("RecordFormat", "auto"), ("Mappings", mappings.as_str())],
+        ] {
+            assert!(
+                !rule_holds(&stack, "RecordFormatNeedsMappings", &overrides),
+                "{sets:?}: {overrides:?}"
+            );
+        }
+    }
+}
+
 /// Follows `!Tag value` wrappers down to the value.
 fn untagged(value: &serde_norway::Value) -> &serde_norway::Value {
     match value {
