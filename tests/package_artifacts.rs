@@ -69,26 +69,41 @@ fn driver_zip_holds_the_stream2neptune_binary() {
 }
 
 #[test]
-fn packaging_twice_gives_the_same_bytes_and_hash() {
+fn packaging_again_twice_at_once_gives_the_same_bytes_and_hash() {
     // GIVEN a first packaging run
     let first = artifact(Part::Writer);
-    // WHEN the writer is packaged again into another folder (cargo finds the build fresh)
-    let again = tempfile::tempdir().unwrap();
-    let request = Request {
-        workspace: workspace(),
-        out: again.path().to_owned(),
-        parts: vec![Part::Writer],
-        writer_archs: vec![Architecture::X86_64],
-    };
-    let second =
-        package::package(&request, &mut Vec::new(), &Shutdown::never()).expect("package again");
-    // THEN the zip has the same SHA-256, the same key and the same bytes
-    assert_eq!(second[0].sha256, first.sha256);
-    assert_eq!(second[0].key, first.key);
-    assert_eq!(
-        read(&second[0].path(again.path())),
-        read(&first.path(packaged().dir.path()))
-    );
+    // WHEN the writer is packaged again into two other folders at the same time (cargo finds the build fresh, and
+    // each run moves the built binary out of the one target folder: the builder's lock keeps them apart)
+    let folders = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let runs: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = folders
+            .iter()
+            .map(|folder| {
+                scope.spawn(|| {
+                    let request = Request {
+                        workspace: workspace(),
+                        out: folder.path().to_owned(),
+                        parts: vec![Part::Writer],
+                        writer_archs: vec![Architecture::X86_64],
+                    };
+                    let mut log = Vec::new();
+                    package::package(&request, &mut log, &Shutdown::never()).unwrap_or_else(|err| {
+                        panic!("package again: {err}\n{}", String::from_utf8_lossy(&log))
+                    })
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    // THEN each zip has the same SHA-256, the same key and the same bytes
+    for (folder, second) in folders.iter().zip(&runs) {
+        assert_eq!(second[0].sha256, first.sha256);
+        assert_eq!(second[0].key, first.key);
+        assert_eq!(
+            read(&second[0].path(folder.path())),
+            read(&first.path(packaged().dir.path()))
+        );
+    }
 }
 
 #[test]
@@ -282,7 +297,6 @@ fn packaging_again_with_unchanged_sources_reuses_the_binaries_without_building()
         parts: package::ALL_PARTS.to_vec(),
         writer_archs: vec![Architecture::X86_64],
     };
-    let _packaging = deploy_support::one_packaging_run();
     let mut log = Vec::new();
     let again = package::package(&request, &mut log, &Shutdown::never()).expect("package again");
     let log = String::from_utf8_lossy(&log);

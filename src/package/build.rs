@@ -125,6 +125,24 @@ impl Builder {
         self.check_target(arch)
     }
 
+    /// Waits for, then holds until dropped, the builder's lock on its target folder: cargo-lambda moves each built
+    /// binary out to `--lambda-dir`, so two packaging runs building at once (two regions deployed side by side, a
+    /// deploy during `make package`) would move each other's binary away. Hold it from the build until the binary
+    /// is read.
+    pub fn lock(&self) -> Result<std::fs::File> {
+        let dir = self.target_dir.join("lambda");
+        std::fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
+        let path = dir.join(".build.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(Error::io("create", &path))?;
+        file.lock().map_err(Error::io("lock", &path))?;
+        Ok(file)
+    }
+
     /// Where cargo-lambda puts the built `bootstrap` of `bin`.
     pub fn bootstrap_path(&self, bin: &str) -> PathBuf {
         self.target_dir.join("lambda").join(bin).join("bootstrap")

@@ -212,9 +212,12 @@ pub fn package(
             artifacts.push(artifact);
             continue;
         }
-        let binary = builder.build(spec, arch, log, shutdown)?;
-        glibc::check(&binary)?;
-        let contents = std::fs::read(&binary).map_err(Error::io("read", &binary))?;
+        let contents = {
+            let _lock = builder.lock()?;
+            let binary = builder.build(spec, arch, log, shutdown)?;
+            glibc::check(&binary)?;
+            std::fs::read(&binary).map_err(Error::io("read", &binary))?
+        };
         let entries = [Entry {
             name: spec.entry.to_owned(),
             contents,

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 use stream2neptune_process::shutdown::Shutdown;
 
@@ -223,26 +223,15 @@ impl Moto {
             .expect("run aws")
     }
 
-    /// Runs the stream2neptune binary against moto, one run at a time (see [`one_packaging_run`]).
+    /// Runs the stream2neptune binary against moto.
     pub fn stream2neptune(&self, region: &str, args: &[&str]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_stream2neptune"));
-        let _packaging = one_packaging_run();
         self.env(&mut command, region)
             .args(args)
             .current_dir(workspace())
             .output()
             .expect("run stream2neptune")
     }
-}
-
-/// Held while a stream2neptune run that packages is going: cargo-lambda moves each built binary out of the shared
-/// target folder, so two builds of the same writer at once fail with "error moving the binary".
-pub fn one_packaging_run() -> MutexGuard<'static, ()> {
-    static PACKAGING: Mutex<()> = Mutex::new(());
-    // The lock guards no data, only a child process's run: a panic while holding it leaves nothing half-done.
-    PACKAGING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// stdout and stderr of a run, for assertion messages.
