@@ -606,5 +606,6 @@ async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_
     // request that drops a vertex and re-creates an edge of it with the same id, which the second delivery's
     // commits 19 to 21 would be together)
     changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Commits)
-        .await;
+        .await; // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
+    mapped::mapped_events_through_the_handler_match_the_model(&server).await;
 }

@@ -185,7 +185,8 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     // AND a source graph's Neptune Streams change records (PG_JSON pages, arrays and single changes on one key, an
     // unreadable change among them) replayed twice through the handler leave the source graph
     changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Mixed)
-        .await;
+        .await; // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
+    mapped::mapped_events_through_the_handler_match_the_model(&server).await;
 }
 
 async fn weights(server: &CypherServer, from: &str, to: &str) -> Vec<serde_json::Value> {

@@ -13,13 +13,32 @@ use super::{
 };
 
 /// A users mapping (deleted by `action: deleted`) and a follows mapping (an edge between two users, deleted by
-/// `action: unfollow`), as stack.yaml's `Mappings` hands them to the writer.
-const MAPPINGS: &str = r#"[
-  {"name": "users", "pattern": "(:User{!id, name, age, city: address.city, tags})",
-   "when": {"type": "user"}, "delete": {"action": "deleted"}},
-  {"name": "follows", "pattern": "(:User{!id: from})-[:FOLLOWS{since, weight}]->(:User{!id: to})",
-   "when": {"type": "follow"}, "delete": {"action": "unfollow"}, "types": {"since": "date"}}
-]"#;
+/// `action: unfollow`), as stack.yaml's `Mappings` hands them to the writer; `since` a date where the language
+/// stores dates, else a string.
+fn mappings<S: OperationStore>() -> String {
+    let types = if S::DATES {
+        r#", "types": {"since": "date"}"#
+    } else {
+        ""
+    };
+    format!(
+        r#"[
+  {{"name": "users", "pattern": "(:User{{!id, name, age, city: address.city, tags}})",
+   "when": {{"type": "user"}}, "delete": {{"action": "deleted"}}}},
+  {{"name": "follows", "pattern": "(:User{{!id: from}})-[:FOLLOWS{{since, weight}}]->(:User{{!id: to}})",
+   "when": {{"type": "follow"}}, "delete": {{"action": "unfollow"}}{types}}}
+]"#
+    )
+}
+
+/// `since` as the mappings of [`mappings`] store it.
+fn since<S: OperationStore>(date: &str) -> Value {
+    if S::DATES {
+        Value::Date(date.into())
+    } else {
+        text(date)
+    }
+}
 
 fn user(id: &str, properties: Vec<PropertyChange>) -> Operation {
     let mut all = vec![PropertyChange::set("id", Value::String(id.into()))];
@@ -98,7 +117,7 @@ fn events<S: OperationStore>() -> Vec<(String, Option<Vec<Operation>>)> {
                 "ann",
                 "bob",
                 vec![
-                    PropertyChange::set("since", Value::Date("2024-01-02".into())),
+                    PropertyChange::set("since", since::<S>("2024-01-02")),
                     PropertyChange::set("weight", Value::Double(0.5)),
                 ],
             )),
@@ -120,7 +139,7 @@ fn events<S: OperationStore>() -> Vec<(String, Option<Vec<Operation>>)> {
             Some(follows(
                 "bob",
                 "ann",
-                vec![PropertyChange::set("since", Value::Date("2024-03-04".into()))],
+                vec![PropertyChange::set("since", since::<S>("2024-03-04"))],
             )),
         ),
         (
@@ -169,7 +188,7 @@ pub async fn mapped_events_through_the_handler_match_the_model<S: OperationStore
         store,
         &[
             ("RECORD_FORMAT", "mapping"),
-            ("MAPPINGS", MAPPINGS),
+            ("MAPPINGS", &mappings::<S>()),
             ("BATCH_WRITE_SIZE", "4"),
             ("REJECTED_RECORDS_FILE", rejects_file.to_str().unwrap()),
         ],
