@@ -1,6 +1,7 @@
 //! Deploy, function-deploy and destroy against moto (a local AWS stand-in) with the real AWS CLI, on two stacks
 //! that run side by side, each in the order a user takes the steps: the plan (`deploy --plan`), bucket creation,
-//! uploads (the data set's too), the change-set deploy and the function code update on one; `status`, `logs` and
+//! uploads (the data set's too), the change-set deploy and the function code update on one; a deploy with mappings
+//! (a JSON list through the AWS CLI's parameter overrides into the writer's environment), `status`, `logs` and
 //! `destroy` on the other; beside them a failed deploy's events and `redrive`. moto has no Neptune, so these tests use a
 //! small stand-in template (tests/deploy_fixtures/moto) with the real parameters; the real template's validity
 //! rests on cfn-lint and checkov (tests/template_checks.rs).
@@ -767,8 +768,49 @@ fn status_and_logs_show_a_deployed_stack_and_destroy_keeps_the_bucket_unless_ask
         "{stderr}"
     );
 
-    // GIVEN the region deployed
-    run(&moto, &deploy_args(out.path()));
+    // GIVEN the region deployed with the example's mappings: a JSON list in a parameter, through the AWS CLI's
+    // --parameter-overrides
+    let example = stream2neptune_plan::config::StackConfig::load(
+        &workspace().join("examples/mappings/stack.yaml"),
+    )
+    .unwrap();
+    let mappings = stream2neptune_plan::resolve(&example, REGION, &Default::default())
+        .unwrap()
+        .get(Name::Mappings)
+        .value
+        .to_string();
+    assert!(
+        mappings.starts_with('[') && mappings.contains('"'),
+        "{mappings}"
+    );
+    let mut mapped = deploy_args(out.path());
+    mapped.extend(
+        [
+            "--set",
+            "RecordFormat=mapping",
+            "--set",
+            &format!("Mappings={mappings}"),
+        ]
+        .map(str::to_owned),
+    );
+    run(&moto, &mapped);
+    // THEN the writer's environment holds the mappings as they were resolved, byte for byte
+    let function = physical_id(&moto, "WriterFunction");
+    let environment = json(&moto.aws(
+        REGION,
+        &[
+            "lambda",
+            "get-function-configuration",
+            "--function-name",
+            &function,
+            "--query",
+            "Environment.Variables",
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(environment["RECORD_FORMAT"], "mapping", "{environment}");
+    assert_eq!(environment["MAPPINGS"], mappings.as_str(), "{environment}");
     // GIVEN two rejected records on the queue and one failed batch in the on-failure bucket (the default s3)
     let rejected = physical_id(&moto, "RejectedQueue");
     let on_failure = physical_id(&moto, "OnFailureBucket");
