@@ -467,14 +467,14 @@ fn mixed_batches() -> Vec<Vec<stream2neptune_graph::Operation>> {
 #[tokio::test]
 async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_difference_names_the_element()
  {
+    use stream2neptune_engines::read_gremlin::read_graph;
     use stream2neptune_graph::{Graph, Operation, Refusal, decode};
-    use stream2neptune_local::read_gremlin::read_graph;
     use stream2neptune_writer::GraphStore;
     use stream2neptune_writer::gremlin::operations_query;
 
     // GIVEN Gremlin Server parsing every request with the grammar, as Neptune does, and the writer's store client
     let server = GremlinServer::start_with(
-        stream2neptune_local::gremlin_server::Channelizer::GrammarByDefault,
+        stream2neptune_engines::gremlin_server::Channelizer::GrammarByDefault,
     );
     let (deps, _) = store_deps(&server, &[]);
     let batches = mixed_batches();

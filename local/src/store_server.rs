@@ -15,7 +15,7 @@ use stream2neptune_plan::QueryLanguage;
 use crate::error::Result;
 use crate::paths::{self, StateDir};
 use crate::services::{ManagedProcess, ensure_free, pick_free_port, wait_listening_for};
-use crate::{gremlin_server, neo4j};
+use stream2neptune_engines::{gremlin_server, neo4j, tools};
 
 /// How long Oxigraph may take to listen.
 const OXIGRAPH_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,7 +45,7 @@ impl Engine {
     fn command(&self, port: u16) -> Result<Command> {
         match self {
             Engine::Oxigraph { location } => {
-                let mut command = Command::new(paths::venv_tool("oxigraph")?);
+                let mut command = Command::new(tools::venv_tool("oxigraph")?);
                 command
                     .arg("serve")
                     .arg("--location")
@@ -54,8 +54,8 @@ impl Engine {
                     .arg(format!("127.0.0.1:{port}"));
                 Ok(command)
             }
-            Engine::GremlinServer { config } => gremlin_server::command(config),
-            Engine::Neo4j { data, bolt } => neo4j::command(port, data, *bolt),
+            Engine::GremlinServer { config } => Ok(gremlin_server::command(config)?),
+            Engine::Neo4j { data, bolt } => Ok(neo4j::command(port, data, *bolt)?),
         }
     }
 

@@ -4,8 +4,8 @@
 //! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
 //! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Kinesalite`] (npm `kinesalite`), [`Moto`] (moto_server,
 //! plain HTTP), [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port, configured as local mode configures
-//! it). Neo4j's launcher lives with the writer's tests; both Java engines are launched through local mode's one copy
-//! of their commands (`stream2neptune_local::{gremlin_server, neo4j}`). [`tls`] puts TLS in front of any of them: a CA
+//! it). Neo4j's launcher lives with the writer's tests; both Java engines are launched through the one copy of their
+//! commands (`stream2neptune_engines::{gremlin_server, neo4j}`). [`tls`] puts TLS in front of any of them: a CA
 //! made per test run and a TLS-terminating proxy presenting a certificate it issued.
 
 pub mod gremlin_server;

@@ -14,7 +14,7 @@ use super::{GremlinServer, Oxigraph, deps};
 pub trait TestStore: Sized {
     /// The writer's QUERY_LANGUAGE for this store.
     const LANGUAGE: &'static str;
-    /// The same language as the plan names it (for the write contenders of [`stream2neptune_local::contenders`]).
+    /// The same language as the plan names it (for the write contenders of [`stream2neptune_engines::contenders`]).
     const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage;
     /// BATCH_WRITE_SIZE for the 10,000-edge runs. Gremlin Server compiles each distinct script with Groovy
     /// (Neptune does not), slower than linear in the step chain's length, so it gets smaller batches.
