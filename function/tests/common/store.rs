@@ -9,6 +9,7 @@ use stream2neptune_writer::{Deps, sparql};
 
 use super::neo4j::CypherServer;
 use super::{GremlinServer, Oxigraph, deps};
+use stream2neptune_testkit::{Shared, Turn};
 
 /// A real graph store on a free port, killed when dropped.
 pub trait TestStore: Sized {
@@ -38,6 +39,13 @@ pub trait TestStore: Sized {
     async fn snapshot(&self) -> Vec<String>;
     /// Removes everything the store holds.
     async fn clear(&self);
+}
+
+/// This test's turn on the binary's shared `store` ([`Shared`]), emptied of what an earlier test left.
+pub async fn shared_turn<S: TestStore + Send>(store: &'static Shared<S>) -> Turn<S> {
+    let turn = store.turn().await;
+    turn.clear().await;
+    turn
 }
 
 /// Deps writing to `store` in its language, with `vars` on top (see [`deps`]).
