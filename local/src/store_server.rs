@@ -1,10 +1,11 @@
 //! The local store: the engine of the region's QueryLanguage, a child process on 127.0.0.1 (see
 //! [`crate::services`] for how it is stopped and why it cannot outlive us).
 //! - `sparql`: an Oxigraph server (PyPI `oxigraph`), its database in `<state>/oxigraph`;
-//! - `gremlin`: TinkerPop's Gremlin Server ([`crate::gremlin_server`]; the writer's requests evaluated by the
-//!   `gremlin-lang` grammar, as on Neptune), its graph saved to
-//!   `<state>/gremlin-server/graph.json` on a clean stop;
-//! - `opencypher`: Neo4j behind Neptune's openCypher HTTP form ([`crate::neo4j`]), its database in `<state>/neo4j`.
+//! - `gremlin`: TinkerPop's Gremlin Server ([`stream2neptune_engines::gremlin_server`]; the writer's requests
+//!   evaluated by the `gremlin-lang` grammar, as on Neptune), its graph saved to `<state>/gremlin-server/graph.json`
+//!   on a clean stop;
+//! - `opencypher`: Neo4j behind Neptune's openCypher HTTP form ([`stream2neptune_engines::neo4j`]), its database in
+//!   `<state>/neo4j`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
