@@ -237,7 +237,8 @@ WRITE_BENCH_EDGES = $(if $(filter file,$(origin BENCH_EDGES)),20000,$(BENCH_EDGE
 write-bench: tools ## the writer's edges/s beside each engine's best contender (tools/bench: HTTP, gremlinpython, Neo4j driver), fresh server per round (BENCH_ENGINES, BENCH_ROUNDS, BENCH_EDGES default 20000, BENCH_BATCH, BENCH_DATA=spread,zipf,mixed adds the hot-key data set and the graph-operation workload, BENCH_WRITER_VARIANTS=VAR=value races a writer setting); then the writer's start-up
 	BENCH_ENGINES=$(BENCH_ENGINES) BENCH_ROUNDS=$(BENCH_ROUNDS) BENCH_EDGES=$(WRITE_BENCH_EDGES) BENCH_BATCH=$(BENCH_BATCH) BENCH_DATA=$(BENCH_DATA) \
 	  BENCH_WRITER_VARIANTS=$(BENCH_WRITER_VARIANTS) \
-	  cargo bench -p stream2neptune-writer --bench write_throughput
+	  cargo bench -p stream2neptune-local --bench write_throughput
+	cargo bench -p stream2neptune-writer --bench startup
 
 ## ---- workload -------------------------------------------------------------
 

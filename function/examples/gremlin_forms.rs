@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
-use stream2neptune_local::gremlin_server::Channelizer;
+use stream2neptune_engines::gremlin_server::Channelizer;
 use stream2neptune_testkit::gremlin_server::GremlinServer;
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, edge_id};
 use stream2neptune_writer::record::{Edge, parse_date};

@@ -19,8 +19,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::record::{CreationDate, DateKind, Edge, PropertyValue};
 
-/// Root of every IRI the writer mints.
-pub const BASE: &str = "http://stream2neptune.example/";
+// The IRIs the reader of a SPARQL store reads back too are defined once, in the graph crate.
+pub use stream2neptune_graph::iri::{BASE, FROM, RDF_TYPE, TO, XSD};
+
 /// The `follows` predicate.
 pub const FOLLOWS: &str = "http://stream2neptune.example/ontology/follows";
 /// Class of edge resources.
@@ -28,15 +29,7 @@ pub const FOLLOWS_CLASS: &str = "http://stream2neptune.example/ontology/Follows"
 /// Class of person vertices.
 pub const PERSON_CLASS: &str = "http://stream2neptune.example/ontology/Person";
 
-/// The start vertex of an edge resource.
-pub const FROM: &str = "http://stream2neptune.example/ontology/from";
-/// The end vertex of an edge resource.
-pub const TO: &str = "http://stream2neptune.example/ontology/to";
 const CREATION_DATE: &str = "http://stream2neptune.example/ontology/creationDate";
-/// `rdf:type`.
-pub const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-/// The XML Schema datatypes' namespace.
-pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 
 // RFC 3986 unreserved characters stay as they are.
 const ID_SET: &AsciiSet = &NON_ALPHANUMERIC

@@ -1,5 +1,6 @@
-//! The handler against TinkerPop's Gremlin Server (TinkerTransactionGraph, HTTP and WebSocket),
-//! started on a free port per test: writes land exactly once in both upsert styles and both batch
+//! The handler against TinkerPop's Gremlin Server (TinkerTransactionGraph, HTTP and WebSocket) on a free port,
+//! one server shared by the tests that only write and read it (each on an empty graph) and one for each test that
+//! stops it or needs the grammar channelizer: writes land exactly once in both upsert styles and both batch
 //! forms, a redelivery changes nothing, hostile ids stay literal ids, records Groovy cannot compile
 //! are rejected once while the good records around them are written, a stopped server gives a
 //! correct checkpoint, the last property write wins, lanes keep per-key order, and every text the
@@ -15,6 +16,10 @@ use common::*;
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, push_literal};
 use stream2neptune_writer::record::{Edge, PropertyValue, parse_date};
 use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
+
+/// The Gremlin Server of the tests that neither stop it nor need another channelizer, one at a time on an empty
+/// graph.
+static SERVER: Shared<GremlinServer> = Shared::new(GremlinServer::start);
 
 /// The write modes: (GREMLIN_UPSERT_STYLE, CONDITIONAL_CREATE, GREMLIN_BATCH_FORM); the rows form applies only to
 /// merge with conditional create.
@@ -56,8 +61,9 @@ async fn vertex_ids(server: &GremlinServer) -> HashSet<String> {
 async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing() {
     // GIVEN Gremlin Server WHEN 10,000 edges are written in 4 lanes and delivered again THEN each is there once
     // and the graph is unchanged (the coalesce style and CONDITIONAL_CREATE=false are in the next test)
-    let server = GremlinServer::start();
-    scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(&server).await;
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
+    scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(server).await;
 
     // AND each edge has its derived id and its date
     assert_eq!(
@@ -74,17 +80,18 @@ async fn ten_thousand_edges_land_exactly_once_and_a_redelivery_changes_nothing()
     );
 
     // AND the write contenders of `make write-bench` (HTTP text, WebSocket bytecode and text) leave the writer's graph
-    scenarios::every_write_contender_leaves_the_writers_graph(&server, None).await;
+    scenarios::every_write_contender_leaves_the_writers_graph(server, None).await;
 }
 
 #[tokio::test]
 async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_every_mode() {
-    let server = GremlinServer::start();
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
     for (style, conditional, form) in MODES {
         // GIVEN an empty graph and 300 records
         server.clear().await;
         let (deps, _) = store_deps(
-            &server,
+            server,
             &[
                 ("GREMLIN_UPSERT_STYLE", style),
                 ("CONDITIONAL_CREATE", conditional),
@@ -102,7 +109,7 @@ async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_every_mod
                     .await
                     .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
-            tables.push(edge_table(&server).await);
+            tables.push(edge_table(server).await);
         }
 
         // THEN vertices are upserted in every mode; edges are once with CONDITIONAL_CREATE=true
@@ -146,7 +153,8 @@ const HOSTILE: &[&str] = &[
 
 #[tokio::test]
 async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() {
-    let server = GremlinServer::start();
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
     for (style, form) in UPSERT_FORMS {
         // GIVEN a graph holding a canary vertex with a property and an edge
         server.clear().await;
@@ -154,7 +162,7 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
             .query("g.addV('canary').property(T.id,'canary-v').property('secret','keep').as('c').addV('canary').property(T.id,'canary-w').addE('guards').from('c').property(T.id,'canary-e')")
             .await;
         let (deps, _) = store_deps(
-            &server,
+            server,
             &[
                 ("GREMLIN_UPSERT_STYLE", style),
                 ("GREMLIN_BATCH_FORM", form),
@@ -196,8 +204,8 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
             .flat_map(|id| [id.to_string(), format!("{id}!")])
             .collect();
         expected.extend(["canary-v".to_string(), "canary-w".to_string()]);
-        assert_eq!(vertex_ids(&server).await, expected, "{style} {form}");
-        let edges = edge_table(&server).await;
+        assert_eq!(vertex_ids(server).await, expected, "{style} {form}");
+        let edges = edge_table(server).await;
         assert_eq!(edges.len(), HOSTILE.len() + 1);
         for id in HOSTILE {
             let edge = hostile_edge(id);
@@ -214,7 +222,7 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
     // is `%2D` in it) and a string over 65,535 bytes in the JVM's modified UTF-8 (6 per emoji)
     server.clear().await;
     scenarios::records_the_store_refuses_are_rejected_once_and_the_good_ones_around_them_written(
-        &server,
+        server,
         &[
             (
                 serde_json::json!({"from": "-".repeat(22_000), "to": "b", "created": "2016-05-21"}),
@@ -240,7 +248,8 @@ fn hostile_edge(id: &str) -> Edge {
 
 #[tokio::test]
 async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not() {
-    let server = GremlinServer::start();
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
     // GIVEN a batch with hostile ids and a property of every type
     let mut edges: Vec<Edge> = HOSTILE.iter().map(|id| hostile_edge(id)).collect();
     edges[0].properties.extend([
@@ -324,13 +333,14 @@ async fn weights(server: &GremlinServer, from: &str, to: &str) -> Vec<serde_json
 
 #[tokio::test]
 async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order() {
-    let server = GremlinServer::start();
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
     for (style, form) in UPSERT_FORMS {
         // Within one event, in every batch size
         for batch in ["100", "2", "1"] {
             server.clear().await;
             let (deps, _) = store_deps(
-                &server,
+                server,
                 &[
                     ("GREMLIN_UPSERT_STYLE", style),
                     ("GREMLIN_BATCH_FORM", form),
@@ -348,7 +358,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
                 assert_eq!(failures(&response), Vec::<String>::new());
                 assert_eq!(server.edges().await, 1);
                 assert_eq!(
-                    weights(&server, "a", "b").await,
+                    weights(server, "a", "b").await,
                     vec![3],
                     "{style} {form} {batch}"
                 );
@@ -362,7 +372,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
             .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
             assert_eq!(
-                weights(&server, "a", "b").await,
+                weights(server, "a", "b").await,
                 vec![1],
                 "{style} {form} {batch}"
             );
@@ -372,7 +382,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
         // stream, in batches of 3: each edge ends with its key's last weight.
         server.clear().await;
         let (deps, _) = store_deps(
-            &server,
+            server,
             &[
                 ("GREMLIN_UPSERT_STYLE", style),
                 ("GREMLIN_BATCH_FORM", form),
@@ -467,14 +477,14 @@ fn mixed_batches() -> Vec<Vec<stream2neptune_graph::Operation>> {
 #[tokio::test]
 async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_difference_names_the_element()
  {
+    use stream2neptune_engines::read_gremlin::read_graph;
     use stream2neptune_graph::{Graph, Operation, Refusal, decode};
-    use stream2neptune_local::read_gremlin::read_graph;
     use stream2neptune_writer::GraphStore;
     use stream2neptune_writer::gremlin::operations_query;
 
     // GIVEN Gremlin Server parsing every request with the grammar, as Neptune does, and the writer's store client
     let server = GremlinServer::start_with(
-        stream2neptune_local::gremlin_server::Channelizer::GrammarByDefault,
+        stream2neptune_engines::gremlin_server::Channelizer::GrammarByDefault,
     );
     let (deps, _) = store_deps(&server, &[]);
     let batches = mixed_batches();

@@ -1,5 +1,6 @@
 //! The handler with QUERY_LANGUAGE=opencypher against Neo4j behind Neptune's openCypher HTTP form
-//! (the `NeptuneOpenCypher` adapter), one server per test: writes land exactly once, a redelivery
+//! (the `NeptuneOpenCypher` adapter), one server shared by the tests that only write and read it (each on an empty
+//! graph) and one for the test that stops it: writes land exactly once, a redelivery
 //! changes nothing, CONDITIONAL_CREATE off adds new edges, hostile ids stay parameter values,
 //! records Neo4j refuses for their content are rejected once while the good records around them are
 //! written, a stopped server gives a correct checkpoint, the last property write wins and lanes keep
@@ -15,12 +16,16 @@ use common::neo4j::CypherServer;
 use common::*;
 use stream2neptune_writer::GraphStore;
 
+/// The Neo4j of the tests that do not stop it, one at a time on an empty graph; with Bolt for the contenders.
+static SERVER: Shared<CypherServer> = Shared::new(CypherServer::start_with_bolt);
+
 #[tokio::test]
 async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_new_edges() {
     // GIVEN Neo4j WHEN 10,000 edges are written in 4 lanes and delivered again THEN each is there once and the
     // graph is unchanged
-    let server = CypherServer::start_with_bolt();
-    scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(&server).await;
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
+    scenarios::ten_thousand_edges_land_once_and_a_redelivery_changes_nothing(server).await;
     assert_eq!(
         server
             .count("MATCH (:person {`~id`: 'p0'})-[r:follows {`~id`: 'p0-2016-05-21-p1'}]->(:person {`~id`: 'p1'}) RETURN count(r) AS n")
@@ -32,7 +37,7 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
     // merged and each delivery adds its edges (random ids, the sample's non-idempotent mode)
     server.clear().await;
     let (deps, _) = store_deps(
-        &server,
+        server,
         &[("CONDITIONAL_CREATE", "false"), ("BATCH_WRITE_SIZE", "50")],
     );
     for _ in 0..2 {
@@ -51,7 +56,7 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
     let bolt = server
         .bolt_port
         .map(|port| format!("bolt://127.0.0.1:{port}"));
-    scenarios::every_write_contender_leaves_the_writers_graph(&server, bolt.as_deref()).await;
+    scenarios::every_write_contender_leaves_the_writers_graph(server, bolt.as_deref()).await;
 }
 
 /// Ids crafted to break out of Cypher strings, backquoted names or JSON.
@@ -72,11 +77,12 @@ const HOSTILE: &[&str] = &[
 #[tokio::test]
 async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() {
     // GIVEN a graph holding a canary node with a property and a relationship
-    let server = CypherServer::start();
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
     server
         .query("CREATE (:canary {`~id`: 'canary-v', secret: 'keep'})-[:guards {`~id`: 'canary-e'}]->(:canary {`~id`: 'canary-w'})")
         .await;
-    let (deps, _) = store_deps(&server, &[("BATCH_WRITE_SIZE", "4")]);
+    let (deps, _) = store_deps(server, &[("BATCH_WRITE_SIZE", "4")]);
 
     // WHEN hostile ids arrive as JSON ids and as a property value
     let records: Vec<TestRecord> = HOSTILE
@@ -131,7 +137,7 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
     // name holding NUL
     server.clear().await;
     scenarios::records_the_store_refuses_are_rejected_once_and_the_good_ones_around_them_written(
-        &server,
+        server,
         &[
             (
                 serde_json::json!({"from": "x".repeat(9_000), "to": "b", "created": "2016-05-21"}),
@@ -203,10 +209,11 @@ async fn weights(server: &CypherServer, from: &str, to: &str) -> Vec<serde_json:
 
 #[tokio::test]
 async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order() {
-    let server = CypherServer::start();
+    let turn = shared_turn(&SERVER).await;
+    let server = &*turn;
     for batch in ["100", "2", "1"] {
         server.clear().await;
-        let (deps, _) = store_deps(&server, &[("BATCH_WRITE_SIZE", batch)]);
+        let (deps, _) = store_deps(server, &[("BATCH_WRITE_SIZE", batch)]);
         let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
         for _ in 0..2 {
             let response =
@@ -215,7 +222,7 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
                     .unwrap();
             assert_eq!(failures(&response), Vec::<String>::new());
             assert_eq!(server.edges().await, 1);
-            assert_eq!(weights(&server, "a", "b").await, vec![3], "batch {batch}");
+            assert_eq!(weights(server, "a", "b").await, vec![3], "batch {batch}");
         }
         // Across events: an older value redelivered wins again (last write, not largest)
         let response =
@@ -223,14 +230,14 @@ async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_pe
                 .await
                 .unwrap();
         assert_eq!(failures(&response), Vec::<String>::new());
-        assert_eq!(weights(&server, "a", "b").await, vec![1], "batch {batch}");
+        assert_eq!(weights(server, "a", "b").await, vec![1], "batch {batch}");
     }
 
     // WRITE_CONCURRENCY=4: 40 keys each updating its own edge to one hub 25 times, interleaved
     // in the stream, in batches of 3: each edge ends with its key's last weight.
     server.clear().await;
     let (deps, _) = store_deps(
-        &server,
+        server,
         &[("BATCH_WRITE_SIZE", "3"), ("WRITE_CONCURRENCY", "4")],
     );
     let records: Vec<_> = (0..1_000)

@@ -1,6 +1,6 @@
 //! `make local-bench`: local-mode figures for BENCHMARKS.md ("Local pipeline"), printed as Markdown. In one
 //! run, in the region's query language (or --language) and so its store: the store's own ceiling (each write
-//! contender of the language, clients that are not the writer: `stream2neptune_local::contenders`, tools/bench/, on
+//! contender of the language, clients that are not the writer: `stream2neptune_engines::contenders`, tools/bench/, on
 //! the same edges, BatchWriteSize edges a request over one client per shard, each on a fresh store; the ceiling is
 //! the best of them); end-to-end edges/s from driver to store
 //! (driver -> local stream -> local event source mapping -> writer -> store, every edge checked in the store)
@@ -13,12 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use stream2neptune_local::contenders::{self, Contender, ContenderRun};
+use stream2neptune_engines::contenders::{self, Contender, ContenderRun};
+use stream2neptune_engines::tools::workspace_root;
+use stream2neptune_local::contender_edges::write_edge_lines;
 use stream2neptune_local::demo::verify;
 use stream2neptune_local::demo_run::drive_edges;
 use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::metrics::RunMetrics;
-use stream2neptune_local::paths::{StateDir, workspace_root};
+use stream2neptune_local::paths::StateDir;
 use stream2neptune_local::services::StreamServerKind;
 use stream2neptune_local::store::StoreClient;
 use stream2neptune_local::store_server::StoreServer;
@@ -107,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The contenders' data file: the same edges as the driver sends, `from,to,created` a line.
     let lines = dir.path().join("follows.csv");
-    contenders::write_edge_lines(&data.follows_gz, &lines)?;
+    write_edge_lines(&data.follows_gz, &lines)?;
     println!(
         "Local pipeline benchmarks: region {}, {} into {} (BatchReadSize {} edges, BatchWriteSize {}, WriteConcurrency {}{}), {} edges, {} shards, {} cores\n",
         base.region,

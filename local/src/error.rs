@@ -5,14 +5,6 @@ use std::path::PathBuf;
 /// A failure of local mode.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
-    /// A tool the project installs is missing.
-    #[error("{tool} not found at {looked_in} or on PATH: run `make tools`")]
-    ToolMissing {
-        /// The tool's name.
-        tool: String,
-        /// Where it was looked for first.
-        looked_in: PathBuf,
-    },
     /// Another local run holds the state directory.
     #[error(
         "the state directory {} is in use by another local run ({owner}); wait for it to end or stop it (Ctrl-C in its terminal, or `stream2neptune local down` for `local up`), or pass --state-dir DIR to run beside it", root.display()
@@ -26,16 +18,6 @@ pub enum LocalError {
     /// A data set's edge file could not be read.
     #[error("{0}")]
     EdgeFile(#[from] stream2neptune_workload::error::EdgeFileError),
-    /// A write contender (tools/bench/) failed or printed no result.
-    #[error(
-        "write contender {name} failed: {detail}; run it by hand (`.venv/bin/python tools/bench/<script> --help`) to see why"
-    )]
-    Contender {
-        /// The contender's name.
-        name: &'static str,
-        /// Its exit status and error output, or what was wrong with its result line.
-        detail: String,
-    },
     /// A service process could not be started.
     #[error("cannot start {service} ({command}): {source}")]
     Spawn {
@@ -78,26 +60,9 @@ pub enum LocalError {
         /// The error, with its cause chain.
         message: String,
     },
-    /// The local store answered with an error.
-    #[error("local store {url} answered {status}: {body}")]
-    Store {
-        /// The URL.
-        url: String,
-        /// The HTTP status.
-        status: u16,
-        /// The start of the body.
-        body: String,
-    },
-    /// The local store could not be reached.
-    #[error(
-        "cannot reach the local store at {url}: {message}; is it running (`stream2neptune local status`)?"
-    )]
-    StoreUnreachable {
-        /// The URL.
-        url: String,
-        /// What failed.
-        message: String,
-    },
+    /// An engine's launcher, a store's reader or client, or a tool the project installs.
+    #[error(transparent)]
+    Engine(#[from] stream2neptune_engines::EngineError),
     /// A setting has a value local mode cannot use.
     #[error("invalid {field}={value:?}: expected {allowed}")]
     Invalid {

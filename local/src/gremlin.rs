@@ -5,13 +5,14 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
+use stream2neptune_engines::EngineError;
+use stream2neptune_engines::store_http::{http_client, id_text, json, send};
 use stream2neptune_workload::dataset::{DatasetSummary, PERSON_LABEL};
 use stream2neptune_writer::gremlin::{EDGE_LABEL, push_literal};
 
 use crate::edge_store::{EdgeCounts, EdgeStore};
-use crate::error::{LocalError, Result};
+use crate::error::Result;
 use crate::people::read_people;
-use crate::store_http::{http_client, id_text, json, send};
 
 /// People per loading request.
 const PEOPLE_PER_REQUEST: usize = 200;
@@ -51,13 +52,14 @@ impl GremlinClient {
 
     async fn count(&self, gremlin: &str) -> Result<u64> {
         let data = self.submit(gremlin).await?;
-        data.first()
-            .and_then(Value::as_u64)
-            .ok_or_else(|| LocalError::Store {
+        data.first().and_then(Value::as_u64).ok_or_else(|| {
+            EngineError::Store {
                 url: self.url.clone(),
                 status: 200,
                 body: format!("{gremlin} did not return a count: {data:?}"),
-            })
+            }
+            .into()
+        })
     }
 }
 

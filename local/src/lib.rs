@@ -1,7 +1,7 @@
 //! Local mode: the whole pipeline on one machine. kinesalite or kinesis-mock stands in for Kinesis, the engine of the
 //! region's QueryLanguage for Neptune ([`store_server`]: Gremlin Server, Oxigraph or Neo4j behind Neptune's openCypher
-//! form), and a local event source mapping ([`esm`]) invokes the writer's own handler in process with the settings
-//! rendered for a region ([`settings`]). The store is read in its own language ([`store`], [`edge_store`]).
+//! form, launched through [`stream2neptune_engines`]), and a local event source mapping ([`esm`]) invokes the
+//! writer's own handler in process with the settings rendered for a region ([`settings`]). The store is read in its own language ([`store`], [`edge_store`]).
 //!
 //! Entry points for the root CLI: [`cli::LocalCommand`] (`local up|down|status|query`) with
 //! [`cli::run_local`], and [`demo::DemoArgs`] with [`demo::run_demo`] (the `follows` demo in [`demo`], the mixed
@@ -9,7 +9,7 @@
 //! ([`stream2neptune_plan::Plan`]), the one the generator renders.
 
 pub mod cli;
-pub mod contenders;
+pub mod contender_edges;
 pub mod demo;
 pub mod demo_args;
 pub mod demo_mixed;
@@ -18,17 +18,11 @@ pub mod edge_store;
 pub mod error;
 pub mod esm;
 pub mod gremlin;
-pub mod gremlin_server;
 pub mod kinesis;
 pub mod metrics;
-pub mod neo4j;
 pub mod opencypher;
 pub mod paths;
 pub mod people;
-pub mod read_gremlin;
-pub mod read_opencypher;
-pub mod read_sparql;
-pub mod read_store;
 pub mod redrive;
 pub mod report;
 pub mod services;
@@ -36,8 +30,10 @@ pub mod settings;
 pub mod sparql;
 pub mod stack;
 pub mod store;
-pub mod store_http;
 pub mod store_server;
+
+// The engines' readers, under the name the mixed demo reads the store by.
+use stream2neptune_engines::read_store;
 
 pub use cli::{LocalCommand, run_local};
 pub use demo::{DemoArgs, run_demo};

@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
+use stream2neptune_engines::EngineError;
+use stream2neptune_engines::store_http::{http_client, id_text, json, send};
 use stream2neptune_workload::dataset::DatasetSummary;
 
 use crate::edge_store::{EdgeCounts, EdgeStore};
-use crate::error::{LocalError, Result};
+use crate::error::Result;
 use crate::people::read_people;
-use crate::store_http::{http_client, id_text, json, send};
 
 /// People per loading request.
 const PEOPLE_PER_REQUEST: usize = 1000;
@@ -50,10 +51,13 @@ impl CypherClient {
         let rows = self.query_with(query, &serde_json::json!({})).await?;
         rows.first()
             .and_then(|row| row["n"].as_u64())
-            .ok_or_else(|| LocalError::Store {
-                url: self.url.clone(),
-                status: 200,
-                body: format!("{query} did not return a count n: {rows:?}"),
+            .ok_or_else(|| {
+                EngineError::Store {
+                    url: self.url.clone(),
+                    status: 200,
+                    body: format!("{query} did not return a count n: {rows:?}"),
+                }
+                .into()
             })
     }
 }

@@ -1,32 +1,12 @@
-//! Where things are: the workspace root, the project's tools and the `.local/` state layout.
+//! Where things are: local mode's stream servers (kinesis-mock, kinesalite, Node.js) and the `.local/` state layout.
+//! The workspace root and the tools the engines need are found by [`stream2neptune_engines::tools`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use stream2neptune_engines::EngineError;
+use stream2neptune_engines::tools::{on_path, workspace_root};
 
 use crate::error::{LocalError, Result};
-
-/// The workspace root (the folder holding `stack.yaml`, `.venv/` and `node_modules/`).
-pub fn workspace_root() -> PathBuf {
-    // local/.. at build time; a moved binary falls back to the working directory.
-    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf);
-    match built {
-        Some(root) if root.join("stack.yaml").is_file() => root,
-        _ => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-    }
-}
-
-/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; a clear error naming `make tools` otherwise.
-pub fn venv_tool(name: &str) -> Result<PathBuf> {
-    let local = workspace_root().join(".venv/bin").join(name);
-    if local.is_file() {
-        return Ok(local);
-    }
-    on_path(name).ok_or(LocalError::ToolMissing {
-        tool: name.to_owned(),
-        looked_in: local,
-    })
-}
 
 /// The kinesis-mock package folder (`KINESIS_MOCK_DIR`, else `<workspace>/node_modules/kinesis-local`).
 pub fn kinesis_mock_dir() -> Result<PathBuf> {
@@ -36,10 +16,11 @@ pub fn kinesis_mock_dir() -> Result<PathBuf> {
     if dir.join("main.js").is_file() {
         Ok(dir)
     } else {
-        Err(LocalError::ToolMissing {
+        Err(EngineError::ToolMissing {
             tool: "kinesis-mock (npm kinesis-local)".into(),
             looked_in: dir.join("main.js"),
-        })
+        }
+        .into())
     }
 }
 
@@ -51,35 +32,23 @@ pub fn kinesalite_dir() -> Result<PathBuf> {
     if dir.join("index.js").is_file() {
         Ok(dir)
     } else {
-        Err(LocalError::ToolMissing {
+        Err(EngineError::ToolMissing {
             tool: "kinesalite (npm kinesalite)".into(),
             looked_in: dir.join("index.js"),
-        })
+        }
+        .into())
     }
 }
 
 /// `node` on PATH.
 pub fn node() -> Result<PathBuf> {
-    on_path("node").ok_or(LocalError::ToolMissing {
-        tool: "node".into(),
-        looked_in: PathBuf::from("/usr/bin/node"),
+    on_path("node").ok_or_else(|| {
+        EngineError::ToolMissing {
+            tool: "node".into(),
+            looked_in: PathBuf::from("/usr/bin/node"),
+        }
+        .into()
     })
-}
-
-/// `$JAVA_HOME/bin/java`, else `java` on PATH (the Java engines of local mode).
-pub fn java() -> PathBuf {
-    std::env::var_os("JAVA_HOME")
-        .map(|home| PathBuf::from(home).join("bin/java"))
-        .filter(|java| java.is_file())
-        .unwrap_or_else(|| PathBuf::from("java"))
-}
-
-/// The first `name` on PATH.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
 }
 
 /// A free TCP port on 127.0.0.1 (bound, read and released).

@@ -197,7 +197,7 @@ fn find(pairs: &[(&'static str, String)], key: &str) -> Option<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::paths::workspace_root;
+    use stream2neptune_engines::tools::workspace_root;
     use stream2neptune_plan::Name;
 
     /// Settings for unit tests.

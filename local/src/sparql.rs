@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 
+use stream2neptune_engines::store_http::{http_client, json, send};
 use stream2neptune_workload::dataset::DatasetSummary;
 
 use crate::edge_store::{EdgeCounts, EdgeStore};
 use crate::error::Result;
-use crate::store_http::{http_client, json, send};
 
 /// The client.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ impl SparqlClient {
             .header("content-type", "application/sparql-query")
             .header("accept", accept)
             .body(query.to_owned());
-        send(request, &url).await
+        Ok(send(request, &url).await?)
     }
 
     /// Runs a SELECT and returns each row's values (as strings) in the order of `vars`.
@@ -76,7 +76,8 @@ impl SparqlClient {
             .post(&url)
             .header("content-type", "application/sparql-update")
             .body(update.to_owned());
-        send(request, &url).await.map(|_| ())
+        send(request, &url).await?;
+        Ok(())
     }
 }
 

@@ -1,10 +1,11 @@
 //! The local store: the engine of the region's QueryLanguage, a child process on 127.0.0.1 (see
 //! [`crate::services`] for how it is stopped and why it cannot outlive us).
 //! - `sparql`: an Oxigraph server (PyPI `oxigraph`), its database in `<state>/oxigraph`;
-//! - `gremlin`: TinkerPop's Gremlin Server ([`crate::gremlin_server`]; the writer's requests evaluated by the
-//!   `gremlin-lang` grammar, as on Neptune), its graph saved to
-//!   `<state>/gremlin-server/graph.json` on a clean stop;
-//! - `opencypher`: Neo4j behind Neptune's openCypher HTTP form ([`crate::neo4j`]), its database in `<state>/neo4j`.
+//! - `gremlin`: TinkerPop's Gremlin Server ([`stream2neptune_engines::gremlin_server`]; the writer's requests
+//!   evaluated by the `gremlin-lang` grammar, as on Neptune), its graph saved to `<state>/gremlin-server/graph.json`
+//!   on a clean stop;
+//! - `opencypher`: Neo4j behind Neptune's openCypher HTTP form ([`stream2neptune_engines::neo4j`]), its database in
+//!   `<state>/neo4j`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +16,7 @@ use stream2neptune_plan::QueryLanguage;
 use crate::error::Result;
 use crate::paths::{self, StateDir};
 use crate::services::{ManagedProcess, ensure_free, pick_free_port, wait_listening_for};
-use crate::{gremlin_server, neo4j};
+use stream2neptune_engines::{gremlin_server, neo4j, tools};
 
 /// How long Oxigraph may take to listen.
 const OXIGRAPH_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,7 +46,7 @@ impl Engine {
     fn command(&self, port: u16) -> Result<Command> {
         match self {
             Engine::Oxigraph { location } => {
-                let mut command = Command::new(paths::venv_tool("oxigraph")?);
+                let mut command = Command::new(tools::venv_tool("oxigraph")?);
                 command
                     .arg("serve")
                     .arg("--location")
@@ -54,8 +55,8 @@ impl Engine {
                     .arg(format!("127.0.0.1:{port}"));
                 Ok(command)
             }
-            Engine::GremlinServer { config } => gremlin_server::command(config),
-            Engine::Neo4j { data, bolt } => neo4j::command(port, data, *bolt),
+            Engine::GremlinServer { config } => Ok(gremlin_server::command(config)?),
+            Engine::Neo4j { data, bolt } => Ok(neo4j::command(port, data, *bolt)?),
         }
     }
 

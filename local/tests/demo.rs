@@ -6,10 +6,10 @@
 
 use std::process::Command;
 
+use stream2neptune_engines::tools::on_path;
 use stream2neptune_local::DemoArgs;
 use stream2neptune_local::demo::demo;
 use stream2neptune_local::demo_mixed::demo_mixed;
-use stream2neptune_local::paths::on_path;
 use stream2neptune_local::services::StreamServerKind;
 use stream2neptune_process::shutdown::Shutdown;
 use stream2neptune_workload::dataset::Workload;

@@ -1,5 +1,5 @@
 //! TinkerPop's Gremlin Server on a free port, configured and launched as local mode runs it
-//! ([`stream2neptune_local::gremlin_server`]: a TinkerTransactionGraph with ANY ids), in a temp dir, behind
+//! ([`stream2neptune_engines::gremlin_server`]: a TinkerTransactionGraph with ANY ids), in a temp dir, behind
 //! Gremlin Server's own channelizer for both of Neptune's Gremlin forms on one port: HTTP, so the writer's
 //! `POST /gremlin {"gremlin": ...}` reaches it as it reaches Neptune, and WebSocket (`/gremlin`), as
 //! graph-notebook's `%%gremlin` connects. A request naming no language is evaluated by `gremlin-groovy`, one that
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::free_port;
 use crate::process::Server;
-use stream2neptune_local::gremlin_server::{self, START_TIMEOUT};
+use stream2neptune_engines::gremlin_server::{self, START_TIMEOUT};
 
 /// A Gremlin Server with its config and graph file in a temp dir; killed when dropped.
 pub struct GremlinServer {

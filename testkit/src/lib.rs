@@ -4,9 +4,10 @@
 //! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
 //! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Kinesalite`] (npm `kinesalite`), [`Moto`] (moto_server,
 //! plain HTTP), [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port, configured as local mode configures
-//! it). Neo4j's launcher lives with the writer's tests; both Java engines are launched through local mode's one copy
-//! of their commands (`stream2neptune_local::{gremlin_server, neo4j}`). [`tls`] puts TLS in front of any of them: a CA
-//! made per test run and a TLS-terminating proxy presenting a certificate it issued.
+//! it). Neo4j's launcher lives with the writer's tests; both Java engines are launched through the one copy of their
+//! commands (`stream2neptune_engines::{gremlin_server, neo4j}`). [`tls`] puts TLS in front of any of them: a CA
+//! made per test run and a TLS-terminating proxy presenting a certificate it issued. [`Shared`] gives the tests of
+//! one binary one server, taking turns, instead of one each.
 
 pub mod gremlin_server;
 pub mod kinesalite;
@@ -14,6 +15,7 @@ pub mod kinesis_mock;
 pub mod moto;
 pub mod oxigraph;
 pub mod process;
+pub mod shared;
 pub mod tls;
 pub mod tools;
 
@@ -23,6 +25,7 @@ pub use kinesis_mock::KinesisMock;
 pub use moto::Moto;
 pub use oxigraph::Oxigraph;
 pub use process::Server;
+pub use shared::{Shared, Turn};
 pub use tls::{TestCa, TlsProxy};
 pub use tools::{tool, workspace_root};
 

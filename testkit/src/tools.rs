@@ -1,35 +1,13 @@
 //! Where the tools `make tools` installs live: `.venv/bin` (Python tools), `node_modules`
-//! (kinesis-mock), `.java` (Gremlin Server, Neo4j), all under the workspace root.
+//! (kinesis-mock), `.java` (Gremlin Server, Neo4j), all under the workspace root, as the engines crate finds them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The workspace root (testkit/..), where `make tools` installs the test tools.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("testkit/ has a parent")
-        .to_path_buf()
-}
+pub use stream2neptune_engines::tools::workspace_root;
 
-/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH, if either exists.
-pub fn find_tool(name: &str) -> Option<PathBuf> {
-    let local = workspace_root().join(".venv/bin").join(name);
-    if local.is_file() {
-        return Some(local);
-    }
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
-
-/// [`find_tool`], or a panic that says what to do.
+/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH, or a panic that says what to do.
 pub fn tool(name: &str) -> PathBuf {
-    find_tool(name).unwrap_or_else(|| {
-        panic!(
-            "{name} not found in {}/.venv/bin or on PATH: run `make tools`",
-            workspace_root().display()
-        )
-    })
+    stream2neptune_engines::tools::venv_tool(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `<workspace>/node_modules/<package>` (KINESIS_MOCK_DIR overrides it for kinesis-local).
@@ -47,14 +25,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_workspace_root_holds_the_workspace_manifest() {
-        assert!(workspace_root().join("Cargo.toml").is_file());
-        assert!(workspace_root().join("testkit").is_dir());
+    fn a_tool_on_path_is_found() {
+        assert!(tool("sh").is_file());
     }
 
     #[test]
-    fn a_tool_on_path_is_found_and_a_missing_one_is_not() {
-        assert!(find_tool("sh").is_some());
-        assert!(find_tool("no-such-tool-stream2neptune").is_none());
+    #[should_panic(expected = "no-such-tool-stream2neptune not found at ")]
+    fn a_missing_tool_is_a_panic_naming_it() {
+        tool("no-such-tool-stream2neptune");
     }
 }

@@ -22,10 +22,12 @@ use lambda_runtime::{Context, LambdaEvent};
 use stream2neptune_writer::{Config, Deps, MetricsOutput};
 
 #[allow(unused_imports)]
-pub use store::{TestStore, store_deps};
+pub use store::{TestStore, shared_turn, store_deps};
 /// The launchers, ports and tools come from the workspace's test kit.
 #[allow(unused_imports)] // each test binary uses a different part of the kit
-pub use stream2neptune_testkit::{GremlinServer, Moto, Oxigraph, free_port, tool, workspace_root};
+pub use stream2neptune_testkit::{
+    GremlinServer, Moto, Oxigraph, Shared, free_port, tool, workspace_root,
+};
 
 /// One record of a test event.
 pub struct TestRecord {

@@ -1,11 +1,11 @@
-//! The openCypher stand-in, launched as local mode runs it ([`stream2neptune_local::neo4j`]: embedded
+//! The openCypher stand-in, launched as local mode runs it ([`stream2neptune_engines::neo4j`]: embedded
 //! Neo4j 5.26 behind `NeptuneOpenCypher`, Neptune's `POST /openCypher` form and error body). Data
 //! lives in a temp dir and survives a restart; killed when dropped.
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use stream2neptune_local::neo4j::{self, START_TIMEOUT};
+use stream2neptune_engines::neo4j::{self, START_TIMEOUT};
 use stream2neptune_testkit::{Server, free_port};
 
 /// A Neo4j-backed openCypher endpoint on a free port.

@@ -60,7 +60,7 @@ impl OperationStore for GremlinServer {
         Ok(stream2neptune_writer::gremlin::operations_query(operations))
     }
     async fn read_graph(&self) -> Graph {
-        stream2neptune_local::read_gremlin::read_graph(&self.url())
+        stream2neptune_engines::read_gremlin::read_graph(&self.url())
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -82,7 +82,7 @@ impl OperationStore for CypherServer {
         stream2neptune_writer::opencypher_operations::batch_request(operations)
     }
     async fn read_graph(&self) -> Graph {
-        stream2neptune_local::read_opencypher::read_graph(&self.url())
+        stream2neptune_engines::read_opencypher::read_graph(&self.url())
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -97,7 +97,7 @@ impl OperationStore for Oxigraph {
         stream2neptune_writer::sparql_operations::batch_update(operations)
     }
     async fn read_graph(&self) -> Graph {
-        stream2neptune_local::read_sparql::read_graph(&self.url())
+        stream2neptune_engines::read_sparql::read_graph(&self.url())
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }

@@ -247,7 +247,7 @@ pub async fn every_write_contender_leaves_the_writers_graph<S: TestStore>(
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("follows.csv");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let contenders: Vec<_> = stream2neptune_local::contenders::of(S::QUERY_LANGUAGE).collect();
+    let contenders: Vec<_> = stream2neptune_engines::contenders::of(S::QUERY_LANGUAGE).collect();
     assert!(!contenders.is_empty());
     for contender in contenders {
         store.clear().await;

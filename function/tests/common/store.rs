@@ -9,12 +9,13 @@ use stream2neptune_writer::{Deps, sparql};
 
 use super::neo4j::CypherServer;
 use super::{GremlinServer, Oxigraph, deps};
+use stream2neptune_testkit::{Shared, Turn};
 
 /// A real graph store on a free port, killed when dropped.
 pub trait TestStore: Sized {
     /// The writer's QUERY_LANGUAGE for this store.
     const LANGUAGE: &'static str;
-    /// The same language as the plan names it (for the write contenders of [`stream2neptune_local::contenders`]).
+    /// The same language as the plan names it (for the write contenders of [`stream2neptune_engines::contenders`]).
     const QUERY_LANGUAGE: stream2neptune_plan::QueryLanguage;
     /// BATCH_WRITE_SIZE for the 10,000-edge runs. Gremlin Server compiles each distinct script with Groovy
     /// (Neptune does not), slower than linear in the step chain's length, so it gets smaller batches.
@@ -38,6 +39,13 @@ pub trait TestStore: Sized {
     async fn snapshot(&self) -> Vec<String>;
     /// Removes everything the store holds.
     async fn clear(&self);
+}
+
+/// This test's turn on the binary's shared `store` ([`Shared`]), emptied of what an earlier test left.
+pub async fn shared_turn<S: TestStore + Send>(store: &'static Shared<S>) -> Turn<S> {
+    let turn = store.turn().await;
+    turn.clear().await;
+    turn
 }
 
 /// Deps writing to `store` in its language, with `vars` on top (see [`deps`]).

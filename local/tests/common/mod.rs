@@ -8,10 +8,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use stream2neptune_engines::tools::workspace_root;
 use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::esm::RunningMapping;
 use stream2neptune_local::metrics::RunMetrics;
-use stream2neptune_local::paths::{StateDir, workspace_root};
+use stream2neptune_local::paths::StateDir;
 use stream2neptune_local::sparql::SparqlClient;
 use stream2neptune_local::{LocalPlan, LocalStack, Ports, kinesis};
 use stream2neptune_writer::error::StoreError;

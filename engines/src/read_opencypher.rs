@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use stream2neptune_graph::model::{Edge, Vertex, set_of};
 use stream2neptune_graph::{Graph, Value};
 
-use crate::error::{LocalError, Result};
+use crate::error::{EngineError, Result};
 use crate::store_http::{http_client, id_text, json, send};
 
 /// `[name, type, value]` of each property but `~id`, temporal values as text.
@@ -37,10 +37,10 @@ pub async fn read_graph(base: &str) -> Result<Graph> {
         async move {
             let text = send(request, &url).await?;
             let doc = json(&url, &text, "an openCypher response")?;
-            Ok::<_, LocalError>(doc["results"].as_array().cloned().unwrap_or_default())
+            Ok::<_, EngineError>(doc["results"].as_array().cloned().unwrap_or_default())
         }
     };
-    let unexpected = |what: String| LocalError::Store {
+    let unexpected = |what: String| EngineError::Store {
         url: url.clone(),
         status: 200,
         body: what,

@@ -1,5 +1,5 @@
-//! Reads the graph a SPARQL store holds under the graph-operation mapping
-//! ([`stream2neptune_writer::sparql_operations`]) into a [`Graph`], to compare with the model of what was written
+//! Reads the graph a SPARQL store holds under the writer's graph-operation mapping (its `sparql_operations`, IRIs
+//! under [`stream2neptune_graph::iri`]) into a [`Graph`], to compare with the model of what was written
 //! ([`Graph::differences`]).
 //!
 //! One `SELECT ?s ?p ?o` over every triple; subjects under `vertex/` are vertices and under `edge/` edge resources
@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 
 use percent_encoding::percent_decode_str;
 use serde_json::Value as Json;
+use stream2neptune_graph::iri::{BASE, FROM, RDF_TYPE, TO, XSD};
 use stream2neptune_graph::model::{Edge, Vertex, set_of};
 use stream2neptune_graph::{Graph, Value};
-use stream2neptune_writer::sparql::{BASE, FROM, RDF_TYPE, TO, XSD};
 
-use crate::error::{LocalError, Result};
+use crate::error::{EngineError, Result};
 use crate::store_http::{http_client, json, send};
 
 /// An element read so far.
@@ -37,7 +37,7 @@ pub async fn read_graph(base: &str) -> Result<Graph> {
         .form(&[("query", "SELECT ?s ?p ?o WHERE { ?s ?p ?o }")]);
     let text = send(request, &url).await?;
     let doc = json(&url, &text, "SPARQL JSON results")?;
-    let unexpected = |what: String| LocalError::Store {
+    let unexpected = |what: String| EngineError::Store {
         url: url.clone(),
         status: 200,
         body: what,

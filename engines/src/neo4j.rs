@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::error::{LocalError, Result};
-use crate::paths;
+use crate::error::{EngineError, Result};
+use crate::tools;
 
 /// How long a start may take (Neo4j's JVM start-up on a loaded 2-core machine).
 pub const START_TIMEOUT: Duration = Duration::from_secs(180);
@@ -20,11 +20,11 @@ pub const STOP_GRACE: Duration = Duration::from_secs(60);
 
 /// The folder `make tools` resolves Neo4j and compiles the adapter into.
 pub fn dir() -> Result<PathBuf> {
-    let dir = paths::workspace_root().join(".java/neo4j");
+    let dir = tools::workspace_root().join(".java/neo4j");
     if dir.join(".installed").is_file() {
         Ok(dir)
     } else {
-        Err(LocalError::ToolMissing {
+        Err(EngineError::ToolMissing {
             tool: "Neo4j and its openCypher adapter".into(),
             looked_in: dir,
         })
@@ -36,7 +36,7 @@ pub fn dir() -> Result<PathBuf> {
 /// the writer: `make write-bench`'s Neo4j driver; off unless asked). Stdio is left to the caller.
 pub fn command(port: u16, data: &Path, bolt: Option<u16>) -> Result<Command> {
     let neo4j = dir()?;
-    let mut command = Command::new(paths::java());
+    let mut command = Command::new(tools::java());
     command
         .args(["-Xms128m", "-Xmx1g", "-XX:+UseSerialGC"])
         // C1 only, as for Gremlin Server: most of a test's or a demo's CPU is Neo4j's start-up, which this cuts

@@ -6,17 +6,17 @@
 //! another transaction"). Prints one line per run: time, edges/s, the writer's retries (on this store each is a
 //! conflict) and failed batches per 1,000 edges, and the slowest invocation.
 //!
-//! `cargo run -p stream2neptune-writer --example hot_keys`; `HOT_EDGES` (default 10000), `HOT_SHARDS` (4),
+//! `cargo run -p stream2neptune-local --example hot_keys`; `HOT_EDGES` (default 10000), `HOT_SHARDS` (4),
 //! `HOT_READ` (records per invocation, 500), `HOT_ROUNDS` (1), `HOT_ZIPF` (the exponent, 1.0); the writer's
 //! `BATCH_WRITE_SIZE`, `WRITE_CONCURRENCY` and `RETRY_*` variables are passed on.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../function/tests/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::*;
-use stream2neptune_local::gremlin_server::Channelizer;
+use stream2neptune_engines::gremlin_server::Channelizer;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_writer::batching::lane_of;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::error::{LocalError, Result};
-use crate::paths;
+use crate::error::{EngineError, Result};
+use crate::tools;
 
 /// How long a start may take (the JVM and the Groovy engine on a loaded 2-core machine).
 pub const START_TIMEOUT: Duration = Duration::from_secs(180);
@@ -52,13 +52,13 @@ impl Channelizer {
 /// The folder `make tools` resolves Gremlin Server and TinkerGraph into (`lib/`) and compiles local mode's
 /// channelizer into (`classes/`).
 pub fn dir() -> Result<PathBuf> {
-    let dir = paths::workspace_root().join(".java/gremlin-server");
+    let dir = tools::workspace_root().join(".java/gremlin-server");
     if dir.join(".installed").is_file()
         && dir.join("classes/GrammarHttpChannelizer.class").is_file()
     {
         Ok(dir)
     } else {
-        Err(LocalError::ToolMissing {
+        Err(EngineError::ToolMissing {
             tool: "Gremlin Server (TinkerPop) and its grammar channelizer".into(),
             looked_in: dir,
         })
@@ -71,14 +71,14 @@ pub fn dir() -> Result<PathBuf> {
 pub fn write_config(dir: &Path, port: u16, channelizer: Channelizer) -> Result<PathBuf> {
     let write = |name: &str, text: String| {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|source| LocalError::Io {
+        std::fs::write(&path, text).map_err(|source| EngineError::Io {
             action: "write",
             path: path.clone(),
             source,
         })?;
-        Ok::<_, LocalError>(path)
+        Ok::<_, EngineError>(path)
     };
-    std::fs::create_dir_all(dir).map_err(|source| LocalError::Io {
+    std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
         action: "create",
         path: dir.to_owned(),
         source,
@@ -129,7 +129,7 @@ maxContentLength: 10485760
 
 /// `java ... GremlinServer <config>` (stdio left to the caller).
 pub fn command(config: &Path) -> Result<Command> {
-    let mut command = Command::new(paths::java());
+    let mut command = Command::new(tools::java());
     command
         // Start-up dominates a short run: a small heap and the quick JIT tier suffice.
         .args([

@@ -2,16 +2,16 @@
 //! (tools/bench/*.py: a plain HTTP client, gremlinpython, the Neo4j Python driver) writing the same follows edges
 //! with the same idempotent upserts, in the engine's best known forms, so that each store's ceiling is the engine's
 //! and not the writer's own requests replayed. One row per contender: its script, the endpoint it talks to and its
-//! options; [`Contender::run`] runs it on a data file of `from,to,created` lines and reads its result line.
+//! options; [`Contender::run`] runs it on a data file of `from,to,created` lines (local mode writes
+//! one from a data set) and reads its result line.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use stream2neptune_plan::QueryLanguage;
-use stream2neptune_workload::edges::EdgeReader;
 
-use crate::error::{LocalError, Result};
-use crate::paths;
+use crate::error::{EngineError, Result};
+use crate::tools;
 
 /// Where a contender connects, derived from the store's HTTP base URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,33 +117,9 @@ pub struct ContenderRun {
     pub retries: u64,
 }
 
-/// Writes the edges of a data set's `follows` file (the sample's layout, as the driver reads it) to `out` as the
-/// contenders read them: `from,to,created` a line (the writer's CSV record body), in stream order. Returns how
-/// many.
-pub fn write_edge_lines(follows: &Path, out: &Path) -> Result<u64> {
-    use std::io::Write as _;
-    let io = |action, path: &Path| {
-        let path = path.to_owned();
-        move |source| LocalError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    let mut reader = EdgeReader::open(follows)?;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(out).map_err(io("create", out))?);
-    let mut count = 0;
-    while let Some(edge) = reader.next_edge()? {
-        writeln!(file, "{}", edge.record_body()).map_err(io("write", out))?;
-        count += 1;
-    }
-    file.flush().map_err(io("write", out))?;
-    Ok(count)
-}
-
 /// The folder of the contender scripts.
 pub fn scripts_dir() -> PathBuf {
-    paths::workspace_root().join("tools/bench")
+    tools::workspace_root().join("tools/bench")
 }
 
 impl Contender {
@@ -156,7 +132,7 @@ impl Contender {
                 "ws://{}/gremlin",
                 base.trim_start_matches("http://")
             )),
-            Endpoint::Bolt => bolt.map(str::to_owned).ok_or(LocalError::Contender {
+            Endpoint::Bolt => bolt.map(str::to_owned).ok_or(EngineError::Contender {
                 name: self.name,
                 detail: "the store has no Bolt connector: start Neo4j with one (StoreServer::start_with)"
                     .into(),
@@ -175,7 +151,7 @@ impl Contender {
         batch: usize,
         concurrency: usize,
     ) -> Result<ContenderRun> {
-        let python = paths::venv_tool("python")?;
+        let python = tools::venv_tool("python")?;
         let output = tokio::process::Command::new(python)
             .arg(scripts_dir().join(self.script))
             .arg("--url")
@@ -189,20 +165,20 @@ impl Contender {
             .kill_on_drop(true)
             .output()
             .await
-            .map_err(|e| LocalError::Contender {
+            .map_err(|e| EngineError::Contender {
                 name: self.name,
                 detail: format!("cannot start it: {e}"),
             })?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         if !output.status.success() {
-            return Err(LocalError::Contender {
+            return Err(EngineError::Contender {
                 name: self.name,
                 detail: format!("{}: {}", output.status, stderr.trim()),
             });
         }
         let line = stdout.lines().last().unwrap_or_default();
-        serde_json::from_str(line).map_err(|e| LocalError::Contender {
+        serde_json::from_str(line).map_err(|e| EngineError::Contender {
             name: self.name,
             detail: format!("its result line {line:?} is not the expected JSON ({e})"),
         })

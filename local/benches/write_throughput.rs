@@ -1,6 +1,6 @@
 //! `make write-bench` (not criterion): the writer's write throughput into each real engine (Oxigraph for SPARQL,
 //! Gremlin Server for Gremlin, Neo4j behind Neptune's openCypher form) beside the engine's own ceiling: the write
-//! contenders of `stream2neptune_local::contenders` (tools/bench/*.py: a plain HTTP client, gremlinpython, the Neo4j
+//! contenders of `stream2neptune_engines::contenders` (tools/bench/*.py: a plain HTTP client, gremlinpython, the Neo4j
 //! Python driver), clients that are not the writer writing the same edges with the same idempotent upserts in the
 //! engine's best known forms. Per engine and round a fresh server, started as local mode starts it (Neo4j with its
 //! Bolt connector too); before each run the graph is emptied and the data set's people are loaded (as the demo
@@ -11,8 +11,8 @@
 //! i's edges. Per language it prints every runner's median, its rounds and its retries per 1,000 edges (the writer's
 //! RetryCount metric, the contenders' conflicts tried again), and ends with
 //! `write-bench: LANGUAGE writer W edges/s, best contender NAME C edges/s, ratio R%` (on Gremlin a second line for
-//! the writer with GREMLIN_BATCH_FORM=rows, raced beside its default form); then the bootstrap's start-up time to its
-//! first poll of the runtime API.
+//! the writer with GREMLIN_BATCH_FORM=rows, raced beside its default form). `make write-bench` then times the writer's
+//! start-up (function/benches/startup.rs).
 //!
 //! `BENCH_ENGINES` (default `oxigraph,gremlin-server,neo4j`), `BENCH_ROUNDS` (3), `BENCH_EDGES` (20000),
 //! `BENCH_BATCH` (100), `BENCH_CONCURRENCY` (4), `BENCH_DATA` (`spread`, `zipf`, `mixed`, comma-separated; default
@@ -29,19 +29,17 @@
 //! lanes' time spent pausing before retries, both summed from the writer's own retry warnings; a contender pauses
 //! 5 ms before trying a conflict again (tools/bench/race.py).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../function/tests/common/mod.rs"]
 mod common;
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{TestRecord, deps, invocation, metric, sequence_number};
+use stream2neptune_engines::contenders::{self, Contender};
 use stream2neptune_graph::Graph;
-use stream2neptune_local::contenders::{self, Contender};
+use stream2neptune_local::contender_edges::write_edge_lines;
 use stream2neptune_local::edge_store::EdgeStore as _;
 use stream2neptune_local::paths::StateDir;
 use stream2neptune_local::store::StoreClient;
@@ -178,7 +176,7 @@ fn data_set(
     )
     .unwrap();
     let lines = dir.join(format!("{name}.csv"));
-    contenders::write_edge_lines(&summary.follows_gz, &lines).unwrap();
+    write_edge_lines(&summary.follows_gz, &lines).unwrap();
     let mut reader = EdgeReader::open(&summary.follows_gz).unwrap();
     let edges = std::iter::from_fn(|| reader.next_edge().unwrap());
     let shards = deal(
@@ -209,7 +207,7 @@ fn mixed_data_set(name: &'static str, language: QueryLanguage, settings: &Settin
         },
     });
     let model = mixed::expected_graph(&records);
-    let expected = stream2neptune_local::read_store::stored_form(language, &model);
+    let expected = stream2neptune_engines::read_store::stored_form(language, &model);
     let operations = records.iter().map(|r| r.operations.len() as u64).sum();
     let shards = deal(
         records.iter().map(|r| {
@@ -435,7 +433,7 @@ async fn clear(client: &StoreClient) {
 
 /// The whole graph the store at `url` holds.
 async fn read_graph(language: QueryLanguage, url: &str) -> Graph {
-    stream2neptune_local::read_store::read_graph(language, url)
+    stream2neptune_engines::read_store::read_graph(language, url)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -654,41 +652,6 @@ fn race(
     (writers, best)
 }
 
-fn startup_ms() -> f64 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stream2neptune-writer"))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env(
-            "NEPTUNE_ENDPOINT",
-            "db.cluster-x.us-east-1.neptune.amazonaws.com",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKID")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_SESSION_TOKEN", "token")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (mut stream, _) = listener.accept().unwrap();
-    let mut buffer = [0u8; 256];
-    let n = stream.read(&mut buffer).unwrap();
-    let elapsed = started.elapsed();
-    let head = String::from_utf8_lossy(&buffer[..n]);
-    assert!(
-        head.starts_with("GET /2018-06-01/runtime/invocation/next"),
-        "{head}"
-    );
-    let _ = child.kill();
-    let _ = child.wait();
-    elapsed.as_secs_f64() * 1000.0
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; any other argument is a name filter we do not use.
     let settings = Settings {
@@ -776,11 +739,4 @@ fn main() {
             }
         }
     }
-
-    let startups: Vec<f64> = (0..10).map(|_| startup_ms()).collect();
-    println!(
-        "start-up to first poll of the runtime API (bench-profile binary, 10 runs): median {:.1} ms, max {:.1} ms",
-        median(startups.clone()),
-        startups.iter().cloned().fold(0.0, f64::max)
-    );
 }

@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use stream2neptune_graph::model::{Edge, Vertex};
 use stream2neptune_graph::{Graph, Value};
 
-use crate::error::{LocalError, Result};
+use crate::error::{EngineError, Result};
 use crate::store_http::{http_client, json, send};
 
 /// Every vertex: `{id, label, p: {key: [values]}}`.
@@ -144,10 +144,10 @@ fn text(url: &str, row: &BTreeMap<String, Json>, field: &str) -> Result<String> 
     }
 }
 
-fn bad(url: &str, what: String, found: &Json) -> LocalError {
+fn bad(url: &str, what: String, found: &Json) -> EngineError {
     let mut found = found.to_string();
     found.truncate(200);
-    LocalError::Store {
+    EngineError::Store {
         url: url.to_owned(),
         status: 200,
         body: format!(

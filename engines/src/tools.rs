@@ -1,0 +1,69 @@
+//! Where the project's tools are: the workspace root, `.venv/bin`, `java` and PATH.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{EngineError, Result};
+
+/// The workspace root (the folder holding `stack.yaml`, `.venv/` and `node_modules/`).
+pub fn workspace_root() -> PathBuf {
+    // engines/.. at build time; a moved binary falls back to the working directory.
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf);
+    match built {
+        Some(root) if root.join("stack.yaml").is_file() => root,
+        _ => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
+}
+
+/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; a clear error naming `make tools` otherwise.
+pub fn venv_tool(name: &str) -> Result<PathBuf> {
+    let local = workspace_root().join(".venv/bin").join(name);
+    if local.is_file() {
+        return Ok(local);
+    }
+    on_path(name).ok_or(EngineError::ToolMissing {
+        tool: name.to_owned(),
+        looked_in: local,
+    })
+}
+
+/// `$JAVA_HOME/bin/java`, else `java` on PATH (the Java engines).
+pub fn java() -> PathBuf {
+    std::env::var_os("JAVA_HOME")
+        .map(|home| PathBuf::from(home).join("bin/java"))
+        .filter(|java| java.is_file())
+        .unwrap_or_else(|| PathBuf::from("java"))
+}
+
+/// The first `name` on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_root_holds_the_stack_file() {
+        assert!(workspace_root().join("stack.yaml").is_file());
+        assert!(workspace_root().join("engines").is_dir());
+    }
+
+    #[test]
+    fn a_tool_on_path_is_found_and_a_missing_one_is_named_with_what_to_do() {
+        assert!(on_path("sh").is_some());
+        let missing = venv_tool("no-such-tool-stream2neptune")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.starts_with("no-such-tool-stream2neptune not found at ")
+                && missing.ends_with("or on PATH: run `make tools`"),
+            "{missing}"
+        );
+    }
+}
