@@ -75,26 +75,6 @@ fn pair(from: &str, to: &str) -> (String, String) {
     (sparql::person_iri(from), sparql::person_iri(to))
 }
 
-/// The `weight` values the store holds for the edge `from -> to` on 2016-05-21.
-async fn weights(store: &Oxigraph, from: &str, to: &str) -> Vec<String> {
-    let edge = stream2neptune_writer::record::Edge {
-        from: from.into(),
-        to: to.into(),
-        created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
-        properties: Vec::new(),
-    };
-    store
-        .select(&format!(
-            "SELECT ?w WHERE {{ <{}> <{}property/weight> ?w }}",
-            sparql::edge_iri(&edge),
-            sparql::BASE
-        ))
-        .await
-        .into_iter()
-        .map(|row| row["w"].clone())
-        .collect()
-}
-
 #[tokio::test]
 async fn reference_aggregates_alone_and_mixed_with_plain_records_are_written_as_their_user_records()
 {
@@ -180,7 +160,7 @@ async fn reference_aggregates_alone_and_mixed_with_plain_records_are_written_as_
         assert_eq!(follows(&store).await, expected);
         assert_eq!(store.edges().await, expected.len() as u64);
         if expected.contains(&pair("k0", "w")) {
-            assert_eq!(weights(&store, "k0", "w").await, vec![weight.to_string()]);
+            assert_eq!(store.weights("k0", "w").await, vec![weight.to_string()]);
         }
         assert_eq!(metric(&metrics, "KinesisRecords"), records.len() as u64);
         assert_eq!(metric(&metrics, "UserRecords"), users);

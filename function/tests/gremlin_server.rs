@@ -322,89 +322,15 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     .await;
 }
 
-/// Every `weight` the graph holds for the edge `from -> to` on 2016-05-21.
-async fn weights(server: &GremlinServer, from: &str, to: &str) -> Vec<serde_json::Value> {
-    server
-        .query(&format!(
-            "g.V('{from}').outE('follows').where(__.inV().hasId('{to}')).values('weight')"
-        ))
-        .await
-}
-
 #[tokio::test]
 async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order() {
     let turn = shared_turn(&SERVER).await;
-    let server = &*turn;
     for (style, form) in UPSERT_FORMS {
-        // Within one event, in every batch size
-        for batch in ["100", "2", "1"] {
-            server.clear().await;
-            let (deps, _) = store_deps(
-                server,
-                &[
-                    ("GREMLIN_UPSERT_STYLE", style),
-                    ("GREMLIN_BATCH_FORM", form),
-                    ("BATCH_WRITE_SIZE", batch),
-                ],
-            );
-            let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
-            for _ in 0..2 {
-                let response = stream2neptune_writer::handle(
-                    &deps,
-                    invocation(&records, ENGINE_INVOCATION_TIME),
-                )
-                .await
-                .unwrap();
-                assert_eq!(failures(&response), Vec::<String>::new());
-                assert_eq!(server.edges().await, 1);
-                assert_eq!(
-                    weights(server, "a", "b").await,
-                    vec![3],
-                    "{style} {form} {batch}"
-                );
-            }
-            // Across events: an older value redelivered wins again (last write, not largest)
-            let response = stream2neptune_writer::handle(
-                &deps,
-                invocation(&records[..1], ENGINE_INVOCATION_TIME),
-            )
-            .await
-            .unwrap();
-            assert_eq!(failures(&response), Vec::<String>::new());
-            assert_eq!(
-                weights(server, "a", "b").await,
-                vec![1],
-                "{style} {form} {batch}"
-            );
-        }
-
-        // WRITE_CONCURRENCY=4: 40 keys each updating its own edge 25 times, interleaved in the
-        // stream, in batches of 3: each edge ends with its key's last weight.
-        server.clear().await;
-        let (deps, _) = store_deps(
-            server,
-            &[
-                ("GREMLIN_UPSERT_STYLE", style),
-                ("GREMLIN_BATCH_FORM", form),
-                ("BATCH_WRITE_SIZE", "3"),
-                ("WRITE_CONCURRENCY", "4"),
-            ],
-        );
-        let records: Vec<_> = (0..1_000)
-            .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
-            .collect();
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-        assert_eq!(failures(&response), Vec::<String>::new());
-        assert_eq!(server.edges().await, 40);
-        let last: Vec<serde_json::Value> = server.query("g.E().values('weight').dedup()").await;
-        assert_eq!(
-            last,
-            vec![24],
-            "{style} {form}: every key's last weight is 24"
-        );
+        scenarios::the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order(
+            &*turn,
+            &[("GREMLIN_UPSERT_STYLE", style), ("GREMLIN_BATCH_FORM", form)],
+        )
+        .await;
     }
 }
 
@@ -616,6 +542,7 @@ async fn graph_operations_written_twice_in_batches_leave_the_models_graph_and_a_
     // request that drops a vertex and re-creates an edge of it with the same id, which the second delivery's
     // commits 19 to 21 would be together)
     changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Commits)
-        .await; // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
+        .await;
+    // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
     mapped::mapped_events_through_the_handler_match_the_model(&server).await;
 }

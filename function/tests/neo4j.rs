@@ -191,68 +191,17 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     // AND a source graph's Neptune Streams change records (PG_JSON pages, arrays and single changes on one key, an
     // unreadable change among them) replayed twice through the handler leave the source graph
     changes::change_records_through_the_handler_match_the_source(&server, changes::Cut::Mixed)
-        .await; // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
+        .await;
+    // AND an application's own JSON events through the stack's mappings, delivered twice, leave the model's graph
     mapped::mapped_events_through_the_handler_match_the_model(&server).await;
-}
-
-async fn weights(server: &CypherServer, from: &str, to: &str) -> Vec<serde_json::Value> {
-    server
-        .query_with(
-            "MATCH (:person {`~id`: $from})-[r:follows]->(:person {`~id`: $to}) RETURN r.weight AS w",
-            serde_json::json!({"from": from, "to": to}),
-        )
-        .await
-        .into_iter()
-        .map(|row| row["w"].clone())
-        .collect()
 }
 
 #[tokio::test]
 async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order() {
     let turn = shared_turn(&SERVER).await;
-    let server = &*turn;
-    for batch in ["100", "2", "1"] {
-        server.clear().await;
-        let (deps, _) = store_deps(server, &[("BATCH_WRITE_SIZE", batch)]);
-        let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
-        for _ in 0..2 {
-            let response =
-                stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                    .await
-                    .unwrap();
-            assert_eq!(failures(&response), Vec::<String>::new());
-            assert_eq!(server.edges().await, 1);
-            assert_eq!(weights(server, "a", "b").await, vec![3], "batch {batch}");
-        }
-        // Across events: an older value redelivered wins again (last write, not largest)
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&records[..1], ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-        assert_eq!(failures(&response), Vec::<String>::new());
-        assert_eq!(weights(server, "a", "b").await, vec![1], "batch {batch}");
-    }
-
-    // WRITE_CONCURRENCY=4: 40 keys each updating its own edge to one hub 25 times, interleaved
-    // in the stream, in batches of 3: each edge ends with its key's last weight.
-    server.clear().await;
-    let (deps, _) = store_deps(
-        server,
-        &[("BATCH_WRITE_SIZE", "3"), ("WRITE_CONCURRENCY", "4")],
-    );
-    let records: Vec<_> = (0..1_000)
-        .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
-        .collect();
-    let response =
-        stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-            .await
-            .unwrap();
-    assert_eq!(failures(&response), Vec::<String>::new());
-    assert_eq!(server.edges().await, 40);
-    assert_eq!(
-        server
-            .query("MATCH ()-[r:follows]->() RETURN DISTINCT r.weight AS w")
-            .await,
-        vec![serde_json::json!({"w": 24})]
-    );
+    scenarios::the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order(
+        &*turn,
+        &[],
+    )
+    .await;
 }

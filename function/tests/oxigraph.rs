@@ -453,99 +453,12 @@ async fn hostile_ids_do_not_change_or_delete_other_data() {
     }
 }
 
-/// Three JSON records for the edge a -> b on 2016-05-21 with `weight` 1, 2 and 3 in that order.
-fn weight_records() -> Vec<TestRecord> {
-    (1..=3)
-        .map(|weight| TestRecord {
-            partition_key: "a".into(),
-            sequence_number: sequence_number(weight),
-            data: serde_json::to_vec(&serde_json::json!(
-                {"from": "a", "to": "b", "created": "2016-05-21", "weight": weight}
-            ))
-            .unwrap(),
-        })
-        .collect()
-}
-
-/// Every `weight` value the store holds for the edge a -> b on 2016-05-21.
-async fn weights(store: &Oxigraph) -> Vec<String> {
-    let edge = stream2neptune_writer::record::Edge {
-        from: "a".into(),
-        to: "b".into(),
-        created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
-        properties: Vec::new(),
-    };
-    let rows = store
-        .select(&format!(
-            "SELECT ?w WHERE {{ <{}> <{}property/weight> ?w }}",
-            sparql::edge_iri(&edge),
-            sparql::BASE
-        ))
-        .await;
-    rows.into_iter().map(|row| row["w"].clone()).collect()
-}
-
 #[tokio::test]
-async fn the_last_property_value_of_an_edge_wins_and_a_redelivery_changes_nothing() {
-    for batch_write_size in ["100", "2", "1"] {
-        // GIVEN an empty store and three records updating one edge's weight in one event
-        let store = Oxigraph::start();
-        let (deps, _) = store_deps(&store, &[("BATCH_WRITE_SIZE", batch_write_size)]);
-        let records = weight_records();
-
-        // WHEN the event is handled
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-
-        // THEN the edge is there once with exactly one weight: the last one sent
-        assert_eq!(failures(&response), Vec::<String>::new());
-        assert_eq!(store.edges().await, 1);
-        assert_eq!(weights(&store).await, vec!["3"], "batch {batch_write_size}");
-        let graph = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
-
-        // WHEN the same event is delivered again THEN the graph is the same
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-        assert_eq!(failures(&response), Vec::<String>::new());
-        let again = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
-        assert_eq!(again.len(), graph.len());
-        for row in &graph {
-            assert!(again.contains(row), "lost {row:?}");
-        }
-        assert_eq!(weights(&store).await, vec!["3"]);
-    }
-}
-
-#[tokio::test]
-async fn the_last_property_value_wins_across_events() {
-    // GIVEN an empty store
+async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order() {
     let store = Oxigraph::start();
-    let (deps, _) = store_deps(&store, &[]);
-
-    // WHEN weights 1, 2 and 3 arrive in three separate events
-    for record in weight_records() {
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&[record], ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-        assert_eq!(failures(&response), Vec::<String>::new());
-    }
-
-    // THEN the edge holds exactly one weight, the last one sent
-    assert_eq!(store.edges().await, 1);
-    assert_eq!(weights(&store).await, vec!["3"]);
-
-    // WHEN an older value is redelivered THEN it wins again (last write, not largest value)
-    let response = stream2neptune_writer::handle(
-        &deps,
-        invocation(&weight_records()[..1], ENGINE_INVOCATION_TIME),
+    scenarios::the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order(
+        &store,
+        &[],
     )
-    .await
-    .unwrap();
-    assert_eq!(failures(&response), Vec::<String>::new());
-    assert_eq!(weights(&store).await, vec!["1"]);
+    .await;
 }

@@ -1,15 +1,16 @@
 //! What every store must show of the writer, written once over [`TestStore`]: 10,000 edges land exactly once and
 //! a redelivery changes nothing; a store stopped mid-invocation gives the first unwritten record as checkpoint and
 //! the retry from there completes; records the store refuses for their content are rejected once while the good
-//! records around them on the same shard are written; every write contender of `make write-bench` (tools/bench/)
-//! leaves the graph the writer leaves.
+//! records around them on the same shard are written; the last write of an edge property wins, within an event,
+//! across events and across lanes; every write contender of `make write-bench` (tools/bench/) leaves the graph the
+//! writer leaves.
 
 use std::time::Duration;
 
 use super::store::{TestStore, store_deps};
 use super::{
     ENGINE_INVOCATION_TIME, TestRecord, csv_records, failures, invocation, metric, rejects_in,
-    sequence_number,
+    sequence_number, weight_record,
 };
 
 /// 10,000 CSV records over 50 partition keys, written in 4 lanes, land once each (with their endpoints), and the
@@ -258,4 +259,81 @@ pub async fn every_write_contender_leaves_the_writers_graph<S: TestStore>(
         assert_eq!(run.edges, 300, "{}", contender.name);
         assert_eq!(store.snapshot().await, graph, "{}", contender.name);
     }
+}
+
+/// The last write of an edge's property wins, whatever the batch: three weights of one edge in one event, in writes
+/// of 100, 2 and 1 records, delivered twice, leave the edge once with the third weight and a redelivery leaves the
+/// graph as it was; the first weight redelivered alone wins again (the last write, not the largest value). With
+/// WRITE_CONCURRENCY=4, 40 keys each updating their own edge to one hub 25 times, interleaved in the stream, in
+/// writes of 3: each edge ends with its key's last weight (per-key order across lanes). `settings` go into every
+/// writer's environment (a Gremlin upsert style and batch form, say).
+pub async fn the_last_property_write_wins_within_and_across_events_and_lanes_keep_per_key_order<
+    S: TestStore,
+>(
+    store: &S,
+    settings: &[(&str, &str)],
+) {
+    for batch in ["100", "2", "1"] {
+        store.clear().await;
+        let (deps, _) = store_deps(store, &[settings, &[("BATCH_WRITE_SIZE", batch)]].concat());
+        let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
+        let mut first = None;
+        for delivery in 1..=2 {
+            deliver(&deps, &records, settings).await;
+            assert_eq!(store.edges().await, 1, "{settings:?} batch {batch}");
+            assert_eq!(
+                store.weights("a", "b").await,
+                ["3"],
+                "{settings:?} batch {batch}"
+            );
+            let snapshot = store.snapshot().await;
+            match &first {
+                None => first = Some(snapshot),
+                Some(first) => assert_eq!(
+                    &snapshot, first,
+                    "{settings:?} batch {batch}: delivery {delivery} changed the graph"
+                ),
+            }
+        }
+        deliver(&deps, &records[..1], settings).await;
+        assert_eq!(
+            store.weights("a", "b").await,
+            ["1"],
+            "{settings:?} batch {batch}"
+        );
+    }
+
+    store.clear().await;
+    let (deps, _) = store_deps(
+        store,
+        &[
+            settings,
+            &[("BATCH_WRITE_SIZE", "3"), ("WRITE_CONCURRENCY", "4")],
+        ]
+        .concat(),
+    );
+    let records: Vec<_> = (0..1_000)
+        .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
+        .collect();
+    deliver(&deps, &records, settings).await;
+    assert_eq!(store.edges().await, 40, "{settings:?}");
+    for key in 0..40 {
+        assert_eq!(
+            store.weights(&format!("k{key}"), "hub").await,
+            ["24"],
+            "{settings:?}: key k{key} ends with its last weight"
+        );
+    }
+}
+
+/// `records` in one event through the handler, which writes them all.
+async fn deliver(
+    deps: &stream2neptune_writer::Deps,
+    records: &[TestRecord],
+    settings: &[(&str, &str)],
+) {
+    let response = stream2neptune_writer::handle(deps, invocation(records, ENGINE_INVOCATION_TIME))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new(), "{settings:?}");
 }

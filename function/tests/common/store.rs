@@ -35,6 +35,9 @@ pub trait TestStore: Sized {
     async fn people(&self) -> u64;
     /// (from id, to id) of every `follows` edge.
     async fn follows_pairs(&self) -> HashSet<(String, String)>;
+    /// Every `weight` value of the `follows` edge `from -> to` created 2016-05-21 ([`super::weight_record`]), as
+    /// text.
+    async fn weights(&self, from: &str, to: &str) -> Vec<String>;
     /// Every edge with its endpoints and properties, sorted: equal snapshots mean an unchanged graph.
     async fn snapshot(&self) -> Vec<String>;
     /// Removes everything the store holds.
@@ -66,6 +69,13 @@ fn sorted_text(rows: impl IntoIterator<Item = serde_json::Value>) -> Vec<String>
     let mut rows: Vec<String> = rows.into_iter().map(|row| row.to_string()).collect();
     rows.sort();
     rows
+}
+
+/// `text` as a Gremlin string literal.
+fn push_literal_text(text: &str) -> String {
+    let mut literal = String::new();
+    stream2neptune_writer::gremlin::push_literal(&mut literal, text);
+    literal
 }
 
 fn id_text(value: &serde_json::Value) -> String {
@@ -118,6 +128,23 @@ impl TestStore for Oxigraph {
         .map(|row| (id(&row["a"]), id(&row["b"])))
         .collect()
     }
+    async fn weights(&self, from: &str, to: &str) -> Vec<String> {
+        let edge = stream2neptune_writer::record::Edge {
+            from: from.into(),
+            to: to.into(),
+            created: stream2neptune_writer::record::parse_date("2016-05-21").unwrap(),
+            properties: Vec::new(),
+        };
+        self.select(&format!(
+            "SELECT ?w WHERE {{ <{}> <{}property/weight> ?w }}",
+            sparql::edge_iri(&edge),
+            sparql::BASE
+        ))
+        .await
+        .into_iter()
+        .map(|row| row["w"].clone())
+        .collect()
+    }
     /// Every triple.
     async fn snapshot(&self) -> Vec<String> {
         let rows = self.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }").await;
@@ -160,6 +187,16 @@ impl TestStore for GremlinServer {
         .await
         .iter()
         .map(|row| (id_text(&row["a"]), id_text(&row["b"])))
+        .collect()
+    }
+    async fn weights(&self, from: &str, to: &str) -> Vec<String> {
+        let (from, to) = (push_literal_text(from), push_literal_text(to));
+        self.query(&format!(
+            "g.V({from}).outE('follows').where(__.inV().hasId({to})).values('weight')"
+        ))
+        .await
+        .iter()
+        .map(id_text)
         .collect()
     }
     /// Edge ids with their out-vertex, in-vertex and property map.
@@ -205,6 +242,16 @@ impl TestStore for CypherServer {
             .iter()
             .map(|row| (id_text(&row["a"]), id_text(&row["b"])))
             .collect()
+    }
+    async fn weights(&self, from: &str, to: &str) -> Vec<String> {
+        self.query_with(
+            "MATCH (:person {`~id`: $from})-[r:follows]->(:person {`~id`: $to}) RETURN r.weight AS w",
+            serde_json::json!({"from": from, "to": to}),
+        )
+        .await
+        .iter()
+        .map(|row| id_text(&row["w"]))
+        .collect()
     }
     /// (edge `~id`, from `~id`, to `~id`, properties) of every follows relationship.
     async fn snapshot(&self) -> Vec<String> {
