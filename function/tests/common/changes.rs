@@ -11,12 +11,9 @@ use stream2neptune_graph::Graph;
 use stream2neptune_graph::change::stream::between;
 use stream2neptune_graph::change::{Replay, decode};
 
-use super::operations::{OperationStore, batches};
+use super::operations::{OperationStore, assert_matches, batches};
 use super::store::store_deps;
-use super::{
-    ENGINE_INVOCATION_TIME, failures, invocation, metric, rejects_in, sequence_number,
-    stream_records,
-};
+use super::{deliver_whole, metric, rejects_in, sequence_number, stream_records};
 
 /// The source graph after the whole stream, and the stream's change records in commit order.
 fn source_stream<S: OperationStore>() -> (Graph, Vec<Json>) {
@@ -116,21 +113,12 @@ pub async fn change_records_through_the_handler_match_the_source<S: OperationSto
     let (bodies, bad) = bodies(&stream, cut);
     let records = stream_records(bodies.iter().map(|body| ("replica", body.as_bytes())));
     for delivery in 1..=2 {
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-        assert_eq!(
-            failures(&response),
-            Vec::<String>::new(),
-            "delivery {delivery}"
+        deliver_whole(&deps, &records, &format!("delivery {delivery}")).await;
+        assert_matches(
+            &S::stored(&source),
+            &store.read_graph().await,
+            &format!("delivery {delivery}"),
         );
-        let differences: Vec<String> = S::stored(&source)
-            .differences(&store.read_graph().await)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(differences, Vec::<String>::new(), "delivery {delivery}");
         let rejects = rejects_in(&rejects_file);
         assert_eq!(rejects.len(), delivery, "{rejects:#?}");
         let reject = rejects.last().unwrap();
@@ -266,15 +254,7 @@ pub async fn nquads_change_records_through_the_handler_leave_the_sources_quads(
     ];
     let records = stream_records(bodies.iter().map(|body| ("replica", body.as_bytes())));
     for delivery in 1..=2 {
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-        assert_eq!(
-            failures(&response),
-            Vec::<String>::new(),
-            "delivery {delivery}"
-        );
+        deliver_whole(&deps, &records, &format!("delivery {delivery}")).await;
         assert_eq!(quads(store).await, expected, "delivery {delivery}");
         let rejects = rejects_in(&rejects_file);
         assert_eq!(rejects.len(), delivery);

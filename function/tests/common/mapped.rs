@@ -6,11 +6,9 @@ use stream2neptune_graph::{
     EdgeUpsert, Graph, Operation, PropertyChange, Value, VertexUpsert, derived_edge_id,
 };
 
-use super::operations::OperationStore;
+use super::operations::{OperationStore, assert_matches};
 use super::store::store_deps;
-use super::{
-    ENGINE_INVOCATION_TIME, failures, invocation, rejects_in, sequence_number, stream_records,
-};
+use super::{deliver_whole, rejects_in, sequence_number, stream_records};
 
 /// A users mapping (deleted by `action: deleted`) and a follows mapping (an edge between two users, deleted by
 /// `action: unfollow`), as stack.yaml's `Mappings` hands them to the writer; `since` a date where the language
@@ -202,21 +200,12 @@ pub async fn mapped_events_through_the_handler_match_the_model<S: OperationStore
         }
     }
     for delivery in 1..=2 {
-        let response =
-            stream2neptune_writer::handle(&deps, invocation(&records, ENGINE_INVOCATION_TIME))
-                .await
-                .unwrap();
-        assert_eq!(
-            failures(&response),
-            Vec::<String>::new(),
-            "delivery {delivery}"
+        deliver_whole(&deps, &records, &format!("delivery {delivery}")).await;
+        assert_matches(
+            &S::stored(&model),
+            &store.read_graph().await,
+            &format!("delivery {delivery}"),
         );
-        let differences: Vec<String> = S::stored(&model)
-            .differences(&store.read_graph().await)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(differences, Vec::<String>::new(), "delivery {delivery}");
         let rejects = rejects_in(&rejects_file);
         let got: Vec<(&str, &str)> = rejects
             .iter()

@@ -160,6 +160,15 @@ pub fn metric(docs: &std::sync::Mutex<Vec<serde_json::Value>>, name: &str) -> u6
         .sum()
 }
 
+/// `records` in one event through the handler, which must write them all (no record reported failed); `what` names
+/// the delivery in a failure's message.
+pub async fn deliver_whole(deps: &Deps, records: &[TestRecord], what: &str) {
+    let response = stream2neptune_writer::handle(deps, invocation(records, ENGINE_INVOCATION_TIME))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new(), "{what}");
+}
+
 /// The sequence numbers named in a response.
 pub fn failures(response: &aws_lambda_events::streams::KinesisEventResponse) -> Vec<String> {
     response

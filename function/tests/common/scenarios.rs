@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::store::{TestStore, store_deps};
 use super::{
-    ENGINE_INVOCATION_TIME, TestRecord, csv_records, failures, invocation, metric, rejects_in,
-    sequence_number, weight_record,
+    ENGINE_INVOCATION_TIME, TestRecord, csv_records, deliver_whole, failures, invocation, metric,
+    rejects_in, sequence_number, weight_record,
 };
 
 /// 10,000 CSV records over 50 partition keys, written in 4 lanes, land once each (with their endpoints), and the
@@ -279,7 +279,7 @@ pub async fn the_last_property_write_wins_within_and_across_events_and_lanes_kee
         let records: Vec<_> = (1..=3).map(|w| weight_record(w, "a", "b", w)).collect();
         let mut first = None;
         for delivery in 1..=2 {
-            deliver(&deps, &records, settings).await;
+            deliver_whole(&deps, &records, &format!("{settings:?}")).await;
             assert_eq!(store.edges().await, 1, "{settings:?} batch {batch}");
             assert_eq!(
                 store.weights("a", "b").await,
@@ -295,7 +295,7 @@ pub async fn the_last_property_write_wins_within_and_across_events_and_lanes_kee
                 ),
             }
         }
-        deliver(&deps, &records[..1], settings).await;
+        deliver_whole(&deps, &records[..1], &format!("{settings:?}")).await;
         assert_eq!(
             store.weights("a", "b").await,
             ["1"],
@@ -315,7 +315,7 @@ pub async fn the_last_property_write_wins_within_and_across_events_and_lanes_kee
     let records: Vec<_> = (0..1_000)
         .map(|i| weight_record(i, &format!("k{}", i % 40), "hub", i / 40))
         .collect();
-    deliver(&deps, &records, settings).await;
+    deliver_whole(&deps, &records, &format!("{settings:?}")).await;
     assert_eq!(store.edges().await, 40, "{settings:?}");
     for key in 0..40 {
         assert_eq!(
@@ -324,16 +324,4 @@ pub async fn the_last_property_write_wins_within_and_across_events_and_lanes_kee
             "{settings:?}: key k{key} ends with its last weight"
         );
     }
-}
-
-/// `records` in one event through the handler, which writes them all.
-async fn deliver(
-    deps: &stream2neptune_writer::Deps,
-    records: &[TestRecord],
-    settings: &[(&str, &str)],
-) {
-    let response = stream2neptune_writer::handle(deps, invocation(records, ENGINE_INVOCATION_TIME))
-        .await
-        .unwrap();
-    assert_eq!(failures(&response), Vec::<String>::new(), "{settings:?}");
 }
