@@ -86,6 +86,26 @@ pub fn build_query(config: &Config, writes: &[&Write]) -> String {
     }
 }
 
+/// How many of `writes` (records of one form, in stream order) one request of `language` takes: on openCypher, the
+/// records of graph operations whose rounds stay within the bound of its query texts
+/// ([`opencypher_operations::fitting`]); every one otherwise.
+pub fn fitting<'a>(
+    language: QueryLanguage,
+    writes: impl Iterator<Item = &'a Write> + Clone,
+) -> usize {
+    let operations: Option<Vec<&[Operation]>> = writes
+        .clone()
+        .map(|write| match write {
+            Write::Operations(operations) => Some(operations.as_slice()),
+            Write::Follows(_) | Write::Quads(_) => None,
+        })
+        .collect();
+    match (language, operations) {
+        (QueryLanguage::OpenCypher, Some(records)) => opencypher_operations::fitting(records),
+        _ => writes.count(),
+    }
+}
+
 /// The write text for graph operations, checked by [`writable`] when their records were decoded.
 fn operations_query<O: Borrow<Operation>>(language: QueryLanguage, operations: &[O]) -> String {
     let checked = "operations are checked with `writable` when their record is decoded";
