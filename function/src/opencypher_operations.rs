@@ -5,8 +5,8 @@
 //! The query text comes from a small set that does not depend on the batch's ids or values, so an engine plans
 //! each text once and then answers from its plan cache (Neo4j planned every earlier, batch-shaped text afresh: 27 -
 //! 55 s for a 100-record mixed batch, against 0.06 - 0.5 s for the same text again; BENCHMARKS.md). A write is laid
-//! out in rounds ([`Schedule`]); a round is a fixed sequence of parts, each one `UNWIND $rI_J AS r ...` over a
-//! parameter list (an empty list does nothing), joined by `WITH count(*) AS b`, an aggregation that ends one part
+//! out in rounds ([`Schedule`]); a round is a fixed sequence of parts, each one `UNWIND $w.rI_J AS r ...` over a
+//! list in the one map parameter `w` ([`LISTS`]; an empty list does nothing), joined by `WITH count(*) AS b`, an aggregation that ends one part
 //! before the next starts (Neptune runs only read-only `CALL` subqueries and has no `FOREACH`, so they cannot be
 //! used instead). The parts, in round order ([`Part`]):
 //! 1. the moved-edge check of each edge upsert (below);
@@ -76,9 +76,16 @@ pub const LANGUAGE: &str = "openCypher";
 /// The barrier between two parts.
 const BARRIER: &str = " WITH count(*) AS b ";
 
-/// Rounds a write holds at most, unless one record needs more ([`fitting`]): 8 rounds of the mixed workload's 9
-/// parts plan in about 10 s on Neo4j, once (BENCHMARKS.md).
-pub const MAX_ROUNDS: usize = 8;
+/// The one parameter, a map holding every part's list (`$w.r0_3`): Neo4j keys its plan cache by the text and the
+/// type and size class of each parameter, so lists of their own, empty in one write and not in the next, planned
+/// the same text again for most writes (4 - 6 s for 72 parts); one map parameter keeps one plan per text. Neptune
+/// documents the `.` operator on a nested literal map.
+const LISTS: &str = "w";
+
+/// Rounds a write holds at most, unless one record needs more ([`fitting`]): 4 rounds of the mixed workload's 9
+/// parts plan in 1.5 - 2.5 s on Neo4j, once, and take 76 of its records a write on average (8 rounds: 4 - 11 s, 98
+/// records; 2 rounds: 33 records; BENCHMARKS.md).
+pub const MAX_ROUNDS: usize = 4;
 
 /// Whether the language can write `operation`; the reason names the field and what to send instead.
 pub fn check(operation: &Operation) -> Result<(), Unwritable> {
@@ -565,13 +572,14 @@ pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, St
                 query.push_str(BARRIER);
             }
             let name = format!("r{round}_{j}");
-            push_part(&mut query, &name, part);
+            push_part(&mut query, &format!("{LISTS}.{name}"), part);
             let rows = lists.get(&(round, *part)).cloned().unwrap_or_default();
             parameters.insert(name, Json::Array(rows));
         }
     }
     // A JSON map of strings, numbers, booleans and nulls always serialises.
-    let parameters = serde_json::to_string(&parameters).unwrap_or_default();
+    let parameters =
+        serde_json::to_string(&serde_json::json!({ LISTS: parameters })).unwrap_or_default();
     Ok((query, parameters))
 }
 
@@ -766,8 +774,8 @@ mod tests {
         query
             .split(BARRIER)
             .filter_map(|clause| {
-                let name = clause.strip_prefix("UNWIND $")?.split(' ').next()?;
-                let rows = &parameters[name];
+                let name = clause.strip_prefix("UNWIND $w.")?.split(' ').next()?;
+                let rows = &parameters["w"][name];
                 let round = name[1..].split('_').next()?.parse().ok()?;
                 let rest = clause.split_once(" AS ")?.1;
                 (rows != &Json::Array(vec![])).then(|| (round, rest.to_owned(), rows.clone()))
@@ -807,27 +815,27 @@ mod tests {
         let (query, parameters) = batch_query(&operations).unwrap();
         assert_eq!(
             query,
-            "UNWIND $r0_0 AS r MATCH (p)-[o {`~id`: r.id}]->(q) \
+            "UNWIND $w.r0_0 AS r MATCH (p)-[o {`~id`: r.id}]->(q) \
              WHERE (type(o) <> r.l OR p.`~id` <> r.from OR q.`~id` <> r.to) AND NOT p.`~id` IN r.g AND NOT q.`~id` IN r.g \
              SET o.edgeIdTaken = {edgeIdTaken: r.id, by: type(o), from: p.`~id`, to: q.`~id`} \
              WITH count(*) AS b \
-             UNWIND $r0_1 AS v MATCH ()-[e {`~id`: v}]->() DELETE e \
+             UNWIND $w.r0_1 AS v MATCH ()-[e {`~id`: v}]->() DELETE e \
              WITH count(*) AS b \
-             UNWIND $r0_2 AS v MATCH (n {`~id`: v}) DETACH DELETE n \
+             UNWIND $w.r0_2 AS v MATCH (n {`~id`: v}) DETACH DELETE n \
              WITH count(*) AS b \
-             UNWIND $r0_3 AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`device` {`~id`: v}) \
+             UNWIND $w.r0_3 AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`device` {`~id`: v}) \
              WITH count(*) AS b \
-             UNWIND $r0_4 AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`person` {`~id`: v}) \
+             UNWIND $w.r0_4 AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`person` {`~id`: v}) \
              WITH count(*) AS b \
-             UNWIND $r0_5 AS r MATCH (n {`~id`: r.id}) SET n += r.p \
+             UNWIND $w.r0_5 AS r MATCH (n {`~id`: r.id}) SET n += r.p \
              WITH count(*) AS b \
-             UNWIND $r0_6 AS r MATCH (a {`~id`: r.from}), (z {`~id`: r.to}) MERGE (a)-[e:`knows` {`~id`: r.id}]->(z) SET e += r.p \
+             UNWIND $w.r0_6 AS r MATCH (a {`~id`: r.from}), (z {`~id`: r.to}) MERGE (a)-[e:`knows` {`~id`: r.id}]->(z) SET e += r.p \
              WITH count(*) AS b \
-             UNWIND $r0_7 AS r MATCH (n {`~id`: r.id}) SET n.`seen` = datetime(r.v)"
+             UNWIND $w.r0_7 AS r MATCH (n {`~id`: r.id}) SET n.`seen` = datetime(r.v)"
         );
         assert_eq!(
             serde_json::from_str::<Json>(&parameters).unwrap(),
-            serde_json::json!({
+            serde_json::json!({"w": {
                 "r0_0": [{"id": "e1", "l": "knows", "from": "v1", "to": "v3", "g": []}],
                 "r0_1": ["e0"],
                 "r0_2": ["v9"],
@@ -839,7 +847,7 @@ mod tests {
                     {"id": "v1", "v": "2024-05-01T10:11:12Z"},
                     {"id": "v2", "v": "2024-05-02T10:11:12Z"}
                 ]
-            })
+            }})
         );
     }
 
@@ -865,7 +873,7 @@ mod tests {
         third.push(delete("c"));
         assert_eq!(
             batch_query(&third).unwrap().0,
-            format!("{first}{BARRIER}{}", first.replace("$r0_", "$r1_"))
+            format!("{first}{BARRIER}{}", first.replace("$w.r0_", "$w.r1_"))
         );
     }
 

@@ -182,6 +182,30 @@ mod tests {
     }
 
     #[test]
+    fn an_opencypher_write_of_operations_ends_at_the_rounds_bound_and_other_writes_do_not() {
+        // Each record upserts and deletes one vertex: one round more than the record before it.
+        let churn = || {
+            Write::Operations(
+                stream2neptune_graph::decode(
+                    r#"[{"op":"upsertVertex","id":"a","label":"l"},{"op":"deleteVertex","id":"a"}]"#,
+                )
+                .unwrap(),
+            )
+        };
+        let writes: Vec<Write> = (0..20).map(|_| churn()).collect();
+        let follows: Vec<Write> = (0..20)
+            .map(|i| Write::Follows(test_edge("a", &format!("b{i}"), "2016-05-21")))
+            .collect();
+        assert_eq!(
+            fitting(QueryLanguage::OpenCypher, writes.iter()),
+            opencypher_operations::MAX_ROUNDS - 1
+        );
+        assert_eq!(fitting(QueryLanguage::OpenCypher, follows.iter()), 20);
+        assert_eq!(fitting(QueryLanguage::Gremlin, writes.iter()), 20);
+        assert_eq!(fitting(QueryLanguage::Sparql, writes.iter()), 20);
+    }
+
+    #[test]
     fn a_write_of_follows_edges_is_the_follows_form() {
         let edges = [
             test_edge("a", "b", "2016-05-21"),
