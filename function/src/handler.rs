@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::deaggregation::{self, UserRecord, record_start};
 use crate::error::{Disposition, StoreError};
 use crate::metrics::{InvocationMetrics, MetricsOutput};
-use crate::query::{build_query, takes, writable};
+use crate::query::{build_query, fitting, takes, writable};
 use crate::record::{RejectReason, Write};
 use crate::rejects::{RejectSink, RejectedRecord};
 use crate::retry::{Deadline, RetryPolicy, with_retries};
@@ -373,7 +373,8 @@ enum Step {
 }
 
 /// Writes one lane write by write, each of the size the store takes now ([`WriteSize`]) and of records of one form
-/// (openCypher takes one query per request): a write ends where the form changes, so stream order holds.
+/// (openCypher takes one query per request): a write ends where the form changes, so stream order holds, and where
+/// the language's request would grow past the bound of its query texts ([`fitting`]).
 async fn write_lane<S: GraphStore>(
     writer: &Writer<'_, S>,
     lane: &[(usize, &Write)],
@@ -399,7 +400,11 @@ async fn write_lane<S: GraphStore>(
             .take(size)
             .take_while(|(_, write)| write.same_form(form))
             .count();
-        let (part, tail) = rest.split_at(one_form);
+        let one_request = fitting(
+            writer.deps.config.query_language,
+            rest[..one_form].iter().map(|(_, write)| *write),
+        );
+        let (part, tail) = rest.split_at(one_request);
         match writer.part(part, &mut outcome.refused).await {
             Step::Done => rest = tail,
             Step::Shrunk => {}

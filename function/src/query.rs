@@ -86,6 +86,26 @@ pub fn build_query(config: &Config, writes: &[&Write]) -> String {
     }
 }
 
+/// How many of `writes` (records of one form, in stream order) one request of `language` takes: on openCypher, the
+/// records of graph operations whose rounds stay within the bound of its query texts
+/// ([`opencypher_operations::fitting`]); every one otherwise.
+pub fn fitting<'a>(
+    language: QueryLanguage,
+    writes: impl Iterator<Item = &'a Write> + Clone,
+) -> usize {
+    let operations: Option<Vec<&[Operation]>> = writes
+        .clone()
+        .map(|write| match write {
+            Write::Operations(operations) => Some(operations.as_slice()),
+            Write::Follows(_) | Write::Quads(_) => None,
+        })
+        .collect();
+    match (language, operations) {
+        (QueryLanguage::OpenCypher, Some(records)) => opencypher_operations::fitting(records),
+        _ => writes.count(),
+    }
+}
+
 /// The write text for graph operations, checked by [`writable`] when their records were decoded.
 fn operations_query<O: Borrow<Operation>>(language: QueryLanguage, operations: &[O]) -> String {
     let checked = "operations are checked with `writable` when their record is decoded";
@@ -159,6 +179,30 @@ mod tests {
             build_query(&config("opencypher"), &writes),
             opencypher_operations::batch_request(&all).unwrap()
         );
+    }
+
+    #[test]
+    fn an_opencypher_write_of_operations_ends_at_the_rounds_bound_and_other_writes_do_not() {
+        // Each record upserts and deletes one vertex: one round more than the record before it.
+        let churn = || {
+            Write::Operations(
+                stream2neptune_graph::decode(
+                    r#"[{"op":"upsertVertex","id":"a","label":"l"},{"op":"deleteVertex","id":"a"}]"#,
+                )
+                .unwrap(),
+            )
+        };
+        let writes: Vec<Write> = (0..20).map(|_| churn()).collect();
+        let follows: Vec<Write> = (0..20)
+            .map(|i| Write::Follows(test_edge("a", &format!("b{i}"), "2016-05-21")))
+            .collect();
+        assert_eq!(
+            fitting(QueryLanguage::OpenCypher, writes.iter()),
+            opencypher_operations::MAX_ROUNDS - 1
+        );
+        assert_eq!(fitting(QueryLanguage::OpenCypher, follows.iter()), 20);
+        assert_eq!(fitting(QueryLanguage::Gremlin, writes.iter()), 20);
+        assert_eq!(fitting(QueryLanguage::Sparql, writes.iter()), 20);
     }
 
     #[test]

@@ -203,11 +203,7 @@ fn stand_in_write_size(language: QueryLanguage) -> Option<(u32, &'static str)> {
             1,
             "Gremlin Server's in-memory graph loses an edge re-created in one transaction after an endpoint was dropped",
         )),
-        QueryLanguage::OpenCypher => Some((
-            10,
-            "Neo4j plans each new query text afresh, and a write of 100 mixed records plans for 30 s or more",
-        )),
-        QueryLanguage::Sparql => None,
+        QueryLanguage::OpenCypher | QueryLanguage::Sparql => None,
     }
 }
 
