@@ -21,9 +21,9 @@ use stream2neptune_workload::mixed::{
 use crate::demo_args::DemoArgs;
 use crate::demo_run::{Sending, Session, note_finished, run_facts, send_and_drain, start_stack};
 use crate::paths::{StateDir, count_lines};
-use crate::read_store::{read_graph, stored_form};
 use crate::report::{self, ReportSummary};
 use crate::stack::LocalStack;
+use stream2neptune_engines::read_store::{read_graph, stored_form};
 
 /// Graph operations the mixed demo sends unless `--ops` says.
 pub const DEFAULT_OPERATIONS: u64 = 2_000;

@@ -32,9 +32,6 @@ pub mod stack;
 pub mod store;
 pub mod store_server;
 
-// The engines' readers, under the name the mixed demo reads the store by.
-use stream2neptune_engines::read_store;
-
 pub use cli::{LocalCommand, run_local};
 pub use demo::{DemoArgs, run_demo};
 pub use error::LocalError;
