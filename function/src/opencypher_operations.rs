@@ -878,31 +878,6 @@ mod tests {
     }
 
     #[test]
-    fn the_mixed_workload_cut_as_the_handler_cuts_it_uses_few_texts() {
-        use stream2neptune_workload::mixed::{self, MixedConfig, ValueKinds};
-        let records = mixed::generate(&MixedConfig {
-            records: 2_000,
-            customers: 100,
-            zipf_exponent: 1.0,
-            seed: 42,
-            values: ValueKinds::SCALARS,
-        });
-        let mut texts = BTreeSet::new();
-        let mut writes = 0;
-        let mut rest: Vec<&[Operation]> = records.iter().map(|r| r.operations.as_slice()).collect();
-        while !rest.is_empty() {
-            let taken = fitting(rest.iter().take(100).copied());
-            let operations: Vec<&Operation> =
-                rest[..taken].iter().flat_map(|ops| ops.iter()).collect();
-            texts.insert(batch_query(&operations).unwrap().0);
-            writes += 1;
-            rest.drain(..taken);
-        }
-        assert!(writes >= 20, "{writes} writes");
-        assert!(texts.len() <= 3, "{} texts in {writes} writes", texts.len());
-    }
-
-    #[test]
     fn a_write_ends_before_the_record_that_needs_more_than_the_rounds_allowed() {
         let churn = [vertex("a", "l", vec![]), delete("a")];
         // Each record needs one round more than the one before it.

@@ -316,6 +316,35 @@ mod tests {
     use super::*;
     use stream2neptune_graph::{PropertyChange, Value, VertexUpsert};
 
+    /// The demo writes the mixed workload 100 records a write on openCypher: cut as the handler cuts it, the
+    /// writes take few query texts, so the stand-in plans each once.
+    #[test]
+    fn the_mixed_workload_cut_as_the_handler_cuts_it_uses_few_opencypher_texts() {
+        use std::collections::BTreeSet;
+        use stream2neptune_workload::mixed::{self, MixedConfig, ValueKinds};
+        use stream2neptune_writer::opencypher_operations::{batch_query, fitting};
+        let records = mixed::generate(&MixedConfig {
+            records: 2_000,
+            customers: 100,
+            zipf_exponent: 1.0,
+            seed: 42,
+            values: ValueKinds::SCALARS,
+        });
+        let mut texts = BTreeSet::new();
+        let mut writes = 0;
+        let mut rest: Vec<&[Operation]> = records.iter().map(|r| r.operations.as_slice()).collect();
+        while !rest.is_empty() {
+            let taken = fitting(rest.iter().take(100).copied());
+            let operations: Vec<&Operation> =
+                rest[..taken].iter().flat_map(|ops| ops.iter()).collect();
+            texts.insert(batch_query(&operations).unwrap().0);
+            writes += 1;
+            rest.drain(..taken);
+        }
+        assert!(writes >= 20, "{writes} writes");
+        assert!(texts.len() <= 3, "{} texts in {writes} writes", texts.len());
+    }
+
     fn graph(name: &str) -> Graph {
         let mut graph = Graph::default();
         graph
