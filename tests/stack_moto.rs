@@ -72,7 +72,7 @@ fn types_moto_lacks(template: &Value) -> BTreeSet<String> {
         .collect();
     let script = "import sys\nfrom moto.cloudformation.parsing import resource_class_from_type\n\
                   print('\\n'.join(t for t in sys.argv[1:] if not resource_class_from_type(t)))";
-    let output = std::process::Command::new(deploy_support::tool("python"))
+    let output = std::process::Command::new(stream2neptune_testkit::tool("python"))
         .arg("-c")
         .arg(script)
         .args(&types)

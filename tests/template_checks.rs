@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use stream2neptune_testkit::tool;
+
 /// The region the option matrix renders for: not in stack.yaml, so every value is a built-in default.
 const MATRIX_REGION: &str = "us-west-2";
 
@@ -118,21 +120,6 @@ fn matrix() -> Vec<Case> {
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; a clear failure if neither exists.
-fn tool(name: &str) -> PathBuf {
-    let local = repo_root().join(".venv/bin").join(name);
-    if local.is_file() {
-        return local;
-    }
-    std::env::var_os("PATH")
-        .and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join(name))
-                .find(|candidate| candidate.is_file())
-        })
-        .unwrap_or_else(|| panic!("{name} is not in .venv/bin nor on PATH: run `make tools`"))
 }
 
 fn run(command: &mut Command) -> Output {

@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use stream2neptune_process::tools::find_tool;
+pub use stream2neptune_process::tools::on_path;
+
 use crate::error::{EngineError, Result};
 
 /// The workspace root (the folder holding `stack.yaml`, `.venv/` and `node_modules/`).
@@ -18,13 +21,10 @@ pub fn workspace_root() -> PathBuf {
 
 /// `<workspace>/.venv/bin/<name>`, else `<name>` on PATH; a clear error naming `make tools` otherwise.
 pub fn venv_tool(name: &str) -> Result<PathBuf> {
-    let local = workspace_root().join(".venv/bin").join(name);
-    if local.is_file() {
-        return Ok(local);
-    }
-    on_path(name).ok_or(EngineError::ToolMissing {
+    let workspace = workspace_root();
+    find_tool(&workspace, name).ok_or_else(|| EngineError::ToolMissing {
         tool: name.to_owned(),
-        looked_in: local,
+        looked_in: workspace.join(".venv/bin").join(name),
     })
 }
 
@@ -34,14 +34,6 @@ pub fn java() -> PathBuf {
         .map(|home| PathBuf::from(home).join("bin/java"))
         .filter(|java| java.is_file())
         .unwrap_or_else(|| PathBuf::from("java"))
-}
-
-/// The first `name` on PATH.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::neo4j::CypherServer;
 use common::*;
+use stream2neptune_testkit::CypherServer;
 use stream2neptune_writer::GraphStore;
 
 /// The Neo4j of the tests that do not stop it, one at a time on an empty graph; with Bolt for the contenders.

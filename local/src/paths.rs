@@ -53,19 +53,11 @@ pub fn node() -> Result<PathBuf> {
 
 /// A free TCP port on 127.0.0.1 (bound, read and released).
 pub fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| LocalError::Io {
+    stream2neptune_process::tools::free_port().map_err(|source| LocalError::Io {
         action: "bind a port on",
         path: PathBuf::from("127.0.0.1:0"),
         source,
-    })?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|source| LocalError::Io {
-            action: "read the port of",
-            path: PathBuf::from("127.0.0.1:0"),
-            source,
-        })
+    })
 }
 
 /// The files of one local run under a state directory (`.local/` by default).

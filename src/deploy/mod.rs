@@ -44,6 +44,7 @@ pub use error::{Error, Result};
 use crate::package::{self, Artifact, Part, Request, rust_target};
 use aws::{Aws, Call};
 use stream2neptune_process::shutdown::Shutdown;
+use stream2neptune_process::tools::find_tool;
 
 /// The stack name used when none is given.
 pub const DEFAULT_STACK_NAME: &str = "stream2neptune";
@@ -116,7 +117,7 @@ fn connect<'o>(
         aws.read(&identity_call(region))?;
         return Ok((aws, bucket::ACCOUNT_PLACEHOLDER.to_owned()));
     }
-    let program = package::find_tool(&target.workspace, "aws").ok_or(Error::AwsCliMissing)?;
+    let program = find_tool(&target.workspace, "aws").ok_or(Error::AwsCliMissing)?;
     let mut aws = Aws::execute(program, out, shutdown.clone());
     aws.note("prerequisites: the AWS CLI and credentials")?;
     let identity = aws.read(&identity_call(region));
@@ -132,7 +133,7 @@ fn connect_quietly<'o>(
     sink: &'o mut dyn Write,
     shutdown: &Shutdown,
 ) -> Result<Aws<'o>> {
-    let program = package::find_tool(&stack.workspace, "aws").ok_or(Error::AwsCliMissing)?;
+    let program = find_tool(&stack.workspace, "aws").ok_or(Error::AwsCliMissing)?;
     let mut aws = Aws::execute(program, sink, shutdown.clone());
     let identity = aws.read_quietly(&identity_call(region));
     account_of(identity)?;

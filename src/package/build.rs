@@ -9,20 +9,10 @@ use std::process::{Command, ExitStatus};
 
 use stream2neptune_process::orphans;
 use stream2neptune_process::shutdown::Shutdown;
+use stream2neptune_process::tools::find_tool;
 
 use super::artifact::{Architecture, BinarySpec, rust_target};
 use super::error::{Error, Result};
-
-/// Finds a tool: first `<workspace>/.venv/bin/<name>` (where `make tools` installs it), then each PATH entry.
-pub fn find_tool(workspace: &Path, name: &str) -> Option<PathBuf> {
-    let venv = workspace.join(".venv/bin").join(name);
-    if venv.is_file() {
-        return Some(venv);
-    }
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
 
 /// cargo-lambda, found, for one workspace.
 #[derive(Debug, Clone)]

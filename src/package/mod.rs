@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use stream2neptune_process::shutdown::Shutdown;
 
 pub use artifact::{ALL_PARTS, Architecture, Part, rust_target};
-pub use build::{Builder, find_tool};
+pub use build::Builder;
 pub use command::PackageArgs;
 pub use error::{Error, Result};
 pub use manifest::{Artifact, Manifest};

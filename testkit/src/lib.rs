@@ -4,8 +4,8 @@
 //! signal set, so none outlives its test even after `kill -9` of the test binary: [`Oxigraph`],
 //! [`KinesisMock`] (kinesis-mock, npm `kinesis-local`), [`Kinesalite`] (npm `kinesalite`), [`Moto`] (moto_server,
 //! plain HTTP), [`GremlinServer`] (TinkerPop's, HTTP and WebSocket on one port, configured as local mode configures
-//! it). Neo4j's launcher lives with the writer's tests; both Java engines are launched through the one copy of their
-//! commands (`stream2neptune_engines::{gremlin_server, neo4j}`). [`tls`] puts TLS in front of any of them: a CA
+//! it), [`CypherServer`] (Neo4j behind Neptune's openCypher form); both Java engines are launched through the one
+//! copy of their commands (`stream2neptune_engines::{gremlin_server, neo4j}`). [`tls`] puts TLS in front of any of them: a CA
 //! made per test run and a TLS-terminating proxy presenting a certificate it issued. [`Shared`] gives the tests of
 //! one binary one server, taking turns, instead of one each.
 
@@ -13,6 +13,7 @@ pub mod gremlin_server;
 pub mod kinesalite;
 pub mod kinesis_mock;
 pub mod moto;
+pub mod neo4j;
 pub mod oxigraph;
 pub mod process;
 pub mod shared;
@@ -23,6 +24,7 @@ pub use gremlin_server::GremlinServer;
 pub use kinesalite::Kinesalite;
 pub use kinesis_mock::KinesisMock;
 pub use moto::Moto;
+pub use neo4j::CypherServer;
 pub use oxigraph::Oxigraph;
 pub use process::Server;
 pub use shared::{Shared, Turn};
@@ -31,20 +33,5 @@ pub use tools::{tool, workspace_root};
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a loopback port")
-        .port()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_free_port_can_be_bound() {
-        let port = free_port();
-        assert_ne!(port, 0);
-        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    }
+    stream2neptune_process::tools::free_port().expect("bind a loopback port")
 }

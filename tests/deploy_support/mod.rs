@@ -8,18 +8,13 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 use stream2neptune_process::shutdown::Shutdown;
+use stream2neptune_testkit::tool;
 
 use stream2neptune::package::{self, ALL_PARTS, Architecture, Artifact, Request};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A tool from `<workspace>/.venv/bin`, else PATH; a missing tool fails the test with what to do.
-pub fn tool(name: &str) -> PathBuf {
-    package::find_tool(&workspace(), name)
-        .unwrap_or_else(|| panic!("{name} not found in .venv/bin nor on PATH: run `make tools`"))
 }
 
 /// PATH with the workspace's .venv/bin first, as the Makefile sets it.

@@ -5,7 +5,6 @@
 
 pub mod changes;
 pub mod mapped;
-pub mod neo4j;
 pub mod operation_faults;
 pub mod operations;
 pub mod playback;

@@ -15,12 +15,12 @@ use stream2neptune_graph::{
 };
 use stream2neptune_writer::{GraphStore, HttpStore};
 
-use super::neo4j::CypherServer;
 use super::store::{TestStore, store_deps};
 use super::{
     ENGINE_INVOCATION_TIME, GremlinServer, Oxigraph, deliver_whole, metric, rejects_in,
     sequence_number, stream_records,
 };
+use stream2neptune_testkit::CypherServer;
 
 /// A store whose language writes graph operations, and reads its whole graph back.
 pub trait OperationStore: TestStore {

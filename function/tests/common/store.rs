@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use stream2neptune_writer::{Deps, sparql};
 
-use super::neo4j::CypherServer;
 use super::{GremlinServer, Oxigraph, deps};
+use stream2neptune_testkit::CypherServer;
 use stream2neptune_testkit::{Shared, Turn};
 
 /// A real graph store on a free port, killed when dropped.

@@ -5,8 +5,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::free_port;
+use crate::process::Server;
 use stream2neptune_engines::neo4j::{self, START_TIMEOUT};
-use stream2neptune_testkit::{Server, free_port};
 
 /// A Neo4j-backed openCypher endpoint on a free port.
 pub struct CypherServer {
