@@ -15,37 +15,14 @@
 
 use std::fmt::Write;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-
 use crate::record::{CreationDate, DateKind, Edge, PropertyValue};
 
-// The IRIs the reader of a SPARQL store reads back too are defined once, in the graph crate.
-pub use stream2neptune_graph::iri::{BASE, FROM, RDF_TYPE, TO, XSD};
-
-/// The `follows` predicate.
-pub const FOLLOWS: &str = "http://stream2neptune.example/ontology/follows";
-/// Class of edge resources.
-pub const FOLLOWS_CLASS: &str = "http://stream2neptune.example/ontology/Follows";
-/// Class of person vertices.
-pub const PERSON_CLASS: &str = "http://stream2neptune.example/ontology/Person";
-
-const CREATION_DATE: &str = "http://stream2neptune.example/ontology/creationDate";
-
-// RFC 3986 unreserved characters stay as they are.
-const ID_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// IRI of a person vertex.
-pub fn person_iri(id: &str) -> String {
-    let mut iri = String::with_capacity(BASE.len() + 7 + id.len());
-    iri.push_str(BASE);
-    iri.push_str("person/");
-    push_pct(&mut iri, id);
-    iri
-}
+// The scheme's IRIs, which the data set's people and the reader of a SPARQL store share, are defined once, in the
+// graph crate.
+use stream2neptune_graph::iri::CREATION_DATE;
+pub use stream2neptune_graph::iri::{
+    BASE, FOLLOWS, FOLLOWS_CLASS, FROM, PERSON_CLASS, RDF_TYPE, TO, XSD, person_iri, push_pct,
+};
 
 /// IRI of the edge resource of `edge`.
 pub fn edge_iri(edge: &Edge) -> String {
@@ -60,19 +37,6 @@ pub fn edge_iri(edge: &Edge) -> String {
     iri.push('/');
     push_pct(&mut iri, &edge.to);
     iri
-}
-
-/// Appends `part` percent-encoded as an IRI segment (everything but RFC 3986's unreserved characters).
-pub(crate) fn push_pct(out: &mut String, part: &str) {
-    // Fast path: ids made only of unreserved characters are written as they are.
-    if part
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-    {
-        out.push_str(part);
-    } else {
-        out.extend(utf8_percent_encode(part, ID_SET));
-    }
 }
 
 fn push_triple(u: &mut String, s: &str, p: &str, o: &str) {

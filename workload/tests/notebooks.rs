@@ -8,10 +8,10 @@ mod support;
 use std::collections::HashMap;
 
 use serde_json::Value;
+use stream2neptune_graph::iri;
 use stream2neptune_workload::dataset::{DatasetArgs, DatasetConfig, generate};
 use stream2neptune_workload::edges::EdgeReader;
 use stream2neptune_workload::loader::load_local;
-use stream2neptune_workload::rdf;
 
 const NOTEBOOKS: &[&str] = &[
     "01-load-people.ipynb",
@@ -229,7 +229,7 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
     let mut answers = Vec::new();
     for query in &query_nb {
         assert!(
-            query.contains(rdf::PERSON_CLASS_IRI)
+            query.contains(iri::PERSON_CLASS)
                 || query.contains("PREFIX s2n: <http://stream2neptune.example/ontology/>"),
             "{query}"
         );
@@ -271,7 +271,7 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
         followers.values().max().unwrap().to_string()
     );
     let top_id = top[0]["person"]
-        .strip_prefix(rdf::PERSON_IRI_PREFIX)
+        .strip_prefix(iri::person_iri("").as_str())
         .unwrap();
     assert_eq!(followers[top_id].to_string(), top[0]["followers"]);
     assert!(
