@@ -63,6 +63,17 @@ pub enum LocalError {
     /// An engine's launcher, a store's reader or client, or a tool the project installs.
     #[error(transparent)]
     Engine(#[from] stream2neptune_engines::EngineError),
+    /// A service's port is taken by another process.
+    #[error(
+        "{service} cannot listen on port {port} of 127.0.0.1: another process has it (is another `local up` \
+         running? see `stream2neptune local status`), or give it another port"
+    )]
+    PortTaken {
+        /// The service (`oxigraph`, `kinesalite`, ...).
+        service: &'static str,
+        /// The port asked for or picked.
+        port: u16,
+    },
     /// A setting has a value local mode cannot use.
     #[error("invalid {field}={value:?}: expected {allowed}")]
     Invalid {

@@ -188,11 +188,7 @@ impl Drop for ManagedProcess {
 pub(crate) fn ensure_free(service: &'static str, port: u16) -> Result<()> {
     std::net::TcpListener::bind(("127.0.0.1", port))
         .map(drop)
-        .map_err(|_| LocalError::Invalid {
-            field: service,
-            value: format!("port {port}"),
-            allowed: "a free port on 127.0.0.1 (is another `local up` running? see `stream2neptune local status`)".into(),
-        })
+        .map_err(|_| LocalError::PortTaken { service, port })
 }
 
 /// A port for `service` when none was asked for: a free one from the system, checked free again, tried up to five
@@ -357,5 +353,29 @@ impl StreamServer {
     /// Stops the server.
     pub async fn stop(self) {
         self.process.stop().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_is_named_with_its_service_and_what_to_do() {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = holder.local_addr().unwrap().port();
+        let err = ensure_free("oxigraph", port).unwrap_err();
+        assert!(
+            matches!(err, LocalError::PortTaken { service: "oxigraph", port: p } if p == port),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with(&format!("oxigraph cannot listen on port {port} of 127.0.0.1")),
+            "{err}"
+        );
+        drop(holder);
+        ensure_free("oxigraph", port).unwrap();
+        assert_ne!(pick_free_port("oxigraph").unwrap(), 0);
     }
 }

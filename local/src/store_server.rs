@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use stream2neptune_plan::QueryLanguage;
 
-use crate::error::Result;
+use crate::error::{LocalError, Result};
 use crate::paths::{self, StateDir};
 use crate::services::{ManagedProcess, ensure_free, pick_free_port, wait_listening_for};
 use stream2neptune_engines::{gremlin_server, neo4j, tools};
@@ -98,11 +98,27 @@ impl StoreServer {
         port: u16,
         bolt: bool,
     ) -> Result<Self> {
-        let port = if port == 0 {
-            pick_free_port(engine_name(language))?
-        } else {
-            port
-        };
+        if port != 0 {
+            return Self::start_on(language, state, port, bolt).await;
+        }
+        // Between the pick and the engine's start another process (a client's outgoing connection, a test running
+        // beside) may take the picked port: pick again rather than fail a run for it.
+        let mut tries = 0;
+        loop {
+            let port = pick_free_port(engine_name(language))?;
+            match Self::start_on(language, state, port, bolt).await {
+                Err(LocalError::PortTaken { .. }) if tries < 4 => tries += 1,
+                started => return started,
+            }
+        }
+    }
+
+    async fn start_on(
+        language: QueryLanguage,
+        state: &StateDir,
+        port: u16,
+        bolt: bool,
+    ) -> Result<Self> {
         let engine = match language {
             QueryLanguage::Sparql => Engine::Oxigraph {
                 location: state.oxigraph(),
