@@ -370,8 +370,9 @@ mod tests {
             "{err:?}"
         );
         assert!(
-            err.to_string()
-                .starts_with(&format!("oxigraph cannot listen on port {port} of 127.0.0.1")),
+            err.to_string().starts_with(&format!(
+                "oxigraph cannot listen on port {port} of 127.0.0.1"
+            )),
             "{err}"
         );
         drop(holder);
