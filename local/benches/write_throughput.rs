@@ -652,6 +652,27 @@ fn race(
     (writers, best)
 }
 
+/// The entries of `table` named in the comma-separated variable `var` (unset: `default`, or every entry), or a panic
+/// naming the unknown `what` and the allowed names.
+fn chosen<T: Copy>(
+    var: &str,
+    default: Option<&str>,
+    what: &str,
+    table: &[(&'static str, T)],
+) -> Vec<(&'static str, T)> {
+    let allowed = table.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(",");
+    std::env::var(var)
+        .unwrap_or_else(|_| default.map_or_else(|| allowed.clone(), str::to_owned))
+        .split(',')
+        .map(|name| {
+            *table
+                .iter()
+                .find(|(n, _)| *n == name.trim())
+                .unwrap_or_else(|| panic!("{var}: unknown {what} {name:?}; allowed: {allowed}"))
+        })
+        .collect()
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; any other argument is a name filter we do not use.
     let settings = Settings {
@@ -661,39 +682,8 @@ fn main() {
         concurrency: env_or("BENCH_CONCURRENCY", 4).max(1),
         people_first: env_or("BENCH_PEOPLE_FIRST", 1) != 0,
     };
-    fn names<T>(list: &[(&str, T)]) -> String {
-        list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(",")
-    }
-    let engines: Vec<(&str, QueryLanguage)> = std::env::var("BENCH_ENGINES")
-        .unwrap_or_else(|_| names(ENGINES))
-        .split(',')
-        .map(|name| {
-            *ENGINES
-                .iter()
-                .find(|(n, _)| *n == name.trim())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "BENCH_ENGINES: unknown engine {name:?}; allowed: {}",
-                        names(ENGINES)
-                    )
-                })
-        })
-        .collect();
-    let data_sets: Vec<(&'static str, Source)> = std::env::var("BENCH_DATA")
-        .unwrap_or_else(|_| "spread".into())
-        .split(',')
-        .map(|name| {
-            *DATA_SETS
-                .iter()
-                .find(|(n, _)| *n == name.trim())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "BENCH_DATA: unknown data set {name:?}; allowed: {}",
-                        names(DATA_SETS)
-                    )
-                })
-        })
-        .collect();
+    let engines = chosen("BENCH_ENGINES", None, "engine", ENGINES);
+    let data_sets = chosen("BENCH_DATA", Some("spread"), "data set", DATA_SETS);
     let variants = writer_variants();
     let dir = tempfile::tempdir().unwrap();
     // The writer's retry warnings would bury the tables (PauseLayer counts them); RUST_LOG=warn shows them.
