@@ -148,9 +148,11 @@ impl Builder {
             .arg("--lambda-dir")
             .arg(self.target_dir.join("lambda"))
             .current_dir(&self.workspace);
-        // cargo-lambda runs zig (the `ziglang` package) from the same folder when it comes from a virtualenv.
+        // cargo-lambda runs zig (the `ziglang` package) from the same folder when it comes from a virtualenv. The
+        // folder goes in absolute: build scripts run the C compiler from their own folders (`--workspace .` left
+        // `./.venv/bin` there, and ring's build found no zig).
         if let Some(dir) = self.cargo_lambda.parent() {
-            let mut paths = vec![dir.to_owned()];
+            let mut paths = vec![std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned())];
             paths.extend(std::env::split_paths(
                 &std::env::var_os("PATH").unwrap_or_default(),
             ));
