@@ -126,11 +126,12 @@ test: ## every test (what CI runs): the tools install beside the format check, c
 test-build: fmt-check lint
 	cargo test --workspace --no-run
 
-# Test binaries run TEST_JOBS at a time (tools/run_tests.py): most wait on a server, a JVM or the AWS CLI.
+# Test binaries run TEST_JOBS at a time (tools/run_tests.py): most wait on a server, a JVM or the AWS CLI. The
+# Lambda artifacts are packaged first, alone: the deploy tests then find them built.
 TEST_JOBS ?= 2
 
 test-rust: tools
-	STREAM2NEPTUNE_CARGO_PROFILE=package-test $(PYTHON) tools/run_tests.py --jobs $(TEST_JOBS)
+	STREAM2NEPTUNE_CARGO_PROFILE=package-test $(PYTHON) tools/run_tests.py --jobs $(TEST_JOBS) --package-first
 
 doc-tables: ## regenerate the documentation's generated tables: the config reference (plan catalog) in docs/configuration.md, the writer's Environment (function/environment) and the existing-cluster endpoints (plan/src/endpoints.rs); review the diff
 	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune-writer-environment --test environment docs_environment_is_the_generated_table

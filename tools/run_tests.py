@@ -7,6 +7,10 @@ CLI more than they compute, so one binary at a time leaves a core idle. This bui
 then runs each binary as cargo would (in its package's folder, with the test arguments given after `--`),
 the known long ones first, and prints each binary's output whole when it ends, then a summary with each
 binary's time. Exits 1 when a binary failed, naming it and the command that runs it alone.
+
+With --package-first it packages the Lambda artifacts once (`stream2neptune package`, cargo-lambda) before any test
+starts: the deploy tests' packaging then finds them built. Built beside the engines' tests, that build took most of
+deploy_moto's 803 s, the longest binary, in a fresh clone; alone it has both cores.
 """
 
 import argparse
@@ -16,6 +20,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -38,17 +43,21 @@ RESULT = re.compile(r"^test result: \w+\. (\d+) passed; (\d+) failed")
 
 
 def build():
-    """Builds the workspace's tests; returns [(name, command, folder, alone)] in cargo's order, the doc tests last."""
+    """Builds the workspace's tests; returns ([(name, command, folder, alone)] in cargo's order, the doc tests last,
+    the path of the stream2neptune binary built with them)."""
     command = ["cargo", "test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"]
     built = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     if built.returncode != 0:
         sys.exit(f"run_tests: `{' '.join(command)}` failed (its errors are above)")
     binaries = []
+    generator = None
     for line in built.stdout.splitlines():
         message = json.loads(line)
         if message.get("reason") != "compiler-artifact" or not message.get("executable"):
             continue
         if not message["profile"]["test"]:
+            if message["target"]["name"] == "stream2neptune":
+                generator = message["executable"]
             continue
         target = message["target"]
         package = package_name(message["manifest_path"])
@@ -64,7 +73,21 @@ def build():
     # What `cargo test --workspace` runs after the binaries: every library's documentation examples.
     doc = ["cargo", "test", "--workspace", "--doc"]
     binaries.append(("doc tests", doc, os.getcwd(), " ".join(doc)))
-    return binaries
+    return binaries, generator
+
+
+def package_first(generator):
+    """Packages the writer (x86_64), the driver and the notebooks into a folder thrown away after: what the deploy
+    tests package, so their cargo-lambda builds find the binaries fresh."""
+    if generator is None:
+        sys.exit("run_tests: --package-first: the build made no stream2neptune binary")
+    begun = time.monotonic()
+    print("run_tests: packaging the Lambda artifacts before the tests", flush=True)
+    with tempfile.TemporaryDirectory() as out:
+        packaged = subprocess.run([generator, "package", "--out", out, "--arch", "x86_64"])
+    if packaged.returncode != 0:
+        sys.exit(f"run_tests: `{generator} package` failed (exit {packaged.returncode}); its errors are above")
+    print(f"run_tests: packaged in {time.monotonic() - begun:.0f} s", flush=True)
 
 
 def package_name(manifest_path):
@@ -89,10 +112,17 @@ def alone(package, kind, target):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="binaries run at once (default 2)")
+    parser.add_argument(
+        "--package-first",
+        action="store_true",
+        help="package the Lambda artifacts (cargo-lambda) before the tests, as the deploy tests do",
+    )
     parser.add_argument("test_args", nargs="*", help="after `--`: arguments for every test binary")
     args = parser.parse_args()
 
-    binaries = build()
+    binaries, generator = build()
+    if args.package_first:
+        package_first(generator)
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
     queue = sorted(binaries, key=lambda b: rank.get(b[0], len(LONG_FIRST)))
     lock = threading.Lock()
