@@ -63,6 +63,20 @@ pub const CONTENDERS: &[Contender] = &[
         options: &[],
     },
     Contender {
+        name: "gremlin-http-writer-form",
+        language: QueryLanguage::Gremlin,
+        script: "gremlin_writer_form.py",
+        endpoint: Endpoint::Http(""),
+        options: &["--transport", "http"],
+    },
+    Contender {
+        name: "gremlin-ws-writer-form",
+        language: QueryLanguage::Gremlin,
+        script: "gremlin_writer_form.py",
+        endpoint: Endpoint::WebSocket,
+        options: &["--transport", "ws"],
+    },
+    Contender {
         name: "cypher-bolt-writer-form",
         language: QueryLanguage::OpenCypher,
         script: "cypher_bolt.py",
