@@ -529,7 +529,12 @@ fn race(
     if language == QueryLanguage::Gremlin {
         runners.push(Runner::Writer(Some(GREMLIN_ROWS)));
     }
-    runners.extend(variants.iter().map(|v| Runner::Writer(Some(*v))));
+    // A variant the race already holds (GREMLIN_BATCH_FORM=rows on Gremlin) would only run it twice.
+    for variant in variants {
+        if !runners.iter().any(|r| r.name() == variant.name) {
+            runners.push(Runner::Writer(Some(*variant)));
+        }
+    }
     if let Kind::Follows { .. } = data.kind {
         runners.extend(contenders::of(language).map(Runner::Contender));
     }
