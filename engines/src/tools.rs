@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use stream2neptune_process::tools::find_tool;
-pub use stream2neptune_process::tools::on_path;
 
 use crate::error::{EngineError, Result};
 
@@ -48,7 +47,7 @@ mod tests {
 
     #[test]
     fn a_tool_on_path_is_found_and_a_missing_one_is_named_with_what_to_do() {
-        assert!(on_path("sh").is_some());
+        assert!(stream2neptune_process::tools::on_path("sh").is_some());
         let missing = venv_tool("no-such-tool-stream2neptune")
             .unwrap_err()
             .to_string();

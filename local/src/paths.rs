@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use stream2neptune_engines::EngineError;
-use stream2neptune_engines::tools::{on_path, workspace_root};
+use stream2neptune_engines::tools::workspace_root;
+use stream2neptune_process::tools::on_path;
 
 use crate::error::{LocalError, Result};
 

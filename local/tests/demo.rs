@@ -6,12 +6,12 @@
 
 use std::process::Command;
 
-use stream2neptune_engines::tools::on_path;
 use stream2neptune_local::DemoArgs;
 use stream2neptune_local::demo::demo;
 use stream2neptune_local::demo_mixed::demo_mixed;
 use stream2neptune_local::services::StreamServerKind;
 use stream2neptune_process::shutdown::Shutdown;
+use stream2neptune_process::tools::on_path;
 use stream2neptune_workload::dataset::Workload;
 
 fn chromium() -> std::path::PathBuf {

@@ -7,7 +7,6 @@
 //! clean stop (SIGTERM) and loaded again on restart.
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::free_port;
 use crate::process::Server;
@@ -103,7 +102,7 @@ impl GremlinServer {
     /// Stops the server cleanly (SIGTERM): it stops taking requests and saves the graph.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            child.terminate(Duration::from_secs(30));
+            child.terminate(gremlin_server::STOP_GRACE);
         }
     }
 

@@ -3,7 +3,6 @@
 //! lives in a temp dir and survives a restart; killed when dropped.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use crate::free_port;
 use crate::process::Server;
@@ -70,7 +69,7 @@ impl CypherServer {
     /// Stops it cleanly (SIGTERM: Neo4j shuts down and keeps its data).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            child.terminate(Duration::from_secs(60));
+            child.terminate(neo4j::STOP_GRACE);
         }
     }
 
