@@ -117,21 +117,23 @@ cycles: ## fail on files that import each other, directly or round a loop (tools
 
 ## ---- tests -----------------------------------------------------------------
 
-test: ## every test (what CI runs): the tools install beside the format check, clippy and the test build, then the tests run
+test: ## every test (what CI runs): the tools install beside the format check and the linted test build, then the tests run
 	$(MAKE) --no-print-directory -j2 test-build tools
 	$(MAKE) --no-print-directory test-rust
 
-# What needs no installed tool, so that `make test` runs it while `make tools` downloads.
+# What needs no installed tool, so that `make test` runs it while `make tools` downloads. The test build is also the
+# lint (`--lint`: clippy-driver compiles the workspace's crates with `make lint`'s lints and -D warnings), so the
+# dependencies are compiled once, not once checked for clippy and once built for the tests.
 .PHONY: test-build
-test-build: fmt-check lint
-	cargo test --workspace --no-run
+test-build: fmt-check cycles
+	$(PYTHON) tools/run_tests.py --lint --build-only
 
 # Test binaries run TEST_JOBS at a time (tools/run_tests.py): most wait on a server, a JVM or the AWS CLI. The
 # Lambda artifacts are packaged first, alone: the deploy tests then find them built.
 TEST_JOBS ?= 2
 
 test-rust: tools
-	STREAM2NEPTUNE_CARGO_PROFILE=package-test $(PYTHON) tools/run_tests.py --jobs $(TEST_JOBS) --package-first
+	STREAM2NEPTUNE_CARGO_PROFILE=package-test $(PYTHON) tools/run_tests.py --lint --jobs $(TEST_JOBS) --package-first
 
 doc-tables: ## regenerate the documentation's generated tables: the config reference (plan catalog) in docs/configuration.md, the writer's Environment (function/environment) and the existing-cluster endpoints (plan/src/endpoints.rs); review the diff
 	REGENERATE_DOCS=1 cargo test --quiet -p stream2neptune-writer-environment --test environment docs_environment_is_the_generated_table

@@ -8,6 +8,13 @@ then runs each binary as cargo would (in its package's folder, with the test arg
 the known long ones first, and prints each binary's output whole when it ends, then a summary with each
 binary's time. Exits 1 when a binary failed, naming it and the command that runs it alone.
 
+With --lint the build is also clippy's lint run: clippy-driver (what `cargo clippy` runs in place of rustc) compiles
+the workspace's own crates with clippy's lints denied as warnings (`make lint`'s `-D warnings`), over every target
+(`--all-targets`: benches and examples are built, not run). `make test` then compiles the workspace once in place of
+a `cargo clippy` check and a test build, each of which compiled every dependency. cargo keeps the wrapper in its
+fingerprints, so every cargo call here (the doc tests too) gets the same environment; the tests' own cargo runs
+(cargo-lambda) do not.
+
 With --package-first it packages the Lambda artifacts once (`stream2neptune package`, cargo-lambda) before any test
 starts: the deploy tests' packaging then finds them built. Built beside the engines' tests, that build took most of
 deploy_moto's 803 s, the longest binary, in a fresh clone; alone it has both cores.
@@ -42,11 +49,26 @@ LONG_FIRST = [
 RESULT = re.compile(r"^test result: \w+\. (\d+) passed; (\d+) failed")
 
 
-def build():
+def lint_environment():
+    """The environment of a cargo call whose compiler is clippy-driver for the workspace's crates, denying
+    warnings: what `cargo clippy -- -D warnings` sets (clippy splits CLIPPY_ARGS on `__CLIPPY_HACKERY__`)."""
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], stdout=subprocess.PIPE, text=True, check=True)
+    driver = os.path.join(sysroot.stdout.strip(), "bin", "clippy-driver")
+    if not os.path.isfile(driver):
+        sys.exit(f"run_tests: --lint: no clippy-driver at {driver}; install it with `rustup component add clippy`")
+    environment = dict(os.environ)
+    environment["RUSTC_WORKSPACE_WRAPPER"] = driver
+    environment["CLIPPY_ARGS"] = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+    return environment
+
+
+def build(environment, lint):
     """Builds the workspace's tests; returns ([(name, command, folder, alone)] in cargo's order, the doc tests last,
     the path of the stream2neptune binary built with them)."""
     command = ["cargo", "test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"]
-    built = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    if lint:
+        command.insert(3, "--all-targets")
+    built = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=environment)
     if built.returncode != 0:
         sys.exit(f"run_tests: `{' '.join(command)}` failed (its errors are above)")
     binaries = []
@@ -60,6 +82,8 @@ def build():
                 generator = message["executable"]
             continue
         target = message["target"]
+        if "bench" in target["kind"]:
+            continue  # built for the lints (--lint); `make bench` runs them
         package = package_name(message["manifest_path"])
         kind = "test" if "test" in target["kind"] else target["kind"][0]
         binaries.append(
@@ -117,10 +141,19 @@ def main():
         action="store_true",
         help="package the Lambda artifacts (cargo-lambda) before the tests, as the deploy tests do",
     )
+    parser.add_argument(
+        "--lint",
+        action="store_true",
+        help="compile with clippy-driver, clippy's warnings denied, over every target (what `make lint` checks)",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build (and lint) the tests, run none")
     parser.add_argument("test_args", nargs="*", help="after `--`: arguments for every test binary")
     args = parser.parse_args()
 
-    binaries, generator = build()
+    environment = lint_environment() if args.lint else None
+    binaries, generator = build(environment, args.lint)
+    if args.build_only:
+        return
     if args.package_first:
         package_first(generator)
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
@@ -141,6 +174,8 @@ def main():
             child = subprocess.Popen(
                 command + (["--"] if command[0] == "cargo" and args.test_args else []) + args.test_args,
                 cwd=folder,
+                # The doc tests' cargo builds with the build's compiler; the test binaries run without it.
+                env=environment if command[0] == "cargo" else None,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
             )
