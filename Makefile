@@ -46,8 +46,7 @@ help: ## list the targets and the variables they read, with their values now
 tools: $(VENV)/.installed $(NODE_TOOLS)/.installed notebook-tools $(JAVA_TOOLS)/gremlin-server/.installed $(JAVA_TOOLS)/neo4j/.installed local-browser ## install the test tools into .venv, .venv-notebooks, node_modules and .java (and Debian chromium)
 
 # uv installs the Python tools: the same pinned sets as pip resolves, in a quarter of pip's time (PyPI's `uv`,
-# pinned here, into .venv). Without --compile-bytecode: Python compiles a module when it is first imported and keeps
-# it, so only what the tools import is compiled (compiling both environments whole cost 75 s of CPU beside the build).
+# pinned here, into .venv).
 UV_VERSION := 0.13.9
 UV         := $(VENV_BIN)/uv
 $(UV):
@@ -56,14 +55,14 @@ $(UV):
 
 # Pinned versions of the real parts the tests run against are in requirements-tools.txt.
 $(VENV)/.installed: requirements-tools.txt | $(UV)
-	$(UV) pip install --quiet --python $(VENV_BIN)/python -r requirements-tools.txt
+	$(UV) pip install --quiet --python $(VENV_BIN)/python --compile-bytecode -r requirements-tools.txt
 	touch $@
 
 # What `make demo` installs: one stream server and the store of one language, each on its own. A stamp is skipped
 # when `make tools` has installed everything already.
 # Oxigraph alone (the sparql demo's store), at the version requirements-tools.txt pins.
 $(VENV)/.oxigraph: requirements-tools.txt | $(UV)
-	[ $(VENV)/.installed -nt requirements-tools.txt ] || $(UV) pip install --quiet --python $(VENV_BIN)/python "$$(grep '^oxigraph==' requirements-tools.txt)"
+	[ $(VENV)/.installed -nt requirements-tools.txt ] || $(UV) pip install --quiet --python $(VENV_BIN)/python --compile-bytecode "$$(grep '^oxigraph==' requirements-tools.txt)"
 	touch $@
 
 # kinesalite alone: kinesis-mock (npm kinesis-local) is the lock's one optional package.
@@ -77,7 +76,7 @@ notebook-tools: $(NOTEBOOK_VENV)/.installed ## the notebooks' kernel environment
 # The versions the SageMaker lifecycle script installs (templates/partials/notebook.yaml.j2), plus nbclient.
 $(NOTEBOOK_VENV)/.installed: requirements-notebooks.txt | $(UV)
 	$(PYTHON) -m venv $(NOTEBOOK_VENV)
-	$(UV) pip install --quiet --python $(NOTEBOOK_VENV)/bin/python -r requirements-notebooks.txt
+	$(UV) pip install --quiet --python $(NOTEBOOK_VENV)/bin/python --compile-bytecode -r requirements-notebooks.txt
 	touch $@
 
 $(NODE_TOOLS)/.installed: package.json package-lock.json
