@@ -46,7 +46,9 @@ help: ## list the targets and the variables they read, with their values now
 tools: $(VENV)/.installed $(NODE_TOOLS)/.installed notebook-tools $(JAVA_TOOLS)/gremlin-server/.installed $(JAVA_TOOLS)/neo4j/.installed local-browser ## install the test tools into .venv, .venv-notebooks, node_modules and .java (and Debian chromium)
 
 # uv installs the Python tools: the same pinned sets as pip resolves, in a quarter of pip's time (PyPI's `uv`,
-# pinned here, into .venv).
+# pinned here, into .venv). --compile-bytecode stays: where PYTHONDONTWRITEBYTECODE is set (as on the machines here)
+# Python keeps nothing it compiles on import, and every AWS CLI, cfn-lint and checkov run would compile its imports
+# again (deploy_moto took twice as long without it).
 UV_VERSION := 0.13.9
 UV         := $(VENV_BIN)/uv
 $(UV):
