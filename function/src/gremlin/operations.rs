@@ -17,7 +17,7 @@
 //! - remove: `.sideEffect(__.properties(k).drop())` after the merge (nothing on a created element).
 //!
 //! An edge upsert first merges both endpoints (`mergeV([(T.id):from]).option(Merge.onCreate,[(T.label):fromLabel])`,
-//! once per traversal), then `mergeE` on id, label and both ends: an edge whose id exists with another label or other
+//! once per request until a delete or value-change traversal, as the request is one transaction), then `mergeE` on id, label and both ends: an edge whose id exists with another label or other
 //! ends does not match, its creation fails on the taken id, and the store refuses the whole request (Gremlin Server:
 //! HTTP 500, "Vertex with id already exists"), so the writer narrows the batch to that record and rejects it, as the
 //! model refuses it ([`stream2neptune_graph::Refusal`]).
@@ -45,7 +45,11 @@ use super::{EDGES_PER_TRAVERSAL, push_literal};
 /// several records.
 pub fn operations_query<O: Borrow<Operation>>(operations: &[O]) -> String {
     let mut q = String::with_capacity(64 + 300 * operations.len());
-    let mut chain = Chain::default();
+    // Operations in the upsert traversal being written.
+    let mut chained = 0;
+    // The vertices merged since the request's last delete or value-change traversal: they exist from there on in
+    // the request's one transaction, so a later upsert traversal does not merge them again.
+    let mut merged: HashSet<&str> = HashSet::new();
     let mut i = 0;
     while i < operations.len() {
         let deletes = |kind: fn(&Operation) -> Option<&str>| {
@@ -78,7 +82,8 @@ pub fn operations_query<O: Borrow<Operation>>(operations: &[O]) -> String {
                 push_literal(&mut q, id);
             }
             q.push_str(").drop()");
-            chain = Chain::default();
+            chained = 0;
+            merged.clear();
             i += ids.len();
             continue;
         }
@@ -90,22 +95,23 @@ pub fn operations_query<O: Borrow<Operation>>(operations: &[O]) -> String {
         {
             end_traversal(&mut q);
             push_value_changes(&mut q, *element, id, changes);
-            chain = Chain::default();
+            chained = 0;
+            merged.clear();
             i += 1;
             continue;
         }
-        if chain.operations == 0 {
+        if chained == 0 {
             end_traversal(&mut q);
             q.push('g');
         }
         match operations[i].borrow() {
             Operation::UpsertVertex(vertex) => {
-                chain.merged.insert(&vertex.id);
+                merged.insert(&vertex.id);
                 push_merge_v(&mut q, &vertex.id, &vertex.label, &vertex.properties);
             }
             Operation::UpsertEdge(edge) => {
                 for (id, label) in [(&edge.from, &edge.from_label), (&edge.to, &edge.to_label)] {
-                    if chain.merged.insert(id) {
+                    if merged.insert(id) {
                         push_merge_v(&mut q, id, label, &[]);
                     }
                 }
@@ -126,21 +132,13 @@ pub fn operations_query<O: Borrow<Operation>>(operations: &[O]) -> String {
                 unreachable!("deletes and value changes are written above")
             }
         }
-        chain.operations += 1;
-        if chain.operations == EDGES_PER_TRAVERSAL {
-            chain = Chain::default();
+        chained += 1;
+        if chained == EDGES_PER_TRAVERSAL {
+            chained = 0;
         }
         i += 1;
     }
     q
-}
-
-/// The upsert traversal being written: how many operations it holds and the vertices it merged (which exist
-/// from there on, as no delete runs inside it).
-#[derive(Default)]
-struct Chain<'a> {
-    operations: usize,
-    merged: HashSet<&'a str>,
 }
 
 // Ends the previous traversal, if any, so a new one can start.
@@ -478,20 +476,16 @@ mod tests {
     }
 
     #[test]
-    fn upserts_are_split_into_traversals_of_ten_and_endpoints_merged_once_per_traversal() {
+    fn upserts_are_split_into_traversals_of_ten_and_endpoints_merged_once_per_request() {
         let ops: Vec<Operation> = (0..21)
             .map(|i| edge(&format!("e{i}"), "hub", &format!("d{i}"), vec![]))
             .collect();
         let q = operations_query(&ops);
         let traversals: Vec<&str> = q.split(".iterate();").collect();
         assert_eq!(traversals.len(), 3, "{q}");
-        for traversal in &traversals {
-            assert!(
-                traversal.starts_with("g.mergeV([(T.id):'hub'])"),
-                "{traversal}"
-            );
-            assert_eq!(traversal.matches("(T.id):'hub']").count(), 1, "{traversal}");
-        }
+        assert!(traversals[0].starts_with("g.mergeV([(T.id):'hub'])"), "{q}");
+        assert_eq!(q.matches("(T.id):'hub']").count(), 1, "{q}");
+        assert!(traversals[1].starts_with("g.mergeV([(T.id):'d10'])"), "{q}");
         assert_eq!(traversals[2].matches(".mergeE(").count(), 1);
         // Deletes of one kind are grouped by ten too.
         let deletes: Vec<Operation> = (0..12)
@@ -505,6 +499,17 @@ mod tests {
         let q = operations_query(&[
             edge("e1", "a", "b", vec![]),
             Operation::DeleteVertex { id: "a".into() },
+            edge("e2", "a", "c", vec![]),
+        ]);
+        assert_eq!(q.matches("mergeV([(T.id):'a'])").count(), 2, "{q}");
+        // So is a vertex after a traversal of value changes.
+        let q = operations_query(&[
+            edge("e1", "a", "b", vec![]),
+            Operation::ChangeValues {
+                element: GraphElement::Vertex,
+                id: "a".into(),
+                changes: vec![],
+            },
             edge("e2", "a", "c", vec![]),
         ]);
         assert_eq!(q.matches("mergeV([(T.id):'a'])").count(), 2, "{q}");
