@@ -82,8 +82,8 @@ def build(environment, lint):
                 generator = message["executable"]
             continue
         target = message["target"]
-        if "bench" in target["kind"]:
-            continue  # built for the lints (--lint); `make bench` runs them
+        if "bench" in target["kind"] or "example" in target["kind"]:
+            continue  # built as tests for the lints (--lint), and they hold none
         package = package_name(message["manifest_path"])
         kind = "test" if "test" in target["kind"] else target["kind"][0]
         binaries.append(

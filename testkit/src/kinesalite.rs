@@ -4,7 +4,6 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::free_port;
 use crate::process::Server;
 use crate::tools::node_module;
 
@@ -25,25 +24,25 @@ impl Kinesalite {
             "kinesalite not found at {}: run `make tools`",
             dir.display()
         );
-        let port = free_port();
-        // Its command line listens on every interface: listen on 127.0.0.1 only.
-        let script = format!(
-            "require({})({{createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50}}).listen({port}, '127.0.0.1')",
-            serde_json::to_string(&dir.to_string_lossy()).expect("a string")
-        );
-        let mut command = Command::new("node");
-        command
-            .arg("-e")
-            .arg(script)
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let server = Server::spawn_listening(
+        let (server, port) = Server::spawn_on_free_port(
             "kinesalite (node)",
-            command,
-            port,
             Duration::from_secs(60),
             None,
+            |port| {
+                // Its command line listens on every interface: listen on 127.0.0.1 only.
+                let script = format!(
+                    "require({})({{createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50}}).listen({port}, '127.0.0.1')",
+                    serde_json::to_string(&dir.to_string_lossy()).expect("a string")
+                );
+                let mut command = Command::new("node");
+                command
+                    .arg("-e")
+                    .arg(script)
+                    .current_dir(&dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                command
+            },
         );
         Kinesalite { server, port }
     }

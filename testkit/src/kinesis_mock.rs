@@ -26,30 +26,30 @@ impl KinesisMock {
             "kinesis-mock not found at {}: run `make tools`",
             main_js.display()
         );
-        let port = free_port();
         let init = streams
             .iter()
             .map(|(name, shards)| format!("{name}:{shards}"))
             .collect::<Vec<_>>()
             .join(",");
-        let mut command = Command::new("node");
-        command
-            .arg(&main_js)
-            .current_dir(&dir)
-            .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
-            .env("KINESIS_MOCK_TLS_PORT", free_port().to_string())
-            .env("INITIALIZE_STREAMS", init)
-            .env("CREATE_STREAM_DURATION", "0ms")
-            .env("AWS_REGION", "us-east-1")
-            .env("LOG_LEVEL", "WARN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let server = Server::spawn_listening(
+        let (server, port) = Server::spawn_on_free_port(
             "kinesis-mock (node)",
-            command,
-            port,
             Duration::from_secs(60),
             None,
+            |port| {
+                let mut command = Command::new("node");
+                command
+                    .arg(&main_js)
+                    .current_dir(&dir)
+                    .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
+                    .env("KINESIS_MOCK_TLS_PORT", free_port().to_string())
+                    .env("INITIALIZE_STREAMS", &init)
+                    .env("CREATE_STREAM_DURATION", "0ms")
+                    .env("AWS_REGION", "us-east-1")
+                    .env("LOG_LEVEL", "WARN")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                command
+            },
         );
         KinesisMock { server, port }
     }

@@ -62,28 +62,69 @@ impl Server {
         server
     }
 
-    /// Waits until `port` on 127.0.0.1 accepts connections (see [`Server::spawn_listening`]).
+    /// Waits until the server listens on `port` of 127.0.0.1 (see [`Server::spawn_listening`]).
     pub fn wait_listening(&mut self, port: u16, timeout: Duration) {
+        if let Err(NotListening::Exited(failure) | NotListening::Timeout(failure)) =
+            self.try_wait_listening(port, timeout)
+        {
+            panic!("{failure}");
+        }
+    }
+
+    /// Waits until a process of the server's group listens on `port` of 127.0.0.1 and accepts a connection there. A
+    /// port that another process took first accepts connections too: that does not count, and the server, which
+    /// then cannot bind it, exits and is reported ([`NotListening::Exited`]).
+    fn try_wait_listening(&mut self, port: u16, timeout: Duration) -> Result<(), NotListening> {
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && group_listens_on(self.child.id(), port)
+            {
+                return Ok(());
+            }
             if let Ok(Some(status)) = self.child.try_wait() {
                 self.reaped = true;
-                panic!(
+                return Err(NotListening::Exited(format!(
                     "{} exited ({status}) before listening on {port}:\n{}",
                     self.name,
                     self.log_tail()
-                );
+                )));
             }
             if started.elapsed() > timeout {
                 self.kill();
-                panic!(
+                return Err(NotListening::Timeout(format!(
                     "{} did not listen on {port} within {} s:\n{}",
                     self.name,
                     timeout.as_secs(),
                     self.log_tail()
-                );
+                )));
             }
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server `command` makes for a free port and waits until it listens there; when it exits before
+    /// listening (another process took the port between the pick and its bind: the tests start servers side by side),
+    /// tries again on another port, three times at most. Returns the server and its port.
+    pub fn spawn_on_free_port(
+        name: &str,
+        timeout: Duration,
+        log: Option<&Path>,
+        mut command: impl FnMut(u16) -> Command,
+    ) -> (Server, u16) {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let port = crate::free_port();
+            let mut server = Server::spawn(name, command(port));
+            server.log = log.map(Path::to_path_buf);
+            match server.try_wait_listening(port, timeout) {
+                Ok(()) => return (server, port),
+                Err(NotListening::Exited(_)) if tries < 3 => continue,
+                Err(NotListening::Exited(failure) | NotListening::Timeout(failure)) => {
+                    panic!("{failure}")
+                }
+            }
         }
     }
 
@@ -144,6 +185,64 @@ impl Server {
             })
             .unwrap_or_default()
     }
+}
+
+/// Why a server was not listening (the message names it, its port and its log's tail).
+enum NotListening {
+    Exited(String),
+    Timeout(String),
+}
+
+/// Whether a process of process group `group` holds a socket listening on TCP `port` (IPv4 or IPv6), from /proc.
+fn group_listens_on(group: u32, port: u16) -> bool {
+    let inodes: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let local_port = fields.get(1)?.rsplit(':').next()?;
+                    let listening = *fields.get(3)? == "0A";
+                    let inode = fields.get(9)?;
+                    (listening && u16::from_str_radix(local_port, 16).ok()? == port)
+                        .then(|| format!("socket:[{inode}]"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if inodes.is_empty() {
+        return false;
+    }
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    processes
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid == group || process_group(*pid) == Some(group))
+        .any(|pid| {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .any(|target| {
+                    inodes
+                        .iter()
+                        .any(|inode| target.as_os_str() == inode.as_str())
+                })
+        })
+}
+
+/// The process group of `pid` (the fifth field of /proc/PID/stat, after the parenthesised command name).
+fn process_group(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(2)?.parse().ok()
 }
 
 impl Drop for Server {
@@ -240,6 +339,40 @@ mod tests {
         server.terminate(Duration::from_secs(5));
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(!server.is_running());
+    }
+
+    #[test]
+    fn a_port_another_process_listens_on_is_not_the_servers_and_another_port_is_tried() {
+        // GIVEN a port that a listener of this test process holds, and a server that exits when it cannot bind
+        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let taken_port = taken.local_addr().unwrap().port();
+        assert!(!group_listens_on(
+            std::process::id() + 1_000_000,
+            taken_port
+        ));
+        let mut ports = vec![taken_port];
+        // WHEN a server is started on it first
+        let (mut server, port) = Server::spawn_on_free_port(
+            "python",
+            Duration::from_secs(20),
+            None,
+            |free| {
+                let port = if ports.len() == 1 { ports[0] } else { free };
+                ports.push(port);
+                let mut command = Command::new("python3");
+                command.stderr(std::process::Stdio::null());
+                command.arg("-c").arg(format!(
+                    "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',{port})); s.listen(); time.sleep(60)"
+                ));
+                command
+            },
+        );
+        // THEN the first try exits (the port is taken) and the second listens on a port of its own
+        assert_ne!(port, taken_port);
+        assert_eq!(ports.len(), 3, "{ports:?}");
+        assert!(group_listens_on(server.pid(), port));
+        assert!(!group_listens_on(server.pid(), taken_port));
+        server.kill();
     }
 
     #[test]
