@@ -129,6 +129,19 @@ async fn conditional_create_on_is_idempotent_and_off_adds_new_edges_in_every_mod
             expected / 300,
             "{mode}"
         );
+
+        // AND in each idempotent mode, follows records of every kind leave the model's graph of one edge upsert
+        // per record (Integer and Long alike: the reader reads both as integers)
+        if *conditional == "true" {
+            operations::the_follows_graph_is_the_model_of_one_edge_upsert_per_record(
+                server,
+                &[
+                    ("GREMLIN_UPSERT_STYLE", style),
+                    ("GREMLIN_BATCH_FORM", form),
+                ],
+            )
+            .await;
+        }
     }
 }
 

@@ -33,6 +33,9 @@ async fn ten_thousand_edges_land_exactly_once_and_conditional_create_off_adds_ne
         1
     );
 
+    // AND follows records of every kind leave the model's graph of one edge upsert per record
+    operations::the_follows_graph_is_the_model_of_one_edge_upsert_per_record(server, &[]).await;
+
     // GIVEN CONDITIONAL_CREATE=false WHEN 300 records are delivered twice THEN vertices are
     // merged and each delivery adds its edges (random ids, the sample's non-idempotent mode)
     server.clear().await;

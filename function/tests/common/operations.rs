@@ -635,3 +635,73 @@ pub async fn graph_operation_records_through_the_handler_match_the_model<S: Oper
     };
     assert_eq!(refused, moved);
 }
+
+/// The graph `follows` records leave is the model's graph of one edge upsert per record: `follows` from a
+/// `person` to a `person` under the follows edge id, creationDate as the record's text and each extra property
+/// as its value, in stream order (the premise of writing follows records as graph operations,
+/// docs/design/follows-as-operations.md). Written through the handler with `settings`, in several requests, twice.
+pub async fn the_follows_graph_is_the_model_of_one_edge_upsert_per_record<S: OperationStore>(
+    store: &S,
+    settings: &[(&str, &str)],
+) {
+    let bodies: Vec<String> = (0..40)
+        .map(|i| {
+            let from = ["p-1", "it's", "p%2", "ü-ö", "p4"][i % 5];
+            let to = format!("q{}", i % 7);
+            match i % 4 {
+                0 => format!("{from},{to},2016-05-21"),
+                1 => format!("{from},{to},2016-05-21T10:11:12Z"),
+                // A re-sent edge with new values: the last record's values stay.
+                2 => serde_json::json!({"from": from, "to": to, "created": "2016-05-22", "weight": i,
+                    "big": 5_000_000_000_i64 + i as i64, "score": i as f64 / 4.0, "seen": i % 3 == 0,
+                    "note": format!("n'{i}")})
+                .to_string(),
+                _ => serde_json::json!({"from": from, "to": to, "created": "2016-05-22", "weight": -(i as i64)})
+                    .to_string(),
+            }
+        })
+        .collect();
+    let records = stream_records(bodies.iter().map(|body| ("k", body.as_bytes().to_vec())));
+    let mut model = Graph::default();
+    for body in &bodies {
+        let edge = stream2neptune_writer::record::parse_record(body.as_bytes(), 65_536)
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
+        let mut properties = vec![PropertyChange::set(
+            "creationDate",
+            Value::String(edge.created.text.clone()),
+        )];
+        properties.extend(edge.properties.iter().map(|(name, value)| {
+            use stream2neptune_writer::record::PropertyValue;
+            let value = match value {
+                PropertyValue::Text(text) => Value::String(text.clone()),
+                PropertyValue::Integer(n) => Value::Integer(*n),
+                PropertyValue::Float(x) => Value::Double(*x),
+                PropertyValue::Bool(b) => Value::Boolean(*b),
+            };
+            PropertyChange::set(name, value)
+        }));
+        model
+            .apply(&Operation::UpsertEdge(EdgeUpsert {
+                id: stream2neptune_writer::gremlin::edge_id(&edge),
+                label: stream2neptune_writer::gremlin::EDGE_LABEL.into(),
+                from: edge.from.clone(),
+                to: edge.to.clone(),
+                from_label: stream2neptune_writer::gremlin::VERTEX_LABEL.into(),
+                to_label: stream2neptune_writer::gremlin::VERTEX_LABEL.into(),
+                properties,
+            }))
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
+    }
+    store.clear().await;
+    let mut vars = vec![("BATCH_WRITE_SIZE", "7")];
+    vars.extend_from_slice(settings);
+    let (deps, _) = store_deps(store, &vars);
+    for delivery in ["first", "again"] {
+        deliver_whole(&deps, &records, delivery).await;
+        assert_matches(
+            &S::stored(&model),
+            &store.read_graph().await,
+            &format!("follows records with {settings:?}, {delivery}"),
+        );
+    }
+}
