@@ -190,9 +190,10 @@ fn deploy_shows_the_stack_events_while_it_runs_and_explains_a_failed_resource() 
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     // THEN the stack's first event was printed while the AWS CLI was still executing the change set (before it
-    // said it waits for the stack), labelled with the region and the elapsed time
+    // said it waits for the stack), labelled with the region and the elapsed time (minutes:seconds; a loaded machine
+    // takes 10 s and more to get there)
     let event = regex::Regex::new(
-        r"(?m)^\[eu-west-1 \+00:0\d\] s2n-test \(AWS::CloudFormation::Stack\) CREATE_IN_PROGRESS: User Initiated$",
+        r"(?m)^\[eu-west-1 \+\d\d:\d\d\] s2n-test \(AWS::CloudFormation::Stack\) CREATE_IN_PROGRESS: User Initiated$",
     )
     .unwrap();
     let event_at = event
