@@ -1,6 +1,7 @@
-//! What Linux's /proc tells about a process: its state, parent, process group, start time and CPU time. Local mode
-//! uses it to tell a running process from a reused process id (`local down`) and a live service from an exited one;
-//! `make local-bench` to say which part of the pipeline used the CPU.
+//! What Linux's /proc tells about a process: its state, parent, process group, start time, CPU time and listening
+//! sockets. Local mode uses it to tell a running process from a reused process id (`local down`) and a live service
+//! from an exited one; `make local-bench` to say which part of the pipeline used the CPU; the test kit to tell its own
+//! server on a port from another process that took the port first.
 
 use std::path::Path;
 
@@ -75,6 +76,54 @@ pub fn group_cpu_seconds(pgrp: u32) -> f64 {
         .sum()
 }
 
+/// Whether a process of process group `pgrp` holds a TCP socket listening on `port` (IPv4 or IPv6). A port that
+/// accepts connections may belong to another process that took it first.
+pub fn group_listens_on(pgrp: u32, port: u16) -> bool {
+    let sockets = listening_sockets(port);
+    !sockets.is_empty()
+        && processes()
+            .into_iter()
+            .filter(|(_, stat)| stat.pgrp == pgrp)
+            .any(|(pid, _)| holds_any(pid, &sockets))
+}
+
+/// The `socket:[INODE]` names of the sockets listening on TCP `port`, from /proc/net/tcp and tcp6.
+fn listening_sockets(port: u16) -> Vec<String> {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let local_port = fields.get(1)?.rsplit(':').next()?;
+                    let listening = *fields.get(3)? == "0A";
+                    let inode = fields.get(9)?;
+                    (listening && u16::from_str_radix(local_port, 16).ok()? == port)
+                        .then(|| format!("socket:[{inode}]"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Whether one of process `pid`'s open files is one of `sockets`.
+fn holds_any(pid: u32, sockets: &[String]) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .any(|target| {
+            sockets
+                .iter()
+                .any(|socket| target.as_os_str() == socket.as_str())
+        })
+}
+
 /// The unit of [`ProcStat::cpu_ticks`] (`getconf CLK_TCK`).
 fn clock_ticks_per_second() -> f64 {
     // SAFETY: sysconf only reads a system constant.
@@ -85,6 +134,17 @@ fn clock_ticks_per_second() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listening_socket_belongs_to_its_process_group_only() {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let group = stat(std::process::id()).unwrap().pgrp;
+        assert!(group_listens_on(group, port));
+        assert!(!group_listens_on(group.wrapping_add(1_000_000), port));
+        drop(listener);
+        assert!(!group_listens_on(group, port));
+    }
 
     #[test]
     fn reads_this_process_and_a_name_with_parentheses() {

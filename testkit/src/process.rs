@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use stream2neptune_process::orphans;
+use stream2neptune_process::procfs::group_listens_on;
 
 /// A running test server, killed (its whole process group) when dropped.
 #[derive(Debug)]
@@ -191,58 +192,6 @@ impl Server {
 enum NotListening {
     Exited(String),
     Timeout(String),
-}
-
-/// Whether a process of process group `group` holds a socket listening on TCP `port` (IPv4 or IPv6), from /proc.
-fn group_listens_on(group: u32, port: u16) -> bool {
-    let inodes: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .flat_map(|table| {
-            table
-                .lines()
-                .skip(1)
-                .filter_map(|line| {
-                    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-                    let fields: Vec<&str> = line.split_whitespace().collect();
-                    let local_port = fields.get(1)?.rsplit(':').next()?;
-                    let listening = *fields.get(3)? == "0A";
-                    let inode = fields.get(9)?;
-                    (listening && u16::from_str_radix(local_port, 16).ok()? == port)
-                        .then(|| format!("socket:[{inode}]"))
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if inodes.is_empty() {
-        return false;
-    }
-    let Ok(processes) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    processes
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid == group || process_group(*pid) == Some(group))
-        .any(|pid| {
-            std::fs::read_dir(format!("/proc/{pid}/fd"))
-                .into_iter()
-                .flatten()
-                .filter_map(Result::ok)
-                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-                .any(|target| {
-                    inodes
-                        .iter()
-                        .any(|inode| target.as_os_str() == inode.as_str())
-                })
-        })
-}
-
-/// The process group of `pid` (the fifth field of /proc/PID/stat, after the parenthesised command name).
-fn process_group(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(2)?.parse().ok()
 }
 
 impl Drop for Server {
