@@ -14,17 +14,20 @@
 //! 3. vertex deletes (`DETACH DELETE`, with its edges);
 //! 4. per vertex label, `CREATE (:Label {~id})` of each id no vertex has (`OPTIONAL MATCH`, `WHERE x IS NULL`): the
 //!    vertices upserted and the edges' endpoints (with `from_label`, `to_label`), each once a round, with the label
-//!    its first mention gives (an existing vertex keeps its own);
+//!    its first mention gives (an existing vertex keeps its own); a part of its own per label sets the values set on
+//!    create of the creating upsert (`SET n += r.c`);
 //! 5. vertex properties: `MATCH` the `~id` and `SET n += r.p`, where `p` maps each property to its last value, or to
 //!    `null` to remove it (Neptune removes a property set to null): vertex upserts and a change record's added
 //!    values;
-//! 6. per edge type, `MERGE (a)-[e:Type {~id}]->(z)` between the endpoints and `SET e += r.p`;
+//! 6. per edge type, `MERGE (a)-[e:Type {~id}]->(z)` between the endpoints and `SET e += r.p` (a part of its own per
+//!    type for upserts with values set on create: `ON CREATE SET e += r.c` first);
 //! 7. edge properties of existing edges (a change record's added values);
 //! 8. per element kind and date-time property name, `SET n.name = datetime(r.v)` from the ISO-8601 text (a
 //!    parameter is JSON, which has no date-time);
 //! 9. per element kind and property name, a change record's removed value: `WHERE n.name = r.v SET n.name = null`.
 //!
-//! A write's text is its rounds' parts, one per label, edge type and name the write holds (labels cannot be
+//! A write's text is its rounds' parts, one per label, edge type (each with or without values set on create) and
+//! name the write holds (labels cannot be
 //! parameters; the property names in parts 8 and 9 neither: openCypher has no dynamic property write), and its
 //! rounds rounded up to a power of two (the spare rounds' lists are empty). So the texts an engine sees are bounded
 //! by the stream's labels, edge types and date-time and removed-value property names, times the few round counts:
@@ -58,8 +61,12 @@
 //!
 //! What Neptune's openCypher cannot store is refused ([`check`]), not mapped to something else: a date (its only
 //! temporal type is DateTime), a list value (a multi-valued property; Neptune's openCypher refuses a list as a
-//! property value: "Expected a simple literal but found List"), an `add` to a property's set of values. A list of
-//! one value is that value.
+//! property value: "Expected a simple literal but found List"), an `add` to a property's set of values, a date-time
+//! set on create (date-times are written by part 8, after the element exists). A list of one value is that value.
+//!
+//! A value set on create is written only by the creation of the upsert that creates the element: not by an upsert
+//! that joins an earlier upsert's row (the earlier one created it, or found it), nor when an earlier mention in
+//! the round creates the vertex (an edge naming it, in stream order before).
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -132,6 +139,13 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
         }
         match &change.change {
             Change::Remove => {}
+            Change::SetOnCreate(Value::DateTime(_)) => {
+                return Err(refuse(
+                    field,
+                    "openCypher writes a date-time in a step after the element exists, so it cannot set one only \
+                     on create; send a plain set, or the date-time as a string",
+                ));
+            }
             Change::Add(_) => {
                 return Err(refuse(
                     field,
@@ -139,7 +153,7 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
                      value there); send `set`, or write this graph with Gremlin or SPARQL",
                 ));
             }
-            Change::Set(value) => {
+            Change::Set(value) | Change::SetOnCreate(value) => {
                 if let Err(reason) = single(value) {
                     return Err(refuse(field, reason));
                 }
@@ -195,11 +209,11 @@ enum Part<'a> {
     Check,
     DeleteEdge,
     DeleteVertex,
-    /// Vertices with this label, created where absent.
-    Create(&'a str),
+    /// Vertices with this label, created where absent; with their values set on create (`true`), or none.
+    Create(&'a str, bool),
     SetVertex,
-    /// Edges of this type, merged between their endpoints.
-    Merge(&'a str),
+    /// Edges of this type, merged between their endpoints; with their values set on create (`true`), or none.
+    Merge(&'a str, bool),
     SetEdge,
     DateTime {
         edge: bool,
@@ -243,6 +257,11 @@ fn round_after(position: Option<Position>, slot: Slot) -> usize {
 enum Row<'a> {
     /// An id (deletes, creations).
     Id(&'a str),
+    /// A creation with the values set on create.
+    Create {
+        id: &'a str,
+        values: Vec<(&'a str, &'a Value)>,
+    },
     /// An edge upsert's moved-edge check, skipping relationships of the vertices in `gone`.
     Check {
         id: &'a str,
@@ -251,11 +270,13 @@ enum Row<'a> {
         to: &'a str,
         gone: Vec<&'a str>,
     },
-    /// Property changes, in stream order (`None` removes); an edge upsert's with its endpoints.
+    /// Property changes, in stream order (`None` removes); an edge upsert's with its endpoints and the values it
+    /// sets when it creates the edge.
     Set {
         id: &'a str,
         endpoints: Option<(&'a str, &'a str)>,
         changes: Vec<(&'a str, Option<&'a Value>)>,
+        on_create: Vec<(&'a str, &'a Value)>,
     },
     /// A value removed where the element holds it.
     Remove { id: &'a str, value: &'a Value },
@@ -280,6 +301,8 @@ struct VertexState {
 struct OpenEdge<'a> {
     round: usize,
     index: usize,
+    /// The row's part: whether it sets values on create.
+    on_create: bool,
     label: &'a str,
     from: &'a str,
     to: &'a str,
@@ -339,12 +362,23 @@ impl<'a> Schedule<'a> {
         }
     }
 
-    /// Creates `id` with `label` where absent in `round`, unless the round creates it already.
-    fn create(&mut self, round: usize, id: &'a str, label: &'a str) {
+    /// Creates `id` with `label` and the `values` set on create where absent in `round`, unless the round creates it
+    /// already (an earlier mention in stream order creates it, without these values).
+    fn create(
+        &mut self,
+        round: usize,
+        id: &'a str,
+        label: &'a str,
+        values: Vec<(&'a str, &'a Value)>,
+    ) {
         let state = self.vertices.entry(id).or_default();
         if state.created != Some(round) {
             state.created = Some(round);
-            self.push(round, Part::Create(label), Row::Id(id));
+            if values.is_empty() {
+                self.push(round, Part::Create(label, false), Row::Id(id));
+            } else {
+                self.push(round, Part::Create(label, true), Row::Create { id, values });
+            }
         }
     }
 
@@ -364,7 +398,7 @@ impl<'a> Schedule<'a> {
                 let round = round_after(state.fixed, Slot::Create)
                     .max(state.mention.map_or(0, |(r, _)| r))
                     .max(round_after(state.props, Slot::SetVertex));
-                self.create(round, &v.id, &v.label);
+                self.create(round, &v.id, &v.label, values_on_create(&v.properties));
                 let index = self.push(
                     round,
                     Part::SetVertex,
@@ -372,6 +406,7 @@ impl<'a> Schedule<'a> {
                         id: &v.id,
                         endpoints: None,
                         changes,
+                        on_create: Vec::new(),
                     },
                 );
                 let state = self.vertices.entry(&v.id).or_default();
@@ -390,9 +425,9 @@ impl<'a> Schedule<'a> {
                     && (open.label, open.from, open.to) == (&e.label, &e.from, &e.to)
                     && open.fixed == endpoints_fixed
                 {
-                    let (round, index) = (open.round, open.index);
-                    self.set_row(round, Part::Merge(&e.label), index)
-                        .extend(changes);
+                    let (round, part) = (open.round, Part::Merge(&e.label, open.on_create));
+                    let index = open.index;
+                    self.set_row(round, part, index).extend(changes);
                     return round;
                 }
                 let mut round = round_after(state.last, Slot::Check).max(self.last_delete);
@@ -415,15 +450,18 @@ impl<'a> Schedule<'a> {
                         gone,
                     },
                 );
-                self.create(round, &e.from, &e.from_label);
-                self.create(round, &e.to, &e.to_label);
+                self.create(round, &e.from, &e.from_label, Vec::new());
+                self.create(round, &e.to, &e.to_label, Vec::new());
+                let on_create = values_on_create(&e.properties);
+                let with_values = !on_create.is_empty();
                 let index = self.push(
                     round,
-                    Part::Merge(&e.label),
+                    Part::Merge(&e.label, with_values),
                     Row::Set {
                         id: &e.id,
                         endpoints: Some((&e.from, &e.to)),
                         changes,
+                        on_create,
                     },
                 );
                 for id in [&e.from, &e.to] {
@@ -437,6 +475,7 @@ impl<'a> Schedule<'a> {
                         open: Some(OpenEdge {
                             round,
                             index,
+                            on_create: with_values,
                             label: &e.label,
                             from: &e.from,
                             to: &e.to,
@@ -496,6 +535,7 @@ impl<'a> Schedule<'a> {
                             id,
                             endpoints: None,
                             changes: vec![(&change.name, Some(value))],
+                            on_create: Vec::new(),
                         };
                         (
                             part,
@@ -541,16 +581,36 @@ impl<'a> Schedule<'a> {
     }
 }
 
-/// An upsert's property changes: the value each sets (`None` removes).
+/// An upsert's property changes but those set on create: the value each sets (`None` removes).
 fn property_changes(properties: &[PropertyChange]) -> Vec<(&str, Option<&Value>)> {
     properties
         .iter()
-        .map(|change| match &change.change {
+        .filter_map(|change| match &change.change {
             Change::Set(value) | Change::Add(value) => {
-                (change.name.as_str(), Some(single(value).unwrap_or(value)))
+                Some((change.name.as_str(), Some(single(value).unwrap_or(value))))
             }
-            Change::Remove => (change.name.as_str(), None),
+            Change::Remove => Some((change.name.as_str(), None)),
+            Change::SetOnCreate(_) => None,
         })
+        .collect()
+}
+
+/// An upsert's values set on create ([`check`]ed: one value each, no date-time).
+fn values_on_create(properties: &[PropertyChange]) -> Vec<(&str, &Value)> {
+    properties
+        .iter()
+        .filter_map(|change| match &change.change {
+            Change::SetOnCreate(value) => Some((change.name.as_str(), value)),
+            Change::Set(_) | Change::Add(_) | Change::Remove => None,
+        })
+        .collect()
+}
+
+/// The JSON map of `values`.
+fn value_map(values: &[(&str, &Value)]) -> Map<String, Json> {
+    values
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), json_value(value)))
         .collect()
 }
 
@@ -590,10 +650,13 @@ fn parameter_lists<'a>(
 ) -> BTreeMap<(usize, Part<'a>), Vec<Json>> {
     let mut lists: BTreeMap<(usize, Part<'a>), Vec<Json>> = BTreeMap::new();
     for ((round, part), rows) in parts {
-        let edge = matches!(part, Part::Merge(_) | Part::SetEdge);
+        let edge = matches!(part, Part::Merge(..) | Part::SetEdge);
         for row in rows {
             let json = match row {
                 Row::Id(id) => Json::from(id),
+                Row::Create { id, values } => {
+                    serde_json::json!({"id": id, "c": value_map(&values)})
+                }
                 Row::Check {
                     id,
                     label,
@@ -606,6 +669,7 @@ fn parameter_lists<'a>(
                     id,
                     endpoints,
                     changes,
+                    on_create,
                 } => {
                     let last: BTreeMap<&str, Option<&Value>> = changes.into_iter().collect();
                     let mut p = Map::new();
@@ -624,6 +688,9 @@ fn parameter_lists<'a>(
                         }
                     }
                     match endpoints {
+                        Some((from, to)) if !on_create.is_empty() => serde_json::json!(
+                            {"id": id, "from": from, "to": to, "p": p, "c": value_map(&on_create)}
+                        ),
                         Some((from, to)) => {
                             serde_json::json!({"id": id, "from": from, "to": to, "p": p})
                         }
@@ -655,10 +722,16 @@ fn push_part(query: &mut String, list: &str, part: &Part) {
             query,
             "UNWIND ${list} AS v MATCH (n {{`~id`: v}}) DETACH DELETE n"
         ),
-        Part::Create(label) => write!(
+        Part::Create(label, false) => write!(
             query,
             "UNWIND ${list} AS v OPTIONAL MATCH (x {{`~id`: v}}) WITH v, x WHERE x IS NULL \
              CREATE (:{} {{`~id`: v}})",
+            symbolic_name(label)
+        ),
+        Part::Create(label, true) => write!(
+            query,
+            "UNWIND ${list} AS r OPTIONAL MATCH (x {{`~id`: r.id}}) WITH r, x WHERE x IS NULL \
+             CREATE (n:{} {{`~id`: r.id}}) SET n += r.c",
             symbolic_name(label)
         ),
         Part::SetVertex => write!(
@@ -666,11 +739,16 @@ fn push_part(query: &mut String, list: &str, part: &Part) {
             "UNWIND ${list} AS r MATCH {} SET n += r.p",
             element_pattern(false)
         ),
-        Part::Merge(label) => write!(
+        Part::Merge(label, on_create) => write!(
             query,
             "UNWIND ${list} AS r MATCH (a {{`~id`: r.from}}), (z {{`~id`: r.to}}) \
-             MERGE (a)-[e:{} {{`~id`: r.id}}]->(z) SET e += r.p",
-            symbolic_name(label)
+             MERGE (a)-[e:{} {{`~id`: r.id}}]->(z) {}SET e += r.p",
+            symbolic_name(label),
+            if *on_create {
+                "ON CREATE SET e += r.c "
+            } else {
+                ""
+            }
         ),
         Part::SetEdge => write!(
             query,
@@ -781,6 +859,71 @@ mod tests {
                 (rows != &Json::Array(vec![])).then(|| (round, rest.to_owned(), rows.clone()))
             })
             .collect()
+    }
+
+    #[test]
+    fn values_set_on_create_go_with_the_creation_of_the_upsert_that_creates_the_element() {
+        let first = |value| PropertyChange::set_on_create("first", Value::Integer(value));
+        let parts = parts(&[
+            // v2 is first mentioned by the edge, which creates it without values.
+            edge("e1", "v1", "v2", vec![first(1)]),
+            vertex("v2", "person", vec![first(2)]),
+            vertex("v3", "person", vec![first(3)]),
+            // Joins v3's row: v3 was created (or found) by the upsert before.
+            vertex("v3", "person", vec![first(4)]),
+            // Joins e1's row likewise.
+            edge(
+                "e1",
+                "v1",
+                "v2",
+                vec![first(5), PropertyChange::set("n", Value::Integer(5))],
+            ),
+        ]);
+        let clauses: Vec<(&str, &Json)> = parts
+            .iter()
+            .map(|(_, c, rows)| (c.as_str(), rows))
+            .collect();
+        assert_eq!(
+            clauses,
+            [
+                (
+                    "r MATCH (p)-[o {`~id`: r.id}]->(q) WHERE (type(o) <> r.l OR p.`~id` <> r.from OR q.`~id` <> r.to) \
+                  AND NOT p.`~id` IN r.g AND NOT q.`~id` IN r.g \
+                  SET o.edgeIdTaken = {edgeIdTaken: r.id, by: type(o), from: p.`~id`, to: q.`~id`}",
+                    &serde_json::json!([{"id": "e1", "l": "knows", "from": "v1", "to": "v2", "g": []}])
+                ),
+                (
+                    "v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`person` {`~id`: v})",
+                    &serde_json::json!(["v1", "v2"])
+                ),
+                (
+                    "r OPTIONAL MATCH (x {`~id`: r.id}) WITH r, x WHERE x IS NULL CREATE (n:`person` {`~id`: r.id}) SET n += r.c",
+                    &serde_json::json!([{"id": "v3", "c": {"first": 3}}])
+                ),
+                (
+                    "r MATCH (n {`~id`: r.id}) SET n += r.p",
+                    &serde_json::json!([{"id": "v2", "p": {}}, {"id": "v3", "p": {}}])
+                ),
+                (
+                    "r MATCH (a {`~id`: r.from}), (z {`~id`: r.to}) MERGE (a)-[e:`knows` {`~id`: r.id}]->(z) \
+                  ON CREATE SET e += r.c SET e += r.p",
+                    &serde_json::json!([{"id": "e1", "from": "v1", "to": "v2", "p": {"n": 5}, "c": {"first": 1}}])
+                ),
+            ]
+        );
+        let refused = check(&vertex(
+            "v",
+            "person",
+            vec![PropertyChange::set_on_create(
+                "at",
+                Value::DateTime("2024-05-01T10:11:12Z".into()),
+            )],
+        ))
+        .unwrap_err();
+        assert!(
+            refused.reason.contains("cannot set one only on create"),
+            "{refused}"
+        );
     }
 
     #[test]

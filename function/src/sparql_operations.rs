@@ -17,8 +17,9 @@
 //! Per operation:
 //! - upserts give the label (and an edge its endpoints) only where the element has no `rdf:type` yet
 //!   (`INSERT { ... } WHERE { FILTER NOT EXISTS { <x> a ?t } }`); an edge upsert first creates absent endpoints
-//!   with `from_label` / `to_label`. Then each property change in order: `set` deletes the property's triples
-//!   (`DELETE WHERE`) and inserts the new ones, `add` inserts one, `remove` deletes them;
+//!   with `from_label` / `to_label`; a value set on create is one more triple of that creation. Then each other
+//!   property change in order: `set` deletes the property's triples (`DELETE WHERE`) and inserts the new ones, `add`
+//!   inserts one, `remove` deletes them;
 //! - an edge upsert cannot move or relabel an edge (the model's [`stream2neptune_graph::Refusal::EdgeIdTaken`]), and
 //!   SPARQL Update has no statement that fails on a condition: so its endpoints are created only while the edge id is
 //!   free or held by that edge (same label, from and to), and each of its property changes applies only when the edge
@@ -171,7 +172,13 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
                 ));
             }
             Change::Set(Value::List(values)) => values.iter().collect(),
-            Change::Set(value) | Change::Add(value) => vec![value],
+            Change::SetOnCreate(Value::List(_)) => {
+                return Err(refuse(
+                    field,
+                    "a value set on create is one value; send one value, not a list".into(),
+                ));
+            }
+            Change::Set(value) | Change::Add(value) | Change::SetOnCreate(value) => vec![value],
         };
         for value in values {
             if let Err(reason) = literal(value) {
@@ -251,14 +258,16 @@ impl EdgeShape<'_> {
     }
 }
 
-/// `INSERT { <s> a <label> [; more] } WHERE { FILTER NOT EXISTS { <s> a ?t } }`: the element's creation; with
-/// `edge`, only while the edge's id is free or held by that edge.
+/// `INSERT { <s> a <label> [; more] } WHERE { FILTER NOT EXISTS { <s> a ?t } }`: the element's creation, with its
+/// values set on create (`on_create`: predicate and literal pairs); with `edge`, only while the edge's id is free or
+/// held by that edge.
 fn create_absent(
     u: &mut Update,
     s: &str,
     label: &str,
     endpoints: Option<(&str, &str)>,
     edge: Option<&EdgeShape>,
+    on_create: &[(String, String)],
 ) {
     let text = u.operation();
     for part in ["INSERT { <", s, "> <", RDF_TYPE, "> <", label, ">"] {
@@ -266,6 +275,11 @@ fn create_absent(
     }
     if let Some((from, to)) = endpoints {
         for part in [" ; <", FROM, "> <", from, "> ; <", TO, "> <", to, ">"] {
+            text.push_str(part);
+        }
+    }
+    for (p, literal) in on_create {
+        for part in [" ; <", p, "> ", literal] {
             text.push_str(part);
         }
     }
@@ -292,6 +306,20 @@ fn create_absent(
         text.push_str("})");
     }
     text.push_str(" }");
+}
+
+/// The predicate and literal of each value set on create in `properties` ([`check`]ed: each is one literal).
+fn on_create(properties: &[PropertyChange]) -> Vec<(String, String)> {
+    properties
+        .iter()
+        .filter_map(|change| match &change.change {
+            Change::SetOnCreate(value) => Some((
+                property_iri(&change.name),
+                literal(value).unwrap_or_default(),
+            )),
+            Change::Set(_) | Change::Add(_) | Change::Remove => None,
+        })
+        .collect()
 }
 
 /// Deletes the property `p` of `s`; with `edge`, only when `s` is that edge.
@@ -323,6 +351,8 @@ fn changes(
     for change in properties {
         let p = property_iri(&change.name);
         let values: Vec<&Value> = match &change.change {
+            // Written by the element's creation (`create_absent`).
+            Change::SetOnCreate(_) => continue,
             Change::Remove => {
                 delete_property(u, s, &p, edge);
                 continue;
@@ -426,7 +456,8 @@ pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Un
         let _ = match operation {
             Operation::UpsertVertex(v) => {
                 let s = vertex_iri(&v.id);
-                create_absent(&mut u, &s, &label_iri(&v.label), None, None);
+                let created = on_create(&v.properties);
+                create_absent(&mut u, &s, &label_iri(&v.label), None, None, &created);
                 changes(&mut u, &s, &v.properties, None)
             }
             Operation::UpsertEdge(e) => {
@@ -438,9 +469,17 @@ pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Un
                     from: &from,
                     to: &to,
                 };
-                create_absent(&mut u, &from, &label_iri(&e.from_label), None, Some(&edge));
-                create_absent(&mut u, &to, &label_iri(&e.to_label), None, Some(&edge));
-                create_absent(&mut u, &s, &label, Some((&from, &to)), None);
+                create_absent(
+                    &mut u,
+                    &from,
+                    &label_iri(&e.from_label),
+                    None,
+                    Some(&edge),
+                    &[],
+                );
+                create_absent(&mut u, &to, &label_iri(&e.to_label), None, Some(&edge), &[]);
+                let created = on_create(&e.properties);
+                create_absent(&mut u, &s, &label, Some((&from, &to)), None, &created);
                 changes(&mut u, &s, &e.properties, Some(&edge))
             }
             Operation::DeleteVertex { id } => {
@@ -518,6 +557,51 @@ INSERT {{ <{b}vertex/v> <{b}property/n> \"2\"^^<{XSD}long> }} WHERE {{ <{b}verte
 DELETE {{ <{b}edge/e> <{b}property/w> ?o }} INSERT {{ <{b}edge/e> <{b}property/w> \"x\" }} WHERE {{ <{b}edge/e> a ?t OPTIONAL {{ <{b}edge/e> <{b}property/w> ?o }} }}"
             )
         );
+    }
+
+    #[test]
+    fn a_value_set_on_create_is_a_triple_of_the_elements_creation() {
+        let operations = [
+            Operation::UpsertVertex(VertexUpsert {
+                id: "v".into(),
+                label: "device".into(),
+                properties: vec![change("first", Change::SetOnCreate(Value::Integer(1)))],
+            }),
+            Operation::UpsertEdge(EdgeUpsert {
+                id: "e".into(),
+                label: "reads".into(),
+                from: "v".into(),
+                to: "s".into(),
+                from_label: "device".into(),
+                to_label: "sensor".into(),
+                properties: vec![change(
+                    "first",
+                    Change::SetOnCreate(Value::String("x".into())),
+                )],
+            }),
+        ];
+        let b = BASE;
+        let update = batch_update(&operations).unwrap();
+        assert!(
+            update.starts_with(&format!(
+                "INSERT {{ <{b}vertex/v> <{RDF_TYPE}> <{b}label/device> ; <{b}property/first> \"1\"^^<{XSD}long> }} \
+                 WHERE {{ FILTER NOT EXISTS {{ <{b}vertex/v> <{RDF_TYPE}> ?t }} }} ;"
+            )),
+            "{update}"
+        );
+        assert!(
+            update.ends_with(&format!(
+                "INSERT {{ <{b}edge/e> <{RDF_TYPE}> <{b}label/reads> ; <{FROM}> <{b}vertex/v> ; <{TO}> <{b}vertex/s> \
+                 ; <{b}property/first> \"x\" }} WHERE {{ FILTER NOT EXISTS {{ <{b}edge/e> <{RDF_TYPE}> ?t }} }}"
+            )),
+            "{update}"
+        );
+        assert_eq!(update.matches("property/first").count(), 2, "{update}");
+        let mut list = operations[0].clone();
+        if let Operation::UpsertVertex(v) = &mut list {
+            v.properties = vec![change("first", Change::SetOnCreate(Value::List(vec![])))];
+        }
+        assert!(check(&list).unwrap_err().reason.contains("one value"));
     }
 
     #[test]

@@ -22,9 +22,10 @@
 //! - `deleteVertex`: `id` (its edges go with it). `deleteEdge`: `id`, or `from`, `label`, `to` and optional `key`.
 //! - A property value is a string, a number, a boolean, `{"date": "YYYY-MM-DD"}`, `{"dateTime": "<ISO-8601>"}`
 //!   (the forms of [`crate::date`]), a list of those (a vertex property's set of values, replacing every value; not
-//!   empty, no nested lists), `{"add": value}` (one more value of a vertex property) or `null` (remove the property).
-//!   A whole number is an integer that must fit 64 bits (Neptune's Long); any other number is a finite double.
-//!   Edge properties hold one value: lists and `add` are refused there.
+//!   empty, no nested lists), `{"add": value}` (one more value of a vertex property), `{"onCreate": value}` (one
+//!   value set only when the upsert creates the element: an existing element keeps its own) or `null` (remove the
+//!   property). A whole number is an integer that must fit 64 bits (Neptune's Long); any other number is a finite
+//!   double. Edge properties hold one value: lists and `add` are refused there.
 //! - Ids, labels and property names are non-empty strings; labels and property names do not start with `~`
 //!   (reserved by Neptune and TinkerPop: `~id`, `~label`, `~from`, `~to`), labels do not contain `::` (Neptune's
 //!   multi-label separator), ids do not start with `neptune_reserved` (Neptune refuses them).
@@ -435,12 +436,12 @@ fn change(
     element: Element,
 ) -> Result<Change, DocumentError> {
     let allowed = || match element {
-        Element::Vertex => {
-            format!("{VALUES}, a non-empty list of those, {{\"add\": value}} or null (remove)")
-        }
-        Element::Edge => {
-            format!("{VALUES} or null (remove); an edge property holds one value (no list, no add)")
-        }
+        Element::Vertex => format!(
+            "{VALUES}, a non-empty list of those, {{\"add\": value}}, {{\"onCreate\": value}} or null (remove)"
+        ),
+        Element::Edge => format!(
+            "{VALUES}, {{\"onCreate\": value}} or null (remove); an edge property holds one value (no list, no add)"
+        ),
     };
     match text.as_bytes()[0] {
         b'n' => Ok(Change::Remove),
@@ -474,6 +475,11 @@ fn change(
                     return Err(fields.invalid_property(name, text, allowed()));
                 }
                 return scalar(fields, name, value.get(), &allowed).map(Change::Add);
+            }
+            if let [(member, value)] = members.as_slice()
+                && member == "onCreate"
+            {
+                return scalar(fields, name, value.get(), &allowed).map(Change::SetOnCreate);
             }
             scalar(fields, name, text, &allowed).map(Change::Set)
         }
@@ -624,6 +630,11 @@ fn push_properties(out: &mut String, changes: &[PropertyChange]) {
                 push_value(out, value);
                 out.push('}');
             }
+            Change::SetOnCreate(value) => {
+                out.push_str("{\"onCreate\":");
+                push_value(out, value);
+                out.push('}');
+            }
             Change::Remove => out.push_str("null"),
         }
     }
@@ -672,8 +683,8 @@ mod tests {
         let body = r#"[
           {"op":"upsertVertex","id":"d1","label":"device","properties":{"name":"x","tags":["a",2,{"date":"2024-01-02"}],
            "seen":{"date":"2024-01-02"},"at":{"dateTime":"2024-01-02T03:04:05Z"},"visits":{"add":3},"old":null,
-           "w":-0.5,"big":-9223372036854775808,"ok":false}},
-          {"op":"upsertEdge","label":"owns","from":"c1","to":"d1","fromLabel":"customer","key":"2024","properties":{"since":1.0e3,"gone":null}},
+           "w":-0.5,"big":-9223372036854775808,"ok":false,"first":{"onCreate":"x"}}},
+          {"op":"upsertEdge","label":"owns","from":"c1","to":"d1","fromLabel":"customer","key":"2024","properties":{"since":1.0e3,"gone":null,"at":{"onCreate":{"date":"2024-01-02"}}}},
           {"op":"upsertEdge","id":"e1","label":"owns","from":"c1","to":"d2"},
           {"op":"deleteVertex","id":"d1"},
           {"op":"deleteEdge","id":"e1"},
@@ -708,6 +719,7 @@ mod tests {
                 PropertyChange::set("w", Value::Double(-0.5)),
                 PropertyChange::set("big", Value::Integer(i64::MIN)),
                 PropertyChange::set("ok", Value::Boolean(false)),
+                PropertyChange::set_on_create("first", Value::String("x".into())),
             ]
         );
         assert_eq!(
@@ -724,7 +736,8 @@ mod tests {
                     PropertyChange {
                         name: "gone".into(),
                         change: Change::Remove
-                    }
+                    },
+                    PropertyChange::set_on_create("at", Value::Date("2024-01-02".into())),
                 ],
             })
         );
@@ -816,7 +829,7 @@ mod tests {
         ),
         (
             r#"{"op":"upsertVertex","id":"a","label":"l","properties":{"x":[[1]]}}"#,
-            "operation 0 (upsertVertex): `properties.x` = [1] is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"}, a non-empty list of those, {\"add\": value} or null (remove)",
+            "operation 0 (upsertVertex): `properties.x` = [1] is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"}, a non-empty list of those, {\"add\": value}, {\"onCreate\": value} or null (remove)",
         ),
         (
             r#"{"op":"upsertVertex","id":"a","label":"l","properties":{"x":[]}}"#,
@@ -831,16 +844,20 @@ mod tests {
             "operation 0 (upsertVertex): `properties.x` = \"2021-02-28\" is not allowed; a date-time \"YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM]\"",
         ),
         (
+            r#"{"op":"upsertEdge","label":"l","from":"a","to":"b","properties":{"x":{"onCreate":null}}}"#,
+            "operation 0 (upsertEdge): `properties.x` = null is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"}, {\"onCreate\": value} or null (remove); an edge property holds one value (no list, no add)",
+        ),
+        (
             r#"{"op":"upsertVertex","id":"a","label":"l","properties":{"x":{"add":[1]}}}"#,
-            "operation 0 (upsertVertex): `properties.x` = [1] is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"}, a non-empty list of those, {\"add\": value} or null (remove)",
+            "operation 0 (upsertVertex): `properties.x` = [1] is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"}, a non-empty list of those, {\"add\": value}, {\"onCreate\": value} or null (remove)",
         ),
         (
             r#"{"op":"upsertEdge","label":"l","from":"a","to":"b","properties":{"x":["a"]}}"#,
-            "operation 0 (upsertEdge): `properties.x` = [\"a\"] is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"} or null (remove); an edge property holds one value (no list, no add)",
+            "operation 0 (upsertEdge): `properties.x` = [\"a\"] is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"}, {\"onCreate\": value} or null (remove); an edge property holds one value (no list, no add)",
         ),
         (
             r#"{"op":"upsertEdge","label":"l","from":"a","to":"b","properties":{"x":{"add":1}}}"#,
-            "operation 0 (upsertEdge): `properties.x` = {\"add\":1} is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"} or null (remove); an edge property holds one value (no list, no add)",
+            "operation 0 (upsertEdge): `properties.x` = {\"add\":1} is not allowed; a string, a number, a boolean, {\"date\": \"YYYY-MM-DD\"} or {\"dateTime\": \"<ISO-8601>\"}, {\"onCreate\": value} or null (remove); an edge property holds one value (no list, no add)",
         ),
         (
             r#"{"op":"upsertEdge","label":"l","from":"a"}"#,

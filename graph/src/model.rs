@@ -92,6 +92,10 @@ fn refused_change(change: &Change, edge: bool) -> Option<(&'static str, &'static
             Some(("a list holding a list", "a list holds plain values"))
         }
         Change::Add(Value::List(_)) => Some(("a list added", "add one plain value, or set a list")),
+        Change::SetOnCreate(Value::List(_)) => Some((
+            "a list set on create",
+            "set one plain value on create, or set the list",
+        )),
         _ => None,
     }
 }
@@ -102,7 +106,21 @@ fn check_changes(
     id: &str,
     properties: &[crate::operation::PropertyChange],
 ) -> Result<(), Refusal> {
-    for property in properties {
+    for (index, property) in properties.iter().enumerate() {
+        let changed_again = matches!(property.change, Change::SetOnCreate(_))
+            && properties
+                .iter()
+                .enumerate()
+                .any(|(other, p)| other != index && p.name == property.name);
+        if changed_again {
+            return Err(Refusal::InvalidChange {
+                element,
+                id: id.to_owned(),
+                name: property.name.clone(),
+                change: "set on create and changed again in one upsert",
+                allowed: "give the property one change in an upsert",
+            });
+        }
         if let Some((change, allowed)) = refused_change(&property.change, element == "edge") {
             return Err(Refusal::InvalidChange {
                 element,
@@ -157,6 +175,7 @@ impl Graph {
         match operation {
             Operation::UpsertVertex(upsert) => {
                 check_changes("vertex", &upsert.id, &upsert.properties)?;
+                let created = !self.vertices.contains_key(&upsert.id);
                 let vertex = self
                     .vertices
                     .entry(upsert.id.clone())
@@ -166,6 +185,13 @@ impl Graph {
                     });
                 for change in &upsert.properties {
                     match &change.change {
+                        Change::SetOnCreate(value) => {
+                            if created {
+                                vertex
+                                    .properties
+                                    .insert(change.name.clone(), vec![value.clone()]);
+                            }
+                        }
                         Change::Set(Value::List(values)) => {
                             vertex
                                 .properties
@@ -212,6 +238,7 @@ impl Graph {
                             properties: BTreeMap::new(),
                         });
                 }
+                let created = !self.edges.contains_key(&upsert.id);
                 let edge = self.edges.entry(upsert.id.clone()).or_insert_with(|| Edge {
                     label: upsert.label.clone(),
                     from: upsert.from.clone(),
@@ -223,6 +250,11 @@ impl Graph {
                         // `check_changes` refused an Add and a list above.
                         Change::Set(value) | Change::Add(value) => {
                             edge.properties.insert(change.name.clone(), value.clone());
+                        }
+                        Change::SetOnCreate(value) => {
+                            if created {
+                                edge.properties.insert(change.name.clone(), value.clone());
+                            }
                         }
                         Change::Remove => {
                             edge.properties.remove(&change.name);
@@ -476,6 +508,42 @@ mod tests {
     }
 
     #[test]
+    fn a_value_set_on_create_is_written_by_the_upsert_that_creates_the_element_only() {
+        let mut graph = Graph::default();
+        let vertex = |properties| {
+            Operation::UpsertVertex(VertexUpsert {
+                id: "v".into(),
+                label: "l".into(),
+                properties,
+            })
+        };
+        let first = |value| PropertyChange::set_on_create("first", Value::Integer(value));
+        graph.apply(&vertex(vec![first(1)])).unwrap();
+        graph.apply(&vertex(vec![first(2)])).unwrap();
+        assert_eq!(graph.vertices["v"].properties["first"], [Value::Integer(1)]);
+        let Operation::UpsertEdge(mut upsert) = edge("e", "v", "w") else {
+            unreachable!()
+        };
+        upsert.properties = vec![first(3)];
+        graph.apply(&Operation::UpsertEdge(upsert.clone())).unwrap();
+        upsert.properties = vec![first(4), PropertyChange::set("n", Value::Integer(4))];
+        graph.apply(&Operation::UpsertEdge(upsert.clone())).unwrap();
+        let properties = &graph.edges["e"].properties;
+        assert_eq!(
+            (&properties["first"], &properties["n"]),
+            (&Value::Integer(3), &Value::Integer(4))
+        );
+        upsert.properties = vec![first(5), PropertyChange::remove("first")];
+        let refused = graph.apply(&Operation::UpsertEdge(upsert)).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("set on create and changed again"),
+            "{refused}"
+        );
+    }
+
+    #[test]
     fn the_model_refuses_what_no_document_holds_and_applies_what_one_does() {
         use crate::document::{decode, encode};
         let vertex = |change: Change| {
@@ -512,6 +580,9 @@ mod tests {
             (vertex(Change::Remove), true),
             (on_edge(Change::Set(one())), true),
             (on_edge(Change::Remove), true),
+            (vertex(Change::SetOnCreate(list(vec![one()]))), false),
+            (vertex(Change::SetOnCreate(one())), true),
+            (on_edge(Change::SetOnCreate(one())), true),
         ];
         for (operation, held) in table {
             let text = encode(std::slice::from_ref(&operation)).unwrap();

@@ -9,7 +9,10 @@
 //! - Deleting a vertex deletes its edges; deleting an absent element is not an error (operations are idempotent).
 //! - A vertex property holds one value or a set of values (Neptune's default vertex cardinality is set; it has no
 //!   list cardinality). [`Change::Set`] replaces every value, [`Change::Add`] adds one, [`Change::Remove`] removes
-//!   the property. Edge properties hold one value: `Add` is not allowed on edges.
+//!   the property. Edge properties hold one value: `Add` is not allowed on edges. [`Change::SetOnCreate`] sets one
+//!   value when the upsert creates the element and leaves an existing element's property as it is (Gremlin's
+//!   `Merge.onCreate`, openCypher's `ON CREATE SET`): a matched element is only read, so a re-sent upsert of it takes
+//!   no write lock; it is the only change of its property in its upsert.
 //! - [`Operation::ChangeValues`] adds and removes single values of an existing element's properties, as Neptune
 //!   Streams records them ([`crate::change`]); it changes nothing when the element is absent (a property needs its
 //!   element, and the element's label, or an edge's ends, are not in the change).
@@ -158,6 +161,14 @@ impl PropertyChange {
         }
     }
 
+    /// Sets `name` to `value` when the upsert creates the element (an existing element keeps its value).
+    pub fn set_on_create(name: &str, value: Value) -> Self {
+        PropertyChange {
+            name: name.into(),
+            change: Change::SetOnCreate(value),
+        }
+    }
+
     /// Removes `name`.
     pub fn remove(name: &str) -> Self {
         PropertyChange {
@@ -174,6 +185,9 @@ pub enum Change {
     Set(Value),
     /// Add one value to a vertex property's set of values.
     Add(Value),
+    /// Set this one value (never a list) when the upsert creates the element; nothing when it exists. The only
+    /// change of its property in its upsert.
+    SetOnCreate(Value),
     /// Remove the property (a JSON `null` in a record).
     Remove,
 }

@@ -1,6 +1,6 @@
 //! The mixed workload: a deterministic stream of graph operations over several labels (customers, their devices
-//! and orders), with property updates, multi-valued adds, removals and deletes, on Zipf-skewed keys, for
-//! `dataset --workload mixed` and the demo's model check.
+//! and orders), with property updates, values set on create only, multi-valued adds, removals and deletes, on
+//! Zipf-skewed keys, for `dataset --workload mixed` and the demo's model check.
 //!
 //! Each record is one or more operations on one customer's subgraph (the customer, its devices and orders, and the
 //! `owns` and `placed` edges between them), keyed by the customer id: the driver sends it with that partition key,
@@ -313,6 +313,8 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
             tier,
             PropertyChange::set("score", Value::Double(below(rng, 1000) as f64 / 8.0)),
             PropertyChange::set("active", Value::Boolean(below(rng, 4) > 0)),
+            // The record that created the customer: a later upsert keeps it, a re-creation replaces it.
+            PropertyChange::set_on_create("joined", Value::Integer(n as i64)),
         ];
         if values.dates {
             properties.push(PropertyChange::set("since", Value::Date(date)));
@@ -347,10 +349,10 @@ fn record(rng: &mut ChaCha8Rng, customer: &str, n: u64, values: ValueKinds) -> V
                 customer,
                 &device,
                 DEVICE,
-                vec![PropertyChange::set(
-                    "primary",
-                    Value::Boolean(below(rng, 2) == 0),
-                )],
+                vec![
+                    PropertyChange::set("primary", Value::Boolean(below(rng, 2) == 0)),
+                    PropertyChange::set_on_create("linked", Value::Integer(n as i64)),
+                ],
             ),
         ]
     } else if roll < 0.60 {

@@ -14,6 +14,7 @@
 //!   1.3.4.0), then `.property(set,k,w)` per further value;
 //! - vertex, add `v` (and `w`): onCreate `k:v`, onMatch `k:set(v)`, then `.property(set,k,w)`;
 //! - edge, set or add `v` (the last one): onCreate and onMatch `k:v` (edge properties hold one value);
+//! - set on create `v`: onCreate `k:v` only, so a matched element is only read (no write lock on it);
 //! - remove: `.sideEffect(__.properties(k).drop())` after the merge (nothing on a created element).
 //!
 //! An edge upsert first merges both endpoints (`mergeV([(T.id):from]).option(Merge.onCreate,[(T.label):fromLabel])`,
@@ -170,6 +171,8 @@ struct Effect<'a> {
     replace: bool,
     /// The values it gains, in order.
     values: Vec<&'a Value>,
+    /// Written only when the upsert creates the element ([`Change::SetOnCreate`], its property's one change).
+    on_create: bool,
 }
 
 // An edge property holds one value: its last set or add wins (decoding refuses lists and adds on edges; a list
@@ -184,12 +187,19 @@ fn effects(changes: &[PropertyChange], element: Element) -> Vec<Effect<'_>> {
                     name: &change.name,
                     replace: false,
                     values: Vec::new(),
+                    on_create: false,
                 });
                 out.len() - 1
             }
         };
         let effect = &mut out[index];
+        effect.on_create = false;
         match &change.change {
+            Change::SetOnCreate(value) => {
+                effect.replace = true;
+                effect.values = vec![value];
+                effect.on_create = true;
+            }
             Change::Set(value) | Change::Add(value) if element == Element::Edge => {
                 effect.replace = true;
                 effect.values = vec![value];
@@ -231,9 +241,10 @@ fn push_changes(q: &mut String, changes: &[PropertyChange], element: Element) {
     if element == Element::Vertex || !written.is_empty() {
         q.push_str("])");
     }
-    if !written.is_empty() {
+    let matched: Vec<&Effect> = written.iter().copied().filter(|e| !e.on_create).collect();
+    if !matched.is_empty() {
         q.push_str(".option(Merge.onMatch,[");
-        for (n, effect) in written.iter().enumerate() {
+        for (n, effect) in matched.iter().enumerate() {
             if n > 0 {
                 q.push(',');
             }
@@ -247,7 +258,7 @@ fn push_changes(q: &mut String, changes: &[PropertyChange], element: Element) {
         }
         q.push_str("])");
     }
-    for effect in &written {
+    for effect in &matched {
         for value in &effect.values[1..] {
             q.push_str(".property(set,");
             push_literal(q, effect.name);
@@ -451,6 +462,29 @@ mod tests {
              .mergeV([(T.id):'d1']).option(Merge.onCreate,[(T.label):'device'])\
              .mergeE([(T.id):'e2',(T.label):'owns',(Direction.OUT):'c1',(Direction.IN):'d1'])\
              .sideEffect(__.properties('gone').drop())"
+        );
+    }
+
+    #[test]
+    fn a_value_set_on_create_is_in_the_oncreate_map_only() {
+        let on_create = |value| change("first", Change::SetOnCreate(Value::Integer(value)));
+        assert_eq!(
+            operations_query(&[
+                vertex("d1", vec![on_create(1)]),
+                edge("e1", "c1", "d1", vec![on_create(2)]),
+                edge(
+                    "e2",
+                    "c1",
+                    "d1",
+                    vec![on_create(3), change("n", Change::Set(Value::Integer(4)))]
+                ),
+            ]),
+            "g.mergeV([(T.id):'d1']).option(Merge.onCreate,[(T.label):'device','first':1L])\
+             .mergeV([(T.id):'c1']).option(Merge.onCreate,[(T.label):'customer'])\
+             .mergeE([(T.id):'e1',(T.label):'owns',(Direction.OUT):'c1',(Direction.IN):'d1'])\
+             .option(Merge.onCreate,['first':2L])\
+             .mergeE([(T.id):'e2',(T.label):'owns',(Direction.OUT):'c1',(Direction.IN):'d1'])\
+             .option(Merge.onCreate,['first':3L,'n':4L]).option(Merge.onMatch,['n':4L])"
         );
     }
 

@@ -156,6 +156,7 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
         PropertyChange::set(HOSTILE_NAME, Value::Integer(7)),
         // A list of one value is that value in every language.
         PropertyChange::set("tags", tags(&["a"])),
+        PropertyChange::set_on_create("made", Value::String("by its first upsert".into())),
     ];
     if S::DATES {
         v1_properties.push(PropertyChange::set(
@@ -187,6 +188,7 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
                 PropertyChange::set("w", Value::Double(0.5)),
                 PropertyChange::set("since", Value::DateTime("2024-05-02T00:00:01Z".into())),
                 PropertyChange::set("ok", Value::Boolean(false)),
+                PropertyChange::set_on_create("linked", Value::Integer(1)),
             ],
         ),
         edge(
@@ -207,6 +209,8 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
                 PropertyChange::set("name", Value::String("second".into())),
                 change("count", Change::Remove),
                 change("absent", Change::Remove),
+                // It exists: kept as the first upsert set it.
+                PropertyChange::set_on_create("made", Value::String("ignored".into())),
             ],
         ),
         // Upsert, delete (with its edges, out and in) and upsert of one id in one batch.
@@ -221,7 +225,10 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
         vertex(
             "v2",
             "sensor",
-            vec![PropertyChange::set("level", Value::Integer(3))],
+            vec![
+                PropertyChange::set("level", Value::Integer(3)),
+                PropertyChange::set_on_create("made", Value::Boolean(true)),
+            ],
         ),
     ];
     if S::MULTI_VALUED {
@@ -242,7 +249,10 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             "reads",
             (v1, "device"),
             ("s1", "sensor"),
-            vec![PropertyChange::set("w", Value::Double(-2.25))],
+            vec![
+                PropertyChange::set("w", Value::Double(-2.25)),
+                PropertyChange::set_on_create("linked", Value::Integer(2)),
+            ],
         ),
         // Deleting what is absent changes nothing.
         Operation::DeleteVertex { id: "never".into() },
@@ -255,6 +265,7 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             vec![
                 change(HOSTILE_NAME, Change::Remove),
                 PropertyChange::set("n", Value::Integer(2)),
+                PropertyChange::set_on_create("linked", Value::Integer(9)),
             ],
         ),
         edge(
@@ -270,6 +281,8 @@ pub fn batches<S: OperationStore>() -> Vec<Vec<Operation>> {
             vec![
                 PropertyChange::set("tags", tags(&["x"])),
                 PropertyChange::set("name", Value::String("s".into())),
+                // Created by an edge naming it in batch 1.
+                PropertyChange::set_on_create("made", Value::Double(0.5)),
             ],
         ),
     ];
