@@ -20,7 +20,7 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use stream2neptune_engines::gremlin_server::Channelizer;
 use stream2neptune_testkit::gremlin_server::GremlinServer;
-use stream2neptune_writer::gremlin::{GremlinStyle, batch_query, edge_id};
+use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
 use stream2neptune_writer::record::{Edge, parse_date};
 use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
@@ -49,7 +49,7 @@ fn edges(count: usize) -> Vec<Edge> {
             created: parse_date(&date).expect("a valid date"),
             properties: Vec::new(),
         };
-        if from != to && seen.insert(edge_id(&edge)) {
+        if from != to && seen.insert(edge.id()) {
             edges.push(edge);
         }
     }

@@ -9,6 +9,7 @@ pub mod batching;
 pub mod config;
 pub mod deaggregation;
 pub mod error;
+pub mod follows;
 pub mod gremlin;
 pub mod handler;
 pub mod metrics;

@@ -5,7 +5,7 @@
 //! (JSON-escaped by serde_json), so no record can change the query. The graph is the one the
 //! Gremlin path writes: `person` vertices and `follows` edges keyed by Neptune custom ids (`~id`,
 //! engine 1.2.0.2 and later, accepted in MERGE, CREATE and MATCH), with the same derived edge id
-//! ([`crate::gremlin::edge_id`]), so either language can read what the other wrote.
+//! ([`crate::record::Edge::id`]), so either language can read what the other wrote.
 //!
 //! - CONDITIONAL_CREATE=true: vertices and edge are upserted with MERGE on `~id`; the properties
 //!   are set on the created or matched edge, so the last write of an edge's properties wins (as
@@ -17,7 +17,6 @@
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::gremlin::edge_id;
 use crate::record::{Edge, PropertyValue};
 
 /// The upsert written with CONDITIONAL_CREATE=true (the default).
@@ -91,7 +90,7 @@ pub fn batch_parameters<'a>(
         .into_iter()
         .map(|edge| EdgeRow {
             id: if conditional_create {
-                edge_id(edge)
+                edge.id()
             } else {
                 random_id()
             },
@@ -168,8 +167,8 @@ mod tests {
         );
         // The same graph as the Gremlin path.
         for q in [MERGE_QUERY, CREATE_QUERY] {
-            assert!(q.contains(&format!("(f:{} ", crate::gremlin::VERTEX_LABEL)));
-            assert!(q.contains(&format!("[r:{} ", crate::gremlin::EDGE_LABEL)));
+            assert!(q.contains(&format!("(f:{} ", stream2neptune_graph::follows::PERSON)));
+            assert!(q.contains(&format!("[r:{} ", stream2neptune_graph::follows::FOLLOWS)));
         }
     }
 
@@ -195,7 +194,7 @@ mod tests {
         let e = edge("a-b", "50%");
         let parameters: Value =
             serde_json::from_str(&batch_parameters([&e], true, no_random)).unwrap();
-        assert_eq!(parameters["edges"][0]["id"], edge_id(&e));
+        assert_eq!(parameters["edges"][0]["id"], e.id());
         assert_eq!(parameters["edges"][0]["id"], "a%2Db-2016-05-21-50%25");
     }
 
@@ -274,7 +273,7 @@ mod tests {
             let row = &value["edges"][0];
             assert_eq!(row["from"], *raw);
             assert_eq!(row["to"], format!("{raw}!"));
-            assert_eq!(row["id"], edge_id(&e));
+            assert_eq!(row["id"], e.id());
             assert_eq!(row.as_object().unwrap().len(), 4, "{raw:?}");
         }
     }

@@ -222,7 +222,7 @@ async fn hostile_ids_leave_the_canary_untouched_and_are_stored_as_literal_ids() 
         assert_eq!(edges.len(), HOSTILE.len() + 1);
         for id in HOSTILE {
             let edge = hostile_edge(id);
-            let row = &edges[&stream2neptune_writer::gremlin::edge_id(&edge)];
+            let row = &edges[&edge.id()];
             assert_eq!(row["out"], *id, "{style} {form}");
             assert_eq!(row["in"], format!("{id}!"));
             assert_eq!(row["p"]["note"], *id, "literal round trip of {id:?}");

@@ -51,7 +51,7 @@ fn expected_rows(records: &[TestRecord]) -> serde_json::Value {
         .map(|r| {
             let edge = parse_record(&r.data, 65_536).unwrap();
             serde_json::json!({
-                "id": stream2neptune_writer::gremlin::edge_id(&edge),
+                "id": edge.id(),
                 "from": edge.from,
                 "to": edge.to,
                 "properties": { "creationDate": edge.created.text },

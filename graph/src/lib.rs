@@ -7,6 +7,7 @@
 pub mod change;
 pub mod date;
 pub mod document;
+pub mod follows;
 pub mod iri;
 pub mod json;
 pub mod mapping;

@@ -244,15 +244,20 @@ pub fn derived_edge_id(from: &str, label: &str, to: &str, key: Option<&str>) -> 
         if i > 0 {
             id.push('-');
         }
-        for c in part.chars() {
-            match c {
-                '%' => id.push_str("%25"),
-                '-' => id.push_str("%2D"),
-                c => id.push(c),
-            }
-        }
+        push_id_part(&mut id, part);
     }
     id
+}
+
+/// Appends `part` to an id whose parts are joined by `-`: `%` and `-` percent-encoded, so the joins stay unambiguous.
+pub(crate) fn push_id_part(id: &mut String, part: &str) {
+    for c in part.chars() {
+        match c {
+            '%' => id.push_str("%25"),
+            '-' => id.push_str("%2D"),
+            c => id.push(c),
+        }
+    }
 }
 
 #[cfg(test)]

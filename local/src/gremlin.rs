@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use serde_json::Value;
 use stream2neptune_engines::EngineError;
 use stream2neptune_engines::store_http::{http_client, id_text, json, send};
-use stream2neptune_workload::dataset::{DatasetSummary, PERSON_LABEL};
-use stream2neptune_writer::gremlin::{EDGE_LABEL, push_literal};
+use stream2neptune_graph::follows::{FOLLOWS, PERSON};
+use stream2neptune_workload::dataset::DatasetSummary;
+use stream2neptune_writer::gremlin::push_literal;
 
 use crate::edge_store::{EdgeCounts, EdgeStore};
 use crate::error::Result;
@@ -66,7 +67,7 @@ impl GremlinClient {
 /// `g.E().hasLabel('follows')`.
 fn follows_edges() -> String {
     let mut q = String::from("g.E().hasLabel(");
-    push_literal(&mut q, EDGE_LABEL);
+    push_literal(&mut q, FOLLOWS);
     q.push(')');
     q
 }
@@ -111,7 +112,7 @@ impl EdgeStore for GremlinClient {
                 q.push_str(".mergeV([(T.id):");
                 push_literal(&mut q, &person.id);
                 q.push_str("]).option(Merge.onCreate,[(T.label):");
-                push_literal(&mut q, PERSON_LABEL);
+                push_literal(&mut q, PERSON);
                 for (key, value) in [
                     ("name", &person.name),
                     ("firstName", &person.first_name),

@@ -25,9 +25,10 @@ use flate2::write::GzEncoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use stream2neptune_graph::follows::{FOLLOWS, PERSON};
 use tempfile::NamedTempFile;
 
-use crate::edges::{EDGE_FILE_HEADER, FOLLOWS_LABEL};
+use crate::edges::EDGE_FILE_HEADER;
 use crate::error::DatasetError;
 use crate::mixed::{MixedConfig, ValueKinds, write_records};
 use crate::partial::partial;
@@ -37,8 +38,6 @@ use stream2neptune_process::shutdown::{Interrupted, Shutdown};
 
 /// The header of the people CSV (Neptune bulk-load format for property graphs).
 pub const PEOPLE_CSV_HEADER: &str = "~id,~label,name:String,firstName:String,lastName:String";
-/// The vertex label of people.
-pub const PERSON_LABEL: &str = "person";
 
 const FIRST_NAMES: &[&str] = &[
     "Ada", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hugo", "Iris", "Jon", "Kira", "Leo",
@@ -351,7 +350,7 @@ fn write_people(
         let first = FIRST_NAMES[below(rng, FIRST_NAMES.len() as u64) as usize];
         let last = LAST_NAMES[below(rng, LAST_NAMES.len() as u64) as usize];
         let id = person_id(n);
-        writeln!(csv, "{id},{PERSON_LABEL},{first} {last},{first},{last}").map_err(csv_err)?;
+        writeln!(csv, "{id},{PERSON},{first} {last},{first},{last}").map_err(csv_err)?;
         nt.write_all(person_triples(&id, &format!("{first} {last}")).as_bytes())
             .map_err(nt_err)?;
     }
@@ -416,7 +415,7 @@ fn write_follows(
         // Writing to a Vec cannot fail.
         let _ = writeln!(
             chunk,
-            "e{},{FOLLOWS_LABEL},p{},p{},{}",
+            "e{},{FOLLOWS},p{},p{},{}",
             i + 1,
             from + 1,
             to + 1,

@@ -16,9 +16,6 @@ use crate::error::EdgeFileError;
 /// The header line of the edge files this crate writes.
 pub const EDGE_FILE_HEADER: &str = "~id,~label,~from,~to,creationDate:Date";
 
-/// The edge label, in the edge file and in the graph.
-pub const FOLLOWS_LABEL: &str = "follows";
-
 /// One `follows` edge: `from` follows `to` since `created`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Edge {

@@ -3,19 +3,19 @@
 //! A batch is one traversal in one of two forms ([`GremlinBatchForm`], GREMLIN_BATCH_FORM): chained, one
 //! `mergeV()`/`mergeE()` step per vertex and edge, or rows, the batch's vertices and edges as two list
 //! literals each unfolded into one `mergeV()`/`mergeE()`. The rows form applies to mergeV/mergeE with derived
-//! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained.
+//! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained. The chained mergeV/mergeE form with
+//! derived ids (the default) is the edges' graph operations ([`Edge::operation`]) written by
+//! [`super::operations_query`], as any graph-operation record is.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
-use super::{EDGES_PER_TRAVERSAL, push_literal};
-use crate::record::{Edge, PropertyValue};
-use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
+use stream2neptune_graph::Operation;
+use stream2neptune_graph::follows::{CREATION_DATE, FOLLOWS, PERSON};
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage};
 
-/// Label of the vertices created for unknown ids.
-pub const VERTEX_LABEL: &str = "person";
-/// Label of the edges.
-pub const EDGE_LABEL: &str = "follows";
+use super::{EDGES_PER_TRAVERSAL, operations_query, push_literal};
+use crate::record::{Edge, PropertyValue};
 
 /// How edges are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,29 +28,6 @@ pub struct GremlinStyle {
     pub form: GremlinBatchForm,
 }
 
-/// The edge id derived from (from, creationDate, to): `from-creationDate-to` as in the sample, with
-/// `%` and `-` in the vertex ids percent-encoded so that two different edges never share an id.
-pub fn edge_id(edge: &Edge) -> String {
-    let mut id =
-        String::with_capacity(edge.from.len() + edge.to.len() + edge.created.text.len() + 2);
-    push_id_part(&mut id, &edge.from);
-    id.push('-');
-    id.push_str(&edge.created.text);
-    id.push('-');
-    push_id_part(&mut id, &edge.to);
-    id
-}
-
-fn push_id_part(out: &mut String, part: &str) {
-    for c in part.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '-' => out.push_str("%2D"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// Builds the traversal writing `edges` in one request (one transaction). `random_id` supplies the
 /// edge id when `conditional_create` is false.
 pub fn batch_query<'a>(
@@ -60,6 +37,12 @@ pub fn batch_query<'a>(
 ) -> String {
     match (style.upsert, style.conditional_create, style.form) {
         (GremlinUpsertStyle::Merge, true, GremlinBatchForm::Rows) => rows_query(edges),
+        (GremlinUpsertStyle::Merge, true, GremlinBatchForm::Chained) => operations_query(
+            &edges
+                .into_iter()
+                .map(|edge| edge.operation(QueryLanguage::Gremlin))
+                .collect::<Vec<Operation>>(),
+        ),
         _ => chained_query(edges, style, random_id),
     }
 }
@@ -93,7 +76,7 @@ fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
     for edge in edges {
         vertices.insert(&edge.from);
         vertices.insert(&edge.to);
-        let row = rows.entry(edge_id(edge)).or_insert_with(|| EdgeRow {
+        let row = rows.entry(edge.id()).or_insert_with(|| EdgeRow {
             edge,
             properties: BTreeMap::new(),
         });
@@ -114,7 +97,7 @@ fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
         q.push_str("]]");
     }
     q.push_str("]).unfold().mergeV(select('m')).option(Merge.onCreate,[(T.label):");
-    push_literal(&mut q, VERTEX_LABEL);
+    push_literal(&mut q, PERSON);
     q.push_str("]).fold().constant([");
     for (i, (id, row)) in rows.iter().enumerate() {
         if i > 0 {
@@ -123,12 +106,14 @@ fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
         q.push_str("['m':[(T.id):");
         push_literal(&mut q, id);
         q.push_str(",(T.label):");
-        push_literal(&mut q, EDGE_LABEL);
+        push_literal(&mut q, FOLLOWS);
         q.push_str(",(Direction.OUT):");
         push_literal(&mut q, &row.edge.from);
         q.push_str(",(Direction.IN):");
         push_literal(&mut q, &row.edge.to);
-        q.push_str("],'c':['creationDate':");
+        q.push_str("],'c':[");
+        push_literal(&mut q, CREATION_DATE);
+        q.push(':');
         push_literal(&mut q, &row.edge.created.text);
         if !row.properties.is_empty() {
             q.push(',');
@@ -147,7 +132,8 @@ fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
     q
 }
 
-/// The chained form: one step per vertex (first use) and per edge, in record order.
+/// The chained coalesce form, and the plain adds of CONDITIONAL_CREATE=false: one step per vertex (first use) and
+/// per edge, in record order.
 fn chained_query<'a>(
     edges: impl IntoIterator<Item = &'a Edge>,
     style: GremlinStyle,
@@ -165,53 +151,25 @@ fn chained_query<'a>(
                 push_vertex_upsert(&mut q, vertex, style.upsert);
             }
         }
-        let id = if style.conditional_create {
-            edge_id(edge)
+        q.push_str(step_prefix(&q));
+        if style.conditional_create {
+            // Coalesce: `batch_query` writes the merge style's upserts as graph operations.
+            let id = edge.id();
+            q.push_str("V(");
+            push_literal(&mut q, &edge.from);
+            q.push_str(").outE(");
+            push_literal(&mut q, FOLLOWS);
+            q.push_str(").hasId(");
+            push_literal(&mut q, &id);
+            q.push_str(").fold().coalesce(__.unfold(),");
+            push_add_edge(&mut q, "__.", edge, &id);
+            q.push(')');
         } else {
-            random_id()
-        };
-        match (style.upsert, style.conditional_create) {
-            (GremlinUpsertStyle::Merge, true) => {
-                q.push_str(step_prefix(&q));
-                q.push_str("mergeE([(T.id):");
-                push_literal(&mut q, &id);
-                q.push_str(",(T.label):");
-                push_literal(&mut q, EDGE_LABEL);
-                q.push_str(",(Direction.OUT):");
-                push_literal(&mut q, &edge.from);
-                q.push_str(",(Direction.IN):");
-                push_literal(&mut q, &edge.to);
-                q.push_str("]).option(Merge.onCreate,[");
-                push_properties_map(&mut q, edge);
-                q.push_str("])");
-                // Last write wins: a matched edge takes the extra properties of this record.
-                if !edge.properties.is_empty() {
-                    q.push_str(".option(Merge.onMatch,[");
-                    push_extra_properties_map(&mut q, edge);
-                    q.push_str("])");
-                }
-            }
-            (GremlinUpsertStyle::Coalesce, true) => {
-                q.push_str(step_prefix(&q));
-                q.push_str("V(");
-                push_literal(&mut q, &edge.from);
-                q.push_str(").outE(");
-                push_literal(&mut q, EDGE_LABEL);
-                q.push_str(").hasId(");
-                push_literal(&mut q, &id);
-                q.push_str(").fold().coalesce(__.unfold(),");
-                push_add_edge(&mut q, "__.", edge, &id);
-                q.push(')');
-                // On the found or created edge, so an existing edge takes the new values (edge
-                // properties have no cardinality: `property` replaces).
-                push_property_steps(&mut q, edge);
-            }
-            (_, false) => {
-                q.push_str(step_prefix(&q));
-                push_add_edge(&mut q, "", edge, &id);
-                push_property_steps(&mut q, edge);
-            }
+            push_add_edge(&mut q, "", edge, &random_id());
         }
+        // On the found or created edge, so an existing edge takes the new values (edge properties have no
+        // cardinality: `property` replaces).
+        push_property_steps(&mut q, edge);
     }
     q
 }
@@ -232,14 +190,14 @@ fn push_vertex_upsert(q: &mut String, id: &str, style: GremlinUpsertStyle) {
             q.push_str("mergeV([(T.id):");
             push_literal(q, id);
             q.push_str("]).option(Merge.onCreate,[(T.label):");
-            push_literal(q, VERTEX_LABEL);
+            push_literal(q, PERSON);
             q.push_str("])");
         }
         GremlinUpsertStyle::Coalesce => {
             q.push_str("V(");
             push_literal(q, id);
             q.push_str(").fold().coalesce(__.unfold(),__.addV(");
-            push_literal(q, VERTEX_LABEL);
+            push_literal(q, PERSON);
             q.push_str(").property(T.id,");
             push_literal(q, id);
             q.push_str("))");
@@ -253,12 +211,14 @@ fn push_add_edge(q: &mut String, anon: &str, edge: &Edge, id: &str) {
     q.push_str("V(");
     push_literal(q, &edge.from);
     q.push_str(").addE(");
-    push_literal(q, EDGE_LABEL);
+    push_literal(q, FOLLOWS);
     q.push_str(").to(__.V(");
     push_literal(q, &edge.to);
     q.push_str(")).property(T.id,");
     push_literal(q, id);
-    q.push_str(").property('creationDate',");
+    q.push_str(").property(");
+    push_literal(q, CREATION_DATE);
+    q.push(',');
     push_literal(q, &edge.created.text);
     q.push(')');
 }
@@ -272,25 +232,6 @@ fn push_property_steps(q: &mut String, edge: &Edge) {
         push_value(q, value);
         q.push(')');
     }
-}
-
-fn push_properties_map(q: &mut String, edge: &Edge) {
-    q.push_str("'creationDate':");
-    push_literal(q, &edge.created.text);
-    if !edge.properties.is_empty() {
-        q.push(',');
-        push_extra_properties_map(q, edge);
-    }
-}
-
-// `k:v,...` for the extra properties (non-empty).
-fn push_extra_properties_map(q: &mut String, edge: &Edge) {
-    push_map_entries(
-        q,
-        edge.properties
-            .iter()
-            .map(|(key, value)| (key.as_str(), value)),
-    );
 }
 
 // `k:v,...` for `entries`.
@@ -311,9 +252,7 @@ fn push_map_entries<'a>(
 fn push_value(q: &mut String, value: &PropertyValue) {
     match value {
         PropertyValue::Text(s) => push_literal(q, s),
-        PropertyValue::Integer(i) if i32::try_from(*i).is_ok() => {
-            let _ = write!(q, "{i}");
-        }
+        // Neptune's Long whatever the size, as the graph operations write it.
         PropertyValue::Integer(i) => {
             let _ = write!(q, "{i}L");
         }
@@ -496,7 +435,7 @@ mod tests {
         );
         assert!(
             q.contains(
-                "'c':['creationDate':'2016-05-21','extra':true,'note':'old','weight':2],'u':['extra':true,'note':'old','weight':2]]"
+                "'c':['creationDate':'2016-05-21','extra':true,'note':'old','weight':2L],'u':['extra':true,'note':'old','weight':2L]]"
             ),
             "{q}"
         );
@@ -523,8 +462,8 @@ mod tests {
         ];
         let q = batch_query(&[e], MERGE, no_random);
         assert!(
-            q.ends_with(".option(Merge.onCreate,['creationDate':'2016-05-21','via':'it\\'s','n':7,'big':1099511627776L,'w':0.5d,'ok':false])\
-                .option(Merge.onMatch,['via':'it\\'s','n':7,'big':1099511627776L,'w':0.5d,'ok':false])"),
+            q.ends_with(".option(Merge.onCreate,['creationDate':'2016-05-21','via':'it\\'s','n':7L,'big':1099511627776L,'w':0.5d,'ok':false])\
+                .option(Merge.onMatch,['via':'it\\'s','n':7L,'big':1099511627776L,'w':0.5d,'ok':false])"),
             "{q}"
         );
     }
@@ -537,8 +476,8 @@ mod tests {
         assert!(
             merge.ends_with(
                 ".mergeE([(T.id):'1-2016-05-21-2',(T.label):'follows',(Direction.OUT):'1',(Direction.IN):'2'])\
-                 .option(Merge.onCreate,['creationDate':'2016-05-21','weight':3])\
-                 .option(Merge.onMatch,['weight':3])"
+                 .option(Merge.onCreate,['creationDate':'2016-05-21','weight':3L])\
+                 .option(Merge.onMatch,['weight':3L])"
             ),
             "{merge}"
         );
@@ -548,11 +487,11 @@ mod tests {
              .V('2').fold().coalesce(__.unfold(),__.addV('person').property(T.id,'2'))\
              .V('1').outE('follows').hasId('1-2016-05-21-2').fold().coalesce(__.unfold(),\
              __.V('1').addE('follows').to(__.V('2')).property(T.id,'1-2016-05-21-2').property('creationDate','2016-05-21'))\
-             .property('weight',3)"
+             .property('weight',3L)"
         );
         assert!(
             batch_query(std::slice::from_ref(&e), ROWS, no_random).contains(
-                "'c':['creationDate':'2016-05-21','weight':3],'u':['weight':3]]]).unfold().mergeE(select('m'))"
+                "'c':['creationDate':'2016-05-21','weight':3L],'u':['weight':3L]]]).unfold().mergeE(select('m'))"
             )
         );
         let style = GremlinStyle {
@@ -562,7 +501,7 @@ mod tests {
         };
         assert!(
             batch_query(&[e], style, || "r-1".to_string()).ends_with(
-                ".V('1').addE('follows').to(__.V('2')).property(T.id,'r-1').property('creationDate','2016-05-21').property('weight',3)"
+                ".V('1').addE('follows').to(__.V('2')).property(T.id,'r-1').property('creationDate','2016-05-21').property('weight',3L)"
             )
         );
     }
@@ -609,10 +548,10 @@ mod tests {
     fn edge_ids_are_unambiguous() {
         let mut a = edge("a-2016-05-21-b", "c");
         let mut b = edge("a", "b-2016-05-21-c");
-        assert_ne!(edge_id(&a), edge_id(&b));
-        assert_eq!(edge_id(&a), "a%2D2016%2D05%2D21%2Db-2016-05-21-c");
+        assert_ne!(a.id(), b.id());
+        assert_eq!(a.id(), "a%2D2016%2D05%2D21%2Db-2016-05-21-c");
         a.from = "50%".into();
         b.from = "50%25".into();
-        assert_ne!(edge_id(&a), edge_id(&b));
+        assert_ne!(a.id(), b.id());
     }
 }

@@ -5,7 +5,7 @@ pub mod follows;
 pub mod literal;
 pub mod operations;
 
-pub use follows::{EDGE_LABEL, GremlinStyle, VERTEX_LABEL, batch_query, edge_id};
+pub use follows::{GremlinStyle, batch_query};
 pub use literal::push_literal;
 pub use operations::operations_query;
 

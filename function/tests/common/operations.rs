@@ -695,12 +695,12 @@ pub async fn the_follows_graph_is_the_model_of_one_edge_upsert_per_record<S: Ope
         }));
         model
             .apply(&Operation::UpsertEdge(EdgeUpsert {
-                id: stream2neptune_writer::gremlin::edge_id(&edge),
-                label: stream2neptune_writer::gremlin::EDGE_LABEL.into(),
+                id: edge.id(),
+                label: stream2neptune_graph::follows::FOLLOWS.into(),
                 from: edge.from.clone(),
                 to: edge.to.clone(),
-                from_label: stream2neptune_writer::gremlin::VERTEX_LABEL.into(),
-                to_label: stream2neptune_writer::gremlin::VERTEX_LABEL.into(),
+                from_label: stream2neptune_graph::follows::PERSON.into(),
+                to_label: stream2neptune_graph::follows::PERSON.into(),
                 properties,
             }))
             .unwrap_or_else(|e| panic!("{body}: {e}"));

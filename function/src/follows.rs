@@ -1,0 +1,130 @@
+//! The sample's `follows` edge ([`Edge`], decoded by [`crate::record`]) as the graph operation it is: an upsert of
+//! one `follows` edge between two `person` vertices under the follows edge id
+//! ([`stream2neptune_graph::follows::edge_id`]), with the creation date set when the edge is created (it is part of
+//! the id, so a matched edge holds it already and is only read) and each extra property set, last record winning.
+//! The language picks the creation date's value: the record's text in Gremlin and openCypher (the sample stores a
+//! string), an `xsd:date` or `xsd:dateTime` in SPARQL.
+
+use stream2neptune_graph::follows::{self, CREATION_DATE, FOLLOWS, PERSON};
+use stream2neptune_graph::{EdgeUpsert, Operation, PropertyChange, Value};
+use stream2neptune_writer_environment::QueryLanguage;
+
+use crate::record::{DateKind, Edge, PropertyValue};
+
+impl Edge {
+    /// The follows edge id of this edge.
+    pub fn id(&self) -> String {
+        follows::edge_id(&self.from, &self.created.text, &self.to)
+    }
+
+    /// The edge as one graph operation, written in `language`.
+    pub fn operation(&self, language: QueryLanguage) -> Operation {
+        let created = match (language, self.created.kind) {
+            (QueryLanguage::Sparql, DateKind::Date) => Value::Date(self.created.text.clone()),
+            (QueryLanguage::Sparql, DateKind::DateTime) => {
+                Value::DateTime(self.created.text.clone())
+            }
+            (QueryLanguage::Gremlin | QueryLanguage::OpenCypher, _) => {
+                Value::String(self.created.text.clone())
+            }
+        };
+        let mut properties = Vec::with_capacity(1 + self.properties.len());
+        properties.push(PropertyChange::set_on_create(CREATION_DATE, created));
+        properties.extend(self.properties.iter().map(|(name, value)| {
+            let value = match value {
+                PropertyValue::Text(text) => Value::String(text.clone()),
+                PropertyValue::Integer(n) => Value::Integer(*n),
+                PropertyValue::Float(x) => Value::Double(*x),
+                PropertyValue::Bool(b) => Value::Boolean(*b),
+            };
+            PropertyChange::set(name, value)
+        }));
+        Operation::UpsertEdge(EdgeUpsert {
+            id: self.id(),
+            label: FOLLOWS.into(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            from_label: PERSON.into(),
+            to_label: PERSON.into(),
+            properties,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::parse_record;
+    use stream2neptune_graph::Graph;
+
+    #[test]
+    fn a_follows_record_is_one_edge_upsert_and_a_resent_one_changes_only_its_extra_properties() {
+        let first = parse_record(
+            br#"{"from":"a-1","to":"b","created":"2016-05-21","w":1}"#,
+            1024,
+        )
+        .unwrap();
+        let again = parse_record(
+            br#"{"from":"a-1","to":"b","created":"2016-05-21","w":2.5,"ok":true}"#,
+            1024,
+        )
+        .unwrap();
+        let mut graph = Graph::default();
+        for edge in [&first, &again] {
+            graph
+                .apply(&edge.operation(QueryLanguage::Gremlin))
+                .unwrap();
+        }
+        assert_eq!(graph.vertices.len(), 2);
+        assert!(graph.vertices.values().all(|v| v.label == PERSON));
+        let stored = &graph.edges["a%2D1-2016-05-21-b"];
+        assert_eq!(
+            (
+                stored.label.as_str(),
+                stored.from.as_str(),
+                stored.to.as_str()
+            ),
+            (FOLLOWS, "a-1", "b")
+        );
+        assert_eq!(
+            stored.properties.iter().collect::<Vec<_>>(),
+            [
+                (
+                    &CREATION_DATE.to_owned(),
+                    &Value::String("2016-05-21".into())
+                ),
+                (&"ok".to_owned(), &Value::Boolean(true)),
+                (&"w".to_owned(), &Value::Double(2.5)),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_creation_date_is_text_in_gremlin_and_opencypher_and_typed_in_sparql() {
+        let created = |body: &[u8], language| {
+            let Operation::UpsertEdge(upsert) =
+                parse_record(body, 1024).unwrap().operation(language)
+            else {
+                unreachable!()
+            };
+            upsert.properties[0].clone()
+        };
+        let date = b"a,b,2016-05-21";
+        let time = b"a,b,2016-05-21T10:11:12Z";
+        let on_create = |value| PropertyChange::set_on_create(CREATION_DATE, value);
+        for language in [QueryLanguage::Gremlin, QueryLanguage::OpenCypher] {
+            assert_eq!(
+                created(date, language),
+                on_create(Value::String("2016-05-21".into()))
+            );
+        }
+        assert_eq!(
+            created(date, QueryLanguage::Sparql),
+            on_create(Value::Date("2016-05-21".into()))
+        );
+        assert_eq!(
+            created(time, QueryLanguage::Sparql),
+            on_create(Value::DateTime("2016-05-21T10:11:12Z".into()))
+        );
+    }
+}
