@@ -35,6 +35,7 @@ use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::fmt::Write;
 
+use smallvec::{SmallVec, smallvec};
 use stream2neptune_graph::date::utc_instant;
 use stream2neptune_graph::{
     Change, Element as GraphElement, Operation, PropertyChange, Value, ValueChange,
@@ -170,15 +171,15 @@ struct Effect<'a> {
     /// Whether the earlier values go (a set or a remove came).
     replace: bool,
     /// The values it gains, in order.
-    values: Vec<&'a Value>,
+    values: SmallVec<[&'a Value; 1]>,
     /// Written only when the upsert creates the element ([`Change::SetOnCreate`], its property's one change).
     on_create: bool,
 }
 
 // An edge property holds one value: its last set or add wins (decoding refuses lists and adds on edges; a list
 // here is written as a List literal, which the store refuses).
-fn effects(changes: &[PropertyChange], element: Element) -> Vec<Effect<'_>> {
-    let mut out: Vec<Effect> = Vec::with_capacity(changes.len());
+fn effects(changes: &[PropertyChange], element: Element) -> SmallVec<[Effect<'_>; 4]> {
+    let mut out: SmallVec<[Effect; 4]> = SmallVec::with_capacity(changes.len());
     for change in changes {
         let index = match out.iter().position(|e| e.name == change.name) {
             Some(index) => index,
@@ -186,7 +187,7 @@ fn effects(changes: &[PropertyChange], element: Element) -> Vec<Effect<'_>> {
                 out.push(Effect {
                     name: &change.name,
                     replace: false,
-                    values: Vec::new(),
+                    values: SmallVec::new(),
                     on_create: false,
                 });
                 out.len() - 1
@@ -197,12 +198,12 @@ fn effects(changes: &[PropertyChange], element: Element) -> Vec<Effect<'_>> {
         match &change.change {
             Change::SetOnCreate(value) => {
                 effect.replace = true;
-                effect.values = vec![value];
+                effect.values = smallvec![value];
                 effect.on_create = true;
             }
             Change::Set(value) | Change::Add(value) if element == Element::Edge => {
                 effect.replace = true;
-                effect.values = vec![value];
+                effect.values = smallvec![value];
             }
             Change::Set(Value::List(values)) => {
                 effect.replace = true;
@@ -210,7 +211,7 @@ fn effects(changes: &[PropertyChange], element: Element) -> Vec<Effect<'_>> {
             }
             Change::Set(value) => {
                 effect.replace = true;
-                effect.values = vec![value];
+                effect.values = smallvec![value];
             }
             Change::Add(value) => effect.values.push(value),
             Change::Remove => {
@@ -226,11 +227,13 @@ fn effects(changes: &[PropertyChange], element: Element) -> Vec<Effect<'_>> {
 // edge's is opened here when it sets a value. Then the onMatch map, further values and removes.
 fn push_changes(q: &mut String, changes: &[PropertyChange], element: Element) {
     let effects = effects(changes, element);
-    let written: Vec<&Effect> = effects.iter().filter(|e| !e.values.is_empty()).collect();
-    if element == Element::Edge && !written.is_empty() {
+    let written = || effects.iter().filter(|e| !e.values.is_empty());
+    let matched = || written().filter(|e| !e.on_create);
+    let any_written = written().next().is_some();
+    if element == Element::Edge && any_written {
         q.push_str(".option(Merge.onCreate,[");
     }
-    for (n, effect) in written.iter().enumerate() {
+    for (n, effect) in written().enumerate() {
         if n > 0 || element == Element::Vertex {
             q.push(',');
         }
@@ -238,13 +241,12 @@ fn push_changes(q: &mut String, changes: &[PropertyChange], element: Element) {
         q.push(':');
         push_value(q, effect.values[0]);
     }
-    if element == Element::Vertex || !written.is_empty() {
+    if element == Element::Vertex || any_written {
         q.push_str("])");
     }
-    let matched: Vec<&Effect> = written.iter().copied().filter(|e| !e.on_create).collect();
-    if !matched.is_empty() {
+    if matched().next().is_some() {
         q.push_str(".option(Merge.onMatch,[");
-        for (n, effect) in matched.iter().enumerate() {
+        for (n, effect) in matched().enumerate() {
             if n > 0 {
                 q.push(',');
             }
@@ -258,7 +260,7 @@ fn push_changes(q: &mut String, changes: &[PropertyChange], element: Element) {
         }
         q.push_str("])");
     }
-    for effect in &matched {
+    for effect in matched() {
         for value in &effect.values[1..] {
             q.push_str(".property(set,");
             push_literal(q, effect.name);
