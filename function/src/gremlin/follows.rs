@@ -3,17 +3,18 @@
 //! A batch is one traversal in one of two forms ([`GremlinBatchForm`], GREMLIN_BATCH_FORM): chained, one
 //! `mergeV()`/`mergeE()` step per vertex and edge, or rows, the batch's vertices and edges as two list
 //! literals each unfolded into one `mergeV()`/`mergeE()`. The rows form applies to mergeV/mergeE with derived
-//! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained. The chained mergeV/mergeE form with
-//! derived ids (the default) is the edges' graph operations ([`Edge::operation`]) written by
-//! [`super::operations_query`], as any graph-operation record is.
+//! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained. With mergeV/mergeE and derived ids
+//! (the default) a batch is the edges' graph operations ([`Edge::operation`]) written by
+//! [`super::operations_query`] (chained), as any graph-operation record is, or [`super::rows::rows_query`].
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write;
 
 use stream2neptune_graph::Operation;
 use stream2neptune_graph::follows::{CREATION_DATE, FOLLOWS, PERSON};
 use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage};
 
+use super::rows::rows_query;
 use super::{EDGES_PER_TRAVERSAL, operations_query, push_literal};
 use crate::record::{Edge, PropertyValue};
 
@@ -35,101 +36,20 @@ pub fn batch_query<'a>(
     style: GremlinStyle,
     random_id: impl FnMut() -> String,
 ) -> String {
-    match (style.upsert, style.conditional_create, style.form) {
-        (GremlinUpsertStyle::Merge, true, GremlinBatchForm::Rows) => rows_query(edges),
-        (GremlinUpsertStyle::Merge, true, GremlinBatchForm::Chained) => operations_query(
-            &edges
-                .into_iter()
-                .map(|edge| edge.operation(QueryLanguage::Gremlin))
-                .collect::<Vec<Operation>>(),
-        ),
-        _ => chained_query(edges, style, random_id),
+    if (style.upsert, style.conditional_create) != (GremlinUpsertStyle::Merge, true) {
+        return chained_query(edges, style, random_id);
     }
-}
-
-/// One `mergeE()` row of the rows form: the batch's edges with one id merged into one.
-struct EdgeRow<'a> {
-    edge: &'a Edge,
-    /// The extra properties of every record of this edge, a later record's value replacing an earlier one's.
-    properties: BTreeMap<&'a str, &'a PropertyValue>,
-}
-
-// The rows form:
-//   g.inject([['m':[(T.id):v]],...]).unfold().mergeV(select('m')).option(Merge.onCreate,[(T.label):'person'])
-//    .fold().constant([['m':[(T.id):e,(T.label):'follows',(Direction.OUT):from,(Direction.IN):to],
-//                       'c':['creationDate':d,k:v...],'u':[k:v...]],...])
-//    .unfold().mergeE(select('m')).option(Merge.onCreate,select('c')).option(Merge.onMatch,select('u')).id().count()
-// Its merge maps are the shapes Neptune's "Native Gremlin step support" page lists as native for mergeV() and
-// mergeE() ("null, a constant Map, or select() of a Map"); fold() is the barrier that puts every vertex in
-// place before the first edge, and id().count() returns one number instead of the edges' properties (the
-// upserts page, "Making efficient upserts with Gremlin mergeV() and mergeE() steps", ends upserts with id() for
-// that reason). The same step-support page lists inject() among the steps never converted to native
-// operations, unfold() and fold() as converted only in the fold().coalesce(unfold(), ...) upsert pattern,
-// constant() only inside sack().by(), and converts no step that follows an unconverted one: on Neptune this
-// traversal is documented to run outside the native engine, which is why it is not the default there
-// (whether Neptune runs it faster anyway is unmeasured; `/gremlin/explain` shows what it converts).
-// Vertices are deduplicated and sorted by id, so two batches that share vertices lock them in the same order;
-// edges are deduplicated by id (sorted likewise), their extra properties merged so the last record wins.
-fn rows_query<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
-    let mut vertices: BTreeSet<&str> = BTreeSet::new();
-    let mut rows: BTreeMap<String, EdgeRow<'a>> = BTreeMap::new();
-    for edge in edges {
-        vertices.insert(&edge.from);
-        vertices.insert(&edge.to);
-        let row = rows.entry(edge.id()).or_insert_with(|| EdgeRow {
-            edge,
-            properties: BTreeMap::new(),
-        });
-        row.properties.extend(
-            edge.properties
-                .iter()
-                .map(|(key, value)| (key.as_str(), value)),
-        );
+    let operations: Vec<Operation> = edges
+        .into_iter()
+        .map(|edge| edge.operation(QueryLanguage::Gremlin))
+        .collect();
+    match style.form {
+        // Edge upserts with one endpoint label and single values: always in the rows form.
+        GremlinBatchForm::Rows => {
+            rows_query(&operations).unwrap_or_else(|| operations_query(&operations))
+        }
+        GremlinBatchForm::Chained => operations_query(&operations),
     }
-    let mut q = String::with_capacity(256 + 40 * vertices.len() + 200 * rows.len());
-    q.push_str("g.inject([");
-    for (i, vertex) in vertices.iter().enumerate() {
-        if i > 0 {
-            q.push(',');
-        }
-        q.push_str("['m':[(T.id):");
-        push_literal(&mut q, vertex);
-        q.push_str("]]");
-    }
-    q.push_str("]).unfold().mergeV(select('m')).option(Merge.onCreate,[(T.label):");
-    push_literal(&mut q, PERSON);
-    q.push_str("]).fold().constant([");
-    for (i, (id, row)) in rows.iter().enumerate() {
-        if i > 0 {
-            q.push(',');
-        }
-        q.push_str("['m':[(T.id):");
-        push_literal(&mut q, id);
-        q.push_str(",(T.label):");
-        push_literal(&mut q, FOLLOWS);
-        q.push_str(",(Direction.OUT):");
-        push_literal(&mut q, &row.edge.from);
-        q.push_str(",(Direction.IN):");
-        push_literal(&mut q, &row.edge.to);
-        q.push_str("],'c':[");
-        push_literal(&mut q, CREATION_DATE);
-        q.push(':');
-        push_literal(&mut q, &row.edge.created.text);
-        if !row.properties.is_empty() {
-            q.push(',');
-            push_map_entries(&mut q, row.properties.iter().map(|(k, v)| (*k, *v)));
-        }
-        q.push_str("],'u':[");
-        if row.properties.is_empty() {
-            // The empty Map literal: a matched edge keeps its properties.
-            q.push(':');
-        } else {
-            push_map_entries(&mut q, row.properties.iter().map(|(k, v)| (*k, *v)));
-        }
-        q.push_str("]]");
-    }
-    q.push_str("]).unfold().mergeE(select('m')).option(Merge.onCreate,select('c')).option(Merge.onMatch,select('u')).id().count()");
-    q
 }
 
 /// The chained coalesce form, and the plain adds of CONDITIONAL_CREATE=false: one step per vertex (first use) and
@@ -231,21 +151,6 @@ fn push_property_steps(q: &mut String, edge: &Edge) {
         q.push(',');
         push_value(q, value);
         q.push(')');
-    }
-}
-
-// `k:v,...` for `entries`.
-fn push_map_entries<'a>(
-    q: &mut String,
-    entries: impl IntoIterator<Item = (&'a str, &'a PropertyValue)>,
-) {
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            q.push(',');
-        }
-        push_literal(q, key);
-        q.push(':');
-        push_value(q, value);
     }
 }
 

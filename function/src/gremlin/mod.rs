@@ -1,9 +1,11 @@
 //! Gremlin query text for one write batch, with every value escaped into single-quoted literals
-//! ([`literal`]): the sample's `follows` edges in the forms of [`follows`], graph operations in [`operations`].
+//! ([`literal`]): the sample's `follows` edges in the forms of [`follows`], graph operations in [`operations`]
+//! (chained) and [`rows`] (GREMLIN_BATCH_FORM=rows, for batches of edge upserts).
 
 pub mod follows;
 pub mod literal;
 pub mod operations;
+pub mod rows;
 
 pub use follows::{GremlinStyle, batch_query};
 pub use literal::push_literal;

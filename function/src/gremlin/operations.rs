@@ -313,7 +313,7 @@ fn push_cardinality(q: &mut String, function: &str, value: &Value) {
 }
 
 /// Appends one value as a typed Gremlin literal (a list's values are written one by one by the caller).
-fn push_value(q: &mut String, value: &Value) {
+pub(super) fn push_value(q: &mut String, value: &Value) {
     match value {
         Value::String(s) => push_literal(q, s),
         Value::Integer(i) => {
