@@ -206,7 +206,7 @@ pub(crate) fn pick_free_port(service: &'static str) -> Result<u16> {
     }
 }
 
-/// Waits until something accepts connections on 127.0.0.1:`port`, or the process exits.
+/// Waits until the process (its process group) accepts connections on 127.0.0.1:`port`, or exits.
 async fn wait_listening(process: &ManagedProcess, port: u16, log: &Path) -> Result<()> {
     wait_listening_for(process, port, log, READY_TIMEOUT).await
 }
@@ -220,9 +220,14 @@ pub(crate) async fn wait_listening_for(
 ) -> Result<()> {
     let started = Instant::now();
     loop {
+        // A port that answers may belong to another process that took it after `pick_free_port`: the service then
+        // fails to bind and exits, and its log says why.
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
+            && process
+                .pid()
+                .is_some_and(|pid| procfs::group_listens_on(pid, port))
         {
             return Ok(());
         }
@@ -378,5 +383,24 @@ mod tests {
         drop(holder);
         ensure_free("oxigraph", port).unwrap();
         assert_ne!(pick_free_port("oxigraph").unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_port_another_process_answers_on_is_not_the_service_listening() {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = holder.local_addr().unwrap().port();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut sleep = Command::new("sleep");
+        sleep.arg("30");
+        let process = ManagedProcess::spawn("oxigraph", sleep, log.path(), Duration::from_secs(1))
+            .await
+            .unwrap();
+        let waited =
+            wait_listening_for(&process, port, log.path(), Duration::from_millis(300)).await;
+        assert!(
+            matches!(waited, Err(LocalError::NotReady { service: "oxigraph", port: p, .. }) if p == port),
+            "{waited:?}"
+        );
+        process.stop().await;
     }
 }
