@@ -649,10 +649,10 @@ pub async fn graph_operation_records_through_the_handler_match_the_model<S: Oper
     assert_eq!(refused, moved);
 }
 
-/// The graph `follows` records leave is the model's graph of one edge upsert per record: `follows` from a
-/// `person` to a `person` under the follows edge id, creationDate as the record's text and each extra property
-/// as its value, in stream order (the premise of writing follows records as graph operations,
-/// docs/design/follows-as-operations.md). Written through the handler with `settings`, in several requests, twice.
+/// The graph `follows` records leave is the model's graph of each record's graph operation (`Edge::operation`:
+/// one edge upsert of `follows` from a `person` to a `person` under the follows edge id, creationDate set on create
+/// as the record's text and each extra property set), in stream order: where a language still writes follows in a
+/// form of its own, this is the premise of writing them as graph operations (docs/design/follows-as-operations.md). Written through the handler with `settings`, in several requests, twice.
 pub async fn the_follows_graph_is_the_model_of_one_edge_upsert_per_record<S: OperationStore>(
     store: &S,
     settings: &[(&str, &str)],
@@ -679,30 +679,8 @@ pub async fn the_follows_graph_is_the_model_of_one_edge_upsert_per_record<S: Ope
     for body in &bodies {
         let edge = stream2neptune_writer::record::parse_record(body.as_bytes(), 65_536)
             .unwrap_or_else(|e| panic!("{body}: {e}"));
-        let mut properties = vec![PropertyChange::set(
-            "creationDate",
-            Value::String(edge.created.text.clone()),
-        )];
-        properties.extend(edge.properties.iter().map(|(name, value)| {
-            use stream2neptune_writer::record::PropertyValue;
-            let value = match value {
-                PropertyValue::Text(text) => Value::String(text.clone()),
-                PropertyValue::Integer(n) => Value::Integer(*n),
-                PropertyValue::Float(x) => Value::Double(*x),
-                PropertyValue::Bool(b) => Value::Boolean(*b),
-            };
-            PropertyChange::set(name, value)
-        }));
         model
-            .apply(&Operation::UpsertEdge(EdgeUpsert {
-                id: edge.id(),
-                label: stream2neptune_graph::follows::FOLLOWS.into(),
-                from: edge.from.clone(),
-                to: edge.to.clone(),
-                from_label: stream2neptune_graph::follows::PERSON.into(),
-                to_label: stream2neptune_graph::follows::PERSON.into(),
-                properties,
-            }))
+            .apply(&edge.operation(S::QUERY_LANGUAGE))
             .unwrap_or_else(|e| panic!("{body}: {e}"));
     }
     store.clear().await;
