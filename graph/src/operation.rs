@@ -11,8 +11,9 @@
 //!   list cardinality). [`Change::Set`] replaces every value, [`Change::Add`] adds one, [`Change::Remove`] removes
 //!   the property. Edge properties hold one value: `Add` is not allowed on edges. [`Change::SetOnCreate`] sets one
 //!   value when the upsert creates the element and leaves an existing element's property as it is (Gremlin's
-//!   `Merge.onCreate`, openCypher's `ON CREATE SET`): a matched element is only read, so a re-sent upsert of it takes
-//!   no write lock; it is the only change of its property in its upsert.
+//!   `Merge.onCreate`, openCypher's `ON CREATE SET`): in Gremlin and SPARQL an upsert holding nothing else only
+//!   reads a matched element, so a re-sent one takes no write lock; it is the only change of its property in its
+//!   upsert.
 //! - [`Operation::ChangeValues`] adds and removes single values of an existing element's properties, as Neptune
 //!   Streams records them ([`crate::change`]); it changes nothing when the element is absent (a property needs its
 //!   element, and the element's label, or an edge's ends, are not in the change).
@@ -139,7 +140,8 @@ pub struct EdgeUpsert {
     pub from_label: String,
     /// The label of the end vertex when the upsert creates it.
     pub to_label: String,
-    /// Changes applied in order; only [`Change::Set`] and [`Change::Remove`] (edge properties hold one value).
+    /// Changes applied in order; only [`Change::Set`], [`Change::SetOnCreate`] and [`Change::Remove`] (edge
+    /// properties hold one value).
     pub properties: Vec<PropertyChange>,
 }
 

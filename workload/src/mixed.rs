@@ -541,6 +541,9 @@ mod tests {
                         property.change,
                         Change::Add(_)
                             | Change::Set(Value::List(_) | Value::Date(_) | Value::DateTime(_))
+                            | Change::SetOnCreate(
+                                Value::List(_) | Value::Date(_) | Value::DateTime(_)
+                            )
                     ),
                     "{property:?}"
                 );

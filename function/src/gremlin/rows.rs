@@ -20,8 +20,9 @@
 //!
 //! Vertices are deduplicated and sorted by id, so two batches that share vertices lock them in the same order;
 //! edges are deduplicated by id (sorted likewise). An edge's `c` map is what its first upsert in the batch creates it
-//! with (its values set on create, then every value set in the batch, the last one winning), its `u` map every value
-//! set in the batch, the last one winning: the graph stream order gives, whether the edge existed or not.
+//! with (its values set on create, then every value set in the batch, the last one winning: a `follows` edge's
+//! `creationDate` first, then its other properties by name), its `u` map every value set in the batch, the last one
+//! winning: the graph stream order gives, whether the edge existed or not.
 //!
 //! The form holds only edge upserts whose endpoints take one label, whose changes set one value (or set it on
 //! create), and whose ids each name one label and pair of ends; [`rows_query`] gives `None` for any other batch,
@@ -39,8 +40,8 @@ use super::push_literal;
 /// One `mergeE()` row: the batch's upserts of one edge id.
 struct EdgeRow<'a> {
     edge: &'a EdgeUpsert,
-    /// What a created edge holds: the first upsert's values set on create, then every value set.
-    create: BTreeMap<&'a str, &'a Value>,
+    /// The first upsert's values set on create (a value set in the batch replaces one).
+    on_create: BTreeMap<&'a str, &'a Value>,
     /// What a matched edge takes: every value set, the last one winning.
     update: BTreeMap<&'a str, &'a Value>,
 }
@@ -65,7 +66,7 @@ pub fn rows_query<O: Borrow<Operation>>(operations: &[O]) -> Option<String> {
             Entry::Vacant(vacant) => (
                 vacant.insert(EdgeRow {
                     edge,
-                    create: BTreeMap::new(),
+                    on_create: BTreeMap::new(),
                     update: BTreeMap::new(),
                 }),
                 true,
@@ -82,13 +83,12 @@ pub fn rows_query<O: Borrow<Operation>>(operations: &[O]) -> Option<String> {
         for property in &edge.properties {
             match &property.change {
                 Change::Set(value) if !matches!(value, Value::List(_)) => {
-                    row.create.insert(&property.name, value);
                     row.update.insert(&property.name, value);
                 }
                 // A later upsert finds the edge the first one created (or found).
                 Change::SetOnCreate(value) => {
                     if first {
-                        row.create.insert(&property.name, value);
+                        row.on_create.insert(&property.name, value);
                     }
                 }
                 Change::Set(_) | Change::Add(_) | Change::Remove => return None,
@@ -122,9 +122,13 @@ pub fn rows_query<O: Borrow<Operation>>(operations: &[O]) -> Option<String> {
         q.push_str(",(Direction.IN):");
         push_literal(&mut q, &row.edge.to);
         q.push_str("],'c':[");
-        push_map(&mut q, &row.create);
+        let created = row
+            .on_create
+            .iter()
+            .filter(|(name, _)| !row.update.contains_key(*name));
+        push_map(&mut q, created.chain(&row.update));
         q.push_str("],'u':[");
-        push_map(&mut q, &row.update);
+        push_map(&mut q, row.update.iter());
         q.push_str("]]");
     }
     q.push_str("]).unfold().mergeE(select('m')).option(Merge.onCreate,select('c')).option(Merge.onMatch,select('u')).id().count()");
@@ -132,11 +136,12 @@ pub fn rows_query<O: Borrow<Operation>>(operations: &[O]) -> Option<String> {
 }
 
 // `k:v,...`, or `:` for the empty Map literal (a matched edge keeps its properties).
-fn push_map(q: &mut String, entries: &BTreeMap<&str, &Value>) {
-    if entries.is_empty() {
+fn push_map<'a>(q: &mut String, entries: impl Iterator<Item = (&'a &'a str, &'a &'a Value)>) {
+    let mut entries = entries.peekable();
+    if entries.peek().is_none() {
         q.push(':');
     }
-    for (i, (name, value)) in entries.iter().enumerate() {
+    for (i, (name, value)) in entries.enumerate() {
         if i > 0 {
             q.push(',');
         }
@@ -173,6 +178,15 @@ mod tests {
         ])
         .unwrap();
         assert!(q.contains("'c':['first':1L,'n':2L],'u':['n':2L]]"), "{q}");
+        // Values set on create come first, then the values set, by name.
+        let q = rows_query(&[edge(
+            "e",
+            "a",
+            "b",
+            vec![first(1), PropertyChange::set("a", Value::Integer(0))],
+        )])
+        .unwrap();
+        assert!(q.contains("'c':['first':1L,'a':0L],'u':['a':0L]]"), "{q}");
     }
 
     #[test]
