@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::process::Server;
-use crate::{free_port, tool};
+use crate::tool;
 
 /// A moto server on 127.0.0.1; killed when dropped.
 pub struct Moto {
@@ -16,16 +16,17 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto_server and waits until it listens.
+    /// Starts moto_server and waits until it listens (on another port when one it was given was taken first).
     pub fn start() -> Moto {
-        let port = free_port();
-        let mut command = Command::new(tool("moto_server"));
-        command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let server =
-            Server::spawn_listening("moto_server", command, port, Duration::from_secs(30), None);
+        let (server, port) =
+            Server::spawn_on_free_port("moto_server", Duration::from_secs(30), None, |port| {
+                let mut command = Command::new(tool("moto_server"));
+                command
+                    .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                command
+            });
         Moto {
             _server: server,
             port,

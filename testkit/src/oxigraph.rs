@@ -2,11 +2,12 @@
 //! temporary directory.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::process::Server;
-use crate::{free_port, tool};
+use crate::tool;
 
 /// An Oxigraph server; killed when dropped.
 pub struct Oxigraph {
@@ -16,31 +17,43 @@ pub struct Oxigraph {
     pub port: u16,
 }
 
+/// How long a start may take.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `oxigraph serve` of the store in `dir` on 127.0.0.1:`port`.
+fn command(dir: &Path, port: u16) -> Command {
+    let mut command = Command::new(tool("oxigraph"));
+    command
+        .args(["serve", "--location"])
+        .arg(dir.join("store"))
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 impl Oxigraph {
-    /// Starts a server with an empty store and waits until it listens.
+    /// Starts a server with an empty store and waits until it listens (on another port when one it was given was
+    /// taken first).
     pub fn start() -> Self {
-        let mut oxigraph = Oxigraph {
-            server: None,
-            dir: tempfile::tempdir().expect("temp dir"),
-            port: free_port(),
-        };
-        oxigraph.spawn();
-        oxigraph
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (server, port) = Server::spawn_on_free_port("oxigraph", START_TIMEOUT, None, |port| {
+            command(dir.path(), port)
+        });
+        Oxigraph {
+            server: Some(server),
+            dir,
+            port,
+        }
     }
 
+    /// Starts it again on its port and store.
     fn spawn(&mut self) {
-        let mut command = Command::new(tool("oxigraph"));
-        command
-            .args(["serve", "--location"])
-            .arg(self.dir.path().join("store"))
-            .args(["--bind", &format!("127.0.0.1:{}", self.port)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
         self.server = Some(Server::spawn_listening(
             "oxigraph",
-            command,
+            command(self.dir.path(), self.port),
             self.port,
-            Duration::from_secs(30),
+            START_TIMEOUT,
             None,
         ));
     }
