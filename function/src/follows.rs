@@ -30,15 +30,11 @@ impl Edge {
         };
         let mut properties = Vec::with_capacity(1 + self.properties.len());
         properties.push(PropertyChange::set_on_create(CREATION_DATE, created));
-        properties.extend(self.properties.iter().map(|(name, value)| {
-            let value = match value {
-                PropertyValue::Text(text) => Value::String(text.clone()),
-                PropertyValue::Integer(n) => Value::Integer(*n),
-                PropertyValue::Float(x) => Value::Double(*x),
-                PropertyValue::Bool(b) => Value::Boolean(*b),
-            };
-            PropertyChange::set(name, value)
-        }));
+        properties.extend(
+            self.properties
+                .iter()
+                .map(|(name, value)| PropertyChange::set(name, Value::from(value))),
+        );
         Operation::UpsertEdge(EdgeUpsert {
             id: self.id(),
             label: FOLLOWS.into(),
@@ -48,6 +44,18 @@ impl Edge {
             to_label: PERSON.into(),
             properties,
         })
+    }
+}
+
+/// An extra property's value as a graph value (the one type every builder writes).
+impl From<&PropertyValue> for Value {
+    fn from(value: &PropertyValue) -> Value {
+        match value {
+            PropertyValue::Text(text) => Value::String(text.clone()),
+            PropertyValue::Integer(n) => Value::Integer(*n),
+            PropertyValue::Float(x) => Value::Double(*x),
+            PropertyValue::Bool(b) => Value::Boolean(*b),
+        }
     }
 }
 

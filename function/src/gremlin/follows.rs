@@ -8,15 +8,15 @@
 //! [`super::operations_query`] (chained), as any graph-operation record is, or [`super::rows::rows_query`].
 
 use std::collections::HashSet;
-use std::fmt::Write;
 
-use stream2neptune_graph::Operation;
 use stream2neptune_graph::follows::{CREATION_DATE, FOLLOWS, PERSON};
+use stream2neptune_graph::{Operation, Value};
 use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage};
 
+use super::operations::push_value;
 use super::rows::rows_query;
 use super::{EDGES_PER_TRAVERSAL, operations_query, push_literal};
-use crate::record::{Edge, PropertyValue};
+use crate::record::Edge;
 
 /// How edges are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,25 +149,8 @@ fn push_property_steps(q: &mut String, edge: &Edge) {
         q.push_str(".property(");
         push_literal(q, key);
         q.push(',');
-        push_value(q, value);
+        push_value(q, &Value::from(value));
         q.push(')');
-    }
-}
-
-fn push_value(q: &mut String, value: &PropertyValue) {
-    match value {
-        PropertyValue::Text(s) => push_literal(q, s),
-        // Neptune's Long whatever the size, as the graph operations write it.
-        PropertyValue::Integer(i) => {
-            let _ = write!(q, "{i}L");
-        }
-        // Finite by construction (the parser rejects NaN and infinities).
-        PropertyValue::Float(x) => {
-            let _ = write!(q, "{x:?}d");
-        }
-        PropertyValue::Bool(b) => {
-            let _ = write!(q, "{b}");
-        }
     }
 }
 
@@ -175,7 +158,7 @@ fn push_value(q: &mut String, value: &PropertyValue) {
 mod tests {
     use super::*;
     use crate::gremlin::literal::tests::{HOSTILE, skeleton};
-    use crate::record::test_edge;
+    use crate::record::{PropertyValue, test_edge};
 
     fn edge(from: &str, to: &str) -> Edge {
         test_edge(from, to, "2016-05-21")
