@@ -12,6 +12,10 @@ every result inside Output widgets and clears them, and with those syncs (measur
 nbclient 0.11) the cell's execute_reply is not seen until the cell timeout runs out: each graph-notebook cell
 takes the whole timeout, and a short timeout ends in an interrupt (reported as a timeout or a dead kernel). The
 mimic is turned off here, so those outputs land in the cell's own outputs, where they can be read.
+
+After a cell's execute_reply nbclient waits `iopub_timeout` (4 s by default) for the cell's outputs and then, by
+default, drops what has not come: on a CI machine busy with other tests the last cell's printed line was lost
+that way. The wait here is 60 s, and a timeout fails the run naming the cell instead of dropping its output.
 """
 
 import json
@@ -40,6 +44,8 @@ def main(argv):
         nb,
         timeout=120,
         startup_timeout=120,
+        iopub_timeout=60,
+        raise_on_iopub_timeout=True,
         kernel_name=nb.metadata["kernelspec"]["name"],
         resources={"metadata": {"path": str(notebook_path.parent)}},
     )
