@@ -91,6 +91,13 @@ pub const CONTENDERS: &[Contender] = &[
         options: &["--shape", "writer-form"],
     },
     Contender {
+        name: "cypher-http-merge-each",
+        language: QueryLanguage::OpenCypher,
+        script: "cypher_http.py",
+        endpoint: Endpoint::Http(""),
+        options: &["--shape", "merge-each"],
+    },
+    Contender {
         name: "cypher-http-people-first",
         language: QueryLanguage::OpenCypher,
         script: "cypher_http.py",

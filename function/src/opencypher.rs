@@ -1,30 +1,28 @@
-//! openCypher request for one write batch: a constant parameterised query and a JSON parameter
-//! document, sent as Neptune's form-encoded `query=...&parameters=...` body (`POST /openCypher`).
+//! openCypher request for one write of `follows` edges, sent as Neptune's form-encoded
+//! `query=...&parameters=...` body (`POST /openCypher`, [`form_body`]).
 //!
 //! No value ever enters the query text: every id, date and property travels in `parameters`
 //! (JSON-escaped by serde_json), so no record can change the query. The graph is the one the
 //! Gremlin path writes: `person` vertices and `follows` edges keyed by Neptune custom ids (`~id`,
-//! engine 1.2.0.2 and later, accepted in MERGE, CREATE and MATCH), with the same derived edge id
+//! engine 1.2.0.2 and later, accepted in MERGE, CREATE and MATCH), with the same edge id
 //! ([`crate::record::Edge::id`]), so either language can read what the other wrote.
 //!
-//! - CONDITIONAL_CREATE=true: vertices and edge are upserted with MERGE on `~id`; the properties
-//!   are set on the created or matched edge, so the last write of an edge's properties wins (as
-//!   Gremlin's `Merge.onCreate` plus `Merge.onMatch`) and writing a batch twice leaves the same
-//!   graph (`creationDate` is part of the id, so setting it again changes nothing).
+//! - CONDITIONAL_CREATE=true: each edge is the graph operation it is ([`Edge::operation`]), written
+//!   by the operations builder ([`opencypher_operations`]) with [`EdgeIds::FromEnds`] (the follows
+//!   id is built from the edge's ends): the people created where absent, the edge merged between
+//!   them by its id with `creationDate` set when it is created and the extra properties set, so the
+//!   last write of an edge's properties wins and writing a batch twice leaves the same graph.
 //! - CONDITIONAL_CREATE=false: vertices are still merged (no edge is lost to a missing vertex),
-//!   and the edge is a plain CREATE with a random id (the sample's non-idempotent mode).
+//!   and the edge is a plain CREATE with a random id ([`CREATE_QUERY`], the sample's
+//!   non-idempotent mode).
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
+use stream2neptune_graph::Operation;
+use stream2neptune_writer_environment::QueryLanguage;
 
+use crate::opencypher_operations::{self, EdgeIds};
 use crate::record::{Edge, PropertyValue};
-
-/// The upsert written with CONDITIONAL_CREATE=true (the default).
-pub const MERGE_QUERY: &str = "UNWIND $edges AS e \
-MERGE (f:person {`~id`: e.from}) \
-MERGE (t:person {`~id`: e.to}) \
-MERGE (f)-[r:follows {`~id`: e.id}]->(t) \
-SET r += e.properties";
 
 /// The plain add written with CONDITIONAL_CREATE=false.
 pub const CREATE_QUERY: &str = "UNWIND $edges AS e \
@@ -32,15 +30,6 @@ MERGE (f:person {`~id`: e.from}) \
 MERGE (t:person {`~id`: e.to}) \
 CREATE (f)-[r:follows {`~id`: e.id}]->(t) \
 SET r += e.properties";
-
-/// The query text for the CONDITIONAL_CREATE setting.
-pub fn query(conditional_create: bool) -> &'static str {
-    if conditional_create {
-        MERGE_QUERY
-    } else {
-        CREATE_QUERY
-    }
-}
 
 #[derive(Serialize)]
 struct Parameters<'a> {
@@ -78,22 +67,16 @@ impl Serialize for EdgeProperties<'_> {
     }
 }
 
-/// The `parameters` JSON for `edges`: `{"edges":[{"id":..,"from":..,"to":..,"properties":
-/// {"creationDate":..,<extra properties>}}]}`. `random_id` supplies the edge id when
-/// `conditional_create` is false.
-pub fn batch_parameters<'a>(
+/// The `parameters` JSON of [`CREATE_QUERY`] for `edges`: `{"edges":[{"id":..,"from":..,"to":..,
+/// "properties":{"creationDate":..,<extra properties>}}]}`, each id drawn from `random_id`.
+fn create_parameters<'a>(
     edges: impl IntoIterator<Item = &'a Edge>,
-    conditional_create: bool,
     mut random_id: impl FnMut() -> String,
 ) -> String {
     let edges = edges
         .into_iter()
         .map(|edge| EdgeRow {
-            id: if conditional_create {
-                edge.id()
-            } else {
-                random_id()
-            },
+            id: random_id(),
             from: &edge.from,
             to: &edge.to,
             properties: EdgeProperties(edge),
@@ -114,15 +97,23 @@ pub fn form_body(query: &str, parameters: &str) -> String {
     .finish()
 }
 
-/// The complete form body writing `edges` in one request (one transaction).
+/// The complete form body writing `edges` in one request (one transaction). `random_id` supplies
+/// each edge id when `conditional_create` is false.
 pub fn batch_request<'a>(
     edges: impl IntoIterator<Item = &'a Edge>,
     conditional_create: bool,
     random_id: impl FnMut() -> String,
 ) -> String {
-    form_body(
-        query(conditional_create),
-        &batch_parameters(edges, conditional_create, random_id),
+    if !conditional_create {
+        return form_body(CREATE_QUERY, &create_parameters(edges, random_id));
+    }
+    let operations: Vec<Operation> = edges
+        .into_iter()
+        .map(|edge| edge.operation(QueryLanguage::OpenCypher))
+        .collect();
+    opencypher_operations::batch_request(&operations, EdgeIds::FromEnds).expect(
+        "a follows edge holds text, numbers and booleans under names not starting with `~` (the record \
+         parser's rules), which openCypher stores",
     )
 }
 
@@ -131,6 +122,13 @@ mod tests {
     use super::*;
     use crate::record::test_edge;
     use serde_json::Value;
+
+    /// The query of every write of follows edges with CONDITIONAL_CREATE=true: the batch's people
+    /// created where absent, then its edges merged.
+    const MERGE_QUERY: &str = "UNWIND $w.r0_0 AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL \
+         CREATE (:`person` {`~id`: v}) WITH count(*) AS b \
+         UNWIND $w.r0_1 AS r MATCH (a {`~id`: r.from}), (z {`~id`: r.to}) \
+         MERGE (a)-[e:`follows` {`~id`: r.id}]->(z) ON CREATE SET e += r.c SET e += r.p";
 
     fn edge(from: &str, to: &str) -> Edge {
         test_edge(from, to, "2016-05-21")
@@ -141,7 +139,7 @@ mod tests {
     }
 
     /// Decodes a form body into (query, parameters).
-    fn decode(body: &str) -> (String, String) {
+    fn decode(body: &str) -> (String, Value) {
         let fields: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
             .into_owned()
             .collect();
@@ -150,30 +148,27 @@ mod tests {
             (fields[0].0.as_str(), fields[1].0.as_str()),
             ("query", "parameters")
         );
-        (fields[0].1.clone(), fields[1].1.clone())
+        let parameters = serde_json::from_str(&fields[1].1).unwrap();
+        (fields[0].1.clone(), parameters)
     }
 
     #[test]
-    fn exact_query_texts() {
+    fn exact_create_query_text() {
         assert_eq!(
-            query(true),
-            "UNWIND $edges AS e MERGE (f:person {`~id`: e.from}) MERGE (t:person {`~id`: e.to}) \
-             MERGE (f)-[r:follows {`~id`: e.id}]->(t) SET r += e.properties"
-        );
-        assert_eq!(
-            query(false),
+            CREATE_QUERY,
             "UNWIND $edges AS e MERGE (f:person {`~id`: e.from}) MERGE (t:person {`~id`: e.to}) \
              CREATE (f)-[r:follows {`~id`: e.id}]->(t) SET r += e.properties"
         );
-        // The same graph as the Gremlin path.
-        for q in [MERGE_QUERY, CREATE_QUERY] {
-            assert!(q.contains(&format!("(f:{} ", stream2neptune_graph::follows::PERSON)));
-            assert!(q.contains(&format!("[r:{} ", stream2neptune_graph::follows::FOLLOWS)));
-        }
+        // The same labels as the Gremlin path.
+        use stream2neptune_graph::follows::{FOLLOWS, PERSON};
+        assert!(CREATE_QUERY.contains(&format!("(f:{PERSON} ")));
+        assert!(CREATE_QUERY.contains(&format!("[r:{FOLLOWS} ")));
+        assert!(MERGE_QUERY.contains(&format!("(:`{PERSON}` ")));
+        assert!(MERGE_QUERY.contains(&format!("[e:`{FOLLOWS}` ")));
     }
 
     #[test]
-    fn exact_parameters_for_two_edges() {
+    fn exact_upsert_of_three_edges_one_sent_twice() {
         let mut e = edge("1", "3");
         e.properties = vec![
             ("big".into(), PropertyValue::Integer(1 << 40)),
@@ -182,20 +177,40 @@ mod tests {
             ("via".into(), PropertyValue::Text("it's".into())),
             ("w".into(), PropertyValue::Float(0.5)),
         ];
-        let parameters = batch_parameters(&[edge("1", "2"), e], true, no_random);
+        let body = batch_request(&[edge("1", "2"), e, edge("1", "2")], true, no_random);
+        let (query, parameters) = decode(&body);
+        assert_eq!(query, MERGE_QUERY);
+        // Each person once; the edge sent twice is one row (the last values win); the creation
+        // date is set only when the edge is created (its id holds it already).
         assert_eq!(
             parameters,
-            r#"{"edges":[{"id":"1-2016-05-21-2","from":"1","to":"2","properties":{"creationDate":"2016-05-21"}},{"id":"1-2016-05-21-3","from":"1","to":"3","properties":{"creationDate":"2016-05-21","big":1099511627776,"n":7,"ok":false,"via":"it's","w":0.5}}]}"#
+            serde_json::json!({"w": {
+                "r0_0": ["1", "2", "3"],
+                "r0_1": [
+                    {"id": "1-2016-05-21-2", "from": "1", "to": "2", "p": {}, "c": {"creationDate": "2016-05-21"}},
+                    {"id": "1-2016-05-21-3", "from": "1", "to": "3",
+                     "p": {"big": 1099511627776_i64, "n": 7, "ok": false, "via": "it's", "w": 0.5},
+                     "c": {"creationDate": "2016-05-21"}},
+                ],
+            }})
+        );
+    }
+
+    #[test]
+    fn the_benchmarks_writer_form_contender_sends_this_query() {
+        let contender = include_str!("../../tools/bench/cypher_rows.py");
+        assert!(
+            contender.contains(&format!("\nWRITER_FORM = {MERGE_QUERY:?}\n")),
+            "tools/bench/cypher_rows.py's WRITER_FORM is not the writer's query: {MERGE_QUERY}"
         );
     }
 
     #[test]
     fn the_edge_id_is_the_gremlin_one() {
         let e = edge("a-b", "50%");
-        let parameters: Value =
-            serde_json::from_str(&batch_parameters([&e], true, no_random)).unwrap();
-        assert_eq!(parameters["edges"][0]["id"], e.id());
-        assert_eq!(parameters["edges"][0]["id"], "a%2Db-2016-05-21-50%25");
+        let (_, parameters) = decode(&batch_request([&e], true, no_random));
+        assert_eq!(parameters["w"]["r0_1"][0]["id"], e.id());
+        assert_eq!(parameters["w"]["r0_1"][0]["id"], "a%2Db-2016-05-21-50%25");
     }
 
     #[test]
@@ -205,76 +220,66 @@ mod tests {
         assert_eq!(q, CREATE_QUERY);
         assert_eq!(
             parameters,
-            r#"{"edges":[{"id":"r-1","from":"1","to":"2","properties":{"creationDate":"2016-05-21"}}]}"#
+            serde_json::json!({"edges": [{"id": "r-1", "from": "1", "to": "2", "properties": {"creationDate": "2016-05-21"}}]})
         );
     }
 
     #[test]
     fn exact_form_body() {
-        let body = batch_request(&[edge("1", "2")], true, no_random);
         assert_eq!(
-            body,
-            "query=UNWIND+%24edges+AS+e+MERGE+%28f%3Aperson+%7B%60%7Eid%60%3A+e.from%7D%29+\
-             MERGE+%28t%3Aperson+%7B%60%7Eid%60%3A+e.to%7D%29+\
-             MERGE+%28f%29-%5Br%3Afollows+%7B%60%7Eid%60%3A+e.id%7D%5D-%3E%28t%29+\
-             SET+r+%2B%3D+e.properties\
-             &parameters=%7B%22edges%22%3A%5B%7B%22id%22%3A%221-2016-05-21-2%22%2C%22from%22%3A%221%22%2C\
-             %22to%22%3A%222%22%2C%22properties%22%3A%7B%22creationDate%22%3A%222016-05-21%22%7D%7D%5D%7D"
-        );
-        assert_eq!(
-            decode(&body),
-            (
-                MERGE_QUERY.to_string(),
-                batch_parameters(&[edge("1", "2")], true, no_random)
-            )
+            form_body("UNWIND $edges AS e", r#"{"edges":[{"id":"1-2"}]}"#),
+            "query=UNWIND+%24edges+AS+e\
+             &parameters=%7B%22edges%22%3A%5B%7B%22id%22%3A%221-2%22%7D%5D%7D"
         );
     }
 
-    /// The hostile ids of the Gremlin table, and the JSON string each must become.
-    const HOSTILE: &[(&str, &str)] = &[
-        ("it's", r#""it's""#),
-        ("a\\b", r#""a\\b""#),
-        ("\\'", r#""\\'""#),
-        ("line\nbreak\r\t", r#""line\nbreak\r\t""#),
-        ("x')).drop().V('y", r#""x')).drop().V('y""#),
-        ("a // comment", r#""a // comment""#),
-        ("${System.exit(0)}", r#""${System.exit(0)}""#),
-        ("\"double\"", r#""\"double\"""#),
-        ("ünïcødé 🚀 名前", r#""ünïcødé 🚀 名前""#),
-        ("nul\u{0}bell\u{7}", r#""nul\u0000bell\u0007""#),
-        ("sep\u{2028}", "\"sep\u{2028}\""),
-        ("\\u0027", r#""\\u0027""#),
-        ("x}) DETACH DELETE (f", r#""x}) DETACH DELETE (f""#),
-        ("`~id`: 'y'", r#""`~id`: 'y'""#),
-        (
-            "$edges&query=MATCH (n) DETACH DELETE n",
-            r#""$edges&query=MATCH (n) DETACH DELETE n""#,
-        ),
+    /// The hostile ids of the Gremlin table.
+    const HOSTILE: &[&str] = &[
+        "it's",
+        "a\\b",
+        "\\'",
+        "line\nbreak\r\t",
+        "x')).drop().V('y",
+        "a // comment",
+        "${System.exit(0)}",
+        "\"double\"",
+        "ünïcødé 🚀 名前",
+        "nul\u{0}bell\u{7}",
+        "sep\u{2028}",
+        "\\u0027",
+        "x}) DETACH DELETE (f",
+        "`~id`: 'y'",
+        "$edges&query=MATCH (n) DETACH DELETE n",
+        "r0_1&parameters={}",
     ];
 
     #[test]
     fn hostile_ids_travel_only_in_parameters() {
-        for (raw, json) in HOSTILE {
+        for raw in HOSTILE {
             let e = edge(raw, &format!("{raw}!"));
-            let body = batch_request([&e], true, no_random);
-            let (q, parameters) = decode(&body);
-            // The query text is the same constant for every id.
-            assert_eq!(q, MERGE_QUERY, "{raw:?}");
-            assert!(
-                parameters.starts_with(r#"{"edges":[{"id":"#),
-                "{parameters}"
-            );
-            assert!(
-                parameters.contains(&format!(r#""from":{json},"#)),
-                "{raw:?}: {parameters}"
-            );
-            // And the parameters give back exactly the raw ids.
-            let value: Value = serde_json::from_str(&parameters).unwrap();
-            let row = &value["edges"][0];
-            assert_eq!(row["from"], *raw);
-            assert_eq!(row["to"], format!("{raw}!"));
-            assert_eq!(row["id"], e.id());
-            assert_eq!(row.as_object().unwrap().len(), 4, "{raw:?}");
+            for conditional_create in [true, false] {
+                let body = batch_request([&e], conditional_create, || "r".into());
+                let (q, parameters) = decode(&body);
+                // The query text is the same constant for every id.
+                let rows = if conditional_create {
+                    assert_eq!(q, MERGE_QUERY, "{raw:?}");
+                    assert_eq!(
+                        parameters["w"]["r0_0"],
+                        serde_json::json!([raw, format!("{raw}!")])
+                    );
+                    &parameters["w"]["r0_1"]
+                } else {
+                    assert_eq!(q, CREATE_QUERY, "{raw:?}");
+                    &parameters["edges"]
+                };
+                // And the parameters give back exactly the raw ids.
+                let row = &rows[0];
+                assert_eq!(row["from"], *raw);
+                assert_eq!(row["to"], format!("{raw}!"));
+                if conditional_create {
+                    assert_eq!(row["id"], e.id());
+                }
+            }
         }
     }
 
@@ -283,14 +288,13 @@ mod tests {
         let mut e = edge("a", "b");
         e.properties = HOSTILE
             .iter()
-            .map(|(raw, _)| (raw.to_string(), PropertyValue::Text(raw.to_string())))
+            .map(|raw| (raw.to_string(), PropertyValue::Text(raw.to_string())))
             .collect();
         let (q, parameters) = decode(&batch_request([&e], true, no_random));
         assert_eq!(q, MERGE_QUERY);
-        let value: Value = serde_json::from_str(&parameters).unwrap();
-        let properties = value["edges"][0]["properties"].as_object().unwrap();
-        assert_eq!(properties.len(), HOSTILE.len() + 1);
-        for (raw, _) in HOSTILE {
+        let properties = parameters["w"]["r0_1"][0]["p"].as_object().unwrap();
+        assert_eq!(properties.len(), HOSTILE.len());
+        for raw in HOSTILE {
             assert_eq!(properties[*raw], *raw);
         }
     }

@@ -57,7 +57,8 @@
 //! same round, removes (the row's `g`), so it reads what stream order would; that lets vertex deletes and edge
 //! upserts share rounds. Neptune's openCypher has no function that raises an error; this refusal is the one that
 //! names what is wrong. The match is an id lookup on Neptune; on Neo4j, which indexes relationship properties only
-//! per type, it scans the relationships once per round.
+//! per type, it scans the relationships once per round. A write whose edge ids are built from their ends
+//! ([`EdgeIds::FromEnds`], the sample's `follows` edges) leaves the check out.
 //!
 //! What Neptune's openCypher cannot store is refused ([`check`]), not mapped to something else: a date (its only
 //! temporal type is DateTime), a list value (a multi-valued property; Neptune's openCypher refuses a list as a
@@ -94,6 +95,22 @@ const LISTS: &str = "w";
 /// records; 2 rounds: 33 records; BENCHMARKS.md). Measured before the workload set values on create, which adds a
 /// creation part and a merge part to its rounds (not measured since).
 pub const MAX_ROUNDS: usize = 4;
+
+/// Where a write's edge ids come from, which decides whether its rounds check for moved edges (module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EdgeIds {
+    /// Given by the records (graph operations, mappings, change records): each round refuses an edge upsert whose
+    /// id another edge holds, of another type or between other endpoints.
+    #[default]
+    Given,
+    /// Built from each edge's ends, as the `follows` edge id is ([`stream2neptune_graph::follows::edge_id`]): an
+    /// edge holding one has those ends unless a record of another form gave it that id, so the check is left out
+    /// (Neptune's ids are unique, so it refuses such a move itself; an engine without unique relationship ids keeps
+    /// a second relationship). It saves a relationship scan per write on engines that index relationship
+    /// properties per type only, as Neo4j does: 46 edges/s with the check against 2,592 without it, on Neo4j
+    /// holding 20,000 edges (BENCHMARKS.md).
+    FromEnds,
+}
 
 /// Whether the language can write `operation`; the reason names the field and what to send instead.
 pub fn check(operation: &Operation) -> Result<(), Unwritable> {
@@ -188,8 +205,11 @@ fn single(value: &Value) -> Result<&Value, &'static str> {
 
 /// The complete form body writing `operations` in order, in one request (one transaction); they may be borrowed
 /// from several records.
-pub fn batch_request<O: Borrow<Operation>>(operations: &[O]) -> Result<String, Unwritable> {
-    let (query, parameters) = batch_query(operations)?;
+pub fn batch_request<O: Borrow<Operation>>(
+    operations: &[O],
+    edge_ids: EdgeIds,
+) -> Result<String, Unwritable> {
+    let (query, parameters) = batch_query(operations, edge_ids)?;
     Ok(form_body(&query, &parameters))
 }
 
@@ -343,6 +363,8 @@ struct Schedule<'a> {
     last_check: usize,
     /// Rounds used.
     rounds: usize,
+    /// Whether edge upserts are checked for moved edges ([`EdgeIds::Given`]).
+    edge_ids: EdgeIds,
 }
 
 impl<'a> Schedule<'a> {
@@ -445,18 +467,20 @@ impl<'a> Schedule<'a> {
                             .max(v.mention.map_or(0, |(r, _)| r));
                     }
                 }
-                let gone = self.deleted.get(round).cloned().unwrap_or_default();
-                self.push(
-                    round,
-                    Part::Check,
-                    Row::Check {
-                        id: &e.id,
-                        label: &e.label,
-                        from: &e.from,
-                        to: &e.to,
-                        gone,
-                    },
-                );
+                if self.edge_ids == EdgeIds::Given {
+                    let gone = self.deleted.get(round).cloned().unwrap_or_default();
+                    self.push(
+                        round,
+                        Part::Check,
+                        Row::Check {
+                            id: &e.id,
+                            label: &e.label,
+                            from: &e.from,
+                            to: &e.to,
+                            gone,
+                        },
+                    );
+                }
                 self.create(round, &e.from, &e.from_label, Vec::new());
                 self.create(round, &e.to, &e.to_label, Vec::new());
                 let on_create = values_on_create(&e.properties);
@@ -622,8 +646,14 @@ fn value_map(values: &[(&str, &Value)]) -> Map<String, Json> {
 }
 
 /// The query text and the `parameters` JSON writing `operations` in order; every operation is [`check`]ed first.
-pub fn batch_query<O: Borrow<Operation>>(operations: &[O]) -> Result<(String, String), Unwritable> {
-    let mut schedule = Schedule::default();
+pub fn batch_query<O: Borrow<Operation>>(
+    operations: &[O],
+    edge_ids: EdgeIds,
+) -> Result<(String, String), Unwritable> {
+    let mut schedule = Schedule {
+        edge_ids,
+        ..Schedule::default()
+    };
     for operation in operations.iter().map(Borrow::borrow) {
         check(operation)?;
         let _ = schedule.add(operation);
@@ -854,7 +884,11 @@ mod tests {
 
     /// Each part with rows: its round, its clause up to the first `MATCH` or `OPTIONAL MATCH`, and its rows.
     fn parts(operations: &[Operation]) -> Vec<(usize, String, Json)> {
-        let (query, parameters) = batch_query(operations).unwrap();
+        parts_with(operations, EdgeIds::Given)
+    }
+
+    fn parts_with(operations: &[Operation], edge_ids: EdgeIds) -> Vec<(usize, String, Json)> {
+        let (query, parameters) = batch_query(operations, edge_ids).unwrap();
         let parameters: Json = serde_json::from_str(&parameters).unwrap();
         query
             .split(BARRIER)
@@ -866,6 +900,25 @@ mod tests {
                 (rows != &Json::Array(vec![])).then(|| (round, rest.to_owned(), rows.clone()))
             })
             .collect()
+    }
+
+    #[test]
+    fn edge_ids_built_from_their_ends_leave_out_only_the_moved_edge_check() {
+        let operations = [
+            edge("e1", "v1", "v2", vec![]),
+            vertex("v3", "person", vec![]),
+            edge("e2", "v2", "v3", vec![]),
+        ];
+        let mut given = parts_with(&operations, EdgeIds::Given);
+        assert!(given[0].1.contains("edgeIdTaken"), "{given:?}");
+        given.remove(0);
+        assert_eq!(parts_with(&operations, EdgeIds::FromEnds), given);
+        assert!(
+            !batch_query(&operations, EdgeIds::FromEnds)
+                .unwrap()
+                .0
+                .contains("edgeIdTaken")
+        );
     }
 
     #[test]
@@ -972,7 +1025,7 @@ mod tests {
             delete_edge("e0"),
             delete("v9"),
         ];
-        let (query, parameters) = batch_query(&operations).unwrap();
+        let (query, parameters) = batch_query(&operations, EdgeIds::Given).unwrap();
         assert_eq!(
             query,
             "UNWIND $w.r0_0 AS r MATCH (p)-[o {`~id`: r.id}]->(q) \
@@ -1024,15 +1077,17 @@ mod tests {
                 delete(ids[3]),
             ]
         };
-        let (first, first_parameters) = batch_query(&batch(["a", "e", "b", "x"], 1)).unwrap();
-        let (second, second_parameters) = batch_query(&batch(["c", "f", "d", "y"], 2)).unwrap();
+        let (first, first_parameters) =
+            batch_query(&batch(["a", "e", "b", "x"], 1), EdgeIds::Given).unwrap();
+        let (second, second_parameters) =
+            batch_query(&batch(["c", "f", "d", "y"], 2), EdgeIds::Given).unwrap();
         assert_eq!(first, second);
         assert_ne!(first_parameters, second_parameters);
         // One more round: the same parts again, over lists of their own.
         let mut third = batch(["c", "f", "d", "y"], 2);
         third.push(delete("c"));
         assert_eq!(
-            batch_query(&third).unwrap().0,
+            batch_query(&third, EdgeIds::Given).unwrap().0,
             format!("{first}{BARRIER}{}", first.replace("$w.r0_", "$w.r1_"))
         );
     }
@@ -1354,7 +1409,8 @@ mod tests {
             ),
         ];
         for (operation, expected) in table {
-            let refused = batch_query(std::slice::from_ref(&operation)).unwrap_err();
+            let refused =
+                batch_query(std::slice::from_ref(&operation), EdgeIds::Given).unwrap_err();
             let text = refused.to_string();
             assert!(
                 text.starts_with("openCypher cannot write upsertVertex of \"v\": ")
@@ -1371,7 +1427,8 @@ mod tests {
             symbolic_name("x) DETACH DELETE (y"),
             "`x) DETACH DELETE (y`"
         );
-        let (query, _) = batch_query(&[vertex("v", "it`s) MATCH (n", vec![])]).unwrap();
+        let (query, _) =
+            batch_query(&[vertex("v", "it`s) MATCH (n", vec![])], EdgeIds::Given).unwrap();
         assert!(
             query.contains("CREATE (:`it``s) MATCH (n` {`~id`: v})"),
             "{query}"

@@ -8,6 +8,7 @@ use stream2neptune_writer_environment::QueryLanguage;
 
 use crate::config::Config;
 use crate::gremlin::{self, GremlinStyle};
+use crate::opencypher_operations::EdgeIds;
 use crate::record::{Edge, RejectReason, Write};
 use crate::{opencypher, opencypher_operations, sparql, sparql_operations, sparql_quads};
 
@@ -112,7 +113,7 @@ fn operations_query<O: Borrow<Operation>>(language: QueryLanguage, operations: &
     match language {
         QueryLanguage::Gremlin => gremlin::operations_query(operations),
         QueryLanguage::OpenCypher => {
-            opencypher_operations::batch_request(operations).expect(checked)
+            opencypher_operations::batch_request(operations, EdgeIds::Given).expect(checked)
         }
         QueryLanguage::Sparql => sparql_operations::batch_update(operations).expect(checked),
     }
@@ -177,7 +178,7 @@ mod tests {
         // openCypher's parameter document holds no random part: the same text.
         assert_eq!(
             build_query(&config("opencypher"), &writes),
-            opencypher_operations::batch_request(&all).unwrap()
+            opencypher_operations::batch_request(&all, EdgeIds::Given).unwrap()
         );
     }
 

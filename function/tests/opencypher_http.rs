@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use common::playback::*;
 use common::*;
-use stream2neptune_writer::opencypher::{CREATE_QUERY, MERGE_QUERY};
+use stream2neptune_writer::opencypher::CREATE_QUERY;
 use stream2neptune_writer::record::parse_record;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -44,7 +44,22 @@ fn opencypher_deps(
     deps(&vars)
 }
 
-/// The `$edges` rows expected for `records` with derived ids.
+/// The query of a write of follows edges (CONDITIONAL_CREATE=true): the people created where absent, then the
+/// edges merged (`$w.r0_1`).
+const MERGE_QUERY: &str = "UNWIND $w.r0_0 AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL \
+     CREATE (:`person` {`~id`: v}) WITH count(*) AS b \
+     UNWIND $w.r0_1 AS r MATCH (a {`~id`: r.from}), (z {`~id`: r.to}) \
+     MERGE (a)-[e:`follows` {`~id`: r.id}]->(z) ON CREATE SET e += r.c SET e += r.p";
+
+/// The edge rows of a recorded write of follows edges.
+fn edge_rows(request: &Recorded) -> serde_json::Value {
+    let (query, parameters) = fields(request);
+    assert_eq!(query, MERGE_QUERY);
+    parameters["w"]["r0_1"].clone()
+}
+
+/// The edge rows of one write of `records` (each a distinct edge): each with its follows id, ends, creation date
+/// set on create and no other property.
 fn expected_rows(records: &[TestRecord]) -> serde_json::Value {
     let rows: Vec<serde_json::Value> = records
         .iter()
@@ -54,11 +69,12 @@ fn expected_rows(records: &[TestRecord]) -> serde_json::Value {
                 "id": edge.id(),
                 "from": edge.from,
                 "to": edge.to,
-                "properties": { "creationDate": edge.created.text },
+                "p": {},
+                "c": { "creationDate": edge.created.text },
             })
         })
         .collect();
-    serde_json::json!({ "edges": rows })
+    serde_json::Value::Array(rows)
 }
 
 #[tokio::test]
@@ -87,7 +103,7 @@ async fn request_shape_and_sigv4_signature() {
     assert_eq!(failures(&response), Vec::<String>::new());
     assert_eq!(metric(&metrics, "EdgesWritten"), 3);
 
-    // THEN one form-encoded POST /openCypher carries the constant query and the rows as parameters
+    // THEN one form-encoded POST /openCypher carries the constant query, and the people and edges as parameters
     let recorded = server.recorded.lock().unwrap().clone();
     assert_eq!(recorded.len(), 1);
     let request = &recorded[0];
@@ -101,17 +117,20 @@ async fn request_shape_and_sigv4_signature() {
     );
     let (query, parameters) = fields(request);
     assert_eq!(query, MERGE_QUERY);
+    let hostile = "it's \"x\"})-[:x]->() DETACH DELETE n //";
+    assert_eq!(
+        parameters["w"]["r0_0"],
+        serde_json::json!(["p0", "p1", "p2", hostile, "b"])
+    );
     let mut expected = expected_rows(&records[..2]);
-    expected["edges"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "id": "it's \"x\"})%2D[:x]%2D>() DETACH DELETE n //-2016-05-21-b",
-            "from": "it's \"x\"})-[:x]->() DETACH DELETE n //",
-            "to": "b",
-            "properties": { "creationDate": "2016-05-21", "via": "app", "weight": 0.5 },
-        }));
-    assert_eq!(parameters, expected);
+    expected.as_array_mut().unwrap().push(serde_json::json!({
+        "id": "it's \"x\"})%2D[:x]%2D>() DETACH DELETE n //-2016-05-21-b",
+        "from": hostile,
+        "to": "b",
+        "p": { "via": "app", "weight": 0.5 },
+        "c": { "creationDate": "2016-05-21" },
+    }));
+    assert_eq!(parameters["w"]["r0_1"], expected);
 
     // AND it is signed for neptune-db with the session token
     assert_eq!(
@@ -168,10 +187,7 @@ async fn concurrent_modification_is_retried_with_the_same_request() {
     let recorded = server.recorded.lock().unwrap().clone();
     assert_eq!(recorded.len(), 3);
     assert!(recorded.iter().all(|r| r.body == recorded[0].body));
-    assert_eq!(
-        fields(&recorded[0]),
-        (MERGE_QUERY.into(), expected_rows(&records))
-    );
+    assert_eq!(edge_rows(&recorded[0]), expected_rows(&records));
     assert_eq!(metric(&metrics, "RetryCount"), 2);
     assert_eq!(metric(&metrics, "EdgesWritten"), 4);
 }
@@ -202,7 +218,7 @@ async fn a_malformed_query_answer_is_not_retried_but_narrowed_to_the_record() {
     // accepted; record 0 is rejected, record 1 written
     assert_eq!(failures(&response), Vec::<String>::new());
     let recorded = server.recorded.lock().unwrap().clone();
-    let rows: Vec<serde_json::Value> = recorded.iter().map(|r| fields(r).1).collect();
+    let rows: Vec<serde_json::Value> = recorded.iter().map(edge_rows).collect();
     assert_eq!(
         rows,
         vec![
@@ -276,12 +292,9 @@ async fn after_a_size_refusal_later_writes_go_at_the_size_that_worked_and_grow_b
     let written: Vec<serde_json::Value> = recorded
         .iter()
         .filter(|r| rows_in(r) <= 10)
-        .flat_map(|r| fields(r).1["edges"].as_array().unwrap().clone())
+        .flat_map(|r| edge_rows(r).as_array().unwrap().clone())
         .collect();
-    assert_eq!(
-        serde_json::json!({ "edges": written }),
-        expected_rows(&records)
-    );
+    assert_eq!(serde_json::Value::Array(written), expected_rows(&records));
     assert_eq!(metric(&metrics, "WritesShrunk"), refused as u64);
     assert_eq!(metric(&metrics, "EdgesWritten"), 1_000);
     // The size the writer goes on with: 10, or a size it tries next below the smallest refused.
@@ -310,9 +323,9 @@ async fn after_a_size_refusal_later_writes_go_at_the_size_that_worked_and_grow_b
     assert_eq!(last_metric(&metrics, "WriteSize"), 100);
 }
 
-/// The edges (rows of `$edges`) a recorded request writes.
+/// The edges a recorded request writes.
 fn rows_in(request: &Recorded) -> usize {
-    fields(request).1["edges"].as_array().unwrap().len()
+    edge_rows(request).as_array().unwrap().len()
 }
 
 /// A metric of the last EMF document emitted.

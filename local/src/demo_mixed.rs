@@ -322,7 +322,7 @@ mod tests {
     fn the_mixed_workload_cut_as_the_handler_cuts_it_uses_few_opencypher_texts() {
         use std::collections::BTreeSet;
         use stream2neptune_workload::mixed::{self, MixedConfig, ValueKinds};
-        use stream2neptune_writer::opencypher_operations::{batch_query, fitting};
+        use stream2neptune_writer::opencypher_operations::{EdgeIds, batch_query, fitting};
         let records = mixed::generate(&MixedConfig {
             records: 2_000,
             customers: 100,
@@ -337,7 +337,7 @@ mod tests {
             let taken = fitting(rest.iter().take(100).copied());
             let operations: Vec<&Operation> =
                 rest[..taken].iter().flat_map(|ops| ops.iter()).collect();
-            texts.insert(batch_query(&operations).unwrap().0);
+            texts.insert(batch_query(&operations, EdgeIds::Given).unwrap().0);
             writes += 1;
             rest.drain(..taken);
         }

@@ -1,9 +1,12 @@
-"""The openCypher contenders' batches: the writer's parameter rows (function/src/opencypher.rs: `id` the writer's
-edge id, `from`, `to`, `properties`) and the UNWIND MERGE shapes they are written with, each an upsert keyed by
-`~id` as the writer's."""
+"""The openCypher contenders' batches: the UNWIND MERGE shapes of the writer's upserts, each keyed by `~id` as the
+writer's (`id` the writer's edge id, `from`, `to`, the creation date)."""
 
-# The writer's query (opencypher.rs MERGE_QUERY): each row merges both people, then the edge.
-WRITER_FORM = (
+# The writer's query for follows edges (function/src/opencypher.rs, whose unit test checks this line): the batch's
+# people created where absent, then each edge merged between them, its creation date set on create.
+WRITER_FORM = "UNWIND $w.r0_0 AS v OPTIONAL MATCH (x {`~id`: v}) WITH v, x WHERE x IS NULL CREATE (:`person` {`~id`: v}) WITH count(*) AS b UNWIND $w.r0_1 AS r MATCH (a {`~id`: r.from}), (z {`~id`: r.to}) MERGE (a)-[e:`follows` {`~id`: r.id}]->(z) ON CREATE SET e += r.c SET e += r.p"
+
+# The writer's query until session 15: each row merges both people, then the edge.
+MERGE_EACH = (
     "UNWIND $edges AS e "
     "MERGE (f:person {`~id`: e.from}) "
     "MERGE (t:person {`~id`: e.to}) "
@@ -22,14 +25,19 @@ PEOPLE_FIRST = (
     "SET r += e.properties"
 )
 
-SHAPES = {"writer-form": WRITER_FORM, "people-first": PEOPLE_FIRST}
+SHAPES = {"writer-form": WRITER_FORM, "merge-each": MERGE_EACH, "people-first": PEOPLE_FIRST}
 
 
 def parameters(shape, batch):
     """The query's parameters for `batch` in `shape`."""
+    people = list(dict.fromkeys(v for e in batch for v in (e.src, e.dst)))
+    if shape == "writer-form":
+        # One row per edge id, as the writer joins an edge sent twice in a batch.
+        rows = {e.edge_id(): {"id": e.edge_id(), "from": e.src, "to": e.dst, "p": {}, "c": {"creationDate": e.created}} for e in batch}
+        return {"w": {"r0_0": people, "r0_1": list(rows.values())}}
     rows = [{"id": e.edge_id(), "from": e.src, "to": e.dst, "properties": {"creationDate": e.created}} for e in batch]
     if shape == "people-first":
-        return {"people": list(dict.fromkeys(v for e in batch for v in (e.src, e.dst))), "edges": rows}
+        return {"people": people, "edges": rows}
     return {"edges": rows}
 
 

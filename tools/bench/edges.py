@@ -1,7 +1,7 @@
 """The follows edges a contender writes, read from the data file `make write-bench` hands the writer too.
 
 The file holds one edge a line, `from,to,created` (the writer's CSV record body), plain or gzip (`.gz`). Each
-edge keeps the writer's keys: the Gremlin/openCypher edge id of function/src/gremlin.rs (`edge_id`) and the
+edge keeps the writer's keys: the Gremlin/openCypher edge id of graph/src/follows.rs (`edge_id`) and the
 SPARQL IRIs of function/src/sparql.rs, so a contender's writes are upserts of the same elements as the writer's
 and writing twice leaves the same graph. Edges are dealt to lanes as Kinesis deals records to shards: by the MD5
 of the partition key (the driver's key is the `from` id) over equal hash-key ranges, so lane i of a contender

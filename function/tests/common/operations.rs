@@ -79,7 +79,10 @@ impl OperationStore for CypherServer {
     ));
     const MOVED_EDGE: MovedEdge = MovedEdge::Refused("edgeIdTaken");
     fn build(operations: &[Operation]) -> Result<String, Unwritable> {
-        stream2neptune_writer::opencypher_operations::batch_request(operations)
+        stream2neptune_writer::opencypher_operations::batch_request(
+            operations,
+            stream2neptune_writer::opencypher_operations::EdgeIds::Given,
+        )
     }
     async fn read_graph(&self) -> Graph {
         stream2neptune_engines::read_opencypher::read_graph(&self.url())
