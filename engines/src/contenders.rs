@@ -77,11 +77,11 @@ pub const CONTENDERS: &[Contender] = &[
         options: &["--transport", "ws"],
     },
     Contender {
-        name: "cypher-bolt-writer-form",
+        name: "cypher-bolt-merge-each",
         language: QueryLanguage::OpenCypher,
         script: "cypher_bolt.py",
         endpoint: Endpoint::Bolt,
-        options: &["--shape", "writer-form"],
+        options: &["--shape", "merge-each"],
     },
     Contender {
         name: "cypher-http-writer-form",
@@ -254,11 +254,11 @@ mod tests {
             "http://127.0.0.1:8182/store"
         );
         assert_eq!(
-            url("cypher-bolt-writer-form", Some("bolt://127.0.0.1:7687")).unwrap(),
+            url("cypher-bolt-merge-each", Some("bolt://127.0.0.1:7687")).unwrap(),
             "bolt://127.0.0.1:7687"
         );
         assert!(
-            url("cypher-bolt-writer-form", None)
+            url("cypher-bolt-merge-each", None)
                 .unwrap_err()
                 .to_string()
                 .contains("no Bolt connector")
