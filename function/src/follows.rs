@@ -5,8 +5,9 @@
 //! The language picks the creation date's value: the record's text in Gremlin and openCypher (the sample stores a
 //! string), an `xsd:date` or `xsd:dateTime` in SPARQL.
 
+use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::follows::{self, CREATION_DATE, FOLLOWS, PERSON};
-use stream2neptune_graph::{EdgeUpsert, Operation, PropertyChange, Value};
+use stream2neptune_graph::{Change, EdgeUpsert, Operation, PropertyChange, Value};
 use stream2neptune_writer_environment::QueryLanguage;
 
 use crate::record::{DateKind, Edge, PropertyValue};
@@ -47,6 +48,67 @@ impl Edge {
     }
 }
 
+/// A follows edge upsert read back from the operation [`Edge::operation`] made, for the request forms that write
+/// follows edges in a shape of their own (SPARQL's follows vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FollowsUpsert<'a> {
+    /// The person the edge starts at.
+    pub from: &'a str,
+    /// The person it ends at.
+    pub to: &'a str,
+    /// The creation date as the record wrote it.
+    pub created: &'a str,
+    /// Whether it is a date or a date-time.
+    pub created_kind: DateKind,
+    /// The extra properties, each set, in record order (sorted by name).
+    pub extras: &'a [PropertyChange],
+}
+
+impl<'a> FollowsUpsert<'a> {
+    /// The follows edge upsert `operation` is, or `None` when it is not one of the shape [`Edge::operation`]
+    /// makes (its id is not checked).
+    pub fn of(operation: &'a Operation) -> Option<Self> {
+        let Operation::UpsertEdge(edge) = operation else {
+            return None;
+        };
+        if (
+            edge.label.as_str(),
+            edge.from_label.as_str(),
+            edge.to_label.as_str(),
+        ) != (FOLLOWS, PERSON, PERSON)
+        {
+            return None;
+        }
+        let (first, extras) = edge.properties.split_first()?;
+        let (created, created_kind) = match (&*first.name, &first.change) {
+            (CREATION_DATE, Change::SetOnCreate(Value::Date(text))) => (text, DateKind::Date),
+            (CREATION_DATE, Change::SetOnCreate(Value::DateTime(text))) => {
+                (text, DateKind::DateTime)
+            }
+            (CREATION_DATE, Change::SetOnCreate(Value::String(text))) => (text, date_kind(text)?),
+            _ => return None,
+        };
+        if !extras.iter().all(|p| matches!(p.change, Change::Set(_))) {
+            return None;
+        }
+        Some(FollowsUpsert {
+            from: &edge.from,
+            to: &edge.to,
+            created,
+            created_kind,
+            extras,
+        })
+    }
+
+    /// The extra properties' names and values.
+    pub fn extra_values(&self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        self.extras.iter().filter_map(|p| match &p.change {
+            Change::Set(value) => Some((p.name.as_str(), value)),
+            _ => None,
+        })
+    }
+}
+
 /// An extra property's value as a graph value (the one type every builder writes).
 impl From<&PropertyValue> for Value {
     fn from(value: &PropertyValue) -> Value {
@@ -64,6 +126,47 @@ mod tests {
     use super::*;
     use crate::record::parse_record;
     use stream2neptune_graph::Graph;
+
+    #[test]
+    fn the_upsert_reads_back_as_the_edge_in_every_language_and_nothing_else_does() {
+        let edge = parse_record(
+            br#"{"from":"a","to":"b","created":"2016-05-21 10:11","w":1,"n":"x"}"#,
+            1024,
+        )
+        .unwrap();
+        for language in [
+            QueryLanguage::Gremlin,
+            QueryLanguage::OpenCypher,
+            QueryLanguage::Sparql,
+        ] {
+            let operation = edge.operation(language);
+            let read = FollowsUpsert::of(&operation).unwrap();
+            assert_eq!(
+                (read.from, read.to, read.created, read.created_kind),
+                ("a", "b", "2016-05-21 10:11", DateKind::DateTime),
+                "{language:?}"
+            );
+            let extras: Vec<(&str, &Value)> = read.extra_values().collect();
+            assert_eq!(
+                extras,
+                [("n", &Value::String("x".into())), ("w", &Value::Integer(1))]
+            );
+        }
+        let mut other = edge.operation(QueryLanguage::Gremlin);
+        let Operation::UpsertEdge(upsert) = &mut other else {
+            unreachable!()
+        };
+        upsert.label = "knows".into();
+        assert_eq!(FollowsUpsert::of(&other), None);
+        let Operation::UpsertEdge(upsert) = &mut other else {
+            unreachable!()
+        };
+        upsert.label = FOLLOWS.into();
+        upsert.properties[0].change = Change::Set(Value::String("2016-05-21".into()));
+        assert_eq!(FollowsUpsert::of(&other), None);
+        let vertex = Operation::DeleteVertex { id: "a".into() };
+        assert_eq!(FollowsUpsert::of(&vertex), None);
+    }
 
     #[test]
     fn a_follows_record_is_one_edge_upsert_and_a_resent_one_changes_only_its_extra_properties() {

@@ -12,10 +12,19 @@
 //! the same record twice leaves the same graph (RDF graphs are sets of triples). Extra properties
 //! are last-write-wins: each write first deletes the values the edge had for the properties it
 //! carries, so the value of the last record written stays.
+//!
+//! The update is built from each edge's graph operation ([`Edge::operation`], read back by
+//! [`FollowsUpsert`]): this vocabulary is how SPARQL writes the follows graph, where graph-operation
+//! records get the generic mapping of [`crate::sparql_operations`].
 
+use std::borrow::Borrow;
 use std::fmt::Write;
 
-use crate::record::{CreationDate, DateKind, Edge, PropertyValue};
+use stream2neptune_graph::{Operation, Value};
+use stream2neptune_writer_environment::QueryLanguage;
+
+use crate::follows::FollowsUpsert;
+use crate::record::{DateKind, Edge};
 
 // The scheme's IRIs, which the data set's people and the reader of a SPARQL store share, are defined once, in the
 // graph crate.
@@ -26,16 +35,19 @@ pub use stream2neptune_graph::iri::{
 
 /// IRI of the edge resource of `edge`.
 pub fn edge_iri(edge: &Edge) -> String {
-    let mut iri = String::with_capacity(
-        BASE.len() + 11 + edge.from.len() + edge.to.len() + edge.created.text.len(),
-    );
+    follows_iri(&edge.from, &edge.created.text, &edge.to)
+}
+
+/// IRI of the edge resource from `from` to `to` created on `created` (the record's text).
+fn follows_iri(from: &str, created: &str, to: &str) -> String {
+    let mut iri = String::with_capacity(BASE.len() + 11 + from.len() + to.len() + created.len());
     iri.push_str(BASE);
     iri.push_str("follows/");
-    push_pct(&mut iri, &edge.from);
+    push_pct(&mut iri, from);
     iri.push('/');
-    push_pct(&mut iri, &edge.created.text);
+    push_pct(&mut iri, created);
     iri.push('/');
-    push_pct(&mut iri, &edge.to);
+    push_pct(&mut iri, to);
     iri
 }
 
@@ -45,24 +57,40 @@ fn push_triple(u: &mut String, s: &str, p: &str, o: &str) {
     }
 }
 
-/// Builds one SPARQL Update writing `edges` in order, as one request (one transaction).
+/// Builds one SPARQL Update writing `edges` in order, as one request (one transaction): their graph operations
+/// ([`Edge::operation`]) by [`follows_update`].
+pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
+    let operations: Vec<Operation> = edges
+        .into_iter()
+        .map(|edge| edge.operation(QueryLanguage::Sparql))
+        .collect();
+    follows_update(&operations)
+}
+
+/// Builds one SPARQL Update writing `operations`, follows edge upserts as [`Edge::operation`] makes them for
+/// SPARQL, in order, as one request (one transaction).
 ///
 /// Edge properties are last-write-wins: before an edge carrying extra properties is inserted, a
 /// `DELETE { <edge> <prop> ?old } WHERE { <edge> <prop> ?old }` per property removes the value
 /// any earlier write (in this batch or before) left. Operations are separated by ` ;` and run in
 /// order; consecutive edges without extra properties share one `INSERT DATA`.
-pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
-    let edges = edges.into_iter();
-    let mut u = String::with_capacity(64 + 900 * edges.size_hint().0);
+///
+/// # Panics
+///
+/// On an operation that is not such an upsert: the caller holds only the operations of follows records.
+pub fn follows_update<O: Borrow<Operation>>(operations: &[O]) -> String {
+    let mut u = String::with_capacity(64 + 900 * operations.len());
     let mut insert_open = false;
-    for edge in edges {
-        let e = edge_iri(edge);
-        if !edge.properties.is_empty() {
+    for operation in operations {
+        let edge = FollowsUpsert::of(operation.borrow())
+            .expect("a follows write holds the operations of follows records");
+        let e = follows_iri(edge.from, edge.created, edge.to);
+        if !edge.extras.is_empty() {
             if insert_open {
                 u.push_str("} ;\n");
                 insert_open = false;
             }
-            for (key, _) in &edge.properties {
+            for (key, _) in edge.extra_values() {
                 let mut pattern = String::with_capacity(e.len() + key.len() + 64);
                 for part in ["<", &e, "> <", BASE, "property/"] {
                     pattern.push_str(part);
@@ -78,8 +106,8 @@ pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
             u.push_str("INSERT DATA {\n");
             insert_open = true;
         }
-        let from = person_iri(&edge.from);
-        let to = person_iri(&edge.to);
+        let from = person_iri(edge.from);
+        let to = person_iri(edge.to);
         push_triple(&mut u, &from, RDF_TYPE, PERSON_CLASS);
         push_triple(&mut u, &to, RDF_TYPE, PERSON_CLASS);
         push_triple(&mut u, &from, FOLLOWS, &to);
@@ -89,9 +117,9 @@ pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
         for part in ["<", &e, "> <", CREATION_DATE, "> "] {
             u.push_str(part);
         }
-        push_date(&mut u, &edge.created);
+        push_date(&mut u, edge.created, edge.created_kind);
         u.push_str(" .\n");
-        for (key, value) in &edge.properties {
+        for (key, value) in edge.extra_values() {
             for part in ["<", &e, "> <", BASE, "property/"] {
                 u.push_str(part);
             }
@@ -108,13 +136,13 @@ pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
     u
 }
 
-/// The `xsd:date` / `xsd:dateTime` lexical form of a validated date (`T` separator, seconds and
-/// a `±HH:MM` zone written out).
-pub fn xsd_lexical(date: &CreationDate) -> (String, &'static str) {
-    match date.kind {
-        DateKind::Date => (date.text.clone(), "date"),
+/// The `xsd:date` / `xsd:dateTime` lexical form of a validated date of `kind` (`T` separator, seconds
+/// and a `±HH:MM` zone written out).
+pub fn xsd_lexical(text: &str, kind: DateKind) -> (String, &'static str) {
+    match kind {
+        DateKind::Date => (text.to_owned(), "date"),
         DateKind::DateTime => {
-            let t = &date.text;
+            let t = text;
             let mut out = String::with_capacity(t.len() + 6);
             out.push_str(&t[..10]);
             out.push('T');
@@ -138,26 +166,29 @@ pub fn xsd_lexical(date: &CreationDate) -> (String, &'static str) {
     }
 }
 
-fn push_date(u: &mut String, date: &CreationDate) {
-    let (lexical, datatype) = xsd_lexical(date);
+fn push_date(u: &mut String, text: &str, kind: DateKind) {
+    let (lexical, datatype) = xsd_lexical(text, kind);
     push_literal(u, &lexical);
     for part in ["^^<", XSD, datatype, ">"] {
         u.push_str(part);
     }
 }
 
-fn push_value(u: &mut String, value: &PropertyValue) {
+/// An extra property's value (text, an integer, a double or a boolean: what a follows record holds), integers as
+/// `xsd:integer`.
+fn push_value(u: &mut String, value: &Value) {
     match value {
-        PropertyValue::Text(s) => push_literal(u, s),
-        PropertyValue::Integer(i) => {
+        Value::Integer(i) => {
             let _ = write!(u, "\"{i}\"^^<{XSD}integer>");
         }
-        PropertyValue::Float(x) => {
+        Value::Double(x) => {
             let _ = write!(u, "\"{x:e}\"^^<{XSD}double>");
         }
-        PropertyValue::Bool(b) => {
+        Value::Boolean(b) => {
             let _ = write!(u, "\"{b}\"^^<{XSD}boolean>");
         }
+        Value::String(s) | Value::Date(s) | Value::DateTime(s) => push_literal(u, s),
+        Value::List(_) => unreachable!("a follows record's property holds one value"),
     }
 }
 
@@ -203,7 +234,7 @@ pub fn push_literal(u: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{parse_date, test_edge as edge};
+    use crate::record::{PropertyValue, parse_date, test_edge as edge};
 
     #[test]
     fn exact_update_for_one_edge() {
@@ -333,8 +364,9 @@ INSERT DATA {
             ),
         ];
         for (text, lexical, datatype) in table {
+            let date = parse_date(text).unwrap();
             assert_eq!(
-                xsd_lexical(&parse_date(text).unwrap()),
+                xsd_lexical(&date.text, date.kind),
                 (lexical.to_string(), datatype),
                 "{text}"
             );

@@ -227,7 +227,7 @@ fn literal(value: &Value) -> Result<String, String> {
                         }
                     )
                 })?;
-            let (lexical, datatype) = xsd_lexical(&parsed);
+            let (lexical, datatype) = xsd_lexical(&parsed.text, parsed.kind);
             push_literal(&mut out, &lexical);
             for part in ["^^<", XSD, datatype, ">"] {
                 out.push_str(part);
