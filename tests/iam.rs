@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex::Regex;
 use serde_norway::Value;
 use stream2neptune::render;
+use stream2neptune_graph::Operation;
 use stream2neptune_plan::OnFailureDestination;
 use stream2neptune_plan::endpoints::{self, Part};
 use stream2neptune_plan::{GremlinBatchForm, GremlinUpsertStyle};
@@ -91,7 +92,7 @@ fn neptune_query_actions(language: &str, query: &str) -> BTreeSet<&'static str> 
 }
 
 /// Edges as the writer gets them: without and with extra properties, twice the same pair (an upsert that matches).
-fn edges() -> Vec<Edge> {
+fn edges() -> Vec<Operation> {
     let edge = |from: &str, to: &str, properties: Vec<(String, PropertyValue)>| Edge {
         from: from.to_owned(),
         to: to.to_owned(),
@@ -111,6 +112,9 @@ fn edges() -> Vec<Edge> {
             vec![("weight".to_owned(), PropertyValue::Integer(4))],
         ),
     ]
+    .into_iter()
+    .map(Edge::into_operation)
+    .collect()
 }
 
 /// Every request body the writer can send to Neptune in `language`, built by its own builders for each setting

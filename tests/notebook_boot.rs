@@ -349,12 +349,13 @@ fn generate(dir: &Path) -> Vec<Edge> {
 }
 
 /// The writer's parsed records of `edges`.
-fn records(edges: &[Edge]) -> Vec<stream2neptune_writer::record::Edge> {
+fn records(edges: &[Edge]) -> Vec<stream2neptune_graph::Operation> {
     edges
         .iter()
         .map(|e| {
             stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
                 .unwrap()
+                .into_operation()
         })
         .collect()
 }

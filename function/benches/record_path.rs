@@ -69,7 +69,7 @@ fn per_record(c: &mut Criterion) {
         b.iter(|| {
             let edges: Vec<_> = bodies
                 .iter()
-                .map(|d| parse_record(black_box(d), 65_536).unwrap())
+                .map(|d| parse_record(black_box(d), 65_536).unwrap().into_operation())
                 .collect();
             black_box(batch_query(&edges, merge, String::new))
         })
@@ -78,7 +78,7 @@ fn per_record(c: &mut Criterion) {
         b.iter(|| {
             let edges: Vec<_> = bodies
                 .iter()
-                .map(|d| parse_record(black_box(d), 65_536).unwrap())
+                .map(|d| parse_record(black_box(d), 65_536).unwrap().into_operation())
                 .collect();
             black_box(batch_update(&edges))
         })
@@ -88,7 +88,7 @@ fn per_record(c: &mut Criterion) {
         b.iter(|| {
             let edges: Vec<_> = bodies
                 .iter()
-                .map(|d| parse_record(black_box(d), 65_536).unwrap())
+                .map(|d| parse_record(black_box(d), 65_536).unwrap().into_operation())
                 .collect();
             black_box(batch_request(&edges, true, String::new))
         })
@@ -105,7 +105,7 @@ fn per_record(c: &mut Criterion) {
                     let data = base64::engine::general_purpose::STANDARD
                         .decode(black_box(e))
                         .unwrap();
-                    parse_record(&data, 65_536).unwrap()
+                    parse_record(&data, 65_536).unwrap().into_operation()
                 })
                 .collect();
             black_box(batch_query(&edges, merge, String::new))
@@ -119,7 +119,7 @@ fn per_record(c: &mut Criterion) {
                     let data = base64::engine::general_purpose::STANDARD
                         .decode(black_box(e))
                         .unwrap();
-                    parse_record(&data, 65_536).unwrap()
+                    parse_record(&data, 65_536).unwrap().into_operation()
                 })
                 .collect();
             black_box(batch_update(&edges))
@@ -133,7 +133,7 @@ fn per_record(c: &mut Criterion) {
                     let data = base64::engine::general_purpose::STANDARD
                         .decode(black_box(e))
                         .unwrap();
-                    parse_record(&data, 65_536).unwrap()
+                    parse_record(&data, 65_536).unwrap().into_operation()
                 })
                 .collect();
             black_box(batch_request(&edges, true, String::new))
@@ -148,7 +148,11 @@ fn per_record(c: &mut Criterion) {
             let edges: Vec<_> = event
                 .records
                 .iter()
-                .map(|r| parse_record(&r.kinesis.data, 65_536).unwrap())
+                .map(|r| {
+                    parse_record(&r.kinesis.data, 65_536)
+                        .unwrap()
+                        .into_operation()
+                })
                 .collect();
             black_box(batch_query(&edges, merge, String::new))
         })

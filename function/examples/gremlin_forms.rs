@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use stream2neptune_engines::gremlin_server::Channelizer;
+use stream2neptune_graph::Operation;
 use stream2neptune_testkit::gremlin_server::GremlinServer;
 use stream2neptune_writer::gremlin::{GremlinStyle, batch_query};
 use stream2neptune_writer::record::{Edge, parse_date};
@@ -106,6 +107,7 @@ async fn main() {
         .iter()
         .flat_map(|e| [e.from.as_str(), e.to.as_str()])
         .collect();
+    let operations: Vec<Operation> = edges.iter().cloned().map(Edge::into_operation).collect();
     let forms = [
         ("chained", GremlinBatchForm::Chained),
         ("rows", GremlinBatchForm::Rows),
@@ -117,7 +119,7 @@ async fn main() {
     };
     if let Some(dir) = std::env::var_os("AB_TEXTS") {
         for (name, form) in forms {
-            let texts: Vec<String> = edges
+            let texts: Vec<String> = operations
                 .chunks(batch)
                 .map(|chunk| batch_query(chunk, style(form), || unreachable!("derived ids")))
                 .collect();
@@ -133,7 +135,7 @@ async fn main() {
     println!("{count} edges, batches of {batch}, {clients} clients, {rounds} rounds");
     for round in 1..=rounds {
         for (i, (name, form)) in forms.iter().enumerate() {
-            let bodies: Vec<Vec<u8>> = edges
+            let bodies: Vec<Vec<u8>> = operations
                 .chunks(batch)
                 .map(|chunk| {
                     let text = batch_query(chunk, style(*form), || unreachable!("derived ids"));

@@ -131,10 +131,13 @@ mod tests {
                 (4, None, "r"),
             ]
         );
-        let Ok(Write::Follows(edge)) = users[2].decode(1000, None, |_| Ok(())) else {
+        let Ok(Write::Follows(operation)) = users[2].decode(1000, None, |_| Ok(())) else {
             panic!("{:?}", users[2].decode(1000, None, |_| Ok(())));
         };
-        assert_eq!(edge.from, "c");
+        assert_eq!(
+            crate::follows::FollowsUpsert::of(&operation).map(|edge| edge.from),
+            Some("c")
+        );
         let err = users[3].decode(1000, None, |_| Ok(())).unwrap_err();
         assert_eq!(err.code(), "CorruptedAggregate");
         assert!(err.to_string().contains("MD5 trailer"), "{err}");

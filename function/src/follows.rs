@@ -1,14 +1,14 @@
 //! The sample's `follows` edge ([`Edge`], decoded by [`crate::record`]) as the graph operation it is: an upsert of
 //! one `follows` edge between two `person` vertices under the follows edge id
-//! ([`stream2neptune_graph::follows::edge_id`]), with the creation date set when the edge is created (it is part of
-//! the id, so a matched edge holds it already and is only read) and each extra property set, last record winning.
-//! The language picks the creation date's value: the record's text in Gremlin and openCypher (the sample stores a
-//! string), an `xsd:date` or `xsd:dateTime` in SPARQL.
+//! ([`stream2neptune_graph::follows::edge_id`]), with the creation date (the record's text, as the sample stores
+//! it) set when the edge is created (it is part of the id, so a matched edge holds it already and is only read)
+//! and each extra property set, last record winning. A follows record is decoded into this operation, and every
+//! language writes it ([`FollowsUpsert`] reads it back for the forms that write follows edges in a shape of their
+//! own: SPARQL's follows vocabulary, which types the date, and the non-default Gremlin and openCypher forms).
 
 use stream2neptune_graph::date::date_kind;
 use stream2neptune_graph::follows::{self, CREATION_DATE, FOLLOWS, PERSON};
 use stream2neptune_graph::{Change, EdgeUpsert, Operation, PropertyChange, Value};
-use stream2neptune_writer_environment::QueryLanguage;
 
 use crate::record::{DateKind, Edge, PropertyValue};
 
@@ -18,29 +18,27 @@ impl Edge {
         follows::edge_id(&self.from, &self.created.text, &self.to)
     }
 
-    /// The edge as one graph operation, written in `language`.
-    pub fn operation(&self, language: QueryLanguage) -> Operation {
-        let created = match (language, self.created.kind) {
-            (QueryLanguage::Sparql, DateKind::Date) => Value::Date(self.created.text.clone()),
-            (QueryLanguage::Sparql, DateKind::DateTime) => {
-                Value::DateTime(self.created.text.clone())
-            }
-            (QueryLanguage::Gremlin | QueryLanguage::OpenCypher, _) => {
-                Value::String(self.created.text.clone())
-            }
-        };
+    /// The edge as one graph operation.
+    pub fn into_operation(self) -> Operation {
+        let id = self.id();
         let mut properties = Vec::with_capacity(1 + self.properties.len());
-        properties.push(PropertyChange::set_on_create(CREATION_DATE, created));
+        properties.push(PropertyChange::set_on_create(
+            CREATION_DATE,
+            Value::String(self.created.text),
+        ));
         properties.extend(
             self.properties
-                .iter()
-                .map(|(name, value)| PropertyChange::set(name, Value::from(value))),
+                .into_iter()
+                .map(|(name, value)| PropertyChange {
+                    name,
+                    change: Change::Set(value.into()),
+                }),
         );
         Operation::UpsertEdge(EdgeUpsert {
-            id: self.id(),
+            id,
             label: FOLLOWS.into(),
-            from: self.from.clone(),
-            to: self.to.clone(),
+            from: self.from,
+            to: self.to,
             from_label: PERSON.into(),
             to_label: PERSON.into(),
             properties,
@@ -48,10 +46,11 @@ impl Edge {
     }
 }
 
-/// A follows edge upsert read back from the operation [`Edge::operation`] made, for the request forms that write
-/// follows edges in a shape of their own (SPARQL's follows vocabulary).
+/// A follows edge upsert read back from the operation [`Edge::into_operation`] made.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FollowsUpsert<'a> {
+    /// The follows edge id.
+    pub id: &'a str,
     /// The person the edge starts at.
     pub from: &'a str,
     /// The person it ends at.
@@ -65,7 +64,7 @@ pub struct FollowsUpsert<'a> {
 }
 
 impl<'a> FollowsUpsert<'a> {
-    /// The follows edge upsert `operation` is, or `None` when it is not one of the shape [`Edge::operation`]
+    /// The follows edge upsert `operation` is, or `None` when it is not one of the shape [`Edge::into_operation`]
     /// makes (its id is not checked).
     pub fn of(operation: &'a Operation) -> Option<Self> {
         let Operation::UpsertEdge(edge) = operation else {
@@ -80,22 +79,19 @@ impl<'a> FollowsUpsert<'a> {
             return None;
         }
         let (first, extras) = edge.properties.split_first()?;
-        let (created, created_kind) = match (&*first.name, &first.change) {
-            (CREATION_DATE, Change::SetOnCreate(Value::Date(text))) => (text, DateKind::Date),
-            (CREATION_DATE, Change::SetOnCreate(Value::DateTime(text))) => {
-                (text, DateKind::DateTime)
-            }
-            (CREATION_DATE, Change::SetOnCreate(Value::String(text))) => (text, date_kind(text)?),
+        let created = match (&*first.name, &first.change) {
+            (CREATION_DATE, Change::SetOnCreate(Value::String(text))) => text,
             _ => return None,
         };
         if !extras.iter().all(|p| matches!(p.change, Change::Set(_))) {
             return None;
         }
         Some(FollowsUpsert {
+            id: &edge.id,
             from: &edge.from,
             to: &edge.to,
             created,
-            created_kind,
+            created_kind: date_kind(created)?,
             extras,
         })
     }
@@ -110,13 +106,13 @@ impl<'a> FollowsUpsert<'a> {
 }
 
 /// An extra property's value as a graph value (the one type every builder writes).
-impl From<&PropertyValue> for Value {
-    fn from(value: &PropertyValue) -> Value {
+impl From<PropertyValue> for Value {
+    fn from(value: PropertyValue) -> Value {
         match value {
-            PropertyValue::Text(text) => Value::String(text.clone()),
-            PropertyValue::Integer(n) => Value::Integer(*n),
-            PropertyValue::Float(x) => Value::Double(*x),
-            PropertyValue::Bool(b) => Value::Boolean(*b),
+            PropertyValue::Text(text) => Value::String(text),
+            PropertyValue::Integer(n) => Value::Integer(n),
+            PropertyValue::Float(x) => Value::Double(x),
+            PropertyValue::Bool(b) => Value::Boolean(b),
         }
     }
 }
@@ -128,40 +124,40 @@ mod tests {
     use stream2neptune_graph::Graph;
 
     #[test]
-    fn the_upsert_reads_back_as_the_edge_in_every_language_and_nothing_else_does() {
+    fn the_upsert_reads_back_as_the_edge_and_nothing_else_does() {
         let edge = parse_record(
             br#"{"from":"a","to":"b","created":"2016-05-21 10:11","w":1,"n":"x"}"#,
             1024,
         )
         .unwrap();
-        for language in [
-            QueryLanguage::Gremlin,
-            QueryLanguage::OpenCypher,
-            QueryLanguage::Sparql,
-        ] {
-            let operation = edge.operation(language);
-            let read = FollowsUpsert::of(&operation).unwrap();
-            assert_eq!(
-                (read.from, read.to, read.created, read.created_kind),
-                ("a", "b", "2016-05-21 10:11", DateKind::DateTime),
-                "{language:?}"
-            );
-            let extras: Vec<(&str, &Value)> = read.extra_values().collect();
-            assert_eq!(
-                extras,
-                [("n", &Value::String("x".into())), ("w", &Value::Integer(1))]
-            );
-        }
-        let mut other = edge.operation(QueryLanguage::Gremlin);
+        let id = edge.id();
+        let operation = edge.into_operation();
+        let read = FollowsUpsert::of(&operation).unwrap();
+        assert_eq!(
+            (read.id, read.from, read.to, read.created, read.created_kind),
+            (
+                id.as_str(),
+                "a",
+                "b",
+                "2016-05-21 10:11",
+                DateKind::DateTime
+            )
+        );
+        let extras: Vec<(&str, &Value)> = read.extra_values().collect();
+        assert_eq!(
+            extras,
+            [("n", &Value::String("x".into())), ("w", &Value::Integer(1))]
+        );
+        let mut other = operation.clone();
         let Operation::UpsertEdge(upsert) = &mut other else {
             unreachable!()
         };
         upsert.label = "knows".into();
         assert_eq!(FollowsUpsert::of(&other), None);
+        let mut other = operation.clone();
         let Operation::UpsertEdge(upsert) = &mut other else {
             unreachable!()
         };
-        upsert.label = FOLLOWS.into();
         upsert.properties[0].change = Change::Set(Value::String("2016-05-21".into()));
         assert_eq!(FollowsUpsert::of(&other), None);
         let vertex = Operation::DeleteVertex { id: "a".into() };
@@ -181,10 +177,8 @@ mod tests {
         )
         .unwrap();
         let mut graph = Graph::default();
-        for edge in [&first, &again] {
-            graph
-                .apply(&edge.operation(QueryLanguage::Gremlin))
-                .unwrap();
+        for edge in [first, again] {
+            graph.apply(&edge.into_operation()).unwrap();
         }
         // The sample's names as literals: the engine tests' model uses this conversion too.
         assert_eq!(graph.vertices.len(), 2);
@@ -208,35 +202,6 @@ mod tests {
                 (&"ok".to_owned(), &Value::Boolean(true)),
                 (&"w".to_owned(), &Value::Double(2.5)),
             ]
-        );
-    }
-
-    #[test]
-    fn the_creation_date_is_text_in_gremlin_and_opencypher_and_typed_in_sparql() {
-        let created = |body: &[u8], language| {
-            let Operation::UpsertEdge(upsert) =
-                parse_record(body, 1024).unwrap().operation(language)
-            else {
-                unreachable!()
-            };
-            upsert.properties[0].clone()
-        };
-        let date = b"a,b,2016-05-21";
-        let time = b"a,b,2016-05-21T10:11:12Z";
-        let on_create = |value| PropertyChange::set_on_create(CREATION_DATE, value);
-        for language in [QueryLanguage::Gremlin, QueryLanguage::OpenCypher] {
-            assert_eq!(
-                created(date, language),
-                on_create(Value::String("2016-05-21".into()))
-            );
-        }
-        assert_eq!(
-            created(date, QueryLanguage::Sparql),
-            on_create(Value::Date("2016-05-21".into()))
-        );
-        assert_eq!(
-            created(time, QueryLanguage::Sparql),
-            on_create(Value::DateTime("2016-05-21T10:11:12Z".into()))
         );
     }
 }

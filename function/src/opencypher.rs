@@ -7,8 +7,8 @@
 //! engine 1.2.0.2 and later, accepted in MERGE, CREATE and MATCH), with the same edge id
 //! ([`crate::record::Edge::id`]), so either language can read what the other wrote.
 //!
-//! - CONDITIONAL_CREATE=true: each edge is the graph operation it is ([`Edge::operation`]), written
-//!   by the operations builder ([`opencypher_operations`]) with [`EdgeIds::FromEnds`] (the follows
+//! - CONDITIONAL_CREATE=true: each edge is the graph operation it is ([`Edge::into_operation`]),
+//!   written by the operations builder ([`opencypher_operations`]) with [`EdgeIds::FromEnds`] (the follows
 //!   id is built from the edge's ends): the people created where absent, the edge merged between
 //!   them by its id with `creationDate` set when it is created and the extra properties set, so the
 //!   last write of an edge's properties wins and writing a batch twice leaves the same graph.
@@ -16,13 +16,16 @@
 //!   and the edge is a plain CREATE with a random id ([`CREATE_QUERY`], the sample's
 //!   non-idempotent mode).
 
+use std::borrow::Borrow;
+
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use stream2neptune_graph::Operation;
-use stream2neptune_writer_environment::QueryLanguage;
 
+use crate::follows::FollowsUpsert;
 use crate::opencypher_operations::{self, EdgeIds};
-use crate::record::{Edge, PropertyValue};
+#[cfg(doc)]
+use crate::record::Edge;
 
 /// The plain add written with CONDITIONAL_CREATE=false.
 pub const CREATE_QUERY: &str = "UNWIND $edges AS e \
@@ -47,39 +50,37 @@ struct EdgeRow<'a> {
 
 // `creationDate` first, then the extra properties in record order (sorted by name), whatever
 // the map type serde_json is built with.
-struct EdgeProperties<'a>(&'a Edge);
+struct EdgeProperties<'a>(FollowsUpsert<'a>);
 
 impl Serialize for EdgeProperties<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let edge = self.0;
-        let mut map = serializer.serialize_map(Some(1 + edge.properties.len()))?;
-        map.serialize_entry("creationDate", &edge.created.text)?;
-        for (key, value) in &edge.properties {
-            match value {
-                PropertyValue::Text(s) => map.serialize_entry(key, s)?,
-                PropertyValue::Integer(i) => map.serialize_entry(key, i)?,
-                // Finite by construction (the parser rejects NaN and infinities).
-                PropertyValue::Float(x) => map.serialize_entry(key, x)?,
-                PropertyValue::Bool(b) => map.serialize_entry(key, b)?,
-            }
+        let edge = &self.0;
+        let mut map = serializer.serialize_map(Some(1 + edge.extras.len()))?;
+        map.serialize_entry("creationDate", edge.created)?;
+        for (key, value) in edge.extra_values() {
+            map.serialize_entry(key, &opencypher_operations::json_value(value))?;
         }
         map.end()
     }
 }
 
-/// The `parameters` JSON of [`CREATE_QUERY`] for `edges`: `{"edges":[{"id":..,"from":..,"to":..,
-/// "properties":{"creationDate":..,<extra properties>}}]}`, each id drawn from `random_id`.
-fn create_parameters<'a>(
-    edges: impl IntoIterator<Item = &'a Edge>,
+/// The `parameters` JSON of [`CREATE_QUERY`] for `operations`, follows edge upserts: `{"edges":[{"id":..,
+/// "from":..,"to":..,"properties":{"creationDate":..,<extra properties>}}]}`, each id drawn from `random_id`.
+fn create_parameters<O: Borrow<Operation>>(
+    operations: &[O],
     mut random_id: impl FnMut() -> String,
 ) -> String {
-    let edges = edges
-        .into_iter()
-        .map(|edge| EdgeRow {
-            id: random_id(),
-            from: &edge.from,
-            to: &edge.to,
-            properties: EdgeProperties(edge),
+    let edges = operations
+        .iter()
+        .map(|operation| {
+            let edge = FollowsUpsert::of(operation.borrow())
+                .expect("a follows write holds the operations of follows records");
+            EdgeRow {
+                id: random_id(),
+                from: edge.from,
+                to: edge.to,
+                properties: EdgeProperties(edge),
+            }
         })
         .collect();
     // Serialising strings, numbers and booleans into a String cannot fail.
@@ -97,21 +98,21 @@ pub fn form_body(query: &str, parameters: &str) -> String {
     .finish()
 }
 
-/// The complete form body writing `edges` in one request (one transaction). `random_id` supplies
-/// each edge id when `conditional_create` is false.
-pub fn batch_request<'a>(
-    edges: impl IntoIterator<Item = &'a Edge>,
+/// The complete form body writing `operations`, the graph operations of follows records, in one request (one
+/// transaction). `random_id` supplies each edge id when `conditional_create` is false.
+///
+/// # Panics
+///
+/// With `conditional_create` false, on an operation that is not a follows edge upsert.
+pub fn batch_request<O: Borrow<Operation>>(
+    operations: &[O],
     conditional_create: bool,
     random_id: impl FnMut() -> String,
 ) -> String {
     if !conditional_create {
-        return form_body(CREATE_QUERY, &create_parameters(edges, random_id));
+        return form_body(CREATE_QUERY, &create_parameters(operations, random_id));
     }
-    let operations: Vec<Operation> = edges
-        .into_iter()
-        .map(|edge| edge.operation(QueryLanguage::OpenCypher))
-        .collect();
-    opencypher_operations::batch_request(&operations, EdgeIds::FromEnds).expect(
+    opencypher_operations::batch_request(operations, EdgeIds::FromEnds).expect(
         "a follows edge holds text, numbers and booleans under names not starting with `~` (the record \
          parser's rules), which openCypher stores",
     )
@@ -120,7 +121,7 @@ pub fn batch_request<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::test_edge;
+    use crate::record::{Edge, PropertyValue, test_edge, test_operations};
     use serde_json::Value;
 
     /// The query of every write of follows edges with CONDITIONAL_CREATE=true: the batch's people
@@ -132,6 +133,15 @@ mod tests {
 
     fn edge(from: &str, to: &str) -> Edge {
         test_edge(from, to, "2016-05-21")
+    }
+
+    /// The form body writing the records of `edges`.
+    fn request(
+        edges: &[Edge],
+        conditional_create: bool,
+        random_id: impl FnMut() -> String,
+    ) -> String {
+        batch_request(&test_operations(edges), conditional_create, random_id)
     }
 
     fn no_random() -> String {
@@ -177,7 +187,7 @@ mod tests {
             ("via".into(), PropertyValue::Text("it's".into())),
             ("w".into(), PropertyValue::Float(0.5)),
         ];
-        let body = batch_request(&[edge("1", "2"), e, edge("1", "2")], true, no_random);
+        let body = request(&[edge("1", "2"), e, edge("1", "2")], true, no_random);
         let (query, parameters) = decode(&body);
         assert_eq!(query, MERGE_QUERY);
         // Each person once; the edge sent twice is one row (the last values win); the creation
@@ -208,14 +218,14 @@ mod tests {
     #[test]
     fn the_edge_id_is_the_gremlin_one() {
         let e = edge("a-b", "50%");
-        let (_, parameters) = decode(&batch_request([&e], true, no_random));
+        let (_, parameters) = decode(&request(std::slice::from_ref(&e), true, no_random));
         assert_eq!(parameters["w"]["r0_1"][0]["id"], e.id());
         assert_eq!(parameters["w"]["r0_1"][0]["id"], "a%2Db-2016-05-21-50%25");
     }
 
     #[test]
     fn unconditional_create_uses_the_random_id() {
-        let body = batch_request(&[edge("1", "2")], false, || "r-1".to_string());
+        let body = request(&[edge("1", "2")], false, || "r-1".to_string());
         let (q, parameters) = decode(&body);
         assert_eq!(q, CREATE_QUERY);
         assert_eq!(
@@ -258,7 +268,7 @@ mod tests {
         for raw in HOSTILE {
             let e = edge(raw, &format!("{raw}!"));
             for conditional_create in [true, false] {
-                let body = batch_request([&e], conditional_create, || "r".into());
+                let body = request(std::slice::from_ref(&e), conditional_create, || "r".into());
                 let (q, parameters) = decode(&body);
                 // The query text is the same constant for every id.
                 let rows = if conditional_create {
@@ -290,7 +300,7 @@ mod tests {
             .iter()
             .map(|raw| (raw.to_string(), PropertyValue::Text(raw.to_string())))
             .collect();
-        let (q, parameters) = decode(&batch_request([&e], true, no_random));
+        let (q, parameters) = decode(&request(std::slice::from_ref(&e), true, no_random));
         assert_eq!(q, MERGE_QUERY);
         let properties = parameters["w"]["r0_1"][0]["p"].as_object().unwrap();
         assert_eq!(properties.len(), HOSTILE.len());

@@ -823,7 +823,8 @@ fn element_pattern(edge: bool) -> &'static str {
     }
 }
 
-fn json_value(value: &Value) -> Json {
+/// A value as the JSON of a parameter.
+pub(crate) fn json_value(value: &Value) -> Json {
     match value {
         Value::String(s) => Json::String(s.clone()),
         Value::Integer(i) => Json::from(*i),

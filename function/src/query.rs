@@ -9,7 +9,7 @@ use stream2neptune_writer_environment::QueryLanguage;
 use crate::config::Config;
 use crate::gremlin::{self, GremlinStyle};
 use crate::opencypher_operations::EdgeIds;
-use crate::record::{Edge, RejectReason, Write};
+use crate::record::{RejectReason, Write};
 use crate::{opencypher, opencypher_operations, sparql, sparql_operations, sparql_quads};
 
 /// The language's check of one graph operation: `Err` names what it cannot store and what to send instead.
@@ -79,10 +79,13 @@ pub fn build_query(config: &Config, writes: &[&Write]) -> String {
         ),
         _ => follows_query(
             config,
-            writes.iter().filter_map(|write| match write {
-                Write::Follows(edge) => Some(edge),
-                Write::Operations(_) | Write::Quads(_) => None,
-            }),
+            &writes
+                .iter()
+                .filter_map(|write| match write {
+                    Write::Follows(operation) => Some(operation),
+                    Write::Operations(_) | Write::Quads(_) => None,
+                })
+                .collect::<Vec<_>>(),
         ),
     }
 }
@@ -119,11 +122,11 @@ fn operations_query<O: Borrow<Operation>>(language: QueryLanguage, operations: &
     }
 }
 
-/// The write text for `follows` edges.
-fn follows_query<'a>(config: &Config, edges: impl IntoIterator<Item = &'a Edge>) -> String {
+/// The write text for the graph operations of `follows` records.
+fn follows_query(config: &Config, operations: &[&Operation]) -> String {
     match config.query_language {
         QueryLanguage::Gremlin => gremlin::batch_query(
-            edges,
+            operations,
             GremlinStyle {
                 upsert: config.upsert_style,
                 conditional_create: config.conditional_create,
@@ -131,9 +134,9 @@ fn follows_query<'a>(config: &Config, edges: impl IntoIterator<Item = &'a Edge>)
             },
             || uuid::Uuid::new_v4().to_string(),
         ),
-        QueryLanguage::Sparql => sparql::batch_update(edges),
+        QueryLanguage::Sparql => sparql::batch_update(operations),
         QueryLanguage::OpenCypher => {
-            opencypher::batch_request(edges, config.conditional_create, || {
+            opencypher::batch_request(operations, config.conditional_create, || {
                 uuid::Uuid::new_v4().to_string()
             })
         }
@@ -195,7 +198,7 @@ mod tests {
         };
         let writes: Vec<Write> = (0..20).map(|_| churn()).collect();
         let follows: Vec<Write> = (0..20)
-            .map(|i| Write::Follows(test_edge("a", &format!("b{i}"), "2016-05-21")))
+            .map(|i| Write::follows(test_edge("a", &format!("b{i}"), "2016-05-21")))
             .collect();
         assert_eq!(
             fitting(QueryLanguage::OpenCypher, writes.iter()),
@@ -212,11 +215,11 @@ mod tests {
             test_edge("a", "b", "2016-05-21"),
             test_edge("c", "d", "2016-05-22"),
         ];
-        let writes: Vec<Write> = edges.iter().cloned().map(Write::Follows).collect();
+        let writes: Vec<Write> = edges.iter().cloned().map(Write::follows).collect();
         let writes: Vec<&Write> = writes.iter().collect();
         assert_eq!(
             build_query(&config("sparql"), &writes),
-            sparql::batch_update(&edges)
+            sparql::batch_update(&crate::record::test_operations(&edges))
         );
     }
 

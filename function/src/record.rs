@@ -35,8 +35,8 @@ use stream2neptune_graph::{ChangeError, DocumentError, Operation, Unwritable};
 /// What one record asks the writer to write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    /// The sample's `follows` edge (CSV or JSON).
-    Follows(Edge),
+    /// The sample's `follows` edge (CSV or JSON), as its graph operation ([`Edge::into_operation`]).
+    Follows(Operation),
     /// Graph operations, applied in order (a graph-operation document, PG_JSON change records).
     Operations(Vec<Operation>),
     /// Quads added and removed in order (NQUADS change records), written in SPARQL only.
@@ -44,6 +44,11 @@ pub enum Write {
 }
 
 impl Write {
+    /// The write of a `follows` record's edge.
+    pub fn follows(edge: Edge) -> Write {
+        Write::Follows(edge.into_operation())
+    }
+
     /// Whether two records are of one form, so one request can write both.
     pub fn same_form(&self, other: &Write) -> bool {
         matches!(
@@ -215,7 +220,7 @@ pub fn decode_record(
                 {
                     return changes(body, writable);
                 }
-                None => return parse_json(members.0).map(Write::Follows),
+                None => return parse_json(members.0).map(Write::follows),
             }
         }
         Some(b'[') => match stream2neptune_graph::decode(body) {
@@ -225,12 +230,12 @@ pub fn decode_record(
             // Not JSON: a CSV record whose first id starts with `[`, or else a broken document.
             Err(not_json @ DocumentError::NotJson { .. }) => {
                 return parse_csv(body)
-                    .map(Write::Follows)
+                    .map(Write::follows)
                     .map_err(|_| not_json.into());
             }
             Err(err) => return Err(err.into()),
         },
-        _ => return parse_csv(body).map(Write::Follows),
+        _ => return parse_csv(body).map(Write::follows),
     };
     writable_operations(operations, writable)
 }
@@ -457,6 +462,12 @@ pub(crate) fn test_edge(from: &str, to: &str, date: &str) -> Edge {
         created: parse_date(date).expect("a valid test date"),
         properties: Vec::new(),
     }
+}
+
+/// The graph operations of `edges`, as their records decode.
+#[cfg(test)]
+pub(crate) fn test_operations(edges: &[Edge]) -> Vec<Operation> {
+    edges.iter().cloned().map(Edge::into_operation).collect()
 }
 
 #[cfg(test)]
@@ -716,7 +727,7 @@ mod tests {
         ] {
             assert_eq!(
                 decode_any(body),
-                parse_record(body.as_bytes(), MAX).map(Write::Follows),
+                parse_record(body.as_bytes(), MAX).map(Write::follows),
                 "{body}"
             );
             assert!(matches!(decode_any(body), Ok(Write::Follows(_))), "{body}");

@@ -13,15 +13,15 @@
 //! are last-write-wins: each write first deletes the values the edge had for the properties it
 //! carries, so the value of the last record written stays.
 //!
-//! The update is built from each edge's graph operation ([`Edge::operation`], read back by
-//! [`FollowsUpsert`]): this vocabulary is how SPARQL writes the follows graph, where graph-operation
-//! records get the generic mapping of [`crate::sparql_operations`].
+//! The update is built from each edge's graph operation ([`Edge::into_operation`], read back by
+//! [`FollowsUpsert`]): this vocabulary is how SPARQL writes the follows graph (the creation date
+//! typed as `xsd:date` or `xsd:dateTime`, integers as `xsd:integer`), where graph-operation records
+//! get the generic mapping of [`crate::sparql_operations`].
 
 use std::borrow::Borrow;
 use std::fmt::Write;
 
 use stream2neptune_graph::{Operation, Value};
-use stream2neptune_writer_environment::QueryLanguage;
 
 use crate::follows::FollowsUpsert;
 use crate::record::{DateKind, Edge};
@@ -57,18 +57,8 @@ fn push_triple(u: &mut String, s: &str, p: &str, o: &str) {
     }
 }
 
-/// Builds one SPARQL Update writing `edges` in order, as one request (one transaction): their graph operations
-/// ([`Edge::operation`]) by [`follows_update`].
-pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
-    let operations: Vec<Operation> = edges
-        .into_iter()
-        .map(|edge| edge.operation(QueryLanguage::Sparql))
-        .collect();
-    follows_update(&operations)
-}
-
-/// Builds one SPARQL Update writing `operations`, follows edge upserts as [`Edge::operation`] makes them for
-/// SPARQL, in order, as one request (one transaction).
+/// Builds one SPARQL Update writing `operations`, the graph operations of follows records
+/// ([`Edge::into_operation`]), in order, as one request (one transaction).
 ///
 /// Edge properties are last-write-wins: before an edge carrying extra properties is inserted, a
 /// `DELETE { <edge> <prop> ?old } WHERE { <edge> <prop> ?old }` per property removes the value
@@ -78,7 +68,7 @@ pub fn batch_update<'a>(edges: impl IntoIterator<Item = &'a Edge>) -> String {
 /// # Panics
 ///
 /// On an operation that is not such an upsert: the caller holds only the operations of follows records.
-pub fn follows_update<O: Borrow<Operation>>(operations: &[O]) -> String {
+pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> String {
     let mut u = String::with_capacity(64 + 900 * operations.len());
     let mut insert_open = false;
     for operation in operations {
@@ -234,7 +224,12 @@ pub fn push_literal(u: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{PropertyValue, parse_date, test_edge as edge};
+    use crate::record::{PropertyValue, parse_date, test_edge as edge, test_operations};
+
+    /// The update writing the records of `edges`.
+    fn update(edges: &[Edge]) -> String {
+        batch_update(&test_operations(edges))
+    }
 
     #[test]
     fn exact_update_for_one_edge() {
@@ -262,7 +257,7 @@ INSERT DATA {
 <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/w> \"5e-1\"^^<http://www.w3.org/2001/XMLSchema#double> .
 <http://stream2neptune.example/follows/1/2016-05-21/2> <http://stream2neptune.example/property/ok> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean> .
 }";
-        assert_eq!(batch_update(&[e]), expected);
+        assert_eq!(update(&[e]), expected);
     }
 
     #[test]
@@ -273,7 +268,7 @@ INSERT DATA {
         let mut b2 = b.clone();
         b2.properties = vec![("we ight".into(), PropertyValue::Integer(2))];
         let c = edge("a", "d", "2016-05-21");
-        let u = batch_update(&[a.clone(), b, b2, c.clone()]);
+        let u = update(&[a.clone(), b, b2, c.clone()]);
         let operations: Vec<&str> = u.split(" ;\n").collect();
         let delete = format!(
             "DELETE {{ <{e}> <{BASE}property/we%20ight> ?old }} WHERE {{ <{e}> <{BASE}property/we%20ight> ?old }}",
@@ -290,7 +285,7 @@ INSERT DATA {
         assert!(operations[4].contains("\"2\"^^"), "{u}");
         assert!(operations[4].contains(&edge_iri(&c)), "{u}");
         assert!(operations[4].ends_with('}'), "{u}");
-        assert_eq!(batch_update(&[]), "INSERT DATA {\n}");
+        assert_eq!(update(&[]), "INSERT DATA {\n}");
     }
 
     /// Hostile ids and the IRI each must become.

@@ -62,12 +62,12 @@ fn expected_query(records: &[TestRecord]) -> String {
 }
 
 fn expected_query_in(form: GremlinBatchForm, records: &[TestRecord]) -> String {
-    let edges: Vec<_> = records
+    let operations: Vec<_> = records
         .iter()
-        .map(|r| parse_record(&r.data, 65_536).unwrap())
+        .map(|r| parse_record(&r.data, 65_536).unwrap().into_operation())
         .collect();
     batch_query(
-        &edges,
+        &operations,
         GremlinStyle {
             upsert: GremlinUpsertStyle::Merge,
             conditional_create: true,

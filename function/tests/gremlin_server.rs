@@ -271,6 +271,7 @@ async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not
         ("w".into(), PropertyValue::Float(0.5)),
         ("ok".into(), PropertyValue::Bool(false)),
     ]);
+    let operations: Vec<_> = edges.iter().cloned().map(Edge::into_operation).collect();
     for (style, conditional, form) in MODES {
         server.clear().await;
         let style = GremlinStyle {
@@ -287,7 +288,7 @@ async fn every_write_text_parses_with_gremlin_lang_and_groovy_only_text_does_not
             },
         };
         let mut n = 0;
-        let text = batch_query(&edges, style, || {
+        let text = batch_query(&operations, style, || {
             n += 1;
             format!("random-{n}")
         });

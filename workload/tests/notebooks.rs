@@ -205,6 +205,7 @@ async fn sparql_cells_answer_on_a_real_store_with_the_writer_s_edges() {
         .map(|e| {
             stream2neptune_writer::record::parse_record(e.record_body().as_bytes(), 1 << 20)
                 .unwrap()
+                .into_operation()
         })
         .collect();
     let http = reqwest::Client::new();

@@ -3,20 +3,22 @@
 //! A batch is one traversal in one of two forms ([`GremlinBatchForm`], GREMLIN_BATCH_FORM): chained, one
 //! `mergeV()`/`mergeE()` step per vertex and edge, or rows, the batch's vertices and edges as two list
 //! literals each unfolded into one `mergeV()`/`mergeE()`. The rows form applies to mergeV/mergeE with derived
-//! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained. With mergeV/mergeE and derived ids
-//! (the default) a batch is the edges' graph operations ([`Edge::operation`]) written by
-//! [`super::operations_query`] (chained), as any graph-operation record is, or [`super::rows::rows_query`].
+//! edge ids; the coalesce style and CONDITIONAL_CREATE=false are always chained. A batch holds the records' graph
+//! operations ([`crate::record::Edge::into_operation`]): with mergeV/mergeE and derived ids (the default) they are
+//! written by [`super::operations_query`] (chained), as any graph-operation record is, or
+//! [`super::rows::rows_query`]; the other forms read each edge back ([`FollowsUpsert`]).
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 
+use stream2neptune_graph::Operation;
 use stream2neptune_graph::follows::{CREATION_DATE, FOLLOWS, PERSON};
-use stream2neptune_graph::{Operation, Value};
-use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle, QueryLanguage};
+use stream2neptune_writer_environment::{GremlinBatchForm, GremlinUpsertStyle};
 
 use super::operations::push_value;
 use super::rows::rows_query;
 use super::{EDGES_PER_TRAVERSAL, operations_query, push_literal};
-use crate::record::Edge;
+use crate::follows::FollowsUpsert;
 
 /// How edges are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,44 +31,45 @@ pub struct GremlinStyle {
     pub form: GremlinBatchForm,
 }
 
-/// Builds the traversal writing `edges` in one request (one transaction). `random_id` supplies the
-/// edge id when `conditional_create` is false.
-pub fn batch_query<'a>(
-    edges: impl IntoIterator<Item = &'a Edge>,
+/// Builds the traversal writing `operations`, the graph operations of follows records, in one request (one
+/// transaction). `random_id` supplies the edge id when `conditional_create` is false.
+///
+/// # Panics
+///
+/// In the coalesce style or with `conditional_create` false, on an operation that is not a follows edge upsert.
+pub fn batch_query<O: Borrow<Operation>>(
+    operations: &[O],
     style: GremlinStyle,
     random_id: impl FnMut() -> String,
 ) -> String {
     if (style.upsert, style.conditional_create) != (GremlinUpsertStyle::Merge, true) {
-        return chained_query(edges, style, random_id);
+        return chained_query(operations, style, random_id);
     }
-    let operations: Vec<Operation> = edges
-        .into_iter()
-        .map(|edge| edge.operation(QueryLanguage::Gremlin))
-        .collect();
     match style.form {
         // Edge upserts with one endpoint label and single values: always in the rows form.
         GremlinBatchForm::Rows => {
-            rows_query(&operations).unwrap_or_else(|| operations_query(&operations))
+            rows_query(operations).unwrap_or_else(|| operations_query(operations))
         }
-        GremlinBatchForm::Chained => operations_query(&operations),
+        GremlinBatchForm::Chained => operations_query(operations),
     }
 }
 
 /// The chained coalesce form, and the plain adds of CONDITIONAL_CREATE=false: one step per vertex (first use) and
 /// per edge, in record order.
-fn chained_query<'a>(
-    edges: impl IntoIterator<Item = &'a Edge>,
+fn chained_query<O: Borrow<Operation>>(
+    operations: &[O],
     style: GremlinStyle,
     mut random_id: impl FnMut() -> String,
 ) -> String {
-    let edges = edges.into_iter();
-    let mut q = String::with_capacity(64 + 400 * edges.size_hint().0);
-    let mut merged: HashSet<&str> = HashSet::with_capacity(2 * edges.size_hint().0);
-    for (index, edge) in edges.enumerate() {
+    let mut q = String::with_capacity(64 + 400 * operations.len());
+    let mut merged: HashSet<&str> = HashSet::with_capacity(2 * operations.len());
+    for (index, operation) in operations.iter().enumerate() {
+        let edge = FollowsUpsert::of(operation.borrow())
+            .expect("a follows write holds the operations of follows records");
         if index > 0 && index % EDGES_PER_TRAVERSAL == 0 {
             q.push_str(".iterate();");
         }
-        for vertex in [edge.from.as_str(), edge.to.as_str()] {
+        for vertex in [edge.from, edge.to] {
             if merged.insert(vertex) {
                 push_vertex_upsert(&mut q, vertex, style.upsert);
             }
@@ -74,22 +77,21 @@ fn chained_query<'a>(
         q.push_str(step_prefix(&q));
         if style.conditional_create {
             // Coalesce: `batch_query` writes the merge style's upserts as graph operations.
-            let id = edge.id();
             q.push_str("V(");
-            push_literal(&mut q, &edge.from);
+            push_literal(&mut q, edge.from);
             q.push_str(").outE(");
             push_literal(&mut q, FOLLOWS);
             q.push_str(").hasId(");
-            push_literal(&mut q, &id);
+            push_literal(&mut q, edge.id);
             q.push_str(").fold().coalesce(__.unfold(),");
-            push_add_edge(&mut q, "__.", edge, &id);
+            push_add_edge(&mut q, "__.", &edge, edge.id);
             q.push(')');
         } else {
-            push_add_edge(&mut q, "", edge, &random_id());
+            push_add_edge(&mut q, "", &edge, &random_id());
         }
         // On the found or created edge, so an existing edge takes the new values (edge properties have no
         // cardinality: `property` replaces).
-        push_property_steps(&mut q, edge);
+        push_property_steps(&mut q, &edge);
     }
     q
 }
@@ -126,30 +128,30 @@ fn push_vertex_upsert(q: &mut String, id: &str, style: GremlinUpsertStyle) {
 }
 
 // `<anon>V(from).addE('follows').to(__.V(to)).property(T.id,id).property('creationDate',date)`
-fn push_add_edge(q: &mut String, anon: &str, edge: &Edge, id: &str) {
+fn push_add_edge(q: &mut String, anon: &str, edge: &FollowsUpsert, id: &str) {
     q.push_str(anon);
     q.push_str("V(");
-    push_literal(q, &edge.from);
+    push_literal(q, edge.from);
     q.push_str(").addE(");
     push_literal(q, FOLLOWS);
     q.push_str(").to(__.V(");
-    push_literal(q, &edge.to);
+    push_literal(q, edge.to);
     q.push_str(")).property(T.id,");
     push_literal(q, id);
     q.push_str(").property(");
     push_literal(q, CREATION_DATE);
     q.push(',');
-    push_literal(q, &edge.created.text);
+    push_literal(q, edge.created);
     q.push(')');
 }
 
 // `.property(k,v)...` for the extra properties.
-fn push_property_steps(q: &mut String, edge: &Edge) {
-    for (key, value) in &edge.properties {
+fn push_property_steps(q: &mut String, edge: &FollowsUpsert) {
+    for (key, value) in edge.extra_values() {
         q.push_str(".property(");
         push_literal(q, key);
         q.push(',');
-        push_value(q, &Value::from(value));
+        push_value(q, value);
         q.push(')');
     }
 }
@@ -158,10 +160,15 @@ fn push_property_steps(q: &mut String, edge: &Edge) {
 mod tests {
     use super::*;
     use crate::gremlin::literal::tests::{HOSTILE, skeleton};
-    use crate::record::{PropertyValue, test_edge};
+    use crate::record::{Edge, PropertyValue, test_edge, test_operations};
 
     fn edge(from: &str, to: &str) -> Edge {
         test_edge(from, to, "2016-05-21")
+    }
+
+    /// The traversal writing the records of `edges`.
+    fn query(edges: &[Edge], style: GremlinStyle, random_id: impl FnMut() -> String) -> String {
+        batch_query(&test_operations(edges), style, random_id)
     }
 
     const MERGE: GremlinStyle = GremlinStyle {
@@ -185,7 +192,7 @@ mod tests {
 
     #[test]
     fn merge_style_exact_text() {
-        let q = batch_query(&[edge("1", "2"), edge("1", "3")], MERGE, no_random);
+        let q = query(&[edge("1", "2"), edge("1", "3")], MERGE, no_random);
         assert_eq!(
             q,
             "g.mergeV([(T.id):'1']).option(Merge.onCreate,[(T.label):'person'])\
@@ -201,7 +208,7 @@ mod tests {
         // 21 edges from one vertex: three traversals, the vertex merged once, in the first
         let edges: Vec<Edge> = (0..21).map(|i| edge("hub", &i.to_string())).collect();
         for style in [MERGE, COALESCE] {
-            let q = batch_query(&edges, style, no_random);
+            let q = query(&edges, style, no_random);
             let traversals: Vec<&str> = q.split(".iterate();").collect();
             assert_eq!(traversals.len(), 3, "{q}");
             for (i, traversal) in traversals.iter().enumerate() {
@@ -222,7 +229,7 @@ mod tests {
             }
         }
         // A literal ending in `;` starts no traversal.
-        let q = batch_query(&[edge("a;", "b;")], MERGE, no_random);
+        let q = query(&[edge("a;", "b;")], MERGE, no_random);
         assert!(
             q.starts_with("g.mergeV([(T.id):'a;'])") && !q.contains(".iterate()"),
             "{q}"
@@ -231,7 +238,7 @@ mod tests {
 
     #[test]
     fn coalesce_style_exact_text() {
-        let q = batch_query(&[edge("1", "2")], COALESCE, no_random);
+        let q = query(&[edge("1", "2")], COALESCE, no_random);
         assert_eq!(
             q,
             "g.V('1').fold().coalesce(__.unfold(),__.addV('person').property(T.id,'1'))\
@@ -250,7 +257,7 @@ mod tests {
                 conditional_create: false,
                 form,
             };
-            let q = batch_query(&[edge("1", "2")], style, || "r-1".to_string());
+            let q = query(&[edge("1", "2")], style, || "r-1".to_string());
             assert_eq!(
                 q,
                 "g.mergeV([(T.id):'1']).option(Merge.onCreate,[(T.label):'person'])\
@@ -263,14 +270,14 @@ mod tests {
             ..COALESCE
         };
         assert_eq!(
-            batch_query(&[edge("1", "2")], coalesce_rows, no_random),
-            batch_query(&[edge("1", "2")], COALESCE, no_random)
+            query(&[edge("1", "2")], coalesce_rows, no_random),
+            query(&[edge("1", "2")], COALESCE, no_random)
         );
     }
 
     #[test]
     fn rows_form_exact_text() {
-        let q = batch_query(&[edge("1", "2"), edge("1", "3")], ROWS, no_random);
+        let q = query(&[edge("1", "2"), edge("1", "3")], ROWS, no_random);
         assert_eq!(
             q,
             "g.inject([['m':[(T.id):'1']],['m':[(T.id):'2']],['m':[(T.id):'3']]]).unfold()\
@@ -296,7 +303,7 @@ mod tests {
         let records = [edge("c", "b"), first, edge("a", "c"), second, third];
 
         // WHEN the rows form is built
-        let q = batch_query(&records, ROWS, no_random);
+        let q = query(&records, ROWS, no_random);
 
         // THEN each vertex is one row, by id; each edge one row, by id, with every property, the last value winning
         assert!(
@@ -335,7 +342,7 @@ mod tests {
             records[3].clone(),
             records[4].clone(),
         ];
-        assert_eq!(batch_query(&reordered, ROWS, no_random), q);
+        assert_eq!(query(&reordered, ROWS, no_random), q);
     }
 
     #[test]
@@ -348,7 +355,7 @@ mod tests {
             ("w".into(), PropertyValue::Float(0.5)),
             ("ok".into(), PropertyValue::Bool(false)),
         ];
-        let q = batch_query(&[e], MERGE, no_random);
+        let q = query(&[e], MERGE, no_random);
         assert!(
             q.ends_with(".option(Merge.onCreate,['creationDate':'2016-05-21','via':'it\\'s','n':7L,'big':1099511627776L,'w':0.5d,'ok':false])\
                 .option(Merge.onMatch,['via':'it\\'s','n':7L,'big':1099511627776L,'w':0.5d,'ok':false])"),
@@ -360,7 +367,7 @@ mod tests {
     fn properties_are_last_write_wins_in_every_style() {
         let mut e = edge("1", "2");
         e.properties = vec![("weight".into(), PropertyValue::Integer(3))];
-        let merge = batch_query(std::slice::from_ref(&e), MERGE, no_random);
+        let merge = query(std::slice::from_ref(&e), MERGE, no_random);
         assert!(
             merge.ends_with(
                 ".mergeE([(T.id):'1-2016-05-21-2',(T.label):'follows',(Direction.OUT):'1',(Direction.IN):'2'])\
@@ -370,7 +377,7 @@ mod tests {
             "{merge}"
         );
         assert_eq!(
-            batch_query(std::slice::from_ref(&e), COALESCE, no_random),
+            query(std::slice::from_ref(&e), COALESCE, no_random),
             "g.V('1').fold().coalesce(__.unfold(),__.addV('person').property(T.id,'1'))\
              .V('2').fold().coalesce(__.unfold(),__.addV('person').property(T.id,'2'))\
              .V('1').outE('follows').hasId('1-2016-05-21-2').fold().coalesce(__.unfold(),\
@@ -378,7 +385,7 @@ mod tests {
              .property('weight',3L)"
         );
         assert!(
-            batch_query(std::slice::from_ref(&e), ROWS, no_random).contains(
+            query(std::slice::from_ref(&e), ROWS, no_random).contains(
                 "'c':['creationDate':'2016-05-21','weight':3L],'u':['weight':3L]]]).unfold().mergeE(select('m'))"
             )
         );
@@ -388,7 +395,7 @@ mod tests {
             form: GremlinBatchForm::Chained,
         };
         assert!(
-            batch_query(&[e], style, || "r-1".to_string()).ends_with(
+            query(&[e], style, || "r-1".to_string()).ends_with(
                 ".V('1').addE('follows').to(__.V('2')).property(T.id,'r-1').property('creationDate','2016-05-21').property('weight',3L)"
             )
         );
@@ -400,12 +407,12 @@ mod tests {
             let mut out = String::new();
             push_literal(&mut out, raw);
             assert_eq!(&out, literal, "literal for {raw:?}");
-            let q = batch_query(&[edge(raw, "2")], MERGE, no_random);
+            let q = query(&[edge(raw, "2")], MERGE, no_random);
             assert!(
                 q.starts_with(&format!("g.mergeV([(T.id):{literal}])")),
                 "{q}"
             );
-            let q = batch_query(&[edge(raw, "2")], ROWS, no_random);
+            let q = query(&[edge(raw, "2")], ROWS, no_random);
             assert!(q.contains(&format!("['m':[(T.id):{literal}]]")), "{q}");
         }
     }
@@ -415,7 +422,7 @@ mod tests {
         let mut reference_edge = edge("a", "b");
         reference_edge.properties = vec![("note".into(), PropertyValue::Text("n".into()))];
         for style in [MERGE, ROWS, COALESCE] {
-            let reference = skeleton(&batch_query(
+            let reference = skeleton(&query(
                 std::slice::from_ref(&reference_edge),
                 style,
                 no_random,
@@ -424,7 +431,7 @@ mod tests {
                 let mut e = edge(raw, &format!("{raw}!"));
                 e.properties = vec![("note".into(), PropertyValue::Text((*raw).into()))];
                 assert_eq!(
-                    skeleton(&batch_query(&[e], style, no_random)),
+                    skeleton(&query(&[e], style, no_random)),
                     reference,
                     "{style:?} {raw:?}"
                 );

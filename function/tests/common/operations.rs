@@ -683,7 +683,7 @@ pub async fn the_follows_graph_is_the_model_of_one_edge_upsert_per_record<S: Ope
         let edge = stream2neptune_writer::record::parse_record(body.as_bytes(), 65_536)
             .unwrap_or_else(|e| panic!("{body}: {e}"));
         model
-            .apply(&edge.operation(S::QUERY_LANGUAGE))
+            .apply(&edge.into_operation())
             .unwrap_or_else(|e| panic!("{body}: {e}"));
     }
     store.clear().await;

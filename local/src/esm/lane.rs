@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{Context, LambdaEvent};
+use stream2neptune_graph::Operation;
 use stream2neptune_writer::GraphStore;
 use stream2neptune_writer::record::Write;
 use tokio::sync::{mpsc, watch};
@@ -264,7 +265,7 @@ fn discard<S>(
     let edges = users
         .iter()
         .filter_map(|user| match user.decode(usize::MAX, None, |_| Ok(())) {
-            Ok(Write::Follows(edge)) => Some((edge.from, edge.to)),
+            Ok(Write::Follows(Operation::UpsertEdge(edge))) => Some((edge.from, edge.to)),
             _ => None,
         });
     shared.metrics.add_on_failure(batch.len() as u64, edges);
