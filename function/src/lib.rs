@@ -10,6 +10,7 @@ pub mod config;
 pub mod deaggregation;
 pub mod error;
 pub mod follows;
+pub mod form;
 pub mod gremlin;
 pub mod handler;
 pub mod metrics;

@@ -23,7 +23,8 @@ use serde::ser::{SerializeMap, Serializer};
 use stream2neptune_graph::Operation;
 
 use crate::follows::FollowsUpsert;
-use crate::opencypher_operations::{self, EdgeIds};
+use crate::form;
+use crate::opencypher_operations::{self, EdgeIds, JsonValue};
 #[cfg(doc)]
 use crate::record::Edge;
 
@@ -58,7 +59,7 @@ impl Serialize for EdgeProperties<'_> {
         let mut map = serializer.serialize_map(Some(1 + edge.extras.len()))?;
         map.serialize_entry("creationDate", edge.created)?;
         for (key, value) in edge.extra_values() {
-            map.serialize_entry(key, &opencypher_operations::json_value(value))?;
+            map.serialize_entry(key, &JsonValue(value))?;
         }
         map.end()
     }
@@ -89,13 +90,7 @@ fn create_parameters<O: Borrow<Operation>>(
 
 /// The form-encoded request body: `query=<query>&parameters=<parameters>`.
 pub fn form_body(query: &str, parameters: &str) -> String {
-    // JSON punctuation (`"{}:,`) is percent-encoded to 3 bytes: about twice the JSON length.
-    url::form_urlencoded::Serializer::new(String::with_capacity(
-        query.len() * 3 / 2 + parameters.len() * 2 + 24,
-    ))
-    .append_pair("query", query)
-    .append_pair("parameters", parameters)
-    .finish()
+    form::body(&[("query", query), ("parameters", parameters)])
 }
 
 /// The complete form body writing `operations`, the graph operations of follows records, in one request (one

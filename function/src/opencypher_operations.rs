@@ -73,7 +73,10 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
-use serde_json::{Map, Value as Json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+#[cfg(test)]
+use serde_json::Value as Json;
 use stream2neptune_graph::{Change, Element, Operation, PropertyChange, Unwritable, Value};
 
 use crate::opencypher::form_body;
@@ -121,21 +124,22 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
         field,
         reason: reason.to_owned(),
     };
-    let (labels, properties): (Vec<&str>, &[PropertyChange]) = match operation {
-        Operation::UpsertVertex(v) => (vec![&v.label], &v.properties),
-        Operation::UpsertEdge(e) => (vec![&e.label, &e.from_label, &e.to_label], &e.properties),
+    let (labels, properties): ([&str; 3], &[PropertyChange]) = match operation {
+        // The vertex's one label, in each of the three places an edge's labels take.
+        Operation::UpsertVertex(v) => ([&v.label; 3], &v.properties),
+        Operation::UpsertEdge(e) => ([&e.label, &e.from_label, &e.to_label], &e.properties),
         Operation::DeleteVertex { .. } | Operation::DeleteEdge { .. } => return Ok(()),
         Operation::ChangeValues { changes, .. } => {
             for change in changes {
-                let field = format!("property {:?}", change.name);
+                let field = || format!("property {:?}", change.name);
                 if change.name.starts_with('~') {
                     return Err(refuse(
-                        field,
+                        field(),
                         "names starting with `~` are Neptune's own (`~id`, `~label`); rename the property",
                     ));
                 }
                 if let Err(reason) = single(&change.value) {
-                    return Err(refuse(field, reason));
+                    return Err(refuse(field(), reason));
                 }
             }
             return Ok(());
@@ -148,10 +152,10 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
         ));
     }
     for change in properties {
-        let field = format!("property {:?}", change.name);
+        let field = || format!("property {:?}", change.name);
         if change.name.starts_with('~') {
             return Err(refuse(
-                field,
+                field(),
                 "names starting with `~` are Neptune's own (`~id`, `~label`); rename the property",
             ));
         }
@@ -159,27 +163,27 @@ pub fn check(operation: &Operation) -> Result<(), Unwritable> {
             Change::Remove => {}
             Change::SetOnCreate(Value::List(_)) => {
                 return Err(refuse(
-                    field,
+                    field(),
                     "a value set on create is one value; send one value, not a list",
                 ));
             }
             Change::SetOnCreate(Value::DateTime(_)) => {
                 return Err(refuse(
-                    field,
+                    field(),
                     "openCypher writes a date-time in a step after the element exists, so it cannot set one only \
                      on create; send a plain set, or the date-time as a string",
                 ));
             }
             Change::Add(_) => {
                 return Err(refuse(
-                    field,
+                    field(),
                     "openCypher on Neptune cannot add a value to a multi-valued property (a property holds one \
                      value there); send `set`, or write this graph with Gremlin or SPARQL",
                 ));
             }
             Change::Set(value) | Change::SetOnCreate(value) => {
                 if let Err(reason) = single(value) {
-                    return Err(refuse(field, reason));
+                    return Err(refuse(field(), reason));
                 }
             }
         }
@@ -637,14 +641,6 @@ fn values_on_create(properties: &[PropertyChange]) -> Vec<(&str, &Value)> {
         .collect()
 }
 
-/// The JSON map of `values`.
-fn value_map(values: &[(&str, &Value)]) -> Map<String, Json> {
-    values
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), json_value(value)))
-        .collect()
-}
-
 /// The query text and the `parameters` JSON writing `operations` in order; every operation is [`check`]ed first.
 pub fn batch_query<O: Borrow<Operation>>(
     operations: &[O],
@@ -652,6 +648,9 @@ pub fn batch_query<O: Borrow<Operation>>(
 ) -> Result<(String, String), Unwritable> {
     let mut schedule = Schedule {
         edge_ids,
+        // Every operation names at most two vertices and one edge: no map grows while the schedule is built.
+        vertices: HashMap::with_capacity(2 * operations.len()),
+        edges: HashMap::with_capacity(operations.len()),
         ..Schedule::default()
     };
     for operation in operations.iter().map(Borrow::borrow) {
@@ -659,10 +658,10 @@ pub fn batch_query<O: Borrow<Operation>>(
         let _ = schedule.add(operation);
     }
     let rounds = schedule.rounds.max(1).next_power_of_two();
-    let lists = parameter_lists(schedule.parts);
+    let mut lists = parameter_lists(schedule.parts);
     let template: BTreeSet<Part> = lists.keys().map(|(_, part)| *part).collect();
     let mut query = String::with_capacity(160 * rounds * template.len());
-    let mut parameters = Map::new();
+    let mut parameters = BTreeMap::new();
     for round in 0..rounds {
         for (j, part) in template.iter().enumerate() {
             if !query.is_empty() {
@@ -670,68 +669,203 @@ pub fn batch_query<O: Borrow<Operation>>(
             }
             let name = format!("r{round}_{j}");
             push_part(&mut query, &format!("{LISTS}.{name}"), part);
-            let rows = lists.get(&(round, *part)).cloned().unwrap_or_default();
-            parameters.insert(name, Json::Array(rows));
+            let rows = lists.remove(&(round, *part)).unwrap_or_default();
+            parameters.insert(name, rows);
         }
     }
-    // A JSON map of strings, numbers, booleans and nulls always serialises.
+    // Strings, numbers, booleans and nulls always serialise.
     let parameters =
-        serde_json::to_string(&serde_json::json!({ LISTS: parameters })).unwrap_or_default();
+        serde_json::to_string(&BTreeMap::from([(LISTS, parameters)])).unwrap_or_default();
     Ok((query, parameters))
 }
 
-/// Each part's rows as JSON; a set row's last change of each property wins, and its date-times go to the round's
-/// date-time parts.
+/// One row of a part's parameter list, serialised as the JSON object the part reads: its keys in sorted order, as
+/// a JSON map (serde_json's default, sorted) would write them, and no value copied on the way.
+#[derive(Debug)]
+enum JsonRow<'a> {
+    /// An id (deletes, creations).
+    Id(&'a str),
+    /// `{"c": <values set on create>, "id": ...}`.
+    Create {
+        id: &'a str,
+        values: Vec<(&'a str, &'a Value)>,
+    },
+    /// `{"from", "g", "id", "l", "to"}`.
+    Check {
+        id: &'a str,
+        label: &'a str,
+        from: &'a str,
+        to: &'a str,
+        gone: Vec<&'a str>,
+    },
+    /// `{"id", "v"}`: a value removed where held, or a date-time's text.
+    Value { id: &'a str, value: JsonValue<'a> },
+    /// `{["c",] ["from",] "id", "p", ["to"]}`: each property's last value (`null` removes it).
+    Set {
+        id: &'a str,
+        endpoints: Option<(&'a str, &'a str)>,
+        last: BTreeMap<&'a str, Option<&'a Value>>,
+        on_create: Vec<(&'a str, &'a Value)>,
+    },
+}
+
+/// A value as JSON (a date or date-time as its ISO-8601 text).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonValue<'a>(pub(crate) &'a Value);
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::String(s) | Value::Date(s) | Value::DateTime(s) => serializer.serialize_str(s),
+            Value::Integer(i) => serializer.serialize_i64(*i),
+            // Finite by construction (records refuse NaN and infinities; serde_json writes a non-finite as null).
+            Value::Double(d) => serializer.serialize_f64(*d),
+            Value::Boolean(b) => serializer.serialize_bool(*b),
+            Value::List(values) => serializer.collect_seq(values.iter().map(JsonValue)),
+        }
+    }
+}
+
+/// Named values as a JSON map: sorted by name, the last value of a name winning.
+struct ValueMap<'r, 'a>(&'r [(&'a str, &'a Value)]);
+
+impl Serialize for ValueMap<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let [(name, value)] = self.0 {
+            return serializer.collect_map([(name, JsonValue(value))]);
+        }
+        let sorted: BTreeMap<&str, &Value> = self.0.iter().copied().collect();
+        serializer.collect_map(
+            sorted
+                .into_iter()
+                .map(|(name, value)| (name, JsonValue(value))),
+        )
+    }
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let map = match self {
+            JsonRow::Id(id) => return serializer.serialize_str(id),
+            JsonRow::Create { id, values } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("c", &ValueMap(values))?;
+                map.serialize_entry("id", id)?;
+                map
+            }
+            JsonRow::Check {
+                id,
+                label,
+                from,
+                to,
+                gone,
+            } => {
+                let mut map = serializer.serialize_map(Some(5))?;
+                map.serialize_entry("from", from)?;
+                map.serialize_entry("g", gone)?;
+                map.serialize_entry("id", id)?;
+                map.serialize_entry("l", label)?;
+                map.serialize_entry("to", to)?;
+                map
+            }
+            JsonRow::Value { id, value } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("id", id)?;
+                map.serialize_entry("v", value)?;
+                map
+            }
+            JsonRow::Set {
+                id,
+                endpoints,
+                last,
+                on_create,
+            } => {
+                let mut map = serializer.serialize_map(None)?;
+                if !on_create.is_empty() {
+                    map.serialize_entry("c", &ValueMap(on_create))?;
+                }
+                if let Some((from, _)) = endpoints {
+                    map.serialize_entry("from", from)?;
+                }
+                map.serialize_entry("id", id)?;
+                map.serialize_entry("p", &LastValues(last))?;
+                if let Some((_, to)) = endpoints {
+                    map.serialize_entry("to", to)?;
+                }
+                map
+            }
+        };
+        map.end()
+    }
+}
+
+/// Each property's last value, `null` to remove it, as a JSON map.
+struct LastValues<'r, 'a>(&'r BTreeMap<&'a str, Option<&'a Value>>);
+
+impl Serialize for LastValues<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .iter()
+                .map(|(name, value)| (name, value.map(JsonValue))),
+        )
+    }
+}
+
+/// Each part's rows; a set row's last change of each property wins, and its date-times go to the round's date-time
+/// parts.
 fn parameter_lists<'a>(
     parts: BTreeMap<(usize, Part<'a>), Vec<Row<'a>>>,
-) -> BTreeMap<(usize, Part<'a>), Vec<Json>> {
-    let mut lists: BTreeMap<(usize, Part<'a>), Vec<Json>> = BTreeMap::new();
+) -> BTreeMap<(usize, Part<'a>), Vec<JsonRow<'a>>> {
+    let mut lists: BTreeMap<(usize, Part<'a>), Vec<JsonRow<'a>>> = BTreeMap::new();
     for ((round, part), rows) in parts {
         let edge = matches!(part, Part::Merge(..) | Part::SetEdge);
         for row in rows {
             let json = match row {
-                Row::Id(id) => Json::from(id),
-                Row::Create { id, values } => {
-                    serde_json::json!({"id": id, "c": value_map(&values)})
-                }
+                Row::Id(id) => JsonRow::Id(id),
+                Row::Create { id, values } => JsonRow::Create { id, values },
                 Row::Check {
                     id,
                     label,
                     from,
                     to,
                     gone,
-                } => serde_json::json!({"id": id, "l": label, "from": from, "to": to, "g": gone}),
-                Row::Remove { id, value } => serde_json::json!({"id": id, "v": json_value(value)}),
+                } => JsonRow::Check {
+                    id,
+                    label,
+                    from,
+                    to,
+                    gone,
+                },
+                Row::Remove { id, value } => JsonRow::Value {
+                    id,
+                    value: JsonValue(value),
+                },
                 Row::Set {
                     id,
                     endpoints,
                     changes,
                     on_create,
                 } => {
-                    let last: BTreeMap<&str, Option<&Value>> = changes.into_iter().collect();
-                    let mut p = Map::new();
-                    for (name, value) in last {
-                        match value {
-                            Some(Value::DateTime(text)) => lists
+                    let mut last: BTreeMap<&str, Option<&Value>> = changes.into_iter().collect();
+                    last.retain(|name, value| match value {
+                        Some(datetime @ Value::DateTime(_)) => {
+                            lists
                                 .entry((round, Part::DateTime { edge, name }))
                                 .or_default()
-                                .push(serde_json::json!({"id": id, "v": text})),
-                            Some(value) => {
-                                p.insert(name.to_owned(), json_value(value));
-                            }
-                            None => {
-                                p.insert(name.to_owned(), Json::Null);
-                            }
+                                .push(JsonRow::Value {
+                                    id,
+                                    value: JsonValue(datetime),
+                                });
+                            false
                         }
-                    }
-                    match endpoints {
-                        Some((from, to)) if !on_create.is_empty() => serde_json::json!(
-                            {"id": id, "from": from, "to": to, "p": p, "c": value_map(&on_create)}
-                        ),
-                        Some((from, to)) => {
-                            serde_json::json!({"id": id, "from": from, "to": to, "p": p})
-                        }
-                        None => serde_json::json!({"id": id, "p": p}),
+                        _ => true,
+                    });
+                    JsonRow::Set {
+                        id,
+                        endpoints,
+                        last,
+                        on_create,
                     }
                 }
             };
@@ -820,19 +954,6 @@ fn element_pattern(edge: bool) -> &'static str {
         "()-[n {`~id`: r.id}]->()"
     } else {
         "(n {`~id`: r.id})"
-    }
-}
-
-/// A value as the JSON of a parameter.
-pub(crate) fn json_value(value: &Value) -> Json {
-    match value {
-        Value::String(s) => Json::String(s.clone()),
-        Value::Integer(i) => Json::from(*i),
-        // Finite by construction (records refuse NaN and infinities).
-        Value::Double(d) => serde_json::Number::from_f64(*d).map_or(Json::Null, Json::Number),
-        Value::Boolean(b) => Json::Bool(*b),
-        Value::Date(s) | Value::DateTime(s) => Json::String(s.clone()),
-        Value::List(values) => Json::Array(values.iter().map(json_value).collect()),
     }
 }
 

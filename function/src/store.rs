@@ -88,9 +88,7 @@ impl HttpStore {
                 serde_json::to_vec(&serde_json::json!({ "gremlin": query })).unwrap_or_default(),
             ),
             QueryLanguage::Sparql => {
-                let mut body = String::with_capacity(query.len() + query.len() / 4 + 7);
-                body.push_str("update=");
-                body.extend(url::form_urlencoded::byte_serialize(query.as_bytes()));
+                let body = crate::form::body(&[("update", query)]);
                 ("application/x-www-form-urlencoded", body.into_bytes())
             }
             // Already form-encoded: the query and its parameters are two fields.
