@@ -283,7 +283,8 @@ fn round_after(position: Option<Position>, slot: Slot) -> usize {
     }
 }
 
-/// One row of a part's parameter list.
+/// One row of a part's parameter list, serialised as the JSON object the part reads (its keys in sorted order, as
+/// a JSON map, serde_json's default, would write them; no value copied on the way).
 #[derive(Debug)]
 enum Row<'a> {
     /// An id (deletes, creations).
@@ -309,8 +310,8 @@ enum Row<'a> {
         changes: Vec<(&'a str, Option<&'a Value>)>,
         on_create: Vec<(&'a str, &'a Value)>,
     },
-    /// A value removed where the element holds it.
-    Remove { id: &'a str, value: &'a Value },
+    /// A value: removed where the element holds it, or a date-time set (its ISO-8601 text).
+    Value { id: &'a str, value: &'a Value },
 }
 
 /// What the schedule knows of one vertex id.
@@ -583,7 +584,7 @@ impl<'a> Schedule<'a> {
                             name: &change.name,
                             datetime: matches!(value, Value::DateTime(_)),
                         };
-                        (part, Slot::RemoveValue, Row::Remove { id, value })
+                        (part, Slot::RemoveValue, Row::Value { id, value })
                     };
                     // An added date-time lands in the date-time part, after its slot.
                     let last = if change.add { Slot::DateTime } else { slot };
@@ -679,36 +680,6 @@ pub fn batch_query<O: Borrow<Operation>>(
     Ok((query, parameters))
 }
 
-/// One row of a part's parameter list, serialised as the JSON object the part reads: its keys in sorted order, as
-/// a JSON map (serde_json's default, sorted) would write them, and no value copied on the way.
-#[derive(Debug)]
-enum JsonRow<'a> {
-    /// An id (deletes, creations).
-    Id(&'a str),
-    /// `{"c": <values set on create>, "id": ...}`.
-    Create {
-        id: &'a str,
-        values: Vec<(&'a str, &'a Value)>,
-    },
-    /// `{"from", "g", "id", "l", "to"}`.
-    Check {
-        id: &'a str,
-        label: &'a str,
-        from: &'a str,
-        to: &'a str,
-        gone: Vec<&'a str>,
-    },
-    /// `{"id", "v"}`: a value removed where held, or a date-time's text.
-    Value { id: &'a str, value: JsonValue<'a> },
-    /// `{["c",] ["from",] "id", "p", ["to"]}`: each property's last value (`null` removes it).
-    Set {
-        id: &'a str,
-        endpoints: Option<(&'a str, &'a str)>,
-        last: BTreeMap<&'a str, Option<&'a Value>>,
-        on_create: Vec<(&'a str, &'a Value)>,
-    },
-}
-
 /// A value as JSON (a date or date-time as its ISO-8601 text).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonValue<'a>(pub(crate) &'a Value);
@@ -743,17 +714,17 @@ impl Serialize for ValueMap<'_, '_> {
     }
 }
 
-impl Serialize for JsonRow<'_> {
+impl Serialize for Row<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let map = match self {
-            JsonRow::Id(id) => return serializer.serialize_str(id),
-            JsonRow::Create { id, values } => {
+            Row::Id(id) => return serializer.serialize_str(id),
+            Row::Create { id, values } => {
                 let mut map = serializer.serialize_map(Some(2))?;
                 map.serialize_entry("c", &ValueMap(values))?;
                 map.serialize_entry("id", id)?;
                 map
             }
-            JsonRow::Check {
+            Row::Check {
                 id,
                 label,
                 from,
@@ -768,16 +739,16 @@ impl Serialize for JsonRow<'_> {
                 map.serialize_entry("to", to)?;
                 map
             }
-            JsonRow::Value { id, value } => {
+            Row::Value { id, value } => {
                 let mut map = serializer.serialize_map(Some(2))?;
                 map.serialize_entry("id", id)?;
-                map.serialize_entry("v", value)?;
+                map.serialize_entry("v", &JsonValue(value))?;
                 map
             }
-            JsonRow::Set {
+            Row::Set {
                 id,
                 endpoints,
-                last,
+                changes,
                 on_create,
             } => {
                 let mut map = serializer.serialize_map(None)?;
@@ -788,7 +759,7 @@ impl Serialize for JsonRow<'_> {
                     map.serialize_entry("from", from)?;
                 }
                 map.serialize_entry("id", id)?;
-                map.serialize_entry("p", &LastValues(last))?;
+                map.serialize_entry("p", &LastValues(changes))?;
                 if let Some((_, to)) = endpoints {
                     map.serialize_entry("to", to)?;
                 }
@@ -799,78 +770,52 @@ impl Serialize for JsonRow<'_> {
     }
 }
 
-/// Each property's last value, `null` to remove it, as a JSON map.
-struct LastValues<'r, 'a>(&'r BTreeMap<&'a str, Option<&'a Value>>);
+/// The last value of each property changed, by name.
+fn last_values<'a>(
+    changes: &[(&'a str, Option<&'a Value>)],
+) -> BTreeMap<&'a str, Option<&'a Value>> {
+    changes.iter().copied().collect()
+}
+
+/// A set row's `p`: each property's last value, `null` to remove it, but for the date-times, which their own parts
+/// write ([`parameter_lists`]).
+struct LastValues<'r, 'a>(&'r [(&'a str, Option<&'a Value>)]);
 
 impl Serialize for LastValues<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(
-            self.0
-                .iter()
+            last_values(self.0)
+                .into_iter()
+                .filter(|(_, value)| !matches!(value, Some(Value::DateTime(_))))
                 .map(|(name, value)| (name, value.map(JsonValue))),
         )
     }
 }
 
-/// Each part's rows; a set row's last change of each property wins, and its date-times go to the round's date-time
-/// parts.
+/// Each part's rows, and each set row's date-times (the last change of each property wins) in the round's
+/// date-time parts.
 fn parameter_lists<'a>(
     parts: BTreeMap<(usize, Part<'a>), Vec<Row<'a>>>,
-) -> BTreeMap<(usize, Part<'a>), Vec<JsonRow<'a>>> {
-    let mut lists: BTreeMap<(usize, Part<'a>), Vec<JsonRow<'a>>> = BTreeMap::new();
-    for ((round, part), rows) in parts {
+) -> BTreeMap<(usize, Part<'a>), Vec<Row<'a>>> {
+    let mut date_times: Vec<((usize, Part<'a>), Row<'a>)> = Vec::new();
+    for ((round, part), rows) in &parts {
         let edge = matches!(part, Part::Merge(..) | Part::SetEdge);
         for row in rows {
-            let json = match row {
-                Row::Id(id) => JsonRow::Id(id),
-                Row::Create { id, values } => JsonRow::Create { id, values },
-                Row::Check {
-                    id,
-                    label,
-                    from,
-                    to,
-                    gone,
-                } => JsonRow::Check {
-                    id,
-                    label,
-                    from,
-                    to,
-                    gone,
-                },
-                Row::Remove { id, value } => JsonRow::Value {
-                    id,
-                    value: JsonValue(value),
-                },
-                Row::Set {
-                    id,
-                    endpoints,
-                    changes,
-                    on_create,
-                } => {
-                    let mut last: BTreeMap<&str, Option<&Value>> = changes.into_iter().collect();
-                    last.retain(|name, value| match value {
-                        Some(datetime @ Value::DateTime(_)) => {
-                            lists
-                                .entry((round, Part::DateTime { edge, name }))
-                                .or_default()
-                                .push(JsonRow::Value {
-                                    id,
-                                    value: JsonValue(datetime),
-                                });
-                            false
-                        }
-                        _ => true,
-                    });
-                    JsonRow::Set {
-                        id,
-                        endpoints,
-                        last,
-                        on_create,
+            if let Row::Set { id, changes, .. } = row {
+                for (name, value) in last_values(changes) {
+                    if let Some(value @ Value::DateTime(_)) = value {
+                        date_times.push((
+                            (*round, Part::DateTime { edge, name }),
+                            Row::Value { id, value },
+                        ));
                     }
                 }
-            };
-            lists.entry((round, part)).or_default().push(json);
+            }
         }
+    }
+    let mut lists = parts;
+    for (key, row) in date_times {
+        lists.entry(key).or_default().push(row);
     }
     lists
 }
