@@ -27,6 +27,11 @@ pub fn push_encoded(out: &mut String, value: &str) {
     *out = String::from_utf8(bytes).expect("form encoding writes ASCII only");
 }
 
+/// An openCypher request's body (`POST /openCypher`): `query=<query>&parameters=<parameters>`.
+pub fn opencypher_body(query: &str, parameters: &str) -> String {
+    body(&[("query", query), ("parameters", parameters)])
+}
+
 /// The body of the fields `name=value`, in order, joined by `&`.
 pub fn body(fields: &[(&str, &str)]) -> String {
     // Most bytes of a JSON or a SPARQL text are escaped to three.

@@ -1,5 +1,5 @@
 //! openCypher request for one write of `follows` edges, sent as Neptune's form-encoded
-//! `query=...&parameters=...` body (`POST /openCypher`, [`form_body`]).
+//! `query=...&parameters=...` body (`POST /openCypher`, [`form::opencypher_body`]).
 //!
 //! No value ever enters the query text: every id, date and property travels in `parameters`
 //! (JSON-escaped by serde_json), so no record can change the query. The graph is the one the
@@ -88,11 +88,6 @@ fn create_parameters<O: Borrow<Operation>>(
     serde_json::to_string(&Parameters { edges }).unwrap_or_default()
 }
 
-/// The form-encoded request body: `query=<query>&parameters=<parameters>`.
-pub fn form_body(query: &str, parameters: &str) -> String {
-    form::body(&[("query", query), ("parameters", parameters)])
-}
-
 /// The complete form body writing `operations`, the graph operations of follows records, in one request (one
 /// transaction). `random_id` supplies each edge id when `conditional_create` is false.
 ///
@@ -105,7 +100,7 @@ pub fn batch_request<O: Borrow<Operation>>(
     random_id: impl FnMut() -> String,
 ) -> String {
     if !conditional_create {
-        return form_body(CREATE_QUERY, &create_parameters(operations, random_id));
+        return form::opencypher_body(CREATE_QUERY, &create_parameters(operations, random_id));
     }
     opencypher_operations::batch_request(operations, EdgeIds::FromEnds).expect(
         "a follows edge holds text, numbers and booleans under names not starting with `~` (the record \
@@ -232,7 +227,7 @@ mod tests {
     #[test]
     fn exact_form_body() {
         assert_eq!(
-            form_body("UNWIND $edges AS e", r#"{"edges":[{"id":"1-2"}]}"#),
+            form::opencypher_body("UNWIND $edges AS e", r#"{"edges":[{"id":"1-2"}]}"#),
             "query=UNWIND+%24edges+AS+e\
              &parameters=%7B%22edges%22%3A%5B%7B%22id%22%3A%221-2%22%7D%5D%7D"
         );

@@ -1,5 +1,5 @@
 //! openCypher request for a batch of graph operations ([`stream2neptune_graph::Operation`]): one query and one
-//! parameter document, sent as Neptune's form body ([`crate::opencypher::form_body`]) in one request, so the batch
+//! parameter document, sent as Neptune's form body ([`crate::form::opencypher_body`]) in one request, so the batch
 //! is one transaction.
 //!
 //! The query text comes from a small set that does not depend on the batch's ids or values, so an engine plans
@@ -79,7 +79,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value as Json;
 use stream2neptune_graph::{Change, Element, Operation, PropertyChange, Unwritable, Value};
 
-use crate::opencypher::form_body;
+use crate::form::opencypher_body;
 
 /// The language as refusals name it.
 pub const LANGUAGE: &str = "openCypher";
@@ -214,7 +214,7 @@ pub fn batch_request<O: Borrow<Operation>>(
     edge_ids: EdgeIds,
 ) -> Result<String, Unwritable> {
     let (query, parameters) = batch_query(operations, edge_ids)?;
-    Ok(form_body(&query, &parameters))
+    Ok(opencypher_body(&query, &parameters))
 }
 
 /// How many of `records` (each its operations, in stream order) one write takes: every one while their schedule

@@ -170,7 +170,7 @@ async fn server_stopped_mid_invocation_gives_the_first_unwritten_record_and_the_
     // AND, as on Neptune, no two vertices share a `~id`, whatever their labels (the adapter's `~vertex` constraint)
     let (deps, _) = store_deps(&server, &[]);
     let second =
-        stream2neptune_writer::opencypher::form_body("CREATE (:other {`~id`: 's1'})", "{}");
+        stream2neptune_writer::form::opencypher_body("CREATE (:other {`~id`: 's1'})", "{}");
     let refused = deps
         .store
         .submit(&second, ENGINE_INVOCATION_TIME)
