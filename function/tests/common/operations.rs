@@ -652,10 +652,11 @@ pub async fn graph_operation_records_through_the_handler_match_the_model<S: Oper
     assert_eq!(refused, moved);
 }
 
-/// The graph `follows` records leave is the model's graph of each record's graph operation (`Edge::operation`:
-/// one edge upsert of `follows` from a `person` to a `person` under the follows edge id, creationDate set on create
-/// as the record's text and each extra property set), in stream order: where a language still writes follows in a
-/// form of its own, this is the premise of writing them as graph operations (docs/design/follows-as-operations.md). Written through the handler with `settings`, in several requests, twice.
+/// The graph `follows` records leave is the model's graph of each record's graph operation
+/// (`Edge::into_operation`: one edge upsert of `follows` from a `person` to a `person` under the follows edge id,
+/// creationDate set on create as the record's text and each extra property set), in stream order, whichever form
+/// `settings` make the store's language write them in (docs/design/follows-as-operations.md). Written through the
+/// handler with `settings`, in several requests, twice.
 pub async fn the_follows_graph_is_the_model_of_one_edge_upsert_per_record<S: OperationStore>(
     store: &S,
     settings: &[(&str, &str)],
