@@ -96,6 +96,15 @@ impl<'a> FollowsUpsert<'a> {
         })
     }
 
+    /// The follows edge upsert `operation`, of a write of follows records.
+    ///
+    /// # Panics
+    ///
+    /// When it is not one: such a write holds the operations of follows records only.
+    pub fn of_record(operation: &'a Operation) -> Self {
+        Self::of(operation).expect("a write of follows records holds their operations only")
+    }
+
     /// The extra properties' names and values.
     pub fn extra_values(&self) -> impl Iterator<Item = (&'a str, &'a Value)> {
         self.extras.iter().filter_map(|p| match &p.change {

@@ -74,8 +74,7 @@ fn create_parameters<O: Borrow<Operation>>(
     let edges = operations
         .iter()
         .map(|operation| {
-            let edge = FollowsUpsert::of(operation.borrow())
-                .expect("a follows write holds the operations of follows records");
+            let edge = FollowsUpsert::of_record(operation.borrow());
             EdgeRow {
                 id: random_id(),
                 from: edge.from,

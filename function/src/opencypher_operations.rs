@@ -302,8 +302,8 @@ enum Row<'a> {
         to: &'a str,
         gone: Vec<&'a str>,
     },
-    /// Property changes, in stream order (`None` removes); an edge upsert's with its endpoints and the values it
-    /// sets when it creates the edge.
+    /// Property changes, in stream order (`None` removes; [`parameter_lists`] reduces them to each property's last
+    /// value but date-times); an edge upsert's with its endpoints and the values it sets when it creates the edge.
     Set {
         id: &'a str,
         endpoints: Option<(&'a str, &'a str)>,
@@ -770,54 +770,46 @@ impl Serialize for Row<'_> {
     }
 }
 
-/// The last value of each property changed, by name.
-fn last_values<'a>(
-    changes: &[(&'a str, Option<&'a Value>)],
-) -> BTreeMap<&'a str, Option<&'a Value>> {
-    changes.iter().copied().collect()
-}
-
-/// A set row's `p`: each property's last value, `null` to remove it, but for the date-times, which their own parts
-/// write ([`parameter_lists`]).
+/// A set row's `p`: each property's last value, `null` to remove it ([`parameter_lists`] leaves them so).
 struct LastValues<'r, 'a>(&'r [(&'a str, Option<&'a Value>)]);
 
 impl Serialize for LastValues<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(
-            last_values(self.0)
-                .into_iter()
-                .filter(|(_, value)| !matches!(value, Some(Value::DateTime(_))))
+            self.0
+                .iter()
                 .map(|(name, value)| (name, value.map(JsonValue))),
         )
     }
 }
 
-/// Each part's rows, and each set row's date-times (the last change of each property wins) in the round's
-/// date-time parts.
+/// Each part's rows, each set row's changes reduced to the last value of each property, by name, and its
+/// date-times moved to the round's date-time parts.
 fn parameter_lists<'a>(
-    parts: BTreeMap<(usize, Part<'a>), Vec<Row<'a>>>,
+    mut parts: BTreeMap<(usize, Part<'a>), Vec<Row<'a>>>,
 ) -> BTreeMap<(usize, Part<'a>), Vec<Row<'a>>> {
     let mut date_times: Vec<((usize, Part<'a>), Row<'a>)> = Vec::new();
-    for ((round, part), rows) in &parts {
+    for ((round, part), rows) in &mut parts {
         let edge = matches!(part, Part::Merge(..) | Part::SetEdge);
         for row in rows {
             if let Row::Set { id, changes, .. } = row {
-                for (name, value) in last_values(changes) {
-                    if let Some(value @ Value::DateTime(_)) = value {
-                        date_times.push((
+                let last: BTreeMap<&str, Option<&Value>> = changes.drain(..).collect();
+                for (name, value) in last {
+                    match value {
+                        Some(value @ Value::DateTime(_)) => date_times.push((
                             (*round, Part::DateTime { edge, name }),
                             Row::Value { id, value },
-                        ));
+                        )),
+                        value => changes.push((name, value)),
                     }
                 }
             }
         }
     }
-    let mut lists = parts;
     for (key, row) in date_times {
-        lists.entry(key).or_default().push(row);
+        parts.entry(key).or_default().push(row);
     }
-    lists
+    parts
 }
 
 /// Appends `part`'s clause over the parameter list `$list`.

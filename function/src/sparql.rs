@@ -72,8 +72,7 @@ pub fn batch_update<O: Borrow<Operation>>(operations: &[O]) -> String {
     let mut u = String::with_capacity(64 + 900 * operations.len());
     let mut insert_open = false;
     for operation in operations {
-        let edge = FollowsUpsert::of(operation.borrow())
-            .expect("a follows write holds the operations of follows records");
+        let edge = FollowsUpsert::of_record(operation.borrow());
         let e = follows_iri(edge.from, edge.created, edge.to);
         if !edge.extras.is_empty() {
             if insert_open {

@@ -64,8 +64,7 @@ fn chained_query<O: Borrow<Operation>>(
     let mut q = String::with_capacity(64 + 400 * operations.len());
     let mut merged: HashSet<&str> = HashSet::with_capacity(2 * operations.len());
     for (index, operation) in operations.iter().enumerate() {
-        let edge = FollowsUpsert::of(operation.borrow())
-            .expect("a follows write holds the operations of follows records");
+        let edge = FollowsUpsert::of_record(operation.borrow());
         if index > 0 && index % EDGES_PER_TRAVERSAL == 0 {
             q.push_str(".iterate();");
         }
